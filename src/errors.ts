@@ -1,0 +1,129 @@
+/**
+ * Every error the library throws for a condition a user can hit. Each has its own class (and `name`), keeps the
+ * underlying `cause`, and is exported so callers can `instanceof` it. docs/errors.md lists them.
+ */
+
+/** Base class of every error thrown by langgraph-redis. */
+export class LangGraphRedisError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** An option passed to a constructor or function is invalid. */
+export class InvalidOptionError extends LangGraphRedisError {
+  constructor(
+    readonly option: string,
+    readonly received: unknown,
+    readonly expected: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Invalid option \`${option}\`: expected ${expected}, received ${describeValue(received)}`, options);
+  }
+}
+
+/** A RunnableConfig lacks something the operation needs (thread_id, checkpoint_id) or has a malformed field. */
+export class InvalidConfigError extends LangGraphRedisError {}
+
+/** An id, namespace, key or value passed to an operation is not acceptable. Nothing was written. */
+export class InvalidInputError extends LangGraphRedisError {}
+
+/** A value is larger than the configured `maxValueBytes`. Nothing was written. */
+export class ValueTooLargeError extends LangGraphRedisError {
+  constructor(
+    readonly what: string,
+    readonly bytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(`${what} is ${bytes} bytes, more than maxValueBytes (${maxBytes}); nothing was written`);
+  }
+}
+
+/** Bytes stored under one of our keys cannot be decoded. Names the key; other keys are unaffected. */
+export class CorruptDataError extends LangGraphRedisError {
+  constructor(
+    readonly key: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Corrupt data in Redis key "${key}": ${detail}`, options);
+  }
+}
+
+/** A stored checkpoint, blob or pending write cannot be decoded. */
+export class CorruptCheckpointError extends CorruptDataError {}
+
+/** The Redis server lacks a command or feature the operation needs (too old, or a command is disabled). */
+export class UnsupportedServerError extends LangGraphRedisError {}
+
+/** The server's persistence settings cannot guarantee what the caller required (see the durability option). */
+export class DurabilityError extends LangGraphRedisError {}
+
+/** A compare-and-set write found a different version than expected. Nothing was written. */
+export class VersionConflictError extends LangGraphRedisError {
+  constructor(
+    readonly namespace: readonly string[],
+    readonly key: string,
+    readonly expectedVersion: number | null,
+    readonly actualVersion: number | null,
+  ) {
+    super(
+      `Version conflict on ${JSON.stringify([...namespace, key])}: expected version ${String(expectedVersion)}, ` +
+        `found ${String(actualVersion)}`,
+    );
+  }
+}
+
+/** A write carried a fencing token older than the newest issued for its lock key. Nothing was written. */
+export class FencedWriteError extends LangGraphRedisError {
+  constructor(
+    readonly lockKey: string,
+    readonly token: number,
+    readonly newestToken: number,
+  ) {
+    super(
+      `Write fenced off: token ${token} for lock "${lockKey}" is older than the newest issued token ${newestToken}`,
+    );
+  }
+}
+
+/** A guarded node could not take its lock (onConflict "fail", or the acquire timeout passed). */
+export class LockConflictError extends LangGraphRedisError {
+  constructor(
+    readonly lockKeys: readonly string[],
+    message?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message ?? `Lock on ${lockKeys.map((k) => `"${k}"`).join(", ")} is held by another agent`, options);
+  }
+}
+
+/** A guarded node lost its lock while running (expired, taken over, Redis unreachable); its result is dropped. */
+export class LockLostError extends LangGraphRedisError {
+  constructor(
+    readonly lockKeys: readonly string[],
+    message?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message ?? `Lock on ${lockKeys.map((k) => `"${k}"`).join(", ")} was lost while the node ran`, options);
+  }
+}
+
+/** Redis could not be reached, or the connection dropped, while an operation ran. */
+export class RedisConnectionError extends LangGraphRedisError {}
+
+/** Short, safe rendering of a received value for error messages (never dumps large values). */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (typeof value === "function") return "a function";
+  if (typeof value === "bigint") return `${value}n`;
+  let text: string;
+  try {
+    text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  if (typeof value === "number" && !Number.isFinite(value)) text = String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

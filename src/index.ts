@@ -1,0 +1,17 @@
+export { clientFromUrl, isCluster, type RedisClient } from "./client.js";
+export {
+  CorruptCheckpointError,
+  CorruptDataError,
+  DurabilityError,
+  FencedWriteError,
+  InvalidConfigError,
+  InvalidInputError,
+  InvalidOptionError,
+  LangGraphRedisError,
+  LockConflictError,
+  LockLostError,
+  RedisConnectionError,
+  UnsupportedServerError,
+  ValueTooLargeError,
+  VersionConflictError,
+} from "./errors.js";

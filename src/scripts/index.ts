@@ -1,0 +1,72 @@
+import type { ChainableCommander } from "ioredis";
+import type { RedisClient } from "../client.js";
+import { LUA_SOURCES, type ScriptName } from "./generated.js";
+
+/**
+ * Lua scripts, registered once per client with ioredis defineCommand (EVALSHA, with a fallback to EVAL on
+ * NOSCRIPT; pipelines load missing scripts first). Each script is a src/scripts/<name>.lua file whose header lists
+ * its KEYS, ARGV and results; scripts/embed-lua.mjs ships them inside the build.
+ *
+ * Command names carry a prefix so they cannot collide with the user's own defineCommand names.
+ */
+export type { ScriptName } from "./generated.js";
+
+export type ScriptArg = string | number | Buffer;
+
+const COMMAND_PREFIX = "langgraphRedis_";
+
+type ScriptCommand = (numKeys: number, ...args: ScriptArg[]) => Promise<unknown>;
+
+function commandName(name: ScriptName): string {
+  return `${COMMAND_PREFIX}${name}`;
+}
+
+/** Registers every script on the client (idempotent: already-defined commands are left alone). */
+export function registerScripts(client: RedisClient): void {
+  const target = client as unknown as Record<string, unknown>;
+  for (const name of Object.keys(LUA_SOURCES) as ScriptName[]) {
+    if (typeof target[commandName(name)] !== "function") {
+      client.defineCommand(commandName(name), { lua: LUA_SOURCES[name] });
+    }
+  }
+}
+
+function command(target: RedisClient | ChainableCommander, name: ScriptName, buffers: boolean): ScriptCommand {
+  const method = `${commandName(name)}${buffers ? "Buffer" : ""}`;
+  const fn = (target as unknown as Record<string, ScriptCommand | undefined>)[method];
+  if (typeof fn !== "function") {
+    throw new Error(`script ${name} is not registered on this client; call registerScripts(client) first`);
+  }
+  return fn.bind(target);
+}
+
+/** Runs a script; string replies come back as strings. */
+export function runScript(
+  client: RedisClient,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly ScriptArg[],
+): Promise<unknown> {
+  return command(client, name, false)(keys.length, ...keys, ...args);
+}
+
+/** Runs a script; bulk replies come back as Buffers (for binary payloads). */
+export function runScriptBuffer(
+  client: RedisClient,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly ScriptArg[],
+): Promise<unknown> {
+  return command(client, name, true)(keys.length, ...keys, ...args);
+}
+
+/** Queues a script on a pipeline or MULTI (the pipeline must come from a client that registerScripts saw). */
+export function queueScript(
+  pipeline: ChainableCommander,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly ScriptArg[],
+  buffers = false,
+): void {
+  void command(pipeline, name, buffers)(keys.length, ...keys, ...args);
+}

@@ -1,0 +1,59 @@
+/**
+ * Clients for tests: fail fast (no endless reconnects), closed after each file, and a random key prefix per test
+ * so files run in parallel against the same servers.
+ */
+import { randomBytes } from "node:crypto";
+import { Cluster, Redis } from "ioredis";
+import { afterAll, inject } from "vitest";
+import type { RedisClient } from "../../src/client.js";
+
+const opened = new Set<RedisClient>();
+
+afterAll(async () => {
+  await Promise.all([...opened].map((client) => client.quit().catch(() => client.disconnect())));
+  opened.clear();
+});
+
+export function redisUrl(): string {
+  return inject("redisUrl");
+}
+
+export function clusterNodes(): { host: string; port: number }[] {
+  return inject("clusterNodes")
+    .split(",")
+    .map((hostPort) => {
+      const [host = "127.0.0.1", port = "6379"] = hostPort.trim().split(":");
+      return { host, port: Number(port) };
+    });
+}
+
+/** A standalone client that gives up quickly instead of retrying forever. */
+export function newRedis(): Redis {
+  const client = new Redis(redisUrl(), {
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5000,
+    retryStrategy: (times) => (times > 3 ? null : 100),
+  });
+  opened.add(client);
+  return client;
+}
+
+export function newCluster(): Cluster {
+  const client = new Cluster(clusterNodes(), {
+    clusterRetryStrategy: (times) => (times > 3 ? null : 100),
+    redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 5000 },
+  });
+  opened.add(client);
+  return client;
+}
+
+/** A key prefix no other test uses. */
+export function testPrefix(label = "t"): string {
+  return `${label}${randomBytes(6).toString("hex")}`;
+}
+
+/** Both deployment kinds, for describe.each: every capability is tested on each. */
+export const targets: { name: "standalone" | "cluster"; connect: () => RedisClient }[] = [
+  { name: "standalone", connect: newRedis },
+  { name: "cluster", connect: newCluster },
+];
