@@ -19,3 +19,15 @@ export function decodeKeyPart(encoded: string): string {
 export function hashTag(...parts: readonly string[]): string {
   return `{${parts.map(encodeKeyPart).join(":")}}`;
 }
+
+// ---- fencing (shared by guard and store) ----
+
+/** Counter of fencing tokens issued for one lock key; INCR on each acquisition. Shares the lock's hash tag. */
+export function fenceCounterKey(prefix: string, lockKey: string): string {
+  return `${prefix}:fence:${hashTag(lockKey)}`;
+}
+
+/** The redis-semaphore Mutex key for one lock key. Same hash tag as its fence counter. */
+export function lockKey(prefix: string, lockName: string): string {
+  return `${prefix}:lock:${hashTag(lockName)}`;
+}
