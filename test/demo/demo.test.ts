@@ -1,0 +1,101 @@
+/**
+ * The demo (`npm run demo`) end to end, in its short configuration, against the suite's standalone server: its
+ * agents are real processes, one of them killed with SIGKILL. With the layer the conflict columns must read 0 and
+ * the exit code 0; with guarded() switched off the same scenario must show conflicts and exit non-zero, which is
+ * what makes the zeros mean something.
+ */
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { inject } from "vitest";
+
+const root = join(import.meta.dirname, "..", "..");
+const tsx = join(root, "node_modules", ".bin", "tsx");
+
+interface DemoRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function runDemo(args: readonly string[]): Promise<DemoRun> {
+  return new Promise((resolve) => {
+    execFile(
+      tsx,
+      [join("demo", "main.ts"), "--quick", ...args],
+      { cwd: root, env: { ...process.env, REDIS_URL: inject("redisUrl") }, timeout: 110_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+interface Row {
+  readonly orders: number;
+  readonly doubleProcessed: number;
+  readonly flaggedApprovals: number;
+  readonly lostWrites: number;
+  readonly resumed: number;
+  readonly crashed: number;
+  readonly putMs: string;
+  readonly lockWaitMs: string;
+}
+
+/** Reads the printed table: the rows between the dashed rule and the first blank line, keyed by their label. */
+function parseTable(stdout: string): Map<string, Row> {
+  const lines = stdout.split("\n");
+  const rule = lines.findIndex((line) => /^-+( +-+){7}$/.test(line));
+  expect(rule, `no table in the output:\n${stdout}`).toBeGreaterThan(0);
+  const rows = new Map<string, Row>();
+  for (const line of lines.slice(rule + 1)) {
+    if (line.trim() === "") break;
+    const [label = "", orders, double, flagged, lost, resumed = "", put = "", lockWait = ""] = line.split(/ {2,}/);
+    const [done, , crashed] = resumed.split(" ");
+    rows.set(label, {
+      orders: Number(orders),
+      doubleProcessed: Number(double),
+      flaggedApprovals: Number(flagged),
+      lostWrites: Number(lost),
+      resumed: Number(done),
+      crashed: Number(crashed),
+      putMs: put,
+      lockWaitMs: lockWait,
+    });
+  }
+  return rows;
+}
+
+describe("npm run demo", () => {
+  it("with the layer: every conflict column is 0, every crashed run is resumed, exit code 0", {
+    timeout: 120_000,
+  }, async () => {
+    const run = await runDemo([]);
+    const rows = parseTable(run.stdout);
+    const layer = rows.get("with langgraph-redis");
+    const naive = rows.get("without the layer");
+    expect(layer, run.stdout).toBeDefined();
+    expect(naive, run.stdout).toBeDefined();
+    expect(layer).toMatchObject({ orders: 60, doubleProcessed: 0, flaggedApprovals: 0, lostWrites: 0 });
+    expect(layer?.crashed).toBeGreaterThan(0);
+    expect(layer?.resumed).toBe(layer?.crashed);
+    expect(layer?.putMs).toMatch(/^[\d.]+ \/ [\d.]+$/);
+    expect(layer?.lockWaitMs).toMatch(/^[\d.]+ \/ [\d.]+$/);
+    // Without the layer the same orders go wrong, and nothing is resumed.
+    expect((naive?.doubleProcessed ?? 0) + (naive?.flaggedApprovals ?? 0) + (naive?.lostWrites ?? 0)).toBeGreaterThan(
+      0,
+    );
+    expect(naive?.resumed).toBe(0);
+    expect(naive?.lockWaitMs).toBe("no locks");
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+  });
+
+  it("with guarded() switched off: conflicts appear and the exit code is non-zero", { timeout: 120_000 }, async () => {
+    const run = await runDemo(["--no-guard", "--only", "layer"]);
+    const row = parseTable(run.stdout).get("with langgraph-redis, guard off");
+    expect(row, run.stdout).toBeDefined();
+    expect((row?.doubleProcessed ?? 0) + (row?.flaggedApprovals ?? 0)).toBeGreaterThan(0);
+    expect(run.stdout).toContain("FAIL");
+    expect(run.code).toBe(1);
+  });
+});
