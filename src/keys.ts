@@ -31,3 +31,35 @@ export function fenceCounterKey(prefix: string, lockKey: string): string {
 export function lockKey(prefix: string, lockName: string): string {
   return `${prefix}:lock:${hashTag(lockName)}`;
 }
+
+// ---- recovery (run leases) ----
+// One lease index per graph name: a sorted set of leased runs scored by expiry (Redis server time, ms), a hash of
+// who holds each lease, and a counter issuing lease tokens. The three share one hash tag, so every lease script
+// touches one slot; finding expired leases reads only the index, never the threads' keys.
+
+/** Sorted set: run member -> lease expiry (Unix ms, server clock). */
+export function runLeaseIndexKey(prefix: string, graphName: string): string {
+  return `${prefix}:recovery:${hashTag("leases", graphName)}:expiry`;
+}
+
+/** Hash: run member -> "<token>:<kind>:<sinceMs>:<owner>" (kind is "lease" or "claim"). */
+export function runLeaseHoldersKey(prefix: string, graphName: string): string {
+  return `${prefix}:recovery:${hashTag("leases", graphName)}:holders`;
+}
+
+/** Counter: INCR issues each lease or claim token, so tokens of one graph only ever increase. */
+export function runLeaseTokenKey(prefix: string, graphName: string): string {
+  return `${prefix}:recovery:${hashTag("leases", graphName)}:token`;
+}
+
+/** Index member naming one run: the thread id and checkpoint namespace, each escaped, joined by ":". */
+export function runLeaseMember(threadId: string, checkpointNs: string): string {
+  return `${encodeKeyPart(threadId)}:${encodeKeyPart(checkpointNs)}`;
+}
+
+/** Inverse of runLeaseMember; undefined for a member it did not build. */
+export function parseRunLeaseMember(member: string): { threadId: string; checkpointNs: string } | undefined {
+  const parts = member.split(":");
+  if (parts.length !== 2) return undefined;
+  return { threadId: decodeKeyPart(parts[0] ?? ""), checkpointNs: decodeKeyPart(parts[1] ?? "") };
+}

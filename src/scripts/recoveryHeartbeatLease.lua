@@ -1,0 +1,28 @@
+--[[
+recoveryHeartbeatLease: extends the caller's lease on one run. A lease that expired is still extended while nobody
+took it over (claims check token and expiry atomically, so a recoverer that saw it expired cannot claim it after
+this). Once another token holds the run, or the entry is gone, the lease is lost for good.
+
+KEYS[1] index     sorted set: run member -> lease expiry (Unix time, ms, server clock)
+KEYS[2] holders   hash: run member -> "<token>:<kind>:<sinceMs>:<owner>"
+
+ARGV[1] member    the run (keys.runLeaseMember)
+ARGV[2] token     the caller's lease token
+ARGV[3] leaseMs   new lease duration from now, ms
+
+Results:
+  {1, expiresAtMs}  extended
+  {0, holder}       lost: the entry is gone (holder "") or held under another token
+]]
+local index, holders = KEYS[1], KEYS[2]
+local member, token, leaseMs = ARGV[1], ARGV[2], tonumber(ARGV[3])
+
+local holder = redis.call('HGET', holders, member)
+if not holder then return {0, ''} end
+if string.match(holder, '^(%d+):') ~= token then return {0, holder} end
+
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local expiresAt = now + leaseMs
+redis.call('ZADD', index, expiresAt, member)
+return {1, expiresAt}
