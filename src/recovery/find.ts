@@ -30,7 +30,7 @@ export interface CrashedRun {
 }
 
 /** Why an expired entry is not a crashed run. */
-export type NotCrashedReason = "finished" | "interrupted" | "failed" | "no-checkpoint";
+export type NotCrashedReason = "finished" | "interrupted" | "no-checkpoint";
 
 /** An expired entry and what its thread's latest state says about it. */
 export type InspectedLease =
@@ -40,7 +40,7 @@ export type InspectedLease =
 
 /**
  * Lists runs that died with work pending: threads whose lease expired while their latest checkpoint still has tasks
- * to run (not finished, not stopped at an interrupt, not failed). Reads the expired entries of the lease index (the
+ * to run (not finished, not stopped at an interrupt). Reads the expired entries of the lease index (the
  * cost grows with expired leases, never with finished threads), then loads each of those threads' state.
  * Expired entries with nothing to resume are removed unless `prune` is false. A thread whose state cannot be loaded
  * goes to `onError` when given; otherwise its error is thrown once every other thread has been inspected.
@@ -93,7 +93,8 @@ function classify(lease: ExpiredLease, snapshot: StateSnapshot, config: Runnable
   const checkpointId: unknown = snapshot.config?.configurable?.checkpoint_id;
   if (typeof checkpointId !== "string") return { crashed: false, lease, reason: "no-checkpoint" };
   if (snapshot.next.length === 0) return { crashed: false, lease, reason: "finished" };
-  if (snapshot.tasks.some((task) => task.error !== undefined)) return { crashed: false, lease, reason: "failed" };
+  // A task that recorded an error still has to run: its owner died (or lost its lease) before it could report
+  // the failure, so the run counts as crashed, and resuming retries the task.
   const pending = snapshot.tasks.filter((task) => snapshot.next.includes(task.name));
   if (pending.length > 0 && pending.every((task) => task.interrupts.length > 0)) {
     return { crashed: false, lease, reason: "interrupted" };

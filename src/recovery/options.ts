@@ -37,8 +37,8 @@ export const findCrashedRunsOptionsSchema = z.object({
   /** Most expired leases to inspect in one call, oldest expiry first. Default 100. */
   limit: z.number().int().min(1).max(10_000).default(100),
   /**
-   * Remove expired entries that have nothing to resume (finished, stopped at an interrupt, failed, or killed before
-   * their first checkpoint), so later calls do not inspect them again. Default true.
+   * Remove expired entries that have nothing to resume (finished, stopped at an interrupt, or killed before their
+   * first checkpoint), so later calls do not inspect them again. Default true.
    */
   prune: z.boolean().default(true),
   /** How many threads' states to load at once. Default 8. */

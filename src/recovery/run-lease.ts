@@ -103,23 +103,38 @@ export class RunLease {
 
   async #beat(): Promise<void> {
     const sentMs = Date.now();
+    // A heartbeat that hangs (a connection that neither answers nor fails) must not outlive the lease.
+    const remainingMs = Math.max(0, this.#lastRenewedMs + this.timings.leaseMs - sentMs);
+    let watchdog: NodeJS.Timeout | undefined;
+    const expired = new Promise<"expired">((resolve) => {
+      watchdog = setTimeout(() => resolve("expired"), remainingMs);
+      watchdog.unref();
+    });
     try {
-      const result = await renewLease(this.scope, this.member, this.token, this.timings.leaseMs);
+      const result = await Promise.race([
+        renewLease(this.scope, this.member, this.token, this.timings.leaseMs),
+        expired,
+      ]);
       if (this.#released) return;
-      if (result.renewed) {
-        this.#lastRenewedMs = sentMs;
-      } else {
+      if (result === "expired") {
+        this.#lose(`its lease could not be renewed within ${this.timings.leaseMs} ms`);
+        return;
+      }
+      if (!result.renewed) {
         const by = result.holder ? `${result.holder.kind} of ${JSON.stringify(result.holder.owner)}` : "nobody";
         this.#lose(`its lease was taken over (now held by ${by})`);
         return;
       }
+      this.#lastRenewedMs = sentMs;
     } catch (error) {
       if (this.#released) return;
       if (Date.now() - this.#lastRenewedMs >= this.timings.leaseMs) {
-        this.#lose(`its lease could not be renewed for ${this.timings.leaseMs} ms`, error);
+        this.#lose(`its lease could not be renewed within ${this.timings.leaseMs} ms`, error);
         return;
       }
       log("run lease: heartbeat of thread %j failed, retrying: %s", this.run.threadId, String(error));
+    } finally {
+      clearTimeout(watchdog);
     }
     this.#schedule();
   }

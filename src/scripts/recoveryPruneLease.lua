@@ -1,6 +1,6 @@
 --[[
 recoveryPruneLease: removes an expired entry whose run has nothing left to do (it finished, stopped at an
-interrupt, failed, or never stored a checkpoint), so later searches do not inspect it again. Only while the entry
+interrupt, or never stored a checkpoint), so later searches do not inspect it again. Only while the entry
 is still expired and held under the token that was inspected.
 
 KEYS[1] index     sorted set: run member -> lease expiry (Unix time, ms, server clock)

@@ -1,5 +1,11 @@
-/** Shared by the recovery tests: bounded polling (no timed assertions) and small graphs. */
+/** Shared by the recovery tests: bounded polling (no timed assertions), a small graph and an in-process crash. */
 import { setTimeout as sleep } from "node:timers/promises";
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { Annotation, type BaseCheckpointSaver, END, interrupt, START, StateGraph } from "@langchain/langgraph";
+import type { RedisClient } from "../../src/client.js";
+import { RunLeaseLostError } from "../../src/errors.js";
+import { withRunLease } from "../../src/recovery/leased-graph.js";
+import { newRedis } from "../helpers/redis.js";
 
 /** Polls `check` every `everyMs` until it is true; fails after `timeoutMs` (a bound, not a timing assertion). */
 export async function waitUntil(check: () => Promise<boolean> | boolean, everyMs = 50, timeoutMs = 20_000) {
@@ -9,3 +15,115 @@ export async function waitUntil(check: () => Promise<boolean> | boolean, everyMs
     await sleep(everyMs);
   }
 }
+
+export const TestState = Annotation.Root({
+  input: Annotation<number>(),
+  trail: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
+});
+
+export type Behaviour = "run" | "block" | "fail" | "interrupt" | { sleepMs: number } | { until: Promise<void> };
+
+export interface TestGraphOptions {
+  checkpointer: BaseCheckpointSaver;
+  /** What each node does; "run" when absent. */
+  behaviour?: Partial<Record<"a" | "b1" | "b2" | "c", Behaviour>>;
+  /** Counts executions per "<thread>:<node>". */
+  executions?: Map<string, number>;
+  /** Called when a node starts. */
+  onStart?: (node: string, threadId: string) => void;
+}
+
+/** a -> (b1 || b2) -> c: four nodes, one parallel superstep. */
+export function testGraph(options: TestGraphOptions) {
+  const node =
+    (name: "a" | "b1" | "b2" | "c") => async (state: typeof TestState.State, config: LangGraphRunnableConfig) => {
+      const threadId = String(config.configurable?.thread_id);
+      const key = `${threadId}:${name}`;
+      options.executions?.set(key, (options.executions.get(key) ?? 0) + 1);
+      options.onStart?.(name, threadId);
+      const behaviour = options.behaviour?.[name] ?? "run";
+      if (behaviour === "block") {
+        await new Promise((_, reject) => {
+          const signal = config.signal;
+          if (signal?.aborted) reject(signal.reason);
+          signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+        });
+      } else if (behaviour === "fail") {
+        throw new Error(`node ${name} failed`);
+      } else if (behaviour === "interrupt") {
+        const answer = interrupt(`approve ${name}?`) as string;
+        return { trail: [`${name}:${answer}`] };
+      } else if (typeof behaviour === "object") {
+        await ("until" in behaviour ? behaviour.until : sleep(behaviour.sleepMs));
+      }
+      return { trail: [`${name}(${state.input})`] };
+    };
+  return new StateGraph(TestState)
+    .addNode("a", node("a"))
+    .addNode("b1", node("b1"))
+    .addNode("b2", node("b2"))
+    .addNode("c", node("c"))
+    .addEdge(START, "a")
+    .addEdge("a", "b1")
+    .addEdge("a", "b2")
+    .addEdge(["b1", "b2"], "c")
+    .addEdge("c", END)
+    .compile({ checkpointer: options.checkpointer });
+}
+
+/**
+ * A run that dies in this process: it runs on its own Redis connection until `blockAt` starts, then the connection
+ * is cut, so its heartbeats stop and its lease expires in Redis exactly as when a process is killed. The run
+ * itself notices a leaseMs later and aborts with RunLeaseLostError, which this waits for.
+ */
+export async function crashRun(options: {
+  checkpointer: BaseCheckpointSaver;
+  keyPrefix: string;
+  name: string;
+  threadId: string;
+  leaseMs: number;
+  blockAt?: "a" | "b1" | "b2" | "c";
+  owner?: string;
+  connect?: () => RedisClient;
+}): Promise<void> {
+  const client = (options.connect ?? newRedis)();
+  const blockAt = options.blockAt ?? "b1";
+  let started = false;
+  const app = withRunLease(
+    testGraph({
+      checkpointer: options.checkpointer,
+      behaviour: { [blockAt]: "block" },
+      onStart: (node) => {
+        if (node === blockAt) started = true;
+      },
+    }),
+    {
+      client,
+      keyPrefix: options.keyPrefix,
+      name: options.name,
+      leaseMs: options.leaseMs,
+      ...(options.owner ? { owner: options.owner } : {}),
+    },
+  );
+  const run = app.invoke({ input: 7 }, { configurable: { thread_id: options.threadId } });
+  const outcome = run.then(
+    () => new Error("the run finished instead of crashing"),
+    (error: unknown) => error,
+  );
+  await waitUntil(() => started, 10);
+  client.disconnect();
+  const error = await outcome;
+  if (!(error instanceof RunLeaseLostError)) throw error;
+}
+
+/** A promise and the function that resolves it. */
+export function gate(): { opened: Promise<void>; open: () => void } {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
+/** What a run of testGraph with input 7 ends with when nothing crashes. */
+export const FINAL_TRAIL = ["a(7)", "b1(7)", "b2(7)", "c(7)"];
