@@ -1,0 +1,82 @@
+/**
+ * The concurrency sweep: 1, 100, 1,000 and 5,000 threads checkpointing at once from one process. Each subject (the
+ * raw SET floor, RedisSaver put) runs closed-loop at every level (puts/s and latency), then open-loop at the target
+ * rate with 5,000 threads (latency when the fleet offers 20,000 puts/s).
+ */
+import { closedLoop, type LoadResult, openLoop, type ThreadOp } from "./concurrency.js";
+import type { BenchContext } from "./context.js";
+import type { Column, Table } from "./results.js";
+
+export const SWEEP_THREADS = [1, 100, 1000, 5000] as const;
+export const TARGET_THREADS = 5000;
+export const TARGET_RATE_PER_SEC = 20_000;
+
+export interface SweepSubject {
+  readonly name: string;
+  /** Metric name stem for the targets (e.g. "concurrency"); only the subject under test has one. */
+  readonly metricStem?: string;
+  /** Builds the per-thread operation for `threads` threads (creates their keys, state, clients). */
+  prepare(threads: number): Promise<ThreadOp>;
+  /** Removes what a level wrote, so levels do not pile up data in Redis. */
+  cleanup(): Promise<void>;
+}
+
+const COLUMNS: readonly Column[] = [
+  { key: "subject", label: "Subject", kind: "text" },
+  { key: "threads", label: "Threads", kind: "int" },
+  { key: "mode", label: "Load", kind: "text" },
+  { key: "ops", label: "Puts", kind: "int" },
+  { key: "rate", label: "Puts/s", kind: "rate" },
+  { key: "p50", label: "p50 (ms)", kind: "ms" },
+  { key: "p99", label: "p99 (ms)", kind: "ms" },
+  { key: "lag", label: "Start lag p99 (ms)", kind: "ms" },
+];
+
+function addRow(table: Table, subject: string, mode: string, result: LoadResult): void {
+  table.rows.push({
+    subject,
+    threads: result.threads,
+    mode,
+    ops: result.ops,
+    rate: result.opsPerSec,
+    p50: result.latency.p50Ms,
+    p99: result.latency.p99Ms,
+    lag: result.startLagP99Ms ?? null,
+  });
+}
+
+export async function concurrencySection(ctx: BenchContext, subjects: readonly SweepSubject[]): Promise<void> {
+  const table = ctx.recorder.table("concurrency", "Concurrency sweep: threads checkpointing at once", COLUMNS);
+  const levelMs = ctx.durationMs(2500);
+  const openMs = ctx.durationMs(4000);
+  for (const subject of subjects) {
+    for (const threads of SWEEP_THREADS) {
+      ctx.progress.step(`${subject.name}: ${threads} threads, closed loop, ${(levelMs / 1000).toFixed(1)} s`);
+      const op = await subject.prepare(threads);
+      const result = await closedLoop(threads, levelMs, op, 80_000);
+      addRow(table, subject.name, "closed loop", result);
+      await subject.cleanup();
+      if (subject.metricStem) {
+        ctx.recorder.metric(`${subject.metricStem}.${threads}.putsPerSec`, result.opsPerSec);
+        ctx.recorder.metric(`${subject.metricStem}.${threads}.p99Ms`, result.latency.p99Ms);
+      }
+    }
+    const rateLabel = TARGET_RATE_PER_SEC.toLocaleString("en-US");
+    ctx.progress.step(`${subject.name}: ${TARGET_THREADS} threads, open loop at ${rateLabel}/s`);
+    const op = await subject.prepare(TARGET_THREADS);
+    const result = await openLoop(TARGET_THREADS, TARGET_RATE_PER_SEC, openMs, op);
+    addRow(table, subject.name, `${rateLabel}/s offered`, result);
+    await subject.cleanup();
+    if (subject.metricStem) {
+      ctx.recorder.metric(`${subject.metricStem}.${TARGET_THREADS}.p99AtTargetRateMs`, result.latency.p99Ms);
+    }
+  }
+  table.notes.push(
+    `Closed loop: every thread issues its next put as soon as the previous returns (${(levelMs / 1000).toFixed(1)} s ` +
+      "per level, at most 80,000 puts), so N puts are always in flight and latency is N / throughput (Little's law).",
+    `Open loop: ${TARGET_THREADS.toLocaleString("en-US")} threads each put on a fixed schedule adding up to the ` +
+      `offered rate for ${(openMs / 1000).toFixed(1)} s; latency is timed from the call, and the start lag says how ` +
+      "late calls started against their schedule (the process falling behind).",
+    "One ioredis connection with default options, one Node.js process.",
+  );
+}
