@@ -12,6 +12,8 @@ export function formatCell(value: Cell, kind: CellKind): string {
       return value < 1 ? value.toFixed(3) : value < 100 ? value.toFixed(2) : value.toFixed(1);
     case "ratio":
       return `${value.toFixed(2)}x`;
+    case "decimal":
+      return value.toFixed(2);
     case "int":
     case "rate":
     case "bytes":

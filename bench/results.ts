@@ -1,6 +1,6 @@
 /** What a bench run produces: tables of figures, named metrics the targets read, and notes on the run itself. */
 
-export type CellKind = "ms" | "ratio" | "int" | "rate" | "bytes" | "text";
+export type CellKind = "ms" | "ratio" | "decimal" | "int" | "rate" | "bytes" | "text";
 
 export interface Column {
   readonly key: string;

@@ -3,9 +3,12 @@
  * raw SET floor, RedisSaver put) runs closed-loop at every level (puts/s and latency), then open-loop at the target
  * rate with 5,000 threads (latency when the fleet offers 20,000 puts/s).
  */
+import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { closedLoop, type LoadResult, openLoop, type ThreadOp } from "./concurrency.js";
 import type { BenchContext } from "./context.js";
+import { CheckpointSequence, typicalStep } from "./payloads.js";
 import type { Column, Table } from "./results.js";
+import { putStep } from "./saver.js";
 
 export const SWEEP_THREADS = [1, 100, 1000, 5000] as const;
 export const TARGET_THREADS = 5000;
@@ -79,4 +82,25 @@ export async function concurrencySection(ctx: BenchContext, subjects: readonly S
       "late calls started against their schedule (the process falling behind).",
     "One ioredis connection with default options, one Node.js process.",
   );
+}
+
+/** The sweep subject for a checkpoint saver: each thread appends typical steps to its own thread id. */
+export function saverSweepSubject(
+  name: string,
+  saver: BaseCheckpointSaver,
+  options: { metricStem?: string; cleanup: () => Promise<void> },
+): SweepSubject {
+  let level = 0;
+  return {
+    name,
+    ...(options.metricStem ? { metricStem: options.metricStem } : {}),
+    prepare: async (threads) => {
+      level++;
+      const sequences = Array.from({ length: threads }, () => new CheckpointSequence());
+      const threadIds = sequences.map((_, i) => `sweep-${level}-${i}`);
+      return (thread, seq) =>
+        putStep(saver, threadIds[thread] as string, (sequences[thread] as CheckpointSequence).next(typicalStep(seq)));
+    },
+    cleanup: options.cleanup,
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * Measurement loops. Each sample is one awaited call timed with the monotonic high-resolution clock.
- * `timeInterleaved` alternates the subject and its floor call by call, so a noisy neighbour (this machine runs other
- * work too) slows both sides alike and the ratio stays meaningful.
+ * `timeInterleaved` alternates the subject and its floor call by call (and `timeRoundRobin` several subjects), so a
+ * noisy neighbour (this machine runs other work too) slows all sides alike and the ratios stay meaningful.
  */
 
 export interface LoopOptions {
@@ -42,28 +42,37 @@ export async function timeInterleaved(
   floor: (i: number) => Promise<unknown>,
   options: LoopOptions,
 ): Promise<Paired> {
+  const [subjectSamples = [], floorSamples = []] = await timeRoundRobin([subject, floor], options);
+  return { subject: subjectSamples, floor: floorSamples };
+}
+
+/**
+ * Calls each function once per round, rotating which goes first so none always runs on a warmer socket, and
+ * returns one sample list per function.
+ */
+export async function timeRoundRobin(
+  fns: readonly ((i: number) => Promise<unknown>)[],
+  options: LoopOptions,
+): Promise<number[][]> {
   const warmup = options.warmup ?? Math.min(50, Math.ceil(options.iterations / 10));
   for (let i = 0; i < warmup; i++) {
-    await subject(i);
-    await floor(i);
+    for (const fn of fns) await fn(i);
   }
-  const result: Paired = { subject: [], floor: [] };
+  const samples = fns.map(() => [] as number[]);
   const deadline = nowMs() + (options.maxMs ?? Number.POSITIVE_INFINITY);
   for (let i = 0; i < options.iterations; i++) {
-    // Alternate which side goes first so neither always runs on a warmer socket.
-    const subjectFirst = i % 2 === 0;
-    const a = subjectFirst ? subject : floor;
-    const b = subjectFirst ? floor : subject;
-    const t0 = nowMs();
-    await a(warmup + i);
-    const t1 = nowMs();
-    await b(warmup + i);
-    const t2 = nowMs();
-    result.subject.push(subjectFirst ? t1 - t0 : t2 - t1);
-    result.floor.push(subjectFirst ? t2 - t1 : t1 - t0);
-    if (t2 > deadline && result.subject.length >= 20) break;
+    let end = 0;
+    for (let k = 0; k < fns.length; k++) {
+      const index = (i + k) % fns.length;
+      const fn = fns[index] as (i: number) => Promise<unknown>;
+      const start = nowMs();
+      await fn(warmup + i);
+      end = nowMs();
+      samples[index]?.push(end - start);
+    }
+    if (end > deadline && i + 1 >= 20) break;
   }
-  return result;
+  return samples;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,0 +1,152 @@
+/**
+ * RedisSaver operations one by one against their floors: put, putWrites, getTuple and list(limit 10), each
+ * interleaved with a raw SET or GET of the bytes it moves. Written against BaseCheckpointSaver, so the same code
+ * measures any saver.
+ */
+import { randomUUID } from "node:crypto";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import type { BaseCheckpointSaver, CheckpointTuple } from "@langchain/langgraph-checkpoint";
+import { measureVsFloor, VS_FLOOR_COLUMNS } from "./compare.js";
+import type { BenchContext } from "./context.js";
+import { floorOps } from "./floor.js";
+import {
+  CheckpointSequence,
+  type PutArgs,
+  putPayloadBytes,
+  serde,
+  typicalStep,
+  typicalWrites,
+  writesBytes,
+} from "./payloads.js";
+
+export function threadConfig(threadId: string, checkpointId?: string): RunnableConfig {
+  return {
+    configurable: { thread_id: threadId, checkpoint_ns: "", ...(checkpointId ? { checkpoint_id: checkpointId } : {}) },
+  };
+}
+
+export function putStep(saver: BaseCheckpointSaver, threadId: string, args: PutArgs): Promise<RunnableConfig> {
+  return saver.put(threadConfig(threadId, args.parentId), args.checkpoint, args.metadata, args.newVersions);
+}
+
+/** Serialized bytes of what a read returns: checkpoint with values, metadata, pending writes. */
+export async function tupleBytes(tuple: CheckpointTuple): Promise<number> {
+  let total = (await serde.dumpsTyped(tuple.checkpoint))[1].byteLength;
+  total += (await serde.dumpsTyped(tuple.metadata ?? {}))[1].byteLength;
+  for (const [taskId, channel, value] of tuple.pendingWrites ?? []) {
+    total += taskId.length + channel.length + (await serde.dumpsTyped(value))[1].byteLength;
+  }
+  return total;
+}
+
+/** Stores `count` typical steps on a thread; the last one gets one task's pending writes, as a paused step has. */
+export async function typicalThread(saver: BaseCheckpointSaver, threadId: string, count: number): Promise<string> {
+  const sequence = new CheckpointSequence();
+  let last = "";
+  for (let step = 0; step < count; step++) {
+    const args = sequence.next(typicalStep(step));
+    await putStep(saver, threadId, args);
+    last = args.checkpoint.id;
+  }
+  await saver.putWrites(threadConfig(threadId, last), typicalWrites(count), randomUUID());
+  return last;
+}
+
+export async function saverSection(ctx: BenchContext, name: string, saver: BaseCheckpointSaver): Promise<void> {
+  const table = ctx.recorder.table("saver", `${name} operations against the floor`, VS_FLOOR_COLUMNS);
+  const iterations = ctx.iterations(2000);
+  const floorKey = `${ctx.keyPrefix("saver-floor")}:value`;
+
+  // put: a typical step (about 1 KB of messages and a counter, both changed) appended to one thread.
+  const putThread = `put-${randomUUID()}`;
+  const sequence = new CheckpointSequence();
+  await putStep(saver, putThread, sequence.next(typicalStep(0)));
+  const probe = sequence.next(typicalStep(1));
+  await putStep(saver, putThread, probe);
+  const putBytes = await putPayloadBytes(probe);
+  const putFloor = await floorOps(ctx.client, floorKey, putBytes);
+  await measureVsFloor(
+    ctx,
+    table,
+    {
+      op: "put (typical step)",
+      bytes: putBytes,
+      floor: "SET same bytes",
+      metric: "saver.put",
+      run: (i) => putStep(saver, putThread, sequence.next(typicalStep(i + 2))),
+      runFloor: putFloor.set,
+    },
+    iterations,
+  );
+
+  // putWrites: one task's writes (a reply and a counter), a new task id each call, on one checkpoint.
+  const writesThread = `writes-${randomUUID()}`;
+  const writesAt = threadConfig(writesThread, await typicalThread(saver, writesThread, 1));
+  const writesFloor = await floorOps(ctx.client, floorKey, await writesBytes(typicalWrites(0)));
+  await measureVsFloor(
+    ctx,
+    table,
+    {
+      op: "putWrites (one task, 2 writes)",
+      bytes: writesFloor.bytes,
+      floor: "SET same bytes",
+      metric: "saver.putWrites",
+      run: (i) => saver.putWrites(writesAt, typicalWrites(i), randomUUID()),
+      runFloor: writesFloor.set,
+    },
+    iterations,
+  );
+
+  // getTuple and list on a 20-checkpoint thread whose latest checkpoint has one task's pending writes.
+  const readThread = `read-${randomUUID()}`;
+  await typicalThread(saver, readThread, 20);
+  const latest = threadConfig(readThread);
+  const tuple = await saver.getTuple(latest);
+  if (!tuple) throw new Error(`${name}.getTuple returned nothing for a thread just written`);
+  const getFloor = await floorOps(ctx.client, floorKey, await tupleBytes(tuple));
+  await measureVsFloor(
+    ctx,
+    table,
+    {
+      op: "getTuple (latest)",
+      bytes: getFloor.bytes,
+      floor: "GET same bytes",
+      metric: "saver.getTuple",
+      run: () => saver.getTuple(latest),
+      runFloor: getFloor.get,
+    },
+    iterations,
+  );
+
+  const listTen = async () => {
+    const tuples: CheckpointTuple[] = [];
+    for await (const t of saver.list(latest, { limit: 10 })) tuples.push(t);
+    return tuples;
+  };
+  const listed = await listTen();
+  if (listed.length !== 10) throw new Error(`${name}.list(limit 10) returned ${listed.length} checkpoints`);
+  let listBytes = 0;
+  for (const t of listed) listBytes += await tupleBytes(t);
+  const listFloor = await floorOps(ctx.client, floorKey, listBytes);
+  await measureVsFloor(
+    ctx,
+    table,
+    {
+      op: "list (limit 10)",
+      bytes: listBytes,
+      floor: "GET same bytes",
+      metric: "saver.list",
+      run: listTen,
+      runFloor: listFloor.get,
+    },
+    ctx.iterations(1000),
+  );
+  await ctx.client.unlink(floorKey);
+
+  table.notes.push(
+    "Bytes: what the operation moves at least, serialized with LangGraph's serializer (for put: the checkpoint " +
+      "without values, its metadata and the changed channels' values; for reads: everything returned).",
+    "Floor: a raw ioredis SET or GET of that many bytes on the same connection, interleaved call by call.",
+    "Redis cmds/call counts the commands the server executed per call (INFO commandstats), so it is exact.",
+  );
+}
