@@ -1,9 +1,9 @@
 /**
  * One operation against its floor: latency p50/p99 of both (interleaved), their ratio, and how many Redis commands
- * the operation sends per call (from INFO commandstats, so it is exact whatever the noise: one command per call is
- * one round trip unless the operation pipelines).
+ * the operation sends per call and runs inside Lua scripts (counted exactly with MONITOR, whatever the noise).
  */
-import type { RedisClient } from "../src/client.js";
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
 import type { BenchContext } from "./context.js";
 import type { Column, Table } from "./results.js";
 import { floorRatio, type Summary, summarize } from "./stats.js";
@@ -12,7 +12,8 @@ import { timeInterleaved } from "./timing.js";
 export const VS_FLOOR_COLUMNS: readonly Column[] = [
   { key: "op", label: "Operation", kind: "text" },
   { key: "bytes", label: "Bytes", kind: "bytes" },
-  { key: "commands", label: "Redis cmds/call", kind: "decimal" },
+  { key: "sent", label: "Cmds sent/call", kind: "decimal" },
+  { key: "inScripts", label: "Cmds in Lua/call", kind: "decimal" },
   { key: "p50", label: "p50 (ms)", kind: "ms" },
   { key: "p99", label: "p99 (ms)", kind: "ms" },
   { key: "floor", label: "Floor", kind: "text" },
@@ -22,20 +23,62 @@ export const VS_FLOOR_COLUMNS: readonly Column[] = [
   { key: "ratioP99", label: "p99 / floor", kind: "ratio" },
 ];
 
-async function commandCalls(client: RedisClient): Promise<number> {
-  const info = await client.info("commandstats");
-  let total = 0;
-  for (const match of info.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) total += Number(match[1]);
-  return total;
+export interface CommandCount {
+  /** Commands the client sent per call (a call that awaits each before the next makes this many round trips). */
+  readonly sent: number;
+  /** Commands run inside Lua scripts per call (server work the client never sees). */
+  readonly inScripts: number;
 }
 
-/** Redis commands the server executes per call of `fn` (averaged over `calls` sequential calls). */
-export async function commandsPerCall(client: RedisClient, fn: () => Promise<unknown>, calls = 50): Promise<number> {
-  const before = await commandCalls(client);
-  for (let i = 0; i < calls; i++) await fn();
-  const after = await commandCalls(client);
-  // The second INFO is counted by the time it replies; the first is not.
-  return (after - before - 1) / calls;
+/**
+ * Counts the commands `fn` makes Redis run, averaged over `calls` sequential calls, by watching MONITOR on a
+ * separate connection: commands from Lua show up with source "lua", the rest came over the wire. A marker ECHO
+ * sent after the last call tells when every earlier command has been seen. Only commands from `client`'s own
+ * connection count as sent. Exact, whatever the noise.
+ */
+export async function countCommands(
+  client: Redis,
+  fn: (i: number) => Promise<unknown>,
+  calls = 50,
+): Promise<CommandCount> {
+  const socket = (client as unknown as { stream?: { localAddress?: string; localPort?: number } }).stream;
+  const self = socket?.localPort ? `${socket.localAddress}:${socket.localPort}` : undefined;
+  const monitor = await client.monitor();
+  try {
+    const marker = `bench-marker-${randomUUID()}`;
+    let sent = 0;
+    let inScripts = 0;
+    let counting = false;
+    let seenMarker: () => void = () => {};
+    const markerSeen = new Promise<void>((resolve) => {
+      seenMarker = resolve;
+    });
+    const start = `bench-start-${randomUUID()}`;
+    let seenStart: () => void = () => {};
+    const startSeen = new Promise<void>((resolve) => {
+      seenStart = resolve;
+    });
+    monitor.on("monitor", (_time: string, args: string[], source: string) => {
+      if (args[0]?.toLowerCase() === "echo" && args[1] === start) {
+        counting = true;
+        seenStart();
+      } else if (args[0]?.toLowerCase() === "echo" && args[1] === marker) {
+        counting = false;
+        seenMarker();
+      } else if (counting) {
+        if (source === "lua") inScripts++;
+        else if (self === undefined || source === self) sent++;
+      }
+    });
+    await client.echo(start);
+    await startSeen;
+    for (let i = 0; i < calls; i++) await fn(i);
+    await client.echo(marker);
+    await markerSeen;
+    return { sent: sent / calls, inScripts: inScripts / calls };
+  } finally {
+    monitor.disconnect();
+  }
 }
 
 export interface VsFloor {
@@ -61,12 +104,12 @@ export async function measureVsFloor(
   const subject = summarize(paired.subject);
   const floor = summarize(paired.floor);
   const ratios = floorRatio(subject, floor);
-  let seq = 1_000_000;
-  const commands = spec.countCommands === false ? null : await commandsPerCall(ctx.client, () => spec.run(seq++));
+  const commands = spec.countCommands === false ? null : await countCommands(ctx.client, (i) => spec.run(1e6 + i));
   table.rows.push({
     op: spec.op,
     bytes: spec.bytes,
-    commands,
+    sent: commands?.sent ?? null,
+    inScripts: commands?.inScripts ?? null,
     p50: subject.p50Ms,
     p99: subject.p99Ms,
     floor: spec.floor,
@@ -79,6 +122,9 @@ export async function measureVsFloor(
   ctx.recorder.metric(`${spec.metric}.p99Ms`, subject.p99Ms);
   ctx.recorder.metric(`${spec.metric}.floorRatioP50`, ratios.p50);
   ctx.recorder.metric(`${spec.metric}.floorRatioP99`, ratios.p99);
-  if (commands !== null) ctx.recorder.metric(`${spec.metric}.commandsPerCall`, commands);
+  if (commands !== null) {
+    ctx.recorder.metric(`${spec.metric}.commandsSent`, commands.sent);
+    ctx.recorder.metric(`${spec.metric}.commandsInScripts`, commands.inScripts);
+  }
   return { subject, floor };
 }

@@ -11,7 +11,7 @@ import type { BaseCheckpointSaver, CheckpointTuple } from "@langchain/langgraph-
 import type { BenchContext } from "./context.js";
 import { CheckpointSequence, type PutArgs, typicalStep } from "./payloads.js";
 import type { Column } from "./results.js";
-import { putStep, threadConfig } from "./saver.js";
+import { putStep, threadConfig, versionsOf } from "./saver.js";
 import { ratio, summarize } from "./stats.js";
 import { nowMs, timeRoundRobin } from "./timing.js";
 
@@ -32,7 +32,7 @@ export async function buildThread(
   threadId: string,
   count: number,
 ): Promise<{ ids: string[]; ms: number }> {
-  const sequence = new CheckpointSequence();
+  const sequence = new CheckpointSequence(versionsOf(saver));
   const steps: PutArgs[] = [];
   for (let step = 0; step < count; step++) steps.push(sequence.next(typicalStep(step)));
   const start = nowMs();

@@ -6,7 +6,15 @@
  */
 import type { BenchContext } from "./context.js";
 import { memoryUsage, scanKeys } from "./keyspace.js";
-import { CheckpointSequence, filler, fullCheckpointBytes, type PutArgs, putPayloadBytes, serde } from "./payloads.js";
+import {
+  CheckpointSequence,
+  filler,
+  fullCheckpointBytes,
+  type NextVersion,
+  type PutArgs,
+  putPayloadBytes,
+  serde,
+} from "./payloads.js";
 import type { Column } from "./results.js";
 import { ratio } from "./stats.js";
 
@@ -18,6 +26,8 @@ export interface MemorySubject {
   readonly name: string;
   /** SCAN MATCH pattern covering every key the subject writes for the thread (and nothing else). */
   readonly keyPattern: string;
+  /** The saver's version scheme (getNextVersion). */
+  readonly nextVersion?: NextVersion;
   /** Stores one checkpoint of the thread, as LangGraph would (config carries the parent id). */
   put(args: PutArgs): Promise<unknown>;
 }
@@ -42,7 +52,7 @@ export async function memorySection(ctx: BenchContext, subject: MemorySubject): 
   );
   const large = filler(LARGE_CHANNEL_CHARS, 42);
   const small = (step: number) => ({ step, note: filler(SMALL_CHANNEL_CHARS, step) });
-  const sequence = new CheckpointSequence();
+  const sequence = new CheckpointSequence(subject.nextVersion);
 
   ctx.progress.step(`${subject.name}: ${MEMORY_STEPS} checkpoints, MEMORY USAGE over the thread's keys`);
   const first = sequence.next({ document: large, scratch: small(0) });

@@ -40,21 +40,30 @@ export interface PutArgs {
   readonly parentId: string | undefined;
 }
 
+export type NextVersion = (current: number | string | undefined) => number | string;
+
 /**
  * Successive checkpoints of one thread, as the Pregel loop produces them: each step bumps the versions of the
  * channels it changed, records them in versions_seen and lists only them in newVersions.
  */
 export class CheckpointSequence {
   readonly #values: Record<string, unknown> = {};
-  readonly #versions: Record<string, number> = {};
+  readonly #versions: Record<string, number | string> = {};
   #parentId: string | undefined;
   #step = -1;
+
+  readonly #nextVersion: NextVersion;
+
+  /** `nextVersion` is the saver's getNextVersion, so versions look exactly like the ones a graph would store. */
+  constructor(nextVersion: NextVersion = defaultNext) {
+    this.#nextVersion = nextVersion;
+  }
 
   next(changes: Record<string, unknown>): PutArgs {
     const newVersions: ChannelVersions = {};
     for (const [channel, value] of Object.entries(changes)) {
       this.#values[channel] = value;
-      const version = (this.#versions[channel] ?? 0) + 1;
+      const version = this.#nextVersion(this.#versions[channel]);
       this.#versions[channel] = version;
       newVersions[channel] = version;
     }
@@ -76,6 +85,10 @@ export class CheckpointSequence {
     this.#step++;
     return args;
   }
+}
+
+function defaultNext(current: number | string | undefined): number {
+  return (typeof current === "number" ? current : Number(current ?? 0)) + 1;
 }
 
 async function serializedBytes(value: unknown): Promise<number> {

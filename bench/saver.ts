@@ -11,6 +11,7 @@ import type { BenchContext } from "./context.js";
 import { floorOps } from "./floor.js";
 import {
   CheckpointSequence,
+  type NextVersion,
   type PutArgs,
   putPayloadBytes,
   serde,
@@ -23,6 +24,11 @@ export function threadConfig(threadId: string, checkpointId?: string): RunnableC
   return {
     configurable: { thread_id: threadId, checkpoint_ns: "", ...(checkpointId ? { checkpoint_id: checkpointId } : {}) },
   };
+}
+
+/** The saver's own version scheme, for CheckpointSequence. */
+export function versionsOf(saver: BaseCheckpointSaver): NextVersion {
+  return (current) => saver.getNextVersion(current as never) as number | string;
 }
 
 export function putStep(saver: BaseCheckpointSaver, threadId: string, args: PutArgs): Promise<RunnableConfig> {
@@ -41,7 +47,7 @@ export async function tupleBytes(tuple: CheckpointTuple): Promise<number> {
 
 /** Stores `count` typical steps on a thread; the last one gets one task's pending writes, as a paused step has. */
 export async function typicalThread(saver: BaseCheckpointSaver, threadId: string, count: number): Promise<string> {
-  const sequence = new CheckpointSequence();
+  const sequence = new CheckpointSequence(versionsOf(saver));
   let last = "";
   for (let step = 0; step < count; step++) {
     const args = sequence.next(typicalStep(step));
@@ -59,7 +65,7 @@ export async function saverSection(ctx: BenchContext, name: string, saver: BaseC
 
   // put: a typical step (about 1 KB of messages and a counter, both changed) appended to one thread.
   const putThread = `put-${randomUUID()}`;
-  const sequence = new CheckpointSequence();
+  const sequence = new CheckpointSequence(versionsOf(saver));
   await putStep(saver, putThread, sequence.next(typicalStep(0)));
   const probe = sequence.next(typicalStep(1));
   await putStep(saver, putThread, probe);
@@ -147,6 +153,7 @@ export async function saverSection(ctx: BenchContext, name: string, saver: BaseC
     "Bytes: what the operation moves at least, serialized with LangGraph's serializer (for put: the checkpoint " +
       "without values, its metadata and the changed channels' values; for reads: everything returned).",
     "Floor: a raw ioredis SET or GET of that many bytes on the same connection, interleaved call by call.",
-    "Redis cmds/call counts the commands the server executed per call (INFO commandstats), so it is exact.",
+    "Cmds sent/call: commands the client sent per call; Cmds in Lua/call: commands the server ran inside scripts " +
+      "for it (both counted exactly with MONITOR).",
   );
 }

@@ -4,11 +4,12 @@
  * rate with 5,000 threads (latency when the fleet offers 20,000 puts/s).
  */
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import type { Redis } from "ioredis";
 import { closedLoop, type LoadResult, openLoop, type ThreadOp } from "./concurrency.js";
 import type { BenchContext } from "./context.js";
 import { CheckpointSequence, typicalStep } from "./payloads.js";
 import type { Column, Table } from "./results.js";
-import { putStep } from "./saver.js";
+import { putStep, versionsOf } from "./saver.js";
 
 export const SWEEP_THREADS = [1, 100, 1000, 5000] as const;
 export const TARGET_THREADS = 5000;
@@ -33,9 +34,43 @@ const COLUMNS: readonly Column[] = [
   { key: "p50", label: "p50 (ms)", kind: "ms" },
   { key: "p99", label: "p99 (ms)", kind: "ms" },
   { key: "lag", label: "Start lag p99 (ms)", kind: "ms" },
+  { key: "clientCpu", label: "Node CPU/put (us)", kind: "decimal" },
+  { key: "serverCpu", label: "Redis CPU/put (us)", kind: "decimal" },
 ];
 
-function addRow(table: Table, subject: string, mode: string, result: LoadResult): void {
+interface CpuUse {
+  readonly clientUsPerOp: number;
+  readonly serverUsPerOp: number;
+}
+
+async function redisCpuSeconds(client: Redis): Promise<number> {
+  const info = await client.info("cpu");
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
+  return user + sys;
+}
+
+/**
+ * Runs `load` and charges the CPU time both processes spent to its operations: this Node.js process
+ * (process.cpuUsage, all its threads) and the Redis server (INFO cpu). Unlike wall-clock rates, CPU per operation
+ * hardly moves when other work shares the machine, so it says what one core of each side can sustain.
+ */
+async function withCpu(client: Redis, load: () => Promise<LoadResult>): Promise<[LoadResult, CpuUse]> {
+  const server0 = await redisCpuSeconds(client);
+  const client0 = process.cpuUsage();
+  const result = await load();
+  const clientUsed = process.cpuUsage(client0);
+  const server1 = await redisCpuSeconds(client);
+  return [
+    result,
+    {
+      clientUsPerOp: (clientUsed.user + clientUsed.system) / result.ops,
+      serverUsPerOp: ((server1 - server0) * 1e6) / result.ops,
+    },
+  ];
+}
+
+function addRow(table: Table, subject: string, mode: string, [result, cpu]: [LoadResult, CpuUse]): void {
   table.rows.push({
     subject,
     threads: result.threads,
@@ -45,6 +80,8 @@ function addRow(table: Table, subject: string, mode: string, result: LoadResult)
     p50: result.latency.p50Ms,
     p99: result.latency.p99Ms,
     lag: result.startLagP99Ms ?? null,
+    clientCpu: cpu.clientUsPerOp,
+    serverCpu: cpu.serverUsPerOp,
   });
 }
 
@@ -56,19 +93,23 @@ export async function concurrencySection(ctx: BenchContext, subjects: readonly S
     for (const threads of SWEEP_THREADS) {
       ctx.progress.step(`${subject.name}: ${threads} threads, closed loop, ${(levelMs / 1000).toFixed(1)} s`);
       const op = await subject.prepare(threads);
-      const result = await closedLoop(threads, levelMs, op, 80_000);
-      addRow(table, subject.name, "closed loop", result);
+      const measured = await withCpu(ctx.client, () => closedLoop(threads, levelMs, op, 80_000));
+      addRow(table, subject.name, "closed loop", measured);
+      const [result, cpu] = measured;
       await subject.cleanup();
       if (subject.metricStem) {
         ctx.recorder.metric(`${subject.metricStem}.${threads}.putsPerSec`, result.opsPerSec);
         ctx.recorder.metric(`${subject.metricStem}.${threads}.p99Ms`, result.latency.p99Ms);
+        ctx.recorder.metric(`${subject.metricStem}.${threads}.clientCpuUsPerPut`, cpu.clientUsPerOp);
+        ctx.recorder.metric(`${subject.metricStem}.${threads}.serverCpuUsPerPut`, cpu.serverUsPerOp);
       }
     }
     const rateLabel = TARGET_RATE_PER_SEC.toLocaleString("en-US");
     ctx.progress.step(`${subject.name}: ${TARGET_THREADS} threads, open loop at ${rateLabel}/s`);
     const op = await subject.prepare(TARGET_THREADS);
-    const result = await openLoop(TARGET_THREADS, TARGET_RATE_PER_SEC, openMs, op);
-    addRow(table, subject.name, `${rateLabel}/s offered`, result);
+    const measured = await withCpu(ctx.client, () => openLoop(TARGET_THREADS, TARGET_RATE_PER_SEC, openMs, op));
+    addRow(table, subject.name, `${rateLabel}/s offered`, measured);
+    const [result] = measured;
     await subject.cleanup();
     if (subject.metricStem) {
       ctx.recorder.metric(`${subject.metricStem}.${TARGET_THREADS}.p99AtTargetRateMs`, result.latency.p99Ms);
@@ -80,7 +121,9 @@ export async function concurrencySection(ctx: BenchContext, subjects: readonly S
     `Open loop: ${TARGET_THREADS.toLocaleString("en-US")} threads each put on a fixed schedule adding up to the ` +
       `offered rate for ${(openMs / 1000).toFixed(1)} s; latency is timed from the call, and the start lag says how ` +
       "late calls started against their schedule (the process falling behind).",
-    "One ioredis connection with default options, one Node.js process.",
+    "CPU per put: this Node.js process's CPU time (process.cpuUsage) and the Redis server's (INFO cpu) divided by " +
+      "the puts; it barely moves with other load on the machine, so 1,000,000 / CPU per put is what one core of " +
+      "each side can sustain.",
   );
 }
 
@@ -96,7 +139,7 @@ export function saverSweepSubject(
     ...(options.metricStem ? { metricStem: options.metricStem } : {}),
     prepare: async (threads) => {
       level++;
-      const sequences = Array.from({ length: threads }, () => new CheckpointSequence());
+      const sequences = Array.from({ length: threads }, () => new CheckpointSequence(versionsOf(saver)));
       const threadIds = sequences.map((_, i) => `sweep-${level}-${i}`);
       return (thread, seq) =>
         putStep(saver, threadIds[thread] as string, (sequences[thread] as CheckpointSequence).next(typicalStep(seq)));
