@@ -5,10 +5,11 @@
 
 import { Annotation, END, MemorySaver, START, StateGraph } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import { countCommands } from "./compare.js";
 import type { BenchContext } from "./context.js";
 import type { Column } from "./results.js";
 import { ratio, summarize } from "./stats.js";
-import { timeInterleaved } from "./timing.js";
+import { timeEach, timeInterleaved } from "./timing.js";
 
 export const GRAPH_NODES = 10;
 
@@ -92,9 +93,26 @@ export async function graphSection(
       vsMemory: overhead,
     });
     ctx.recorder.metric("graph.redisOverMemoryP50", overhead);
+
+    // The physical limit: MemorySaver's time plus one bare round trip (PING p50) per command the saver sent.
+    const commands = await countCommands(ctx.client, invoke(redis), 20);
+    const ping = summarize(await timeEach(() => ctx.client.ping(), { iterations: ctx.iterations(500) }));
+    const floorMs = memoryPaired.p50Ms + commands.sent * ping.p50Ms;
+    table.rows.push({
+      checkpointer: `floor: MemorySaver + ${commands.sent.toFixed(0)} PINGs`,
+      n: null,
+      p50: floorMs,
+      p99: null,
+      vsMemory: ratio(floorMs, memoryPaired.p50Ms),
+    });
+    ctx.recorder.metric("graph.commandsSentPerInvoke", commands.sent);
+    ctx.recorder.metric("graph.floorOverMemoryP50", ratio(floorMs, memoryPaired.p50Ms));
     table.notes.push(
       `${subject.name} is compared with MemorySaver invokes interleaved with it (MemorySaver p50 in that run: ` +
         `${memoryPaired.p50Ms.toFixed(2)} ms).`,
+      `${subject.name} sent ${commands.sent.toFixed(1)} commands per invoke (and ran ${commands.inScripts.toFixed(1)} ` +
+        `inside Lua); the floor row charges each sent command one PING round trip (p50 ${ping.p50Ms.toFixed(3)} ms), ` +
+        "as if none overlapped: what these commands would cost at the floor, with no client or script work.",
     );
   }
   table.notes.push(
