@@ -48,7 +48,7 @@ export async function writeIfVersion(
 }
 
 export interface UpdateOptions extends StoreWriteOptions {
-  /** Reads and writes tried at most before the last VersionConflictError is thrown. Default 20. */
+  /** Reads and writes tried at most before the last VersionConflictError is thrown. Default 50. */
   maxAttempts?: number;
 }
 
@@ -56,6 +56,9 @@ export type UpdateFn = (
   current: Record<string, unknown> | null,
   item: VersionedItem | null,
 ) => Record<string, unknown> | null | Promise<Record<string, unknown> | null>;
+
+/** Longest wait between two attempts (ms); the wait is random, up to 2^attempt ms, so contenders spread out. */
+const MAX_BACKOFF_MS = 1000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -70,7 +73,7 @@ export async function updateItem(
   fn: UpdateFn,
   options: UpdateOptions,
 ): Promise<{ value: Record<string, unknown> | null; version: number }> {
-  const { maxAttempts = 20, ...writeOptions } = options;
+  const { maxAttempts = 50, ...writeOptions } = options;
   for (let attempt = 1; ; attempt++) {
     const current = await readVersioned(ctx, namespace, key);
     const next = await fn(current?.value ?? null, current);
@@ -79,7 +82,7 @@ export async function updateItem(
       return { value: next, version };
     } catch (error) {
       if (!(error instanceof VersionConflictError) || attempt >= maxAttempts) throw error;
-      await sleep(Math.random() * Math.min(100, 2 ** attempt));
+      await sleep(Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** attempt));
     }
   }
 }
