@@ -13,7 +13,12 @@ const label = fc.constantFrom("a", "b", "c");
 const namespace = fc.array(label, { minLength: 1, maxLength: 3 });
 const key = fc.constantFrom("k1", "k2", "k3", "with:colon{tag}", "ünï");
 const value = fc.record(
-  { n: fc.integer({ min: 0, max: 5 }), s: fc.constantFrom("x", "y"), flag: fc.boolean(), nested: fc.constant({ z: 1 }) },
+  {
+    n: fc.integer({ min: 0, max: 5 }),
+    s: fc.constantFrom("x", "y"),
+    flag: fc.boolean(),
+    nested: fc.constant({ z: 1 }),
+  },
   { requiredKeys: ["n"] },
 );
 const filter = fc.oneof(

@@ -1,5 +1,4 @@
 import { InMemoryStore } from "@langchain/langgraph-checkpoint";
-import { storeItemKeys, storeNamespaceKeys } from "../../src/keys.js";
 import {
   CorruptDataError,
   InvalidInputError,
@@ -7,6 +6,7 @@ import {
   RedisStore,
   ValueTooLargeError,
 } from "../../src/index.js";
+import { storeItemKeys, storeNamespaceKeys } from "../../src/keys.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { newStore } from "./helpers.js";
 

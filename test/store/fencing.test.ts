@@ -3,8 +3,9 @@
  * when a newer token has been issued for that lock key. guarded() issues tokens by INCR of fenceCounterKey; these
  * tests issue them the same way.
  */
-import { fenceCounterKey, storeItemKeys, storeNamespaceKeys } from "../../src/keys.js";
+
 import { type Fence, FencedWriteError } from "../../src/index.js";
+import { fenceCounterKey, storeItemKeys, storeNamespaceKeys } from "../../src/keys.js";
 import { keySlot } from "../../src/store/route.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { newStore } from "./helpers.js";

@@ -1,5 +1,5 @@
-import { storeItemKeys } from "../../src/keys.js";
 import { VersionConflictError } from "../../src/index.js";
+import { storeItemKeys } from "../../src/keys.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { newStore } from "./helpers.js";
 

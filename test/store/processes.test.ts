@@ -32,6 +32,11 @@ describe.each(targets)("update() across processes on $name", ({ name, connect })
     expect(history.map((h) => h.value?.n)).toEqual(Array.from({ length: 200 }, (_, i) => 200 - i));
     const perWriter = new Map<string, number>();
     for (const entry of history) perWriter.set(String(entry.writer), (perWriter.get(String(entry.writer)) ?? 0) + 1);
-    expect(Object.fromEntries(perWriter)).toEqual({ "process-1": 50, "process-2": 50, "process-3": 50, "process-4": 50 });
+    expect(Object.fromEntries(perWriter)).toEqual({
+      "process-1": 50,
+      "process-2": 50,
+      "process-3": 50,
+      "process-4": 50,
+    });
   }, 180_000);
 });

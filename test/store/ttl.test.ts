@@ -105,7 +105,10 @@ describe.each(targets)("TTL on $name", ({ connect }) => {
     const registry = storeRegistryKeys(keyPrefix);
     expect(await client.zcard(registry.names)).toBe(6);
     await sleep(100);
-    await waitFor(async () => (await client.exists(storeNamespaceKeys(keyPrefix, ["sweep", "n0"]).items)) === 0, "expiry");
+    await waitFor(
+      async () => (await client.exists(storeNamespaceKeys(keyPrefix, ["sweep", "n0"]).items)) === 0,
+      "expiry",
+    );
     let cursor: string | null = null;
     let removed = 0;
     let steps = 0;

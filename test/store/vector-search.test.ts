@@ -1,7 +1,7 @@
 import { InMemoryStore, type Operation } from "@langchain/langgraph-checkpoint";
 import fc from "fast-check";
-import { storeNamespaceKeys } from "../../src/keys.js";
 import { CorruptDataError, InvalidInputError, InvalidOptionError } from "../../src/index.js";
+import { storeNamespaceKeys } from "../../src/keys.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { HashEmbeddings, newStore } from "./helpers.js";
 import { normalize } from "./reference.js";
@@ -14,9 +14,34 @@ describe.each(targets)("vector search on $name", ({ connect }) => {
     const client = connect();
     const ops = fc.array(
       fc.oneof(
-        { weight: 3, arbitrary: fc.record({ namespace: fc.constant(["docs"]), key: fc.constantFrom("a", "b", "c", "d", "e"), value: fc.record({ text, n: fc.integer({ min: 0, max: 3 }) }) }) },
-        { weight: 1, arbitrary: fc.record({ namespace: fc.constant(["docs"]), key: fc.constantFrom("a", "b"), value: fc.constant(null) }) },
-        { weight: 2, arbitrary: fc.record({ namespacePrefix: fc.constant(["docs"]), query: text, filter: fc.option(fc.record({ n: fc.record({ $gte: fc.integer({ min: 0, max: 3 }) }) }), { nil: undefined }), limit: fc.integer({ min: 1, max: 4 }), offset: fc.integer({ min: 0, max: 2 }) }) },
+        {
+          weight: 3,
+          arbitrary: fc.record({
+            namespace: fc.constant(["docs"]),
+            key: fc.constantFrom("a", "b", "c", "d", "e"),
+            value: fc.record({ text, n: fc.integer({ min: 0, max: 3 }) }),
+          }),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            namespace: fc.constant(["docs"]),
+            key: fc.constantFrom("a", "b"),
+            value: fc.constant(null),
+          }),
+        },
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            namespacePrefix: fc.constant(["docs"]),
+            query: text,
+            filter: fc.option(fc.record({ n: fc.record({ $gte: fc.integer({ min: 0, max: 3 }) }) }), {
+              nil: undefined,
+            }),
+            limit: fc.integer({ min: 1, max: 4 }),
+            offset: fc.integer({ min: 0, max: 2 }),
+          }),
+        },
       ) as fc.Arbitrary<Operation>,
       { minLength: 1, maxLength: 15 },
     );
