@@ -24,6 +24,7 @@ import {
   type StoreWriteOptions,
   writeOptionsSchema,
 } from "./options.js";
+import { asStoreError } from "./route.js";
 import { type SweepResult, sweepStep } from "./ttl.js";
 
 /**
@@ -190,7 +191,7 @@ export class RedisStore extends BaseStore {
   #checkServer(): Promise<void> {
     this.#serverChecked ??= requireServerVersion(this.#ctx.client, [6, 2, 0], "RedisStore").catch((error) => {
       this.#serverChecked = undefined;
-      throw error;
+      throw asStoreError(error);
     });
     return this.#serverChecked;
   }

@@ -47,7 +47,8 @@ async function nodeOfSlot(cluster: Cluster, slot: number, key: string): Promise<
 function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error) || error instanceof LangGraphRedisError) return false;
   if (error.name === "ReplyError") return false;
-  return /connection|ECONNREFUSED|ECONNRESET|ETIMEDOUT|max retries|Failed to refresh slots|None of startup nodes/i.test(
+  if (error.name === "MaxRetriesPerRequestError" || error.name === "ClusterAllFailedError") return true;
+  return /connection|ECONNREFUSED|ECONNRESET|ETIMEDOUT|max retries|Failed to refresh slots|None of startup nodes|Stream isn't writeable/i.test(
     error.message,
   );
 }
