@@ -2,6 +2,7 @@
  * batch(): one pipelined round trip per server involved, InMemoryStore's ordering semantics, and the cluster
  * registration protocol under the races it is built for.
  */
+import type { Item, SearchItem } from "@langchain/langgraph-checkpoint";
 import type { Cluster } from "ioredis";
 import type { RedisClient } from "../../src/client.js";
 import type { RedisStore } from "../../src/index.js";
@@ -65,12 +66,12 @@ describe.each(targets)("batch on $name", ({ name, connect }) => {
   it("reads see the store as it was before the batch's writes, like InMemoryStore", async () => {
     const store = newStore(connect());
     await store.put(["ns"], "k", { v: 1 });
-    const [, got, found, listed] = await store.batch([
+    const [, got, found, listed] = (await store.batch([
       { namespace: ["ns"], key: "k", value: { v: 2 } },
       { namespace: ["ns"], key: "k" },
       { namespacePrefix: ["ns"], limit: 10, offset: 0 },
       { matchConditions: undefined, limit: 10, offset: 0 },
-    ]);
+    ])) as unknown as [null, Item | null, SearchItem[], string[][]];
     expect(got?.value).toEqual({ v: 1 });
     expect(found?.map((i) => i.value)).toEqual([{ v: 1 }]);
     expect(listed).toEqual([["ns"]]);
@@ -135,7 +136,7 @@ describe("cluster namespace registration", () => {
     const [fresh] = await runRouted(client, [registerCall(ctx, [w.member])]);
     const [landed] = await runRouted(client, [putCall(ctx, w, Number((fresh as number[])[0]))]);
     expect(parsePutReply(landed).kind).toBe("written");
-    expect(await client.zrange(registry.names, 0, -1)).toEqual([w.member]);
+    expect(await client.zrange(registry.names, "0", "-1")).toEqual([w.member]);
   });
 
   it("an old retirement cannot drop a namespace registered again since", async () => {

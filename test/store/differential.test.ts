@@ -81,7 +81,7 @@ describe.each(targets)("RedisStore matches InMemoryStore on $name", ({ connect }
           normalize(await reference.search([], { limit: 100 })),
         );
       }),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 });

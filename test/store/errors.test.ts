@@ -1,4 +1,4 @@
-import { InMemoryStore } from "@langchain/langgraph-checkpoint";
+import { type BaseStore, InMemoryStore } from "@langchain/langgraph-checkpoint";
 import {
   CorruptDataError,
   InvalidInputError,
@@ -26,7 +26,7 @@ describe.each(targets)("store errors on $name", ({ connect }) => {
     const store = newStore(connect());
     const reference = new InMemoryStore();
     for (const ns of badNamespaces as string[][]) {
-      const calls: ((s: InMemoryStore | RedisStore) => Promise<unknown>)[] = [
+      const calls: ((s: BaseStore) => Promise<unknown>)[] = [
         (s) => s.put(ns, "k", { a: 1 }),
         (s) => s.get(ns, "k"),
         (s) => s.delete(ns, "k"),

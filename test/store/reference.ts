@@ -3,15 +3,23 @@
  * deviations of RedisStore modelled on top (docs/store.md, "Differences from InMemoryStore"):
  * - a namespace exists while it holds items: InMemoryStore keeps listing (and ordering) a namespace forever once
  *   created, even empty; RedisStore drops it when its last item goes (so nothing grows without bound);
- * - deleting a missing item does not create its namespace.
+ * - deleting a missing item does not create its namespace;
+ * - a get returns a snapshot: InMemoryStore returns its live item object, which a later write of the same item
+ *   (even one later in the same batch) changes under the caller's feet.
  */
-import { InMemoryStore, type Item, type PutOperation } from "@langchain/langgraph-checkpoint";
+import { type GetOperation, InMemoryStore, type Item, type PutOperation } from "@langchain/langgraph-checkpoint";
 
 export function referenceStore(options?: ConstructorParameters<typeof InMemoryStore>[0]): InMemoryStore {
   const store = new InMemoryStore(options);
   const internals = store as unknown as {
     data: Map<string, Map<string, Item>>;
     putOperation(op: PutOperation): void;
+    getOperation(op: GetOperation): Item | null;
+  };
+  const originalGet = internals.getOperation.bind(store);
+  internals.getOperation = (op: GetOperation) => {
+    const item = originalGet(op);
+    return item ? structuredClone(item) : null;
   };
   const original = internals.putOperation.bind(store);
   internals.putOperation = (op: PutOperation) => {

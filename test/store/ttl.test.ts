@@ -41,11 +41,11 @@ describe.each(targets)("TTL on $name", ({ connect }) => {
     const short = storeNamespaceKeys(keyPrefix, ["mem", "short"]);
     const mixed = storeNamespaceKeys(keyPrefix, ["mem", "mixed"]);
     expect(await client.exists(short.items, short.order, short.expiry)).toBe(0);
-    expect(await client.zrange(mixed.order, 0, -1)).toEqual(["kept"]);
+    expect(await client.zrange(mixed.order, "0", "-1")).toEqual(["kept"]);
     expect(await client.hkeys(mixed.items)).toEqual(["kept"]);
     expect(await client.zcard(mixed.expiry)).toBe(0);
     const registry = storeRegistryKeys(keyPrefix);
-    expect(await client.zrange(registry.names, 0, -1)).toEqual([storeNamespaceMember(["mem", "mixed"])]);
+    expect(await client.zrange(registry.names, "0", "-1")).toEqual([storeNamespaceMember(["mem", "mixed"])]);
     expect(await client.hkeys(registry.seq)).toEqual([storeNamespaceMember(["mem", "mixed"])]);
   });
 
@@ -120,7 +120,7 @@ describe.each(targets)("TTL on $name", ({ connect }) => {
       steps++;
     } while (cursor !== null && steps < 20);
     expect(removed).toBe(5);
-    expect(await client.zrange(registry.names, 0, -1)).toEqual([storeNamespaceMember(["sweep", "persistent"])]);
-    expect(await client.zrange(storeNamespaceKeys(keyPrefix, ["sweep", "persistent"]).order, 0, -1)).toEqual(["k"]);
+    expect(await client.zrange(registry.names, "0", "-1")).toEqual([storeNamespaceMember(["sweep", "persistent"])]);
+    expect(await client.zrange(storeNamespaceKeys(keyPrefix, ["sweep", "persistent"]).order, "0", "-1")).toEqual(["k"]);
   });
 });
