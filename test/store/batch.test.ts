@@ -167,4 +167,31 @@ describe("cluster namespace registration", () => {
     expect(await store.listNamespaces()).toEqual(names.map((n) => [n]));
     for (const n of names) expect(await store.search([n])).toHaveLength(5);
   });
+
+  it("under churn (writers, deleters and readers at once) lists exactly the namespaces that hold items", async () => {
+    const client = newCluster();
+    const store = newStore(client);
+    const names = Array.from({ length: 6 }, (_, i) => [`churn${i}`]);
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 8; round++) {
+      const ops: Promise<unknown>[] = [];
+      for (let i = 0; i < 24; i++) {
+        const ns = names[random(names.length)] as string[];
+        const key = `k${random(3)}`;
+        const pick = random(4);
+        if (pick === 0) ops.push(store.delete(ns, key));
+        else if (pick === 1) ops.push(store.search(ns));
+        else if (pick === 2) ops.push(store.listNamespaces());
+        else ops.push(store.put(ns, key, { round }));
+      }
+      await Promise.all(ops);
+      const holding: string[][] = [];
+      for (const ns of names) if ((await store.search(ns)).length > 0) holding.push(ns);
+      expect(await store.listNamespaces()).toEqual(holding);
+    }
+  });
 });
