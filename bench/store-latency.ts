@@ -1,13 +1,18 @@
 /**
  * Latency sanity check for RedisStore (not a test): p50/p99 of sequential get and put against a raw PING on the
  * same connection, so the numbers show what the store adds over one round trip.
- * Run: REDIS_URL=redis://127.0.0.1:6379 npx tsx bench/store-latency.ts [iterations]
+ * Run: npx tsx scripts/with-redis.ts [--cluster] -- npx tsx bench/store-latency.ts [iterations] [cluster]
+ * (the second argument "cluster" measures against REDIS_CLUSTER_NODES instead of REDIS_URL).
  */
-import { Redis } from "ioredis";
-import { RedisStore } from "../src/index.js";
+import { clientFromUrl, RedisStore } from "../src/index.js";
 
 const iterations = Number(process.argv[2] ?? 2000);
-const client = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+const onCluster = process.argv[3] === "cluster";
+const client = clientFromUrl(
+  onCluster
+    ? `redis+cluster://${process.env.REDIS_CLUSTER_NODES}`
+    : (process.env.REDIS_URL ?? "redis://127.0.0.1:6379"),
+);
 const store = new RedisStore({ client, keyPrefix: `bench-${process.pid}-${Date.now()}`, agentId: "bench" });
 
 async function measure(name: string, op: (i: number) => Promise<unknown>): Promise<void> {
@@ -25,6 +30,7 @@ async function measure(name: string, op: (i: number) => Promise<unknown>): Promi
 
 try {
   const value = { status: "pending", amount: 12_000, note: "x".repeat(200) };
+  console.log(onCluster ? "Redis Cluster (3 masters)" : "standalone");
   await measure("PING (raw ioredis)", () => client.ping());
   await measure("put (new item each time)", (i) => store.put(["bench", "orders"], `o${i}`, value));
   await measure("put (same item)", () => store.put(["bench", "orders"], "hot", value));
