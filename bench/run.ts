@@ -4,6 +4,7 @@
  */
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { RedisStore } from "../src/index.js";
 import { floorOps, floorSection } from "./floor.js";
 import { graphSection } from "./graph.js";
 import { deleteKeys } from "./keyspace.js";
@@ -16,6 +17,7 @@ import {
   writesBytes,
 } from "./payloads.js";
 import { runBench } from "./runner.js";
+import { storeSection } from "./store.js";
 import { concurrencySection } from "./sweep.js";
 
 // Payload sizes of a typical step, so the floor table covers the bytes each operation moves.
@@ -33,6 +35,12 @@ await runBench(
   () => [
     { id: "floor", title: "Floor", run: (ctx) => floorSection(ctx, sizes) },
     { id: "graph", title: "Graph invoke", run: (ctx) => graphSection(ctx) },
+    {
+      id: "store",
+      title: "RedisStore",
+      run: (ctx) =>
+        storeSection(ctx, "RedisStore", new RedisStore({ client: ctx.client, keyPrefix: ctx.keyPrefix("store") })),
+    },
     {
       id: "concurrency",
       title: "Concurrency sweep",
