@@ -89,8 +89,8 @@ export interface VsFloor {
   readonly metric: string;
   run(i: number): Promise<unknown>;
   runFloor(i: number): Promise<unknown>;
-  /** Skip the command count (for operations whose repeated calls would change what is measured). */
-  readonly countCommands?: boolean;
+  /** Calls to count commands over (default 50; fewer for slow operations). */
+  readonly commandCalls?: number;
 }
 
 export async function measureVsFloor(
@@ -104,12 +104,12 @@ export async function measureVsFloor(
   const subject = summarize(paired.subject);
   const floor = summarize(paired.floor);
   const ratios = floorRatio(subject, floor);
-  const commands = spec.countCommands === false ? null : await countCommands(ctx.client, (i) => spec.run(1e6 + i));
+  const commands = await countCommands(ctx.client, (i) => spec.run(1e6 + i), spec.commandCalls ?? 50);
   table.rows.push({
     op: spec.op,
     bytes: spec.bytes,
-    sent: commands?.sent ?? null,
-    inScripts: commands?.inScripts ?? null,
+    sent: commands.sent,
+    inScripts: commands.inScripts,
     p50: subject.p50Ms,
     p99: subject.p99Ms,
     floor: spec.floor,
@@ -122,9 +122,7 @@ export async function measureVsFloor(
   ctx.recorder.metric(`${spec.metric}.p99Ms`, subject.p99Ms);
   ctx.recorder.metric(`${spec.metric}.floorRatioP50`, ratios.p50);
   ctx.recorder.metric(`${spec.metric}.floorRatioP99`, ratios.p99);
-  if (commands !== null) {
-    ctx.recorder.metric(`${spec.metric}.commandsSent`, commands.sent);
-    ctx.recorder.metric(`${spec.metric}.commandsInScripts`, commands.inScripts);
-  }
+  ctx.recorder.metric(`${spec.metric}.commandsSent`, commands.sent);
+  ctx.recorder.metric(`${spec.metric}.commandsInScripts`, commands.inScripts);
   return { subject, floor };
 }

@@ -90,8 +90,9 @@ export async function storeSection(ctx: BenchContext, name: string, store: BaseS
       metric: "store.search",
       run: () => store.search(orders, { filter, limit: 10 }),
       runFloor: searchFloor.get,
+      commandCalls: 5,
     },
-    ctx.iterations(300),
+    ctx.iterations(100),
   );
 
   const mixed = (i: number): Operation[] => {
@@ -125,6 +126,7 @@ export async function storeSection(ctx: BenchContext, name: string, store: BaseS
       metric: "store.batch50",
       run: (i) => store.batch(mixed(i)),
       runFloor: rawPipeline,
+      commandCalls: 10,
     },
     ctx.iterations(500),
   );
