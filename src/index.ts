@@ -15,3 +15,18 @@ export {
   ValueTooLargeError,
   VersionConflictError,
 } from "./errors.js";
+export type { Fence } from "./fencing.js";
+export { currentFence } from "./guard/fence.js";
+export { type GuardedNode, guarded, type NodeFunction, type NodeRunnable } from "./guard/guarded.js";
+export type {
+  ConflictContext,
+  ConflictDecision,
+  ConflictHandler,
+  GuardEvents,
+  GuardedOptions,
+  LockAcquiredEvent,
+  LockConflictEvent,
+  LockKeyOption,
+  LockLostEvent,
+  LockReleasedEvent,
+} from "./guard/options.js";
