@@ -106,7 +106,7 @@ describe.each(targets)("guarded() on $name", ({ connect }) => {
     const config = { configurable: { thread_id: prefix } };
 
     const paused = await graph.invoke({ orderId: "7", status: "new" }, config);
-    expect(paused.__interrupt__).toHaveLength(1);
+    expect((paused as { __interrupt__?: unknown[] }).__interrupt__).toHaveLength(1);
     expect(await isLocked(client, prefix, "order:7")).toBe(false);
 
     const done = await graph.invoke(new Command({ resume: true }), config);
