@@ -47,7 +47,14 @@ async function race(url: string, client: RedisClient, guard: boolean, orders: nu
 }
 
 async function analyse(client: RedisClient, prefix: string, orders: number): Promise<Omit<RaceReport, "agents">> {
-  const report = { orders, complete: 0, overlapping: 0, flagged: 0, approvedFlaggedBeforeLock: 0, approvedAfterFlag: 0 };
+  const report = {
+    orders,
+    complete: 0,
+    overlapping: 0,
+    flagged: 0,
+    approvedFlaggedBeforeLock: 0,
+    approvedAfterFlag: 0,
+  };
   const lists = await Promise.all(
     Array.from({ length: orders }, (_, id) => client.lrange(`${prefix}:race:{o${id}}:events`, 0, -1)),
   );
