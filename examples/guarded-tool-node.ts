@@ -48,7 +48,7 @@ const graph = new StateGraph(MessagesAnnotation)
 
 try {
   const runs = await Promise.all([graph.invoke({ messages: [] }), graph.invoke({ messages: [] })]);
-  runs.forEach((run, i) => console.log(`agent ${i + 1}: ${run.messages.at(-1)?.content}`));
+  for (const [i, run] of runs.entries()) console.log(`agent ${i + 1}: ${run.messages.at(-1)?.content}`);
 } finally {
   await client.quit();
 }
