@@ -5,7 +5,7 @@ import { AIMessage } from "@langchain/core/messages";
 import { tool } from "@langchain/core/tools";
 import { MessagesAnnotation, StateGraph } from "@langchain/langgraph";
 import { ToolNode } from "@langchain/langgraph/prebuilt";
-import { clientFromUrl, currentFence, type Fence, guarded } from "langgraph-redis";
+import { clientFromUrl, currentFence, guarded } from "langgraph-redis";
 import { z } from "zod";
 
 const client = clientFromUrl(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
@@ -16,7 +16,7 @@ const chargeCard = tool(
     const chargedKey = `example:charged:${orderId}`;
     if (await client.exists(chargedKey)) return `order ${orderId} is already charged: nothing to do`;
     await new Promise((resolve) => setTimeout(resolve, 200)); // the payment provider's API call
-    const { token } = currentFence(config) as Fence; // increases with every holder of the order's lock
+    const { token } = currentFence(config, `order:${orderId}`); // increases with every holder of the order's lock
     await client.set(chargedKey, `charged under fence ${token}`, "EX", 600);
     return `charged order ${orderId} (fence token ${token})`;
   },

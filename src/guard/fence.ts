@@ -60,14 +60,25 @@ export function nodeConfig(
  * after the lock was lost, and taken by someone else, is rejected with FencedWriteError.
  *
  * Call it with the config the node (or a tool it calls) received. With one lock name it returns that name's Fence;
- * with several it returns all of them (sorted by name). Throws InvalidConfigError outside a guarded node.
+ * with several it returns all of them (sorted by name). Give `lockKey` to get the Fence of that one lock name,
+ * typed as a single Fence. Throws InvalidConfigError outside a guarded node, or when `lockKey` is not held.
  */
-export function currentFence(config: LangGraphRunnableConfig | undefined): Fence | readonly Fence[] {
+export function currentFence(config: LangGraphRunnableConfig | undefined, lockKey: string): Fence;
+export function currentFence(config: LangGraphRunnableConfig | undefined): Fence | readonly Fence[];
+export function currentFence(config: LangGraphRunnableConfig | undefined, lockKey?: string): Fence | readonly Fence[] {
   const fences: unknown = config?.configurable?.[FENCES_KEY];
   if (!Array.isArray(fences) || fences.length === 0) {
     throw new InvalidConfigError(
       "currentFence(config): this config carries no fence; call it with the config a guarded() node received",
     );
+  }
+  if (lockKey !== undefined) {
+    const fence = (fences as Fence[]).find((f) => f.lockKey === lockKey);
+    if (fence === undefined) {
+      const held = (fences as Fence[]).map((f) => JSON.stringify(f.lockKey)).join(", ");
+      throw new InvalidConfigError(`currentFence(config, ${JSON.stringify(lockKey)}): this node holds ${held}`);
+    }
+    return fence;
   }
   return fences.length === 1 ? (fences[0] as Fence) : (fences as readonly Fence[]);
 }

@@ -28,7 +28,9 @@ describe.each(targets)("guarded() on $name", ({ connect }) => {
     const node = guarded(
       async (state: typeof Order.State, config) => {
         lockedInside = await isLocked(client, prefix, `order:${state.orderId}`);
-        fenceInside = currentFence(config) as Fence;
+        fenceInside = currentFence(config, `order:${state.orderId}`);
+        expect(currentFence(config)).toEqual(fenceInside);
+        expect(() => currentFence(config, "order:other")).toThrow(InvalidConfigError);
         return { status: "paid", token: fenceInside.token };
       },
       {

@@ -1,4 +1,4 @@
-import { guarded, type LockAcquiredEvent } from "langgraph-redis";
+import { currentFence, guarded, type LockAcquiredEvent } from "langgraph-redis";
 import { mutexKey } from "../../src/keys.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { isLocked } from "./helpers.js";
@@ -60,15 +60,24 @@ describe.each(targets)("several lock names on $name", ({ name: target, connect }
     const client = connect();
     const prefix = testPrefix();
     const seen: LockAcquiredEvent[] = [];
-    const node = guarded(async () => ({}), {
-      client,
-      keyPrefix: prefix,
-      key: ["x", "y", "x"],
-      onConflict: "fail",
-      events: { onAcquired: (e) => seen.push(e) },
-    });
+    const inside: unknown[] = [];
+    const node = guarded(
+      async (_state: unknown, config) => {
+        inside.push(currentFence(config), currentFence(config, "y"));
+        return {};
+      },
+      {
+        client,
+        keyPrefix: prefix,
+        key: ["x", "y", "x"],
+        onConflict: "fail",
+        events: { onAcquired: (e) => seen.push(e) },
+      },
+    );
     await node({}, {});
     await node({}, {});
+    expect(inside[0]).toEqual(seen[0]?.fences);
+    expect(inside[1]).toEqual(seen[0]?.fences[1]);
     expect(seen[0]?.lockKeys).toEqual(["x", "y"]);
     const [x1, y1] = seen[0]?.fences ?? [];
     const [x2, y2] = seen[1]?.fences ?? [];

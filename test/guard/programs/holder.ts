@@ -8,7 +8,7 @@
  * Usage: tsx holder.ts <url> <prefix> <lockName> <lockTimeoutMs> <holdMs>
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { clientFromUrl, currentFence, type Fence, guarded } from "../../../src/index.js";
+import { clientFromUrl, currentFence, guarded } from "../../../src/index.js";
 
 const [url, prefix, lockName, lockTimeoutArg, holdArg] = process.argv.slice(2);
 if (!url || !prefix || !lockName || !lockTimeoutArg || !holdArg) {
@@ -19,7 +19,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 const node = guarded(
   async (_state: Record<string, never>, config) => {
-    const fence = currentFence(config) as Fence;
+    const fence = currentFence(config, lockName);
     say(`ACQUIRED ${fence.token}`);
     await sleep(Number(holdArg));
     say("NODE-DONE");
