@@ -12,7 +12,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { Annotation, StateGraph } from "@langchain/langgraph";
-import { clientFromUrl, guarded } from "../../../src/index.js";
+import { clientFromUrl, guarded, type RedisClient } from "../../../src/index.js";
 
 const [role, url, prefix, ordersArg, guardArg] = process.argv.slice(2);
 if ((role !== "fraud" && role !== "payment") || !url || !prefix || !ordersArg) {
@@ -47,7 +47,7 @@ type OrderState = typeof Order.State;
 
 async function fraudReview(state: OrderState) {
   await record(state.orderId, "start");
-  await pause(0, 2);
+  await pause(2, 5); // the model's fraud assessment
   const flagged = state.orderId % 3 === 0;
   if (flagged) await record(state.orderId, "flag", true);
   await record(state.orderId, "end");
@@ -57,7 +57,7 @@ async function fraudReview(state: OrderState) {
 async function payment(state: OrderState) {
   await record(state.orderId, "start");
   const flag = await client.get(`${prefix}:race:{o${state.orderId}}:flag`);
-  await pause(4, 8); // the model call between reading the order and acting on it
+  await pause(5, 10); // the model call between reading the order and acting on it
   const outcome = flag === null ? "approve" : "decline";
   await record(state.orderId, outcome);
   await record(state.orderId, "end");
@@ -77,30 +77,35 @@ const node = guard
   : body;
 const graph = new StateGraph(Order).addNode("agent", node).addEdge("__start__", "agent").compile();
 
-// Both agents see each order arrive at the same moment: order i arrives at startAt + i * gapMs (one clock: same host).
-const gapMs = 4;
-const ready = await client.incr(`${prefix}:race:ready`);
-if (ready === 2) await client.set(`${prefix}:race:startAt`, String(Date.now() + 300), "NX");
-const readyBy = Date.now() + 60_000;
-let startAt = Number.NaN;
-while (Number.isNaN(startAt)) {
-  if (Date.now() > readyBy) throw new Error("the other agent never became ready");
-  const value = await client.get(`${prefix}:race:startAt`);
-  if (value === null) await sleep(2);
-  else startAt = Number(value);
+/**
+ * The order event reaches both agents together: a worker announces the order to the other agent and blocks until
+ * the other agent announces it back (BLPOP, on the worker's own connection), so both start within a round trip.
+ */
+async function receive(worker: RedisClient, orderId: number): Promise<void> {
+  const other = role === "fraud" ? "payment" : "fraud";
+  await worker.rpush(`${prefix}:race:{o${orderId}}:to-${other}`, "1");
+  const got = await worker.blpop(`${prefix}:race:{o${orderId}}:to-${role}`, 60);
+  if (got === null) throw new Error(`the other agent never received order ${orderId}`);
 }
 
+const workers = 4;
 const outcomes: Record<string, number> = {};
-const runs: Promise<void>[] = [];
-for (let orderId = 0; orderId < orders; orderId++) {
-  const waitMs = startAt + orderId * gapMs - Date.now();
-  if (waitMs > 0) await sleep(waitMs);
-  runs.push(
-    graph.invoke({ orderId, outcome: "" }).then((result) => {
-      outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
-    }),
-  );
-}
-await Promise.all(runs);
-process.stdout.write(`${JSON.stringify({ role, guard, orders, conflicts, outcomes, ms: Date.now() - startAt })}\n`);
+const startedAt = Date.now();
+let next = 0;
+await Promise.all(
+  Array.from({ length: workers }, async () => {
+    const worker = clientFromUrl(url, { maxRetriesPerRequest: 1 });
+    try {
+      while (next < orders) {
+        const orderId = next++;
+        await receive(worker, orderId);
+        const result = await graph.invoke({ orderId, outcome: "" });
+        outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
+      }
+    } finally {
+      await worker.quit();
+    }
+  }),
+);
+process.stdout.write(`${JSON.stringify({ role, guard, orders, conflicts, outcomes, ms: Date.now() - startedAt })}\n`);
 await client.quit();
