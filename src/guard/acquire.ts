@@ -5,6 +5,7 @@ import { emit } from "./events.js";
 import { GuardMutex } from "./guardMutex.js";
 import type { Lease } from "./lease.js";
 import type { ConflictDecision, ResolvedGuardOptions } from "./options.js";
+import { redisFailure } from "./redisFailure.js";
 import { releaseLocks } from "./release.js";
 
 export type Acquisition<Out> =
@@ -122,7 +123,11 @@ async function take<State, Out>(
     },
     lease,
   );
-  return (await mutex.tryAcquire(signal)) ? mutex : undefined;
+  try {
+    return (await mutex.tryAcquire(signal)) ? mutex : undefined;
+  } catch (error) {
+    throw redisFailure(error, name, signal);
+  }
 }
 
 function timedOut(names: readonly string[], name: string, acquireTimeoutMs: number): LockConflictError {

@@ -6,6 +6,7 @@ import { fenceCounterKey } from "../keys.js";
 import { runScript } from "../scripts/index.js";
 import type { GuardMutex } from "./guardMutex.js";
 import type { Lease } from "./lease.js";
+import { redisFailure } from "./redisFailure.js";
 
 /** Where the fences travel inside the config handed to a guarded node (and on into tools and subgraphs it calls). */
 const FENCES_KEY = "__langgraph_redis_fences";
@@ -32,7 +33,9 @@ export async function issueFences(
         "issueFenceToken",
         [lock.redisKey, fenceCounterKey(keyPrefix, lock.lockName)],
         [lock.identifier, lockTimeoutMs, fenceTtlMs],
-      );
+      ).catch((error: unknown) => {
+        throw redisFailure(error, lock.lockName, undefined);
+      });
       const token = Number(reply);
       if (!(token > 0)) return undefined;
       lease.renewed(lock.lockName, sentAt);

@@ -1,5 +1,11 @@
 import { Redis } from "ioredis";
-import { guarded, LockLostError, type LockLostEvent, type LockReleasedEvent } from "langgraph-redis";
+import {
+  guarded,
+  LockLostError,
+  type LockLostEvent,
+  type LockReleasedEvent,
+  RedisConnectionError,
+} from "langgraph-redis";
 import { startRedis } from "../../scripts/local-redis.js";
 import { mutexKey } from "../../src/keys.js";
 import { targets, testPrefix } from "../helpers/redis.js";
@@ -94,6 +100,33 @@ const clientKinds = [
   // A fail-fast client: refreshes reject at once (inside redis-semaphore's timer, where nothing else catches them).
   { kind: "a fail-fast client", options: { maxRetriesPerRequest: 0, retryStrategy: () => null } },
 ];
+
+describe("Redis unreachable before the lock is taken", () => {
+  it("fails with RedisConnectionError naming the lock, and never runs the node", async () => {
+    const server = await startRedis();
+    const client = new Redis(server.url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on("error", () => {});
+    let ran = false;
+    try {
+      await client.ping();
+      await server.stop();
+      const node = guarded(
+        async () => {
+          ran = true;
+          return {};
+        },
+        { client, keyPrefix: testPrefix(), key: "order:5" },
+      );
+      const error = await node({}, {}).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RedisConnectionError);
+      expect((error as Error).message).toMatch(/taking lock "order:5"/);
+      expect(ran).toBe(false);
+    } finally {
+      client.disconnect();
+      await server.stop();
+    }
+  });
+});
 
 describe.each(clientKinds)("Redis unreachable while the lock is held, with $kind", ({ options }) => {
   it("fails the node with LockLostError once lockTimeoutMs passes without a refresh", async () => {
