@@ -13,7 +13,7 @@ const deployments = [
   { name: "cluster", url: () => `redis+cluster://${inject("clusterNodes")}`, connect: newCluster },
 ];
 
-const LOCK_TIMEOUT_MS = 1000;
+const LOCK_TIMEOUT_MS = 2000;
 
 describe.each(deployments)("a lock holder's process on $name", ({ url, connect }) => {
   afterEach(stopAll);
@@ -47,7 +47,7 @@ describe.each(deployments)("a lock holder's process on $name", ({ url, connect }
   it("paused past lockTimeoutMs: another process takes over, and the resumed holder reports LockLostError", async () => {
     const prefix = testPrefix();
     const args = [url(), prefix, "order:10", String(LOCK_TIMEOUT_MS)];
-    const first = startProgram("holder.ts", [...args, "2500"]);
+    const first = startProgram("holder.ts", [...args, "3000"]);
     const firstToken = Number((await first.waitForLine(/^ACQUIRED /)).split(" ")[1]);
     first.signal("SIGSTOP");
     try {
