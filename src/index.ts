@@ -30,3 +30,8 @@ export type {
   LockLostEvent,
   LockReleasedEvent,
 } from "./guard/options.js";
+export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";
+export type { HistoryEntry } from "./store/codec.js";
+export type { RedisStoreOptions, RedisStoreUrlOptions, StoreWriteOptions } from "./store/options.js";
+export { RedisStore } from "./store/redis-store.js";
+export type { SweepResult } from "./store/ttl.js";
