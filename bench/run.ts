@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { RedisStore } from "../src/index.js";
 import { floorOps, floorSection } from "./floor.js";
 import { graphSection } from "./graph.js";
+import { guardSection } from "./guard.js";
 import { deleteKeys } from "./keyspace.js";
 import {
   CheckpointSequence,
@@ -41,6 +42,7 @@ await runBench(
       run: (ctx) =>
         storeSection(ctx, "RedisStore", new RedisStore({ client: ctx.client, keyPrefix: ctx.keyPrefix("store") })),
     },
+    { id: "guard", title: "guarded()", run: (ctx) => guardSection(ctx) },
     {
       id: "concurrency",
       title: "Concurrency sweep",

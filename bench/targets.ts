@@ -82,7 +82,7 @@ export const TARGETS: readonly TargetSpec[] = [
   },
   {
     id: "guard-round-trips",
-    target: "guarded acquire+release within 3 round trips (p50 against raw SET NX PX + DEL, 2 round trips)",
+    target: "guarded acquire+release within 3 round trips (commands sent one after another per call)",
     metric: "guard.roundTrips",
     comparison: "<=",
     threshold: 3,
