@@ -43,6 +43,6 @@ export async function guardSection(ctx: BenchContext): Promise<void> {
       `fencing token, release); the raw lock sends ${rawCommands.sent.toFixed(2)}.`,
     `In time, guarded() costs as much as ${timeInRawRoundTrips.toFixed(2)} raw-lock round trips at p50 ` +
       `(${ratio(subject.p50Ms, floor.p50Ms).toFixed(2)}x the raw lock's ${rawCommands.sent.toFixed(0)}): the ` +
-      "difference is client CPU (lease timers, abort signal, events) and the scripts' work.",
+      "difference is client-side work per call (lease, abort signal, events, three commands instead of two) and the scripts.",
   );
 }
