@@ -15,3 +15,5 @@ export {
   ValueTooLargeError,
   VersionConflictError,
 } from "./errors.js";
+export type { RedisSaverOptions, RedisSaverUrlOptions } from "./saver/options.js";
+export { RedisSaver } from "./saver/redis-saver.js";
