@@ -27,6 +27,8 @@ export function createSaverContext(options: {
   ttlMs?: number | undefined;
   refreshOnRead: boolean;
   serde: SerializerProtocol;
+  /** Overrides SAVER_MIN_SERVER_VERSION (tests). */
+  minServerVersion?: readonly [number, number, number];
 }): SaverContext {
   registerScripts(options.client);
   let checked: Promise<void> | undefined;
@@ -37,13 +39,15 @@ export function createSaverContext(options: {
     refreshOnRead: options.refreshOnRead,
     serde: options.serde,
     ready() {
-      checked ??= requireServerVersion(options.client, SAVER_MIN_SERVER_VERSION, "RedisSaver").catch(
-        (error: unknown) => {
-          // A verdict on the version is final; a connection failure is not, so the next call checks again.
-          if (!(error instanceof UnsupportedServerError)) checked = undefined;
-          throw error;
-        },
-      );
+      checked ??= requireServerVersion(
+        options.client,
+        options.minServerVersion ?? SAVER_MIN_SERVER_VERSION,
+        "RedisSaver",
+      ).catch((error: unknown) => {
+        // A verdict on the version is final; a connection failure is not, so the next call checks again.
+        if (!(error instanceof UnsupportedServerError)) checked = undefined;
+        throw error;
+      });
       return checked;
     },
   };

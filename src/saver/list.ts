@@ -55,7 +55,7 @@ export async function* listCheckpoints(
 
 function planList(config: RunnableConfig, options: CheckpointListOptions | undefined): ListPlan {
   const operation = "RedisSaver.list";
-  const scope = readOptionalThreadConfig(config ?? {}, operation);
+  const scope = readOptionalThreadConfig(config === undefined ? {} : config, operation);
   const before = options?.before === undefined ? undefined : readOptionalThreadConfig(options.before, operation);
   const { limit, filter } = options ?? {};
   if (limit !== undefined && limit !== null && (typeof limit !== "number" || Number.isNaN(limit))) {
