@@ -52,7 +52,7 @@ export async function redisCall<T>(
 async function namedError(client: RedisClient, keys: readonly string[], error: unknown): Promise<unknown> {
   if (error instanceof LangGraphRedisError || !(error instanceof Error)) return error;
   const message = error.message;
-  if (message.startsWith("WRONGTYPE") || message.includes("WRONGTYPE")) {
+  if (message.includes("WRONGTYPE")) {
     const key = await findWrongTypeKey(client, keys);
     return new CorruptCheckpointError(key ?? keys.join(", "), "holds a value of the wrong Redis type", {
       cause: error,

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import {
   BaseCheckpointSaver,
@@ -94,6 +95,8 @@ export class RedisSaver extends BaseCheckpointSaver {
     const client = this.#ownedClient;
     if (client === undefined) return;
     this.#ownedClient = undefined;
+    const ended = client.status === "end" ? undefined : once(client, "end");
     await client.quit().catch(() => client.disconnect());
+    await ended;
   }
 }

@@ -126,7 +126,8 @@ describe.each(targets)("RedisSaver in graphs ($name)", ({ connect }) => {
     const config = threadConfig();
 
     const first = await graph.invoke({ log: [] }, config);
-    expect(first.__interrupt__?.[0]?.value).toBe("approve the refund?");
+    const interrupts = (first as { __interrupt__?: { value: unknown }[] }).__interrupt__;
+    expect(interrupts?.[0]?.value).toBe("approve the refund?");
     const paused = await graph.getState(config);
     expect(paused.next).toEqual(["ask"]);
     expect(paused.tasks[0]?.interrupts[0]?.value).toBe("approve the refund?");
