@@ -112,7 +112,7 @@ describe.each(targets)("thread lifetime ($name)", ({ connect }) => {
 
   it("an idle thread expires completely, and drops out of list() across threads", async () => {
     const keyPrefix = testPrefix("idle");
-    const saver = new RedisSaver({ client: connect(), keyPrefix, ttlMs: 300 });
+    const saver = new RedisSaver({ client: connect(), keyPrefix, ttlMs: 2_000 });
     await populate(saver, "short-lived");
     const threadKeys = saverThreadKeys(keyPrefix, "short-lived").all;
     expect(await saver.client.exists(...threadKeys)).toBe(7);
