@@ -7,6 +7,7 @@ import { Annotation, END, MemorySaver, START, StateGraph } from "@langchain/lang
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { countCommands } from "./compare.js";
 import type { BenchContext } from "./context.js";
+import { cpuPerCall } from "./cpu.js";
 import type { Column } from "./results.js";
 import { ratio, summarize } from "./stats.js";
 import { timeEach, timeInterleaved } from "./timing.js";
@@ -38,6 +39,8 @@ const COLUMNS: readonly Column[] = [
   { key: "p50", label: "p50 (ms)", kind: "ms" },
   { key: "p99", label: "p99 (ms)", kind: "ms" },
   { key: "vsMemory", label: "p50 vs MemorySaver", kind: "ratio" },
+  { key: "nodeMs", label: "Node CPU/invoke (ms)", kind: "ms" },
+  { key: "redisMs", label: "Redis CPU/invoke (ms)", kind: "ms" },
 ];
 
 /**
@@ -60,12 +63,17 @@ export async function graphSection(
   const base = await timeInterleaved(invoke(memory), invoke(none), { iterations, maxMs: ctx.durationMs(30_000) });
   const memorySummary = summarize(base.subject);
   const noneSummary = summarize(base.floor);
+  const cpuCalls = ctx.iterations(100);
+  const noneCpu = await cpuPerCall(ctx.client, invoke(none), cpuCalls);
+  const memoryCpu = await cpuPerCall(ctx.client, invoke(memory), cpuCalls);
   table.rows.push({
     checkpointer: "none",
     n: noneSummary.n,
     p50: noneSummary.p50Ms,
     p99: noneSummary.p99Ms,
     vsMemory: ratio(noneSummary.p50Ms, memorySummary.p50Ms),
+    nodeMs: noneCpu.nodeUs / 1000,
+    redisMs: noneCpu.redisUs / 1000,
   });
   table.rows.push({
     checkpointer: "MemorySaver",
@@ -73,6 +81,8 @@ export async function graphSection(
     p50: memorySummary.p50Ms,
     p99: memorySummary.p99Ms,
     vsMemory: 1,
+    nodeMs: memoryCpu.nodeUs / 1000,
+    redisMs: memoryCpu.redisUs / 1000,
   });
 
   if (subject) {
@@ -85,12 +95,15 @@ export async function graphSection(
     const redisSummary = summarize(paired.subject);
     const memoryPaired = summarize(paired.floor);
     const overhead = ratio(redisSummary.p50Ms, memoryPaired.p50Ms);
+    const redisCpu = await cpuPerCall(ctx.client, invoke(redis), cpuCalls);
     table.rows.push({
       checkpointer: subject.name,
       n: redisSummary.n,
       p50: redisSummary.p50Ms,
       p99: redisSummary.p99Ms,
       vsMemory: overhead,
+      nodeMs: redisCpu.nodeUs / 1000,
+      redisMs: redisCpu.redisUs / 1000,
     });
     ctx.recorder.metric("graph.redisOverMemoryP50", overhead);
 
@@ -104,6 +117,8 @@ export async function graphSection(
       p50: floorMs,
       p99: null,
       vsMemory: ratio(floorMs, memoryPaired.p50Ms),
+      nodeMs: null,
+      redisMs: null,
     });
     ctx.recorder.metric("graph.commandsSentPerInvoke", commands.sent);
     ctx.recorder.metric("graph.floorOverMemoryP50", ratio(floorMs, memoryPaired.p50Ms));

@@ -4,12 +4,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { guarded } from "../src/index.js";
-import { countCommands, measureVsFloor, VS_FLOOR_COLUMNS } from "./compare.js";
+import { countCommands, measureVsFloor, vsFloorTables } from "./compare.js";
 import type { BenchContext } from "./context.js";
 import { ratio } from "./stats.js";
 
 export async function guardSection(ctx: BenchContext): Promise<void> {
-  const table = ctx.recorder.table("guard", "guarded() acquire + release against a raw lock", VS_FLOOR_COLUMNS);
+  const tables = vsFloorTables(ctx, "guard", "guarded() against a raw lock");
+  const table = tables.cost;
   const prefix = ctx.keyPrefix("guard");
   const node = guarded(async () => ({}), { client: ctx.client, key: "order:bench", keyPrefix: prefix });
   const config = { configurable: { thread_id: "bench" } };
@@ -21,7 +22,7 @@ export async function guardSection(ctx: BenchContext): Promise<void> {
   };
   const { subject, floor } = await measureVsFloor(
     ctx,
-    table,
+    tables,
     {
       op: "guarded node (no-op): acquire + fence + release",
       bytes: null,

@@ -4,11 +4,15 @@
  */
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { RedisStore } from "../src/index.js";
+import type { Redis } from "ioredis";
+import { RedisSaver, RedisStore } from "../src/index.js";
+import type { BenchContext } from "./context.js";
 import { floorOps, floorSection } from "./floor.js";
 import { graphSection } from "./graph.js";
 import { guardSection } from "./guard.js";
+import { historySection } from "./history.js";
 import { deleteKeys } from "./keyspace.js";
+import { memorySection } from "./memory.js";
 import {
   CheckpointSequence,
   fullCheckpointBytes,
@@ -18,8 +22,9 @@ import {
   writesBytes,
 } from "./payloads.js";
 import { runBench } from "./runner.js";
+import { putStep, saverSection, versionsOf } from "./saver.js";
 import { storeSection } from "./store.js";
-import { concurrencySection } from "./sweep.js";
+import { concurrencySection, type SweepSubject, saverSweepSubject } from "./sweep.js";
 
 // Payload sizes of a typical step, so the floor table covers the bytes each operation moves.
 const sample = new CheckpointSequence();
@@ -32,10 +37,64 @@ const sizes = [
   { label: "putWrites payload", bytes: await writesBytes(typicalWrites(1)) },
 ];
 
+function saver(ctx: BenchContext, name: string, client: Redis = ctx.client): RedisSaver {
+  return new RedisSaver({ client, keyPrefix: ctx.keyPrefix(name) });
+}
+
+/** Raw SET of a put's bytes, one key per thread: the sweep's floor. */
+function floorSweepSubject(ctx: BenchContext): SweepSubject {
+  const prefix = ctx.keyPrefix("sweep-floor");
+  return {
+    name: `SET ${putBytes} B (floor)`,
+    prepare: async (threads) => {
+      const ops = await Promise.all(
+        Array.from({ length: threads }, (_, i) => floorOps(ctx.client, `${prefix}:t${i}`, putBytes)),
+      );
+      return (thread) => (ops[thread] as (typeof ops)[number]).set();
+    },
+    cleanup: async () => {
+      await deleteKeys(ctx.client, `${prefix}:*`);
+    },
+  };
+}
+
+function saverSweep(ctx: BenchContext, id: string, name: string, client: Redis, metricStem?: string): SweepSubject {
+  const subject = saver(ctx, `sweep-${id}`, client);
+  return saverSweepSubject(name, subject, {
+    ...(metricStem ? { metricStem } : {}),
+    cleanup: async () => {
+      await deleteKeys(ctx.client, `${subject.keyPrefix}:*`);
+    },
+  });
+}
+
 await runBench(
   () => [
     { id: "floor", title: "Floor", run: (ctx) => floorSection(ctx, sizes) },
-    { id: "graph", title: "Graph invoke", run: (ctx) => graphSection(ctx) },
+    { id: "saver", title: "RedisSaver operations", run: (ctx) => saverSection(ctx, "RedisSaver", saver(ctx, "saver")) },
+    {
+      id: "graph",
+      title: "Graph invoke",
+      run: (ctx) => graphSection(ctx, { name: "RedisSaver", saver: saver(ctx, "graph") }),
+    },
+    {
+      id: "history",
+      title: "History sweep",
+      run: (ctx) => historySection(ctx, "RedisSaver", saver(ctx, "history")),
+    },
+    {
+      id: "memory",
+      title: "Memory per checkpoint",
+      run: (ctx) => {
+        const subject = saver(ctx, "memory");
+        return memorySection(ctx, {
+          name: "RedisSaver",
+          keyPattern: `${subject.keyPrefix}:*`,
+          nextVersion: versionsOf(subject),
+          put: (args) => putStep(subject, "memory-thread", args),
+        });
+      },
+    },
     {
       id: "store",
       title: "RedisStore",
@@ -46,23 +105,12 @@ await runBench(
     {
       id: "concurrency",
       title: "Concurrency sweep",
-      run: async (ctx) => {
-        const prefix = ctx.keyPrefix("sweep-floor");
-        await concurrencySection(ctx, [
-          {
-            name: `SET ${putBytes} B (floor)`,
-            prepare: async (threads) => {
-              const ops = await Promise.all(
-                Array.from({ length: threads }, (_, i) => floorOps(ctx.client, `${prefix}:t${i}`, putBytes)),
-              );
-              return (thread) => (ops[thread] as (typeof ops)[number]).set();
-            },
-            cleanup: async () => {
-              await deleteKeys(ctx.client, `${prefix}:*`);
-            },
-          },
-        ]);
-      },
+      run: (ctx) =>
+        concurrencySection(ctx, [
+          floorSweepSubject(ctx),
+          saverSweep(ctx, "default", "RedisSaver put", ctx.client, "concurrency"),
+          saverSweep(ctx, "auto", "RedisSaver put, auto-pipelining", ctx.newClient({ enableAutoPipelining: true })),
+        ]),
     },
   ],
   { outDir: dirname(fileURLToPath(import.meta.url)) },

@@ -6,8 +6,9 @@
 import { randomUUID } from "node:crypto";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { BaseCheckpointSaver, CheckpointTuple } from "@langchain/langgraph-checkpoint";
-import { measureVsFloor, VS_FLOOR_COLUMNS } from "./compare.js";
+import { measureVsFloor, vsFloorTables } from "./compare.js";
 import type { BenchContext } from "./context.js";
+import { nodeCpuPerCall } from "./cpu.js";
 import { floorOps } from "./floor.js";
 import {
   CheckpointSequence,
@@ -59,7 +60,8 @@ export async function typicalThread(saver: BaseCheckpointSaver, threadId: string
 }
 
 export async function saverSection(ctx: BenchContext, name: string, saver: BaseCheckpointSaver): Promise<void> {
-  const table = ctx.recorder.table("saver", `${name} operations against the floor`, VS_FLOOR_COLUMNS);
+  const tables = vsFloorTables(ctx, "saver", name);
+  const table = tables.latency;
   const iterations = ctx.iterations(2000);
   const floorKey = `${ctx.keyPrefix("saver-floor")}:value`;
 
@@ -73,7 +75,7 @@ export async function saverSection(ctx: BenchContext, name: string, saver: BaseC
   const putFloor = await floorOps(ctx.client, floorKey, putBytes);
   await measureVsFloor(
     ctx,
-    table,
+    tables,
     {
       op: "put (typical step)",
       bytes: putBytes,
@@ -91,7 +93,7 @@ export async function saverSection(ctx: BenchContext, name: string, saver: BaseC
   const writesFloor = await floorOps(ctx.client, floorKey, await writesBytes(typicalWrites(0)));
   await measureVsFloor(
     ctx,
-    table,
+    tables,
     {
       op: "putWrites (one task, 2 writes)",
       bytes: writesFloor.bytes,
@@ -112,7 +114,7 @@ export async function saverSection(ctx: BenchContext, name: string, saver: BaseC
   const getFloor = await floorOps(ctx.client, floorKey, await tupleBytes(tuple));
   await measureVsFloor(
     ctx,
-    table,
+    tables,
     {
       op: "getTuple (latest)",
       bytes: getFloor.bytes,
@@ -136,7 +138,7 @@ export async function saverSection(ctx: BenchContext, name: string, saver: BaseC
   const listFloor = await floorOps(ctx.client, floorKey, listBytes);
   await measureVsFloor(
     ctx,
-    table,
+    tables,
     {
       op: "list (limit 10)",
       bytes: listBytes,
@@ -149,11 +151,37 @@ export async function saverSection(ctx: BenchContext, name: string, saver: BaseC
   );
   await ctx.client.unlink(floorKey);
 
+  // What LangGraph's serializer alone costs for these payloads: a floor no saver can go under on the client.
+  const { channel_values: values, ...bare } = probe.checkpoint;
+  const dumpUs = await nodeCpuPerCall(
+    () =>
+      Promise.all([
+        serde.dumpsTyped(bare),
+        serde.dumpsTyped(probe.metadata),
+        ...Object.keys(probe.newVersions).map((channel) => serde.dumpsTyped(values[channel])),
+      ]),
+    ctx.iterations(5000),
+  );
+  const stored = await Promise.all([
+    serde.dumpsTyped({ ...tuple.checkpoint, channel_values: {} }),
+    serde.dumpsTyped(tuple.metadata ?? {}),
+    ...Object.values(tuple.checkpoint.channel_values).map((value) => serde.dumpsTyped(value)),
+    ...(tuple.pendingWrites ?? []).map(([, , value]) => serde.dumpsTyped(value)),
+  ]);
+  const loadUs = await nodeCpuPerCall(
+    () => Promise.all(stored.map(([type, bytes]) => serde.loadsTyped(type, bytes))),
+    ctx.iterations(5000),
+  );
+  ctx.recorder.metric("saver.serde.dumpPutUs", dumpUs);
+  ctx.recorder.metric("saver.serde.loadTupleUs", loadUs);
+  tables.cost.notes.push(
+    `LangGraph's serializer (JsonPlusSerializer) alone costs ${dumpUs.toFixed(1)} us of Node CPU to serialize a ` +
+      `typical put and ${loadUs.toFixed(1)} us to deserialize the tuple getTuple returns (${stored.length} values).`,
+  );
+
   table.notes.push(
     "Bytes: what the operation moves at least, serialized with LangGraph's serializer (for put: the checkpoint " +
       "without values, its metadata and the changed channels' values; for reads: everything returned).",
     "Floor: a raw ioredis SET or GET of that many bytes on the same connection, interleaved call by call.",
-    "Cmds sent/call: commands the client sent per call; Cmds in Lua/call: commands the server ran inside scripts " +
-      "for it (both counted exactly with MONITOR).",
   );
 }

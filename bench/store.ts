@@ -4,7 +4,7 @@
  * as many GETs and SETs. Written against BaseStore, so the same code measures any store.
  */
 import type { BaseStore, Operation } from "@langchain/langgraph-checkpoint";
-import { measureVsFloor, VS_FLOOR_COLUMNS } from "./compare.js";
+import { measureVsFloor, vsFloorTables } from "./compare.js";
 import type { BenchContext } from "./context.js";
 import { floorOps } from "./floor.js";
 import { jsonBytes, storeItem } from "./payloads.js";
@@ -30,7 +30,8 @@ async function fill(store: BaseStore, namespace: string[], count: number): Promi
 }
 
 export async function storeSection(ctx: BenchContext, name: string, store: BaseStore): Promise<void> {
-  const table = ctx.recorder.table("store", `${name} operations against the floor`, VS_FLOOR_COLUMNS);
+  const tables = vsFloorTables(ctx, "store", name);
+  const table = tables.latency;
   const iterations = ctx.iterations(2000);
   const floorKey = `${ctx.keyPrefix("store-floor")}:value`;
   const orders = ["bench", "orders"];
@@ -49,7 +50,7 @@ export async function storeSection(ctx: BenchContext, name: string, store: BaseS
   const itemFloor = await floorOps(ctx.client, floorKey, itemBytes);
   await measureVsFloor(
     ctx,
-    table,
+    tables,
     {
       op: "get",
       bytes: itemBytes,
@@ -62,7 +63,7 @@ export async function storeSection(ctx: BenchContext, name: string, store: BaseS
   );
   await measureVsFloor(
     ctx,
-    table,
+    tables,
     {
       op: "put (overwrite)",
       bytes: itemBytes,
@@ -82,7 +83,7 @@ export async function storeSection(ctx: BenchContext, name: string, store: BaseS
   const searchFloor = await floorOps(ctx.client, floorKey, foundBytes);
   await measureVsFloor(
     ctx,
-    table,
+    tables,
     {
       op: `search (filter, ${SEARCH_ITEMS.toLocaleString("en-US")} items, limit 10)`,
       bytes: foundBytes,
@@ -91,6 +92,7 @@ export async function storeSection(ctx: BenchContext, name: string, store: BaseS
       run: () => store.search(orders, { filter, limit: 10 }),
       runFloor: searchFloor.get,
       commandCalls: 5,
+      cpuCalls: 10,
     },
     ctx.iterations(100),
   );
@@ -118,7 +120,7 @@ export async function storeSection(ctx: BenchContext, name: string, store: BaseS
   };
   await measureVsFloor(
     ctx,
-    table,
+    tables,
     {
       op: `batch of 50 (${BATCH_GETS} get, ${BATCH_PUTS} put, ${BATCH_SEARCHES} search, 1 listNamespaces)`,
       bytes: itemBytes * 50,
@@ -127,6 +129,7 @@ export async function storeSection(ctx: BenchContext, name: string, store: BaseS
       run: (i) => store.batch(mixed(i)),
       runFloor: rawPipeline,
       commandCalls: 10,
+      cpuCalls: 100,
     },
     ctx.iterations(500),
   );

@@ -7,6 +7,7 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import type { Redis } from "ioredis";
 import { closedLoop, type LoadResult, openLoop, type ThreadOp } from "./concurrency.js";
 import type { BenchContext } from "./context.js";
+import { type CpuPerOp, chargeCpu } from "./cpu.js";
 import { CheckpointSequence, typicalStep } from "./payloads.js";
 import type { Column, Table } from "./results.js";
 import { putStep, versionsOf } from "./saver.js";
@@ -38,39 +39,12 @@ const COLUMNS: readonly Column[] = [
   { key: "serverCpu", label: "Redis CPU/put (us)", kind: "decimal" },
 ];
 
-interface CpuUse {
-  readonly clientUsPerOp: number;
-  readonly serverUsPerOp: number;
+/** Runs a load phase with both sides' CPU charged to its operations. */
+function withCpu(client: Redis, load: () => Promise<LoadResult>): Promise<[LoadResult, CpuPerOp]> {
+  return chargeCpu(client, load, (result) => result.ops);
 }
 
-async function redisCpuSeconds(client: Redis): Promise<number> {
-  const info = await client.info("cpu");
-  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
-  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
-  return user + sys;
-}
-
-/**
- * Runs `load` and charges the CPU time both processes spent to its operations: this Node.js process
- * (process.cpuUsage, all its threads) and the Redis server (INFO cpu). Unlike wall-clock rates, CPU per operation
- * hardly moves when other work shares the machine, so it says what one core of each side can sustain.
- */
-async function withCpu(client: Redis, load: () => Promise<LoadResult>): Promise<[LoadResult, CpuUse]> {
-  const server0 = await redisCpuSeconds(client);
-  const client0 = process.cpuUsage();
-  const result = await load();
-  const clientUsed = process.cpuUsage(client0);
-  const server1 = await redisCpuSeconds(client);
-  return [
-    result,
-    {
-      clientUsPerOp: (clientUsed.user + clientUsed.system) / result.ops,
-      serverUsPerOp: ((server1 - server0) * 1e6) / result.ops,
-    },
-  ];
-}
-
-function addRow(table: Table, subject: string, mode: string, [result, cpu]: [LoadResult, CpuUse]): void {
+function addRow(table: Table, subject: string, mode: string, [result, cpu]: [LoadResult, CpuPerOp]): void {
   table.rows.push({
     subject,
     threads: result.threads,
@@ -80,8 +54,8 @@ function addRow(table: Table, subject: string, mode: string, [result, cpu]: [Loa
     p50: result.latency.p50Ms,
     p99: result.latency.p99Ms,
     lag: result.startLagP99Ms ?? null,
-    clientCpu: cpu.clientUsPerOp,
-    serverCpu: cpu.serverUsPerOp,
+    clientCpu: cpu.nodeUs,
+    serverCpu: cpu.redisUs,
   });
 }
 
@@ -100,8 +74,8 @@ export async function concurrencySection(ctx: BenchContext, subjects: readonly S
       if (subject.metricStem) {
         ctx.recorder.metric(`${subject.metricStem}.${threads}.putsPerSec`, result.opsPerSec);
         ctx.recorder.metric(`${subject.metricStem}.${threads}.p99Ms`, result.latency.p99Ms);
-        ctx.recorder.metric(`${subject.metricStem}.${threads}.clientCpuUsPerPut`, cpu.clientUsPerOp);
-        ctx.recorder.metric(`${subject.metricStem}.${threads}.serverCpuUsPerPut`, cpu.serverUsPerOp);
+        ctx.recorder.metric(`${subject.metricStem}.${threads}.clientCpuUsPerPut`, cpu.nodeUs);
+        ctx.recorder.metric(`${subject.metricStem}.${threads}.serverCpuUsPerPut`, cpu.redisUs);
       }
     }
     const rateLabel = TARGET_RATE_PER_SEC.toLocaleString("en-US");
