@@ -85,15 +85,16 @@ await runBench(
     {
       id: "memory",
       title: "Memory per checkpoint",
-      run: (ctx) => {
-        const subject = saver(ctx, "memory");
-        return memorySection(ctx, {
-          name: "RedisSaver",
-          keyPattern: `${subject.keyPrefix}:*`,
-          nextVersion: versionsOf(subject),
-          put: (args) => putStep(subject, "memory-thread", args),
-        });
-      },
+      run: (ctx) =>
+        memorySection(ctx, (scenario) => {
+          const subject = saver(ctx, `memory-${scenario}`);
+          return {
+            name: "RedisSaver",
+            keyPattern: `${subject.keyPrefix}:*`,
+            nextVersion: versionsOf(subject),
+            put: (args) => putStep(subject, "memory-thread", args),
+          };
+        }),
     },
     {
       id: "store",
