@@ -121,7 +121,7 @@ export async function memorySection(ctx: BenchContext, makeSubject: (scenario: s
   for (const [key, bytes] of run.afterAll.perKey) {
     const grew = (bytes - (run.afterFirst.perKey.get(key) ?? 0)) / steps;
     table.rows.push({
-      what: `  of which key ${keyRole(key, subject.keyPattern)}`,
+      what: `of which key ${keyRole(key, subject.keyPattern)}`,
       redis: grew,
       serialized: null,
       ratio: null,

@@ -89,16 +89,20 @@ function escapeMd(text: string): string {
   return text.replace(/\|/g, "\\|");
 }
 
+/** A Markdown table padded the way the project's formatter lays tables out, so it reads well as plain text too. */
 function markdownTable(
   headers: readonly string[],
   rows: readonly string[][],
   rightAlign: readonly boolean[],
 ): string[] {
-  return [
-    `| ${headers.map(escapeMd).join(" | ")} |`,
-    `| ${rightAlign.map((r) => (r ? "---:" : "---")).join(" | ")} |`,
-    ...rows.map((row) => `| ${row.map(escapeMd).join(" | ")} |`),
-  ];
+  const escaped = rows.map((row) => row.map(escapeMd));
+  const heads = headers.map(escapeMd);
+  const widths = heads.map((h, i) => Math.max(3, h.length, ...escaped.map((r) => (r[i] ?? "").length)));
+  const cell = (text: string, i: number) =>
+    rightAlign[i] ? text.padStart(widths[i] ?? 0) : text.padEnd(widths[i] ?? 0);
+  const line = (cells: readonly string[]) => `| ${cells.map(cell).join(" | ")} |`;
+  const rule = widths.map((w, i) => (rightAlign[i] ? `${"-".repeat(w - 1)}:` : "-".repeat(w)));
+  return [line(heads), `| ${rule.join(" | ")} |`, ...escaped.map(line)];
 }
 
 export function renderMarkdown(results: BenchResults): string {
@@ -108,7 +112,7 @@ export function renderMarkdown(results: BenchResults): string {
     "Written by `npm run bench`; see docs/benchmarks.md for how to read it.",
     "",
   ];
-  out.push(...runSummary(results).map((l) => `${l}.  `), "");
+  for (const line of runSummary(results)) out.push(`${line}.`, "");
   out.push("## Targets", "");
   out.push(
     ...markdownTable(

@@ -85,9 +85,10 @@ describe("bench report", () => {
     };
     const md = renderMarkdown(results);
     expect(md).toContain("## A table");
-    expect(md).toContain("| a\\|b | 0.123 | 1.50x |");
+    expect(md).toContain("| a\\|b      |    0.123 | 1.50x |");
+    expect(md).toContain("| --------- | -------: | ----: |");
     expect(md).toContain("- a note");
-    expect(md).toContain("| 2.00x | MISSED |");
+    expect(md).toMatch(/\|\s+2\.00x \| MISSED\s+\|/);
     expect(md).toContain("Store: failed (Error: boom)");
   });
 });
