@@ -17,6 +17,28 @@ export {
   ValueTooLargeError,
   VersionConflictError,
 } from "./errors.js";
+export type { Fence } from "./fencing.js";
+export { currentFence } from "./guard/fence.js";
+export { type GuardedNode, guarded, type NodeFunction, type NodeRunnable } from "./guard/guarded.js";
+export type {
+  ConflictContext,
+  ConflictDecision,
+  ConflictHandler,
+  GuardEvents,
+  GuardedOptions,
+  LockAcquiredEvent,
+  LockConflictEvent,
+  LockKeyOption,
+  LockLostEvent,
+  LockReleasedEvent,
+} from "./guard/options.js";
+export type { RedisSaverOptions, RedisSaverUrlOptions } from "./saver/options.js";
+export { RedisSaver } from "./saver/redis-saver.js";
+export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";
+export type { HistoryEntry } from "./store/codec.js";
+export type { RedisStoreOptions, RedisStoreUrlOptions, StoreWriteOptions } from "./store/options.js";
+export { RedisStore } from "./store/redis-store.js";
+export type { SweepResult } from "./store/ttl.js";
 export { type CrashedRun, findCrashedRuns } from "./recovery/find.js";
 export type { LeaseHolder } from "./recovery/holder.js";
 export { type LeasableGraph, withRunLease } from "./recovery/leased-graph.js";
