@@ -32,13 +32,6 @@ export type {
   LockLostEvent,
   LockReleasedEvent,
 } from "./guard/options.js";
-export type { RedisSaverOptions, RedisSaverUrlOptions } from "./saver/options.js";
-export { RedisSaver } from "./saver/redis-saver.js";
-export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";
-export type { HistoryEntry } from "./store/codec.js";
-export type { RedisStoreOptions, RedisStoreUrlOptions, StoreWriteOptions } from "./store/options.js";
-export { RedisStore } from "./store/redis-store.js";
-export type { SweepResult } from "./store/ttl.js";
 export { type CrashedRun, findCrashedRuns } from "./recovery/find.js";
 export type { LeaseHolder } from "./recovery/holder.js";
 export { type LeasableGraph, withRunLease } from "./recovery/leased-graph.js";
@@ -56,3 +49,10 @@ export {
   type SkipReason,
 } from "./recovery/resume.js";
 export { type RecoveryWorker, type RecoveryWorkerStats, startRecoveryWorker } from "./recovery/worker.js";
+export type { RedisSaverOptions, RedisSaverUrlOptions } from "./saver/options.js";
+export { RedisSaver } from "./saver/redis-saver.js";
+export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";
+export type { HistoryEntry } from "./store/codec.js";
+export type { RedisStoreOptions, RedisStoreUrlOptions, StoreWriteOptions } from "./store/options.js";
+export { RedisStore } from "./store/redis-store.js";
+export type { SweepResult } from "./store/ttl.js";

@@ -15,8 +15,13 @@ export interface CrashedRun {
   readonly checkpointNs: string;
   /** The latest checkpoint, which a resume continues from. */
   readonly checkpointId: string;
-  /** Nodes that will run when the run is resumed (StateSnapshot.next). */
+  /**
+   * Nodes of the interrupted step that had not stored their writes (StateSnapshot.next): they run again on resume.
+   * Empty when every task of the step had stored its writes but the next checkpoint was not written yet.
+   */
   readonly pendingNodes: readonly string[];
+  /** Nodes of the interrupted step whose writes were stored: a resume applies them without running them again. */
+  readonly finishedNodes: readonly string[];
   /** When the lease expired (Redis server clock). */
   readonly leaseExpiredAt: Date;
   /** Owner id of the process (or recoverer) that held the lease when it died. */
@@ -92,10 +97,12 @@ export async function inspectExpiredLeases(
 function classify(lease: ExpiredLease, snapshot: StateSnapshot, config: RunnableConfig): InspectedLease {
   const checkpointId: unknown = snapshot.config?.configurable?.checkpoint_id;
   if (typeof checkpointId !== "string") return { crashed: false, lease, reason: "no-checkpoint" };
-  if (snapshot.next.length === 0) return { crashed: false, lease, reason: "finished" };
+  // `tasks` is the step after the latest checkpoint; `next` the ones among them whose writes are not stored. Every
+  // task of the step may have stored its writes while the next checkpoint was not: that run is not finished.
+  if (snapshot.tasks.length === 0) return { crashed: false, lease, reason: "finished" };
+  const pending = snapshot.tasks.filter((task) => snapshot.next.includes(task.name));
   // A task that recorded an error still has to run: its owner died (or lost its lease) before it could report
   // the failure, so the run counts as crashed, and resuming retries the task.
-  const pending = snapshot.tasks.filter((task) => snapshot.next.includes(task.name));
   if (pending.length > 0 && pending.every((task) => task.interrupts.length > 0)) {
     return { crashed: false, lease, reason: "interrupted" };
   }
@@ -106,6 +113,7 @@ function classify(lease: ExpiredLease, snapshot: StateSnapshot, config: Runnable
       checkpointNs: lease.checkpointNs,
       checkpointId,
       pendingNodes: [...snapshot.next],
+      finishedNodes: snapshot.tasks.filter((task) => !snapshot.next.includes(task.name)).map((task) => task.name),
       leaseExpiredAt: new Date(lease.expiredAtMs),
       heldBy: lease.holder.owner,
       heldAs: lease.holder.kind,

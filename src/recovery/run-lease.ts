@@ -1,6 +1,7 @@
 import { RedisConnectionError, RunLeaseHeldError, RunLeaseLostError } from "../errors.js";
 import { runLeaseMember } from "../keys.js";
 import { log } from "../log.js";
+import { abandonLease } from "./abandon.js";
 import { acquireLease } from "./acquire.js";
 import { renewLease } from "./heartbeat.js";
 import { releaseLease } from "./release.js";
@@ -29,6 +30,8 @@ export class RunLease {
   readonly #controller = new AbortController();
   #timer: NodeJS.Timeout | undefined;
   #released = false;
+  #takenOver = false;
+  #beating: Promise<void> | undefined;
   #lastRenewedMs: number;
 
   private constructor(
@@ -82,22 +85,43 @@ export class RunLease {
     return this.#controller.signal.aborted;
   }
 
-  /** Stops the heartbeat and removes the lease (if still held). Never throws: an unreleased lease just expires. */
+  /**
+   * Stops the heartbeat and removes the lease, once the run has ended. A lease lost without being taken over (it
+   * could not be renewed in time, and the run was aborted) is instead marked expired now, so recovery resumes the
+   * run at once. Never throws: an entry left behind just expires.
+   */
   async release(): Promise<void> {
     if (this.#released) return;
     this.#released = true;
     clearTimeout(this.#timer);
-    if (this.lost) return;
+    await this.#beating;
+    if (this.#takenOver) return;
+    // Bounded: the run has ended, and its caller must not wait on a Redis that does not answer.
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), this.timings.leaseMs);
+      timer.unref();
+    });
     try {
-      await releaseLease(this.scope, this.member, this.token);
+      const ending = this.lost
+        ? abandonLease(this.scope, this.member, this.token, this.timings.owner)
+        : releaseLease(this.scope, this.member, this.token);
+      ending.catch(() => {}); // a late failure after giving up is expected; the entry just expires
+      if ((await Promise.race([ending, giveUp])) === "timeout") {
+        log("run lease: release of thread %j timed out, it will expire", this.run.threadId);
+      }
     } catch (error) {
       log("run lease: release of thread %j failed, it will expire: %s", this.run.threadId, String(error));
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   #schedule(): void {
     if (this.#released || this.lost) return;
-    this.#timer = setTimeout(() => void this.#beat(), this.timings.heartbeatMs);
+    this.#timer = setTimeout(() => {
+      this.#beating = this.#beat();
+    }, this.timings.heartbeatMs);
     this.#timer.unref();
   }
 
@@ -111,20 +135,20 @@ export class RunLease {
       watchdog.unref();
     });
     try {
-      const result = await Promise.race([
-        renewLease(this.scope, this.member, this.token, this.timings.leaseMs),
-        expired,
-      ]);
+      const renewal = renewLease(this.scope, this.member, this.token, this.timings.leaseMs, this.timings.owner);
+      const result = await Promise.race([renewal, expired]);
       if (this.#released) return;
       if (result === "expired") {
         this.#lose(`its lease could not be renewed within ${this.timings.leaseMs} ms`);
         return;
       }
       if (!result.renewed) {
-        const by = result.holder ? `${result.holder.kind} of ${JSON.stringify(result.holder.owner)}` : "nobody";
+        const by = result.holder ? `${result.holder.kind} of ${JSON.stringify(result.holder.owner)}` : "another run";
+        this.#takenOver = true;
         this.#lose(`its lease was taken over (now held by ${by})`);
         return;
       }
+      if (result.reinstated) log("run lease: thread %j was removed as stale while alive; put back", this.run.threadId);
       this.#lastRenewedMs = sentMs;
     } catch (error) {
       if (this.#released) return;

@@ -8,8 +8,9 @@ import { acquireLease } from "../../src/recovery/acquire.js";
 import { listExpiredLeases } from "../../src/recovery/expired.js";
 import { findCrashedRuns } from "../../src/recovery/find.js";
 import { leasedGraphContext, withRunLease } from "../../src/recovery/leased-graph.js";
+import { resumeCrashedRuns } from "../../src/recovery/resume.js";
 import { targets, testPrefix } from "../helpers/redis.js";
-import { crashRun, testGraph, waitUntil } from "./helpers.js";
+import { crashRun, FINAL_TRAIL, testGraph, waitUntil } from "./helpers.js";
 
 describe.each(targets)("findCrashedRuns on $name", ({ connect }) => {
   const client = connect();
@@ -56,6 +57,7 @@ describe.each(targets)("findCrashedRuns on $name", ({ connect }) => {
         checkpointNs: "",
         checkpointId: state.config.configurable?.checkpoint_id,
         pendingNodes: ["b1"],
+        finishedNodes: ["b2"],
         leaseExpiredAt: expect.any(Date),
         heldBy: "host/123/ab",
         heldAs: "lease",
@@ -66,6 +68,43 @@ describe.each(targets)("findCrashedRuns on $name", ({ connect }) => {
     expect(state.next).toEqual(["b1"]);
     // Still listed on the next call: finding never claims or removes a crashed run.
     expect(await findCrashedRuns(app)).toHaveLength(1);
+  });
+
+  it("reports a run whose running task recorded an error (it lost Redis, then its lease) as crashed", async () => {
+    await crashRun({
+      checkpointer,
+      keyPrefix,
+      name: "g",
+      threadId: "t-err",
+      leaseMs: 300,
+      connect,
+      checkpointerDies: false,
+    });
+    const app = recoverer();
+    const state = await app.getState(config("t-err"));
+    expect(state.tasks.find((task) => task.name === "b1")?.error).toMatchObject({ name: "RunLeaseLostError" });
+    await waitUntil(async () => (await findCrashedRuns(app)).length === 1);
+    expect((await findCrashedRuns(app))[0]).toMatchObject({ pendingNodes: ["b1"], finishedNodes: ["b2"] });
+    const report = await resumeCrashedRuns(app);
+    expect(report.resumed).toBe(1);
+    expect((await app.getState(config("t-err"))).values.trail).toEqual(FINAL_TRAIL);
+  });
+
+  it("reports a run whose step stored all its writes but died before the next checkpoint", async () => {
+    // The process dies after b1 and b2 stored their writes, before the checkpoint of that step is stored.
+    await crashRun({
+      ...{ checkpointer, keyPrefix, name: "g", threadId: "t-between", leaseMs: 300, connect },
+      ...{ blockAt: "c", dropCheckpointsFromStep: 2 },
+    });
+    const app = recoverer();
+    const state = await app.getState(config("t-between"));
+    expect(state.next).toEqual([]);
+    let crashed = await findCrashedRuns(app);
+    await waitUntil(async () => {
+      crashed = await findCrashedRuns(app);
+      return crashed.length > 0;
+    });
+    expect(crashed[0]).toMatchObject({ threadId: "t-between", pendingNodes: [], finishedNodes: ["b1", "b2"] });
   });
 
   it("does not report, and prunes, expired entries of finished, interrupted and never-checkpointed threads", async () => {

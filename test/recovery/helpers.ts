@@ -21,7 +21,14 @@ export const TestState = Annotation.Root({
   trail: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
 });
 
-export type Behaviour = "run" | "block" | "fail" | "interrupt" | { sleepMs: number } | { until: Promise<void> };
+export type Behaviour =
+  | "run"
+  | "block"
+  | "hang"
+  | "fail"
+  | "interrupt"
+  | { sleepMs: number }
+  | { until: Promise<void> };
 
 export interface TestGraphOptions {
   checkpointer: BaseCheckpointSaver;
@@ -48,6 +55,8 @@ export function testGraph(options: TestGraphOptions) {
           if (signal?.aborted) reject(signal.reason);
           signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
         });
+      } else if (behaviour === "hang") {
+        await new Promise(() => {}); // ignores its signal, like a process that is gone
       } else if (behaviour === "fail") {
         throw new Error(`node ${name} failed`);
       } else if (behaviour === "interrupt") {
@@ -73,8 +82,8 @@ export function testGraph(options: TestGraphOptions) {
 
 /**
  * A run that dies in this process: it runs on its own Redis connection until `blockAt` starts, then the connection
- * is cut, so its heartbeats stop and its lease expires in Redis exactly as when a process is killed. The run
- * itself notices a leaseMs later and aborts with RunLeaseLostError, which this waits for.
+ * is cut (and its checkpointer stops storing), so its heartbeats stop and its lease expires in Redis exactly as when
+ * a process is killed. The run itself notices a leaseMs later and aborts with RunLeaseLostError, which this awaits.
  */
 export async function crashRun(options: {
   checkpointer: BaseCheckpointSaver;
@@ -83,15 +92,27 @@ export async function crashRun(options: {
   threadId: string;
   leaseMs: number;
   blockAt?: "a" | "b1" | "b2" | "c";
+  /**
+   * When the connection is cut the checkpointer stops storing too (default), as in a killed process; false lets
+   * the aborted run record its RunLeaseLostError on the blocked task, as a run that lost Redis only would.
+   */
+  checkpointerDies?: boolean;
+  /** Drop checkpoints of this step on: the process "dies" between its last putWrites and the next put. */
+  dropCheckpointsFromStep?: number;
   owner?: string;
   connect?: () => RedisClient;
 }): Promise<void> {
   const client = (options.connect ?? newRedis)();
   const blockAt = options.blockAt ?? "b1";
   let started = false;
+  let dead = false;
+  const checkpointer =
+    options.checkpointerDies === false
+      ? options.checkpointer
+      : dying(options.checkpointer, () => dead, options.dropCheckpointsFromStep);
   const app = withRunLease(
     testGraph({
-      checkpointer: options.checkpointer,
+      checkpointer,
       behaviour: { [blockAt]: "block" },
       onStart: (node) => {
         if (node === blockAt) started = true;
@@ -111,6 +132,7 @@ export async function crashRun(options: {
     (error: unknown) => error,
   );
   await waitUntil(() => started, 10);
+  dead = true;
   client.disconnect();
   const error = await outcome;
   if (!(error instanceof RunLeaseLostError)) throw error;
@@ -123,6 +145,25 @@ export function gate(): { opened: Promise<void>; open: () => void } {
     open = resolve;
   });
   return { opened, open };
+}
+
+/** The checkpointer as a dying process sees it: once `isDead()`, nothing it is given is stored any more. */
+function dying(checkpointer: BaseCheckpointSaver, isDead: () => boolean, fromStep = Infinity): BaseCheckpointSaver {
+  return new Proxy(checkpointer, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      if (property === "put") {
+        return (...args: Parameters<BaseCheckpointSaver["put"]>) =>
+          isDead() || (args[2].step ?? -1) >= fromStep ? Promise.resolve(args[0]) : target.put(...args);
+      }
+      if (property === "putWrites") {
+        return (...args: Parameters<BaseCheckpointSaver["putWrites"]>) =>
+          isDead() ? Promise.resolve() : target.putWrites(...args);
+      }
+      return value.bind(target);
+    },
+  });
 }
 
 /** What a run of testGraph with input 7 ends with when nothing crashes. */

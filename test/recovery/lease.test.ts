@@ -8,7 +8,7 @@ import { runLeaseHoldersKey, runLeaseIndexKey, runLeaseMember } from "../../src/
 import { findCrashedRuns } from "../../src/recovery/find.js";
 import { withRunLease } from "../../src/recovery/leased-graph.js";
 import { targets, testPrefix } from "../helpers/redis.js";
-import { FINAL_TRAIL, testGraph, waitUntil } from "./helpers.js";
+import { FINAL_TRAIL, gate, testGraph, waitUntil } from "./helpers.js";
 
 describe.each(targets)("withRunLease on $name", ({ connect }) => {
   const client = connect();
@@ -119,6 +119,30 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
     expect(error).toBeInstanceOf(RunLeaseLostError);
     expect(error).toMatchObject({ threadId: "t-lost", message: expect.stringContaining("someone-else") });
     expect(await client.hget(holders(), member)).toBe("999999:claim:0:someone-else");
+  });
+
+  it("puts its entry back when a search removed it as stale while the run was alive", async () => {
+    const hold = gate();
+    let started = false;
+    const app = withRunLease(
+      testGraph({
+        checkpointer: new MemorySaver(),
+        behaviour: { b1: { until: hold.opened } },
+        onStart: (node) => {
+          if (node === "b1") started = true;
+        },
+      }),
+      { client, keyPrefix, name: "g", leaseMs: 600 },
+    );
+    const run = app.invoke({ input: 7 }, config("t-back"));
+    await waitUntil(() => started, 10);
+    const member = runLeaseMember("t-back", "");
+    await client.zrem(index(), member);
+    await client.hdel(holders(), member);
+    await waitUntil(async () => (await client.hget(holders(), member)) !== null, 20);
+    hold.open();
+    expect((await run).trail).toEqual(FINAL_TRAIL);
+    expect(await client.zcard(index())).toBe(0);
   });
 
   it("holds the lease while a streamed run executes, and releases it when the reader stops early", async () => {

@@ -49,6 +49,20 @@ describe.each(targets)("resumeCrashedRuns on $name", ({ connect }) => {
     expect(await findCrashedRuns(recoverer("r1"))).toEqual([]);
   });
 
+  it("finishes a run whose step had stored every write, running none of that step again", async () => {
+    await crashRun({
+      ...{ checkpointer, keyPrefix, name: "g", threadId: "t-between", leaseMs: 300, connect },
+      ...{ blockAt: "c", dropCheckpointsFromStep: 2 },
+    });
+    expect((await recoverer("probe").getState(config("t-between"))).next).toEqual([]);
+    await crashedCount(1);
+    const executions = new Map<string, number>();
+    const report = await resumeCrashedRuns(recoverer("r1", { executions }));
+    expect(report.resumed).toBe(1);
+    expect(Object.fromEntries(executions)).toEqual({ "t-between:c": 1 });
+    expect((await recoverer("reader").getState(config("t-between"))).values.trail).toEqual(FINAL_TRAIL);
+  });
+
   it("lets three concurrent recoverers split the work, resuming each run exactly once", async () => {
     const threads = Array.from({ length: 9 }, (_, i) => `t-${i}`);
     await Promise.all(threads.map(crash));

@@ -2,6 +2,7 @@
  * The lease scripts on real Redis (standalone and cluster): each success path and each failure code.
  */
 import { runLeaseHoldersKey, runLeaseIndexKey, runLeaseMember, runLeaseTokenKey } from "../../src/keys.js";
+import { abandonLease } from "../../src/recovery/abandon.js";
 import { acquireLease } from "../../src/recovery/acquire.js";
 import { claimRun } from "../../src/recovery/claim.js";
 import { listExpiredLeases } from "../../src/recovery/expired.js";
@@ -48,15 +49,38 @@ describe.each(targets)("lease scripts on $name", ({ connect }) => {
     const lease = await acquireLease(scope, member, "me", 100);
     if (!lease.acquired) throw new Error("unreachable");
     await expire();
-    const late = await renewLease(scope, member, lease.token, 10_000);
-    expect(late).toMatchObject({ renewed: true });
+    const late = await renewLease(scope, member, lease.token, 10_000, "me");
+    expect(late).toMatchObject({ renewed: true, reinstated: false });
     expect((await listExpiredLeases(scope, 10)).leases).toHaveLength(0);
-    expect(await renewLease(scope, member, lease.token + 100, 10_000)).toMatchObject({
+    expect(await renewLease(scope, member, lease.token + 100, 10_000, "other")).toMatchObject({
       renewed: false,
       holder: { owner: "me", token: lease.token },
     });
-    await releaseLease(scope, member, lease.token);
-    expect(await renewLease(scope, member, lease.token, 10_000)).toEqual({ renewed: false });
+  });
+
+  it("heartbeat puts back an entry a search removed as stale, under the caller's token", async () => {
+    const lease = await acquireLease(scope, member, "me", 100);
+    if (!lease.acquired) throw new Error("unreachable");
+    await expire();
+    expect(await pruneLease(scope, member, lease.token)).toBe("removed");
+    const back = await renewLease(scope, member, lease.token, 10_000, "me");
+    expect(back).toMatchObject({ renewed: true, reinstated: true });
+    const holder = await scope.client.hget(runLeaseHoldersKey(scope.keyPrefix, "g"), member);
+    expect(holder).toMatch(new RegExp(`^${lease.token}:lease:\\d+:me$`));
+  });
+
+  it("abandon expires the caller's entry at once (putting it back if removed), never another holder's", async () => {
+    const lease = await acquireLease(scope, member, "me", 60_000);
+    if (!lease.acquired) throw new Error("unreachable");
+    expect(await abandonLease(scope, member, lease.token, "me")).toBe(true);
+    expect((await listExpiredLeases(scope, 10)).leases).toMatchObject([{ holder: { owner: "me" } }]);
+    expect(await releaseLease(scope, member, lease.token)).toBe(true);
+    expect(await abandonLease(scope, member, lease.token, "me")).toBe(true);
+    expect((await listExpiredLeases(scope, 10)).leases).toMatchObject([{ holder: { token: lease.token } }]);
+    const claim = await claimRun(scope, member, lease.token, "r1", 60_000);
+    expect(claim.claimed).toBe(true);
+    expect(await abandonLease(scope, member, lease.token, "me")).toBe(false);
+    expect((await listExpiredLeases(scope, 10)).leases).toEqual([]);
   });
 
   it("release removes only the caller's lease", async () => {
