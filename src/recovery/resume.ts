@@ -66,23 +66,23 @@ export async function resumeCrashedRuns(graph: unknown, options?: ResumeCrashedR
   const inspected = await inspectExpiredLeases(graph, { limit: parsed.limit }, "resumeCrashedRuns");
   const results: ResumeResult[] = [];
   const counts = { resumed: 0, failed: 0, skipped: 0, running: 0 };
-  let total = 0;
+  const crashed = inspected.flatMap((entry) => (entry.crashed ? [entry.run] : []));
+  const unreadable = inspected.flatMap((entry) => (!entry.crashed && entry.reason === "unreadable" ? [entry] : []));
+  const total = crashed.length + unreadable.length;
   const settle = (result: ResumeResult): void => {
     results.push(result);
     counts[result.outcome] += 1;
-    parsed.onProgress?.({ total, done: results.length, ...counts });
+    try {
+      parsed.onProgress?.({ total, done: results.length, ...counts });
+    } catch (error) {
+      log("recovery: onProgress threw: %s", String(error));
+    }
   };
 
-  const crashed: CrashedRun[] = [];
-  for (const entry of inspected) {
-    if (entry.crashed) crashed.push(entry.run);
-    else if (entry.reason === "unreadable") {
-      const { threadId, checkpointNs } = entry.lease;
-      total += 1;
-      settle({ outcome: "failed", run: { threadId, checkpointNs }, error: entry.error, durationMs: 0 });
-    }
+  for (const entry of unreadable) {
+    const { threadId, checkpointNs } = entry.lease;
+    settle({ outcome: "failed", run: { threadId, checkpointNs }, error: entry.error, durationMs: 0 });
   }
-  total += crashed.length;
 
   await forEachLimited(crashed, parsed.concurrency, async (run) => {
     if (signal?.aborted) return settle({ outcome: "skipped", run, reason: "stopped" });
