@@ -35,19 +35,21 @@ if (role === "child") {
     stdio: ["ignore", "pipe", "inherit"],
   });
   child.stdout.pipe(process.stdout);
-  await new Promise<void>((resolve) => child.stdout.on("data", (d) => String(d).includes("analyse") && resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (d) => String(d).includes("analyse") && resolve());
+    child.once("exit", (code) => reject(new Error(`the child exited (${code}) before "analyse"`)));
+  });
   await sleep(500); // let the checkpoint after "fetch" land (it is written while "analyse" runs)
   child.kill("SIGKILL");
   console.log(`killed the child (pid ${child.pid}) with SIGKILL while it ran "analyse"`);
 
   // Its lease expires 1 s after its last heartbeat; then the run shows up as crashed.
-  let crashed = await findCrashedRuns(app);
-  while (!crashed.some((run) => run.threadId === threadId)) {
+  let run = (await findCrashedRuns(app)).find((r) => r.threadId === threadId);
+  while (!run) {
     await sleep(200);
-    crashed = await findCrashedRuns(app);
+    run = (await findCrashedRuns(app)).find((r) => r.threadId === threadId);
   }
-  const run = crashed.find((r) => r.threadId === threadId);
-  console.log(`crashed: ${run?.threadId}, held by ${run?.heldBy}, to run again: ${run?.pendingNodes.join(", ")}`);
+  console.log(`crashed: ${run.threadId}, held by ${run.heldBy}, to run again: ${run.pendingNodes.join(", ")}`);
 
   const report = await resumeCrashedRuns(app);
   const state = await app.getState({ configurable: { thread_id: threadId } });
