@@ -282,6 +282,9 @@ const clusterArgs = (nodeTimeoutMs: number) => [
   // Fault tests kill masters on purpose: let a replica take over however long it was cut off.
   "--cluster-replica-validity-factor",
   "0",
+  // Replicas sync at once instead of after the default 5 s delay.
+  "--repl-diskless-sync-delay",
+  "0",
 ];
 
 function parseClusterNodes(text: string): ClusterNodeState[] {

@@ -1,0 +1,76 @@
+import { LangGraphRedisError, RedisConnectionError } from "./errors.js";
+
+/**
+ * Maps the ways ioredis reports a lost or unavailable server to RedisConnectionError, so callers can tell "Redis was
+ * not there" from a bug or bad input with one `instanceof`. The original error stays as `cause`.
+ *
+ * When a connection drops after a write was sent, the write may or may not have been applied; the library's writes
+ * are atomic (one script or one MULTI), so it is applied whole or not at all, and the message says so.
+ */
+
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+const CONNECTION_ERROR_NAMES = new Set(["MaxRetriesPerRequestError", "ClusterAllFailedError", "AbortError"]);
+
+const CONNECTION_MESSAGES = [
+  /^Connection is closed\.?$/,
+  /^Stream isn't writeable/,
+  /^None of startup nodes is available/,
+  /^Cluster is disconnect(ed|ing)/,
+  /^Failed to refresh slots cache/,
+  /^Too many Cluster redirections/,
+  /^Command aborted due to connection close/,
+  /^Command timed out/,
+  /^Socket timeout/,
+  /^connect ETIMEDOUT/,
+  /^No master node is available/,
+];
+
+/** Server replies that mean "not available right now" (restarting, loading, failing over), not "wrong request". */
+const UNAVAILABLE_REPLIES = /^(LOADING|CLUSTERDOWN|MASTERDOWN|READONLY|TRYAGAIN|BUSY)\b/;
+
+/** True when `error` says Redis could not be reached, the connection dropped, or the server is not serving yet. */
+export function isConnectionError(error: unknown): boolean {
+  if (error instanceof RedisConnectionError) return true;
+  if (error instanceof LangGraphRedisError || !(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && CONNECTION_CODES.has(code)) return true;
+  if (CONNECTION_ERROR_NAMES.has(error.name)) return true;
+  const message = error.message;
+  return CONNECTION_MESSAGES.some((pattern) => pattern.test(message)) || UNAVAILABLE_REPLIES.test(message);
+}
+
+/**
+ * Returns a RedisConnectionError for a connection failure during `operation` (e.g. "RedisSaver.put"), and any other
+ * error unchanged. `write` says whether the operation writes, so the message can say its outcome is unknown.
+ */
+export function toConnectionError(error: unknown, operation: string, write: boolean): unknown {
+  if (!isConnectionError(error) || error instanceof RedisConnectionError) return error;
+  const reason = (error as Error).message;
+  const outcome = write ? "; the write was applied whole or not at all, and may be retried" : "";
+  return new RedisConnectionError(
+    `${operation} failed: Redis is unreachable or the connection dropped (${reason})${outcome}`,
+    {
+      cause: error,
+    },
+  );
+}
+
+/** Runs `fn`, turning connection failures into RedisConnectionError (see toConnectionError). */
+export async function withConnectionErrors<T>(operation: string, write: boolean, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw toConnectionError(error, operation, write);
+  }
+}
