@@ -185,6 +185,8 @@ export interface RestartableRedisOptions {
   readonly cliArgs?: readonly string[];
   /** Ready timeout per start, in ms (loading a large AOF takes a while). */
   readonly startTimeoutMs?: number;
+  /** URL scheme of `url`: "rediss" for a TLS-only server. */
+  readonly scheme?: "redis" | "rediss";
 }
 
 export async function startRestartableRedis(options: RestartableRedisOptions = {}): Promise<RestartableRedis> {
@@ -214,7 +216,7 @@ export async function startRestartableRedis(options: RestartableRedisOptions = {
     await waitForPing(port, current.child, startTimeoutMs, options.cliArgs);
   };
   const server: RestartableRedis = {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${options.scheme ?? "redis"}://127.0.0.1:${port}`,
     port,
     dir,
     get pid() {
