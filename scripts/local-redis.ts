@@ -266,11 +266,18 @@ export interface ReplicatedCluster {
   topology(): Promise<ClusterNodeState[]>;
   /** The ports of the current masters that serve slots. */
   masterPorts(): Promise<number[]>;
+  /** The port of the master currently serving `key`'s slot. */
+  masterPortForKey(key: string): Promise<number>;
   /** Kills the server on `port` by its pid (remembering its replicas, for waitForPromotion); returns the pid. */
   kill(port: number, signal: StopSignal): Promise<number>;
   /** Waits until a replica of the killed master `killedPort` serves its slots and every live node reports
    * cluster_state:ok; returns the promoted node's port. */
   waitForPromotion(killedPort: number, timeoutMs?: number): Promise<number>;
+  /** Cuts the replication links of the master on `port` and keeps them down (a password the replicas lack), so
+   * the master acknowledges writes its replicas never receive. Clients already connected keep working. */
+  isolateReplicas(port: number): Promise<void>;
+  /** Starts the killed node on `port` again and waits until it serves as a replica with its link up. */
+  rejoin(port: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -398,6 +405,19 @@ export async function startReplicatedCluster(options: ReplicatedClusterOptions =
     nodes: servers.map((s) => `127.0.0.1:${s.port}`).join(","),
     servers,
     topology,
+    masterPortForKey: async (key) => {
+      const port = live()[0]?.port;
+      if (port === undefined) throw new Error("no live cluster node");
+      const slot = Number((await cli(port, "cluster", "keyslot", key)).trim());
+      const ranges = JSON.parse(await cli(port, "-2", "--json", "cluster", "slots")) as [
+        number,
+        number,
+        [string, number],
+      ][];
+      const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+      if (!range) throw new Error(`no master serves slot ${slot}`);
+      return range[2][1];
+    },
     masterPorts: async () =>
       (await topology()).filter((n) => n.role === "master" && !n.failing && n.slotRanges > 0).map((n) => n.port),
     kill: async (port, signal) => {
@@ -421,6 +441,18 @@ export async function startReplicatedCluster(options: ReplicatedClusterOptions =
       });
       // pollUntil returned, so `promoted` was set by the check above
       return promoted as number;
+    },
+    isolateReplicas: async (port) => {
+      await cli(port, "config", "set", "requirepass", "isolated-from-replicas");
+      await cli(port, "-a", "isolated-from-replicas", "--no-auth-warning", "client", "kill", "type", "replica");
+    },
+    rejoin: async (port, timeoutMs = 60_000) => {
+      await byPort(port).start();
+      await pollUntil(`the node on port ${port} to rejoin as a replica`, timeoutMs, async () => {
+        const node = (await topology()).find((n) => n.port === port);
+        if (node?.role !== "replica" || node.failing) return false;
+        return (await cli(port, "info", "replication")).includes("master_link_status:up") && (await allOk());
+      });
     },
     stop,
   };
