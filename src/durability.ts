@@ -8,8 +8,8 @@ import { durationMsSchema, parseOptions } from "./options.js";
 
 /**
  * Durability of acknowledged writes, for users who need "acknowledged means kept":
- * - a start-up check that reads each server's persistence settings (CONFIG GET appendonly / appendfsync / save)
- *   and refuses, or warns, when an acknowledged write could be lost on a restart;
+ * - a start-up check that reads each server's persistence settings (CONFIG GET appendonly / appendfsync / save /
+ *   maxmemory-policy) and refuses, or warns, when an acknowledged write could be lost on a restart or evicted;
  * - an optional wait after each write until replicas have it (WAIT) and until it is fsynced to the append-only
  *   file (WAITAOF, Redis 7.2 and newer).
  * docs/operations.md explains the settings and trade-offs.
@@ -64,6 +64,7 @@ export interface NodePersistence {
   readonly appendfsync: string | undefined;
   /** The `save` rules ("" when RDB snapshots are off). */
   readonly save: string | undefined;
+  readonly maxmemoryPolicy: string | undefined;
   /** Why the settings could not be read (for example an ACL that denies CONFIG). */
   readonly error: string | undefined;
   /** Ways acknowledged writes could be lost on a restart of this server, given `require`. Empty when it complies. */
@@ -97,6 +98,16 @@ async function configValue(node: Redis, name: string): Promise<string | undefine
 
 /** Ways an acknowledged write could be lost on a restart, for the given settings and requirement. */
 export function persistenceProblems(
+  settings: { appendonly: boolean; appendfsync: string; save: string; maxmemoryPolicy: string },
+  require: PersistenceLevel,
+): string[] {
+  const eviction = settings.maxmemoryPolicy.startsWith("allkeys-")
+    ? [`maxmemory-policy ${settings.maxmemoryPolicy}: when memory is full Redis deletes keys, checkpoints included`]
+    : [];
+  return [...eviction, ...restartProblems(settings, require)];
+}
+
+function restartProblems(
   settings: { appendonly: boolean; appendfsync: string; save: string },
   require: PersistenceLevel,
 ): string[] {
@@ -122,10 +133,12 @@ export function persistenceProblems(
 async function readNode(node: Redis, require: PersistenceLevel): Promise<NodePersistence> {
   const name = nodeName(node);
   try {
-    const [appendonly = "", appendfsync = "", save = ""] = await Promise.all(
-      ["appendonly", "appendfsync", "save"].map(async (setting) => (await configValue(node, setting)) ?? ""),
+    const [appendonly = "", appendfsync = "", save = "", maxmemoryPolicy = ""] = await Promise.all(
+      ["appendonly", "appendfsync", "save", "maxmemory-policy"].map(
+        async (setting) => (await configValue(node, setting)) ?? "",
+      ),
     );
-    const settings = { appendonly: appendonly === "yes", appendfsync, save };
+    const settings = { appendonly: appendonly === "yes", appendfsync, save, maxmemoryPolicy };
     return {
       node: name,
       readable: true,
@@ -143,6 +156,7 @@ async function readNode(node: Redis, require: PersistenceLevel): Promise<NodePer
       appendonly: undefined,
       appendfsync: undefined,
       save: undefined,
+      maxmemoryPolicy: undefined,
       error: reason,
       problems: [],
     };

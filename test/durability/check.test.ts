@@ -43,6 +43,15 @@ describe.skipIf(!canStartServers)("checkDurability (needs redis-server on PATH t
     );
   });
 
+  it("refuses an allkeys eviction policy at every level", async () => {
+    const client = connect((await startServer([...aof("always"), "--maxmemory-policy", "allkeys-lru"])).url);
+    await expect(checkDurability(client, { check: "refuse", require: "persisted" })).rejects.toThrow(
+      /maxmemory-policy allkeys-lru: when memory is full Redis deletes keys/,
+    );
+    const volatile = connect((await startServer([...aof("always"), "--maxmemory-policy", "volatile-lru"])).url);
+    expect((await checkDurability(volatile, { check: "refuse" })).ok).toBe(true);
+  });
+
   it("says it could not verify, without failing, when an ACL denies CONFIG", async () => {
     const server = await startServer();
     const admin = connect(server.url);
