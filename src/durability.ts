@@ -1,10 +1,10 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { isCluster, type RedisClient, serverVersion } from "./client.js";
-import { toConnectionError } from "./connection-errors.js";
 import { DurabilityError, UnsupportedServerError } from "./errors.js";
 import { log } from "./log.js";
 import { durationMsSchema, parseOptions } from "./options.js";
+import { toConnectionError, toNamedRedisError } from "./redis-errors.js";
 
 /**
  * Durability of acknowledged writes, for users who need "acknowledged means kept":
@@ -280,7 +280,7 @@ export class WriteDurability {
     try {
       reply = await this.send(key, command, args);
     } catch (error) {
-      const mapped = toConnectionError(error, `${what} (${command})`, false);
+      const mapped = toNamedRedisError(error, `${what} (${command})`, false);
       if (mapped !== error) throw mapped;
       const message = error instanceof Error ? error.message : String(error);
       if (/unknown command/i.test(message)) {

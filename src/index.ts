@@ -1,5 +1,5 @@
+export { ACL_COMMANDS, type AclRulesOptions, aclRules } from "./acl.js";
 export { clientFromUrl, isCluster, type RedisClient } from "./client.js";
-export { isConnectionError } from "./connection-errors.js";
 export {
   checkDurability,
   type DurabilityOptions,
@@ -20,7 +20,9 @@ export {
   LockConflictError,
   LockLostError,
   RedisConnectionError,
+  RedisPermissionError,
   UnsupportedServerError,
   ValueTooLargeError,
   VersionConflictError,
 } from "./errors.js";
+export { isConnectionError, isPermissionError } from "./redis-errors.js";

@@ -1,8 +1,9 @@
-import { LangGraphRedisError, RedisConnectionError } from "./errors.js";
+import { LangGraphRedisError, RedisConnectionError, RedisPermissionError } from "./errors.js";
 
 /**
- * Maps the ways ioredis reports a lost or unavailable server to RedisConnectionError, so callers can tell "Redis was
- * not there" from a bug or bad input with one `instanceof`. The original error stays as `cause`.
+ * Maps what ioredis and Redis report for conditions a user can hit to the library's named errors, so callers can
+ * tell "Redis was not there" (RedisConnectionError) or "the ACL forbids it" (RedisPermissionError) from a bug or bad
+ * input with one `instanceof`. The original error stays as `cause`.
  *
  * When a connection drops after a write was sent, the write may or may not have been applied; the library's writes
  * are atomic (one script or one MULTI), so it is applied whole or not at all, and the message says so.
@@ -66,11 +67,31 @@ export function toConnectionError(error: unknown, operation: string, write: bool
   );
 }
 
-/** Runs `fn`, turning connection failures into RedisConnectionError (see toConnectionError). */
-export async function withConnectionErrors<T>(operation: string, write: boolean, fn: () => Promise<T>): Promise<T> {
+/** True for a NOPERM reply: the ACL user may not run a command or touch a key. */
+export function isPermissionError(error: unknown): boolean {
+  return error instanceof Error && !(error instanceof LangGraphRedisError) && /^NOPERM\b/.test(error.message);
+}
+
+/**
+ * The named error for `error` raised during `operation`: RedisConnectionError for connection failures,
+ * RedisPermissionError for ACL denials, anything else unchanged.
+ */
+export function toNamedRedisError(error: unknown, operation: string, write: boolean): unknown {
+  if (isPermissionError(error)) {
+    return new RedisPermissionError(
+      `${operation} was denied by the Redis ACL (${(error as Error).message}); the user needs the key pattern and ` +
+        "commands listed by aclRules() (docs/security.md)",
+      { cause: error },
+    );
+  }
+  return toConnectionError(error, operation, write);
+}
+
+/** Runs `fn`, turning connection failures and ACL denials into named errors (see toNamedRedisError). */
+export async function withNamedRedisErrors<T>(operation: string, write: boolean, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    throw toConnectionError(error, operation, write);
+    throw toNamedRedisError(error, operation, write);
   }
 }
