@@ -9,12 +9,12 @@ import { keyPrefixSchema, parseOptions } from "./options.js";
  */
 export const ACL_COMMANDS = {
   /** Every deployment: scripts (EVALSHA, EVAL on a script cache miss) and the commands inside them, the reads
-   * the library sends directly, the lock acquire (SET NX PX), the server version check (INFO) and PING. */
+   * the library sends directly, the lock acquire (SET NX PX), the server version check and ioredis' ready check
+   * (INFO), and TYPE (to name the key when one holds the wrong type). */
   required: [
     "evalsha",
     "eval",
     "info",
-    "ping",
     "get",
     "set",
     "del",
@@ -44,8 +44,9 @@ export const ACL_COMMANDS = {
     "zremrangebyrank",
     "zremrangebyscore",
   ],
-  /** Redis Cluster: ioredis reads the slot map and the cluster state, and follows ASK redirects while slots move. */
-  cluster: ["cluster|slots", "cluster|info", "asking"],
+  /** Redis Cluster: ioredis reads the slot map and the cluster state, names its connections (CLIENT SETNAME) and
+   * follows ASK redirects while slots move; the durability check PINGs a cluster client to learn its nodes. */
+  cluster: ["cluster|slots", "cluster|info", "client|setname", "asking", "ping"],
   /** The `durability` option: the start-up check reads the settings (without `config|get` it reports them as not
    * verified), and the waits after each write. Add `waitaof` on Redis 7.2 or newer when using `waitForAof`. */
   durability: ["config|get", "wait", "command|info"],
