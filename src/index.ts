@@ -25,4 +25,10 @@ export {
   ValueTooLargeError,
   VersionConflictError,
 } from "./errors.js";
+export type { Fence } from "./fencing.js";
 export { isConnectionError, isPermissionError } from "./redis-errors.js";
+export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";
+export type { HistoryEntry } from "./store/codec.js";
+export type { RedisStoreOptions, RedisStoreUrlOptions, StoreWriteOptions } from "./store/options.js";
+export { RedisStore } from "./store/redis-store.js";
+export type { SweepResult } from "./store/ttl.js";

@@ -31,3 +31,76 @@ export function fenceCounterKey(prefix: string, lockKey: string): string {
 export function lockKey(prefix: string, lockName: string): string {
   return `${prefix}:lock:${hashTag(lockName)}`;
 }
+
+// ---- store ----
+
+/**
+ * A namespace as a registry member: its labels joined by NUL. Labels can contain neither NUL nor ":" (LangGraph's
+ * validateNamespace rejects both), so the mapping is reversible, and byte order puts every descendant of a namespace
+ * right after it, which lets a prefix search read one ZRANGEBYLEX range.
+ */
+export function storeNamespaceMember(namespace: readonly string[]): string {
+  return namespace.join("\u0000");
+}
+
+export function storeNamespaceFromMember(member: string): string[] {
+  return member.split("\u0000");
+}
+
+/** Keys of one store namespace; they share the namespace's hash tag, so one script can update them together. */
+export interface StoreNamespaceKeys {
+  /** HASH item key -> record (header line + JSON value). */
+  readonly items: string;
+  /** ZSET item key -> insertion sequence (the order search returns items in). */
+  readonly order: string;
+  /** ZSET item key -> expiry time (ms since epoch), only items with a TTL. */
+  readonly expiry: string;
+  /** HASH item key -> float32 embedding vectors, concatenated. */
+  readonly vectors: string;
+  /** HASH registration bookkeeping for Redis Cluster (epoch, retired). */
+  readonly state: string;
+}
+
+function storeNamespaceBase(prefix: string, namespace: readonly string[]): string {
+  return `${prefix}:store:${hashTag(...namespace)}`;
+}
+
+export function storeNamespaceKeys(prefix: string, namespace: readonly string[]): StoreNamespaceKeys {
+  const base = storeNamespaceBase(prefix, namespace);
+  return {
+    items: `${base}:items`,
+    order: `${base}:order`,
+    expiry: `${base}:expiry`,
+    vectors: `${base}:vectors`,
+    state: `${base}:state`,
+  };
+}
+
+/** Keys of one store item that live beside its namespace's keys (same hash tag). */
+export interface StoreItemKeys {
+  /** ZSET version -> history entry. */
+  readonly history: string;
+  /** HASH fence lock key -> highest fencing token a write to this item carried. */
+  readonly fenceMarks: string;
+}
+
+export function storeItemKeys(prefix: string, namespace: readonly string[], key: string): StoreItemKeys {
+  const base = storeNamespaceBase(prefix, namespace);
+  const item = encodeKeyPart(key);
+  return { history: `${base}:history:${item}`, fenceMarks: `${base}:fence:${item}` };
+}
+
+/** The namespace registry: one slot per key prefix, read by search and listNamespaces to span every namespace. */
+export interface StoreRegistryKeys {
+  /** ZSET (all scores 0) of namespace members, for lexicographic prefix ranges. */
+  readonly names: string;
+  /** HASH member -> registration sequence (orders namespaces; doubles as the registration epoch). */
+  readonly seq: string;
+  /** STRING counter the registration sequence is drawn from. */
+  readonly clock: string;
+}
+
+export function storeRegistryKeys(prefix: string): StoreRegistryKeys {
+  const base = `${prefix}:store-registry:${hashTag(prefix)}`;
+  return { names: `${base}:names`, seq: `${base}:seq`, clock: `${base}:clock` };
+}
