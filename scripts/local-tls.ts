@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort, type RestartableRedis, startRestartableRedis } from "./local-redis.js";
+import { freePort, type LocalCluster, type RestartableRedis, startRestartableRedis } from "./local-redis.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -94,27 +94,87 @@ export interface TlsRedisOptions {
   readonly args?: readonly string[];
 }
 
+function tlsArgs(certs: TestCertificates, port: number, authClients: "yes" | "no"): string[] {
+  return [
+    "--port",
+    "0",
+    "--tls-port",
+    String(port),
+    "--tls-cert-file",
+    certs.serverCertFile,
+    "--tls-key-file",
+    certs.serverKeyFile,
+    "--tls-ca-cert-file",
+    certs.caFile,
+    "--tls-auth-clients",
+    authClients,
+  ];
+}
+
+/** redis-cli flags to reach a server of these certificates. */
+export function tlsCliArgs(certs: TestCertificates): string[] {
+  return ["--tls", "--cacert", certs.caFile, "--cert", certs.clientCertFile, "--key", certs.clientKeyFile];
+}
+
 /** Starts a redis-server listening for TLS only (the plain port is off). Its `url` is rediss://127.0.0.1:<port>. */
 export async function startTlsRedis(certs: TestCertificates, options: TlsRedisOptions = {}): Promise<RestartableRedis> {
   const port = await freePort();
   return startRestartableRedis({
     port,
     scheme: "rediss",
-    args: [
-      "--port",
-      "0",
-      "--tls-port",
-      String(port),
-      "--tls-cert-file",
-      certs.serverCertFile,
-      "--tls-key-file",
-      certs.serverKeyFile,
-      "--tls-ca-cert-file",
-      certs.caFile,
-      "--tls-auth-clients",
-      options.authClients ?? "no",
-      ...(options.args ?? []),
-    ],
-    cliArgs: ["--tls", "--cacert", certs.caFile, "--cert", certs.clientCertFile, "--key", certs.clientKeyFile],
+    args: [...tlsArgs(certs, port, options.authClients ?? "no"), ...(options.args ?? [])],
+    cliArgs: tlsCliArgs(certs),
   });
+}
+
+/** A Redis Cluster whose clients, cluster bus and replication all speak TLS only. */
+export async function startTlsCluster(certs: TestCertificates, masters = 3): Promise<LocalCluster> {
+  const servers: RestartableRedis[] = [];
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  };
+  const cli = tlsCliArgs(certs);
+  try {
+    for (let i = 0; i < masters; i++) {
+      servers.push(
+        await startTlsRedis(certs, {
+          args: [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            "2000",
+            "--tls-cluster",
+            "yes",
+            "--tls-replication",
+            "yes",
+          ],
+        }),
+      );
+    }
+    const addresses = servers.map((s) => `127.0.0.1:${s.port}`);
+    await execFileAsync("redis-cli", [
+      ...cli,
+      "--cluster",
+      "create",
+      ...addresses,
+      "--cluster-replicas",
+      "0",
+      "--cluster-yes",
+    ]);
+    const deadline = Date.now() + 30_000;
+    for (const server of servers) {
+      for (;;) {
+        const { stdout } = await execFileAsync("redis-cli", [...cli, "-p", String(server.port), "cluster", "info"]);
+        if (stdout.includes("cluster_state:ok")) break;
+        if (Date.now() > deadline) throw new Error(`TLS cluster did not reach cluster_state:ok: ${stdout}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    return { nodes: addresses.join(","), servers, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
