@@ -26,6 +26,20 @@ export {
   VersionConflictError,
 } from "./errors.js";
 export type { Fence } from "./fencing.js";
+export { currentFence } from "./guard/fence.js";
+export { type GuardedNode, guarded, type NodeFunction, type NodeRunnable } from "./guard/guarded.js";
+export type {
+  ConflictContext,
+  ConflictDecision,
+  ConflictHandler,
+  GuardEvents,
+  GuardedOptions,
+  LockAcquiredEvent,
+  LockConflictEvent,
+  LockKeyOption,
+  LockLostEvent,
+  LockReleasedEvent,
+} from "./guard/options.js";
 export { isConnectionError, isPermissionError } from "./redis-errors.js";
 export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";
 export type { HistoryEntry } from "./store/codec.js";
