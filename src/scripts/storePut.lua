@@ -12,7 +12,7 @@ KEYS[4]  vectors     HASH item key -> float32 vectors, concatenated
 KEYS[5]  state       HASH epoch, retired (cluster registration bookkeeping)
 KEYS[6]  history     ZSET version -> "version:op:atMs:writer\n" .. JSON
 KEYS[7]  fenceMarks  HASH fence lock key -> highest token written with; field "" -> the results of the item's
-                     last writes, "writeId,version,createdMs,updatedMs,retiredEpoch" joined by "|" (newest first)
+                     last 4 writes, "writeId,version,createdMs,updatedMs,retiredEpoch" joined by "|" (newest first)
 standalone only (their presence selects inline registration):
 KEYS[8]  fenceCounter STRING newest fencing token issued for ARGV[8] (KEYS[1] again when the write is not fenced)
 KEYS[9]  names       ZSET registry of namespace members (scores 0)
@@ -57,7 +57,7 @@ local purgeLimit, graceMs = tonumber(ARGV[13]), tonumber(ARGV[14])
 local writeId = ARGV[15] or ""
 
 -- The same write again (its reply was lost and the client resent it): answer as the first time, write nothing.
-local RECENT_WRITES = 8
+local RECENT_WRITES = 4
 local recentWrites = {}
 if writeId ~= "" then
   local marks = redis.call("HGET", fenceMarksKey, "") or ""
