@@ -34,14 +34,6 @@ export function lockKey(prefix: string, lockName: string): string {
 
 // ---- guard ----
 
-/**
- * The key redis-semaphore's Mutex actually writes for a lock: it prepends `mutex:` to the name it is given
- * (`lockKey(...)`). The hash tag is unchanged, so the mutex key and its fence counter stay in one slot.
- */
-export function mutexKey(prefix: string, lockName: string): string {
-  return `mutex:${lockKey(prefix, lockName)}`;
-}
-
 // ---- store ----
 
 /**

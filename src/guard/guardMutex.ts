@@ -1,7 +1,6 @@
 import { Mutex } from "redis-semaphore";
 import type { RedisClient } from "../client.js";
-import { LangGraphRedisError } from "../errors.js";
-import { lockKey, mutexKey } from "../keys.js";
+import { lockKey } from "../keys.js";
 import { log } from "../log.js";
 import type { Lease } from "./lease.js";
 
@@ -30,7 +29,7 @@ export interface GuardMutexOptions {
  *   deadline, so a Redis that stays unreachable for lockTimeoutMs loses the lock, and a short blip does not.
  */
 export class GuardMutex extends Mutex {
-  /** The key this mutex writes (redis-semaphore prepends `mutex:` to the name it is given). */
+  /** The key this mutex writes: our lockKey, so it starts with the key prefix (ACL `~prefix*`, tenants). */
   readonly redisKey: string;
 
   constructor(
@@ -47,11 +46,10 @@ export class GuardMutex extends Mutex {
       acquireAttemptsLimit: options.attempts,
       onLockLost: () => lease.lose("another holder has it now, or it expired before a refresh reached Redis"),
     });
-    this.redisKey = mutexKey(options.keyPrefix, lockName);
-    if (this._key !== this.redisKey) {
-      // The fence script must see the very key redis-semaphore writes; fail loudly if its naming ever changes.
-      throw new LangGraphRedisError(`redis-semaphore wrote "${this._key}", expected "${this.redisKey}"`);
-    }
+    // redis-semaphore names the key `mutex:<name>`, outside our prefix; every operation it runs reads `_key`, so
+    // setting it here keeps all lock keys under the prefix.
+    this._key = lockKey(options.keyPrefix, lockName);
+    this.redisKey = this._key;
   }
 
   protected override async _refresh(): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { fenceCounterKey, mutexKey } from "../../src/keys.js";
+import { fenceCounterKey, lockKey } from "../../src/keys.js";
 import { registerScripts, runScript } from "../../src/scripts/index.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 
@@ -9,7 +9,7 @@ describe.each(targets)("issueFenceToken.lua on $name", ({ connect }) => {
     const client = connect();
     registerScripts(client);
     const prefix = testPrefix();
-    const keys = [mutexKey(prefix, name), fenceCounterKey(prefix, name)];
+    const keys = [lockKey(prefix, name), fenceCounterKey(prefix, name)];
     const issue = (identifier: string) => runScript(client, "issueFenceToken", keys, [identifier, 5000, DAY_MS]);
     const serverMicros = async () => {
       const [seconds, micros] = (await client.call("TIME")) as [string, string];

@@ -1,6 +1,6 @@
 /** Small helpers shared by the guard tests. */
 import type { RedisClient } from "../../src/client.js";
-import { fenceCounterKey, mutexKey } from "../../src/keys.js";
+import { fenceCounterKey, lockKey } from "../../src/keys.js";
 
 export interface Deferred<T = void> {
   promise: Promise<T>;
@@ -20,7 +20,7 @@ export function deferred<T = void>(): Deferred<T> {
 
 /** Whether the lock on `name` exists in Redis right now. */
 export async function isLocked(client: RedisClient, prefix: string, name: string): Promise<boolean> {
-  return (await client.exists(mutexKey(prefix, name))) === 1;
+  return (await client.exists(lockKey(prefix, name))) === 1;
 }
 
 export async function fenceCounter(client: RedisClient, prefix: string, name: string): Promise<number | null> {

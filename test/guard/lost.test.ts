@@ -7,7 +7,7 @@ import {
   RedisConnectionError,
 } from "langgraph-redis";
 import { startRedis } from "../../scripts/local-redis.js";
-import { mutexKey } from "../../src/keys.js";
+import { lockKey } from "../../src/keys.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { deferred } from "./helpers.js";
 
@@ -41,7 +41,7 @@ describe.each(targets)("a lost lock on $name", ({ connect }) => {
     )({}, {});
     await inside.promise;
     // Another agent steals the lock (as if it had expired and been taken).
-    await client.set(mutexKey(prefix, "order:1"), "other-agent", "PX", 10_000);
+    await client.set(lockKey(prefix, "order:1"), "other-agent", "PX", 10_000);
 
     const error = await run.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LockLostError);
@@ -51,7 +51,7 @@ describe.each(targets)("a lost lock on $name", ({ connect }) => {
     expect(lost[0]?.error).toBe(error);
     expect(released.map((e) => e.outcome)).toEqual(["lost"]);
     // Our release must not delete the new holder's lock.
-    expect(await client.get(mutexKey(prefix, "order:1"))).toBe("other-agent");
+    expect(await client.get(lockKey(prefix, "order:1"))).toBe("other-agent");
   });
 
   it("fails at once even if the node ignores its signal, and drops the node's result", async () => {
@@ -70,7 +70,7 @@ describe.each(targets)("a lost lock on $name", ({ connect }) => {
       { client, keyPrefix: prefix, key: "order:2", lockTimeoutMs: 2000, refreshIntervalMs: 30 },
     )({}, {});
     await inside.promise;
-    await client.del(mutexKey(prefix, "order:2"));
+    await client.del(lockKey(prefix, "order:2"));
     await expect(run).rejects.toThrow(LockLostError);
     expect(nodeReturned).toBe(false);
     finish.resolve();

@@ -1,5 +1,5 @@
 import { currentFence, guarded, type LockAcquiredEvent } from "langgraph-redis";
-import { mutexKey } from "../../src/keys.js";
+import { lockKey } from "../../src/keys.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { isLocked } from "./helpers.js";
 
@@ -11,7 +11,7 @@ describe.each(targets)("several lock names on $name", ({ name: target, connect }
       // The point on a cluster: the two locks live in different slots (and here on different masters).
       const probe = connect();
       const slots = await Promise.all(
-        [a, b].map((n) => probe.call("CLUSTER", "KEYSLOT", mutexKey(prefix, n)) as Promise<number>),
+        [a, b].map((n) => probe.call("CLUSTER", "KEYSLOT", lockKey(prefix, n)) as Promise<number>),
       );
       expect(slots[0]).not.toBe(slots[1]);
     }
@@ -84,9 +84,9 @@ describe.each(targets)("several lock names on $name", ({ name: target, connect }
     expect(x2?.token).toBe((x1?.token ?? 0) + 1);
     expect(y2?.token).toBe((y1?.token ?? 0) + 1);
 
-    await client.set(mutexKey(prefix, "y"), "someone-else", "PX", 10_000);
+    await client.set(lockKey(prefix, "y"), "someone-else", "PX", 10_000);
     await expect(node({}, {})).rejects.toThrow(/held by another agent/);
     expect(await isLocked(client, prefix, "x")).toBe(false);
-    await client.del(mutexKey(prefix, "y"));
+    await client.del(lockKey(prefix, "y"));
   });
 });

@@ -5,7 +5,7 @@
  */
 import { guarded, type LockAcquiredEvent, type LockConflictEvent, RedisStore } from "langgraph-redis";
 import { inject } from "vitest";
-import { mutexKey } from "../../src/keys.js";
+import { lockKey } from "../../src/keys.js";
 import { newCluster, newRedis, testPrefix } from "../helpers/redis.js";
 import { finished, startProgram, stopAll } from "./processes.js";
 
@@ -27,7 +27,7 @@ describe.each(deployments)("a lock holder's process on $name", ({ url, connect }
     holder.signal("SIGKILL");
     await holder.exited;
 
-    const ttl = await client.pttl(mutexKey(prefix, "order:9"));
+    const ttl = await client.pttl(lockKey(prefix, "order:9"));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(LOCK_TIMEOUT_MS);
 
