@@ -75,8 +75,7 @@ function globEscape(text: string): string {
 /**
  * ACL SETUSER rules that confine a user to one key prefix and the commands the library needs, e.g.
  * `redis.call("ACL", ["SETUSER", "tenant-a", "on", ">password", ...aclRules({ keyPrefix: "tenant-a" })])`.
- * Keys: `<prefix>:*`, and `mutex:<prefix>:*` for guarded() locks (redis-semaphore puts `mutex:` in front of every
- * lock key). No Pub/Sub channels.
+ * Keys: `<prefix>:*` (every key of RedisSaver, RedisStore and guarded()). No Pub/Sub channels.
  */
 export function aclRules(options: AclRulesOptions = {}): string[] {
   const { keyPrefix, cluster, durability, waitAof } = parseOptions(aclRulesOptionsSchema, options, "aclRules");
@@ -87,5 +86,5 @@ export function aclRules(options: AclRulesOptions = {}): string[] {
     ...(waitAof ? ["waitaof"] : []),
   ];
   const prefix = globEscape(keyPrefix);
-  return ["resetkeys", `~${prefix}:*`, `~mutex:${prefix}:*`, "resetchannels", "-@all", ...commands.map((c) => `+${c}`)];
+  return ["resetkeys", `~${prefix}:*`, "resetchannels", "-@all", ...commands.map((c) => `+${c}`)];
 }
