@@ -41,6 +41,8 @@ export type {
   LockReleasedEvent,
 } from "./guard/options.js";
 export { isConnectionError, isPermissionError } from "./redis-errors.js";
+export type { RedisSaverOptions, RedisSaverUrlOptions } from "./saver/options.js";
+export { RedisSaver } from "./saver/redis-saver.js";
 export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";
 export type { HistoryEntry } from "./store/codec.js";
 export type { RedisStoreOptions, RedisStoreUrlOptions, StoreWriteOptions } from "./store/options.js";

@@ -107,6 +107,55 @@ export function storeRegistryKeys(prefix: string): StoreRegistryKeys {
   return { names: `${base}:names`, seq: `${base}:seq`, clock: `${base}:clock` };
 }
 
+// ---- saver (checkpointer) ----
+
+/**
+ * Every key of one checkpointer thread. All of them carry the thread's hash tag, so the write scripts (put,
+ * putWrites) and the read script touch one slot; `all` is the order the scripts receive them in KEYS.
+ */
+export interface SaverThreadKeys {
+  /** HASH `ns\0id` -> framed checkpoint record (serialised checkpoint without channel values, and metadata). */
+  readonly checkpoints: string;
+  /** HASH `ns\0id` -> text the scripts can read: parent id, then one `channel\0version` per line. */
+  readonly refs: string;
+  /** HASH `ns\0channel\0version` -> framed channel value; written once per (channel, version). */
+  readonly blobs: string;
+  /** ZSET (all scores 0) of `ns\0id`: checkpoints of one namespace, newest last, ranged by lex. */
+  readonly byNamespace: string;
+  /** ZSET (all scores 0) of `id\0ns`: checkpoints of every namespace of the thread, by id. */
+  readonly byId: string;
+  /** HASH `ns\0id\0taskId\0idx` -> framed pending write. */
+  readonly writes: string;
+  /** ZSET (all scores 0) of the `writes` fields, so one checkpoint's writes are one lex range. */
+  readonly writesIndex: string;
+  readonly all: readonly string[];
+}
+
+export function saverThreadKeys(prefix: string, threadId: string): SaverThreadKeys {
+  const base = `${prefix}:saver:${hashTag(threadId)}`;
+  const keys = {
+    checkpoints: `${base}:checkpoints`,
+    refs: `${base}:refs`,
+    blobs: `${base}:blobs`,
+    byNamespace: `${base}:idx:ns`,
+    byId: `${base}:idx:id`,
+    writes: `${base}:writes`,
+    writesIndex: `${base}:idx:writes`,
+  };
+  return {
+    ...keys,
+    all: [keys.checkpoints, keys.refs, keys.blobs, keys.byNamespace, keys.byId, keys.writes, keys.writesIndex],
+  };
+}
+
+/**
+ * ZSET of thread ids, scored by the server time (ms) of the thread's last write: the cross-thread index that
+ * list() without a thread_id walks. It has its own slot, so it is kept next to (not inside) the thread scripts.
+ */
+export function saverThreadIndexKey(prefix: string): string {
+  return `${prefix}:saver:threads`;
+}
+
 // ---- key types (to name the key behind a WRONGTYPE reply) ----
 
 const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {

@@ -1,0 +1,52 @@
+/**
+ * putWrites(): serialises one task's writes and stores them with one script (saverPutWrites). Special writes
+ * (error, scheduled, interrupt, resume; negative WRITES_IDX_MAP indexes) overwrite, normal ones are kept if already
+ * there, so a retried task never replaces its first attempt. The checkpoint need not exist yet.
+ */
+import type { RunnableConfig } from "@langchain/core/runnables";
+import { type PendingWrite, WRITES_IDX_MAP } from "@langchain/langgraph-checkpoint";
+import { InvalidInputError } from "../errors.js";
+import { saverThreadKeys } from "../keys.js";
+import { runScript, type ScriptArg } from "../scripts/index.js";
+import { frame, writeField } from "./codec.js";
+import { readThreadConfig, requireCheckpointId } from "./config.js";
+import type { SaverContext } from "./context.js";
+import { redisCall } from "./redis-call.js";
+import { touchThread } from "./thread-index.js";
+import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
+
+export async function putWrites(
+  context: SaverContext,
+  config: RunnableConfig,
+  writes: PendingWrite[],
+  taskId: string,
+  taskPath = "",
+): Promise<void> {
+  const operation = "RedisSaver.putWrites";
+  const thread = readThreadConfig(config, operation);
+  const checkpointId = requireCheckpointId(thread, operation);
+  const { threadId, ns } = thread;
+  if (typeof taskId !== "string") {
+    throw new InvalidInputError(`${operation}: taskId must be a string, received ${typeof taskId}`);
+  }
+  if (!Array.isArray(writes)) throw new InvalidInputError(`${operation}: writes must be an array`);
+  requireWellFormed({ thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpointId }, operation);
+  requireWellFormedInput({ taskId, taskPath }, operation);
+  if (writes.length === 0) return;
+  const keys = saverThreadKeys(context.keyPrefix, threadId);
+
+  const entries = await Promise.all(
+    writes.map(async ([channel, value], position) => {
+      const idx = WRITES_IDX_MAP[channel] ?? position;
+      const [type, bytes] = await context.serde.dumpsTyped(value);
+      return [
+        writeField(ns, checkpointId, taskId, idx),
+        idx < 0 ? "1" : "0",
+        frame([taskId, channel, type, bytes, taskPath, String(idx)]),
+      ] as const;
+    }),
+  );
+  const args: ScriptArg[] = [context.ttlMs, ...entries.flat()];
+  const write = redisCall(context, keys.all, (client) => runScript(client, "saverPutWrites", keys.all, args));
+  await Promise.all([write, touchThread(context, threadId)]);
+}

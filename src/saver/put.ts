@@ -1,0 +1,60 @@
+/**
+ * put(): serialises the checkpoint (without its channel values), its metadata and the values of the channels in
+ * newVersions, then stores them with one script (saverPut): blobs, record, refs and both index entries commit
+ * together, and the thread's TTL restarts. The cross-thread index is touched in the same round trip.
+ */
+import type { RunnableConfig } from "@langchain/core/runnables";
+import type { ChannelVersions, Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
+import { InvalidInputError } from "../errors.js";
+import { saverThreadKeys } from "../keys.js";
+import { runScript } from "../scripts/index.js";
+import { blobField, blobRef, checkpointField, checkpointIdMember, encodeRefs, frame } from "./codec.js";
+import { readThreadConfig } from "./config.js";
+import type { SaverContext } from "./context.js";
+import { tupleConfig } from "./decode.js";
+import { redisCall } from "./redis-call.js";
+import { touchThread } from "./thread-index.js";
+import { requireWellFormed } from "./well-formed.js";
+
+export async function putCheckpoint(
+  context: SaverContext,
+  config: RunnableConfig,
+  checkpoint: Checkpoint,
+  metadata: CheckpointMetadata,
+  newVersions: ChannelVersions,
+): Promise<RunnableConfig> {
+  const { threadId, ns, checkpointId: parentId } = readThreadConfig(config, "RedisSaver.put");
+  if (checkpoint === null || typeof checkpoint !== "object" || typeof checkpoint.id !== "string" || !checkpoint.id) {
+    throw new InvalidInputError("RedisSaver.put: the checkpoint has no id (expected a non-empty string)");
+  }
+  requireWellFormed({ thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id }, "RedisSaver.put");
+  const keys = saverThreadKeys(context.keyPrefix, threadId);
+
+  const { channel_values: channelValues, ...rest } = checkpoint;
+  const stored: Checkpoint = { ...rest, channel_values: {} };
+  const [[checkpointType, checkpointBytes], [metadataType, metadataBytes], blobs] = await Promise.all([
+    context.serde.dumpsTyped(stored),
+    context.serde.dumpsTyped(metadata),
+    Promise.all(
+      Object.entries(newVersions ?? {}).map(async ([channel, version]) => {
+        const field = blobField(ns, channel, version);
+        if (!Object.hasOwn(channelValues ?? {}, channel)) return [field, frame([])] as const;
+        const [type, bytes] = await context.serde.dumpsTyped(channelValues[channel]);
+        return [field, frame([type, bytes])] as const;
+      }),
+    ),
+  ]);
+  const refs = Object.entries(checkpoint.channel_versions ?? {}).map(([channel, version]) => blobRef(channel, version));
+
+  const args = [
+    context.ttlMs,
+    checkpointField(ns, checkpoint.id),
+    checkpointIdMember(ns, checkpoint.id),
+    frame([checkpointType, checkpointBytes, metadataType, metadataBytes]),
+    encodeRefs(parentId, refs),
+    ...blobs.flat(),
+  ];
+  const write = redisCall(context, keys.all, (client) => runScript(client, "saverPut", keys.all, args));
+  await Promise.all([write, touchThread(context, threadId)]);
+  return tupleConfig(threadId, ns, checkpoint.id);
+}

@@ -1,0 +1,42 @@
+--[[
+  saverPut: stores one checkpoint atomically: its new channel blobs, its record, its refs and both index entries,
+  then refreshes the TTL of every key of the thread. Bytes arrive serialised; this script only moves them.
+
+  KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record
+  KEYS[2] refs          HASH  ns\0id -> "parentId\nchannel\0version\n..." (escaped parts)
+  KEYS[3] blobs         HASH  ns\0channel\0version -> framed channel value
+  KEYS[4] byNamespace   ZSET  ns\0id (score 0)
+  KEYS[5] byId          ZSET  id\0ns (score 0)
+  KEYS[6] writes        HASH  (TTL refresh only)
+  KEYS[7] writesIndex   ZSET  (TTL refresh only)
+
+  ARGV[1] ttlMs         thread TTL in milliseconds; "0" leaves TTLs alone
+  ARGV[2] field         ns\0id (also the byNamespace member)
+  ARGV[3] idMember      id\0ns
+  ARGV[4] record        framed checkpoint record (bytes)
+  ARGV[5] refs          refs text
+  ARGV[6..]             pairs of (blob field, framed blob); a blob already stored for that (channel, version) is
+                        kept: versions are unique per value, so an existing one holds the same bytes
+
+  Result: the number of blobs newly stored (integer).
+]]
+local checkpoints, refs, blobs = KEYS[1], KEYS[2], KEYS[3]
+local byNamespace, byId = KEYS[4], KEYS[5]
+local ttlMs = tonumber(ARGV[1])
+local field, idMember, record, refsText = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+
+local stored = 0
+for i = 6, #ARGV, 2 do
+  stored = stored + redis.call("HSETNX", blobs, ARGV[i], ARGV[i + 1])
+end
+redis.call("HSET", checkpoints, field, record)
+redis.call("HSET", refs, field, refsText)
+redis.call("ZADD", byNamespace, 0, field)
+redis.call("ZADD", byId, 0, idMember)
+
+if ttlMs > 0 then
+  for i = 1, #KEYS do
+    redis.call("PEXPIRE", KEYS[i], ttlMs)
+  end
+end
+return stored
