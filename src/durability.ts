@@ -301,6 +301,18 @@ export class WriteDurability {
     }
   }
 
+  /**
+   * afterWrite for a batch of writes that touched `keys`: one wait per server on a standalone connection, one per
+   * hash tag (slot) on a cluster, in parallel.
+   */
+  async afterWrites(keys: readonly string[], what: string): Promise<void> {
+    if (!this.waits || keys.length === 0) return;
+    if (!isCluster(this.client)) return this.afterWrite(keys[0] as string, what);
+    const bySlot = new Map<string, string>();
+    for (const key of keys) bySlot.set(/\{([^}]+)\}/.exec(key)?.[1] ?? key, key);
+    await Promise.all([...bySlot.values()].map((key) => this.afterWrite(key, what)));
+  }
+
   private async send(key: string, command: string, args: number[]): Promise<unknown> {
     if (!isCluster(this.client)) return this.client.call(command, args);
     const results = await this.client.pipeline().exists(key).call(command, args).exec();

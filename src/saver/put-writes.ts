@@ -53,6 +53,8 @@ export async function putWrites(
     }),
   );
   const args: ScriptArg[] = [context.ttlMs, ...entries.flat()];
+  await context.durability.ready();
   const write = redisCall(context, keys.all, (client) => runScript(client, "saverPutWrites", keys.all, args));
   await Promise.all([write, touchThread(context, threadId)]);
+  await context.durability.afterWrite(keys.writes, `RedisSaver.putWrites of task ${JSON.stringify(taskId)}`);
 }

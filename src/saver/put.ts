@@ -65,7 +65,12 @@ export async function putCheckpoint(
     encodeRefs(parentId, refs),
     ...blobs.flat(),
   ];
+  await context.durability.ready();
   const write = redisCall(context, keys.all, (client) => runScript(client, "saverPut", keys.all, args));
   await Promise.all([write, touchThread(context, threadId)]);
+  await context.durability.afterWrite(
+    keys.checkpoints,
+    `RedisSaver.put of checkpoint ${JSON.stringify(checkpoint.id)}`,
+  );
   return tupleConfig(threadId, ns, checkpoint.id);
 }
