@@ -1,7 +1,13 @@
-import type { RestartableRedis } from "../../scripts/local-redis.js";
-import { makeTestCertificates, startTlsRedis, type TestCertificates } from "../../scripts/local-tls.js";
+import type { LocalCluster, RestartableRedis } from "../../scripts/local-redis.js";
+import {
+  makeTestCertificates,
+  startTlsCluster,
+  startTlsRedis,
+  type TestCertificates,
+} from "../../scripts/local-tls.js";
 import { clientFromUrl, type RedisClient } from "../../src/client.js";
 import { canStartServers } from "../helpers/local-servers.js";
+import { runWorkload } from "./workload.js";
 
 const failFast = { maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000 } as const;
 
@@ -9,6 +15,7 @@ describe.skipIf(!canStartServers)("TLS over rediss:// (needs redis-server on PAT
   let certs: TestCertificates;
   let server: RestartableRedis;
   let mutual: RestartableRedis;
+  let cluster: LocalCluster;
   const opened: RedisClient[] = [];
   const open = (...args: Parameters<typeof clientFromUrl>) => {
     const client = clientFromUrl(...args);
@@ -21,10 +28,11 @@ describe.skipIf(!canStartServers)("TLS over rediss:// (needs redis-server on PAT
     certs = await makeTestCertificates();
     server = await startTlsRedis(certs);
     mutual = await startTlsRedis(certs, { authClients: "yes" });
+    cluster = await startTlsCluster(certs, 3);
   });
   afterAll(async () => {
     for (const client of opened) client.disconnect();
-    await Promise.all([server?.stop(), mutual?.stop()]);
+    await Promise.all([server?.stop(), mutual?.stop(), cluster?.stop()]);
     certs?.remove();
   });
 
@@ -33,6 +41,18 @@ describe.skipIf(!canStartServers)("TLS over rediss:// (needs redis-server on PAT
     const client = open(server.url, { ...failFast, tls: { ca: certs.ca } });
     await client.set("greeting", "héllo ✓");
     expect(await client.get("greeting")).toBe("héllo ✓");
+  });
+
+  it("runs every public operation of the library over it", async () => {
+    const client = open(server.url, { ...failFast, tls: { ca: certs.ca } });
+    const { operations } = await runWorkload(client, "over-tls");
+    expect(operations).toBeGreaterThan(20);
+  });
+
+  it("runs every public operation on a TLS-only cluster opened from a rediss+cluster:// URL", async () => {
+    const client = open(`rediss+cluster://${cluster.nodes}`, { ...failFast, tls: { ca: certs.ca } });
+    const { operations } = await runWorkload(client, "cluster-tls");
+    expect(operations).toBeGreaterThan(20);
   });
 
   it("rejects a server certificate it cannot verify", async () => {
