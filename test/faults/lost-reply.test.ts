@@ -8,7 +8,7 @@
  */
 import { Redis } from "ioredis";
 import { type LocalRedis, startRedis } from "../../scripts/local-redis.js";
-import { RedisStore } from "../../src/index.js";
+import { RedisSaver, RedisStore } from "../../src/index.js";
 import { recordCounts } from "../helpers/counts.js";
 
 let server: LocalRedis;
@@ -106,5 +106,40 @@ describe("a write whose reply is lost is applied once (ioredis resends it)", () 
       [2, "delete"],
       [1, "put"],
     ]);
+  });
+
+  it("RedisSaver.put and putWrites: written again identically, so one checkpoint and one write", async (context) => {
+    const saver = new RedisSaver({ client: victim, keyPrefix: "lost-saver" });
+    const checkpoint = (id: string) => ({
+      v: 4,
+      id,
+      ts: "2025-01-01T00:00:00.000Z",
+      channel_values: { step: id },
+      channel_versions: { step: id },
+      versions_seen: {},
+    });
+    const base = { configurable: { thread_id: "t", checkpoint_ns: "" } };
+    const meta = { source: "loop" as const, step: 0, parents: {} };
+    // scripts one put and one putWrites run when nothing goes wrong (the write, and the cross-thread index touch)
+    let before = await scriptRuns();
+    const first = await saver.put(base, checkpoint("0001"), meta, { step: "0001" });
+    const putScripts = (await scriptRuns()) - before;
+    before = await scriptRuns();
+    await saver.putWrites(first, [["step", "first"]], "task-0");
+    const writeScripts = (await scriptRuns()) - before;
+
+    const { result: config, runs } = await withLostReply(() =>
+      saver.put(base, checkpoint("0002"), meta, { step: "0002" }),
+    );
+    expect(runs).toBeGreaterThan(putScripts); // it did run again
+    const writes = await withLostReply(() => saver.putWrites(config, [["step", "pending"]], "task-1"));
+    expect(writes.runs).toBeGreaterThan(writeScripts);
+    recordCounts(context, { faultsInjected: 2, acknowledgedWritesChecked: 2 });
+    const listed = [];
+    for await (const tuple of saver.list({ configurable: { thread_id: "t" } })) listed.push(tuple.checkpoint.id);
+    expect(listed).toEqual(["0002", "0001"]);
+    const tuple = await saver.getTuple(config);
+    expect(tuple?.checkpoint.channel_values).toEqual({ step: "0002" });
+    expect(tuple?.pendingWrites).toEqual([["task-1", "step", "pending"]]);
   });
 });
