@@ -1,5 +1,5 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
-import { InvalidInputError } from "./errors.js";
+import { InvalidInputError, ValueTooLargeError } from "./errors.js";
 
 /**
  * Checks on values before they are written, so a value that could not be read back is refused with a named error
@@ -46,12 +46,14 @@ export function nestingDepth(value: unknown, limit: number): number {
 /**
  * Serialises a checkpoint value with the saver's serializer, refusing with InvalidInputError (nothing written) a
  * value the serializer fails on or could not read back: a bare function or symbol (serialised as nothing) and
- * values nested deeper than MAX_CHECKPOINT_VALUE_DEPTH. `what` names the value in the message.
+ * values nested deeper than MAX_CHECKPOINT_VALUE_DEPTH; and with ValueTooLargeError one whose serialised form is
+ * larger than `maxBytes`. `what` names the value in the message.
  */
 export async function dumpCheckpointValue(
   serde: SerializerProtocol,
   value: unknown,
   what: string,
+  maxBytes: number = Number.POSITIVE_INFINITY,
 ): Promise<[string, Uint8Array]> {
   if (typeof value === "function" || typeof value === "symbol") {
     throw new InvalidInputError(`${what} is a ${typeof value}, which cannot be serialised; nothing was written`);
@@ -63,6 +65,7 @@ export async function dumpCheckpointValue(
     const reason = error instanceof Error ? error.message : String(error);
     throw new InvalidInputError(`${what} cannot be serialised (${reason}); nothing was written`, { cause: error });
   }
+  if (dumped[1].byteLength > maxBytes) throw new ValueTooLargeError(what, dumped[1].byteLength, maxBytes);
   // nesting of depth d takes at least 2d bytes, so only large values need the walk
   if (dumped[1].byteLength >= 2 * MAX_CHECKPOINT_VALUE_DEPTH) {
     if (nestingDepth(value, MAX_CHECKPOINT_VALUE_DEPTH) > MAX_CHECKPOINT_VALUE_DEPTH) {

@@ -20,6 +20,8 @@ export interface SaverContext {
   readonly serde: SerializerProtocol;
   /** The durability option: the start-up persistence check and the waits after each write. */
   readonly durability: WriteDurability;
+  /** Largest serialised value a write accepts (bytes). */
+  readonly maxValueBytes: number;
   /** Resolves once the server is known to be new enough; checked on first use, then remembered. */
   ready(): Promise<void>;
 }
@@ -31,6 +33,7 @@ export function createSaverContext(options: {
   refreshOnRead: boolean;
   serde: SerializerProtocol;
   durability?: DurabilityOptions | undefined;
+  maxValueBytes?: number | undefined;
   /** Overrides SAVER_MIN_SERVER_VERSION (tests). */
   minServerVersion?: readonly [number, number, number];
 }): SaverContext {
@@ -44,6 +47,7 @@ export function createSaverContext(options: {
     refreshOnRead: options.refreshOnRead,
     serde: options.serde,
     durability,
+    maxValueBytes: options.maxValueBytes ?? Number.POSITIVE_INFINITY,
     ready() {
       checked ??= requireServerVersion(
         options.client,

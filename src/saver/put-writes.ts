@@ -44,6 +44,7 @@ export async function putWrites(
         context.serde,
         value,
         `${operation}: the value written to channel ${JSON.stringify(channel)}`,
+        context.maxValueBytes,
       );
       return [
         writeField(ns, checkpointId, taskId, idx),

@@ -40,8 +40,13 @@ export async function putCheckpoint(
   const { channel_values: channelValues, ...rest } = checkpoint;
   const stored: Checkpoint = { ...rest, channel_values: {} };
   const [[checkpointType, checkpointBytes], [metadataType, metadataBytes], blobs] = await Promise.all([
-    dumpCheckpointValue(context.serde, stored, `RedisSaver.put: checkpoint ${JSON.stringify(checkpoint.id)}`),
-    dumpCheckpointValue(context.serde, metadata, "RedisSaver.put: the metadata"),
+    dumpCheckpointValue(
+      context.serde,
+      stored,
+      `RedisSaver.put: checkpoint ${JSON.stringify(checkpoint.id)}`,
+      context.maxValueBytes,
+    ),
+    dumpCheckpointValue(context.serde, metadata, "RedisSaver.put: the metadata", context.maxValueBytes),
     Promise.all(
       Object.entries(newVersions ?? {}).map(async ([channel, version]) => {
         const field = blobField(ns, channel, version);
@@ -50,6 +55,7 @@ export async function putCheckpoint(
           context.serde,
           channelValues[channel],
           `RedisSaver.put: the value of channel ${JSON.stringify(channel)}`,
+          context.maxValueBytes,
         );
         return [field, frame([type, bytes])] as const;
       }),
