@@ -255,6 +255,19 @@ export class WriteDurability {
   private async prepare(): Promise<void> {
     if (this.options.check !== "off") await checkDurability(this.client, this.options);
     if (this.options.waitForAof && !(await hasWaitAof(this.client))) this.unsupported();
+    if (this.useWaitAof) await this.requireAof();
+  }
+
+  /** WAITAOF has nothing to wait for on a server without an AOF: refuse before the first write, where readable. */
+  private async requireAof(): Promise<void> {
+    const nodes = await Promise.all((await serversOf(this.client)).map((node) => readNode(node, "persisted")));
+    const without = nodes.filter((n) => n.readable && n.appendonly === false).map((n) => n.node);
+    if (without.length > 0) {
+      throw new DurabilityError(
+        `waitForAof needs appendonly yes, but ${without.join(", ")} ${without.length > 1 ? "have" : "has"} no AOF; ` +
+          "nothing was written",
+      );
+    }
   }
 
   private unsupported(): void {

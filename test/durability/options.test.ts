@@ -113,6 +113,35 @@ describe.skipIf(!canStartServers)("durability option (needs redis-server on PATH
     expect(warnings.map((w) => w.kind)).toEqual(["unsupported"]);
   });
 
+  it("waitForAof on a server with WAITAOF (Redis 7.2+): confirmed on the AOF, and on a replica's", async (context) => {
+    const master = await startServer(["--appendonly", "yes", "--repl-diskless-sync-delay", "0"]);
+    const client = connect(master.url);
+    const [major = 0, minor = 0] = (/redis_version:(\d+)\.(\d+)/.exec(await client.info("server")) ?? [])
+      .slice(1)
+      .map(Number);
+    if (major < 7 || (major === 7 && minor < 2)) context.skip("this server has no WAITAOF (Redis 7.2+ has it)");
+    const keyPrefix = testPrefix("dur");
+    const local = new RedisSaver({ client, keyPrefix, durability: { waitForAof: true, waitTimeoutMs: 10_000 } });
+    await put(local, "c1");
+    expect((await read(local, "c1"))?.checkpoint.id).toBe("c1");
+
+    const replica = await linkedReplica(master.port);
+    await replica.config("SET", "appendonly", "yes");
+    const both = new RedisStore({
+      client,
+      keyPrefix,
+      durability: { waitForAof: true, waitForReplicas: 1, waitTimeoutMs: 10_000 },
+    });
+    await both.put(["n"], "k", { v: 1 });
+    expect((await new RedisStore({ client: replica, keyPrefix }).get(["n"], "k"))?.value).toEqual({ v: 1 });
+
+    // without an AOF on the master there is nothing to wait for: refused before anything is written
+    const plain = connect((await startServer()).url);
+    const refused = new RedisSaver({ client: plain, keyPrefix, durability: { waitForAof: true } });
+    await expect(put(refused, "c2")).rejects.toThrow(/waitForAof needs appendonly yes.*nothing was written/);
+    expect(await read(refused, "c2")).toBeUndefined();
+  });
+
   it("names the option when it is wrong", () => {
     const client = connect("redis://127.0.0.1:1", { lazyConnect: true });
     expect(() => new RedisSaver({ client, durability: { waitForReplicas: -1 } })).toThrow(InvalidOptionError);
