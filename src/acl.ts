@@ -62,6 +62,9 @@ const aclRulesOptionsSchema = z
     durability: z.boolean().default(false),
     /** Add WAITAOF (Redis 7.2 or newer only: older servers refuse an ACL rule for a command they lack). */
     waitAof: z.boolean().default(false),
+    /** Add CLIENT SETINFO, which ioredis sends on each connection to Redis 7.2 or newer (it ignores a refusal, but the
+     * ACL log records one per connection). Redis 7.2 or newer only; or set ioredis' `disableClientInfo: true`. */
+    clientInfo: z.boolean().default(false),
   })
   .strict();
 
@@ -78,12 +81,17 @@ function globEscape(text: string): string {
  * Keys: `<prefix>:*` (every key of RedisSaver, RedisStore and guarded()). No Pub/Sub channels.
  */
 export function aclRules(options: AclRulesOptions = {}): string[] {
-  const { keyPrefix, cluster, durability, waitAof } = parseOptions(aclRulesOptionsSchema, options, "aclRules");
+  const { keyPrefix, cluster, durability, waitAof, clientInfo } = parseOptions(
+    aclRulesOptionsSchema,
+    options,
+    "aclRules",
+  );
   const commands: string[] = [
     ...ACL_COMMANDS.required,
     ...(cluster ? ACL_COMMANDS.cluster : []),
     ...(durability ? ACL_COMMANDS.durability : []),
     ...(waitAof ? ["waitaof"] : []),
+    ...(clientInfo ? ["client|setinfo"] : []),
   ];
   const prefix = globEscape(keyPrefix);
   return ["resetkeys", `~${prefix}:*`, "resetchannels", "-@all", ...commands.map((c) => `+${c}`)];

@@ -18,6 +18,12 @@ import { runWorkload } from "./workload.js";
 
 const failFast = { maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000 } as const;
 
+/** Redis 7.2+ gets CLIENT SETINFO from ioredis on every connection: grant it there (older servers lack it). */
+async function hasClientSetinfo(admin: Redis): Promise<boolean> {
+  const [info] = (await admin.call("COMMAND", ["INFO", "CLIENT|SETINFO"])) as unknown[];
+  return info !== null && info !== undefined;
+}
+
 async function setUser(admin: Redis, name: string, rules: readonly string[]): Promise<void> {
   await admin.call("ACL", ["SETUSER", name, "reset", "on", `>${name}-password`, ...rules]);
 }
@@ -35,6 +41,7 @@ async function denials(admin: Redis): Promise<string[]> {
 describe.skipIf(!canStartServers)("ACL: a user confined to its prefix (needs redis-server on PATH)", () => {
   let server: LocalRedis;
   let admin: Redis;
+  let clientInfo = false;
   const clients: RedisClient[] = [];
   const connectAs = (user: string) => {
     const client = new Redis(server.url, { ...failFast, username: user, password: `${user}-password` });
@@ -45,8 +52,9 @@ describe.skipIf(!canStartServers)("ACL: a user confined to its prefix (needs red
   beforeAll(async () => {
     server = await startServer();
     admin = new Redis(server.url, failFast);
-    await setUser(admin, "tenant-a", aclRules({ keyPrefix: "tenant-a", durability: true }));
-    await setUser(admin, "tenant-b", aclRules({ keyPrefix: "tenant-b", durability: true }));
+    clientInfo = await hasClientSetinfo(admin);
+    await setUser(admin, "tenant-a", aclRules({ keyPrefix: "tenant-a", durability: true, clientInfo }));
+    await setUser(admin, "tenant-b", aclRules({ keyPrefix: "tenant-b", durability: true, clientInfo }));
   });
   afterAll(() => {
     for (const client of [...clients, admin]) client?.disconnect();
@@ -65,7 +73,7 @@ describe.skipIf(!canStartServers)("ACL: a user confined to its prefix (needs red
   });
 
   it("needs every command it grants: without any one of them the same pass fails or is denied", async () => {
-    const rules = aclRules({ keyPrefix: "tenant-m", durability: true });
+    const rules = aclRules({ keyPrefix: "tenant-m", durability: true, clientInfo });
     const unneeded: string[] = [];
     // "" first: the control, with every rule, must pass
     for (const command of ["", ...ACL_COMMANDS.required, ...ACL_COMMANDS.durability]) {
@@ -137,6 +145,7 @@ describe.skipIf(!canStartServers)("ACL: a user confined to its prefix (needs red
 describe.skipIf(!canStartServers)("ACL on Redis Cluster (needs redis-server on PATH)", () => {
   let cluster: LocalCluster;
   const admins: Redis[] = [];
+  let clientInfo = false;
   let client: Cluster | undefined;
 
   beforeAll(async () => {
@@ -144,7 +153,12 @@ describe.skipIf(!canStartServers)("ACL on Redis Cluster (needs redis-server on P
     for (const server of cluster.servers) {
       const admin = new Redis(server.url, failFast);
       admins.push(admin);
-      await setUser(admin, "tenant-c", aclRules({ keyPrefix: "tenant-c", cluster: true, durability: true }));
+      clientInfo = await hasClientSetinfo(admin);
+      await setUser(
+        admin,
+        "tenant-c",
+        aclRules({ keyPrefix: "tenant-c", cluster: true, durability: true, clientInfo }),
+      );
     }
   });
   afterAll(async () => {
@@ -164,7 +178,7 @@ describe.skipIf(!canStartServers)("ACL on Redis Cluster (needs redis-server on P
   });
 
   it("needs every cluster command it grants (ASK redirects, which only resharding causes, aside)", async () => {
-    const rules = aclRules({ keyPrefix: "tenant-d", cluster: true, durability: true });
+    const rules = aclRules({ keyPrefix: "tenant-d", cluster: true, durability: true, clientInfo });
     const unneeded: string[] = [];
     for (const command of ["", ...ACL_COMMANDS.cluster.filter((c) => c !== "asking")]) {
       for (const admin of admins) {
