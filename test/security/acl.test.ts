@@ -7,6 +7,7 @@ import { type LocalCluster, type LocalRedis, startCluster } from "../../scripts/
 import {
   ACL_COMMANDS,
   aclRules,
+  guarded,
   type RedisClient,
   RedisPermissionError,
   RedisSaver,
@@ -122,6 +123,8 @@ describe.skipIf(!canStartServers)("ACL: a user confined to its prefix (needs red
       RedisPermissionError,
     );
     await expect(intruderSaver.deleteThread("shared-name")).rejects.toThrow(RedisPermissionError);
+    const intruderLock = guarded(async () => ({}), { client: b, keyPrefix: "tenant-a", key: "order:1" });
+    await expect(intruderLock({}, {})).rejects.toThrow(RedisPermissionError);
     // raw commands too
     await expect(b.keys("tenant-a:*")).rejects.toThrow(/NOPERM/);
     await expect(b.get("tenant-a:anything")).rejects.toThrow(/NOPERM/);
