@@ -1,7 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-/** The fault tests (real processes killed at random): long, so kept out of `npm test`; run by `npm run test:faults`. */
+/**
+ * The fault suite (`npm run test:faults`): tests that kill, restart and fail over real redis-server processes they
+ * start themselves. Files run one after another so the kills of one do not disturb another on a small machine.
+ */
 export default defineConfig({
   resolve: {
     alias: { "langgraph-redis": fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
@@ -9,10 +12,10 @@ export default defineConfig({
   test: {
     globals: true,
     include: ["test/faults/**/*.test.ts"],
-    globalSetup: ["test/setup/global-setup.ts"],
-    testTimeout: 1_800_000,
-    hookTimeout: 60_000,
+    fileParallelism: false,
+    testTimeout: 180_000,
+    hookTimeout: 120_000,
     pool: "forks",
-    reporters: ["default", "./test/setup/summary-reporter.ts"],
+    reporters: ["default", "./test/setup/summary-reporter.ts", "./test/setup/counts-reporter.ts"],
   },
 });

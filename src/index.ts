@@ -1,4 +1,13 @@
+export { ACL_COMMANDS, type AclRulesOptions, aclRules } from "./acl.js";
 export { clientFromUrl, isCluster, type RedisClient } from "./client.js";
+export {
+  checkDurability,
+  type DurabilityOptions,
+  type DurabilityReport,
+  type DurabilityWarning,
+  type NodePersistence,
+  type PersistenceLevel,
+} from "./durability.js";
 export {
   CorruptCheckpointError,
   CorruptDataError,
@@ -11,6 +20,7 @@ export {
   LockConflictError,
   LockLostError,
   RedisConnectionError,
+  RedisPermissionError,
   RunLeaseHeldError,
   RunLeaseLostError,
   UnsupportedServerError,
@@ -49,6 +59,7 @@ export {
   type SkipReason,
 } from "./recovery/resume.js";
 export { type RecoveryWorker, type RecoveryWorkerStats, startRecoveryWorker } from "./recovery/worker.js";
+export { isConnectionError, isPermissionError } from "./redis-errors.js";
 export type { RedisSaverOptions, RedisSaverUrlOptions } from "./saver/options.js";
 export { RedisSaver } from "./saver/redis-saver.js";
 export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";

@@ -18,9 +18,13 @@
 import { randomInt } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MemorySaver } from "@langchain/langgraph";
+import { Cluster, Redis } from "ioredis";
+import type { TestContext } from "vitest";
+import { type LocalCluster, type LocalRedis, startCluster, startRedis } from "../../scripts/local-redis.js";
+import type { RedisClient } from "../../src/client.js";
 import { findCrashedRuns, withRunLease } from "../../src/index.js";
 import { runLeaseHoldersKey, runLeaseIndexKey } from "../../src/keys.js";
-import { clusterNodes, newCluster, newRedis, redisUrl, testPrefix } from "../helpers/redis.js";
+import { recordCounts } from "../helpers/counts.js";
 import {
   buildKillGraph,
   domainState,
@@ -77,36 +81,59 @@ function killCategory(line: string | undefined): string {
   );
 }
 
+/** Where the test runs: servers it started itself (stopped by pid in afterAll). */
+interface Target {
+  readonly program: string;
+  readonly standalone: LocalRedis;
+  readonly cluster: LocalCluster;
+}
+
 describe("recovery kill test (real processes, SIGKILL)", () => {
   // Bundled once per test run: plain node starts the bundle far faster than a TypeScript loader would.
   let program: { file: string; cleanup: () => void } | undefined;
+  let standalone: LocalRedis | undefined;
+  let cluster: LocalCluster | undefined;
   beforeAll(async () => {
-    program = await bundleProgram();
+    [program, standalone, cluster] = await Promise.all([bundleProgram(), startRedis(), startCluster(3)]);
   }, 120_000);
-  afterAll(() => program?.cleanup());
-  const file = () => {
-    if (!program) throw new Error("the program was not bundled");
-    return program.file;
+  afterAll(async () => {
+    program?.cleanup();
+    await Promise.all([standalone?.stop(), cluster?.stop()]);
+  });
+  const target = (): Target => {
+    if (!program || !standalone || !cluster) throw new Error("the program or the servers did not start");
+    return { program: program.file, standalone, cluster };
   };
 
   it(
     `standalone, ${KILLS} kills, ${RECOVERERS} recoverers: every thread finishes as if it never crashed`,
-    () => killTest(file(), false, KILLS),
+    (context) => killTest(context, target(), false, KILLS),
     1_800_000,
   );
   it(
     `cluster, ${CLUSTER_KILLS} kills, ${RECOVERERS} recoverers: every thread finishes as if it never crashed`,
-    () => killTest(file(), true, CLUSTER_KILLS),
+    (context) => killTest(context, target(), true, CLUSTER_KILLS),
     1_800_000,
   );
 });
 
-async function killTest(file: string, onCluster: boolean, wanted: number): Promise<void> {
+async function killTest(
+  context: Pick<TestContext, "task">,
+  { program: file, standalone, cluster }: Target,
+  onCluster: boolean,
+  wanted: number,
+): Promise<void> {
   const started = Date.now();
-  const keyPrefix = testPrefix("kill");
-  const client = onCluster ? newCluster() : newRedis();
+  const keyPrefix = `kill${randomInt(1e9)}`;
+  const clusterNodes = cluster.nodes.split(",").map((hostPort) => {
+    const [host = "127.0.0.1", port = "0"] = hostPort.split(":");
+    return { host, port: Number(port) };
+  });
+  const client: RedisClient = onCluster
+    ? new Cluster(clusterNodes, { redisOptions: { maxRetriesPerRequest: 2 } })
+    : new Redis(standalone.url, { maxRetriesPerRequest: 2 });
   const common = {
-    ...(onCluster ? { clusterNodes: clusterNodes() } : { redisUrl: redisUrl() }),
+    ...(onCluster ? { clusterNodes } : { redisUrl: standalone.url }),
     keyPrefix,
     leaseMs: LEASE_MS,
     heartbeatMs: HEARTBEAT_MS,
@@ -389,6 +416,13 @@ async function killTest(file: string, onCluster: boolean, wanted: number): Promi
       `  time: kills ${((killsDone - started) / 1000).toFixed(1)} s, settle ${((settledAt - killsDone) / 1000).toFixed(1)} s, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
     ];
     console.log(summary.join("\n"));
+    const storedChecked = [...threads.values()].reduce((n, t) => n + t.storedTasks.size + t.storedParents.size, 0);
+    recordCounts(context, {
+      faultsInjected: kills,
+      acknowledgedWritesChecked: storedChecked,
+      inputsTried: threads.size,
+      failures: failures.length,
+    });
 
     expect(kills).toBe(wanted);
     expect(errors).toEqual([]);
@@ -399,6 +433,7 @@ async function killTest(file: string, onCluster: boolean, wanted: number): Promi
     expect(rerunAllowed).toBeGreaterThan(0);
   } finally {
     await stopAll();
+    await client.quit().catch(() => client.disconnect());
   }
 }
 
