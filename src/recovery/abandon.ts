@@ -1,3 +1,4 @@
+import { withNamedRedisErrors } from "../redis-errors.js";
 import { runScript } from "../scripts/index.js";
 import { type LeaseScope, leaseKeys } from "./scope.js";
 
@@ -7,11 +8,8 @@ import { type LeaseScope, leaseKeys } from "./scope.js";
  */
 export async function abandonLease(scope: LeaseScope, member: string, token: number, owner: string): Promise<boolean> {
   const keys = leaseKeys(scope);
-  const reply = await runScript(
-    scope.client,
-    "recoveryAbandonLease",
-    [keys.index, keys.holders],
-    [member, String(token), owner],
+  const reply = await withNamedRedisErrors("withRunLease: mark a lost run lease expired", true, () =>
+    runScript(scope.client, "recoveryAbandonLease", [keys.index, keys.holders], [member, String(token), owner]),
   );
   return reply === 1;
 }

@@ -1,3 +1,4 @@
+import { withNamedRedisErrors } from "../redis-errors.js";
 import { runScript } from "../scripts/index.js";
 import { type LeaseHolder, parseOptionalHolder } from "./holder.js";
 import { type LeaseScope, leaseKeys } from "./scope.js";
@@ -19,11 +20,13 @@ export async function acquireLease(
   claimToken = 0,
 ): Promise<AcquireResult> {
   const keys = leaseKeys(scope);
-  const reply = (await runScript(
-    scope.client,
-    "recoveryAcquireLease",
-    [keys.index, keys.holders, keys.counter],
-    [member, owner, leaseMs, String(claimToken)],
+  const reply = (await withNamedRedisErrors("withRunLease: take a run lease", true, () =>
+    runScript(
+      scope.client,
+      "recoveryAcquireLease",
+      [keys.index, keys.holders, keys.counter],
+      [member, owner, leaseMs, String(claimToken)],
+    ),
   )) as [number, unknown, unknown?, unknown?];
   const [code] = reply;
   if (code === 1) {

@@ -1,3 +1,4 @@
+import { withNamedRedisErrors } from "../redis-errors.js";
 import { runScript } from "../scripts/index.js";
 import { type LeaseHolder, parseOptionalHolder } from "./holder.js";
 import { type LeaseScope, leaseKeys } from "./scope.js";
@@ -20,11 +21,13 @@ export async function claimRun(
   claimMs: number,
 ): Promise<ClaimResult> {
   const keys = leaseKeys(scope);
-  const reply = (await runScript(
-    scope.client,
-    "recoveryClaimRun",
-    [keys.index, keys.holders, keys.counter],
-    [member, String(expectedToken), claimer, claimMs],
+  const reply = (await withNamedRedisErrors("resumeCrashedRuns: claim a crashed run", true, () =>
+    runScript(
+      scope.client,
+      "recoveryClaimRun",
+      [keys.index, keys.holders, keys.counter],
+      [member, String(expectedToken), claimer, claimMs],
+    ),
   )) as [number, unknown, unknown?];
   const [code] = reply;
   if (code === 1) return { claimed: true, token: Number(reply[1]), expiresAtMs: Number(reply[2]) };

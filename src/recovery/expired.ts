@@ -1,5 +1,6 @@
 import { CorruptDataError } from "../errors.js";
 import { parseRunLeaseMember } from "../keys.js";
+import { withNamedRedisErrors } from "../redis-errors.js";
 import { runScript } from "../scripts/index.js";
 import { type LeaseHolder, parseHolder } from "./holder.js";
 import { type LeaseScope, leaseKeys } from "./scope.js";
@@ -23,11 +24,8 @@ export async function listExpiredLeases(
   limit: number,
 ): Promise<{ nowMs: number; leases: ExpiredLease[] }> {
   const keys = leaseKeys(scope);
-  const reply = (await runScript(
-    scope.client,
-    "recoveryExpiredLeases",
-    [keys.index, keys.holders],
-    [limit],
+  const reply = (await withNamedRedisErrors("findCrashedRuns: list expired leases", false, () =>
+    runScript(scope.client, "recoveryExpiredLeases", [keys.index, keys.holders], [limit]),
   )) as unknown[];
   const nowMs = Number(reply[0]);
   const leases: ExpiredLease[] = [];

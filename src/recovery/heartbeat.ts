@@ -1,3 +1,4 @@
+import { withNamedRedisErrors } from "../redis-errors.js";
 import { runScript } from "../scripts/index.js";
 import { type LeaseHolder, parseOptionalHolder } from "./holder.js";
 import { type LeaseScope, leaseKeys } from "./scope.js";
@@ -18,11 +19,13 @@ export async function renewLease(
   owner: string,
 ): Promise<HeartbeatResult> {
   const keys = leaseKeys(scope);
-  const reply = (await runScript(
-    scope.client,
-    "recoveryHeartbeatLease",
-    [keys.index, keys.holders],
-    [member, String(token), leaseMs, owner],
+  const reply = (await withNamedRedisErrors("withRunLease: renew a run lease", true, () =>
+    runScript(
+      scope.client,
+      "recoveryHeartbeatLease",
+      [keys.index, keys.holders],
+      [member, String(token), leaseMs, owner],
+    ),
   )) as [number, unknown];
   if (reply[0] === 1 || reply[0] === 2) {
     return { renewed: true, expiresAtMs: Number(reply[1]), reinstated: reply[0] === 2 };

@@ -1,4 +1,4 @@
-import { RedisConnectionError, RunLeaseHeldError, RunLeaseLostError } from "../errors.js";
+import { RunLeaseHeldError, RunLeaseLostError } from "../errors.js";
 import { runLeaseMember } from "../keys.js";
 import { log } from "../log.js";
 import { abandonLease } from "./abandon.js";
@@ -48,19 +48,13 @@ export class RunLease {
 
   /**
    * Takes the run's lease (or converts the caller's claim with `claimToken`). Throws RunLeaseHeldError when a live
-   * run holds it, ClaimLostError when the claim is no longer the caller's, RedisConnectionError when Redis fails.
+   * run holds it, ClaimLostError when the claim is no longer the caller's, and RedisConnectionError or
+   * RedisPermissionError when Redis cannot be reached or the ACL refuses.
    */
   static async acquire(scope: LeaseScope, run: RunRef, timings: LeaseTimings, claimToken = 0): Promise<RunLease> {
     const member = runLeaseMember(run.threadId, run.checkpointNs);
     const sentMs = Date.now();
-    let result: Awaited<ReturnType<typeof acquireLease>>;
-    try {
-      result = await acquireLease(scope, member, timings.owner, timings.leaseMs, claimToken);
-    } catch (error) {
-      throw new RedisConnectionError(`Could not take the run lease of thread ${JSON.stringify(run.threadId)}`, {
-        cause: error,
-      });
-    }
+    const result = await acquireLease(scope, member, timings.owner, timings.leaseMs, claimToken);
     if (result.acquired) {
       if (result.replaced) {
         log("run lease: thread %j taken over from expired holder %s", run.threadId, result.replaced.owner);

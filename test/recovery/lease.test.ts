@@ -3,11 +3,17 @@
  * and released when it ends (done, interrupted, failed).
  */
 import { MemorySaver } from "@langchain/langgraph";
-import { InvalidConfigError, InvalidOptionError, RunLeaseHeldError, RunLeaseLostError } from "../../src/errors.js";
+import {
+  InvalidConfigError,
+  InvalidOptionError,
+  RedisConnectionError,
+  RunLeaseHeldError,
+  RunLeaseLostError,
+} from "../../src/errors.js";
 import { runLeaseHoldersKey, runLeaseIndexKey, runLeaseMember } from "../../src/keys.js";
 import { findCrashedRuns } from "../../src/recovery/find.js";
 import { withRunLease } from "../../src/recovery/leased-graph.js";
-import { targets, testPrefix } from "../helpers/redis.js";
+import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { FINAL_TRAIL, gate, testGraph, waitUntil } from "./helpers.js";
 
 describe.each(targets)("withRunLease on $name", ({ connect }) => {
@@ -191,5 +197,14 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
     expect(() => withRunLease(graph, { client, leaseMs: -5 })).toThrow(InvalidOptionError);
     expect(() => withRunLease(graph, { client: {} as never })).toThrow(/withRunLease.client/);
     expect(() => withRunLease(app, { client })).toThrow(/withRunLease.graph/);
+  });
+
+  it("fails with RedisConnectionError, before running anything, when the lease cannot be taken", async () => {
+    const down = newRedis();
+    down.disconnect();
+    const executions = new Map<string, number>();
+    const app = withRunLease(testGraph({ checkpointer: new MemorySaver(), executions }), { client: down, keyPrefix });
+    await expect(app.invoke({ input: 1 }, config("t-down"))).rejects.toBeInstanceOf(RedisConnectionError);
+    expect(executions.size).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 /**
- * One pass over every public operation of the library (RedisSaver, RedisStore, guarded(), the durability check),
- * against a given client and key prefix. The security tests run it under a restricted ACL user, over TLS and with
- * debug logging on; it throws on the first operation that fails.
+ * One pass over every public operation of the library (RedisSaver, RedisStore, guarded(), the durability check,
+ * crash recovery), against a given client and key prefix. The security tests run it under a restricted ACL user,
+ * over TLS and with debug logging on; it throws on the first operation that fails.
  */
 import { Annotation, END, type LangGraphRunnableConfig, START, StateGraph } from "@langchain/langgraph";
 import {
@@ -9,13 +9,19 @@ import {
   checkDurability,
   currentFence,
   DurabilityError,
+  findCrashedRuns,
   guarded,
   type RedisClient,
   RedisSaver,
   RedisStore,
+  resumeCrashedRuns,
+  startRecoveryWorker,
   VersionConflictError,
+  withRunLease,
 } from "../../src/index.js";
-import { saverThreadKeys } from "../../src/keys.js";
+import { runLeaseMember, saverThreadKeys } from "../../src/keys.js";
+import { acquireLease } from "../../src/recovery/acquire.js";
+import { leasedGraphContext } from "../../src/recovery/leased-graph.js";
 
 const emptyCheckpoint = {
   v: 4,
@@ -130,5 +136,23 @@ export async function runWorkload(client: RedisClient, keyPrefix: string): Promi
       },
     ),
   );
+  // crash recovery: leased runs, and a run left behind with an expired lease, found and resumed
+  const app = withRunLease(graph, { client, keyPrefix, name: "workload", leaseMs: 1_000 });
+  await step(app.invoke({ orderId: "o-3" }, { configurable: { thread_id: "thread-3" } }));
+  for await (const _ of await app.stream({ orderId: "o-4" }, { configurable: { thread_id: "thread-4" } })) operations++;
+  const stopped = { configurable: { thread_id: "thread-5" } };
+  await step(graph.invoke({ orderId: "o-5" }, { ...stopped, interruptBefore: ["review"] }));
+  const scope = leasedGraphContext(app)?.scope;
+  if (!scope) throw new Error("withRunLease returned a graph without lease settings");
+  await step(acquireLease(scope, runLeaseMember("thread-5", ""), "a process that died", 1));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const crashed = await step(findCrashedRuns(app));
+  if (crashed.length !== 1) throw new Error(`expected one crashed run, found ${crashed.length}`);
+  const resumed = await step(resumeCrashedRuns(app));
+  if (resumed.resumed !== 1) throw new Error(`expected one resumed run: ${JSON.stringify(resumed.results)}`);
+  const worker = startRecoveryWorker(app, { intervalMs: 10 });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await step(worker.stop());
+  if (worker.stats.errors > 0) throw new Error("a recovery worker pass failed");
   return { secrets: [secret], operations };
 }
