@@ -1,7 +1,8 @@
 /**
  * put(): serialises the checkpoint (without its channel values), its metadata and the values of the channels in
  * newVersions, then stores them with one script (saverPut): blobs, record, refs and both index entries commit
- * together, and the thread's TTL restarts. The cross-thread index is touched in the same round trip.
+ * together, and the thread's TTL restarts. On a standalone server the same script updates the cross-thread index;
+ * on a cluster (the index lives in another slot) a second script does, sent concurrently.
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ChannelVersions, Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
@@ -13,7 +14,7 @@ import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
 import { redisCall } from "./redis-call.js";
-import { touchThread } from "./thread-index.js";
+import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed } from "./well-formed.js";
 
 export async function putCheckpoint(
@@ -52,9 +53,14 @@ export async function putCheckpoint(
     checkpointIdMember(ns, checkpoint.id),
     frame([checkpointType, checkpointBytes, metadataType, metadataBytes]),
     encodeRefs(parentId, refs),
+    threadId,
+    TRIM_GRACE_MS,
     ...blobs.flat(),
   ];
-  const write = redisCall(context, keys.all, (client) => runScript(client, "saverPut", keys.all, args));
-  await Promise.all([write, touchThread(context, threadId)]);
+  const indexKey = inScriptThreadIndexKey(context);
+  const scriptKeys = indexKey === undefined ? keys.all : [...keys.all, indexKey];
+  const write = redisCall(context, scriptKeys, (client) => runScript(client, "saverPut", scriptKeys, args));
+  if (indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
+  else await write;
   return tupleConfig(threadId, ns, checkpoint.id);
 }

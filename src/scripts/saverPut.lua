@@ -9,13 +9,18 @@
   KEYS[5] byId          ZSET  id\0ns (score 0)
   KEYS[6] writes        HASH  (TTL refresh only)
   KEYS[7] writesIndex   ZSET  (TTL refresh only)
+  KEYS[8] threadIndex   ZSET  optional: the cross-thread index (thread id -> server time in ms of its last write),
+                        passed only where it shares the thread's slot (a standalone server); on a cluster the
+                        client touches it with saverTouchThread instead
 
   ARGV[1] ttlMs         thread TTL in milliseconds; "0" leaves TTLs alone
   ARGV[2] field         ns\0id (also the byNamespace member)
   ARGV[3] idMember      id\0ns
   ARGV[4] record        framed checkpoint record (bytes)
   ARGV[5] refs          refs text
-  ARGV[6..]             pairs of (blob field, framed blob); a blob already stored for that (channel, version) is
+  ARGV[6] threadId      the thread id (raw string), for KEYS[8]
+  ARGV[7] graceMs       with KEYS[8] and ttlMs: extra margin (ms) before an idle index entry is trimmed
+  ARGV[8..]             pairs of (blob field, framed blob); a blob already stored for that (channel, version) is
                         kept: versions are unique per value, so an existing one holds the same bytes
 
   Result: the number of blobs newly stored (integer).
@@ -26,7 +31,7 @@ local ttlMs = tonumber(ARGV[1])
 local field, idMember, record, refsText = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 
 local stored = 0
-for i = 6, #ARGV, 2 do
+for i = 8, #ARGV, 2 do
   stored = stored + redis.call("HSETNX", blobs, ARGV[i], ARGV[i + 1])
 end
 redis.call("HSET", checkpoints, field, record)
@@ -35,8 +40,20 @@ redis.call("ZADD", byNamespace, 0, field)
 redis.call("ZADD", byId, 0, idMember)
 
 if ttlMs > 0 then
-  for i = 1, #KEYS do
+  for i = 1, 7 do
     redis.call("PEXPIRE", KEYS[i], ttlMs)
+  end
+end
+
+local threadIndex = KEYS[8]
+if threadIndex then
+  -- Same rules as saverTouchThread: scores only grow; entries idle past the TTL (and a margin) are dropped.
+  local time = redis.call("TIME")
+  local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local previous = tonumber(redis.call("ZSCORE", threadIndex, ARGV[6]) or "-1")
+  redis.call("ZADD", threadIndex, math.max(nowMs, previous + 1), ARGV[6])
+  if ttlMs > 0 then
+    redis.call("ZREMRANGEBYSCORE", threadIndex, "-inf", "(" .. (nowMs - ttlMs - tonumber(ARGV[7])))
   end
 end
 return stored

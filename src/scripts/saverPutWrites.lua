@@ -5,9 +5,13 @@
   KEYS[1..5]            checkpoints, refs, blobs, byNamespace, byId (TTL refresh only)
   KEYS[6] writes        HASH  ns\0id\0taskId\0idx -> framed pending write
   KEYS[7] writesIndex   ZSET  the same fields (score 0), so one checkpoint's writes are one lex range
+  KEYS[8] threadIndex   ZSET  optional: the cross-thread index, as in saverPut (passed on a standalone server
+                        when threads have a TTL: writes then extend the thread's life, so its entry must stay)
 
   ARGV[1] ttlMs         thread TTL in milliseconds; "0" leaves TTLs alone
-  ARGV[2..]             triples of (field, mode, framed write); mode "1" overwrites (special writes: error,
+  ARGV[2] threadId      the thread id (raw string), for KEYS[8]
+  ARGV[3] graceMs       with KEYS[8]: extra margin (ms) before an idle index entry is trimmed
+  ARGV[4..]             triples of (field, mode, framed write); mode "1" overwrites (special writes: error,
                         interrupt, scheduled, resume), mode "0" inserts only if absent (a retried task never
                         replaces what its first attempt stored)
 
@@ -17,7 +21,7 @@ local writes, writesIndex = KEYS[6], KEYS[7]
 local ttlMs = tonumber(ARGV[1])
 
 local stored = 0
-for i = 2, #ARGV, 3 do
+for i = 4, #ARGV, 3 do
   local field, mode, value = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if mode == "1" then
     redis.call("HSET", writes, field, value)
@@ -29,8 +33,20 @@ for i = 2, #ARGV, 3 do
 end
 
 if ttlMs > 0 then
-  for i = 1, #KEYS do
+  for i = 1, 7 do
     redis.call("PEXPIRE", KEYS[i], ttlMs)
+  end
+end
+
+local threadIndex = KEYS[8]
+if threadIndex then
+  -- Same rules as saverTouchThread: scores only grow; entries idle past the TTL (and a margin) are dropped.
+  local time = redis.call("TIME")
+  local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local previous = tonumber(redis.call("ZSCORE", threadIndex, ARGV[2]) or "-1")
+  redis.call("ZADD", threadIndex, math.max(nowMs, previous + 1), ARGV[2])
+  if ttlMs > 0 then
+    redis.call("ZREMRANGEBYSCORE", threadIndex, "-inf", "(" .. (nowMs - ttlMs - tonumber(ARGV[3])))
   end
 end
 return stored

@@ -2,7 +2,7 @@
  * The saver's Lua scripts on their own: what each stores, the TTL each sets, and each result.
  */
 
-import type { RedisClient } from "../../src/client.js";
+import { isCluster, type RedisClient } from "../../src/client.js";
 import { saverThreadIndexKey, saverThreadKeys } from "../../src/keys.js";
 import { blobField, checkpointField, checkpointIdMember, frame, writeField } from "../../src/saver/codec.js";
 import { registerScripts, runScript, runScriptBuffer } from "../../src/scripts/index.js";
@@ -22,6 +22,8 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       checkpointIdMember(ns, id),
       frame(["json", `{"id":"${id}"}`, "json", "{}"]),
       `${parent}\nch\u00001`,
+      "t",
+      60_000,
       ...blobs.flat(),
     ];
   }
@@ -51,7 +53,14 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
   it("saverPut and saverPutWrites set the TTL on every existing key of the thread", async () => {
     const keys = saverThreadKeys(testPrefix("st"), "t");
     await runScript(client, "saverPut", keys.all, putArgs("", "a", "", 60_000, [[blobField("", "ch", 1), frame([])]]));
-    await runScript(client, "saverPutWrites", keys.all, [60_000, writeField("", "a", "task", 0), "0", frame(["w"])]);
+    await runScript(client, "saverPutWrites", keys.all, [
+      60_000,
+      "t",
+      60_000,
+      writeField("", "a", "task", 0),
+      "0",
+      frame(["w"]),
+    ]);
     for (const key of keys.all) {
       const ttl = await client.pttl(key);
       expect(ttl).toBeGreaterThan(0);
@@ -64,7 +73,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     const normal = writeField("", "a", "task", 0);
     const special = writeField("", "a", "task", -1);
     const put = (mode: string, value: string) =>
-      runScript(client, "saverPutWrites", keys.all, [0, normal, mode, value, special, "1", value]);
+      runScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, normal, mode, value, special, "1", value]);
     expect(await put("0", "first")).toBe(2);
     expect(await put("0", "second")).toBe(1);
     expect(await client.hget(keys.writes, normal)).toBe("first");
@@ -82,7 +91,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
         putArgs("ns", id, "", 0, [[blobField("ns", "ch", 1), frame(["x", "v"])]]),
       );
     }
-    await runScript(client, "saverPutWrites", keys.all, [0, writeField("ns", "b", "task", 0), "0", "w"]);
+    await runScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, writeField("ns", "b", "task", 0), "0", "w"]);
     const reply = (await runScriptBuffer(client, "saverRead", keys.all, ["ns", `(ns\u0000c`, "[ns\u0000", 5, 0])) as [
       number,
       [Buffer, Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][],
@@ -123,6 +132,27 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     await runScript(client, "saverTouchThread", [index], ["t", 1_000, 0]);
     expect(await client.zscore(index, "ancient")).toBeNull();
     expect(await client.zscore(index, "t")).not.toBeNull();
+  });
+
+  it("saverPut and saverPutWrites update the cross-thread index when given its key (standalone)", async ({ skip }) => {
+    if (isCluster(client)) skip("the index is in another slot on a cluster");
+    const prefix = testPrefix("sidx");
+    const keys = saverThreadKeys(prefix, "t");
+    const index = saverThreadIndexKey(prefix);
+    await client.zadd(index, 1, "ancient");
+    await runScript(client, "saverPut", [...keys.all, index], putArgs("", "a", "", 0, []));
+    const first = Number(await client.zscore(index, "t"));
+    expect(first).toBeGreaterThan(1);
+    expect(await client.zscore(index, "ancient")).toBe("1");
+    await runScript(
+      client,
+      "saverPutWrites",
+      [...keys.all, index],
+      [1_000, "t", 0, writeField("", "a", "x", 0), "0", "w"],
+    );
+    expect(Number(await client.zscore(index, "t"))).toBeGreaterThan(first);
+    expect(await client.zscore(index, "ancient")).toBeNull();
+    expect(await client.pttl(index)).toBe(-1);
   });
 
   it("saverForgetThread removes only when the score is unchanged, or unconditionally", async () => {
