@@ -114,10 +114,11 @@ export function storeRegistryKeys(prefix: string): StoreRegistryKeys {
  * putWrites) and the read script touch one slot; `all` is the order the scripts receive them in KEYS.
  */
 export interface SaverThreadKeys {
-  /** HASH `ns\0id` -> framed checkpoint record (serialised checkpoint without channel values, and metadata). */
+  /**
+   * HASH `ns\0id` -> framed checkpoint record: the refs text the read script parses (parent id, then one
+   * `channel\0version` per line), the serialised checkpoint without channel values, and its metadata.
+   */
   readonly checkpoints: string;
-  /** HASH `ns\0id` -> text the scripts can read: parent id, then one `channel\0version` per line. */
-  readonly refs: string;
   /** HASH `ns\0channel\0version` -> framed channel value; written once per (channel, version). */
   readonly blobs: string;
   /** ZSET (all scores 0) of `ns\0id`: checkpoints of one namespace, newest last, ranged by lex. */
@@ -135,7 +136,6 @@ export function saverThreadKeys(prefix: string, threadId: string): SaverThreadKe
   const base = `${prefix}:saver:${hashTag(threadId)}`;
   const keys = {
     checkpoints: `${base}:checkpoints`,
-    refs: `${base}:refs`,
     blobs: `${base}:blobs`,
     byNamespace: `${base}:idx:ns`,
     byId: `${base}:idx:id`,
@@ -144,7 +144,7 @@ export function saverThreadKeys(prefix: string, threadId: string): SaverThreadKe
   };
   return {
     ...keys,
-    all: [keys.checkpoints, keys.refs, keys.blobs, keys.byNamespace, keys.byId, keys.writes, keys.writesIndex],
+    all: [keys.checkpoints, keys.blobs, keys.byNamespace, keys.byId, keys.writes, keys.writesIndex],
   };
 }
 

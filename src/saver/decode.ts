@@ -58,13 +58,12 @@ export async function decodeCheckpoint(
   // Labels only appear in errors: built on failure, not on every read.
   const label = () => `checkpoint ${JSON.stringify(checkpointId)} (namespace ${JSON.stringify(ns)})`;
   const recordSource = { key: keys.checkpoints, what: label };
-  const [checkpointType, checkpointBytes, metadataType, metadataBytes] = unframe(raw.record, recordSource, 4) as [
-    Buffer,
-    Buffer,
-    Buffer,
-    Buffer,
-  ];
-  const refs = decodeRefs(raw.refs.toString("utf8"));
+  const [refsText, checkpointType, checkpointBytes, metadataType, metadataBytes] = unframe(
+    raw.record,
+    recordSource,
+    5,
+  ) as [Buffer, Buffer, Buffer, Buffer, Buffer];
+  const refs = decodeRefs(refsText.toString("utf8"));
   const [checkpoint, metadata, channelValues, pendingWrites] = await Promise.all([
     load(context, checkpointType, checkpointBytes, recordSource) as Promise<Checkpoint>,
     load(context, metadataType, metadataBytes, {

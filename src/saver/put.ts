@@ -1,6 +1,6 @@
 /**
  * put(): serialises the checkpoint (without its channel values), its metadata and the values of the channels in
- * newVersions, then stores them with one script (saverPut): blobs, record, refs and both index entries commit
+ * newVersions, then stores them with one script (saverPut): blobs, record (with its refs) and both index entries commit
  * together, and the thread's TTL restarts. On a standalone server the same script updates the cross-thread index;
  * on a cluster (the index lives in another slot) a second script does, sent concurrently.
  */
@@ -51,8 +51,7 @@ export async function putCheckpoint(
     context.ttlMs,
     checkpointField(ns, checkpoint.id),
     checkpointIdMember(ns, checkpoint.id),
-    frame([checkpointType, checkpointBytes, metadataType, metadataBytes]),
-    encodeRefs(parentId, refs),
+    frame([encodeRefs(parentId, refs), checkpointType, checkpointBytes, metadataType, metadataBytes]),
     threadId,
     TRIM_GRACE_MS,
     ...blobs.flat(),

@@ -20,15 +20,14 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       ttlMs,
       checkpointField(ns, id),
       checkpointIdMember(ns, id),
-      frame(["json", `{"id":"${id}"}`, "json", "{}"]),
-      `${parent}\nch\u00001`,
+      frame([`${parent}\nch\u00001`, "json", `{"id":"${id}"}`, "json", "{}"]),
       "t",
       60_000,
       ...blobs.flat(),
     ];
   }
 
-  it("saverPut stores record, refs, indexes and only new blobs; no TTL when ttlMs is 0", async () => {
+  it("saverPut stores record (refs first), indexes and only new blobs; no TTL when ttlMs is 0", async () => {
     const keys = saverThreadKeys(testPrefix("sp"), "t");
     const blob = frame(["json", "1"]);
     const field = blobField("", "ch", 1);
@@ -38,7 +37,9 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     ).toBe(0);
     expect(await client.hgetBuffer(keys.blobs, field)).toEqual(blob);
     expect(await client.hlen(keys.checkpoints)).toBe(2);
-    expect(await client.hget(keys.refs, checkpointField("", "b"))).toBe("a\nch\u00001");
+    expect(await client.hgetBuffer(keys.checkpoints, checkpointField("", "b"))).toEqual(
+      frame(["a\nch\u00001", "json", '{"id":"b"}', "json", "{}"]),
+    );
     expect(await client.zrange(keys.byNamespace, "0", "-1")).toEqual([
       checkpointField("", "a"),
       checkpointField("", "b"),
@@ -94,13 +95,13 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     await runScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, writeField("ns", "b", "task", 0), "0", "w"]);
     const reply = (await runScriptBuffer(client, "saverRead", keys.all, ["ns", `(ns\u0000c`, "[ns\u0000", 5, 0])) as [
       number,
-      [Buffer, Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][],
+      [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][],
     ];
     expect(reply[0]).toBe(3);
     expect(reply[1].map((entry) => entry[0].toString())).toEqual(["ns\u0000b", "ns\u0000a"]);
-    expect(reply[1][0]?.[3]).toEqual([frame(["x", "v"])]);
-    expect(reply[1][0]?.[4]).toEqual([Buffer.from("w")]);
-    expect(reply[1][1]?.[4]).toEqual([]);
+    expect(reply[1][0]?.[2]).toEqual([frame(["x", "v"])]);
+    expect(reply[1][0]?.[3]).toEqual([Buffer.from("w")]);
+    expect(reply[1][1]?.[3]).toEqual([]);
 
     const empty = (await runScriptBuffer(client, "saverRead", saverThreadKeys(testPrefix("none"), "t").all, [
       "id",
