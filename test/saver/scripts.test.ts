@@ -6,7 +6,7 @@ import { isCluster, type RedisClient } from "../../src/client.js";
 import { saverThreadIndexKey, saverThreadKeys } from "../../src/keys.js";
 import { blobField, checkpointField, checkpointIdMember, frame, writeField } from "../../src/saver/codec.js";
 import { registerScripts, runScript, runScriptBuffer } from "../../src/scripts/index.js";
-import { targets, testPrefix } from "../helpers/redis.js";
+import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 
 describe.each(targets)("saver scripts ($name)", ({ connect }) => {
   let client: RedisClient;
@@ -170,5 +170,36 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     await client.zadd(index, 6, "t");
     expect(await runScript(client, "saverForgetThread", [index], ["t", ""])).toBe(1);
     expect(await runScript(client, "saverForgetThread", [index], ["missing", ""])).toBe(0);
+  });
+});
+
+// On a cluster the index key is never passed to a thread script (another slot), so this is standalone only.
+describe("saverPut with the cross-thread index key (standalone)", () => {
+  let client: RedisClient;
+  beforeAll(() => {
+    client = newRedis();
+    registerScripts(client);
+  });
+
+  it("saverPut still stores the checkpoint when the index key holds another type (standalone)", async () => {
+    const prefix = testPrefix("sidxbad");
+    const keys = saverThreadKeys(prefix, "t");
+    const index = saverThreadIndexKey(prefix);
+    await client.set(index, "not a sorted set");
+    await runScript(
+      client,
+      "saverPut",
+      [...keys.all, index],
+      [
+        1_000,
+        checkpointField("", "a"),
+        checkpointIdMember("", "a"),
+        frame(["", "json", "{}", "json", "{}"]),
+        "t",
+        60_000,
+      ],
+    );
+    expect(await client.hlen(keys.checkpoints)).toBe(1);
+    expect(await client.get(index)).toBe("not a sorted set");
   });
 });
