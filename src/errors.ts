@@ -113,6 +113,9 @@ export class LockLostError extends LangGraphRedisError {
 /** Redis could not be reached, or the connection dropped, while an operation ran. */
 export class RedisConnectionError extends LangGraphRedisError {}
 
+/** The Redis ACL user may not run a command or touch a key the operation needs (a NOPERM reply). */
+export class RedisPermissionError extends LangGraphRedisError {}
+
 /** Short, safe rendering of a received value for error messages (never dumps large values). */
 export function describeValue(value: unknown): string {
   if (value === undefined) return "undefined";

@@ -1,4 +1,13 @@
+export { ACL_COMMANDS, type AclRulesOptions, aclRules } from "./acl.js";
 export { clientFromUrl, isCluster, type RedisClient } from "./client.js";
+export {
+  checkDurability,
+  type DurabilityOptions,
+  type DurabilityReport,
+  type DurabilityWarning,
+  type NodePersistence,
+  type PersistenceLevel,
+} from "./durability.js";
 export {
   CorruptCheckpointError,
   CorruptDataError,
@@ -11,6 +20,7 @@ export {
   LockConflictError,
   LockLostError,
   RedisConnectionError,
+  RedisPermissionError,
   UnsupportedServerError,
   ValueTooLargeError,
   VersionConflictError,
@@ -30,6 +40,7 @@ export type {
   LockLostEvent,
   LockReleasedEvent,
 } from "./guard/options.js";
+export { isConnectionError, isPermissionError } from "./redis-errors.js";
 export type { RedisSaverOptions, RedisSaverUrlOptions } from "./saver/options.js";
 export { RedisSaver } from "./saver/redis-saver.js";
 export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";

@@ -159,3 +159,38 @@ export function saverThreadKeys(prefix: string, threadId: string): SaverThreadKe
 export function saverThreadIndexKey(prefix: string): string {
   return `${prefix}:saver:threads`;
 }
+
+// ---- key types (to name the key behind a WRONGTYPE reply) ----
+
+const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
+  saver: [
+    [/^:(checkpoints|refs|blobs|writes)$/, "hash"],
+    [/^:idx:(ns|id|writes)$/, "zset"],
+  ],
+  store: [
+    [/^:(items|vectors|state)$/, "hash"],
+    [/^:(order|expiry)$/, "zset"],
+    [/^:history:/, "zset"],
+    [/^:fence:/, "hash"],
+  ],
+  "store-registry": [
+    [/^:names$/, "zset"],
+    [/^:seq$/, "hash"],
+    [/^:clock$/, "string"],
+  ],
+  fence: [[/^$/, "string"]],
+  lock: [[/^$/, "string"]],
+};
+
+/**
+ * The Redis type the library keeps under `key` ("hash", "zset", "string"), read back from the key's shape, or
+ * undefined for a key it does not recognise. Used only on the error path, to say which key holds a foreign type.
+ */
+export function expectedKeyType(key: string): string | undefined {
+  const open = key.indexOf("{");
+  const close = key.indexOf("}", open);
+  if (open < 0 || close < 0) return /:saver:threads$/.test(key) ? "zset" : undefined;
+  const kind = key.slice(0, open).split(":").at(-2) ?? "";
+  const suffix = key.slice(close + 1);
+  return KEY_TYPES[kind]?.find(([pattern]) => pattern.test(suffix))?.[1];
+}

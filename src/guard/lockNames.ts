@@ -1,5 +1,6 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { InvalidConfigError, InvalidInputError } from "../errors.js";
+import { hasLoneSurrogate } from "../value-checks.js";
 import type { LockKeyOption } from "./options.js";
 
 /**
@@ -29,6 +30,12 @@ export async function resolveLockNames<State>(
   for (const name of names) {
     if (typeof name !== "string" || name.length === 0) {
       throw new InvalidInputError(`guarded(): lock names must be non-empty strings (got ${describe(name)})`);
+    }
+    if (hasLoneSurrogate(name)) {
+      throw new InvalidInputError(
+        `guarded(): lock name ${JSON.stringify(name)} contains a lone UTF-16 surrogate; two such names would share ` +
+          "one lock in Redis, so use well-formed unicode",
+      );
     }
   }
   return [...new Set(names as string[])].sort(compareCodeUnits);

@@ -4,6 +4,7 @@
  */
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { type RedisClient, requireServerVersion } from "../client.js";
+import { type DurabilityOptions, WriteDurability } from "../durability.js";
 import { UnsupportedServerError } from "../errors.js";
 import { registerScripts } from "../scripts/index.js";
 
@@ -17,6 +18,10 @@ export interface SaverContext {
   readonly ttlMs: number;
   readonly refreshOnRead: boolean;
   readonly serde: SerializerProtocol;
+  /** The durability option: the start-up persistence check and the waits after each write. */
+  readonly durability: WriteDurability;
+  /** Largest serialised value a write accepts (bytes). */
+  readonly maxValueBytes: number;
   /** Resolves once the server is known to be new enough; checked on first use, then remembered. */
   ready(): Promise<void>;
 }
@@ -27,10 +32,13 @@ export function createSaverContext(options: {
   ttlMs?: number | undefined;
   refreshOnRead: boolean;
   serde: SerializerProtocol;
+  durability?: DurabilityOptions | undefined;
+  maxValueBytes?: number | undefined;
   /** Overrides SAVER_MIN_SERVER_VERSION (tests). */
   minServerVersion?: readonly [number, number, number];
 }): SaverContext {
   registerScripts(options.client);
+  const durability = new WriteDurability(options.client, options.durability, "RedisSaver");
   let checked: Promise<void> | undefined;
   return {
     client: options.client,
@@ -38,6 +46,8 @@ export function createSaverContext(options: {
     ttlMs: options.ttlMs ?? 0,
     refreshOnRead: options.refreshOnRead,
     serde: options.serde,
+    durability,
+    maxValueBytes: options.maxValueBytes ?? Number.POSITIVE_INFINITY,
     ready() {
       checked ??= requireServerVersion(
         options.client,

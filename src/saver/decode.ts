@@ -19,6 +19,7 @@ import { CorruptCheckpointError } from "../errors.js";
 import { type SaverThreadKeys, saverThreadKeys } from "../keys.js";
 import { decodeCheckpointField, decodeRefs, describeSource, type FrameSource, unframe } from "./codec.js";
 import type { SaverContext } from "./context.js";
+import { requireConsistentCheckpoint } from "./integrity.js";
 import { exactRange, type RawCheckpoint, readCheckpoints } from "./read.js";
 
 export interface DecodedCheckpoint {
@@ -76,6 +77,7 @@ export async function decodeCheckpoint(
   if (checkpoint === null || typeof checkpoint !== "object") {
     throw new CorruptCheckpointError(keys.checkpoints, `${label()} is not a checkpoint object`);
   }
+  requireConsistentCheckpoint(keys, label, checkpointId, checkpoint, refs.channels);
   checkpoint.channel_values = channelValues;
   if (checkpoint.v < 4 && refs.parentId !== undefined) {
     await migratePendingSends(context, threadId, ns, refs.parentId, checkpoint);

@@ -1,5 +1,6 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { z } from "zod";
+import { durabilityOptionsSchema } from "../durability.js";
 import { clientSchema, durationMsSchema, keyPrefixSchema, parseOptions } from "../options.js";
 
 const serdeSchema = z.custom<SerializerProtocol>(
@@ -20,6 +21,17 @@ const sharedShape = {
   refreshOnRead: z.boolean().default(false),
   /** Serializer for checkpoints, metadata, channel values and writes. Default: LangGraph's JsonPlusSerializer. */
   serde: serdeSchema.optional(),
+  /** Largest serialised value (a channel value, a pending write, a checkpoint record) a write accepts, in bytes;
+   * larger ones throw ValueTooLargeError before anything is written. */
+  maxValueBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(512 * 1024 * 1024)
+    .default(64 * 1024 * 1024),
+  /** Persistence check before the first write, and waits for replicas / the AOF after each write
+   * (docs/operations.md). */
+  durability: durabilityOptionsSchema.optional(),
 };
 
 function refreshNeedsTtl(options: { ttlMs?: number | undefined; refreshOnRead: boolean }, ctx: z.RefinementCtx) {

@@ -12,6 +12,7 @@ import { type PendingWrite, WRITES_IDX_MAP } from "@langchain/langgraph-checkpoi
 import { InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
 import { runScript, type ScriptArg } from "../scripts/index.js";
+import { dumpCheckpointValue } from "../value-checks.js";
 import { frame, writeField } from "./codec.js";
 import { readThreadConfig, requireCheckpointId } from "./config.js";
 import type { SaverContext } from "./context.js";
@@ -36,13 +37,19 @@ export async function putWrites(
   if (!Array.isArray(writes)) throw new InvalidInputError(`${operation}: writes must be an array`);
   requireWellFormed({ thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpointId }, operation);
   requireWellFormedInput({ taskId, taskPath }, operation);
+  for (const [channel] of writes) requireWellFormedInput({ "channel name": String(channel) }, operation);
   if (writes.length === 0) return;
   const keys = saverThreadKeys(context.keyPrefix, threadId);
 
   const entries = await Promise.all(
     writes.map(async ([channel, value], position) => {
       const idx = WRITES_IDX_MAP[channel] ?? position;
-      const [type, bytes] = await context.serde.dumpsTyped(value);
+      const [type, bytes] = await dumpCheckpointValue(
+        context.serde,
+        value,
+        `${operation}: the value written to channel ${JSON.stringify(channel)}`,
+        context.maxValueBytes,
+      );
       return [
         writeField(ns, checkpointId, taskId, idx),
         idx < 0 ? "1" : "0",
@@ -53,7 +60,9 @@ export async function putWrites(
   const args: ScriptArg[] = [context.ttlMs, threadId, TRIM_GRACE_MS, ...entries.flat()];
   const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context) : undefined;
   const scriptKeys = indexKey === undefined ? keys.all : [...keys.all, indexKey];
+  await context.durability.ready();
   const write = redisCall(context, scriptKeys, (client) => runScript(client, "saverPutWrites", scriptKeys, args));
   if (context.ttlMs > 0 && indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
   else await write;
+  await context.durability.afterWrite(keys.writes, `RedisSaver.putWrites of task ${JSON.stringify(taskId)}`);
 }

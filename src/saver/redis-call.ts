@@ -5,12 +5,8 @@
  * - a lost or refused connection: RedisConnectionError.
  */
 import type { RedisClient } from "../client.js";
-import {
-  CorruptCheckpointError,
-  LangGraphRedisError,
-  RedisConnectionError,
-  UnsupportedServerError,
-} from "../errors.js";
+import { CorruptCheckpointError, LangGraphRedisError, UnsupportedServerError } from "../errors.js";
+import { toNamedRedisError } from "../redis-errors.js";
 import type { SaverContext } from "./context.js";
 
 /** Thread keys are hashes except the `:idx:` sorted sets; the cross-thread index (no hash tag) is a sorted set. */
@@ -19,18 +15,6 @@ function expectedType(key: string): string {
   if (tagEnd < 0) return "zset";
   return key.slice(tagEnd + 1).startsWith(":idx:") ? "zset" : "hash";
 }
-
-const CONNECTION_ERROR_NAMES = new Set(["MaxRetriesPerRequestError", "ClusterAllFailedError"]);
-const CONNECTION_ERROR_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-]);
-const CONNECTION_MESSAGES =
-  /Connection is closed|Stream isn't writeable|None of startup nodes is available|Failed to refresh slots cache/;
 
 /**
  * `keys` are the keys the call touches, so a WRONGTYPE reply can be traced to the one that holds the wrong type
@@ -63,15 +47,7 @@ async function namedError(client: RedisClient, keys: readonly string[], error: u
       cause: error,
     });
   }
-  const code = (error as { code?: unknown }).code;
-  if (
-    CONNECTION_ERROR_NAMES.has(error.name) ||
-    (typeof code === "string" && CONNECTION_ERROR_CODES.has(code)) ||
-    CONNECTION_MESSAGES.test(message)
-  ) {
-    return new RedisConnectionError(`Redis could not be reached: ${message}`, { cause: error });
-  }
-  return error;
+  return toNamedRedisError(error, "RedisSaver", false);
 }
 
 async function findWrongTypeKey(client: RedisClient, keys: readonly string[]): Promise<string | undefined> {

@@ -11,7 +11,8 @@ KEYS[3]  expiry      ZSET item key -> expiry time (ms since epoch)
 KEYS[4]  vectors     HASH item key -> float32 vectors, concatenated
 KEYS[5]  state       HASH epoch, retired (cluster registration bookkeeping)
 KEYS[6]  history     ZSET version -> "version:op:atMs:writer\n" .. JSON
-KEYS[7]  fenceMarks  HASH fence lock key -> highest token written with
+KEYS[7]  fenceMarks  HASH fence lock key -> highest token written with; field "" -> the results of the item's
+                     last 4 writes, "writeId,version,createdMs,updatedMs,retiredEpoch" joined by "|" (newest first)
 standalone only (their presence selects inline registration):
 KEYS[8]  fenceCounter STRING newest fencing token issued for ARGV[8] (KEYS[1] again when the write is not fenced)
 KEYS[9]  names       ZSET registry of namespace members (scores 0)
@@ -32,6 +33,9 @@ ARGV[11] namespace member (registry)
 ARGV[12] registration epoch from the registry ("" when none; cluster only)
 ARGV[13] purge limit: expired items of this namespace removed on the way (bounded)
 ARGV[14] grace in ms before the bookkeeping of an empty namespace expires
+ARGV[15] write id (hex, random per write; "" for none): a write that already ran with this id is not run again,
+         its first result is returned. ioredis sends a command again when the connection dropped before its reply
+         came, so without this a put would add a second version and a compare-and-set would conflict with itself.
 
 Results:
   {1, version, createdMs, updatedMs, retiredEpoch}  written; version 0 when a delete found nothing. retiredEpoch > 0
@@ -50,6 +54,19 @@ local itemKey, op, json, vectorBytes, ttlArg, writer = ARGV[1], ARGV[2], ARGV[3]
 local expected, fenceLock, fenceToken = ARGV[7], ARGV[8], tonumber(ARGV[9])
 local historyLimit, member, confirmArg = tonumber(ARGV[10]), ARGV[11], ARGV[12]
 local purgeLimit, graceMs = tonumber(ARGV[13]), tonumber(ARGV[14])
+local writeId = ARGV[15] or ""
+
+-- The same write again (its reply was lost and the client resent it): answer as the first time, write nothing.
+local RECENT_WRITES = 4
+local recentWrites = {}
+if writeId ~= "" then
+  local marks = redis.call("HGET", fenceMarksKey, "") or ""
+  for entry in string.gmatch(marks, "[^|]+") do
+    local id, a, b, c, d = string.match(entry, "^(%x+),(%d+),(%d+),(%d+),(%d+)$")
+    if id == writeId then return { 1, tonumber(a), tonumber(b), tonumber(c), tonumber(d) } end
+    if id and #recentWrites < RECENT_WRITES - 1 then recentWrites[#recentWrites + 1] = entry end
+  end
+end
 
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -132,6 +149,16 @@ local function lastVersion()
   return tonumber(top[2]) or 0
 end
 
+-- Records the result of this write under its id (with the item's expiry), then returns it.
+local function remember(result, expireAt)
+  if writeId == "" then return result end
+  local entry = writeId .. "," .. int(result[2]) .. "," .. int(result[3]) .. "," .. int(result[4]) .. "," .. int(result[5])
+  table.insert(recentWrites, 1, entry)
+  redis.call("HSET", fenceMarksKey, "", table.concat(recentWrites, "|"))
+  if expireAt then redis.call("PEXPIREAT", fenceMarksKey, int(expireAt)) else redis.call("PERSIST", fenceMarksKey) end
+  return result
+end
+
 local function appendHistory(version, kind, body, expireAt)
   redis.call("ZADD", historyKey, version, int(version) .. ":" .. kind .. ":" .. int(now) .. ":" .. writer .. "\n" .. body)
   redis.call("ZREMRANGEBYRANK", historyKey, 0, -(historyLimit + 1))
@@ -156,7 +183,7 @@ if op == "delete" then
   local retiredEpoch = 0
   if redis.call("ZCARD", orderKey) == 0 then retiredEpoch = retire() end
   syncExpiry()
-  return { 1, version, 0, now, retiredEpoch }
+  return remember({ 1, version, 0, now, retiredEpoch }, expireAt)
 end
 
 -- A put into an empty namespace registers it first.
@@ -198,4 +225,4 @@ else
 end
 appendHistory(version, "put", json, expireAt)
 syncExpiry()
-return { 1, version, tonumber(created), now, 0 }
+return remember({ 1, version, tonumber(created), now, 0 }, expireAt)

@@ -6,7 +6,7 @@ import type {
   SearchOperation,
 } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError } from "../errors.js";
-import { storeNamespaceMember } from "../keys.js";
+import { storeNamespaceKeys, storeNamespaceMember } from "../keys.js";
 import { encodeValue, recordToItem } from "./codec.js";
 import type { StoreContext } from "./context.js";
 import { getCall, parseGetReply } from "./crud/get.js";
@@ -144,6 +144,7 @@ export async function executeBatch(
   extras: readonly (WriteExtras | undefined)[] = [],
 ): Promise<{ results: unknown[]; reports: (WriteReport | undefined)[] }> {
   const p = plan(ctx, ops, extras);
+  if (p.writes.length > 0) await ctx.durability.ready();
   await embed(ctx, p);
   const refresh = ctx.options.ttl.refreshOnRead;
 
@@ -255,6 +256,11 @@ export async function executeBatch(
 
   const failure = p.writes.map((w, i) => writeError(ctx, w, outcomes[i] as PutOutcome)).find((e) => e);
   if (failure) throw failure;
+  const written = p.writes.filter((_, i) => outcomes[i]?.kind === "written");
+  await ctx.durability.afterWrites(
+    written.map((w) => storeNamespaceKeys(ctx.prefix, w.namespace).items),
+    `RedisStore: a batch of ${written.length} write(s)`,
+  );
   const reports = ops.map((op, i) => {
     if (!("value" in op) || extras[i] === undefined) return undefined;
     const at = p.writes.findIndex((w) => w.key === op.key && sameNamespace(w.namespace, op.namespace));

@@ -1,5 +1,6 @@
 import type { Item } from "@langchain/langgraph-checkpoint";
 import { CorruptDataError, describeValue, InvalidInputError, ValueTooLargeError } from "../errors.js";
+import { requireJsonValue } from "../value-checks.js";
 
 /**
  * Bytes of store records. An item record is one header line written by the storePut script,
@@ -42,6 +43,7 @@ export function encodeValue(value: unknown, what: string, maxBytes: number): str
       `${what}: the value must be a JSON object (or null to delete), got ${describeValue(value)}`,
     );
   }
+  requireJsonValue(value, what);
   let json: string;
   try {
     json = JSON.stringify(value);

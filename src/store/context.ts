@@ -1,4 +1,5 @@
 import { isCluster, type RedisClient } from "../client.js";
+import { WriteDurability } from "../durability.js";
 import { type StoreRegistryKeys, storeRegistryKeys } from "../keys.js";
 import type { ParsedStoreOptions } from "./options.js";
 
@@ -9,6 +10,8 @@ export interface StoreContext {
   readonly prefix: string;
   readonly options: ParsedStoreOptions;
   readonly registry: StoreRegistryKeys;
+  /** The durability option: the start-up persistence check and the waits after each write. */
+  readonly durability: WriteDurability;
 }
 
 /** Expired items one script removes at most on the way (the rest go on later calls; reads filter them anyway). */
@@ -24,5 +27,6 @@ export function createContext(options: ParsedStoreOptions): StoreContext {
     prefix: options.keyPrefix,
     options,
     registry: storeRegistryKeys(options.keyPrefix),
+    durability: new WriteDurability(options.client, options.durability, "RedisStore"),
   };
 }

@@ -1,4 +1,5 @@
 import { storeItemKeys } from "../keys.js";
+import { explainWrongType } from "../redis-errors.js";
 import { decodeHistoryEntry, type HistoryEntry } from "./codec.js";
 import type { StoreContext } from "./context.js";
 import { asStoreError } from "./route.js";
@@ -19,7 +20,7 @@ export async function readHistory(
   try {
     raw = await ctx.client.zrevrange(historyKey, 0, limit - 1);
   } catch (error) {
-    throw asStoreError(error);
+    throw asStoreError(await explainWrongType(ctx.client, error));
   }
   return raw.map((entry) => decodeHistoryEntry(entry, historyKey));
 }

@@ -1,5 +1,6 @@
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { z } from "zod";
+import { durabilityOptionsSchema } from "../durability.js";
 import { clientSchema, keyPrefixSchema } from "../options.js";
 
 /** Up to 100 years: store TTLs are often weeks or months, beyond what a timer could hold. */
@@ -57,6 +58,9 @@ export const redisStoreOptionsSchema = z
       .positive()
       .max(512 * 1024 * 1024)
       .default(1024 * 1024),
+    /** Persistence check before the first write, and waits for replicas / the AOF after each write
+     * (docs/operations.md). */
+    durability: durabilityOptionsSchema.optional(),
   })
   .strict();
 

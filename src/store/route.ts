@@ -1,6 +1,6 @@
 import type { ChainableCommander, Cluster } from "ioredis";
 import { isCluster, type RedisClient } from "../client.js";
-import { LangGraphRedisError, RedisConnectionError } from "../errors.js";
+import { explainWrongType, toNamedRedisError } from "../redis-errors.js";
 
 /**
  * Pipelines grouped by server. A batch of store operations costs one round trip per server involved: on a
@@ -44,22 +44,9 @@ async function nodeOfSlot(cluster: Cluster, slot: number, key: string): Promise<
   return slots[slot]?.[0] ?? `slot:${slot}`;
 }
 
-function isConnectionError(error: unknown): boolean {
-  if (!(error instanceof Error) || error instanceof LangGraphRedisError) return false;
-  if (error.name === "ReplyError") return false;
-  if (error.name === "MaxRetriesPerRequestError" || error.name === "ClusterAllFailedError") return true;
-  return /connection|ECONNREFUSED|ECONNRESET|ETIMEDOUT|max retries|Failed to refresh slots|None of startup nodes|Stream isn't writeable/i.test(
-    error.message,
-  );
-}
-
-/** Rethrows ioredis connection failures as RedisConnectionError (other errors pass through). */
+/** Rethrows connection failures as RedisConnectionError and ACL denials as RedisPermissionError. */
 export function asStoreError(error: unknown): unknown {
-  return isConnectionError(error)
-    ? new RedisConnectionError(`Redis was unreachable during a store operation: ${(error as Error).message}`, {
-        cause: error,
-      })
-    : error;
+  return toNamedRedisError(error, "RedisStore", false);
 }
 
 async function execPipeline(client: RedisClient, calls: readonly RoutedCall[]): Promise<unknown[]> {
@@ -102,6 +89,6 @@ export async function runRouted(client: RedisClient, calls: readonly RoutedCall[
     if (failure) throw (failure as PromiseRejectedResult).reason;
     return replies;
   } catch (error) {
-    throw asStoreError(error);
+    throw asStoreError(await explainWrongType(client, error));
   }
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Fence } from "../../fencing.js";
 import { fenceCounterKey, storeItemKeys, storeNamespaceKeys } from "../../keys.js";
 import { queueScript, type ScriptArg } from "../../scripts/index.js";
@@ -54,6 +55,8 @@ export function putCall(ctx: StoreContext, write: PreparedWrite, confirmEpoch?: 
     confirmEpoch ?? "",
     PURGE_LIMIT,
     RETIRED_GRACE_MS,
+    // one id per call: a resend of this very command (lost reply) is recognised and not applied twice
+    randomBytes(8).toString("hex"),
   ];
   return { key: k.items, queue: (p) => queueScript(p, "storePut", keys, args) };
 }
