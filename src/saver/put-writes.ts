@@ -47,7 +47,7 @@ export async function putWrites(
       const [type, bytes] = await dumpCheckpointValue(
         context.serde,
         value,
-        `${operation}: the value written to channel ${JSON.stringify(channel)}`,
+        () => `${operation}: the value written to channel ${JSON.stringify(channel)}`,
         context.maxValueBytes,
       );
       return [

@@ -44,10 +44,10 @@ export async function putCheckpoint(
     dumpCheckpointValue(
       context.serde,
       stored,
-      `RedisSaver.put: checkpoint ${JSON.stringify(checkpoint.id)}`,
+      () => `RedisSaver.put: checkpoint ${JSON.stringify(checkpoint.id)}`,
       context.maxValueBytes,
     ),
-    dumpCheckpointValue(context.serde, metadata, "RedisSaver.put: the metadata", context.maxValueBytes),
+    dumpCheckpointValue(context.serde, metadata, () => "RedisSaver.put: the metadata", context.maxValueBytes),
     Promise.all(
       Object.entries(newVersions ?? {}).map(async ([channel, version]) => {
         const field = blobField(ns, channel, version);
@@ -55,7 +55,7 @@ export async function putCheckpoint(
         const [type, bytes] = await dumpCheckpointValue(
           context.serde,
           channelValues[channel],
-          `RedisSaver.put: the value of channel ${JSON.stringify(channel)}`,
+          () => `RedisSaver.put: the value of channel ${JSON.stringify(channel)}`,
           context.maxValueBytes,
         );
         return [field, frame([type, bytes])] as const;
