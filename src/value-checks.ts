@@ -47,30 +47,33 @@ export function nestingDepth(value: unknown, limit: number): number {
  * Serialises a checkpoint value with the saver's serializer, refusing with InvalidInputError (nothing written) a
  * value the serializer fails on or could not read back: a bare function or symbol (serialised as nothing) and
  * values nested deeper than MAX_CHECKPOINT_VALUE_DEPTH; and with ValueTooLargeError one whose serialised form is
- * larger than `maxBytes`. `what` names the value in the message.
+ * larger than `maxBytes`. `describe` names the value in the message; it is called only when something is refused,
+ * so the hot path builds no strings.
  */
 export async function dumpCheckpointValue(
   serde: SerializerProtocol,
   value: unknown,
-  what: string,
+  describe: () => string,
   maxBytes: number = Number.POSITIVE_INFINITY,
 ): Promise<[string, Uint8Array]> {
   if (typeof value === "function" || typeof value === "symbol") {
-    throw new InvalidInputError(`${what} is a ${typeof value}, which cannot be serialised; nothing was written`);
+    throw new InvalidInputError(`${describe()} is a ${typeof value}, which cannot be serialised; nothing was written`);
   }
   let dumped: [string, Uint8Array];
   try {
     dumped = await serde.dumpsTyped(value);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new InvalidInputError(`${what} cannot be serialised (${reason}); nothing was written`, { cause: error });
+    throw new InvalidInputError(`${describe()} cannot be serialised (${reason}); nothing was written`, {
+      cause: error,
+    });
   }
-  if (dumped[1].byteLength > maxBytes) throw new ValueTooLargeError(what, dumped[1].byteLength, maxBytes);
+  if (dumped[1].byteLength > maxBytes) throw new ValueTooLargeError(describe(), dumped[1].byteLength, maxBytes);
   // nesting of depth d takes at least 2d bytes, so only large values need the walk
   if (dumped[1].byteLength >= 2 * MAX_CHECKPOINT_VALUE_DEPTH) {
     if (nestingDepth(value, MAX_CHECKPOINT_VALUE_DEPTH) > MAX_CHECKPOINT_VALUE_DEPTH) {
       throw new InvalidInputError(
-        `${what} is nested more than ${MAX_CHECKPOINT_VALUE_DEPTH} levels deep, which the serializer cannot read ` +
+        `${describe()} is nested more than ${MAX_CHECKPOINT_VALUE_DEPTH} levels deep, which the serializer cannot read ` +
           "back reliably; nothing was written",
       );
     }

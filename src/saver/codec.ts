@@ -11,12 +11,17 @@ import { CorruptCheckpointError } from "../errors.js";
 
 const FORMAT = 1;
 
+const NEEDS_ESCAPE = /[%\0\n]/;
+
 /** Escapes `%`, NUL and newline as %XX (reversible; UTF-8 of everything else is untouched). */
 export function escapePart(part: string): string {
+  // Most parts (uuids, channel names, versions) need no escape: skip the replace and its callback.
+  if (!NEEDS_ESCAPE.test(part)) return part;
   return part.replace(/[%\0\n]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
 }
 
 export function unescapePart(escaped: string): string {
+  if (!escaped.includes("%")) return escaped;
   return escaped.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }
 
@@ -90,13 +95,18 @@ export function frame(parts: readonly FramePart[]): Buffer {
 /** Where a frame came from, for the CorruptCheckpointError that names it. */
 export interface FrameSource {
   key: string;
-  what: string;
+  /** What the frame holds; a function when describing it costs work (built only on failure). */
+  what: string | (() => string);
+}
+
+export function describeSource(source: FrameSource): string {
+  return typeof source.what === "function" ? source.what() : source.what;
 }
 
 /** Splits a frame into its parts; any count but `counts` throws CorruptCheckpointError naming the key. */
 export function unframe(bytes: Buffer, source: FrameSource, ...counts: number[]): Buffer[] {
   const fail = (detail: string): never => {
-    throw new CorruptCheckpointError(source.key, `${source.what} cannot be decoded (${detail})`);
+    throw new CorruptCheckpointError(source.key, `${describeSource(source)} cannot be decoded (${detail})`);
   };
   if (bytes.length === 0 || bytes[0] !== FORMAT) fail(`unknown format byte ${bytes[0] ?? "(empty value)"}`);
   const parts: Buffer[] = [];

@@ -17,7 +17,7 @@ import {
 } from "@langchain/langgraph-checkpoint";
 import { CorruptCheckpointError } from "../errors.js";
 import { type SaverThreadKeys, saverThreadKeys } from "../keys.js";
-import { decodeCheckpointField, decodeRefs, type FrameSource, unframe } from "./codec.js";
+import { decodeCheckpointField, decodeRefs, describeSource, type FrameSource, unframe } from "./codec.js";
 import type { SaverContext } from "./context.js";
 import { requireConsistentCheckpoint } from "./integrity.js";
 import { exactRange, type RawCheckpoint, readCheckpoints } from "./read.js";
@@ -43,7 +43,7 @@ async function load(context: SaverContext, type: Buffer, bytes: Buffer, source: 
   } catch (error) {
     throw new CorruptCheckpointError(
       source.key,
-      `${source.what} cannot be deserialised (${error instanceof Error ? error.message : String(error)})`,
+      `${describeSource(source)} cannot be deserialised (${error instanceof Error ? error.message : String(error)})`,
       { cause: error },
     );
   }
@@ -56,25 +56,26 @@ export async function decodeCheckpoint(
 ): Promise<DecodedCheckpoint> {
   const keys = saverThreadKeys(context.keyPrefix, threadId);
   const { ns, checkpointId } = decodeCheckpointField(raw.field.toString("utf8"));
-  const label = `checkpoint ${JSON.stringify(checkpointId)} (namespace ${JSON.stringify(ns)})`;
+  // Labels only appear in errors: built on failure, not on every read.
+  const label = () => `checkpoint ${JSON.stringify(checkpointId)} (namespace ${JSON.stringify(ns)})`;
   const recordSource = { key: keys.checkpoints, what: label };
-  const [checkpointType, checkpointBytes, metadataType, metadataBytes] = unframe(raw.record, recordSource, 4) as [
-    Buffer,
-    Buffer,
-    Buffer,
-    Buffer,
-  ];
-  const refs = decodeRefs(raw.refs.toString("utf8"));
+  const [refsText, checkpointType, checkpointBytes, metadataType, metadataBytes] = unframe(
+    raw.record,
+    recordSource,
+    5,
+  ) as [Buffer, Buffer, Buffer, Buffer, Buffer];
+  const refs = decodeRefs(refsText.toString("utf8"));
   const [checkpoint, metadata, channelValues, pendingWrites] = await Promise.all([
     load(context, checkpointType, checkpointBytes, recordSource) as Promise<Checkpoint>,
-    load(context, metadataType, metadataBytes, { key: keys.checkpoints, what: `metadata of ${label}` }) as Promise<
-      CheckpointMetadata | undefined
-    >,
+    load(context, metadataType, metadataBytes, {
+      key: keys.checkpoints,
+      what: () => `metadata of ${label()}`,
+    }) as Promise<CheckpointMetadata | undefined>,
     decodeChannelValues(context, keys, ns, refs.channels, raw.blobValues),
     decodeWrites(context, keys, label, raw.writeValues),
   ]);
   if (checkpoint === null || typeof checkpoint !== "object") {
-    throw new CorruptCheckpointError(keys.checkpoints, `${label} is not a checkpoint object`);
+    throw new CorruptCheckpointError(keys.checkpoints, `${label()} is not a checkpoint object`);
   }
   requireConsistentCheckpoint(keys, label, checkpointId, checkpoint, refs.channels);
   checkpoint.channel_values = channelValues;
@@ -106,7 +107,7 @@ async function decodeChannelValues(
       if (blob === null || blob === undefined) return;
       const source = {
         key: keys.blobs,
-        what: `channel ${JSON.stringify(channel)} version ${version} (namespace ${JSON.stringify(ns)})`,
+        what: () => `channel ${JSON.stringify(channel)} version ${version} (namespace ${JSON.stringify(ns)})`,
       };
       const parts = unframe(blob, source, 0, 2);
       // No parts: the channel was listed in newVersions but had no value (it was cleared).
@@ -123,14 +124,14 @@ async function decodeChannelValues(
 async function decodeWrites(
   context: SaverContext,
   keys: SaverThreadKeys,
-  label: string,
+  label: () => string,
   writeValues: readonly (Buffer | null)[],
 ): Promise<CheckpointPendingWrite[]> {
   const decoded = await Promise.all(
     writeValues
       .filter((value): value is Buffer => value !== null && value !== undefined)
       .map(async (value): Promise<DecodedWrite> => {
-        const source = { key: keys.writes, what: `a pending write of ${label}` };
+        const source = { key: keys.writes, what: () => `a pending write of ${label()}` };
         const [taskId, channel, type, bytes, taskPath, idx] = unframe(value, source, 6) as [
           Buffer,
           Buffer,
@@ -165,7 +166,7 @@ async function migratePendingSends(
   const parent = checkpoints[0];
   const keys = saverThreadKeys(context.keyPrefix, threadId);
   const writes = parent
-    ? await decodeWrites(context, keys, `checkpoint ${JSON.stringify(parentId)}`, parent.writeValues)
+    ? await decodeWrites(context, keys, () => `checkpoint ${JSON.stringify(parentId)}`, parent.writeValues)
     : [];
   checkpoint.channel_values[TASKS] = writes.filter(([, channel]) => channel === TASKS).map(([, , value]) => value);
   const versions = Object.values(checkpoint.channel_versions);

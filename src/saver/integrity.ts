@@ -6,12 +6,13 @@ import type { Checkpoint } from "@langchain/langgraph-checkpoint";
 import { CorruptCheckpointError } from "../errors.js";
 
 /**
- * The checkpoint record must be the one its hash field names, and its refs (which blobs make up its channel values)
- * must list exactly its channel_versions: put() writes both from the same checkpoint.
+ * The checkpoint record must be the one its hash field names, and its refs (which blobs make up its channel values,
+ * stored in the same record) must list exactly its channel_versions: put() writes both from the same checkpoint.
+ * `label` is built only on failure.
  */
 export function requireConsistentCheckpoint(
-  keys: { checkpoints: string; refs: string },
-  label: string,
+  keys: { checkpoints: string },
+  label: () => string,
   checkpointId: string,
   checkpoint: Checkpoint,
   refChannels: readonly (readonly [string, string])[],
@@ -19,7 +20,7 @@ export function requireConsistentCheckpoint(
   if (checkpoint.id !== checkpointId) {
     throw new CorruptCheckpointError(
       keys.checkpoints,
-      `${label} holds the record of another checkpoint (${JSON.stringify(checkpoint.id)})`,
+      `${label()} holds the record of another checkpoint (${JSON.stringify(checkpoint.id)})`,
     );
   }
   const versions = checkpoint.channel_versions;
@@ -28,6 +29,9 @@ export function requireConsistentCheckpoint(
     .sort();
   const actual = refChannels.map(([channel, version]) => `${channel}\0${version}`).sort();
   if (expected.length !== actual.length || expected.some((entry, i) => entry !== actual[i])) {
-    throw new CorruptCheckpointError(keys.refs, `the channel list of ${label} does not match its channel versions`);
+    throw new CorruptCheckpointError(
+      keys.checkpoints,
+      `the channel list of ${label()} does not match its channel versions`,
+    );
   }
 }

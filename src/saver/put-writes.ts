@@ -2,6 +2,10 @@
  * putWrites(): serialises one task's writes and stores them with one script (saverPutWrites). Special writes
  * (error, scheduled, interrupt, resume; negative WRITES_IDX_MAP indexes) overwrite, normal ones are kept if already
  * there, so a retried task never replaces its first attempt. The checkpoint need not exist yet.
+ *
+ * The cross-thread index needs a touch only with a TTL (writes then extend the thread's life, and idle entries are
+ * trimmed); without one, put() already indexed the thread and nothing trims it. The touch rides in the same script
+ * on a standalone server, beside it on a cluster.
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { type PendingWrite, WRITES_IDX_MAP } from "@langchain/langgraph-checkpoint";
@@ -13,7 +17,7 @@ import { frame, writeField } from "./codec.js";
 import { readThreadConfig, requireCheckpointId } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { redisCall } from "./redis-call.js";
-import { touchThread } from "./thread-index.js";
+import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 
 export async function putWrites(
@@ -43,7 +47,7 @@ export async function putWrites(
       const [type, bytes] = await dumpCheckpointValue(
         context.serde,
         value,
-        `${operation}: the value written to channel ${JSON.stringify(channel)}`,
+        () => `${operation}: the value written to channel ${JSON.stringify(channel)}`,
         context.maxValueBytes,
       );
       return [
@@ -53,9 +57,12 @@ export async function putWrites(
       ] as const;
     }),
   );
-  const args: ScriptArg[] = [context.ttlMs, ...entries.flat()];
+  const args: ScriptArg[] = [context.ttlMs, threadId, TRIM_GRACE_MS, ...entries.flat()];
+  const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context) : undefined;
+  const scriptKeys = indexKey === undefined ? keys.all : [...keys.all, indexKey];
   await context.durability.ready();
-  const write = redisCall(context, keys.all, (client) => runScript(client, "saverPutWrites", keys.all, args));
-  await Promise.all([write, touchThread(context, threadId)]);
+  const write = redisCall(context, scriptKeys, (client) => runScript(client, "saverPutWrites", scriptKeys, args));
+  if (context.ttlMs > 0 && indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
+  else await write;
   await context.durability.afterWrite(keys.writes, `RedisSaver.putWrites of task ${JSON.stringify(taskId)}`);
 }

@@ -1,7 +1,8 @@
 /**
  * put(): serialises the checkpoint (without its channel values), its metadata and the values of the channels in
- * newVersions, then stores them with one script (saverPut): blobs, record, refs and both index entries commit
- * together, and the thread's TTL restarts. The cross-thread index is touched in the same round trip.
+ * newVersions, then stores them with one script (saverPut): blobs, record (with its refs) and both index entries commit
+ * together, and the thread's TTL restarts. On a standalone server the same script updates the cross-thread index;
+ * on a cluster (the index lives in another slot) a second script does, sent concurrently.
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ChannelVersions, Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
@@ -14,7 +15,7 @@ import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
 import { redisCall } from "./redis-call.js";
-import { touchThread } from "./thread-index.js";
+import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 
 export async function putCheckpoint(
@@ -43,10 +44,10 @@ export async function putCheckpoint(
     dumpCheckpointValue(
       context.serde,
       stored,
-      `RedisSaver.put: checkpoint ${JSON.stringify(checkpoint.id)}`,
+      () => `RedisSaver.put: checkpoint ${JSON.stringify(checkpoint.id)}`,
       context.maxValueBytes,
     ),
-    dumpCheckpointValue(context.serde, metadata, "RedisSaver.put: the metadata", context.maxValueBytes),
+    dumpCheckpointValue(context.serde, metadata, () => "RedisSaver.put: the metadata", context.maxValueBytes),
     Promise.all(
       Object.entries(newVersions ?? {}).map(async ([channel, version]) => {
         const field = blobField(ns, channel, version);
@@ -54,7 +55,7 @@ export async function putCheckpoint(
         const [type, bytes] = await dumpCheckpointValue(
           context.serde,
           channelValues[channel],
-          `RedisSaver.put: the value of channel ${JSON.stringify(channel)}`,
+          () => `RedisSaver.put: the value of channel ${JSON.stringify(channel)}`,
           context.maxValueBytes,
         );
         return [field, frame([type, bytes])] as const;
@@ -67,13 +68,17 @@ export async function putCheckpoint(
     context.ttlMs,
     checkpointField(ns, checkpoint.id),
     checkpointIdMember(ns, checkpoint.id),
-    frame([checkpointType, checkpointBytes, metadataType, metadataBytes]),
-    encodeRefs(parentId, refs),
+    frame([encodeRefs(parentId, refs), checkpointType, checkpointBytes, metadataType, metadataBytes]),
+    threadId,
+    TRIM_GRACE_MS,
     ...blobs.flat(),
   ];
+  const indexKey = inScriptThreadIndexKey(context);
+  const scriptKeys = indexKey === undefined ? keys.all : [...keys.all, indexKey];
   await context.durability.ready();
-  const write = redisCall(context, keys.all, (client) => runScript(client, "saverPut", keys.all, args));
-  await Promise.all([write, touchThread(context, threadId)]);
+  const write = redisCall(context, scriptKeys, (client) => runScript(client, "saverPut", scriptKeys, args));
+  if (indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
+  else await write;
   await context.durability.afterWrite(
     keys.checkpoints,
     `RedisSaver.put of checkpoint ${JSON.stringify(checkpoint.id)}`,

@@ -12,8 +12,8 @@ import { touchThread } from "./thread-index.js";
 /** One checkpoint as the read script returns it (bytes not yet decoded). */
 export interface RawCheckpoint {
   field: Buffer;
+  /** Framed: refs text, checkpoint type and bytes, metadata type and bytes. */
   record: Buffer;
-  refs: Buffer;
   blobValues: (Buffer | null)[];
   writeValues: (Buffer | null)[];
 }
@@ -75,16 +75,15 @@ export async function readCheckpoints(
   const reply = await redisCall(context, keys.all, (client) =>
     runScriptBuffer(client, "saverRead", keys.all, [range.index, range.max, range.min, range.limit, ttlMs]),
   );
-  const [count, entries] = reply as [number, [Buffer, Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][]];
+  const [count, entries] = reply as [number, [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][]];
   // refreshOnRead keeps the thread alive, so its cross-thread index entry must not be trimmed either. Not awaited:
   // the reader does not wait for bookkeeping, and touchThread never throws.
   if (ttlMs > 0 && count > 0) void touchThread(context, threadId);
   return {
     checkpointCount: count,
-    checkpoints: entries.map(([field, record, refs, blobValues, writeValues]) => ({
+    checkpoints: entries.map(([field, record, blobValues, writeValues]) => ({
       field,
       record,
-      refs,
       blobValues,
       writeValues,
     })),

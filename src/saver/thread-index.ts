@@ -1,11 +1,13 @@
 /**
  * The cross-thread index: a sorted set of thread ids scored by last activity, which list() without a thread_id
- * walks. A thread's own keys live in its own slot, so no thread script can update it; it is written next to each
- * write script instead (same round trip, concurrently) and tolerated if stale:
+ * walks. On a standalone server the write scripts update it themselves (one more key, same script, atomic). On a
+ * cluster it lives in another slot than the thread's keys, so it is written next to each write script instead
+ * (same round trip, concurrently) and tolerated if stale:
  * - an entry whose thread is gone (expired, deleted, or a write that failed) is removed lazily by list();
  * - a thread whose touch failed is missing until its next write;
  * - with ttlMs, entries idle for longer than the TTL are trimmed on every touch.
  */
+import { isCluster } from "../client.js";
 import { saverThreadIndexKey } from "../keys.js";
 import { log } from "../log.js";
 import { runScript } from "../scripts/index.js";
@@ -13,7 +15,15 @@ import type { SaverContext } from "./context.js";
 import { redisCall } from "./redis-call.js";
 
 /** Margin past ttlMs before an idle entry is trimmed (the touch and the thread's script are not one transaction). */
-const TRIM_GRACE_MS = 60_000;
+export const TRIM_GRACE_MS = 60_000;
+
+/**
+ * The cross-thread index key when a thread's write script can update it itself (standalone: one keyspace, no
+ * slots), else undefined (cluster: the caller runs touchThread beside its script).
+ */
+export function inScriptThreadIndexKey(context: SaverContext): string | undefined {
+  return isCluster(context.client) ? undefined : saverThreadIndexKey(context.keyPrefix);
+}
 
 /** Records activity of a thread. Never throws: a failed touch only leaves the index stale. */
 export async function touchThread(context: SaverContext, threadId: string): Promise<void> {

@@ -4,7 +4,8 @@ import { InvalidConfigError, InvalidInputError } from "../errors.js";
 const LONE_SURROGATE = /\p{Cs}/u;
 
 function check(values: Record<string, string>, operation: string, makeError: (message: string) => Error): void {
-  for (const [name, value] of Object.entries(values)) {
+  for (const name in values) {
+    const value = values[name] as string;
     if (LONE_SURROGATE.test(value)) {
       throw makeError(
         `${operation}: ${name} contains a lone UTF-16 surrogate, which cannot be stored exactly; ` +

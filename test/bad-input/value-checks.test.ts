@@ -44,16 +44,24 @@ describe("checkpoint values: refused before the write when the serializer could 
   const serde = new JsonPlusSerializer();
 
   it("refuses a bare function or symbol, which the serializer writes as nothing", async () => {
-    await expect(dumpCheckpointValue(serde, () => 1, "channel x")).rejects.toThrow(/channel x is a function/);
-    await expect(dumpCheckpointValue(serde, Symbol("s"), "channel x")).rejects.toThrow(InvalidInputError);
+    await expect(
+      dumpCheckpointValue(
+        serde,
+        () => 1,
+        () => "channel x",
+      ),
+    ).rejects.toThrow(/channel x is a function/);
+    await expect(dumpCheckpointValue(serde, Symbol("s"), () => "channel x")).rejects.toThrow(InvalidInputError);
   });
 
   it(`refuses nesting deeper than ${MAX_CHECKPOINT_VALUE_DEPTH} levels and accepts it up to there`, async () => {
-    await expect(dumpCheckpointValue(serde, nested(MAX_CHECKPOINT_VALUE_DEPTH - 1, 1), "v")).resolves.toHaveLength(2);
-    await expect(dumpCheckpointValue(serde, nested(MAX_CHECKPOINT_VALUE_DEPTH + 1, 1), "v")).rejects.toThrow(
+    await expect(
+      dumpCheckpointValue(serde, nested(MAX_CHECKPOINT_VALUE_DEPTH - 1, 1), () => "v"),
+    ).resolves.toHaveLength(2);
+    await expect(dumpCheckpointValue(serde, nested(MAX_CHECKPOINT_VALUE_DEPTH + 1, 1), () => "v")).rejects.toThrow(
       /nested more than 500 levels deep/,
     );
-    await expect(dumpCheckpointValue(serde, nested(100_000, 1), "v")).rejects.toThrow(InvalidInputError);
+    await expect(dumpCheckpointValue(serde, nested(100_000, 1), () => "v")).rejects.toThrow(InvalidInputError);
   });
 
   it("measures depth iteratively, Maps and Sets included", () => {

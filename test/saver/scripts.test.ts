@@ -2,11 +2,11 @@
  * The saver's Lua scripts on their own: what each stores, the TTL each sets, and each result.
  */
 
-import type { RedisClient } from "../../src/client.js";
+import { isCluster, type RedisClient } from "../../src/client.js";
 import { saverThreadIndexKey, saverThreadKeys } from "../../src/keys.js";
 import { blobField, checkpointField, checkpointIdMember, frame, writeField } from "../../src/saver/codec.js";
 import { registerScripts, runScript, runScriptBuffer } from "../../src/scripts/index.js";
-import { targets, testPrefix } from "../helpers/redis.js";
+import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 
 describe.each(targets)("saver scripts ($name)", ({ connect }) => {
   let client: RedisClient;
@@ -20,13 +20,14 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       ttlMs,
       checkpointField(ns, id),
       checkpointIdMember(ns, id),
-      frame(["json", `{"id":"${id}"}`, "json", "{}"]),
-      `${parent}\nch\u00001`,
+      frame([`${parent}\nch\u00001`, "json", `{"id":"${id}"}`, "json", "{}"]),
+      "t",
+      60_000,
       ...blobs.flat(),
     ];
   }
 
-  it("saverPut stores record, refs, indexes and only new blobs; no TTL when ttlMs is 0", async () => {
+  it("saverPut stores record (refs first), indexes and only new blobs; no TTL when ttlMs is 0", async () => {
     const keys = saverThreadKeys(testPrefix("sp"), "t");
     const blob = frame(["json", "1"]);
     const field = blobField("", "ch", 1);
@@ -36,7 +37,9 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     ).toBe(0);
     expect(await client.hgetBuffer(keys.blobs, field)).toEqual(blob);
     expect(await client.hlen(keys.checkpoints)).toBe(2);
-    expect(await client.hget(keys.refs, checkpointField("", "b"))).toBe("a\nch\u00001");
+    expect(await client.hgetBuffer(keys.checkpoints, checkpointField("", "b"))).toEqual(
+      frame(["a\nch\u00001", "json", '{"id":"b"}', "json", "{}"]),
+    );
     expect(await client.zrange(keys.byNamespace, "0", "-1")).toEqual([
       checkpointField("", "a"),
       checkpointField("", "b"),
@@ -51,7 +54,14 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
   it("saverPut and saverPutWrites set the TTL on every existing key of the thread", async () => {
     const keys = saverThreadKeys(testPrefix("st"), "t");
     await runScript(client, "saverPut", keys.all, putArgs("", "a", "", 60_000, [[blobField("", "ch", 1), frame([])]]));
-    await runScript(client, "saverPutWrites", keys.all, [60_000, writeField("", "a", "task", 0), "0", frame(["w"])]);
+    await runScript(client, "saverPutWrites", keys.all, [
+      60_000,
+      "t",
+      60_000,
+      writeField("", "a", "task", 0),
+      "0",
+      frame(["w"]),
+    ]);
     for (const key of keys.all) {
       const ttl = await client.pttl(key);
       expect(ttl).toBeGreaterThan(0);
@@ -64,7 +74,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     const normal = writeField("", "a", "task", 0);
     const special = writeField("", "a", "task", -1);
     const put = (mode: string, value: string) =>
-      runScript(client, "saverPutWrites", keys.all, [0, normal, mode, value, special, "1", value]);
+      runScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, normal, mode, value, special, "1", value]);
     expect(await put("0", "first")).toBe(2);
     expect(await put("0", "second")).toBe(1);
     expect(await client.hget(keys.writes, normal)).toBe("first");
@@ -82,16 +92,16 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
         putArgs("ns", id, "", 0, [[blobField("ns", "ch", 1), frame(["x", "v"])]]),
       );
     }
-    await runScript(client, "saverPutWrites", keys.all, [0, writeField("ns", "b", "task", 0), "0", "w"]);
+    await runScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, writeField("ns", "b", "task", 0), "0", "w"]);
     const reply = (await runScriptBuffer(client, "saverRead", keys.all, ["ns", `(ns\u0000c`, "[ns\u0000", 5, 0])) as [
       number,
-      [Buffer, Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][],
+      [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][],
     ];
     expect(reply[0]).toBe(3);
     expect(reply[1].map((entry) => entry[0].toString())).toEqual(["ns\u0000b", "ns\u0000a"]);
-    expect(reply[1][0]?.[3]).toEqual([frame(["x", "v"])]);
-    expect(reply[1][0]?.[4]).toEqual([Buffer.from("w")]);
-    expect(reply[1][1]?.[4]).toEqual([]);
+    expect(reply[1][0]?.[2]).toEqual([frame(["x", "v"])]);
+    expect(reply[1][0]?.[3]).toEqual([Buffer.from("w")]);
+    expect(reply[1][1]?.[3]).toEqual([]);
 
     const empty = (await runScriptBuffer(client, "saverRead", saverThreadKeys(testPrefix("none"), "t").all, [
       "id",
@@ -125,6 +135,33 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(await client.zscore(index, "t")).not.toBeNull();
   });
 
+  it("saverPut and saverPutWrites update the cross-thread index when given its key (standalone only)", async () => {
+    const prefix = testPrefix("sidx");
+    const keys = saverThreadKeys(prefix, "t");
+    const index = saverThreadIndexKey(prefix);
+    if (isCluster(client)) {
+      // The index lives in another slot: the saver touches it with a separate script there.
+      await expect(runScript(client, "saverPut", [...keys.all, index], putArgs("", "a", "", 0, []))).rejects.toThrow(
+        /CROSSSLOT/,
+      );
+      return;
+    }
+    await client.zadd(index, 1, "ancient");
+    await runScript(client, "saverPut", [...keys.all, index], putArgs("", "a", "", 0, []));
+    const first = Number(await client.zscore(index, "t"));
+    expect(first).toBeGreaterThan(1);
+    expect(await client.zscore(index, "ancient")).toBe("1");
+    await runScript(
+      client,
+      "saverPutWrites",
+      [...keys.all, index],
+      [1_000, "t", 0, writeField("", "a", "x", 0), "0", "w"],
+    );
+    expect(Number(await client.zscore(index, "t"))).toBeGreaterThan(first);
+    expect(await client.zscore(index, "ancient")).toBeNull();
+    expect(await client.pttl(index)).toBe(-1);
+  });
+
   it("saverForgetThread removes only when the score is unchanged, or unconditionally", async () => {
     const index = saverThreadIndexKey(testPrefix("forget"));
     await client.zadd(index, 5, "t");
@@ -133,5 +170,36 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     await client.zadd(index, 6, "t");
     expect(await runScript(client, "saverForgetThread", [index], ["t", ""])).toBe(1);
     expect(await runScript(client, "saverForgetThread", [index], ["missing", ""])).toBe(0);
+  });
+});
+
+// On a cluster the index key is never passed to a thread script (another slot), so this is standalone only.
+describe("saverPut with the cross-thread index key (standalone)", () => {
+  let client: RedisClient;
+  beforeAll(() => {
+    client = newRedis();
+    registerScripts(client);
+  });
+
+  it("saverPut still stores the checkpoint when the index key holds another type (standalone)", async () => {
+    const prefix = testPrefix("sidxbad");
+    const keys = saverThreadKeys(prefix, "t");
+    const index = saverThreadIndexKey(prefix);
+    await client.set(index, "not a sorted set");
+    await runScript(
+      client,
+      "saverPut",
+      [...keys.all, index],
+      [
+        1_000,
+        checkpointField("", "a"),
+        checkpointIdMember("", "a"),
+        frame(["", "json", "{}", "json", "{}"]),
+        "t",
+        60_000,
+      ],
+    );
+    expect(await client.hlen(keys.checkpoints)).toBe(1);
+    expect(await client.get(index)).toBe("not a sorted set");
   });
 });
