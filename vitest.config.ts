@@ -13,6 +13,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
-    reporters: ["default", "./test/setup/summary-reporter.ts"],
+    reporters: ["default", "./test/setup/summary-reporter.ts", "./test/setup/counts-reporter.ts"],
   },
 });

@@ -30,7 +30,7 @@ export function clientFromUrl(url: string, options: RedisOptions = {}): RedisCli
         ...options,
         ...(username ? { username: decodeURIComponent(username) } : {}),
         ...(password ? { password: decodeURIComponent(password) } : {}),
-        ...(tls ? { tls: {} } : {}),
+        ...(tls ? { tls: options.tls ?? {} } : {}),
       },
     });
   }

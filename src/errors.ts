@@ -110,8 +110,38 @@ export class LockLostError extends LangGraphRedisError {
   }
 }
 
+/** A run could not start: another live run (or a recoverer's claim) holds the lease on its thread. */
+export class RunLeaseHeldError extends LangGraphRedisError {
+  constructor(
+    readonly threadId: string,
+    readonly checkpointNs: string,
+    readonly holder: string,
+    readonly expiresAt: Date,
+  ) {
+    super(
+      `Thread ${JSON.stringify(threadId)}${checkpointNs ? ` (namespace ${JSON.stringify(checkpointNs)})` : ""} ` +
+        `is already running: its lease is held by ${JSON.stringify(holder)} until ${expiresAt.toISOString()}`,
+    );
+  }
+}
+
+/** A run lost its lease while it ran (a recoverer took the run over, or Redis was unreachable); it was aborted. */
+export class RunLeaseLostError extends LangGraphRedisError {
+  constructor(
+    readonly threadId: string,
+    readonly checkpointNs: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** Redis could not be reached, or the connection dropped, while an operation ran. */
 export class RedisConnectionError extends LangGraphRedisError {}
+
+/** The Redis ACL user may not run a command or touch a key the operation needs (a NOPERM reply). */
+export class RedisPermissionError extends LangGraphRedisError {}
 
 /** Short, safe rendering of a received value for error messages (never dumps large values). */
 export function describeValue(value: unknown): string {

@@ -1,4 +1,13 @@
+export { ACL_COMMANDS, type AclRulesOptions, aclRules } from "./acl.js";
 export { clientFromUrl, isCluster, type RedisClient } from "./client.js";
+export {
+  checkDurability,
+  type DurabilityOptions,
+  type DurabilityReport,
+  type DurabilityWarning,
+  type NodePersistence,
+  type PersistenceLevel,
+} from "./durability.js";
 export {
   CorruptCheckpointError,
   CorruptDataError,
@@ -11,7 +20,50 @@ export {
   LockConflictError,
   LockLostError,
   RedisConnectionError,
+  RedisPermissionError,
+  RunLeaseHeldError,
+  RunLeaseLostError,
   UnsupportedServerError,
   ValueTooLargeError,
   VersionConflictError,
 } from "./errors.js";
+export type { Fence } from "./fencing.js";
+export { currentFence } from "./guard/fence.js";
+export { type GuardedNode, guarded, type NodeFunction, type NodeRunnable } from "./guard/guarded.js";
+export type {
+  ConflictContext,
+  ConflictDecision,
+  ConflictHandler,
+  GuardEvents,
+  GuardedOptions,
+  LockAcquiredEvent,
+  LockConflictEvent,
+  LockKeyOption,
+  LockLostEvent,
+  LockReleasedEvent,
+} from "./guard/options.js";
+export { type CrashedRun, findCrashedRuns } from "./recovery/find.js";
+export type { LeaseHolder } from "./recovery/holder.js";
+export { type LeasableGraph, withRunLease } from "./recovery/leased-graph.js";
+export type {
+  FindCrashedRunsOptions,
+  RecoveryWorkerOptions,
+  ResumeCrashedRunsOptions,
+  RunLeaseOptions,
+} from "./recovery/options.js";
+export {
+  type ResumeProgress,
+  type ResumeReport,
+  type ResumeResult,
+  resumeCrashedRuns,
+  type SkipReason,
+} from "./recovery/resume.js";
+export { type RecoveryWorker, type RecoveryWorkerStats, startRecoveryWorker } from "./recovery/worker.js";
+export { isConnectionError, isPermissionError } from "./redis-errors.js";
+export type { RedisSaverOptions, RedisSaverUrlOptions } from "./saver/options.js";
+export { RedisSaver } from "./saver/redis-saver.js";
+export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";
+export type { HistoryEntry } from "./store/codec.js";
+export type { RedisStoreOptions, RedisStoreUrlOptions, StoreWriteOptions } from "./store/options.js";
+export { RedisStore } from "./store/redis-store.js";
+export type { SweepResult } from "./store/ttl.js";

@@ -7,7 +7,11 @@
  */
 
 /** Escapes `%`, `{`, `}` and `:` as %XX; reversible with decodeKeyPart. */
+const KEY_PART_NEEDS_ESCAPE = /[%{}:]/;
+
 export function encodeKeyPart(part: string): string {
+  // Most parts need no escape; testing first is several times cheaper than a replace with a callback.
+  if (!KEY_PART_NEEDS_ESCAPE.test(part)) return part;
   return part.replace(/[%{}:]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
 }
 
@@ -30,4 +34,195 @@ export function fenceCounterKey(prefix: string, lockKey: string): string {
 /** The redis-semaphore Mutex key for one lock key. Same hash tag as its fence counter. */
 export function lockKey(prefix: string, lockName: string): string {
   return `${prefix}:lock:${hashTag(lockName)}`;
+}
+
+// ---- guard ----
+
+// ---- store ----
+
+/**
+ * A namespace as a registry member: its labels joined by NUL. Labels can contain neither NUL nor ":" (LangGraph's
+ * validateNamespace rejects both), so the mapping is reversible, and byte order puts every descendant of a namespace
+ * right after it, which lets a prefix search read one ZRANGEBYLEX range.
+ */
+export function storeNamespaceMember(namespace: readonly string[]): string {
+  return namespace.join("\u0000");
+}
+
+export function storeNamespaceFromMember(member: string): string[] {
+  return member.split("\u0000");
+}
+
+/** Keys of one store namespace; they share the namespace's hash tag, so one script can update them together. */
+export interface StoreNamespaceKeys {
+  /** HASH item key -> record (header line + JSON value). */
+  readonly items: string;
+  /** ZSET item key -> insertion sequence (the order search returns items in). */
+  readonly order: string;
+  /** ZSET item key -> expiry time (ms since epoch), only items with a TTL. */
+  readonly expiry: string;
+  /** HASH item key -> float32 embedding vectors, concatenated. */
+  readonly vectors: string;
+  /** HASH registration bookkeeping for Redis Cluster (epoch, retired). */
+  readonly state: string;
+}
+
+function storeNamespaceBase(prefix: string, namespace: readonly string[]): string {
+  return `${prefix}:store:${hashTag(...namespace)}`;
+}
+
+export function storeNamespaceKeys(prefix: string, namespace: readonly string[]): StoreNamespaceKeys {
+  const base = storeNamespaceBase(prefix, namespace);
+  return {
+    items: `${base}:items`,
+    order: `${base}:order`,
+    expiry: `${base}:expiry`,
+    vectors: `${base}:vectors`,
+    state: `${base}:state`,
+  };
+}
+
+/** Keys of one store item that live beside its namespace's keys (same hash tag). */
+export interface StoreItemKeys {
+  /** ZSET version -> history entry. */
+  readonly history: string;
+  /** HASH fence lock key -> highest fencing token a write to this item carried. */
+  readonly fenceMarks: string;
+}
+
+export function storeItemKeys(prefix: string, namespace: readonly string[], key: string): StoreItemKeys {
+  const base = storeNamespaceBase(prefix, namespace);
+  const item = encodeKeyPart(key);
+  return { history: `${base}:history:${item}`, fenceMarks: `${base}:fence:${item}` };
+}
+
+/** The namespace registry: one slot per key prefix, read by search and listNamespaces to span every namespace. */
+export interface StoreRegistryKeys {
+  /** ZSET (all scores 0) of namespace members, for lexicographic prefix ranges. */
+  readonly names: string;
+  /** HASH member -> registration sequence (orders namespaces; doubles as the registration epoch). */
+  readonly seq: string;
+  /** STRING counter the registration sequence is drawn from. */
+  readonly clock: string;
+}
+
+export function storeRegistryKeys(prefix: string): StoreRegistryKeys {
+  const base = `${prefix}:store-registry:${hashTag(prefix)}`;
+  return { names: `${base}:names`, seq: `${base}:seq`, clock: `${base}:clock` };
+}
+
+// ---- saver (checkpointer) ----
+
+/**
+ * Every key of one checkpointer thread. All of them carry the thread's hash tag, so the write scripts (put,
+ * putWrites) and the read script touch one slot; `all` is the order the scripts receive them in KEYS.
+ */
+export interface SaverThreadKeys {
+  /**
+   * HASH `ns\0id` -> framed checkpoint record: the refs text the read script parses (parent id, then one
+   * `channel\0version` per line), the serialised checkpoint without channel values, and its metadata.
+   */
+  readonly checkpoints: string;
+  /** HASH `ns\0channel\0version` -> framed channel value; written once per (channel, version). */
+  readonly blobs: string;
+  /** ZSET (all scores 0) of `ns\0id`: checkpoints of one namespace, newest last, ranged by lex. */
+  readonly byNamespace: string;
+  /** ZSET (all scores 0) of `id\0ns`: checkpoints of every namespace of the thread, by id. */
+  readonly byId: string;
+  /** HASH `ns\0id\0taskId\0idx` -> framed pending write. */
+  readonly writes: string;
+  /** ZSET (all scores 0) of the `writes` fields, so one checkpoint's writes are one lex range. */
+  readonly writesIndex: string;
+  readonly all: readonly string[];
+}
+
+export function saverThreadKeys(prefix: string, threadId: string): SaverThreadKeys {
+  const base = `${prefix}:saver:${hashTag(threadId)}`;
+  const keys = {
+    checkpoints: `${base}:checkpoints`,
+    blobs: `${base}:blobs`,
+    byNamespace: `${base}:idx:ns`,
+    byId: `${base}:idx:id`,
+    writes: `${base}:writes`,
+    writesIndex: `${base}:idx:writes`,
+  };
+  return {
+    ...keys,
+    all: [keys.checkpoints, keys.blobs, keys.byNamespace, keys.byId, keys.writes, keys.writesIndex],
+  };
+}
+
+/**
+ * ZSET of thread ids, scored by the server time (ms) of the thread's last write: the cross-thread index that
+ * list() without a thread_id walks. It has its own slot, so it is kept next to (not inside) the thread scripts.
+ */
+export function saverThreadIndexKey(prefix: string): string {
+  return `${prefix}:saver:threads`;
+}
+
+// ---- key types (to name the key behind a WRONGTYPE reply) ----
+
+const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
+  saver: [
+    [/^:(checkpoints|refs|blobs|writes)$/, "hash"],
+    [/^:idx:(ns|id|writes)$/, "zset"],
+  ],
+  store: [
+    [/^:(items|vectors|state)$/, "hash"],
+    [/^:(order|expiry)$/, "zset"],
+    [/^:history:/, "zset"],
+    [/^:fence:/, "hash"],
+  ],
+  "store-registry": [
+    [/^:names$/, "zset"],
+    [/^:seq$/, "hash"],
+    [/^:clock$/, "string"],
+  ],
+  fence: [[/^$/, "string"]],
+  lock: [[/^$/, "string"]],
+};
+
+/**
+ * The Redis type the library keeps under `key` ("hash", "zset", "string"), read back from the key's shape, or
+ * undefined for a key it does not recognise. Used only on the error path, to say which key holds a foreign type.
+ */
+export function expectedKeyType(key: string): string | undefined {
+  const open = key.indexOf("{");
+  const close = key.indexOf("}", open);
+  if (open < 0 || close < 0) return /:saver:threads$/.test(key) ? "zset" : undefined;
+  const kind = key.slice(0, open).split(":").at(-2) ?? "";
+  const suffix = key.slice(close + 1);
+  return KEY_TYPES[kind]?.find(([pattern]) => pattern.test(suffix))?.[1];
+}
+
+// ---- recovery (run leases) ----
+// One lease index per graph name: a sorted set of leased runs scored by expiry (Redis server time, ms), a hash of
+// who holds each lease, and a counter issuing lease tokens. The three share one hash tag, so every lease script
+// touches one slot; finding expired leases reads only the index, never the threads' keys.
+
+/** Sorted set: run member -> lease expiry (Unix ms, server clock). */
+export function runLeaseIndexKey(prefix: string, graphName: string): string {
+  return `${prefix}:recovery:${hashTag("leases", graphName)}:expiry`;
+}
+
+/** Hash: run member -> "<token>:<kind>:<sinceMs>:<owner>" (kind is "lease" or "claim"). */
+export function runLeaseHoldersKey(prefix: string, graphName: string): string {
+  return `${prefix}:recovery:${hashTag("leases", graphName)}:holders`;
+}
+
+/** Counter: INCR issues each lease or claim token, so tokens of one graph only ever increase. */
+export function runLeaseTokenKey(prefix: string, graphName: string): string {
+  return `${prefix}:recovery:${hashTag("leases", graphName)}:token`;
+}
+
+/** Index member naming one run: the thread id and checkpoint namespace, each escaped, joined by ":". */
+export function runLeaseMember(threadId: string, checkpointNs: string): string {
+  return `${encodeKeyPart(threadId)}:${encodeKeyPart(checkpointNs)}`;
+}
+
+/** Inverse of runLeaseMember; undefined for a member it did not build. */
+export function parseRunLeaseMember(member: string): { threadId: string; checkpointNs: string } | undefined {
+  const parts = member.split(":");
+  if (parts.length !== 2) return undefined;
+  return { threadId: decodeKeyPart(parts[0] ?? ""), checkpointNs: decodeKeyPart(parts[1] ?? "") };
 }

@@ -13,7 +13,7 @@ export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, own
   const option = path === "" ? owner : `${owner}.${path}`;
   const received = path === "" ? input : valueAt(input, issue?.path ?? []);
   const expected = (issue?.message ?? "a valid value")
-    .replace(/^Invalid input: expected /, "")
+    .replace(/^[A-Z][a-z]+(?: [a-z]+)*: expected /, "")
     .replace(/, received .*$/, "");
   throw new InvalidOptionError(option, received, expected, { cause: result.error });
 }

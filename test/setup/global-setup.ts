@@ -3,6 +3,7 @@
  * free loopback ports, and stops them (by pid) when the run ends, fails or is interrupted.
  * REDIS_URL and REDIS_CLUSTER_NODES point the suite at servers you already run instead.
  */
+import { execFileSync } from "node:child_process";
 import { Cluster, Redis } from "ioredis";
 import type { TestProject } from "vitest/node";
 import { type LocalCluster, type LocalRedis, startCluster, startRedis } from "../../scripts/local-redis.js";
@@ -15,6 +16,8 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Tests run the Lua files as they are now, also when vitest is started directly after editing one.
+  execFileSync(process.execPath, ["scripts/embed-lua.mjs"], { cwd: project.config.root, stdio: "inherit" });
   let standalone: LocalRedis | undefined;
   let cluster: LocalCluster | undefined;
   const stopAll = async () => {

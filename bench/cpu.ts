@@ -1,0 +1,58 @@
+/**
+ * CPU time charged to operations: this Node.js process (process.cpuUsage, all its threads) and the Redis server
+ * (INFO cpu, user + system). Unlike wall-clock latency, CPU per operation hardly moves when other work shares the
+ * machine, so it says where an operation's time goes and what one core of each side can sustain.
+ */
+import type { RedisClient } from "../src/client.js";
+
+export interface CpuPerOp {
+  readonly nodeUs: number;
+  readonly redisUs: number;
+}
+
+export async function redisCpuSeconds(client: RedisClient): Promise<number> {
+  const info = await client.info("cpu");
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
+  return user + sys;
+}
+
+/** Runs `work`, which performs `ops()` operations, and divides both sides' CPU time by them. */
+export async function chargeCpu<T>(
+  client: RedisClient,
+  work: () => Promise<T>,
+  ops: (result: T) => number,
+): Promise<[T, CpuPerOp]> {
+  const server0 = await redisCpuSeconds(client);
+  const node0 = process.cpuUsage();
+  const result = await work();
+  const node = process.cpuUsage(node0);
+  const server1 = await redisCpuSeconds(client);
+  const n = ops(result);
+  return [result, { nodeUs: (node.user + node.system) / n, redisUs: ((server1 - server0) * 1e6) / n }];
+}
+
+/** CPU per call of `fn`, called `calls` times one after another. */
+export async function cpuPerCall(
+  client: RedisClient,
+  fn: (i: number) => Promise<unknown>,
+  calls: number,
+): Promise<CpuPerOp> {
+  const [, cpu] = await chargeCpu(
+    client,
+    async () => {
+      for (let i = 0; i < calls; i++) await fn(i);
+    },
+    () => calls,
+  );
+  return cpu;
+}
+
+/** Node CPU per call of a purely local `fn` (no Redis involved). */
+export async function nodeCpuPerCall(fn: () => Promise<unknown>, calls: number): Promise<number> {
+  for (let i = 0; i < Math.min(200, calls); i++) await fn();
+  const start = process.cpuUsage();
+  for (let i = 0; i < calls; i++) await fn();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / calls;
+}

@@ -1,0 +1,130 @@
+/**
+ * The targets from the benchmark issue. Each reads one metric a section recorded; the bench prints every target and
+ * whether it was met, and never fails because of one (a miss is a finding, explained in docs/benchmarks.md).
+ */
+import type { TargetResult } from "./results.js";
+
+type Comparison = "<=" | "<" | ">=";
+
+interface TargetSpec {
+  readonly id: string;
+  readonly target: string;
+  readonly metric: string;
+  readonly comparison: Comparison;
+  readonly threshold: number;
+  readonly unit: "x" | "ms" | "/s" | "round trips";
+}
+
+export const TARGETS: readonly TargetSpec[] = [
+  {
+    id: "put-floor",
+    target: "RedisSaver put p50 within 1.5x of the floor (SET of the same bytes)",
+    metric: "saver.put.floorRatioP50",
+    comparison: "<=",
+    threshold: 1.5,
+    unit: "x",
+  },
+  {
+    id: "getTuple-floor",
+    target: "RedisSaver getTuple p50 within 1.5x of the floor (GET of the same bytes)",
+    metric: "saver.getTuple.floorRatioP50",
+    comparison: "<=",
+    threshold: 1.5,
+    unit: "x",
+  },
+  {
+    id: "graph-overhead",
+    target: "10-node graph invoke with RedisSaver within 1.3x of MemorySaver (p50)",
+    metric: "graph.redisOverMemoryP50",
+    comparison: "<=",
+    threshold: 1.3,
+    unit: "x",
+  },
+  {
+    id: "concurrency-throughput",
+    target: "5,000 concurrent threads: at least 20,000 checkpoint puts/s from one process",
+    metric: "concurrency.5000.putsPerSec",
+    comparison: ">=",
+    threshold: 20_000,
+    unit: "/s",
+  },
+  {
+    id: "concurrency-p99",
+    target: "5,000 concurrent threads: put p99 under 5 ms (at 20,000 puts/s offered)",
+    metric: "concurrency.5000.p99AtTargetRateMs",
+    comparison: "<",
+    threshold: 5,
+    unit: "ms",
+  },
+  {
+    id: "history-getTuple",
+    target: "getTuple on 100,000 checkpoints within 1.2x of a 10-checkpoint thread (p50)",
+    metric: "history.getTuple.ratio100k",
+    comparison: "<=",
+    threshold: 1.2,
+    unit: "x",
+  },
+  {
+    id: "history-list",
+    target: "list(limit 10) on 100,000 checkpoints within 1.2x of a 10-checkpoint thread (p50)",
+    metric: "history.list.ratio100k",
+    comparison: "<=",
+    threshold: 1.2,
+    unit: "x",
+  },
+  {
+    id: "memory-incremental",
+    target: "Redis memory per incremental checkpoint within 1.5x of the bytes that changed",
+    metric: "memory.incrementalOverChanged",
+    comparison: "<=",
+    threshold: 1.5,
+    unit: "x",
+  },
+  {
+    id: "guard-round-trips",
+    target: "guarded acquire+release within 3 round trips (commands sent one after another per call)",
+    metric: "guard.roundTrips",
+    comparison: "<=",
+    threshold: 3,
+    unit: "round trips",
+  },
+];
+
+export function formatTargetValue(value: number, unit: TargetSpec["unit"]): string {
+  switch (unit) {
+    case "x":
+      return `${value.toFixed(2)}x`;
+    case "ms":
+      return `${value.toFixed(2)} ms`;
+    case "/s":
+      return `${Math.round(value).toLocaleString("en-US")}/s`;
+    case "round trips":
+      return `${value.toFixed(2)} round trips`;
+  }
+}
+
+function meets(value: number, comparison: Comparison, threshold: number): boolean {
+  switch (comparison) {
+    case "<=":
+      return value <= threshold;
+    case "<":
+      return value < threshold;
+    case ">=":
+      return value >= threshold;
+  }
+}
+
+export function evaluateTargets(metrics: ReadonlyMap<string, number>): TargetResult[] {
+  return TARGETS.map((spec) => {
+    const value = metrics.get(spec.metric);
+    if (value === undefined || !Number.isFinite(value)) {
+      return { id: spec.id, target: spec.target, measured: null, met: null };
+    }
+    return {
+      id: spec.id,
+      target: spec.target,
+      measured: formatTargetValue(value, spec.unit),
+      met: meets(value, spec.comparison, spec.threshold),
+    };
+  });
+}

@@ -1,0 +1,124 @@
+import type { RunnableConfig } from "@langchain/core/runnables";
+import type { StateSnapshot } from "@langchain/langgraph";
+import { log } from "../log.js";
+import { parseOptions } from "../options.js";
+import { forEachLimited } from "./concurrency.js";
+import { type ExpiredLease, listExpiredLeases } from "./expired.js";
+import type { LeaseHolder } from "./holder.js";
+import { requireLeasedGraph } from "./leased-graph.js";
+import { type FindCrashedRunsOptions, findCrashedRunsOptionsSchema } from "./options.js";
+import { pruneLease } from "./prune.js";
+
+/** A run whose process died with work pending: its lease expired and its latest checkpoint still has tasks to run. */
+export interface CrashedRun {
+  readonly threadId: string;
+  readonly checkpointNs: string;
+  /** The latest checkpoint, which a resume continues from. */
+  readonly checkpointId: string;
+  /**
+   * Nodes of the interrupted step that had not stored their writes (StateSnapshot.next): they run again on resume.
+   * Empty when every task of the step had stored its writes but the next checkpoint was not written yet.
+   */
+  readonly pendingNodes: readonly string[];
+  /** Nodes of the interrupted step whose writes were stored: a resume applies them without running them again. */
+  readonly finishedNodes: readonly string[];
+  /** When the lease expired (Redis server clock). */
+  readonly leaseExpiredAt: Date;
+  /** Owner id of the process (or recoverer) that held the lease when it died. */
+  readonly heldBy: string;
+  /** Whether that was a running run's lease or a recoverer's claim that was never turned into a run. */
+  readonly heldAs: LeaseHolder["kind"];
+  /** Token of the expired lease; a claim succeeds only while the run is still held under it. */
+  readonly leaseToken: number;
+  /** The config that resumes the run: `graph.invoke(null, run.config)`. */
+  readonly config: RunnableConfig;
+}
+
+/** Why an expired entry is not a crashed run. */
+export type NotCrashedReason = "finished" | "interrupted" | "no-checkpoint";
+
+/** An expired entry and what its thread's latest state says about it. */
+export type InspectedLease =
+  | { readonly crashed: true; readonly run: CrashedRun }
+  | { readonly crashed: false; readonly lease: ExpiredLease; readonly reason: NotCrashedReason }
+  | { readonly crashed: false; readonly lease: ExpiredLease; readonly reason: "unreadable"; readonly error: unknown };
+
+/**
+ * Lists runs that died with work pending: threads whose lease expired while their latest checkpoint still has tasks
+ * to run (not finished, not stopped at an interrupt). Reads the expired entries of the lease index (the
+ * cost grows with expired leases, never with finished threads), then loads each of those threads' state.
+ * Expired entries with nothing to resume are removed unless `prune` is false. A thread whose state cannot be loaded
+ * goes to `onError` when given; otherwise its error is thrown once every other thread has been inspected.
+ */
+export async function findCrashedRuns(graph: unknown, options?: FindCrashedRunsOptions): Promise<CrashedRun[]> {
+  const inspected = await inspectExpiredLeases(graph, options, "findCrashedRuns");
+  const onError = options?.onError;
+  const runs: CrashedRun[] = [];
+  let firstError: { error: unknown } | undefined;
+  for (const entry of inspected) {
+    if (entry.crashed) runs.push(entry.run);
+    else if (entry.reason === "unreadable") {
+      if (onError) onError(entry.error, { threadId: entry.lease.threadId, checkpointNs: entry.lease.checkpointNs });
+      else firstError ??= { error: entry.error };
+    }
+  }
+  if (firstError) throw firstError.error;
+  return runs;
+}
+
+/** findCrashedRuns with the not-crashed entries too (for resumeCrashedRuns and tests). */
+export async function inspectExpiredLeases(
+  graph: unknown,
+  options: FindCrashedRunsOptions | undefined,
+  owner: string,
+): Promise<InspectedLease[]> {
+  const context = requireLeasedGraph(graph, owner);
+  const parsed = parseOptions(findCrashedRunsOptionsSchema, options, owner);
+  const { leases } = await listExpiredLeases(context.scope, parsed.limit);
+  const inspected: InspectedLease[] = new Array(leases.length);
+  await forEachLimited(leases, parsed.inspectConcurrency, async (lease, index) => {
+    const config: RunnableConfig = { configurable: { thread_id: lease.threadId, checkpoint_ns: lease.checkpointNs } };
+    let entry: InspectedLease;
+    try {
+      entry = classify(lease, await context.graph.getState(config), config);
+    } catch (error) {
+      inspected[index] = { crashed: false, lease, reason: "unreadable", error };
+      return;
+    }
+    inspected[index] = entry;
+    if (!entry.crashed && parsed.prune) {
+      const pruned = await pruneLease(context.scope, lease.member, lease.holder.token);
+      log("recovery: expired lease of thread %j (%s): prune %s", lease.threadId, entry.reason, pruned);
+    }
+  });
+  return inspected;
+}
+
+function classify(lease: ExpiredLease, snapshot: StateSnapshot, config: RunnableConfig): InspectedLease {
+  const checkpointId: unknown = snapshot.config?.configurable?.checkpoint_id;
+  if (typeof checkpointId !== "string") return { crashed: false, lease, reason: "no-checkpoint" };
+  // `tasks` is the step after the latest checkpoint; `next` the ones among them whose writes are not stored. Every
+  // task of the step may have stored its writes while the next checkpoint was not: that run is not finished.
+  if (snapshot.tasks.length === 0) return { crashed: false, lease, reason: "finished" };
+  const pending = snapshot.tasks.filter((task) => snapshot.next.includes(task.name));
+  // A task that recorded an error still has to run: its owner died (or lost its lease) before it could report
+  // the failure, so the run counts as crashed, and resuming retries the task.
+  if (pending.length > 0 && pending.every((task) => task.interrupts.length > 0)) {
+    return { crashed: false, lease, reason: "interrupted" };
+  }
+  return {
+    crashed: true,
+    run: {
+      threadId: lease.threadId,
+      checkpointNs: lease.checkpointNs,
+      checkpointId,
+      pendingNodes: [...snapshot.next],
+      finishedNodes: snapshot.tasks.filter((task) => !snapshot.next.includes(task.name)).map((task) => task.name),
+      leaseExpiredAt: new Date(lease.expiredAtMs),
+      heldBy: lease.holder.owner,
+      heldAs: lease.holder.kind,
+      leaseToken: lease.holder.token,
+      config,
+    },
+  };
+}

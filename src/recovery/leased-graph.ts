@@ -1,0 +1,121 @@
+import type { RunnableConfig } from "@langchain/core/runnables";
+import { IterableReadableStream } from "@langchain/core/utils/stream";
+import type { StateSnapshot } from "@langchain/langgraph";
+import { InvalidConfigError, InvalidOptionError } from "../errors.js";
+import { parseOptions } from "../options.js";
+import { anySignal } from "./concurrency.js";
+import { type RunLeaseOptions, runLeaseOptionsSchema } from "./options.js";
+import { defaultOwnerId } from "./owner.js";
+import { type LeaseTimings, RunLease, type RunRef } from "./run-lease.js";
+import { type LeaseScope, openLeaseScope } from "./scope.js";
+
+/** What withRunLease needs from a compiled graph (any LangGraph CompiledStateGraph / Pregel fits). */
+export interface LeasableGraph {
+  invoke(input: unknown, config?: Partial<RunnableConfig>): Promise<unknown>;
+  stream(input: unknown, config?: Partial<RunnableConfig>): Promise<AsyncIterable<unknown>>;
+  getState(config: RunnableConfig): Promise<StateSnapshot>;
+  readonly name?: string | undefined;
+}
+
+/** Internal view of a leased graph, used by findCrashedRuns / resumeCrashedRuns. */
+export interface LeasedGraphContext {
+  readonly graph: LeasableGraph;
+  readonly scope: LeaseScope;
+  readonly timings: LeaseTimings;
+  /** Runs `graph.invoke(input, config)` under a lease; with claimToken, under the lease the claim turns into. */
+  invoke(input: unknown, config: Partial<RunnableConfig> | undefined, claimToken?: number): Promise<unknown>;
+}
+
+const contexts = new WeakMap<object, LeasedGraphContext>();
+
+/** The lease settings of a graph returned by withRunLease, or undefined for any other value. */
+export function leasedGraphContext(graph: unknown): LeasedGraphContext | undefined {
+  return typeof graph === "object" && graph !== null ? contexts.get(graph) : undefined;
+}
+
+/** Like leasedGraphContext, but throws InvalidOptionError naming `option` for a graph withRunLease did not return. */
+export function requireLeasedGraph(graph: unknown, owner: string): LeasedGraphContext {
+  const context = leasedGraphContext(graph);
+  if (!context) throw new InvalidOptionError(`${owner}.graph`, graph, "a graph returned by withRunLease()");
+  return context;
+}
+
+/**
+ * Wraps a compiled graph so every run started with `invoke` or `stream` holds a lease on its thread in Redis for
+ * as long as it executes. The returned object is the same graph otherwise (every other property and method passes
+ * through), so neither the graph's code nor its callers change. See docs/recovery.md.
+ */
+export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeaseOptions): G {
+  if (leasedGraphContext(graph)) {
+    throw new InvalidOptionError("withRunLease.graph", "a leased graph", "a graph not already wrapped by withRunLease");
+  }
+  const parsed = parseOptions(runLeaseOptionsSchema, options, "withRunLease");
+  const scope = openLeaseScope({
+    client: parsed.client,
+    keyPrefix: parsed.keyPrefix,
+    graphName: parsed.name ?? (typeof graph.name === "string" && graph.name !== "" ? graph.name : "graph"),
+  });
+  const timings: LeaseTimings = {
+    owner: parsed.owner ?? defaultOwnerId(),
+    leaseMs: parsed.leaseMs,
+    heartbeatMs: parsed.heartbeatMs ?? Math.max(1, Math.floor(parsed.leaseMs / 3)),
+  };
+
+  const invoke = async (input: unknown, config?: Partial<RunnableConfig>, claimToken = 0): Promise<unknown> => {
+    const lease = await RunLease.acquire(scope, runOf(config), timings, claimToken);
+    try {
+      return await graph.invoke(input, { ...config, signal: anySignal([config?.signal, lease.signal]) });
+    } catch (error) {
+      throw lease.lost ? lease.signal.reason : error;
+    } finally {
+      await lease.release();
+    }
+  };
+
+  const stream = async (input: unknown, config?: Partial<RunnableConfig>): Promise<AsyncIterable<unknown>> => {
+    const lease = await RunLease.acquire(scope, runOf(config), timings);
+    let inner: AsyncIterable<unknown>;
+    try {
+      inner = await graph.stream(input, { ...config, signal: anySignal([config?.signal, lease.signal]) });
+    } catch (error) {
+      await lease.release();
+      throw lease.lost ? lease.signal.reason : error;
+    }
+    // The run lives while the stream is read: release when it ends, fails or the reader stops early.
+    async function* leased(): AsyncGenerator<unknown> {
+      try {
+        yield* inner;
+      } catch (error) {
+        throw lease.lost ? lease.signal.reason : error;
+      } finally {
+        await lease.release();
+      }
+    }
+    return IterableReadableStream.fromAsyncGenerator(leased());
+  };
+
+  const context: LeasedGraphContext = { graph, scope, timings, invoke };
+  const proxy = new Proxy(graph, {
+    get(target, property) {
+      if (property === "invoke") return invoke;
+      if (property === "stream") return stream;
+      // Everything else runs on the graph itself (LangGraph uses private class fields, which proxies cannot reach).
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  contexts.set(proxy, context);
+  return proxy;
+}
+
+function runOf(config: Partial<RunnableConfig> | undefined): RunRef {
+  const configurable = config?.configurable ?? {};
+  const threadId: unknown = configurable.thread_id;
+  if (typeof threadId !== "string" && typeof threadId !== "number") {
+    throw new InvalidConfigError(
+      "A run of a leased graph needs config.configurable.thread_id (a string): the lease is held on the thread",
+    );
+  }
+  const ns: unknown = configurable.checkpoint_ns;
+  return { threadId: String(threadId), checkpointNs: typeof ns === "string" ? ns : "" };
+}

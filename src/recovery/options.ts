@@ -1,0 +1,89 @@
+import { z } from "zod";
+import { clientSchema, durationMsSchema, keyPrefixSchema } from "../options.js";
+
+const functionSchema = <T>() =>
+  z.custom<T>((value) => typeof value === "function", { message: "a function" }) as unknown as z.ZodType<T, T>;
+
+const ownerSchema = z.string().min(1).max(512);
+
+/** Options of withRunLease(graph, options). */
+export const runLeaseOptionsSchema = z
+  .object({
+    /** The ioredis client (Redis or Cluster) holding the leases; never closed by the library. */
+    client: clientSchema,
+    /** Prefix of every key. Default "lgr". */
+    keyPrefix: keyPrefixSchema,
+    /**
+     * Names the lease index: runs of graphs with different names never mix, so a recoverer only resumes runs of
+     * its own graph. Default: the graph's `name` (`compile({ name })`), else "graph".
+     */
+    name: z.string().min(1).max(200).optional(),
+    /** How long a lease lives without a heartbeat; a run is presumed dead this long after its last one. Default 30 s. */
+    leaseMs: durationMsSchema.min(100).default(30_000),
+    /** How often a running run renews its lease. Must be below leaseMs. Default leaseMs / 3. */
+    heartbeatMs: durationMsSchema.optional(),
+    /** Who holds the leases this graph takes (reported by findCrashedRuns). Default "<hostname>/<pid>/<random>". */
+    owner: ownerSchema.optional(),
+  })
+  .refine((o) => o.heartbeatMs === undefined || o.heartbeatMs < o.leaseMs, {
+    path: ["heartbeatMs"],
+    message: "a number of ms below leaseMs",
+  });
+
+export type RunLeaseOptions = z.input<typeof runLeaseOptionsSchema>;
+
+/** Options of findCrashedRuns(app, options). */
+export const findCrashedRunsOptionsSchema = z.object({
+  /** Most expired leases to inspect in one call, oldest expiry first. Default 100. */
+  limit: z.number().int().min(1).max(10_000).default(100),
+  /**
+   * Remove expired entries that have nothing to resume (finished, stopped at an interrupt, or killed before their
+   * first checkpoint), so later calls do not inspect them again. Default true.
+   */
+  prune: z.boolean().default(true),
+  /** How many threads' states to load at once. Default 8. */
+  inspectConcurrency: z.number().int().min(1).max(256).default(8),
+  /** Receives the error of a thread whose state cannot be loaded; without it, findCrashedRuns throws it. */
+  onError: functionSchema<(error: unknown, run: { threadId: string; checkpointNs: string }) => void>().optional(),
+});
+
+export type FindCrashedRunsOptions = z.input<typeof findCrashedRunsOptionsSchema>;
+
+const resumeShape = {
+  /** How many runs to resume at once. Default 4. */
+  concurrency: z.number().int().min(1).max(1000).default(4),
+  /** Most crashed runs to look at in one pass (see findCrashedRuns `limit`). Default 100. */
+  limit: z.number().int().min(1).max(10_000).default(100),
+  /** How long a claim lasts before another recoverer may take the run; the resume replaces it with a lease. */
+  claimMs: durationMsSchema.min(100).optional(),
+  /** Who claims the runs. Default: the leased graph's owner id. */
+  owner: ownerSchema.optional(),
+  /** Extra RunnableConfig for each resume (callbacks, recursionLimit, tags); thread_id and checkpoint_ns are set. */
+  config: z.record(z.string(), z.unknown()).optional(),
+};
+
+/** Options of resumeCrashedRuns(app, options). */
+export const resumeCrashedRunsOptionsSchema = z.object({
+  ...resumeShape,
+  /** Stops claiming further runs; runs already resumed finish (interrupting them would only crash them again). */
+  signal: z.instanceof(AbortSignal).optional(),
+  /** Called after each run is settled, with the counts so far. */
+  onProgress: functionSchema<(progress: import("./resume.js").ResumeProgress) => void>().optional(),
+});
+
+export type ResumeCrashedRunsOptions = z.input<typeof resumeCrashedRunsOptionsSchema>;
+
+/** Options of startRecoveryWorker(app, options). */
+export const recoveryWorkerOptionsSchema = z.object({
+  ...resumeShape,
+  /** Pause between passes when the last one found nothing more to do. Default 5 s. */
+  intervalMs: durationMsSchema.default(5_000),
+  /** Stops the worker, like stop(). */
+  signal: z.instanceof(AbortSignal).optional(),
+  /** Called with each settled run. */
+  onResult: functionSchema<(result: import("./resume.js").ResumeResult) => void>().optional(),
+  /** Called when a whole pass fails (for example Redis is unreachable); the worker tries again after intervalMs. */
+  onError: functionSchema<(error: unknown) => void>().optional(),
+});
+
+export type RecoveryWorkerOptions = z.input<typeof recoveryWorkerOptionsSchema>;

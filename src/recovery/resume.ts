@@ -1,0 +1,115 @@
+import type { RunnableConfig } from "@langchain/core/runnables";
+import { runLeaseMember } from "../keys.js";
+import { log } from "../log.js";
+import { parseOptions } from "../options.js";
+import { claimRun } from "./claim.js";
+import { forEachLimited } from "./concurrency.js";
+import { type CrashedRun, inspectExpiredLeases } from "./find.js";
+import { requireLeasedGraph } from "./leased-graph.js";
+import { type ResumeCrashedRunsOptions, resumeCrashedRunsOptionsSchema } from "./options.js";
+import { ClaimLostError } from "./run-lease.js";
+
+/** Why a crashed run was not resumed by this call. */
+export type SkipReason =
+  /** Another recoverer claimed it first, or the run was started again. */
+  | "claimed-elsewhere"
+  /** Its holder renewed the lease after all: it is alive. */
+  | "alive"
+  /** It left the index (resumed and finished elsewhere, or released). */
+  | "gone"
+  /** The signal was aborted before it was claimed. */
+  | "stopped";
+
+/** What happened to one crashed run. */
+export type ResumeResult =
+  | { readonly outcome: "resumed"; readonly run: CrashedRun; readonly durationMs: number }
+  | { readonly outcome: "failed"; readonly run: CrashedRun; readonly error: unknown; readonly durationMs: number }
+  | { readonly outcome: "skipped"; readonly run: CrashedRun; readonly reason: SkipReason }
+  /** The thread's state could not be loaded, so it could not be inspected (nothing was claimed). */
+  | {
+      readonly outcome: "failed";
+      readonly run: { readonly threadId: string; readonly checkpointNs: string };
+      readonly error: unknown;
+      readonly durationMs: 0;
+    };
+
+export interface ResumeProgress {
+  /** Crashed runs found by this pass (plus threads that could not be inspected). */
+  readonly total: number;
+  readonly done: number;
+  readonly resumed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  /** Resumes running right now. */
+  readonly running: number;
+}
+
+export interface ResumeReport extends ResumeProgress {
+  readonly results: readonly ResumeResult[];
+  /** True when the lease index had more expired entries than `limit`: call again for the rest. */
+  readonly more: boolean;
+}
+
+/**
+ * Finds crashed runs of a leased graph and resumes each with `graph.invoke(null, run.config)`. Each run is first
+ * claimed atomically, so concurrent recoverers split the work and never resume the same run twice; the resume then
+ * runs under a fresh lease of its own, like any run. Resolves once every claimed resume has settled.
+ */
+export async function resumeCrashedRuns(graph: unknown, options?: ResumeCrashedRunsOptions): Promise<ResumeReport> {
+  const context = requireLeasedGraph(graph, "resumeCrashedRuns");
+  const parsed = parseOptions(resumeCrashedRunsOptionsSchema, options, "resumeCrashedRuns");
+  const claimer = parsed.owner ?? context.timings.owner;
+  const claimMs = parsed.claimMs ?? context.timings.leaseMs;
+  const signal = parsed.signal;
+  const extra = (parsed.config ?? {}) as RunnableConfig;
+
+  const inspected = await inspectExpiredLeases(graph, { limit: parsed.limit }, "resumeCrashedRuns");
+  const results: ResumeResult[] = [];
+  const counts = { resumed: 0, failed: 0, skipped: 0, running: 0 };
+  const crashed = inspected.flatMap((entry) => (entry.crashed ? [entry.run] : []));
+  const unreadable = inspected.flatMap((entry) => (!entry.crashed && entry.reason === "unreadable" ? [entry] : []));
+  const total = crashed.length + unreadable.length;
+  const settle = (result: ResumeResult): void => {
+    results.push(result);
+    counts[result.outcome] += 1;
+    try {
+      parsed.onProgress?.({ total, done: results.length, ...counts });
+    } catch (error) {
+      log("recovery: onProgress threw: %s", String(error));
+    }
+  };
+
+  for (const entry of unreadable) {
+    const { threadId, checkpointNs } = entry.lease;
+    settle({ outcome: "failed", run: { threadId, checkpointNs }, error: entry.error, durationMs: 0 });
+  }
+
+  await forEachLimited(crashed, parsed.concurrency, async (run) => {
+    if (signal?.aborted) return settle({ outcome: "skipped", run, reason: "stopped" });
+    const member = runLeaseMember(run.threadId, run.checkpointNs);
+    let claim: Awaited<ReturnType<typeof claimRun>>;
+    try {
+      claim = await claimRun(context.scope, member, run.leaseToken, claimer, claimMs);
+    } catch (error) {
+      return settle({ outcome: "failed", run, error, durationMs: 0 });
+    }
+    if (!claim.claimed) {
+      const reason: SkipReason = claim.reason === "taken" ? "claimed-elsewhere" : claim.reason;
+      return settle({ outcome: "skipped", run, reason });
+    }
+    log("recovery: resuming thread %j from checkpoint %s (held by %s)", run.threadId, run.checkpointId, run.heldBy);
+    const startedMs = Date.now();
+    counts.running += 1;
+    try {
+      const config = { ...extra, ...run.config, configurable: { ...extra.configurable, ...run.config.configurable } };
+      await context.invoke(null, config, claim.token);
+      counts.running -= 1;
+      settle({ outcome: "resumed", run, durationMs: Date.now() - startedMs });
+    } catch (error) {
+      counts.running -= 1;
+      if (error instanceof ClaimLostError) return settle({ outcome: "skipped", run, reason: "claimed-elsewhere" });
+      settle({ outcome: "failed", run, error, durationMs: Date.now() - startedMs });
+    }
+  });
+  return { total, done: results.length, ...counts, results, more: inspected.length >= parsed.limit };
+}

@@ -1,0 +1,171 @@
+import { RunLeaseHeldError, RunLeaseLostError } from "../errors.js";
+import { runLeaseMember } from "../keys.js";
+import { log } from "../log.js";
+import { abandonLease } from "./abandon.js";
+import { acquireLease } from "./acquire.js";
+import { renewLease } from "./heartbeat.js";
+import { releaseLease } from "./release.js";
+import type { LeaseScope } from "./scope.js";
+
+export interface LeaseTimings {
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly heartbeatMs: number;
+}
+
+export interface RunRef {
+  readonly threadId: string;
+  readonly checkpointNs: string;
+}
+
+/** Thrown by RunLease.acquire when a claim could not be turned into a lease (another recoverer has the run). */
+export class ClaimLostError extends Error {}
+
+/**
+ * The lease one run holds while it executes. A heartbeat timer (unref'd, so it never keeps a process alive)
+ * renews it every heartbeatMs for as long as the run lives, however long a node takes. `signal` aborts when the
+ * lease is lost: another holder took the run over, or it could not be renewed for a whole leaseMs.
+ */
+export class RunLease {
+  readonly #controller = new AbortController();
+  #timer: NodeJS.Timeout | undefined;
+  #released = false;
+  #takenOver = false;
+  #beating: Promise<void> | undefined;
+  #lastRenewedMs: number;
+
+  private constructor(
+    private readonly scope: LeaseScope,
+    private readonly member: string,
+    readonly run: RunRef,
+    readonly token: number,
+    private readonly timings: LeaseTimings,
+    startedMs: number,
+  ) {
+    this.#lastRenewedMs = startedMs;
+    this.#schedule();
+  }
+
+  /**
+   * Takes the run's lease (or converts the caller's claim with `claimToken`). Throws RunLeaseHeldError when a live
+   * run holds it, ClaimLostError when the claim is no longer the caller's, and RedisConnectionError or
+   * RedisPermissionError when Redis cannot be reached or the ACL refuses.
+   */
+  static async acquire(scope: LeaseScope, run: RunRef, timings: LeaseTimings, claimToken = 0): Promise<RunLease> {
+    const member = runLeaseMember(run.threadId, run.checkpointNs);
+    const sentMs = Date.now();
+    const result = await acquireLease(scope, member, timings.owner, timings.leaseMs, claimToken);
+    if (result.acquired) {
+      if (result.replaced) {
+        log("run lease: thread %j taken over from expired holder %s", run.threadId, result.replaced.owner);
+      }
+      return new RunLease(scope, member, run, result.token, timings, sentMs);
+    }
+    if (result.reason === "claim-lost") throw new ClaimLostError("the claim on this run was taken over");
+    throw new RunLeaseHeldError(
+      run.threadId,
+      run.checkpointNs,
+      result.holder?.owner ?? "unknown",
+      new Date(result.expiresAtMs),
+    );
+  }
+
+  /** Aborts (with a RunLeaseLostError as reason) when the lease is lost. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get lost(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
+  /**
+   * Stops the heartbeat and removes the lease, once the run has ended. A lease lost without being taken over (it
+   * could not be renewed in time, and the run was aborted) is instead marked expired now, so recovery resumes the
+   * run at once. Never throws: an entry left behind just expires.
+   */
+  async release(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    clearTimeout(this.#timer);
+    await this.#beating;
+    if (this.#takenOver) return;
+    // Bounded: the run has ended, and its caller must not wait on a Redis that does not answer.
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), this.timings.leaseMs);
+      timer.unref();
+    });
+    try {
+      const ending = this.lost
+        ? abandonLease(this.scope, this.member, this.token, this.timings.owner)
+        : releaseLease(this.scope, this.member, this.token);
+      ending.catch(() => {}); // a late failure after giving up is expected; the entry just expires
+      if ((await Promise.race([ending, giveUp])) === "timeout") {
+        log("run lease: release of thread %j timed out, it will expire", this.run.threadId);
+      }
+    } catch (error) {
+      log("run lease: release of thread %j failed, it will expire: %s", this.run.threadId, String(error));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #schedule(): void {
+    if (this.#released || this.lost) return;
+    this.#timer = setTimeout(() => {
+      this.#beating = this.#beat();
+    }, this.timings.heartbeatMs);
+    this.#timer.unref();
+  }
+
+  async #beat(): Promise<void> {
+    const sentMs = Date.now();
+    // A heartbeat that hangs (a connection that neither answers nor fails) must not outlive the lease.
+    const remainingMs = Math.max(0, this.#lastRenewedMs + this.timings.leaseMs - sentMs);
+    let watchdog: NodeJS.Timeout | undefined;
+    const expired = new Promise<"expired">((resolve) => {
+      watchdog = setTimeout(() => resolve("expired"), remainingMs);
+      watchdog.unref();
+    });
+    try {
+      const renewal = renewLease(this.scope, this.member, this.token, this.timings.leaseMs, this.timings.owner);
+      const result = await Promise.race([renewal, expired]);
+      if (this.#released) return;
+      if (result === "expired") {
+        this.#lose(`its lease could not be renewed within ${this.timings.leaseMs} ms`);
+        return;
+      }
+      if (!result.renewed) {
+        const by = result.holder ? `${result.holder.kind} of ${JSON.stringify(result.holder.owner)}` : "another run";
+        this.#takenOver = true;
+        this.#lose(`its lease was taken over (now held by ${by})`);
+        return;
+      }
+      if (result.reinstated) log("run lease: thread %j was removed as stale while alive; put back", this.run.threadId);
+      this.#lastRenewedMs = sentMs;
+    } catch (error) {
+      if (this.#released) return;
+      if (Date.now() - this.#lastRenewedMs >= this.timings.leaseMs) {
+        this.#lose(`its lease could not be renewed within ${this.timings.leaseMs} ms`, error);
+        return;
+      }
+      log("run lease: heartbeat of thread %j failed, retrying: %s", this.run.threadId, String(error));
+    } finally {
+      clearTimeout(watchdog);
+    }
+    this.#schedule();
+  }
+
+  #lose(why: string, cause?: unknown): void {
+    const { threadId, checkpointNs } = this.run;
+    log("run lease: thread %j lost its lease: %s", threadId, why);
+    const error = new RunLeaseLostError(
+      threadId,
+      checkpointNs,
+      `The run on thread ${JSON.stringify(threadId)} was aborted: ${why}`,
+      cause === undefined ? undefined : { cause },
+    );
+    this.#controller.abort(error);
+  }
+}

@@ -1,0 +1,109 @@
+import { log } from "../log.js";
+import { parseOptions } from "../options.js";
+import { requireLeasedGraph } from "./leased-graph.js";
+import { type RecoveryWorkerOptions, recoveryWorkerOptionsSchema } from "./options.js";
+import { type ResumeReport, resumeCrashedRuns } from "./resume.js";
+
+export interface RecoveryWorkerStats {
+  /** Passes completed (each one finds crashed runs and resumes them). */
+  readonly passes: number;
+  readonly resumed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  /** Passes that failed as a whole (reported to onError). */
+  readonly errors: number;
+}
+
+/** A running recovery worker. */
+export interface RecoveryWorker {
+  /** Stops claiming runs, waits for the resumes in flight to settle and clears every timer. Idempotent. */
+  stop(): Promise<void>;
+  readonly stopped: boolean;
+  readonly stats: RecoveryWorkerStats;
+}
+
+/**
+ * Starts a loop that resumes crashed runs of a leased graph: one resumeCrashedRuns pass, then a pause of
+ * `intervalMs` (none when the pass hit `limit` and more may be waiting), until stop() or `signal`. The pause timer is
+ * unref'd: the worker keeps a process alive only through its Redis connection. Errors never escape the loop: a
+ * failed pass goes to `onError`, each settled run to `onResult`.
+ */
+export function startRecoveryWorker(graph: unknown, options?: RecoveryWorkerOptions): RecoveryWorker {
+  requireLeasedGraph(graph, "startRecoveryWorker");
+  const parsed = parseOptions(recoveryWorkerOptionsSchema, options, "startRecoveryWorker");
+  const { intervalMs, onResult, onError, signal: userSignal, ...resumeOptions } = parsed;
+  const controller = new AbortController();
+  const stats = { passes: 0, resumed: 0, failed: 0, skipped: 0, errors: 0 };
+  let pause: { timer: NodeJS.Timeout; wake: () => void } | undefined;
+
+  const stopNow = (): void => {
+    controller.abort();
+    if (pause) {
+      clearTimeout(pause.timer);
+      pause.wake();
+    }
+  };
+  userSignal?.addEventListener("abort", stopNow, { once: true });
+  if (userSignal?.aborted) stopNow();
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      if (controller.signal.aborted) return resolve();
+      const wake = (): void => {
+        pause = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      timer.unref();
+      pause = { timer, wake };
+    });
+
+  const pass = async (): Promise<ResumeReport | undefined> => {
+    try {
+      const report = await resumeCrashedRuns(graph, { ...resumeOptions, signal: controller.signal });
+      stats.passes += 1;
+      for (const result of report.results) {
+        stats[result.outcome] += 1;
+        safely(() => onResult?.(result));
+      }
+      return report;
+    } catch (error) {
+      stats.errors += 1;
+      log("recovery worker: pass failed: %s", String(error));
+      safely(() => onError?.(error));
+      return undefined;
+    }
+  };
+
+  const loop = async (): Promise<void> => {
+    while (!controller.signal.aborted) {
+      const report = await pass();
+      if (controller.signal.aborted) break;
+      if (!report?.more) await sleep(intervalMs);
+    }
+  };
+  const done = loop();
+
+  return {
+    async stop() {
+      stopNow();
+      userSignal?.removeEventListener("abort", stopNow);
+      await done;
+    },
+    get stopped() {
+      return controller.signal.aborted;
+    },
+    get stats() {
+      return { ...stats };
+    },
+  };
+}
+
+/** Runs a user callback; what it throws is logged, never allowed to break the loop. */
+function safely(callback: () => void): void {
+  try {
+    callback();
+  } catch (error) {
+    log("recovery worker: callback threw: %s", String(error));
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Byte layouts the saver stores, shared by the write and read modules.
+ *
+ * - Hash fields and index members join escaped parts with NUL: `ns\0id`, `id\0ns`, `ns\0channel\0version`,
+ *   `ns\0id\0taskId\0idx`. `escapePart` removes NUL and newline from every part, so a part can never fake a
+ *   separator, and one namespace (or checkpoint) is exactly the lex range `[x\0`, `(x\x01`.
+ * - Values are framed: one format byte, then each part as a 4-byte big-endian length and its bytes. Only
+ *   TypeScript reads frames; Lua moves them as opaque strings.
+ */
+import { CorruptCheckpointError } from "../errors.js";
+
+const FORMAT = 1;
+
+const NEEDS_ESCAPE = /[%\0\n]/;
+
+/** Escapes `%`, NUL and newline as %XX (reversible; UTF-8 of everything else is untouched). */
+export function escapePart(part: string): string {
+  // Most parts (uuids, channel names, versions) need no escape: skip the replace and its callback.
+  if (!NEEDS_ESCAPE.test(part)) return part;
+  return part.replace(/[%\0\n]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+}
+
+export function unescapePart(escaped: string): string {
+  if (!escaped.includes("%")) return escaped;
+  return escaped.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+/** `ns\0id`: the checkpoints/refs hash field and the byNamespace member of one checkpoint. */
+export function checkpointField(ns: string, checkpointId: string): string {
+  return `${escapePart(ns)}\0${escapePart(checkpointId)}`;
+}
+
+/** `id\0ns`: the byId member of one checkpoint. */
+export function checkpointIdMember(ns: string, checkpointId: string): string {
+  return `${escapePart(checkpointId)}\0${escapePart(ns)}`;
+}
+
+/** `channel\0version`: one line of a checkpoint's refs (the blob field minus its namespace). */
+export function blobRef(channel: string, version: string | number): string {
+  return `${escapePart(channel)}\0${escapePart(String(version))}`;
+}
+
+export function blobField(ns: string, channel: string, version: string | number): string {
+  return `${escapePart(ns)}\0${blobRef(channel, version)}`;
+}
+
+export function writeField(ns: string, checkpointId: string, taskId: string, idx: number): string {
+  return `${checkpointField(ns, checkpointId)}\0${escapePart(taskId)}\0${idx}`;
+}
+
+/** Refs text: the parent id (empty for none) on the first line, then one blob ref per channel version. */
+export function encodeRefs(parentId: string | undefined, refs: readonly string[]): string {
+  return [escapePart(parentId ?? ""), ...refs].join("\n");
+}
+
+export interface DecodedRefs {
+  parentId: string | undefined;
+  /** [channel, version text] per line, in stored order (the order the read script returns blob values in). */
+  channels: [string, string][];
+}
+
+export function decodeRefs(text: string): DecodedRefs {
+  const [parent = "", ...lines] = text.split("\n");
+  return {
+    parentId: parent === "" ? undefined : unescapePart(parent),
+    channels: lines.map((line) => {
+      const [channel = "", version = ""] = line.split("\0");
+      return [unescapePart(channel), unescapePart(version)];
+    }),
+  };
+}
+
+/** Splits a `ns\0id` field back into its parts. */
+export function decodeCheckpointField(field: string): { ns: string; checkpointId: string } {
+  const cut = field.indexOf("\0");
+  return { ns: unescapePart(field.slice(0, cut)), checkpointId: unescapePart(field.slice(cut + 1)) };
+}
+
+export type FramePart = Uint8Array | string;
+
+/** Frames parts into one Buffer (see the module comment). */
+export function frame(parts: readonly FramePart[]): Buffer {
+  const buffers = parts.map((part) => (typeof part === "string" ? Buffer.from(part, "utf8") : asBuffer(part)));
+  const out = Buffer.allocUnsafe(1 + buffers.reduce((sum, b) => sum + 4 + b.length, 0));
+  out[0] = FORMAT;
+  let offset = 1;
+  for (const b of buffers) {
+    out.writeUInt32BE(b.length, offset);
+    b.copy(out, offset + 4);
+    offset += 4 + b.length;
+  }
+  return out;
+}
+
+/** Where a frame came from, for the CorruptCheckpointError that names it. */
+export interface FrameSource {
+  key: string;
+  /** What the frame holds; a function when describing it costs work (built only on failure). */
+  what: string | (() => string);
+}
+
+export function describeSource(source: FrameSource): string {
+  return typeof source.what === "function" ? source.what() : source.what;
+}
+
+/** Splits a frame into its parts; any count but `counts` throws CorruptCheckpointError naming the key. */
+export function unframe(bytes: Buffer, source: FrameSource, ...counts: number[]): Buffer[] {
+  const fail = (detail: string): never => {
+    throw new CorruptCheckpointError(source.key, `${describeSource(source)} cannot be decoded (${detail})`);
+  };
+  if (bytes.length === 0 || bytes[0] !== FORMAT) fail(`unknown format byte ${bytes[0] ?? "(empty value)"}`);
+  const parts: Buffer[] = [];
+  let offset = 1;
+  while (offset < bytes.length) {
+    if (offset + 4 > bytes.length) fail("truncated length");
+    const length = bytes.readUInt32BE(offset);
+    if (offset + 4 + length > bytes.length) fail("truncated part");
+    parts.push(bytes.subarray(offset + 4, offset + 4 + length));
+    offset += 4 + length;
+  }
+  if (!counts.includes(parts.length)) fail(`expected ${counts.join(" or ")} parts, found ${parts.length}`);
+  return parts;
+}
+
+/** A Buffer view of a Uint8Array (ioredis would send a plain Uint8Array as "1,2,3" text). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,0 +1,174 @@
+/**
+ * Turns what the read script returns into CheckpointTuples: unframes the bytes, deserialises with the saver's
+ * serde, rebuilds channel_values from the blobs the checkpoint's versions point at, and orders pending writes by
+ * writesSortKey. Anything undecodable becomes a CorruptCheckpointError naming the key it came from.
+ */
+import type { RunnableConfig } from "@langchain/core/runnables";
+import {
+  type Checkpoint,
+  type CheckpointMetadata,
+  type CheckpointPendingWrite,
+  type CheckpointTuple,
+  compareWritesSortKeys,
+  maxChannelVersion,
+  TASKS,
+  type WritesSortKey,
+  writesSortKey,
+} from "@langchain/langgraph-checkpoint";
+import { CorruptCheckpointError } from "../errors.js";
+import { type SaverThreadKeys, saverThreadKeys } from "../keys.js";
+import { decodeCheckpointField, decodeRefs, describeSource, type FrameSource, unframe } from "./codec.js";
+import type { SaverContext } from "./context.js";
+import { requireConsistentCheckpoint } from "./integrity.js";
+import { exactRange, type RawCheckpoint, readCheckpoints } from "./read.js";
+
+export interface DecodedCheckpoint {
+  tuple: CheckpointTuple;
+  ns: string;
+  parentId: string | undefined;
+}
+
+interface DecodedWrite {
+  sortKey: WritesSortKey;
+  write: CheckpointPendingWrite;
+}
+
+export function tupleConfig(threadId: string, ns: string, checkpointId: string): RunnableConfig {
+  return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpointId } };
+}
+
+async function load(context: SaverContext, type: Buffer, bytes: Buffer, source: FrameSource): Promise<unknown> {
+  try {
+    return await context.serde.loadsTyped(type.toString("utf8"), bytes);
+  } catch (error) {
+    throw new CorruptCheckpointError(
+      source.key,
+      `${describeSource(source)} cannot be deserialised (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
+    );
+  }
+}
+
+export async function decodeCheckpoint(
+  context: SaverContext,
+  threadId: string,
+  raw: RawCheckpoint,
+): Promise<DecodedCheckpoint> {
+  const keys = saverThreadKeys(context.keyPrefix, threadId);
+  const { ns, checkpointId } = decodeCheckpointField(raw.field.toString("utf8"));
+  // Labels only appear in errors: built on failure, not on every read.
+  const label = () => `checkpoint ${JSON.stringify(checkpointId)} (namespace ${JSON.stringify(ns)})`;
+  const recordSource = { key: keys.checkpoints, what: label };
+  const [refsText, checkpointType, checkpointBytes, metadataType, metadataBytes] = unframe(
+    raw.record,
+    recordSource,
+    5,
+  ) as [Buffer, Buffer, Buffer, Buffer, Buffer];
+  const refs = decodeRefs(refsText.toString("utf8"));
+  const [checkpoint, metadata, channelValues, pendingWrites] = await Promise.all([
+    load(context, checkpointType, checkpointBytes, recordSource) as Promise<Checkpoint>,
+    load(context, metadataType, metadataBytes, {
+      key: keys.checkpoints,
+      what: () => `metadata of ${label()}`,
+    }) as Promise<CheckpointMetadata | undefined>,
+    decodeChannelValues(context, keys, ns, refs.channels, raw.blobValues),
+    decodeWrites(context, keys, label, raw.writeValues),
+  ]);
+  if (checkpoint === null || typeof checkpoint !== "object") {
+    throw new CorruptCheckpointError(keys.checkpoints, `${label()} is not a checkpoint object`);
+  }
+  requireConsistentCheckpoint(keys, label, checkpointId, checkpoint, refs.channels);
+  checkpoint.channel_values = channelValues;
+  if (checkpoint.v < 4 && refs.parentId !== undefined) {
+    await migratePendingSends(context, threadId, ns, refs.parentId, checkpoint);
+  }
+  const tuple: CheckpointTuple = {
+    config: tupleConfig(threadId, ns, checkpointId),
+    checkpoint,
+    metadata,
+    pendingWrites,
+  };
+  if (refs.parentId !== undefined) tuple.parentConfig = tupleConfig(threadId, ns, refs.parentId);
+  return { tuple, ns, parentId: refs.parentId };
+}
+
+async function decodeChannelValues(
+  context: SaverContext,
+  keys: SaverThreadKeys,
+  ns: string,
+  channels: readonly [string, string][],
+  blobValues: readonly (Buffer | null)[],
+): Promise<Record<string, unknown>> {
+  const values: Record<string, unknown> = {};
+  await Promise.all(
+    channels.map(async ([channel, version], i) => {
+      const blob = blobValues[i];
+      // Missing: no put stored this (channel, version) (the checkpoint was put with it outside newVersions).
+      if (blob === null || blob === undefined) return;
+      const source = {
+        key: keys.blobs,
+        what: () => `channel ${JSON.stringify(channel)} version ${version} (namespace ${JSON.stringify(ns)})`,
+      };
+      const parts = unframe(blob, source, 0, 2);
+      // No parts: the channel was listed in newVersions but had no value (it was cleared).
+      if (parts.length === 0) return;
+      values[channel] = await load(context, parts[0] as Buffer, parts[1] as Buffer, source);
+    }),
+  );
+  // Keep the channels' stored order regardless of which deserialisation finished first.
+  const ordered: Record<string, unknown> = {};
+  for (const [channel] of channels) if (channel in values) ordered[channel] = values[channel];
+  return ordered;
+}
+
+async function decodeWrites(
+  context: SaverContext,
+  keys: SaverThreadKeys,
+  label: () => string,
+  writeValues: readonly (Buffer | null)[],
+): Promise<CheckpointPendingWrite[]> {
+  const decoded = await Promise.all(
+    writeValues
+      .filter((value): value is Buffer => value !== null && value !== undefined)
+      .map(async (value): Promise<DecodedWrite> => {
+        const source = { key: keys.writes, what: () => `a pending write of ${label()}` };
+        const [taskId, channel, type, bytes, taskPath, idx] = unframe(value, source, 6) as [
+          Buffer,
+          Buffer,
+          Buffer,
+          Buffer,
+          Buffer,
+          Buffer,
+        ];
+        const task = taskId.toString("utf8");
+        return {
+          sortKey: writesSortKey(taskPath.toString("utf8"), task, Number(idx.toString("utf8"))),
+          write: [task, channel.toString("utf8"), await load(context, type, bytes, source)],
+        };
+      }),
+  );
+  decoded.sort((a, b) => compareWritesSortKeys(a.sortKey, b.sortKey));
+  return decoded.map((d) => d.write);
+}
+
+/**
+ * Checkpoints older than format 4 kept pending sends in their parent's TASKS writes; LangGraph expects them as the
+ * TASKS channel value (as MemorySaver migrates them). Legacy data only: costs one more round trip.
+ */
+async function migratePendingSends(
+  context: SaverContext,
+  threadId: string,
+  ns: string,
+  parentId: string,
+  checkpoint: Checkpoint,
+): Promise<void> {
+  const { checkpoints } = await readCheckpoints(context, threadId, exactRange(ns, parentId));
+  const parent = checkpoints[0];
+  const keys = saverThreadKeys(context.keyPrefix, threadId);
+  const writes = parent
+    ? await decodeWrites(context, keys, () => `checkpoint ${JSON.stringify(parentId)}`, parent.writeValues)
+    : [];
+  checkpoint.channel_values[TASKS] = writes.filter(([, channel]) => channel === TASKS).map(([, , value]) => value);
+  const versions = Object.values(checkpoint.channel_versions);
+  checkpoint.channel_versions[TASKS] = versions.length > 0 ? maxChannelVersion(...versions) : 1;
+}

@@ -1,0 +1,20 @@
+/**
+ * deleteThread(): removes every key of the thread with one UNLINK (all keys share the thread's slot, so the
+ * removal is atomic and the memory is freed off the main thread), then the thread's cross-thread index entry.
+ */
+import { saverThreadIndexKey, saverThreadKeys } from "../keys.js";
+import { requireThreadId } from "./config.js";
+import type { SaverContext } from "./context.js";
+import { redisCall } from "./redis-call.js";
+import { forgetThread } from "./thread-index.js";
+import { requireWellFormedInput } from "./well-formed.js";
+
+export async function deleteThread(context: SaverContext, threadId: string): Promise<void> {
+  const id = requireThreadId(threadId, "RedisSaver.deleteThread");
+  requireWellFormedInput({ threadId: id }, "RedisSaver.deleteThread");
+  const keys = saverThreadKeys(context.keyPrefix, id);
+  await redisCall(context, [...keys.all, saverThreadIndexKey(context.keyPrefix)], (client) =>
+    client.unlink(...keys.all),
+  );
+  await forgetThread(context, id);
+}

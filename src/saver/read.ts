@@ -1,0 +1,91 @@
+/**
+ * One round trip of the read script: a lex range of one thread's checkpoint index, returned with each checkpoint's
+ * record, blobs and writes. getTuple and list() both read through here.
+ */
+import { saverThreadKeys } from "../keys.js";
+import { runScriptBuffer } from "../scripts/index.js";
+import { checkpointField, escapePart } from "./codec.js";
+import type { SaverContext } from "./context.js";
+import { redisCall } from "./redis-call.js";
+import { touchThread } from "./thread-index.js";
+
+/** One checkpoint as the read script returns it (bytes not yet decoded). */
+export interface RawCheckpoint {
+  field: Buffer;
+  /** Framed: refs text, checkpoint type and bytes, metadata type and bytes. */
+  record: Buffer;
+  blobValues: (Buffer | null)[];
+  writeValues: (Buffer | null)[];
+}
+
+export interface ReadResult {
+  /** How many checkpoints the thread holds in all (0: the thread has none). */
+  checkpointCount: number;
+  checkpoints: RawCheckpoint[];
+}
+
+export interface CheckpointRange {
+  /** "ns": one namespace (byNamespace index); "id": every namespace (byId index). */
+  index: "ns" | "id";
+  max: string;
+  min: string;
+  limit: number;
+}
+
+/** The single checkpoint `id` of namespace `ns`. */
+export function exactRange(ns: string, checkpointId: string): CheckpointRange {
+  const member = checkpointField(ns, checkpointId);
+  return { index: "ns", max: `[${member}`, min: `[${member}`, limit: 1 };
+}
+
+/** Checkpoints of namespace `ns` with an id below `beforeId` (or all), newest first. */
+export function namespaceRange(ns: string, beforeId: string | undefined, limit: number): CheckpointRange {
+  const prefix = `${escapePart(ns)}\0`;
+  const max = beforeId === undefined ? `(${escapePart(ns)}\x01` : `(${prefix}${escapePart(beforeId)}`;
+  return { index: "ns", max, min: `[${prefix}`, limit };
+}
+
+/** Checkpoints of every namespace with an id below `beforeId` (or all), newest first. */
+export function allNamespacesRange(beforeId: string | undefined, limit: number): CheckpointRange {
+  return { index: "id", max: beforeId === undefined ? "+" : `(${escapePart(beforeId)}\0`, min: "-", limit };
+}
+
+/** Checkpoint `id` in whichever namespaces hold it. */
+export function idInAllNamespacesRange(checkpointId: string, limit: number): CheckpointRange {
+  const id = escapePart(checkpointId);
+  return { index: "id", max: `(${id}\x01`, min: `[${id}\0`, limit };
+}
+
+/** Continues a range after the last checkpoint returned (its field), for the next page. */
+export function continueRange(range: CheckpointRange, lastField: Buffer): CheckpointRange {
+  const text = lastField.toString("utf8");
+  if (range.index === "ns") return { ...range, max: `(${text}` };
+  // byId members are `id\0ns`, fields `ns\0id` (both already escaped).
+  const cut = text.indexOf("\0");
+  return { ...range, max: `(${text.slice(cut + 1)}\0${text.slice(0, cut)}` };
+}
+
+export async function readCheckpoints(
+  context: SaverContext,
+  threadId: string,
+  range: CheckpointRange,
+): Promise<ReadResult> {
+  const keys = saverThreadKeys(context.keyPrefix, threadId);
+  const ttlMs = context.refreshOnRead ? context.ttlMs : 0;
+  const reply = await redisCall(context, keys.all, (client) =>
+    runScriptBuffer(client, "saverRead", keys.all, [range.index, range.max, range.min, range.limit, ttlMs]),
+  );
+  const [count, entries] = reply as [number, [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][]];
+  // refreshOnRead keeps the thread alive, so its cross-thread index entry must not be trimmed either. Not awaited:
+  // the reader does not wait for bookkeeping, and touchThread never throws.
+  if (ttlMs > 0 && count > 0) void touchThread(context, threadId);
+  return {
+    checkpointCount: count,
+    checkpoints: entries.map(([field, record, blobValues, writeValues]) => ({
+      field,
+      record,
+      blobValues,
+      writeValues,
+    })),
+  };
+}

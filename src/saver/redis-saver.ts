@@ -1,0 +1,102 @@
+import { once } from "node:events";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import {
+  BaseCheckpointSaver,
+  type ChannelVersions,
+  type Checkpoint,
+  type CheckpointListOptions,
+  type CheckpointMetadata,
+  type CheckpointTuple,
+  type PendingWrite,
+} from "@langchain/langgraph-checkpoint";
+import type { RedisOptions } from "ioredis";
+import { clientFromUrl, type RedisClient } from "../client.js";
+import { createSaverContext, type SaverContext } from "./context.js";
+import { deleteThread } from "./delete-thread.js";
+import { getTuple } from "./get-tuple.js";
+import { listCheckpoints } from "./list.js";
+import {
+  parseSaverOptions,
+  parseSaverUrlOptions,
+  type RedisSaverOptions,
+  type RedisSaverUrlOptions,
+} from "./options.js";
+import { putCheckpoint } from "./put.js";
+import { putWrites } from "./put-writes.js";
+import { nextChannelVersion } from "./versions.js";
+
+/**
+ * LangGraph checkpointer on Redis or Redis Cluster. Pass it as `checkpointer` to `compile()`.
+ *
+ * put and putWrites are one Lua script each, getTuple and each page of list one read script; every key of a
+ * thread shares a hash tag. See docs/checkpointer.md for the key layout and guarantees.
+ */
+export class RedisSaver extends BaseCheckpointSaver {
+  readonly #context: SaverContext;
+  /** Set only by fromUrl: the client this saver opened, and therefore closes. */
+  #ownedClient: RedisClient | undefined;
+
+  constructor(options: RedisSaverOptions) {
+    const parsed = parseSaverOptions(options);
+    super(parsed.serde);
+    this.#context = createSaverContext({ ...parsed, serde: this.serde });
+  }
+
+  /** Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. */
+  static fromUrl(url: string, options: RedisSaverUrlOptions = {}, clientOptions: RedisOptions = {}): RedisSaver {
+    const parsed = parseSaverUrlOptions(options);
+    const client = clientFromUrl(url, clientOptions);
+    const saver = new RedisSaver({ ...parsed, client });
+    saver.#ownedClient = client;
+    return saver;
+  }
+
+  /** The client this saver uses. */
+  get client(): RedisClient {
+    return this.#context.client;
+  }
+
+  /** The key prefix every key of this saver starts with. */
+  get keyPrefix(): string {
+    return this.#context.keyPrefix;
+  }
+
+  override getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    return getTuple(this.#context, config);
+  }
+
+  override list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
+    return listCheckpoints(this.#context, config, options);
+  }
+
+  override put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    return putCheckpoint(this.#context, config, checkpoint, metadata, newVersions);
+  }
+
+  override putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
+    return putWrites(this.#context, config, writes, taskId, taskPath);
+  }
+
+  override deleteThread(threadId: string): Promise<void> {
+    return deleteThread(this.#context, threadId);
+  }
+
+  override getNextVersion(current: number | undefined): number {
+    return nextChannelVersion(current);
+  }
+
+  /** Closes the client if this saver opened it (fromUrl); a client passed in is left open. */
+  async close(): Promise<void> {
+    const client = this.#ownedClient;
+    if (client === undefined) return;
+    this.#ownedClient = undefined;
+    const ended = client.status === "end" ? undefined : once(client, "end");
+    await client.quit().catch(() => client.disconnect());
+    await ended;
+  }
+}

@@ -1,0 +1,94 @@
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import { z } from "zod";
+import { durabilityOptionsSchema } from "../durability.js";
+import { clientSchema, keyPrefixSchema } from "../options.js";
+
+/** Up to 100 years: store TTLs are often weeks or months, beyond what a timer could hold. */
+const ttlMsSchema = z
+  .number()
+  .int()
+  .positive()
+  .max(100 * 365 * 24 * 3600 * 1000);
+
+export const storeTtlSchema = z
+  .object({
+    /** TTL given to every write that does not pass its own `ttlMs`; unset = items never expire. */
+    defaultTtlMs: ttlMsSchema.optional(),
+    /** Reading an item (get, or search returning it) pushes its expiry out by its TTL again. */
+    refreshOnRead: z.boolean().default(true),
+  })
+  .strict();
+
+const embeddingsSchema = z.custom<EmbeddingsInterface>(
+  (value) =>
+    value !== null &&
+    typeof value === "object" &&
+    typeof (value as { embedDocuments?: unknown }).embedDocuments === "function" &&
+    typeof (value as { embedQuery?: unknown }).embedQuery === "function",
+  { message: "an Embeddings instance (with embedDocuments and embedQuery)" },
+);
+
+export const storeIndexSchema = z
+  .object({
+    /** Number of dimensions the embeddings model returns. */
+    dims: z.number().int().positive().max(65_536),
+    embeddings: embeddingsSchema,
+    /** JSON paths whose text is embedded (LangGraph path syntax); "$" embeds the whole value. */
+    fields: z.array(z.string().min(1)).min(1).default(["$"]),
+  })
+  .strict();
+
+export const redisStoreOptionsSchema = z
+  .object({
+    /** ioredis Redis or Cluster. The store never closes a client it was handed. */
+    client: clientSchema,
+    /** Prefix of every key the store writes. */
+    keyPrefix: keyPrefixSchema,
+    /** Writer recorded in the history when neither the write nor the run's config names one. */
+    agentId: z.string().min(1).max(256).optional(),
+    /** History entries kept per item (oldest dropped first). */
+    historyLimit: z.number().int().min(1).max(100_000).default(20),
+    ttl: storeTtlSchema.default({ refreshOnRead: true }),
+    /** Semantic search: embed the given fields of every value and rank `search({ query })` by cosine similarity. */
+    index: storeIndexSchema.optional(),
+    /** Largest JSON value (UTF-8 bytes) a write accepts; larger ones throw ValueTooLargeError. */
+    maxValueBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(512 * 1024 * 1024)
+      .default(1024 * 1024),
+    /** Persistence check before the first write, and waits for replicas / the AOF after each write
+     * (docs/operations.md). */
+    durability: durabilityOptionsSchema.optional(),
+  })
+  .strict();
+
+/** Options of `new RedisStore(...)`. */
+export type RedisStoreOptions = z.input<typeof redisStoreOptionsSchema>;
+/** Options of `RedisStore.fromUrl(url, ...)`: the same, without the client. */
+export type RedisStoreUrlOptions = Omit<RedisStoreOptions, "client">;
+export type ParsedStoreOptions = z.output<typeof redisStoreOptionsSchema>;
+export type StoreIndexConfig = z.output<typeof storeIndexSchema>;
+
+/** Per-write options of the direct write methods (put, delete, putIfVersion, update). */
+export const writeOptionsSchema = z
+  .object({
+    /** Who wrote (recorded in the history); overrides the run's config and the store's `agentId`. */
+    writer: z.string().min(1).max(256).optional(),
+    /** TTL of this item; `null` = never expires, even with a default TTL configured. */
+    ttlMs: ttlMsSchema.nullable().optional(),
+    /** Fencing token of the guarded() lock this write runs under; older tokens are rejected (FencedWriteError). */
+    fence: z
+      .object({
+        lockKey: z.string().min(1),
+        token: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+      })
+      .strict()
+      .optional(),
+    /** Fields to embed for this write (`false`: none), instead of the index's `fields`. */
+    index: z.union([z.literal(false), z.array(z.string().min(1))]).optional(),
+  })
+  .strict();
+
+export type StoreWriteOptions = z.input<typeof writeOptionsSchema>;

@@ -1,0 +1,202 @@
+import { BaseStore, type Operation, type OperationResults } from "@langchain/langgraph-checkpoint";
+import type { RedisOptions } from "ioredis";
+import { clientFromUrl, requireServerVersion } from "../client.js";
+import { InvalidInputError } from "../errors.js";
+import { parseOptions } from "../options.js";
+import { registerScripts } from "../scripts/index.js";
+import { executeBatch } from "./batch.js";
+import {
+  readVersioned,
+  type UpdateFn,
+  type UpdateOptions,
+  updateItem,
+  type VersionedItem,
+  writeIfVersion,
+} from "./cas.js";
+import type { HistoryEntry } from "./codec.js";
+import { createContext, type StoreContext } from "./context.js";
+import { readHistory } from "./history.js";
+import { checkItemKey, checkNamespace } from "./namespace.js";
+import {
+  type RedisStoreOptions,
+  type RedisStoreUrlOptions,
+  redisStoreOptionsSchema,
+  type StoreWriteOptions,
+  writeOptionsSchema,
+} from "./options.js";
+import { asStoreError } from "./route.js";
+import { type SweepResult, sweepStep } from "./ttl.js";
+
+/**
+ * LangGraph's BaseStore on Redis: shared, namespaced JSON memory for every agent and process, with version history,
+ * compare-and-set, fencing, TTL and optional semantic search, on a standalone server or Redis Cluster.
+ * Pass it to `compile({ store })`, or call it directly from any process. See docs/store.md.
+ */
+export class RedisStore extends BaseStore {
+  readonly #ctx: StoreContext;
+  /** True when fromUrl opened the client: close() closes only that. */
+  #owned = false;
+  #serverChecked: Promise<void> | undefined;
+
+  constructor(options: RedisStoreOptions) {
+    super();
+    const parsed = parseOptions(redisStoreOptionsSchema, options, "RedisStore");
+    this.#ctx = createContext(parsed);
+    registerScripts(parsed.client);
+  }
+
+  /** Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. */
+  static fromUrl(url: string, options: RedisStoreUrlOptions = {}, redisOptions: RedisOptions = {}): RedisStore {
+    const client = clientFromUrl(url, redisOptions);
+    try {
+      const store = new RedisStore({ ...options, client });
+      store.#owned = true;
+      return store;
+    } catch (error) {
+      client.disconnect();
+      throw error;
+    }
+  }
+
+  /** The semantic search configuration, when `index` was given. */
+  get indexConfig() {
+    return this.#ctx.options.index;
+  }
+
+  async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {
+    await this.#checkServer();
+    const { results } = await executeBatch(this.#ctx, operations);
+    return results as OperationResults<Op>;
+  }
+
+  /**
+   * Stores an item (null deletes it). The fourth argument is either BaseStore's `index` (fields to embed, or false)
+   * or write options: `{ writer, ttlMs, fence, index }`.
+   */
+  override async put(
+    namespace: string[],
+    key: string,
+    value: Record<string, unknown> | null,
+    indexOrOptions?: false | string[] | StoreWriteOptions,
+  ): Promise<void> {
+    checkNamespace(namespace, {});
+    const options = isWriteOptions(indexOrOptions) ? indexOrOptions : { index: indexOrOptions };
+    await this.#write(namespace, key, value, undefined, options);
+  }
+
+  /** Deletes an item; accepts `{ writer, fence }` (the delete is recorded in the item's history). */
+  override async delete(namespace: string[], key: string, options: StoreWriteOptions = {}): Promise<void> {
+    checkNamespace(namespace, { allowEmpty: true, allowReservedRoot: true });
+    await this.#write(namespace, key, null, undefined, options);
+  }
+
+  /**
+   * Compare-and-set: writes (or deletes, with null) only if the item is at `expectedVersion` (null or 0: only if it
+   * does not exist), else throws VersionConflictError and writes nothing. Returns the item's new version.
+   */
+  async putIfVersion(
+    namespace: string[],
+    key: string,
+    value: Record<string, unknown> | null,
+    expectedVersion: number | null,
+    options: StoreWriteOptions = {},
+  ): Promise<number> {
+    checkNamespace(namespace, {});
+    if (expectedVersion !== null && (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0)) {
+      throw new InvalidInputError(`expectedVersion must be null or a non-negative integer, got ${expectedVersion}`);
+    }
+    return this.#write(namespace, key, value, expectedVersion ?? 0, options);
+  }
+
+  /**
+   * Read-modify-write with no lost update: applies `fn` to the current value (null when absent) and writes the result
+   * (null deletes) only if nobody wrote in between, retrying up to `maxAttempts` times. Returns what was written.
+   */
+  async update(
+    namespace: string[],
+    key: string,
+    fn: UpdateFn,
+    options: UpdateOptions = {},
+  ): Promise<{ value: Record<string, unknown> | null; version: number }> {
+    checkNamespace(namespace, {});
+    checkItemKey(key);
+    const { maxAttempts, ...writeOptions } = options;
+    if (maxAttempts !== undefined && (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1)) {
+      throw new InvalidInputError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
+    }
+    const parsed = parseOptions(writeOptionsSchema, writeOptions, "update options");
+    await this.#checkServer();
+    return updateItem(this.#ctx, namespace, key, fn, { ...parsed, maxAttempts });
+  }
+
+  /** The item with its version, last writer and expiry, or null. */
+  async getWithVersion(namespace: string[], key: string): Promise<VersionedItem | null> {
+    checkNamespace(namespace, { allowReservedRoot: true });
+    checkItemKey(key);
+    await this.#checkServer();
+    return readVersioned(this.#ctx, namespace, key);
+  }
+
+  /** Who wrote what to this item, in which order: newest first, at most `limit` (default: all kept) entries. */
+  async history(namespace: string[], key: string, options: { limit?: number } = {}): Promise<HistoryEntry[]> {
+    checkNamespace(namespace, { allowReservedRoot: true });
+    checkItemKey(key);
+    const limit = options.limit ?? this.#ctx.options.historyLimit;
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new InvalidInputError(`history limit must be a positive integer, got ${limit}`);
+    }
+    return readHistory(this.#ctx, namespace, key, limit);
+  }
+
+  /**
+   * One bounded clean-up step for TTL'd items: checks up to `maxNamespaces` namespaces after `cursor`, removing
+   * expired items and their index entries and unregistering namespaces left empty. Reads and writes clean up too;
+   * this is for stores where expired data would otherwise sit unread.
+   */
+  async sweepExpired(options: { cursor?: string | null; maxNamespaces?: number } = {}): Promise<SweepResult> {
+    const maxNamespaces = options.maxNamespaces ?? 100;
+    if (!Number.isSafeInteger(maxNamespaces) || maxNamespaces < 1) {
+      throw new InvalidInputError(`maxNamespaces must be a positive integer, got ${maxNamespaces}`);
+    }
+    await this.#checkServer();
+    return sweepStep(this.#ctx, options.cursor ?? null, maxNamespaces);
+  }
+
+  /** Nothing to start: the store is ready once constructed. */
+  override start(): void {}
+
+  /** Nothing to stop (LangGraph never calls it); close() releases the client the store opened. */
+  override stop(): void {}
+
+  /** Closes the client if the store opened it (fromUrl); a client you passed in stays open. */
+  async close(): Promise<void> {
+    if (!this.#owned) return;
+    this.#owned = false;
+    await this.#ctx.client.quit().catch(() => this.#ctx.client.disconnect());
+  }
+
+  async #write(
+    namespace: string[],
+    key: string,
+    value: Record<string, unknown> | null,
+    expectedVersion: number | null | undefined,
+    options: StoreWriteOptions,
+  ): Promise<number> {
+    checkItemKey(key);
+    const parsed = parseOptions(writeOptionsSchema, options, "write options");
+    await this.#checkServer();
+    return writeIfVersion(this.#ctx, namespace, key, value, expectedVersion, parsed);
+  }
+
+  #checkServer(): Promise<void> {
+    this.#serverChecked ??= requireServerVersion(this.#ctx.client, [6, 2, 0], "RedisStore").catch((error) => {
+      this.#serverChecked = undefined;
+      throw asStoreError(error);
+    });
+    return this.#serverChecked;
+  }
+}
+
+function isWriteOptions(value: unknown): value is StoreWriteOptions {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

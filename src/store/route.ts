@@ -1,0 +1,94 @@
+import type { ChainableCommander, Cluster } from "ioredis";
+import { isCluster, type RedisClient } from "../client.js";
+import { explainWrongType, toNamedRedisError } from "../redis-errors.js";
+
+/**
+ * Pipelines grouped by server. A batch of store operations costs one round trip per server involved: on a
+ * standalone server everything goes in one pipeline; on Redis Cluster each call is routed by the slot of its first
+ * key to the master serving it (ioredis only accepts pipelines whose keys one node serves), and the per-node
+ * pipelines run concurrently. Replies come back in call order.
+ */
+export interface RoutedCall {
+  /** A key of the call (any of its keys: they share a slot). */
+  readonly key: string;
+  /** Queues exactly one command on the pipeline. */
+  readonly queue: (pipeline: ChainableCommander) => void;
+}
+
+const CRC16_TABLE = (() => {
+  const table = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let crc = i << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    table[i] = crc;
+  }
+  return table;
+})();
+
+/** Redis Cluster hash slot of a key (CRC16/XMODEM of the hash tag if there is one, of the whole key otherwise). */
+export function keySlot(key: string): number {
+  let bytes = Buffer.from(key, "utf8");
+  const open = bytes.indexOf(0x7b);
+  if (open >= 0) {
+    const close = bytes.indexOf(0x7d, open + 1);
+    if (close > open + 1) bytes = bytes.subarray(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ (CRC16_TABLE[((crc >> 8) ^ byte) & 0xff] ?? 0);
+  return crc % 16384;
+}
+
+async function nodeOfSlot(cluster: Cluster, slot: number, key: string): Promise<string> {
+  const slots = cluster.slots as unknown as (string[] | undefined)[];
+  if (!slots[slot]?.[0]) await cluster.exists(key); // waits until the slot map is known
+  return slots[slot]?.[0] ?? `slot:${slot}`;
+}
+
+/** Rethrows connection failures as RedisConnectionError and ACL denials as RedisPermissionError. */
+export function asStoreError(error: unknown): unknown {
+  return toNamedRedisError(error, "RedisStore", false);
+}
+
+async function execPipeline(client: RedisClient, calls: readonly RoutedCall[]): Promise<unknown[]> {
+  const pipeline = client.pipeline();
+  for (const call of calls) call.queue(pipeline);
+  const replies = (await pipeline.exec()) ?? [];
+  return calls.map((_, i) => {
+    const [error, reply] = replies[i] ?? [new Error("no reply from the pipeline")];
+    if (error) throw error;
+    return reply;
+  });
+}
+
+/** Runs the calls, one pipeline per server, and returns their replies in call order. */
+export async function runRouted(client: RedisClient, calls: readonly RoutedCall[]): Promise<unknown[]> {
+  if (calls.length === 0) return [];
+  try {
+    if (!isCluster(client)) return await execPipeline(client, calls);
+    const groups = new Map<string, number[]>();
+    for (let i = 0; i < calls.length; i++) {
+      const call = calls[i] as RoutedCall;
+      const node = await nodeOfSlot(client, keySlot(call.key), call.key);
+      const group = groups.get(node);
+      if (group) group.push(i);
+      else groups.set(node, [i]);
+    }
+    const replies: unknown[] = new Array(calls.length);
+    const settled = await Promise.allSettled(
+      [...groups.values()].map(async (indexes) => {
+        const groupReplies = await execPipeline(
+          client,
+          indexes.map((i) => calls[i] as RoutedCall),
+        );
+        indexes.forEach((callIndex, j) => {
+          replies[callIndex] = groupReplies[j];
+        });
+      }),
+    );
+    const failure = settled.find((result) => result.status === "rejected");
+    if (failure) throw (failure as PromiseRejectedResult).reason;
+    return replies;
+  } catch (error) {
+    throw asStoreError(await explainWrongType(client, error));
+  }
+}

@@ -1,0 +1,96 @@
+import { CorruptDataError, FencedWriteError, LangGraphRedisError, VersionConflictError } from "../errors.js";
+import { fenceCounterKey, storeNamespaceKeys } from "../keys.js";
+import type { StoreContext } from "./context.js";
+import { type PreparedWrite, type PutOutcome, parsePutReply, putCall } from "./crud/put.js";
+import { registerCall, unregisterCall } from "./registry.js";
+import { type RoutedCall, runRouted } from "./route.js";
+
+/** Rounds of register-and-retry a write may need before giving up (only concurrent retirements cause a repeat). */
+const MAX_REGISTRATION_ROUNDS = 10;
+
+/**
+ * Cluster, before the writes: a fenced write is refused at once when a newer token has been issued for its lock
+ * key (the counter lives in the lock's slot, so it is read here; the item's script then checks and raises the
+ * per-item high-water mark). Returns, per write, the newest token issued when that makes the write stale.
+ */
+export function fenceCounterCalls(ctx: StoreContext, writes: readonly PreparedWrite[]): RoutedCall[] {
+  return writes
+    .filter((write) => write.fence)
+    .map((write) => {
+      const counter = fenceCounterKey(ctx.prefix, write.fence?.lockKey ?? "");
+      return { key: counter, queue: (p) => void p.get(counter) };
+    });
+}
+
+/**
+ * Cluster, after the first round of writes: drop registrations of namespaces found empty (`retired`, member ->
+ * registration sequence), register the namespaces writes were waiting for (in write order, so namespaces created
+ * by one batch get sequences in the batch's order) and run those writes again with their registration epoch.
+ */
+export async function settleWrites(
+  ctx: StoreContext,
+  writes: readonly PreparedWrite[],
+  outcomes: PutOutcome[],
+  retired: Map<string, number>,
+): Promise<void> {
+  const collectRetired = (indexes: Iterable<number>) => {
+    for (const i of indexes) {
+      const outcome = outcomes[i];
+      if (outcome?.kind === "written" && outcome.retiredEpoch > 0) {
+        retired.set((writes[i] as PreparedWrite).member, outcome.retiredEpoch);
+      }
+    }
+  };
+  collectRetired(outcomes.keys());
+  for (let round = 0; ; round++) {
+    const pending = [...outcomes.keys()].filter((i) => outcomes[i]?.kind === "register");
+    if (pending.length === 0 && retired.size === 0) return;
+    if (round >= MAX_REGISTRATION_ROUNDS) {
+      throw new LangGraphRedisError(
+        `Could not register a store namespace after ${round} rounds (it kept being retired by concurrent readers)`,
+      );
+    }
+    const members = [...new Set(pending.map((i) => (writes[i] as PreparedWrite).member))];
+    const calls: RoutedCall[] = [];
+    if (retired.size > 0) calls.push(unregisterCall(ctx, retired));
+    if (members.length > 0) calls.push(registerCall(ctx, members));
+    const replies = await runRouted(ctx.client, calls);
+    retired.clear();
+    if (members.length === 0) return;
+    const seqs = (replies[replies.length - 1] as number[]).map(Number);
+    const epochOf = new Map(members.map((member, i) => [member, seqs[i] as number]));
+    const confirmReplies = await runRouted(
+      ctx.client,
+      pending.map((i) => {
+        const write = writes[i] as PreparedWrite;
+        return putCall(ctx, write, epochOf.get(write.member));
+      }),
+    );
+    pending.forEach((i, j) => {
+      outcomes[i] = parsePutReply(confirmReplies[j]);
+    });
+    collectRetired(pending);
+  }
+}
+
+/** The named error for a write that was refused, or undefined when it was written. */
+export function writeError(ctx: StoreContext, write: PreparedWrite, outcome: PutOutcome): Error | undefined {
+  switch (outcome.kind) {
+    case "conflict":
+      return new VersionConflictError(
+        write.namespace,
+        write.key,
+        write.expectedVersion ? write.expectedVersion : null,
+        outcome.actual > 0 ? outcome.actual : null,
+      );
+    case "fenced":
+      return new FencedWriteError(write.fence?.lockKey ?? "", write.fence?.token ?? 0, outcome.newest);
+    case "corrupt":
+      return new CorruptDataError(
+        storeNamespaceKeys(ctx.prefix, write.namespace).items,
+        `field "${write.key}" has no readable item header; the write was refused`,
+      );
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * startRecoveryWorker: an always-on loop that resumes crashed runs as they appear, with a clean stop.
+ */
+import { MemorySaver } from "@langchain/langgraph";
+import { findCrashedRuns } from "../../src/recovery/find.js";
+import { withRunLease } from "../../src/recovery/leased-graph.js";
+import type { ResumeResult } from "../../src/recovery/resume.js";
+import { startRecoveryWorker } from "../../src/recovery/worker.js";
+import { newRedis, targets, testPrefix } from "../helpers/redis.js";
+import { crashRun, FINAL_TRAIL, gate, type TestGraphOptions, testGraph, waitUntil } from "./helpers.js";
+
+describe.each(targets)("startRecoveryWorker on $name", ({ connect }) => {
+  const client = connect();
+  let keyPrefix: string;
+  let checkpointer: MemorySaver;
+  const config = (threadId: string) => ({ configurable: { thread_id: threadId } });
+  beforeEach(() => {
+    keyPrefix = testPrefix("worker");
+    checkpointer = new MemorySaver();
+  });
+  const app = (options: Partial<TestGraphOptions> = {}) =>
+    withRunLease(testGraph({ checkpointer, ...options }), { client, keyPrefix, name: "g", owner: "worker" });
+  const crash = (threadId: string) => crashRun({ checkpointer, keyPrefix, name: "g", threadId, leaseMs: 300, connect });
+
+  it("resumes runs that crash while it runs, and stops cleanly", async () => {
+    const results: ResumeResult[] = [];
+    const worker = startRecoveryWorker(app(), { intervalMs: 50, onResult: (r) => results.push(r) });
+    await crash("t1");
+    await crash("t2");
+    await waitUntil(() => results.length === 2);
+    await worker.stop();
+    expect(worker.stopped).toBe(true);
+    expect(results.map((r) => [r.outcome, r.run.threadId]).sort()).toEqual([
+      ["resumed", "t1"],
+      ["resumed", "t2"],
+    ]);
+    for (const thread of ["t1", "t2"]) {
+      expect((await app().getState(config(thread))).values.trail).toEqual(FINAL_TRAIL);
+    }
+    expect(worker.stats).toMatchObject({ resumed: 2, failed: 0, errors: 0 });
+    const passes = worker.stats.passes;
+    expect(passes).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(worker.stats.passes).toBe(passes);
+    await worker.stop();
+  });
+
+  it("stop() waits for the resumes in flight", async () => {
+    await crash("t-slow");
+    const hold = gate();
+    let started = false;
+    const worker = startRecoveryWorker(
+      app({
+        behaviour: { b1: { until: hold.opened } },
+        onStart: (node) => {
+          if (node === "b1") started = true;
+        },
+      }),
+      { intervalMs: 50 },
+    );
+    await waitUntil(() => started, 10);
+    let stopped = false;
+    const stopping = worker.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(stopped).toBe(false);
+    hold.open();
+    await stopping;
+    expect(worker.stats.resumed).toBe(1);
+    expect((await app().getState(config("t-slow"))).values.trail).toEqual(FINAL_TRAIL);
+  });
+
+  it("reports failed passes to onError and keeps going; an aborted signal stops it", async () => {
+    const broken = newRedis();
+    broken.disconnect();
+    const errors: unknown[] = [];
+    const controller = new AbortController();
+    const worker = startRecoveryWorker(
+      withRunLease(testGraph({ checkpointer }), { client: broken, keyPrefix, name: "g" }),
+      { intervalMs: 20, onError: (e) => errors.push(e), signal: controller.signal },
+    );
+    await waitUntil(() => errors.length >= 3);
+    controller.abort();
+    await waitUntil(() => worker.stopped);
+    await worker.stop();
+    expect(worker.stats.errors).toBeGreaterThanOrEqual(3);
+    expect(await findCrashedRuns(app())).toEqual([]);
+  });
+
+  it("rejects bad options by name", () => {
+    expect(() => startRecoveryWorker(app(), { intervalMs: 0 })).toThrow(/startRecoveryWorker.intervalMs/);
+    expect(() => startRecoveryWorker(testGraph({ checkpointer }))).toThrow(/startRecoveryWorker.graph/);
+  });
+});

@@ -1,0 +1,4 @@
+import { newCluster } from "../helpers/redis.js";
+import { runConformanceSuite } from "./conformance-helpers.js";
+
+runConformanceSuite("RedisSaver (cluster)", newCluster);

@@ -1,0 +1,94 @@
+/**
+ * list() without a thread_id: threads spread over every slot (and every node of the cluster) are all found through
+ * the cross-thread index; stale entries (a thread deleted or expired behind the index's back) are cleaned lazily,
+ * and a thread written while the cleaner looked at it keeps its entry.
+ */
+import type { Cluster } from "ioredis";
+import { RedisSaver } from "../../src/index.js";
+import { saverThreadIndexKey, saverThreadKeys } from "../../src/keys.js";
+import { createSaverContext } from "../../src/saver/context.js";
+import { forgetThread } from "../../src/saver/thread-index.js";
+import { newCluster, targets, testPrefix } from "../helpers/redis.js";
+import { collect, inputMetadata, makeCheckpoint } from "./saver-helpers.js";
+
+describe.each(targets)("list() across threads ($name)", ({ connect }) => {
+  it("finds every thread, newest activity first, with namespace, before, filter and limit", async () => {
+    const saver = new RedisSaver({ client: connect(), keyPrefix: testPrefix("xt") });
+    const threads = Array.from({ length: 30 }, (_, i) => `thread-${i}`);
+    for (const [i, threadId] of threads.entries()) {
+      const checkpoint = makeCheckpoint({ owner: threadId });
+      await saver.put(
+        { configurable: { thread_id: threadId, checkpoint_ns: i % 2 === 0 ? "" : "child:x" } },
+        checkpoint,
+        { ...inputMetadata, step: i },
+        checkpoint.channel_versions,
+      );
+    }
+    const all = await collect(saver.list({}));
+    expect(new Set(all.map((t) => t.config.configurable?.thread_id))).toEqual(new Set(threads));
+    // Threads come most recently active first.
+    expect(all[0]?.config.configurable?.thread_id).toBe("thread-29");
+
+    const rootOnly = await collect(saver.list({ configurable: { checkpoint_ns: "" } }));
+    expect(rootOnly).toHaveLength(15);
+    const stepFour = await collect(saver.list({}, { filter: { step: 4 } }));
+    expect(stepFour.map((t) => t.config.configurable?.thread_id)).toEqual(["thread-4"]);
+    expect(await collect(saver.list({}, { limit: 7 }))).toHaveLength(7);
+    const beforeId = all.find((t) => t.config.configurable?.thread_id === "thread-10")?.checkpoint.id;
+    const older = await collect(saver.list({}, { before: { configurable: { checkpoint_id: beforeId } } }));
+    expect(older).toHaveLength(10);
+  });
+
+  it("drops the index entry of a thread whose keys are gone, on the next list()", async () => {
+    const keyPrefix = testPrefix("stale");
+    const saver = new RedisSaver({ client: connect(), keyPrefix });
+    for (const threadId of ["alive", "vanished"]) {
+      await saver.put({ configurable: { thread_id: threadId } }, makeCheckpoint(), inputMetadata, {});
+    }
+    // The thread disappears without its index entry (as after a crash mid-deleteThread).
+    await saver.client.unlink(...saverThreadKeys(keyPrefix, "vanished").all);
+    const index = saverThreadIndexKey(keyPrefix);
+    expect(await saver.client.zcard(index)).toBe(2);
+
+    const listed = await collect(saver.list({}));
+    expect(listed.map((t) => t.config.configurable?.thread_id)).toEqual(["alive"]);
+    expect(await saver.client.zrange(index, "0", "-1")).toEqual(["alive"]);
+  });
+
+  it("keeps the entry of a thread written after the cleaner read its score", async () => {
+    const keyPrefix = testPrefix("race");
+    const saver = new RedisSaver({ client: connect(), keyPrefix });
+    const index = saverThreadIndexKey(keyPrefix);
+    await saver.put({ configurable: { thread_id: "t" } }, makeCheckpoint(), inputMetadata, {});
+    const seenScore = (await saver.client.zscore(index, "t")) as string;
+    // A write lands between the cleaner's read and its removal: the score moves on, so the entry stays.
+    await saver.put({ configurable: { thread_id: "t" } }, makeCheckpoint(), inputMetadata, {});
+    const context = createSaverContext({ client: saver.client, keyPrefix, refreshOnRead: false, serde: saver.serde });
+    await forgetThread(context, "t", seenScore);
+    expect(await saver.client.zscore(index, "t")).not.toBeNull();
+    await forgetThread(context, "t", (await saver.client.zscore(index, "t")) as string);
+    expect(await saver.client.zscore(index, "t")).toBeNull();
+  });
+});
+
+describe("cross-thread index on a cluster", () => {
+  it("lists threads whose keys live on every master", async () => {
+    const cluster: Cluster = newCluster();
+    const saver = new RedisSaver({ client: cluster, keyPrefix: testPrefix("spread") });
+    const threads = Array.from({ length: 40 }, (_, i) => `spread-${i}`);
+    for (const threadId of threads) {
+      await saver.put({ configurable: { thread_id: threadId } }, makeCheckpoint(), inputMetadata, {});
+    }
+    // The threads' keys really are spread over all three masters.
+    const masters = new Set<string>();
+    for (const threadId of threads) {
+      const slot = Number(await cluster.cluster("KEYSLOT", saverThreadKeys(saver.keyPrefix, threadId).checkpoints));
+      const slots = (await cluster.cluster("SLOTS")) as unknown as [number, number, [string, number]][];
+      const owner = slots.find(([from, to]) => slot >= from && slot <= to);
+      masters.add(String(owner?.[2]?.[1]));
+    }
+    expect(masters.size).toBe(3);
+    const listed = await collect(saver.list({}));
+    expect(new Set(listed.map((t) => t.config.configurable?.thread_id))).toEqual(new Set(threads));
+  });
+});

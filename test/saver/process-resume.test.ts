@@ -1,0 +1,103 @@
+/**
+ * A thread started by one OS process, killed (SIGKILL, by pid) in the middle of a node, is resumed by another
+ * process with invoke(null): the finished step is not re-run, the interrupted one runs again, the rest completes.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { clusterNodes, newCluster, newRedis, redisUrl, testPrefix } from "../helpers/redis.js";
+
+const root = join(import.meta.dirname, "..", "..");
+const worker = join(import.meta.dirname, "fixtures", "resume-worker.ts");
+const started = new Set<ChildProcess>();
+
+afterEach(() => {
+  for (const child of started) {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+      process.kill(child.pid, "SIGKILL");
+  }
+  started.clear();
+});
+
+function startWorker(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, ["--import", "tsx", worker], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  started.add(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return { child, output: () => `${stdout}${stderr ? `\n[stderr]\n${stderr}` : ""}` };
+}
+
+/** Resolves when `predicate` holds for the worker's stdout; rejects if it exits first or the bound passes. */
+function waitForOutput(
+  worker: { child: ChildProcess; output: () => string },
+  predicate: (stdout: string) => boolean,
+  timeoutMs: number,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (predicate(worker.output())) {
+        clearInterval(timer);
+        resolve();
+      } else if (worker.child.exitCode !== null || Date.now() > deadline) {
+        clearInterval(timer);
+        reject(new Error(`worker did not produce the expected output:\n${worker.output()}`));
+      }
+    }, 20);
+    const deadline = Date.now() + timeoutMs;
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+}
+
+const deployments = [
+  { name: "standalone", env: () => ({ REDIS_URL: redisUrl() }), connect: newRedis },
+  {
+    name: "cluster",
+    env: () => ({
+      CLUSTER_NODES: clusterNodes()
+        .map((n) => `${n.host}:${n.port}`)
+        .join(","),
+    }),
+    connect: newCluster,
+  },
+];
+
+describe.each(deployments)("resume in another process ($name)", ({ env, connect }) => {
+  it("resumes a thread whose first process was killed mid-node", async () => {
+    const client = connect();
+    const keyPrefix = testPrefix("proc");
+    const threadId = testPrefix("thread");
+    const common = { ...env(), KEY_PREFIX: keyPrefix, THREAD_ID: threadId };
+
+    const first = startWorker({ ...common, MODE: "start" });
+    await waitForOutput(first, (out) => out.includes("IN_STEP2"), 30_000);
+    if (first.child.pid !== undefined) process.kill(first.child.pid, "SIGKILL");
+    await exited(first.child);
+
+    const second = startWorker({ ...common, MODE: "resume" });
+    const code = await Promise.race([
+      exited(second.child),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(second.output())), 30_000)),
+    ]);
+    expect(code, second.output()).toBe(0);
+    const finalState = JSON.parse(second.output().trim().split("\n").at(-1) ?? "{}") as { log: string[] };
+    expect(finalState.log).toEqual(["step1", `step2:${second.child.pid}`, "step3"]);
+
+    const runs = await Promise.all(
+      ["step1", "step2", "step3"].map((node) => client.get(`${keyPrefix}:runs:{${threadId}}:${node}`)),
+    );
+    expect(runs).toEqual(["1", "2", "1"]);
+  });
+});

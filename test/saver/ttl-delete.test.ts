@@ -1,0 +1,126 @@
+/**
+ * Lifetime of a thread's keys: ttlMs puts a TTL on every key of the thread, each write restarts it, refreshOnRead
+ * makes reads restart it too, and an idle thread disappears entirely. deleteThread removes every key (counted).
+ */
+import { RedisSaver } from "../../src/index.js";
+import { saverThreadIndexKey, saverThreadKeys } from "../../src/keys.js";
+import { targets, testPrefix } from "../helpers/redis.js";
+import { collect, inputMetadata, keysWithPrefix, loopMetadata, makeCheckpoint } from "./saver-helpers.js";
+
+/** A thread with checkpoints in two namespaces, blobs and pending writes: every kind of key exists. */
+async function populate(saver: RedisSaver, threadId: string): Promise<void> {
+  let parent: string | undefined;
+  for (const [i, ns] of ["", "", "child:1"].entries()) {
+    const checkpoint = makeCheckpoint({ messages: [`m${i}`], big: "x".repeat(100) });
+    const config = await saver.put(
+      { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: ns === "" ? parent : undefined } },
+      checkpoint,
+      i === 0 ? inputMetadata : loopMetadata(i),
+      checkpoint.channel_versions,
+    );
+    if (ns === "") parent = checkpoint.id;
+    await saver.putWrites(config, [["messages", [`w${i}`]]], `task${i}`);
+  }
+}
+
+async function threadKeyTtls(saver: RedisSaver, threadId: string): Promise<number[]> {
+  const keys = saverThreadKeys(saver.keyPrefix, threadId).all;
+  return Promise.all(keys.map((key) => saver.client.pttl(key)));
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe.each(targets)("thread lifetime ($name)", ({ connect }) => {
+  it("deleteThread removes every key of the thread and leaves other threads alone", async () => {
+    const keyPrefix = testPrefix("del");
+    const saver = new RedisSaver({ client: connect(), keyPrefix });
+    const [doomed, kept] = ["doomed {1}: *", "kept"];
+    await populate(saver, doomed);
+    await populate(saver, kept);
+    const tagOf = (threadId: string) => saverThreadKeys(keyPrefix, threadId).checkpoints.split(":")[2] as string;
+
+    const before = await keysWithPrefix(saver.client, keyPrefix);
+    const doomedKeys = before.filter((key) => key.includes(tagOf(doomed)));
+    expect(doomedKeys).toHaveLength(6);
+    expect(await saver.client.zscore(saverThreadIndexKey(keyPrefix), doomed)).not.toBeNull();
+
+    await saver.deleteThread(doomed);
+
+    const after = await keysWithPrefix(saver.client, keyPrefix);
+    expect(after.filter((key) => key.includes(tagOf(doomed)))).toEqual([]);
+    expect(after).toEqual(before.filter((key) => !doomedKeys.includes(key)));
+    expect(await saver.client.zscore(saverThreadIndexKey(keyPrefix), doomed)).toBeNull();
+    expect(await saver.getTuple({ configurable: { thread_id: doomed } })).toBeUndefined();
+    expect(await collect(saver.list({ configurable: { thread_id: doomed } }))).toEqual([]);
+    expect(await collect(saver.list({ configurable: { thread_id: kept } }))).toHaveLength(3);
+    // Deleting again (or a thread that never existed) is a no-op.
+    await saver.deleteThread(doomed);
+    await saver.deleteThread("never existed");
+  });
+
+  it("without ttlMs the keys never expire", async () => {
+    const saver = new RedisSaver({ client: connect(), keyPrefix: testPrefix("nottl") });
+    await populate(saver, "t");
+    expect(await threadKeyTtls(saver, "t")).toEqual([-1, -1, -1, -1, -1, -1]);
+  });
+
+  it("ttlMs puts a TTL on every key of the thread, and every write restarts it", async () => {
+    const ttlMs = 600_000;
+    const saver = new RedisSaver({ client: connect(), keyPrefix: testPrefix("ttl"), ttlMs });
+    await populate(saver, "t");
+    for (const ttl of await threadKeyTtls(saver, "t")) {
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(ttlMs);
+    }
+
+    // Shorten the TTLs by hand, then write: put and putWrites each restore the full TTL on every key.
+    const keys = saverThreadKeys(saver.keyPrefix, "t").all;
+    await Promise.all(keys.map((key) => saver.client.pexpire(key, 5_000)));
+    const checkpoint = makeCheckpoint({ messages: ["later"] });
+    const config = await saver.put({ configurable: { thread_id: "t" } }, checkpoint, loopMetadata(9), {});
+    for (const ttl of await threadKeyTtls(saver, "t")) expect(ttl).toBeGreaterThan(5_000);
+    await Promise.all(keys.map((key) => saver.client.pexpire(key, 5_000)));
+    await saver.putWrites(config, [["messages", ["w"]]], "late-task");
+    for (const ttl of await threadKeyTtls(saver, "t")) expect(ttl).toBeGreaterThan(5_000);
+
+    // Reads do not restart it unless refreshOnRead is set.
+    await Promise.all(keys.map((key) => saver.client.pexpire(key, 5_000)));
+    await saver.getTuple({ configurable: { thread_id: "t" } });
+    for (const ttl of await threadKeyTtls(saver, "t")) expect(ttl).toBeLessThanOrEqual(5_000);
+  });
+
+  it("refreshOnRead restarts the TTL on getTuple and list", async () => {
+    const ttlMs = 600_000;
+    const saver = new RedisSaver({ client: connect(), keyPrefix: testPrefix("ror"), ttlMs, refreshOnRead: true });
+    await populate(saver, "t");
+    const keys = saverThreadKeys(saver.keyPrefix, "t").all;
+
+    await Promise.all(keys.map((key) => saver.client.pexpire(key, 5_000)));
+    await saver.getTuple({ configurable: { thread_id: "t" } });
+    for (const ttl of await threadKeyTtls(saver, "t")) expect(ttl).toBeGreaterThan(5_000);
+
+    await Promise.all(keys.map((key) => saver.client.pexpire(key, 5_000)));
+    await collect(saver.list({ configurable: { thread_id: "t" } }, { limit: 1 }));
+    for (const ttl of await threadKeyTtls(saver, "t")) expect(ttl).toBeGreaterThan(5_000);
+  });
+
+  it("an idle thread expires completely, and drops out of list() across threads", async () => {
+    const keyPrefix = testPrefix("idle");
+    const saver = new RedisSaver({ client: connect(), keyPrefix, ttlMs: 2_000 });
+    await populate(saver, "short-lived");
+    const threadKeys = saverThreadKeys(keyPrefix, "short-lived").all;
+    expect(await saver.client.exists(...threadKeys)).toBe(6);
+
+    await waitUntil(async () => (await saver.client.exists(...threadKeys)) === 0);
+    expect(await keysWithPrefix(saver.client, `${keyPrefix}:saver:{`)).toEqual([]);
+    expect(await collect(saver.list({}))).toEqual([]);
+    // list() found the thread gone and removed its index entry.
+    expect(await saver.client.zcard(saverThreadIndexKey(keyPrefix))).toBe(0);
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * batch(): one pipelined round trip per server involved, InMemoryStore's ordering semantics, and the cluster
+ * registration protocol under the races it is built for.
+ */
+import type { Item, SearchItem } from "@langchain/langgraph-checkpoint";
+import type { Cluster } from "ioredis";
+import type { RedisClient } from "../../src/client.js";
+import type { RedisStore } from "../../src/index.js";
+import { storeNamespaceMember, storeRegistryKeys } from "../../src/keys.js";
+import { registerScripts } from "../../src/scripts/index.js";
+import { createContext } from "../../src/store/context.js";
+import { parsePutReply, putCall } from "../../src/store/crud/put.js";
+import { redisStoreOptionsSchema } from "../../src/store/options.js";
+import { parseReadNamespace, readNamespaceCall } from "../../src/store/read-namespace.js";
+import { parseRegistryReply, registerCall, registryReadCall, unregisterCall } from "../../src/store/registry.js";
+import { keySlot, runRouted } from "../../src/store/route.js";
+import { newCluster, targets, testPrefix } from "../helpers/redis.js";
+import { newStore } from "./helpers.js";
+
+function countPipelines(client: RedisClient): { count: number } {
+  const counter = { count: 0 };
+  const original = client.pipeline.bind(client);
+  (client as { pipeline: unknown }).pipeline = (...args: Parameters<typeof original>) => {
+    counter.count++;
+    return original(...args);
+  };
+  return counter;
+}
+
+function mastersOf(cluster: Cluster, keys: string[]): number {
+  const slots = cluster.slots as unknown as string[][];
+  return new Set(keys.map((key) => slots[keySlot(key)]?.[0])).size;
+}
+
+describe.each(targets)("batch on $name", ({ name, connect }) => {
+  it("costs one pipeline per server for gets and writes, however many operations", async () => {
+    const client = connect();
+    const keyPrefix = testPrefix("batch");
+    const store: RedisStore = newStore(client, { keyPrefix });
+    await store.put(["warm"], "up", { v: 0 }); // connects, checks the server version
+    const namespaces = Array.from({ length: 30 }, (_, i) => ["tenant", `t${i}`]);
+    // (On a cluster the first write into a new namespace also registers it: two more round trips, once.)
+    await store.batch(namespaces.map((ns) => ({ namespace: ns, key: "k", value: { i: -1 } })));
+    const pipelines = countPipelines(client);
+    await store.batch(namespaces.map((ns, i) => ({ namespace: ns, key: "k", value: { i } })));
+    const expected =
+      name === "cluster"
+        ? mastersOf(
+            client as Cluster,
+            namespaces.map((ns) => `{${ns.join(":")}}`),
+          )
+        : 1;
+    if (name === "cluster") expect(expected).toBeGreaterThan(1);
+    expect(pipelines.count).toBe(expected);
+    pipelines.count = 0;
+    const results = await store.batch(namespaces.map((ns) => ({ namespace: ns, key: "k" })));
+    expect(pipelines.count).toBe(expected);
+    expect(results.map((item) => item?.value)).toEqual(namespaces.map((_, i) => ({ i })));
+    // A search or listing reads the registry first: one more round trip (to the registry's server).
+    pipelines.count = 0;
+    const [found] = await store.batch([{ namespacePrefix: ["tenant"], limit: 100 }]);
+    expect(found).toHaveLength(30);
+    expect(pipelines.count).toBe(1 + expected);
+  });
+
+  it("reads see the store as it was before the batch's writes, like InMemoryStore", async () => {
+    const store = newStore(connect());
+    await store.put(["ns"], "k", { v: 1 });
+    const [, got, found, listed] = (await store.batch([
+      { namespace: ["ns"], key: "k", value: { v: 2 } },
+      { namespace: ["ns"], key: "k" },
+      { namespacePrefix: ["ns"], limit: 10, offset: 0 },
+      { matchConditions: undefined, limit: 10, offset: 0 },
+    ])) as unknown as [null, Item | null, SearchItem[], string[][]];
+    expect(got?.value).toEqual({ v: 1 });
+    expect(found?.map((i) => i.value)).toEqual([{ v: 1 }]);
+    expect(listed).toEqual([["ns"]]);
+    expect((await store.get(["ns"], "k"))?.value).toEqual({ v: 2 });
+  });
+
+  it("keeps keys and labels with braces, colons and unicode apart", async () => {
+    const store = newStore(connect());
+    const keys = ["{tag}", "a:b", "%7B", "ünïcødé ✓", "", "x".repeat(300)];
+    await store.batch(keys.map((key, i) => ({ namespace: ["odd {ns}", "ü"], key, value: { i } })));
+    for (const [i, key] of keys.entries()) expect((await store.get(["odd {ns}", "ü"], key))?.value).toEqual({ i });
+    expect((await store.search(["odd {ns}"], { limit: 10 })).map((item) => item.key)).toEqual(keys);
+    expect(await store.listNamespaces()).toEqual([["odd {ns}", "ü"]]);
+  });
+});
+
+describe("cluster namespace registration", () => {
+  function context(client: Cluster, keyPrefix: string) {
+    registerScripts(client);
+    return createContext(redisStoreOptionsSchema.parse({ client, keyPrefix }));
+  }
+
+  const write = (ns: string[], key: string) => ({
+    namespace: ns,
+    key,
+    member: storeNamespaceMember(ns),
+    op: "put" as const,
+    json: '{"v":1}',
+    vectors: null,
+    embedFields: [],
+    ttlMs: null,
+    writer: null,
+    expectedVersion: undefined,
+    fence: undefined,
+  });
+
+  it("a write waits for registration, and a registration retired while it was in flight is not used", async () => {
+    const client = newCluster();
+    const keyPrefix = testPrefix("reg");
+    const ctx = context(client, keyPrefix);
+    const w = write(["race"], "k");
+    const registry = storeRegistryKeys(keyPrefix);
+
+    // 1. Unregistered namespace: the script writes nothing and asks for registration.
+    const [first] = await runRouted(client, [putCall(ctx, w)]);
+    expect(parsePutReply(first)).toEqual({ kind: "register" });
+    const [seqs] = await runRouted(client, [registerCall(ctx, [w.member])]);
+    const epoch = Number((seqs as number[])[0]);
+
+    // 2. Before the write lands, a reader finds the namespace empty and retires that registration.
+    const [registryReply] = await runRouted(client, [registryReadCall(ctx, ["-", "+"])]);
+    const [ns] = parseRegistryReply(registryReply);
+    expect(ns?.seq).toBe(epoch);
+    const [read] = await runRouted(client, [readNamespaceCall(ctx, ns as never, "count")]);
+    expect(parseReadNamespace(ctx, ns as never, read).live).toBe(0);
+    await runRouted(client, [unregisterCall(ctx, new Map([[w.member, epoch]]))]);
+    expect(await client.zcard(registry.names)).toBe(0);
+
+    // 3. The write with the retired epoch must register again rather than land unlisted.
+    const [stale] = await runRouted(client, [putCall(ctx, w, epoch)]);
+    expect(parsePutReply(stale)).toEqual({ kind: "register" });
+    const [fresh] = await runRouted(client, [registerCall(ctx, [w.member])]);
+    const [landed] = await runRouted(client, [putCall(ctx, w, Number((fresh as number[])[0]))]);
+    expect(parsePutReply(landed).kind).toBe("written");
+    expect(await client.zrange(registry.names, "0", "-1")).toEqual([w.member]);
+  });
+
+  it("an old retirement cannot drop a namespace registered again since", async () => {
+    const client = newCluster();
+    const keyPrefix = testPrefix("reg");
+    const store = newStore(client, { keyPrefix });
+    await store.put(["again"], "k", { v: 1 });
+    const registry = storeRegistryKeys(keyPrefix);
+    const oldSeq = Number(await client.hget(registry.seq, storeNamespaceMember(["again"])));
+    await store.delete(["again"], "k");
+    await store.put(["again"], "k", { v: 2 });
+    const ctx = context(client, keyPrefix);
+    await runRouted(client, [unregisterCall(ctx, new Map([[storeNamespaceMember(["again"]), oldSeq]]))]);
+    expect(await store.listNamespaces()).toEqual([["again"]]);
+  });
+
+  it("many concurrent writers into fresh namespaces leave every namespace listed exactly once", async () => {
+    const client = newCluster();
+    const store = newStore(client);
+    const names = Array.from({ length: 8 }, (_, i) => `ns${i}`);
+    await Promise.all(
+      names.flatMap((n) => [
+        ...Array.from({ length: 5 }, (_, j) => store.put([n], `k${j}`, { j })),
+        store.search([n]),
+        store.listNamespaces(),
+      ]),
+    );
+    expect(await store.listNamespaces()).toEqual(names.map((n) => [n]));
+    for (const n of names) expect(await store.search([n])).toHaveLength(5);
+  });
+
+  it("under churn (writers, deleters and readers at once) lists exactly the namespaces that hold items", async () => {
+    const client = newCluster();
+    const store = newStore(client);
+    const names = Array.from({ length: 6 }, (_, i) => [`churn${i}`]);
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 8; round++) {
+      const ops: Promise<unknown>[] = [];
+      for (let i = 0; i < 24; i++) {
+        const ns = names[random(names.length)] as string[];
+        const key = `k${random(3)}`;
+        const pick = random(4);
+        if (pick === 0) ops.push(store.delete(ns, key));
+        else if (pick === 1) ops.push(store.search(ns));
+        else if (pick === 2) ops.push(store.listNamespaces());
+        else ops.push(store.put(ns, key, { round }));
+      }
+      await Promise.all(ops);
+      const holding: string[][] = [];
+      for (const ns of names) if ((await store.search(ns)).length > 0) holding.push(ns);
+      expect(await store.listNamespaces()).toEqual(holding);
+    }
+  });
+});
