@@ -18,9 +18,10 @@ export async function deleteDemoKeys(client: RedisClient, keys: DemoKeys, worker
 }
 
 /**
- * Deletes whatever is left under the run's prefix and returns how many keys that was (0 when every part cleaned
- * up after itself). This is the one place the demo lists keys: a SCAN with MATCH on its own random prefix, once,
- * at cleanup time, never while the scenario runs. On a cluster each master is scanned.
+ * Deletes whatever is left under the run's prefix (store items and their history, fence counters, lease indexes,
+ * locks not yet expired) and returns how many keys that was. This is the one place the demo lists keys: a SCAN
+ * with MATCH on its own random prefix, once, at cleanup time, never while the scenario runs. On a cluster each
+ * master is scanned.
  */
 export async function sweepPrefix(client: RedisClient, prefix: string): Promise<number> {
   const nodes: Redis[] = isCluster(client) ? client.nodes("master") : [client];

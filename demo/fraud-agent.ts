@@ -1,8 +1,10 @@
 /**
- * The fraud agent: gathers signals on an order, scores it with the risk model, and stores its verdict on the
- * order. The verdict node is the agent's critical section on the order (it reads the order and writes to it).
+ * The fraud agent: gathers signals on an order, scores it with the risk model, stores its verdict on the order,
+ * then notes the review in the customer's profile. The verdict node is the agent's critical section on the order
+ * (it reads the order and writes to it); the profile is shared by every order of the customer, so it is updated
+ * with compare-and-set rather than under the order's lock.
  *
- *   gather -> assess -> verdict -> done
+ *   gather -> assess -> verdict -> profile -> done
  */
 import { Annotation, END, type LangGraphRunnableConfig, START, StateGraph } from "@langchain/langgraph";
 import type { OrderEvent } from "./orders.js";
@@ -57,22 +59,24 @@ export function fraudGraph(rt: AgentRuntime) {
     await rt.state.appendToOrder(
       doc,
       { writeId, kind: flagged ? "flagged" : "cleared", worker },
-      rt.writeGuard(config),
+      rt.writeGuard(config, order.orderId),
     );
     await recorder.record("write", { writeId, doc: `order:${order.orderId}`, worker });
     await recorder.record("verdict", { orderId: order.orderId, thread, worker, flagged, afterCharge: isCharged(doc) });
-    if (state.customer) {
-      const profileWriteId = taskWriteId(config, "profile");
-      await rt.state.appendToCustomer(state.customer, {
-        writeId: profileWriteId,
-        orderId: order.orderId,
-        kind: "reviewed",
-      });
-      await recorder.record("write", { writeId: profileWriteId, doc: `customer:${order.customerId}`, worker });
-    }
     await recorder.record("cs", { orderId: order.orderId, thread, node: "verdict", worker, startUs });
     await step(config, "verdict");
     return { flagged };
+  }
+
+  async function profile(state: State, config: LangGraphRunnableConfig) {
+    const { order } = state.event;
+    // The copy read in `gather` is what a read-modify-write without compare-and-set writes back.
+    const copy = state.customer ?? (await rt.state.readCustomer(order.customerId));
+    const writeId = taskWriteId(config, "profile");
+    await rt.state.appendToCustomer(copy, { writeId, orderId: order.orderId, kind: "reviewed" });
+    await recorder.record("write", { writeId, doc: `customer:${order.customerId}`, worker });
+    await step(config, "profile");
+    return {};
   }
 
   async function done(state: State, config: LangGraphRunnableConfig) {
@@ -85,12 +89,14 @@ export function fraudGraph(rt: AgentRuntime) {
   return new StateGraph(FraudState)
     .addNode("gather", gather)
     .addNode("assess", assess)
-    .addNode("verdict", rt.critical("verdict", verdict))
+    .addNode("verdict", rt.critical(verdict))
+    .addNode("profile", profile)
     .addNode("done", done)
     .addEdge(START, "gather")
     .addEdge("gather", "assess")
     .addEdge("assess", "verdict")
-    .addEdge("verdict", "done")
+    .addEdge("verdict", "profile")
+    .addEdge("profile", "done")
     .addEdge("done", END)
     .compile({ checkpointer: rt.checkpointer, name: "fraud-agent" });
 }

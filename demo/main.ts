@@ -9,7 +9,7 @@
  *   npm run demo -- --no-guard        # the layer with guarded() switched off: conflicts, exit code 1
  */
 import { demoOptions } from "./options.js";
-import { problems, renderTable, type SetupResult } from "./report.js";
+import { plural, problems, renderTable, type SetupResult } from "./report.js";
 import { runScenario, setupLabel } from "./scenario.js";
 
 const options = demoOptions(process.argv.slice(2), process.env);
@@ -27,32 +27,50 @@ say(
     `one payment agent killed at ${Math.round(options.killAt * 100)}% of the stream`,
 );
 
+// Ctrl-C stops the scenario; its processes are killed and its keys deleted before the demo exits.
+const interrupt = new AbortController();
+process.once("SIGINT", () => interrupt.abort(new Error("interrupted")));
+process.once("SIGTERM", () => interrupt.abort(new Error("terminated")));
+
 const results: SetupResult[] = [];
-for (const setup of options.setups) {
-  say(`\n== ${setupLabel(setup, options.guard)} ==`);
-  results.push(await runScenario(setup, options, redisUrl, (line) => say(`  ${line}`)));
+try {
+  for (const setup of options.setups) {
+    say(`\n== ${setupLabel(setup, options.guard)} ==`);
+    results.push(await runScenario(setup, options, redisUrl, (line) => say(`  ${line}`), interrupt.signal));
+  }
+} catch (error) {
+  console.error(`demo stopped: ${(error as Error).message}`);
+  process.exit(interrupt.signal.aborted ? 130 : 1);
 }
 
 say(`\n${renderTable(results)}\n`);
-say("double-processed: orders the card provider charged more than once (its ledger in Redis)");
-say("approvals of flagged orders: orders charged after the fraud agent had stored a flag on them (server clock)");
-say("lost writes: writes that returned success but are missing from the shared documents at the end");
-say("crashed runs resumed: runs of the killed worker that the recoverer resumed from a checkpoint and finished");
+say(
+  "double-processed             orders two runs worked on at the same moment, or that the card provider charged twice",
+);
+say("approvals of flagged orders  orders charged after the fraud agent had stored a flag on them (server clock)");
+say("lost writes                  writes that returned success but are missing from the documents at the end");
+say("crashed runs resumed         runs of the killed process resumed from their last checkpoint and finished");
 for (const r of results) {
-  const details = [
-    `${r.writesMade} writes`,
-    `${r.overlappingOrders} orders worked on by two agents at once`,
-    `${r.duplicatesSkipped} duplicate deliveries found already charged`,
-    `${r.flaggedAfterCharge} flagged only after their charge (sent to refund review)`,
-  ];
-  if (r.restarted > 0) details.push(`${r.restarted} crashed runs restarted from scratch`);
-  say(`${r.label}: ${details.join(", ")}; ${(r.elapsedMs / 1000).toFixed(1)} s`);
+  say(`\n${r.label} (${(r.elapsedMs / 1000).toFixed(1)} s):`);
+  say(
+    `  ${plural(r.overlappingOrders, "order")} worked on by two runs at once, ${r.doubleCharged} charged twice, ` +
+      `${r.lostWrites} of ${r.writesMade} writes lost`,
+  );
+  say(
+    `  ${plural(r.duplicatesSkipped, "duplicate delivery", "duplicate deliveries")} found the order already ` +
+      `charged; ${plural(r.flaggedAfterCharge, "order")} flagged after they were charged (in order, not a ` +
+      "conflict: refund review)",
+  );
+  if (r.restarted > 0) {
+    say(`  ${plural(r.restarted, "crashed run")} restarted from scratch (their checkpoints died with the process)`);
+  }
 }
 
 const failures = results.flatMap((r) => problems(r).map((p) => `${r.label}: ${p}`));
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 if (failures.length > 0) {
   say(`\nFAIL (${seconds} s):\n${failures.map((f) => `  - ${f}`).join("\n")}`);
+  if (!options.guard) say("guarded() was switched off (--no-guard): these are the conflicts its locks prevent.");
   process.exit(1);
 }
 const clean = results.some((r) => r.mustBeClean);

@@ -17,8 +17,9 @@ export function naiveRuntime(client: RedisClient, recorder: Recorder): AgentRunt
     state: new NaiveState(client, recorder.keys),
     recorder,
     provider: new PaymentProvider(client, recorder.keys),
-    critical: (_name, node) => node,
+    critical: (node) => node,
     writeGuard: () => ({}),
+    lease: (graph) => graph,
     async run(graph, input, threadId) {
       await graph.invoke(input, { configurable: { thread_id: threadId }, durability: "sync" });
     },

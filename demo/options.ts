@@ -21,7 +21,7 @@ const optionsSchema = z.object({
   fraudWorkers: z.number().int().min(1).max(8).default(2),
   paymentWorkers: z.number().int().min(2).max(8).default(2),
   /** Runs each worker process executes at once. */
-  concurrency: z.number().int().min(1).max(32).default(4),
+  concurrency: z.number().int().min(1).max(32).default(8),
   /** One payment worker is killed with SIGKILL once this share of the orders has been published. */
   killAt: z.number().min(0.05).max(0.95).default(0.4),
   /** false turns guarded() into a pass-through, to show what the locks prevent (the demo then exits non-zero). */
@@ -30,6 +30,8 @@ const optionsSchema = z.object({
   setups: z.array(z.enum(setupNames)).min(1).default(["layer", "naive"]),
   /** Seed of the order generator: the same seed gives the same orders, amounts and fraud scores in both setups. */
   seed: z.number().int().default(7),
+  /** Leave the run's keys in Redis (to inspect them with REDIS_URL) instead of deleting them at the end. */
+  keep: z.boolean().default(false),
   /** Give up waiting for unfinished runs after this long once the last order is published. */
   drainTimeoutMs: z.number().int().positive().default(30_000),
 });
@@ -45,6 +47,7 @@ const usage = `usage: npm run demo -- [--orders N] [--rate N] [--quick] [--no-gu
   --no-guard    run the nodes without their locks: conflicts appear and the demo exits non-zero
   --only SETUP  run one setup: layer (with langgraph-redis) or naive (without it)
   --seed N      order generator seed (default 7)
+  --keep        leave the run's keys in Redis to inspect them (with REDIS_URL; prints their prefix)
 Environment: REDIS_URL (else a throwaway local redis-server), DEMO_ORDERS, DEMO_RATE, DEMO_QUICK=1,
 DEMO_NO_GUARD=1, DEMO_ONLY, DEMO_SEED.`;
 
@@ -72,6 +75,7 @@ export function demoOptions(argv: readonly string[], env: NodeJS.ProcessEnv): De
   if (seed !== undefined) input.seed = Number(seed);
   if (values["no-guard"] === true || env.DEMO_NO_GUARD === "1") input.guard = false;
   if (only !== undefined) input.setups = [only];
+  if (values.keep === true) input.keep = true;
   const result = optionsSchema.safeParse(input);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -91,6 +95,7 @@ function parse(argv: readonly string[]) {
       only: { type: "string" },
       quick: { type: "boolean" },
       "no-guard": { type: "boolean" },
+      keep: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,

@@ -4,7 +4,6 @@
  * worker). Delivery is at least once: some orders are published twice, as an upstream retry would, and the
  * entries of a worker that dies stay pending until the recoverer claims them.
  */
-import type { Redis } from "ioredis";
 import type { RedisClient } from "langgraph-redis";
 import type { DemoKeys } from "./keys.js";
 import type { Agent } from "./recording.js";
@@ -100,7 +99,7 @@ function parseEntries(entries: [id: string, fields: string[]][]): DeliveredEvent
 
 /** Reads up to `count` new events for this consumer, waiting up to `blockMs` (needs a connection of its own). */
 export async function readEvents(
-  blocking: Redis,
+  blocking: RedisClient,
   keys: DemoKeys,
   agent: Agent,
   consumer: string,

@@ -1,14 +1,14 @@
 /**
- * The payment agent: prepares the charge (customer record, fees), then charges the card unless the order is
- * flagged or already paid, then sends the receipt. The charge node is the agent's critical section on the order:
- * it reads the order, decides, calls the card provider and writes the result.
+ * The payment agent: prepares the charge (customer record, fees), charges the card unless the order is flagged or
+ * already paid, adds the charge to the customer's profile and sends the receipt. The charge node is the agent's
+ * critical section on the order: it reads the order, decides, calls the card provider and writes the result.
  *
- *   prepare -> charge -> receipt -> done
+ *   prepare -> charge -> profile -> receipt -> done
  */
 import { Annotation, END, type LangGraphRunnableConfig, START, StateGraph } from "@langchain/langgraph";
 import type { OrderEvent } from "./orders.js";
 import { type AgentRuntime, taskWriteId } from "./runtime.js";
-import { type CustomerDoc, isCharged, isFlagged } from "./shared-state.js";
+import { type CustomerDoc, isCharged, isFlagged, type OrderEntry, pendingCharge, withEntry } from "./shared-state.js";
 import { customerLookup, sendReceipt } from "./tools.js";
 
 const PaymentState = Annotation.Root({
@@ -52,38 +52,51 @@ export function paymentGraph(rt: AgentRuntime) {
       update = { decision: "already-charged" };
     } else if (isFlagged(doc)) {
       const writeId = taskWriteId(config, "decline");
-      await rt.state.appendToOrder(doc, { writeId, kind: "declined", worker }, rt.writeGuard(config));
+      await rt.state.appendToOrder(doc, { writeId, kind: "declined", worker }, rt.writeGuard(config, order.orderId));
       await recorder.record("write", { writeId, doc: `order:${order.orderId}`, worker });
       update = { decision: "declined" };
     } else {
       const amountCents = state.amountCents ?? order.amountCents;
-      // The task id survives a crash and resume, so a resumed charge replays the same provider request.
-      const { chargeId } = await rt.provider.chargeCard(
-        order,
-        amountCents,
-        taskWriteId(config, "card"),
-        worker,
-        config.signal,
-      );
+      // Write-ahead: the idempotency key goes on the order before the card is charged. Whoever acts on the order
+      // next (this run resumed, or another run after this process died mid-charge) finds it and replays the same
+      // provider request instead of charging again.
+      let current = doc;
+      const pending = pendingCharge(doc);
+      const idempotencyKey = pending?.idempotencyKey ?? taskWriteId(config, "card");
+      if (!pending) {
+        const intent: OrderEntry = { writeId: taskWriteId(config, "intent"), kind: "charging", worker, idempotencyKey };
+        await rt.state.appendToOrder(doc, intent, rt.writeGuard(config, order.orderId));
+        await recorder.record("write", { writeId: intent.writeId, doc: `order:${order.orderId}`, worker });
+        current = withEntry(doc, intent);
+      }
+      const { chargeId } = await rt.provider.chargeCard(order, amountCents, idempotencyKey, worker, config.signal);
       const writeId = taskWriteId(config, "charge");
-      await rt.state.appendToOrder(doc, { writeId, kind: "charged", worker, chargeId }, rt.writeGuard(config));
+      await rt.state.appendToOrder(
+        current,
+        { writeId, kind: "charged", worker, chargeId },
+        rt.writeGuard(config, order.orderId),
+      );
       await recorder.record("write", { writeId, doc: `order:${order.orderId}`, worker });
       await recorder.record("approval", { orderId: order.orderId, thread, worker, chargeId });
-      if (state.customer) {
-        const profileWriteId = taskWriteId(config, "profile");
-        await rt.state.appendToCustomer(state.customer, {
-          writeId: profileWriteId,
-          orderId: order.orderId,
-          kind: "charged",
-          amountCents,
-        });
-        await recorder.record("write", { writeId: profileWriteId, doc: `customer:${order.customerId}`, worker });
-      }
       update = { decision: "charged", chargeId };
     }
     await recorder.record("cs", { orderId: order.orderId, thread, node: "charge", worker, startUs });
     await step(config, "charge");
     return update;
+  }
+
+  async function profile(state: State, config: LangGraphRunnableConfig) {
+    const { order } = state.event;
+    if (state.decision === "charged") {
+      // The copy read in `prepare` is what a read-modify-write without compare-and-set writes back.
+      const copy = state.customer ?? (await rt.state.readCustomer(order.customerId));
+      const writeId = taskWriteId(config, "profile");
+      const amountCents = state.amountCents ?? order.amountCents;
+      await rt.state.appendToCustomer(copy, { writeId, orderId: order.orderId, kind: "charged", amountCents });
+      await recorder.record("write", { writeId, doc: `customer:${order.customerId}`, worker });
+    }
+    await step(config, "profile");
+    return {};
   }
 
   async function receipt(state: State, config: LangGraphRunnableConfig) {
@@ -101,12 +114,14 @@ export function paymentGraph(rt: AgentRuntime) {
 
   return new StateGraph(PaymentState)
     .addNode("prepare", prepare)
-    .addNode("charge", rt.critical("charge", charge))
+    .addNode("charge", rt.critical(charge))
+    .addNode("profile", profile)
     .addNode("receipt", receipt)
     .addNode("done", done)
     .addEdge(START, "prepare")
     .addEdge("prepare", "charge")
-    .addEdge("charge", "receipt")
+    .addEdge("charge", "profile")
+    .addEdge("profile", "receipt")
     .addEdge("receipt", "done")
     .addEdge("done", END)
     .compile({ checkpointer: rt.checkpointer, name: "payment-agent" });

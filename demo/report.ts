@@ -19,19 +19,23 @@ export interface Percentiles {
 export interface SetupResult {
   readonly setup: SetupName;
   readonly label: string;
-  /** Whether this setup is expected to be free of conflicts (the layer with its locks on). */
+  /** Whether the demo fails unless this setup is free of conflicts (the layer: with its locks switched off it fails). */
   readonly mustBeClean: boolean;
   readonly orders: number;
   readonly threads: number;
   readonly finished: number;
-  /** Orders the card provider charged more than once. */
+  /** A few threads that never finished, for the failure message. */
+  readonly unfinishedSample: readonly string[];
+  /** Orders two runs worked on at the same moment (overlapping critical sections), or charged more than once. */
   readonly doubleProcessed: number;
+  /** Orders the card provider charged more than once (its ledger). */
+  readonly doubleCharged: number;
   /** Orders charged after the fraud agent had stored a flag on them. */
   readonly flaggedApprovals: number;
   readonly writesMade: number;
   /** Writes that returned success but are not in the shared documents at the end. */
   readonly lostWrites: number;
-  /** Orders on which two critical sections (any agents) ran at the same time. */
+  /** Orders on which two critical sections (any agents, any runs) ran at the same time. */
   readonly overlappingOrders: number;
   /** Runs of the killed worker that had started and not finished. */
   readonly crashedRuns: number;
@@ -59,19 +63,17 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 }
 
 /** Orders on which two critical sections overlapped in time (server clock). */
-export function overlappingOrders(sections: readonly Stamped<"cs">[]): number {
+export function overlappingOrders(sections: readonly Stamped<"cs">[]): Set<string> {
   const byOrder = new Map<string, Stamped<"cs">[]>();
   for (const cs of sections) byOrder.set(cs.orderId, [...(byOrder.get(cs.orderId) ?? []), cs]);
-  let orders = 0;
-  for (const list of byOrder.values()) {
+  const orders = new Set<string>();
+  for (const [orderId, list] of byOrder) {
     list.sort((a, b) => a.startUs - b.startUs);
     let latestEnd = -1;
-    let overlap = false;
     for (const cs of list) {
-      if (cs.startUs < latestEnd) overlap = true;
+      if (cs.startUs < latestEnd) orders.add(orderId);
       latestEnd = Math.max(latestEnd, cs.atUs);
     }
-    if (overlap) orders++;
   }
   return orders;
 }
@@ -84,6 +86,7 @@ export async function collectResult(input: {
   mustBeClean: boolean;
   orders: readonly Order[];
   threads: number;
+  threadIds: readonly string[];
   state: SharedState;
   elapsedMs: number;
 }): Promise<SetupResult> {
@@ -101,7 +104,8 @@ export async function collectResult(input: {
   ]);
 
   const ledger = await PaymentProvider.ledger(client, keys);
-  const doubleProcessed = [...countBy(ledger, (e) => e.orderId).values()].filter((n) => n > 1).length;
+  const doubleCharged = [...countBy(ledger, (e) => e.orderId)].filter(([, n]) => n > 1).map(([orderId]) => orderId);
+  const overlapping = overlappingOrders(sections);
 
   const firstFlagUs = new Map<string, number>();
   for (const v of verdicts) {
@@ -141,6 +145,8 @@ export async function collectResult(input: {
     crashed.filter((t) => finishedAfterKill.has(t) && takeovers.some((k) => k.thread === t && k.how === how)).length;
 
   const finished = await client.scard(keys.done);
+  const doneThreads = new Set(await client.smembers(keys.done));
+  const unfinishedSample = input.threadIds.filter((t) => !doneThreads.has(t)).slice(0, 5);
   return {
     setup: input.setup,
     label: input.label,
@@ -148,11 +154,13 @@ export async function collectResult(input: {
     orders: input.orders.length,
     threads: input.threads,
     finished,
-    doubleProcessed,
+    unfinishedSample,
+    doubleProcessed: new Set([...overlapping, ...doubleCharged]).size,
+    doubleCharged: doubleCharged.length,
     flaggedApprovals: flaggedApproved.size,
     writesMade: made.size,
     lostWrites,
-    overlappingOrders: overlappingOrders(sections),
+    overlappingOrders: overlapping.size,
     crashedRuns: crashed.length,
     resumed: tookOver("resumed"),
     restarted: tookOver("restarted"),
@@ -169,15 +177,24 @@ export async function collectResult(input: {
 export function problems(result: SetupResult): string[] {
   if (!result.mustBeClean) return [];
   const found: string[] = [];
-  if (result.doubleProcessed > 0) found.push(`${result.doubleProcessed} orders charged more than once`);
-  if (result.flaggedApprovals > 0) found.push(`${result.flaggedApprovals} flagged orders charged`);
-  if (result.lostWrites > 0) found.push(`${result.lostWrites} writes lost`);
-  if (result.overlappingOrders > 0) found.push(`${result.overlappingOrders} orders worked on by two agents at once`);
-  if (result.finished < result.threads) found.push(`${result.threads - result.finished} runs never finished`);
+  if (result.doubleCharged > 0) found.push(`${plural(result.doubleCharged, "order")} charged more than once`);
+  if (result.flaggedApprovals > 0) found.push(`${plural(result.flaggedApprovals, "flagged order")} charged`);
+  if (result.lostWrites > 0) found.push(`${plural(result.lostWrites, "write")} lost`);
+  if (result.overlappingOrders > 0) {
+    found.push(`${plural(result.overlappingOrders, "order")} worked on by two runs at once`);
+  }
+  if (result.finished < result.threads) {
+    const sample = result.unfinishedSample.join(", ");
+    found.push(`${plural(result.threads - result.finished, "run")} never finished (${sample})`);
+  }
   if (result.resumed < result.crashedRuns) {
     found.push(`${result.crashedRuns - result.resumed} of ${result.crashedRuns} crashed runs not resumed`);
   }
   return found;
+}
+
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : nouns}`;
 }
 
 function ms(value: number): string {

@@ -4,6 +4,7 @@
  * (demo/naive-runtime.ts). The agents' graphs are the same code in both.
  */
 import type { BaseCheckpointSaver, LangGraphRunnableConfig } from "@langchain/langgraph";
+import type { LeasableGraph } from "langgraph-redis";
 import type { SetupName } from "./options.js";
 import type { OrderEvent } from "./orders.js";
 import type { PaymentProvider } from "./provider.js";
@@ -28,9 +29,11 @@ export interface AgentRuntime {
   readonly recorder: Recorder;
   readonly provider: PaymentProvider;
   /** Wraps a node that reads an order and acts on it: in the layer, it runs under the order's lock. */
-  critical<S extends { event: OrderEvent }, U>(name: string, node: Node<S, U>): Node<S, U>;
+  critical<S extends { event: OrderEvent }, U>(node: Node<S, U>): Node<S, U>;
   /** What a write made inside a critical node carries (the fencing token of its lock, in the layer). */
-  writeGuard(config: LangGraphRunnableConfig): WriteGuard;
+  writeGuard(config: LangGraphRunnableConfig, orderId: string): WriteGuard;
+  /** Gives every run of the graph a lease (the layer's crash detection); the naive setup has none. */
+  lease<G extends LeasableGraph>(graph: G): G;
   /** Runs one event's graph on its thread to the end (in the layer: under a run lease, so a crash is found). */
   run(graph: RunnableGraph, input: { event: OrderEvent }, threadId: string): Promise<void>;
   /** Continues a thread from its last checkpoint (after a failed attempt in the same process). */

@@ -12,7 +12,7 @@ import { closeClient, connect } from "./connect.js";
 import { createObserver } from "./create-runtime.js";
 import { DemoKeys } from "./keys.js";
 import type { DemoOptions, SetupName } from "./options.js";
-import { createOrderStream, eventSchedule, generateOrders, publishEvent } from "./orders.js";
+import { agents, createOrderStream, eventSchedule, generateOrders, publishEvent, threadId } from "./orders.js";
 import { type ProcessConfig, startProcess, waitForExit } from "./processes.js";
 import { Recorder } from "./recording.js";
 import { collectResult, type SetupResult } from "./report.js";
@@ -27,6 +27,7 @@ export async function runScenario(
   options: DemoOptions,
   redisUrl: string,
   say: (line: string) => void,
+  signal: AbortSignal,
 ): Promise<SetupResult> {
   const prefix = `lgr-demo-${randomBytes(4).toString("hex")}`;
   const keys = new DemoKeys(prefix);
@@ -52,6 +53,7 @@ export async function runScenario(
   const children = new Map<string, ChildProcess>();
   const started = Date.now();
   const clock = () => `[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s]`;
+  let progress: NodeJS.Timeout | undefined;
   try {
     await createOrderStream(client, keys);
     for (const config of configs) children.set(config.workerId, startProcess(config));
@@ -59,13 +61,14 @@ export async function runScenario(
       `${clock()} started ${options.fraudWorkers} fraud agents, ${options.paymentWorkers} payment agents and a ` +
         `recoverer (pids ${[...children.values()].map((c) => c.pid).join(", ")})`,
     );
-    await waitForWorkers(client, keys, children, configs.length);
+    await waitForWorkers(client, keys, children, configs.length, signal);
+    say(`${clock()} all processes ready; publishing ${schedule.length} order events`);
 
     let published = 0;
     let killed = false;
     let lastTakeovers = 0;
     const killAtEvent = Math.floor(schedule.length * options.killAt);
-    const progress = setInterval(() => {
+    progress = setInterval(() => {
       void (async () => {
         const [done, inFlight, takeovers] = await Promise.all([
           client.scard(keys.done),
@@ -87,6 +90,7 @@ export async function runScenario(
     const publishStart = Date.now();
     let killTask: Promise<void> | undefined;
     for (const { atMs, event } of schedule) {
+      signal.throwIfAborted();
       const wait = publishStart + atMs - Date.now();
       if (wait > 0) await sleep(wait);
       await publishEvent(client, keys, event);
@@ -100,7 +104,10 @@ export async function runScenario(
     say(`${clock()} all ${schedule.length} order events published (${orders.length} orders, the rest duplicates)`);
 
     const deadline = Date.now() + options.drainTimeoutMs;
-    while ((await client.scard(keys.done)) < threads && Date.now() < deadline) await sleep(200);
+    while ((await client.scard(keys.done)) < threads && Date.now() < deadline) {
+      signal.throwIfAborted();
+      await sleep(200);
+    }
     clearInterval(progress);
     const finished = await client.scard(keys.done);
     const elapsedMs = Date.now() - started;
@@ -114,22 +121,28 @@ export async function runScenario(
       keys,
       setup,
       label: setupLabel(setup, guard),
-      mustBeClean: setup === "layer" && guard,
+      mustBeClean: setup === "layer",
       orders,
       threads,
+      threadIds: schedule.flatMap(({ event }) => agents.map((agent) => threadId(agent, event.eventId))),
       state: observer.state,
       elapsedMs,
     });
   } finally {
+    clearInterval(progress);
     for (const child of children.values()) {
       if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
         process.kill(child.pid, "SIGKILL");
       }
     }
-    await observer.cleanup(schedule, orders).catch((error: Error) => say(`cleanup: ${error.message}`));
-    await deleteDemoKeys(client, keys, [...children.keys()]);
-    const leftover = await sweepPrefix(client, prefix);
-    if (leftover > 0) say(`cleanup: ${leftover} keys left under ${prefix} were deleted by prefix`);
+    if (options.keep) {
+      say(`${clock()} kept every key of this run: prefix ${prefix}`);
+    } else {
+      await observer.cleanup(schedule, orders).catch((error: Error) => say(`cleanup: ${error.message}`));
+      await deleteDemoKeys(client, keys, [...children.keys()]);
+      await sweepPrefix(client, prefix);
+      say(`${clock()} removed every key of this run (prefix ${prefix})`);
+    }
     await observer.close();
     await closeClient(client);
   }
@@ -140,9 +153,11 @@ async function waitForWorkers(
   keys: DemoKeys,
   children: Map<string, ChildProcess>,
   expected: number,
+  signal: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + 60_000;
   while ((await client.hlen(keys.workers)) < expected) {
+    signal.throwIfAborted();
     for (const [id, child] of children) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${id} exited during start-up`);
     }
@@ -151,7 +166,7 @@ async function waitForWorkers(
   }
 }
 
-/** Kills the victim by pid with SIGKILL, preferably while it has two or more runs in flight. */
+/** Kills the victim by pid with SIGKILL, preferably while it has three or more runs in flight. */
 async function killWorker(
   client: ReturnType<typeof connect>,
   keys: DemoKeys,
@@ -166,10 +181,12 @@ async function killWorker(
   let inFlight = 0;
   for (;;) {
     inFlight = Number((await client.hget(keys.inFlight, victimId)) ?? 0);
-    if (inFlight >= 2 || (inFlight >= 1 && Date.now() > deadline) || Date.now() > deadline + 3000) break;
+    if (inFlight >= 3 || (inFlight >= 1 && Date.now() > deadline) || Date.now() > deadline + 3000) break;
     await sleep(20);
   }
   process.kill(victim.pid, "SIGKILL");
   await recorder.record("kill", { worker: victimId, pid: victim.pid, inFlight });
+  // Its counter can no longer go down; the progress line counts live processes only.
+  await client.hdel(keys.inFlight, victimId);
   say(`SIGKILL ${victimId} (pid ${victim.pid}) with ${inFlight} runs in flight`);
 }

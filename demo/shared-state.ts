@@ -8,12 +8,14 @@
  */
 import type { Order } from "./orders.js";
 
-export type OrderEntryKind = "cleared" | "flagged" | "charged" | "declined";
+export type OrderEntryKind = "cleared" | "flagged" | "charging" | "charged" | "declined";
 
 export interface OrderEntry {
   readonly writeId: string;
   readonly kind: OrderEntryKind;
   readonly worker: string;
+  /** "charging": the provider idempotency key, stored before the card is charged. */
+  readonly idempotencyKey?: string;
   readonly chargeId?: string;
 }
 
@@ -65,6 +67,11 @@ export function withEntry<D extends { log: readonly E[] }, E extends { writeId: 
 
 export function isCharged(doc: OrderDoc): boolean {
   return doc.log.some((e) => e.kind === "charged");
+}
+
+/** A charge that was started (its idempotency key stored) and not recorded as done. */
+export function pendingCharge(doc: OrderDoc): OrderEntry | undefined {
+  return isCharged(doc) ? undefined : doc.log.find((e) => e.kind === "charging");
 }
 
 export function isFlagged(doc: OrderDoc): boolean {

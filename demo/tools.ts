@@ -25,9 +25,9 @@ export interface DeviceSignals {
 export async function deviceSignals(order: Order, signal?: AbortSignal): Promise<DeviceSignals> {
   await sleep(latencyMs(order, "device", 15, 45), undefined, { signal });
   return {
-    newCard: order.cardAgeDays < 60,
+    newCard: order.cardAgeDays < 90,
     riskyCountry: order.country === "NG" || order.country === "BR",
-    highAmount: order.amountCents > 500_000,
+    highAmount: order.amountCents > 300_000,
   };
 }
 
@@ -35,7 +35,7 @@ export async function deviceSignals(order: Order, signal?: AbortSignal): Promise
 export async function riskModel(order: Order, signals: DeviceSignals, signal?: AbortSignal): Promise<number> {
   await sleep(latencyMs(order, "model", 40, 140), undefined, { signal });
   const score =
-    order.signal * 0.62 +
+    order.signal * 0.78 +
     (signals.newCard ? 0.12 : 0) +
     (signals.riskyCountry ? 0.14 : 0) +
     (signals.highAmount ? 0.1 : 0);

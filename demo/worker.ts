@@ -6,7 +6,6 @@
  *   node --import tsx demo/worker.ts '<ProcessConfig JSON>'
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Redis } from "ioredis";
 import { isCluster } from "langgraph-redis";
 import { closeClient, connect } from "./connect.js";
 import { createRuntime } from "./create-runtime.js";
@@ -15,27 +14,29 @@ import { DemoKeys } from "./keys.js";
 import { ackEvent, type DeliveredEvent, readEvents, threadId } from "./orders.js";
 import { paymentGraph } from "./payment-agent.js";
 import { readProcessConfig } from "./processes.js";
-import { Recorder } from "./recording.js";
+import { type Agent, Recorder } from "./recording.js";
 
 const ATTEMPTS = 3;
 
 const config = readProcessConfig();
-const agent = config.agent;
-if (!agent) throw new Error("a worker needs an agent");
+if (!config.agent) throw new Error("a worker process needs config.agent");
+const agent: Agent = config.agent;
 const keys = new DemoKeys(config.prefix);
 const client = connect(config.redisUrl);
-const blocking = (isCluster(client) ? client.duplicate() : client.duplicate()) as Redis;
+// A connection of its own for XREADGROUP BLOCK, which holds the connection while it waits.
+const blocking = isCluster(client) ? client.duplicate() : client.duplicate();
 const recorder = new Recorder(client, keys, config.workerId);
 const runtime = await createRuntime(config, client, recorder);
-const graph = agent === "fraud" ? fraudGraph(runtime) : paymentGraph(runtime);
+const graph = agent === "fraud" ? runtime.lease(fraudGraph(runtime)) : runtime.lease(paymentGraph(runtime));
 
-const beat = () => client.set(keys.heartbeat(config.workerId), String(process.pid), "PX", 2000);
+const beat = () => client.set(keys.heartbeat(config.workerId), String(process.pid), "PX", 3000);
 await beat();
 const heartbeat = setInterval(() => void beat().catch(() => {}), 250);
 await client.hset(keys.workers, config.workerId, process.pid);
 
-async function process1(delivered: DeliveredEvent): Promise<void> {
-  const thread = threadId(agent as NonNullable<typeof agent>, delivered.event.eventId);
+/** Runs the event's graph on its thread (retrying from the last checkpoint if an attempt fails), then acks it. */
+async function handle(delivered: DeliveredEvent): Promise<void> {
+  const thread = threadId(agent, delivered.event.eventId);
   await recorder.inFlight(1);
   try {
     for (let attempt = 1; ; attempt++) {
@@ -49,7 +50,7 @@ async function process1(delivered: DeliveredEvent): Promise<void> {
         await sleep(200 * attempt);
       }
     }
-    await ackEvent(client, keys, agent as NonNullable<typeof agent>, delivered.streamId);
+    await ackEvent(client, keys, agent, delivered.streamId);
   } finally {
     await recorder.inFlight(-1);
   }
@@ -63,7 +64,7 @@ while (!(await client.exists(keys.stop))) {
     continue;
   }
   for (const delivered of await readEvents(blocking, keys, agent, config.workerId, free, 200)) {
-    const run = process1(delivered).finally(() => running.delete(run));
+    const run = handle(delivered).finally(() => running.delete(run));
     running.add(run);
   }
 }
