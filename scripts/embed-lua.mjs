@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Embeds every src/scripts/*.lua file into src/scripts/generated.ts, so the build ships the scripts as
 // strings and nothing reads files at run time. Runs on `npm install` (prepare), typecheck, build and test.
+// A line `-- @include NAME` is replaced by src/scripts/include/NAME.lua: Lua code shared by several scripts
+// (Redis runs each script on its own, so shared functions are copied in here rather than loaded).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +17,9 @@ const entries = files.map((file) => {
   if (!/^[a-z][a-zA-Z0-9]*$/.test(name)) {
     throw new Error(`script file name must be camelCase letters and digits: ${file}`);
   }
-  const lua = readFileSync(join(dir, file), "utf8");
+  const lua = readFileSync(join(dir, file), "utf8").replace(/^-- @include (\w+)$/gm, (_, include) =>
+    readFileSync(join(dir, "include", `${include}.lua`), "utf8").trimEnd(),
+  );
   return `  ${name}: ${JSON.stringify(lua)},`;
 });
 

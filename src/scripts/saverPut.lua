@@ -24,6 +24,8 @@
 
   Result: the number of blobs newly stored (integer).
 ]]
+-- @include touchThreadIndex
+
 local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local ttlMs = tonumber(ARGV[1])
 local field, idMember, record = ARGV[2], ARGV[3], ARGV[4]
@@ -43,16 +45,12 @@ if ttlMs > 0 then
 end
 
 local threadIndex = KEYS[7]
--- pcall: an index key of the wrong type must not fail the thread's write (the index is allowed to be stale, as
--- when saverTouchThread fails on a cluster).
-local previous = threadIndex and redis.pcall("ZSCORE", threadIndex, ARGV[5])
-if threadIndex and not (type(previous) == "table" and previous.err) then
-  -- Same rules as saverTouchThread: scores only grow; entries idle past the TTL (and a margin) are dropped.
-  local time = redis.call("TIME")
-  local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-  redis.call("ZADD", threadIndex, math.max(nowMs, (tonumber(previous) or -1) + 1), ARGV[5])
-  if ttlMs > 0 then
-    redis.call("ZREMRANGEBYSCORE", threadIndex, "-inf", "(" .. (nowMs - ttlMs - tonumber(ARGV[6])))
+if threadIndex then
+  -- An index key of the wrong type must not fail the thread's write: the index is allowed to be stale (as when
+  -- saverTouchThread fails on a cluster).
+  local kind = redis.call("TYPE", threadIndex)["ok"]
+  if kind == "zset" or kind == "none" then
+    touchThreadIndex(threadIndex, ARGV[5], ttlMs, tonumber(ARGV[6]))
   end
 end
 return stored

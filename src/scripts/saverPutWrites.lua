@@ -17,6 +17,8 @@
 
   Result: the number of writes stored (integer).
 ]]
+-- @include touchThreadIndex
+
 local writes, writesIndex = KEYS[5], KEYS[6]
 local ttlMs = tonumber(ARGV[1])
 
@@ -39,16 +41,12 @@ if ttlMs > 0 then
 end
 
 local threadIndex = KEYS[7]
--- pcall: an index key of the wrong type must not fail the thread's write (the index is allowed to be stale, as
--- when saverTouchThread fails on a cluster).
-local previous = threadIndex and redis.pcall("ZSCORE", threadIndex, ARGV[2])
-if threadIndex and not (type(previous) == "table" and previous.err) then
-  -- Same rules as saverTouchThread: scores only grow; entries idle past the TTL (and a margin) are dropped.
-  local time = redis.call("TIME")
-  local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-  redis.call("ZADD", threadIndex, math.max(nowMs, (tonumber(previous) or -1) + 1), ARGV[2])
-  if ttlMs > 0 then
-    redis.call("ZREMRANGEBYSCORE", threadIndex, "-inf", "(" .. (nowMs - ttlMs - tonumber(ARGV[3])))
+if threadIndex then
+  -- An index key of the wrong type must not fail the thread's write: the index is allowed to be stale (as when
+  -- saverTouchThread fails on a cluster).
+  local kind = redis.call("TYPE", threadIndex)["ok"]
+  if kind == "zset" or kind == "none" then
+    touchThreadIndex(threadIndex, ARGV[2], ttlMs, tonumber(ARGV[3]))
   end
 end
 return stored

@@ -12,18 +12,6 @@
   Result: the thread's new score (integer). Scores only grow, so a reader that saw an older score can tell that
   the thread was written since (see saverForgetThread).
 ]]
-local threadIndex = KEYS[1]
-local threadId = ARGV[1]
-local ttlMs, graceMs = tonumber(ARGV[2]), tonumber(ARGV[3])
+-- @include touchThreadIndex
 
-local time = redis.call("TIME")
-local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local previous = tonumber(redis.call("ZSCORE", threadIndex, threadId) or "-1")
-local score = math.max(nowMs, previous + 1)
-redis.call("ZADD", threadIndex, score, threadId)
-
-if ttlMs > 0 then
-  -- A thread idle for longer than its TTL has no keys left; its entry only costs memory.
-  redis.call("ZREMRANGEBYSCORE", threadIndex, "-inf", "(" .. (nowMs - ttlMs - graceMs))
-end
-return score
+return touchThreadIndex(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
