@@ -25,6 +25,7 @@
   Result: the number of blobs newly stored (integer).
 ]]
 -- @include touchThreadIndex
+-- @include finishThreadWrite
 
 local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local ttlMs = tonumber(ARGV[1])
@@ -38,19 +39,5 @@ redis.call("HSET", checkpoints, field, record)
 redis.call("ZADD", byNamespace, 0, field)
 redis.call("ZADD", byId, 0, idMember)
 
-if ttlMs > 0 then
-  for i = 1, 6 do
-    redis.call("PEXPIRE", KEYS[i], ttlMs)
-  end
-end
-
-local threadIndex = KEYS[7]
-if threadIndex then
-  -- An index key of the wrong type must not fail the thread's write: the index is allowed to be stale (as when
-  -- saverTouchThread fails on a cluster).
-  local kind = redis.call("TYPE", threadIndex)["ok"]
-  if kind == "zset" or kind == "none" then
-    touchThreadIndex(threadIndex, ARGV[5], ttlMs, tonumber(ARGV[6]))
-  end
-end
+finishThreadWrite(ttlMs, KEYS[7], ARGV[5], tonumber(ARGV[6]))
 return stored

@@ -18,6 +18,7 @@
   Result: the number of writes stored (integer).
 ]]
 -- @include touchThreadIndex
+-- @include finishThreadWrite
 
 local writes, writesIndex = KEYS[5], KEYS[6]
 local ttlMs = tonumber(ARGV[1])
@@ -34,19 +35,5 @@ for i = 4, #ARGV, 3 do
   redis.call("ZADD", writesIndex, 0, field)
 end
 
-if ttlMs > 0 then
-  for i = 1, 6 do
-    redis.call("PEXPIRE", KEYS[i], ttlMs)
-  end
-end
-
-local threadIndex = KEYS[7]
-if threadIndex then
-  -- An index key of the wrong type must not fail the thread's write: the index is allowed to be stale (as when
-  -- saverTouchThread fails on a cluster).
-  local kind = redis.call("TYPE", threadIndex)["ok"]
-  if kind == "zset" or kind == "none" then
-    touchThreadIndex(threadIndex, ARGV[2], ttlMs, tonumber(ARGV[3]))
-  end
-end
+finishThreadWrite(ttlMs, KEYS[7], ARGV[2], tonumber(ARGV[3]))
 return stored
