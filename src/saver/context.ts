@@ -3,6 +3,7 @@
  * one-time check that the server supports the commands the scripts use.
  */
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import { type AuditOutbox, createAuditOutbox, type ParsedAuditOption } from "../audit/outbox.js";
 import { type RedisClient, requireServerVersion } from "../client.js";
 import { type DurabilityOptions, WriteDurability } from "../durability.js";
 import { UnsupportedServerError } from "../errors.js";
@@ -22,6 +23,8 @@ export interface SaverContext {
   readonly durability: WriteDurability;
   /** Largest serialised value a write accepts (bytes). */
   readonly maxValueBytes: number;
+  /** The audit outbox, when the `audit` option is on. */
+  readonly audit: AuditOutbox | undefined;
   /** Resolves once the server is known to be new enough; checked on first use, then remembered. */
   ready(): Promise<void>;
 }
@@ -34,6 +37,7 @@ export function createSaverContext(options: {
   serde: SerializerProtocol;
   durability?: DurabilityOptions | undefined;
   maxValueBytes?: number | undefined;
+  audit?: ParsedAuditOption | undefined;
   /** Overrides SAVER_MIN_SERVER_VERSION (tests). */
   minServerVersion?: readonly [number, number, number];
 }): SaverContext {
@@ -48,6 +52,7 @@ export function createSaverContext(options: {
     serde: options.serde,
     durability,
     maxValueBytes: options.maxValueBytes ?? Number.POSITIVE_INFINITY,
+    audit: createAuditOutbox(options.client, options.keyPrefix, options.audit),
     ready() {
       checked ??= requireServerVersion(
         options.client,

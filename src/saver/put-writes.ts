@@ -9,6 +9,7 @@
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { type PendingWrite, WRITES_IDX_MAP } from "@langchain/langgraph-checkpoint";
+import { withAuditEvent } from "../audit/outbox.js";
 import { InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
 import { runScript, type ScriptArg } from "../scripts/index.js";
@@ -59,9 +60,25 @@ export async function putWrites(
   );
   const args: ScriptArg[] = [context.ttlMs, threadId, TRIM_GRACE_MS, ...entries.flat()];
   const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context) : undefined;
-  const scriptKeys = indexKey === undefined ? keys.all : [...keys.all, indexKey];
+  const plainKeys = indexKey === undefined ? keys.all : [...keys.all, indexKey];
   await context.durability.ready();
-  const write = redisCall(context, scriptKeys, (client) => runScript(client, "saverPutWrites", scriptKeys, args));
+  const audit = context.audit;
+  const [scriptKeys, scriptArgs] = audit
+    ? withAuditEvent(plainKeys, args, await redisCall(context, plainKeys, () => audit.stream(keys.writes)), {
+        threadId,
+        checkpointNs: ns,
+        checkpointId,
+        taskId,
+        taskPath: taskPath || undefined,
+        channels: writes.map(([channel]) => String(channel)),
+        node: typeof config.metadata?.langgraph_node === "string" ? config.metadata.langgraph_node : undefined,
+        runId: typeof config.configurable?.run_id === "string" ? config.configurable.run_id : undefined,
+        agent:
+          audit.agentId ??
+          (typeof config.configurable?.agent_id === "string" ? config.configurable.agent_id : undefined),
+      })
+    : [plainKeys, args];
+  const write = redisCall(context, scriptKeys, (client) => runScript(client, "saverPutWrites", scriptKeys, scriptArgs));
   if (context.ttlMs > 0 && indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
   else await write;
   await context.durability.afterWrite(keys.writes, `RedisSaver.putWrites of task ${JSON.stringify(taskId)}`);

@@ -6,6 +6,7 @@
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ChannelVersions, Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
+import { type AuditOutbox, withAuditEvent } from "../audit/outbox.js";
 import { InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
 import { runScript } from "../scripts/index.js";
@@ -74,9 +75,17 @@ export async function putCheckpoint(
     ...blobs.flat(),
   ];
   const indexKey = inScriptThreadIndexKey(context);
-  const scriptKeys = indexKey === undefined ? keys.all : [...keys.all, indexKey];
+  const plainKeys = indexKey === undefined ? keys.all : [...keys.all, indexKey];
   await context.durability.ready();
-  const write = redisCall(context, scriptKeys, (client) => runScript(client, "saverPut", scriptKeys, args));
+  const [scriptKeys, scriptArgs] = context.audit
+    ? withAuditEvent(
+        plainKeys,
+        args,
+        await redisCall(context, plainKeys, () => (context.audit as AuditOutbox).stream(keys.checkpoints)),
+        checkpointAuditContext(context.audit, config, checkpoint, metadata, threadId, ns, parentId, newVersions),
+      )
+    : [plainKeys, args];
+  const write = redisCall(context, scriptKeys, (client) => runScript(client, "saverPut", scriptKeys, scriptArgs));
   if (indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
   else await write;
   await context.durability.afterWrite(
@@ -84,4 +93,33 @@ export async function putCheckpoint(
     `RedisSaver.put of checkpoint ${JSON.stringify(checkpoint.id)}`,
   );
   return tupleConfig(threadId, ns, checkpoint.id);
+}
+
+/** What a checkpoint event records: which thread, checkpoint and step, written by whom and in which run. */
+function checkpointAuditContext(
+  audit: AuditOutbox,
+  config: RunnableConfig,
+  checkpoint: Checkpoint,
+  metadata: CheckpointMetadata,
+  threadId: string,
+  ns: string,
+  parentId: string | undefined,
+  newVersions: ChannelVersions,
+): Record<string, unknown> {
+  const meta = (metadata ?? {}) as Record<string, unknown>;
+  const runMeta = (config.metadata ?? {}) as Record<string, unknown>;
+  const configurable = (config.configurable ?? {}) as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === "string" && value !== "" ? value : undefined);
+  return {
+    threadId,
+    checkpointNs: ns,
+    checkpointId: checkpoint.id,
+    parentId,
+    step: typeof meta.step === "number" ? meta.step : undefined,
+    source: text(meta.source),
+    node: text(runMeta.langgraph_node) ?? text(meta.langgraph_node),
+    runId: text(meta.run_id) ?? text(configurable.run_id) ?? text(config.runId),
+    agent: audit.agentId ?? text(configurable.agent_id) ?? text(meta.agent_id),
+    channels: Object.keys(newVersions ?? {}),
+  };
 }

@@ -23,7 +23,9 @@
                         kept: versions are unique per value, so an existing one holds the same bytes
 
   Result: the number of blobs newly stored (integer).
+  Audit (optional, see include auditOutbox): event checkpoint (field blobs: the number newly stored).
 ]]
+-- @include auditOutbox
 -- @include touchThreadIndex
 -- @include finishThreadWrite
 
@@ -40,4 +42,5 @@ redis.call("ZADD", byNamespace, 0, field)
 redis.call("ZADD", byId, 0, idMember)
 
 finishThreadWrite(ttlMs, KEYS[7], ARGV[5], tonumber(ARGV[6]))
+auditEvent("checkpoint", "blobs", stored)
 return stored

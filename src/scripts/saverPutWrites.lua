@@ -16,7 +16,9 @@
                         replaces what its first attempt stored)
 
   Result: the number of writes stored (integer).
+  Audit (optional, see include auditOutbox): event writes (field stored) when at least one write was stored.
 ]]
+-- @include auditOutbox
 -- @include touchThreadIndex
 -- @include finishThreadWrite
 
@@ -36,4 +38,5 @@ for i = 4, #ARGV, 3 do
 end
 
 finishThreadWrite(ttlMs, KEYS[7], ARGV[2], tonumber(ARGV[3]))
+if stored > 0 then auditEvent("writes", "stored", stored) end
 return stored

@@ -44,7 +44,11 @@ Results:
   {-1, actual}    version conflict; actual 0 = the item does not exist
   {-2, newest}    fenced: the token is older than the newest issued (standalone) or than one already written
   {-3}            the stored record cannot be parsed
+
+Audit (optional, see include auditOutbox): events store.put / store.delete (field version) when the item changed,
+store.fenced (field newest) when the fence check refused the write.
 ]]
+-- @include auditOutbox
 local itemsKey, orderKey, expiryKey, vectorsKey, stateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local historyKey, fenceMarksKey = KEYS[6], KEYS[7]
 local standalone = #KEYS >= 11
@@ -123,10 +127,16 @@ end
 if fenceLock ~= "" then
   if standalone then
     local newest = tonumber(redis.call("GET", fenceCounterKey)) or 0
-    if fenceToken < newest then return { -2, newest } end
+    if fenceToken < newest then
+      auditEvent("store.fenced", "newest", int(newest))
+      return { -2, newest }
+    end
   end
   local mark = tonumber(redis.call("HGET", fenceMarksKey, fenceLock)) or 0
-  if fenceToken < mark then return { -2, mark } end
+  if fenceToken < mark then
+    auditEvent("store.fenced", "newest", int(mark))
+    return { -2, mark }
+  end
 end
 
 local record = redis.call("HGET", itemsKey, itemKey)
@@ -183,6 +193,7 @@ if op == "delete" then
   local retiredEpoch = 0
   if redis.call("ZCARD", orderKey) == 0 then retiredEpoch = retire() end
   syncExpiry()
+  auditEvent("store.delete", "version", int(version))
   return remember({ 1, version, 0, now, retiredEpoch }, expireAt)
 end
 
@@ -225,4 +236,5 @@ else
 end
 appendHistory(version, "put", json, expireAt)
 syncExpiry()
+auditEvent("store.put", "version", int(version))
 return remember({ 1, version, tonumber(created), now, 0 }, expireAt)

@@ -23,7 +23,7 @@ import {
   rangeForPrefix,
   registryReadCall,
 } from "./registry.js";
-import { type RoutedCall, runRouted } from "./route.js";
+import { asStoreError, type RoutedCall, runRouted } from "./route.js";
 import { type SearchHit, searchPage } from "./search.js";
 import { refreshCalls } from "./ttl.js";
 import { embedQuery, embedTexts, encodeVectors, textsToEmbed } from "./vectors.js";
@@ -201,6 +201,10 @@ export async function executeBatch(
   }
   const reads = [...modes.values()];
   const writeIndexes = [...p.writes.keys()].filter((i) => outcomes[i] === undefined);
+  await attachAuditStreams(
+    ctx,
+    writeIndexes.map((i) => p.writes[i] as PreparedWrite),
+  );
   const round2: RoutedCall[] = [
     ...reads.map(({ ns, mode }) => readNamespaceCall(ctx, ns, mode)),
     ...(twoRounds ? [] : getCalls),
@@ -270,6 +274,21 @@ export async function executeBatch(
       : undefined;
   });
   return { results, reports };
+}
+
+/** Audit on: picks (and registers) the outbox stream of each write's slot before the writes are sent. */
+async function attachAuditStreams(ctx: StoreContext, writes: readonly PreparedWrite[]): Promise<void> {
+  const audit = ctx.audit;
+  if (!audit) return;
+  try {
+    await Promise.all(
+      writes.map(async (write) => {
+        write.auditStream = await audit.stream(storeNamespaceKeys(ctx.prefix, write.namespace).items);
+      }),
+    );
+  } catch (error) {
+    throw asStoreError(error);
+  }
 }
 
 function sameNamespace(a: readonly string[], b: readonly string[]): boolean {

@@ -1,3 +1,4 @@
+import { type AuditOutbox, createAuditOutbox } from "../audit/outbox.js";
 import { isCluster, type RedisClient } from "../client.js";
 import { WriteDurability } from "../durability.js";
 import { type StoreRegistryKeys, storeRegistryKeys } from "../keys.js";
@@ -12,6 +13,8 @@ export interface StoreContext {
   readonly registry: StoreRegistryKeys;
   /** The durability option: the start-up persistence check and the waits after each write. */
   readonly durability: WriteDurability;
+  /** The audit outbox, when the `audit` option is on. */
+  readonly audit: AuditOutbox | undefined;
 }
 
 /** Expired items one script removes at most on the way (the rest go on later calls; reads filter them anyway). */
@@ -28,5 +31,6 @@ export function createContext(options: ParsedStoreOptions): StoreContext {
     options,
     registry: storeRegistryKeys(options.keyPrefix),
     durability: new WriteDurability(options.client, options.durability, "RedisStore"),
+    audit: createAuditOutbox(options.client, options.keyPrefix, options.audit),
   };
 }
