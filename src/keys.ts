@@ -239,6 +239,11 @@ export function auditStreamKey(prefix: string, slotTag: string): string {
   return `${prefix}:audit:{${slotTag}}:outbox`;
 }
 
+/** The key prefix an outbox stream key was built with. */
+export function auditStreamPrefix(stream: string): string {
+  return stream.replace(/:audit:\{[^{}]*\}:outbox$/, "");
+}
+
 /** SET of every outbox stream key of `prefix`: what the audit sink drains. */
 export function auditRegistryKey(prefix: string): string {
   return `${prefix}:audit-streams`;
