@@ -1,4 +1,5 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { type AuditOutbox, withAuditEvent } from "../audit/outbox.js";
 import type { RedisClient } from "../client.js";
 import { InvalidConfigError } from "../errors.js";
 import type { Fence } from "../fencing.js";
@@ -24,16 +25,24 @@ export async function issueFences(
   lease: Lease,
   lockTimeoutMs: number,
   fenceTtlMs: number,
+  audit?: { readonly outbox: AuditOutbox; readonly context: Record<string, unknown> },
 ): Promise<Fence[] | undefined> {
   const fences = await Promise.all(
     locks.map(async (lock): Promise<Fence | undefined> => {
       const sentAt = performance.now();
-      const reply = await runScript(
-        client,
-        "issueFenceToken",
-        [lock.redisKey, fenceCounterKey(keyPrefix, lock.lockName)],
-        [lock.identifier, lockTimeoutMs, fenceTtlMs],
-      ).catch((error: unknown) => {
+      const reply = await (async () => {
+        const keys = [lock.redisKey, fenceCounterKey(keyPrefix, lock.lockName)];
+        const args = [lock.identifier, lockTimeoutMs, fenceTtlMs];
+        if (!audit) return runScript(client, "issueFenceToken", keys, args);
+        const context = { ...audit.context, lockKey: lock.lockName };
+        const [auditedKeys, auditedArgs] = withAuditEvent(
+          keys,
+          args,
+          await audit.outbox.stream(lock.redisKey),
+          context,
+        );
+        return runScript(client, "issueFenceToken", auditedKeys, auditedArgs);
+      })().catch((error: unknown) => {
         throw redisFailure(error, lock.lockName, undefined);
       });
       const token = Number(reply);

@@ -1,5 +1,9 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import type { AuditOutbox } from "../audit/outbox.js";
+import { recordAuditEvent, runAuditContext } from "../audit/record.js";
+import type { RedisClient } from "../client.js";
 import { LockLostError } from "../errors.js";
+import { lockKey } from "../keys.js";
 import { log } from "../log.js";
 import { registerScripts } from "../scripts/index.js";
 import { acquireLocks } from "./acquire.js";
@@ -46,9 +50,11 @@ export function guarded<State, Out>(
 
   const guardedNode = async (state: State, config: LangGraphRunnableConfig): Promise<Out> => {
     const lockKeys = await resolveLockNames(resolved.key, state, config ?? {});
-    const lease = new Lease(lockKeys, resolved.lockTimeoutMs, (error, heldMs) =>
-      emit(events, "onLost", { lockKeys, error, heldMs }),
-    );
+    const audit = auditFor(resolved.audit, lockKeys, config);
+    const lease = new Lease(lockKeys, resolved.lockTimeoutMs, (error, heldMs) => {
+      emit(events, "onLost", { lockKeys, error, heldMs });
+      if (audit) recordLost(resolved.client, resolved.keyPrefix, audit, lockKeys, heldMs);
+    });
     const acquisition = await acquireLocks(lockKeys, resolved, lease, state, config ?? {});
     if (acquisition.kind === "skipped") return acquisition.result;
 
@@ -61,7 +67,11 @@ export function guarded<State, Out>(
         lease,
         resolved.lockTimeoutMs,
         resolved.fenceTtlMs,
+        audit,
       );
+      if (audit)
+        for (const lock of acquisition.locks)
+          lock.audit = { ...audit, context: { ...audit.context, lockKey: lock.lockName } };
       if (fences === undefined) throw lease.error ?? new LockLostError(lockKeys);
       lease.start();
       emit(events, "onAcquired", {
@@ -118,6 +128,34 @@ async function runWhileHeld<Out>(lease: Lease, runNode: () => Out | Promise<Out>
     throw lease.error;
   }
   return first.value;
+}
+
+/** Audit on: the outbox and what every lock event of this call records (the locks, the thread, run and node). */
+function auditFor(
+  outbox: AuditOutbox | undefined,
+  lockKeys: readonly string[],
+  config: LangGraphRunnableConfig | undefined,
+): { readonly outbox: AuditOutbox; readonly context: Record<string, unknown> } | undefined {
+  if (!outbox) return undefined;
+  const context = runAuditContext(config ?? {});
+  return { outbox, context: { ...context, agent: outbox.agentId ?? context.agent, lockKeys } };
+}
+
+/** A lost lock is an observation, not a write: recorded on its own, in the background (never throws). */
+function recordLost(
+  client: RedisClient,
+  keyPrefix: string,
+  audit: { readonly outbox: AuditOutbox; readonly context: Record<string, unknown> },
+  lockKeys: readonly string[],
+  heldMs: number,
+): void {
+  for (const name of lockKeys) {
+    recordAuditEvent(client, audit.outbox, lockKey(keyPrefix, name), "lock.lost", {
+      ...audit.context,
+      lockKey: name,
+      heldMs,
+    }).catch((error: unknown) => log("guarded: recording a lost lock failed (%s)", errorName(error)));
+  }
 }
 
 function nodeName(node: unknown): string {

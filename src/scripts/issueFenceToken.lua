@@ -15,6 +15,8 @@
 -- ARGV[3]  fenceTtlMs: TTL of the fence counter, in milliseconds, renewed on every token
 --
 -- Returns: the new token (integer > 0), or -1 when the caller no longer holds the lock (nothing changed).
+-- Audit (optional, see include auditOutbox): event lock.acquired (field token) with each token issued.
+-- @include auditOutbox
 local mutexKey = KEYS[1]
 local counterKey = KEYS[2]
 local identifier = ARGV[1]
@@ -32,4 +34,5 @@ if redis.call("EXISTS", counterKey) == 0 then
 end
 local token = redis.call("INCR", counterKey)
 redis.call("PEXPIRE", counterKey, fenceTtlMs)
+auditEvent("lock.acquired", "token", string.format("%d", token))
 return token

@@ -5,13 +5,14 @@ import type {
   PutOperation,
   SearchOperation,
 } from "@langchain/langgraph-checkpoint";
+import { recordAuditEvent } from "../audit/record.js";
 import { InvalidInputError } from "../errors.js";
 import { storeNamespaceKeys, storeNamespaceMember } from "../keys.js";
 import { encodeValue, recordToItem } from "./codec.js";
 import type { StoreContext } from "./context.js";
 import { getCall, parseGetReply } from "./crud/get.js";
 import type { PreparedWrite, PutOutcome } from "./crud/put.js";
-import { parsePutReply, putCall } from "./crud/put.js";
+import { parsePutReply, putCall, storeAuditContext } from "./crud/put.js";
 import { checkConditions, literalPrefix, matchesAll, pageNamespaces } from "./list-namespaces.js";
 import { checkItemKey, checkNamespace } from "./namespace.js";
 import type { StoreWriteOptions } from "./options.js";
@@ -182,6 +183,7 @@ export async function executeBatch(
       const newest = Number(replies1[ranges.size + i] ?? 0);
       if ((write.fence?.token ?? 0) < newest) outcomes[p.writes.indexOf(write)] = { kind: "fenced", newest };
     });
+    await recordFencedOnCluster(ctx, p.writes, outcomes);
   }
 
   // Round 2: namespace reads (before the writes on every server), the gets if not sent yet, then the writes.
@@ -284,6 +286,36 @@ async function attachAuditStreams(ctx: StoreContext, writes: readonly PreparedWr
     await Promise.all(
       writes.map(async (write) => {
         write.auditStream = await audit.stream(storeNamespaceKeys(ctx.prefix, write.namespace).items);
+      }),
+    );
+  } catch (error) {
+    throw asStoreError(error);
+  }
+}
+
+/** Cluster: a write refused here (its token is older than the newest issued) is recorded as store.fenced too. */
+async function recordFencedOnCluster(
+  ctx: StoreContext,
+  writes: readonly PreparedWrite[],
+  outcomes: readonly (PutOutcome | undefined)[],
+): Promise<void> {
+  const audit = ctx.audit;
+  if (!audit) return;
+  try {
+    await Promise.all(
+      writes.map(async (write, i) => {
+        const outcome = outcomes[i];
+        if (outcome?.kind !== "fenced") return;
+        await recordAuditEvent(
+          ctx.client,
+          audit,
+          storeNamespaceKeys(ctx.prefix, write.namespace).items,
+          "store.fenced",
+          {
+            ...storeAuditContext(ctx, write),
+            newest: outcome.newest,
+          },
+        );
       }),
     );
   } catch (error) {

@@ -5,8 +5,16 @@
 import { describe, expect, it } from "vitest";
 import { keySlot } from "../../src/audit/slots.js";
 import type { RedisClient } from "../../src/client.js";
-import { FencedWriteError, RedisSaver, RedisStore, VersionConflictError } from "../../src/index.js";
-import { auditRegistryKey, saverThreadKeys, storeNamespaceKeys } from "../../src/keys.js";
+import {
+  currentFence,
+  FencedWriteError,
+  guarded,
+  LockLostError,
+  RedisSaver,
+  RedisStore,
+  VersionConflictError,
+} from "../../src/index.js";
+import { auditRegistryKey, lockKey, saverThreadKeys, storeNamespaceKeys } from "../../src/keys.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 
 interface StreamEvent {
@@ -111,6 +119,82 @@ describe.each(targets)("audit outbox ($name)", ({ name, connect }) => {
       const stream = (await client.smembers(auditRegistryKey(prefix)))[0] as string;
       expect(keySlot(stream)).toBe(keySlot(saverThreadKeys(prefix, "thread-1").checkpoints));
     }
+  });
+
+  it("guarded(): lock acquired (with its token) and released, both in the lock's slot", async () => {
+    const client = connect();
+    const prefix = testPrefix("au");
+    const node = guarded(async () => ({ done: true }), {
+      client,
+      keyPrefix: prefix,
+      key: "order:42",
+      audit: { agentId: "payment-agent" },
+    });
+    await node({}, { configurable: { thread_id: "order-42-run", run_id: "r1" } });
+    const events = await allEvents(client, prefix);
+    expect(events.map((e) => e.fields.kind)).toEqual(["lock.acquired", "lock.released"]);
+    expect(Number(events[0]?.fields.token)).toBeGreaterThan(0);
+    expect(JSON.parse(events[0]?.fields.ctx ?? "{}")).toMatchObject({
+      lockKey: "order:42",
+      threadId: "order-42-run",
+      runId: "r1",
+      agent: "payment-agent",
+    });
+    expect(await client.exists(lockKey(prefix, "order:42"))).toBe(0);
+    if (name === "cluster") {
+      const stream = (await client.smembers(auditRegistryKey(prefix)))[0] as string;
+      expect(keySlot(stream)).toBe(keySlot(lockKey(prefix, "order:42")));
+    }
+  });
+
+  it("guarded(): a lock taken over while the node runs is recorded as lock.lost, and no release", async () => {
+    const client = connect();
+    const prefix = testPrefix("au");
+    let entered: () => void = () => {};
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const run = guarded(
+      async (_state: unknown, config) => {
+        entered();
+        await new Promise((resolve) => config.signal?.addEventListener("abort", resolve, { once: true }));
+        throw config.signal?.reason;
+      },
+      { client, keyPrefix: prefix, key: "order:43", lockTimeoutMs: 2000, refreshIntervalMs: 30, audit: true },
+    )({}, {});
+    await inside;
+    await client.set(lockKey(prefix, "order:43"), "other-agent", "PX", 10_000);
+    await expect(run).rejects.toBeInstanceOf(LockLostError);
+    const deadline = Date.now() + 10_000;
+    let kinds: (string | undefined)[] = [];
+    while (Date.now() < deadline) {
+      kinds = (await allEvents(client, prefix)).map((e) => e.fields.kind);
+      if (kinds.includes("lock.lost")) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(kinds).toEqual(["lock.acquired", "lock.lost"]);
+    expect(await client.get(lockKey(prefix, "order:43"))).toBe("other-agent");
+  });
+
+  it("a write fenced out by a newer lock holder is recorded as store.fenced", async () => {
+    const client = connect();
+    const prefix = testPrefix("au");
+    const store = new RedisStore({ client, keyPrefix: prefix, audit: true });
+    let staleToken = 0;
+    await guarded(
+      async (_state: unknown, config) => {
+        staleToken = currentFence(config, "order:44").token;
+        return {};
+      },
+      { client, keyPrefix: prefix, key: "order:44" },
+    )({}, {});
+    await guarded(async () => ({}), { client, keyPrefix: prefix, key: "order:44" })({}, {});
+    await expect(
+      store.put(["orders"], "o44", { v: 1 }, { fence: { lockKey: "order:44", token: staleToken } }),
+    ).rejects.toBeInstanceOf(FencedWriteError);
+    const events = await allEvents(client, prefix);
+    expect(events.map((e) => e.fields.kind)).toEqual(["store.fenced"]);
+    expect(JSON.parse(events[0]?.fields.ctx ?? "{}")).toMatchObject({ key: "o44", fenceToken: staleToken });
   });
 
   it("without the option nothing is appended or registered", async () => {

@@ -69,7 +69,7 @@ export function putCall(ctx: StoreContext, write: PreparedWrite, confirmEpoch?: 
 }
 
 /** What a store event records besides what the script adds (version, newest token). */
-function storeAuditContext(ctx: StoreContext, write: PreparedWrite): Record<string, unknown> {
+export function storeAuditContext(ctx: StoreContext, write: PreparedWrite): Record<string, unknown> {
   return {
     namespace: write.namespace,
     key: write.key,
