@@ -1,7 +1,7 @@
 import { withNamedRedisErrors } from "../redis-errors.js";
 import { runScript } from "../scripts/index.js";
 import { type LeaseHolder, parseOptionalHolder } from "./holder.js";
-import { type LeaseScope, leaseKeys } from "./scope.js";
+import { type LeaseScope, leaseKeys, leaseScriptCall } from "./scope.js";
 
 export type AcquireResult =
   | { readonly acquired: true; readonly token: number; readonly expiresAtMs: number; readonly replaced?: LeaseHolder }
@@ -20,14 +20,16 @@ export async function acquireLease(
   claimToken = 0,
 ): Promise<AcquireResult> {
   const keys = leaseKeys(scope);
-  const reply = (await withNamedRedisErrors("withRunLease: take a run lease", true, () =>
-    runScript(
-      scope.client,
-      "recoveryAcquireLease",
+  const reply = (await withNamedRedisErrors("withRunLease: take a run lease", true, async () => {
+    const [scriptKeys, args] = await leaseScriptCall(
+      scope,
       [keys.index, keys.holders, keys.counter],
       [member, owner, leaseMs, String(claimToken)],
-    ),
-  )) as [number, unknown, unknown?, unknown?];
+      member,
+      owner,
+    );
+    return runScript(scope.client, "recoveryAcquireLease", scriptKeys, args);
+  })) as [number, unknown, unknown?, unknown?];
   const [code] = reply;
   if (code === 1) {
     const replaced = parseOptionalHolder(reply[3], keys.holders);

@@ -1,7 +1,7 @@
 import { withNamedRedisErrors } from "../redis-errors.js";
 import { runScript } from "../scripts/index.js";
 import { type LeaseHolder, parseOptionalHolder } from "./holder.js";
-import { type LeaseScope, leaseKeys } from "./scope.js";
+import { type LeaseScope, leaseKeys, leaseScriptCall } from "./scope.js";
 
 export type ClaimResult =
   | { readonly claimed: true; readonly token: number; readonly expiresAtMs: number }
@@ -21,14 +21,16 @@ export async function claimRun(
   claimMs: number,
 ): Promise<ClaimResult> {
   const keys = leaseKeys(scope);
-  const reply = (await withNamedRedisErrors("resumeCrashedRuns: claim a crashed run", true, () =>
-    runScript(
-      scope.client,
-      "recoveryClaimRun",
+  const reply = (await withNamedRedisErrors("resumeCrashedRuns: claim a crashed run", true, async () => {
+    const [scriptKeys, args] = await leaseScriptCall(
+      scope,
       [keys.index, keys.holders, keys.counter],
       [member, String(expectedToken), claimer, claimMs],
-    ),
-  )) as [number, unknown, unknown?];
+      member,
+      claimer,
+    );
+    return runScript(scope.client, "recoveryClaimRun", scriptKeys, args);
+  })) as [number, unknown, unknown?];
   const [code] = reply;
   if (code === 1) return { claimed: true, token: Number(reply[1]), expiresAtMs: Number(reply[2]) };
   if (code === 0) return { claimed: false, reason: "gone" };

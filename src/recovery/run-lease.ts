@@ -1,3 +1,4 @@
+import { recordAuditEvent } from "../audit/record.js";
 import { RunLeaseHeldError, RunLeaseLostError } from "../errors.js";
 import { runLeaseMember } from "../keys.js";
 import { log } from "../log.js";
@@ -5,7 +6,7 @@ import { abandonLease } from "./abandon.js";
 import { acquireLease } from "./acquire.js";
 import { renewLease } from "./heartbeat.js";
 import { releaseLease } from "./release.js";
-import type { LeaseScope } from "./scope.js";
+import { type LeaseScope, leaseAuditContext, leaseKeys } from "./scope.js";
 
 export interface LeaseTimings {
   readonly owner: string;
@@ -167,5 +168,13 @@ export class RunLease {
       cause === undefined ? undefined : { cause },
     );
     this.#controller.abort(error);
+    const audit = this.scope.audit;
+    if (audit) {
+      // A lost lease is an observation, not a write: recorded on its own, in the background.
+      recordAuditEvent(this.scope.client, audit, leaseKeys(this.scope).index, "lease.lost", {
+        ...leaseAuditContext(this.scope, this.member, this.timings.owner),
+        why,
+      }).catch((failure: unknown) => log("run lease: recording a lost lease failed: %s", String(failure)));
+    }
   }
 }

@@ -16,7 +16,10 @@ Results:
   {-1, holder, expiresAtMs}                a live lease or claim (not yet expired) is held by someone else
   {-2, holder}                             claimToken given, but the run is no longer held under that claim
                                            (another recoverer took it over after the claim expired, or it is gone)
+Audit (optional, see include auditOutbox): event lease.taken, or run.resumed when a claim became the lease (field
+token).
 ]]
+-- @include auditOutbox
 local index, holders, counter = KEYS[1], KEYS[2], KEYS[3]
 local member, owner, leaseMs, claimToken = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 
@@ -41,5 +44,6 @@ local token = redis.call('INCR', counter)
 local newExpiresAt = now + leaseMs
 redis.call('ZADD', index, newExpiresAt, member)
 redis.call('HSET', holders, member, token .. ':lease:' .. now .. ':' .. owner)
+auditEvent(claimToken ~= '0' and 'run.resumed' or 'lease.taken', 'token', string.format('%d', token))
 if claimToken ~= '0' then holder = '' end
 return {1, token, newExpiresAt, holder}

@@ -17,7 +17,9 @@ Results:
   {0, ""}                  the entry is gone (released, pruned or resumed and finished)
   {-1, holder}             held under another token (another recoverer claimed it, or the run was started again)
   {-2, holder, expiresAtMs} same token but not expired: the holder is alive and renewed it
+Audit (optional, see include auditOutbox): event lease.claimed (field token).
 ]]
+-- @include auditOutbox
 local index, holders, counter = KEYS[1], KEYS[2], KEYS[3]
 local member, expectedToken, claimer, claimMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 
@@ -34,4 +36,5 @@ local token = redis.call('INCR', counter)
 local claimExpiresAt = now + claimMs
 redis.call('ZADD', index, claimExpiresAt, member)
 redis.call('HSET', holders, member, token .. ':claim:' .. now .. ':' .. claimer)
+auditEvent('lease.claimed', 'token', string.format('%d', token))
 return {1, token, claimExpiresAt}
