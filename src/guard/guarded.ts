@@ -69,10 +69,17 @@ export function guarded<State, Out>(
         resolved.fenceTtlMs,
         audit,
       );
+      if (fences === undefined) throw lease.error ?? new LockLostError(lockKeys);
       if (audit)
         for (const lock of acquisition.locks)
-          lock.audit = { ...audit, context: { ...audit.context, lockKey: lock.lockName } };
-      if (fences === undefined) throw lease.error ?? new LockLostError(lockKeys);
+          lock.audit = {
+            ...audit,
+            context: {
+              ...audit.context,
+              lockKey: lock.lockName,
+              fenceToken: fences.find((fence) => fence.lockKey === lock.lockName)?.token,
+            },
+          };
       lease.start();
       emit(events, "onAcquired", {
         lockKeys,
