@@ -40,8 +40,8 @@ export const auditSinkOptionsSchema = z
     /** Events delivered to a consumer that has not acknowledged them for this long (ms) are taken over: the
      * consumer crashed. Keep it well above the time one batch takes. */
     claimIdleMs: durationMsSchema.default(30_000),
-    /** How often (ms) the registry of streams is read again for streams new since. */
-    discoverIntervalMs: durationMsSchema.default(1000),
+    /** How often (ms) the registry of streams is checked for new streams (SCARD; the members only on a change). */
+    discoverIntervalMs: durationMsSchema.default(200),
     /** Longest back-off (ms) between two attempts while PostgreSQL (or Redis) fails. */
     retryMaxMs: durationMsSchema.default(5000),
     /** Called with each failure (PostgreSQL down, Redis unreachable); the sink keeps retrying. */

@@ -129,7 +129,11 @@ export function startAuditSink(input: AuditSinkOptions): AuditSink {
     }
   }
 
+  let registered = -1;
   async function discover(): Promise<void> {
+    // Streams are only ever added: an unchanged count (SCARD, O(1)) means nothing new to read in.
+    const count = await client.scard(registry);
+    if (count === registered) return;
     const keys = await client.smembers(registry);
     for (const key of keys) {
       if (streams.has(key)) continue;
@@ -140,6 +144,7 @@ export function startAuditSink(input: AuditSinkOptions): AuditSink {
       }
       streams.set(key, { key, readPending: true, idleMs: 0, nextPollAt: 0 });
     }
+    registered = count;
   }
 
   async function readStream(state: StreamState): Promise<Read[]> {
