@@ -68,6 +68,8 @@ export const auditTrailOptionsSchema = z
     key: z.string().min(1).optional(),
     /** Events one agent caused. */
     agentId: z.string().min(1).optional(),
+    /** Events of one guarded() lock name (acquired, released, lost, and the fenced writes made under it). */
+    lockKey: z.string().min(1).optional(),
     /** Only events at or after this time. */
     from: z.date().optional(),
     /** Only events before this time. */
@@ -82,12 +84,14 @@ export const auditTrailOptionsSchema = z
     if ((options.namespace === undefined) !== (options.key === undefined)) {
       ctx.addIssue({ code: "custom", path: ["key"], message: "namespace and key together, or neither" });
     }
-    const subjects = [options.threadId, options.key, options.agentId].filter((v) => v !== undefined).length;
+    const subjects = [options.threadId, options.key, options.agentId, options.lockKey].filter(
+      (v) => v !== undefined,
+    ).length;
     if (subjects !== 1) {
       ctx.addIssue({
         code: "custom",
         path: ["threadId"],
-        message: "exactly one of threadId, namespace + key, agentId",
+        message: "exactly one of threadId, namespace + key, agentId, lockKey",
       });
     }
   });

@@ -68,6 +68,8 @@ function migrations(s: string): string[] {
       WHERE item_key IS NOT NULL;
     CREATE INDEX audit_events_by_agent ON ${s}.audit_events (agent_id, at_ms, entry_ms, entry_seq, event_id)
       WHERE agent_id IS NOT NULL;
+    CREATE INDEX audit_events_by_lock ON ${s}.audit_events (lock_key, at_ms, entry_ms, entry_seq, event_id)
+      WHERE lock_key IS NOT NULL;
     CREATE INDEX audit_events_by_time ON ${s}.audit_events (at_ms, entry_ms, entry_seq, event_id);
     CREATE FUNCTION ${s}.audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN

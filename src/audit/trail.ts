@@ -77,6 +77,7 @@ export async function auditTrail(input: AuditTrailOptions): Promise<AuditTrailPa
     where.push(`item_key = ${param(options.key)}`, `namespace = ${param(options.namespace)}::text[]`);
   }
   if (options.agentId !== undefined) where.push(`agent_id = ${param(options.agentId)}`);
+  if (options.lockKey !== undefined) where.push(`lock_key = ${param(options.lockKey)}`);
   if (options.from) where.push(`at_ms >= ${param(options.from.getTime())}`);
   if (options.to) where.push(`at_ms < ${param(options.to.getTime())}`);
   if (options.cursor) {

@@ -99,6 +99,7 @@ describe.each(targets)("audit sink ($name)", ({ connect }) => {
       const item = await auditTrail({ postgres: pool, schema, namespace: ["orders"], key: "order-7" });
       expect(item.events).toHaveLength(1);
       expect(item.events[0]?.detail.hash).toMatch(/^[0-9a-f]{64}$/);
+      expect((await auditTrail({ postgres: pool, schema, lockKey: "none" })).events).toEqual([]);
       const later = await auditTrail({
         postgres: pool,
         schema,
