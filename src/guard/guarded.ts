@@ -51,9 +51,10 @@ export function guarded<State, Out>(
   const guardedNode = async (state: State, config: LangGraphRunnableConfig): Promise<Out> => {
     const lockKeys = await resolveLockNames(resolved.key, state, config ?? {});
     const audit = auditFor(resolved.audit, lockKeys, config);
+    const tokens = new Map<string, number>(); // lock name -> fencing token, for the audit of a loss
     const lease = new Lease(lockKeys, resolved.lockTimeoutMs, (error, heldMs) => {
       emit(events, "onLost", { lockKeys, error, heldMs });
-      if (audit) recordLost(resolved.client, resolved.keyPrefix, audit, lockKeys, heldMs);
+      if (audit) recordLost(resolved.client, resolved.keyPrefix, audit, lockKeys, heldMs, tokens);
     });
     const acquisition = await acquireLocks(lockKeys, resolved, lease, state, config ?? {});
     if (acquisition.kind === "skipped") return acquisition.result;
@@ -70,6 +71,7 @@ export function guarded<State, Out>(
         audit,
       );
       if (fences === undefined) throw lease.error ?? new LockLostError(lockKeys);
+      for (const fence of fences) tokens.set(fence.lockKey, fence.token);
       if (audit)
         for (const lock of acquisition.locks)
           lock.audit = {
@@ -155,11 +157,13 @@ function recordLost(
   audit: { readonly outbox: AuditOutbox; readonly context: Record<string, unknown> },
   lockKeys: readonly string[],
   heldMs: number,
+  tokens: ReadonlyMap<string, number>,
 ): void {
   for (const name of lockKeys) {
     recordAuditEvent(client, audit.outbox, lockKey(keyPrefix, name), "lock.lost", {
       ...audit.context,
       lockKey: name,
+      fenceToken: tokens.get(name),
       heldMs,
     }).catch((error: unknown) => log("guarded: recording a lost lock failed (%s)", errorName(error)));
   }

@@ -173,6 +173,8 @@ describe.each(targets)("audit outbox ($name)", ({ name, connect }) => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(kinds).toEqual(["lock.acquired", "lock.lost"]);
+    const [acquired, lost] = await allEvents(client, prefix);
+    expect(JSON.parse(lost?.fields.ctx ?? "{}").fenceToken).toBe(Number(acquired?.fields.token));
     expect(await client.get(lockKey(prefix, "order:43"))).toBe("other-agent");
   });
 
