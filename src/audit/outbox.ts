@@ -70,18 +70,14 @@ export function createAuditOutbox(
   };
 }
 
-/** The script call with the outbox appended: the stream as the last key, the event context as the last argument. */
-export function withAuditEvent<A>(
-  keys: readonly string[],
-  args: readonly A[],
-  stream: string,
-  context: Record<string, unknown>,
-): [string[], (A | string)[]] {
+/**
+ * The arguments of an audited script call: the event context (JSON, undefined fields left out) after the last one.
+ * The call passes the stream as its `outbox` key (declared "outbox?" in src/lua/catalogue.ts); the include
+ * auditOutbox takes both off before the script reads KEYS and ARGV.
+ */
+export function withAuditContext<A extends readonly unknown[]>(args: A, context: Record<string, unknown>): A {
   const defined = Object.fromEntries(Object.entries(context).filter(([, value]) => value !== undefined));
-  return [
-    [...keys, stream],
-    [...args, JSON.stringify(defined)],
-  ];
+  return [...args, JSON.stringify(defined)] as unknown as A;
 }
 
 /** SHA-256 (hex) of a serialised value, recorded instead of the value unless includeValues is set. */

@@ -3,8 +3,8 @@
  * its script ran, a lease lost): one script call (auditRecord) appends the event to the outbox of `slotKey`'s slot.
  */
 import type { RedisClient } from "../client.js";
-import { runScript } from "../scripts/index.js";
-import { type AuditOutbox, withAuditEvent } from "./outbox.js";
+import { callScript } from "../lua/index.js";
+import { type AuditOutbox, withAuditContext } from "./outbox.js";
 
 export async function recordAuditEvent(
   client: RedisClient,
@@ -13,8 +13,8 @@ export async function recordAuditEvent(
   kind: string,
   context: Record<string, unknown>,
 ): Promise<void> {
-  const [keys, args] = withAuditEvent([], [kind], await outbox.stream(slotKey), context);
-  await runScript(client, "auditRecord", keys, args);
+  const outboxKey = await outbox.stream(slotKey);
+  await callScript(client, "auditRecord", { outbox: outboxKey }, withAuditContext([kind] as [string], context));
 }
 
 /** Who and where, from the config a node runs with: thread, namespace, run, node and task. */

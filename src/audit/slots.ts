@@ -2,7 +2,7 @@
  * For each Redis Cluster slot, a short hash tag that hashes to it, so an audit outbox stream can be placed in the
  * slot of the write it records.
  */
-import { keySlot } from "../store/route.js";
+import { keySlot } from "../routing.js";
 
 export { keySlot };
 

@@ -1,9 +1,9 @@
 import { Mutex } from "redis-semaphore";
-import { type AuditOutbox, withAuditEvent } from "../audit/outbox.js";
+import { type AuditOutbox, withAuditContext } from "../audit/outbox.js";
 import type { RedisClient } from "../client.js";
 import { lockKey } from "../keys.js";
 import { log } from "../log.js";
-import { runScript } from "../scripts/index.js";
+import { callScript } from "../lua/index.js";
 import type { Lease } from "./lease.js";
 
 export interface GuardMutexOptions {
@@ -58,13 +58,13 @@ export class GuardMutex extends Mutex {
 
   protected override async _release(): Promise<void> {
     if (!this.audit) return super._release();
-    const [keys, args] = withAuditEvent(
-      [this.redisKey],
-      [this.identifier],
-      await this.audit.outbox.stream(this.redisKey),
-      this.audit.context,
+    const outbox = await this.audit.outbox.stream(this.redisKey);
+    await callScript(
+      this._client as unknown as RedisClient,
+      "guardReleaseLockAudited",
+      { mutex: this.redisKey, outbox },
+      withAuditContext([this.identifier] as [string], this.audit.context),
     );
-    await runScript(this._client as unknown as RedisClient, "releaseLockAudited", keys, args);
   }
 
   protected override async _refresh(): Promise<boolean> {

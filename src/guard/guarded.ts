@@ -2,10 +2,10 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { AuditOutbox } from "../audit/outbox.js";
 import { recordAuditEvent, runAuditContext } from "../audit/record.js";
 import type { RedisClient } from "../client.js";
+import { createRedisContext } from "../context.js";
 import { LockLostError } from "../errors.js";
 import { lockKey } from "../keys.js";
 import { log } from "../log.js";
-import { registerScripts } from "../scripts/index.js";
 import { acquireLocks } from "./acquire.js";
 import { emit } from "./events.js";
 import { issueFences, nodeConfig } from "./fence.js";
@@ -43,7 +43,7 @@ export function guarded<State, Out>(
   options: GuardedOptions<State, Out>,
 ): GuardedNode<State, Out> {
   const resolved = parseGuardedOptions(options);
-  registerScripts(resolved.client);
+  const ctx = createRedisContext({ client: resolved.client, keyPrefix: resolved.keyPrefix, component: "guarded()" });
   const run: NodeFunction<State, Out> =
     typeof node === "function" ? node : (state, config) => node.invoke(state, config);
   const { events } = resolved;
@@ -62,8 +62,7 @@ export function guarded<State, Out>(
     let outcome: "returned" | "threw" | "lost" = "threw";
     try {
       const fences = await issueFences(
-        resolved.client,
-        resolved.keyPrefix,
+        ctx,
         acquisition.locks,
         lease,
         resolved.lockTimeoutMs,
@@ -72,16 +71,12 @@ export function guarded<State, Out>(
       );
       if (fences === undefined) throw lease.error ?? new LockLostError(lockKeys);
       for (const fence of fences) tokens.set(fence.lockKey, fence.token);
-      if (audit)
-        for (const lock of acquisition.locks)
-          lock.audit = {
-            ...audit,
-            context: {
-              ...audit.context,
-              lockKey: lock.lockName,
-              fenceToken: fences.find((fence) => fence.lockKey === lock.lockName)?.token,
-            },
-          };
+      if (audit) {
+        for (const lock of acquisition.locks) {
+          const context = { ...audit.context, lockKey: lock.lockName, fenceToken: tokens.get(lock.lockName) };
+          lock.audit = { outbox: audit.outbox, context };
+        }
+      }
       lease.start();
       emit(events, "onAcquired", {
         lockKeys,

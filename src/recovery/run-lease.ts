@@ -6,7 +6,7 @@ import { abandonLease } from "./abandon.js";
 import { acquireLease } from "./acquire.js";
 import { renewLease } from "./heartbeat.js";
 import { releaseLease } from "./release.js";
-import { type LeaseScope, leaseAuditContext, leaseKeys } from "./scope.js";
+import { type LeaseScope, leaseAuditContext } from "./scope.js";
 
 export interface LeaseTimings {
   readonly owner: string;
@@ -171,7 +171,7 @@ export class RunLease {
     const audit = this.scope.audit;
     if (audit) {
       // A lost lease is an observation, not a write: recorded on its own, in the background.
-      recordAuditEvent(this.scope.client, audit, leaseKeys(this.scope).index, "lease.lost", {
+      recordAuditEvent(this.scope.client, audit, this.scope.keys.index, "lease.lost", {
         ...leaseAuditContext(this.scope, this.member, this.timings.owner),
         why,
       }).catch((failure: unknown) => log("run lease: recording a lost lease failed: %s", String(failure)));

@@ -1,13 +1,12 @@
-import { type AuditOutbox, withAuditEvent } from "../audit/outbox.js";
+import { type AuditOutbox, withAuditContext } from "../audit/outbox.js";
 import type { RedisClient } from "../client.js";
+import { createRedisContext, type RedisContext } from "../context.js";
 import { parseRunLeaseMember, runLeaseHoldersKey, runLeaseIndexKey, runLeaseTokenKey } from "../keys.js";
-import { registerScripts } from "../scripts/index.js";
 
-/** Where the leases of one graph live: a client, the key prefix and the graph name that names the index. */
-export interface LeaseScope {
-  readonly client: RedisClient;
-  readonly keyPrefix: string;
+/** Where the leases of one graph live: the shared context, the graph name that names the index, and its keys. */
+export interface LeaseScope extends RedisContext {
   readonly graphName: string;
+  readonly keys: LeaseKeys;
   /** The audit outbox, when withRunLease's `audit` option is on. */
   readonly audit?: AuditOutbox | undefined;
 }
@@ -18,18 +17,24 @@ export interface LeaseKeys {
   readonly counter: string;
 }
 
-export function leaseKeys(scope: LeaseScope): LeaseKeys {
+/** The lease scope of one graph on `client` (scripts are registered by the context's ready()). */
+export function openLeaseScope(options: {
+  client: RedisClient;
+  keyPrefix: string;
+  graphName: string;
+  audit?: AuditOutbox | undefined;
+}): LeaseScope {
+  const { keyPrefix, graphName } = options;
   return {
-    index: runLeaseIndexKey(scope.keyPrefix, scope.graphName),
-    holders: runLeaseHoldersKey(scope.keyPrefix, scope.graphName),
-    counter: runLeaseTokenKey(scope.keyPrefix, scope.graphName),
+    ...createRedisContext({ client: options.client, keyPrefix, component: "withRunLease" }),
+    graphName,
+    audit: options.audit,
+    keys: {
+      index: runLeaseIndexKey(keyPrefix, graphName),
+      holders: runLeaseHoldersKey(keyPrefix, graphName),
+      counter: runLeaseTokenKey(keyPrefix, graphName),
+    },
   };
-}
-
-/** Registers the lease scripts on the scope's client (idempotent) and returns the scope. */
-export function openLeaseScope(scope: LeaseScope): LeaseScope {
-  registerScripts(scope.client);
-  return scope;
 }
 
 /** What a lease event records: the run (thread, namespace), the graph, and who acted. */
@@ -44,15 +49,14 @@ export function leaseAuditContext(scope: LeaseScope, member: string, owner: stri
   };
 }
 
-/** A lease script's keys and arguments, with the audit outbox appended when the scope audits. */
-export async function leaseScriptCall(
+/** A lease script's keys and arguments, with the audit outbox and the event context when the scope audits. */
+export async function auditedLeaseCall<A extends readonly unknown[]>(
   scope: LeaseScope,
-  keys: readonly string[],
-  args: readonly (string | number)[],
+  args: A,
   member: string,
   owner: string,
-): Promise<[string[], (string | number)[]]> {
-  if (!scope.audit) return [[...keys], [...args]];
-  const stream = await scope.audit.stream(keys[0] as string);
-  return withAuditEvent(keys, args, stream, leaseAuditContext(scope, member, owner));
+): Promise<{ keys: LeaseKeys & { outbox?: string }; args: A }> {
+  if (!scope.audit) return { keys: scope.keys, args };
+  const outbox = await scope.audit.stream(scope.keys.index);
+  return { keys: { ...scope.keys, outbox }, args: withAuditContext(args, leaseAuditContext(scope, member, owner)) };
 }

@@ -9,15 +9,15 @@
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { type PendingWrite, WRITES_IDX_MAP } from "@langchain/langgraph-checkpoint";
-import { withAuditEvent } from "../audit/outbox.js";
+import { withAuditContext } from "../audit/outbox.js";
 import { InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
-import { runScript, type ScriptArg } from "../scripts/index.js";
+import { callScript, type ScriptArgs } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
 import { dumpCheckpointValue } from "../value-checks.js";
 import { frame, writeField } from "./codec.js";
 import { readThreadConfig, requireCheckpointId } from "./config.js";
 import type { SaverContext } from "./context.js";
-import { redisCall } from "./redis-call.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 
@@ -58,27 +58,34 @@ export async function putWrites(
       ] as const;
     }),
   );
-  const args: ScriptArg[] = [context.ttlMs, threadId, TRIM_GRACE_MS, ...entries.flat()];
+  const args: ScriptArgs<"saverPutWrites"> = [context.ttlMs, threadId, TRIM_GRACE_MS, ...entries.flat()];
   const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context) : undefined;
-  const plainKeys = indexKey === undefined ? keys.all : [...keys.all, indexKey];
   await context.durability.ready();
   const audit = context.audit;
-  const [scriptKeys, scriptArgs] = audit
-    ? withAuditEvent(plainKeys, args, await redisCall(context, plainKeys, () => audit.stream(keys.writes)), {
-        threadId,
-        checkpointNs: ns,
-        checkpointId,
-        taskId,
-        taskPath: taskPath || undefined,
-        channels: writes.map(([channel]) => String(channel)),
-        node: typeof config.metadata?.langgraph_node === "string" ? config.metadata.langgraph_node : undefined,
-        runId: typeof config.configurable?.run_id === "string" ? config.configurable.run_id : undefined,
-        agent:
-          audit.agentId ??
-          (typeof config.configurable?.agent_id === "string" ? config.configurable.agent_id : undefined),
-      })
-    : [plainKeys, args];
-  const write = redisCall(context, scriptKeys, (client) => runScript(client, "saverPutWrites", scriptKeys, scriptArgs));
+  const write = redisCall(context, { operation: "RedisSaver.putWrites", write: true }, (client) =>
+    audit
+      ? audit.stream(keys.writes).then((outbox) =>
+          callScript(
+            client,
+            "saverPutWrites",
+            { ...keys, threadIndex: indexKey, outbox },
+            withAuditContext(args, {
+              threadId,
+              checkpointNs: ns,
+              checkpointId,
+              taskId,
+              taskPath: taskPath || undefined,
+              channels: writes.map(([channel]) => String(channel)),
+              node: typeof config.metadata?.langgraph_node === "string" ? config.metadata.langgraph_node : undefined,
+              runId: typeof config.configurable?.run_id === "string" ? config.configurable.run_id : undefined,
+              agent:
+                audit.agentId ??
+                (typeof config.configurable?.agent_id === "string" ? config.configurable.agent_id : undefined),
+            }),
+          ),
+        )
+      : callScript(client, "saverPutWrites", { ...keys, threadIndex: indexKey }, args),
+  );
   if (context.ttlMs > 0 && indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
   else await write;
   await context.durability.afterWrite(keys.writes, `RedisSaver.putWrites of task ${JSON.stringify(taskId)}`);

@@ -6,16 +6,16 @@
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ChannelVersions, Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
-import { type AuditOutbox, withAuditEvent } from "../audit/outbox.js";
+import { type AuditOutbox, withAuditContext } from "../audit/outbox.js";
 import { InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
-import { runScript } from "../scripts/index.js";
+import { callScript, type ScriptArgs } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
 import { dumpCheckpointValue } from "../value-checks.js";
 import { blobField, blobRef, checkpointField, checkpointIdMember, encodeRefs, frame } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
-import { redisCall } from "./redis-call.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 
@@ -65,7 +65,7 @@ export async function putCheckpoint(
   ]);
   const refs = Object.entries(checkpoint.channel_versions ?? {}).map(([channel, version]) => blobRef(channel, version));
 
-  const args = [
+  const args: ScriptArgs<"saverPut"> = [
     context.ttlMs,
     checkpointField(ns, checkpoint.id),
     checkpointIdMember(ns, checkpoint.id),
@@ -75,17 +75,32 @@ export async function putCheckpoint(
     ...blobs.flat(),
   ];
   const indexKey = inScriptThreadIndexKey(context);
-  const plainKeys = indexKey === undefined ? keys.all : [...keys.all, indexKey];
   await context.durability.ready();
-  const [scriptKeys, scriptArgs] = context.audit
-    ? withAuditEvent(
-        plainKeys,
-        args,
-        await redisCall(context, plainKeys, () => (context.audit as AuditOutbox).stream(keys.checkpoints)),
-        checkpointAuditContext(context.audit, config, checkpoint, metadata, threadId, ns, parentId, newVersions),
-      )
-    : [plainKeys, args];
-  const write = redisCall(context, scriptKeys, (client) => runScript(client, "saverPut", scriptKeys, scriptArgs));
+  const write = redisCall(context, { operation: "RedisSaver.put", write: true }, (client) =>
+    context.audit
+      ? context.audit
+          .stream(keys.checkpoints)
+          .then((outbox) =>
+            callScript(
+              client,
+              "saverPut",
+              { ...keys, threadIndex: indexKey, outbox },
+              withAuditContext(
+                args,
+                checkpointAuditContext(
+                  context.audit as AuditOutbox,
+                  config,
+                  checkpoint,
+                  metadata,
+                  ns,
+                  parentId,
+                  newVersions,
+                ),
+              ),
+            ),
+          )
+      : callScript(client, "saverPut", { ...keys, threadIndex: indexKey }, args),
+  );
   if (indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
   else await write;
   await context.durability.afterWrite(
@@ -101,7 +116,6 @@ function checkpointAuditContext(
   config: RunnableConfig,
   checkpoint: Checkpoint,
   metadata: CheckpointMetadata,
-  threadId: string,
   ns: string,
   parentId: string | undefined,
   newVersions: ChannelVersions,
@@ -111,7 +125,7 @@ function checkpointAuditContext(
   const configurable = (config.configurable ?? {}) as Record<string, unknown>;
   const text = (value: unknown) => (typeof value === "string" && value !== "" ? value : undefined);
   return {
-    threadId,
+    threadId: text(configurable.thread_id),
     checkpointNs: ns,
     checkpointId: checkpoint.id,
     parentId,

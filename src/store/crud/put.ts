@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { valueHash, withAuditEvent } from "../../audit/outbox.js";
+import { valueHash, withAuditContext } from "../../audit/outbox.js";
 import type { Fence } from "../../fencing.js";
 import { fenceCounterKey, storeItemKeys, storeNamespaceKeys } from "../../keys.js";
-import { queueScript, type ScriptArg } from "../../scripts/index.js";
+import { type ReplyOf, type ScriptArgs, scriptCall } from "../../lua/index.js";
+import type { RoutedCall } from "../../routing.js";
 import { encodeWriter } from "../codec.js";
 import { PURGE_LIMIT, RETIRED_GRACE_MS, type StoreContext } from "../context.js";
-import type { RoutedCall } from "../route.js";
 
 /** One write, serialised and checked, ready for the storePut script. */
 export interface PreparedWrite {
@@ -28,22 +28,17 @@ export interface PreparedWrite {
   auditStream?: string;
 }
 
-export type PutOutcome =
-  | { kind: "written"; version: number; createdAt: number; updatedAt: number; retiredEpoch: number }
-  | { kind: "register" }
-  | { kind: "conflict"; actual: number }
-  | { kind: "fenced"; newest: number }
-  | { kind: "corrupt" };
+/** What storePut answered: written, register first (cluster), or refused (conflict, fenced, corrupt). */
+export type PutOutcome = ReplyOf<"storePut">;
 
-export function putCall(ctx: StoreContext, write: PreparedWrite, confirmEpoch?: number): RoutedCall {
-  const k = storeNamespaceKeys(ctx.prefix, write.namespace);
-  const item = storeItemKeys(ctx.prefix, write.namespace, write.key);
-  const keys = [k.items, k.order, k.expiry, k.vectors, k.state, item.history, item.fenceMarks];
-  if (!ctx.cluster) {
-    keys.push(write.fence ? fenceCounterKey(ctx.prefix, write.fence.lockKey) : k.items);
-    keys.push(ctx.registry.names, ctx.registry.seq, ctx.registry.clock);
-  }
-  const args: ScriptArg[] = [
+export function putCall(ctx: StoreContext, write: PreparedWrite, confirmEpoch?: number): RoutedCall<PutOutcome> {
+  const k = storeNamespaceKeys(ctx.keyPrefix, write.namespace);
+  const item = storeItemKeys(ctx.keyPrefix, write.namespace, write.key);
+  // Standalone: the fence counter and the registry share the server, so the script checks and registers inline.
+  const inline = ctx.cluster
+    ? {}
+    : { fenceCounter: write.fence ? fenceCounterKey(ctx.keyPrefix, write.fence.lockKey) : k.items, ...ctx.registry };
+  const args: ScriptArgs<"storePut"> = [
     write.key,
     write.op,
     write.json,
@@ -62,10 +57,10 @@ export function putCall(ctx: StoreContext, write: PreparedWrite, confirmEpoch?: 
     randomBytes(8).toString("hex"),
   ];
   if (ctx.audit && write.auditStream) {
-    const [auditedKeys, auditedArgs] = withAuditEvent(keys, args, write.auditStream, storeAuditContext(ctx, write));
-    return { key: k.items, queue: (p) => queueScript(p, "storePut", auditedKeys, auditedArgs) };
+    const audited = withAuditContext(args, storeAuditContext(ctx, write));
+    return scriptCall("storePut", { ...k, ...item, ...inline, outbox: write.auditStream }, audited);
   }
-  return { key: k.items, queue: (p) => queueScript(p, "storePut", keys, args) };
+  return scriptCall("storePut", { ...k, ...item, ...inline }, args);
 }
 
 /** What a store event records besides what the script adds (version, newest token). */
@@ -80,20 +75,4 @@ export function storeAuditContext(ctx: StoreContext, write: PreparedWrite): Reco
     lockKey: write.fence?.lockKey,
     fenceToken: write.fence?.token,
   };
-}
-
-export function parsePutReply(reply: unknown): PutOutcome {
-  const [code, a = 0, b = 0, c = 0, d = 0] = (reply as number[]).map(Number);
-  switch (code) {
-    case 1:
-      return { kind: "written", version: a, createdAt: b, updatedAt: c, retiredEpoch: d };
-    case 2:
-      return { kind: "register" };
-    case -1:
-      return { kind: "conflict", actual: a };
-    case -2:
-      return { kind: "fenced", newest: a };
-    default:
-      return { kind: "corrupt" };
-  }
 }
