@@ -27,12 +27,17 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
-/** Shared option fragments, so every class spells and validates them the same way. */
+/**
+ * Shared option fragments, so every class spells and validates them the same way.
+ *
+ * A key prefix cannot hold `|`, the character that ends it in every key (KEY_PREFIX_END in keys.ts): that is what
+ * keeps the keys of `pa` and `pa:b` apart. Braces would open a hash tag, whitespace is refused to catch typos.
+ */
 export const keyPrefixSchema = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[^{}\s]+$/, "a non-empty prefix without braces or whitespace")
+  .regex(/^[^{}|\s]+$/, "a non-empty prefix without braces, `|` or whitespace")
   .default("lgr");
 
 export const durationMsSchema = z
