@@ -43,7 +43,8 @@ describe.each(targets)("thread lifetime ($name)", ({ connect }) => {
     const [doomed, kept] = ["doomed {1}: *", "kept"];
     await populate(saver, doomed);
     await populate(saver, kept);
-    const tagOf = (threadId: string) => /\{[^}]*\}/.exec(saverThreadKeys(keyPrefix, threadId).checkpoints)?.[0] as string;
+    const tagOf = (threadId: string) =>
+      /\{[^}]*\}/.exec(saverThreadKeys(keyPrefix, threadId).checkpoints)?.[0] as string;
 
     const before = await keysWithPrefix(saver.client, keyPrefix);
     const doomedKeys = before.filter((key) => key.includes(tagOf(doomed)));
