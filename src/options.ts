@@ -121,11 +121,15 @@ export const durationMsSchema = z
   .positive()
   .max(2 ** 31 - 1);
 
+/** Methods of ioredis' Redis and Cluster that the library calls; an object lacking one is not a client it can use. */
+const CLIENT_METHODS = ["defineCommand", "info", "pipeline", "multi", "evalsha", "get", "set", "on", "quit"] as const;
+
 /** An ioredis Redis or Cluster instance (checked structurally so two copies of ioredis still work). */
 export const clientSchema = z.custom<import("./client.js").RedisClient>(
   (value) =>
     value !== null &&
     typeof value === "object" &&
-    typeof (value as { defineCommand?: unknown }).defineCommand === "function",
+    CLIENT_METHODS.every((method) => typeof (value as Record<string, unknown>)[method] === "function") &&
+    (!(value as { isCluster?: unknown }).isCluster || typeof (value as { nodes?: unknown }).nodes === "function"),
   { message: "an ioredis Redis or Cluster instance" },
 );

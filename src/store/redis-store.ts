@@ -1,6 +1,5 @@
 import { BaseStore, type Operation, type OperationResults } from "@langchain/langgraph-checkpoint";
-import type { RedisOptions } from "ioredis";
-import { clientFromUrl, requireServerVersion } from "../client.js";
+import { type ClientFromUrlOptions, clientFromUrl, requireServerVersion } from "../client.js";
 import { InvalidInputError } from "../errors.js";
 import { parseOptions } from "../options.js";
 import { registerScripts } from "../scripts/index.js";
@@ -46,7 +45,7 @@ export class RedisStore extends BaseStore {
   }
 
   /** Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. */
-  static fromUrl(url: string, options: RedisStoreUrlOptions = {}, redisOptions: RedisOptions = {}): RedisStore {
+  static fromUrl(url: string, options: RedisStoreUrlOptions = {}, redisOptions: ClientFromUrlOptions = {}): RedisStore {
     const client = clientFromUrl(url, redisOptions);
     try {
       const store = new RedisStore({ ...options, client });
