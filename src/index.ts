@@ -4,7 +4,7 @@ export type { AuditOption } from "./audit/outbox.js";
 export { type AuditPostgres, setupAuditTables } from "./audit/postgres.js";
 export { type AuditSink, type AuditSinkStats, startAuditSink } from "./audit/sink.js";
 export { type AuditEvent, type AuditTrailPage, auditTrail } from "./audit/trail.js";
-export { clientFromUrl, isCluster, type RedisClient } from "./client.js";
+export { type ClientFromUrlOptions, clientFromUrl, isCluster, type RedisClient } from "./client.js";
 export {
   checkDurability,
   type DurabilityOptions,

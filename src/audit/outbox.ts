@@ -13,12 +13,14 @@ import { keySlot, slotTag } from "./slots.js";
 /** The `audit` option of RedisSaver, RedisStore, guarded() and the recovery functions. */
 export const auditOptionSchema = z.union([
   z.boolean(),
-  z.object({
-    /** Recorded as the acting agent of every event this component writes (a store write's `writer` wins). */
-    agentId: z.string().min(1).max(256).optional(),
-    /** Store puts: keep the JSON value itself in the event, not only its SHA-256. Default false. */
-    includeValues: z.boolean().default(false),
-  }),
+  z
+    .object({
+      /** Recorded as the acting agent of every event this component writes (a store write's `writer` wins). */
+      agentId: z.string().min(1).max(256).optional(),
+      /** Store puts: keep the JSON value itself in the event, not only its SHA-256. Default false. */
+      includeValues: z.boolean().default(false),
+    })
+    .strict(),
 ]);
 
 export type AuditOption = z.input<typeof auditOptionSchema>;

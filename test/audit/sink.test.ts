@@ -141,6 +141,6 @@ describe("audit options", () => {
     await expect(auditTrail({ postgres: pool, threadId: "t", cursor: "nonsense" })).rejects.toBeInstanceOf(AuditError);
     expect(() => startAuditSink({ client: {} as never, postgres: pool })).toThrow(InvalidOptionError);
     expect(() => new RedisStore({ client: {} as never, audit: "yes" as never })).toThrow(InvalidOptionError);
-    expect(auditRegistryKey("p")).toBe("p:audit-streams");
+    expect(auditRegistryKey("p")).toBe("p|audit-streams");
   });
 });
