@@ -20,8 +20,8 @@ import {
   withRunLease,
 } from "../../src/index.js";
 import { runLeaseMember, saverThreadKeys } from "../../src/keys.js";
-import { acquireLease } from "../../src/recovery/acquire.js";
-import { leasedGraphContext } from "../../src/recovery/leased-graph.js";
+import { acquireLease } from "../../src/recovery/lease/acquire-lease.js";
+import { leasedGraphContext } from "../../src/recovery/with-run-lease.js";
 
 const emptyCheckpoint = {
   v: 4,

@@ -1,25 +1,14 @@
-import { RunLeaseHeldError, RunLeaseLostError } from "../errors.js";
-import { runLeaseMember } from "../keys.js";
-import { log } from "../log.js";
-import { abandonLease } from "./abandon.js";
-import { acquireLease } from "./acquire.js";
-import { renewLease } from "./heartbeat.js";
-import { releaseLease } from "./release.js";
-import type { LeaseScope } from "./scope.js";
+import { ClaimLostError, RunLeaseHeldError, RunLeaseLostError } from "../../errors.js";
+import { runLeaseMember } from "../../keys.js";
+import { log } from "../../log.js";
+import type { LeaseTimings, RunRef } from "../types.js";
+import { abandonLease } from "./abandon-lease.js";
+import { acquireLease } from "./acquire-lease.js";
+import type { LeaseScope } from "./lease-scope.js";
+import { releaseLease } from "./release-lease.js";
+import { renewLease } from "./renew-lease.js";
 
-export interface LeaseTimings {
-  readonly owner: string;
-  readonly leaseMs: number;
-  readonly heartbeatMs: number;
-}
-
-export interface RunRef {
-  readonly threadId: string;
-  readonly checkpointNs: string;
-}
-
-/** Thrown by RunLease.acquire when a claim could not be turned into a lease (another recoverer has the run). */
-export class ClaimLostError extends Error {}
+export type { LeaseTimings, RunRef } from "../types.js";
 
 /**
  * The lease one run holds while it executes. A heartbeat timer (unref'd, so it never keeps a process alive)
