@@ -20,7 +20,7 @@ import type { RedisClient } from "../../src/client.js";
 import { RedisStore, VersionConflictError } from "../../src/index.js";
 import { auditRegistryKey } from "../../src/keys.js";
 import { recordCounts } from "../helpers/counts.js";
-import { type Child, startChild, stopAll } from "./recovery/processes.js";
+import { type Child, startProgramChild, stopAll } from "./recovery/processes.js";
 
 const WRITES = Number(process.env.AUDIT_FAULT_WRITES ?? 6000);
 const WRITERS = 8;
@@ -98,7 +98,7 @@ describe.each([
     let failed = 0;
     const sinks: Child[] = [];
     const startSink = () => {
-      const child = startChild(program.file, []);
+      const child = startProgramChild(program.file, []);
       sinks.push(child);
       return child;
     };

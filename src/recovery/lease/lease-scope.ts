@@ -1,7 +1,7 @@
-import { type AuditOutbox, withAuditContext } from "../audit/outbox.js";
-import type { RedisClient } from "../client.js";
-import { createRedisContext, type RedisContext } from "../context.js";
-import { parseRunLeaseMember, runLeaseHoldersKey, runLeaseIndexKey, runLeaseTokenKey } from "../keys.js";
+import { type AuditOutbox, withAuditContext } from "../../audit/outbox.js";
+import type { RedisClient } from "../../client.js";
+import { createRedisContext, type RedisContext } from "../../context.js";
+import { parseRunLeaseMember, runLeaseHoldersKey, runLeaseIndexKey, runLeaseTokenKey } from "../../keys.js";
 
 /** Where the leases of one graph live: the shared context, the graph name that names the index, and its keys. */
 export interface LeaseScope extends RedisContext {
