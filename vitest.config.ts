@@ -9,7 +9,7 @@ export default defineConfig({
     globals: true,
     include: ["test/**/*.test.ts"],
     exclude: ["test/faults/**", "node_modules/**"],
-    globalSetup: ["test/setup/global-setup.ts"],
+    globalSetup: ["test/setup/global-setup.ts", "test/setup/postgres-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
 import { RedisSaver, RedisStore } from "../src/index.js";
+import { auditSection } from "./audit.js";
 import type { BenchContext } from "./context.js";
 import { floorOps, floorSection } from "./floor.js";
 import { graphSection } from "./graph.js";
@@ -103,6 +104,7 @@ await runBench(
         storeSection(ctx, "RedisStore", new RedisStore({ client: ctx.client, keyPrefix: ctx.keyPrefix("store") })),
     },
     { id: "guard", title: "guarded()", run: (ctx) => guardSection(ctx) },
+    { id: "audit", title: "Audit outbox", run: (ctx) => auditSection(ctx) },
     {
       id: "concurrency",
       title: "Concurrency sweep",

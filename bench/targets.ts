@@ -88,6 +88,22 @@ export const TARGETS: readonly TargetSpec[] = [
     threshold: 3,
     unit: "round trips",
   },
+  {
+    id: "audit-put",
+    target: "RedisStore put p50 with audit on within 1.2x of audit off",
+    metric: "audit.store.put.floorRatioP50",
+    comparison: "<=",
+    threshold: 1.2,
+    unit: "x",
+  },
+  {
+    id: "audit-checkpoint-put",
+    target: "RedisSaver put p50 with audit on within 1.2x of audit off",
+    metric: "audit.saver.put.floorRatioP50",
+    comparison: "<=",
+    threshold: 1.2,
+    unit: "x",
+  },
 ];
 
 export function formatTargetValue(value: number, unit: TargetSpec["unit"]): string {

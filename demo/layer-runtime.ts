@@ -28,12 +28,14 @@ export const RUN_LEASE_MS = 3000;
 
 export function layerRuntime(config: ProcessConfig, client: RedisClient, recorder: Recorder): AgentRuntime {
   const keyPrefix = config.prefix;
-  const store = new RedisStore({ client, keyPrefix, agentId: config.workerId });
+  // --audit: every write and lock decision of this process also lands in the audit outbox, under its worker id.
+  const audit = config.audit ? { audit: { agentId: config.workerId } } : {};
+  const store = new RedisStore({ client, keyPrefix, agentId: config.workerId, ...audit });
   const threadConfig = (threadId: string) => ({ configurable: { thread_id: threadId }, durability: "sync" as const });
   return {
     setup: "layer",
     worker: config.workerId,
-    checkpointer: timePuts(new RedisSaver({ client, keyPrefix }), recorder),
+    checkpointer: timePuts(new RedisSaver({ client, keyPrefix, ...audit }), recorder),
     state: new LayerState(store, config.workerId),
     recorder,
     provider: new PaymentProvider(client, recorder.keys),
@@ -46,13 +48,14 @@ export function layerRuntime(config: ProcessConfig, client: RedisClient, recorde
         lockTimeoutMs: LOCK_TIMEOUT_MS,
         acquireTimeoutMs: 30_000,
         events: { onAcquired: (event) => recorder.sample("lockWait", event.waitedMs) },
+        ...audit,
       });
     },
     writeGuard(nodeConfig, orderId) {
       return config.guard ? { fence: currentFence(nodeConfig, orderLockKey(orderId)) } : {};
     },
     lease<G extends LeasableGraph>(graph: G): G {
-      return withRunLease(graph, { client, keyPrefix, leaseMs: RUN_LEASE_MS, owner: config.workerId });
+      return withRunLease(graph, { client, keyPrefix, leaseMs: RUN_LEASE_MS, owner: config.workerId, ...audit });
     },
     async run(graph, input, threadId) {
       await graph.invoke(input, threadConfig(threadId));

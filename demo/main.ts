@@ -7,7 +7,11 @@
  *
  *   npm run demo                      # a throwaway local redis-server, or the one in REDIS_URL
  *   npm run demo -- --no-guard        # the layer with guarded() switched off: conflicts, exit code 1
+ *   npm run demo -- --audit           # also: every write and lock decision in PostgreSQL, one order's trail
  */
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { type LocalPostgres, startPostgres } from "../scripts/local-postgres.js";
 import { demoOptions } from "./options.js";
 import { plural, problems, renderTable, type SetupResult } from "./report.js";
 import { runScenario, setupLabel } from "./scenario.js";
@@ -20,6 +24,13 @@ if (!redisUrl) {
 }
 
 const say = (line: string) => console.log(line);
+// --audit: PostgreSQL from POSTGRES_URL, else a throwaway local server (installed with apt-get where possible).
+const postgres = options.audit && !process.env.POSTGRES_URL ? await startLocalPostgres() : undefined;
+const postgresUrl = options.audit ? (process.env.POSTGRES_URL ?? postgres?.url) : undefined;
+const exit = async (code: number): Promise<never> => {
+  await postgres?.stop();
+  process.exit(code);
+};
 const started = Date.now();
 say(
   `langgraph-redis demo: ${options.orders} orders at ${options.ratePerSec}/s, ${options.fraudWorkers} fraud and ` +
@@ -36,11 +47,13 @@ const results: SetupResult[] = [];
 try {
   for (const setup of options.setups) {
     say(`\n== ${setupLabel(setup, options.guard)} ==`);
-    results.push(await runScenario(setup, options, redisUrl, (line) => say(`  ${line}`), interrupt.signal));
+    results.push(
+      await runScenario(setup, options, redisUrl, (line) => say(`  ${line}`), interrupt.signal, postgresUrl),
+    );
   }
 } catch (error) {
   console.error(`demo stopped: ${(error as Error).message}`);
-  process.exit(interrupt.signal.aborted ? 130 : 1);
+  await exit(interrupt.signal.aborted ? 130 : 1);
 }
 
 say(`\n${renderTable(results)}\n`);
@@ -71,10 +84,18 @@ const seconds = ((Date.now() - started) / 1000).toFixed(1);
 if (failures.length > 0) {
   say(`\nFAIL (${seconds} s):\n${failures.map((f) => `  - ${f}`).join("\n")}`);
   if (!options.guard) say("guarded() was switched off (--no-guard): these are the conflicts its locks prevent.");
-  process.exit(1);
+  await exit(1);
 }
 const clean = results.some((r) => r.mustBeClean);
 say(
   `\n${clean ? "OK: with langgraph-redis no conflicts, no lost writes, every crashed run resumed" : "done"} (${seconds} s)`,
 );
-process.exit(0);
+await exit(0);
+
+async function startLocalPostgres(): Promise<LocalPostgres> {
+  const ensure = fileURLToPath(new URL("../scripts/ensure-postgres.mjs", import.meta.url));
+  execFileSync(process.execPath, [ensure], { stdio: "inherit" });
+  const server = await startPostgres();
+  say(`started a throwaway PostgreSQL server for the audit trail (port ${server.port}, pid ${server.pid})`);
+  return server;
+}

@@ -32,6 +32,8 @@ const optionsSchema = z.object({
   seed: z.number().int().default(7),
   /** Leave the run's keys in Redis (to inspect them with REDIS_URL) instead of deleting them at the end. */
   keep: z.boolean().default(false),
+  /** The layer audits every write and lock decision into PostgreSQL and the demo prints one order's audit trail. */
+  audit: z.boolean().default(false),
   /** Give up waiting for unfinished runs after this long once the last order is published. */
   drainTimeoutMs: z.number().int().positive().default(30_000),
 });
@@ -48,8 +50,10 @@ const usage = `usage: npm run demo -- [--orders N] [--rate N] [--quick] [--no-gu
   --only SETUP  run one setup: layer (with langgraph-redis) or naive (without it)
   --seed N      order generator seed (default 7)
   --keep        leave the run's keys in Redis to inspect them (with REDIS_URL; prints their prefix)
-Environment: REDIS_URL (else a throwaway local redis-server), DEMO_ORDERS, DEMO_RATE, DEMO_QUICK=1,
-DEMO_NO_GUARD=1, DEMO_ONLY, DEMO_SEED.`;
+  --audit       record every write and lock decision of the layer in PostgreSQL and print one order's audit
+                trail at the end (POSTGRES_URL, else a throwaway local PostgreSQL server)
+Environment: REDIS_URL (else a throwaway local redis-server), POSTGRES_URL, DEMO_ORDERS, DEMO_RATE, DEMO_QUICK=1,
+DEMO_NO_GUARD=1, DEMO_ONLY, DEMO_SEED, DEMO_AUDIT=1.`;
 
 /** Parses argv and the environment; prints usage and exits 2 on a bad or unknown flag. */
 export function demoOptions(argv: readonly string[], env: NodeJS.ProcessEnv): DemoOptions {
@@ -76,6 +80,7 @@ export function demoOptions(argv: readonly string[], env: NodeJS.ProcessEnv): De
   if (values["no-guard"] === true || env.DEMO_NO_GUARD === "1") input.guard = false;
   if (only !== undefined) input.setups = [only];
   if (values.keep === true) input.keep = true;
+  if (values.audit === true || env.DEMO_AUDIT === "1") input.audit = true;
   const result = optionsSchema.safeParse(input);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -96,6 +101,7 @@ function parse(argv: readonly string[]) {
       quick: { type: "boolean" },
       "no-guard": { type: "boolean" },
       keep: { type: "boolean" },
+      audit: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,

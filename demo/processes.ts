@@ -18,6 +18,8 @@ export interface ProcessConfig {
   readonly agent?: Agent;
   readonly concurrency: number;
   readonly guard: boolean;
+  /** The layer's components write audit events (`--audit`). */
+  readonly audit?: boolean;
 }
 
 const entries = {

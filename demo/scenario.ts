@@ -7,6 +7,7 @@
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { startDemoAudit } from "./audit.js";
 import { deleteDemoKeys, sweepPrefix } from "./cleanup.js";
 import { closeClient, connect } from "./connect.js";
 import { createObserver } from "./create-runtime.js";
@@ -28,6 +29,7 @@ export async function runScenario(
   redisUrl: string,
   say: (line: string) => void,
   signal: AbortSignal,
+  postgresUrl?: string,
 ): Promise<SetupResult> {
   const prefix = `lgr-demo-${randomBytes(4).toString("hex")}`;
   const keys = new DemoKeys(prefix);
@@ -39,8 +41,9 @@ export async function runScenario(
   const schedule = eventSchedule(orders, options.ratePerSec, options.duplicateRate, options.seed);
   const threads = schedule.length * 2;
 
+  const audit = setup === "layer" && postgresUrl ? startDemoAudit(client, prefix, postgresUrl) : undefined;
   const configs: ProcessConfig[] = [];
-  const base = { setup, prefix, redisUrl, concurrency: options.concurrency, guard };
+  const base = { setup, prefix, redisUrl, concurrency: options.concurrency, guard, audit: audit !== undefined };
   for (let i = 1; i <= options.fraudWorkers; i++) {
     configs.push({ ...base, role: "worker", agent: "fraud", workerId: `fraud-${i}` });
   }
@@ -116,6 +119,7 @@ export async function runScenario(
     await client.set(keys.stop, "1");
     await Promise.all([...children.values()].map((child) => waitForExit(child, 15_000)));
     await recorder.close();
+    await audit?.report(say);
     return await collectResult({
       client,
       keys,
@@ -143,6 +147,7 @@ export async function runScenario(
       await sweepPrefix(client, prefix);
       say(`${clock()} removed every key of this run (prefix ${prefix})`);
     }
+    await audit?.close(options.keep).catch((error: Error) => say(`audit: ${error.message}`));
     await observer.close();
     await closeClient(client);
   }

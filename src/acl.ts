@@ -51,6 +51,24 @@ export const ACL_COMMANDS = {
   /** The `durability` option: the start-up check reads the settings (without `config|get` it reports them as not
    * verified), and the waits after each write. Add `waitaof` on Redis 7.2 or newer when using `waitForAof`. */
   durability: ["config|get", "wait", "command|info"],
+  /** The `audit` option (docs/audit.md): writers append to the outbox streams (XADD inside the scripts) and register
+   * them (SADD); the audit sink reads the registry and drains the streams through its consumer group. */
+  audit: [
+    "xadd",
+    "sadd",
+    "smembers",
+    "scard",
+    "xgroup|create",
+    "xreadgroup",
+    "xautoclaim",
+    "xack",
+    "xdel",
+    "xlen",
+    "xrange",
+    "xrevrange",
+    "multi",
+    "exec",
+  ],
 } as const;
 
 const aclRulesOptionsSchema = z
@@ -61,6 +79,8 @@ const aclRulesOptionsSchema = z
     cluster: z.boolean().default(false),
     /** Add the commands of the `durability` option (the check and WAIT). */
     durability: z.boolean().default(false),
+    /** Add the commands of the audit trail (the `audit` option's outbox and the audit sink). */
+    audit: z.boolean().default(false),
     /** Add WAITAOF (Redis 7.2 or newer only: older servers refuse an ACL rule for a command they lack). */
     waitAof: z.boolean().default(false),
     /** Add CLIENT SETINFO, which ioredis sends on each connection to Redis 7.2 or newer (it ignores a refusal, but the
@@ -84,7 +104,7 @@ function globEscape(text: string): string {
  * No Pub/Sub channels.
  */
 export function aclRules(options: AclRulesOptions = {}): string[] {
-  const { keyPrefix, cluster, durability, waitAof, clientInfo } = parseOptions(
+  const { keyPrefix, cluster, durability, audit, waitAof, clientInfo } = parseOptions(
     aclRulesOptionsSchema,
     options,
     "aclRules",
@@ -93,6 +113,7 @@ export function aclRules(options: AclRulesOptions = {}): string[] {
     ...ACL_COMMANDS.required,
     ...(cluster ? ACL_COMMANDS.cluster : []),
     ...(durability ? ACL_COMMANDS.durability : []),
+    ...(audit ? ACL_COMMANDS.audit : []),
     ...(waitAof ? ["waitaof"] : []),
     ...(clientInfo ? ["client|setinfo"] : []),
   ];

@@ -149,6 +149,10 @@ export class RedisConnectionError extends LangGraphRedisError {}
 /** The Redis ACL user may not run a command or touch a key the operation needs (a NOPERM reply). */
 export class RedisPermissionError extends LangGraphRedisError {}
 
+/** The audit sink or an audit query could not use PostgreSQL (no `pg` installed, a failed migration, a bad
+ * cursor). Events are never lost by it: undelivered ones stay in their Redis stream. */
+export class AuditError extends LangGraphRedisError {}
+
 /** Short, safe rendering of a received value for error messages (never dumps large values). */
 export function describeValue(value: unknown): string {
   if (value === undefined) return "undefined";

@@ -1,4 +1,9 @@
 export { ACL_COMMANDS, type AclRulesOptions, aclRules } from "./acl.js";
+export type { AuditSinkOptions, AuditTrailOptions } from "./audit/options.js";
+export type { AuditOption } from "./audit/outbox.js";
+export { type AuditPostgres, setupAuditTables } from "./audit/postgres.js";
+export { type AuditSink, type AuditSinkStats, startAuditSink } from "./audit/sink.js";
+export { type AuditEvent, type AuditTrailPage, auditTrail } from "./audit/trail.js";
 export { type ClientFromUrlOptions, clientFromUrl, isCluster, type RedisClient } from "./client.js";
 export {
   checkDurability,
@@ -9,6 +14,7 @@ export {
   type PersistenceLevel,
 } from "./durability.js";
 export {
+  AuditError,
   CorruptCheckpointError,
   CorruptDataError,
   DurabilityError,

@@ -249,3 +249,25 @@ export function parseRunLeaseMember(member: string): { threadId: string; checkpo
   if (parts.length !== 2) return undefined;
   return { threadId: decodeKeyPart(parts[0] ?? ""), checkpointNs: decodeKeyPart(parts[1] ?? "") };
 }
+
+// ---- audit trail (outbox streams) ----
+// An audited write appends its event to an outbox stream in the same script, so the stream must live in the write's
+// slot. On a standalone server there is one stream per key prefix. On a cluster there is one stream per slot: its
+// hash tag is a short string chosen to hash to that slot (see src/audit/slots.ts), so a script's keys and its
+// stream share a slot without the stream carrying the thread's or item's own tag. The sink finds the streams through
+// the registry (a set written before the first audited write to a stream), never by SCAN.
+
+/** STREAM of audit events for the slot whose tag is `slotTag` ("" on a standalone server). */
+export function auditStreamKey(prefix: string, slotTag: string): string {
+  return `${keyPrefixStart(prefix)}audit:{${slotTag}}:outbox`;
+}
+
+/** The key prefix an outbox stream key was built with. */
+export function auditStreamPrefix(stream: string): string {
+  return stream.replace(/\|audit:\{[^{}]*\}:outbox$/, "");
+}
+
+/** SET of every outbox stream key of `prefix`: what the audit sink drains. */
+export function auditRegistryKey(prefix: string): string {
+  return `${keyPrefixStart(prefix)}audit-streams`;
+}

@@ -1,4 +1,5 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { type AuditOutbox, withAuditContext } from "../audit/outbox.js";
 import type { RedisContext } from "../context.js";
 import { InvalidConfigError } from "../errors.js";
 import type { Fence } from "../fencing.js";
@@ -23,16 +24,26 @@ export async function issueFences(
   lease: Lease,
   lockTimeoutMs: number,
   fenceTtlMs: number,
+  audit?: { readonly outbox: AuditOutbox; readonly context: Record<string, unknown> },
 ): Promise<Fence[] | undefined> {
   await ctx.ready();
   const fences = await Promise.all(
     locks.map(async (lock): Promise<Fence | undefined> => {
       const sentAt = performance.now();
-      const token = await callScript(
-        ctx.client,
-        "guardIssueFenceToken",
-        { mutex: lock.redisKey, counter: fenceCounterKey(ctx.keyPrefix, lock.lockName) },
-        [lock.identifier, lockTimeoutMs, fenceTtlMs],
+      const keys = { mutex: lock.redisKey, counter: fenceCounterKey(ctx.keyPrefix, lock.lockName) };
+      const args: [string, number, number] = [lock.identifier, lockTimeoutMs, fenceTtlMs];
+      const token = await (audit
+        ? audit.outbox
+            .stream(lock.redisKey)
+            .then((outbox) =>
+              callScript(
+                ctx.client,
+                "guardIssueFenceToken",
+                { ...keys, outbox },
+                withAuditContext(args, { ...audit.context, lockKey: lock.lockName }),
+              ),
+            )
+        : callScript(ctx.client, "guardIssueFenceToken", keys, args)
       ).catch((error: unknown) => {
         throw lockFailure(error, lock.lockName, undefined);
       });

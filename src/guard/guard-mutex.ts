@@ -1,7 +1,9 @@
 import { Mutex } from "redis-semaphore";
+import { type AuditOutbox, withAuditContext } from "../audit/outbox.js";
 import type { RedisClient } from "../client.js";
 import { lockKey } from "../keys.js";
 import { log } from "../log.js";
+import { callScript } from "../lua/index.js";
 import type { Lease } from "./lease.js";
 
 export interface GuardMutexOptions {
@@ -31,6 +33,8 @@ export interface GuardMutexOptions {
 export class GuardMutex extends Mutex {
   /** The key this mutex writes: our lockKey, so it starts with the key prefix (ACL `~prefix*`, tenants). */
   readonly redisKey: string;
+  /** Set by guarded() when it audits: the release then also records lock.released, in the same script. */
+  audit: { readonly outbox: AuditOutbox; readonly context: Record<string, unknown> } | undefined;
 
   constructor(
     client: RedisClient,
@@ -50,6 +54,17 @@ export class GuardMutex extends Mutex {
     // setting it here keeps all lock keys under the prefix.
     this._key = lockKey(options.keyPrefix, lockName);
     this.redisKey = this._key;
+  }
+
+  protected override async _release(): Promise<void> {
+    if (!this.audit) return super._release();
+    const outbox = await this.audit.outbox.stream(this.redisKey);
+    await callScript(
+      this._client as unknown as RedisClient,
+      "guardReleaseLockAudited",
+      { mutex: this.redisKey, outbox },
+      withAuditContext([this.identifier] as [string], this.audit.context),
+    );
   }
 
   protected override async _refresh(): Promise<boolean> {

@@ -1,6 +1,10 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import type { AuditOutbox } from "../audit/outbox.js";
+import { recordAuditEvent, runAuditContext } from "../audit/record.js";
+import type { RedisClient } from "../client.js";
 import { createRedisContext } from "../context.js";
 import { LockLostError } from "../errors.js";
+import { lockKey } from "../keys.js";
 import { log } from "../log.js";
 import { acquireLocks } from "./acquire.js";
 import { emit } from "./events.js";
@@ -46,16 +50,33 @@ export function guarded<State, Out>(
 
   const guardedNode = async (state: State, config: LangGraphRunnableConfig): Promise<Out> => {
     const lockKeys = await resolveLockNames(resolved.key, state, config ?? {});
-    const lease = new Lease(lockKeys, resolved.lockTimeoutMs, (error, heldMs) =>
-      emit(events, "onLost", { lockKeys, error, heldMs }),
-    );
+    const audit = auditFor(resolved.audit, lockKeys, config);
+    const tokens = new Map<string, number>(); // lock name -> fencing token, for the audit of a loss
+    const lease = new Lease(lockKeys, resolved.lockTimeoutMs, (error, heldMs) => {
+      emit(events, "onLost", { lockKeys, error, heldMs });
+      if (audit) recordLost(resolved.client, resolved.keyPrefix, audit, lockKeys, heldMs, tokens);
+    });
     const acquisition = await acquireLocks(lockKeys, resolved, lease, state, config ?? {});
     if (acquisition.kind === "skipped") return acquisition.result;
 
     let outcome: "returned" | "threw" | "lost" = "threw";
     try {
-      const fences = await issueFences(ctx, acquisition.locks, lease, resolved.lockTimeoutMs, resolved.fenceTtlMs);
+      const fences = await issueFences(
+        ctx,
+        acquisition.locks,
+        lease,
+        resolved.lockTimeoutMs,
+        resolved.fenceTtlMs,
+        audit,
+      );
       if (fences === undefined) throw lease.error ?? new LockLostError(lockKeys);
+      for (const fence of fences) tokens.set(fence.lockKey, fence.token);
+      if (audit) {
+        for (const lock of acquisition.locks) {
+          const context = { ...audit.context, lockKey: lock.lockName, fenceToken: tokens.get(lock.lockName) };
+          lock.audit = { outbox: audit.outbox, context };
+        }
+      }
       lease.start();
       emit(events, "onAcquired", {
         lockKeys,
@@ -111,6 +132,36 @@ async function runWhileHeld<Out>(lease: Lease, runNode: () => Out | Promise<Out>
     throw lease.error;
   }
   return first.value;
+}
+
+/** Audit on: the outbox and what every lock event of this call records (the locks, the thread, run and node). */
+function auditFor(
+  outbox: AuditOutbox | undefined,
+  lockKeys: readonly string[],
+  config: LangGraphRunnableConfig | undefined,
+): { readonly outbox: AuditOutbox; readonly context: Record<string, unknown> } | undefined {
+  if (!outbox) return undefined;
+  const context = runAuditContext(config ?? {});
+  return { outbox, context: { ...context, agent: outbox.agentId ?? context.agent, lockKeys } };
+}
+
+/** A lost lock is an observation, not a write: recorded on its own, in the background (never throws). */
+function recordLost(
+  client: RedisClient,
+  keyPrefix: string,
+  audit: { readonly outbox: AuditOutbox; readonly context: Record<string, unknown> },
+  lockKeys: readonly string[],
+  heldMs: number,
+  tokens: ReadonlyMap<string, number>,
+): void {
+  for (const name of lockKeys) {
+    recordAuditEvent(client, audit.outbox, lockKey(keyPrefix, name), "lock.lost", {
+      ...audit.context,
+      lockKey: name,
+      fenceToken: tokens.get(name),
+      heldMs,
+    }).catch((error: unknown) => log("guarded: recording a lost lock failed (%s)", errorName(error)));
+  }
 }
 
 function nodeName(node: unknown): string {

@@ -1,5 +1,6 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { z } from "zod";
+import { type AuditOutbox, auditOptionSchema, createAuditOutbox } from "../audit/outbox.js";
 import type { RedisClient } from "../client.js";
 import type { LockLostError } from "../errors.js";
 import type { Fence } from "../fencing.js";
@@ -122,6 +123,8 @@ export const guardedOptionsSchema = z
     onConflict: z
       .union([z.literal("wait"), z.literal("fail"), z.custom<(...args: never[]) => unknown>(isFunction)])
       .default("wait"),
+    /** Audit trail (docs/audit.md): lock acquired (with its fencing token), released and lost. Default off. */
+    audit: auditOptionSchema.optional(),
     events: z
       .strictObject({
         onAcquired: callback,
@@ -164,6 +167,7 @@ export interface ResolvedGuardOptions<State, Out> {
   readonly fenceTtlMs: number;
   readonly onConflict: "wait" | "fail" | ConflictHandler<State, Out>;
   readonly events: GuardEvents;
+  readonly audit: AuditOutbox | undefined;
 }
 
 export function parseGuardedOptions<State, Out>(input: GuardedOptions<State, Out>): ResolvedGuardOptions<State, Out> {
@@ -175,5 +179,6 @@ export function parseGuardedOptions<State, Out>(input: GuardedOptions<State, Out
     onConflict: parsed.onConflict as ResolvedGuardOptions<State, Out>["onConflict"],
     events: parsed.events as GuardEvents,
     refreshIntervalMs: parsed.refreshIntervalMs ?? Math.max(1, Math.round(parsed.lockTimeoutMs / 3)),
+    audit: createAuditOutbox(parsed.client, parsed.keyPrefix, parsed.audit),
   };
 }

@@ -5,6 +5,10 @@
  *
  * Key names: "name" is required, "name?" optional (passed only when given; optional keys come last), "...name" a
  * list of keys spread at that position.
+ *
+ * Audited writes: "outbox?" (always the last key) is the audit outbox stream; a call that passes it also appends the
+ * event context (JSON) after its last argument, with withAuditEvent() (src/audit/outbox.ts). The include
+ * auditOutbox takes both off before the script reads KEYS and ARGV.
  */
 import { CorruptDataError } from "../errors.js";
 import { parseRunLeaseMember, storeNamespaceFromMember } from "../keys.js";
@@ -79,9 +83,9 @@ export const SCRIPTS = {
       graceMs: number,
       ...blobs: ScriptArg[],
     ]
-  >()({ keys: [...THREAD_KEYS, "threadIndex?"], decode: asNumber }),
+  >()({ keys: [...THREAD_KEYS, "threadIndex?", "outbox?"], decode: asNumber }),
   saverPutWrites: script<[ttlMs: number, threadId: string, graceMs: number, ...entries: ScriptArg[]]>()({
-    keys: [...THREAD_KEYS, "threadIndex?"],
+    keys: [...THREAD_KEYS, "threadIndex?", "outbox?"],
     decode: asNumber,
   }),
   saverRead: script<[index: "ns" | "id", max: string, min: string, limit: number, ttlMs: number]>()({
@@ -132,7 +136,7 @@ export const SCRIPTS = {
       writeId: string,
     ]
   >()({
-    keys: [...NAMESPACE_KEYS, "history", "fenceMarks", "fenceCounter?", "names?", "seq?", "clock?"],
+    keys: [...NAMESPACE_KEYS, "history", "fenceMarks", "fenceCounter?", "names?", "seq?", "clock?", "outbox?"],
     decode: (reply) => {
       const [code, a = 0, b = 0, c = 0, d = 0] = (reply as unknown[]).map(Number);
       switch (code) {
@@ -204,16 +208,21 @@ export const SCRIPTS = {
   // ---- guard ----
   /** The new fencing token, or undefined when the caller no longer holds the lock. */
   guardIssueFenceToken: script<[identifier: string, lockTimeoutMs: number, fenceTtlMs: number]>()({
-    keys: ["mutex", "counter"],
+    keys: ["mutex", "counter", "outbox?"],
     decode: (reply) => {
       const token = Number(reply);
       return token > 0 ? token : undefined;
     },
   }),
+  /** True when the lock was still the caller's and is released (and recorded). */
+  guardReleaseLockAudited: script<[identifier: string]>()({ keys: ["mutex", "outbox"], decode: isOne }),
+
+  // ---- audit ----
+  auditRecord: script<[kind: string]>()({ keys: ["outbox"], decode: asNumber }),
 
   // ---- recovery ----
   recoveryAcquireLease: script<[member: string, owner: string, leaseMs: number, claimToken: string]>()({
-    keys: [...LEASE_KEYS, "counter"],
+    keys: [...LEASE_KEYS, "counter", "outbox?"],
     decode: (reply, keys) => {
       const [code, a, b, c] = reply as [number, unknown, unknown?, unknown?];
       if (code === 1) {
@@ -226,7 +235,7 @@ export const SCRIPTS = {
     },
   }),
   recoveryClaimRun: script<[member: string, expectedToken: string, claimer: string, claimMs: number]>()({
-    keys: [...LEASE_KEYS, "counter"],
+    keys: [...LEASE_KEYS, "counter", "outbox?"],
     decode: (reply, keys) => {
       const [code, a, b] = reply as [number, unknown, unknown?];
       if (code === 1) return { claimed: true, token: Number(a), expiresAtMs: Number(b) } as const;

@@ -19,7 +19,10 @@ ARGV[3]  fenceTtlMs: TTL of the fence counter, in milliseconds, renewed on every
 Result: the new token (integer > 0), or -1 when the caller no longer holds the lock (nothing changed).
 
 Errors: none raised; -1 is an outcome (the lock is lost).
+
+Audit (optional, see include auditOutbox): event lock.acquired (field token) with each token issued.
 ]]
+-- @include auditOutbox
 local mutexKey = KEYS[1]
 local counterKey = KEYS[2]
 local identifier = ARGV[1]
@@ -37,4 +40,5 @@ if redis.call("EXISTS", counterKey) == 0 then
 end
 local token = redis.call("INCR", counterKey)
 redis.call("PEXPIRE", counterKey, fenceTtlMs)
+auditEvent("lock.acquired", "token", string.format("%d", token))
 return token

@@ -18,7 +18,10 @@ Results:
                                            (another recoverer took it over after the claim expired, or it is gone)
 
 Errors: none raised; -1 and -2 are outcomes the caller acts on (RunLeaseHeldError, ClaimLostError).
+Audit (optional, see include auditOutbox): event lease.taken, or run.resumed when a claim became the lease (field
+token).
 ]]
+-- @include auditOutbox
 -- @include serverTimeMs
 local index, holders, counter = KEYS[1], KEYS[2], KEYS[3]
 local member, owner, leaseMs, claimToken = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
@@ -43,5 +46,6 @@ local token = redis.call('INCR', counter)
 local newExpiresAt = now + leaseMs
 redis.call('ZADD', index, newExpiresAt, member)
 redis.call('HSET', holders, member, token .. ':lease:' .. now .. ':' .. owner)
+auditEvent(claimToken ~= '0' and 'run.resumed' or 'lease.taken', 'token', string.format('%d', token))
 if claimToken ~= '0' then holder = '' end
 return {1, token, newExpiresAt, holder}

@@ -19,7 +19,9 @@ Results:
   {-2, holder, expiresAtMs} same token but not expired: the holder is alive and renewed it
 
 Errors: none raised; 0, -1 and -2 are outcomes (the run is not claimed).
+Audit (optional, see include auditOutbox): event lease.claimed (field token).
 ]]
+-- @include auditOutbox
 -- @include serverTimeMs
 local index, holders, counter = KEYS[1], KEYS[2], KEYS[3]
 local member, expectedToken, claimer, claimMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
@@ -36,4 +38,5 @@ local token = redis.call('INCR', counter)
 local claimExpiresAt = now + claimMs
 redis.call('ZADD', index, claimExpiresAt, member)
 redis.call('HSET', holders, member, token .. ':claim:' .. now .. ':' .. claimer)
+auditEvent('lease.claimed', 'token', string.format('%d', token))
 return {1, token, claimExpiresAt}

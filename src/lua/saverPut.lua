@@ -25,7 +25,10 @@
   Result: the number of blobs newly stored (integer).
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
+
+  Audit (optional, see include auditOutbox): event checkpoint (field blobs: the number newly stored).
 ]]
+-- @include auditOutbox
 -- @include finishThreadWrite
 
 local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -41,4 +44,5 @@ redis.call("ZADD", byNamespace, 0, field)
 redis.call("ZADD", byId, 0, idMember)
 
 finishThreadWrite(ttlMs, KEYS[7], ARGV[5], tonumber(ARGV[6]))
+auditEvent("checkpoint", "blobs", stored)
 return stored

@@ -18,7 +18,10 @@
   Result: the number of writes stored (integer).
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
+
+  Audit (optional, see include auditOutbox): event writes (field stored) when at least one write was stored.
 ]]
+-- @include auditOutbox
 -- @include finishThreadWrite
 
 local writes, writesIndex = KEYS[5], KEYS[6]
@@ -37,4 +40,5 @@ for i = 4, #ARGV, 3 do
 end
 
 finishThreadWrite(ttlMs, KEYS[7], ARGV[2], tonumber(ARGV[3]))
+if stored > 0 then auditEvent("writes", "stored", stored) end
 return stored

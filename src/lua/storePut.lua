@@ -46,7 +46,11 @@ Results:
   {-3}            the stored record cannot be parsed
 
 Errors: (mapped in src/lua/catalogue.ts) -1 VersionConflictError, -2 FencedWriteError, -3 CorruptDataError.
+
+Audit (optional, see include auditOutbox): events store.put / store.delete (field version) when the item changed,
+store.fenced (field newest) when the fence check refused the write.
 ]]
+-- @include auditOutbox
 -- @include serverTimeMs
 -- @include int
 -- @include syncNamespaceExpiry
@@ -111,10 +115,16 @@ end
 if fenceLock ~= "" then
   if standalone then
     local newest = tonumber(redis.call("GET", fenceCounterKey)) or 0
-    if fenceToken < newest then return { -2, newest } end
+    if fenceToken < newest then
+      auditEvent("store.fenced", "newest", int(newest))
+      return { -2, newest }
+    end
   end
   local mark = tonumber(redis.call("HGET", fenceMarksKey, fenceLock)) or 0
-  if fenceToken < mark then return { -2, mark } end
+  if fenceToken < mark then
+    auditEvent("store.fenced", "newest", int(mark))
+    return { -2, mark }
+  end
 end
 
 local record = redis.call("HGET", itemsKey, itemKey)
@@ -171,6 +181,7 @@ if op == "delete" then
   local retiredEpoch = 0
   if redis.call("ZCARD", orderKey) == 0 then retiredEpoch = retire() end
   syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true)
+  auditEvent("store.delete", "version", int(version))
   return remember({ 1, version, 0, now, retiredEpoch }, expireAt)
 end
 
@@ -213,4 +224,5 @@ else
 end
 appendHistory(version, "put", json, expireAt)
 syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true)
+auditEvent("store.put", "version", int(version))
 return remember({ 1, version, tonumber(created), now, 0 }, expireAt)

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { auditOptionSchema } from "../audit/outbox.js";
 import { clientSchema, durationMsSchema, keyPrefixSchema } from "../options.js";
 import type { ResumeProgress, ResumeResult } from "./types.js";
 
@@ -25,6 +26,9 @@ export const runLeaseOptionsSchema = z
     heartbeatMs: durationMsSchema.optional(),
     /** Who holds the leases this graph takes (reported by findCrashedRuns). Default "<hostname>/<pid>/<random>". */
     owner: ownerSchema.optional(),
+    /** Audit trail (docs/audit.md): lease taken, claimed by a recoverer, lost, and run resumed; also for the
+     * recovery functions given this graph. `true`, or `{ agentId }`. Default off. */
+    audit: auditOptionSchema.optional(),
   })
   .refine((o) => o.heartbeatMs === undefined || o.heartbeatMs < o.leaseMs, {
     path: ["heartbeatMs"],

@@ -1,6 +1,7 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { IterableReadableStream } from "@langchain/core/utils/stream";
 import type { StateSnapshot } from "@langchain/langgraph";
+import { createAuditOutbox } from "../audit/outbox.js";
 import { InvalidConfigError, InvalidOptionError } from "../errors.js";
 import { parseOptions } from "../options.js";
 import { anySignal } from "./lease/concurrency.js";
@@ -54,6 +55,7 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
     client: parsed.client,
     keyPrefix: parsed.keyPrefix,
     graphName: parsed.name ?? (typeof graph.name === "string" && graph.name !== "" ? graph.name : "graph"),
+    audit: createAuditOutbox(parsed.client, parsed.keyPrefix, parsed.audit),
   });
   const timings: LeaseTimings = {
     owner: parsed.owner ?? defaultOwnerId(),

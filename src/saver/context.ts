@@ -3,6 +3,7 @@
  * TTL settings, the serializer and the value size limit.
  */
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import { type AuditOutbox, createAuditOutbox, type ParsedAuditOption } from "../audit/outbox.js";
 import type { RedisClient } from "../client.js";
 import { createRedisContext, MIN_SERVER_VERSION, type RedisContext } from "../context.js";
 import type { DurabilityOptions } from "../durability.js";
@@ -15,6 +16,8 @@ export interface SaverContext extends RedisContext {
   readonly serde: SerializerProtocol;
   /** Largest serialised value a write accepts (bytes). */
   readonly maxValueBytes: number;
+  /** The audit outbox, when the `audit` option is on. */
+  readonly audit: AuditOutbox | undefined;
 }
 
 export function createSaverContext(options: {
@@ -24,6 +27,7 @@ export function createSaverContext(options: {
   serde: SerializerProtocol;
   durability?: DurabilityOptions | undefined;
   maxValueBytes?: number | undefined;
+  audit?: ParsedAuditOption | undefined;
   /** Overrides MIN_SERVER_VERSION (tests). */
   minServerVersion?: readonly [number, number, number];
 }): SaverContext {
@@ -40,5 +44,6 @@ export function createSaverContext(options: {
     refreshOnRead: options.ttl.refreshOnRead,
     serde: options.serde,
     maxValueBytes: options.maxValueBytes ?? Number.POSITIVE_INFINITY,
+    audit: createAuditOutbox(options.client, options.keyPrefix, options.audit),
   };
 }

@@ -1,5 +1,6 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { z } from "zod";
+import { auditOptionSchema } from "../audit/outbox.js";
 import { durabilityOptionsSchema } from "../durability.js";
 import { InvalidOptionError } from "../errors.js";
 import { clientSchema, keyPrefixSchema, parseOptions, ttlOptionsSchema } from "../options.js";
@@ -32,6 +33,9 @@ const sharedShape = {
   /** Persistence check before the first write, and waits for replicas / the AOF after each write
    * (docs/operations.md). */
   durability: durabilityOptionsSchema.optional(),
+  /** Audit trail (docs/audit.md): every checkpoint and every set of task writes appends an event to an outbox
+   * stream in the same script as the write. `true`, or `{ agentId }`. Default off. */
+  audit: auditOptionSchema.optional(),
 };
 
 export const redisSaverOptionsSchema = z.strictObject({

@@ -9,6 +9,7 @@
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { type PendingWrite, WRITES_IDX_MAP } from "@langchain/langgraph-checkpoint";
+import { withAuditContext } from "../audit/outbox.js";
 import { InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
@@ -60,8 +61,30 @@ export async function putWrites(
   const args: ScriptArgs<"saverPutWrites"> = [context.ttlMs, threadId, TRIM_GRACE_MS, ...entries.flat()];
   const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context) : undefined;
   await context.durability.ready();
+  const audit = context.audit;
   const write = redisCall(context, { operation: "RedisSaver.putWrites", write: true }, (client) =>
-    callScript(client, "saverPutWrites", { ...keys, threadIndex: indexKey }, args),
+    audit
+      ? audit.stream(keys.writes).then((outbox) =>
+          callScript(
+            client,
+            "saverPutWrites",
+            { ...keys, threadIndex: indexKey, outbox },
+            withAuditContext(args, {
+              threadId,
+              checkpointNs: ns,
+              checkpointId,
+              taskId,
+              taskPath: taskPath || undefined,
+              channels: writes.map(([channel]) => String(channel)),
+              node: typeof config.metadata?.langgraph_node === "string" ? config.metadata.langgraph_node : undefined,
+              runId: typeof config.configurable?.run_id === "string" ? config.configurable.run_id : undefined,
+              agent:
+                audit.agentId ??
+                (typeof config.configurable?.agent_id === "string" ? config.configurable.agent_id : undefined),
+            }),
+          ),
+        )
+      : callScript(client, "saverPutWrites", { ...keys, threadIndex: indexKey }, args),
   );
   if (context.ttlMs > 0 && indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
   else await write;

@@ -6,6 +6,7 @@
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ChannelVersions, Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
+import { type AuditOutbox, withAuditContext } from "../audit/outbox.js";
 import { InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
@@ -76,7 +77,29 @@ export async function putCheckpoint(
   const indexKey = inScriptThreadIndexKey(context);
   await context.durability.ready();
   const write = redisCall(context, { operation: "RedisSaver.put", write: true }, (client) =>
-    callScript(client, "saverPut", { ...keys, threadIndex: indexKey }, args),
+    context.audit
+      ? context.audit
+          .stream(keys.checkpoints)
+          .then((outbox) =>
+            callScript(
+              client,
+              "saverPut",
+              { ...keys, threadIndex: indexKey, outbox },
+              withAuditContext(
+                args,
+                checkpointAuditContext(
+                  context.audit as AuditOutbox,
+                  config,
+                  checkpoint,
+                  metadata,
+                  ns,
+                  parentId,
+                  newVersions,
+                ),
+              ),
+            ),
+          )
+      : callScript(client, "saverPut", { ...keys, threadIndex: indexKey }, args),
   );
   if (indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
   else await write;
@@ -85,4 +108,32 @@ export async function putCheckpoint(
     `RedisSaver.put of checkpoint ${JSON.stringify(checkpoint.id)}`,
   );
   return tupleConfig(threadId, ns, checkpoint.id);
+}
+
+/** What a checkpoint event records: which thread, checkpoint and step, written by whom and in which run. */
+function checkpointAuditContext(
+  audit: AuditOutbox,
+  config: RunnableConfig,
+  checkpoint: Checkpoint,
+  metadata: CheckpointMetadata,
+  ns: string,
+  parentId: string | undefined,
+  newVersions: ChannelVersions,
+): Record<string, unknown> {
+  const meta = (metadata ?? {}) as Record<string, unknown>;
+  const runMeta = (config.metadata ?? {}) as Record<string, unknown>;
+  const configurable = (config.configurable ?? {}) as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === "string" && value !== "" ? value : undefined);
+  return {
+    threadId: text(configurable.thread_id),
+    checkpointNs: ns,
+    checkpointId: checkpoint.id,
+    parentId,
+    step: typeof meta.step === "number" ? meta.step : undefined,
+    source: text(meta.source),
+    node: text(runMeta.langgraph_node) ?? text(meta.langgraph_node),
+    runId: text(meta.run_id) ?? text(configurable.run_id) ?? text(config.runId),
+    agent: audit.agentId ?? text(configurable.agent_id) ?? text(meta.agent_id),
+    channels: Object.keys(newVersions ?? {}),
+  };
 }

@@ -5,6 +5,7 @@
 import type { Operation } from "@langchain/langgraph-checkpoint";
 import { storeNamespaceKeys } from "../keys.js";
 import { type Pending, Round, runRouted } from "../routing.js";
+import { attachAuditStreams, recordFencedOnCluster } from "./audit-writes.js";
 import { embed, type Plan, type Planned, plan, type WriteExtras } from "./batch-plan.js";
 import { recordToItem, type StoredRecord } from "./codec.js";
 import type { StoreContext } from "./context.js";
@@ -97,6 +98,7 @@ async function readWriteRound(ctx: StoreContext, p: Plan, first: RegistryRound):
     const token = Number(newest.value ?? 0);
     if ((p.writes[write]?.fence?.token ?? 0) < token) outcomes[write] = { kind: "fenced", newest: token };
   }
+  await recordFencedOnCluster(ctx, p.writes, outcomes);
 
   const modes = new Map<string, { ns: RegisteredNamespace; mode: ReadMode }>();
   const rank = { count: 0, items: 1, vectors: 2 };
@@ -114,6 +116,10 @@ async function readWriteRound(ctx: StoreContext, p: Plan, first: RegistryRound):
   const round = new Round();
   const reads = [...modes.values()].map(({ ns, mode }) => round.add(readNamespaceCall(ctx, ns, mode)));
   if (first.gets.size === 0) addGets(ctx, p, round, first.gets);
+  await attachAuditStreams(
+    ctx,
+    p.writes.filter((_, i) => outcomes[i] === undefined),
+  );
   const writes = p.writes.map((write, i) => (outcomes[i] === undefined ? round.add(putCall(ctx, write)) : undefined));
   await round.run(ctx);
 

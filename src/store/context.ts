@@ -1,3 +1,4 @@
+import { type AuditOutbox, createAuditOutbox } from "../audit/outbox.js";
 import { createRedisContext, MIN_SERVER_VERSION, type RedisContext } from "../context.js";
 import { type StoreRegistryKeys, storeRegistryKeys } from "../keys.js";
 import type { ParsedStoreOptions } from "./options.js";
@@ -6,6 +7,8 @@ import type { ParsedStoreOptions } from "./options.js";
 export interface StoreContext extends RedisContext {
   readonly options: ParsedStoreOptions;
   readonly registry: StoreRegistryKeys;
+  /** The audit outbox, when the `audit` option is on. */
+  readonly audit: AuditOutbox | undefined;
 }
 
 /** Expired items one script removes at most on the way (the rest go on later calls; reads filter them anyway). */
@@ -25,5 +28,6 @@ export function createContext(options: ParsedStoreOptions): StoreContext {
     }),
     options,
     registry: storeRegistryKeys(options.keyPrefix),
+    audit: createAuditOutbox(options.client, options.keyPrefix, options.audit),
   };
 }

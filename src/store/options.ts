@@ -1,5 +1,6 @@
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { z } from "zod";
+import { auditOptionSchema } from "../audit/outbox.js";
 import { durabilityOptionsSchema } from "../durability.js";
 import { clientSchema, keyPrefixSchema, ttlMsSchema, ttlOptionsSchema } from "../options.js";
 
@@ -47,6 +48,9 @@ export const redisStoreOptionsSchema = z
     /** Persistence check before the first write, and waits for replicas / the AOF after each write
      * (docs/operations.md). */
     durability: durabilityOptionsSchema.optional(),
+    /** Audit trail (docs/audit.md): every put and delete, and every fenced write refused, appends an event to an
+     * outbox stream in the same script as the write. `true`, or `{ agentId, includeValues }`. Default off. */
+    audit: auditOptionSchema.optional(),
   })
   .strict();
 

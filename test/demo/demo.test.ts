@@ -22,7 +22,11 @@ function runDemo(args: readonly string[]): Promise<DemoRun> {
     execFile(
       tsx,
       [join("demo", "main.ts"), "--quick", ...args],
-      { cwd: root, env: { ...process.env, REDIS_URL: inject("redisUrl") }, timeout: 110_000 },
+      {
+        cwd: root,
+        env: { ...process.env, REDIS_URL: inject("redisUrl"), POSTGRES_URL: inject("postgresUrl") },
+        timeout: 110_000,
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
         resolve({ code, stdout, stderr });
@@ -97,5 +101,44 @@ describe("npm run demo", () => {
     expect((row?.doubleProcessed ?? 0) + (row?.flaggedApprovals ?? 0)).toBeGreaterThan(0);
     expect(run.stdout).toContain("FAIL");
     expect(run.code).toBe(1);
+  });
+
+  it("--audit: one order's trail read back from PostgreSQL tells its story in order, every write under its lock", {
+    timeout: 120_000,
+  }, async () => {
+    const run = await runDemo(["--only", "layer", "--audit"]);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const header = run.stdout.match(/audit trail of order (\S+), read from PostgreSQL \((\d+) events\):/);
+    expect(header, run.stdout).not.toBeNull();
+    const lines = run.stdout.split("\n");
+    const start = lines.findIndex((line) => line.includes("audit trail of order"));
+    const trail = lines
+      .slice(start + 1, start + 1 + Number(header?.[2]))
+      .map((line) => line.trim().split(/\s+/))
+      .map(([offset = "", agent = "", kind = "", ...rest]) => ({ offset, agent, kind, rest: rest.join(" ") }));
+    expect(trail.length).toBeGreaterThan(0);
+    // Times never go backwards; store versions count up from 1 with no gap.
+    const offsets = trail.map((e) => Number(e.offset.replace(/[+s]/g, "")));
+    expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    const versions = trail.filter((e) => e.kind === "store.put").map((e) => Number(/version (\d+)/.exec(e.rest)?.[1]));
+    expect(versions.length).toBeGreaterThan(0);
+    expect(versions).toEqual(versions.map((_, i) => i + 1));
+    // Every write was made while its agent held the order's lock, under that acquisition's fencing token. The only
+    // lock never released is one the killed agent held: it expired, and the next holder's tokens are higher.
+    const victim = /SIGKILL (\S+) \(pid/.exec(run.stdout)?.[1];
+    let holder: { agent: string; token: string } | undefined;
+    for (const event of trail) {
+      const token = /fencing token (\d+)/.exec(event.rest)?.[1] ?? "";
+      if (event.kind === "lock.acquired") {
+        if (holder?.agent === victim) holder = undefined;
+        expect(holder, "two holders at once").toBeUndefined();
+        holder = { agent: event.agent, token };
+      } else if (event.kind === "lock.released" || event.kind === "lock.lost") {
+        expect(holder).toEqual({ agent: event.agent, token });
+        holder = undefined;
+      } else if (event.kind === "store.put") {
+        expect(holder).toEqual({ agent: event.agent, token });
+      }
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { callScript, type ReplyOf } from "../../lua/index.js";
 import { redisCall } from "../../redis-call.js";
-import type { LeaseScope } from "./lease-scope.js";
+import { auditedLeaseCall, type LeaseScope } from "./lease-scope.js";
 
 export type AcquireResult = ReplyOf<"recoveryAcquireLease">;
 
@@ -15,7 +15,9 @@ export function acquireLease(
   leaseMs: number,
   claimToken = 0,
 ): Promise<AcquireResult> {
-  return redisCall(scope, { operation: "withRunLease: take a run lease", write: true }, (client) =>
-    callScript(client, "recoveryAcquireLease", scope.keys, [member, owner, leaseMs, String(claimToken)]),
-  );
+  return redisCall(scope, { operation: "withRunLease: take a run lease", write: true }, async (client) => {
+    const args: [string, string, number, string] = [member, owner, leaseMs, String(claimToken)];
+    const call = await auditedLeaseCall(scope, args, member, owner);
+    return callScript(client, "recoveryAcquireLease", call.keys, call.args);
+  });
 }

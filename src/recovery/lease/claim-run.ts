@@ -1,6 +1,6 @@
 import { callScript, type ReplyOf } from "../../lua/index.js";
 import { redisCall } from "../../redis-call.js";
-import type { LeaseScope } from "./lease-scope.js";
+import { auditedLeaseCall, type LeaseScope } from "./lease-scope.js";
 
 export type ClaimResult = ReplyOf<"recoveryClaimRun">;
 
@@ -15,7 +15,9 @@ export function claimRun(
   claimer: string,
   claimMs: number,
 ): Promise<ClaimResult> {
-  return redisCall(scope, { operation: "resumeCrashedRuns: claim a crashed run", write: true }, (client) =>
-    callScript(client, "recoveryClaimRun", scope.keys, [member, String(expectedToken), claimer, claimMs]),
-  );
+  return redisCall(scope, { operation: "resumeCrashedRuns: claim a crashed run", write: true }, async (client) => {
+    const args: [string, string, string, number] = [member, String(expectedToken), claimer, claimMs];
+    const call = await auditedLeaseCall(scope, args, member, claimer);
+    return callScript(client, "recoveryClaimRun", call.keys, call.args);
+  });
 }

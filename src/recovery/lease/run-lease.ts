@@ -1,10 +1,11 @@
+import { recordAuditEvent } from "../../audit/record.js";
 import { ClaimLostError, RunLeaseHeldError, RunLeaseLostError } from "../../errors.js";
 import { runLeaseMember } from "../../keys.js";
 import { log } from "../../log.js";
 import type { LeaseTimings, RunRef } from "../types.js";
 import { abandonLease } from "./abandon-lease.js";
 import { acquireLease } from "./acquire-lease.js";
-import type { LeaseScope } from "./lease-scope.js";
+import { type LeaseScope, leaseAuditContext } from "./lease-scope.js";
 import { releaseLease } from "./release-lease.js";
 import { renewLease } from "./renew-lease.js";
 
@@ -163,5 +164,13 @@ export class RunLease {
       cause === undefined ? undefined : { cause },
     );
     this.#controller.abort(error);
+    const audit = this.#scope.audit;
+    if (audit) {
+      // A lost lease is an observation, not a write: recorded on its own, in the background.
+      recordAuditEvent(this.#scope.client, audit, this.#scope.keys.index, "lease.lost", {
+        ...leaseAuditContext(this.#scope, this.#member, this.#timings.owner),
+        why,
+      }).catch((failure: unknown) => log("run lease: recording a lost lease failed: %s", String(failure)));
+    }
   }
 }

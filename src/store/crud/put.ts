@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { valueHash, withAuditContext } from "../../audit/outbox.js";
 import type { Fence } from "../../fencing.js";
 import { fenceCounterKey, storeItemKeys, storeNamespaceKeys } from "../../keys.js";
 import { type ReplyOf, type ScriptArgs, scriptCall } from "../../lua/index.js";
@@ -23,6 +24,8 @@ export interface PreparedWrite {
   /** undefined: unconditional; null or 0: must not exist; n: must be at version n. */
   readonly expectedVersion: number | null | undefined;
   readonly fence: Fence | undefined;
+  /** The audit outbox stream of this write's slot, when the store audits (set before the write is sent). */
+  auditStream?: string;
 }
 
 /** What storePut answered: written, register first (cluster), or refused (conflict, fenced, corrupt). */
@@ -53,5 +56,23 @@ export function putCall(ctx: StoreContext, write: PreparedWrite, confirmEpoch?: 
     // one id per call: a resend of this very command (lost reply) is recognised and not applied twice
     randomBytes(8).toString("hex"),
   ];
+  if (ctx.audit && write.auditStream) {
+    const audited = withAuditContext(args, storeAuditContext(ctx, write));
+    return scriptCall("storePut", { ...k, ...item, ...inline, outbox: write.auditStream }, audited);
+  }
   return scriptCall("storePut", { ...k, ...item, ...inline }, args);
+}
+
+/** What a store event records besides what the script adds (version, newest token). */
+export function storeAuditContext(ctx: StoreContext, write: PreparedWrite): Record<string, unknown> {
+  return {
+    namespace: write.namespace,
+    key: write.key,
+    agent: write.writer ?? ctx.audit?.agentId,
+    hash: write.op === "put" ? valueHash(write.json) : undefined,
+    value: write.op === "put" && ctx.audit?.includeValues ? write.json : undefined,
+    expectedVersion: write.expectedVersion === undefined ? undefined : (write.expectedVersion ?? 0),
+    lockKey: write.fence?.lockKey,
+    fenceToken: write.fence?.token,
+  };
 }
