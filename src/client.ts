@@ -1,4 +1,4 @@
-import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import { UnsupportedServerError } from "./errors.js";
 
 /** The clients the library accepts: a standalone/sentinel connection or a cluster. */
@@ -10,9 +10,14 @@ export function isCluster(client: RedisClient): client is Cluster {
 
 /**
  * Opens a client from a redis:// or rediss:// URL, for the `fromUrl` factories. A URL holding several
- * comma-separated `host:port` entries after `redis+cluster://` opens a Cluster. The caller owns (and closes) it.
+ * comma-separated `host:port` entries after `redis+cluster://` opens a Cluster, with `clusterOptions` (its retry
+ * strategy, for example) and `options` for each node connection. The caller owns (and closes) it.
  */
-export function clientFromUrl(url: string, options: RedisOptions = {}): RedisClient {
+export function clientFromUrl(
+  url: string,
+  options: RedisOptions = {},
+  clusterOptions: Omit<ClusterOptions, "redisOptions"> = {},
+): RedisClient {
   const clusterScheme = /^rediss?\+cluster:\/\//;
   if (clusterScheme.test(url)) {
     const tls = url.startsWith("rediss+");
@@ -26,6 +31,7 @@ export function clientFromUrl(url: string, options: RedisOptions = {}): RedisCli
       return { host, port: Number(port) };
     });
     return new Cluster(nodes, {
+      ...clusterOptions,
       redisOptions: {
         ...options,
         ...(username ? { username: decodeURIComponent(username) } : {}),
