@@ -50,6 +50,9 @@ export const ACL_COMMANDS = {
   /** The `durability` option: the start-up check reads the settings (without `config|get` it reports them as not
    * verified), and the waits after each write. Add `waitaof` on Redis 7.2 or newer when using `waitForAof`. */
   durability: ["config|get", "wait", "command|info"],
+  /** The `langgraph-redis` inspector CLI: a bounded SCAN of the prefix, sizes (MEMORY USAGE, HSTRLEN), lock time
+   * left (PTTL), and its connection check (PING). */
+  inspector: ["scan", "memory|usage", "hstrlen", "pttl", "ping"],
 } as const;
 
 const aclRulesOptionsSchema = z
@@ -60,6 +63,8 @@ const aclRulesOptionsSchema = z
     cluster: z.boolean().default(false),
     /** Add the commands of the `durability` option (the check and WAIT). */
     durability: z.boolean().default(false),
+    /** Add the commands the inspector CLI (`langgraph-redis`) needs on top of the library's. */
+    inspector: z.boolean().default(false),
     /** Add WAITAOF (Redis 7.2 or newer only: older servers refuse an ACL rule for a command they lack). */
     waitAof: z.boolean().default(false),
     /** Add CLIENT SETINFO, which ioredis sends on each connection to Redis 7.2 or newer (it ignores a refusal, but the
@@ -81,7 +86,7 @@ function globEscape(text: string): string {
  * Keys: `<prefix>:*` (every key of RedisSaver, RedisStore and guarded()). No Pub/Sub channels.
  */
 export function aclRules(options: AclRulesOptions = {}): string[] {
-  const { keyPrefix, cluster, durability, waitAof, clientInfo } = parseOptions(
+  const { keyPrefix, cluster, durability, inspector, waitAof, clientInfo } = parseOptions(
     aclRulesOptionsSchema,
     options,
     "aclRules",
@@ -90,6 +95,7 @@ export function aclRules(options: AclRulesOptions = {}): string[] {
     ...ACL_COMMANDS.required,
     ...(cluster ? ACL_COMMANDS.cluster : []),
     ...(durability ? ACL_COMMANDS.durability : []),
+    ...(inspector ? ACL_COMMANDS.inspector : []),
     ...(waitAof ? ["waitaof"] : []),
     ...(clientInfo ? ["client|setinfo"] : []),
   ];

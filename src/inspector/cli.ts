@@ -55,11 +55,16 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   threads: {
     run: threadsCommand,
-    usage: "threads [--status running|crashed|interrupted|error|pending|done] [--match glob] [--since 15m] [--limit 50]",
+    usage:
+      "threads [--status running|crashed|interrupted|error|pending|done] [--match glob] [--since 15m] [--limit 50]",
     options: ["status", "match", "since", "limit", "scan"],
   },
   history: { run: historyCommand, usage: "history <thread> [--ns namespace] [--limit 1000]", options: ["ns", "limit"] },
-  state: { run: stateCommand, usage: "state <thread> [--checkpoint id] [--ns namespace]", options: ["checkpoint", "ns"] },
+  state: {
+    run: stateCommand,
+    usage: "state <thread> [--checkpoint id] [--ns namespace]",
+    options: ["checkpoint", "ns"],
+  },
   locks: { run: locksCommand, usage: "locks", options: [] },
   runs: {
     run: runsCommand,
@@ -117,22 +122,32 @@ export async function main(argv: readonly string[], io: Io, options: MainOptions
   try {
     const parsed = parse(argv);
     if (parsed.help || parsed.command === undefined) {
-      io.out(parsed.command !== undefined && COMMANDS[parsed.command] ? `usage: langgraph-redis ${COMMANDS[parsed.command]?.usage}\n` : USAGE);
+      io.out(
+        parsed.command !== undefined && COMMANDS[parsed.command]
+          ? `usage: langgraph-redis ${COMMANDS[parsed.command]?.usage}\n`
+          : USAGE,
+      );
       return parsed.help ? EXIT.ok : EXIT.usage;
     }
     const command = COMMANDS[parsed.command];
     if (command === undefined) {
-      throw new InspectorUsageError(`unknown command ${JSON.stringify(parsed.command)}; commands: ${Object.keys(COMMANDS).join(", ")}`);
+      throw new InspectorUsageError(
+        `unknown command ${JSON.stringify(parsed.command)}; commands: ${Object.keys(COMMANDS).join(", ")}`,
+      );
     }
     for (const name of Object.keys(parsed.values) as OptionName[]) {
       if (!GLOBAL.includes(name) && !command.options.includes(name)) {
-        throw new InspectorUsageError(`${parsed.command} does not take --${name}; usage: langgraph-redis ${command.usage}`);
+        throw new InspectorUsageError(
+          `${parsed.command} does not take --${name}; usage: langgraph-redis ${command.usage}`,
+        );
       }
     }
     url = stringValue(parsed.values.url) ?? url;
     const prefix = stringValue(parsed.values.prefix) ?? io.env.LANGGRAPH_REDIS_PREFIX ?? "lgr";
     if (prefix === "" || /[{}\s]/.test(prefix)) {
-      throw new InspectorUsageError(`--prefix ${JSON.stringify(prefix)}: a key prefix is non-empty, without braces or spaces`);
+      throw new InspectorUsageError(
+        `--prefix ${JSON.stringify(prefix)}: a key prefix is non-empty, without braces or spaces`,
+      );
     }
     const maxKeys = positiveInt(parsed.values["max-keys"], "max-keys", 100_000);
     const timeoutMs = positiveInt(parsed.values["timeout-ms"], "timeout-ms", 5000);
@@ -168,10 +183,17 @@ function parse(argv: readonly string[]) {
   try {
     result = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new InspectorUsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ""), { cause: error });
+    throw new InspectorUsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ""), {
+      cause: error,
+    });
   }
   const [command, ...args] = result.positionals;
-  return { command, args, values: result.values as Record<string, string | boolean | string[] | undefined>, help: result.values.help === true };
+  return {
+    command,
+    args,
+    values: result.values as Record<string, string | boolean | string[] | undefined>,
+    help: result.values.help === true,
+  };
 }
 
 function stringValue(value: unknown): string | undefined {
@@ -181,6 +203,7 @@ function stringValue(value: unknown): string | undefined {
 function positiveInt(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InspectorUsageError(`--${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new InspectorUsageError(`--${name} must be a positive integer, got ${JSON.stringify(value)}`);
   return n;
 }

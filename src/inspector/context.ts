@@ -87,7 +87,9 @@ export function intOption(ctx: CommandContext, name: string, fallback: number, m
 export function parseNamespace(text: string): string[] {
   const labels = text.split(".");
   if (labels.some((label) => label === "")) {
-    throw new InspectorUsageError(`namespace ${JSON.stringify(text)}: write its labels joined by ".", e.g. users.alice`);
+    throw new InspectorUsageError(
+      `namespace ${JSON.stringify(text)}: write its labels joined by ".", e.g. users.alice`,
+    );
   }
   return labels;
 }

@@ -40,9 +40,9 @@ export function describeFailure(error: unknown, url: string): { code: ExitCode; 
     return {
       code: EXIT.permission,
       message:
-        `the Redis ACL refused a command (${firstLine(message)}). The inspector reads every key under the prefix and ` +
-        "needs, beyond the library's read commands (aclRules()), SCAN, MEMORY USAGE, HSTRLEN, PTTL and TTL; " +
-        "run it as a user allowed those, or ask an operator to add them",
+        `the Redis ACL refused a command (${firstLine(message)}). Beyond the library's commands the inspector needs ` +
+        "SCAN, MEMORY USAGE, HSTRLEN, PTTL and PING, and keys under the prefix: run it as a user with " +
+        "aclRules({ keyPrefix, inspector: true }) (docs/security.md), or check --prefix is the prefix this user may read",
     };
   }
   if (AUTH_FAILURE.test(message)) {

@@ -4,9 +4,12 @@
  */
 import { fileURLToPath } from "node:url";
 import { inject } from "vitest";
+import { aclRules } from "../../src/acl.js";
 import type { RedisClient } from "../../src/client.js";
 import { EXIT } from "../../src/inspector/errors.js";
 import { RedisSaver } from "../../src/saver/redis-saver.js";
+import { RedisStore } from "../../src/store/redis-store.js";
+import { canStartServers, connect as connectTo, startServer } from "../helpers/local-servers.js";
 import { newCluster, newRedis, redisUrl, testPrefix } from "../helpers/redis.js";
 import { waitUntil } from "../recovery/helpers.js";
 import { chatGraph, type Fixture, writeFixture } from "./fixture.js";
@@ -53,9 +56,12 @@ describe.each(targets)("inspector CLI on $name", ({ connect, url }) => {
       fixture.crashedThread,
     ]);
     const matched = await cli("threads", "--match", "chat-*", "--json");
-    expect(matched.json<{ threads: { threadId: string }[] }>().threads.map((t) => t.threadId).sort()).toEqual(
-      [fixture.chatThread, fixture.forkThread].sort(),
-    );
+    expect(
+      matched
+        .json<{ threads: { threadId: string }[] }>()
+        .threads.map((t) => t.threadId)
+        .sort(),
+    ).toEqual([fixture.chatThread, fixture.forkThread].sort());
     const text = await cli("threads");
     expect(text.stdout).toMatch(/^THREAD\s+LAST WRITE\s+STATUS/);
     expect(text.stdout).toContain(fixture.crashedThread);
@@ -71,7 +77,11 @@ describe.each(targets)("inspector CLI on $name", ({ connect, url }) => {
     const payment = data.checkpoints.filter((c) => (c.writers as string[]).includes("payment"));
     expect(payment.map((c) => c.branch).sort()).toEqual([0, 1]);
     for (const c of data.checkpoints) {
-      expect(c).toMatchObject({ checkpointId: expect.any(String), step: expect.any(Number), timeMs: expect.any(Number) });
+      expect(c).toMatchObject({
+        checkpointId: expect.any(String),
+        step: expect.any(Number),
+        timeMs: expect.any(Number),
+      });
       expect(c.bytes).toBeGreaterThan(0);
     }
     const text = await cli("history", fixture.forkThread);
@@ -89,7 +99,9 @@ describe.each(targets)("inspector CLI on $name", ({ connect, url }) => {
     expect(text.stdout).toContain("messages (4 messages):");
     expect(text.stdout).toContain("human: second order");
 
-    const history = (await cli("history", fixture.chatThread, "--json")).json<{ checkpoints: { checkpointId: string; step: number }[] }>();
+    const history = (await cli("history", fixture.chatThread, "--json")).json<{
+      checkpoints: { checkpointId: string; step: number }[];
+    }>();
     const first = history.checkpoints.find((c) => c.step === 1);
     const old = await cli("state", fixture.chatThread, "--checkpoint", first?.checkpointId ?? "", "--json");
     expect(old.json<{ values: { messages: unknown[] } }>().values.messages).toHaveLength(2);
@@ -112,7 +124,12 @@ describe.each(targets)("inspector CLI on $name", ({ connect, url }) => {
       expect(run.code, run.stderr).toBe(EXIT.ok);
       const { locks } = run.json<{ locks: Record<string, unknown>[] }>();
       expect(locks).toEqual([
-        { name: "order:o-9", holder: expect.any(String), remainingMs: expect.any(Number), fenceCounter: expect.any(Number) },
+        {
+          name: "order:o-9",
+          holder: expect.any(String),
+          remainingMs: expect.any(Number),
+          fenceCounter: expect.any(Number),
+        },
       ]);
       expect(locks[0]?.remainingMs).toBeGreaterThan(0);
       expect(locks[0]?.fenceCounter).toBeGreaterThan(0);
@@ -246,5 +263,50 @@ describe("inspector CLI errors", () => {
     expect(run.stderr).toContain("ECONNREFUSED");
     const cluster = await runCli(["--url", `redis+cluster://127.0.0.1:${port}`, "threads"]);
     expect(cluster.code).toBe(EXIT.connection);
+  });
+});
+
+describe.skipIf(!canStartServers)("inspector CLI under the Redis ACL (needs redis-server on PATH)", () => {
+  it("exits 5 with the rules to add when the ACL refuses, 3 for a wrong password, 0 with inspector: true", async () => {
+    const server = await startServer();
+    const admin = connectTo(server.url);
+    const prefix = "tenant";
+    await new RedisStore({ client: admin, keyPrefix: prefix }).put(["docs"], "a", { v: 1 }, { writer: "w" });
+    const setUser = (name: string, rules: string[]) =>
+      admin.call("ACL", ["SETUSER", name, "reset", "on", `>${name}-pw`, ...rules]);
+    await setUser("plain", aclRules({ keyPrefix: prefix }));
+    await setUser("inspector", aclRules({ keyPrefix: prefix, inspector: true }));
+    const as = (user: string, password: string) => server.url.replace("redis://", `redis://${user}:${password}@`);
+
+    const refused = await runCli(["--url", as("plain", "plain-pw"), "--prefix", prefix, "--quiet", "memory"]);
+    expect(refused.code).toBe(EXIT.permission);
+    expect(refused.stderr).toContain("aclRules({ keyPrefix, inspector: true })");
+    const wrongPassword = await runCli(["--url", as("plain", "nope"), "--prefix", prefix, "threads"]);
+    expect(wrongPassword.code).toBe(EXIT.connection);
+    expect(wrongPassword.stderr).toContain("refused the credentials");
+    expect(wrongPassword.stderr).not.toContain("nope");
+    const allowed = await runCli([
+      "--url",
+      as("inspector", "inspector-pw"),
+      "--prefix",
+      prefix,
+      "--quiet",
+      "memory",
+      "--json",
+    ]);
+    expect(allowed.code, allowed.stderr).toBe(EXIT.ok);
+    expect(allowed.json()).toMatchObject({ namespaces: [{ name: "docs" }] });
+    const ls = await runCli([
+      "--url",
+      as("inspector", "inspector-pw"),
+      "--prefix",
+      prefix,
+      "store",
+      "history",
+      "docs",
+      "a",
+      "--json",
+    ]);
+    expect(ls.code, ls.stderr).toBe(EXIT.ok);
   });
 });

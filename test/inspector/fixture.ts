@@ -38,7 +38,12 @@ export function chatGraph(client: RedisClient, keyPrefix: string, onPayment?: ()
     async (state: typeof ChatState.State, config) => {
       await onPayment?.();
       const fence = currentFence(config, `order:${state.orderId}`);
-      await store.put(["orders", state.orderId], "status", { charged: state.charged + 1 }, { writer: "payment-agent", fence });
+      await store.put(
+        ["orders", state.orderId],
+        "status",
+        { charged: state.charged + 1 },
+        { writer: "payment-agent", fence },
+      );
       return { charged: 1 };
     },
     { client, keyPrefix, key: (state) => `order:${state.orderId}`, lockTimeoutMs: 30_000 },

@@ -8,7 +8,11 @@ export interface CliRun {
   json<T = Record<string, unknown>>(): T;
 }
 
-export async function runCli(argv: readonly string[], env: Record<string, string> = {}, signal?: AbortSignal): Promise<CliRun> {
+export async function runCli(
+  argv: readonly string[],
+  env: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
   const code = await main(

@@ -10,7 +10,12 @@ export async function locksCommand(ctx: CommandContext): Promise<CommandResult> 
       ? `no locks held under the prefix ${JSON.stringify(ctx.prefix)}`
       : table(
           ["lock", "holder", "time left", "fence counter"],
-          locks.map((l) => [l.name, l.holder, l.remainingMs < 0 ? "no expiry" : formatDuration(l.remainingMs), l.fenceCounter]),
+          locks.map((l) => [
+            l.name,
+            l.holder,
+            l.remainingMs < 0 ? "no expiry" : formatDuration(l.remainingMs),
+            l.fenceCounter,
+          ]),
         );
   return { data: { prefix: ctx.prefix, complete, locks }, text: complete ? text : `${text}\n(stopped at --max-keys)` };
 }

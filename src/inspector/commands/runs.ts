@@ -1,5 +1,5 @@
-import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { findCrashedRuns } from "../../recovery/find.js";
 import { leasedGraphContext } from "../../recovery/leased-graph.js";
 import { resumeCrashedRuns } from "../../recovery/resume.js";
@@ -105,7 +105,15 @@ export async function resumeCommand(ctx: CommandContext): Promise<CommandResult>
         ? "no crashed runs"
         : table(
             ["thread", "ns", "checkpoint", "held by", "expired", "pending", "finished"],
-            runs.map((r) => [r.threadId, r.checkpointNs, r.checkpointId, r.heldBy, r.leaseExpiredAt, r.pendingNodes, r.finishedNodes]),
+            runs.map((r) => [
+              r.threadId,
+              r.checkpointNs,
+              r.checkpointId,
+              r.heldBy,
+              r.leaseExpiredAt,
+              r.pendingNodes,
+              r.finishedNodes,
+            ]),
           );
     return { data: { dryRun: true, runs }, text };
   }
@@ -114,7 +122,9 @@ export async function resumeCommand(ctx: CommandContext): Promise<CommandResult>
     limit,
     concurrency,
     onProgress: (p) =>
-      ctx.progress(`resume: ${p.done}/${p.total} settled (${p.resumed} resumed, ${p.failed} failed, ${p.skipped} skipped)`),
+      ctx.progress(
+        `resume: ${p.done}/${p.total} settled (${p.resumed} resumed, ${p.failed} failed, ${p.skipped} skipped)`,
+      ),
   });
   const results = report.results.map((r) => ({
     threadId: r.run.threadId,
@@ -129,7 +139,12 @@ export async function resumeCommand(ctx: CommandContext): Promise<CommandResult>
       ? "no crashed runs to resume"
       : `${table(
           ["thread", "ns", "outcome", "detail"],
-          results.map((r) => [r.threadId, r.checkpointNs, r.outcome, r.reason ?? r.error ?? formatDuration(r.durationMs ?? 0)]),
+          results.map((r) => [
+            r.threadId,
+            r.checkpointNs,
+            r.outcome,
+            r.reason ?? r.error ?? formatDuration(r.durationMs ?? 0),
+          ]),
         )}\n${report.resumed} resumed, ${report.failed} failed, ${report.skipped} skipped${report.more ? " (more remain: run again)" : ""}`;
   const { results: _raw, ...counts } = report;
   return { data: { ...counts, results }, text, ...(report.failed > 0 ? { code: 1 } : {}) };
@@ -151,12 +166,15 @@ async function loadGraph(ctx: CommandContext, spec: string): Promise<unknown> {
   const exported = name !== undefined ? module[name] : (module.default ?? module.graph);
   if (exported === undefined) {
     throw new InspectorUsageError(
-      `--graph: ${JSON.stringify(path)} exports no ${name !== undefined ? JSON.stringify(name) : "default or \"graph\""}`,
+      `--graph: ${JSON.stringify(path)} exports no ${name !== undefined ? JSON.stringify(name) : 'default or "graph"'}`,
     );
   }
   const graph =
     typeof exported === "function" && leasedGraphContext(exported) === undefined
-      ? await (exported as (o: { client: unknown; keyPrefix: string }) => unknown)({ client: ctx.client, keyPrefix: ctx.prefix })
+      ? await (exported as (o: { client: unknown; keyPrefix: string }) => unknown)({
+          client: ctx.client,
+          keyPrefix: ctx.prefix,
+        })
       : exported;
   if (leasedGraphContext(graph) === undefined) {
     throw new InspectorUsageError(`--graph: ${JSON.stringify(spec)} is not a graph returned by withRunLease()`);

@@ -25,7 +25,9 @@ export async function stateCommand(ctx: CommandContext): Promise<CommandResult> 
   const info = describeCheckpoint(tuple, parent, 0);
   const values: Record<string, unknown> = {};
   const sections: string[] = [];
-  for (const [channel, value] of Object.entries(tuple.checkpoint.channel_values).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [channel, value] of Object.entries(tuple.checkpoint.channel_values).sort(([a], [b]) =>
+    a.localeCompare(b),
+  )) {
     if (channel.startsWith("branch:to:") || channel === "__start__") continue;
     if (isMessageList(value)) {
       const messages = value.map(plainMessage);

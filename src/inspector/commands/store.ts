@@ -11,7 +11,9 @@ export async function storeCommand(ctx: CommandContext): Promise<CommandResult> 
   if (sub === "get") return storeGet(rest);
   if (sub === "history") return storeHistory(rest);
   throw new InspectorUsageError(
-    sub === undefined ? "store needs a subcommand: ls, get or history" : `unknown store subcommand ${JSON.stringify(sub)}: use ls, get or history`,
+    sub === undefined
+      ? "store needs a subcommand: ls, get or history"
+      : `unknown store subcommand ${JSON.stringify(sub)}: use ls, get or history`,
   );
 }
 
@@ -46,7 +48,14 @@ async function storeList(ctx: CommandContext): Promise<CommandResult> {
   }));
   const text = table(
     ["namespace", "key", "version", "updated by", "updated", "value"],
-    rows.map((r) => [r.namespace.join("."), r.key, r.version ?? "-", r.updatedBy, formatTime(r.updatedAt.getTime()), preview(r.value)]),
+    rows.map((r) => [
+      r.namespace.join("."),
+      r.key,
+      r.version ?? "-",
+      r.updatedBy,
+      formatTime(r.updatedAt.getTime()),
+      preview(r.value),
+    ]),
     90,
   );
   return { data: { prefix: ctx.prefix, items: rows }, text };
@@ -85,7 +94,13 @@ async function storeHistory(ctx: CommandContext): Promise<CommandResult> {
   const oldestFirst = [...entries].reverse();
   const text = table(
     ["version", "op", "writer", "time", "value"],
-    oldestFirst.map((e) => [e.version, e.op, e.writer, formatTime(e.at.getTime()), e.value === null ? "-" : preview(e.value)]),
+    oldestFirst.map((e) => [
+      e.version,
+      e.op,
+      e.writer,
+      formatTime(e.at.getTime()),
+      e.value === null ? "-" : preview(e.value),
+    ]),
     90,
   );
   return { data: { namespace, key, history: oldestFirst }, text };

@@ -1,8 +1,15 @@
-import { type CommandContext, type CommandResult, emptyPrefixMessage, intOption, prefixIsEmpty, stringOption } from "../context.js";
+import {
+  type CommandContext,
+  type CommandResult,
+  emptyPrefixMessage,
+  intOption,
+  prefixIsEmpty,
+  stringOption,
+} from "../context.js";
 import { InspectorNotFoundError, InspectorUsageError } from "../errors.js";
 import { formatBytes, formatTime, table } from "../output.js";
 import { type RunLeaseInfo, readLeaseIndexes } from "../read/leases.js";
-import { indexedThreads, mapLimited, type ThreadStatus, type ThreadSummary, summarizeThread } from "../read/threads.js";
+import { indexedThreads, mapLimited, summarizeThread, type ThreadStatus, type ThreadSummary } from "../read/threads.js";
 
 const STATUSES: readonly ThreadStatus[] = ["running", "crashed", "interrupted", "error", "pending", "done"];
 
@@ -58,7 +65,10 @@ export async function threadsCommand(ctx: CommandContext): Promise<CommandResult
 /** "*" and "?" globs over thread ids; a pattern without either matches as a substring. */
 export function globRegex(pattern: string | undefined): RegExp | undefined {
   if (pattern === undefined) return undefined;
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, (ch) => `\\${ch}`).replace(/\*/g, ".*").replace(/\?/g, ".");
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, (ch) => `\\${ch}`)
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return /[*?]/.test(pattern) ? new RegExp(`^${source}$`, "s") : new RegExp(source, "s");
 }
 

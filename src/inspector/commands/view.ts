@@ -35,8 +35,10 @@ async function serve(ctx: CommandContext, draw: () => Promise<string>): Promise<
       return;
     }
     draw().then(
-      (html) => response.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" }).end(html),
-      (error: Error) => response.writeHead(500, { "content-type": "text/plain" }).end(`langgraph-redis view: ${error.message}`),
+      (html) =>
+        response.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" }).end(html),
+      (error: Error) =>
+        response.writeHead(500, { "content-type": "text/plain" }).end(`langgraph-redis view: ${error.message}`),
     );
   });
   await new Promise<void>((resolveListen, reject) => {

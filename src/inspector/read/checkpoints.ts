@@ -40,14 +40,17 @@ const greater = (a: number | string | undefined, b: number | string | undefined)
 export function writersOf(tuple: CheckpointTuple, parent: CheckpointTuple | undefined): string[] {
   const seen = tuple.checkpoint.versions_seen as Record<string, Versions>;
   const before = (parent?.checkpoint.versions_seen ?? {}) as Record<string, Versions>;
-  return Object.keys(seen)
-    .filter((node) => node !== "__input__")
-    .filter((node) => {
-      const now = seen[node] ?? {};
-      const was = before[node] ?? {};
-      return Object.keys(now).some((channel) => String(now[channel]) !== String(was[channel]));
-    })
-    .sort();
+  return (
+    Object.keys(seen)
+      // LangGraph's own bookkeeping entries (input, interrupts) are not nodes.
+      .filter((node) => node !== "__input__" && node !== "__interrupt__")
+      .filter((node) => {
+        const now = seen[node] ?? {};
+        const was = before[node] ?? {};
+        return Object.keys(now).some((channel) => String(now[channel]) !== String(was[channel]));
+      })
+      .sort()
+  );
 }
 
 function changedChannels(tuple: CheckpointTuple, parent: CheckpointTuple | undefined): string[] {

@@ -24,11 +24,14 @@ interface Template {
 }
 
 function template(key: string): Template {
-  const glob = key.replace(/[*?[\]\\]/g, (ch) => `\\${ch}`).replace(/[\u0001\u0002]/g, "*");
+  const glob = key
+    .replace(/[*?[\]\\]/g, (ch) => `\\${ch}`)
+    .replaceAll(HOLE[0], "*")
+    .replaceAll(HOLE[1], "*");
   const source = key
     .replace(/[.*+?^${}()|[\]\\]/g, (ch) => `\\${ch}`)
-    .replace(/\u0001/g, "(.*)")
-    .replace(/\u0002/g, "(.*)");
+    .replaceAll(HOLE[0], "(.*)")
+    .replaceAll(HOLE[1], "(.*)");
   return { pattern: glob, regex: new RegExp(`^${source}$`, "s") };
 }
 

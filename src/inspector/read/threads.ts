@@ -34,7 +34,17 @@ export async function indexedThreads(
   prefix: string,
   limit: number,
 ): Promise<{ threadId: string; lastWriteMs: number }[]> {
-  const reply = await client.zrange(saverThreadIndexKey(prefix), "+inf", "-inf", "BYSCORE", "REV", "LIMIT", 0, limit, "WITHSCORES");
+  const reply = await client.zrange(
+    saverThreadIndexKey(prefix),
+    "+inf",
+    "-inf",
+    "BYSCORE",
+    "REV",
+    "LIMIT",
+    0,
+    limit,
+    "WITHSCORES",
+  );
   const threads: { threadId: string; lastWriteMs: number }[] = [];
   for (let i = 0; i + 1 < reply.length; i += 2) {
     threads.push({ threadId: String(reply[i]), lastWriteMs: Number(reply[i + 1]) });

@@ -40,7 +40,13 @@ export function plainMessage(message: MessageLike): PlainMessage {
     ...(message.name ? { name: message.name } : {}),
     ...(message.id ? { id: message.id } : {}),
     ...(message.tool_calls && message.tool_calls.length > 0
-      ? { toolCalls: message.tool_calls.map((c) => ({ name: c.name, args: toPlain(c.args), ...(c.id ? { id: c.id } : {}) })) }
+      ? {
+          toolCalls: message.tool_calls.map((c) => ({
+            name: c.name,
+            args: toPlain(c.args),
+            ...(c.id ? { id: c.id } : {}),
+          })),
+        }
       : {}),
     ...(message.tool_call_id ? { toolCallId: message.tool_call_id } : {}),
   };
@@ -66,7 +72,9 @@ function contentText(content: unknown): string {
   if (typeof content === "string") return content;
   if (Array.isArray(content)) {
     return content
-      .map((part) => (typeof part === "object" && part !== null && "text" in part ? String(part.text) : JSON.stringify(part)))
+      .map((part) =>
+        typeof part === "object" && part !== null && "text" in part ? String(part.text) : JSON.stringify(part),
+      )
       .join(" ");
   }
   return JSON.stringify(content);

@@ -1,12 +1,12 @@
 /** What the page shows, read from Redis through the same readers as the text commands. */
 import type { HistoryEntry } from "../../store/codec.js";
 import type { CommandContext } from "../context.js";
+import { parseNamespace } from "../context.js";
 import { InspectorNotFoundError, InspectorUsageError } from "../errors.js";
 import { placeOnLanes } from "../read/branches.js";
 import { type CheckpointInfo, readHistory } from "../read/checkpoints.js";
 import { type LockInfo, type RunLeaseInfo, readLeaseIndexes, readLocks } from "../read/leases.js";
 import { indexedThreads } from "../read/threads.js";
-import { parseNamespace } from "../context.js";
 
 export interface ViewCheckpoint extends CheckpointInfo {
   readonly branch: number;
@@ -41,7 +41,9 @@ export interface ViewData {
 export function parseItemSpec(spec: string): { namespace: string[]; key: string } {
   const slash = spec.indexOf("/");
   if (slash <= 0 || slash === spec.length - 1) {
-    throw new InspectorUsageError(`--item ${JSON.stringify(spec)}: write it as namespace/key, e.g. users.alice/profile`);
+    throw new InspectorUsageError(
+      `--item ${JSON.stringify(spec)}: write it as namespace/key, e.g. users.alice/profile`,
+    );
   }
   return { namespace: parseNamespace(spec.slice(0, slash)), key: spec.slice(slash + 1) };
 }

@@ -59,7 +59,10 @@ function threadSvg(thread: ViewThread, axis: TimeAxis, serverTimeMs: number): { 
     const y0 = laneY(parent.branch);
     const x1 = LABEL_W + axis.x(c.timeMs);
     const y1 = laneY(c.branch);
-    const d = y0 === y1 ? `M${x0},${y0} L${x1},${y1}` : `M${x0},${y0} C${(x0 + x1) / 2},${y0} ${(x0 + x1) / 2},${y1} ${x1},${y1}`;
+    const d =
+      y0 === y1
+        ? `M${x0},${y0} L${x1},${y1}`
+        : `M${x0},${y0} C${(x0 + x1) / 2},${y0} ${(x0 + x1) / 2},${y1} ${x1},${y1}`;
     parts.push(`<path class="edge${c.forkStart ? " fork" : ""}" d="${d}"/>`);
   }
   for (const c of thread.checkpoints) {
@@ -202,7 +205,7 @@ function locksTable(data: ViewData): string {
     )
     .join("");
   return (
-    "<h2>locks held now</h2><table class=\"locks\"><thead><tr><th>lock</th><th>holder</th><th>time left</th><th>fence counter</th></tr></thead>" +
+    '<h2>locks held now</h2><table class="locks"><thead><tr><th>lock</th><th>holder</th><th>time left</th><th>fence counter</th></tr></thead>' +
     `<tbody>${rows}</tbody></table>`
   );
 }
@@ -216,7 +219,7 @@ svg text{font:11px system-ui,sans-serif;fill:#1d2330}
 .thread-title{font-weight:600}.lane-label{fill:#5b6475}
 .lane{stroke:#e3e6ee;stroke-width:1}.tick{stroke:#eef0f5}.tick-label{fill:#5b6475;text-anchor:middle}
 .edge{stroke:#8a93a6;stroke-width:2;fill:none}.edge.fork{stroke:#c2410c;stroke-dasharray:4 3}
-.checkpoint{cursor:pointer}.checkpoint circle{stroke:#fff;stroke-width:1.5}.checkpoint circle.fork-start{stroke:#c2410c;stroke-width:2.5}
+.checkpoint{cursor:pointer;outline:none}.checkpoint circle{stroke:#fff;stroke-width:1.5}.checkpoint circle.fork-start{stroke:#c2410c;stroke-width:2.5}
 .checkpoint:hover circle,.checkpoint.selected circle{stroke:#111;stroke-width:2.5}
 .step{text-anchor:middle;fill:#5b6475;font-size:10px}
 .lease rect{fill:#16a34a;opacity:.75}.lease-expired rect{fill:#dc2626;opacity:.55}.lease-claim rect{fill:#d97706;opacity:.75}
