@@ -59,10 +59,9 @@ function threadSvg(thread: ViewThread, axis: TimeAxis, serverTimeMs: number): { 
     const y0 = laneY(parent.branch);
     const x1 = LABEL_W + axis.x(c.timeMs);
     const y1 = laneY(c.branch);
-    const d =
-      y0 === y1
-        ? `M${x0},${y0} L${x1},${y1}`
-        : `M${x0},${y0} C${(x0 + x1) / 2},${y0} ${(x0 + x1) / 2},${y1} ${x1},${y1}`;
+    // A fork leaves its parent downwards first, so it is not mistaken for the parent's next step.
+    const turn = Math.min(14, (x1 - x0) / 2);
+    const d = y0 === y1 ? `M${x0},${y0} L${x1},${y1}` : `M${x0},${y0} Q${x0},${y1} ${x0 + turn},${y1} L${x1},${y1}`;
     parts.push(`<path class="edge${c.forkStart ? " fork" : ""}" d="${d}"/>`);
   }
   for (const c of thread.checkpoints) {
