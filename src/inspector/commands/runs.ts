@@ -74,7 +74,7 @@ export async function runsCommand(ctx: CommandContext): Promise<CommandResult> {
       graphs: indexes.map((i) => ({ graph: i.graph, tokenCounter: i.tokenCounter, leases: i.leases.length })),
       runs,
     },
-    text: runs.length === 0 ? text : `${text}\n${runs.length} leases, ${crashed} crashed runs`,
+    text: runs.length === 0 ? text : `${text}\n${plural(runs.length, "lease")}, ${plural(crashed, "crashed run")}`,
   };
 }
 
@@ -183,3 +183,7 @@ async function loadGraph(ctx: CommandContext, spec: string): Promise<unknown> {
 }
 
 export type { RunLeaseInfo };
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
