@@ -234,6 +234,22 @@ describe.each(targets)("inspector CLI on $name", ({ connect, url }) => {
 });
 
 describe("inspector CLI errors", () => {
+  it("as a process: the bin's exit code and messages are main()'s", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const root = fileURLToPath(new URL("../../", import.meta.url));
+    const tsx = `${root}node_modules/.bin/tsx`;
+    const bin = `${root}src/inspector/bin.ts`;
+    const empty = spawnSync(tsx, [bin, "--url", redisUrl(), "--prefix", testPrefix("none"), "threads"], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(empty.status).toBe(EXIT.notFound);
+    expect(empty.stderr).toContain("no keys at all under it");
+    const usage = spawnSync(tsx, [bin, "threads", "--bogus"], { encoding: "utf8", timeout: 60_000 });
+    expect(usage.status).toBe(EXIT.usage);
+    expect(usage.stderr).toContain("--bogus");
+  });
+
   it("usage errors exit 2 and say what is wrong", async () => {
     const unknown = await runCli(["frobnicate"]);
     expect(unknown.code).toBe(EXIT.usage);
