@@ -64,9 +64,12 @@ export async function collectViewData(
     readLocks(ctx.client, ctx.patterns, { maxKeys: ctx.maxKeys }),
   ]);
   const leases = indexes.flatMap((index) => index.leases);
-  const threads = await Promise.all(
-    ids.map(async (threadId): Promise<ViewThread> => {
+  const named = threadIds.length > 0;
+  const drawn = await Promise.all(
+    ids.map(async (threadId): Promise<ViewThread | undefined> => {
       const checkpoints = await readHistory(ctx.saver, threadId, { limit: 2000 });
+      // An index entry whose thread expired meanwhile is skipped; a thread asked for by name must exist.
+      if (checkpoints.length === 0 && !named) return undefined;
       if (checkpoints.length === 0) {
         throw new InspectorNotFoundError(
           `thread ${JSON.stringify(threadId)} has no checkpoints under the prefix ${JSON.stringify(ctx.prefix)}: ` +
@@ -82,6 +85,7 @@ export async function collectViewData(
       };
     }),
   );
+  const threads = drawn.filter((thread) => thread !== undefined);
   const histories = await Promise.all(
     items.map(async ({ namespace, key }): Promise<ViewItem> => {
       const history = await ctx.store.history(namespace, key, { limit: 1000 });
