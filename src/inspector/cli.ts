@@ -3,6 +3,8 @@
  * print, and resolves to the exit code, so tests call it directly and bin.ts only wires it to the process.
  */
 import { parseArgs } from "node:util";
+import { createRedisContext } from "../context.js";
+import { namedError } from "../redis-call.js";
 import { historyCommand } from "./commands/history.js";
 import { locksCommand } from "./commands/locks.js";
 import { memoryCommand } from "./commands/memory.js";
@@ -165,7 +167,13 @@ export async function main(argv: readonly string[], io: Io, options: MainOptions
         maxKeys,
         signal: options.signal,
       });
-      const result = await command.run(ctx);
+      // Every failure of a command goes through the library's one Redis error mapping (ACL denial, lost connection,
+      // a key of the wrong type named), like the library's own calls.
+      const redis = createRedisContext({ client: connection.client, keyPrefix: prefix, component: "langgraph-redis" });
+      const site = { operation: `langgraph-redis ${parsed.command}`, write: parsed.command === "resume" };
+      const result = await command.run(ctx).catch(async (error: unknown) => {
+        throw await namedError(redis, error, site);
+      });
       io.out(`${ctx.json ? toJson(result.data) : result.text}\n`);
       return result.code ?? EXIT.ok;
     } finally {

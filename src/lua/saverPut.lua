@@ -23,8 +23,9 @@
                         kept: versions are unique per value, so an existing one holds the same bytes
 
   Result: the number of blobs newly stored (integer).
+
+  Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
--- @include touchThreadIndex
 -- @include finishThreadWrite
 
 local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
