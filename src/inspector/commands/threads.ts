@@ -34,11 +34,16 @@ export async function threadsCommand(ctx: CommandContext): Promise<CommandResult
     const seen = leases.get(lease.threadId);
     if (!seen || seen.expiresAtMs < lease.expiresAtMs) leases.set(lease.threadId, lease);
   }
-  if (indexed.length > 20) ctx.progress(`reading ${indexed.length} threads...`);
+  // Without --status only the first `limit` threads need reading (plus a few, for index entries gone stale).
+  const candidates = status === undefined ? indexed.slice(0, limit + 10) : indexed;
+  if (candidates.length > 20) ctx.progress(`reading ${candidates.length} threads...`);
   const summaries = (
-    await mapLimited(indexed, 16, (t) => summarizeThread(ctx.saver, t.threadId, t.lastWriteMs, leases.get(t.threadId)))
+    await mapLimited(candidates, 16, (t) =>
+      summarizeThread(ctx.saver, t.threadId, t.lastWriteMs, leases.get(t.threadId)),
+    )
   ).filter((s): s is ThreadSummary => s !== undefined && (status === undefined || s.status === status));
   const threads = summaries.slice(0, limit);
+  const more = status === undefined ? indexed.length - threads.length : summaries.length - threads.length;
 
   if (threads.length === 0 && indexed.length === 0 && match === undefined && sinceMs === undefined) {
     if (await prefixIsEmpty(ctx)) throw new InspectorNotFoundError(emptyPrefixMessage(ctx, "threads"));
@@ -58,7 +63,7 @@ export async function threadsCommand(ctx: CommandContext): Promise<CommandResult
             t.lastWriter,
             t.next,
           ]),
-        ) + (summaries.length > threads.length ? `\n(${summaries.length - threads.length} more: raise --limit)` : "");
+        ) + (more > 0 ? `\n(${more} more: raise --limit)` : "");
   return { data: { prefix: ctx.prefix, threads }, text };
 }
 
