@@ -3,20 +3,25 @@
  * print, and resolves to the exit code, so tests call it directly and bin.ts only wires it to the process.
  */
 import { parseArgs } from "node:util";
-import { createRedisContext } from "../context.js";
-import { namedError } from "../redis-call.js";
-import { historyCommand } from "./commands/history.js";
-import { locksCommand } from "./commands/locks.js";
-import { memoryCommand } from "./commands/memory.js";
-import { resumeCommand, runsCommand } from "./commands/runs.js";
-import { stateCommand } from "./commands/state.js";
-import { storeCommand } from "./commands/store.js";
-import { threadsCommand } from "./commands/threads.js";
-import { viewCommand } from "./commands/view.js";
-import { connect } from "./connect.js";
-import { type CommandContext, type CommandResult, createContext } from "./context.js";
+import type { CommandContext, CommandResult } from "./context.js";
 import { describeFailure, EXIT, InspectorUsageError } from "./errors.js";
 import { type Io, toJson } from "./output.js";
+
+// Commands, the library and LangGraph load only when a command runs, so --help and usage errors answer at once.
+const threadsCommand = lazy(() => import("./commands/threads.js"), "threadsCommand");
+const historyCommand = lazy(() => import("./commands/history.js"), "historyCommand");
+const stateCommand = lazy(() => import("./commands/state.js"), "stateCommand");
+const locksCommand = lazy(() => import("./commands/locks.js"), "locksCommand");
+const runsCommand = lazy(() => import("./commands/runs.js"), "runsCommand");
+const resumeCommand = lazy(() => import("./commands/runs.js"), "resumeCommand");
+const storeCommand = lazy(() => import("./commands/store.js"), "storeCommand");
+const memoryCommand = lazy(() => import("./commands/memory.js"), "memoryCommand");
+const viewCommand = lazy(() => import("./commands/view.js"), "viewCommand");
+
+function lazy<M extends Record<string, unknown>, K extends keyof M>(load: () => Promise<M>, name: K) {
+  return async (ctx: CommandContext): Promise<CommandResult> =>
+    ((await load())[name] as (ctx: CommandContext) => Promise<CommandResult>)(ctx);
+}
 
 const OPTIONS = {
   url: { type: "string" },
@@ -153,6 +158,12 @@ export async function main(argv: readonly string[], io: Io, options: MainOptions
     }
     const maxKeys = positiveInt(parsed.values["max-keys"], "max-keys", 100_000);
     const timeoutMs = positiveInt(parsed.values["timeout-ms"], "timeout-ms", 5000);
+    const [{ connect }, { createContext }, { createRedisContext }, { namedError }] = await Promise.all([
+      import("./connect.js"),
+      import("./context.js"),
+      import("../context.js"),
+      import("../redis-call.js"),
+    ]);
     const connection = await connect(url, timeoutMs);
     try {
       const ctx = createContext({
