@@ -13,7 +13,7 @@ const historyCommand = lazy(() => import("./commands/history.js"), "historyComma
 const stateCommand = lazy(() => import("./commands/state.js"), "stateCommand");
 const locksCommand = lazy(() => import("./commands/locks.js"), "locksCommand");
 const runsCommand = lazy(() => import("./commands/runs.js"), "runsCommand");
-const resumeCommand = lazy(() => import("./commands/runs.js"), "resumeCommand");
+const resumeCommand = lazy(() => import("./commands/resume.js"), "resumeCommand");
 const storeCommand = lazy(() => import("./commands/store.js"), "storeCommand");
 const memoryCommand = lazy(() => import("./commands/memory.js"), "memoryCommand");
 const viewCommand = lazy(() => import("./commands/view.js"), "viewCommand");

@@ -1,13 +1,9 @@
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { findCrashedRuns } from "../../recovery/find.js";
-import { leasedGraphContext } from "../../recovery/leased-graph.js";
-import { resumeCrashedRuns } from "../../recovery/resume.js";
 import { type CommandContext, type CommandResult, intOption, stringOption } from "../context.js";
-import { InspectorNotFoundError, InspectorUsageError } from "../errors.js";
 import { formatDuration, formatTime, table } from "../output.js";
 import { nextNodes } from "../read/checkpoints.js";
-import { type RunLeaseInfo, readLeaseIndexes } from "../read/leases.js";
+import { loadGraph } from "../read/graph-module.js";
+import { readLeaseIndexes } from "../read/leases.js";
 
 type RunState = "running" | "crashed" | "stale";
 
@@ -83,106 +79,6 @@ async function crashedFromGraph(ctx: CommandContext, spec: string) {
   const runs = await findCrashedRuns(graph, { prune: false, limit: 10_000 });
   return new Map(runs.map((run) => [`${run.threadId}\0${run.checkpointNs}`, run]));
 }
-
-/**
- * `resume --graph module[#export] [--limit n] [--concurrency n] [--dry-run]`: resumes crashed runs of that leased
- * graph with resumeCrashedRuns, printing progress as each run settles. Exit code 1 when any resume failed.
- */
-export async function resumeCommand(ctx: CommandContext): Promise<CommandResult> {
-  const spec = stringOption(ctx, "graph");
-  if (spec === undefined) {
-    throw new InspectorUsageError(
-      "resume needs --graph <module>[#export]: a module exporting the graph returned by withRunLease() (or a " +
-        "function ({ client, keyPrefix }) returning it); resuming runs the graph's nodes, so it must be your code",
-    );
-  }
-  const graph = await loadGraph(ctx, spec);
-  const limit = intOption(ctx, "limit", 100);
-  if (ctx.options["dry-run"] === true) {
-    const runs = await findCrashedRuns(graph, { prune: false, limit });
-    const text =
-      runs.length === 0
-        ? "no crashed runs"
-        : table(
-            ["thread", "ns", "checkpoint", "held by", "expired", "pending", "finished"],
-            runs.map((r) => [
-              r.threadId,
-              r.checkpointNs,
-              r.checkpointId,
-              r.heldBy,
-              r.leaseExpiredAt,
-              r.pendingNodes,
-              r.finishedNodes,
-            ]),
-          );
-    return { data: { dryRun: true, runs }, text };
-  }
-  const concurrency = intOption(ctx, "concurrency", 4);
-  const report = await resumeCrashedRuns(graph, {
-    limit,
-    concurrency,
-    onProgress: (p) =>
-      ctx.progress(
-        `resume: ${p.done}/${p.total} settled (${p.resumed} resumed, ${p.failed} failed, ${p.skipped} skipped)`,
-      ),
-  });
-  const results = report.results.map((r) => ({
-    threadId: r.run.threadId,
-    checkpointNs: r.run.checkpointNs,
-    outcome: r.outcome,
-    ...(r.outcome === "skipped" ? { reason: r.reason } : {}),
-    ...(r.outcome === "failed" ? { error: r.error instanceof Error ? r.error.message : String(r.error) } : {}),
-    ...("durationMs" in r ? { durationMs: r.durationMs } : {}),
-  }));
-  const text =
-    report.total === 0
-      ? "no crashed runs to resume"
-      : `${table(
-          ["thread", "ns", "outcome", "detail"],
-          results.map((r) => [
-            r.threadId,
-            r.checkpointNs,
-            r.outcome,
-            r.reason ?? r.error ?? formatDuration(r.durationMs ?? 0),
-          ]),
-        )}\n${report.resumed} resumed, ${report.failed} failed, ${report.skipped} skipped${report.more ? " (more remain: run again)" : ""}`;
-  const { results: _raw, ...counts } = report;
-  return { data: { ...counts, results }, text, ...(report.failed > 0 ? { code: 1 } : {}) };
-}
-
-/** Imports `module[#export]` (default export, else `graph`); a function export is called with { client, keyPrefix }. */
-async function loadGraph(ctx: CommandContext, spec: string): Promise<unknown> {
-  const hash = spec.lastIndexOf("#");
-  const path = hash > 0 ? spec.slice(0, hash) : spec;
-  const name = hash > 0 ? spec.slice(hash + 1) : undefined;
-  let module: Record<string, unknown>;
-  try {
-    module = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
-  } catch (error) {
-    throw new InspectorNotFoundError(`--graph: cannot import ${JSON.stringify(path)}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  const exported = name !== undefined ? module[name] : (module.default ?? module.graph);
-  if (exported === undefined) {
-    throw new InspectorUsageError(
-      `--graph: ${JSON.stringify(path)} exports no ${name !== undefined ? JSON.stringify(name) : 'default or "graph"'}`,
-    );
-  }
-  const graph =
-    typeof exported === "function" && leasedGraphContext(exported) === undefined
-      ? await (exported as (o: { client: unknown; keyPrefix: string }) => unknown)({
-          client: ctx.client,
-          keyPrefix: ctx.prefix,
-        })
-      : exported;
-  if (leasedGraphContext(graph) === undefined) {
-    throw new InspectorUsageError(`--graph: ${JSON.stringify(spec)} is not a graph returned by withRunLease()`);
-  }
-  return graph;
-}
-
-export type { RunLeaseInfo };
 
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
