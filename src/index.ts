@@ -1,5 +1,5 @@
 export { ACL_COMMANDS, type AclRulesOptions, aclRules } from "./acl.js";
-export { clientFromUrl, isCluster, type RedisClient } from "./client.js";
+export { type ClientFromUrlOptions, clientFromUrl, isCluster, type RedisClient } from "./client.js";
 export {
   checkDurability,
   type DurabilityOptions,

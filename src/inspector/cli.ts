@@ -3,6 +3,7 @@
  * print, and resolves to the exit code, so tests call it directly and bin.ts only wires it to the process.
  */
 import { parseArgs } from "node:util";
+import { keyPrefixSchema } from "../options.js";
 import type { CommandContext, CommandResult } from "./context.js";
 import { describeFailure, EXIT, InspectorUsageError } from "./errors.js";
 import { type Io, toJson } from "./output.js";
@@ -151,9 +152,9 @@ export async function main(argv: readonly string[], io: Io, options: MainOptions
     }
     url = stringValue(parsed.values.url) ?? url;
     const prefix = stringValue(parsed.values.prefix) ?? io.env.LANGGRAPH_REDIS_PREFIX ?? "lgr";
-    if (prefix === "" || /[{}\s]/.test(prefix)) {
+    if (!keyPrefixSchema.safeParse(prefix).success) {
       throw new InspectorUsageError(
-        `--prefix ${JSON.stringify(prefix)}: a key prefix is non-empty, without braces or spaces`,
+        `--prefix ${JSON.stringify(prefix)}: a key prefix is 1 to 64 characters, without braces, "|" or whitespace`,
       );
     }
     const maxKeys = positiveInt(parsed.values["max-keys"], "max-keys", 100_000);

@@ -6,7 +6,7 @@
 import { once } from "node:events";
 import { clientFromUrl, type RedisClient } from "../client.js";
 import { RedisConnectionError } from "../errors.js";
-import { redactUrl } from "./errors.js";
+import { InspectorUsageError } from "./errors.js";
 
 export interface Connection {
   readonly client: RedisClient;
@@ -17,15 +17,16 @@ export async function connect(url: string, connectTimeoutMs: number): Promise<Co
   let lastError: Error | undefined;
   let client: RedisClient;
   try {
-    client = clientFromUrl(
-      url,
-      { connectTimeout: connectTimeoutMs, maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true },
-      { clusterRetryStrategy: () => null, lazyConnect: true, slotsRefreshTimeout: connectTimeoutMs },
-    );
-  } catch (error) {
-    throw new RedisConnectionError(`the URL ${redactUrl(url)} cannot be parsed: ${(error as Error).message}`, {
-      cause: error,
+    client = clientFromUrl(url, {
+      connectTimeout: connectTimeoutMs,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+      lazyConnect: true,
+      cluster: { clusterRetryStrategy: () => null, lazyConnect: true, slotsRefreshTimeout: connectTimeoutMs },
     });
+  } catch (error) {
+    // clientFromUrl names what is wrong with a malformed URL (password masked): a usage error, not a connection one.
+    throw new InspectorUsageError(`--url: ${(error as Error).message}`, { cause: error });
   }
   client.on("error", (error: Error) => {
     lastError = error;

@@ -74,13 +74,13 @@ describe("KeyPatterns", () => {
     expect(patterns.owner(runLeaseHoldersKey("app", "g:1"))).toEqual({ kind: "leases", graph: "g:1" });
     expect(patterns.leaseGraph(runLeaseIndexKey("app", "g:1"))).toBe("g:1");
     expect(patterns.owner(saverThreadIndexKey("app"))).toEqual({ kind: "index", name: "thread index" });
-    expect(patterns.owner("app:something-else")).toEqual({ kind: "other" });
+    expect(patterns.owner("app|something-else")).toEqual({ kind: "other" });
   });
 
   it("builds SCAN patterns that stay inside the prefix and escape glob characters", () => {
-    expect(patterns.everything).toBe("app:*");
-    expect(new KeyPatterns("a*b").everything).toBe("a\\*b:*");
-    expect(patterns.lock.pattern.startsWith("app:")).toBe(true);
+    expect(patterns.everything).toBe("app|*");
+    expect(new KeyPatterns("a*b").everything).toBe("a\\*b|*");
+    expect(patterns.lock.pattern.startsWith("app|")).toBe(true);
   });
 });
 

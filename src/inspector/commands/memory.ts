@@ -15,7 +15,7 @@ interface Bucket {
  */
 export async function memoryCommand(ctx: CommandContext): Promise<CommandResult> {
   const top = intOption(ctx, "top", 20);
-  ctx.progress(`scanning keys under ${ctx.prefix}:* (at most ${ctx.maxKeys})...`);
+  ctx.progress(`scanning keys under ${ctx.patterns.everything} (at most ${ctx.maxKeys})...`);
   const scan = await scanKeys(ctx.client, ctx.patterns.everything, {
     maxKeys: ctx.maxKeys,
     onProgress: (seen) => {
@@ -70,7 +70,7 @@ export async function memoryCommand(ctx: CommandContext): Promise<CommandResult>
   };
   const rows = (buckets: Bucket[]) => buckets.map((b) => [b.name, b.keys, formatBytes(b.bytes), b.bytes]);
   const text = [
-    `${scan.keys.length} keys, ${formatBytes(total)} under ${ctx.prefix}:*${scan.complete ? "" : " (stopped at --max-keys: a sample)"}`,
+    `${scan.keys.length} keys, ${formatBytes(total)} under ${ctx.patterns.everything}${scan.complete ? "" : " (stopped at --max-keys: a sample)"}`,
     "",
     table(["kind", "keys", "size", "bytes"], rows(data.byKind)),
     "",

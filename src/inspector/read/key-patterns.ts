@@ -5,6 +5,7 @@
 import {
   decodeKeyPart,
   fenceCounterKey,
+  keyPrefixStart,
   lockKey,
   runLeaseIndexKey,
   saverThreadIndexKey,
@@ -69,7 +70,7 @@ export class KeyPatterns {
     this.threadKeys = saverThreadKeys(prefix, HOLE[0]).all.map(template);
     this.namespaceKeys = Object.values(storeNamespaceKeys(prefix, [HOLE[0]])).map(template);
     this.itemKeys = Object.values(storeItemKeys(prefix, [HOLE[0]], HOLE[1])).map(template);
-    this.everything = `${prefix.replace(/[*?[\]\\]/g, (ch) => `\\${ch}`)}:*`;
+    this.everything = `${keyPrefixStart(prefix).replace(/[*?[\]\\]/g, (ch) => `\\${ch}`)}*`;
   }
 
   /** The lock name of a lock key, or undefined. */
