@@ -180,7 +180,7 @@ export function saverThreadIndexKey(prefix: string): string {
 
 const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
   saver: [
-    [/^:(checkpoints|refs|blobs|writes)$/, "hash"],
+    [/^:(checkpoints|blobs|writes)$/, "hash"],
     [/^:idx:(ns|id|writes)$/, "zset"],
   ],
   store: [
@@ -196,6 +196,11 @@ const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
   ],
   fence: [[/^$/, "string"]],
   lock: [[/^$/, "string"]],
+  recovery: [
+    [/^:expiry$/, "zset"],
+    [/^:holders$/, "hash"],
+    [/^:token$/, "string"],
+  ],
 };
 
 /**
