@@ -1,5 +1,5 @@
-import { findCrashedRuns } from "../../recovery/find.js";
-import { resumeCrashedRuns } from "../../recovery/resume.js";
+import { findCrashedRuns } from "../../recovery/find-crashed-runs.js";
+import { resumeCrashedRuns } from "../../recovery/resume-crashed-runs.js";
 import { type CommandContext, type CommandResult, intOption, stringOption } from "../context.js";
 import { InspectorUsageError } from "../errors.js";
 import { formatDuration, table } from "../output.js";

@@ -1,4 +1,4 @@
-import { findCrashedRuns } from "../../recovery/find.js";
+import { findCrashedRuns } from "../../recovery/find-crashed-runs.js";
 import { type CommandContext, type CommandResult, intOption, stringOption } from "../context.js";
 import { formatDuration, formatTime, table } from "../output.js";
 import { nextNodes } from "../read/checkpoints.js";

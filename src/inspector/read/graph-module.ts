@@ -1,7 +1,7 @@
 /** The user's leased graph for `runs --graph` and `resume --graph`: their module, imported by path. */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { leasedGraphContext } from "../../recovery/leased-graph.js";
+import { leasedGraphContext } from "../../recovery/with-run-lease.js";
 import type { CommandContext } from "../context.js";
 import { InspectorNotFoundError, InspectorUsageError } from "../errors.js";
 

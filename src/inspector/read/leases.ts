@@ -11,8 +11,8 @@ import {
   runLeaseIndexKey,
   runLeaseTokenKey,
 } from "../../keys.js";
-import type { LeaseHolder } from "../../recovery/holder.js";
-import { parseHolder } from "../../recovery/holder.js";
+import { parseHolder } from "../../recovery/lease/lease-holder.js";
+import type { LeaseHolder } from "../../recovery/types.js";
 import type { KeyPatterns } from "./key-patterns.js";
 import { scanKeys } from "./scan.js";
 
