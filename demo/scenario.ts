@@ -7,6 +7,7 @@
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { pathToFileURL } from "node:url";
 import { startDemoAudit } from "./audit.js";
 import { deleteDemoKeys, sweepPrefix } from "./cleanup.js";
 import { closeClient, connect } from "./connect.js";
@@ -17,6 +18,7 @@ import { agents, createOrderStream, eventSchedule, generateOrders, publishEvent,
 import { type ProcessConfig, startProcess, waitForExit } from "./processes.js";
 import { Recorder } from "./recording.js";
 import { collectResult, type SetupResult } from "./report.js";
+import { writeTimeline } from "./timeline.js";
 
 export function setupLabel(setup: SetupName, guard: boolean): string {
   if (setup === "naive") return "without the layer";
@@ -141,6 +143,20 @@ export async function runScenario(
     }
     if (options.keep) {
       say(`${clock()} kept every key of this run: prefix ${prefix}`);
+      if (setup === "layer") {
+        const orderOf = new Map(
+          schedule.flatMap(({ event }) =>
+            agents.map((agent) => [threadId(agent, event.eventId), event.order.orderId] as const),
+          ),
+        );
+        const page = await writeTimeline(client, keys, redisUrl, prefix, orderOf).catch((error: Error) => ({
+          command: "",
+          error: error.message,
+        }));
+        if ("file" in page && page.file) say(`${clock()} timeline of resumed runs: ${pathToFileURL(page.file).href}`);
+        else say(`${clock()} timeline not drawn: ${page.error}`);
+        if (page.command) say(`${clock()} redraw it while the keys are in Redis: ${page.command}`);
+      }
     } else {
       await observer.cleanup(schedule, orders).catch((error: Error) => say(`cleanup: ${error.message}`));
       await deleteDemoKeys(client, keys, [...children.keys()]);

@@ -69,6 +69,9 @@ export const ACL_COMMANDS = {
     "multi",
     "exec",
   ],
+  /** The `langgraph-redis` inspector CLI: a bounded SCAN of the prefix, sizes (MEMORY USAGE, HSTRLEN), lock time
+   * left (PTTL), and its connection check (PING). */
+  inspector: ["scan", "memory|usage", "hstrlen", "pttl", "ping"],
 } as const;
 
 const aclRulesOptionsSchema = z
@@ -81,6 +84,8 @@ const aclRulesOptionsSchema = z
     durability: z.boolean().default(false),
     /** Add the commands of the audit trail (the `audit` option's outbox and the audit sink). */
     audit: z.boolean().default(false),
+    /** Add the commands the inspector CLI (`langgraph-redis`) needs on top of the library's. */
+    inspector: z.boolean().default(false),
     /** Add WAITAOF (Redis 7.2 or newer only: older servers refuse an ACL rule for a command they lack). */
     waitAof: z.boolean().default(false),
     /** Add CLIENT SETINFO, which ioredis sends on each connection to Redis 7.2 or newer (it ignores a refusal, but the
@@ -104,7 +109,7 @@ function globEscape(text: string): string {
  * No Pub/Sub channels.
  */
 export function aclRules(options: AclRulesOptions = {}): string[] {
-  const { keyPrefix, cluster, durability, audit, waitAof, clientInfo } = parseOptions(
+  const { keyPrefix, cluster, durability, audit, inspector, waitAof, clientInfo } = parseOptions(
     aclRulesOptionsSchema,
     options,
     "aclRules",
@@ -114,6 +119,7 @@ export function aclRules(options: AclRulesOptions = {}): string[] {
     ...(cluster ? ACL_COMMANDS.cluster : []),
     ...(durability ? ACL_COMMANDS.durability : []),
     ...(audit ? ACL_COMMANDS.audit : []),
+    ...(inspector ? ACL_COMMANDS.inspector : []),
     ...(waitAof ? ["waitaof"] : []),
     ...(clientInfo ? ["client|setinfo"] : []),
   ];

@@ -1,0 +1,108 @@
+/**
+ * SCAN patterns and key parsers derived from src/keys.ts: each builder is called with placeholder parts, so the
+ * inspector recognises exactly the keys the library writes, and follows any change to their names.
+ */
+import {
+  decodeKeyPart,
+  fenceCounterKey,
+  keyPrefixStart,
+  lockKey,
+  runLeaseIndexKey,
+  saverThreadIndexKey,
+  saverThreadKeys,
+  storeItemKeys,
+  storeNamespaceKeys,
+  storeRegistryKeys,
+} from "../../keys.js";
+
+/** Placeholder parts: characters encodeKeyPart leaves alone and no real id contains. */
+const HOLE = ["\u0001", "\u0002"] as const;
+
+interface Template {
+  /** SCAN MATCH pattern: the key with every placeholder as "*". */
+  readonly pattern: string;
+  readonly regex: RegExp;
+}
+
+function template(key: string): Template {
+  const glob = key
+    .replace(/[*?[\]\\]/g, (ch) => `\\${ch}`)
+    .replaceAll(HOLE[0], "*")
+    .replaceAll(HOLE[1], "*");
+  const source = key
+    .replace(/[.*+?^${}()|[\]\\]/g, (ch) => `\\${ch}`)
+    .replaceAll(HOLE[0], "(.*)")
+    .replaceAll(HOLE[1], "(.*)");
+  return { pattern: glob, regex: new RegExp(`^${source}$`, "s") };
+}
+
+/** Splits a hash tag's content (the part between the braces) into its decoded labels. */
+function tagParts(content: string): string[] {
+  return content.split(":").map(decodeKeyPart);
+}
+
+export type KeyOwner =
+  | { readonly kind: "thread"; readonly threadId: string }
+  | { readonly kind: "namespace"; readonly namespace: readonly string[] }
+  | { readonly kind: "lock"; readonly name: string }
+  | { readonly kind: "fence"; readonly name: string }
+  | { readonly kind: "leases"; readonly graph: string }
+  | { readonly kind: "index"; readonly name: string }
+  | { readonly kind: "other" };
+
+export class KeyPatterns {
+  readonly lock: Template;
+  readonly fence: Template;
+  readonly leaseIndex: Template;
+  readonly leaseAny: Template;
+  readonly threadKeys: readonly Template[];
+  readonly namespaceKeys: readonly Template[];
+  readonly itemKeys: readonly Template[];
+  readonly everything: string;
+
+  constructor(readonly prefix: string) {
+    this.lock = template(lockKey(prefix, HOLE[0]));
+    this.fence = template(fenceCounterKey(prefix, HOLE[0]));
+    this.leaseIndex = template(runLeaseIndexKey(prefix, HOLE[0]));
+    // Every key of one graph's lease index shares the tag: the index key up to its tag's closing brace.
+    const indexKey = runLeaseIndexKey(prefix, HOLE[0]);
+    this.leaseAny = template(`${indexKey.slice(0, indexKey.lastIndexOf("}") + 1)}\u0002`);
+    this.threadKeys = saverThreadKeys(prefix, HOLE[0]).all.map(template);
+    this.namespaceKeys = Object.values(storeNamespaceKeys(prefix, [HOLE[0]])).map(template);
+    this.itemKeys = Object.values(storeItemKeys(prefix, [HOLE[0]], HOLE[1])).map(template);
+    this.everything = `${keyPrefixStart(prefix).replace(/[*?[\]\\]/g, (ch) => `\\${ch}`)}*`;
+  }
+
+  /** The lock name of a lock key, or undefined. */
+  lockName(key: string): string | undefined {
+    const match = this.lock.regex.exec(key);
+    return match ? decodeKeyPart(match[1] ?? "") : undefined;
+  }
+
+  /** The graph name of a lease index key, or undefined. */
+  leaseGraph(key: string): string | undefined {
+    const match = this.leaseIndex.regex.exec(key);
+    return match ? decodeKeyPart(match[1] ?? "") : undefined;
+  }
+
+  /** Which thread, namespace, lock or index a key belongs to (for `memory`). */
+  owner(key: string): KeyOwner {
+    for (const t of this.threadKeys) {
+      const match = t.regex.exec(key);
+      if (match) return { kind: "thread", threadId: decodeKeyPart(match[1] ?? "") };
+    }
+    for (const t of [...this.namespaceKeys, ...this.itemKeys]) {
+      const match = t.regex.exec(key);
+      if (match) return { kind: "namespace", namespace: tagParts(match[1] ?? "") };
+    }
+    const lock = this.lockName(key);
+    if (lock !== undefined) return { kind: "lock", name: lock };
+    const fence = this.fence.regex.exec(key);
+    if (fence) return { kind: "fence", name: decodeKeyPart(fence[1] ?? "") };
+    const lease = this.leaseAny.regex.exec(key);
+    if (lease) return { kind: "leases", graph: decodeKeyPart(lease[1] ?? "") };
+    if (key === saverThreadIndexKey(this.prefix)) return { kind: "index", name: "thread index" };
+    if (Object.values(storeRegistryKeys(this.prefix)).includes(key)) return { kind: "index", name: "store registry" };
+    return { kind: "other" };
+  }
+}
