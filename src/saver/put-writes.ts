@@ -17,6 +17,7 @@ import { frame, writeField } from "./codec.js";
 import { readThreadConfig, requireCheckpointId } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { redisCall } from "./redis-call.js";
+import { checkFencedReply, readRunFence, runFenceArgs } from "./run-fence.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 
@@ -31,6 +32,7 @@ export async function putWrites(
   const thread = readThreadConfig(config, operation);
   const checkpointId = requireCheckpointId(thread, operation);
   const { threadId, ns } = thread;
+  const fence = readRunFence(config, operation);
   if (typeof taskId !== "string") {
     throw new InvalidInputError(`${operation}: taskId must be a string, received ${typeof taskId}`);
   }
@@ -57,12 +59,13 @@ export async function putWrites(
       ] as const;
     }),
   );
-  const args: ScriptArg[] = [context.ttlMs, threadId, TRIM_GRACE_MS, ...entries.flat()];
+  const args: ScriptArg[] = [context.ttlMs, threadId, TRIM_GRACE_MS, ...runFenceArgs(fence), ...entries.flat()];
   const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context) : undefined;
   const scriptKeys = indexKey === undefined ? keys.all : [...keys.all, indexKey];
   await context.durability.ready();
   const write = redisCall(context, scriptKeys, (client) => runScript(client, "saverPutWrites", scriptKeys, args));
-  if (context.ttlMs > 0 && indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
-  else await write;
+  const touch = context.ttlMs > 0 && indexKey === undefined ? touchThread(context, threadId) : undefined;
+  const [reply] = await Promise.all([write, touch]);
+  checkFencedReply(reply, fence, operation);
   await context.durability.afterWrite(keys.writes, `RedisSaver.putWrites of task ${JSON.stringify(taskId)}`);
 }

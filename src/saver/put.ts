@@ -15,6 +15,7 @@ import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
 import { redisCall } from "./redis-call.js";
+import { checkFencedReply, readRunFence, runFenceArgs } from "./run-fence.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 
@@ -26,6 +27,7 @@ export async function putCheckpoint(
   newVersions: ChannelVersions,
 ): Promise<RunnableConfig> {
   const { threadId, ns, checkpointId: parentId } = readThreadConfig(config, "RedisSaver.put");
+  const fence = readRunFence(config, "RedisSaver.put");
   if (checkpoint === null || typeof checkpoint !== "object" || typeof checkpoint.id !== "string" || !checkpoint.id) {
     throw new InvalidInputError("RedisSaver.put: the checkpoint has no id (expected a non-empty string)");
   }
@@ -71,14 +73,15 @@ export async function putCheckpoint(
     frame([encodeRefs(parentId, refs), checkpointType, checkpointBytes, metadataType, metadataBytes]),
     threadId,
     TRIM_GRACE_MS,
+    ...runFenceArgs(fence),
     ...blobs.flat(),
   ];
   const indexKey = inScriptThreadIndexKey(context);
   const scriptKeys = indexKey === undefined ? keys.all : [...keys.all, indexKey];
   await context.durability.ready();
   const write = redisCall(context, scriptKeys, (client) => runScript(client, "saverPut", scriptKeys, args));
-  if (indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
-  else await write;
+  const [reply] = await Promise.all([write, indexKey === undefined ? touchThread(context, threadId) : undefined]);
+  checkFencedReply(reply, fence, "RedisSaver.put");
   await context.durability.afterWrite(
     keys.checkpoints,
     `RedisSaver.put of checkpoint ${JSON.stringify(checkpoint.id)}`,

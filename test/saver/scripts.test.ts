@@ -15,7 +15,14 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     registerScripts(client);
   });
 
-  function putArgs(ns: string, id: string, parent: string, ttlMs: number, blobs: [string, Buffer][]) {
+  function putArgs(
+    ns: string,
+    id: string,
+    parent: string,
+    ttlMs: number,
+    blobs: [string, Buffer][],
+    fence: [string, number] = ["", 0],
+  ) {
     return [
       ttlMs,
       checkpointField(ns, id),
@@ -23,6 +30,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       frame([`${parent}\nch\u00001`, "json", `{"id":"${id}"}`, "json", "{}"]),
       "t",
       60_000,
+      ...fence,
       ...blobs.flat(),
     ];
   }
@@ -53,11 +61,14 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
 
   it("saverPut and saverPutWrites set the TTL on every existing key of the thread", async () => {
     const keys = saverThreadKeys(testPrefix("st"), "t");
+    await runScript(client, "saverRaiseRunFence", [keys.runFences], ["lease", 1, 0]);
     await runScript(client, "saverPut", keys.all, putArgs("", "a", "", 60_000, [[blobField("", "ch", 1), frame([])]]));
     await runScript(client, "saverPutWrites", keys.all, [
       60_000,
       "t",
       60_000,
+      "",
+      0,
       writeField("", "a", "task", 0),
       "0",
       frame(["w"]),
@@ -74,7 +85,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     const normal = writeField("", "a", "task", 0);
     const special = writeField("", "a", "task", -1);
     const put = (mode: string, value: string) =>
-      runScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, normal, mode, value, special, "1", value]);
+      runScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, "", 0, normal, mode, value, special, "1", value]);
     expect(await put("0", "first")).toBe(2);
     expect(await put("0", "second")).toBe(1);
     expect(await client.hget(keys.writes, normal)).toBe("first");
@@ -92,7 +103,16 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
         putArgs("ns", id, "", 0, [[blobField("ns", "ch", 1), frame(["x", "v"])]]),
       );
     }
-    await runScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, writeField("ns", "b", "task", 0), "0", "w"]);
+    await runScript(client, "saverPutWrites", keys.all, [
+      0,
+      "t",
+      60_000,
+      "",
+      0,
+      writeField("ns", "b", "task", 0),
+      "0",
+      "w",
+    ]);
     const reply = (await runScriptBuffer(client, "saverRead", keys.all, ["ns", `(ns\u0000c`, "[ns\u0000", 5, 0])) as [
       number,
       [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][],
@@ -155,11 +175,49 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       client,
       "saverPutWrites",
       [...keys.all, index],
-      [1_000, "t", 0, writeField("", "a", "x", 0), "0", "w"],
+      [1_000, "t", 0, "", 0, writeField("", "a", "x", 0), "0", "w"],
     );
     expect(Number(await client.zscore(index, "t"))).toBeGreaterThan(first);
     expect(await client.zscore(index, "ancient")).toBeNull();
     expect(await client.pttl(index)).toBe(-1);
+  });
+
+  it("saverRaiseRunFence records a lease token only if no newer one is recorded, with the thread's TTL", async () => {
+    const keys = saverThreadKeys(testPrefix("rf"), "t");
+    expect(await runScript(client, "saverRaiseRunFence", [keys.runFences], ["a", 5, 0])).toEqual([1, 5]);
+    expect(await client.pttl(keys.runFences)).toBe(-1);
+    expect(await runScript(client, "saverRaiseRunFence", [keys.runFences], ["a", 5, 0])).toEqual([1, 5]);
+    expect(await runScript(client, "saverRaiseRunFence", [keys.runFences], ["a", 9, 60_000])).toEqual([1, 9]);
+    const ttl = await client.pttl(keys.runFences);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    expect(await runScript(client, "saverRaiseRunFence", [keys.runFences], ["a", 7, 0])).toEqual([0, 9]);
+    // Another field (another lease scope or namespace) has tokens of its own.
+    expect(await runScript(client, "saverRaiseRunFence", [keys.runFences], ["b", 2, 0])).toEqual([1, 2]);
+    expect(await client.hgetall(keys.runFences)).toEqual({ a: "9", b: "2" });
+  });
+
+  it("saverPut and saverPutWrites refuse a token older than the recorded one and write nothing", async () => {
+    const keys = saverThreadKeys(testPrefix("rfw"), "t");
+    await runScript(client, "saverRaiseRunFence", [keys.runFences], ["lease", 4, 0]);
+    const blob: [string, Buffer] = [blobField("", "ch", 1), frame(["json", "1"])];
+    expect(await runScript(client, "saverPut", keys.all, putArgs("", "a", "", 0, [blob], ["lease", 3]))).toEqual([
+      -1, 4,
+    ]);
+    const writesArgs = (token: number) => [0, "t", 60_000, "lease", token, writeField("", "a", "task", 0), "0", "w"];
+    expect(await runScript(client, "saverPutWrites", keys.all, writesArgs(3))).toEqual([-1, 4]);
+    expect(await client.exists(keys.checkpoints, keys.blobs, keys.byNamespace, keys.byId)).toBe(0);
+    expect(await client.exists(keys.writes, keys.writesIndex)).toBe(0);
+
+    // The recorded token itself, a newer one, another field and no fence are all written.
+    expect(await runScript(client, "saverPut", keys.all, putArgs("", "a", "", 0, [blob], ["lease", 4]))).toBe(1);
+    expect(await runScript(client, "saverPut", keys.all, putArgs("", "b", "a", 0, [], ["lease", 8]))).toBe(0);
+    expect(await runScript(client, "saverPut", keys.all, putArgs("", "c", "b", 0, [], ["other", 1]))).toBe(0);
+    expect(await runScript(client, "saverPut", keys.all, putArgs("", "d", "c", 0, []))).toBe(0);
+    expect(await runScript(client, "saverPutWrites", keys.all, writesArgs(4))).toBe(1);
+    expect(await client.hlen(keys.checkpoints)).toBe(4);
+    // Writes never raise the fence themselves: only a run that takes the lease does.
+    expect(await client.hgetall(keys.runFences)).toEqual({ lease: "4" });
   });
 
   it("saverForgetThread removes only when the score is unchanged, or unconditionally", async () => {
@@ -197,6 +255,8 @@ describe("saverPut with the cross-thread index key (standalone)", () => {
         frame(["", "json", "{}", "json", "{}"]),
         "t",
         60_000,
+        "",
+        0,
       ],
     );
     expect(await client.hlen(keys.checkpoints)).toBe(1);
