@@ -38,12 +38,19 @@ export function buildStopGraph(options: StopGraphOptions) {
     options.onPhase?.(`end ${name}`);
     return { by: [`${name}@${options.tag}`] };
   };
-  let builder = new StateGraph(StopState) as unknown as StateGraph<typeof StopState.spec, any, any, string>;
-  let previous: string = START;
-  for (const name of STEPS) {
-    builder = builder.addNode(name, step(name)).addEdge(previous, name) as typeof builder;
-    previous = name;
-  }
+  const builder = new StateGraph(StopState)
+    .addNode("s1", step("s1"))
+    .addNode("s2", step("s2"))
+    .addNode("s3", step("s3"))
+    .addNode("s4", step("s4"))
+    .addNode("s5", step("s5"))
+    .addNode("s6", step("s6"))
+    .addEdge(START, "s1")
+    .addEdge("s1", "s2")
+    .addEdge("s2", "s3")
+    .addEdge("s3", "s4")
+    .addEdge("s4", "s5")
+    .addEdge("s5", "s6");
   return builder.compile({
     checkpointer: new RedisSaver({ client: options.client, keyPrefix: options.keyPrefix }),
     name: "stopped",
