@@ -14,6 +14,7 @@ ARGV[2..] item keys
 
 Result: number of items whose expiry moved.
 ]]
+-- @include versionMemory
 local itemsKey, orderKey, expiryKey, vectorsKey, stateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local graceMs = tonumber(ARGV[1])
 
@@ -36,7 +37,7 @@ for i = 2, #ARGV do
       redis.call("ZADD", expiryKey, newExpireAt, itemKey)
       local base = 6 + (i - 2) * 2
       redis.call("PEXPIREAT", KEYS[base], int(newExpireAt))
-      redis.call("PEXPIREAT", KEYS[base + 1], int(newExpireAt))
+      redis.call("PEXPIREAT", KEYS[base + 1], int(versionMemoryExpireAt(newExpireAt, ttl)))
       moved = moved + 1
     end
   end

@@ -28,7 +28,7 @@ import { type SearchHit, searchPage } from "./search.js";
 import { refreshCalls } from "./ttl.js";
 import { embedQuery, embedTexts, encodeVectors, textsToEmbed } from "./vectors.js";
 import { resolveWriter } from "./writer.js";
-import { fenceCounterCalls, settleWrites, writeError } from "./writes.js";
+import { fenceCounterCalls, fenceCounterOutcome, settleWrites, writeError } from "./writes.js";
 
 /** Extra per-write settings of the direct write methods (batch() writes use the store's defaults). */
 export interface WriteExtras extends Omit<StoreWriteOptions, "index"> {
@@ -179,8 +179,8 @@ export async function executeBatch(
   const fenced = p.writes.filter((w) => w.fence);
   if (ctx.cluster) {
     fenced.forEach((write, i) => {
-      const newest = Number(replies1[ranges.size + i] ?? 0);
-      if ((write.fence?.token ?? 0) < newest) outcomes[p.writes.indexOf(write)] = { kind: "fenced", newest };
+      const outcome = fenceCounterOutcome(write, replies1[ranges.size + i]);
+      if (outcome) outcomes[p.writes.indexOf(write)] = outcome;
     });
   }
 

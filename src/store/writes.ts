@@ -1,4 +1,11 @@
-import { CorruptDataError, FencedWriteError, LangGraphRedisError, VersionConflictError } from "../errors.js";
+import {
+  CorruptDataError,
+  FencedWriteError,
+  FenceTokenNotIssuedError,
+  LangGraphRedisError,
+  UnknownFenceLockError,
+  VersionConflictError,
+} from "../errors.js";
 import { fenceCounterKey, storeNamespaceKeys } from "../keys.js";
 import type { StoreContext } from "./context.js";
 import { type PreparedWrite, type PutOutcome, parsePutReply, putCall } from "./crud/put.js";
@@ -9,9 +16,9 @@ import { type RoutedCall, runRouted } from "./route.js";
 const MAX_REGISTRATION_ROUNDS = 10;
 
 /**
- * Cluster, before the writes: a fenced write is refused at once when a newer token has been issued for its lock
- * key (the counter lives in the lock's slot, so it is read here; the item's script then checks and raises the
- * per-item high-water mark). Returns, per write, the newest token issued when that makes the write stale.
+ * Cluster, before the writes: the counters of the fenced writes' lock keys (they live in the locks' slots, so they
+ * are read here; the item's script then checks and raises the per-item high-water mark). fenceCounterOutcome
+ * judges each write against its counter.
  */
 export function fenceCounterCalls(ctx: StoreContext, writes: readonly PreparedWrite[]): RoutedCall[] {
   return writes
@@ -20,6 +27,20 @@ export function fenceCounterCalls(ctx: StoreContext, writes: readonly PreparedWr
       const counter = fenceCounterKey(ctx.prefix, write.fence?.lockKey ?? "");
       return { key: counter, queue: (p) => void p.get(counter) };
     });
+}
+
+/**
+ * Cluster: a fenced write's outcome from its lock's counter as read just before the write (`counter`: the GET
+ * reply), or undefined when the write may go on. The same rule as the standalone script: only the newest token
+ * issued is accepted, and a lock key with no counter under this prefix is unknown.
+ */
+export function fenceCounterOutcome(write: PreparedWrite, counter: unknown): PutOutcome | undefined {
+  if (counter === null || counter === undefined) return { kind: "fence-unknown" };
+  const newest = Number(counter);
+  const token = write.fence?.token ?? 0;
+  if (token < newest) return { kind: "fenced", newest };
+  if (token > newest) return { kind: "fence-not-issued", newest };
+  return undefined;
 }
 
 /**
@@ -85,6 +106,10 @@ export function writeError(ctx: StoreContext, write: PreparedWrite, outcome: Put
       );
     case "fenced":
       return new FencedWriteError(write.fence?.lockKey ?? "", write.fence?.token ?? 0, outcome.newest);
+    case "fence-unknown":
+      return new UnknownFenceLockError(write.fence?.lockKey ?? "", write.fence?.token ?? 0);
+    case "fence-not-issued":
+      return new FenceTokenNotIssuedError(write.fence?.lockKey ?? "", write.fence?.token ?? 0, outcome.newest);
     case "corrupt":
       return new CorruptDataError(
         storeNamespaceKeys(ctx.prefix, write.namespace).items,

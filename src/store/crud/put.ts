@@ -30,6 +30,8 @@ export type PutOutcome =
   | { kind: "register" }
   | { kind: "conflict"; actual: number }
   | { kind: "fenced"; newest: number }
+  | { kind: "fence-unknown" }
+  | { kind: "fence-not-issued"; newest: number }
   | { kind: "corrupt" };
 
 export function putCall(ctx: StoreContext, write: PreparedWrite, confirmEpoch?: number): RoutedCall {
@@ -72,6 +74,10 @@ export function parsePutReply(reply: unknown): PutOutcome {
       return { kind: "conflict", actual: a };
     case -2:
       return { kind: "fenced", newest: a };
+    case -4:
+      return { kind: "fence-unknown" };
+    case -5:
+      return { kind: "fence-not-issued", newest: a };
     default:
       return { kind: "corrupt" };
   }
