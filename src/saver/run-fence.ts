@@ -7,9 +7,9 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { describeValue, InvalidConfigError, RunLeaseLostError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
-import { runScript } from "../scripts/index.js";
+import { callScript } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
 import type { SaverContext } from "./context.js";
-import { redisCall } from "./redis-call.js";
 
 /** Where a leased run's fence travels in config.configurable ("__" keys stay out of checkpoint metadata). */
 export const RUN_FENCE_KEY = "__langgraph_redis_run_fence";
@@ -64,10 +64,13 @@ export function runFencedError(fence: RunFence, newest: number, operation: strin
   );
 }
 
-/** Throws runFencedError when a write script answered {-1, newest}. */
-export function checkFencedReply(reply: unknown, fence: RunFence | undefined, operation: string): void {
-  if (fence && Array.isArray(reply) && Number(reply[0]) === -1)
-    throw runFencedError(fence, Number(reply[1]), operation);
+/** Throws runFencedError when saverPut or saverPutWrites refused the write for a newer lease token. */
+export function checkFenced(
+  reply: { newerToken?: number | undefined },
+  fence: RunFence | undefined,
+  operation: string,
+) {
+  if (fence && reply.newerToken !== undefined) throw runFencedError(fence, reply.newerToken, operation);
 }
 
 /**
@@ -75,10 +78,11 @@ export function checkFencedReply(reply: unknown, fence: RunFence | undefined, op
  * refused from now on. Throws RunLeaseLostError when a newer token is already recorded.
  */
 export async function raiseRunFence(context: SaverContext, fence: RunFence): Promise<void> {
+  const operation = "withRunLease: starting the run";
   const key = saverThreadKeys(context.keyPrefix, fence.threadId).runFences;
-  const reply = (await redisCall(context, [key], (client) =>
-    runScript(client, "saverRaiseRunFence", [key], [fence.field, fence.token, context.ttlMs]),
-  )) as [number, number];
-  if (Number(reply[0]) !== 1) throw runFencedError(fence, Number(reply[1]), "withRunLease: starting the run");
+  const reply = await redisCall(context, { operation, write: true }, (client) =>
+    callScript(client, "saverRaiseRunFence", { runFences: key }, [fence.field, fence.token, context.ttlMs]),
+  );
+  if (!reply.recorded) throw runFencedError(fence, reply.newest, operation);
   await context.durability.afterWrite(key, `withRunLease: the lease fence of thread ${JSON.stringify(fence.threadId)}`);
 }

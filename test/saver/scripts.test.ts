@@ -5,14 +5,16 @@
 import { isCluster, type RedisClient } from "../../src/client.js";
 import { saverThreadIndexKey, saverThreadKeys } from "../../src/keys.js";
 import { blobField, checkpointField, checkpointIdMember, frame, writeField } from "../../src/saver/codec.js";
-import { registerScripts, runScript, runScriptBuffer } from "../../src/scripts/index.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
+import { runRawScript } from "../helpers/scripts.js";
+
+const runRawBuffer = (client: RedisClient, name: "saverRead", keys: readonly string[], args: readonly unknown[]) =>
+  runRawScript(client, name, keys, args, true);
 
 describe.each(targets)("saver scripts ($name)", ({ connect }) => {
   let client: RedisClient;
   beforeAll(() => {
     client = connect();
-    registerScripts(client);
   });
 
   function putArgs(
@@ -39,9 +41,9 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     const keys = saverThreadKeys(testPrefix("sp"), "t");
     const blob = frame(["json", "1"]);
     const field = blobField("", "ch", 1);
-    expect(await runScript(client, "saverPut", keys.all, putArgs("", "a", "", 0, [[field, blob]]))).toBe(1);
+    expect(await runRawScript(client, "saverPut", keys.all, putArgs("", "a", "", 0, [[field, blob]]))).toBe(1);
     expect(
-      await runScript(client, "saverPut", keys.all, putArgs("", "b", "a", 0, [[field, frame(["json", "2"])]])),
+      await runRawScript(client, "saverPut", keys.all, putArgs("", "b", "a", 0, [[field, frame(["json", "2"])]])),
     ).toBe(0);
     expect(await client.hgetBuffer(keys.blobs, field)).toEqual(blob);
     expect(await client.hlen(keys.checkpoints)).toBe(2);
@@ -61,9 +63,14 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
 
   it("saverPut and saverPutWrites set the TTL on every existing key of the thread", async () => {
     const keys = saverThreadKeys(testPrefix("st"), "t");
-    await runScript(client, "saverRaiseRunFence", [keys.runFences], ["lease", 1, 0]);
-    await runScript(client, "saverPut", keys.all, putArgs("", "a", "", 60_000, [[blobField("", "ch", 1), frame([])]]));
-    await runScript(client, "saverPutWrites", keys.all, [
+    await runRawScript(client, "saverRaiseRunFence", [keys.runFences], ["lease", 1, 0]);
+    await runRawScript(
+      client,
+      "saverPut",
+      keys.all,
+      putArgs("", "a", "", 60_000, [[blobField("", "ch", 1), frame([])]]),
+    );
+    await runRawScript(client, "saverPutWrites", keys.all, [
       60_000,
       "t",
       60_000,
@@ -85,7 +92,19 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     const normal = writeField("", "a", "task", 0);
     const special = writeField("", "a", "task", -1);
     const put = (mode: string, value: string) =>
-      runScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, "", 0, normal, mode, value, special, "1", value]);
+      runRawScript(client, "saverPutWrites", keys.all, [
+        0,
+        "t",
+        60_000,
+        "",
+        0,
+        normal,
+        mode,
+        value,
+        special,
+        "1",
+        value,
+      ]);
     expect(await put("0", "first")).toBe(2);
     expect(await put("0", "second")).toBe(1);
     expect(await client.hget(keys.writes, normal)).toBe("first");
@@ -96,14 +115,14 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
   it("saverRead returns a range newest first with blobs and writes, and the thread's checkpoint count", async () => {
     const keys = saverThreadKeys(testPrefix("sr"), "t");
     for (const id of ["a", "b", "c"]) {
-      await runScript(
+      await runRawScript(
         client,
         "saverPut",
         keys.all,
         putArgs("ns", id, "", 0, [[blobField("ns", "ch", 1), frame(["x", "v"])]]),
       );
     }
-    await runScript(client, "saverPutWrites", keys.all, [
+    await runRawScript(client, "saverPutWrites", keys.all, [
       0,
       "t",
       60_000,
@@ -113,7 +132,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       "0",
       "w",
     ]);
-    const reply = (await runScriptBuffer(client, "saverRead", keys.all, ["ns", `(ns\u0000c`, "[ns\u0000", 5, 0])) as [
+    const reply = (await runRawBuffer(client, "saverRead", keys.all, ["ns", `(ns\u0000c`, "[ns\u0000", 5, 0])) as [
       number,
       [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][],
     ];
@@ -123,7 +142,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(reply[1][0]?.[3]).toEqual([Buffer.from("w")]);
     expect(reply[1][1]?.[3]).toEqual([]);
 
-    const empty = (await runScriptBuffer(client, "saverRead", saverThreadKeys(testPrefix("none"), "t").all, [
+    const empty = (await runRawBuffer(client, "saverRead", saverThreadKeys(testPrefix("none"), "t").all, [
       "id",
       "+",
       "-",
@@ -135,22 +154,22 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
 
   it("saverRead refreshes the TTL only when asked to", async () => {
     const keys = saverThreadKeys(testPrefix("srt"), "t");
-    await runScript(client, "saverPut", keys.all, putArgs("", "a", "", 5_000, []));
-    await runScriptBuffer(client, "saverRead", keys.all, ["id", "+", "-", 1, 0]);
+    await runRawScript(client, "saverPut", keys.all, putArgs("", "a", "", 5_000, []));
+    await runRawBuffer(client, "saverRead", keys.all, ["id", "+", "-", 1, 0]);
     expect(await client.pttl(keys.checkpoints)).toBeLessThanOrEqual(5_000);
-    await runScriptBuffer(client, "saverRead", keys.all, ["id", "+", "-", 1, 600_000]);
+    await runRawBuffer(client, "saverRead", keys.all, ["id", "+", "-", 1, 600_000]);
     expect(await client.pttl(keys.checkpoints)).toBeGreaterThan(5_000);
   });
 
   it("saverTouchThread only raises scores and trims entries idle past the TTL", async () => {
     const index = saverThreadIndexKey(testPrefix("touch"));
-    const first = Number(await runScript(client, "saverTouchThread", [index], ["t", 0, 0]));
-    const second = Number(await runScript(client, "saverTouchThread", [index], ["t", 0, 0]));
+    const first = Number(await runRawScript(client, "saverTouchThread", [index], ["t", 0, 0]));
+    const second = Number(await runRawScript(client, "saverTouchThread", [index], ["t", 0, 0]));
     expect(second).toBeGreaterThan(first);
     await client.zadd(index, 1, "ancient");
-    await runScript(client, "saverTouchThread", [index], ["t", 0, 0]);
+    await runRawScript(client, "saverTouchThread", [index], ["t", 0, 0]);
     expect(await client.zscore(index, "ancient")).toBe("1");
-    await runScript(client, "saverTouchThread", [index], ["t", 1_000, 0]);
+    await runRawScript(client, "saverTouchThread", [index], ["t", 1_000, 0]);
     expect(await client.zscore(index, "ancient")).toBeNull();
     expect(await client.zscore(index, "t")).not.toBeNull();
   });
@@ -161,17 +180,17 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     const index = saverThreadIndexKey(prefix);
     if (isCluster(client)) {
       // The index lives in another slot: the saver touches it with a separate script there.
-      await expect(runScript(client, "saverPut", [...keys.all, index], putArgs("", "a", "", 0, []))).rejects.toThrow(
+      await expect(runRawScript(client, "saverPut", [...keys.all, index], putArgs("", "a", "", 0, []))).rejects.toThrow(
         /CROSSSLOT/,
       );
       return;
     }
     await client.zadd(index, 1, "ancient");
-    await runScript(client, "saverPut", [...keys.all, index], putArgs("", "a", "", 0, []));
+    await runRawScript(client, "saverPut", [...keys.all, index], putArgs("", "a", "", 0, []));
     const first = Number(await client.zscore(index, "t"));
     expect(first).toBeGreaterThan(1);
     expect(await client.zscore(index, "ancient")).toBe("1");
-    await runScript(
+    await runRawScript(
       client,
       "saverPutWrites",
       [...keys.all, index],
@@ -184,37 +203,39 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
 
   it("saverRaiseRunFence records a lease token only if no newer one is recorded, with the thread's TTL", async () => {
     const keys = saverThreadKeys(testPrefix("rf"), "t");
-    expect(await runScript(client, "saverRaiseRunFence", [keys.runFences], ["a", 5, 0])).toEqual([1, 5]);
+    const raise = (field: string, token: number, ttlMs: number) =>
+      runRawScript(client, "saverRaiseRunFence", [keys.runFences], [field, token, ttlMs]);
+    expect(await raise("a", 5, 0)).toEqual([1, 5]);
     expect(await client.pttl(keys.runFences)).toBe(-1);
-    expect(await runScript(client, "saverRaiseRunFence", [keys.runFences], ["a", 5, 0])).toEqual([1, 5]);
-    expect(await runScript(client, "saverRaiseRunFence", [keys.runFences], ["a", 9, 60_000])).toEqual([1, 9]);
+    expect(await raise("a", 5, 0)).toEqual([1, 5]);
+    expect(await raise("a", 9, 60_000)).toEqual([1, 9]);
     const ttl = await client.pttl(keys.runFences);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
-    expect(await runScript(client, "saverRaiseRunFence", [keys.runFences], ["a", 7, 0])).toEqual([0, 9]);
+    expect(await raise("a", 7, 0)).toEqual([0, 9]);
     // Another field (another lease scope or namespace) has tokens of its own.
-    expect(await runScript(client, "saverRaiseRunFence", [keys.runFences], ["b", 2, 0])).toEqual([1, 2]);
+    expect(await raise("b", 2, 0)).toEqual([1, 2]);
     expect(await client.hgetall(keys.runFences)).toEqual({ a: "9", b: "2" });
   });
 
   it("saverPut and saverPutWrites refuse a token older than the recorded one and write nothing", async () => {
     const keys = saverThreadKeys(testPrefix("rfw"), "t");
-    await runScript(client, "saverRaiseRunFence", [keys.runFences], ["lease", 4, 0]);
+    await runRawScript(client, "saverRaiseRunFence", [keys.runFences], ["lease", 4, 0]);
     const blob: [string, Buffer] = [blobField("", "ch", 1), frame(["json", "1"])];
-    expect(await runScript(client, "saverPut", keys.all, putArgs("", "a", "", 0, [blob], ["lease", 3]))).toEqual([
-      -1, 4,
-    ]);
+    const put = (id: string, parent: string, blobs: [string, Buffer][], fence?: [string, number]) =>
+      runRawScript(client, "saverPut", keys.all, putArgs("", id, parent, 0, blobs, fence));
+    expect(await put("a", "", [blob], ["lease", 3])).toEqual([-1, 4]);
     const writesArgs = (token: number) => [0, "t", 60_000, "lease", token, writeField("", "a", "task", 0), "0", "w"];
-    expect(await runScript(client, "saverPutWrites", keys.all, writesArgs(3))).toEqual([-1, 4]);
+    expect(await runRawScript(client, "saverPutWrites", keys.all, writesArgs(3))).toEqual([-1, 4]);
     expect(await client.exists(keys.checkpoints, keys.blobs, keys.byNamespace, keys.byId)).toBe(0);
     expect(await client.exists(keys.writes, keys.writesIndex)).toBe(0);
 
     // The recorded token itself, a newer one, another field and no fence are all written.
-    expect(await runScript(client, "saverPut", keys.all, putArgs("", "a", "", 0, [blob], ["lease", 4]))).toBe(1);
-    expect(await runScript(client, "saverPut", keys.all, putArgs("", "b", "a", 0, [], ["lease", 8]))).toBe(0);
-    expect(await runScript(client, "saverPut", keys.all, putArgs("", "c", "b", 0, [], ["other", 1]))).toBe(0);
-    expect(await runScript(client, "saverPut", keys.all, putArgs("", "d", "c", 0, []))).toBe(0);
-    expect(await runScript(client, "saverPutWrites", keys.all, writesArgs(4))).toBe(1);
+    expect(await put("a", "", [blob], ["lease", 4])).toBe(1);
+    expect(await put("b", "a", [], ["lease", 8])).toBe(0);
+    expect(await put("c", "b", [], ["other", 1])).toBe(0);
+    expect(await put("d", "c", [])).toBe(0);
+    expect(await runRawScript(client, "saverPutWrites", keys.all, writesArgs(4))).toBe(1);
     expect(await client.hlen(keys.checkpoints)).toBe(4);
     // Writes never raise the fence themselves: only a run that takes the lease does.
     expect(await client.hgetall(keys.runFences)).toEqual({ lease: "4" });
@@ -223,11 +244,11 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
   it("saverForgetThread removes only when the score is unchanged, or unconditionally", async () => {
     const index = saverThreadIndexKey(testPrefix("forget"));
     await client.zadd(index, 5, "t");
-    expect(await runScript(client, "saverForgetThread", [index], ["t", "4"])).toBe(0);
-    expect(await runScript(client, "saverForgetThread", [index], ["t", "5"])).toBe(1);
+    expect(await runRawScript(client, "saverForgetThread", [index], ["t", "4"])).toBe(0);
+    expect(await runRawScript(client, "saverForgetThread", [index], ["t", "5"])).toBe(1);
     await client.zadd(index, 6, "t");
-    expect(await runScript(client, "saverForgetThread", [index], ["t", ""])).toBe(1);
-    expect(await runScript(client, "saverForgetThread", [index], ["missing", ""])).toBe(0);
+    expect(await runRawScript(client, "saverForgetThread", [index], ["t", ""])).toBe(1);
+    expect(await runRawScript(client, "saverForgetThread", [index], ["missing", ""])).toBe(0);
   });
 });
 
@@ -236,7 +257,6 @@ describe("saverPut with the cross-thread index key (standalone)", () => {
   let client: RedisClient;
   beforeAll(() => {
     client = newRedis();
-    registerScripts(client);
   });
 
   it("saverPut still stores the checkpoint when the index key holds another type (standalone)", async () => {
@@ -244,7 +264,7 @@ describe("saverPut with the cross-thread index key (standalone)", () => {
     const keys = saverThreadKeys(prefix, "t");
     const index = saverThreadIndexKey(prefix);
     await client.set(index, "not a sorted set");
-    await runScript(
+    await runRawScript(
       client,
       "saverPut",
       [...keys.all, index],

@@ -14,6 +14,8 @@
   Results:
     {1, token}        recorded (or already recorded)
     {0, newestToken}  a newer token is recorded: the caller's lease was taken over; nothing changed
+
+  Errors: none raised; {0, newestToken} is an outcome (RunLeaseLostError for the caller).
 ]]
 local runFences = KEYS[1]
 local field, token, ttlMs = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])

@@ -27,9 +27,11 @@
 
   Result: the number of blobs newly stored (integer), or {-1, newestToken} when the run's lease was taken over
   (a newer token is recorded under ARGV[7]): nothing was written.
+
+  Errors: the fenced reply above (RunLeaseLostError for the caller); a key of another Redis type fails with
+  WRONGTYPE, reported as CorruptCheckpointError.
 ]]
 -- @include checkRunFence
--- @include touchThreadIndex
 -- @include finishThreadWrite
 
 local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]

@@ -20,9 +20,11 @@
 
   Result: the number of writes stored (integer), or {-1, newestToken} when the run's lease was taken over (a newer
   token is recorded under ARGV[4]): nothing was written.
+
+  Errors: the fenced reply above (RunLeaseLostError for the caller); a key of another Redis type fails with
+  WRONGTYPE, reported as CorruptCheckpointError.
 ]]
 -- @include checkRunFence
--- @include touchThreadIndex
 -- @include finishThreadWrite
 
 local writes, writesIndex = KEYS[5], KEYS[6]

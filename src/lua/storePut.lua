@@ -47,7 +47,13 @@ Results:
   {-3}            the stored record cannot be parsed
   {-4}            standalone: no token has been issued for the fence's lock key (no counter under KEYS[8])
   {-5, newest}    standalone: the token is newer than the newest issued
+
+Errors: (mapped in src/lua/catalogue.ts) -1 VersionConflictError, -2 FencedWriteError, -3 CorruptDataError,
+-4 UnknownFenceLockError, -5 FenceTokenNotIssuedError.
 ]]
+-- @include serverTimeMs
+-- @include int
+-- @include syncNamespaceExpiry
 -- @include versionMemory
 local itemsKey, orderKey, expiryKey, vectorsKey, stateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local historyKey, fenceMarksKey = KEYS[6], KEYS[7]
@@ -72,9 +78,7 @@ if writeId ~= "" then
   end
 end
 
-local t = redis.call("TIME")
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function int(n) return string.format("%d", n) end
+local now = serverTimeMs()
 
 local function parseHeader(record)
   local nl = string.find(record, "\n", 1, true)
@@ -105,22 +109,6 @@ local function retire()
   local retired = tonumber(redis.call("HGET", stateKey, "retired")) or 0
   if epoch > retired then redis.call("HSET", stateKey, "retired", int(epoch)) end
   return epoch
-end
-
-local function syncExpiry()
-  local count = redis.call("ZCARD", orderKey)
-  if count == 0 then
-    redis.call("DEL", itemsKey, orderKey, expiryKey, vectorsKey)
-    redis.call("PEXPIRE", stateKey, graceMs)
-    return
-  end
-  if redis.call("ZCARD", expiryKey) == count then
-    local last = tonumber(redis.call("ZRANGE", expiryKey, -1, -1, "WITHSCORES")[2])
-    for _, key in ipairs({ itemsKey, orderKey, expiryKey, vectorsKey }) do redis.call("PEXPIREAT", key, int(last)) end
-    redis.call("PEXPIREAT", stateKey, int(last + graceMs))
-  else
-    for _, key in ipairs({ itemsKey, orderKey, expiryKey, vectorsKey, stateKey }) do redis.call("PERSIST", key) end
-  end
 end
 
 -- Fencing: on a standalone server, accept exactly the newest token issued for the lock (older: fenced off; newer:
@@ -192,7 +180,7 @@ end
 
 if op == "delete" then
   if not record then
-    syncExpiry()
+    syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true)
     return { 1, 0, 0, 0, 0 }
   end
   local version = lastVersion() + 1
@@ -201,7 +189,7 @@ if op == "delete" then
   appendHistory(version, "delete", "", expireAt, currentTtl)
   local retiredEpoch = 0
   if redis.call("ZCARD", orderKey) == 0 then retiredEpoch = retire() end
-  syncExpiry()
+  syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true)
   return remember({ 1, version, 0, now, retiredEpoch }, expireAt, currentTtl)
 end
 
@@ -243,5 +231,5 @@ else
   redis.call("HDEL", vectorsKey, itemKey)
 end
 appendHistory(version, "put", json, expireAt, ttl)
-syncExpiry()
+syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true)
 return remember({ 1, version, tonumber(created), now, 0 }, expireAt, ttl)

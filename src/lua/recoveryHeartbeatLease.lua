@@ -14,7 +14,10 @@ ARGV[3] leaseMs   new lease duration from now, ms
 Results:
   {1, expiresAtMs}  extended
   {0, holder}       lost: the run is held under another token, or its entry is gone (holder "")
+
+Errors: none raised; {0, holder} is an outcome (RunLeaseLostError for the caller).
 ]]
+-- @include serverTimeMs
 local index, holders = KEYS[1], KEYS[2]
 local member, token, leaseMs = ARGV[1], ARGV[2], tonumber(ARGV[3])
 
@@ -22,8 +25,7 @@ local holder = redis.call('HGET', holders, member)
 if not holder then return {0, ''} end
 if string.match(holder, '^(%d+):') ~= token then return {0, holder} end
 
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local now = serverTimeMs()
 local expiresAt = now + leaseMs
 redis.call('ZADD', index, expiresAt, member)
 return {1, expiresAt}

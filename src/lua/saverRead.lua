@@ -22,6 +22,8 @@
   the thread has none) and each entry is { field, record, blobValues, writeValues }: blobValues in the order
   of the refs lines (nil where missing; none when the record's framing is unreadable, which the client reports),
   writeValues in lex order of their fields.
+
+  Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
 local checkpoints, blobs = KEYS[1], KEYS[2]
 local byNamespace, byId, writes, writesIndex = KEYS[3], KEYS[4], KEYS[5], KEYS[6]
