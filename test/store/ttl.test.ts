@@ -111,19 +111,20 @@ describe.each(targets)("TTL on $name", ({ connect }) => {
     expect(await client.exists(storeItemKeys(keyPrefix, ["cas"], "k").history)).toBe(0);
 
     // Created again: version 2, never 1 again, so the compare-and-set of a reader of version 1 is refused.
-    expect(await store.putIfVersion(["cas"], "k", { v: 2 }, null, { ttlMs: 80 })).toBe(2);
+    expect(await store.putIfVersion(["cas"], "k", { v: 2 }, null, { ttlMs: 60_000 })).toBe(2);
     await expect(store.putIfVersion(["cas"], "k", { v: "stale" }, 1)).rejects.toMatchObject({
       name: "VersionConflictError",
       actualVersion: 2,
     });
     expect((await store.get(["cas"], "k"))?.value).toEqual({ v: 2 });
 
-    // The same after a delete and after a plain put of the new incarnation; without a TTL the marks persist.
+    // The same after a second expiry, after a delete; without a TTL the marks persist.
+    expect(await store.putIfVersion(["cas"], "k", { v: 3 }, 2, { ttlMs: 80 })).toBe(3);
     await waitFor(async () => (await store.getWithVersion(["cas"], "k")) === null, "the item to expire again");
-    expect(await store.putIfVersion(["cas"], "k", { v: 3 }, 0)).toBe(3);
+    expect(await store.putIfVersion(["cas"], "k", { v: 4 }, 0)).toBe(4);
     expect(await client.pttl(marks)).toBe(-1);
     await store.delete(["cas"], "k");
-    expect(await store.putIfVersion(["cas"], "k", { v: 5 }, null)).toBe(5);
+    expect(await store.putIfVersion(["cas"], "k", { v: 6 }, null)).toBe(6);
   });
 
   it("sweepExpired walks the registry in bounded steps and unregisters namespaces left empty", async () => {
