@@ -101,8 +101,7 @@ describe.each(targets)("TTL on $name", ({ connect }) => {
     const keyPrefix = testPrefix("ttl");
     const store = newStore(client, { keyPrefix, ttl: { refreshOnRead: false } });
     const marks = storeItemKeys(keyPrefix, ["cas"], "k").fenceMarks;
-    await store.put(["cas"], "k", { v: 1 }, { ttlMs: 80 });
-    expect((await store.getWithVersion(["cas"], "k"))?.version).toBe(1);
+    expect(await store.putIfVersion(["cas"], "k", { v: 1 }, null, { ttlMs: 80 })).toBe(1);
     // The item's last version is remembered after it: its TTL, at least an hour (here the hour).
     const remembered = await client.pttl(marks);
     expect(remembered).toBeGreaterThan(3_500_000);
