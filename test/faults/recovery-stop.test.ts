@@ -21,8 +21,8 @@ import { findCrashedRuns, RedisSaver, resumeCrashedRuns, withRunLease } from "..
 import { bundleProgram, type Child, startChild, stopAll } from "./recovery/processes.js";
 import { buildStopGraph, STEPS, stopExecutionsKey } from "./recovery/stop-graph.js";
 
-const LEASE_MS = 1_500;
-const HEARTBEAT_MS = 300;
+const LEASE_MS = 3_000;
+const HEARTBEAT_MS = 500;
 const CHILD_STEP_MS = 400;
 const LIMIT_MS = 30_000;
 
