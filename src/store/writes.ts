@@ -16,25 +16,21 @@ import { registerCall, unregisterCall } from "./registry.js";
 const MAX_REGISTRATION_ROUNDS = 10;
 
 /**
- * Cluster, before the writes: the counters of the fenced writes' lock keys (they live in the locks' slots, so they
- * are read here; the item's script then checks and raises the per-item high-water mark). fenceCounterOutcome
- * judges each write against its counter.
+ * Cluster, before the writes: a fenced write is refused at once when a newer token has been issued for its lock
+ * key (the counter lives in the lock's slot, so it is read here; the item's script then checks and raises the
+ * per-item high-water mark). The reply is the newest token issued, or null.
  */
-export function fenceCounterCalls(ctx: StoreContext, writes: readonly PreparedWrite[]): RoutedCall<string | null>[] {
-  return writes
-    .filter((write) => write.fence)
-    .map((write) => {
-      const counter = fenceCounterKey(ctx.keyPrefix, write.fence?.lockKey ?? "");
-      return commandCall<string | null>(counter, (p) => void p.get(counter));
-    });
+export function fenceCounterCall(ctx: StoreContext, write: PreparedWrite): RoutedCall<string | null> {
+  const counter = fenceCounterKey(ctx.keyPrefix, write.fence?.lockKey ?? "");
+  return commandCall<string | null>(counter, (p) => void p.get(counter));
 }
 
 /**
- * Cluster: a fenced write's outcome from its lock's counter as read just before the write (`counter`: the GET
- * reply), or undefined when the write may go on. The same rule as the standalone script: only the newest token
- * issued is accepted, and a lock key with no counter under this prefix is unknown.
+ * Cluster: a fenced write's outcome from its lock's counter as read just before the write (the GET reply), or
+ * undefined when the write may go on. The same rule as the standalone script: only the newest token issued is
+ * accepted, and a lock key with no counter under this prefix is unknown.
  */
-export function fenceCounterOutcome(write: PreparedWrite, counter: unknown): PutOutcome | undefined {
+export function fenceCounterOutcome(write: PreparedWrite, counter: string | null | undefined): PutOutcome | undefined {
   if (counter === null || counter === undefined) return { kind: "fence-unknown" };
   const newest = Number(counter);
   const token = write.fence?.token ?? 0;

@@ -18,7 +18,7 @@ import { Cluster, Redis } from "ioredis";
 import { type LocalCluster, type LocalRedis, startCluster, startRedis } from "../../scripts/local-redis.js";
 import type { RedisClient } from "../../src/client.js";
 import { findCrashedRuns, RedisSaver, resumeCrashedRuns, withRunLease } from "../../src/index.js";
-import { bundleProgram, type Child, startChild, stopAll } from "./recovery/processes.js";
+import { bundleProgram, type Child, startProgramChild, stopAll } from "./recovery/processes.js";
 import { buildStopGraph, STEPS, stopExecutionsKey } from "./recovery/stop-graph.js";
 
 const LEASE_MS = 3_000;
@@ -73,7 +73,7 @@ describe("a stopped run that was taken over (real processes, SIGSTOP/SIGCONT)", 
   /** Starts the child, stops it inside step s3, and waits until recovery sees its run as crashed. */
   async function stopInsideAStep(onCluster: boolean, recovererStepMs: number, onRecovererPhase?: (p: string) => void) {
     const { file, client, keyPrefix, threadId, childConfig } = setup(onCluster);
-    const child = startChild(file, [JSON.stringify(childConfig)]);
+    const child = startProgramChild(file, [JSON.stringify(childConfig)]);
     await waitForLine(child, /^N start s3$/);
     child.kill("SIGSTOP");
     const tag = (child.lines.find((l) => l.startsWith("R ")) ?? "").slice(2);

@@ -4,7 +4,7 @@
  */
 import { InvalidConfigError, RunLeaseLostError } from "../../src/errors.js";
 import { runFenceField, runLeaseHoldersKey, runLeaseMember, saverThreadKeys } from "../../src/keys.js";
-import { withRunLease } from "../../src/recovery/leased-graph.js";
+import { withRunLease } from "../../src/recovery/with-run-lease.js";
 import { RedisSaver } from "../../src/saver/redis-saver.js";
 import { RAISE_RUN_FENCE, RUN_FENCE_KEY } from "../../src/saver/run-fence.js";
 import { targets, testPrefix } from "../helpers/redis.js";

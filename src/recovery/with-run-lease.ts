@@ -5,11 +5,11 @@ import { InvalidConfigError, InvalidOptionError } from "../errors.js";
 import { runFenceField } from "../keys.js";
 import { parseOptions } from "../options.js";
 import { RAISE_RUN_FENCE, RUN_FENCE_KEY, type RunFence } from "../saver/run-fence.js";
-import { anySignal } from "./concurrency.js";
+import { anySignal } from "./lease/concurrency.js";
+import { defaultOwnerId } from "./lease/default-owner-id.js";
+import { type LeaseScope, openLeaseScope } from "./lease/lease-scope.js";
+import { type LeaseTimings, RunLease, type RunRef } from "./lease/run-lease.js";
 import { type RunLeaseOptions, runLeaseOptionsSchema } from "./options.js";
-import { defaultOwnerId } from "./owner.js";
-import { type LeaseTimings, RunLease, type RunRef } from "./run-lease.js";
-import { type LeaseScope, openLeaseScope } from "./scope.js";
 
 /** What withRunLease needs from a compiled graph (any LangGraph CompiledStateGraph / Pregel fits). */
 export interface LeasableGraph {
