@@ -23,7 +23,7 @@ import { buildStopGraph, STEPS, stopExecutionsKey } from "./recovery/stop-graph.
 
 const LEASE_MS = 3_000;
 const HEARTBEAT_MS = 500;
-const CHILD_STEP_MS = 400;
+const CHILD_STEP_MS = 1_500;
 const LIMIT_MS = 30_000;
 
 describe("a stopped run that was taken over (real processes, SIGSTOP/SIGCONT)", () => {
@@ -75,8 +75,12 @@ describe("a stopped run that was taken over (real processes, SIGSTOP/SIGCONT)", 
     const { file, client, keyPrefix, threadId, childConfig } = setup(onCluster);
     const child = startProgramChild(file, [JSON.stringify(childConfig)]);
     await waitForLine(child, /^N start s3$/);
-    child.kill("SIGSTOP");
     const tag = (child.lines.find((l) => l.startsWith("R ")) ?? "").slice(2);
+    // Stop it once s3 has recorded its start (its only side effect before it sleeps), so everything after the stop
+    // is what the child must not do.
+    const executions = stopExecutionsKey(keyPrefix, threadId);
+    await waitFor(async () => (await client.lrange(executions, 0, -1)).includes(`s3|${tag}`), "s3 to start");
+    child.kill("SIGSTOP");
     const recovererGraph = buildStopGraph({
       client,
       keyPrefix,
