@@ -75,15 +75,52 @@ export class VersionConflictError extends LangGraphRedisError {
   }
 }
 
-/** A write carried a fencing token older than the newest issued for its lock key. Nothing was written. */
+/**
+ * A fenced write was refused: its token is older than the newest issued for its lock key (its holder lost the lock
+ * to a newer one). The two subclasses below are the other refusals. Nothing was written.
+ */
 export class FencedWriteError extends LangGraphRedisError {
   constructor(
     readonly lockKey: string,
     readonly token: number,
     readonly newestToken: number,
+    message?: string,
   ) {
     super(
-      `Write fenced off: token ${token} for lock "${lockKey}" is older than the newest issued token ${newestToken}`,
+      message ??
+        `Write fenced off: token ${token} for lock "${lockKey}" is older than the newest issued token ${newestToken}`,
+    );
+  }
+}
+
+/**
+ * A fenced write named a lock key for which no token has been issued under the store's key prefix: the lock was
+ * never taken, was taken under another keyPrefix, or its counter expired (fenceTtlMs after its last acquisition).
+ * Fencing would be off for such a write, so it is refused. `newestToken` is 0. Nothing was written.
+ */
+export class UnknownFenceLockError extends FencedWriteError {
+  constructor(lockKey: string, token: number) {
+    super(
+      lockKey,
+      token,
+      0,
+      `Write refused: no fencing token has been issued for lock "${lockKey}" under this key prefix (never taken, ` +
+        `taken under another keyPrefix, or its counter expired); a fence must come from currentFence() of a guarded node`,
+    );
+  }
+}
+
+/**
+ * A fenced write carried a token newer than any issued for its lock key (forged, or from another lock or prefix).
+ * Accepting it would shut the genuine holder out, so it is refused. Nothing was written.
+ */
+export class FenceTokenNotIssuedError extends FencedWriteError {
+  constructor(lockKey: string, token: number, newestToken: number) {
+    super(
+      lockKey,
+      token,
+      newestToken,
+      `Write refused: token ${token} for lock "${lockKey}" has not been issued (the newest issued is ${newestToken})`,
     );
   }
 }

@@ -149,6 +149,11 @@ export interface SaverThreadKeys {
   readonly writes: string;
   /** ZSET (all scores 0) of the `writes` fields, so one checkpoint's writes are one lex range. */
   readonly writesIndex: string;
+  /**
+   * HASH run fence field (runFenceField) -> newest lease token of a leased run on this thread: put and putWrites
+   * carrying an older token are refused (a run whose lease was taken over). Only leased threads have it.
+   */
+  readonly runFences: string;
   readonly all: readonly string[];
 }
 
@@ -161,11 +166,20 @@ export function saverThreadKeys(prefix: string, threadId: string): SaverThreadKe
     byId: `${base}:idx:id`,
     writes: `${base}:writes`,
     writesIndex: `${base}:idx:writes`,
+    runFences: `${base}:runs`,
   };
   return {
     ...keys,
-    all: [keys.checkpoints, keys.blobs, keys.byNamespace, keys.byId, keys.writes, keys.writesIndex],
+    all: [keys.checkpoints, keys.blobs, keys.byNamespace, keys.byId, keys.writes, keys.writesIndex, keys.runFences],
   };
+}
+
+/**
+ * The field of a thread's run fences (SaverThreadKeys.runFences) that one lease scope writes: the lease key prefix,
+ * the graph name and the leased checkpoint namespace, each escaped. Lease tokens are only comparable within it.
+ */
+export function runFenceField(leasePrefix: string, graphName: string, checkpointNs: string): string {
+  return [leasePrefix, graphName, checkpointNs].map(encodeKeyPart).join(":");
 }
 
 /**
@@ -180,7 +194,7 @@ export function saverThreadIndexKey(prefix: string): string {
 
 const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
   saver: [
-    [/^:(checkpoints|blobs|writes)$/, "hash"],
+    [/^:(checkpoints|blobs|writes|runs)$/, "hash"],
     [/^:idx:(ns|id|writes)$/, "zset"],
   ],
   store: [

@@ -43,7 +43,7 @@ const asNumber = (reply: unknown) => Number(reply);
 const isOne = (reply: unknown) => Number(reply) === 1;
 const text = (value: unknown) => (Buffer.isBuffer(value) ? value.toString("utf8") : String(value ?? ""));
 
-const THREAD_KEYS = ["checkpoints", "blobs", "byNamespace", "byId", "writes", "writesIndex"] as const;
+const THREAD_KEYS = ["checkpoints", "blobs", "byNamespace", "byId", "writes", "writesIndex", "runFences"] as const;
 const NAMESPACE_KEYS = ["items", "order", "expiry", "vectors", "state"] as const;
 const LEASE_KEYS = ["index", "holders"] as const;
 
@@ -66,6 +66,10 @@ export interface ExpiredLease {
   readonly holder: LeaseHolder;
 }
 
+/** saverPut / saverPutWrites: how many entries were stored, or the newer lease token that refused the write. */
+const storedOrFenced = (reply: unknown): { stored: number; newerToken?: undefined } | { newerToken: number } =>
+  Array.isArray(reply) && Number(reply[0]) === -1 ? { newerToken: Number(reply[1]) } : { stored: Number(reply) };
+
 const holderOf = (value: unknown, key: string) => {
   const holder = parseOptionalHolder(value, key);
   return holder ? { holder } : {};
@@ -81,12 +85,24 @@ export const SCRIPTS = {
       record: Buffer,
       threadId: string,
       graceMs: number,
+      fenceField: string,
+      fenceToken: number,
       ...blobs: ScriptArg[],
     ]
-  >()({ keys: [...THREAD_KEYS, "threadIndex?", "outbox?"], decode: asNumber }),
-  saverPutWrites: script<[ttlMs: number, threadId: string, graceMs: number, ...entries: ScriptArg[]]>()({
+  >()({ keys: [...THREAD_KEYS, "threadIndex?", "outbox?"], decode: storedOrFenced }),
+  saverPutWrites: script<
+    [ttlMs: number, threadId: string, graceMs: number, fenceField: string, fenceToken: number, ...entries: ScriptArg[]]
+  >()({
     keys: [...THREAD_KEYS, "threadIndex?", "outbox?"],
-    decode: asNumber,
+    decode: storedOrFenced,
+  }),
+  /** Records a run's lease token on its thread; `newest` is the token recorded when a newer one refused it. */
+  saverRaiseRunFence: script<[field: string, token: number, ttlMs: number]>()({
+    keys: ["runFences"],
+    decode: (reply) => {
+      const [code, newest] = (reply as unknown[]).map(Number);
+      return { recorded: code === 1, newest: newest ?? 0 };
+    },
   }),
   saverRead: script<[index: "ns" | "id", max: string, min: string, limit: number, ttlMs: number]>()({
     keys: THREAD_KEYS,
@@ -148,6 +164,10 @@ export const SCRIPTS = {
           return { kind: "conflict", actual: a } as const;
         case -2:
           return { kind: "fenced", newest: a } as const;
+        case -4:
+          return { kind: "fence-unknown" } as const;
+        case -5:
+          return { kind: "fence-not-issued", newest: a } as const;
         default:
           return { kind: "corrupt" } as const;
       }
@@ -244,12 +264,12 @@ export const SCRIPTS = {
       return { claimed: false, reason: "alive", expiresAtMs: Number(b), ...holderOf(a, keys.holders) } as const;
     },
   }),
-  recoveryHeartbeatLease: script<[member: string, token: string, leaseMs: number, owner: string]>()({
+  /** Not renewed: held under another token (`holder`), or the entry is gone (no `holder`). */
+  recoveryHeartbeatLease: script<[member: string, token: string, leaseMs: number]>()({
     keys: LEASE_KEYS,
     decode: (reply, keys) => {
       const [code, value] = reply as [number, unknown];
-      if (code === 1 || code === 2)
-        return { renewed: true, expiresAtMs: Number(value), reinstated: code === 2 } as const;
+      if (code === 1) return { renewed: true, expiresAtMs: Number(value) } as const;
       return { renewed: false, ...holderOf(value, keys.holders) } as const;
     },
   }),

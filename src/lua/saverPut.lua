@@ -9,7 +9,8 @@
   KEYS[4] byId          ZSET  id\0ns (score 0)
   KEYS[5] writes        HASH  (TTL refresh only)
   KEYS[6] writesIndex   ZSET  (TTL refresh only)
-  KEYS[7] threadIndex   ZSET  optional: the cross-thread index (thread id -> server time in ms of its last write),
+  KEYS[7] runFences     HASH  run fence field -> newest lease token (leased runs; TTL refresh otherwise)
+  KEYS[8] threadIndex   ZSET  optional: the cross-thread index (thread id -> server time in ms of its last write),
                         passed only where it shares the thread's slot (a standalone server); on a cluster the
                         client touches it with saverTouchThread instead
 
@@ -17,32 +18,40 @@
   ARGV[2] field         ns\0id (also the byNamespace member)
   ARGV[3] idMember      id\0ns
   ARGV[4] record        framed checkpoint record (bytes)
-  ARGV[5] threadId      the thread id (raw string), for KEYS[7]
-  ARGV[6] graceMs       with KEYS[7] and ttlMs: extra margin (ms) before an idle index entry is trimmed
-  ARGV[7..]             pairs of (blob field, framed blob); a blob already stored for that (channel, version) is
+  ARGV[5] threadId      the thread id (raw string), for KEYS[8]
+  ARGV[6] graceMs       with KEYS[8] and ttlMs: extra margin (ms) before an idle index entry is trimmed
+  ARGV[7] fenceField    the run fence field of the writing run's lease, "" when the run holds no lease
+  ARGV[8] fenceToken    that lease's token (integer)
+  ARGV[9..]             pairs of (blob field, framed blob); a blob already stored for that (channel, version) is
                         kept: versions are unique per value, so an existing one holds the same bytes
 
-  Result: the number of blobs newly stored (integer).
+  Result: the number of blobs newly stored (integer), or {-1, newestToken} when the run's lease was taken over
+  (a newer token is recorded under ARGV[7]): nothing was written.
 
-  Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
+  Errors: the fenced reply above (RunLeaseLostError for the caller); a key of another Redis type fails with
+  WRONGTYPE, reported as CorruptCheckpointError.
 
   Audit (optional, see include auditOutbox): event checkpoint (field blobs: the number newly stored).
 ]]
 -- @include auditOutbox
+-- @include checkRunFence
 -- @include finishThreadWrite
 
 local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local ttlMs = tonumber(ARGV[1])
 local field, idMember, record = ARGV[2], ARGV[3], ARGV[4]
 
+local newer = checkRunFence(KEYS[7], ARGV[7], ARGV[8])
+if newer then return { -1, newer } end
+
 local stored = 0
-for i = 7, #ARGV, 2 do
+for i = 9, #ARGV, 2 do
   stored = stored + redis.call("HSETNX", blobs, ARGV[i], ARGV[i + 1])
 end
 redis.call("HSET", checkpoints, field, record)
 redis.call("ZADD", byNamespace, 0, field)
 redis.call("ZADD", byId, 0, idMember)
 
-finishThreadWrite(ttlMs, KEYS[7], ARGV[5], tonumber(ARGV[6]))
+finishThreadWrite(ttlMs, KEYS[8], ARGV[5], tonumber(ARGV[6]))
 auditEvent("checkpoint", "blobs", stored)
 return stored

@@ -8,7 +8,7 @@ KEYS[3] expiry      ZSET item key -> expiry time (ms since epoch)
 KEYS[4] vectors     HASH item key -> float32 vectors
 KEYS[5] state       HASH namespace bookkeeping (its expiry follows the namespace's)
 KEYS[6] history     ZSET history of this item (expires with the item)
-KEYS[7] fenceMarks  HASH fence marks of this item (expire with the item)
+KEYS[7] fenceMarks  HASH fence marks of this item (expire after the item: versionMemoryExpireAt)
 
 ARGV[1] item key
 ARGV[2] "1" to refresh the TTL of the item read, "0" not to
@@ -21,6 +21,7 @@ Errors: none.
 -- @include serverTimeMs
 -- @include int
 -- @include syncNamespaceExpiry
+-- @include versionMemory
 local itemsKey, orderKey, expiryKey, vectorsKey, stateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local historyKey, fenceMarksKey = KEYS[6], KEYS[7]
 local itemKey, refresh, graceMs = ARGV[1], ARGV[2] == "1", tonumber(ARGV[3])
@@ -53,7 +54,7 @@ if refresh and ttl ~= "" then
   redis.call("HSET", itemsKey, itemKey, record)
   redis.call("ZADD", expiryKey, newExpireAt, itemKey)
   redis.call("PEXPIREAT", historyKey, int(newExpireAt))
-  redis.call("PEXPIREAT", fenceMarksKey, int(newExpireAt))
+  redis.call("PEXPIREAT", fenceMarksKey, int(versionMemoryExpireAt(newExpireAt, ttl)))
   syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, false)
 end
 return { now, record }

@@ -12,7 +12,8 @@ KEYS[4]  vectors     HASH item key -> float32 vectors, concatenated
 KEYS[5]  state       HASH epoch, retired (cluster registration bookkeeping)
 KEYS[6]  history     ZSET version -> "version:op:atMs:writer\n" .. JSON
 KEYS[7]  fenceMarks  HASH fence lock key -> highest token written with; field "" -> the results of the item's
-                     last 4 writes, "writeId,version,createdMs,updatedMs,retiredEpoch" joined by "|" (newest first)
+                     last 4 writes, "writeId,version,createdMs,updatedMs,retiredEpoch" joined by "|" (newest first).
+                     Outlives an item with a TTL (versionMemoryExpireAt): a re-created item continues its versions
 standalone only (their presence selects inline registration):
 KEYS[8]  fenceCounter STRING newest fencing token issued for ARGV[8] (KEYS[1] again when the write is not fenced)
 KEYS[9]  names       ZSET registry of namespace members (scores 0)
@@ -44,8 +45,11 @@ Results:
   {-1, actual}    version conflict; actual 0 = the item does not exist
   {-2, newest}    fenced: the token is older than the newest issued (standalone) or than one already written
   {-3}            the stored record cannot be parsed
+  {-4}            standalone: no token has been issued for the fence's lock key (no counter under KEYS[8])
+  {-5, newest}    standalone: the token is newer than the newest issued
 
-Errors: (mapped in src/lua/catalogue.ts) -1 VersionConflictError, -2 FencedWriteError, -3 CorruptDataError.
+Errors: (mapped in src/lua/catalogue.ts) -1 VersionConflictError, -2 FencedWriteError, -3 CorruptDataError,
+-4 UnknownFenceLockError, -5 FenceTokenNotIssuedError.
 
 Audit (optional, see include auditOutbox): events store.put / store.delete (field version) when the item changed,
 store.fenced (field newest) when the fence check refused the write.
@@ -54,6 +58,7 @@ store.fenced (field newest) when the fence check refused the write.
 -- @include serverTimeMs
 -- @include int
 -- @include syncNamespaceExpiry
+-- @include versionMemory
 local itemsKey, orderKey, expiryKey, vectorsKey, stateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local historyKey, fenceMarksKey = KEYS[6], KEYS[7]
 local standalone = #KEYS >= 11
@@ -68,8 +73,8 @@ local writeId = ARGV[15] or ""
 -- The same write again (its reply was lost and the client resent it): answer as the first time, write nothing.
 local RECENT_WRITES = 4
 local recentWrites = {}
+local marks = redis.call("HGET", fenceMarksKey, "") or ""
 if writeId ~= "" then
-  local marks = redis.call("HGET", fenceMarksKey, "") or ""
   for entry in string.gmatch(marks, "[^|]+") do
     local id, a, b, c, d = string.match(entry, "^(%x+),(%d+),(%d+),(%d+),(%d+)$")
     if id == writeId then return { 1, tonumber(a), tonumber(b), tonumber(c), tonumber(d) } end
@@ -82,9 +87,9 @@ local now = serverTimeMs()
 local function parseHeader(record)
   local nl = string.find(record, "\n", 1, true)
   if not nl then return nil end
-  local version, created, _, expireAt = string.match(string.sub(record, 1, nl - 1), "^(%d+):(%d+):(%d+):(%d*):(%d*):")
+  local version, created, _, expireAt, ttl = string.match(string.sub(record, 1, nl - 1), "^(%d+):(%d+):(%d+):(%d*):(%d*):")
   if not version then return nil end
-  return tonumber(version), created, tonumber(expireAt)
+  return tonumber(version), created, tonumber(expireAt), tonumber(ttl)
 end
 
 local function removeItem(key)
@@ -110,15 +115,19 @@ local function retire()
   return epoch
 end
 
-
--- Fencing: reject a token older than the newest issued (standalone, exact) or than one already written here.
+-- Fencing: on a standalone server, accept exactly the newest token issued for the lock (older: fenced off; newer:
+-- never issued; no counter: the lock is unknown under this prefix). Everywhere, reject a token older than one
+-- already written here.
 if fenceLock ~= "" then
   if standalone then
-    local newest = tonumber(redis.call("GET", fenceCounterKey)) or 0
+    local counter = redis.call("GET", fenceCounterKey)
+    if not counter then return { -4 } end
+    local newest = tonumber(counter) or 0
     if fenceToken < newest then
       auditEvent("store.fenced", "newest", int(newest))
       return { -2, newest }
     end
+    if fenceToken > newest then return { -5, newest } end
   end
   local mark = tonumber(redis.call("HGET", fenceMarksKey, fenceLock)) or 0
   if fenceToken < mark then
@@ -128,10 +137,10 @@ if fenceLock ~= "" then
 end
 
 local record = redis.call("HGET", itemsKey, itemKey)
-local currentVersion, created = 0, nil
+local currentVersion, created, currentTtl = 0, nil, nil
 if record then
   local expireAt
-  currentVersion, created, expireAt = parseHeader(record)
+  currentVersion, created, expireAt, currentTtl = parseHeader(record)
   if not currentVersion then return { -3 } end
   if expireAt and expireAt <= now then
     removeItem(itemKey)
@@ -144,29 +153,39 @@ if expected ~= "" and tonumber(expected) ~= currentVersion then return { -1, cur
 local function lastVersion()
   if currentVersion > 0 then return currentVersion end
   local top = redis.call("ZRANGE", historyKey, -1, -1, "WITHSCORES")
-  return tonumber(top[2]) or 0
+  -- An item that expired took its history with it; its newest remembered write outlives it (versionMemory).
+  local remembered = tonumber(string.match(marks, "^%x+,(%d+),")) or 0
+  return math.max(tonumber(top[2]) or 0, remembered)
+end
+
+-- The marks of an item expire after it (versionMemoryExpireAt), never with it; without a TTL they do not expire.
+local function expireMarks(expireAt, ttl)
+  if expireAt then
+    redis.call("PEXPIREAT", fenceMarksKey, int(versionMemoryExpireAt(expireAt, ttl)))
+  else
+    redis.call("PERSIST", fenceMarksKey)
+  end
 end
 
 -- Records the result of this write under its id (with the item's expiry), then returns it.
-local function remember(result, expireAt)
+local function remember(result, expireAt, ttl)
   if writeId == "" then return result end
   local entry = writeId .. "," .. int(result[2]) .. "," .. int(result[3]) .. "," .. int(result[4]) .. "," .. int(result[5])
   table.insert(recentWrites, 1, entry)
   redis.call("HSET", fenceMarksKey, "", table.concat(recentWrites, "|"))
-  if expireAt then redis.call("PEXPIREAT", fenceMarksKey, int(expireAt)) else redis.call("PERSIST", fenceMarksKey) end
+  expireMarks(expireAt, ttl)
   return result
 end
 
-local function appendHistory(version, kind, body, expireAt)
+local function appendHistory(version, kind, body, expireAt, ttl)
   redis.call("ZADD", historyKey, version, int(version) .. ":" .. kind .. ":" .. int(now) .. ":" .. writer .. "\n" .. body)
   redis.call("ZREMRANGEBYRANK", historyKey, 0, -(historyLimit + 1))
   if fenceLock ~= "" then
     local mark = tonumber(redis.call("HGET", fenceMarksKey, fenceLock)) or 0
     if fenceToken > mark then redis.call("HSET", fenceMarksKey, fenceLock, int(fenceToken)) end
   end
-  for _, key in ipairs({ historyKey, fenceMarksKey }) do
-    if expireAt then redis.call("PEXPIREAT", key, int(expireAt)) else redis.call("PERSIST", key) end
-  end
+  if expireAt then redis.call("PEXPIREAT", historyKey, int(expireAt)) else redis.call("PERSIST", historyKey) end
+  expireMarks(expireAt, ttl)
 end
 
 if op == "delete" then
@@ -177,12 +196,12 @@ if op == "delete" then
   local version = lastVersion() + 1
   local expireAt = tonumber(redis.call("ZSCORE", expiryKey, itemKey))
   removeItem(itemKey)
-  appendHistory(version, "delete", "", expireAt)
+  appendHistory(version, "delete", "", expireAt, currentTtl)
   local retiredEpoch = 0
   if redis.call("ZCARD", orderKey) == 0 then retiredEpoch = retire() end
   syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true)
   auditEvent("store.delete", "version", int(version))
-  return remember({ 1, version, 0, now, retiredEpoch }, expireAt)
+  return remember({ 1, version, 0, now, retiredEpoch }, expireAt, currentTtl)
 end
 
 -- A put into an empty namespace registers it first.
@@ -222,7 +241,7 @@ if vectorBytes ~= "" then
 else
   redis.call("HDEL", vectorsKey, itemKey)
 end
-appendHistory(version, "put", json, expireAt)
+appendHistory(version, "put", json, expireAt, ttl)
 syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true)
 auditEvent("store.put", "version", int(version))
-return remember({ 1, version, tonumber(created), now, 0 }, expireAt)
+return remember({ 1, version, tonumber(created), now, 0 }, expireAt, ttl)

@@ -18,6 +18,7 @@ Errors: none.
 ]]
 -- @include serverTimeMs
 -- @include int
+-- @include versionMemory
 local itemsKey, orderKey, expiryKey, vectorsKey, stateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local graceMs = tonumber(ARGV[1])
 
@@ -38,7 +39,7 @@ for i = 2, #ARGV do
       redis.call("ZADD", expiryKey, newExpireAt, itemKey)
       local base = 6 + (i - 2) * 2
       redis.call("PEXPIREAT", KEYS[base], int(newExpireAt))
-      redis.call("PEXPIREAT", KEYS[base + 1], int(newExpireAt))
+      redis.call("PEXPIREAT", KEYS[base + 1], int(versionMemoryExpireAt(newExpireAt, ttl)))
       moved = moved + 1
     end
   end

@@ -3,7 +3,9 @@ import { IterableReadableStream } from "@langchain/core/utils/stream";
 import type { StateSnapshot } from "@langchain/langgraph";
 import { createAuditOutbox } from "../audit/outbox.js";
 import { InvalidConfigError, InvalidOptionError } from "../errors.js";
+import { runFenceField } from "../keys.js";
 import { parseOptions } from "../options.js";
+import { RAISE_RUN_FENCE, RUN_FENCE_KEY, type RunFence } from "../saver/run-fence.js";
 import { anySignal } from "./lease/concurrency.js";
 import { defaultOwnerId } from "./lease/default-owner-id.js";
 import { type LeaseScope, openLeaseScope } from "./lease/lease-scope.js";
@@ -16,6 +18,8 @@ export interface LeasableGraph {
   stream(input: unknown, config?: Partial<RunnableConfig>): Promise<AsyncIterable<unknown>>;
   getState(config: RunnableConfig): Promise<StateSnapshot>;
   readonly name?: string | undefined;
+  /** The graph's checkpointer: a RedisSaver's writes are fenced with the run's lease token. */
+  readonly checkpointer?: unknown;
 }
 
 /** Internal view of a leased graph, used by findCrashedRuns / resumeCrashedRuns. */
@@ -66,7 +70,8 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
   const invoke = async (input: unknown, config?: Partial<RunnableConfig>, claimToken = 0): Promise<unknown> => {
     const lease = await RunLease.acquire(scope, runOf(config), timings, claimToken);
     try {
-      return await graph.invoke(input, { ...config, signal: anySignal([config?.signal, lease.signal]) });
+      const fenced = await fencedConfig(graph, scope, lease, config);
+      return await graph.invoke(input, { ...fenced, signal: anySignal([config?.signal, lease.signal]) });
     } catch (error) {
       throw lease.lost ? lease.signal.reason : error;
     } finally {
@@ -78,7 +83,8 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
     const lease = await RunLease.acquire(scope, runOf(config), timings);
     let inner: AsyncIterable<unknown>;
     try {
-      inner = await graph.stream(input, { ...config, signal: anySignal([config?.signal, lease.signal]) });
+      const fenced = await fencedConfig(graph, scope, lease, config);
+      inner = await graph.stream(input, { ...fenced, signal: anySignal([config?.signal, lease.signal]) });
     } catch (error) {
       await lease.release();
       throw lease.lost ? lease.signal.reason : error;
@@ -108,6 +114,33 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
   });
   contexts.set(proxy, context);
   return proxy;
+}
+
+/**
+ * Records the run's lease token with the graph's checkpointer before the run reads or writes anything, and returns
+ * the config that hands the token to the checkpointer's writes: RedisSaver then refuses every put and putWrites of a
+ * run whose lease a newer run (or a recoverer) has taken over. Unless the caller chose a durability, the run uses
+ * "sync". Other checkpointers are left as they are.
+ */
+async function fencedConfig(
+  graph: LeasableGraph,
+  scope: LeaseScope,
+  lease: RunLease,
+  config: Partial<RunnableConfig> | undefined,
+): Promise<Partial<RunnableConfig>> {
+  const checkpointer = graph.checkpointer as { [RAISE_RUN_FENCE]?: (fence: RunFence) => Promise<void> } | undefined;
+  const raise = typeof checkpointer === "object" && checkpointer !== null ? checkpointer[RAISE_RUN_FENCE] : undefined;
+  if (typeof raise !== "function") return config ?? {};
+  const { threadId, checkpointNs } = lease.run;
+  const field = runFenceField(scope.keyPrefix, scope.graphName, checkpointNs);
+  const fence: RunFence = { field, token: lease.token, threadId, checkpointNs };
+  await raise.call(checkpointer, fence);
+  // "sync": each step's writes are stored (or refused) before the next step starts, so a run that was taken over
+  // stops at the end of the step it was in, instead of starting the next one while its writes are being refused.
+  const given = (config ?? {}) as { durability?: unknown; checkpointDuring?: unknown };
+  const durability =
+    given.durability === undefined && given.checkpointDuring === undefined ? { durability: "sync" } : {};
+  return { ...durability, ...config, configurable: { ...config?.configurable, [RUN_FENCE_KEY]: fence } };
 }
 
 function runOf(config: Partial<RunnableConfig> | undefined): RunRef {

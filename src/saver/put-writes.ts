@@ -18,6 +18,7 @@ import { frame, writeField } from "./codec.js";
 import { readThreadConfig, requireCheckpointId } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
+import { checkFenced, readRunFence, runFenceArgs } from "./run-fence.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 
@@ -32,6 +33,7 @@ export async function putWrites(
   const thread = readThreadConfig(config, operation);
   const checkpointId = requireCheckpointId(thread, operation);
   const { threadId, ns } = thread;
+  const fence = readRunFence(config, operation);
   if (typeof taskId !== "string") {
     throw new InvalidInputError(`${operation}: taskId must be a string, received ${typeof taskId}`);
   }
@@ -58,7 +60,13 @@ export async function putWrites(
       ] as const;
     }),
   );
-  const args: ScriptArgs<"saverPutWrites"> = [context.ttlMs, threadId, TRIM_GRACE_MS, ...entries.flat()];
+  const args: ScriptArgs<"saverPutWrites"> = [
+    context.ttlMs,
+    threadId,
+    TRIM_GRACE_MS,
+    ...runFenceArgs(fence),
+    ...entries.flat(),
+  ];
   const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context) : undefined;
   await context.durability.ready();
   const audit = context.audit;
@@ -86,7 +94,8 @@ export async function putWrites(
         )
       : callScript(client, "saverPutWrites", { ...keys, threadIndex: indexKey }, args),
   );
-  if (context.ttlMs > 0 && indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
-  else await write;
+  const touch = context.ttlMs > 0 && indexKey === undefined ? touchThread(context, threadId) : undefined;
+  const [reply] = await Promise.all([write, touch]);
+  checkFenced(reply, fence, operation);
   await context.durability.afterWrite(keys.writes, `RedisSaver.putWrites of task ${JSON.stringify(taskId)}`);
 }

@@ -16,6 +16,7 @@ import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
 import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
+import { checkFenced, readRunFence, runFenceArgs } from "./run-fence.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 
@@ -27,6 +28,7 @@ export async function putCheckpoint(
   newVersions: ChannelVersions,
 ): Promise<RunnableConfig> {
   const { threadId, ns, checkpointId: parentId } = readThreadConfig(config, "RedisSaver.put");
+  const fence = readRunFence(config, "RedisSaver.put");
   if (checkpoint === null || typeof checkpoint !== "object" || typeof checkpoint.id !== "string" || !checkpoint.id) {
     throw new InvalidInputError("RedisSaver.put: the checkpoint has no id (expected a non-empty string)");
   }
@@ -72,6 +74,7 @@ export async function putCheckpoint(
     frame([encodeRefs(parentId, refs), checkpointType, checkpointBytes, metadataType, metadataBytes]),
     threadId,
     TRIM_GRACE_MS,
+    ...runFenceArgs(fence),
     ...blobs.flat(),
   ];
   const indexKey = inScriptThreadIndexKey(context);
@@ -101,8 +104,8 @@ export async function putCheckpoint(
           )
       : callScript(client, "saverPut", { ...keys, threadIndex: indexKey }, args),
   );
-  if (indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
-  else await write;
+  const [reply] = await Promise.all([write, indexKey === undefined ? touchThread(context, threadId) : undefined]);
+  checkFenced(reply, fence, "RedisSaver.put");
   await context.durability.afterWrite(
     keys.checkpoints,
     `RedisSaver.put of checkpoint ${JSON.stringify(checkpoint.id)}`,

@@ -21,6 +21,7 @@ import {
 } from "./options.js";
 import { putCheckpoint } from "./put.js";
 import { putWrites } from "./put-writes.js";
+import { RAISE_RUN_FENCE, type RunFence, raiseRunFence } from "./run-fence.js";
 import { nextChannelVersion } from "./versions.js";
 
 /**
@@ -94,6 +95,11 @@ export class RedisSaver extends BaseCheckpointSaver {
 
   override getNextVersion(current: number | undefined): number {
     return nextChannelVersion(current);
+  }
+
+  /** Internal (withRunLease): records a run's lease token on its thread, so writes of older leases are refused. */
+  [RAISE_RUN_FENCE](fence: RunFence): Promise<void> {
+    return raiseRunFence(this.#context, fence);
   }
 
   /** Closes the client if this saver opened it (fromUrl); a client passed in is left open. */

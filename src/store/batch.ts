@@ -10,13 +10,13 @@ import { embed, type Plan, type Planned, plan, type WriteExtras } from "./batch-
 import { recordToItem, type StoredRecord } from "./codec.js";
 import type { StoreContext } from "./context.js";
 import { getCall } from "./crud/get.js";
-import { type PutOutcome, putCall } from "./crud/put.js";
+import { type PreparedWrite, type PutOutcome, putCall } from "./crud/put.js";
 import { literalPrefix, matchesAll, pageNamespaces } from "./list-namespaces.js";
 import { type NamespaceRead, type ReadMode, readNamespaceCall } from "./read-namespace.js";
 import { type LexRange, type RegisteredNamespace, rangeForPrefix, registryReadCall } from "./registry.js";
 import { type SearchHit, searchPage } from "./search.js";
 import { refreshCalls } from "./ttl.js";
-import { fenceCounterCall, settleWrites, writeError } from "./writes.js";
+import { fenceCounterCall, fenceCounterOutcome, settleWrites, writeError } from "./writes.js";
 
 export type { WriteExtras } from "./batch-plan.js";
 
@@ -95,8 +95,8 @@ interface ReadWriteRound {
 async function readWriteRound(ctx: StoreContext, p: Plan, first: RegistryRound): Promise<ReadWriteRound> {
   const outcomes: (PutOutcome | undefined)[] = new Array(p.writes.length);
   for (const { write, newest } of first.fenceCounters) {
-    const token = Number(newest.value ?? 0);
-    if ((p.writes[write]?.fence?.token ?? 0) < token) outcomes[write] = { kind: "fenced", newest: token };
+    const outcome = fenceCounterOutcome(p.writes[write] as PreparedWrite, newest.value);
+    if (outcome) outcomes[write] = outcome;
   }
   await recordFencedOnCluster(ctx, p.writes, outcomes);
 

@@ -1,4 +1,11 @@
-import { CorruptDataError, FencedWriteError, LangGraphRedisError, VersionConflictError } from "../errors.js";
+import {
+  CorruptDataError,
+  FencedWriteError,
+  FenceTokenNotIssuedError,
+  LangGraphRedisError,
+  UnknownFenceLockError,
+  VersionConflictError,
+} from "../errors.js";
 import { fenceCounterKey, storeNamespaceKeys } from "../keys.js";
 import { commandCall, type RoutedCall, runRouted } from "../routing.js";
 import type { StoreContext } from "./context.js";
@@ -16,6 +23,20 @@ const MAX_REGISTRATION_ROUNDS = 10;
 export function fenceCounterCall(ctx: StoreContext, write: PreparedWrite): RoutedCall<string | null> {
   const counter = fenceCounterKey(ctx.keyPrefix, write.fence?.lockKey ?? "");
   return commandCall<string | null>(counter, (p) => void p.get(counter));
+}
+
+/**
+ * Cluster: a fenced write's outcome from its lock's counter as read just before the write (the GET reply), or
+ * undefined when the write may go on. The same rule as the standalone script: only the newest token issued is
+ * accepted, and a lock key with no counter under this prefix is unknown.
+ */
+export function fenceCounterOutcome(write: PreparedWrite, counter: string | null | undefined): PutOutcome | undefined {
+  if (counter === null || counter === undefined) return { kind: "fence-unknown" };
+  const newest = Number(counter);
+  const token = write.fence?.token ?? 0;
+  if (token < newest) return { kind: "fenced", newest };
+  if (token > newest) return { kind: "fence-not-issued", newest };
+  return undefined;
 }
 
 /**
@@ -80,6 +101,10 @@ export function writeError(ctx: StoreContext, write: PreparedWrite, outcome: Put
       );
     case "fenced":
       return new FencedWriteError(write.fence?.lockKey ?? "", write.fence?.token ?? 0, outcome.newest);
+    case "fence-unknown":
+      return new UnknownFenceLockError(write.fence?.lockKey ?? "", write.fence?.token ?? 0);
+    case "fence-not-issued":
+      return new FenceTokenNotIssuedError(write.fence?.lockKey ?? "", write.fence?.token ?? 0, outcome.newest);
     case "corrupt":
       return new CorruptDataError(
         storeNamespaceKeys(ctx.keyPrefix, write.namespace).items,

@@ -127,7 +127,7 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
     expect(await client.hget(holders(), member)).toBe("999999:claim:0:someone-else");
   });
 
-  it("puts its entry back when a search removed it as stale while the run was alive", async () => {
+  it("is aborted when its entry is gone (never put back live), and leaves it expired for recovery", async () => {
     const hold = gate();
     let started = false;
     const app = withRunLease(
@@ -140,15 +140,27 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
       }),
       { client, keyPrefix, name: "g", leaseMs: 600 },
     );
-    const run = app.invoke({ input: 7 }, config("t-back"));
+    const run = app.invoke({ input: 7 }, config("t-gone"));
+    const failed = run.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     await waitUntil(() => started, 10);
-    const member = runLeaseMember("t-back", "");
+    const member = runLeaseMember("t-gone", "");
+    const token = Number((await client.hget(holders(), member))?.split(":")[0]);
+    // What a recoverer that resumed, finished and released the run (or a search that pruned it) leaves behind.
     await client.zrem(index(), member);
     await client.hdel(holders(), member);
-    await waitUntil(async () => (await client.hget(holders(), member)) !== null, 20);
+    const error = await failed;
     hold.open();
-    expect((await run).trail).toEqual(FINAL_TRAIL);
-    expect(await client.zcard(index())).toBe(0);
+    expect(error).toBeInstanceOf(RunLeaseLostError);
+    expect(error).toMatchObject({ threadId: "t-gone", message: expect.stringContaining("entry is gone") });
+    // Marked expired under the lost token, so a recoverer looks at the thread (and prunes it if it is finished).
+    const holder = await client.hget(holders(), member);
+    expect(holder).toMatch(new RegExp(`^${token}:lease:`));
+    expect(Number(await client.zscore(index(), member))).toBeLessThanOrEqual(
+      Number((await client.time())[0]) * 1000 + 1000,
+    );
   });
 
   it("holds the lease while a streamed run executes, and releases it when the reader stops early", async () => {

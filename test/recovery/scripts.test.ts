@@ -49,24 +49,43 @@ describe.each(targets)("lease scripts on $name", ({ connect }) => {
     const lease = await acquireLease(scope, member, "me", 100);
     if (!lease.acquired) throw new Error("unreachable");
     await expire();
-    const late = await renewLease(scope, member, lease.token, 10_000, "me");
-    expect(late).toMatchObject({ renewed: true, reinstated: false });
+    const late = await renewLease(scope, member, lease.token, 10_000);
+    expect(late).toMatchObject({ renewed: true });
     expect((await listExpiredLeases(scope, 10)).leases).toHaveLength(0);
-    expect(await renewLease(scope, member, lease.token + 100, 10_000, "other")).toMatchObject({
+    expect(await renewLease(scope, member, lease.token + 100, 10_000)).toMatchObject({
       renewed: false,
       holder: { owner: "me", token: lease.token },
     });
   });
 
-  it("heartbeat puts back an entry a search removed as stale, under the caller's token", async () => {
+  it("heartbeat never puts back an entry that is gone (removed as stale, or released by a recoverer)", async () => {
+    const holdersKey = runLeaseHoldersKey(scope.keyPrefix, "g");
+    const indexKey = runLeaseIndexKey(scope.keyPrefix, "g");
     const lease = await acquireLease(scope, member, "me", 100);
     if (!lease.acquired) throw new Error("unreachable");
     await expire();
     expect(await pruneLease(scope, member, lease.token)).toBe("removed");
-    const back = await renewLease(scope, member, lease.token, 10_000, "me");
-    expect(back).toMatchObject({ renewed: true, reinstated: true });
-    const holder = await scope.client.hget(runLeaseHoldersKey(scope.keyPrefix, "g"), member);
-    expect(holder).toMatch(new RegExp(`^${lease.token}:lease:\\d+:me$`));
+    const pruned = await renewLease(scope, member, lease.token, 10_000);
+    expect(pruned).toEqual({ renewed: false });
+    expect(await scope.client.hget(holdersKey, member)).toBeNull();
+    expect(await scope.client.zscore(indexKey, member)).toBeNull();
+
+    // The issue's case: a recoverer claims the expired lease, resumes the run under a lease, finishes, releases.
+    const second = await acquireLease(scope, member, "me", 100);
+    if (!second.acquired) throw new Error("unreachable");
+    await expire();
+    const claim = await claimRun(scope, member, second.token, "recoverer", 10_000);
+    if (!claim.claimed) throw new Error("unreachable");
+    const resumed = await acquireLease(scope, member, "recoverer", 10_000, claim.token);
+    if (!resumed.acquired) throw new Error("unreachable");
+    expect(await renewLease(scope, member, second.token, 10_000)).toMatchObject({
+      renewed: false,
+      holder: { owner: "recoverer", kind: "lease", token: resumed.token },
+    });
+    expect(await releaseLease(scope, member, resumed.token)).toBe(true);
+    expect(await renewLease(scope, member, second.token, 10_000)).toEqual({ renewed: false });
+    expect(await scope.client.hget(holdersKey, member)).toBeNull();
+    expect(await scope.client.zscore(indexKey, member)).toBeNull();
   });
 
   it("abandon expires the caller's entry at once (putting it back if removed), never another holder's", async () => {

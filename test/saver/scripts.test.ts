@@ -17,7 +17,14 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     client = connect();
   });
 
-  function putArgs(ns: string, id: string, parent: string, ttlMs: number, blobs: [string, Buffer][]) {
+  function putArgs(
+    ns: string,
+    id: string,
+    parent: string,
+    ttlMs: number,
+    blobs: [string, Buffer][],
+    fence: [string, number] = ["", 0],
+  ) {
     return [
       ttlMs,
       checkpointField(ns, id),
@@ -25,6 +32,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       frame([`${parent}\nch\u00001`, "json", `{"id":"${id}"}`, "json", "{}"]),
       "t",
       60_000,
+      ...fence,
       ...blobs.flat(),
     ];
   }
@@ -55,6 +63,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
 
   it("saverPut and saverPutWrites set the TTL on every existing key of the thread", async () => {
     const keys = saverThreadKeys(testPrefix("st"), "t");
+    await runRawScript(client, "saverRaiseRunFence", [keys.runFences], ["lease", 1, 0]);
     await runRawScript(
       client,
       "saverPut",
@@ -65,6 +74,8 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       60_000,
       "t",
       60_000,
+      "",
+      0,
       writeField("", "a", "task", 0),
       "0",
       frame(["w"]),
@@ -81,7 +92,19 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     const normal = writeField("", "a", "task", 0);
     const special = writeField("", "a", "task", -1);
     const put = (mode: string, value: string) =>
-      runRawScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, normal, mode, value, special, "1", value]);
+      runRawScript(client, "saverPutWrites", keys.all, [
+        0,
+        "t",
+        60_000,
+        "",
+        0,
+        normal,
+        mode,
+        value,
+        special,
+        "1",
+        value,
+      ]);
     expect(await put("0", "first")).toBe(2);
     expect(await put("0", "second")).toBe(1);
     expect(await client.hget(keys.writes, normal)).toBe("first");
@@ -103,6 +126,8 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       0,
       "t",
       60_000,
+      "",
+      0,
       writeField("ns", "b", "task", 0),
       "0",
       "w",
@@ -169,11 +194,51 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       client,
       "saverPutWrites",
       [...keys.all, index],
-      [1_000, "t", 0, writeField("", "a", "x", 0), "0", "w"],
+      [1_000, "t", 0, "", 0, writeField("", "a", "x", 0), "0", "w"],
     );
     expect(Number(await client.zscore(index, "t"))).toBeGreaterThan(first);
     expect(await client.zscore(index, "ancient")).toBeNull();
     expect(await client.pttl(index)).toBe(-1);
+  });
+
+  it("saverRaiseRunFence records a lease token only if no newer one is recorded, with the thread's TTL", async () => {
+    const keys = saverThreadKeys(testPrefix("rf"), "t");
+    const raise = (field: string, token: number, ttlMs: number) =>
+      runRawScript(client, "saverRaiseRunFence", [keys.runFences], [field, token, ttlMs]);
+    expect(await raise("a", 5, 0)).toEqual([1, 5]);
+    expect(await client.pttl(keys.runFences)).toBe(-1);
+    expect(await raise("a", 5, 0)).toEqual([1, 5]);
+    expect(await raise("a", 9, 60_000)).toEqual([1, 9]);
+    const ttl = await client.pttl(keys.runFences);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    expect(await raise("a", 7, 0)).toEqual([0, 9]);
+    // Another field (another lease scope or namespace) has tokens of its own.
+    expect(await raise("b", 2, 0)).toEqual([1, 2]);
+    expect(await client.hgetall(keys.runFences)).toEqual({ a: "9", b: "2" });
+  });
+
+  it("saverPut and saverPutWrites refuse a token older than the recorded one and write nothing", async () => {
+    const keys = saverThreadKeys(testPrefix("rfw"), "t");
+    await runRawScript(client, "saverRaiseRunFence", [keys.runFences], ["lease", 4, 0]);
+    const blob: [string, Buffer] = [blobField("", "ch", 1), frame(["json", "1"])];
+    const put = (id: string, parent: string, blobs: [string, Buffer][], fence?: [string, number]) =>
+      runRawScript(client, "saverPut", keys.all, putArgs("", id, parent, 0, blobs, fence));
+    expect(await put("a", "", [blob], ["lease", 3])).toEqual([-1, 4]);
+    const writesArgs = (token: number) => [0, "t", 60_000, "lease", token, writeField("", "a", "task", 0), "0", "w"];
+    expect(await runRawScript(client, "saverPutWrites", keys.all, writesArgs(3))).toEqual([-1, 4]);
+    expect(await client.exists(keys.checkpoints, keys.blobs, keys.byNamespace, keys.byId)).toBe(0);
+    expect(await client.exists(keys.writes, keys.writesIndex)).toBe(0);
+
+    // The recorded token itself, a newer one, another field and no fence are all written.
+    expect(await put("a", "", [blob], ["lease", 4])).toBe(1);
+    expect(await put("b", "a", [], ["lease", 8])).toBe(0);
+    expect(await put("c", "b", [], ["other", 1])).toBe(0);
+    expect(await put("d", "c", [])).toBe(0);
+    expect(await runRawScript(client, "saverPutWrites", keys.all, writesArgs(4))).toBe(1);
+    expect(await client.hlen(keys.checkpoints)).toBe(4);
+    // Writes never raise the fence themselves: only a run that takes the lease does.
+    expect(await client.hgetall(keys.runFences)).toEqual({ lease: "4" });
   });
 
   it("saverForgetThread removes only when the score is unchanged, or unconditionally", async () => {
@@ -210,6 +275,8 @@ describe("saverPut with the cross-thread index key (standalone)", () => {
         frame(["", "json", "{}", "json", "{}"]),
         "t",
         60_000,
+        "",
+        0,
       ],
     );
     expect(await client.hlen(keys.checkpoints)).toBe(1);

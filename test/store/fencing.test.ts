@@ -4,7 +4,7 @@
  * tests issue them the same way.
  */
 
-import { type Fence, FencedWriteError } from "../../src/index.js";
+import { type Fence, FencedWriteError, FenceTokenNotIssuedError, UnknownFenceLockError } from "../../src/index.js";
 import { fenceCounterKey, storeItemKeys, storeNamespaceKeys } from "../../src/keys.js";
 import { keySlot } from "../../src/routing.js";
 import { targets, testPrefix } from "../helpers/redis.js";
@@ -49,12 +49,13 @@ describe.each(targets)("fenced writes on $name", ({ name, connect }) => {
 
   it("refuse a token older than one already written to the item, whatever the counter says", async () => {
     // On a cluster this is what closes the gap between reading the counter and writing: the item keeps, per lock
-    // key, the highest token written to it. Simulated here by a writer whose token is ahead of the counter read.
+    // key, the highest token written to it. Simulated here by a counter that went back after the new holder wrote.
     const client = connect();
     const keyPrefix = testPrefix("fence");
     const store = newStore(client, { keyPrefix });
-    await client.set(fenceCounterKey(keyPrefix, "acct:7"), "3");
+    await client.set(fenceCounterKey(keyPrefix, "acct:7"), "5");
     await store.put(["acct"], "7", { v: "new holder" }, { fence: { lockKey: "acct:7", token: 5 } });
+    await client.set(fenceCounterKey(keyPrefix, "acct:7"), "4");
     const stale = await store
       .put(["acct"], "7", { v: "old holder" }, { fence: { lockKey: "acct:7", token: 4 } })
       .catch((e: unknown) => e);
@@ -62,9 +63,49 @@ describe.each(targets)("fenced writes on $name", ({ name, connect }) => {
     expect(stale).toMatchObject({ newestToken: 5 });
     expect(await client.hget(storeItemKeys(keyPrefix, ["acct"], "7").fenceMarks, "acct:7")).toBe("5");
     // Other lock keys and unfenced writes are not affected.
+    await client.set(fenceCounterKey(keyPrefix, "acct:other"), "1");
     await store.put(["acct"], "7", { v: "other lock" }, { fence: { lockKey: "acct:other", token: 1 } });
     await store.put(["acct"], "7", { v: "unfenced" });
     expect((await store.get(["acct"], "7"))?.value).toEqual({ v: "unfenced" });
+  });
+
+  it("refuse tokens never issued, and fences for locks unknown under the store's prefix", async () => {
+    const client = connect();
+    const keyPrefix = testPrefix("fence");
+    const store = newStore(client, { keyPrefix });
+    const real: Fence = { lockKey: "order:9", token: await client.incr(fenceCounterKey(keyPrefix, "order:9")) };
+    await store.put(["orders"], "9", { status: "open" }, { fence: real });
+
+    // A token above the counter (forged) is refused, so it cannot lock the genuine holder out.
+    const forged = await store
+      .put(["orders"], "9", { status: "forged" }, { fence: { lockKey: "order:9", token: real.token + 1e9 } })
+      .catch((e: unknown) => e);
+    expect(forged).toBeInstanceOf(FenceTokenNotIssuedError);
+    expect(forged).toBeInstanceOf(FencedWriteError);
+    expect(forged).toMatchObject({ lockKey: "order:9", token: real.token + 1e9, newestToken: real.token });
+    await expect(
+      store.delete(["orders"], "9", { fence: { lockKey: "order:9", token: real.token + 1 } }),
+    ).rejects.toThrow(FenceTokenNotIssuedError);
+    await store.put(["orders"], "9", { status: "charged" }, { fence: real });
+    expect((await store.getWithVersion(["orders"], "9"))?.value).toEqual({ status: "charged" });
+    expect(await client.hget(storeItemKeys(keyPrefix, ["orders"], "9").fenceMarks, "order:9")).toBe(String(real.token));
+
+    // A lock never taken, or taken under another key prefix, is unknown: fencing would be off, so it is refused.
+    const never = await store
+      .put(["orders"], "9", { status: "x" }, { fence: { lockKey: "order:never", token: 1 } })
+      .catch((e: unknown) => e);
+    expect(never).toBeInstanceOf(UnknownFenceLockError);
+    expect(never).toBeInstanceOf(FencedWriteError);
+    expect(never).toMatchObject({ lockKey: "order:never", token: 1, newestToken: 0 });
+    const otherPrefix = testPrefix("other");
+    await client.incr(fenceCounterKey(otherPrefix, "order:other")); // taken under the other prefix only
+    await expect(
+      store.put(["orders"], "9", { status: "z" }, { fence: { lockKey: "order:other", token: 1 } }),
+    ).rejects.toThrow(UnknownFenceLockError);
+    expect((await store.history(["orders"], "9")).map((h) => h.value)).toEqual([
+      { status: "charged" },
+      { status: "open" },
+    ]);
   });
 
   it("let concurrent writers with the current token through", async () => {

@@ -66,6 +66,7 @@ describe.each(targets)("TTL on $name", ({ connect }) => {
     await sleep(20);
     expect((await store.getWithVersion(["ns"], "k"))?.expiresAt?.getTime()).toBeGreaterThan(afterSearch);
     expect(await client.pttl(storeItemKeys(keyPrefix, ["ns"], "k").history)).toBeGreaterThan(59_000);
+    expect(await client.pttl(storeItemKeys(keyPrefix, ["ns"], "k").fenceMarks)).toBeGreaterThan(3_659_000);
 
     const frozen = newStore(client, { keyPrefix, ttl: { defaultTtlMs: 60_000, refreshOnRead: false } });
     const before = await expiryScore(client, keyPrefix, ["ns"], "k");
@@ -93,6 +94,36 @@ describe.each(targets)("TTL on $name", ({ connect }) => {
     await timed.put(["ns"], "c", { v: 3 }, { ttlMs: null });
     expect((await timed.getWithVersion(["ns"], "c"))?.expiresAt).toBeNull();
     expect((await timed.getWithVersion(["ns"], "a"))?.expiresAt).toBeInstanceOf(Date);
+  });
+
+  it("an item that expired and is created again continues its versions: a stale compare-and-set fails", async () => {
+    const client = connect();
+    const keyPrefix = testPrefix("ttl");
+    const store = newStore(client, { keyPrefix, ttl: { refreshOnRead: false } });
+    const marks = storeItemKeys(keyPrefix, ["cas"], "k").fenceMarks;
+    expect(await store.putIfVersion(["cas"], "k", { v: 1 }, null, { ttlMs: 80 })).toBe(1);
+    // The item's last version is remembered after it: its TTL, at least an hour (here the hour).
+    const remembered = await client.pttl(marks);
+    expect(remembered).toBeGreaterThan(3_500_000);
+    expect(remembered).toBeLessThanOrEqual(3_600_080);
+    await waitFor(async () => (await store.getWithVersion(["cas"], "k")) === null, "the item to expire");
+    expect(await client.exists(storeItemKeys(keyPrefix, ["cas"], "k").history)).toBe(0);
+
+    // Created again: version 2, never 1 again, so the compare-and-set of a reader of version 1 is refused.
+    expect(await store.putIfVersion(["cas"], "k", { v: 2 }, null, { ttlMs: 60_000 })).toBe(2);
+    await expect(store.putIfVersion(["cas"], "k", { v: "stale" }, 1)).rejects.toMatchObject({
+      name: "VersionConflictError",
+      actualVersion: 2,
+    });
+    expect((await store.get(["cas"], "k"))?.value).toEqual({ v: 2 });
+
+    // The same after a second expiry, after a delete; without a TTL the marks persist.
+    expect(await store.putIfVersion(["cas"], "k", { v: 3 }, 2, { ttlMs: 80 })).toBe(3);
+    await waitFor(async () => (await store.getWithVersion(["cas"], "k")) === null, "the item to expire again");
+    expect(await store.putIfVersion(["cas"], "k", { v: 4 }, 0)).toBe(4);
+    expect(await client.pttl(marks)).toBe(-1);
+    await store.delete(["cas"], "k");
+    expect(await store.putIfVersion(["cas"], "k", { v: 6 }, null)).toBe(6);
   });
 
   it("sweepExpired walks the registry in bounded steps and unregisters namespaces left empty", async () => {

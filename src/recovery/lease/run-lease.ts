@@ -126,7 +126,7 @@ export class RunLease {
       watchdog.unref();
     });
     try {
-      const renewal = renewLease(this.#scope, this.#member, this.token, this.#timings.leaseMs, this.#timings.owner);
+      const renewal = renewLease(this.#scope, this.#member, this.token, this.#timings.leaseMs);
       const result = await Promise.race([renewal, expired]);
       if (this.#released) return;
       if (result === "expired") {
@@ -134,12 +134,18 @@ export class RunLease {
         return;
       }
       if (!result.renewed) {
-        const by = result.holder ? `${result.holder.kind} of ${JSON.stringify(result.holder.owner)}` : "another run";
-        this.#takenOver = true;
-        this.#lose(`its lease was taken over (now held by ${by})`);
+        if (result.holder) {
+          this.#takenOver = true;
+          this.#lose(
+            `its lease was taken over (now held by ${result.holder.kind} of ${JSON.stringify(result.holder.owner)})`,
+          );
+        } else {
+          // Released by a recoverer that resumed and finished the run, or removed as stale: never put back as live.
+          // release() marks it expired again, so recovery looks at the thread (and prunes it if it is finished).
+          this.#lose("its lease entry is gone (a recoverer finished the run, or it was removed as stale)");
+        }
         return;
       }
-      if (result.reinstated) log("run lease: thread %j was removed as stale while alive; put back", this.run.threadId);
       this.#lastRenewedMs = sentMs;
     } catch (error) {
       if (this.#released) return;

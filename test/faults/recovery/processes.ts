@@ -11,12 +11,12 @@ import { type Child, repoRoot, startChild } from "../../helpers/child-process.js
 
 export { type Child, stopAll } from "../../helpers/child-process.js";
 
-/** Bundles test/faults/recovery/program.ts into one ESM file; returns its path and a cleanup. */
-export async function bundleProgram(): Promise<{ file: string; cleanup: () => void }> {
+/** Bundles test/faults/recovery/<entry> (default program.ts) into one ESM file; returns its path and a cleanup. */
+export async function bundleProgram(entry = "program.ts"): Promise<{ file: string; cleanup: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), "lgr-recovery-kill-"));
   const file = join(dir, "program.mjs");
   await build({
-    entryPoints: [join(repoRoot, "test", "faults", "recovery", "program.ts")],
+    entryPoints: [join(repoRoot, "test", "faults", "recovery", entry)],
     outfile: file,
     bundle: true,
     platform: "node",
