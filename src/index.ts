@@ -11,6 +11,7 @@ export {
 export {
   CorruptCheckpointError,
   CorruptDataError,
+  DecompressionLimitError,
   DurabilityError,
   FencedWriteError,
   InvalidConfigError,

@@ -4,9 +4,11 @@
  */
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { type RedisClient, requireServerVersion } from "../client.js";
+import { type Compression, compressionFrom, type ParsedCompressionOptions } from "../compression.js";
 import { type DurabilityOptions, WriteDurability } from "../durability.js";
 import { UnsupportedServerError } from "../errors.js";
 import { registerScripts } from "../scripts/index.js";
+import { BlobDeltas, type ParsedBlobDeltasOptions } from "./blob-delta.js";
 
 /** ZRANGE ... BYLEX REV LIMIT (the index reads) arrived in Redis 6.2. */
 export const SAVER_MIN_SERVER_VERSION = [6, 2, 0] as const;
@@ -22,6 +24,10 @@ export interface SaverContext {
   readonly durability: WriteDurability;
   /** Largest serialised value a write accepts (bytes). */
   readonly maxValueBytes: number;
+  /** Delta encoding of channel blobs (undefined: off). */
+  readonly deltas: BlobDeltas | undefined;
+  /** Compression of channel blobs and pending writes (undefined: off). */
+  readonly compression: Compression | undefined;
   /** Resolves once the server is known to be new enough; checked on first use, then remembered. */
   ready(): Promise<void>;
 }
@@ -34,6 +40,8 @@ export function createSaverContext(options: {
   serde: SerializerProtocol;
   durability?: DurabilityOptions | undefined;
   maxValueBytes?: number | undefined;
+  blobDeltas?: ParsedBlobDeltasOptions | undefined;
+  compression?: ParsedCompressionOptions | undefined;
   /** Overrides SAVER_MIN_SERVER_VERSION (tests). */
   minServerVersion?: readonly [number, number, number];
 }): SaverContext {
@@ -48,6 +56,8 @@ export function createSaverContext(options: {
     serde: options.serde,
     durability,
     maxValueBytes: options.maxValueBytes ?? Number.POSITIVE_INFINITY,
+    deltas: BlobDeltas.from(options.blobDeltas),
+    compression: compressionFrom(options.compression),
     ready() {
       checked ??= requireServerVersion(
         options.client,

@@ -13,6 +13,7 @@ export async function deleteThread(context: SaverContext, threadId: string): Pro
   const id = requireThreadId(threadId, "RedisSaver.deleteThread");
   requireWellFormedInput({ threadId: id }, "RedisSaver.deleteThread");
   const keys = saverThreadKeys(context.keyPrefix, id);
+  context.deltas?.forget(id);
   await redisCall(context, [...keys.all, saverThreadIndexKey(context.keyPrefix)], (client) =>
     client.unlink(...keys.all),
   );

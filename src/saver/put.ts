@@ -10,6 +10,7 @@ import { InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
 import { runScript } from "../scripts/index.js";
 import { dumpCheckpointValue } from "../value-checks.js";
+import { fullBlob } from "./blob-delta.js";
 import { blobField, blobRef, checkpointField, checkpointIdMember, encodeRefs, frame } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
@@ -40,7 +41,7 @@ export async function putCheckpoint(
 
   const { channel_values: channelValues, ...rest } = checkpoint;
   const stored: Checkpoint = { ...rest, channel_values: {} };
-  const [[checkpointType, checkpointBytes], [metadataType, metadataBytes], blobs] = await Promise.all([
+  const [[checkpointType, checkpointBytes], [metadataType, metadataBytes], values] = await Promise.all([
     dumpCheckpointValue(
       context.serde,
       stored,
@@ -49,34 +50,51 @@ export async function putCheckpoint(
     ),
     dumpCheckpointValue(context.serde, metadata, () => "RedisSaver.put: the metadata", context.maxValueBytes),
     Promise.all(
-      Object.entries(newVersions ?? {}).map(async ([channel, version]) => {
-        const field = blobField(ns, channel, version);
-        if (!Object.hasOwn(channelValues ?? {}, channel)) return [field, frame([])] as const;
-        const [type, bytes] = await dumpCheckpointValue(
+      Object.entries(newVersions ?? {}).map(async ([channel, version]): Promise<ChannelValue> => {
+        if (!Object.hasOwn(channelValues ?? {}, channel)) return { channel, version };
+        const dumped = await dumpCheckpointValue(
           context.serde,
           channelValues[channel],
           () => `RedisSaver.put: the value of channel ${JSON.stringify(channel)}`,
           context.maxValueBytes,
         );
-        return [field, frame([type, bytes])] as const;
+        return { channel, version, dumped };
       }),
     ),
   ]);
   const refs = Object.entries(checkpoint.channel_versions ?? {}).map(([channel, version]) => blobRef(channel, version));
 
-  const args = [
+  const head = [
     context.ttlMs,
     checkpointField(ns, checkpoint.id),
     checkpointIdMember(ns, checkpoint.id),
     frame([encodeRefs(parentId, refs), checkpointType, checkpointBytes, metadataType, metadataBytes]),
     threadId,
     TRIM_GRACE_MS,
-    ...blobs.flat(),
   ];
   const indexKey = inScriptThreadIndexKey(context);
   const scriptKeys = indexKey === undefined ? keys.all : [...keys.all, indexKey];
   await context.durability.ready();
-  const write = redisCall(context, scriptKeys, (client) => runScript(client, "saverPut", scriptKeys, args));
+  const store = async (full: boolean) => {
+    const blobs = await Promise.all(values.map((value) => encodeChannelValue(context, threadId, ns, value, full)));
+    const args = [...head, ...blobs.flatMap(({ field, blob }) => [field, blob])];
+    try {
+      const stored = await redisCall(context, scriptKeys, (client) => runScript(client, "saverPut", scriptKeys, args));
+      // Written: the cache may now use these values as delta bases.
+      if (typeof stored === "number" && stored >= 0) for (const { commit } of blobs) commit?.();
+      return stored;
+    } catch (error) {
+      // Unknown outcome: the next value of these channels must not lean on them.
+      for (const { channel } of values) context.deltas?.forget(threadId, ns, channel);
+      throw error;
+    }
+  };
+  const write = store(false).then((stored) => {
+    if (typeof stored !== "number" || stored >= 0) return stored;
+    // A delta's base is gone (pruned, deleted or rewritten since this process cached it): store full copies.
+    for (const { channel } of values) context.deltas?.forget(threadId, ns, channel);
+    return store(true);
+  });
   if (indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
   else await write;
   await context.durability.afterWrite(
@@ -84,4 +102,34 @@ export async function putCheckpoint(
     `RedisSaver.put of checkpoint ${JSON.stringify(checkpoint.id)}`,
   );
   return tupleConfig(threadId, ns, checkpoint.id);
+}
+
+interface ChannelValue {
+  channel: string;
+  version: string | number;
+  /** Absent: the channel is in newVersions without a value (cleared). */
+  dumped?: [string, Uint8Array];
+}
+
+/** The blob field and stored blob of one channel value: delta-encoded, compressed or as it is (blob-delta.ts). */
+async function encodeChannelValue(
+  context: SaverContext,
+  threadId: string,
+  ns: string,
+  { channel, version, dumped }: ChannelValue,
+  full: boolean,
+): Promise<{ field: string; blob: Buffer; commit?: () => void }> {
+  const field = blobField(ns, channel, version);
+  if (dumped === undefined) return { field, blob: frame([]) };
+  const [type, bytes] = dumped;
+  if (context.deltas === undefined) return { field, blob: await fullBlob(context.compression, type, bytes) };
+  const encoded = await context.deltas.encode(
+    context.compression,
+    { threadId, ns, channel },
+    version,
+    type,
+    bytes,
+    full,
+  );
+  return { field, ...encoded };
 }

@@ -16,6 +16,8 @@ export interface RawCheckpoint {
   record: Buffer;
   blobValues: (Buffer | null)[];
   writeValues: (Buffer | null)[];
+  /** Blob field -> stored blob: the bases the page's delta blobs need (shared by every checkpoint of the page). */
+  bases: ReadonlyMap<string, Buffer>;
 }
 
 export interface ReadResult {
@@ -75,7 +77,15 @@ export async function readCheckpoints(
   const reply = await redisCall(context, keys.all, (client) =>
     runScriptBuffer(client, "saverRead", keys.all, [range.index, range.max, range.min, range.limit, ttlMs]),
   );
-  const [count, entries] = reply as [number, [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][]];
+  const [count, entries, baseList] = reply as [
+    number,
+    [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][],
+    Buffer[],
+  ];
+  const bases = new Map<string, Buffer>();
+  for (let i = 0; i + 1 < baseList.length; i += 2) {
+    bases.set((baseList[i] as Buffer).toString("utf8"), baseList[i + 1] as Buffer);
+  }
   // refreshOnRead keeps the thread alive, so its cross-thread index entry must not be trimmed either. Not awaited:
   // the reader does not wait for bookkeeping, and touchThread never throws.
   if (ttlMs > 0 && count > 0) void touchThread(context, threadId);
@@ -86,6 +96,7 @@ export async function readCheckpoints(
       record,
       blobValues,
       writeValues,
+      bases,
     })),
   };
 }

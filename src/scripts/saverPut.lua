@@ -20,16 +20,32 @@
   ARGV[5] threadId      the thread id (raw string), for KEYS[7]
   ARGV[6] graceMs       with KEYS[7] and ttlMs: extra margin (ms) before an idle index entry is trimmed
   ARGV[7..]             pairs of (blob field, framed blob); a blob already stored for that (channel, version) is
-                        kept: versions are unique per value, so an existing one holds the same bytes
+                        kept: versions are unique per value, so an existing one holds the same bytes. A delta blob
+                        (format 2 or 4) names its base and the base's stored length in its first two parts
 
-  Result: the number of blobs newly stored (integer).
+  Result: the number of blobs newly stored (integer), or -i (nothing written) when the delta blob of pair i (1 for
+  the first pair) names a base that is not stored with that length: the writer then sends full copies.
 ]]
 -- @include touchThreadIndex
 -- @include finishThreadWrite
+-- @include blobBase
 
 local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local ttlMs = tonumber(ARGV[1])
 local field, idMember, record = ARGV[2], ARGV[3], ARGV[4]
+
+-- Check every delta's base before writing anything.
+for i = 7, #ARGV, 2 do
+  local value = ARGV[i + 1]
+  if string.byte(value, 1) % 2 == 0 and redis.call("HEXISTS", blobs, ARGV[i]) == 0 then
+    local base = blobBaseField(ARGV[i], value)
+    -- The second part starts right after the first: frame it as a one-part frame (a dummy format byte first).
+    local length = base and framedFirstPart(string.sub(value, 5 + #framedFirstPart(value)))
+    if not base or not length or redis.call("HSTRLEN", blobs, base) ~= tonumber(length) then
+      return -((i - 5) / 2)
+    end
+  end
+end
 
 local stored = 0
 for i = 7, #ARGV, 2 do

@@ -4,7 +4,15 @@
 
 import { isCluster, type RedisClient } from "../../src/client.js";
 import { saverThreadIndexKey, saverThreadKeys } from "../../src/keys.js";
-import { blobField, checkpointField, checkpointIdMember, frame, writeField } from "../../src/saver/codec.js";
+import {
+  blobField,
+  checkpointField,
+  checkpointIdMember,
+  escapePart,
+  FrameFormat,
+  frame,
+  writeField,
+} from "../../src/saver/codec.js";
 import { registerScripts, runScript, runScriptBuffer } from "../../src/scripts/index.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 
@@ -15,12 +23,12 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     registerScripts(client);
   });
 
-  function putArgs(ns: string, id: string, parent: string, ttlMs: number, blobs: [string, Buffer][]) {
+  function putArgs(ns: string, id: string, parent: string, ttlMs: number, blobs: [string, Buffer][], version = 1) {
     return [
       ttlMs,
       checkpointField(ns, id),
       checkpointIdMember(ns, id),
-      frame([`${parent}\nch\u00001`, "json", `{"id":"${id}"}`, "json", "{}"]),
+      frame([`${parent}\nch\u0000${version}`, "json", `{"id":"${id}"}`, "json", "{}"]),
       "t",
       60_000,
       ...blobs.flat(),
@@ -110,7 +118,36 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       1,
       0,
     ])) as [number, unknown[]];
-    expect(empty).toEqual([0, []]);
+    expect(empty).toEqual([0, [], []]);
+  });
+
+  it("saverPut refuses a delta blob whose base is missing or of another length, writing nothing", async () => {
+    const keys = saverThreadKeys(testPrefix("spd"), "t");
+    const base = frame(["json", "[1,2,3]"]);
+    const delta = (length: number) => frame([escapePart("1"), String(length), "6", "json", ",4]"], FrameFormat.DELTA);
+    const put = (id: string, blobs: [string, Buffer][], version = 1) =>
+      runScript(client, "saverPut", keys.all, putArgs("", id, "", 0, blobs, version));
+    // No base stored yet: pair 2 is the delta.
+    expect(
+      await put("a", [
+        [blobField("", "other", 1), frame([])],
+        [blobField("", "ch", 2), delta(base.length)],
+      ]),
+    ).toBe(-2);
+    expect(await client.exists(keys.checkpoints, keys.blobs)).toBe(0);
+    expect(await put("a", [[blobField("", "ch", 1), base]])).toBe(1);
+    expect(await put("b", [[blobField("", "ch", 2), delta(base.length + 1)]])).toBe(-1);
+    expect(await client.hexists(keys.checkpoints, checkpointField("", "b"))).toBe(0);
+    expect(await put("b", [[blobField("", "ch", 2), delta(base.length)]], 2)).toBe(1);
+
+    // saverRead returns the base beside the entry, once.
+    const reply = (await runScriptBuffer(client, "saverRead", keys.all, ["id", "+", "-", 5, 0])) as [
+      number,
+      [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][],
+      Buffer[],
+    ];
+    expect(reply[1]).toHaveLength(2);
+    expect(reply[2].map((b) => b.toString("latin1"))).toEqual([blobField("", "ch", 1), base.toString("latin1")]);
   });
 
   it("saverRead refreshes the TTL only when asked to", async () => {
