@@ -42,7 +42,7 @@ export class TeeSaver extends BaseCheckpointSaver {
     // Both serialise what they are given before they return, so sharing the objects is safe.
     const [stored] = await Promise.all([
       this.redis.put(config, checkpoint, metadata, newVersions),
-      this.memory.put(config, checkpoint, metadata, newVersions),
+      this.memory.put(config, checkpoint, metadata),
     ]);
     return stored;
   }
