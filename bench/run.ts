@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
 import { RedisSaver, RedisStore } from "../src/index.js";
+import { chatMemorySection } from "./chat-memory.js";
 import type { BenchContext } from "./context.js";
 import { floorOps, floorSection } from "./floor.js";
 import { graphSection } from "./graph.js";
@@ -96,6 +97,7 @@ await runBench(
           };
         }),
     },
+    { id: "chatMemory", title: "Memory of a long chat", run: (ctx) => chatMemorySection(ctx) },
     {
       id: "store",
       title: "RedisStore",

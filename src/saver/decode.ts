@@ -15,6 +15,7 @@ import {
   type WritesSortKey,
   writesSortKey,
 } from "@langchain/langgraph-checkpoint";
+import { decompress } from "../compression.js";
 import { CorruptCheckpointError } from "../errors.js";
 import { type SaverThreadKeys, saverThreadKeys } from "../keys.js";
 import { resolveBlob } from "./blob-delta.js";
@@ -26,6 +27,7 @@ import {
   FrameFormat,
   type FrameSource,
   unframe,
+  unframeAs,
 } from "./codec.js";
 import type { SaverContext } from "./context.js";
 import { requireConsistentCheckpoint } from "./integrity.js";
@@ -149,7 +151,8 @@ async function decodeWrites(
       .filter((value): value is Buffer => value !== null && value !== undefined)
       .map(async (value): Promise<DecodedWrite> => {
         const source = { key: keys.writes, what: () => `a pending write of ${label()}` };
-        const [taskId, channel, type, bytes, taskPath, idx] = unframe(value, source, 6) as [
+        const { format, parts } = unframeAs(value, source, [FrameFormat.PLAIN, FrameFormat.DEFLATED], [6]);
+        const [taskId, channel, type, stored, taskPath, idx] = parts as [
           Buffer,
           Buffer,
           Buffer,
@@ -157,6 +160,16 @@ async function decodeWrites(
           Buffer,
           Buffer,
         ];
+        const bytes =
+          format === FrameFormat.DEFLATED
+            ? await decompress(
+                stored,
+                context.maxValueBytes,
+                source.key,
+                () => describeSource(source),
+                CorruptCheckpointError,
+              )
+            : stored;
         const task = taskId.toString("utf8");
         return {
           sortKey: writesSortKey(taskPath.toString("utf8"), task, Number(idx.toString("utf8"))),
