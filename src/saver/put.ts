@@ -8,14 +8,14 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ChannelVersions, Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
-import { runScript } from "../scripts/index.js";
+import { callScript, type ScriptArgs } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
 import { dumpCheckpointValue } from "../value-checks.js";
 import { fullBlob } from "./blob-delta.js";
 import { blobField, blobRef, checkpointField, checkpointIdMember, encodeRefs, frame } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
-import { redisCall } from "./redis-call.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 
@@ -64,7 +64,7 @@ export async function putCheckpoint(
   ]);
   const refs = Object.entries(checkpoint.channel_versions ?? {}).map(([channel, version]) => blobRef(channel, version));
 
-  const head = [
+  const head: [number, string, string, Buffer, string, number] = [
     context.ttlMs,
     checkpointField(ns, checkpoint.id),
     checkpointIdMember(ns, checkpoint.id),
@@ -73,15 +73,16 @@ export async function putCheckpoint(
     TRIM_GRACE_MS,
   ];
   const indexKey = inScriptThreadIndexKey(context);
-  const scriptKeys = indexKey === undefined ? keys.all : [...keys.all, indexKey];
   await context.durability.ready();
   const store = async (full: boolean) => {
     const blobs = await Promise.all(values.map((value) => encodeChannelValue(context, threadId, ns, value, full)));
-    const args = [...head, ...blobs.flatMap(({ field, blob }) => [field, blob])];
+    const args: ScriptArgs<"saverPut"> = [...head, ...blobs.flatMap(({ field, blob }) => [field, blob])];
     try {
-      const stored = await redisCall(context, scriptKeys, (client) => runScript(client, "saverPut", scriptKeys, args));
+      const stored = await redisCall(context, { operation: "RedisSaver.put", write: true }, (client) =>
+        callScript(client, "saverPut", { ...keys, threadIndex: indexKey }, args),
+      );
       // Written: the cache may now use these values as delta bases.
-      if (typeof stored === "number" && stored >= 0) for (const { commit } of blobs) commit?.();
+      if (stored >= 0) for (const { commit } of blobs) commit?.();
       return stored;
     } catch (error) {
       // Unknown outcome: the next value of these channels must not lean on them.
@@ -90,7 +91,7 @@ export async function putCheckpoint(
     }
   };
   const write = store(false).then((stored) => {
-    if (typeof stored !== "number" || stored >= 0) return stored;
+    if (stored >= 0) return stored;
     // A delta's base is gone (pruned, deleted or rewritten since this process cached it): store full copies.
     for (const { channel } of values) context.deltas?.forget(threadId, ns, channel);
     return store(true);

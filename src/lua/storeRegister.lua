@@ -7,9 +7,11 @@ KEYS[1] names  ZSET namespace members (scores 0)
 KEYS[2] seq    HASH member -> registration sequence
 KEYS[3] clock  STRING registration sequence counter
 
-ARGV[1..] namespace members
+ARGV[1], ARGV[2], ...: namespace members
 
 Result: the registration sequences, in ARGV order.
+
+Errors: none.
 ]]
 local namesKey, seqKey, clockKey = KEYS[1], KEYS[2], KEYS[3]
 local out = {}

@@ -11,6 +11,8 @@
 
   Result: the thread's new score (integer). Scores only grow, so a reader that saw an older score can tell that
   the thread was written since (see saverForgetThread).
+
+  Errors: none.
 ]]
 -- @include touchThreadIndex
 

@@ -13,15 +13,17 @@ Results:
   1   removed
   0   gone or held under another token: nothing changed
   -1  renewed since (not expired): nothing changed
+
+Errors: none raised; 0 and -1 are outcomes (nothing removed).
 ]]
+-- @include serverTimeMs
 local index, holders = KEYS[1], KEYS[2]
 local member, expectedToken = ARGV[1], ARGV[2]
 
 local holder = redis.call('HGET', holders, member)
 if not holder or string.match(holder, '^(%d+):') ~= expectedToken then return 0 end
 
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local now = serverTimeMs()
 local expiresAt = tonumber(redis.call('ZSCORE', index, member) or 0)
 if expiresAt > now then return -1 end
 

@@ -11,6 +11,8 @@ ARGV[2] token     the caller's lease token
 Results:
   1  released
   0  not the caller's (gone, or held under another token): nothing changed
+
+Errors: none.
 ]]
 local index, holders = KEYS[1], KEYS[2]
 local member, token = ARGV[1], ARGV[2]

@@ -13,15 +13,17 @@ ARGV[3] owner     the caller's owner id, to put the entry back with
 Results:
   1  the entry now expires at the current server time
   0  held under another token: nothing changed
+
+Errors: none.
 ]]
+-- @include serverTimeMs
 local index, holders = KEYS[1], KEYS[2]
 local member, token, owner = ARGV[1], ARGV[2], ARGV[3]
 
 local holder = redis.call('HGET', holders, member)
 if holder and string.match(holder, '^(%d+):') ~= token then return 0 end
 
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local now = serverTimeMs()
 redis.call('ZADD', index, now, member)
 if not holder then redis.call('HSET', holders, member, token .. ':lease:' .. now .. ':' .. owner) end
 return 1

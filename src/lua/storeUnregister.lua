@@ -5,9 +5,11 @@ still the one the caller saw retire (a writer that registered it again since the
 KEYS[1] names  ZSET namespace members (scores 0)
 KEYS[2] seq    HASH member -> registration sequence
 
-ARGV pairs: member, registration sequence
+ARGV[1], ARGV[2], ...: pairs of member, registration sequence
 
 Result: number of namespaces dropped.
+
+Errors: none.
 ]]
 local namesKey, seqKey = KEYS[1], KEYS[2]
 local dropped = 0

@@ -9,12 +9,14 @@ ARGV[1] limit     most entries to return (positive integer)
 
 Result:
   {nowMs, member1, expiresAtMs1, holder1, member2, ...}; holder is "" when missing
+
+Errors: none.
 ]]
+-- @include serverTimeMs
 local index, holders = KEYS[1], KEYS[2]
 local limit = tonumber(ARGV[1])
 
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local now = serverTimeMs()
 
 local entries = redis.call('ZRANGEBYSCORE', index, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)
 local result = {now}

@@ -16,12 +16,14 @@ Results:
   {-1, holder, expiresAtMs}                a live lease or claim (not yet expired) is held by someone else
   {-2, holder}                             claimToken given, but the run is no longer held under that claim
                                            (another recoverer took it over after the claim expired, or it is gone)
+
+Errors: none raised; -1 and -2 are outcomes the caller acts on (RunLeaseHeldError, ClaimLostError).
 ]]
+-- @include serverTimeMs
 local index, holders, counter = KEYS[1], KEYS[2], KEYS[3]
 local member, owner, leaseMs, claimToken = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local now = serverTimeMs()
 
 local score = redis.call('ZSCORE', index, member)
 local holder = redis.call('HGET', holders, member)

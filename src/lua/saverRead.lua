@@ -22,6 +22,8 @@
   order of the refs lines (nil where missing; none when the record's framing is unreadable, which the client
   reports), writeValues in lex order of their fields. bases is a flat list of blob field, blob value: every base
   the returned delta blobs need (include/blobBase.lua), each once.
+
+  Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
 -- @include blobBase
 local checkpoints, blobs = KEYS[1], KEYS[2]

@@ -16,8 +16,9 @@
                         replaces what its first attempt stored)
 
   Result: the number of writes stored (integer).
+
+  Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
--- @include touchThreadIndex
 -- @include finishThreadWrite
 
 local writes, writesIndex = KEYS[5], KEYS[6]

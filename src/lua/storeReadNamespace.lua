@@ -22,16 +22,18 @@ ARGV[5] grace in ms before the bookkeeping of an empty namespace expires
 
 Result: {nowMs, liveCount, orderedKeys, itemsFlat, vectorsFlat}; the last three only in the item modes and when
 liveCount > 0 (itemsFlat and vectorsFlat are HGETALL replies).
+
+Errors: none.
 ]]
+-- @include serverTimeMs
+-- @include int
 local itemsKey, orderKey, expiryKey, vectorsKey, stateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local standalone = #KEYS >= 7
 local namesKey, seqKey = KEYS[6], KEYS[7]
 local mode, member, readSeq, purgeLimit, graceMs =
   ARGV[1], ARGV[2], tonumber(ARGV[3]) or 0, tonumber(ARGV[4]), tonumber(ARGV[5])
 
-local t = redis.call("TIME")
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function int(n) return string.format("%d", n) end
+local now = serverTimeMs()
 
 local dead = redis.call("ZRANGEBYSCORE", expiryKey, "-inf", now, "LIMIT", 0, purgeLimit)
 for _, key in ipairs(dead) do

@@ -25,8 +25,9 @@
 
   Result: the number of blobs newly stored (integer), or -i (nothing written) when the delta blob of pair i (1 for
   the first pair) names a base that is not stored with that length: the writer then sends full copies.
+
+  Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
--- @include touchThreadIndex
 -- @include finishThreadWrite
 -- @include blobBase
 

@@ -17,15 +17,17 @@ Results:
   {1, expiresAtMs}  extended
   {2, expiresAtMs}  the entry was gone and is back, held by the caller under its token
   {0, holder}       lost: the run is held under another token
+
+Errors: none raised; {0, holder} is an outcome (RunLeaseLostError for the caller).
 ]]
+-- @include serverTimeMs
 local index, holders = KEYS[1], KEYS[2]
 local member, token, leaseMs, owner = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 
 local holder = redis.call('HGET', holders, member)
 if holder and string.match(holder, '^(%d+):') ~= token then return {0, holder} end
 
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local now = serverTimeMs()
 local expiresAt = now + leaseMs
 redis.call('ZADD', index, expiresAt, member)
 if holder then return {1, expiresAt} end

@@ -17,7 +17,10 @@ Results:
   {0, ""}                  the entry is gone (released, pruned or resumed and finished)
   {-1, holder}             held under another token (another recoverer claimed it, or the run was started again)
   {-2, holder, expiresAtMs} same token but not expired: the holder is alive and renewed it
+
+Errors: none raised; 0, -1 and -2 are outcomes (the run is not claimed).
 ]]
+-- @include serverTimeMs
 local index, holders, counter = KEYS[1], KEYS[2], KEYS[3]
 local member, expectedToken, claimer, claimMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 
@@ -25,8 +28,7 @@ local holder = redis.call('HGET', holders, member)
 if not holder then return {0, ''} end
 if string.match(holder, '^(%d+):') ~= expectedToken then return {-1, holder} end
 
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local now = serverTimeMs()
 local expiresAt = tonumber(redis.call('ZSCORE', index, member) or 0)
 if expiresAt > now then return {-2, holder, expiresAt} end
 

@@ -8,6 +8,8 @@
   ARGV[2] seenScore     the score the caller read ("" removes unconditionally: deleteThread)
 
   Result: 1 if the entry was removed, 0 otherwise.
+
+  Errors: none.
 ]]
 local threadIndex = KEYS[1]
 local threadId, seenScore = ARGV[1], ARGV[2]

@@ -13,13 +13,15 @@ ARGV[1] grace in ms before the bookkeeping of an empty namespace expires
 ARGV[2..] item keys
 
 Result: number of items whose expiry moved.
+
+Errors: none.
 ]]
+-- @include serverTimeMs
+-- @include int
 local itemsKey, orderKey, expiryKey, vectorsKey, stateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local graceMs = tonumber(ARGV[1])
 
-local t = redis.call("TIME")
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function int(n) return string.format("%d", n) end
+local now = serverTimeMs()
 
 local moved = 0
 for i = 2, #ARGV do

@@ -10,6 +10,8 @@ ARGV[2] ZRANGEBYLEX max (e.g. "+" or "(a\1")
 ARGV[3] optional: at most this many members (the sweep walks the registry in steps)
 
 Result: flat {member, seq, member, seq, ...} in byte order of the members.
+
+Errors: none.
 ]]
 local namesKey, seqKey = KEYS[1], KEYS[2]
 local members

@@ -44,7 +44,12 @@ Results:
   {-1, actual}    version conflict; actual 0 = the item does not exist
   {-2, newest}    fenced: the token is older than the newest issued (standalone) or than one already written
   {-3}            the stored record cannot be parsed
+
+Errors: (mapped in src/lua/catalogue.ts) -1 VersionConflictError, -2 FencedWriteError, -3 CorruptDataError.
 ]]
+-- @include serverTimeMs
+-- @include int
+-- @include syncNamespaceExpiry
 local itemsKey, orderKey, expiryKey, vectorsKey, stateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local historyKey, fenceMarksKey = KEYS[6], KEYS[7]
 local standalone = #KEYS >= 11
@@ -68,9 +73,7 @@ if writeId ~= "" then
   end
 end
 
-local t = redis.call("TIME")
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function int(n) return string.format("%d", n) end
+local now = serverTimeMs()
 
 local function parseHeader(record)
   local nl = string.find(record, "\n", 1, true)
@@ -103,21 +106,6 @@ local function retire()
   return epoch
 end
 
-local function syncExpiry()
-  local count = redis.call("ZCARD", orderKey)
-  if count == 0 then
-    redis.call("DEL", itemsKey, orderKey, expiryKey, vectorsKey)
-    redis.call("PEXPIRE", stateKey, graceMs)
-    return
-  end
-  if redis.call("ZCARD", expiryKey) == count then
-    local last = tonumber(redis.call("ZRANGE", expiryKey, -1, -1, "WITHSCORES")[2])
-    for _, key in ipairs({ itemsKey, orderKey, expiryKey, vectorsKey }) do redis.call("PEXPIREAT", key, int(last)) end
-    redis.call("PEXPIREAT", stateKey, int(last + graceMs))
-  else
-    for _, key in ipairs({ itemsKey, orderKey, expiryKey, vectorsKey, stateKey }) do redis.call("PERSIST", key) end
-  end
-end
 
 -- Fencing: reject a token older than the newest issued (standalone, exact) or than one already written here.
 if fenceLock ~= "" then
@@ -173,7 +161,7 @@ end
 
 if op == "delete" then
   if not record then
-    syncExpiry()
+    syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true)
     return { 1, 0, 0, 0, 0 }
   end
   local version = lastVersion() + 1
@@ -182,7 +170,7 @@ if op == "delete" then
   appendHistory(version, "delete", "", expireAt)
   local retiredEpoch = 0
   if redis.call("ZCARD", orderKey) == 0 then retiredEpoch = retire() end
-  syncExpiry()
+  syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true)
   return remember({ 1, version, 0, now, retiredEpoch }, expireAt)
 end
 
@@ -224,5 +212,5 @@ else
   redis.call("HDEL", vectorsKey, itemKey)
 end
 appendHistory(version, "put", json, expireAt)
-syncExpiry()
+syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true)
 return remember({ 1, version, tonumber(created), now, 0 }, expireAt)

@@ -15,28 +15,18 @@ ARGV[2] "1" to refresh the TTL of the item read, "0" not to
 ARGV[3] grace in ms before the bookkeeping of an empty namespace expires
 
 Result: {nowMs, record} or {nowMs} when the item does not exist (or has expired).
+
+Errors: none.
 ]]
+-- @include serverTimeMs
+-- @include int
+-- @include syncNamespaceExpiry
 local itemsKey, orderKey, expiryKey, vectorsKey, stateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local historyKey, fenceMarksKey = KEYS[6], KEYS[7]
 local itemKey, refresh, graceMs = ARGV[1], ARGV[2] == "1", tonumber(ARGV[3])
 
-local t = redis.call("TIME")
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function int(n) return string.format("%d", n) end
+local now = serverTimeMs()
 
-local function syncExpiry()
-  local count = redis.call("ZCARD", orderKey)
-  if count == 0 then
-    redis.call("DEL", itemsKey, orderKey, expiryKey, vectorsKey)
-    redis.call("PEXPIRE", stateKey, graceMs)
-    return
-  end
-  if redis.call("ZCARD", expiryKey) == count then
-    local last = tonumber(redis.call("ZRANGE", expiryKey, -1, -1, "WITHSCORES")[2])
-    for _, key in ipairs({ itemsKey, orderKey, expiryKey, vectorsKey }) do redis.call("PEXPIREAT", key, int(last)) end
-    redis.call("PEXPIREAT", stateKey, int(last + graceMs))
-  end
-end
 
 local record = redis.call("HGET", itemsKey, itemKey)
 if not record then return { now } end
@@ -52,7 +42,7 @@ if expireAt ~= "" and tonumber(expireAt) <= now then
   redis.call("ZREM", orderKey, itemKey)
   redis.call("ZREM", expiryKey, itemKey)
   redis.call("HDEL", vectorsKey, itemKey)
-  syncExpiry()
+  syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, false)
   return { now }
 end
 
@@ -64,6 +54,6 @@ if refresh and ttl ~= "" then
   redis.call("ZADD", expiryKey, newExpireAt, itemKey)
   redis.call("PEXPIREAT", historyKey, int(newExpireAt))
   redis.call("PEXPIREAT", fenceMarksKey, int(newExpireAt))
-  syncExpiry()
+  syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, false)
 end
 return { now, record }
