@@ -91,7 +91,8 @@ describe.each(targets)("blob deltas ($name)", ({ connect }) => {
         fc.asyncProperty(fc.array(action, { minLength: 4, maxLength: 14 }), fc.nat(1000), async (actions, seed) => {
           const tee = new TeeSaver(new RedisSaver({ client, keyPrefix: testPrefix("delta"), ...options }));
           const threadId = `t${thread++}`;
-          await runActions(tee, threadId, actions, seed);
+          // A first turn, so that resumes and forks have something to act on.
+          await runActions(tee, threadId, [{ kind: "turn", ask: false }, ...actions], seed);
           expect(await expectSameCheckpoints(tee, threadId)).toBeGreaterThan(0);
         }),
         { numRuns: 6 },
