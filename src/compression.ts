@@ -13,19 +13,22 @@ const deflateRawAsync = promisify(deflateRaw);
 const inflateRawAsync = promisify(inflateRaw);
 
 /** The `compression` option: compress values of at least `minBytes` (serialised) at zlib `level`. */
-export const compressionOptionsSchema = z.union([
-  z.literal(false),
-  z.object({
-    /** Serialised values smaller than this (bytes) are stored as they are. */
-    minBytes: z
-      .number()
-      .int()
-      .min(64)
-      .default(4 * 1024),
-    /** zlib level: 1 is fastest, 9 smallest. */
-    level: z.number().int().min(1).max(9).default(6),
-  }),
-]);
+export const compressionOptionsSchema = z.union(
+  [
+    z.literal(false),
+    z.object({
+      /** Serialised values smaller than this (bytes) are stored as they are. */
+      minBytes: z
+        .number()
+        .int()
+        .min(64)
+        .default(4 * 1024),
+      /** zlib level: 1 is fastest, 9 smallest. */
+      level: z.number().int().min(1).max(9).default(6),
+    }),
+  ],
+  { message: "false, or an object { minBytes?, level? }" },
+);
 
 export type CompressionOptions = z.input<typeof compressionOptionsSchema>;
 export type ParsedCompressionOptions = z.output<typeof compressionOptionsSchema>;

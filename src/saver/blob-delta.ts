@@ -18,26 +18,29 @@ import { CorruptCheckpointError } from "../errors.js";
 import { asBuffer, escapePart, FrameFormat, type FrameSource, frame, unescapePart, unframeAs } from "./codec.js";
 
 /** The `blobDeltas` option of RedisSaver. */
-export const blobDeltasOptionsSchema = z.union([
-  z.literal(false),
-  z.object({
-    /** Serialised channel values smaller than this (bytes) are always stored whole and never cached. */
-    minBytes: z
-      .number()
-      .int()
-      .min(64)
-      .default(2 * 1024),
-    /** Most blobs one channel value is rebuilt from (one full copy and up to maxChain - 1 deltas); a full copy is
-     * stored about every (maxChain / 2)^2 versions of a channel. */
-    maxChain: z.number().int().min(2).max(256).default(32),
-    /** Memory (bytes) the per-saver cache of last serialised values may hold; least recently used go first. */
-    cacheBytes: z
-      .number()
-      .int()
-      .min(0)
-      .default(32 * 1024 * 1024),
-  }),
-]);
+export const blobDeltasOptionsSchema = z.union(
+  [
+    z.literal(false),
+    z.object({
+      /** Serialised channel values smaller than this (bytes) are always stored whole and never cached. */
+      minBytes: z
+        .number()
+        .int()
+        .min(64)
+        .default(2 * 1024),
+      /** Most blobs one channel value is rebuilt from (one full copy and up to maxChain - 1 deltas); a full copy is
+       * stored about every (maxChain / 2)^2 versions of a channel. */
+      maxChain: z.number().int().min(2).max(256).default(32),
+      /** Memory (bytes) the per-saver cache of last serialised values may hold; least recently used go first. */
+      cacheBytes: z
+        .number()
+        .int()
+        .min(0)
+        .default(32 * 1024 * 1024),
+    }),
+  ],
+  { message: "false, or an object { minBytes?, maxChain?, cacheBytes? }" },
+);
 
 export type BlobDeltasOptions = z.input<typeof blobDeltasOptionsSchema>;
 export type ParsedBlobDeltasOptions = z.output<typeof blobDeltasOptionsSchema>;
