@@ -38,7 +38,8 @@ local field, idMember, record = ARGV[2], ARGV[3], ARGV[4]
 -- Check every delta's base before writing anything.
 for i = 7, #ARGV, 2 do
   local value = ARGV[i + 1]
-  if string.byte(value, 1) % 2 == 0 and redis.call("HEXISTS", blobs, ARGV[i]) == 0 then
+  local format = string.byte(value, 1)
+  if format and format % 2 == 0 and redis.call("HEXISTS", blobs, ARGV[i]) == 0 then
     local base = blobBaseField(ARGV[i], value)
     -- The second part starts right after the first: frame it as a one-part frame (a dummy format byte first).
     local length = base and framedFirstPart(string.sub(value, 5 + #framedFirstPart(value)))

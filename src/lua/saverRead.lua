@@ -86,8 +86,9 @@ for _, member in ipairs(members) do
     local blobValues = hmget(blobs, blobFields)
     for i = 1, #blobFields do
       local value = blobValues[i]
-      -- Only delta blobs (format 2 or 4) have bases to fetch.
-      if value and string.byte(value, 1) % 2 == 0 then
+      -- Only delta blobs (format 2 or 4) have bases to fetch; an empty (corrupt) value has no format byte.
+      local format = value and string.byte(value, 1)
+      if format and format % 2 == 0 then
         blobChain(blobs, blobFields[i], value, seenBases, bases)
       end
     end
