@@ -52,7 +52,7 @@ export async function chatMemorySection(ctx: BenchContext): Promise<void> {
       const config = { configurable: { thread_id: "chat" } };
       // Counted from the index: list() would deserialize every message list of the thread.
       const checkpoints = await ctx.client.zcard(saverThreadKeys(keyPrefix, "chat").byId);
-      const bytes = await memoryUsage(ctx.client, await scanKeys(ctx.client, `${keyPrefix}:*`));
+      const bytes = await memoryUsage(ctx.client, await scanKeys(ctx.client, `${keyPrefix}|*`));
       const reads: number[] = [];
       let finalBytes = 0;
       for (let i = 0; i < ctx.iterations(50, 10); i++) {
@@ -73,7 +73,7 @@ export async function chatMemorySection(ctx: BenchContext): Promise<void> {
       });
       ctx.recorder.metric(`chatMemory.${variant.id}.${turns}.MiB`, bytes / 1024 / 1024);
       ctx.recorder.metric(`chatMemory.${variant.id}.${turns}.readP50Ms`, readMs);
-      await deleteKeys(ctx.client, `${keyPrefix}:*`);
+      await deleteKeys(ctx.client, `${keyPrefix}|*`);
     }
   }
   table.notes.push(
