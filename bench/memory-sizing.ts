@@ -3,10 +3,10 @@
  * with MEMORY USAGE on every key a scenario wrote. The figures in docs/operations.md come from this script.
  * Run: npx tsx scripts/with-redis.ts -- npx tsx bench/memory-sizing.ts
  */
-import { AIMessage, HumanMessage } from "@langchain/core/messages";
-import { END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
 import { Redis } from "ioredis";
-import { RedisSaver, RedisStore } from "../src/index.js";
+import { RedisSaver, type RedisSaverOptions, RedisStore } from "../src/index.js";
+import { saverThreadKeys } from "../src/keys.js";
+import { runChat } from "./chat-thread.js";
 
 const client = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 const run = `mem${process.pid}`;
@@ -29,25 +29,20 @@ async function bytesUnder(prefix: string): Promise<{ bytes: number; keys: number
 
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 
-/** A chat thread: each turn appends a 200-character user message and a 400-character reply (2 steps per turn). */
-async function chatThread(turns: number): Promise<void> {
-  const prefix = `${run}c${turns}`;
-  const saver = new RedisSaver({ client, keyPrefix: prefix });
-  const graph = new StateGraph(MessagesAnnotation)
-    .addNode("reply", () => ({ messages: [new AIMessage("r".repeat(400))] }))
-    .addEdge(START, "reply")
-    .addEdge("reply", END)
-    .compile({ checkpointer: saver });
-  const config = { configurable: { thread_id: "chat" } };
-  for (let turn = 0; turn < turns; turn++) {
-    await graph.invoke({ messages: [new HumanMessage("u".repeat(200))] }, config);
-  }
-  let checkpoints = 0;
-  for await (const _ of saver.list(config)) checkpoints++;
+/**
+ * The chat thread of bench/chat-thread.ts (a 200-character question and a 400-character answer of random words per
+ * turn, 3 checkpoints per turn), stored with the saver's defaults (delta blobs) or with `options`.
+ */
+async function chatThread(turns: number, label: string, options: Partial<RedisSaverOptions> = {}): Promise<void> {
+  const prefix = `${run}c${turns}${label.replace(/\W/g, "")}`;
+  const saver = new RedisSaver({ client, keyPrefix: prefix, ...options });
+  await runChat(saver, "chat", turns);
+  // From the index: list() would deserialize every message list of the thread.
+  const checkpoints = await client.zcard(saverThreadKeys(prefix, "chat").byId);
   const { bytes, keys } = await bytesUnder(prefix);
   console.log(
-    `checkpointer, chat of ${String(turns).padStart(3)} turns: ${String(checkpoints).padStart(4)} checkpoints, ` +
-      `${keys} keys, ${kib(bytes).padStart(10)} in all, ${kib(bytes / checkpoints).padStart(8)} per checkpoint`,
+    `checkpointer (${label}), chat of ${String(turns).padStart(4)} turns: ${String(checkpoints).padStart(4)} ` +
+      `checkpoints, ${keys} keys, ${kib(bytes).padStart(10)} in all, ${kib(bytes / checkpoints).padStart(8)} per checkpoint`,
   );
 }
 
@@ -67,7 +62,9 @@ async function storeItems(items: number, updates: number): Promise<void> {
 }
 
 try {
-  for (const turns of [10, 50, 100]) await chatThread(turns);
+  for (const turns of [10, 50, 100]) await chatThread(turns, "blobDeltas: false", { blobDeltas: false });
+  for (const turns of [10, 50, 100, 1000]) await chatThread(turns, "default");
+  await chatThread(100, "compression", { compression: {} });
   await storeItems(1000, 1);
   await storeItems(200, 20);
 } finally {

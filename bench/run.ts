@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
 import { RedisSaver, RedisStore } from "../src/index.js";
 import { auditSection } from "./audit.js";
+import { chatMemorySection } from "./chat-memory.js";
 import type { BenchContext } from "./context.js";
 import { floorOps, floorSection } from "./floor.js";
 import { graphSection } from "./graph.js";
@@ -97,6 +98,7 @@ await runBench(
           };
         }),
     },
+    { id: "chatMemory", title: "Memory of a long chat", run: (ctx) => chatMemorySection(ctx) },
     {
       id: "store",
       title: "RedisStore",

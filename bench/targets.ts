@@ -12,7 +12,7 @@ interface TargetSpec {
   readonly metric: string;
   readonly comparison: Comparison;
   readonly threshold: number;
-  readonly unit: "x" | "ms" | "/s" | "round trips";
+  readonly unit: "x" | "ms" | "/s" | "round trips" | "MiB";
 }
 
 export const TARGETS: readonly TargetSpec[] = [
@@ -81,6 +81,14 @@ export const TARGETS: readonly TargetSpec[] = [
     unit: "x",
   },
   {
+    id: "chat-memory-100",
+    target: "Plain MessagesAnnotation chat, 100 turns, full history kept: at most 1 MiB in Redis (delta blobs)",
+    metric: "chatMemory.delta.100.MiB",
+    comparison: "<=",
+    threshold: 1,
+    unit: "MiB",
+  },
+  {
     id: "guard-round-trips",
     target: "guarded acquire+release within 3 round trips (commands sent one after another per call)",
     metric: "guard.roundTrips",
@@ -116,6 +124,8 @@ export function formatTargetValue(value: number, unit: TargetSpec["unit"]): stri
       return `${Math.round(value).toLocaleString("en-US")}/s`;
     case "round trips":
       return `${value.toFixed(2)} round trips`;
+    case "MiB":
+      return `${value.toFixed(2)} MiB`;
   }
 }
 

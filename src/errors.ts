@@ -54,6 +54,21 @@ export class CorruptDataError extends LangGraphRedisError {
 /** A stored checkpoint, blob or pending write cannot be decoded. */
 export class CorruptCheckpointError extends CorruptDataError {}
 
+/**
+ * A stored value is compressed and would inflate to more than `maxValueBytes` (a decompression bomb, or bytes that
+ * were never written by this library). Refused before that much memory is taken; other values are unaffected.
+ */
+export class DecompressionLimitError extends CorruptDataError {
+  constructor(
+    key: string,
+    readonly what: string,
+    readonly maxBytes: number,
+    options?: { cause?: unknown },
+  ) {
+    super(key, `${what} would decompress to more than maxValueBytes (${maxBytes} bytes); refused`, options);
+  }
+}
+
 /** The Redis server lacks a command or feature the operation needs (too old, or a command is disabled). */
 export class UnsupportedServerError extends LangGraphRedisError {}
 

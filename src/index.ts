@@ -17,6 +17,7 @@ export {
   AuditError,
   CorruptCheckpointError,
   CorruptDataError,
+  DecompressionLimitError,
   DurabilityError,
   FencedWriteError,
   FenceTokenNotIssuedError,

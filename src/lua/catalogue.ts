@@ -54,6 +54,8 @@ export interface RawCheckpoint {
   record: Buffer;
   blobValues: (Buffer | null)[];
   writeValues: (Buffer | null)[];
+  /** Blob field -> stored blob: the bases the page's delta blobs need (shared by every checkpoint of the page). */
+  bases: ReadonlyMap<string, Buffer>;
 }
 
 /** One entry of the lease index whose lease or claim has expired. */
@@ -66,9 +68,20 @@ export interface ExpiredLease {
   readonly holder: LeaseHolder;
 }
 
-/** saverPut / saverPutWrites: how many entries were stored, or the newer lease token that refused the write. */
-const storedOrFenced = (reply: unknown): { stored: number; newerToken?: undefined } | { newerToken: number } =>
-  Array.isArray(reply) && Number(reply[0]) === -1 ? { newerToken: Number(reply[1]) } : { stored: Number(reply) };
+/**
+ * saverPut / saverPutWrites: how many entries were stored; or the newer lease token that refused the write; or
+ * (saverPut) the pair (1 for the first) whose delta blob names a base that is not stored. Nothing is written in the
+ * last two cases.
+ */
+export type StoredReply =
+  | { stored: number; newerToken?: undefined; missingBasePair?: undefined }
+  | { stored?: undefined; newerToken: number; missingBasePair?: undefined }
+  | { stored?: undefined; newerToken?: undefined; missingBasePair: number };
+const storedOrFenced = (reply: unknown): StoredReply => {
+  if (Array.isArray(reply) && Number(reply[0]) === -1) return { newerToken: Number(reply[1]) };
+  const count = Number(reply);
+  return count < 0 ? { missingBasePair: -count } : { stored: count };
+};
 
 const holderOf = (value: unknown, key: string) => {
   const holder = parseOptionalHolder(value, key);
@@ -108,12 +121,26 @@ export const SCRIPTS = {
     keys: THREAD_KEYS,
     buffers: true,
     decode: (reply) => {
-      const [count, entries] = reply as [number, [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][]];
+      const [count, entries, baseList = []] = reply as [
+        number,
+        [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][],
+        Buffer[] | undefined,
+      ];
+      const bases = new Map<string, Buffer>();
+      for (let i = 0; i + 1 < baseList.length; i += 2) {
+        bases.set((baseList[i] as Buffer).toString("utf8"), baseList[i + 1] as Buffer);
+      }
       return {
         /** How many checkpoints the thread holds in all (0: the thread has none). */
         checkpointCount: Number(count),
         checkpoints: entries.map(
-          ([field, record, blobValues, writeValues]): RawCheckpoint => ({ field, record, blobValues, writeValues }),
+          ([field, record, blobValues, writeValues]): RawCheckpoint => ({
+            field,
+            record,
+            blobValues,
+            writeValues,
+            bases,
+          }),
         ),
       };
     },

@@ -23,10 +23,12 @@
   ARGV[7] fenceField    the run fence field of the writing run's lease, "" when the run holds no lease
   ARGV[8] fenceToken    that lease's token (integer)
   ARGV[9..]             pairs of (blob field, framed blob); a blob already stored for that (channel, version) is
-                        kept: versions are unique per value, so an existing one holds the same bytes
+                        kept: versions are unique per value, so an existing one holds the same bytes. A delta blob
+                        (format 2 or 4) names its base and the base's stored length in its first two parts
 
-  Result: the number of blobs newly stored (integer), or {-1, newestToken} when the run's lease was taken over
-  (a newer token is recorded under ARGV[7]): nothing was written.
+  Result: the number of blobs newly stored (integer); {-1, newestToken} when the run's lease was taken over (a
+  newer token is recorded under ARGV[7]); or -i when the delta blob of pair i (1 for the first pair) names a base
+  that is not stored with that length: the writer then sends full copies. Nothing is written in the last two cases.
 
   Errors: the fenced reply above (RunLeaseLostError for the caller); a key of another Redis type fails with
   WRONGTYPE, reported as CorruptCheckpointError.
@@ -36,6 +38,7 @@
 -- @include auditOutbox
 -- @include checkRunFence
 -- @include finishThreadWrite
+-- @include blobBase
 
 local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local ttlMs = tonumber(ARGV[1])
@@ -43,6 +46,20 @@ local field, idMember, record = ARGV[2], ARGV[3], ARGV[4]
 
 local newer = checkRunFence(KEYS[7], ARGV[7], ARGV[8])
 if newer then return { -1, newer } end
+
+-- Check every delta's base before writing anything.
+for i = 9, #ARGV, 2 do
+  local value = ARGV[i + 1]
+  local format = string.byte(value, 1)
+  if format and format % 2 == 0 and redis.call("HEXISTS", blobs, ARGV[i]) == 0 then
+    local base = blobBaseField(ARGV[i], value)
+    -- The second part starts right after the first: frame it as a one-part frame (a dummy format byte first).
+    local length = base and framedFirstPart(string.sub(value, 5 + #framedFirstPart(value)))
+    if not base or not length or redis.call("HSTRLEN", blobs, base) ~= tonumber(length) then
+      return -((i - 7) / 2)
+    end
+  end
+end
 
 local stored = 0
 for i = 9, #ARGV, 2 do

@@ -18,29 +18,26 @@
   ARGV[4] limit         most checkpoints to return (integer >= 1)
   ARGV[5] ttlMs         refresh every key's TTL to this many milliseconds; "0" leaves TTLs alone
 
-  Result: { checkpointCount, entries } where checkpointCount is the number of checkpoints the thread holds (0 means
-  the thread has none) and each entry is { field, record, blobValues, writeValues }: blobValues in the order
-  of the refs lines (nil where missing; none when the record's framing is unreadable, which the client reports),
-  writeValues in lex order of their fields.
+  Result: { checkpointCount, entries, bases } where checkpointCount is the number of checkpoints the thread holds
+  (0 means the thread has none) and each entry is { field, record, blobValues, writeValues }: blobValues in the
+  order of the refs lines (nil where missing; none when the record's framing is unreadable, which the client
+  reports), writeValues in lex order of their fields. bases is a flat list of blob field, blob value: every base
+  the returned delta blobs need (include/blobBase.lua), each once.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
+-- @include blobBase
 local checkpoints, blobs = KEYS[1], KEYS[2]
 local byNamespace, byId, writes, writesIndex = KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local index, max, min = ARGV[1], ARGV[2], ARGV[3]
 local limit, ttlMs = tonumber(ARGV[4]), tonumber(ARGV[5])
 
--- The refs text: the record's first framed part (format byte 1, then a 4-byte big-endian length).
+-- The refs text: the record's first framed part (format byte 1).
 local function refsOf(record)
-  if #record < 5 or string.byte(record, 1) ~= 1 then
+  if string.byte(record, 1) ~= 1 then
     return ""
   end
-  local b1, b2, b3, b4 = string.byte(record, 2, 5)
-  local length = ((b1 * 256 + b2) * 256 + b3) * 256 + b4
-  if 5 + length > #record then
-    return ""
-  end
-  return string.sub(record, 6, 5 + length)
+  return framedFirstPart(record) or ""
 end
 
 -- HMGET in chunks: unpack() of thousands of fields would overflow the Lua stack.
@@ -63,6 +60,7 @@ else
 end
 
 local entries = {}
+local bases, seenBases = {}, {}
 for _, member in ipairs(members) do
   local cut = string.find(member, "\0", 1, true)
   local field, ns
@@ -87,6 +85,14 @@ for _, member in ipairs(members) do
       lineStart = lineEnd + 1
     end
     local blobValues = hmget(blobs, blobFields)
+    for i = 1, #blobFields do
+      local value = blobValues[i]
+      -- Only delta blobs (format 2 or 4) have bases to fetch; an empty (corrupt) value has no format byte.
+      local format = value and string.byte(value, 1)
+      if format and format % 2 == 0 then
+        blobChain(blobs, blobFields[i], value, seenBases, bases)
+      end
+    end
     local writeFields = redis.call("ZRANGE", writesIndex, "[" .. field .. "\0", "(" .. field .. "\1", "BYLEX")
     local writeValues = hmget(writes, writeFields)
     entries[#entries + 1] = { field, record, blobValues, writeValues }
@@ -98,4 +104,4 @@ if ttlMs > 0 and #members > 0 then
     redis.call("PEXPIRE", KEYS[i], ttlMs)
   end
 end
-return { redis.call("ZCARD", byId), entries }
+return { redis.call("ZCARD", byId), entries, bases }

@@ -5,11 +5,25 @@
  *   `ns\0id\0taskId\0idx`. `escapePart` removes NUL and newline from every part, so a part can never fake a
  *   separator, and one namespace (or checkpoint) is exactly the lex range `[x\0`, `(x\x01`.
  * - Values are framed: one format byte, then each part as a 4-byte big-endian length and its bytes. Only
- *   TypeScript reads frames; Lua moves them as opaque strings.
+ *   TypeScript decodes values; Lua reads at most a frame's first part (the refs of a record, the base version of a
+ *   delta blob). Format bytes are listed in FrameFormat.
  */
 import { CorruptCheckpointError } from "../errors.js";
 
-const FORMAT = 1;
+/**
+ * The first byte of a frame. Records and writes are PLAIN or DEFLATED; blobs may be any of the four.
+ * - PLAIN: the parts as given (a blob: [type, bytes], or none for a cleared channel).
+ * - DEFLATED: as PLAIN, but the value-bytes part is raw deflate (see src/compression.ts).
+ * - DELTA: a blob stored as an earlier version of the same channel plus what differs:
+ *   [base version (escaped), stored length of the base blob, shared prefix length, type, suffix bytes]; the value is
+ *   the first `prefix length` bytes of the base's value followed by the suffix (see blob-delta.ts).
+ * - DELTA_DEFLATED: as DELTA, with the suffix raw deflate.
+ * Older releases wrote only PLAIN, so everything they stored stays readable.
+ */
+export const FrameFormat = { PLAIN: 1, DELTA: 2, DEFLATED: 3, DELTA_DEFLATED: 4 } as const;
+export type FrameFormat = (typeof FrameFormat)[keyof typeof FrameFormat];
+
+const FORMAT = FrameFormat.PLAIN;
 
 const NEEDS_ESCAPE = /[%\0\n]/;
 
@@ -78,11 +92,11 @@ export function decodeCheckpointField(field: string): { ns: string; checkpointId
 
 export type FramePart = Uint8Array | string;
 
-/** Frames parts into one Buffer (see the module comment). */
-export function frame(parts: readonly FramePart[]): Buffer {
+/** Frames parts into one Buffer (see the module comment); `format` is the first byte (PLAIN by default). */
+export function frame(parts: readonly FramePart[], format: FrameFormat = FORMAT): Buffer {
   const buffers = parts.map((part) => (typeof part === "string" ? Buffer.from(part, "utf8") : asBuffer(part)));
   const out = Buffer.allocUnsafe(1 + buffers.reduce((sum, b) => sum + 4 + b.length, 0));
-  out[0] = FORMAT;
+  out[0] = format;
   let offset = 1;
   for (const b of buffers) {
     out.writeUInt32BE(b.length, offset);
@@ -103,12 +117,26 @@ export function describeSource(source: FrameSource): string {
   return typeof source.what === "function" ? source.what() : source.what;
 }
 
-/** Splits a frame into its parts; any count but `counts` throws CorruptCheckpointError naming the key. */
+/** Splits a PLAIN frame into its parts; any count but `counts` throws CorruptCheckpointError naming the key. */
 export function unframe(bytes: Buffer, source: FrameSource, ...counts: number[]): Buffer[] {
+  return unframeAs(bytes, source, [FORMAT], counts).parts;
+}
+
+/**
+ * Splits a frame of one of `formats` into its parts; another format, or a part count not in `counts`, throws
+ * CorruptCheckpointError naming the key.
+ */
+export function unframeAs(
+  bytes: Buffer,
+  source: FrameSource,
+  formats: readonly FrameFormat[],
+  counts: readonly number[],
+): { format: FrameFormat; parts: Buffer[] } {
   const fail = (detail: string): never => {
     throw new CorruptCheckpointError(source.key, `${describeSource(source)} cannot be decoded (${detail})`);
   };
-  if (bytes.length === 0 || bytes[0] !== FORMAT) fail(`unknown format byte ${bytes[0] ?? "(empty value)"}`);
+  const format = bytes[0] as FrameFormat | undefined;
+  if (format === undefined || !formats.includes(format)) fail(`unknown format byte ${format ?? "(empty value)"}`);
   const parts: Buffer[] = [];
   let offset = 1;
   while (offset < bytes.length) {
@@ -119,7 +147,7 @@ export function unframe(bytes: Buffer, source: FrameSource, ...counts: number[])
     offset += 4 + length;
   }
   if (!counts.includes(parts.length)) fail(`expected ${counts.join(" or ")} parts, found ${parts.length}`);
-  return parts;
+  return { format: format as FrameFormat, parts };
 }
 
 /** A Buffer view of a Uint8Array (ioredis would send a plain Uint8Array as "1,2,3" text). */

@@ -5,9 +5,11 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { type AuditOutbox, createAuditOutbox, type ParsedAuditOption } from "../audit/outbox.js";
 import type { RedisClient } from "../client.js";
+import { type Compression, compressionFrom, type ParsedCompressionOptions } from "../compression.js";
 import { createRedisContext, MIN_SERVER_VERSION, type RedisContext } from "../context.js";
 import type { DurabilityOptions } from "../durability.js";
 import { CorruptCheckpointError } from "../errors.js";
+import { BlobDeltas, type ParsedBlobDeltasOptions } from "./blob-delta.js";
 
 export interface SaverContext extends RedisContext {
   /** 0 when threads never expire (the scripts' convention). */
@@ -18,6 +20,10 @@ export interface SaverContext extends RedisContext {
   readonly maxValueBytes: number;
   /** The audit outbox, when the `audit` option is on. */
   readonly audit: AuditOutbox | undefined;
+  /** Delta encoding of channel blobs (undefined: off). */
+  readonly deltas: BlobDeltas | undefined;
+  /** Compression of channel blobs and pending writes (undefined: off). */
+  readonly compression: Compression | undefined;
 }
 
 export function createSaverContext(options: {
@@ -28,6 +34,8 @@ export function createSaverContext(options: {
   durability?: DurabilityOptions | undefined;
   maxValueBytes?: number | undefined;
   audit?: ParsedAuditOption | undefined;
+  blobDeltas?: ParsedBlobDeltasOptions | undefined;
+  compression?: ParsedCompressionOptions | undefined;
   /** Overrides MIN_SERVER_VERSION (tests). */
   minServerVersion?: readonly [number, number, number];
 }): SaverContext {
@@ -45,5 +53,7 @@ export function createSaverContext(options: {
     serde: options.serde,
     maxValueBytes: options.maxValueBytes ?? Number.POSITIVE_INFINITY,
     audit: createAuditOutbox(options.client, options.keyPrefix, options.audit),
+    deltas: BlobDeltas.from(options.blobDeltas),
+    compression: compressionFrom(options.compression),
   };
 }

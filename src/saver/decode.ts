@@ -15,9 +15,20 @@ import {
   type WritesSortKey,
   writesSortKey,
 } from "@langchain/langgraph-checkpoint";
+import { decompress } from "../compression.js";
 import { CorruptCheckpointError } from "../errors.js";
 import { type SaverThreadKeys, saverThreadKeys } from "../keys.js";
-import { decodeCheckpointField, decodeRefs, describeSource, type FrameSource, unframe } from "./codec.js";
+import { resolveBlob } from "./blob-delta.js";
+import {
+  blobField,
+  decodeCheckpointField,
+  decodeRefs,
+  describeSource,
+  FrameFormat,
+  type FrameSource,
+  unframe,
+  unframeAs,
+} from "./codec.js";
 import type { SaverContext } from "./context.js";
 import { requireConsistentCheckpoint } from "./integrity.js";
 import { exactRange, type RawCheckpoint, readCheckpoints } from "./read.js";
@@ -71,7 +82,7 @@ export async function decodeCheckpoint(
       key: keys.checkpoints,
       what: () => `metadata of ${label()}`,
     }) as Promise<CheckpointMetadata | undefined>,
-    decodeChannelValues(context, keys, ns, refs.channels, raw.blobValues),
+    decodeChannelValues(context, keys, ns, refs.channels, raw.blobValues, raw.bases),
     decodeWrites(context, keys, label, raw.writeValues),
   ]);
   if (checkpoint === null || typeof checkpoint !== "object") {
@@ -98,6 +109,7 @@ async function decodeChannelValues(
   ns: string,
   channels: readonly [string, string][],
   blobValues: readonly (Buffer | null)[],
+  bases: ReadonlyMap<string, Buffer>,
 ): Promise<Record<string, unknown>> {
   const values: Record<string, unknown> = {};
   await Promise.all(
@@ -109,10 +121,17 @@ async function decodeChannelValues(
         key: keys.blobs,
         what: () => `channel ${JSON.stringify(channel)} version ${version} (namespace ${JSON.stringify(ns)})`,
       };
-      const parts = unframe(blob, source, 0, 2);
-      // No parts: the channel was listed in newVersions but had no value (it was cleared).
-      if (parts.length === 0) return;
-      values[channel] = await load(context, parts[0] as Buffer, parts[1] as Buffer, source);
+      if (blob[0] === FrameFormat.PLAIN) {
+        const parts = unframe(blob, source, 0, 2);
+        // No parts: the channel was listed in newVersions but had no value (it was cleared).
+        if (parts.length === 0) return;
+        values[channel] = await load(context, parts[0] as Buffer, parts[1] as Buffer, source);
+        return;
+      }
+      // Compressed or delta-encoded (blob-delta.ts).
+      const resolved = await resolveBlob(blobField(ns, channel, version), blob, bases, context.maxValueBytes, source);
+      if (resolved === "cleared") return;
+      values[channel] = await load(context, Buffer.from(resolved.type, "utf8"), resolved.bytes, source);
     }),
   );
   // Keep the channels' stored order regardless of which deserialisation finished first.
@@ -132,7 +151,8 @@ async function decodeWrites(
       .filter((value): value is Buffer => value !== null && value !== undefined)
       .map(async (value): Promise<DecodedWrite> => {
         const source = { key: keys.writes, what: () => `a pending write of ${label()}` };
-        const [taskId, channel, type, bytes, taskPath, idx] = unframe(value, source, 6) as [
+        const { format, parts } = unframeAs(value, source, [FrameFormat.PLAIN, FrameFormat.DEFLATED], [6]);
+        const [taskId, channel, type, stored, taskPath, idx] = parts as [
           Buffer,
           Buffer,
           Buffer,
@@ -140,6 +160,16 @@ async function decodeWrites(
           Buffer,
           Buffer,
         ];
+        const bytes =
+          format === FrameFormat.DEFLATED
+            ? await decompress(
+                stored,
+                context.maxValueBytes,
+                source.key,
+                () => describeSource(source),
+                CorruptCheckpointError,
+              )
+            : stored;
         const task = taskId.toString("utf8");
         return {
           sortKey: writesSortKey(taskPath.toString("utf8"), task, Number(idx.toString("utf8"))),

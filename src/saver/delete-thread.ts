@@ -13,6 +13,7 @@ export async function deleteThread(context: SaverContext, threadId: string): Pro
   const id = requireThreadId(threadId, "RedisSaver.deleteThread");
   requireWellFormedInput({ threadId: id }, "RedisSaver.deleteThread");
   const keys = saverThreadKeys(context.keyPrefix, id);
+  context.deltas?.forget(id);
   const site = {
     operation: "RedisSaver.deleteThread",
     write: true,

@@ -1,9 +1,11 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { z } from "zod";
 import { auditOptionSchema } from "../audit/outbox.js";
+import { compressionOptionsSchema } from "../compression.js";
 import { durabilityOptionsSchema } from "../durability.js";
 import { InvalidOptionError } from "../errors.js";
 import { clientSchema, keyPrefixSchema, parseOptions, ttlOptionsSchema } from "../options.js";
+import { blobDeltasOptionsSchema } from "./blob-delta.js";
 
 const serdeSchema = z.custom<SerializerProtocol>(
   (value) =>
@@ -30,6 +32,11 @@ const sharedShape = {
     .positive()
     .max(512 * 1024 * 1024)
     .default(64 * 1024 * 1024),
+  /** Store a channel value that extends an earlier one (a growing message list) as that version plus the bytes
+   * that differ, with a full copy every `maxChain` versions (docs/checkpointer.md). On unless `false`. */
+  blobDeltas: blobDeltasOptionsSchema.optional(),
+  /** Compress channel values and pending writes of at least `minBytes` with zlib. Off unless given. */
+  compression: compressionOptionsSchema.optional(),
   /** Persistence check before the first write, and waits for replicas / the AOF after each write
    * (docs/operations.md). */
   durability: durabilityOptionsSchema.optional(),

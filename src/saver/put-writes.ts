@@ -10,11 +10,12 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { type PendingWrite, WRITES_IDX_MAP } from "@langchain/langgraph-checkpoint";
 import { withAuditContext } from "../audit/outbox.js";
+import { maybeCompress } from "../compression.js";
 import { InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
-import { frame, writeField } from "./codec.js";
+import { FrameFormat, frame, writeField } from "./codec.js";
 import { readThreadConfig, requireCheckpointId } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
@@ -53,10 +54,13 @@ export async function putWrites(
         () => `${operation}: the value written to channel ${JSON.stringify(channel)}`,
         context.maxValueBytes,
       );
+      const deflated = await maybeCompress(context.compression, bytes);
       return [
         writeField(ns, checkpointId, taskId, idx),
         idx < 0 ? "1" : "0",
-        frame([taskId, channel, type, bytes, taskPath, String(idx)]),
+        deflated === undefined
+          ? frame([taskId, channel, type, bytes, taskPath, String(idx)])
+          : frame([taskId, channel, type, deflated, taskPath, String(idx)], FrameFormat.DEFLATED),
       ] as const;
     }),
   );

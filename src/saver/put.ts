@@ -11,6 +11,7 @@ import { InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
+import { fullBlob } from "./blob-delta.js";
 import { blobField, blobRef, checkpointField, checkpointIdMember, encodeRefs, frame } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
@@ -43,7 +44,7 @@ export async function putCheckpoint(
 
   const { channel_values: channelValues, ...rest } = checkpoint;
   const stored: Checkpoint = { ...rest, channel_values: {} };
-  const [[checkpointType, checkpointBytes], [metadataType, metadataBytes], blobs] = await Promise.all([
+  const [[checkpointType, checkpointBytes], [metadataType, metadataBytes], values] = await Promise.all([
     dumpCheckpointValue(
       context.serde,
       stored,
@@ -52,22 +53,21 @@ export async function putCheckpoint(
     ),
     dumpCheckpointValue(context.serde, metadata, () => "RedisSaver.put: the metadata", context.maxValueBytes),
     Promise.all(
-      Object.entries(newVersions ?? {}).map(async ([channel, version]) => {
-        const field = blobField(ns, channel, version);
-        if (!Object.hasOwn(channelValues ?? {}, channel)) return [field, frame([])] as const;
-        const [type, bytes] = await dumpCheckpointValue(
+      Object.entries(newVersions ?? {}).map(async ([channel, version]): Promise<ChannelValue> => {
+        if (!Object.hasOwn(channelValues ?? {}, channel)) return { channel, version };
+        const dumped = await dumpCheckpointValue(
           context.serde,
           channelValues[channel],
           () => `RedisSaver.put: the value of channel ${JSON.stringify(channel)}`,
           context.maxValueBytes,
         );
-        return [field, frame([type, bytes])] as const;
+        return { channel, version, dumped };
       }),
     ),
   ]);
   const refs = Object.entries(checkpoint.channel_versions ?? {}).map(([channel, version]) => blobRef(channel, version));
 
-  const args: ScriptArgs<"saverPut"> = [
+  const head: [number, string, string, Buffer, string, number, string, number] = [
     context.ttlMs,
     checkpointField(ns, checkpoint.id),
     checkpointIdMember(ns, checkpoint.id),
@@ -75,35 +75,45 @@ export async function putCheckpoint(
     threadId,
     TRIM_GRACE_MS,
     ...runFenceArgs(fence),
-    ...blobs.flat(),
   ];
   const indexKey = inScriptThreadIndexKey(context);
+  const auditContext = context.audit
+    ? checkpointAuditContext(context.audit, config, checkpoint, metadata, ns, parentId, newVersions)
+    : undefined;
   await context.durability.ready();
-  const write = redisCall(context, { operation: "RedisSaver.put", write: true }, (client) =>
-    context.audit
-      ? context.audit
-          .stream(keys.checkpoints)
-          .then((outbox) =>
-            callScript(
-              client,
-              "saverPut",
-              { ...keys, threadIndex: indexKey, outbox },
-              withAuditContext(
-                args,
-                checkpointAuditContext(
-                  context.audit as AuditOutbox,
-                  config,
-                  checkpoint,
-                  metadata,
-                  ns,
-                  parentId,
-                  newVersions,
+  const store = async (full: boolean) => {
+    const blobs = await Promise.all(values.map((value) => encodeChannelValue(context, threadId, ns, value, full)));
+    const args: ScriptArgs<"saverPut"> = [...head, ...blobs.flatMap(({ field, blob }) => [field, blob])];
+    try {
+      const reply = await redisCall(context, { operation: "RedisSaver.put", write: true }, (client) =>
+        context.audit && auditContext
+          ? context.audit
+              .stream(keys.checkpoints)
+              .then((outbox) =>
+                callScript(
+                  client,
+                  "saverPut",
+                  { ...keys, threadIndex: indexKey, outbox },
+                  withAuditContext(args, auditContext),
                 ),
-              ),
-            ),
-          )
-      : callScript(client, "saverPut", { ...keys, threadIndex: indexKey }, args),
-  );
+              )
+          : callScript(client, "saverPut", { ...keys, threadIndex: indexKey }, args),
+      );
+      // Written: the cache may now use these values as delta bases.
+      if (reply.stored !== undefined) for (const { commit } of blobs) commit?.();
+      return reply;
+    } catch (error) {
+      // Unknown outcome: the next value of these channels must not lean on them.
+      for (const { channel } of values) context.deltas?.forget(threadId, ns, channel);
+      throw error;
+    }
+  };
+  const write = store(false).then((reply) => {
+    if (reply.missingBasePair === undefined) return reply;
+    // A delta's base is gone (pruned, deleted or rewritten since this process cached it): store full copies.
+    for (const { channel } of values) context.deltas?.forget(threadId, ns, channel);
+    return store(true);
+  });
   const [reply] = await Promise.all([write, indexKey === undefined ? touchThread(context, threadId) : undefined]);
   checkFenced(reply, fence, "RedisSaver.put");
   await context.durability.afterWrite(
@@ -139,4 +149,34 @@ function checkpointAuditContext(
     agent: audit.agentId ?? text(configurable.agent_id) ?? text(meta.agent_id),
     channels: Object.keys(newVersions ?? {}),
   };
+}
+
+interface ChannelValue {
+  channel: string;
+  version: string | number;
+  /** Absent: the channel is in newVersions without a value (cleared). */
+  dumped?: [string, Uint8Array];
+}
+
+/** The blob field and stored blob of one channel value: delta-encoded, compressed or as it is (blob-delta.ts). */
+async function encodeChannelValue(
+  context: SaverContext,
+  threadId: string,
+  ns: string,
+  { channel, version, dumped }: ChannelValue,
+  full: boolean,
+): Promise<{ field: string; blob: Buffer; commit?: () => void }> {
+  const field = blobField(ns, channel, version);
+  if (dumped === undefined) return { field, blob: frame([]) };
+  const [type, bytes] = dumped;
+  if (context.deltas === undefined) return { field, blob: await fullBlob(context.compression, type, bytes) };
+  const encoded = await context.deltas.encode(
+    context.compression,
+    { threadId, ns, channel },
+    version,
+    type,
+    bytes,
+    full,
+  );
+  return { field, ...encoded };
 }

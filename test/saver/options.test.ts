@@ -26,6 +26,11 @@ describe("RedisSaver options", () => {
     [{ ttlMs: 60_000 }, "RedisSaver.ttlMs", "ttl: { defaultTtlMs } instead (the option was renamed)"],
     [{ refreshOnRead: true }, "RedisSaver.refreshOnRead", "ttl: { refreshOnRead } instead"],
     [{ serde: { dumpsTyped: 1 } }, "RedisSaver.serde", "dumpsTyped() and loadsTyped()"],
+    [{ blobDeltas: true }, "RedisSaver.blobDeltas", "false, or an object"],
+    [{ blobDeltas: { maxChain: 1 } }, "RedisSaver.blobDeltas.maxChain", ">=2"],
+    [{ blobDeltas: { minBytes: 10 } }, "RedisSaver.blobDeltas.minBytes", ">=64"],
+    [{ compression: "gzip" }, "RedisSaver.compression", "false, or an object"],
+    [{ compression: { level: 10 } }, "RedisSaver.compression.level", "<=9"],
   ])("rejects %j, naming the option", (partial, option, expected) => {
     const options = "client" in partial ? partial : { client: newRedis(), ...partial };
     const error = (() => {

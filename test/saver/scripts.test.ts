@@ -4,7 +4,15 @@
 
 import { isCluster, type RedisClient } from "../../src/client.js";
 import { saverThreadIndexKey, saverThreadKeys } from "../../src/keys.js";
-import { blobField, checkpointField, checkpointIdMember, frame, writeField } from "../../src/saver/codec.js";
+import {
+  blobField,
+  checkpointField,
+  checkpointIdMember,
+  escapePart,
+  FrameFormat,
+  frame,
+  writeField,
+} from "../../src/saver/codec.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { runRawScript } from "../helpers/scripts.js";
 
@@ -23,13 +31,13 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     parent: string,
     ttlMs: number,
     blobs: [string, Buffer][],
-    fence: [string, number] = ["", 0],
+    { version = 1, fence = ["", 0] }: { version?: number; fence?: [string, number] } = {},
   ) {
     return [
       ttlMs,
       checkpointField(ns, id),
       checkpointIdMember(ns, id),
-      frame([`${parent}\nch\u00001`, "json", `{"id":"${id}"}`, "json", "{}"]),
+      frame([`${parent}\nch\u0000${version}`, "json", `{"id":"${id}"}`, "json", "{}"]),
       "t",
       60_000,
       ...fence,
@@ -149,7 +157,36 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       1,
       0,
     ])) as [number, unknown[]];
-    expect(empty).toEqual([0, []]);
+    expect(empty).toEqual([0, [], []]);
+  });
+
+  it("saverPut refuses a delta blob whose base is missing or of another length, writing nothing", async () => {
+    const keys = saverThreadKeys(testPrefix("spd"), "t");
+    const base = frame(["json", "[1,2,3]"]);
+    const delta = (length: number) => frame([escapePart("1"), String(length), "6", "json", ",4]"], FrameFormat.DELTA);
+    const put = (id: string, blobs: [string, Buffer][], version = 1) =>
+      runRawScript(client, "saverPut", keys.all, putArgs("", id, "", 0, blobs, { version }));
+    // No base stored yet: pair 2 is the delta.
+    expect(
+      await put("a", [
+        [blobField("", "other", 1), frame([])],
+        [blobField("", "ch", 2), delta(base.length)],
+      ]),
+    ).toBe(-2);
+    expect(await client.exists(keys.checkpoints, keys.blobs)).toBe(0);
+    expect(await put("a", [[blobField("", "ch", 1), base]])).toBe(1);
+    expect(await put("b", [[blobField("", "ch", 2), delta(base.length + 1)]])).toBe(-1);
+    expect(await client.hexists(keys.checkpoints, checkpointField("", "b"))).toBe(0);
+    expect(await put("b", [[blobField("", "ch", 2), delta(base.length)]], 2)).toBe(1);
+
+    // saverRead returns the base beside the entry, once.
+    const reply = (await runRawBuffer(client, "saverRead", keys.all, ["id", "+", "-", 5, 0])) as [
+      number,
+      [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][],
+      Buffer[],
+    ];
+    expect(reply[1]).toHaveLength(2);
+    expect(reply[2].map((b) => b.toString("latin1"))).toEqual([blobField("", "ch", 1), base.toString("latin1")]);
   });
 
   it("saverRead refreshes the TTL only when asked to", async () => {
@@ -223,7 +260,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     await runRawScript(client, "saverRaiseRunFence", [keys.runFences], ["lease", 4, 0]);
     const blob: [string, Buffer] = [blobField("", "ch", 1), frame(["json", "1"])];
     const put = (id: string, parent: string, blobs: [string, Buffer][], fence?: [string, number]) =>
-      runRawScript(client, "saverPut", keys.all, putArgs("", id, parent, 0, blobs, fence));
+      runRawScript(client, "saverPut", keys.all, putArgs("", id, parent, 0, blobs, { fence }));
     expect(await put("a", "", [blob], ["lease", 3])).toEqual([-1, 4]);
     const writesArgs = (token: number) => [0, "t", 60_000, "lease", token, writeField("", "a", "task", 0), "0", "w"];
     expect(await runRawScript(client, "saverPutWrites", keys.all, writesArgs(3))).toEqual([-1, 4]);
