@@ -7,12 +7,14 @@ import {
   type CheckpointListOptions,
   type CheckpointMetadata,
   type CheckpointTuple,
+  type DeltaChannelHistory,
   type PendingWrite,
 } from "@langchain/langgraph-checkpoint";
 import type { RedisOptions } from "ioredis";
 import { clientFromUrl, type RedisClient } from "../client.js";
 import { createSaverContext, type SaverContext } from "./context.js";
 import { deleteThread } from "./delete-thread.js";
+import { getDeltaChannelHistory } from "./delta-history.js";
 import { getTuple } from "./get-tuple.js";
 import { listCheckpoints } from "./list.js";
 import {
@@ -84,6 +86,17 @@ export class RedisSaver extends BaseCheckpointSaver {
 
   override deleteThread(threadId: string): Promise<void> {
     return deleteThread(this.#context, threadId);
+  }
+
+  /**
+   * What a DeltaChannel needs to rebuild its value: per channel, the writes on the path to the checkpoint and the
+   * nearest stored value (seed). One script call per page of up to 500 ancestors, instead of one getTuple each.
+   */
+  override getDeltaChannelHistory(options: {
+    config: RunnableConfig;
+    channels: string[];
+  }): Promise<Record<string, DeltaChannelHistory>> {
+    return getDeltaChannelHistory(this.#context, options?.config, options?.channels);
   }
 
   override getNextVersion(current: number | undefined): number {

@@ -22,23 +22,12 @@
   of the refs lines (nil where missing; none when the record's framing is unreadable, which the client reports),
   writeValues in lex order of their fields.
 ]]
+-- @include checkpointRefs
+
 local checkpoints, blobs = KEYS[1], KEYS[2]
 local byNamespace, byId, writes, writesIndex = KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local index, max, min = ARGV[1], ARGV[2], ARGV[3]
 local limit, ttlMs = tonumber(ARGV[4]), tonumber(ARGV[5])
-
--- The refs text: the record's first framed part (format byte 1, then a 4-byte big-endian length).
-local function refsOf(record)
-  if #record < 5 or string.byte(record, 1) ~= 1 then
-    return ""
-  end
-  local b1, b2, b3, b4 = string.byte(record, 2, 5)
-  local length = ((b1 * 256 + b2) * 256 + b3) * 256 + b4
-  if 5 + length > #record then
-    return ""
-  end
-  return string.sub(record, 6, 5 + length)
-end
 
 -- HMGET in chunks: unpack() of thousands of fields would overflow the Lua stack.
 local function hmget(key, fields)
@@ -71,19 +60,7 @@ for _, member in ipairs(members) do
   end
   local record = redis.call("HGET", checkpoints, field)
   if record then
-    local refsText = refsOf(record)
-    local blobFields = {}
-    local lineStart, first = 1, true
-    while lineStart <= #refsText + 1 do
-      local lineEnd = string.find(refsText, "\n", lineStart, true) or (#refsText + 1)
-      if first then
-        first = false
-      else
-        blobFields[#blobFields + 1] = ns .. "\0" .. string.sub(refsText, lineStart, lineEnd - 1)
-      end
-      lineStart = lineEnd + 1
-    end
-    local blobValues = hmget(blobs, blobFields)
+    local blobValues = hmget(blobs, checkpointBlobFields(ns, refsOf(record)))
     local writeFields = redis.call("ZRANGE", writesIndex, "[" .. field .. "\0", "(" .. field .. "\1", "BYLEX")
     local writeValues = hmget(writes, writeFields)
     entries[#entries + 1] = { field, record, blobValues, writeValues }
