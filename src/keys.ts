@@ -133,6 +133,11 @@ export interface SaverThreadKeys {
   readonly writes: string;
   /** ZSET (all scores 0) of the `writes` fields, so one checkpoint's writes are one lex range. */
   readonly writesIndex: string;
+  /**
+   * ZSET (all scores 0) of `runId\0ns\0id`: the checkpoints each run wrote (metadata run_id), so deleteForRuns
+   * finds a run's checkpoints in one lex range. Exists only for threads whose checkpoints carry a run id.
+   */
+  readonly byRun: string;
   readonly all: readonly string[];
 }
 
@@ -145,11 +150,20 @@ export function saverThreadKeys(prefix: string, threadId: string): SaverThreadKe
     byId: `${base}:idx:id`,
     writes: `${base}:writes`,
     writesIndex: `${base}:idx:writes`,
+    byRun: `${base}:idx:run`,
   };
   return {
     ...keys,
-    all: [keys.checkpoints, keys.blobs, keys.byNamespace, keys.byId, keys.writes, keys.writesIndex],
+    all: [keys.checkpoints, keys.blobs, keys.byNamespace, keys.byId, keys.writes, keys.writesIndex, keys.byRun],
   };
+}
+
+/**
+ * SET of the thread ids a run wrote checkpoints to (the run id is the metadata run_id): where deleteForRuns looks
+ * for a run's checkpoints. One key per run, in the run's own slot, so no single key takes every write.
+ */
+export function saverRunThreadsKey(prefix: string, runId: string): string {
+  return `${prefix}:saver:run:${hashTag(runId)}`;
 }
 
 /**
@@ -165,7 +179,7 @@ export function saverThreadIndexKey(prefix: string): string {
 const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
   saver: [
     [/^:(checkpoints|refs|blobs|writes)$/, "hash"],
-    [/^:idx:(ns|id|writes)$/, "zset"],
+    [/^:idx:(ns|id|writes|run)$/, "zset"],
   ],
   store: [
     [/^:(items|vectors|state)$/, "hash"],
@@ -190,6 +204,7 @@ export function expectedKeyType(key: string): string | undefined {
   const open = key.indexOf("{");
   const close = key.indexOf("}", open);
   if (open < 0 || close < 0) return /:saver:threads$/.test(key) ? "zset" : undefined;
+  if (/:saver:run:\{/.test(key)) return "set";
   const kind = key.slice(0, open).split(":").at(-2) ?? "";
   const suffix = key.slice(close + 1);
   return KEY_TYPES[kind]?.find(([pattern]) => pattern.test(suffix))?.[1];

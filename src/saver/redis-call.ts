@@ -11,6 +11,7 @@ import type { SaverContext } from "./context.js";
 
 /** Thread keys are hashes except the `:idx:` sorted sets; the cross-thread index (no hash tag) is a sorted set. */
 function expectedType(key: string): string {
+  if (key.includes(":saver:run:{")) return "set";
   const tagEnd = key.lastIndexOf("}");
   if (tagEnd < 0) return "zset";
   return key.slice(tagEnd + 1).startsWith(":idx:") ? "zset" : "hash";

@@ -11,6 +11,7 @@
   KEYS[4] byId          ZSET  (TTL refresh only)
   KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write (taskId, channel, type, bytes, path, idx)
   KEYS[6] writesIndex   ZSET  the writes fields, so one checkpoint's writes are one lex range
+  KEYS[7] byRun         ZSET  (TTL refresh only)
 
   ARGV[1] ns            the namespace (escaped as in the hash fields)
   ARGV[2] checkpointId  escaped id; "" (with ARGV[3] "target") means the newest checkpoint of the namespace

@@ -5,12 +5,13 @@
   KEYS[1..4]            checkpoints, blobs, byNamespace, byId (TTL refresh only)
   KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write
   KEYS[6] writesIndex   ZSET  the same fields (score 0), so one checkpoint's writes are one lex range
-  KEYS[7] threadIndex   ZSET  optional: the cross-thread index, as in saverPut (passed on a standalone server
+  KEYS[7] byRun         ZSET  (TTL refresh only)
+  KEYS[8] threadIndex   ZSET  optional: the cross-thread index, as in saverPut (passed on a standalone server
                         when threads have a TTL: writes then extend the thread's life, so its entry must stay)
 
   ARGV[1] ttlMs         thread TTL in milliseconds; "0" leaves TTLs alone
-  ARGV[2] threadId      the thread id (raw string), for KEYS[7]
-  ARGV[3] graceMs       with KEYS[7]: extra margin (ms) before an idle index entry is trimmed
+  ARGV[2] threadId      the thread id (raw string), for KEYS[8]
+  ARGV[3] graceMs       with KEYS[8]: extra margin (ms) before an idle index entry is trimmed
   ARGV[4..]             triples of (field, mode, framed write); mode "1" overwrites (special writes: error,
                         interrupt, scheduled, resume), mode "0" inserts only if absent (a retried task never
                         replaces what its first attempt stored)
@@ -35,5 +36,5 @@ for i = 4, #ARGV, 3 do
   redis.call("ZADD", writesIndex, 0, field)
 end
 
-finishThreadWrite(ttlMs, KEYS[7], ARGV[2], tonumber(ARGV[3]))
+finishThreadWrite(ttlMs, KEYS[8], ARGV[2], tonumber(ARGV[3]))
 return stored

@@ -10,6 +10,7 @@
   KEYS[4] byId          ZSET  id\0ns
   KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write
   KEYS[6] writesIndex   ZSET  the writes fields
+  KEYS[7] byRun         ZSET  (TTL refresh only)
 
   ARGV[1] index         "ns" ranges byNamespace (one namespace), "id" ranges byId (every namespace)
   ARGV[2] max           lex bound, newest end of the range ("[x", "(x" or "+")

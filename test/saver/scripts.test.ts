@@ -4,7 +4,7 @@
 
 import { isCluster, type RedisClient } from "../../src/client.js";
 import { saverThreadIndexKey, saverThreadKeys } from "../../src/keys.js";
-import { blobField, checkpointField, checkpointIdMember, frame, writeField } from "../../src/saver/codec.js";
+import { blobField, checkpointField, checkpointIdMember, frame, runMember, writeField } from "../../src/saver/codec.js";
 import { registerScripts, runScript, runScriptBuffer } from "../../src/scripts/index.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 
@@ -15,7 +15,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     registerScripts(client);
   });
 
-  function putArgs(ns: string, id: string, parent: string, ttlMs: number, blobs: [string, Buffer][]) {
+  function putArgs(ns: string, id: string, parent: string, ttlMs: number, blobs: [string, Buffer][], runMember = "") {
     return [
       ttlMs,
       checkpointField(ns, id),
@@ -23,6 +23,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       frame([`${parent}\nch\u00001`, "json", `{"id":"${id}"}`, "json", "{}"]),
       "t",
       60_000,
+      runMember,
       ...blobs.flat(),
     ];
   }
@@ -53,7 +54,8 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
 
   it("saverPut and saverPutWrites set the TTL on every existing key of the thread", async () => {
     const keys = saverThreadKeys(testPrefix("st"), "t");
-    await runScript(client, "saverPut", keys.all, putArgs("", "a", "", 60_000, [[blobField("", "ch", 1), frame([])]]));
+    const blobs: [string, Buffer][] = [[blobField("", "ch", 1), frame([])]];
+    await runScript(client, "saverPut", keys.all, putArgs("", "a", "", 60_000, blobs, runMember("run", "", "a")));
     await runScript(client, "saverPutWrites", keys.all, [
       60_000,
       "t",
@@ -197,6 +199,7 @@ describe("saverPut with the cross-thread index key (standalone)", () => {
         frame(["", "json", "{}", "json", "{}"]),
         "t",
         60_000,
+        "",
       ],
     );
     expect(await client.hlen(keys.checkpoints)).toBe(1);
