@@ -23,6 +23,7 @@ export {
   RedisPermissionError,
   RunLeaseHeldError,
   RunLeaseLostError,
+  ThreadExistsError,
   UnsupportedServerError,
   ValueTooLargeError,
   VersionConflictError,
@@ -60,6 +61,8 @@ export {
 } from "./recovery/resume.js";
 export { type RecoveryWorker, type RecoveryWorkerStats, startRecoveryWorker } from "./recovery/worker.js";
 export { isConnectionError, isPermissionError } from "./redis-errors.js";
+export type { CopyThreadResult } from "./saver/copy-thread.js";
+export type { DeleteForRunsResult } from "./saver/delete-for-runs.js";
 export type { RedisSaverOptions, RedisSaverUrlOptions } from "./saver/options.js";
 export { RedisSaver } from "./saver/redis-saver.js";
 export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";

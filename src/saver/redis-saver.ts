@@ -13,6 +13,8 @@ import {
 import type { RedisOptions } from "ioredis";
 import { clientFromUrl, type RedisClient } from "../client.js";
 import { createSaverContext, type SaverContext } from "./context.js";
+import { type CopyThreadResult, copyThread } from "./copy-thread.js";
+import { type DeleteForRunsResult, deleteForRuns } from "./delete-for-runs.js";
 import { deleteThread } from "./delete-thread.js";
 import { getDeltaChannelHistory } from "./delta-history.js";
 import { getTuple } from "./get-tuple.js";
@@ -97,6 +99,24 @@ export class RedisSaver extends BaseCheckpointSaver {
     channels: string[];
   }): Promise<Record<string, DeltaChannelHistory>> {
     return getDeltaChannelHistory(this.#context, options?.config, options?.channels);
+  }
+
+  /**
+   * Copies a whole thread (every namespace, its pending writes and blobs) into `toThreadId`, which must have no data
+   * (else ThreadExistsError, nothing written). The destination appears whole or not at all. A source with no data
+   * copies nothing. Python's copy_thread.
+   */
+  copyThread(fromThreadId: string, toThreadId: string): Promise<CopyThreadResult> {
+    return copyThread(this.#context, fromThreadId, toThreadId);
+  }
+
+  /**
+   * Removes every checkpoint whose run id (metadata run_id, or the run_id in the metadata of the config put()
+   * received) is one of `runIds`, with the pending writes stored against them and the blobs nothing else needs.
+   * Atomic per thread. Python's delete_for_runs.
+   */
+  deleteForRuns(runIds: readonly string[]): Promise<DeleteForRunsResult> {
+    return deleteForRuns(this.#context, runIds);
   }
 
   override getNextVersion(current: number | undefined): number {

@@ -48,3 +48,11 @@ export async function recordRunThread(context: SaverContext, runId: string, thre
   if (seen.size >= RECORDED_RUNS_LIMIT) seen.clear();
   seen.set(pair, Date.now());
 }
+
+/** Forgets the local records of these runs (deleteForRuns removed them), so a later put records them again. */
+export function forgetRecordedRuns(context: SaverContext, runIds: readonly string[]): void {
+  const seen = recorded.get(context);
+  if (seen === undefined) return;
+  const runs = new Set(runIds);
+  for (const pair of seen.keys()) if (runs.has(pair.slice(0, pair.indexOf("\0")))) seen.delete(pair);
+}

@@ -13,95 +13,12 @@ import {
   START,
   StateGraph,
 } from "@langchain/langgraph";
-import {
-  type BaseCheckpointSaver,
-  type ChannelVersions,
-  type Checkpoint,
-  DeltaSnapshot,
-  emptyCheckpoint,
-  uuid6,
-} from "@langchain/langgraph-checkpoint";
+import { type BaseCheckpointSaver, DeltaSnapshot, emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import type { Redis } from "ioredis";
 import { InvalidConfigError, InvalidInputError, RedisSaver } from "../../src/index.js";
 import { DELTA_HISTORY_PAGE_CHECKPOINTS } from "../../src/saver/delta-history.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
-
-const CHANNELS = ["messages", "log", "other"] as const;
-
-/** A small seeded generator, so a failure can be replayed from the seed in its message. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface Stored {
-  config: RunnableConfig;
-  versions: Record<string, number>;
-  writtenChannels: Set<string>;
-}
-
-/** Writes the same random history to every saver given; returns the stored configs. */
-async function randomHistory(savers: BaseCheckpointSaver[], threadId: string, seed: number, steps: number) {
-  const next = random(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
-  let version = 0;
-  const stored: Stored[] = [];
-  for (let step = 0; step < steps; step++) {
-    const ns = next() < 0.75 ? "" : "child:1";
-    const sameNs = stored.filter((s) => s.config.configurable?.checkpoint_ns === ns);
-    const parent = sameNs.length === 0 ? undefined : next() < 0.7 ? sameNs.at(-1) : pick(sameNs);
-    const channelValues: Record<string, unknown> = {};
-    const newVersions: ChannelVersions = {};
-    const versions: Record<string, number> = { ...(parent?.versions ?? {}) };
-    for (const channel of CHANNELS) {
-      // A channel written on the parent always gets a new version (as LangGraph bumps it); others sometimes.
-      if (!parent?.writtenChannels.has(channel) && next() >= 0.3) continue;
-      version += 1;
-      versions[channel] = version;
-      newVersions[channel] = version;
-      const kind = next();
-      if (kind < 0.15) channelValues[channel] = new DeltaSnapshot([`snap-${step}`]);
-      else if (kind < 0.25) channelValues[channel] = [`plain-${step}`];
-    }
-    const checkpoint: Checkpoint = {
-      ...emptyCheckpoint(),
-      id: uuid6(step),
-      channel_values: channelValues,
-      channel_versions: { ...versions },
-    };
-    const config: RunnableConfig = {
-      configurable: {
-        thread_id: threadId,
-        checkpoint_ns: ns,
-        checkpoint_id: parent?.config.configurable?.checkpoint_id,
-      },
-    };
-    const metadata = { source: "loop" as const, step, parents: {} };
-    const configs = await Promise.all(savers.map((s) => s.put(config, checkpoint, metadata, newVersions)));
-    const written = new Set<string>();
-    const tasks = Math.floor(next() * 3);
-    for (let task = 0; task < tasks; task++) {
-      const taskId = `task-${pick(["a", "b", "c", "é", "z"])}-${task}`;
-      const taskPath = pick(["", "~__pregel_pull, reply", "~__pregel_push, 0"]);
-      const writes = Array.from({ length: 1 + Math.floor(next() * 3) }, (_, i) => {
-        const channel = pick([...CHANNELS, "unrelated"]);
-        written.add(channel);
-        return [channel, [`w-${step}-${task}-${i}`]] as [string, unknown];
-      });
-      for (let i = 0; i < savers.length; i++) {
-        await (savers[i] as BaseCheckpointSaver).putWrites(configs[i] as RunnableConfig, writes, taskId, taskPath);
-      }
-    }
-    stored.push({ config: configs[0] as RunnableConfig, versions, writtenChannels: written });
-  }
-  return stored;
-}
+import { CHANNELS, randomHistory } from "./random-history.js";
 
 describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }) => {
   let client: ReturnType<typeof connect>;

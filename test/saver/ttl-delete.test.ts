@@ -2,6 +2,7 @@
  * Lifetime of a thread's keys: ttlMs puts a TTL on every key of the thread, each write restarts it, refreshOnRead
  * makes reads restart it too, and an idle thread disappears entirely. deleteThread removes every key (counted).
  */
+import type { CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { RedisSaver } from "../../src/index.js";
 import { saverThreadIndexKey, saverThreadKeys } from "../../src/keys.js";
 import { targets, testPrefix } from "../helpers/redis.js";
@@ -16,7 +17,7 @@ async function populate(saver: RedisSaver, threadId: string): Promise<void> {
       { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: ns === "" ? parent : undefined } },
       checkpoint,
       // A run id, so the thread also has its run index key.
-      { ...(i === 0 ? inputMetadata : loopMetadata(i)), run_id: "run-1" },
+      { ...(i === 0 ? inputMetadata : loopMetadata(i)), run_id: "run-1" } as unknown as CheckpointMetadata,
       checkpoint.channel_versions,
     );
     if (ns === "") parent = checkpoint.id;
