@@ -108,7 +108,9 @@ describe.each(targets)("RedisSaver thread operations ($name)", ({ connect }) => 
       expect(removed.checkpoints).toBe(2 * steps.filter((s) => doomed.includes(s.runId)).length);
 
       // The reference: MemorySaver holding everything, minus the doomed runs' checkpoints and their writes.
-      const expected = (await threadState(full, "t")).filter((t) => !doomed.includes(String((t.metadata as { run_id?: string } | undefined)?.run_id)));
+      const expected = (await threadState(full, "t")).filter(
+        (t) => !doomed.includes(String((t.metadata as { run_id?: string } | undefined)?.run_id)),
+      );
       expect(await threadState(redis, "t")).toEqual(expected);
       expect((await threadState(redis, "t-copy")).map((t) => t.checkpoint.id)).toEqual(
         expected.map((t) => t.checkpoint.id),
