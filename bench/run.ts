@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
 import { RedisSaver, RedisStore } from "../src/index.js";
 import type { BenchContext } from "./context.js";
+import { deltaSection } from "./delta.js";
 import { floorOps, floorSection } from "./floor.js";
 import { graphSection } from "./graph.js";
 import { guardSection } from "./guard.js";
@@ -95,6 +96,11 @@ await runBench(
             put: (args) => putStep(subject, "memory-thread", args),
           };
         }),
+    },
+    {
+      id: "delta",
+      title: "Memory: DeltaChannel history",
+      run: (ctx) => deltaSection(ctx, (name) => saver(ctx, name)),
     },
     {
       id: "store",
