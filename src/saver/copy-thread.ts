@@ -11,10 +11,10 @@
  */
 import { describeValue, InvalidInputError, ThreadExistsError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
-import { runScript, runScriptBuffer, type ScriptArg } from "../scripts/index.js";
+import { callScript, type ScriptArgs } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
 import { unescapePart } from "./codec.js";
 import type { SaverContext } from "./context.js";
-import { redisCall } from "./redis-call.js";
 import { recordRunThread } from "./run-index.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormedInput } from "./well-formed.js";
@@ -44,9 +44,11 @@ export async function copyThread(
   const source = saverThreadKeys(context.keyPrefix, from);
   const destination = saverThreadKeys(context.keyPrefix, to);
 
-  const [checkpoints, blobs, writes, runMembers] = (await redisCall(context, source.all, (client) =>
-    runScriptBuffer(client, "saverExportThread", source.all, []),
-  )) as [Buffer[], Buffer[], Buffer[], Buffer[]];
+  const { checkpoints, blobs, writes, runMembers } = await redisCall(
+    context,
+    { operation, write: false, keys: source.all },
+    (client) => callScript(client, "saverExportThread", source, []),
+  );
   if (checkpoints.length === 0 && writes.length === 0) return { checkpoints: 0 };
 
   const runIds = new Set<string>();
@@ -57,8 +59,7 @@ export async function copyThread(
   await Promise.all([...runIds].map((runId) => recordRunThread(context, runId, to)));
 
   const indexKey = inScriptThreadIndexKey(context);
-  const keys = indexKey === undefined ? destination.all : [...destination.all, indexKey];
-  const args: ScriptArg[] = [
+  const args: ScriptArgs<"saverImportThread"> = [
     context.ttlMs,
     to,
     TRIM_GRACE_MS,
@@ -72,7 +73,9 @@ export async function copyThread(
     ...runMembers,
   ];
   await context.durability.ready();
-  const copied = Number(await redisCall(context, keys, (client) => runScript(client, "saverImportThread", keys, args)));
+  const copied = await redisCall(context, { operation, write: true, keys: destination.all }, (client) =>
+    callScript(client, "saverImportThread", { ...destination, threadIndex: indexKey }, args),
+  );
   if (copied < 0) throw new ThreadExistsError(to);
   if (indexKey === undefined) await touchThread(context, to);
   await context.durability.afterWrite(destination.checkpoints, `RedisSaver.copyThread into ${JSON.stringify(to)}`);

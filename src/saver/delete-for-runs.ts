@@ -8,10 +8,10 @@
  */
 import { describeValue, InvalidInputError } from "../errors.js";
 import { saverRunThreadsKey, saverThreadKeys } from "../keys.js";
-import { runScript } from "../scripts/index.js";
+import { callScript } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
 import { escapePart } from "./codec.js";
 import type { SaverContext } from "./context.js";
-import { redisCall } from "./redis-call.js";
 import { forgetRecordedRuns } from "./run-index.js";
 import { requireWellFormedInput } from "./well-formed.js";
 
@@ -44,7 +44,7 @@ export async function deleteForRuns(context: SaverContext, runIds: readonly stri
   const threadsOfRun = await Promise.all(
     runs.map((runId) => {
       const key = saverRunThreadsKey(context.keyPrefix, runId);
-      return redisCall(context, [key], (client) => client.smembers(key));
+      return redisCall(context, { operation, write: false, keys: [key] }, (client) => client.smembers(key));
     }),
   );
   const runsOfThread = new Map<string, string[]>();
@@ -59,9 +59,11 @@ export async function deleteForRuns(context: SaverContext, runIds: readonly stri
   await Promise.all(
     [...runsOfThread].map(async ([threadId, threadRuns]) => {
       const keys = saverThreadKeys(context.keyPrefix, threadId);
-      const [checkpoints, writes, blobs] = (await redisCall(context, keys.all, (client) =>
-        runScript(client, "saverDeleteForRuns", keys.all, threadRuns.map(escapePart)),
-      )) as [number, number, number];
+      const { checkpoints, writes, blobs } = await redisCall(
+        context,
+        { operation, write: true, keys: keys.all },
+        (client) => callScript(client, "saverDeleteForRuns", keys, threadRuns.map(escapePart)),
+      );
       total.checkpoints += checkpoints;
       total.writes += writes;
       total.blobs += blobs;
@@ -72,7 +74,7 @@ export async function deleteForRuns(context: SaverContext, runIds: readonly stri
       const threads = threadsOfRun[i] ?? [];
       if (threads.length === 0) return undefined;
       const key = saverRunThreadsKey(context.keyPrefix, runId);
-      return redisCall(context, [key], (client) => client.srem(key, ...threads));
+      return redisCall(context, { operation, write: true, keys: [key] }, (client) => client.srem(key, ...threads));
     }),
   );
   forgetRecordedRuns(context, runs);

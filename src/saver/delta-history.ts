@@ -12,12 +12,12 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { CheckpointPendingWrite, DeltaChannelHistory } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
-import { runScriptBuffer } from "../scripts/index.js";
+import { callScript } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
 import { escapePart, unframe } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { decodeWrites, loadValue } from "./decode.js";
-import { redisCall } from "./redis-call.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 
 /** Most ancestors one script call visits: bounds the time one call holds the server. */
@@ -25,7 +25,10 @@ export const DELTA_HISTORY_PAGE_CHECKPOINTS = 500;
 /** A page also ends once it has gathered this many bytes (at least one ancestor per page). */
 export const DELTA_HISTORY_PAGE_BYTES = 4 * 1024 * 1024;
 
-type RawStep = [Buffer[], Buffer[]];
+interface RawStep {
+  seeds: Buffer[];
+  writeValues: Buffer[];
+}
 
 export async function getDeltaChannelHistory(
   context: SaverContext,
@@ -51,24 +54,23 @@ export async function getDeltaChannelHistory(
   let start: "target" | "from" = "target";
   let cursor = escapePart(checkpointId ?? "");
   for (;;) {
-    const args = [
-      escapePart(ns),
-      cursor,
-      start,
-      DELTA_HISTORY_PAGE_CHECKPOINTS,
-      DELTA_HISTORY_PAGE_BYTES,
-      ttlMs,
-      ...[...open].flatMap((channel) => [channel, escapePart(channel)]),
-    ];
-    const [next, page] = (await redisCall(context, keys.all, (client) =>
-      runScriptBuffer(client, "saverDeltaHistory", keys.all, args),
-    )) as [Buffer, RawStep[]];
-    for (const step of page) {
+    const channelArgs = [...open].flatMap((channel) => [channel, escapePart(channel)]);
+    const page = await redisCall(context, { operation, write: false, keys: keys.all }, (client) =>
+      callScript(client, "saverDeltaHistory", keys, [
+        escapePart(ns),
+        cursor,
+        start,
+        DELTA_HISTORY_PAGE_CHECKPOINTS,
+        DELTA_HISTORY_PAGE_BYTES,
+        ttlMs,
+        ...channelArgs,
+      ]),
+    );
+    for (const step of page.steps) {
       steps.push(step);
-      const seeds = step[0];
-      for (let i = 0; i < seeds.length; i += 2) open.delete((seeds[i] as Buffer).toString("utf8"));
+      for (let i = 0; i < step.seeds.length; i += 2) open.delete((step.seeds[i] as Buffer).toString("utf8"));
     }
-    cursor = next.toString("utf8");
+    cursor = page.cursor;
     if (cursor === "" || open.size === 0) break;
     start = "from";
   }
@@ -87,7 +89,7 @@ async function decodeHistory(
   const seeds = new Map<string, unknown>();
   // Steps arrive newest first; each step's writes are decoded and sorted by writesSortKey.
   const decodedSteps = await Promise.all(
-    steps.map(async ([seedPairs, writeValues]) => {
+    steps.map(async ({ seeds: seedPairs, writeValues }) => {
       for (let i = 0; i < seedPairs.length; i += 2) {
         const channel = (seedPairs[i] as Buffer).toString("utf8");
         const source = { key: keys.blobs, what: () => `the stored value of channel ${JSON.stringify(channel)}` };

@@ -8,13 +8,13 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ChannelVersions, Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError } from "../errors.js";
 import { saverRunThreadsKey, saverThreadKeys } from "../keys.js";
-import { runScript } from "../scripts/index.js";
+import { callScript, type ScriptArgs } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
 import { dumpCheckpointValue } from "../value-checks.js";
 import { blobField, blobRef, checkpointField, checkpointIdMember, encodeRefs, frame, runMember } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
-import { redisCall } from "./redis-call.js";
 import { recordRunThread, runIdOf } from "./run-index.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
@@ -66,7 +66,7 @@ export async function putCheckpoint(
   const runId = runIdOf(config, metadata);
   const refs = Object.entries(checkpoint.channel_versions ?? {}).map(([channel, version]) => blobRef(channel, version));
 
-  const args = [
+  const args: ScriptArgs<"saverPut"> = [
     context.ttlMs,
     checkpointField(ns, checkpoint.id),
     checkpointIdMember(ns, checkpoint.id),
@@ -77,16 +77,14 @@ export async function putCheckpoint(
     ...blobs.flat(),
   ];
   const indexKey = inScriptThreadIndexKey(context);
-  const scriptKeys =
-    indexKey === undefined
-      ? keys.all
-      : runId === undefined
-        ? [...keys.all, indexKey]
-        : [...keys.all, indexKey, saverRunThreadsKey(context.keyPrefix, runId)];
+  const runThreads =
+    indexKey !== undefined && runId !== undefined ? saverRunThreadsKey(context.keyPrefix, runId) : undefined;
   await context.durability.ready();
   // On a cluster the run's record lives in another slot: written first, so it never misses a stored checkpoint.
   if (runId !== undefined && indexKey === undefined) await recordRunThread(context, runId, threadId);
-  const write = redisCall(context, scriptKeys, (client) => runScript(client, "saverPut", scriptKeys, args));
+  const write = redisCall(context, { operation: "RedisSaver.put", write: true }, (client) =>
+    callScript(client, "saverPut", { ...keys, threadIndex: indexKey, runThreads }, args),
+  );
   if (indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
   else await write;
   await context.durability.afterWrite(

@@ -9,9 +9,9 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { saverRunThreadsKey } from "../keys.js";
-import { runScript } from "../scripts/index.js";
+import { callScript } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
 import type { SaverContext } from "./context.js";
-import { redisCall } from "./redis-call.js";
 import { TRIM_GRACE_MS } from "./thread-index.js";
 import { requireWellFormedInput } from "./well-formed.js";
 
@@ -42,8 +42,8 @@ export async function recordRunThread(context: SaverContext, runId: string, thre
   // Without a TTL the record never expires; with one, it is renewed after half of it has passed.
   if (at !== undefined && (context.ttlMs === 0 || Date.now() - at < context.ttlMs / 2)) return;
   const key = saverRunThreadsKey(context.keyPrefix, runId);
-  await redisCall(context, [key], (client) =>
-    runScript(client, "saverRecordRun", [key], [threadId, context.ttlMs, TRIM_GRACE_MS]),
+  await redisCall(context, { operation: "RedisSaver.put: run index", write: true, keys: [key] }, (client) =>
+    callScript(client, "saverRecordRun", { runThreads: key }, [threadId, context.ttlMs, TRIM_GRACE_MS]),
   );
   if (seen.size >= RECORDED_RUNS_LIMIT) seen.clear();
   seen.set(pair, Date.now());

@@ -1,17 +1,11 @@
-import { isCluster, type RedisClient } from "../client.js";
-import { WriteDurability } from "../durability.js";
+import { createRedisContext, MIN_SERVER_VERSION, type RedisContext } from "../context.js";
 import { type StoreRegistryKeys, storeRegistryKeys } from "../keys.js";
 import type { ParsedStoreOptions } from "./options.js";
 
-/** What every store module needs: the client, whether it is a cluster, the key prefix and the parsed options. */
-export interface StoreContext {
-  readonly client: RedisClient;
-  readonly cluster: boolean;
-  readonly prefix: string;
+/** What every store module needs: the shared context, the parsed options and the registry keys. */
+export interface StoreContext extends RedisContext {
   readonly options: ParsedStoreOptions;
   readonly registry: StoreRegistryKeys;
-  /** The durability option: the start-up persistence check and the waits after each write. */
-  readonly durability: WriteDurability;
 }
 
 /** Expired items one script removes at most on the way (the rest go on later calls; reads filter them anyway). */
@@ -22,11 +16,14 @@ export const RETIRED_GRACE_MS = 24 * 3600 * 1000;
 
 export function createContext(options: ParsedStoreOptions): StoreContext {
   return {
-    client: options.client,
-    cluster: isCluster(options.client),
-    prefix: options.keyPrefix,
+    ...createRedisContext({
+      client: options.client,
+      keyPrefix: options.keyPrefix,
+      component: "RedisStore",
+      durability: options.durability,
+      minServerVersion: MIN_SERVER_VERSION,
+    }),
     options,
     registry: storeRegistryKeys(options.keyPrefix),
-    durability: new WriteDurability(options.client, options.durability, "RedisStore"),
   };
 }

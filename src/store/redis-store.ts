@@ -1,9 +1,8 @@
 import { BaseStore, type Operation, type OperationResults } from "@langchain/langgraph-checkpoint";
 import type { RedisOptions } from "ioredis";
-import { clientFromUrl, requireServerVersion } from "../client.js";
+import { openOwnedClient } from "../client.js";
 import { InvalidInputError } from "../errors.js";
 import { parseOptions } from "../options.js";
-import { registerScripts } from "../scripts/index.js";
 import { executeBatch } from "./batch.js";
 import {
   readVersioned,
@@ -24,7 +23,6 @@ import {
   type StoreWriteOptions,
   writeOptionsSchema,
 } from "./options.js";
-import { asStoreError } from "./route.js";
 import { type SweepResult, sweepStep } from "./ttl.js";
 
 /**
@@ -34,24 +32,18 @@ import { type SweepResult, sweepStep } from "./ttl.js";
  */
 export class RedisStore extends BaseStore {
   readonly #ctx: StoreContext;
-  /** True when fromUrl opened the client: close() closes only that. */
-  #owned = false;
-  #serverChecked: Promise<void> | undefined;
 
   constructor(options: RedisStoreOptions) {
     super();
     const parsed = parseOptions(redisStoreOptionsSchema, options, "RedisStore");
     this.#ctx = createContext(parsed);
-    registerScripts(parsed.client);
   }
 
   /** Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. */
   static fromUrl(url: string, options: RedisStoreUrlOptions = {}, redisOptions: RedisOptions = {}): RedisStore {
-    const client = clientFromUrl(url, redisOptions);
+    const client = openOwnedClient(url, redisOptions);
     try {
-      const store = new RedisStore({ ...options, client });
-      store.#owned = true;
-      return store;
+      return new RedisStore({ ...options, client });
     } catch (error) {
       client.disconnect();
       throw error;
@@ -64,7 +56,7 @@ export class RedisStore extends BaseStore {
   }
 
   async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {
-    await this.#checkServer();
+    await this.#ctx.ready();
     const { results } = await executeBatch(this.#ctx, operations);
     return results as OperationResults<Op>;
   }
@@ -125,7 +117,7 @@ export class RedisStore extends BaseStore {
       throw new InvalidInputError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
     }
     const parsed = parseOptions(writeOptionsSchema, writeOptions, "update options");
-    await this.#checkServer();
+    await this.#ctx.ready();
     return updateItem(this.#ctx, namespace, key, fn, { ...parsed, maxAttempts });
   }
 
@@ -133,7 +125,7 @@ export class RedisStore extends BaseStore {
   async getWithVersion(namespace: string[], key: string): Promise<VersionedItem | null> {
     checkNamespace(namespace, { allowReservedRoot: true });
     checkItemKey(key);
-    await this.#checkServer();
+    await this.#ctx.ready();
     return readVersioned(this.#ctx, namespace, key);
   }
 
@@ -158,7 +150,7 @@ export class RedisStore extends BaseStore {
     if (!Number.isSafeInteger(maxNamespaces) || maxNamespaces < 1) {
       throw new InvalidInputError(`maxNamespaces must be a positive integer, got ${maxNamespaces}`);
     }
-    await this.#checkServer();
+    await this.#ctx.ready();
     return sweepStep(this.#ctx, options.cursor ?? null, maxNamespaces);
   }
 
@@ -170,9 +162,7 @@ export class RedisStore extends BaseStore {
 
   /** Closes the client if the store opened it (fromUrl); a client you passed in stays open. */
   async close(): Promise<void> {
-    if (!this.#owned) return;
-    this.#owned = false;
-    await this.#ctx.client.quit().catch(() => this.#ctx.client.disconnect());
+    await this.#ctx.close();
   }
 
   async #write(
@@ -184,16 +174,8 @@ export class RedisStore extends BaseStore {
   ): Promise<number> {
     checkItemKey(key);
     const parsed = parseOptions(writeOptionsSchema, options, "write options");
-    await this.#checkServer();
+    await this.#ctx.ready();
     return writeIfVersion(this.#ctx, namespace, key, value, expectedVersion, parsed);
-  }
-
-  #checkServer(): Promise<void> {
-    this.#serverChecked ??= requireServerVersion(this.#ctx.client, [6, 2, 0], "RedisStore").catch((error) => {
-      this.#serverChecked = undefined;
-      throw asStoreError(error);
-    });
-    return this.#serverChecked;
   }
 }
 
