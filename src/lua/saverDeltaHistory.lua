@@ -119,7 +119,7 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
     local cut = string.find(lines[i], "\0", 1, true)
     local channel = cut and channelOf[string.sub(lines[i], 1, cut - 1)]
     if channel and open[channel] then
-      local blob = redis.call("HGET", blobs, blobFields[i])
+      local blob = blobValue(blobs, blobFields[i])
       -- A frame with no parts records a channel that had no value at that version: not a seed.
       if blob and #blob > 1 then
         seeds[#seeds + 1] = channel

@@ -7,6 +7,7 @@
 -- parseRefs(refsText): parentId (escaped; "" for none) and the list of "channel\0version" lines (escaped parts).
 -- checkpointBlobFields(ns, refsText): the blob hash fields ("ns\0channel\0version") the checkpoint's channel values
 --   are read from, in the order of its refs lines.
+-- blobValue(blobs, field): the stored value of one blob field (false when absent), as the client decodes it.
 local function refsOf(record)
   if #record < 5 or string.byte(record, 1) ~= 1 then
     return ""
@@ -42,4 +43,8 @@ local function checkpointBlobFields(ns, refsText)
     fields[i] = ns .. "\0" .. lines[i]
   end
   return fields
+end
+
+local function blobValue(blobs, field)
+  return redis.call("HGET", blobs, field)
 end
