@@ -8,7 +8,7 @@ const State = Annotation.Root({
 });
 const checkpointer = RedisSaver.fromUrl(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
   keyPrefix: "fork-example",
-  ttlMs: 60 * 60 * 1000,
+  ttl: { defaultTtlMs: 60 * 60 * 1000 },
 });
 const app = new StateGraph(State)
   .addNode("agent", (state) => ({ messages: [`agent saw ${state.messages.length} message(s)`] }))

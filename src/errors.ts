@@ -147,6 +147,12 @@ export class RunLeaseLostError extends LangGraphRedisError {
   }
 }
 
+/**
+ * A recoverer's claim on a crashed run could not be turned into a lease: another recoverer took the run over after
+ * the claim expired, or the run left the index. resumeCrashedRuns reports the run as skipped ("claimed-elsewhere").
+ */
+export class ClaimLostError extends LangGraphRedisError {}
+
 /** Redis could not be reached, or the connection dropped, while an operation ran. */
 export class RedisConnectionError extends LangGraphRedisError {}
 

@@ -1,5 +1,5 @@
 export { ACL_COMMANDS, type AclRulesOptions, aclRules } from "./acl.js";
-export { clientFromUrl, isCluster, type RedisClient } from "./client.js";
+export { type ClientFromUrlOptions, clientFromUrl, isCluster, type RedisClient } from "./client.js";
 export {
   checkDurability,
   type DurabilityOptions,
@@ -43,23 +43,28 @@ export type {
   LockLostEvent,
   LockReleasedEvent,
 } from "./guard/options.js";
-export { type CrashedRun, findCrashedRuns } from "./recovery/find.js";
-export type { LeaseHolder } from "./recovery/holder.js";
-export { type LeasableGraph, withRunLease } from "./recovery/leased-graph.js";
+export { findCrashedRuns } from "./recovery/find-crashed-runs.js";
 export type {
   FindCrashedRunsOptions,
   RecoveryWorkerOptions,
   ResumeCrashedRunsOptions,
   RunLeaseOptions,
 } from "./recovery/options.js";
+export { resumeCrashedRuns } from "./recovery/resume-crashed-runs.js";
 export {
-  type ResumeProgress,
-  type ResumeReport,
-  type ResumeResult,
-  resumeCrashedRuns,
-  type SkipReason,
-} from "./recovery/resume.js";
-export { type RecoveryWorker, type RecoveryWorkerStats, startRecoveryWorker } from "./recovery/worker.js";
+  type RecoveryWorker,
+  type RecoveryWorkerStats,
+  startRecoveryWorker,
+} from "./recovery/start-recovery-worker.js";
+export type {
+  CrashedRun,
+  LeaseHolder,
+  ResumeProgress,
+  ResumeReport,
+  ResumeResult,
+  SkipReason,
+} from "./recovery/types.js";
+export { type LeasableGraph, withRunLease } from "./recovery/with-run-lease.js";
 export { isConnectionError, isPermissionError } from "./redis-errors.js";
 export type { CopyThreadResult } from "./saver/copy-thread.js";
 export type { DeleteForRunsResult } from "./saver/delete-for-runs.js";

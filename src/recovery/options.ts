@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { clientSchema, durationMsSchema, keyPrefixSchema } from "../options.js";
+import type { ResumeProgress, ResumeResult } from "./types.js";
 
 const functionSchema = <T>() =>
   z.custom<T>((value) => typeof value === "function", { message: "a function" }) as unknown as z.ZodType<T, T>;
@@ -8,7 +9,7 @@ const ownerSchema = z.string().min(1).max(512);
 
 /** Options of withRunLease(graph, options). */
 export const runLeaseOptionsSchema = z
-  .object({
+  .strictObject({
     /** The ioredis client (Redis or Cluster) holding the leases; never closed by the library. */
     client: clientSchema,
     /** Prefix of every key. Default "lgr". */
@@ -33,7 +34,7 @@ export const runLeaseOptionsSchema = z
 export type RunLeaseOptions = z.input<typeof runLeaseOptionsSchema>;
 
 /** Options of findCrashedRuns(app, options). */
-export const findCrashedRunsOptionsSchema = z.object({
+export const findCrashedRunsOptionsSchema = z.strictObject({
   /** Most expired leases to inspect in one call, oldest expiry first. Default 100. */
   limit: z.number().int().min(1).max(10_000).default(100),
   /**
@@ -63,25 +64,25 @@ const resumeShape = {
 };
 
 /** Options of resumeCrashedRuns(app, options). */
-export const resumeCrashedRunsOptionsSchema = z.object({
+export const resumeCrashedRunsOptionsSchema = z.strictObject({
   ...resumeShape,
   /** Stops claiming further runs; runs already resumed finish (interrupting them would only crash them again). */
   signal: z.instanceof(AbortSignal).optional(),
   /** Called after each run is settled, with the counts so far. */
-  onProgress: functionSchema<(progress: import("./resume.js").ResumeProgress) => void>().optional(),
+  onProgress: functionSchema<(progress: ResumeProgress) => void>().optional(),
 });
 
 export type ResumeCrashedRunsOptions = z.input<typeof resumeCrashedRunsOptionsSchema>;
 
 /** Options of startRecoveryWorker(app, options). */
-export const recoveryWorkerOptionsSchema = z.object({
+export const recoveryWorkerOptionsSchema = z.strictObject({
   ...resumeShape,
   /** Pause between passes when the last one found nothing more to do. Default 5 s. */
   intervalMs: durationMsSchema.default(5_000),
   /** Stops the worker, like stop(). */
   signal: z.instanceof(AbortSignal).optional(),
   /** Called with each settled run. */
-  onResult: functionSchema<(result: import("./resume.js").ResumeResult) => void>().optional(),
+  onResult: functionSchema<(result: ResumeResult) => void>().optional(),
   /** Called when a whole pass fails (for example Redis is unreachable); the worker tries again after intervalMs. */
   onError: functionSchema<(error: unknown) => void>().optional(),
 });

@@ -9,8 +9,7 @@ import {
   type DeltaChannelHistory,
   type PendingWrite,
 } from "@langchain/langgraph-checkpoint";
-import type { RedisOptions } from "ioredis";
-import { openOwnedClient, type RedisClient } from "../client.js";
+import { type ClientFromUrlOptions, openOwnedClient, type RedisClient } from "../client.js";
 import { createSaverContext, type SaverContext } from "./context.js";
 import { type CopyThreadResult, copyThread } from "./copy-thread.js";
 import { type DeleteForRunsResult, deleteForRuns } from "./delete-for-runs.js";
@@ -43,8 +42,15 @@ export class RedisSaver extends BaseCheckpointSaver {
     this.#context = createSaverContext({ ...parsed, serde: this.serde });
   }
 
-  /** Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. */
-  static fromUrl(url: string, options: RedisSaverUrlOptions = {}, clientOptions: RedisOptions = {}): RedisSaver {
+  /**
+   * Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. `clientOptions` are ioredis
+   * options, with `cluster` for the Cluster a cluster URL opens (see clientFromUrl).
+   */
+  static fromUrl(
+    url: string,
+    options: RedisSaverUrlOptions = {},
+    clientOptions: ClientFromUrlOptions = {},
+  ): RedisSaver {
     const parsed = parseSaverUrlOptions(options);
     const client = openOwnedClient(url, clientOptions);
     try {

@@ -1,19 +1,12 @@
 import { BaseStore, type Operation, type OperationResults } from "@langchain/langgraph-checkpoint";
-import type { RedisOptions } from "ioredis";
-import { openOwnedClient } from "../client.js";
+import { type ClientFromUrlOptions, openOwnedClient } from "../client.js";
 import { InvalidInputError } from "../errors.js";
 import { parseOptions } from "../options.js";
 import { executeBatch } from "./batch.js";
-import {
-  readVersioned,
-  type UpdateFn,
-  type UpdateOptions,
-  updateItem,
-  type VersionedItem,
-  writeIfVersion,
-} from "./cas.js";
+import { readVersioned, type UpdateFn, type UpdateOptions, updateItem, type VersionedItem } from "./cas.js";
 import type { HistoryEntry } from "./codec.js";
 import { createContext, type StoreContext } from "./context.js";
+import { writeItem } from "./crud/write-item.js";
 import { readHistory } from "./history.js";
 import { checkItemKey, checkNamespace } from "./namespace.js";
 import {
@@ -40,7 +33,7 @@ export class RedisStore extends BaseStore {
   }
 
   /** Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. */
-  static fromUrl(url: string, options: RedisStoreUrlOptions = {}, redisOptions: RedisOptions = {}): RedisStore {
+  static fromUrl(url: string, options: RedisStoreUrlOptions = {}, redisOptions: ClientFromUrlOptions = {}): RedisStore {
     const client = openOwnedClient(url, redisOptions);
     try {
       return new RedisStore({ ...options, client });
@@ -175,7 +168,7 @@ export class RedisStore extends BaseStore {
     checkItemKey(key);
     const parsed = parseOptions(writeOptionsSchema, options, "write options");
     await this.#ctx.ready();
-    return writeIfVersion(this.#ctx, namespace, key, value, expectedVersion, parsed);
+    return writeItem(this.#ctx, namespace, key, value, expectedVersion, parsed);
   }
 }
 
