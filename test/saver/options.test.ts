@@ -22,7 +22,7 @@ describe("RedisSaver options", () => {
     [{ ttl: { defaultTtlMs: 0 } }, "RedisSaver.ttl.defaultTtlMs", ""],
     [{ ttl: { defaultTtlMs: 1.5 } }, "RedisSaver.ttl.defaultTtlMs", ""],
     [{ ttl: { refreshOnRead: "yes" } }, "RedisSaver.ttl.refreshOnRead", "boolean"],
-    [{ ttl: { ttlMs: 5 } }, "RedisSaver.ttl", ""],
+    [{ ttl: { ttlMs: 5 } }, "RedisSaver.ttl.ttlMs", ""],
     [{ ttlMs: 60_000 }, "RedisSaver.ttlMs", "ttl: { defaultTtlMs } instead (the option was renamed)"],
     [{ refreshOnRead: true }, "RedisSaver.refreshOnRead", "ttl: { refreshOnRead } instead"],
     [{ serde: { dumpsTyped: 1 } }, "RedisSaver.serde", "dumpsTyped() and loadsTyped()"],
