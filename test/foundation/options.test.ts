@@ -76,11 +76,7 @@ describe("unknown options, everywhere: named, with the close match", () => {
 
   it.each([
     ["RedisSaver.keyprefix", () => new RedisSaver({ client, keyprefix: "tenantZ" } as never), "keyPrefix"],
-    [
-      "RedisSaver.ttl.defaultTtl",
-      () => new RedisSaver({ client, ttl: { defaultTtl: 1000 } } as never),
-      "defaultTtlMs",
-    ],
+    ["RedisSaver.ttl.defaultTtl", () => new RedisSaver({ client, ttl: { defaultTtl: 1000 } } as never), "defaultTtlMs"],
     [
       "RedisSaver.fromUrl.keyprefix",
       () => RedisSaver.fromUrl("redis://127.0.0.1:1", { keyprefix: "x" } as never),
