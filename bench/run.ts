@@ -9,6 +9,7 @@ import { RedisSaver, RedisStore } from "../src/index.js";
 import { auditSection } from "./audit.js";
 import { chatMemorySection } from "./chat-memory.js";
 import type { BenchContext } from "./context.js";
+import { deltaSection } from "./delta.js";
 import { floorOps, floorSection } from "./floor.js";
 import { graphSection } from "./graph.js";
 import { guardSection } from "./guard.js";
@@ -99,6 +100,11 @@ await runBench(
         }),
     },
     { id: "chatMemory", title: "Memory of a long chat", run: (ctx) => chatMemorySection(ctx) },
+    {
+      id: "delta",
+      title: "Memory: DeltaChannel history",
+      run: (ctx) => deltaSection(ctx, (name) => saver(ctx, name)),
+    },
     {
       id: "store",
       title: "RedisStore",

@@ -69,6 +69,16 @@ export class DecompressionLimitError extends CorruptDataError {
   }
 }
 
+/** copyThread was asked to copy into a thread that already has data. Nothing was written. */
+export class ThreadExistsError extends LangGraphRedisError {
+  constructor(readonly threadId: string) {
+    super(
+      `Thread ${JSON.stringify(threadId)} already exists; copyThread writes only into a thread with no data ` +
+        "(delete it first with deleteThread, or pick another id). Nothing was written",
+    );
+  }
+}
+
 /** The Redis server lacks a command or feature the operation needs (too old, or a command is disabled). */
 export class UnsupportedServerError extends LangGraphRedisError {}
 

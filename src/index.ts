@@ -31,6 +31,7 @@ export {
   RedisPermissionError,
   RunLeaseHeldError,
   RunLeaseLostError,
+  ThreadExistsError,
   UnknownFenceLockError,
   UnsupportedServerError,
   ValueTooLargeError,
@@ -74,6 +75,8 @@ export type {
 } from "./recovery/types.js";
 export { type LeasableGraph, withRunLease } from "./recovery/with-run-lease.js";
 export { isConnectionError, isPermissionError } from "./redis-errors.js";
+export type { CopyThreadResult } from "./saver/copy-thread.js";
+export type { DeleteForRunsResult } from "./saver/delete-for-runs.js";
 export type { RedisSaverOptions, RedisSaverUrlOptions } from "./saver/options.js";
 export { RedisSaver } from "./saver/redis-saver.js";
 export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";

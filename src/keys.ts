@@ -154,6 +154,11 @@ export interface SaverThreadKeys {
    * carrying an older token are refused (a run whose lease was taken over). Only leased threads have it.
    */
   readonly runFences: string;
+  /**
+   * ZSET (all scores 0) of `runId\0ns\0id`: the checkpoints each run wrote (metadata run_id), so deleteForRuns
+   * finds a run's checkpoints in one lex range. Exists only for threads whose checkpoints carry a run id.
+   */
+  readonly byRun: string;
   readonly all: readonly string[];
 }
 
@@ -167,10 +172,20 @@ export function saverThreadKeys(prefix: string, threadId: string): SaverThreadKe
     writes: `${base}:writes`,
     writesIndex: `${base}:idx:writes`,
     runFences: `${base}:runs`,
+    byRun: `${base}:idx:run`,
   };
   return {
     ...keys,
-    all: [keys.checkpoints, keys.blobs, keys.byNamespace, keys.byId, keys.writes, keys.writesIndex, keys.runFences],
+    all: [
+      keys.checkpoints,
+      keys.blobs,
+      keys.byNamespace,
+      keys.byId,
+      keys.writes,
+      keys.writesIndex,
+      keys.runFences,
+      keys.byRun,
+    ],
   };
 }
 
@@ -180,6 +195,14 @@ export function saverThreadKeys(prefix: string, threadId: string): SaverThreadKe
  */
 export function runFenceField(leasePrefix: string, graphName: string, checkpointNs: string): string {
   return [leasePrefix, graphName, checkpointNs].map(encodeKeyPart).join(":");
+}
+
+/**
+ * SET of the thread ids a run wrote checkpoints to (the run id is the metadata run_id): where deleteForRuns looks
+ * for a run's checkpoints. One key per run, in the run's own slot, so no single key takes every write.
+ */
+export function saverRunThreadsKey(prefix: string, runId: string): string {
+  return `${keyPrefixStart(prefix)}saver-run:${hashTag(runId)}`;
 }
 
 /**
@@ -193,9 +216,10 @@ export function saverThreadIndexKey(prefix: string): string {
 // ---- key types (to name the key behind a WRONGTYPE reply) ----
 
 const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
+  "saver-run": [[/^$/, "set"]],
   saver: [
     [/^:(checkpoints|blobs|writes|runs)$/, "hash"],
-    [/^:idx:(ns|id|writes)$/, "zset"],
+    [/^:idx:(ns|id|writes|run)$/, "zset"],
   ],
   store: [
     [/^:(items|vectors|state)$/, "hash"],

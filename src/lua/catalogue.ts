@@ -43,7 +43,16 @@ const asNumber = (reply: unknown) => Number(reply);
 const isOne = (reply: unknown) => Number(reply) === 1;
 const text = (value: unknown) => (Buffer.isBuffer(value) ? value.toString("utf8") : String(value ?? ""));
 
-const THREAD_KEYS = ["checkpoints", "blobs", "byNamespace", "byId", "writes", "writesIndex", "runFences"] as const;
+const THREAD_KEYS = [
+  "checkpoints",
+  "blobs",
+  "byNamespace",
+  "byId",
+  "writes",
+  "writesIndex",
+  "runFences",
+  "byRun",
+] as const;
 const NAMESPACE_KEYS = ["items", "order", "expiry", "vectors", "state"] as const;
 const LEASE_KEYS = ["index", "holders"] as const;
 
@@ -100,9 +109,10 @@ export const SCRIPTS = {
       graceMs: number,
       fenceField: string,
       fenceToken: number,
+      runMember: string,
       ...blobs: ScriptArg[],
     ]
-  >()({ keys: [...THREAD_KEYS, "threadIndex?", "outbox?"], decode: storedOrFenced }),
+  >()({ keys: [...THREAD_KEYS, "threadIndex?", "runThreads?", "outbox?"], decode: storedOrFenced }),
   saverPutWrites: script<
     [ttlMs: number, threadId: string, graceMs: number, fenceField: string, fenceToken: number, ...entries: ScriptArg[]]
   >()({
@@ -145,6 +155,67 @@ export const SCRIPTS = {
       };
     },
   }),
+  saverDeltaHistory: script<
+    [
+      ns: string,
+      checkpointId: string,
+      start: "target" | "from",
+      maxVisits: number,
+      maxBytes: number,
+      ttlMs: number,
+      ...channels: string[],
+    ]
+  >()({
+    keys: THREAD_KEYS,
+    buffers: true,
+    decode: (reply) => {
+      const [cursor, steps, baseList = []] = reply as [Buffer, [Buffer[], Buffer[]][], Buffer[] | undefined];
+      const bases = new Map<string, Buffer>();
+      for (let i = 0; i + 1 < baseList.length; i += 2) {
+        bases.set((baseList[i] as Buffer).toString("utf8"), baseList[i + 1] as Buffer);
+      }
+      return {
+        /** The escaped id of the next ancestor to visit; "" when the walk is over. */
+        cursor: text(cursor),
+        /** Per ancestor visited, newest first: seeds (channel, blob field, blob, ...) and the framed writes kept. */
+        steps: steps.map(([seeds, writeValues]) => ({ seeds, writeValues })),
+        /** Blob field -> stored blob: the bases the page's delta-encoded seeds need. */
+        bases,
+      };
+    },
+  }),
+  saverRecordRun: script<[threadId: string, ttlMs: number, graceMs: number]>()({
+    keys: ["runThreads"],
+    decode: asNumber,
+  }),
+  saverDeleteForRuns: script<string[]>()({
+    keys: THREAD_KEYS,
+    decode: (reply) => {
+      const [checkpoints = 0, writes = 0, blobs = 0] = (reply as unknown[]).map(Number);
+      return { checkpoints, writes, blobs };
+    },
+  }),
+  saverExportThread: script<[]>()({
+    keys: THREAD_KEYS,
+    buffers: true,
+    decode: (reply) => {
+      const [checkpoints, blobs, writes, runMembers] = reply as [Buffer[], Buffer[], Buffer[], Buffer[]];
+      return { checkpoints, blobs, writes, runMembers };
+    },
+  }),
+  /** The number of checkpoints written, or -1 when the destination already had data (nothing written). */
+  saverImportThread: script<
+    [
+      ttlMs: number,
+      threadId: string,
+      graceMs: number,
+      checkpoints: number,
+      blobs: number,
+      writes: number,
+      runMembers: number,
+      ...data: ScriptArg[],
+    ]
+  >()({ keys: [...THREAD_KEYS, "threadIndex?"], decode: asNumber }),
   saverTouchThread: script<[threadId: string, ttlMs: number, graceMs: number]>()({
     keys: ["threadIndex"],
     decode: asNumber,

@@ -10,19 +10,23 @@
   KEYS[5] writes        HASH  (TTL refresh only)
   KEYS[6] writesIndex   ZSET  (TTL refresh only)
   KEYS[7] runFences     HASH  run fence field -> newest lease token (leased runs; TTL refresh otherwise)
-  KEYS[8] threadIndex   ZSET  optional: the cross-thread index (thread id -> server time in ms of its last write),
+  KEYS[8] byRun         ZSET  runId\0ns\0id (score 0), when the checkpoint names its run (ARGV[9])
+  KEYS[9] threadIndex   ZSET  optional: the cross-thread index (thread id -> server time in ms of its last write),
                         passed only where it shares the thread's slot (a standalone server); on a cluster the
                         client touches it with saverTouchThread instead
+  KEYS[10] runThreads   SET   optional (standalone, with KEYS[9] and a run id): the thread ids the run wrote to; on
+                        a cluster the client records it first with saverRecordRun
 
   ARGV[1] ttlMs         thread TTL in milliseconds; "0" leaves TTLs alone
   ARGV[2] field         ns\0id (also the byNamespace member)
   ARGV[3] idMember      id\0ns
   ARGV[4] record        framed checkpoint record (bytes)
-  ARGV[5] threadId      the thread id (raw string), for KEYS[8]
-  ARGV[6] graceMs       with KEYS[8] and ttlMs: extra margin (ms) before an idle index entry is trimmed
+  ARGV[5] threadId      the thread id (raw string), for KEYS[9] and KEYS[10]
+  ARGV[6] graceMs       with KEYS[9] and ttlMs: extra margin (ms) before an idle index entry is trimmed
   ARGV[7] fenceField    the run fence field of the writing run's lease, "" when the run holds no lease
   ARGV[8] fenceToken    that lease's token (integer)
-  ARGV[9..]             pairs of (blob field, framed blob); a blob already stored for that (channel, version) is
+  ARGV[9] runMember     runId\0ns\0id for KEYS[8], or "" when the checkpoint carries no run id
+  ARGV[10..]            pairs of (blob field, framed blob); a blob already stored for that (channel, version) is
                         kept: versions are unique per value, so an existing one holds the same bytes. A delta blob
                         (format 2 or 4) names its base and the base's stored length in its first two parts
 
@@ -38,37 +42,43 @@
 -- @include auditOutbox
 -- @include checkRunFence
 -- @include finishThreadWrite
--- @include blobBase
+-- @include checkpointRefs
+-- @include recordRunThread
 
-local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local checkpoints, blobs, byNamespace, byId, byRun = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[8]
 local ttlMs = tonumber(ARGV[1])
-local field, idMember, record = ARGV[2], ARGV[3], ARGV[4]
+local field, idMember, record, runMember = ARGV[2], ARGV[3], ARGV[4], ARGV[9]
 
 local newer = checkRunFence(KEYS[7], ARGV[7], ARGV[8])
 if newer then return { -1, newer } end
 
 -- Check every delta's base before writing anything.
-for i = 9, #ARGV, 2 do
+for i = 10, #ARGV, 2 do
   local value = ARGV[i + 1]
-  local format = string.byte(value, 1)
-  if format and format % 2 == 0 and redis.call("HEXISTS", blobs, ARGV[i]) == 0 then
+  if isDeltaBlob(value) and redis.call("HEXISTS", blobs, ARGV[i]) == 0 then
     local base = blobBaseField(ARGV[i], value)
     -- The second part starts right after the first: frame it as a one-part frame (a dummy format byte first).
     local length = base and framedFirstPart(string.sub(value, 5 + #framedFirstPart(value)))
     if not base or not length or redis.call("HSTRLEN", blobs, base) ~= tonumber(length) then
-      return -((i - 7) / 2)
+      return -((i - 8) / 2)
     end
   end
 end
 
 local stored = 0
-for i = 9, #ARGV, 2 do
+for i = 10, #ARGV, 2 do
   stored = stored + redis.call("HSETNX", blobs, ARGV[i], ARGV[i + 1])
 end
 redis.call("HSET", checkpoints, field, record)
 redis.call("ZADD", byNamespace, 0, field)
 redis.call("ZADD", byId, 0, idMember)
+if runMember ~= "" then
+  redis.call("ZADD", byRun, 0, runMember)
+  if KEYS[10] then
+    recordRunThread(KEYS[10], ARGV[5], ttlMs, tonumber(ARGV[6]))
+  end
+end
 
-finishThreadWrite(ttlMs, KEYS[8], ARGV[5], tonumber(ARGV[6]))
+finishThreadWrite(ttlMs, KEYS[9], ARGV[5], tonumber(ARGV[6]))
 auditEvent("checkpoint", "blobs", stored)
 return stored

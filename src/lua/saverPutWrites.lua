@@ -6,12 +6,13 @@
   KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write
   KEYS[6] writesIndex   ZSET  the same fields (score 0), so one checkpoint's writes are one lex range
   KEYS[7] runFences     HASH  run fence field -> newest lease token (leased runs; TTL refresh otherwise)
-  KEYS[8] threadIndex   ZSET  optional: the cross-thread index, as in saverPut (passed on a standalone server
+  KEYS[8] byRun         ZSET  (TTL refresh only)
+  KEYS[9] threadIndex   ZSET  optional: the cross-thread index, as in saverPut (passed on a standalone server
                         when threads have a TTL: writes then extend the thread's life, so its entry must stay)
 
   ARGV[1] ttlMs         thread TTL in milliseconds; "0" leaves TTLs alone
-  ARGV[2] threadId      the thread id (raw string), for KEYS[8]
-  ARGV[3] graceMs       with KEYS[8]: extra margin (ms) before an idle index entry is trimmed
+  ARGV[2] threadId      the thread id (raw string), for KEYS[9]
+  ARGV[3] graceMs       with KEYS[9]: extra margin (ms) before an idle index entry is trimmed
   ARGV[4] fenceField    the run fence field of the writing run's lease, "" when the run holds no lease
   ARGV[5] fenceToken    that lease's token (integer)
   ARGV[6..]             triples of (field, mode, framed write); mode "1" overwrites (special writes: error,
@@ -48,6 +49,6 @@ for i = 6, #ARGV, 3 do
   redis.call("ZADD", writesIndex, 0, field)
 end
 
-finishThreadWrite(ttlMs, KEYS[8], ARGV[2], tonumber(ARGV[3]))
+finishThreadWrite(ttlMs, KEYS[9], ARGV[2], tonumber(ARGV[3]))
 if stored > 0 then auditEvent("writes", "stored", stored) end
 return stored

@@ -11,6 +11,7 @@
   KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write
   KEYS[6] writesIndex   ZSET  the writes fields
   KEYS[7] runFences     HASH  (TTL refresh only)
+  KEYS[8] byRun         ZSET  (TTL refresh only)
 
   ARGV[1] index         "ns" ranges byNamespace (one namespace), "id" ranges byId (every namespace)
   ARGV[2] max           lex bound, newest end of the range ("[x", "(x" or "+")
@@ -22,23 +23,16 @@
   (0 means the thread has none) and each entry is { field, record, blobValues, writeValues }: blobValues in the
   order of the refs lines (nil where missing; none when the record's framing is unreadable, which the client
   reports), writeValues in lex order of their fields. bases is a flat list of blob field, blob value: every base
-  the returned delta blobs need (include/blobBase.lua), each once.
+  the returned delta blobs need (include/checkpointRefs.lua), each once.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
--- @include blobBase
+-- @include checkpointRefs
+
 local checkpoints, blobs = KEYS[1], KEYS[2]
 local byNamespace, byId, writes, writesIndex = KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local index, max, min = ARGV[1], ARGV[2], ARGV[3]
 local limit, ttlMs = tonumber(ARGV[4]), tonumber(ARGV[5])
-
--- The refs text: the record's first framed part (format byte 1).
-local function refsOf(record)
-  if string.byte(record, 1) ~= 1 then
-    return ""
-  end
-  return framedFirstPart(record) or ""
-end
 
 -- HMGET in chunks: unpack() of thousands of fields would overflow the Lua stack.
 local function hmget(key, fields)
@@ -72,24 +66,11 @@ for _, member in ipairs(members) do
   end
   local record = redis.call("HGET", checkpoints, field)
   if record then
-    local refsText = refsOf(record)
-    local blobFields = {}
-    local lineStart, first = 1, true
-    while lineStart <= #refsText + 1 do
-      local lineEnd = string.find(refsText, "\n", lineStart, true) or (#refsText + 1)
-      if first then
-        first = false
-      else
-        blobFields[#blobFields + 1] = ns .. "\0" .. string.sub(refsText, lineStart, lineEnd - 1)
-      end
-      lineStart = lineEnd + 1
-    end
+    local blobFields = checkpointBlobFields(ns, refsOf(record))
     local blobValues = hmget(blobs, blobFields)
     for i = 1, #blobFields do
       local value = blobValues[i]
-      -- Only delta blobs (format 2 or 4) have bases to fetch; an empty (corrupt) value has no format byte.
-      local format = value and string.byte(value, 1)
-      if format and format % 2 == 0 then
+      if isDeltaBlob(value) then
         blobChain(blobs, blobFields[i], value, seenBases, bases)
       end
     end

@@ -245,7 +245,7 @@ export type BlobBytes = { type: string; bytes: Buffer } | "cleared";
 
 /**
  * The field of the blob `blob` (stored at `field`) is a delta against, or undefined for a full value. The read
- * script computes the same (include/blobBase.lua); this is its TypeScript twin for code that resolves chains.
+ * script computes the same (include/checkpointRefs.lua); this is its TypeScript twin for code that resolves chains.
  */
 export function blobBaseField(field: string, blob: Buffer, source: FrameSource): string | undefined {
   if (blob[0] !== FrameFormat.DELTA && blob[0] !== FrameFormat.DELTA_DEFLATED) return undefined;

@@ -58,6 +58,11 @@ export function blobField(ns: string, channel: string, version: string | number)
   return `${escapePart(ns)}\0${blobRef(channel, version)}`;
 }
 
+/** `runId\0ns\0id`: the byRun member of one checkpoint (its run id, then its checkpoint field). */
+export function runMember(runId: string, ns: string, checkpointId: string): string {
+  return `${escapePart(runId)}\0${checkpointField(ns, checkpointId)}`;
+}
+
 export function writeField(ns: string, checkpointId: string, taskId: string, idx: number): string {
   return `${checkpointField(ns, checkpointId)}\0${escapePart(taskId)}\0${idx}`;
 }

@@ -48,7 +48,12 @@ export function tupleConfig(threadId: string, ns: string, checkpointId: string):
   return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpointId } };
 }
 
-async function load(context: SaverContext, type: Buffer, bytes: Buffer, source: FrameSource): Promise<unknown> {
+export async function loadValue(
+  context: SaverContext,
+  type: Buffer,
+  bytes: Buffer,
+  source: FrameSource,
+): Promise<unknown> {
   try {
     return await context.serde.loadsTyped(type.toString("utf8"), bytes);
   } catch (error) {
@@ -77,8 +82,8 @@ export async function decodeCheckpoint(
   ) as [Buffer, Buffer, Buffer, Buffer, Buffer];
   const refs = decodeRefs(refsText.toString("utf8"));
   const [checkpoint, metadata, channelValues, pendingWrites] = await Promise.all([
-    load(context, checkpointType, checkpointBytes, recordSource) as Promise<Checkpoint>,
-    load(context, metadataType, metadataBytes, {
+    loadValue(context, checkpointType, checkpointBytes, recordSource) as Promise<Checkpoint>,
+    loadValue(context, metadataType, metadataBytes, {
       key: keys.checkpoints,
       what: () => `metadata of ${label()}`,
     }) as Promise<CheckpointMetadata | undefined>,
@@ -125,13 +130,13 @@ async function decodeChannelValues(
         const parts = unframe(blob, source, 0, 2);
         // No parts: the channel was listed in newVersions but had no value (it was cleared).
         if (parts.length === 0) return;
-        values[channel] = await load(context, parts[0] as Buffer, parts[1] as Buffer, source);
+        values[channel] = await loadValue(context, parts[0] as Buffer, parts[1] as Buffer, source);
         return;
       }
       // Compressed or delta-encoded (blob-delta.ts).
       const resolved = await resolveBlob(blobField(ns, channel, version), blob, bases, context.maxValueBytes, source);
       if (resolved === "cleared") return;
-      values[channel] = await load(context, Buffer.from(resolved.type, "utf8"), resolved.bytes, source);
+      values[channel] = await loadValue(context, Buffer.from(resolved.type, "utf8"), resolved.bytes, source);
     }),
   );
   // Keep the channels' stored order regardless of which deserialisation finished first.
@@ -140,7 +145,7 @@ async function decodeChannelValues(
   return ordered;
 }
 
-async function decodeWrites(
+export async function decodeWrites(
   context: SaverContext,
   keys: SaverThreadKeys,
   label: () => string,
@@ -173,7 +178,7 @@ async function decodeWrites(
         const task = taskId.toString("utf8");
         return {
           sortKey: writesSortKey(taskPath.toString("utf8"), task, Number(idx.toString("utf8"))),
-          write: [task, channel.toString("utf8"), await load(context, type, bytes, source)],
+          write: [task, channel.toString("utf8"), await loadValue(context, type, bytes, source)],
         };
       }),
   );

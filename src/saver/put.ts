@@ -8,16 +8,17 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ChannelVersions, Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { type AuditOutbox, withAuditContext } from "../audit/outbox.js";
 import { InvalidInputError } from "../errors.js";
-import { saverThreadKeys } from "../keys.js";
+import { saverRunThreadsKey, saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { fullBlob } from "./blob-delta.js";
-import { blobField, blobRef, checkpointField, checkpointIdMember, encodeRefs, frame } from "./codec.js";
+import { blobField, blobRef, checkpointField, checkpointIdMember, encodeRefs, frame, runMember } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
 import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
 import { checkFenced, readRunFence, runFenceArgs } from "./run-fence.js";
+import { recordRunThread, runIdOf } from "./run-index.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 
@@ -65,9 +66,10 @@ export async function putCheckpoint(
       }),
     ),
   ]);
+  const runId = runIdOf(config, metadata);
   const refs = Object.entries(checkpoint.channel_versions ?? {}).map(([channel, version]) => blobRef(channel, version));
 
-  const head: [number, string, string, Buffer, string, number, string, number] = [
+  const head: [number, string, string, Buffer, string, number, string, number, string] = [
     context.ttlMs,
     checkpointField(ns, checkpoint.id),
     checkpointIdMember(ns, checkpoint.id),
@@ -75,12 +77,17 @@ export async function putCheckpoint(
     threadId,
     TRIM_GRACE_MS,
     ...runFenceArgs(fence),
+    runId === undefined ? "" : runMember(runId, ns, checkpoint.id),
   ];
   const indexKey = inScriptThreadIndexKey(context);
+  const runThreads =
+    indexKey !== undefined && runId !== undefined ? saverRunThreadsKey(context.keyPrefix, runId) : undefined;
   const auditContext = context.audit
     ? checkpointAuditContext(context.audit, config, checkpoint, metadata, ns, parentId, newVersions)
     : undefined;
   await context.durability.ready();
+  // On a cluster the run's record lives in another slot: written first, so it never misses a stored checkpoint.
+  if (runId !== undefined && indexKey === undefined) await recordRunThread(context, runId, threadId);
   const store = async (full: boolean) => {
     const blobs = await Promise.all(values.map((value) => encodeChannelValue(context, threadId, ns, value, full)));
     const args: ScriptArgs<"saverPut"> = [...head, ...blobs.flatMap(({ field, blob }) => [field, blob])];
@@ -93,11 +100,11 @@ export async function putCheckpoint(
                 callScript(
                   client,
                   "saverPut",
-                  { ...keys, threadIndex: indexKey, outbox },
+                  { ...keys, threadIndex: indexKey, runThreads, outbox },
                   withAuditContext(args, auditContext),
                 ),
               )
-          : callScript(client, "saverPut", { ...keys, threadIndex: indexKey }, args),
+          : callScript(client, "saverPut", { ...keys, threadIndex: indexKey, runThreads }, args),
       );
       // Written: the cache may now use these values as delta bases.
       if (reply.stored !== undefined) for (const { commit } of blobs) commit?.();

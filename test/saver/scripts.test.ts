@@ -11,6 +11,7 @@ import {
   escapePart,
   FrameFormat,
   frame,
+  runMember,
   writeField,
 } from "../../src/saver/codec.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
@@ -31,7 +32,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     parent: string,
     ttlMs: number,
     blobs: [string, Buffer][],
-    { version = 1, fence = ["", 0] }: { version?: number; fence?: [string, number] } = {},
+    { version = 1, fence = ["", 0], run = "" }: { version?: number; fence?: [string, number]; run?: string } = {},
   ) {
     return [
       ttlMs,
@@ -41,6 +42,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       "t",
       60_000,
       ...fence,
+      run,
       ...blobs.flat(),
     ];
   }
@@ -72,11 +74,12 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
   it("saverPut and saverPutWrites set the TTL on every existing key of the thread", async () => {
     const keys = saverThreadKeys(testPrefix("st"), "t");
     await runRawScript(client, "saverRaiseRunFence", [keys.runFences], ["lease", 1, 0]);
+    const blobs: [string, Buffer][] = [[blobField("", "ch", 1), frame([])]];
     await runRawScript(
       client,
       "saverPut",
       keys.all,
-      putArgs("", "a", "", 60_000, [[blobField("", "ch", 1), frame([])]]),
+      putArgs("", "a", "", 60_000, blobs, { run: runMember("run", "", "a") }),
     );
     await runRawScript(client, "saverPutWrites", keys.all, [
       60_000,
@@ -314,6 +317,7 @@ describe("saverPut with the cross-thread index key (standalone)", () => {
         60_000,
         "",
         0,
+        "",
       ],
     );
     expect(await client.hlen(keys.checkpoints)).toBe(1);

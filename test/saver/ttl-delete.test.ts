@@ -2,6 +2,7 @@
  * Lifetime of a thread's keys: ttl.defaultTtlMs puts a TTL on every key of the thread, each write restarts it, refreshOnRead
  * (the default) makes reads restart it too, and an idle thread disappears entirely. deleteThread removes every key (counted).
  */
+import type { CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { RedisSaver } from "../../src/index.js";
 import { saverThreadIndexKey, saverThreadKeys } from "../../src/keys.js";
 import { targets, testPrefix } from "../helpers/redis.js";
@@ -15,7 +16,8 @@ async function populate(saver: RedisSaver, threadId: string): Promise<void> {
     const config = await saver.put(
       { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: ns === "" ? parent : undefined } },
       checkpoint,
-      i === 0 ? inputMetadata : loopMetadata(i),
+      // A run id, so the thread also has its run index key.
+      { ...(i === 0 ? inputMetadata : loopMetadata(i)), run_id: "run-1" } as unknown as CheckpointMetadata,
       checkpoint.channel_versions,
     );
     if (ns === "") parent = checkpoint.id;
@@ -49,7 +51,7 @@ describe.each(targets)("thread lifetime ($name)", ({ connect }) => {
 
     const before = await keysWithPrefix(saver.client, keyPrefix);
     const doomedKeys = before.filter((key) => key.includes(tagOf(doomed)));
-    expect(doomedKeys).toHaveLength(6);
+    expect(doomedKeys).toHaveLength(7);
     expect(await saver.client.zscore(saverThreadIndexKey(keyPrefix), doomed)).not.toBeNull();
 
     await saver.deleteThread(doomed);
@@ -69,7 +71,7 @@ describe.each(targets)("thread lifetime ($name)", ({ connect }) => {
   it("without ttl.defaultTtlMs the keys never expire", async () => {
     const saver = new RedisSaver({ client: connect(), keyPrefix: testPrefix("nottl") });
     await populate(saver, "t");
-    expect(await threadKeyTtls(saver, "t")).toEqual([-1, -1, -1, -1, -1, -1]);
+    expect(await threadKeyTtls(saver, "t")).toEqual([-1, -1, -1, -1, -1, -1, -1]);
   });
 
   it("ttl.defaultTtlMs puts a TTL on every key of the thread, and every write restarts it", async () => {
@@ -121,7 +123,7 @@ describe.each(targets)("thread lifetime ($name)", ({ connect }) => {
     const saver = new RedisSaver({ client: connect(), keyPrefix, ttl: { defaultTtlMs: 2_000 } });
     await populate(saver, "short-lived");
     const threadKeys = saverThreadKeys(keyPrefix, "short-lived").all;
-    expect(await saver.client.exists(...threadKeys)).toBe(6);
+    expect(await saver.client.exists(...threadKeys)).toBe(7);
 
     await waitUntil(async () => (await saver.client.exists(...threadKeys)) === 0);
     expect(await keysWithPrefix(saver.client, `${keyPrefix}|saver:{`)).toEqual([]);

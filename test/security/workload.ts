@@ -72,11 +72,18 @@ export async function runWorkload(client: RedisClient, keyPrefix: string): Promi
 
   const config = { configurable: { thread_id: "thread-1" } };
   await step(graph.invoke({ orderId: "o-1" }, config));
-  await step(graph.invoke({ orderId: "o-2" }, { configurable: { thread_id: "thread-2" } }));
+  // Notes past blobDeltas.minBytes that keep growing: stored as deltas on their base (saverPut checks the base).
+  await step(graph.invoke({ orderId: "o-1", notes: ["n".repeat(3_000)] }, config));
+  await step(
+    graph.invoke({ orderId: "o-2" }, { configurable: { thread_id: "thread-2" }, metadata: { run_id: "r-2" } }),
+  );
   const state = await step(graph.getState(config));
   if (!state.values.notes.includes(secret)) throw new Error("checkpointed state did not round-trip");
   for await (const _ of saver.list({ configurable: {} }, { limit: 10 })) operations++;
   for await (const _ of saver.list(config)) operations++;
+  await step(saver.getDeltaChannelHistory({ config, channels: ["notes"] }));
+  await step(saver.copyThread("thread-1", "thread-1-copy"));
+  await step(saver.deleteForRuns(["r-2"]));
   await step(saver.deleteThread("thread-2"));
 
   await step(store.put(["memories", "alice"], "m1", { text: secret, topic: "billing" }));

@@ -1,0 +1,230 @@
+/**
+ * Memory and load cost of a DeltaChannel chat thread (issue 14): Redis bytes of the whole thread against the final
+ * serialized state, the commands loading its latest state sends (with RedisSaver's server-side walk and with the
+ * inherited one-getTuple-per-ancestor walk), the load's p50 against a getTuple on a plain thread of the same
+ * length, and the bytes of the run index that deleteForRuns reads.
+ */
+import { AIMessage, type BaseMessage, HumanMessage } from "@langchain/core/messages";
+import {
+  Annotation,
+  BaseCheckpointSaver,
+  DeltaChannel,
+  END,
+  MessagesAnnotation,
+  messagesDeltaReducer,
+  START,
+  StateGraph,
+} from "@langchain/langgraph";
+import type { RedisSaver } from "../src/index.js";
+import { saverRunThreadsKey, saverThreadKeys } from "../src/keys.js";
+import { countCommands } from "./compare.js";
+import type { BenchContext } from "./context.js";
+import { memoryUsage, scanKeys } from "./keyspace.js";
+import { serde } from "./payloads.js";
+import type { Column } from "./results.js";
+import { ratio, summarize } from "./stats.js";
+import { timeRoundRobin } from "./timing.js";
+
+/** 95 turns: past the snapshot at the 100th update, so loading the latest state walks about 270 ancestors. */
+export const DELTA_TURNS = 95;
+const QUESTION_CHARS = 200;
+const ANSWER_CHARS = 400;
+
+const COLUMNS: readonly Column[] = [
+  { key: "what", label: "What", kind: "text" },
+  { key: "value", label: "Value", kind: "decimal" },
+  { key: "unit", label: "Unit", kind: "text" },
+  { key: "note", label: "Compared with", kind: "text" },
+];
+
+/** Words from a fixed list in a seeded order: text that compresses about as badly as chat does. */
+function words(chars: number, seed: number): string {
+  const vocabulary = ["order", "refund", "payment", "agent", "fraud", "check", "status", "customer", "invoice", "ship"];
+  let state = seed >>> 0 || 1;
+  let out = "";
+  while (out.length < chars) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    out += `${vocabulary[state % vocabulary.length]}${(state >>> 8) % 1000} `;
+  }
+  return out.slice(0, chars);
+}
+
+type Chat = { invoke(input: unknown, config: unknown): Promise<unknown>; getState(config: unknown): Promise<unknown> };
+
+function deltaGraph(saver: BaseCheckpointSaver): Chat {
+  const State = Annotation.Root({
+    messages: new DeltaChannel<BaseMessage[], BaseMessage[]>(
+      messagesDeltaReducer as (state: BaseMessage[], writes: BaseMessage[][]) => BaseMessage[],
+    ),
+  });
+  return new StateGraph(State)
+    .addNode("reply", (state) => ({
+      messages: [
+        new AIMessage({ content: words(ANSWER_CHARS, state.messages.length), id: `a${state.messages.length}` }),
+      ],
+    }))
+    .addEdge(START, "reply")
+    .addEdge("reply", END)
+    .compile({ checkpointer: saver }) as unknown as Chat;
+}
+
+function plainGraph(saver: BaseCheckpointSaver): Chat {
+  return new StateGraph(MessagesAnnotation)
+    .addNode("reply", (state) => ({
+      messages: [
+        new AIMessage({ content: words(ANSWER_CHARS, state.messages.length), id: `a${state.messages.length}` }),
+      ],
+    }))
+    .addEdge(START, "reply")
+    .addEdge("reply", END)
+    .compile({ checkpointer: saver }) as unknown as Chat;
+}
+
+/** One run per turn, each with its run id in the config's metadata (as a server passes it). */
+async function chat(graph: Chat, threadId: string, turns: number): Promise<void> {
+  for (let turn = 0; turn < turns; turn++) {
+    const question = new HumanMessage({ content: words(QUESTION_CHARS, 1e6 + turn), id: `q${turn}` });
+    await graph.invoke(
+      { messages: [question] },
+      { configurable: { thread_id: threadId }, metadata: { run_id: `${threadId}-run-${turn}` } },
+    );
+  }
+}
+
+async function bytesOf(ctx: BenchContext, pattern: string): Promise<number> {
+  return memoryUsage(ctx.client, await scanKeys(ctx.client, pattern));
+}
+
+/** `makeSaver(name)` gives a RedisSaver with a key prefix of its own, on ctx.client. */
+export async function deltaSection(ctx: BenchContext, makeSaver: (name: string) => RedisSaver): Promise<void> {
+  const table = ctx.recorder.table(
+    "delta",
+    `DeltaChannel chat thread: ${DELTA_TURNS} turns (${QUESTION_CHARS}-character question, ${ANSWER_CHARS}-character answer)`,
+    COLUMNS,
+  );
+  const deltaSaver = makeSaver("delta");
+  const plainSaver = makeSaver("delta-plain");
+  ctx.progress.step(`DeltaChannel and plain MessagesAnnotation threads of ${DELTA_TURNS} turns`);
+  const delta = deltaGraph(deltaSaver);
+  const plain = plainGraph(plainSaver);
+  await chat(delta, "chat", DELTA_TURNS);
+  await chat(plain, "chat", DELTA_TURNS);
+  const config = { configurable: { thread_id: "chat" } };
+
+  const state = (await delta.getState(config)) as { values: { messages: BaseMessage[] } };
+  const [, finalBytes] = await serde.dumpsTyped(state.values.messages);
+  const deltaBytes = await bytesOf(ctx, `${deltaSaver.keyPrefix}:*`);
+  const plainBytes = await bytesOf(ctx, `${plainSaver.keyPrefix}:*`);
+  let checkpoints = 0;
+  for await (const _ of deltaSaver.list(config)) checkpoints++;
+  const threadKeys = saverThreadKeys(deltaSaver.keyPrefix, "chat");
+  const runSetBytes = await memoryUsage(
+    ctx.client,
+    Array.from({ length: DELTA_TURNS }, (_, turn) => saverRunThreadsKey(deltaSaver.keyPrefix, `chat-run-${turn}`)),
+  );
+  const byRunBytes = await memoryUsage(ctx.client, [threadKeys.byRun]);
+  const overState = ratio(deltaBytes, finalBytes.byteLength);
+  const perKey = await Promise.all(
+    threadKeys.all.map(
+      async (key) => [key.slice(key.lastIndexOf("}") + 1), await memoryUsage(ctx.client, [key])] as const,
+    ),
+  );
+  ctx.recorder.metric("delta.memoryOverState", overState);
+  table.rows.push(
+    { what: "Final state (messages), serialized", value: finalBytes.byteLength, unit: "B", note: "" },
+    {
+      what: `DeltaChannel thread in Redis (${checkpoints} checkpoints, every key)`,
+      value: deltaBytes,
+      unit: "B",
+      note: `${overState.toFixed(2)}x the final state (target <= 3x)`,
+    },
+    {
+      what: "Same chat, plain MessagesAnnotation",
+      value: plainBytes,
+      unit: "B",
+      note: `${ratio(plainBytes, finalBytes.byteLength).toFixed(1)}x the final state`,
+    },
+    ...perKey.map(([role, bytes]) => ({
+      what: `of the DeltaChannel thread: key {thread}${role}`,
+      value: bytes,
+      unit: "B",
+      note: `${(bytes / checkpoints).toFixed(0)} B per checkpoint`,
+    })),
+    {
+      what: "of the DeltaChannel thread: run index (byRun set)",
+      value: byRunBytes / checkpoints,
+      unit: "B/checkpoint",
+      note: `${byRunBytes} B in all`,
+    },
+    {
+      what: "of the DeltaChannel thread: run sets (one per run)",
+      value: runSetBytes / DELTA_TURNS,
+      unit: "B/run",
+      note: `${runSetBytes} B in all`,
+    },
+  );
+
+  // Commands to load the latest state: RedisSaver's walk, and the inherited walk (one getTuple per ancestor).
+  ctx.progress.step("commands to load the latest state (MONITOR)");
+  const load = await countCommands(ctx.client, () => delta.getState(config), 5);
+  ctx.recorder.metric("delta.loadCommands", load.sent);
+  const inherited = deltaGraph(
+    new Proxy(deltaSaver, {
+      get(target, property, receiver) {
+        if (property === "getDeltaChannelHistory") {
+          return (options: Parameters<RedisSaver["getDeltaChannelHistory"]>[0]) =>
+            BaseCheckpointSaver.prototype.getDeltaChannelHistory.call(target, options);
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }),
+  );
+  const inheritedLoad = await countCommands(ctx.client, () => inherited.getState(config), 2);
+  table.rows.push(
+    {
+      what: "Commands sent to load the latest state (getState)",
+      value: load.sent,
+      unit: "commands",
+      note: `target <= 3; ${load.inScripts.toFixed(0)} run inside the scripts`,
+    },
+    {
+      what: "Same load through the inherited walk (one getTuple per ancestor)",
+      value: inheritedLoad.sent,
+      unit: "commands",
+      note: "what getDeltaChannelHistory replaces",
+    },
+  );
+
+  // Load p50: what a graph reads for the DeltaChannel thread (latest checkpoint, then the channel's history)
+  // against a getTuple of the plain thread's latest checkpoint.
+  ctx.progress.step("load latency against getTuple on a plain thread of the same length");
+  const [deltaSamples = [], plainSamples = []] = await timeRoundRobin(
+    [
+      async () => {
+        const tuple = await deltaSaver.getTuple(config);
+        await deltaSaver.getDeltaChannelHistory({ config: tuple?.config ?? config, channels: ["messages"] });
+      },
+      () => plainSaver.getTuple(config),
+    ],
+    { iterations: ctx.iterations(300, 30), maxMs: ctx.durationMs(20_000) },
+  );
+  const deltaLoad = summarize(deltaSamples);
+  const plainLoad = summarize(plainSamples);
+  const loadRatio = ratio(deltaLoad.p50Ms, plainLoad.p50Ms);
+  ctx.recorder.metric("delta.loadOverPlainGetTupleP50", loadRatio);
+  table.rows.push(
+    {
+      what: "Load latest DeltaChannel state, p50 (getTuple + getDeltaChannelHistory)",
+      value: deltaLoad.p50Ms,
+      unit: "ms",
+      note: `${loadRatio.toFixed(2)}x the plain getTuple (target <= 2x)`,
+    },
+    { what: "getTuple on the plain thread, p50", value: plainLoad.p50Ms, unit: "ms", note: "" },
+  );
+  table.notes.push(
+    "Bytes are MEMORY USAGE summed over every key the saver wrote for the thread (run sets included).",
+    "The DeltaChannel snapshot comes every 100 updates (LangGraph's default snapshotFrequency): after 95 turns " +
+      "(190 updates) the latest state is the snapshot at update 100 plus the writes of about 270 ancestors.",
+  );
+}

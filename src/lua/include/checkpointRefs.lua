@@ -1,0 +1,104 @@
+-- What a stored checkpoint record points at, and which stored blobs a channel value needs. The one place that
+-- answers "which blob fields does a checkpoint need" (saverRead, saverDeltaHistory, saverDeleteForRuns and saverPut
+-- ask here), including how delta blobs point at their bases (see src/saver/blob-delta.ts and FrameFormat in
+-- src/saver/codec.ts): scripts that copy, prune or delete a thread's blobs must keep or move every blob blobChain
+-- lists for a kept value.
+--
+-- framedFirstPart(value): the first part of a frame (format byte, then 4-byte big-endian length and bytes per
+--   part), or nil when the frame is too short to hold it.
+-- refsOf(record): the refs text, the record's first framed part (format byte 1); "" when the framing is unreadable
+--   (the client reports that when it decodes the record).
+-- parseRefs(refsText): parentId (escaped; "" for none) and the list of "channel\0version" lines (escaped parts).
+-- checkpointBlobFields(ns, refsText): the blob hash fields ("ns\0channel\0version") the checkpoint's channel values
+--   are read from, in the order of its refs lines.
+-- blobValue(blobs, field): the stored value of one blob field (false when absent), as stored (a delta blob's bases
+--   come from blobChain).
+-- isDeltaBlob(value): true for a delta blob (format 2 or 4); an empty (corrupt) value has no format byte.
+-- blobBaseField(field, value): for a delta blob stored at `field` ("ns\0channel\0version"), the field of its base
+--   (same namespace and channel, the version in its first part); nil for a full value; false when the delta cannot
+--   be read.
+-- blobChain(blobs, field, value, seen, out): appends field, value of every base the blob needs, nearest first,
+--   until a full value, a missing or unreadable base, or 1024 steps; `seen` (field -> true) skips bases already
+--   appended to `out` by an earlier call. Returns nothing.
+local function framedFirstPart(value)
+  if #value < 5 then
+    return nil
+  end
+  local b1, b2, b3, b4 = string.byte(value, 2, 5)
+  local length = ((b1 * 256 + b2) * 256 + b3) * 256 + b4
+  if 5 + length > #value then
+    return nil
+  end
+  return string.sub(value, 6, 5 + length)
+end
+
+local function refsOf(record)
+  if string.byte(record, 1) ~= 1 then
+    return ""
+  end
+  return framedFirstPart(record) or ""
+end
+
+local function parseRefs(refsText)
+  local parentId, lines = "", {}
+  local lineStart, first = 1, true
+  while lineStart <= #refsText + 1 do
+    local lineEnd = string.find(refsText, "\n", lineStart, true) or (#refsText + 1)
+    if first then
+      first = false
+      parentId = string.sub(refsText, lineStart, lineEnd - 1)
+    else
+      lines[#lines + 1] = string.sub(refsText, lineStart, lineEnd - 1)
+    end
+    lineStart = lineEnd + 1
+  end
+  return parentId, lines
+end
+
+local function checkpointBlobFields(ns, refsText)
+  local _, lines = parseRefs(refsText)
+  local fields = {}
+  for i = 1, #lines do
+    fields[i] = ns .. "\0" .. lines[i]
+  end
+  return fields
+end
+
+local function blobValue(blobs, field)
+  return redis.call("HGET", blobs, field)
+end
+
+local function isDeltaBlob(value)
+  local format = value and string.byte(value, 1)
+  return format == 2 or format == 4
+end
+
+local function blobBaseField(field, value)
+  local format = string.byte(value, 1)
+  if format ~= 2 and format ~= 4 then
+    return nil
+  end
+  local version = framedFirstPart(value)
+  local cut = string.find(field, "%z[^%z]*$")
+  if version == nil or cut == nil then
+    return false
+  end
+  return string.sub(field, 1, cut) .. version
+end
+
+local function blobChain(blobs, field, value, seen, out)
+  for _ = 1, 1024 do
+    local base = blobBaseField(field, value)
+    if not base or seen[base] then
+      return
+    end
+    local baseValue = redis.call("HGET", blobs, base)
+    if not baseValue then
+      return
+    end
+    seen[base] = true
+    out[#out + 1] = base
+    out[#out + 1] = baseValue
+    field, value = base, baseValue
+  end
+end

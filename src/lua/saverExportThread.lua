@@ -1,0 +1,27 @@
+--[[
+  saverExportThread: reads everything stored for one thread, as raw bytes, for copyThread: its checkpoint records,
+  blobs (delta blobs with their bases: fields are the same in every thread, so chains stay intact), pending
+  writes and run index. The other indexes are rebuilt from the fields by saverImportThread. One
+  script, so the copy is a snapshot of one instant of the source.
+
+  KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record
+  KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
+  KEYS[3] byNamespace   ZSET  (not read: rebuilt from the checkpoint fields)
+  KEYS[4] byId          ZSET  (not read: rebuilt from the checkpoint fields)
+  KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write
+  KEYS[6] writesIndex   ZSET  (not read: rebuilt from the writes fields)
+  KEYS[7] runFences     HASH  (not read: lease fences are not copied)
+  KEYS[8] byRun         ZSET  runId\0ns\0id
+
+  ARGV: none
+
+  Result: { checkpoints, blobs, writes, runMembers }: the first three flat HGETALL replies, the last a member list.
+
+  Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
+]]
+return {
+  redis.call("HGETALL", KEYS[1]),
+  redis.call("HGETALL", KEYS[2]),
+  redis.call("HGETALL", KEYS[5]),
+  redis.call("ZRANGE", KEYS[8], 0, -1),
+}

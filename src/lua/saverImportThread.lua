@@ -1,0 +1,60 @@
+--[[
+  saverImportThread: writes a whole thread exported by saverExportThread into a thread that has no data, in one
+  script: the destination is either absent or complete, whatever happens to the client. Rebuilds the byNamespace,
+  byId and writesIndex indexes from the fields, then sets the thread's TTL like a write.
+
+  KEYS[1..8]            the destination's thread keys: checkpoints, blobs, byNamespace, byId, writes, writesIndex,
+                        runFences, byRun (see saverPut); runFences is neither checked nor written (TTL refresh
+                        only): lease fences belong to the runs of a thread, not to its data
+  KEYS[9] threadIndex   ZSET  optional: the cross-thread index (standalone; on a cluster the client touches it)
+
+  ARGV[1] ttlMs         thread TTL in milliseconds; "0" leaves TTLs alone
+  ARGV[2] threadId      the destination thread id (raw string), for KEYS[9]
+  ARGV[3] graceMs       with KEYS[9] and ttlMs: extra margin (ms) before an idle index entry is trimmed
+  ARGV[4] checkpoints   number of (field, record) pairs that follow first
+  ARGV[5] blobs         number of (field, blob) pairs after them
+  ARGV[6] writes        number of (field, write) pairs after them
+  ARGV[7] runMembers    number of byRun members last
+  ARGV[8..]             the pairs and members, in that order
+
+  Result: the number of checkpoints written, or -1 when the destination already has a key (nothing written).
+
+  Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
+]]
+-- @include touchThreadIndex
+-- @include finishThreadWrite
+
+if redis.call("EXISTS", KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[8]) > 0 then
+  return -1
+end
+local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local writes, writesIndex, byRun = KEYS[5], KEYS[6], KEYS[8]
+local ttlMs = tonumber(ARGV[1])
+local counts = { tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]) }
+local runCount = tonumber(ARGV[7])
+
+local at = 8
+for part = 1, 3 do
+  for _ = 1, counts[part] do
+    local field, value = ARGV[at], ARGV[at + 1]
+    at = at + 2
+    if part == 1 then
+      redis.call("HSET", checkpoints, field, value)
+      redis.call("ZADD", byNamespace, 0, field)
+      local cut = string.find(field, "\0", 1, true)
+      redis.call("ZADD", byId, 0, string.sub(field, cut + 1) .. "\0" .. string.sub(field, 1, cut - 1))
+    elseif part == 2 then
+      redis.call("HSET", blobs, field, value)
+    else
+      redis.call("HSET", writes, field, value)
+      redis.call("ZADD", writesIndex, 0, field)
+    end
+  end
+end
+for _ = 1, runCount do
+  redis.call("ZADD", byRun, 0, ARGV[at])
+  at = at + 1
+end
+
+finishThreadWrite(ttlMs, KEYS[9], ARGV[2], tonumber(ARGV[3]))
+return counts[1]

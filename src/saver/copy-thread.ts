@@ -1,0 +1,85 @@
+/**
+ * copyThread(fromThreadId, toThreadId): copies a whole thread (every namespace's checkpoints, their blobs, pending
+ * writes and run index) into a thread that has no data; Python's copy_thread. Values are copied as raw bytes under
+ * the same fields, so everything a record references (its blobs by (channel, version)) stays valid.
+ *
+ * On a cluster the two threads live in different slots, so the copy is two scripts by design: saverExportThread
+ * reads the source in one call (a snapshot of one instant), saverImportThread writes the destination in one call.
+ * The destination is therefore either absent or complete, whenever the client dies: a copy that was cut off simply
+ * did not happen, and running it again does it. Before the import, the destination is added to the run sets of the
+ * runs found in the source (a superset, harmless if the import never runs), so deleteForRuns reaches the copy too.
+ */
+import { describeValue, InvalidInputError, ThreadExistsError } from "../errors.js";
+import { saverThreadKeys } from "../keys.js";
+import { callScript, type ScriptArgs } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
+import { unescapePart } from "./codec.js";
+import type { SaverContext } from "./context.js";
+import { recordRunThread } from "./run-index.js";
+import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
+import { requireWellFormedInput } from "./well-formed.js";
+
+export interface CopyThreadResult {
+  /** Checkpoints copied (0: the source thread has no data, and nothing was written). */
+  checkpoints: number;
+}
+
+function requireId(value: unknown, name: string, operation: string): string {
+  if (typeof value !== "string" || value === "") {
+    throw new InvalidInputError(`${operation}: ${name} must be a non-empty string, received ${describeValue(value)}`);
+  }
+  requireWellFormedInput({ [name]: value }, operation);
+  return value;
+}
+
+export async function copyThread(
+  context: SaverContext,
+  fromThreadId: string,
+  toThreadId: string,
+): Promise<CopyThreadResult> {
+  const operation = "RedisSaver.copyThread";
+  const from = requireId(fromThreadId, "fromThreadId", operation);
+  const to = requireId(toThreadId, "toThreadId", operation);
+  if (from === to) throw new InvalidInputError(`${operation}: source and destination are the same thread`);
+  const source = saverThreadKeys(context.keyPrefix, from);
+  const destination = saverThreadKeys(context.keyPrefix, to);
+
+  const { checkpoints, blobs, writes, runMembers } = await redisCall(
+    context,
+    { operation, write: false, keys: source.all },
+    (client) => callScript(client, "saverExportThread", source, []),
+  );
+  if (checkpoints.length === 0 && writes.length === 0) return { checkpoints: 0 };
+
+  const runIds = new Set<string>();
+  for (const member of runMembers) {
+    const text = member.toString("utf8");
+    runIds.add(unescapePart(text.slice(0, text.indexOf("\0"))));
+  }
+  await Promise.all([...runIds].map((runId) => recordRunThread(context, runId, to)));
+
+  const indexKey = inScriptThreadIndexKey(context);
+  const args: ScriptArgs<"saverImportThread"> = [
+    context.ttlMs,
+    to,
+    TRIM_GRACE_MS,
+    checkpoints.length / 2,
+    blobs.length / 2,
+    writes.length / 2,
+    runMembers.length,
+    ...checkpoints,
+    ...blobs,
+    ...writes,
+    ...runMembers,
+  ];
+  await context.durability.ready();
+  // The copy keeps the source's blob fields, so delta blobs and their bases arrive together under the same names.
+  context.deltas?.forget(to);
+  const copied = await redisCall(context, { operation, write: true, keys: destination.all }, (client) =>
+    callScript(client, "saverImportThread", { ...destination, threadIndex: indexKey }, args),
+  );
+  if (copied < 0) throw new ThreadExistsError(to);
+  if (indexKey === undefined) await touchThread(context, to);
+  await context.durability.afterWrite(destination.checkpoints, `RedisSaver.copyThread into ${JSON.stringify(to)}`);
+  return { checkpoints: copied };
+}

@@ -1,0 +1,195 @@
+/**
+ * getDeltaChannelHistory: equal to MemorySaver's over random histories (forks, namespaces, snapshot, plain and
+ * missing seeds, concurrent tasks), paged on long chains, and read with one command per page (MONITOR).
+ */
+import { AIMessage, type BaseMessage, HumanMessage } from "@langchain/core/messages";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import {
+  Annotation,
+  DeltaChannel,
+  END,
+  MemorySaver,
+  messagesDeltaReducer,
+  START,
+  StateGraph,
+} from "@langchain/langgraph";
+import { type BaseCheckpointSaver, DeltaSnapshot, emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
+import type { Redis } from "ioredis";
+import { InvalidConfigError, InvalidInputError, RedisSaver } from "../../src/index.js";
+import { DELTA_HISTORY_PAGE_CHECKPOINTS } from "../../src/saver/delta-history.js";
+import { newRedis, targets, testPrefix } from "../helpers/redis.js";
+import { CHANNELS, randomHistory } from "./random-history.js";
+
+describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }) => {
+  let client: ReturnType<typeof connect>;
+  beforeAll(() => {
+    client = connect();
+  });
+
+  it("returns what MemorySaver returns for every checkpoint of random histories", async () => {
+    let seeds = 0;
+    let writes = 0;
+    for (const seed of [1, 2, 3, 4]) {
+      const redis = new RedisSaver({ client, keyPrefix: testPrefix("dh") });
+      const memory = new MemorySaver();
+      const stored = await randomHistory([redis, memory], "thread", seed, 40);
+      const wanted = [...CHANNELS, "never-written"];
+      const configs = [
+        ...stored.map((s) => s.config),
+        { configurable: { thread_id: "thread" } },
+        { configurable: { thread_id: "thread", checkpoint_ns: "child:1" } },
+        { configurable: { thread_id: "thread", checkpoint_id: uuid6(999) } },
+      ];
+      for (const config of configs) {
+        const expected = await memory.getDeltaChannelHistory({ config, channels: wanted });
+        const actual = await redis.getDeltaChannelHistory({ config, channels: wanted });
+        expect(actual, `seed ${seed}, ${JSON.stringify(config.configurable)}`).toEqual(expected);
+        for (const entry of Object.values(actual)) {
+          if ("seed" in entry) seeds++;
+          writes += entry.writes.length;
+        }
+      }
+      expect(await redis.getDeltaChannelHistory({ config: configs[0] as RunnableConfig, channels: [] })).toEqual({});
+    }
+    // The histories exercised both halves of the answer.
+    expect(seeds).toBeGreaterThan(20);
+    expect(writes).toBeGreaterThan(100);
+  });
+
+  it("pages a chain longer than one page and returns every write in order", async () => {
+    const saver = new RedisSaver({ client, keyPrefix: testPrefix("dhp") });
+    const length = DELTA_HISTORY_PAGE_CHECKPOINTS * 2 + 7;
+    const configs = await writeChain(saver, "long", length);
+    const history = await saver.getDeltaChannelHistory({ config: configs.at(-1) as RunnableConfig, channels: ["m"] });
+    expect(history.m?.seed).toEqual(new DeltaSnapshot(["seed"]));
+    expect(history.m?.writes.map((w) => w[2])).toEqual(Array.from({ length: length - 1 }, (_, i) => i));
+  });
+
+  it("rebuilds a DeltaChannel graph's state as MemorySaver does, across snapshots", async () => {
+    const makeGraph = (checkpointer: BaseCheckpointSaver) => {
+      const State = Annotation.Root({
+        messages: new DeltaChannel<BaseMessage[], BaseMessage[]>(
+          messagesDeltaReducer as (state: BaseMessage[], writes: BaseMessage[][]) => BaseMessage[],
+          { snapshotFrequency: 7 },
+        ),
+      });
+      return new StateGraph(State)
+        .addNode("reply", (state) => ({
+          messages: [new AIMessage({ content: `reply ${state.messages.length}`, id: `a${state.messages.length}` })],
+        }))
+        .addEdge(START, "reply")
+        .addEdge("reply", END)
+        .compile({ checkpointer });
+    };
+    const redis = makeGraph(new RedisSaver({ client, keyPrefix: testPrefix("dhg") }));
+    const memory = makeGraph(new MemorySaver());
+    const config = { configurable: { thread_id: "chat" } };
+    for (let turn = 0; turn < 12; turn++) {
+      const input = { messages: [new HumanMessage({ content: `question ${turn}`, id: `q${turn}` })] };
+      await redis.invoke(input, config);
+      await memory.invoke(input, config);
+    }
+    const [actual, expected] = await Promise.all([redis.getState(config), memory.getState(config)]);
+    expect(actual.values.messages).toHaveLength(24);
+    expect(actual.values).toEqual(expected.values);
+    // Every earlier state too (time travel reads through the same walk).
+    const history = [];
+    for await (const state of redis.getStateHistory(config)) history.push(state.values);
+    const memoryHistory = [];
+    for await (const state of memory.getStateHistory(config)) memoryHistory.push(state.values);
+    expect(history).toEqual(memoryHistory);
+  });
+
+  it("rejects a config without thread_id and channel names that are not strings", async () => {
+    const saver = new RedisSaver({ client, keyPrefix: testPrefix("dhe") });
+    await expect(saver.getDeltaChannelHistory({ config: {}, channels: ["m"] })).rejects.toThrow(InvalidConfigError);
+    await expect(
+      saver.getDeltaChannelHistory({
+        config: { configurable: { thread_id: "t" } },
+        channels: [1 as unknown as string],
+      }),
+    ).rejects.toThrow(InvalidInputError);
+  });
+});
+
+/** A chain: a snapshot seed at the root, then one write of `i` to channel m on each checkpoint i. */
+async function writeChain(saver: RedisSaver, threadId: string, length: number): Promise<RunnableConfig[]> {
+  const ids = Array.from({ length }, (_, i) => uuid6(i));
+  const configs = await Promise.all(
+    ids.map((id, i) => {
+      const values = i === 0 ? { m: new DeltaSnapshot(["seed"]) } : {};
+      const checkpoint = { ...emptyCheckpoint(), id, channel_values: values, channel_versions: { m: i + 1 } };
+      const parent = { configurable: { thread_id: threadId, checkpoint_ns: "", checkpoint_id: ids[i - 1] } };
+      return saver.put(parent, checkpoint, { source: "loop", step: i, parents: {} }, { m: i + 1 });
+    }),
+  );
+  await Promise.all(configs.slice(0, -1).map((config, i) => saver.putWrites(config, [["m", i]], "task")));
+  return configs;
+}
+
+describe("getDeltaChannelHistory's command count does not grow with the chain beyond its pages", () => {
+  /** Every command Redis runs (inside scripts too) that names a key under `prefix`, while `action` runs. */
+  async function commandsFor(client: Redis, prefix: string, action: () => Promise<unknown>): Promise<string[]> {
+    const monitor: Redis = await newRedis().monitor();
+    const sentinel = `${prefix}:end-of-action`;
+    const seen: string[] = [];
+    let ended!: () => void;
+    const end = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      if (args.includes(sentinel)) ended();
+      else if (args.some((arg) => arg.includes(prefix))) seen.push(String(args[0]).toUpperCase());
+    });
+    try {
+      await action();
+      await client.get(sentinel);
+      await end;
+    } finally {
+      monitor.disconnect();
+    }
+    return seen;
+  }
+
+  it("one script call per page: 1 for a short chain, 1 for a full page, 3 for two pages and a bit", async () => {
+    const client = newRedis();
+    const saver = new RedisSaver({ client, keyPrefix: testPrefix("dhm") });
+    const page = DELTA_HISTORY_PAGE_CHECKPOINTS;
+    const lengths = [10, page + 1, page * 2 + 2];
+    const tips: RunnableConfig[] = [];
+    for (const [i, length] of lengths.entries())
+      tips.push((await writeChain(saver, `t${i}`, length)).at(-1) as RunnableConfig);
+    await saver.getDeltaChannelHistory({ config: tips[0] as RunnableConfig, channels: ["m"] });
+    const calls: number[] = [];
+    for (const tip of tips) {
+      const seen = await commandsFor(client, saver.keyPrefix, () =>
+        saver.getDeltaChannelHistory({ config: tip, channels: ["m"] }),
+      );
+      calls.push(seen.filter((c) => c === "EVALSHA" || c === "EVAL").length);
+    }
+    expect(calls).toEqual([1, 1, 3]);
+  });
+
+  it("loading the latest state of a DeltaChannel chat thread sends at most 3 commands", async () => {
+    const client = newRedis();
+    const saver = new RedisSaver({ client, keyPrefix: testPrefix("dhl") });
+    const State = Annotation.Root({
+      messages: new DeltaChannel<BaseMessage[], BaseMessage[]>(
+        messagesDeltaReducer as (state: BaseMessage[], writes: BaseMessage[][]) => BaseMessage[],
+      ),
+    });
+    const graph = new StateGraph(State)
+      .addNode("reply", () => ({ messages: [new AIMessage("a".repeat(40))] }))
+      .addEdge(START, "reply")
+      .addEdge("reply", END)
+      .compile({ checkpointer: saver });
+    const config = { configurable: { thread_id: "chat" } };
+    for (let turn = 0; turn < 60; turn++) await graph.invoke({ messages: [new HumanMessage("q".repeat(20))] }, config);
+    const seen = await commandsFor(client, saver.keyPrefix, async () => {
+      const state = await graph.getState(config);
+      expect(state.values.messages).toHaveLength(120);
+    });
+    expect(seen.filter((c) => c === "EVALSHA" || c === "EVAL").length).toBeLessThanOrEqual(3);
+    expect(seen.filter((c) => c === "EVALSHA" || c === "EVAL").length).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Random checkpoint histories written identically to several savers: forks, two namespaces, channels whose value
+ * is a DeltaSnapshot, a plain value or absent (a version with no value), concurrent tasks with task paths, and a run
+ * id per block of steps. Seeded, so a failure can be replayed from the seed in its message.
+ */
+import type { RunnableConfig } from "@langchain/core/runnables";
+import {
+  type BaseCheckpointSaver,
+  type ChannelVersions,
+  type Checkpoint,
+  type CheckpointMetadata,
+  DeltaSnapshot,
+  emptyCheckpoint,
+} from "@langchain/langgraph-checkpoint";
+
+export const CHANNELS = ["messages", "log", "other"] as const;
+
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Stored {
+  config: RunnableConfig;
+  channels: Record<string, { version: number; value: unknown }>;
+  writtenChannels: Set<string>;
+}
+
+export interface HistoryStep {
+  config: RunnableConfig;
+  runId: string;
+}
+
+/** Writes the same random history of `steps` checkpoints to every saver given, on thread `threadId`. */
+export async function randomHistory(
+  savers: readonly BaseCheckpointSaver[],
+  threadId: string,
+  seed: number,
+  steps: number,
+): Promise<HistoryStep[]> {
+  const next = random(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  let version = 0;
+  const stored: Stored[] = [];
+  const result: HistoryStep[] = [];
+  for (let step = 0; step < steps; step++) {
+    const ns = next() < 0.75 ? "" : "child:1";
+    const runId = `run-${Math.floor(step / 8)}`;
+    const sameNs = stored.filter((s) => s.config.configurable?.checkpoint_ns === ns);
+    const parent = sameNs.length === 0 ? undefined : next() < 0.7 ? sameNs.at(-1) : pick(sameNs);
+    const channels = { ...(parent?.channels ?? {}) };
+    const newVersions: ChannelVersions = {};
+    for (const channel of CHANNELS) {
+      // A channel written on the parent always gets a new version (as LangGraph bumps it); others sometimes.
+      if (!parent?.writtenChannels.has(channel) && next() >= 0.3) continue;
+      version += 1;
+      newVersions[channel] = version;
+      const kind = next();
+      const value = kind < 0.15 ? new DeltaSnapshot([`snap-${step}`]) : kind < 0.25 ? [`plain-${step}`] : undefined;
+      channels[channel] = { version, value };
+    }
+    const channelValues: Record<string, unknown> = {};
+    const channelVersions: ChannelVersions = {};
+    for (const [channel, entry] of Object.entries(channels)) {
+      channelVersions[channel] = entry.version;
+      if (entry.value !== undefined) channelValues[channel] = entry.value;
+    }
+    const checkpoint: Checkpoint = {
+      ...emptyCheckpoint(),
+      id: `cp-${String(step).padStart(5, "0")}`,
+      ts: new Date(Date.UTC(2026, 0, 1, 0, 0, step)).toISOString(),
+      channel_values: channelValues,
+      channel_versions: channelVersions,
+    };
+    const config: RunnableConfig = {
+      configurable: {
+        thread_id: threadId,
+        checkpoint_ns: ns,
+        checkpoint_id: parent?.config.configurable?.checkpoint_id,
+      },
+    };
+    const metadata = { source: "loop", step, parents: {}, run_id: runId } as unknown as CheckpointMetadata;
+    const configs = await Promise.all(savers.map((s) => s.put(config, checkpoint, metadata, newVersions)));
+    const written = new Set<string>();
+    const tasks = Math.floor(next() * 3);
+    for (let task = 0; task < tasks; task++) {
+      const taskId = `task-${pick(["a", "b", "c", "é", "z"])}-${task}`;
+      const taskPath = pick(["", "~__pregel_pull, reply", "~__pregel_push, 0"]);
+      const writes = Array.from({ length: 1 + Math.floor(next() * 3) }, (_, i) => {
+        const channel = pick([...CHANNELS, "unrelated"]);
+        written.add(channel);
+        return [channel, [`w-${step}-${task}-${i}`]] as [string, unknown];
+      });
+      for (let i = 0; i < savers.length; i++) {
+        await (savers[i] as BaseCheckpointSaver).putWrites(configs[i] as RunnableConfig, writes, taskId, taskPath);
+      }
+    }
+    stored.push({ config: configs[0] as RunnableConfig, channels, writtenChannels: written });
+    result.push({ config: configs[0] as RunnableConfig, runId });
+  }
+  return result;
+}
