@@ -37,12 +37,17 @@ export interface HistoryStep {
   runId: string;
 }
 
-/** Writes the same random history of `steps` checkpoints to every saver given, on thread `threadId`. */
+/**
+ * Writes the same random history of `steps` checkpoints to every saver given, on thread `threadId`. With
+ * `growingBytes`, most channel values are lists that grow by an item of about that many bytes per version (from
+ * the parent's list), so a RedisSaver stores them as delta blobs on earlier versions.
+ */
 export async function randomHistory(
   savers: readonly BaseCheckpointSaver[],
   threadId: string,
   seed: number,
   steps: number,
+  { growingBytes }: { growingBytes?: number } = {},
 ): Promise<HistoryStep[]> {
   const next = random(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
@@ -62,7 +67,20 @@ export async function randomHistory(
       version += 1;
       newVersions[channel] = version;
       const kind = next();
-      const value = kind < 0.15 ? new DeltaSnapshot([`snap-${step}`]) : kind < 0.25 ? [`plain-${step}`] : undefined;
+      const grown = (item: string) => {
+        const before = parent?.channels[channel]?.value;
+        return [...(Array.isArray(before) ? before : []), `${item}-${"g".repeat(growingBytes ?? 0)}`];
+      };
+      const value =
+        kind < 0.15
+          ? new DeltaSnapshot([`snap-${step}`])
+          : growingBytes !== undefined
+            ? kind < 0.9
+              ? grown(`grown-${step}`)
+              : undefined
+            : kind < 0.25
+              ? [`plain-${step}`]
+              : undefined;
       channels[channel] = { version, value };
     }
     const channelValues: Record<string, unknown> = {};
