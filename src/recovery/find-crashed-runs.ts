@@ -2,7 +2,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { StateSnapshot } from "@langchain/langgraph";
 import { log } from "../log.js";
 import { parseOptions } from "../options.js";
-import { forEachLimited } from "./lease/concurrency.js";
+import { forEachLimited } from "./helpers/concurrency.js";
 import { type ExpiredLease, listExpiredLeases } from "./lease/list-expired-leases.js";
 import { pruneLease } from "./lease/prune-lease.js";
 import { type FindCrashedRunsOptions, findCrashedRunsOptionsSchema } from "./options.js";

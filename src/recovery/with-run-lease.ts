@@ -6,7 +6,7 @@ import { InvalidConfigError, InvalidOptionError } from "../errors.js";
 import { runFenceField } from "../keys.js";
 import { parseOptions } from "../options.js";
 import { RAISE_RUN_FENCE, RUN_FENCE_KEY, type RunFence } from "../saver/run-fence.js";
-import { anySignal } from "./lease/concurrency.js";
+import { anySignal } from "./helpers/concurrency.js";
 import { defaultOwnerId } from "./lease/default-owner-id.js";
 import { type LeaseScope, openLeaseScope } from "./lease/lease-scope.js";
 import { type LeaseTimings, RunLease, type RunRef } from "./lease/run-lease.js";
