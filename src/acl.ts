@@ -32,6 +32,7 @@ export const ACL_COMMANDS = {
     "hset",
     "hsetnx",
     "hdel",
+    "hlen",
     "zadd",
     "zrem",
     "zcard",

@@ -1,4 +1,6 @@
 export { ACL_COMMANDS, type AclRulesOptions, aclRules } from "./acl.js";
+export type { RedisCacheOptions, RedisCacheUrlOptions } from "./cache/options.js";
+export { RedisCache } from "./cache/redis-cache.js";
 export { clientFromUrl, isCluster, type RedisClient } from "./client.js";
 export {
   checkDurability,

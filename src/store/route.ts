@@ -60,8 +60,15 @@ async function execPipeline(client: RedisClient, calls: readonly RoutedCall[]): 
   });
 }
 
-/** Runs the calls, one pipeline per server, and returns their replies in call order. */
-export async function runRouted(client: RedisClient, calls: readonly RoutedCall[]): Promise<unknown[]> {
+/**
+ * Runs the calls, one pipeline per server, and returns their replies in call order. `operation` names the caller in
+ * the named errors (RedisConnectionError, RedisPermissionError) a failure becomes.
+ */
+export async function runRouted(
+  client: RedisClient,
+  calls: readonly RoutedCall[],
+  operation = "RedisStore",
+): Promise<unknown[]> {
   if (calls.length === 0) return [];
   try {
     if (!isCluster(client)) return await execPipeline(client, calls);
@@ -89,6 +96,6 @@ export async function runRouted(client: RedisClient, calls: readonly RoutedCall[
     if (failure) throw (failure as PromiseRejectedResult).reason;
     return replies;
   } catch (error) {
-    throw asStoreError(await explainWrongType(client, error));
+    throw toNamedRedisError(await explainWrongType(client, error), operation, false);
   }
 }

@@ -1,0 +1,51 @@
+/**
+ * get(): one cacheGet script per bucket the keys fall in, pipelined (one round trip per server). Entries whose TTL
+ * has passed are left out by the script (server clock), as InMemoryCache leaves them out.
+ */
+import type { CacheFullKey } from "@langchain/langgraph-checkpoint";
+import { CorruptDataError, LangGraphRedisError } from "../errors.js";
+import { queueScript } from "../scripts/index.js";
+import { runRouted } from "../store/route.js";
+import { decodePayload, groupByBucket, requireFullKey } from "./codec.js";
+import type { CacheContext } from "./context.js";
+
+export async function cacheGet<V>(ctx: CacheContext, keys: CacheFullKey[]): Promise<{ key: CacheFullKey; value: V }[]> {
+  if (!Array.isArray(keys) || keys.length === 0) return [];
+  for (const key of keys) requireFullKey(key, "RedisCache.get");
+  const groups = groupByBucket(ctx, keys);
+  const replies = await runRouted(
+    ctx.client,
+    groups.map((group) => ({
+      key: group.entries,
+      queue: (p) => queueScript(p, "cacheGet", [group.entries], group.fields, true),
+    })),
+    "RedisCache.get",
+  );
+  const payloads: (Buffer | null)[] = new Array(keys.length).fill(null);
+  const sources: string[] = new Array(keys.length);
+  groups.forEach((group, g) => {
+    const reply = replies[g] as (Buffer | null)[];
+    group.indexes.forEach((index, j) => {
+      payloads[index] = reply[j] ?? null;
+      sources[index] = group.entries;
+    });
+  });
+  const out: { key: CacheFullKey; value: V }[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const payload = payloads[i];
+    if (payload === null || payload === undefined) continue;
+    const source = sources[i] as string;
+    const [type, bytes] = decodePayload(payload, source);
+    let value: V;
+    try {
+      value = (await ctx.serde.loadsTyped(type, bytes)) as V;
+    } catch (error) {
+      if (error instanceof LangGraphRedisError) throw error;
+      throw new CorruptDataError(source, `the entry for cache key ${JSON.stringify(keys[i]?.[1])} cannot be read`, {
+        cause: error,
+      });
+    }
+    out.push({ key: keys[i] as CacheFullKey, value });
+  }
+  return out;
+}

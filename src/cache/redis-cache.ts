@@ -1,0 +1,72 @@
+import { once } from "node:events";
+import { BaseCache, type CacheFullKey, type CacheNamespace } from "@langchain/langgraph-checkpoint";
+import type { RedisOptions } from "ioredis";
+import { clientFromUrl, type RedisClient } from "../client.js";
+import { cacheClear } from "./clear.js";
+import { type CacheContext, createCacheContext } from "./context.js";
+import { cacheGet } from "./get.js";
+import { parseCacheOptions, type RedisCacheOptions, type RedisCacheUrlOptions } from "./options.js";
+import { type CacheSetPair, cacheSet } from "./set.js";
+
+/**
+ * LangGraph node cache on Redis or Redis Cluster: pass it as `cache` to `compile()` and give nodes a `cachePolicy`.
+ * A node whose input was seen before (within the TTL) is served from the cache instead of running again, across
+ * processes. TTLs are in seconds (LangGraph's unit) and are enforced by the server clock. See docs/cache.md.
+ */
+export class RedisCache<V = unknown> extends BaseCache<V> {
+  readonly #context: CacheContext;
+  #ownedClient: RedisClient | undefined;
+
+  constructor(options: RedisCacheOptions) {
+    const parsed = parseCacheOptions(options);
+    super(parsed.serde);
+    this.#context = createCacheContext(parsed, this.serde);
+  }
+
+  /** Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. */
+  static fromUrl<V = unknown>(
+    url: string,
+    options: RedisCacheUrlOptions = {},
+    clientOptions: RedisOptions = {},
+  ): RedisCache<V> {
+    const client = clientFromUrl(url, clientOptions);
+    const cache = new RedisCache<V>({ ...options, client });
+    cache.#ownedClient = client;
+    return cache;
+  }
+
+  /** The client this cache uses. */
+  get client(): RedisClient {
+    return this.#context.client;
+  }
+
+  /** The key prefix every key of this cache starts with. */
+  get keyPrefix(): string {
+    return this.#context.prefix;
+  }
+
+  /** The entries found (and not expired), in the order of `keys`; missing ones are left out. */
+  override get(keys: CacheFullKey[]): Promise<{ key: CacheFullKey; value: V }[]> {
+    return cacheGet<V>(this.#context, keys);
+  }
+
+  /** Writes entries; `ttl` in seconds (absent: the cache's defaultTtlMs, or no expiry). */
+  override set(pairs: CacheSetPair<V>[]): Promise<void> {
+    return cacheSet(this.#context, pairs);
+  }
+
+  /** Deletes every entry of the given namespaces (exact match); with none, every entry of this cache. */
+  override clear(namespaces: CacheNamespace[]): Promise<void> {
+    return cacheClear(this.#context, namespaces);
+  }
+
+  /** Closes the client if this cache opened it (fromUrl); a client passed in is left open. */
+  async close(): Promise<void> {
+    const client = this.#ownedClient;
+    if (client === undefined) return;
+    this.#ownedClient = undefined;
+    const ended = client.status === "end" ? undefined : once(client, "end");
+    await client.quit().catch(() => client.disconnect());
+    await ended;
+  }
+}
