@@ -10,10 +10,13 @@ export {
   type NodePersistence,
   type PersistenceLevel,
 } from "./durability.js";
+export type { EncryptionOptions } from "./encryption/options.js";
+export { EncryptedSerializer, type EncryptedSerializerOptions } from "./encryption/serializer.js";
 export {
   CorruptCheckpointError,
   CorruptDataError,
   DurabilityError,
+  EncryptionError,
   FencedWriteError,
   InvalidConfigError,
   InvalidInputError,
@@ -21,10 +24,13 @@ export {
   LangGraphRedisError,
   LockConflictError,
   LockLostError,
+  PlaintextRecordError,
   RedisConnectionError,
   RedisPermissionError,
   RunLeaseHeldError,
   RunLeaseLostError,
+  TamperedRecordError,
+  UnknownEncryptionKeyError,
   UnsupportedServerError,
   ValueTooLargeError,
   VersionConflictError,

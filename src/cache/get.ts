@@ -3,7 +3,7 @@
  * has passed are left out by the script (server clock), as InMemoryCache leaves them out.
  */
 import type { CacheFullKey } from "@langchain/langgraph-checkpoint";
-import { CorruptDataError, LangGraphRedisError } from "../errors.js";
+import { CorruptDataError, EncryptionError, encryptionErrorAt, LangGraphRedisError } from "../errors.js";
 import { queueScript } from "../scripts/index.js";
 import { runRouted } from "../store/route.js";
 import { decodePayload, groupByBucket, requireFullKey } from "./codec.js";
@@ -40,6 +40,7 @@ export async function cacheGet<V>(ctx: CacheContext, keys: CacheFullKey[]): Prom
     try {
       value = (await ctx.serde.loadsTyped(type, bytes)) as V;
     } catch (error) {
+      if (error instanceof EncryptionError) throw encryptionErrorAt(error, source);
       if (error instanceof LangGraphRedisError) throw error;
       throw new CorruptDataError(source, `the entry for cache key ${JSON.stringify(keys[i]?.[1])} cannot be read`, {
         cause: error,

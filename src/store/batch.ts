@@ -26,6 +26,7 @@ import {
 import { type RoutedCall, runRouted } from "./route.js";
 import { type SearchHit, searchPage } from "./search.js";
 import { refreshCalls } from "./ttl.js";
+import { sealValue } from "./value-cipher.js";
 import { embedQuery, embedTexts, encodeVectors, textsToEmbed } from "./vectors.js";
 import { resolveWriter } from "./writer.js";
 import { fenceCounterCalls, settleWrites, writeError } from "./writes.js";
@@ -94,7 +95,10 @@ function plan(ctx: StoreContext, ops: readonly Operation[], extras: readonly (Wr
 
 function prepareWrite(ctx: StoreContext, op: PutOperation, extras: WriteExtras | undefined): PreparedWrite {
   const what = `Item ${JSON.stringify([...op.namespace, op.key])}`;
-  const json = op.value === null ? "" : encodeValue(op.value, what, ctx.options.maxValueBytes);
+  const json =
+    op.value === null
+      ? ""
+      : sealValue(ctx, encodeValue(op.value, what, ctx.options.maxValueBytes), op.namespace, op.key);
   const index = ctx.options.index;
   const embedFields = op.value === null || !index || op.index === false ? [] : (op.index ?? index.fields);
   const ttlMs = extras?.ttlMs !== undefined ? extras.ttlMs : (ctx.options.ttl.defaultTtlMs ?? null);

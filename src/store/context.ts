@@ -1,5 +1,6 @@
 import { isCluster, type RedisClient } from "../client.js";
 import { WriteDurability } from "../durability.js";
+import { RecordCipher } from "../encryption/cipher.js";
 import { type StoreRegistryKeys, storeRegistryKeys } from "../keys.js";
 import type { ParsedStoreOptions } from "./options.js";
 
@@ -12,6 +13,8 @@ export interface StoreContext {
   readonly registry: StoreRegistryKeys;
   /** The durability option: the start-up persistence check and the waits after each write. */
   readonly durability: WriteDurability;
+  /** The `encryption` option: seals values on write, opens them on read. */
+  readonly cipher: RecordCipher | undefined;
 }
 
 /** Expired items one script removes at most on the way (the rest go on later calls; reads filter them anyway). */
@@ -28,5 +31,7 @@ export function createContext(options: ParsedStoreOptions): StoreContext {
     options,
     registry: storeRegistryKeys(options.keyPrefix),
     durability: new WriteDurability(options.client, options.durability, "RedisStore"),
+    cipher:
+      options.encryption === undefined ? undefined : new RecordCipher(options.encryption, "RedisStore.encryption"),
   };
 }

@@ -3,6 +3,7 @@ import { explainWrongType } from "../redis-errors.js";
 import { decodeHistoryEntry, type HistoryEntry } from "./codec.js";
 import type { StoreContext } from "./context.js";
 import { asStoreError } from "./route.js";
+import { valueReader } from "./value-cipher.js";
 
 /**
  * The write history of one item, newest first. Every write (put or delete) of the item appended one entry in the
@@ -22,5 +23,6 @@ export async function readHistory(
   } catch (error) {
     throw asStoreError(await explainWrongType(ctx.client, error));
   }
-  return raw.map((entry) => decodeHistoryEntry(entry, historyKey));
+  const reveal = valueReader(ctx, namespace, key, historyKey);
+  return raw.map((entry) => decodeHistoryEntry(entry, historyKey, reveal));
 }

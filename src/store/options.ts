@@ -1,6 +1,7 @@
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { z } from "zod";
 import { durabilityOptionsSchema } from "../durability.js";
+import type { EncryptionOptions } from "../encryption/options.js";
 import { clientSchema, keyPrefixSchema } from "../options.js";
 
 /** Up to 100 years: store TTLs are often weeks or months, beyond what a timer could hold. */
@@ -61,6 +62,13 @@ export const redisStoreOptionsSchema = z
     /** Persistence check before the first write, and waits for replicas / the AOF after each write
      * (docs/operations.md). */
     durability: durabilityOptionsSchema.optional(),
+    /** Encrypt every value (and its history) with AES-256-GCM (docs/encryption.md). Validated on its own, so key
+     * material never appears in an error message. */
+    encryption: z
+      .custom<EncryptionOptions>((value) => value !== null && typeof value === "object" && !Array.isArray(value), {
+        message: "encryption options ({ keys, currentKeyId, requireEncrypted })",
+      })
+      .optional(),
   })
   .strict();
 

@@ -4,6 +4,7 @@ import { decodeRecord, type StoredRecord } from "./codec.js";
 import { PURGE_LIMIT, RETIRED_GRACE_MS, type StoreContext } from "./context.js";
 import type { RegisteredNamespace } from "./registry.js";
 import type { RoutedCall } from "./route.js";
+import { valueReader } from "./value-cipher.js";
 
 /** One namespace as search sees it: live records in insertion order, with their vectors when asked for. */
 export interface NamespaceRead {
@@ -46,7 +47,8 @@ export function parseReadNamespace(ctx: StoreContext, ns: RegisteredNamespace, r
     const key = keyBuf.toString("utf8");
     const raw = items.get(key);
     if (raw === undefined) continue;
-    const record = decodeRecord(raw.toString("utf8"), itemsKey, key);
+    const reveal = ctx.cipher === undefined ? undefined : valueReader(ctx, ns.namespace, key, itemsKey);
+    const record = decodeRecord(raw.toString("utf8"), itemsKey, key, reveal);
     if (record.expireAt !== null && record.expireAt <= now) continue;
     records.push({ key, record, vectors: vectors.get(key) ?? null });
   }

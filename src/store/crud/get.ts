@@ -3,6 +3,7 @@ import { queueScript } from "../../scripts/index.js";
 import { decodeRecord, type StoredRecord } from "../codec.js";
 import { RETIRED_GRACE_MS, type StoreContext } from "../context.js";
 import type { RoutedCall } from "../route.js";
+import { valueReader } from "../value-cipher.js";
 
 /** Reads one item (storeGet): expired items are removed on the way; `refresh` pushes a TTL'd item's expiry out. */
 export function getCall(ctx: StoreContext, namespace: readonly string[], key: string, refresh: boolean): RoutedCall {
@@ -23,5 +24,6 @@ export function parseGetReply(
 ): StoredRecord | null {
   const [, raw] = reply as [number, string?];
   if (raw === undefined || raw === null) return null;
-  return decodeRecord(String(raw), storeNamespaceKeys(ctx.prefix, namespace).items, key);
+  const itemsKey = storeNamespaceKeys(ctx.prefix, namespace).items;
+  return decodeRecord(String(raw), itemsKey, key, valueReader(ctx, namespace, key, itemsKey));
 }
