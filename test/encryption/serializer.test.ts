@@ -123,7 +123,10 @@ describe.each(targets)("EncryptedSerializer with RedisSaver ($name)", ({ connect
     const [field] = Object.keys(await client.hgetall(blobsKey));
     const original = (await client.hgetallBuffer(blobsKey))[field as string] as Buffer;
     const cases: [string, Buffer][] = [
-      ["a flipped ciphertext byte", Buffer.concat([original.subarray(0, -1), Buffer.from([(original.at(-1) ?? 0) ^ 1])])],
+      [
+        "a flipped ciphertext byte",
+        Buffer.concat([original.subarray(0, -1), Buffer.from([(original.at(-1) ?? 0) ^ 1])]),
+      ],
       ["a truncated ciphertext", truncateSealed(original, 4)],
       // The frame's type part ("json+aes256gcm") relabelled as "bytes+aes256gcm": the type is authenticated.
       ["a relabelled type", relabel(original, "json+aes256gcm", "bytes+aes256gcm")],
