@@ -11,6 +11,7 @@ import { floorOps, floorSection } from "./floor.js";
 import { graphSection } from "./graph.js";
 import { guardSection } from "./guard.js";
 import { historySection } from "./history.js";
+import { integrationsSection } from "./integrations.js";
 import { deleteKeys } from "./keyspace.js";
 import { memorySection } from "./memory.js";
 import {
@@ -103,6 +104,7 @@ await runBench(
         storeSection(ctx, "RedisStore", new RedisStore({ client: ctx.client, keyPrefix: ctx.keyPrefix("store") })),
     },
     { id: "guard", title: "guarded()", run: (ctx) => guardSection(ctx) },
+    { id: "options", title: "Encryption and node cache", run: (ctx) => integrationsSection(ctx) },
     {
       id: "concurrency",
       title: "Concurrency sweep",
