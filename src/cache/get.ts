@@ -6,6 +6,8 @@ import type { CacheFullKey } from "@langchain/langgraph-checkpoint";
 import { CorruptDataError, EncryptionError, encryptionErrorAt, LangGraphRedisError } from "../errors.js";
 import { queueScript } from "../scripts/index.js";
 import { runRouted } from "../store/route.js";
+import { countEvent } from "../telemetry/index.js";
+import { ATTR } from "../telemetry/names.js";
 import { decodePayload, groupByBucket, requireFullKey } from "./codec.js";
 import type { CacheContext } from "./context.js";
 
@@ -30,6 +32,9 @@ export async function cacheGet<V>(ctx: CacheContext, keys: CacheFullKey[]): Prom
       sources[index] = group.entries;
     });
   });
+  const hits = payloads.filter((payload) => payload !== null && payload !== undefined).length;
+  if (hits > 0) countEvent("cacheLookups", { [ATTR.outcome]: "hit" }, hits);
+  if (hits < keys.length) countEvent("cacheLookups", { [ATTR.outcome]: "miss" }, keys.length - hits);
   const out: { key: CacheFullKey; value: V }[] = [];
   for (let i = 0; i < keys.length; i++) {
     const payload = payloads[i];

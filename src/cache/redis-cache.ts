@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { BaseCache, type CacheFullKey, type CacheNamespace } from "@langchain/langgraph-checkpoint";
 import type { RedisOptions } from "ioredis";
 import { clientFromUrl, type RedisClient } from "../client.js";
+import { initTelemetry, namespaceAttributes, traced } from "../telemetry/index.js";
 import { cacheClear } from "./clear.js";
 import { type CacheContext, createCacheContext } from "./context.js";
 import { cacheGet } from "./get.js";
@@ -21,6 +22,7 @@ export class RedisCache<V = unknown> extends BaseCache<V> {
     const parsed = parseCacheOptions(options);
     super(parsed.serde);
     this.#context = createCacheContext(parsed, this.serde);
+    initTelemetry();
   }
 
   /** Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. */
@@ -47,17 +49,17 @@ export class RedisCache<V = unknown> extends BaseCache<V> {
 
   /** The entries found (and not expired), in the order of `keys`; missing ones are left out. */
   override get(keys: CacheFullKey[]): Promise<{ key: CacheFullKey; value: V }[]> {
-    return cacheGet<V>(this.#context, keys);
+    return traced("RedisCache.get", namespaceAttributes(keys?.[0]?.[0]), () => cacheGet<V>(this.#context, keys));
   }
 
   /** Writes entries; `ttl` in seconds (absent: the cache's defaultTtlMs, or no expiry). */
   override set(pairs: CacheSetPair<V>[]): Promise<void> {
-    return cacheSet(this.#context, pairs);
+    return traced("RedisCache.set", namespaceAttributes(pairs?.[0]?.key?.[0]), () => cacheSet(this.#context, pairs));
   }
 
   /** Deletes every entry of the given namespaces (exact match); with none, every entry of this cache. */
   override clear(namespaces: CacheNamespace[]): Promise<void> {
-    return cacheClear(this.#context, namespaces);
+    return traced("RedisCache.clear", {}, () => cacheClear(this.#context, namespaces));
   }
 
   /** Closes the client if this cache opened it (fromUrl); a client passed in is left open. */

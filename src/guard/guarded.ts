@@ -2,6 +2,8 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { LockLostError } from "../errors.js";
 import { log } from "../log.js";
 import { registerScripts } from "../scripts/index.js";
+import { initTelemetry, traced } from "../telemetry/index.js";
+import { ATTR } from "../telemetry/names.js";
 import { acquireLocks } from "./acquire.js";
 import { emit } from "./events.js";
 import { issueFences, nodeConfig } from "./fence.js";
@@ -40,11 +42,20 @@ export function guarded<State, Out>(
 ): GuardedNode<State, Out> {
   const resolved = parseGuardedOptions(options);
   registerScripts(resolved.client);
+  initTelemetry();
   const run: NodeFunction<State, Out> =
     typeof node === "function" ? node : (state, config) => node.invoke(state, config);
   const { events } = resolved;
 
-  const guardedNode = async (state: State, config: LangGraphRunnableConfig): Promise<Out> => {
+  const guardedNode = (state: State, config: LangGraphRunnableConfig): Promise<Out> =>
+    traced(
+      "guarded",
+      { [ATTR.threadId]: String(config?.configurable?.thread_id ?? "") },
+      () => runGuarded(state, config),
+      "internal",
+    );
+
+  const runGuarded = async (state: State, config: LangGraphRunnableConfig): Promise<Out> => {
     const lockKeys = await resolveLockNames(resolved.key, state, config ?? {});
     const lease = new Lease(lockKeys, resolved.lockTimeoutMs, (error, heldMs) =>
       emit(events, "onLost", { lockKeys, error, heldMs }),

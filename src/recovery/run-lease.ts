@@ -1,6 +1,7 @@
 import { RunLeaseHeldError, RunLeaseLostError } from "../errors.js";
 import { runLeaseMember } from "../keys.js";
 import { log } from "../log.js";
+import { countEvent } from "../telemetry/index.js";
 import { abandonLease } from "./abandon.js";
 import { acquireLease } from "./acquire.js";
 import { renewLease } from "./heartbeat.js";
@@ -160,6 +161,7 @@ export class RunLease {
   #lose(why: string, cause?: unknown): void {
     const { threadId, checkpointNs } = this.run;
     log("run lease: thread %j lost its lease: %s", threadId, why);
+    countEvent("leasesLost");
     const error = new RunLeaseLostError(
       threadId,
       checkpointNs,

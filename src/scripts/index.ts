@@ -1,5 +1,6 @@
 import type { ChainableCommander } from "ioredis";
 import type { RedisClient } from "../client.js";
+import { measuringBytes, noteBytes, payloadBytes } from "../telemetry/index.js";
 import { LUA_SOURCES, type ScriptName } from "./generated.js";
 
 /**
@@ -31,6 +32,17 @@ export function registerScripts(client: RedisClient): void {
   }
 }
 
+/** Telemetry: the bytes a script call sends, added to the traced operation in progress (if any). */
+function noteSent(keys: readonly string[], args: readonly ScriptArg[]): void {
+  if (measuringBytes()) noteBytes(payloadBytes(keys) + payloadBytes(args));
+}
+
+/** Telemetry: the bytes a script returned. */
+function noteReceived<T>(reply: T): T {
+  if (measuringBytes()) noteBytes(payloadBytes(reply));
+  return reply;
+}
+
 function command(target: RedisClient | ChainableCommander, name: ScriptName, buffers: boolean): ScriptCommand {
   const method = `${commandName(name)}${buffers ? "Buffer" : ""}`;
   const fn = (target as unknown as Record<string, ScriptCommand | undefined>)[method];
@@ -47,7 +59,8 @@ export function runScript(
   keys: readonly string[],
   args: readonly ScriptArg[],
 ): Promise<unknown> {
-  return command(client, name, false)(keys.length, ...keys, ...args);
+  noteSent(keys, args);
+  return command(client, name, false)(keys.length, ...keys, ...args).then(noteReceived);
 }
 
 /** Runs a script; bulk replies come back as Buffers (for binary payloads). */
@@ -57,7 +70,8 @@ export function runScriptBuffer(
   keys: readonly string[],
   args: readonly ScriptArg[],
 ): Promise<unknown> {
-  return command(client, name, true)(keys.length, ...keys, ...args);
+  noteSent(keys, args);
+  return command(client, name, true)(keys.length, ...keys, ...args).then(noteReceived);
 }
 
 /** Queues a script on a pipeline or MULTI (the pipeline must come from a client that registerScripts saw). */
@@ -68,5 +82,6 @@ export function queueScript(
   args: readonly ScriptArg[],
   buffers = false,
 ): void {
+  noteSent(keys, args);
   void command(pipeline, name, buffers)(keys.length, ...keys, ...args);
 }

@@ -1,6 +1,7 @@
 import type { ChainableCommander, Cluster } from "ioredis";
 import { isCluster, type RedisClient } from "../client.js";
 import { explainWrongType, toNamedRedisError } from "../redis-errors.js";
+import { measuringBytes, noteBytes, payloadBytes } from "../telemetry/index.js";
 
 /**
  * Pipelines grouped by server. A batch of store operations costs one round trip per server involved: on a
@@ -56,6 +57,7 @@ async function execPipeline(client: RedisClient, calls: readonly RoutedCall[]): 
   return calls.map((_, i) => {
     const [error, reply] = replies[i] ?? [new Error("no reply from the pipeline")];
     if (error) throw error;
+    if (measuringBytes()) noteBytes(payloadBytes(reply));
     return reply;
   });
 }
