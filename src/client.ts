@@ -8,9 +8,27 @@ export function isCluster(client: RedisClient): client is Cluster {
   return (client as { isCluster?: boolean }).isCluster === true;
 }
 
+/** Clients clientFromUrl opened and no component has taken yet. */
+const opened = new WeakSet<RedisClient>();
+
 /**
- * Opens a client from a redis:// or rediss:// URL, for the `fromUrl` factories. A URL holding several
- * comma-separated `host:port` entries after `redis+cluster://` opens a Cluster. The caller owns (and closes) it.
+ * True once for a client clientFromUrl opened: the component built on it (through a `fromUrl` factory) owns it and
+ * closes it in close(). A client the user handed in is never the library's to close.
+ */
+export function takeOpenedClient(client: RedisClient): boolean {
+  return opened.delete(client);
+}
+
+/** For the `fromUrl` factories: opens a client that the component constructed on it takes and closes. */
+export function openOwnedClient(url: string, options: RedisOptions = {}): RedisClient {
+  const client = clientFromUrl(url, options);
+  opened.add(client);
+  return client;
+}
+
+/**
+ * Opens a client from a redis:// or rediss:// URL. A URL holding several comma-separated `host:port` entries after
+ * `redis+cluster://` opens a Cluster. The caller owns (and closes) it.
  */
 export function clientFromUrl(url: string, options: RedisOptions = {}): RedisClient {
   const clusterScheme = /^rediss?\+cluster:\/\//;

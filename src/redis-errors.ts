@@ -1,6 +1,4 @@
-import type { RedisClient } from "./client.js";
-import { CorruptDataError, LangGraphRedisError, RedisConnectionError, RedisPermissionError } from "./errors.js";
-import { expectedKeyType } from "./keys.js";
+import { LangGraphRedisError, RedisConnectionError, RedisPermissionError } from "./errors.js";
 
 /**
  * Maps what ioredis and Redis report for conditions a user can hit to the library's named errors, so callers can
@@ -87,50 +85,4 @@ export function toNamedRedisError(error: unknown, operation: string, write: bool
     );
   }
   return toConnectionError(error, operation, write);
-}
-
-/** Runs `fn`, turning connection failures and ACL denials into named errors (see toNamedRedisError). */
-export async function withNamedRedisErrors<T>(operation: string, write: boolean, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw toNamedRedisError(error, operation, write);
-  }
-}
-
-/** The keys a failed command named: KEYS of a script (EVAL/EVALSHA), else its first argument. */
-function keysOf(error: Error): string[] {
-  const command = (error as { command?: { name?: unknown; args?: unknown } }).command;
-  const args = Array.isArray(command?.args) ? command.args.map((a: unknown) => String(a)) : [];
-  const name = String(command?.name ?? "").toLowerCase();
-  if (name === "evalsha" || name === "eval" || name.startsWith("langgraphredis_")) {
-    const count = Number(args[1]);
-    return Number.isInteger(count) && count > 0 ? args.slice(2, 2 + count) : [];
-  }
-  return args.slice(0, 1);
-}
-
-/**
- * For a WRONGTYPE reply: CorruptDataError naming the key that holds another Redis type than the library keeps there
- * (found with TYPE on the keys of the failed command); any other error unchanged.
- */
-export async function explainWrongType(client: RedisClient, error: unknown): Promise<unknown> {
-  if (!(error instanceof Error) || error instanceof LangGraphRedisError || !/WRONGTYPE/.test(error.message)) {
-    return error;
-  }
-  for (const key of keysOf(error)) {
-    const expected = expectedKeyType(key);
-    if (expected === undefined) continue;
-    try {
-      const actual = await client.type(key);
-      if (actual !== "none" && actual !== expected) {
-        return new CorruptDataError(key, `holds a Redis ${actual} where the library keeps a ${expected}`, {
-          cause: error,
-        });
-      }
-    } catch {
-      return error;
-    }
-  }
-  return error;
 }

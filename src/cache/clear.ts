@@ -10,16 +10,18 @@
 import type { CacheNamespace } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError } from "../errors.js";
 import { cacheBucketKeys, cacheNamespaceFromMember } from "../keys.js";
-import { type RoutedCall, runRouted } from "../store/route.js";
+import { commandCall, type RoutedCall, runRouted } from "../routing.js";
 import { requireNamespace } from "./codec.js";
 import { type CacheContext, REGISTRY_PAGE } from "./context.js";
+
+const CLEAR_SITE = { operation: "RedisCache.clear", write: true } as const;
 
 function clearCalls(ctx: CacheContext, namespaces: readonly CacheNamespace[]): RoutedCall[] {
   const calls: RoutedCall[] = [];
   for (const namespace of namespaces) {
     for (let bucket = 0; bucket < ctx.buckets; bucket++) {
-      const keys = cacheBucketKeys(ctx.prefix, namespace, bucket);
-      calls.push({ key: keys.entries, queue: (p) => p.unlink(keys.entries, keys.expiry) });
+      const keys = cacheBucketKeys(ctx.keyPrefix, namespace, bucket);
+      calls.push(commandCall(keys.entries, (p) => void p.unlink(keys.entries, keys.expiry)));
     }
   }
   return calls;
@@ -31,18 +33,23 @@ export async function cacheClear(ctx: CacheContext, namespaces: CacheNamespace[]
   }
   for (const namespace of namespaces) requireNamespace(namespace, "RedisCache.clear");
   if (namespaces.length > 0) {
-    await runRouted(ctx.client, clearCalls(ctx, namespaces), "RedisCache.clear");
+    await runRouted(ctx, clearCalls(ctx, namespaces), CLEAR_SITE);
     return;
   }
   let min = "-";
   for (;;) {
-    const [page] = (await runRouted(
-      ctx.client,
-      [{ key: ctx.registry, queue: (p) => p.zrangebylex(ctx.registry, min, "+", "LIMIT", 0, REGISTRY_PAGE) }],
-      "RedisCache.clear",
-    )) as [string[]];
+    const [page] = await runRouted(
+      ctx,
+      [
+        commandCall<string[]>(
+          ctx.registry,
+          (p) => void p.zrangebylex(ctx.registry, min, "+", "LIMIT", 0, REGISTRY_PAGE),
+        ),
+      ],
+      CLEAR_SITE,
+    );
     if (page.length === 0) return;
-    await runRouted(ctx.client, clearCalls(ctx, page.map(cacheNamespaceFromMember)), "RedisCache.clear");
+    await runRouted(ctx, clearCalls(ctx, page.map(cacheNamespaceFromMember)), CLEAR_SITE);
     if (page.length < REGISTRY_PAGE) return;
     min = `(${page[page.length - 1]}`;
   }

@@ -56,7 +56,7 @@ export interface BucketGroup {
 export function groupByBucket(ctx: CacheContext, fullKeys: readonly CacheFullKey[]): BucketGroup[] {
   const groups = new Map<string, BucketGroup>();
   fullKeys.forEach(([namespace, key], index) => {
-    const keys = cacheBucketKeys(ctx.prefix, namespace, bucketOf(key, ctx.buckets));
+    const keys = cacheBucketKeys(ctx.keyPrefix, namespace, bucketOf(key, ctx.buckets));
     let group = groups.get(keys.entries);
     if (group === undefined) {
       group = { entries: keys.entries, expiry: keys.expiry, fields: [], indexes: [] };

@@ -1,13 +1,10 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
-import type { RedisClient } from "../client.js";
+import { createRedisContext, type RedisContext } from "../context.js";
 import { cacheRegistryKey } from "../keys.js";
-import { registerScripts } from "../scripts/index.js";
 import type { ParsedCacheOptions } from "./options.js";
 
-/** What every cache operation module needs. */
-export interface CacheContext {
-  readonly client: RedisClient;
-  readonly prefix: string;
+/** What every cache operation module needs: the shared context plus the cache's settings. */
+export interface CacheContext extends RedisContext {
   readonly serde: SerializerProtocol;
   readonly buckets: number;
   /** TTL (ms) of entries set without one; undefined: they never expire. */
@@ -31,10 +28,9 @@ export const REGISTERED_MEMO_LIMIT = 10_000;
 export const REGISTRY_PAGE = 500;
 
 export function createCacheContext(options: ParsedCacheOptions, serde: SerializerProtocol): CacheContext {
-  registerScripts(options.client);
   return {
-    client: options.client,
-    prefix: options.keyPrefix,
+    // HMGET, HSET, ZADD, ZRANGEBYSCORE and PEXPIREAT: every Redis version the library supports has them.
+    ...createRedisContext({ client: options.client, keyPrefix: options.keyPrefix, component: "RedisCache" }),
     serde,
     buckets: options.buckets,
     defaultTtlMs: options.defaultTtlMs,

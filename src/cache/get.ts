@@ -4,8 +4,8 @@
  */
 import type { CacheFullKey } from "@langchain/langgraph-checkpoint";
 import { CorruptDataError, EncryptionError, encryptionErrorAt, LangGraphRedisError } from "../errors.js";
-import { queueScript } from "../scripts/index.js";
-import { runRouted } from "../store/route.js";
+import { scriptCall } from "../lua/index.js";
+import { runRouted } from "../routing.js";
 import { countEvent } from "../telemetry/index.js";
 import { ATTR } from "../telemetry/names.js";
 import { decodePayload, groupByBucket, requireFullKey } from "./codec.js";
@@ -16,17 +16,14 @@ export async function cacheGet<V>(ctx: CacheContext, keys: CacheFullKey[]): Prom
   for (const key of keys) requireFullKey(key, "RedisCache.get");
   const groups = groupByBucket(ctx, keys);
   const replies = await runRouted(
-    ctx.client,
-    groups.map((group) => ({
-      key: group.entries,
-      queue: (p) => queueScript(p, "cacheGet", [group.entries], group.fields, true),
-    })),
-    "RedisCache.get",
+    ctx,
+    groups.map((group) => scriptCall("cacheGet", { entries: group.entries }, group.fields)),
+    { operation: "RedisCache.get", write: false },
   );
   const payloads: (Buffer | null)[] = new Array(keys.length).fill(null);
   const sources: string[] = new Array(keys.length);
   groups.forEach((group, g) => {
-    const reply = replies[g] as (Buffer | null)[];
+    const reply = replies[g] ?? [];
     group.indexes.forEach((index, j) => {
       payloads[index] = reply[j] ?? null;
       sources[index] = group.entries;

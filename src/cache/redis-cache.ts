@@ -1,7 +1,6 @@
-import { once } from "node:events";
 import { BaseCache, type CacheFullKey, type CacheNamespace } from "@langchain/langgraph-checkpoint";
 import type { RedisOptions } from "ioredis";
-import { clientFromUrl, type RedisClient } from "../client.js";
+import { openOwnedClient, type RedisClient } from "../client.js";
 import { initTelemetry, namespaceAttributes, traced } from "../telemetry/index.js";
 import { cacheClear } from "./clear.js";
 import { type CacheContext, createCacheContext } from "./context.js";
@@ -16,7 +15,6 @@ import { type CacheSetPair, cacheSet } from "./set.js";
  */
 export class RedisCache<V = unknown> extends BaseCache<V> {
   readonly #context: CacheContext;
-  #ownedClient: RedisClient | undefined;
 
   constructor(options: RedisCacheOptions) {
     const parsed = parseCacheOptions(options);
@@ -31,10 +29,13 @@ export class RedisCache<V = unknown> extends BaseCache<V> {
     options: RedisCacheUrlOptions = {},
     clientOptions: RedisOptions = {},
   ): RedisCache<V> {
-    const client = clientFromUrl(url, clientOptions);
-    const cache = new RedisCache<V>({ ...options, client });
-    cache.#ownedClient = client;
-    return cache;
+    const client = openOwnedClient(url, clientOptions);
+    try {
+      return new RedisCache<V>({ ...options, client });
+    } catch (error) {
+      client.disconnect();
+      throw error;
+    }
   }
 
   /** The client this cache uses. */
@@ -44,7 +45,7 @@ export class RedisCache<V = unknown> extends BaseCache<V> {
 
   /** The key prefix every key of this cache starts with. */
   get keyPrefix(): string {
-    return this.#context.prefix;
+    return this.#context.keyPrefix;
   }
 
   /** The entries found (and not expired), in the order of `keys`; missing ones are left out. */
@@ -64,11 +65,6 @@ export class RedisCache<V = unknown> extends BaseCache<V> {
 
   /** Closes the client if this cache opened it (fromUrl); a client passed in is left open. */
   async close(): Promise<void> {
-    const client = this.#ownedClient;
-    if (client === undefined) return;
-    this.#ownedClient = undefined;
-    const ended = client.status === "end" ? undefined : once(client, "end");
-    await client.quit().catch(() => client.disconnect());
-    await ended;
+    await this.#context.close();
   }
 }

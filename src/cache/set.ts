@@ -8,8 +8,8 @@
  */
 import type { CacheFullKey } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError, ValueTooLargeError } from "../errors.js";
-import { queueScript } from "../scripts/index.js";
-import { runRouted } from "../store/route.js";
+import { type ScriptArg, scriptCall } from "../lua/index.js";
+import { commandCall, runRouted } from "../routing.js";
 import { encodePayload, groupByBucket, namespaceMember, requireFullKey } from "./codec.js";
 import { type CacheContext, PRUNE_LIMIT, REGISTERED_MEMO_LIMIT } from "./context.js";
 
@@ -56,9 +56,9 @@ export async function cacheSet<V>(ctx: CacheContext, pairs: CacheSetPair<V>[]): 
   if (unregistered.length > 0) {
     // Registered before the entries are written, so clear() with no namespace never misses a namespace with entries.
     await runRouted(
-      ctx.client,
-      [{ key: ctx.registry, queue: (p) => p.zadd(ctx.registry, ...unregistered.flatMap((m) => [0, m])) }],
-      "RedisCache.set",
+      ctx,
+      [commandCall(ctx.registry, (p) => void p.zadd(ctx.registry, ...unregistered.flatMap((m) => [0, m])))],
+      { operation: "RedisCache.set", write: true },
     );
     if (ctx.registered.size + unregistered.length > REGISTERED_MEMO_LIMIT) ctx.registered.clear();
     for (const member of unregistered) ctx.registered.add(member);
@@ -69,15 +69,15 @@ export async function cacheSet<V>(ctx: CacheContext, pairs: CacheSetPair<V>[]): 
     pairs.map((pair) => pair.key),
   );
   await runRouted(
-    ctx.client,
+    ctx,
     groups.map((group) => {
-      const args: (string | number | Buffer)[] = [PRUNE_LIMIT];
+      const entries: ScriptArg[] = [];
       group.indexes.forEach((index, j) => {
         const { ttl, payload } = prepared[index] as { ttl: string; payload: Buffer };
-        args.push(group.fields[j] as string, ttl, payload);
+        entries.push(group.fields[j] as string, ttl, payload);
       });
-      return { key: group.entries, queue: (p) => queueScript(p, "cacheSet", [group.entries, group.expiry], args) };
+      return scriptCall("cacheSet", { entries: group.entries, expiry: group.expiry }, [PRUNE_LIMIT, ...entries]);
     }),
-    "RedisCache.set",
+    { operation: "RedisCache.set", write: true },
   );
 }

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { InvalidInputError, LockConflictError } from "../errors.js";
+import { lockFailure } from "../redis-call.js";
 import { emit } from "./events.js";
 import { GuardMutex } from "./guardMutex.js";
 import type { Lease } from "./lease.js";
 import type { ConflictDecision, ResolvedGuardOptions } from "./options.js";
-import { redisFailure } from "./redisFailure.js";
 import { releaseLocks } from "./release.js";
 
 export type Acquisition<Out> =
@@ -126,7 +126,7 @@ async function take<State, Out>(
   try {
     return (await mutex.tryAcquire(signal)) ? mutex : undefined;
   } catch (error) {
-    throw redisFailure(error, name, signal);
+    throw lockFailure(error, name, signal);
   }
 }
 

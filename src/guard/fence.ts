@@ -1,43 +1,42 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { RedisClient } from "../client.js";
+import type { RedisContext } from "../context.js";
 import { InvalidConfigError } from "../errors.js";
 import type { Fence } from "../fencing.js";
 import { fenceCounterKey } from "../keys.js";
-import { runScript } from "../scripts/index.js";
+import { callScript } from "../lua/index.js";
+import { lockFailure } from "../redis-call.js";
 import type { GuardMutex } from "./guardMutex.js";
 import type { Lease } from "./lease.js";
-import { redisFailure } from "./redisFailure.js";
 
 /** Where the fences travel inside the config handed to a guarded node (and on into tools and subgraphs it calls). */
 const FENCES_KEY = "__langgraph_redis_fences";
 
 /**
- * Issues one fencing token per held lock (issueFenceToken.lua: INCR of the lock's fence counter, only if the lock is
+ * Issues one fencing token per held lock (guardIssueFenceToken.lua: INCR of the lock's fence counter, only if the lock is
  * still ours, renewing its TTL). The scripts for different names run in parallel; on a cluster each goes to the
  * node that owns that name's hash tag. Returns undefined when a lock turned out to be gone already (the lease is
  * then marked lost).
  */
 export async function issueFences(
-  client: RedisClient,
-  keyPrefix: string,
+  ctx: RedisContext,
   locks: readonly GuardMutex[],
   lease: Lease,
   lockTimeoutMs: number,
   fenceTtlMs: number,
 ): Promise<Fence[] | undefined> {
+  await ctx.ready();
   const fences = await Promise.all(
     locks.map(async (lock): Promise<Fence | undefined> => {
       const sentAt = performance.now();
-      const reply = await runScript(
-        client,
-        "issueFenceToken",
-        [lock.redisKey, fenceCounterKey(keyPrefix, lock.lockName)],
+      const token = await callScript(
+        ctx.client,
+        "guardIssueFenceToken",
+        { mutex: lock.redisKey, counter: fenceCounterKey(ctx.keyPrefix, lock.lockName) },
         [lock.identifier, lockTimeoutMs, fenceTtlMs],
       ).catch((error: unknown) => {
-        throw redisFailure(error, lock.lockName, undefined);
+        throw lockFailure(error, lock.lockName, undefined);
       });
-      const token = Number(reply);
-      if (!(token > 0)) return undefined;
+      if (token === undefined) return undefined;
       lease.renewed(lock.lockName, sentAt);
       return { lockKey: lock.lockName, token };
     }),

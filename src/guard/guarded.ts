@@ -1,7 +1,7 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { createRedisContext } from "../context.js";
 import { LockLostError } from "../errors.js";
 import { log } from "../log.js";
-import { registerScripts } from "../scripts/index.js";
 import { initTelemetry, traced } from "../telemetry/index.js";
 import { ATTR } from "../telemetry/names.js";
 import { acquireLocks } from "./acquire.js";
@@ -41,8 +41,8 @@ export function guarded<State, Out>(
   options: GuardedOptions<State, Out>,
 ): GuardedNode<State, Out> {
   const resolved = parseGuardedOptions(options);
-  registerScripts(resolved.client);
   initTelemetry();
+  const ctx = createRedisContext({ client: resolved.client, keyPrefix: resolved.keyPrefix, component: "guarded()" });
   const run: NodeFunction<State, Out> =
     typeof node === "function" ? node : (state, config) => node.invoke(state, config);
   const { events } = resolved;
@@ -65,14 +65,7 @@ export function guarded<State, Out>(
 
     let outcome: "returned" | "threw" | "lost" = "threw";
     try {
-      const fences = await issueFences(
-        resolved.client,
-        resolved.keyPrefix,
-        acquisition.locks,
-        lease,
-        resolved.lockTimeoutMs,
-        resolved.fenceTtlMs,
-      );
+      const fences = await issueFences(ctx, acquisition.locks, lease, resolved.lockTimeoutMs, resolved.fenceTtlMs);
       if (fences === undefined) throw lease.error ?? new LockLostError(lockKeys);
       lease.start();
       emit(events, "onAcquired", {

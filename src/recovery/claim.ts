@@ -1,38 +1,21 @@
-import { withNamedRedisErrors } from "../redis-errors.js";
-import { runScript } from "../scripts/index.js";
-import { type LeaseHolder, parseOptionalHolder } from "./holder.js";
-import { type LeaseScope, leaseKeys } from "./scope.js";
+import { callScript, type ReplyOf } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
+import type { LeaseScope } from "./scope.js";
 
-export type ClaimResult =
-  | { readonly claimed: true; readonly token: number; readonly expiresAtMs: number }
-  | { readonly claimed: false; readonly reason: "gone" }
-  | { readonly claimed: false; readonly reason: "taken"; readonly holder?: LeaseHolder }
-  | { readonly claimed: false; readonly reason: "alive"; readonly holder?: LeaseHolder; readonly expiresAtMs: number };
+export type ClaimResult = ReplyOf<"recoveryClaimRun">;
 
 /**
  * Claims a crashed run for one recoverer, atomically: only while the run is still held under `expectedToken` (the
  * expired lease the recoverer found) and that entry has expired. The claim has its own expiry (`claimMs`).
  */
-export async function claimRun(
+export function claimRun(
   scope: LeaseScope,
   member: string,
   expectedToken: number,
   claimer: string,
   claimMs: number,
 ): Promise<ClaimResult> {
-  const keys = leaseKeys(scope);
-  const reply = (await withNamedRedisErrors("resumeCrashedRuns: claim a crashed run", true, () =>
-    runScript(
-      scope.client,
-      "recoveryClaimRun",
-      [keys.index, keys.holders, keys.counter],
-      [member, String(expectedToken), claimer, claimMs],
-    ),
-  )) as [number, unknown, unknown?];
-  const [code] = reply;
-  if (code === 1) return { claimed: true, token: Number(reply[1]), expiresAtMs: Number(reply[2]) };
-  if (code === 0) return { claimed: false, reason: "gone" };
-  const holder = parseOptionalHolder(reply[1], keys.holders);
-  if (code === -1) return { claimed: false, reason: "taken", ...(holder ? { holder } : {}) };
-  return { claimed: false, reason: "alive", expiresAtMs: Number(reply[2]), ...(holder ? { holder } : {}) };
+  return redisCall(scope, { operation: "resumeCrashedRuns: claim a crashed run", write: true }, (client) =>
+    callScript(client, "recoveryClaimRun", scope.keys, [member, String(expectedToken), claimer, claimMs]),
+  );
 }

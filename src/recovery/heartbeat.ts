@@ -1,35 +1,21 @@
-import { withNamedRedisErrors } from "../redis-errors.js";
-import { runScript } from "../scripts/index.js";
-import { type LeaseHolder, parseOptionalHolder } from "./holder.js";
-import { type LeaseScope, leaseKeys } from "./scope.js";
+import { callScript, type ReplyOf } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
+import type { LeaseScope } from "./scope.js";
 
-export type HeartbeatResult =
-  | { readonly renewed: true; readonly expiresAtMs: number; readonly reinstated: boolean }
-  | { readonly renewed: false; readonly holder?: LeaseHolder };
+export type HeartbeatResult = ReplyOf<"recoveryHeartbeatLease">;
 
 /**
  * Extends the lease held under `token` by `leaseMs` from now (putting the entry back under `owner` if a search
  * removed it as stale); fails once another token holds the run.
  */
-export async function renewLease(
+export function renewLease(
   scope: LeaseScope,
   member: string,
   token: number,
   leaseMs: number,
   owner: string,
 ): Promise<HeartbeatResult> {
-  const keys = leaseKeys(scope);
-  const reply = (await withNamedRedisErrors("withRunLease: renew a run lease", true, () =>
-    runScript(
-      scope.client,
-      "recoveryHeartbeatLease",
-      [keys.index, keys.holders],
-      [member, String(token), leaseMs, owner],
-    ),
-  )) as [number, unknown];
-  if (reply[0] === 1 || reply[0] === 2) {
-    return { renewed: true, expiresAtMs: Number(reply[1]), reinstated: reply[0] === 2 };
-  }
-  const holder = parseOptionalHolder(reply[1], keys.holders);
-  return { renewed: false, ...(holder ? { holder } : {}) };
+  return redisCall(scope, { operation: "withRunLease: renew a run lease", write: true }, (client) =>
+    callScript(client, "recoveryHeartbeatLease", scope.keys, [member, String(token), leaseMs, owner]),
+  );
 }

@@ -1,14 +1,12 @@
-import { withNamedRedisErrors } from "../redis-errors.js";
-import { runScript } from "../scripts/index.js";
-import { type LeaseScope, leaseKeys } from "./scope.js";
+import { callScript, type ReplyOf } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
+import type { LeaseScope } from "./scope.js";
 
-export type PruneResult = "removed" | "changed" | "renewed";
+export type PruneResult = ReplyOf<"recoveryPruneLease">;
 
 /** Removes an expired entry that has nothing left to resume, if it is still expired and held under `token`. */
-export async function pruneLease(scope: LeaseScope, member: string, token: number): Promise<PruneResult> {
-  const keys = leaseKeys(scope);
-  const reply = await withNamedRedisErrors("findCrashedRuns: remove a stale lease", true, () =>
-    runScript(scope.client, "recoveryPruneLease", [keys.index, keys.holders], [member, String(token)]),
+export function pruneLease(scope: LeaseScope, member: string, token: number): Promise<PruneResult> {
+  return redisCall(scope, { operation: "findCrashedRuns: remove a stale lease", write: true }, (client) =>
+    callScript(client, "recoveryPruneLease", scope.keys, [member, String(token)]),
   );
-  return reply === 1 ? "removed" : reply === -1 ? "renewed" : "changed";
 }

@@ -1,12 +1,10 @@
-import { withNamedRedisErrors } from "../redis-errors.js";
-import { runScript } from "../scripts/index.js";
-import { type LeaseScope, leaseKeys } from "./scope.js";
+import { callScript } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
+import type { LeaseScope } from "./scope.js";
 
 /** Removes the run from the lease index if it is still held under `token`; returns whether it was. */
-export async function releaseLease(scope: LeaseScope, member: string, token: number): Promise<boolean> {
-  const keys = leaseKeys(scope);
-  const reply = await withNamedRedisErrors("withRunLease: release a run lease", true, () =>
-    runScript(scope.client, "recoveryReleaseLease", [keys.index, keys.holders], [member, String(token)]),
+export function releaseLease(scope: LeaseScope, member: string, token: number): Promise<boolean> {
+  return redisCall(scope, { operation: "withRunLease: release a run lease", write: true }, (client) =>
+    callScript(client, "recoveryReleaseLease", scope.keys, [member, String(token)]),
   );
-  return reply === 1;
 }

@@ -1,12 +1,11 @@
 import type { RedisClient } from "../client.js";
+import { createRedisContext, type RedisContext } from "../context.js";
 import { runLeaseHoldersKey, runLeaseIndexKey, runLeaseTokenKey } from "../keys.js";
-import { registerScripts } from "../scripts/index.js";
 
-/** Where the leases of one graph live: a client, the key prefix and the graph name that names the index. */
-export interface LeaseScope {
-  readonly client: RedisClient;
-  readonly keyPrefix: string;
+/** Where the leases of one graph live: the shared context, the graph name that names the index, and its keys. */
+export interface LeaseScope extends RedisContext {
   readonly graphName: string;
+  readonly keys: LeaseKeys;
 }
 
 export interface LeaseKeys {
@@ -15,16 +14,16 @@ export interface LeaseKeys {
   readonly counter: string;
 }
 
-export function leaseKeys(scope: LeaseScope): LeaseKeys {
+/** The lease scope of one graph on `client` (scripts are registered by the context's ready()). */
+export function openLeaseScope(options: { client: RedisClient; keyPrefix: string; graphName: string }): LeaseScope {
+  const { keyPrefix, graphName } = options;
   return {
-    index: runLeaseIndexKey(scope.keyPrefix, scope.graphName),
-    holders: runLeaseHoldersKey(scope.keyPrefix, scope.graphName),
-    counter: runLeaseTokenKey(scope.keyPrefix, scope.graphName),
+    ...createRedisContext({ client: options.client, keyPrefix, component: "withRunLease" }),
+    graphName,
+    keys: {
+      index: runLeaseIndexKey(keyPrefix, graphName),
+      holders: runLeaseHoldersKey(keyPrefix, graphName),
+      counter: runLeaseTokenKey(keyPrefix, graphName),
+    },
   };
-}
-
-/** Registers the lease scripts on the scope's client (idempotent) and returns the scope. */
-export function openLeaseScope(scope: LeaseScope): LeaseScope {
-  registerScripts(scope.client);
-  return scope;
 }

@@ -1,29 +1,20 @@
 /**
- * What every saver operation module needs: the client, the key prefix, TTL settings, the serializer, and a lazy
- * one-time check that the server supports the commands the scripts use.
+ * What every saver operation module needs: the shared context (client, key prefix, durability, ready()), plus the
+ * TTL settings, the serializer and the value size limit.
  */
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
-import { type RedisClient, requireServerVersion } from "../client.js";
-import { type DurabilityOptions, WriteDurability } from "../durability.js";
-import { UnsupportedServerError } from "../errors.js";
-import { registerScripts } from "../scripts/index.js";
+import type { RedisClient } from "../client.js";
+import { createRedisContext, MIN_SERVER_VERSION, type RedisContext } from "../context.js";
+import type { DurabilityOptions } from "../durability.js";
+import { CorruptCheckpointError } from "../errors.js";
 
-/** ZRANGE ... BYLEX REV LIMIT (the index reads) arrived in Redis 6.2. */
-export const SAVER_MIN_SERVER_VERSION = [6, 2, 0] as const;
-
-export interface SaverContext {
-  readonly client: RedisClient;
-  readonly keyPrefix: string;
+export interface SaverContext extends RedisContext {
   /** 0 when threads never expire (the scripts' convention). */
   readonly ttlMs: number;
   readonly refreshOnRead: boolean;
   readonly serde: SerializerProtocol;
-  /** The durability option: the start-up persistence check and the waits after each write. */
-  readonly durability: WriteDurability;
   /** Largest serialised value a write accepts (bytes). */
   readonly maxValueBytes: number;
-  /** Resolves once the server is known to be new enough; checked on first use, then remembered. */
-  ready(): Promise<void>;
 }
 
 export function createSaverContext(options: {
@@ -34,31 +25,21 @@ export function createSaverContext(options: {
   serde: SerializerProtocol;
   durability?: DurabilityOptions | undefined;
   maxValueBytes?: number | undefined;
-  /** Overrides SAVER_MIN_SERVER_VERSION (tests). */
+  /** Overrides MIN_SERVER_VERSION (tests). */
   minServerVersion?: readonly [number, number, number];
 }): SaverContext {
-  registerScripts(options.client);
-  const durability = new WriteDurability(options.client, options.durability, "RedisSaver");
-  let checked: Promise<void> | undefined;
   return {
-    client: options.client,
-    keyPrefix: options.keyPrefix,
+    ...createRedisContext({
+      client: options.client,
+      keyPrefix: options.keyPrefix,
+      component: "RedisSaver",
+      durability: options.durability,
+      minServerVersion: options.minServerVersion ?? MIN_SERVER_VERSION,
+      corruptError: CorruptCheckpointError,
+    }),
     ttlMs: options.ttlMs ?? 0,
     refreshOnRead: options.refreshOnRead,
     serde: options.serde,
-    durability,
     maxValueBytes: options.maxValueBytes ?? Number.POSITIVE_INFINITY,
-    ready() {
-      checked ??= requireServerVersion(
-        options.client,
-        options.minServerVersion ?? SAVER_MIN_SERVER_VERSION,
-        "RedisSaver",
-      ).catch((error: unknown) => {
-        // A verdict on the version is final; a connection failure is not, so the next call checks again.
-        if (!(error instanceof UnsupportedServerError)) checked = undefined;
-        throw error;
-      });
-      return checked;
-    },
   };
 }

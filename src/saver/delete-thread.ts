@@ -3,9 +3,9 @@
  * removal is atomic and the memory is freed off the main thread), then the thread's cross-thread index entry.
  */
 import { saverThreadIndexKey, saverThreadKeys } from "../keys.js";
+import { redisCall } from "../redis-call.js";
 import { requireThreadId } from "./config.js";
 import type { SaverContext } from "./context.js";
-import { redisCall } from "./redis-call.js";
 import { forgetThread } from "./thread-index.js";
 import { requireWellFormedInput } from "./well-formed.js";
 
@@ -13,8 +13,11 @@ export async function deleteThread(context: SaverContext, threadId: string): Pro
   const id = requireThreadId(threadId, "RedisSaver.deleteThread");
   requireWellFormedInput({ threadId: id }, "RedisSaver.deleteThread");
   const keys = saverThreadKeys(context.keyPrefix, id);
-  await redisCall(context, [...keys.all, saverThreadIndexKey(context.keyPrefix)], (client) =>
-    client.unlink(...keys.all),
-  );
+  const site = {
+    operation: "RedisSaver.deleteThread",
+    write: true,
+    keys: [...keys.all, saverThreadIndexKey(context.keyPrefix)],
+  };
+  await redisCall(context, site, (client) => client.unlink(...keys.all));
   await forgetThread(context, id);
 }

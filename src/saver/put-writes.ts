@@ -11,12 +11,12 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { type PendingWrite, WRITES_IDX_MAP } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
-import { runScript, type ScriptArg } from "../scripts/index.js";
+import { callScript, type ScriptArgs } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
 import { dumpCheckpointValue } from "../value-checks.js";
 import { frame, writeField } from "./codec.js";
 import { readThreadConfig, requireCheckpointId } from "./config.js";
 import type { SaverContext } from "./context.js";
-import { redisCall } from "./redis-call.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 
@@ -57,11 +57,12 @@ export async function putWrites(
       ] as const;
     }),
   );
-  const args: ScriptArg[] = [context.ttlMs, threadId, TRIM_GRACE_MS, ...entries.flat()];
+  const args: ScriptArgs<"saverPutWrites"> = [context.ttlMs, threadId, TRIM_GRACE_MS, ...entries.flat()];
   const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context) : undefined;
-  const scriptKeys = indexKey === undefined ? keys.all : [...keys.all, indexKey];
   await context.durability.ready();
-  const write = redisCall(context, scriptKeys, (client) => runScript(client, "saverPutWrites", scriptKeys, args));
+  const write = redisCall(context, { operation: "RedisSaver.putWrites", write: true }, (client) =>
+    callScript(client, "saverPutWrites", { ...keys, threadIndex: indexKey }, args),
+  );
   if (context.ttlMs > 0 && indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
   else await write;
   await context.durability.afterWrite(keys.writes, `RedisSaver.putWrites of task ${JSON.stringify(taskId)}`);

@@ -8,13 +8,13 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ChannelVersions, Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
-import { runScript } from "../scripts/index.js";
+import { callScript, type ScriptArgs } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
 import { dumpCheckpointValue } from "../value-checks.js";
 import { blobField, blobRef, checkpointField, checkpointIdMember, encodeRefs, frame } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
-import { redisCall } from "./redis-call.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 
@@ -64,7 +64,7 @@ export async function putCheckpoint(
   ]);
   const refs = Object.entries(checkpoint.channel_versions ?? {}).map(([channel, version]) => blobRef(channel, version));
 
-  const args = [
+  const args: ScriptArgs<"saverPut"> = [
     context.ttlMs,
     checkpointField(ns, checkpoint.id),
     checkpointIdMember(ns, checkpoint.id),
@@ -74,9 +74,10 @@ export async function putCheckpoint(
     ...blobs.flat(),
   ];
   const indexKey = inScriptThreadIndexKey(context);
-  const scriptKeys = indexKey === undefined ? keys.all : [...keys.all, indexKey];
   await context.durability.ready();
-  const write = redisCall(context, scriptKeys, (client) => runScript(client, "saverPut", scriptKeys, args));
+  const write = redisCall(context, { operation: "RedisSaver.put", write: true }, (client) =>
+    callScript(client, "saverPut", { ...keys, threadIndex: indexKey }, args),
+  );
   if (indexKey === undefined) await Promise.all([write, touchThread(context, threadId)]);
   else await write;
   await context.durability.afterWrite(

@@ -3,26 +3,16 @@
  * record, blobs and writes. getTuple and list() both read through here.
  */
 import { saverThreadKeys } from "../keys.js";
-import { runScriptBuffer } from "../scripts/index.js";
+import { callScript, type ReplyOf } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
 import { checkpointField, escapePart } from "./codec.js";
 import type { SaverContext } from "./context.js";
-import { redisCall } from "./redis-call.js";
 import { touchThread } from "./thread-index.js";
 
-/** One checkpoint as the read script returns it (bytes not yet decoded). */
-export interface RawCheckpoint {
-  field: Buffer;
-  /** Framed: refs text, checkpoint type and bytes, metadata type and bytes. */
-  record: Buffer;
-  blobValues: (Buffer | null)[];
-  writeValues: (Buffer | null)[];
-}
+export type { RawCheckpoint } from "../lua/catalogue.js";
 
-export interface ReadResult {
-  /** How many checkpoints the thread holds in all (0: the thread has none). */
-  checkpointCount: number;
-  checkpoints: RawCheckpoint[];
-}
+/** What saverRead returns: how many checkpoints the thread holds in all (0: none), and the page read. */
+export type ReadResult = ReplyOf<"saverRead">;
 
 export interface CheckpointRange {
   /** "ns": one namespace (byNamespace index); "id": every namespace (byId index). */
@@ -72,20 +62,11 @@ export async function readCheckpoints(
 ): Promise<ReadResult> {
   const keys = saverThreadKeys(context.keyPrefix, threadId);
   const ttlMs = context.refreshOnRead ? context.ttlMs : 0;
-  const reply = await redisCall(context, keys.all, (client) =>
-    runScriptBuffer(client, "saverRead", keys.all, [range.index, range.max, range.min, range.limit, ttlMs]),
+  const result = await redisCall(context, { operation: "RedisSaver: read", write: false, keys: keys.all }, (client) =>
+    callScript(client, "saverRead", keys, [range.index, range.max, range.min, range.limit, ttlMs]),
   );
-  const [count, entries] = reply as [number, [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][]];
   // refreshOnRead keeps the thread alive, so its cross-thread index entry must not be trimmed either. Not awaited:
   // the reader does not wait for bookkeeping, and touchThread never throws.
-  if (ttlMs > 0 && count > 0) void touchThread(context, threadId);
-  return {
-    checkpointCount: count,
-    checkpoints: entries.map(([field, record, blobValues, writeValues]) => ({
-      field,
-      record,
-      blobValues,
-      writeValues,
-    })),
-  };
+  if (ttlMs > 0 && result.checkpointCount > 0) void touchThread(context, threadId);
+  return result;
 }

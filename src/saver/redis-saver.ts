@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import {
   BaseCheckpointSaver,
@@ -10,7 +9,7 @@ import {
   type PendingWrite,
 } from "@langchain/langgraph-checkpoint";
 import type { RedisOptions } from "ioredis";
-import { clientFromUrl, type RedisClient } from "../client.js";
+import { openOwnedClient, type RedisClient } from "../client.js";
 import { initTelemetry, threadAttributes, traced, tracedGenerator } from "../telemetry/index.js";
 import { createSaverContext, type SaverContext } from "./context.js";
 import { deleteThread } from "./delete-thread.js";
@@ -34,8 +33,6 @@ import { nextChannelVersion } from "./versions.js";
  */
 export class RedisSaver extends BaseCheckpointSaver {
   readonly #context: SaverContext;
-  /** Set only by fromUrl: the client this saver opened, and therefore closes. */
-  #ownedClient: RedisClient | undefined;
 
   constructor(options: RedisSaverOptions) {
     const parsed = parseSaverOptions(options);
@@ -47,10 +44,13 @@ export class RedisSaver extends BaseCheckpointSaver {
   /** Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. */
   static fromUrl(url: string, options: RedisSaverUrlOptions = {}, clientOptions: RedisOptions = {}): RedisSaver {
     const parsed = parseSaverUrlOptions(options);
-    const client = clientFromUrl(url, clientOptions);
-    const saver = new RedisSaver({ ...parsed, client });
-    saver.#ownedClient = client;
-    return saver;
+    const client = openOwnedClient(url, clientOptions);
+    try {
+      return new RedisSaver({ ...parsed, client });
+    } catch (error) {
+      client.disconnect();
+      throw error;
+    }
   }
 
   /** The client this saver uses. */
@@ -102,11 +102,6 @@ export class RedisSaver extends BaseCheckpointSaver {
 
   /** Closes the client if this saver opened it (fromUrl); a client passed in is left open. */
   async close(): Promise<void> {
-    const client = this.#ownedClient;
-    if (client === undefined) return;
-    this.#ownedClient = undefined;
-    const ended = client.status === "end" ? undefined : once(client, "end");
-    await client.quit().catch(() => client.disconnect());
-    await ended;
+    await this.#context.close();
   }
 }

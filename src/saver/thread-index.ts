@@ -10,9 +10,9 @@
 import { isCluster } from "../client.js";
 import { saverThreadIndexKey } from "../keys.js";
 import { log } from "../log.js";
-import { runScript } from "../scripts/index.js";
+import { callScript } from "../lua/index.js";
+import { redisCall } from "../redis-call.js";
 import type { SaverContext } from "./context.js";
-import { redisCall } from "./redis-call.js";
 
 /** Margin past ttlMs before an idle entry is trimmed (the touch and the thread's script are not one transaction). */
 export const TRIM_GRACE_MS = 60_000;
@@ -29,8 +29,8 @@ export function inScriptThreadIndexKey(context: SaverContext): string | undefine
 export async function touchThread(context: SaverContext, threadId: string): Promise<void> {
   const key = saverThreadIndexKey(context.keyPrefix);
   try {
-    await redisCall(context, [key], (client) =>
-      runScript(client, "saverTouchThread", [key], [threadId, context.ttlMs, TRIM_GRACE_MS]),
+    await redisCall(context, { operation: "RedisSaver: thread index", write: true, keys: [key] }, (client) =>
+      callScript(client, "saverTouchThread", { threadIndex: key }, [threadId, context.ttlMs, TRIM_GRACE_MS]),
     );
   } catch (error) {
     log("saver: thread index not updated for a thread (%s); list() without thread_id may miss it", String(error));
@@ -43,8 +43,8 @@ export async function touchThread(context: SaverContext, threadId: string): Prom
  */
 export async function forgetThread(context: SaverContext, threadId: string, seenScore?: string): Promise<void> {
   const key = saverThreadIndexKey(context.keyPrefix);
-  await redisCall(context, [key], (client) =>
-    runScript(client, "saverForgetThread", [key], [threadId, seenScore ?? ""]),
+  await redisCall(context, { operation: "RedisSaver: thread index", write: true, keys: [key] }, (client) =>
+    callScript(client, "saverForgetThread", { threadIndex: key }, [threadId, seenScore ?? ""]),
   );
 }
 
@@ -64,7 +64,7 @@ export async function* indexedThreads(context: SaverContext, pageSize = 100): As
   // Members already returned that carry the boundary score (scores can tie across threads).
   let seenAtMax = new Set<string>();
   for (;;) {
-    const reply = await redisCall(context, [key], (client) =>
+    const reply = await redisCall(context, { operation: "RedisSaver.list", write: false, keys: [key] }, (client) =>
       client.zrange(key, max, "-inf", "BYSCORE", "REV", "LIMIT", seenAtMax.size, pageSize, "WITHSCORES"),
     );
     if (reply.length === 0) return;

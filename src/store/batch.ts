@@ -7,23 +7,17 @@ import type {
 } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError } from "../errors.js";
 import { storeNamespaceKeys, storeNamespaceMember } from "../keys.js";
-import { encodeValue, recordToItem } from "./codec.js";
+import { type RoutedCall, runRouted } from "../routing.js";
+import { encodeValue, recordToItem, type StoredRecord } from "./codec.js";
 import type { StoreContext } from "./context.js";
-import { getCall, parseGetReply } from "./crud/get.js";
+import { getCall } from "./crud/get.js";
 import type { PreparedWrite, PutOutcome } from "./crud/put.js";
-import { parsePutReply, putCall } from "./crud/put.js";
+import { putCall } from "./crud/put.js";
 import { checkConditions, literalPrefix, matchesAll, pageNamespaces } from "./list-namespaces.js";
 import { checkItemKey, checkNamespace } from "./namespace.js";
 import type { StoreWriteOptions } from "./options.js";
-import { type NamespaceRead, parseReadNamespace, type ReadMode, readNamespaceCall } from "./read-namespace.js";
-import {
-  type LexRange,
-  parseRegistryReply,
-  type RegisteredNamespace,
-  rangeForPrefix,
-  registryReadCall,
-} from "./registry.js";
-import { type RoutedCall, runRouted } from "./route.js";
+import { type NamespaceRead, type ReadMode, readNamespaceCall } from "./read-namespace.js";
+import { type LexRange, type RegisteredNamespace, rangeForPrefix, registryReadCall } from "./registry.js";
 import { type SearchHit, searchPage } from "./search.js";
 import { refreshCalls } from "./ttl.js";
 import { sealValue } from "./value-cipher.js";
@@ -170,12 +164,12 @@ export async function executeBatch(
   const twoRounds = ranges.size > 0 || fenceCalls.length > 0;
   const round1: RoutedCall[] = [...[...ranges.values()].map((range) => registryReadCall(ctx, range)), ...fenceCalls];
   if (twoRounds) round1.push(...getCalls);
-  const replies1 = await runRouted(ctx.client, round1);
+  const replies1 = await runRouted(ctx, round1);
   const registry = new Map<string, RegisteredNamespace[]>();
   [...ranges.keys()].forEach((id, i) => {
     registry.set(
       id,
-      parseRegistryReply(replies1[i]).sort((a, b) => a.seq - b.seq),
+      (replies1[i] as RegisteredNamespace[]).sort((a, b) => a.seq - b.seq),
     );
   });
 
@@ -210,14 +204,14 @@ export async function executeBatch(
     ...(twoRounds ? [] : getCalls),
     ...writeIndexes.map((i) => putCall(ctx, p.writes[i] as PreparedWrite)),
   ];
-  const replies2 = await runRouted(ctx.client, round2);
+  const replies2 = await runRouted(ctx, round2);
   const readResults = new Map<string, NamespaceRead>();
   reads.forEach(({ ns }, i) => {
-    readResults.set(ns.member, parseReadNamespace(ctx, ns, replies2[i]));
+    readResults.set(ns.member, replies2[i] as NamespaceRead);
   });
   const getReplies = twoRounds ? replies1.slice(round1.length - getCalls.length) : replies2.slice(reads.length);
   writeIndexes.forEach((i, j) => {
-    outcomes[i] = parsePutReply(replies2[reads.length + (twoRounds ? 0 : getCalls.length) + j]);
+    outcomes[i] = replies2[reads.length + (twoRounds ? 0 : getCalls.length) + j] as PutOutcome;
   });
 
   // Cluster: registrations the writes wait for, and namespaces found empty.
@@ -236,7 +230,7 @@ export async function executeBatch(
   for (const x of p.planned) {
     if (x.kind === "put") results.push(null);
     else if (x.kind === "get") {
-      const record = parseGetReply(ctx, x.op.namespace, x.op.key, getReplies[getIndex++]);
+      const record = getReplies[getIndex++] as StoredRecord | null;
       results.push(record ? recordToItem(record, x.op.namespace, x.op.key) : null);
     } else if (x.kind === "search") {
       const range = rangeOf(x) as LexRange;
@@ -256,13 +250,13 @@ export async function executeBatch(
     }
   }
 
-  if (refresh) await runRouted(ctx.client, refreshCalls(ctx, hits));
+  if (refresh) await runRouted(ctx, refreshCalls(ctx, hits));
 
   const failure = p.writes.map((w, i) => writeError(ctx, w, outcomes[i] as PutOutcome)).find((e) => e);
   if (failure) throw failure;
   const written = p.writes.filter((_, i) => outcomes[i]?.kind === "written");
   await ctx.durability.afterWrites(
-    written.map((w) => storeNamespaceKeys(ctx.prefix, w.namespace).items),
+    written.map((w) => storeNamespaceKeys(ctx.keyPrefix, w.namespace).items),
     `RedisStore: a batch of ${written.length} write(s)`,
   );
   const reports = ops.map((op, i) => {

@@ -1,11 +1,11 @@
 import type { Item } from "@langchain/langgraph-checkpoint";
 import { VersionConflictError } from "../errors.js";
+import { runRouted } from "../routing.js";
 import { executeBatch, type WriteExtras } from "./batch.js";
 import { recordToItem } from "./codec.js";
 import type { StoreContext } from "./context.js";
-import { getCall, parseGetReply } from "./crud/get.js";
+import { getCall } from "./crud/get.js";
 import type { StoreWriteOptions } from "./options.js";
-import { runRouted } from "./route.js";
 
 /** An item with its version and who wrote it last. */
 export interface VersionedItem extends Item {
@@ -21,8 +21,7 @@ export async function readVersioned(
   namespace: readonly string[],
   key: string,
 ): Promise<VersionedItem | null> {
-  const [reply] = await runRouted(ctx.client, [getCall(ctx, namespace, key, ctx.options.ttl.refreshOnRead)]);
-  const record = parseGetReply(ctx, namespace, key, reply);
+  const [record] = await runRouted(ctx, [getCall(ctx, namespace, key, ctx.options.ttl.refreshOnRead)]);
   if (!record) return null;
   return {
     ...recordToItem(record, namespace, key),

@@ -1,18 +1,12 @@
-import { isCluster, type RedisClient } from "../client.js";
-import { WriteDurability } from "../durability.js";
+import { createRedisContext, MIN_SERVER_VERSION, type RedisContext } from "../context.js";
 import { RecordCipher } from "../encryption/cipher.js";
 import { type StoreRegistryKeys, storeRegistryKeys } from "../keys.js";
 import type { ParsedStoreOptions } from "./options.js";
 
-/** What every store module needs: the client, whether it is a cluster, the key prefix and the parsed options. */
-export interface StoreContext {
-  readonly client: RedisClient;
-  readonly cluster: boolean;
-  readonly prefix: string;
+/** What every store module needs: the shared context, the parsed options and the registry keys. */
+export interface StoreContext extends RedisContext {
   readonly options: ParsedStoreOptions;
   readonly registry: StoreRegistryKeys;
-  /** The durability option: the start-up persistence check and the waits after each write. */
-  readonly durability: WriteDurability;
   /** The `encryption` option: seals values on write, opens them on read. */
   readonly cipher: RecordCipher | undefined;
 }
@@ -25,12 +19,15 @@ export const RETIRED_GRACE_MS = 24 * 3600 * 1000;
 
 export function createContext(options: ParsedStoreOptions): StoreContext {
   return {
-    client: options.client,
-    cluster: isCluster(options.client),
-    prefix: options.keyPrefix,
+    ...createRedisContext({
+      client: options.client,
+      keyPrefix: options.keyPrefix,
+      component: "RedisStore",
+      durability: options.durability,
+      minServerVersion: MIN_SERVER_VERSION,
+    }),
     options,
     registry: storeRegistryKeys(options.keyPrefix),
-    durability: new WriteDurability(options.client, options.durability, "RedisStore"),
     cipher:
       options.encryption === undefined ? undefined : new RecordCipher(options.encryption, "RedisStore.encryption"),
   };

@@ -1,8 +1,7 @@
 import { storeItemKeys } from "../keys.js";
-import { explainWrongType } from "../redis-errors.js";
+import { redisCall } from "../redis-call.js";
 import { decodeHistoryEntry, type HistoryEntry } from "./codec.js";
 import type { StoreContext } from "./context.js";
-import { asStoreError } from "./route.js";
 import { valueReader } from "./value-cipher.js";
 
 /**
@@ -16,13 +15,9 @@ export async function readHistory(
   key: string,
   limit: number,
 ): Promise<HistoryEntry[]> {
-  const historyKey = storeItemKeys(ctx.prefix, namespace, key).history;
-  let raw: string[];
-  try {
-    raw = await ctx.client.zrevrange(historyKey, 0, limit - 1);
-  } catch (error) {
-    throw asStoreError(await explainWrongType(ctx.client, error));
-  }
+  const historyKey = storeItemKeys(ctx.keyPrefix, namespace, key).history;
+  const site = { operation: "RedisStore", write: false };
+  const raw = await redisCall(ctx, site, (client) => client.zrevrange(historyKey, 0, limit - 1));
   const reveal = valueReader(ctx, namespace, key, historyKey);
   return raw.map((entry) => decodeHistoryEntry(entry, historyKey, reveal));
 }

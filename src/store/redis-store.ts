@@ -1,9 +1,8 @@
 import { BaseStore, type Operation, type OperationResults } from "@langchain/langgraph-checkpoint";
 import type { RedisOptions } from "ioredis";
-import { clientFromUrl, requireServerVersion } from "../client.js";
+import { openOwnedClient } from "../client.js";
 import { InvalidInputError } from "../errors.js";
 import { parseOptions } from "../options.js";
-import { registerScripts } from "../scripts/index.js";
 import { initTelemetry, namespaceAttributes, traced } from "../telemetry/index.js";
 import { ATTR } from "../telemetry/names.js";
 import type { Attributes } from "../telemetry/otel.js";
@@ -27,7 +26,6 @@ import {
   type StoreWriteOptions,
   writeOptionsSchema,
 } from "./options.js";
-import { asStoreError } from "./route.js";
 import { type SweepResult, sweepStep } from "./ttl.js";
 
 /**
@@ -37,25 +35,19 @@ import { type SweepResult, sweepStep } from "./ttl.js";
  */
 export class RedisStore extends BaseStore {
   readonly #ctx: StoreContext;
-  /** True when fromUrl opened the client: close() closes only that. */
-  #owned = false;
-  #serverChecked: Promise<void> | undefined;
 
   constructor(options: RedisStoreOptions) {
     super();
     const parsed = parseOptions(redisStoreOptionsSchema, options, "RedisStore");
     this.#ctx = createContext(parsed);
-    registerScripts(parsed.client);
     initTelemetry();
   }
 
   /** Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. */
   static fromUrl(url: string, options: RedisStoreUrlOptions = {}, redisOptions: RedisOptions = {}): RedisStore {
-    const client = clientFromUrl(url, redisOptions);
+    const client = openOwnedClient(url, redisOptions);
     try {
-      const store = new RedisStore({ ...options, client });
-      store.#owned = true;
-      return store;
+      return new RedisStore({ ...options, client });
     } catch (error) {
       client.disconnect();
       throw error;
@@ -69,7 +61,7 @@ export class RedisStore extends BaseStore {
 
   async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {
     return traced(batchOperationName(operations), batchAttributes(operations), async () => {
-      await this.#checkServer();
+      await this.#ctx.ready();
       const { results } = await executeBatch(this.#ctx, operations);
       return results as OperationResults<Op>;
     });
@@ -138,7 +130,7 @@ export class RedisStore extends BaseStore {
     }
     const parsed = parseOptions(writeOptionsSchema, writeOptions, "update options");
     return traced("RedisStore.update", namespaceAttributes(namespace), async () => {
-      await this.#checkServer();
+      await this.#ctx.ready();
       return updateItem(this.#ctx, namespace, key, fn, { ...parsed, maxAttempts });
     });
   }
@@ -148,7 +140,7 @@ export class RedisStore extends BaseStore {
     checkNamespace(namespace, { allowReservedRoot: true });
     checkItemKey(key);
     return traced("RedisStore.getWithVersion", namespaceAttributes(namespace), async () => {
-      await this.#checkServer();
+      await this.#ctx.ready();
       return readVersioned(this.#ctx, namespace, key);
     });
   }
@@ -177,7 +169,7 @@ export class RedisStore extends BaseStore {
       throw new InvalidInputError(`maxNamespaces must be a positive integer, got ${maxNamespaces}`);
     }
     return traced("RedisStore.sweepExpired", {}, async () => {
-      await this.#checkServer();
+      await this.#ctx.ready();
       return sweepStep(this.#ctx, options.cursor ?? null, maxNamespaces);
     });
   }
@@ -190,9 +182,7 @@ export class RedisStore extends BaseStore {
 
   /** Closes the client if the store opened it (fromUrl); a client you passed in stays open. */
   async close(): Promise<void> {
-    if (!this.#owned) return;
-    this.#owned = false;
-    await this.#ctx.client.quit().catch(() => this.#ctx.client.disconnect());
+    await this.#ctx.close();
   }
 
   async #write(
@@ -204,16 +194,8 @@ export class RedisStore extends BaseStore {
   ): Promise<number> {
     checkItemKey(key);
     const parsed = parseOptions(writeOptionsSchema, options, "write options");
-    await this.#checkServer();
+    await this.#ctx.ready();
     return writeIfVersion(this.#ctx, namespace, key, value, expectedVersion, parsed);
-  }
-
-  #checkServer(): Promise<void> {
-    this.#serverChecked ??= requireServerVersion(this.#ctx.client, [6, 2, 0], "RedisStore").catch((error) => {
-      this.#serverChecked = undefined;
-      throw asStoreError(error);
-    });
-    return this.#serverChecked;
   }
 }
 

@@ -1,7 +1,7 @@
-import { storeNamespaceFromMember, storeNamespaceMember } from "../keys.js";
-import { queueScript } from "../scripts/index.js";
+import { storeNamespaceMember } from "../keys.js";
+import { type ReplyOf, scriptCall } from "../lua/index.js";
+import type { RoutedCall } from "../routing.js";
 import type { StoreContext } from "./context.js";
-import type { RoutedCall } from "./route.js";
 
 /**
  * The namespace registry: every namespace holding at least one item, in one sorted set (scores 0, members are the
@@ -10,11 +10,7 @@ import type { RoutedCall } from "./route.js";
  * creation order). On a standalone server the write scripts keep it exact; on Redis Cluster it lives in its own slot
  * and is kept by the client in a register-then-write / retire-then-unregister protocol (see docs/store.md).
  */
-export interface RegisteredNamespace {
-  readonly namespace: string[];
-  readonly member: string;
-  readonly seq: number;
-}
+export type RegisteredNamespace = ReplyOf<"storeRegistryRead">[number];
 
 export type LexRange = readonly [min: string, max: string];
 
@@ -25,35 +21,25 @@ export function rangeForPrefix(prefix: readonly string[]): LexRange {
   return [`[${member}`, `(${member}\u0001`];
 }
 
-export function registryReadCall(ctx: StoreContext, range: LexRange, limit?: number): RoutedCall {
-  const args = limit === undefined ? [range[0], range[1]] : [range[0], range[1], limit];
-  return {
-    key: ctx.registry.names,
-    queue: (p) => queueScript(p, "storeRegistryRead", [ctx.registry.names, ctx.registry.seq], args),
-  };
-}
-
-export function parseRegistryReply(reply: unknown): RegisteredNamespace[] {
-  const flat = reply as string[];
-  const out: RegisteredNamespace[] = [];
-  for (let i = 0; i < flat.length; i += 2) {
-    const member = String(flat[i]);
-    out.push({ namespace: storeNamespaceFromMember(member), member, seq: Number(flat[i + 1]) });
-  }
-  return out;
+/** The registered namespaces in `range` (at most `limit`), with their registration sequences. */
+export function registryReadCall(
+  ctx: StoreContext,
+  range: LexRange,
+  limit?: number,
+): RoutedCall<RegisteredNamespace[]> {
+  return scriptCall(
+    "storeRegistryRead",
+    ctx.registry,
+    limit === undefined ? [range[0], range[1]] : [range[0], range[1], limit],
+  );
 }
 
 /** Cluster: registers namespaces (in the order given); the reply is their new registration sequences. */
-export function registerCall(ctx: StoreContext, members: readonly string[]): RoutedCall {
-  const keys = [ctx.registry.names, ctx.registry.seq, ctx.registry.clock];
-  return { key: ctx.registry.names, queue: (p) => queueScript(p, "storeRegister", keys, members) };
+export function registerCall(ctx: StoreContext, members: readonly string[]): RoutedCall<number[]> {
+  return scriptCall("storeRegister", ctx.registry, [...members]);
 }
 
 /** Cluster: drops registrations that are still the ones seen retiring. */
-export function unregisterCall(ctx: StoreContext, retired: ReadonlyMap<string, number>): RoutedCall {
-  const args = [...retired].flat();
-  return {
-    key: ctx.registry.names,
-    queue: (p) => queueScript(p, "storeUnregister", [ctx.registry.names, ctx.registry.seq], args),
-  };
+export function unregisterCall(ctx: StoreContext, retired: ReadonlyMap<string, number>): RoutedCall<number> {
+  return scriptCall("storeUnregister", ctx.registry, [...retired].flat());
 }

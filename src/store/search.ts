@@ -41,7 +41,7 @@ export function searchPage(
   const limit = op.limit ?? 10;
   const candidates: Candidate[] = [];
   for (const read of reads) {
-    const vectorsKey = storeNamespaceKeys(ctx.prefix, read.namespace.namespace).vectors;
+    const vectorsKey = storeNamespaceKeys(ctx.keyPrefix, read.namespace.namespace).vectors;
     for (const { key, record, vectors } of read.records) {
       if (!matchesFilter(record.value, op.filter)) continue;
       candidates.push({ namespace: read.namespace.namespace, key, record, vectorBytes: vectors, vectorsKey });

@@ -1,9 +1,9 @@
 import { storeItemKeys, storeNamespaceKeys, storeNamespaceMember } from "../keys.js";
-import { queueScript } from "../scripts/index.js";
+import { scriptCall } from "../lua/index.js";
+import { type RoutedCall, runRouted } from "../routing.js";
 import { RETIRED_GRACE_MS, type StoreContext } from "./context.js";
-import { parseReadNamespace, readNamespaceCall } from "./read-namespace.js";
-import { parseRegistryReply, registryReadCall, unregisterCall } from "./registry.js";
-import { type RoutedCall, runRouted } from "./route.js";
+import { readNamespaceCall } from "./read-namespace.js";
+import { registryReadCall, unregisterCall } from "./registry.js";
 import type { SearchHit } from "./search.js";
 
 /**
@@ -14,7 +14,7 @@ import type { SearchHit } from "./search.js";
  */
 
 /** storeRefresh calls pushing out the expiry of TTL'd items a search returned, one call per namespace. */
-export function refreshCalls(ctx: StoreContext, hits: readonly SearchHit[]): RoutedCall[] {
+export function refreshCalls(ctx: StoreContext, hits: readonly SearchHit[]): RoutedCall<number>[] {
   const byNamespace = new Map<string, { namespace: string[]; keys: string[] }>();
   for (const { item, record } of hits) {
     if (record.ttlMs === null) continue;
@@ -24,13 +24,12 @@ export function refreshCalls(ctx: StoreContext, hits: readonly SearchHit[]): Rou
     byNamespace.set(member, entry);
   }
   return [...byNamespace.values()].map(({ namespace, keys }) => {
-    const k = storeNamespaceKeys(ctx.prefix, namespace);
-    const scriptKeys = [k.items, k.order, k.expiry, k.vectors, k.state];
-    for (const key of keys) {
-      const item = storeItemKeys(ctx.prefix, namespace, key);
-      scriptKeys.push(item.history, item.fenceMarks);
-    }
-    return { key: k.items, queue: (p) => queueScript(p, "storeRefresh", scriptKeys, [RETIRED_GRACE_MS, ...keys]) };
+    const itemKeys = keys.flatMap((key) => {
+      const item = storeItemKeys(ctx.keyPrefix, namespace, key);
+      return [item.history, item.fenceMarks];
+    });
+    const k = storeNamespaceKeys(ctx.keyPrefix, namespace);
+    return scriptCall("storeRefresh", { ...k, itemKeys }, [RETIRED_GRACE_MS, ...keys]);
   });
 }
 
@@ -46,17 +45,14 @@ export interface SweepResult {
 /** One bounded sweep step: checks up to `maxNamespaces` registered namespaces after `cursor`. */
 export async function sweepStep(ctx: StoreContext, cursor: string | null, maxNamespaces: number): Promise<SweepResult> {
   const min = cursor === null ? "-" : `(${cursor}`;
-  const [registryReply] = await runRouted(ctx.client, [registryReadCall(ctx, [min, "+"], maxNamespaces)]);
-  const namespaces = parseRegistryReply(registryReply);
-  const replies = await runRouted(
-    ctx.client,
+  const [namespaces] = await runRouted(ctx, [registryReadCall(ctx, [min, "+"], maxNamespaces)]);
+  const reads = await runRouted(
+    ctx,
     namespaces.map((ns) => readNamespaceCall(ctx, ns, "count")),
   );
   const retired = new Map<string, number>();
-  namespaces.forEach((ns, i) => {
-    if (parseReadNamespace(ctx, ns, replies[i]).live === 0) retired.set(ns.member, ns.seq);
-  });
-  if (ctx.cluster && retired.size > 0) await runRouted(ctx.client, [unregisterCall(ctx, retired)]);
+  for (const read of reads) if (read.live === 0) retired.set(read.namespace.member, read.namespace.seq);
+  if (ctx.cluster && retired.size > 0) await runRouted(ctx, [unregisterCall(ctx, retired)]);
   const last = namespaces[namespaces.length - 1];
   return {
     cursor: namespaces.length < maxNamespaces || !last ? null : last.member,

@@ -1,9 +1,9 @@
 import { CorruptDataError, FencedWriteError, LangGraphRedisError, VersionConflictError } from "../errors.js";
 import { fenceCounterKey, storeNamespaceKeys } from "../keys.js";
+import { commandCall, type RoutedCall, runRouted } from "../routing.js";
 import type { StoreContext } from "./context.js";
-import { type PreparedWrite, type PutOutcome, parsePutReply, putCall } from "./crud/put.js";
+import { type PreparedWrite, type PutOutcome, putCall } from "./crud/put.js";
 import { registerCall, unregisterCall } from "./registry.js";
-import { type RoutedCall, runRouted } from "./route.js";
 
 /** Rounds of register-and-retry a write may need before giving up (only concurrent retirements cause a repeat). */
 const MAX_REGISTRATION_ROUNDS = 10;
@@ -13,12 +13,12 @@ const MAX_REGISTRATION_ROUNDS = 10;
  * key (the counter lives in the lock's slot, so it is read here; the item's script then checks and raises the
  * per-item high-water mark). Returns, per write, the newest token issued when that makes the write stale.
  */
-export function fenceCounterCalls(ctx: StoreContext, writes: readonly PreparedWrite[]): RoutedCall[] {
+export function fenceCounterCalls(ctx: StoreContext, writes: readonly PreparedWrite[]): RoutedCall<string | null>[] {
   return writes
     .filter((write) => write.fence)
     .map((write) => {
-      const counter = fenceCounterKey(ctx.prefix, write.fence?.lockKey ?? "");
-      return { key: counter, queue: (p) => void p.get(counter) };
+      const counter = fenceCounterKey(ctx.keyPrefix, write.fence?.lockKey ?? "");
+      return commandCall<string | null>(counter, (p) => void p.get(counter));
     });
 }
 
@@ -51,23 +51,22 @@ export async function settleWrites(
       );
     }
     const members = [...new Set(pending.map((i) => (writes[i] as PreparedWrite).member))];
-    const calls: RoutedCall[] = [];
-    if (retired.size > 0) calls.push(unregisterCall(ctx, retired));
-    if (members.length > 0) calls.push(registerCall(ctx, members));
-    const replies = await runRouted(ctx.client, calls);
+    const [, seqs = []] = await runRouted(ctx, [
+      retired.size > 0 ? unregisterCall(ctx, retired) : undefined,
+      members.length > 0 ? registerCall(ctx, members) : undefined,
+    ]);
     retired.clear();
     if (members.length === 0) return;
-    const seqs = (replies[replies.length - 1] as number[]).map(Number);
     const epochOf = new Map(members.map((member, i) => [member, seqs[i] as number]));
-    const confirmReplies = await runRouted(
-      ctx.client,
+    const confirmed = await runRouted(
+      ctx,
       pending.map((i) => {
         const write = writes[i] as PreparedWrite;
         return putCall(ctx, write, epochOf.get(write.member));
       }),
     );
     pending.forEach((i, j) => {
-      outcomes[i] = parsePutReply(confirmReplies[j]);
+      outcomes[i] = confirmed[j] as PutOutcome;
     });
     collectRetired(pending);
   }
@@ -87,7 +86,7 @@ export function writeError(ctx: StoreContext, write: PreparedWrite, outcome: Put
       return new FencedWriteError(write.fence?.lockKey ?? "", write.fence?.token ?? 0, outcome.newest);
     case "corrupt":
       return new CorruptDataError(
-        storeNamespaceKeys(ctx.prefix, write.namespace).items,
+        storeNamespaceKeys(ctx.keyPrefix, write.namespace).items,
         `field "${write.key}" has no readable item header; the write was refused`,
       );
     default:

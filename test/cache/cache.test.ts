@@ -17,7 +17,7 @@ import {
   ValueTooLargeError,
 } from "../../src/index.js";
 import { cacheBucketKeys, cacheNamespaceMember, cacheRegistryKey } from "../../src/keys.js";
-import { keySlot } from "../../src/store/route.js";
+import { keySlot } from "../../src/routing.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,16 +1,17 @@
 import { fenceCounterKey, lockKey } from "../../src/keys.js";
-import { registerScripts, runScript } from "../../src/scripts/index.js";
+import { callScript, registerScripts } from "../../src/lua/index.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 
-describe.each(targets)("issueFenceToken.lua on $name", ({ connect }) => {
+describe.each(targets)("guardIssueFenceToken.lua on $name", ({ connect }) => {
   async function setup(name: string) {
     const client = connect();
     registerScripts(client);
     const prefix = testPrefix();
     const keys = [lockKey(prefix, name), fenceCounterKey(prefix, name)];
-    const issue = (identifier: string) => runScript(client, "issueFenceToken", keys, [identifier, 5000, DAY_MS]);
+    const named = { mutex: keys[0] as string, counter: keys[1] as string };
+    const issue = (identifier: string) => callScript(client, "guardIssueFenceToken", named, [identifier, 5000, DAY_MS]);
     const serverMicros = async () => {
       const [seconds, micros] = (await client.call("TIME")) as [string, string];
       return Number(seconds) * 1e6 + Number(micros);
@@ -36,16 +37,16 @@ describe.each(targets)("issueFenceToken.lua on $name", ({ connect }) => {
     expect(await client.pttl(counter)).toBeGreaterThan(DAY_MS - 60_000);
   });
 
-  it("returns -1 and changes nothing when the caller no longer holds the lock", async () => {
+  it("returns -1 (no token) and changes nothing when the caller no longer holds the lock", async () => {
     const { client, keys, issue } = await setup("order:2");
     const [lock = "", counter = ""] = keys;
     await client.set(lock, "someone-else", "PX", 1000);
     await client.set(counter, "41");
-    expect(await issue("me")).toBe(-1);
+    expect(await issue("me")).toBeUndefined();
     expect(await client.get(counter)).toBe("41");
     expect(await client.pttl(lock)).toBeLessThanOrEqual(1000);
     await client.del(lock);
-    expect(await issue("me")).toBe(-1);
+    expect(await issue("me")).toBeUndefined();
     expect(await client.get(counter)).toBe("41");
   });
 

@@ -1,14 +1,16 @@
 import { Redis } from "ioredis";
 import { freePort } from "../../scripts/local-redis.js";
+import type { RedisClient } from "../../src/client.js";
+import { createRedisContext } from "../../src/context.js";
 import { InvalidInputError, RedisConnectionError, RedisPermissionError } from "../../src/errors.js";
-import {
-  isConnectionError,
-  isPermissionError,
-  toConnectionError,
-  toNamedRedisError,
-  withNamedRedisErrors,
-} from "../../src/redis-errors.js";
+import { redisCall } from "../../src/redis-call.js";
+import { isConnectionError, isPermissionError, toConnectionError, toNamedRedisError } from "../../src/redis-errors.js";
 import { newRedis, redisUrl } from "../helpers/redis.js";
+
+/** Runs `call` on `client` through the library's Redis-call wrapper. */
+function named<T>(client: RedisClient, operation: string, write: boolean, call: (c: RedisClient) => Promise<T>) {
+  return redisCall(createRedisContext({ client, keyPrefix: "t", component: "test" }), { operation, write }, call);
+}
 
 /** Runs `fn` and returns what it threw. */
 async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
@@ -27,7 +29,7 @@ describe("ACL denials become RedisPermissionError", () => {
     await admin.call("ACL", ["SETUSER", user, "on", ">pw", "~allowed:*", "+get"]);
     try {
       const client = new Redis(redisUrl(), { username: user, password: "pw", maxRetriesPerRequest: 0 });
-      const denied = await thrown(() => withNamedRedisErrors("RedisStore.get", false, () => client.get("other:key")));
+      const denied = await thrown(() => named(client, "RedisStore.get", false, (c) => c.get("other:key")));
       expect(denied).toBeInstanceOf(RedisPermissionError);
       expect((denied as Error).message).toMatch(/^RedisStore\.get was denied by the Redis ACL \(NOPERM .*aclRules\(\)/);
       expect(isPermissionError((denied as Error).cause)).toBe(true);
@@ -49,7 +51,7 @@ describe("connection failures become RedisConnectionError", () => {
   it("maps a refused connection (nothing listening) and keeps the cause", async () => {
     const client = new Redis({ port: await freePort(), maxRetriesPerRequest: 0, retryStrategy: () => null });
     client.on("error", () => {});
-    const error = await thrown(() => withNamedRedisErrors("RedisSaver.put", true, () => client.set("k", "v")));
+    const error = await thrown(() => named(client, "RedisSaver.put", true, (c) => c.set("k", "v")));
     expect(error).toBeInstanceOf(RedisConnectionError);
     expect((error as Error).message).toMatch(/^RedisSaver\.put failed: Redis is unreachable/);
     expect((error as Error).message).toMatch(/applied whole or not at all/);
@@ -63,7 +65,7 @@ describe("connection failures become RedisConnectionError", () => {
     victim.on("error", () => {});
     const id = Number(await victim.client("ID"));
     // the reply to BLPOP never comes: the connection is killed under it
-    const pending = thrown(() => withNamedRedisErrors("RedisStore.get", false, () => victim.blpop("nothing", 0)));
+    const pending = thrown(() => named(victim, "RedisStore.get", false, (c) => c.blpop("nothing", 0)));
     await client.client("KILL", "ID", String(id));
     const error = await pending;
     expect(error).toBeInstanceOf(RedisConnectionError);

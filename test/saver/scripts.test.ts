@@ -5,14 +5,16 @@
 import { isCluster, type RedisClient } from "../../src/client.js";
 import { saverThreadIndexKey, saverThreadKeys } from "../../src/keys.js";
 import { blobField, checkpointField, checkpointIdMember, frame, writeField } from "../../src/saver/codec.js";
-import { registerScripts, runScript, runScriptBuffer } from "../../src/scripts/index.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
+import { runRawScript } from "../helpers/scripts.js";
+
+const runRawBuffer = (client: RedisClient, name: "saverRead", keys: readonly string[], args: readonly unknown[]) =>
+  runRawScript(client, name, keys, args, true);
 
 describe.each(targets)("saver scripts ($name)", ({ connect }) => {
   let client: RedisClient;
   beforeAll(() => {
     client = connect();
-    registerScripts(client);
   });
 
   function putArgs(ns: string, id: string, parent: string, ttlMs: number, blobs: [string, Buffer][]) {
@@ -31,9 +33,9 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     const keys = saverThreadKeys(testPrefix("sp"), "t");
     const blob = frame(["json", "1"]);
     const field = blobField("", "ch", 1);
-    expect(await runScript(client, "saverPut", keys.all, putArgs("", "a", "", 0, [[field, blob]]))).toBe(1);
+    expect(await runRawScript(client, "saverPut", keys.all, putArgs("", "a", "", 0, [[field, blob]]))).toBe(1);
     expect(
-      await runScript(client, "saverPut", keys.all, putArgs("", "b", "a", 0, [[field, frame(["json", "2"])]])),
+      await runRawScript(client, "saverPut", keys.all, putArgs("", "b", "a", 0, [[field, frame(["json", "2"])]])),
     ).toBe(0);
     expect(await client.hgetBuffer(keys.blobs, field)).toEqual(blob);
     expect(await client.hlen(keys.checkpoints)).toBe(2);
@@ -53,8 +55,13 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
 
   it("saverPut and saverPutWrites set the TTL on every existing key of the thread", async () => {
     const keys = saverThreadKeys(testPrefix("st"), "t");
-    await runScript(client, "saverPut", keys.all, putArgs("", "a", "", 60_000, [[blobField("", "ch", 1), frame([])]]));
-    await runScript(client, "saverPutWrites", keys.all, [
+    await runRawScript(
+      client,
+      "saverPut",
+      keys.all,
+      putArgs("", "a", "", 60_000, [[blobField("", "ch", 1), frame([])]]),
+    );
+    await runRawScript(client, "saverPutWrites", keys.all, [
       60_000,
       "t",
       60_000,
@@ -74,7 +81,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     const normal = writeField("", "a", "task", 0);
     const special = writeField("", "a", "task", -1);
     const put = (mode: string, value: string) =>
-      runScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, normal, mode, value, special, "1", value]);
+      runRawScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, normal, mode, value, special, "1", value]);
     expect(await put("0", "first")).toBe(2);
     expect(await put("0", "second")).toBe(1);
     expect(await client.hget(keys.writes, normal)).toBe("first");
@@ -85,15 +92,22 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
   it("saverRead returns a range newest first with blobs and writes, and the thread's checkpoint count", async () => {
     const keys = saverThreadKeys(testPrefix("sr"), "t");
     for (const id of ["a", "b", "c"]) {
-      await runScript(
+      await runRawScript(
         client,
         "saverPut",
         keys.all,
         putArgs("ns", id, "", 0, [[blobField("ns", "ch", 1), frame(["x", "v"])]]),
       );
     }
-    await runScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, writeField("ns", "b", "task", 0), "0", "w"]);
-    const reply = (await runScriptBuffer(client, "saverRead", keys.all, ["ns", `(ns\u0000c`, "[ns\u0000", 5, 0])) as [
+    await runRawScript(client, "saverPutWrites", keys.all, [
+      0,
+      "t",
+      60_000,
+      writeField("ns", "b", "task", 0),
+      "0",
+      "w",
+    ]);
+    const reply = (await runRawBuffer(client, "saverRead", keys.all, ["ns", `(ns\u0000c`, "[ns\u0000", 5, 0])) as [
       number,
       [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][],
     ];
@@ -103,7 +117,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(reply[1][0]?.[3]).toEqual([Buffer.from("w")]);
     expect(reply[1][1]?.[3]).toEqual([]);
 
-    const empty = (await runScriptBuffer(client, "saverRead", saverThreadKeys(testPrefix("none"), "t").all, [
+    const empty = (await runRawBuffer(client, "saverRead", saverThreadKeys(testPrefix("none"), "t").all, [
       "id",
       "+",
       "-",
@@ -115,22 +129,22 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
 
   it("saverRead refreshes the TTL only when asked to", async () => {
     const keys = saverThreadKeys(testPrefix("srt"), "t");
-    await runScript(client, "saverPut", keys.all, putArgs("", "a", "", 5_000, []));
-    await runScriptBuffer(client, "saverRead", keys.all, ["id", "+", "-", 1, 0]);
+    await runRawScript(client, "saverPut", keys.all, putArgs("", "a", "", 5_000, []));
+    await runRawBuffer(client, "saverRead", keys.all, ["id", "+", "-", 1, 0]);
     expect(await client.pttl(keys.checkpoints)).toBeLessThanOrEqual(5_000);
-    await runScriptBuffer(client, "saverRead", keys.all, ["id", "+", "-", 1, 600_000]);
+    await runRawBuffer(client, "saverRead", keys.all, ["id", "+", "-", 1, 600_000]);
     expect(await client.pttl(keys.checkpoints)).toBeGreaterThan(5_000);
   });
 
   it("saverTouchThread only raises scores and trims entries idle past the TTL", async () => {
     const index = saverThreadIndexKey(testPrefix("touch"));
-    const first = Number(await runScript(client, "saverTouchThread", [index], ["t", 0, 0]));
-    const second = Number(await runScript(client, "saverTouchThread", [index], ["t", 0, 0]));
+    const first = Number(await runRawScript(client, "saverTouchThread", [index], ["t", 0, 0]));
+    const second = Number(await runRawScript(client, "saverTouchThread", [index], ["t", 0, 0]));
     expect(second).toBeGreaterThan(first);
     await client.zadd(index, 1, "ancient");
-    await runScript(client, "saverTouchThread", [index], ["t", 0, 0]);
+    await runRawScript(client, "saverTouchThread", [index], ["t", 0, 0]);
     expect(await client.zscore(index, "ancient")).toBe("1");
-    await runScript(client, "saverTouchThread", [index], ["t", 1_000, 0]);
+    await runRawScript(client, "saverTouchThread", [index], ["t", 1_000, 0]);
     expect(await client.zscore(index, "ancient")).toBeNull();
     expect(await client.zscore(index, "t")).not.toBeNull();
   });
@@ -141,17 +155,17 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     const index = saverThreadIndexKey(prefix);
     if (isCluster(client)) {
       // The index lives in another slot: the saver touches it with a separate script there.
-      await expect(runScript(client, "saverPut", [...keys.all, index], putArgs("", "a", "", 0, []))).rejects.toThrow(
+      await expect(runRawScript(client, "saverPut", [...keys.all, index], putArgs("", "a", "", 0, []))).rejects.toThrow(
         /CROSSSLOT/,
       );
       return;
     }
     await client.zadd(index, 1, "ancient");
-    await runScript(client, "saverPut", [...keys.all, index], putArgs("", "a", "", 0, []));
+    await runRawScript(client, "saverPut", [...keys.all, index], putArgs("", "a", "", 0, []));
     const first = Number(await client.zscore(index, "t"));
     expect(first).toBeGreaterThan(1);
     expect(await client.zscore(index, "ancient")).toBe("1");
-    await runScript(
+    await runRawScript(
       client,
       "saverPutWrites",
       [...keys.all, index],
@@ -165,11 +179,11 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
   it("saverForgetThread removes only when the score is unchanged, or unconditionally", async () => {
     const index = saverThreadIndexKey(testPrefix("forget"));
     await client.zadd(index, 5, "t");
-    expect(await runScript(client, "saverForgetThread", [index], ["t", "4"])).toBe(0);
-    expect(await runScript(client, "saverForgetThread", [index], ["t", "5"])).toBe(1);
+    expect(await runRawScript(client, "saverForgetThread", [index], ["t", "4"])).toBe(0);
+    expect(await runRawScript(client, "saverForgetThread", [index], ["t", "5"])).toBe(1);
     await client.zadd(index, 6, "t");
-    expect(await runScript(client, "saverForgetThread", [index], ["t", ""])).toBe(1);
-    expect(await runScript(client, "saverForgetThread", [index], ["missing", ""])).toBe(0);
+    expect(await runRawScript(client, "saverForgetThread", [index], ["t", ""])).toBe(1);
+    expect(await runRawScript(client, "saverForgetThread", [index], ["missing", ""])).toBe(0);
   });
 });
 
@@ -178,7 +192,6 @@ describe("saverPut with the cross-thread index key (standalone)", () => {
   let client: RedisClient;
   beforeAll(() => {
     client = newRedis();
-    registerScripts(client);
   });
 
   it("saverPut still stores the checkpoint when the index key holds another type (standalone)", async () => {
@@ -186,7 +199,7 @@ describe("saverPut with the cross-thread index key (standalone)", () => {
     const keys = saverThreadKeys(prefix, "t");
     const index = saverThreadIndexKey(prefix);
     await client.set(index, "not a sorted set");
-    await runScript(
+    await runRawScript(
       client,
       "saverPut",
       [...keys.all, index],

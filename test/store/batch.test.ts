@@ -7,13 +7,12 @@ import type { Cluster } from "ioredis";
 import type { RedisClient } from "../../src/client.js";
 import type { RedisStore } from "../../src/index.js";
 import { storeNamespaceMember, storeRegistryKeys } from "../../src/keys.js";
-import { registerScripts } from "../../src/scripts/index.js";
+import { keySlot, runRouted } from "../../src/routing.js";
 import { createContext } from "../../src/store/context.js";
-import { parsePutReply, putCall } from "../../src/store/crud/put.js";
+import { putCall } from "../../src/store/crud/put.js";
 import { redisStoreOptionsSchema } from "../../src/store/options.js";
-import { parseReadNamespace, readNamespaceCall } from "../../src/store/read-namespace.js";
-import { parseRegistryReply, registerCall, registryReadCall, unregisterCall } from "../../src/store/registry.js";
-import { keySlot, runRouted } from "../../src/store/route.js";
+import { readNamespaceCall } from "../../src/store/read-namespace.js";
+import { registerCall, registryReadCall, unregisterCall } from "../../src/store/registry.js";
 import { newCluster, targets, testPrefix } from "../helpers/redis.js";
 import { newStore } from "./helpers.js";
 
@@ -90,7 +89,6 @@ describe.each(targets)("batch on $name", ({ name, connect }) => {
 
 describe("cluster namespace registration", () => {
   function context(client: Cluster, keyPrefix: string) {
-    registerScripts(client);
     return createContext(redisStoreOptionsSchema.parse({ client, keyPrefix }));
   }
 
@@ -116,26 +114,25 @@ describe("cluster namespace registration", () => {
     const registry = storeRegistryKeys(keyPrefix);
 
     // 1. Unregistered namespace: the script writes nothing and asks for registration.
-    const [first] = await runRouted(client, [putCall(ctx, w)]);
-    expect(parsePutReply(first)).toEqual({ kind: "register" });
-    const [seqs] = await runRouted(client, [registerCall(ctx, [w.member])]);
-    const epoch = Number((seqs as number[])[0]);
+    const [first] = await runRouted(ctx, [putCall(ctx, w)]);
+    expect(first).toEqual({ kind: "register" });
+    const [seqs] = await runRouted(ctx, [registerCall(ctx, [w.member])]);
+    const epoch = Number(seqs[0]);
 
     // 2. Before the write lands, a reader finds the namespace empty and retires that registration.
-    const [registryReply] = await runRouted(client, [registryReadCall(ctx, ["-", "+"])]);
-    const [ns] = parseRegistryReply(registryReply);
+    const [[ns]] = await runRouted(ctx, [registryReadCall(ctx, ["-", "+"])]);
     expect(ns?.seq).toBe(epoch);
-    const [read] = await runRouted(client, [readNamespaceCall(ctx, ns as never, "count")]);
-    expect(parseReadNamespace(ctx, ns as never, read).live).toBe(0);
-    await runRouted(client, [unregisterCall(ctx, new Map([[w.member, epoch]]))]);
+    const [read] = await runRouted(ctx, [readNamespaceCall(ctx, ns as never, "count")]);
+    expect(read.live).toBe(0);
+    await runRouted(ctx, [unregisterCall(ctx, new Map([[w.member, epoch]]))]);
     expect(await client.zcard(registry.names)).toBe(0);
 
     // 3. The write with the retired epoch must register again rather than land unlisted.
-    const [stale] = await runRouted(client, [putCall(ctx, w, epoch)]);
-    expect(parsePutReply(stale)).toEqual({ kind: "register" });
-    const [fresh] = await runRouted(client, [registerCall(ctx, [w.member])]);
-    const [landed] = await runRouted(client, [putCall(ctx, w, Number((fresh as number[])[0]))]);
-    expect(parsePutReply(landed).kind).toBe("written");
+    const [stale] = await runRouted(ctx, [putCall(ctx, w, epoch)]);
+    expect(stale).toEqual({ kind: "register" });
+    const [fresh] = await runRouted(ctx, [registerCall(ctx, [w.member])]);
+    const [landed] = await runRouted(ctx, [putCall(ctx, w, Number(fresh[0]))]);
+    expect(landed.kind).toBe("written");
     expect(await client.zrange(registry.names, "0", "-1")).toEqual([w.member]);
   });
 
@@ -149,7 +146,7 @@ describe("cluster namespace registration", () => {
     await store.delete(["again"], "k");
     await store.put(["again"], "k", { v: 2 });
     const ctx = context(client, keyPrefix);
-    await runRouted(client, [unregisterCall(ctx, new Map([[storeNamespaceMember(["again"]), oldSeq]]))]);
+    await runRouted(ctx, [unregisterCall(ctx, new Map([[storeNamespaceMember(["again"]), oldSeq]]))]);
     expect(await store.listNamespaces()).toEqual([["again"]]);
   });
 

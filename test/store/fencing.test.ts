@@ -6,7 +6,7 @@
 
 import { type Fence, FencedWriteError } from "../../src/index.js";
 import { fenceCounterKey, storeItemKeys, storeNamespaceKeys } from "../../src/keys.js";
-import { keySlot } from "../../src/store/route.js";
+import { keySlot } from "../../src/routing.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { newStore } from "./helpers.js";
 

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { Fence } from "../../fencing.js";
 import { fenceCounterKey, storeItemKeys, storeNamespaceKeys } from "../../keys.js";
-import { queueScript, type ScriptArg } from "../../scripts/index.js";
+import { type ReplyOf, type ScriptArgs, scriptCall } from "../../lua/index.js";
+import type { RoutedCall } from "../../routing.js";
 import { encodeWriter } from "../codec.js";
 import { PURGE_LIMIT, RETIRED_GRACE_MS, type StoreContext } from "../context.js";
-import type { RoutedCall } from "../route.js";
 
 /** One write, serialised and checked, ready for the storePut script. */
 export interface PreparedWrite {
@@ -25,22 +25,17 @@ export interface PreparedWrite {
   readonly fence: Fence | undefined;
 }
 
-export type PutOutcome =
-  | { kind: "written"; version: number; createdAt: number; updatedAt: number; retiredEpoch: number }
-  | { kind: "register" }
-  | { kind: "conflict"; actual: number }
-  | { kind: "fenced"; newest: number }
-  | { kind: "corrupt" };
+/** What storePut answered: written, register first (cluster), or refused (conflict, fenced, corrupt). */
+export type PutOutcome = ReplyOf<"storePut">;
 
-export function putCall(ctx: StoreContext, write: PreparedWrite, confirmEpoch?: number): RoutedCall {
-  const k = storeNamespaceKeys(ctx.prefix, write.namespace);
-  const item = storeItemKeys(ctx.prefix, write.namespace, write.key);
-  const keys = [k.items, k.order, k.expiry, k.vectors, k.state, item.history, item.fenceMarks];
-  if (!ctx.cluster) {
-    keys.push(write.fence ? fenceCounterKey(ctx.prefix, write.fence.lockKey) : k.items);
-    keys.push(ctx.registry.names, ctx.registry.seq, ctx.registry.clock);
-  }
-  const args: ScriptArg[] = [
+export function putCall(ctx: StoreContext, write: PreparedWrite, confirmEpoch?: number): RoutedCall<PutOutcome> {
+  const k = storeNamespaceKeys(ctx.keyPrefix, write.namespace);
+  const item = storeItemKeys(ctx.keyPrefix, write.namespace, write.key);
+  // Standalone: the fence counter and the registry share the server, so the script checks and registers inline.
+  const inline = ctx.cluster
+    ? {}
+    : { fenceCounter: write.fence ? fenceCounterKey(ctx.keyPrefix, write.fence.lockKey) : k.items, ...ctx.registry };
+  const args: ScriptArgs<"storePut"> = [
     write.key,
     write.op,
     write.json,
@@ -58,21 +53,5 @@ export function putCall(ctx: StoreContext, write: PreparedWrite, confirmEpoch?: 
     // one id per call: a resend of this very command (lost reply) is recognised and not applied twice
     randomBytes(8).toString("hex"),
   ];
-  return { key: k.items, queue: (p) => queueScript(p, "storePut", keys, args) };
-}
-
-export function parsePutReply(reply: unknown): PutOutcome {
-  const [code, a = 0, b = 0, c = 0, d = 0] = (reply as number[]).map(Number);
-  switch (code) {
-    case 1:
-      return { kind: "written", version: a, createdAt: b, updatedAt: c, retiredEpoch: d };
-    case 2:
-      return { kind: "register" };
-    case -1:
-      return { kind: "conflict", actual: a };
-    case -2:
-      return { kind: "fenced", newest: a };
-    default:
-      return { kind: "corrupt" };
-  }
+  return scriptCall("storePut", { ...k, ...item, ...inline }, args);
 }

@@ -1,0 +1,327 @@
+/**
+ * Every Lua script of src/lua/, declared once: the names of its KEYS in KEYS order, the tuple of its ARGV, and a
+ * decoder that turns its reply into a typed result. The header of each .lua file says what the keys, arguments and
+ * results mean; this file is where the order is written down for the TypeScript side.
+ *
+ * Key names: "name" is required, "name?" optional (passed only when given; optional keys come last), "...name" a
+ * list of keys spread at that position.
+ */
+import { CorruptDataError } from "../errors.js";
+import { parseRunLeaseMember, storeNamespaceFromMember } from "../keys.js";
+import { type LeaseHolder, parseHolder, parseOptionalHolder } from "../recovery/holder.js";
+import { decodeRecord, type StoredRecord } from "../store/codec.js";
+import type { ValueReader } from "../store/value-cipher.js";
+import type { ScriptName as LuaFileName } from "./generated.js";
+
+export type ScriptArg = string | number | Buffer;
+
+/** The named keys of a script, from its declared key names. */
+export type KeyMap<K extends readonly string[]> = {
+  readonly [N in K[number] as N extends `...${string}` | `${string}?` ? never : N]: string;
+} & {
+  readonly [N in K[number] as N extends `${infer B}?` ? B : never]?: string | undefined;
+} & {
+  readonly [N in K[number] as N extends `...${infer B}` ? B : never]: readonly string[];
+};
+
+interface ScriptSpec<K extends readonly string[], A extends readonly ScriptArg[], R> {
+  readonly keys: K;
+  /** Bulk replies as Buffers (binary payloads) rather than strings. */
+  readonly buffers?: boolean;
+  readonly decode: (reply: unknown, keys: KeyMap<K>, args: A) => R;
+}
+
+/** Declares one script: `script<ArgsTuple>()({ keys, decode })` (the keys and the result type are inferred). */
+function script<A extends readonly ScriptArg[]>() {
+  return <const K extends readonly string[], R>(spec: ScriptSpec<K, A, R>): ScriptSpec<K, A, R> => spec;
+}
+
+const asNumber = (reply: unknown) => Number(reply);
+const isOne = (reply: unknown) => Number(reply) === 1;
+const text = (value: unknown) => (Buffer.isBuffer(value) ? value.toString("utf8") : String(value ?? ""));
+
+const THREAD_KEYS = ["checkpoints", "blobs", "byNamespace", "byId", "writes", "writesIndex"] as const;
+const NAMESPACE_KEYS = ["items", "order", "expiry", "vectors", "state"] as const;
+const LEASE_KEYS = ["index", "holders"] as const;
+
+/** One checkpoint as saverRead returns it (bytes not yet decoded). */
+export interface RawCheckpoint {
+  field: Buffer;
+  /** Framed: refs text, checkpoint type and bytes, metadata type and bytes. */
+  record: Buffer;
+  blobValues: (Buffer | null)[];
+  writeValues: (Buffer | null)[];
+}
+
+/** One entry of the lease index whose lease or claim has expired. */
+export interface ExpiredLease {
+  readonly member: string;
+  readonly threadId: string;
+  readonly checkpointNs: string;
+  /** When the lease (or claim) expired: Unix ms, Redis server clock. */
+  readonly expiredAtMs: number;
+  readonly holder: LeaseHolder;
+}
+
+const holderOf = (value: unknown, key: string) => {
+  const holder = parseOptionalHolder(value, key);
+  return holder ? { holder } : {};
+};
+
+export const SCRIPTS = {
+  // ---- saver ----
+  saverPut: script<
+    [
+      ttlMs: number,
+      field: string,
+      idMember: string,
+      record: Buffer,
+      threadId: string,
+      graceMs: number,
+      ...blobs: ScriptArg[],
+    ]
+  >()({ keys: [...THREAD_KEYS, "threadIndex?"], decode: asNumber }),
+  saverPutWrites: script<[ttlMs: number, threadId: string, graceMs: number, ...entries: ScriptArg[]]>()({
+    keys: [...THREAD_KEYS, "threadIndex?"],
+    decode: asNumber,
+  }),
+  saverRead: script<[index: "ns" | "id", max: string, min: string, limit: number, ttlMs: number]>()({
+    keys: THREAD_KEYS,
+    buffers: true,
+    decode: (reply) => {
+      const [count, entries] = reply as [number, [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][]];
+      return {
+        /** How many checkpoints the thread holds in all (0: the thread has none). */
+        checkpointCount: Number(count),
+        checkpoints: entries.map(
+          ([field, record, blobValues, writeValues]): RawCheckpoint => ({ field, record, blobValues, writeValues }),
+        ),
+      };
+    },
+  }),
+  saverTouchThread: script<[threadId: string, ttlMs: number, graceMs: number]>()({
+    keys: ["threadIndex"],
+    decode: asNumber,
+  }),
+  /** True when the entry was removed. */
+  saverForgetThread: script<[threadId: string, seenScore: string]>()({ keys: ["threadIndex"], decode: isOne }),
+
+  // ---- store ----
+  storeGet: script<[key: string, refresh: "1" | "0", graceMs: number]>()({
+    keys: [...NAMESPACE_KEYS, "history", "fenceMarks"],
+    decode: (reply, keys, [key]): StoredRecord | null => decodeStoreGet(reply, keys.items, key),
+  }),
+  storePut: script<
+    [
+      key: string,
+      op: "put" | "delete",
+      json: string,
+      vectors: Buffer | "",
+      ttlMs: number | "",
+      writer: string,
+      expectedVersion: number | "",
+      fenceLock: string,
+      fenceToken: number,
+      historyLimit: number,
+      member: string,
+      confirmEpoch: number | "",
+      purgeLimit: number,
+      graceMs: number,
+      writeId: string,
+    ]
+  >()({
+    keys: [...NAMESPACE_KEYS, "history", "fenceMarks", "fenceCounter?", "names?", "seq?", "clock?"],
+    decode: (reply) => {
+      const [code, a = 0, b = 0, c = 0, d = 0] = (reply as unknown[]).map(Number);
+      switch (code) {
+        case 1:
+          return { kind: "written", version: a, createdAt: b, updatedAt: c, retiredEpoch: d } as const;
+        case 2:
+          return { kind: "register" } as const;
+        case -1:
+          return { kind: "conflict", actual: a } as const;
+        case -2:
+          return { kind: "fenced", newest: a } as const;
+        default:
+          return { kind: "corrupt" } as const;
+      }
+    },
+  }),
+  storeReadNamespace: script<
+    [mode: "count" | "items" | "vectors", member: string, seq: number, purgeLimit: number, graceMs: number]
+  >()({
+    keys: [...NAMESPACE_KEYS, "names?", "seq?"],
+    buffers: true,
+    decode: (reply, keys) => decodeStoreReadNamespace(reply, keys.items),
+  }),
+  storeRefresh: script<[graceMs: number, ...itemKeys: string[]]>()({
+    keys: [...NAMESPACE_KEYS, "...itemKeys"],
+    decode: asNumber,
+  }),
+  /** The new registration sequences, in argument order. */
+  storeRegister: script<string[]>()({
+    keys: ["names", "seq", "clock"],
+    decode: (reply) => (reply as unknown[]).map(Number),
+  }),
+  storeRegistryRead: script<[min: string, max: string] | [min: string, max: string, limit: number]>()({
+    keys: ["names", "seq"],
+    decode: (reply) => {
+      const flat = reply as unknown[];
+      const out: { readonly namespace: string[]; readonly member: string; readonly seq: number }[] = [];
+      for (let i = 0; i < flat.length; i += 2) {
+        const member = String(flat[i]);
+        out.push({ namespace: storeNamespaceFromMember(member), member, seq: Number(flat[i + 1]) });
+      }
+      return out;
+    },
+  }),
+  /** Arguments: pairs of member, registration sequence. Result: how many were dropped. */
+  storeUnregister: script<(string | number)[]>()({ keys: ["names", "seq"], decode: asNumber }),
+
+  // ---- node cache ----
+  /** Per cache key asked for, in order: the payload (serializer type, newline, bytes), or null (missing, expired). */
+  cacheGet: script<string[]>()({
+    keys: ["entries"],
+    buffers: true,
+    decode: (reply) => (reply as (Buffer | null)[]).map((payload) => payload ?? null),
+  }),
+  /** The number of entries left in the bucket. */
+  cacheSet: script<[pruneLimit: number, ...entries: ScriptArg[]]>()({ keys: ["entries", "expiry"], decode: asNumber }),
+  // ---- guard ----
+  /** The new fencing token, or undefined when the caller no longer holds the lock. */
+  guardIssueFenceToken: script<[identifier: string, lockTimeoutMs: number, fenceTtlMs: number]>()({
+    keys: ["mutex", "counter"],
+    decode: (reply) => {
+      const token = Number(reply);
+      return token > 0 ? token : undefined;
+    },
+  }),
+
+  // ---- recovery ----
+  recoveryAcquireLease: script<[member: string, owner: string, leaseMs: number, claimToken: string]>()({
+    keys: [...LEASE_KEYS, "counter"],
+    decode: (reply, keys) => {
+      const [code, a, b, c] = reply as [number, unknown, unknown?, unknown?];
+      if (code === 1) {
+        return { acquired: true, token: Number(a), expiresAtMs: Number(b), ...replacedOf(c, keys.holders) } as const;
+      }
+      if (code === -1) {
+        return { acquired: false, reason: "held", expiresAtMs: Number(b), ...holderOf(a, keys.holders) } as const;
+      }
+      return { acquired: false, reason: "claim-lost", ...holderOf(a, keys.holders) } as const;
+    },
+  }),
+  recoveryClaimRun: script<[member: string, expectedToken: string, claimer: string, claimMs: number]>()({
+    keys: [...LEASE_KEYS, "counter"],
+    decode: (reply, keys) => {
+      const [code, a, b] = reply as [number, unknown, unknown?];
+      if (code === 1) return { claimed: true, token: Number(a), expiresAtMs: Number(b) } as const;
+      if (code === 0) return { claimed: false, reason: "gone" } as const;
+      if (code === -1) return { claimed: false, reason: "taken", ...holderOf(a, keys.holders) } as const;
+      return { claimed: false, reason: "alive", expiresAtMs: Number(b), ...holderOf(a, keys.holders) } as const;
+    },
+  }),
+  recoveryHeartbeatLease: script<[member: string, token: string, leaseMs: number, owner: string]>()({
+    keys: LEASE_KEYS,
+    decode: (reply, keys) => {
+      const [code, value] = reply as [number, unknown];
+      if (code === 1 || code === 2)
+        return { renewed: true, expiresAtMs: Number(value), reinstated: code === 2 } as const;
+      return { renewed: false, ...holderOf(value, keys.holders) } as const;
+    },
+  }),
+  /** True when the entry now expires at the current server time. */
+  recoveryAbandonLease: script<[member: string, token: string, owner: string]>()({ keys: LEASE_KEYS, decode: isOne }),
+  recoveryPruneLease: script<[member: string, expectedToken: string]>()({
+    keys: LEASE_KEYS,
+    decode: (reply) => {
+      const code = Number(reply);
+      return code === 1 ? "removed" : code === -1 ? "renewed" : ("changed" as "removed" | "renewed" | "changed");
+    },
+  }),
+  /** True when the caller's lease was released. */
+  recoveryReleaseLease: script<[member: string, token: string]>()({ keys: LEASE_KEYS, decode: isOne }),
+  recoveryExpiredLeases: script<[limit: number]>()({
+    keys: LEASE_KEYS,
+    decode: (reply, keys) => {
+      const flat = reply as unknown[];
+      const leases: ExpiredLease[] = [];
+      for (let i = 1; i + 2 < flat.length; i += 3) {
+        const member = String(flat[i]);
+        const holderText = String(flat[i + 2] ?? "");
+        const run = parseRunLeaseMember(member);
+        if (!run) throw new CorruptDataError(keys.index, "an index member is not a run member (<thread>:<namespace>)");
+        if (holderText === "") continue; // both are written by one script; a missing holder is not a lease
+        leases.push({
+          member,
+          ...run,
+          expiredAtMs: Number(flat[i + 1]),
+          holder: parseHolder(holderText, keys.holders),
+        });
+      }
+      return { nowMs: Number(flat[0]), leases };
+    },
+  }),
+} satisfies Record<LuaFileName, ScriptSpec<readonly string[], never, unknown>>;
+
+function replacedOf(value: unknown, key: string) {
+  const replaced = parseOptionalHolder(value, key);
+  return replaced ? { replaced } : {};
+}
+
+/**
+ * storeGet's reply as a record. `reveal` turns stored value text into JSON when the store encrypts values
+ * (store/value-cipher.ts); the store's get call passes it, the catalogue's own decoder does not.
+ */
+export function decodeStoreGet(
+  reply: unknown,
+  itemsKey: string,
+  key: string,
+  reveal?: ValueReader,
+): StoredRecord | null {
+  const [, raw] = reply as [number, string?];
+  return raw === undefined || raw === null ? null : decodeRecord(String(raw), itemsKey, key, reveal);
+}
+
+/** storeReadNamespace's reply: live records in insertion order; `revealFor(key)` as decodeStoreGet's `reveal`. */
+export function decodeStoreReadNamespace(
+  reply: unknown,
+  itemsKey: string,
+  revealFor?: (key: string) => ValueReader,
+): { live: number; records: { key: string; record: StoredRecord; vectors: Buffer | null }[] } {
+  const [nowRaw, liveRaw, keysRaw = [], itemsRaw = [], vectorsRaw = []] = reply as [
+    Buffer,
+    number,
+    Buffer[]?,
+    Buffer[]?,
+    Buffer[]?,
+  ];
+  const now = Number(text(nowRaw));
+  const items = pairs(itemsRaw);
+  const vectors = pairs(vectorsRaw);
+  const records: { key: string; record: StoredRecord; vectors: Buffer | null }[] = [];
+  for (const keyBuf of keysRaw) {
+    const key = keyBuf.toString("utf8");
+    const raw = items.get(key);
+    if (raw === undefined) continue;
+    const record = decodeRecord(raw.toString("utf8"), itemsKey, key, revealFor?.(key));
+    if (record.expireAt !== null && record.expireAt <= now) continue;
+    records.push({ key, record, vectors: vectors.get(key) ?? null });
+  }
+  return { live: Number(liveRaw), records };
+}
+
+function pairs(flat: readonly Buffer[]): Map<string, Buffer> {
+  const map = new Map<string, Buffer>();
+  for (let i = 0; i + 1 < flat.length; i += 2) map.set((flat[i] as Buffer).toString("utf8"), flat[i + 1] as Buffer);
+  return map;
+}
+
+type Catalogue = typeof SCRIPTS;
+export type ScriptName = keyof Catalogue;
+/** The named keys a call of script N passes. */
+export type ScriptKeys<N extends ScriptName> = Parameters<Catalogue[N]["decode"]>[1];
+/** The ARGV tuple of script N. */
+export type ScriptArgs<N extends ScriptName> = Parameters<Catalogue[N]["decode"]>[2];
+/** The decoded reply of script N. */
+export type ReplyOf<N extends ScriptName> = ReturnType<Catalogue[N]["decode"]>;

@@ -1,0 +1,112 @@
+import type { ChainableCommander } from "ioredis";
+import type { RedisClient } from "../client.js";
+import { measuringBytes, noteBytes, payloadBytes } from "../telemetry/index.js";
+import { type ReplyOf, SCRIPTS, type ScriptArgs, type ScriptKeys, type ScriptName } from "./catalogue.js";
+import { LUA_SOURCES } from "./generated.js";
+
+/**
+ * Running the Lua scripts of src/lua/. Each script is declared once in catalogue.ts (its KEYS by name, its ARGV
+ * tuple, a decoder of its reply); callers pass named keys and get the decoded reply:
+ *
+ *   const result = await callScript(client, "recoveryReleaseLease", { index, holders }, [member, token]);
+ *   const call = scriptCall("storeGet", keys, args); // for a pipeline: call.queue(p), then call.decode(reply)
+ *
+ * Scripts are registered once per client with ioredis defineCommand (EVALSHA, with a fallback to EVAL on
+ * NOSCRIPT; pipelines load missing scripts first). Command names carry a prefix so they cannot collide with the
+ * user's own defineCommand names.
+ */
+export {
+  type ReplyOf,
+  SCRIPTS,
+  type ScriptArg,
+  type ScriptArgs,
+  type ScriptKeys,
+  type ScriptName,
+} from "./catalogue.js";
+
+export const COMMAND_PREFIX = "langgraphRedis_";
+
+type ScriptCommand = (numKeys: number, ...args: unknown[]) => Promise<unknown>;
+
+/** Registers every script on the client (idempotent: already-defined commands are left alone). */
+export function registerScripts(client: RedisClient): void {
+  const target = client as unknown as Record<string, unknown>;
+  for (const name of Object.keys(LUA_SOURCES) as ScriptName[]) {
+    if (typeof target[`${COMMAND_PREFIX}${name}`] !== "function") {
+      client.defineCommand(`${COMMAND_PREFIX}${name}`, { lua: LUA_SOURCES[name] });
+    }
+  }
+}
+
+/** The KEYS array of a call, in the order the catalogue declares (optional keys only when given). */
+export function scriptKeys<N extends ScriptName>(name: N, keys: ScriptKeys<N>): string[] {
+  const named = keys as Record<string, string | readonly string[] | undefined>;
+  const out: string[] = [];
+  for (const declared of SCRIPTS[name].keys as readonly string[]) {
+    const value = named[declared.replace(/^\.\.\.|\?$/g, "")];
+    if (Array.isArray(value)) out.push(...value);
+    else if (typeof value === "string") out.push(value);
+    else if (!declared.endsWith("?")) throw new TypeError(`script ${name}: key ${declared} is missing`);
+  }
+  return out;
+}
+
+function command(target: RedisClient | ChainableCommander, name: ScriptName): ScriptCommand {
+  const method = `${COMMAND_PREFIX}${name}${SCRIPTS[name].buffers ? "Buffer" : ""}`;
+  const fn = (target as unknown as Record<string, ScriptCommand | undefined>)[method];
+  if (typeof fn !== "function") {
+    throw new Error(`script ${name} is not registered on this client; call registerScripts(client) first`);
+  }
+  return fn.bind(target);
+}
+
+/** Telemetry: the bytes a script call sends, added to the traced operation in progress (if any). */
+function noteSent(keys: readonly string[], args: unknown): void {
+  if (measuringBytes()) noteBytes(payloadBytes(keys) + payloadBytes(args));
+}
+
+/** One script call: the keys it touches, how to queue it on a pipeline, and the decoder of its reply. */
+export interface ScriptCall<R> {
+  readonly name: ScriptName;
+  /** A key of the call (they share a slot): routes it on Redis Cluster. */
+  readonly key: string;
+  readonly keys: readonly string[];
+  /** Queues exactly one command on the pipeline (from a client registerScripts saw). */
+  readonly queue: (pipeline: ChainableCommander) => void;
+  /** Turns the raw reply into the script's typed result (or throws its named error). */
+  readonly decode: (reply: unknown) => R;
+}
+
+/** Builds one call of script `name` with named keys and typed arguments. */
+export function scriptCall<N extends ScriptName>(
+  name: N,
+  keys: ScriptKeys<N>,
+  args: ScriptArgs<N>,
+): ScriptCall<ReplyOf<N>> {
+  const list = scriptKeys(name, keys);
+  const spec = SCRIPTS[name] as unknown as { decode(reply: unknown, keys: unknown, args: unknown): ReplyOf<N> };
+  return {
+    name,
+    key: list[0] as string,
+    keys: list,
+    queue: (pipeline) => {
+      noteSent(list, args);
+      void command(pipeline, name)(list.length, ...list, ...(args as readonly unknown[]));
+    },
+    decode: (reply) => spec.decode(reply, keys, args),
+  };
+}
+
+/** Runs one script (one round trip) and returns its decoded reply. */
+export async function callScript<N extends ScriptName>(
+  client: RedisClient,
+  name: N,
+  keys: ScriptKeys<N>,
+  args: ScriptArgs<N>,
+): Promise<ReplyOf<N>> {
+  const call = scriptCall(name, keys, args);
+  noteSent(call.keys, args);
+  const reply = await command(client, name)(call.keys.length, ...call.keys, ...(args as readonly unknown[]));
+  if (measuringBytes()) noteBytes(payloadBytes(reply));
+  return call.decode(reply);
+}

@@ -1,0 +1,216 @@
+--[[
+storePut: writes or deletes one store item together with everything that must change with it, atomically:
+the item record, its namespace's order/expiry/vector indexes, a history entry (bounded), the fence high-water
+mark, the namespace registration (inline on a standalone server; on Redis Cluster the registry lives in another
+slot, so the script asks the client to register first and then runs again with the epoch it got) and the native
+expiry of the namespace keys. Checks (fence, compare-and-set) run before anything is written.
+
+KEYS[1]  items       HASH item key -> record "version:createdMs:updatedMs:expireAtMs:ttlMs:writer\n" .. JSON
+KEYS[2]  order       ZSET item key -> insertion sequence
+KEYS[3]  expiry      ZSET item key -> expiry time (ms since epoch)
+KEYS[4]  vectors     HASH item key -> float32 vectors, concatenated
+KEYS[5]  state       HASH epoch, retired (cluster registration bookkeeping)
+KEYS[6]  history     ZSET version -> "version:op:atMs:writer\n" .. JSON
+KEYS[7]  fenceMarks  HASH fence lock key -> highest token written with; field "" -> the results of the item's
+                     last 4 writes, "writeId,version,createdMs,updatedMs,retiredEpoch" joined by "|" (newest first)
+standalone only (their presence selects inline registration):
+KEYS[8]  fenceCounter STRING newest fencing token issued for ARGV[8] (KEYS[1] again when the write is not fenced)
+KEYS[9]  names       ZSET registry of namespace members (scores 0)
+KEYS[10] seq         HASH member -> registration sequence
+KEYS[11] clock       STRING registration sequence counter
+
+ARGV[1]  item key (field name in items/order/expiry/vectors)
+ARGV[2]  "put" or "delete"
+ARGV[3]  JSON value (put)
+ARGV[4]  vector bytes, "" for none (a put replaces the item's vectors)
+ARGV[5]  TTL in ms, "" for no expiry
+ARGV[6]  writer, URI-encoded ("" when unknown)
+ARGV[7]  expected version: "" unconditional, "0" must not exist, n must be at version n
+ARGV[8]  fence lock key, "" when not fenced
+ARGV[9]  fence token (integer)
+ARGV[10] history limit (entries kept per item, >= 1)
+ARGV[11] namespace member (registry)
+ARGV[12] registration epoch from the registry ("" when none; cluster only)
+ARGV[13] purge limit: expired items of this namespace removed on the way (bounded)
+ARGV[14] grace in ms before the bookkeeping of an empty namespace expires
+ARGV[15] write id (hex, random per write; "" for none): a write that already ran with this id is not run again,
+         its first result is returned. ioredis sends a command again when the connection dropped before its reply
+         came, so without this a put would add a second version and a compare-and-set would conflict with itself.
+
+Results:
+  {1, version, createdMs, updatedMs, retiredEpoch}  written; version 0 when a delete found nothing. retiredEpoch > 0
+                                                    (cluster) asks the client to unregister the now empty namespace
+  {2}             cluster: the namespace is not registered; register it and run again with ARGV[12]
+  {-1, actual}    version conflict; actual 0 = the item does not exist
+  {-2, newest}    fenced: the token is older than the newest issued (standalone) or than one already written
+  {-3}            the stored record cannot be parsed
+
+Errors: (mapped in src/lua/catalogue.ts) -1 VersionConflictError, -2 FencedWriteError, -3 CorruptDataError.
+]]
+-- @include serverTimeMs
+-- @include int
+-- @include syncNamespaceExpiry
+local itemsKey, orderKey, expiryKey, vectorsKey, stateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local historyKey, fenceMarksKey = KEYS[6], KEYS[7]
+local standalone = #KEYS >= 11
+local fenceCounterKey, namesKey, seqKey, clockKey = KEYS[8], KEYS[9], KEYS[10], KEYS[11]
+
+local itemKey, op, json, vectorBytes, ttlArg, writer = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local expected, fenceLock, fenceToken = ARGV[7], ARGV[8], tonumber(ARGV[9])
+local historyLimit, member, confirmArg = tonumber(ARGV[10]), ARGV[11], ARGV[12]
+local purgeLimit, graceMs = tonumber(ARGV[13]), tonumber(ARGV[14])
+local writeId = ARGV[15] or ""
+
+-- The same write again (its reply was lost and the client resent it): answer as the first time, write nothing.
+local RECENT_WRITES = 4
+local recentWrites = {}
+if writeId ~= "" then
+  local marks = redis.call("HGET", fenceMarksKey, "") or ""
+  for entry in string.gmatch(marks, "[^|]+") do
+    local id, a, b, c, d = string.match(entry, "^(%x+),(%d+),(%d+),(%d+),(%d+)$")
+    if id == writeId then return { 1, tonumber(a), tonumber(b), tonumber(c), tonumber(d) } end
+    if id and #recentWrites < RECENT_WRITES - 1 then recentWrites[#recentWrites + 1] = entry end
+  end
+end
+
+local now = serverTimeMs()
+
+local function parseHeader(record)
+  local nl = string.find(record, "\n", 1, true)
+  if not nl then return nil end
+  local version, created, _, expireAt = string.match(string.sub(record, 1, nl - 1), "^(%d+):(%d+):(%d+):(%d*):(%d*):")
+  if not version then return nil end
+  return tonumber(version), created, tonumber(expireAt)
+end
+
+local function removeItem(key)
+  redis.call("HDEL", itemsKey, key)
+  redis.call("ZREM", orderKey, key)
+  redis.call("ZREM", expiryKey, key)
+  redis.call("HDEL", vectorsKey, key)
+end
+
+-- Bounded clean-up of expired items of this namespace (their history keys expire natively).
+local dead = redis.call("ZRANGEBYSCORE", expiryKey, "-inf", now, "LIMIT", 0, purgeLimit)
+for _, key in ipairs(dead) do removeItem(key) end
+
+local function retire()
+  if standalone then
+    redis.call("ZREM", namesKey, member)
+    redis.call("HDEL", seqKey, member)
+    return 0
+  end
+  local epoch = tonumber(redis.call("HGET", stateKey, "epoch")) or 0
+  local retired = tonumber(redis.call("HGET", stateKey, "retired")) or 0
+  if epoch > retired then redis.call("HSET", stateKey, "retired", int(epoch)) end
+  return epoch
+end
+
+
+-- Fencing: reject a token older than the newest issued (standalone, exact) or than one already written here.
+if fenceLock ~= "" then
+  if standalone then
+    local newest = tonumber(redis.call("GET", fenceCounterKey)) or 0
+    if fenceToken < newest then return { -2, newest } end
+  end
+  local mark = tonumber(redis.call("HGET", fenceMarksKey, fenceLock)) or 0
+  if fenceToken < mark then return { -2, mark } end
+end
+
+local record = redis.call("HGET", itemsKey, itemKey)
+local currentVersion, created = 0, nil
+if record then
+  local expireAt
+  currentVersion, created, expireAt = parseHeader(record)
+  if not currentVersion then return { -3 } end
+  if expireAt and expireAt <= now then
+    removeItem(itemKey)
+    record, currentVersion, created = nil, 0, nil
+  end
+end
+
+if expected ~= "" and tonumber(expected) ~= currentVersion then return { -1, currentVersion } end
+
+local function lastVersion()
+  if currentVersion > 0 then return currentVersion end
+  local top = redis.call("ZRANGE", historyKey, -1, -1, "WITHSCORES")
+  return tonumber(top[2]) or 0
+end
+
+-- Records the result of this write under its id (with the item's expiry), then returns it.
+local function remember(result, expireAt)
+  if writeId == "" then return result end
+  local entry = writeId .. "," .. int(result[2]) .. "," .. int(result[3]) .. "," .. int(result[4]) .. "," .. int(result[5])
+  table.insert(recentWrites, 1, entry)
+  redis.call("HSET", fenceMarksKey, "", table.concat(recentWrites, "|"))
+  if expireAt then redis.call("PEXPIREAT", fenceMarksKey, int(expireAt)) else redis.call("PERSIST", fenceMarksKey) end
+  return result
+end
+
+local function appendHistory(version, kind, body, expireAt)
+  redis.call("ZADD", historyKey, version, int(version) .. ":" .. kind .. ":" .. int(now) .. ":" .. writer .. "\n" .. body)
+  redis.call("ZREMRANGEBYRANK", historyKey, 0, -(historyLimit + 1))
+  if fenceLock ~= "" then
+    local mark = tonumber(redis.call("HGET", fenceMarksKey, fenceLock)) or 0
+    if fenceToken > mark then redis.call("HSET", fenceMarksKey, fenceLock, int(fenceToken)) end
+  end
+  for _, key in ipairs({ historyKey, fenceMarksKey }) do
+    if expireAt then redis.call("PEXPIREAT", key, int(expireAt)) else redis.call("PERSIST", key) end
+  end
+end
+
+if op == "delete" then
+  if not record then
+    syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true)
+    return { 1, 0, 0, 0, 0 }
+  end
+  local version = lastVersion() + 1
+  local expireAt = tonumber(redis.call("ZSCORE", expiryKey, itemKey))
+  removeItem(itemKey)
+  appendHistory(version, "delete", "", expireAt)
+  local retiredEpoch = 0
+  if redis.call("ZCARD", orderKey) == 0 then retiredEpoch = retire() end
+  syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true)
+  return remember({ 1, version, 0, now, retiredEpoch }, expireAt)
+end
+
+-- A put into an empty namespace registers it first.
+local empty = redis.call("ZCARD", orderKey) == 0
+if standalone then
+  if empty then
+    local seq = redis.call("INCR", clockKey)
+    redis.call("HSET", seqKey, member, seq)
+    redis.call("ZADD", namesKey, 0, member)
+  end
+else
+  local confirm = tonumber(confirmArg)
+  local retired = tonumber(redis.call("HGET", stateKey, "retired")) or 0
+  if confirm and confirm > retired then
+    local epoch = tonumber(redis.call("HGET", stateKey, "epoch")) or 0
+    if confirm > epoch then redis.call("HSET", stateKey, "epoch", int(confirm)) end
+  elseif empty then
+    return { 2 }
+  end
+end
+
+local version = lastVersion() + 1
+local ttl = tonumber(ttlArg)
+local expireAt = nil
+if ttl then expireAt = now + ttl end
+created = created or int(now)
+local header = int(version) .. ":" .. created .. ":" .. int(now) .. ":" .. (expireAt and int(expireAt) or "") .. ":"
+  .. (ttl and int(ttl) or "") .. ":" .. writer .. "\n"
+redis.call("HSET", itemsKey, itemKey, header .. json)
+if not record then
+  local top = redis.call("ZRANGE", orderKey, -1, -1, "WITHSCORES")
+  redis.call("ZADD", orderKey, (tonumber(top[2]) or 0) + 1, itemKey)
+end
+if expireAt then redis.call("ZADD", expiryKey, expireAt, itemKey) else redis.call("ZREM", expiryKey, itemKey) end
+if vectorBytes ~= "" then
+  redis.call("HSET", vectorsKey, itemKey, vectorBytes)
+else
+  redis.call("HDEL", vectorsKey, itemKey)
+end
+appendHistory(version, "put", json, expireAt)
+syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true)
+return remember({ 1, version, tonumber(created), now, 0 }, expireAt)

@@ -1,0 +1,120 @@
+import type { ChainableCommander, Cluster } from "ioredis";
+import { isCluster, type RedisClient } from "./client.js";
+import type { RedisContext } from "./context.js";
+import { type CallSite, namedError } from "./redis-call.js";
+import { measuringBytes, noteBytes, payloadBytes } from "./telemetry/index.js";
+
+/**
+ * Cluster routing: pipelines grouped by server. A round of calls costs one round trip per server involved: on a
+ * standalone server everything goes in one pipeline; on Redis Cluster each call is routed by the slot of its first
+ * key to the master serving it (ioredis only accepts pipelines whose keys one node serves), and the per-node
+ * pipelines run concurrently. Each call gets its own reply, decoded.
+ */
+export interface RoutedCall<R = unknown> {
+  /** A key of the call (any of its keys: they share a slot). */
+  readonly key: string;
+  /** Queues exactly one command on the pipeline. */
+  readonly queue: (pipeline: ChainableCommander) => void;
+  /** Turns the call's raw reply into its result. */
+  readonly decode: (reply: unknown) => R;
+}
+
+/** A plain command as a routed call (its reply as ioredis returns it). */
+export function commandCall<R = unknown>(key: string, queue: (pipeline: ChainableCommander) => void): RoutedCall<R> {
+  return { key, queue, decode: (reply) => reply as R };
+}
+
+/** The decoded replies of a round, one per call, in call order (undefined for a call left out). */
+export type RoundReplies<C extends readonly (RoutedCall | undefined)[]> = {
+  -readonly [I in keyof C]: ReplyOfCall<C[I]>;
+};
+type ReplyOfCall<X> = X extends RoutedCall<infer R> ? R : undefined;
+
+const CRC16_TABLE = (() => {
+  const table = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let crc = i << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    table[i] = crc;
+  }
+  return table;
+})();
+
+/** Redis Cluster hash slot of a key (CRC16/XMODEM of the hash tag if there is one, of the whole key otherwise). */
+export function keySlot(key: string): number {
+  let bytes = Buffer.from(key, "utf8");
+  const open = bytes.indexOf(0x7b);
+  if (open >= 0) {
+    const close = bytes.indexOf(0x7d, open + 1);
+    if (close > open + 1) bytes = bytes.subarray(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ (CRC16_TABLE[((crc >> 8) ^ byte) & 0xff] ?? 0);
+  return crc % 16384;
+}
+
+async function nodeOfSlot(cluster: Cluster, slot: number, key: string): Promise<string> {
+  const slots = cluster.slots as unknown as (string[] | undefined)[];
+  if (!slots[slot]?.[0]) await cluster.exists(key); // waits until the slot map is known
+  return slots[slot]?.[0] ?? `slot:${slot}`;
+}
+
+async function execPipeline(client: RedisClient, calls: readonly RoutedCall[]): Promise<unknown[]> {
+  const pipeline = client.pipeline();
+  for (const call of calls) call.queue(pipeline);
+  const replies = (await pipeline.exec()) ?? [];
+  return calls.map((_, i) => {
+    const [error, reply] = replies[i] ?? [new Error("no reply from the pipeline")];
+    if (error) throw error;
+    if (measuringBytes()) noteBytes(payloadBytes(reply));
+    return reply;
+  });
+}
+
+/**
+ * Runs the calls, one pipeline per server (one round trip each, concurrently), and returns each call's decoded
+ * reply in call order. Failures become named errors (redisCall's rules).
+ */
+export async function runRouted<const C extends readonly (RoutedCall | undefined)[]>(
+  ctx: RedisContext,
+  calls: C,
+  site: CallSite = { operation: ctx.component, write: false },
+): Promise<RoundReplies<C>> {
+  const sent = calls.filter((call): call is RoutedCall => call !== undefined);
+  if (sent.length === 0) return calls.map(() => undefined) as RoundReplies<C>;
+  try {
+    await ctx.ready();
+    const replies = await runRaw(ctx.client, sent);
+    let next = 0;
+    return calls.map((call) => (call === undefined ? undefined : call.decode(replies[next++]))) as RoundReplies<C>;
+  } catch (error) {
+    throw await namedError(ctx, error, site);
+  }
+}
+
+async function runRaw(client: RedisClient, calls: readonly RoutedCall[]): Promise<unknown[]> {
+  if (!isCluster(client)) return await execPipeline(client, calls);
+  const groups = new Map<string, number[]>();
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls[i] as RoutedCall;
+    const node = await nodeOfSlot(client, keySlot(call.key), call.key);
+    const group = groups.get(node);
+    if (group) group.push(i);
+    else groups.set(node, [i]);
+  }
+  const replies: unknown[] = new Array(calls.length);
+  const settled = await Promise.allSettled(
+    [...groups.values()].map(async (indexes) => {
+      const groupReplies = await execPipeline(
+        client,
+        indexes.map((i) => calls[i] as RoutedCall),
+      );
+      indexes.forEach((callIndex, j) => {
+        replies[callIndex] = groupReplies[j];
+      });
+    }),
+  );
+  const failure = settled.find((result) => result.status === "rejected");
+  if (failure) throw (failure as PromiseRejectedResult).reason;
+  return replies;
+}
