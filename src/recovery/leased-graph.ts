@@ -3,6 +3,7 @@ import { IterableReadableStream } from "@langchain/core/utils/stream";
 import type { StateSnapshot } from "@langchain/langgraph";
 import { InvalidConfigError, InvalidOptionError } from "../errors.js";
 import { parseOptions } from "../options.js";
+import { initTelemetry } from "../telemetry/index.js";
 import { anySignal } from "./concurrency.js";
 import { type RunLeaseOptions, runLeaseOptionsSchema } from "./options.js";
 import { defaultOwnerId } from "./owner.js";
@@ -50,6 +51,7 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
     throw new InvalidOptionError("withRunLease.graph", "a leased graph", "a graph not already wrapped by withRunLease");
   }
   const parsed = parseOptions(runLeaseOptionsSchema, options, "withRunLease");
+  initTelemetry(); // so a lease lost early in the process is already counted
   const scope = openLeaseScope({
     client: parsed.client,
     keyPrefix: parsed.keyPrefix,
