@@ -64,7 +64,7 @@ function saverSweep(ctx: BenchContext, id: string, name: string, client: Redis, 
   return saverSweepSubject(name, subject, {
     ...(metricStem ? { metricStem } : {}),
     cleanup: async () => {
-      await deleteKeys(ctx.client, `${subject.keyPrefix}:*`);
+      await deleteKeys(ctx.client, `${subject.keyPrefix}|*`);
     },
   });
 }
@@ -91,7 +91,7 @@ await runBench(
           const subject = saver(ctx, `memory-${scenario}`);
           return {
             name: "RedisSaver",
-            keyPattern: `${subject.keyPrefix}:*`,
+            keyPattern: `${subject.keyPrefix}|*`,
             nextVersion: versionsOf(subject),
             put: (args) => putStep(subject, "memory-thread", args),
           };

@@ -29,7 +29,8 @@ export async function sweepPrefix(client: RedisClient, prefix: string): Promise<
   for (const node of nodes) {
     let cursor = "0";
     do {
-      const [next, found] = await node.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      // the library's keys start with `<prefix>|`, the demo's own with `<prefix>:`
+      const [next, found] = await node.scan(cursor, "MATCH", `${prefix}[|:]*`, "COUNT", 1000);
       cursor = next;
       for (const key of found) deleted += await node.unlink(key);
     } while (cursor !== "0");

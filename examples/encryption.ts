@@ -36,7 +36,7 @@ try {
   });
   await store.put(["customers"], "alice", { iban: "DE89 3704 0044 0532 0130 00" });
   console.log("store value:", (await store.get(["customers"], "alice"))?.value);
-  const raw = await client.hgetall(`${keyPrefix}:store:{customers}:items`);
+  const raw = await client.hgetall(`${keyPrefix}|store:{customers}:items`);
   console.log("what Redis holds:", `${String(raw.alice).split("\n")[1]?.slice(0, 40)}...`);
 } finally {
   await client.quit();

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { keyPrefixStart } from "./keys.js";
 import { keyPrefixSchema, parseOptions } from "./options.js";
 
 /**
@@ -79,7 +80,9 @@ function globEscape(text: string): string {
 /**
  * ACL SETUSER rules that confine a user to one key prefix and the commands the library needs, e.g.
  * `redis.call("ACL", ["SETUSER", "tenant-a", "on", ">password", ...aclRules({ keyPrefix: "tenant-a" })])`.
- * Keys: `<prefix>:*` (every key of RedisSaver, RedisStore and guarded()). No Pub/Sub channels.
+ * Keys: `<prefix>|*`, every key of RedisSaver, RedisStore, guarded() and the run leases, and no other tenant's: a
+ * prefix cannot contain `|`, so the pattern of `pa` does not reach the keys of `pa:b` (nor the other way round).
+ * No Pub/Sub channels.
  */
 export function aclRules(options: AclRulesOptions = {}): string[] {
   const { keyPrefix, cluster, durability, waitAof, clientInfo } = parseOptions(
@@ -94,6 +97,11 @@ export function aclRules(options: AclRulesOptions = {}): string[] {
     ...(waitAof ? ["waitaof"] : []),
     ...(clientInfo ? ["client|setinfo"] : []),
   ];
-  const prefix = globEscape(keyPrefix);
-  return ["resetkeys", `~${prefix}:*`, "resetchannels", "-@all", ...commands.map((c) => `+${c}`)];
+  return [
+    "resetkeys",
+    `~${globEscape(keyPrefixStart(keyPrefix))}*`,
+    "resetchannels",
+    "-@all",
+    ...commands.map((c) => `+${c}`),
+  ];
 }

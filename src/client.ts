@@ -1,11 +1,102 @@
-import { Cluster, Redis, type RedisOptions } from "ioredis";
-import { UnsupportedServerError } from "./errors.js";
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
+import { InvalidOptionError, UnsupportedServerError } from "./errors.js";
 
 /** The clients the library accepts: a standalone/sentinel connection or a cluster. */
 export type RedisClient = Redis | Cluster;
 
 export function isCluster(client: RedisClient): client is Cluster {
   return (client as { isCluster?: boolean }).isCluster === true;
+}
+
+/** Options of clientFromUrl (and the client options of the `fromUrl` factories). */
+export interface ClientFromUrlOptions extends RedisOptions {
+  /**
+   * Options of the ioredis Cluster a `redis+cluster://` URL opens (`scaleReads`, `natMap`, `dnsLookup`,
+   * `clusterRetryStrategy`, `slotsRefreshTimeout`...); ignored for other URLs. The other options apply to every node
+   * connection. Default `clusterRetryStrategy`: give up after CLUSTER_CONNECT_ATTEMPTS failed rounds (a few seconds),
+   * so an unreachable cluster or a wrong password fails commands with RedisConnectionError instead of queueing them
+   * for ever.
+   */
+  cluster?: ClusterOptions;
+}
+
+/** Rounds of connection attempts to a cluster opened from a URL before its commands fail (unless overridden). */
+export const CLUSTER_CONNECT_ATTEMPTS = 5;
+
+/** Default connect timeout of a node connection opened from a cluster URL, in ms (unless overridden). */
+const CLUSTER_CONNECT_TIMEOUT_MS = 5_000;
+
+const URL_SCHEME = /^(rediss?)(\+cluster)?:\/\//i;
+
+/** The URL with its password replaced, for error messages (which never carry credentials). */
+function redact(url: string): string {
+  // scheme, user name, then everything up to the last "@" (a password may hold ":" or "@")
+  return url.replace(/^([a-z+]*:\/\/[^:@/]*:).*@/i, "$1***@");
+}
+
+function badUrl(url: unknown, problem: string, cause?: unknown): InvalidOptionError {
+  const expected =
+    `a redis://, rediss://, redis+cluster:// or rediss+cluster:// URL (${problem}; e.g. ` +
+    '"redis://user:password@host:6379/0" or "redis+cluster://user:password@host1:6379,host2:6379")';
+  return new InvalidOptionError(
+    "clientFromUrl.url",
+    typeof url === "string" ? redact(url) : url,
+    expected,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** Parses `host[:port]` with the URL parser; throws a badUrl error for anything else. */
+function parseHost(url: string, entry: string): { host: string; port: number } {
+  let parsed: URL;
+  try {
+    parsed = new URL(`redis://${entry}`);
+  } catch (error) {
+    throw badUrl(url, `${JSON.stringify(entry)} is not a host:port`, error);
+  }
+  if (parsed.hostname === "" || parsed.username !== "" || parsed.pathname !== "" || parsed.search !== "") {
+    throw badUrl(url, `${JSON.stringify(entry)} is not a host:port`);
+  }
+  const host = parsed.hostname.startsWith("[") ? parsed.hostname.slice(1, -1) : parsed.hostname;
+  return { host, port: parsed.port === "" ? 6379 : Number(parsed.port) };
+}
+
+/** The parts of a `redis+cluster://[user:password@]host[:port],host[:port]...` URL. */
+function parseClusterUrl(url: string): {
+  tls: boolean;
+  nodes: { host: string; port: number }[];
+  username?: string;
+  password?: string;
+} {
+  const tls = url.toLowerCase().startsWith("rediss+");
+  const rest = url.replace(URL_SCHEME, "");
+  const end = rest.search(/[/?#]/);
+  const authority = end < 0 ? rest : rest.slice(0, end);
+  const tail = end < 0 ? "" : rest.slice(end);
+  if (tail !== "" && !/^\/0?$/.test(tail)) {
+    throw badUrl(url, "a cluster URL takes no path or query: Redis Cluster has only database 0");
+  }
+  const at = authority.lastIndexOf("@");
+  const hosts = authority.slice(at + 1);
+  if (hosts === "") throw badUrl(url, "no hosts");
+  const nodes = hosts.split(",").map((entry) => parseHost(url, entry));
+  if (at < 0) return { tls, nodes };
+  let credentials: URL;
+  try {
+    // the userinfo alone, parsed by the URL parser: the password is everything after the first ":"
+    credentials = new URL(`redis://${authority.slice(0, at)}@host`);
+  } catch (error) {
+    throw badUrl(url, "the user name or password is malformed (percent-encode reserved characters)", error);
+  }
+  const decode = (text: string): string | undefined => (text === "" ? undefined : decodeURIComponent(text));
+  const username = decode(credentials.username);
+  const password = decode(credentials.password);
+  return {
+    tls,
+    nodes,
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+  };
 }
 
 /** Clients clientFromUrl opened and no component has taken yet. */
@@ -20,45 +111,76 @@ export function takeOpenedClient(client: RedisClient): boolean {
 }
 
 /** For the `fromUrl` factories: opens a client that the component constructed on it takes and closes. */
-export function openOwnedClient(url: string, options: RedisOptions = {}): RedisClient {
+export function openOwnedClient(url: string, options: ClientFromUrlOptions = {}): RedisClient {
   const client = clientFromUrl(url, options);
   opened.add(client);
   return client;
 }
 
 /**
- * Opens a client from a redis:// or rediss:// URL. A URL holding several comma-separated `host:port` entries after
- * `redis+cluster://` opens a Cluster. The caller owns (and closes) it.
+ * Opens a client from a redis:// or rediss:// URL, for the `fromUrl` factories. A URL holding several
+ * comma-separated `host:port` entries after `redis+cluster://` (or `rediss+cluster://`) opens a Cluster; its
+ * connection failures are bounded by default (see ClientFromUrlOptions.cluster). A malformed URL throws
+ * InvalidOptionError (with the password masked). The caller owns (and closes) the client.
  */
-export function clientFromUrl(url: string, options: RedisOptions = {}): RedisClient {
-  const clusterScheme = /^rediss?\+cluster:\/\//;
-  if (clusterScheme.test(url)) {
-    const tls = url.startsWith("rediss+");
-    const rest = url.replace(clusterScheme, "");
-    const at = rest.lastIndexOf("@");
-    const auth = at >= 0 ? rest.slice(0, at) : "";
-    const hosts = (at >= 0 ? rest.slice(at + 1) : rest).replace(/\/.*$/, "");
-    const [username, password] = auth.includes(":") ? auth.split(":", 2) : [undefined, auth || undefined];
-    const nodes = hosts.split(",").map((hostPort) => {
-      const [host = "127.0.0.1", port = "6379"] = hostPort.split(":");
-      return { host, port: Number(port) };
-    });
+export function clientFromUrl(url: string, options: ClientFromUrlOptions = {}): RedisClient {
+  if (typeof url !== "string") throw badUrl(url, "not a string");
+  const scheme = URL_SCHEME.exec(url);
+  const { cluster: clusterOptions, ...nodeOptions } = options ?? {};
+  if (scheme === null) throw badUrl(url, "unknown scheme or not a URL");
+  if (scheme[2] !== undefined) {
+    const { tls, nodes, username, password } = parseClusterUrl(url);
+    const { redisOptions, ...rest } = clusterOptions ?? {};
     return new Cluster(nodes, {
+      clusterRetryStrategy: (times) => (times > CLUSTER_CONNECT_ATTEMPTS ? null : Math.min(200 * times, 1_000)),
+      ...rest,
       redisOptions: {
-        ...options,
-        ...(username ? { username: decodeURIComponent(username) } : {}),
-        ...(password ? { password: decodeURIComponent(password) } : {}),
-        ...(tls ? { tls: options.tls ?? {} } : {}),
+        connectTimeout: CLUSTER_CONNECT_TIMEOUT_MS,
+        ...nodeOptions,
+        ...redisOptions,
+        ...(username !== undefined ? { username } : {}),
+        ...(password !== undefined ? { password } : {}),
+        ...(tls ? { tls: redisOptions?.tls ?? nodeOptions.tls ?? {} } : {}),
       },
     });
   }
-  return new Redis(url, options);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (error) {
+    throw badUrl(url, "the URL parser refuses it", error);
+  }
+  if (parsed.hostname === "" && parsed.pathname !== "" && parsed.pathname !== "/") {
+    throw badUrl(url, "no host");
+  }
+  if (!/^\/?(\d+)?$/.test(parsed.pathname)) throw badUrl(url, "the path must be a database number");
+  return new Redis(url, nodeOptions);
 }
 
-/** Server version as [major, minor, patch], from INFO server (on a cluster: any one master). */
+/**
+ * The error for a standalone client talking to a Redis Cluster node (the node answers MOVED or CROSSSLOT for keys of
+ * other slots, so some operations would work and others not): it names the client as the thing to change.
+ */
+export function needsClusterClientError(evidence: string, options?: { cause?: unknown }): InvalidOptionError {
+  return new InvalidOptionError(
+    "client",
+    "a standalone ioredis client",
+    `an ioredis Cluster client, since the server is a Redis Cluster node (${evidence}): use a Cluster client, ` +
+      'new Cluster([{ host, port }, ...]) or clientFromUrl("redis+cluster://host:port,...") (docs/cluster.md)',
+    options,
+  );
+}
+
+/**
+ * Server version as [major, minor, patch], from INFO server (on a cluster: any one master). Throws the
+ * needsClusterClientError when a standalone client is connected to a cluster node.
+ */
 export async function serverVersion(client: RedisClient): Promise<[number, number, number]> {
   const node = isCluster(client) ? (client.nodes("master")[0] ?? client) : client;
   const info = await (node as Redis).info("server");
+  if (!isCluster(client) && /^redis_mode:cluster\r?$/m.test(info)) {
+    throw needsClusterClientError("INFO server reports redis_mode:cluster");
+  }
   const match = /(?:redis|valkey)_version:(\d+)\.(\d+)\.(\d+)/.exec(info);
   if (!match) return [0, 0, 0];
   return [Number(match[1]), Number(match[2]), Number(match[3])];

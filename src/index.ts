@@ -1,7 +1,7 @@
 export { ACL_COMMANDS, type AclRulesOptions, aclRules } from "./acl.js";
 export type { RedisCacheOptions, RedisCacheUrlOptions } from "./cache/options.js";
 export { RedisCache } from "./cache/redis-cache.js";
-export { clientFromUrl, isCluster, type RedisClient } from "./client.js";
+export { type ClientFromUrlOptions, clientFromUrl, isCluster, type RedisClient } from "./client.js";
 export {
   checkDurability,
   type DurabilityOptions,

@@ -2,9 +2,25 @@
  * The one place that builds Redis key names. Every key of one thread (or one store item, or one lock) carries the
  * same cluster hash tag `{...}`, so every script touches one slot; scripts receive all keys in KEYS.
  *
+ * Every key starts with the key prefix and KEY_PREFIX_END (`<prefix>|saver:{<thread>}:checkpoints`), so the keys of
+ * one prefix are exactly those matching `<prefix>|*`, for any two prefixes (see aclRules).
+ *
  * User-supplied parts (thread ids, namespaces, item keys) are escaped with `encodeKeyPart`, so `{`, `}` and `:`
  * in them can neither open a hash tag nor fake a separator. Redis keys are binary-safe, so unicode stays as is.
  */
+
+/**
+ * What ends the key prefix in every key: a character a prefix cannot contain (keyPrefixSchema refuses it). Prefixes
+ * may contain `:`, so with `:` after the prefix the keys of tenant `pa` (`pa:...`) would also match those of tenant
+ * `pa:b` (`pa:b:...`), and so would an ACL pattern `~pa:*`. With a terminator no prefix can hold, `pa|` starts the
+ * keys of tenant `pa` and of no other tenant, whatever the prefixes.
+ */
+export const KEY_PREFIX_END = "|";
+
+/** The start of every key under `prefix`: the prefix and its terminator. */
+export function keyPrefixStart(prefix: string): string {
+  return `${prefix}${KEY_PREFIX_END}`;
+}
 
 /** Escapes `%`, `{`, `}` and `:` as %XX; reversible with decodeKeyPart. */
 const KEY_PART_NEEDS_ESCAPE = /[%{}:]/;
@@ -28,12 +44,12 @@ export function hashTag(...parts: readonly string[]): string {
 
 /** Counter of fencing tokens issued for one lock key; INCR on each acquisition. Shares the lock's hash tag. */
 export function fenceCounterKey(prefix: string, lockKey: string): string {
-  return `${prefix}:fence:${hashTag(lockKey)}`;
+  return `${keyPrefixStart(prefix)}fence:${hashTag(lockKey)}`;
 }
 
 /** The redis-semaphore Mutex key for one lock key. Same hash tag as its fence counter. */
 export function lockKey(prefix: string, lockName: string): string {
-  return `${prefix}:lock:${hashTag(lockName)}`;
+  return `${keyPrefixStart(prefix)}lock:${hashTag(lockName)}`;
 }
 
 // ---- guard ----
@@ -68,7 +84,7 @@ export interface StoreNamespaceKeys {
 }
 
 function storeNamespaceBase(prefix: string, namespace: readonly string[]): string {
-  return `${prefix}:store:${hashTag(...namespace)}`;
+  return `${keyPrefixStart(prefix)}store:${hashTag(...namespace)}`;
 }
 
 export function storeNamespaceKeys(prefix: string, namespace: readonly string[]): StoreNamespaceKeys {
@@ -107,7 +123,7 @@ export interface StoreRegistryKeys {
 }
 
 export function storeRegistryKeys(prefix: string): StoreRegistryKeys {
-  const base = `${prefix}:store-registry:${hashTag(prefix)}`;
+  const base = `${keyPrefixStart(prefix)}store-registry:${hashTag(prefix)}`;
   return { names: `${base}:names`, seq: `${base}:seq`, clock: `${base}:clock` };
 }
 
@@ -137,7 +153,7 @@ export interface SaverThreadKeys {
 }
 
 export function saverThreadKeys(prefix: string, threadId: string): SaverThreadKeys {
-  const base = `${prefix}:saver:${hashTag(threadId)}`;
+  const base = `${keyPrefixStart(prefix)}saver:${hashTag(threadId)}`;
   const keys = {
     checkpoints: `${base}:checkpoints`,
     blobs: `${base}:blobs`,
@@ -157,7 +173,7 @@ export function saverThreadKeys(prefix: string, threadId: string): SaverThreadKe
  * list() without a thread_id walks. It has its own slot, so it is kept next to (not inside) the thread scripts.
  */
 export function saverThreadIndexKey(prefix: string): string {
-  return `${prefix}:saver:threads`;
+  return `${keyPrefixStart(prefix)}saver:threads`;
 }
 
 // ---- node cache (RedisCache) ----
@@ -185,13 +201,13 @@ export interface CacheBucketKeys {
 
 export function cacheBucketKeys(prefix: string, namespace: readonly string[], bucket: number): CacheBucketKeys {
   // The bucket is always the last part of the tag, and parts are escaped, so two namespaces never share a tag.
-  const base = `${prefix}:cache:${hashTag(...namespace, String(bucket))}`;
+  const base = `${keyPrefixStart(prefix)}cache:${hashTag(...namespace, String(bucket))}`;
   return { entries: `${base}:entries`, expiry: `${base}:expiry` };
 }
 
 /** ZSET (scores 0) of every namespace the cache has written: what clear() with no namespace walks. Own slot. */
 export function cacheRegistryKey(prefix: string): string {
-  return `${prefix}:cache-registry:${hashTag(prefix)}`;
+  return `${keyPrefixStart(prefix)}cache-registry:${hashTag(prefix)}`;
 }
 
 // ---- key types (to name the key behind a WRONGTYPE reply) ----
@@ -228,8 +244,10 @@ const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
 export function expectedKeyType(key: string): string | undefined {
   const open = key.indexOf("{");
   const close = key.indexOf("}", open);
-  if (open < 0 || close < 0) return /:saver:threads$/.test(key) ? "zset" : undefined;
-  const kind = key.slice(0, open).split(":").at(-2) ?? "";
+  if (open < 0 || close < 0) return /\|saver:threads$/.test(key) ? "zset" : undefined;
+  // the prefix holds no KEY_PREFIX_END, so the kind is what follows the first one: `<prefix>|<kind>:{`
+  const head = key.slice(0, open);
+  const kind = head.slice(head.indexOf(KEY_PREFIX_END) + 1).split(":")[0] ?? "";
   const suffix = key.slice(close + 1);
   return KEY_TYPES[kind]?.find(([pattern]) => pattern.test(suffix))?.[1];
 }
@@ -241,17 +259,17 @@ export function expectedKeyType(key: string): string | undefined {
 
 /** Sorted set: run member -> lease expiry (Unix ms, server clock). */
 export function runLeaseIndexKey(prefix: string, graphName: string): string {
-  return `${prefix}:recovery:${hashTag("leases", graphName)}:expiry`;
+  return `${keyPrefixStart(prefix)}recovery:${hashTag("leases", graphName)}:expiry`;
 }
 
 /** Hash: run member -> "<token>:<kind>:<sinceMs>:<owner>" (kind is "lease" or "claim"). */
 export function runLeaseHoldersKey(prefix: string, graphName: string): string {
-  return `${prefix}:recovery:${hashTag("leases", graphName)}:holders`;
+  return `${keyPrefixStart(prefix)}recovery:${hashTag("leases", graphName)}:holders`;
 }
 
 /** Counter: INCR issues each lease or claim token, so tokens of one graph only ever increase. */
 export function runLeaseTokenKey(prefix: string, graphName: string): string {
-  return `${prefix}:recovery:${hashTag("leases", graphName)}:token`;
+  return `${keyPrefixStart(prefix)}recovery:${hashTag("leases", graphName)}:token`;
 }
 
 /** Index member naming one run: the thread id and checkpoint namespace, each escaped, joined by ":". */

@@ -1,3 +1,4 @@
+import { needsClusterClientError } from "./client.js";
 import { LangGraphRedisError, RedisConnectionError, RedisPermissionError } from "./errors.js";
 
 /**
@@ -57,13 +58,23 @@ export function isConnectionError(error: unknown): boolean {
  */
 export function toConnectionError(error: unknown, operation: string, write: boolean): unknown {
   if (!isConnectionError(error) || error instanceof RedisConnectionError) return error;
-  const reason = (error as Error).message;
+  const message = (error as Error).message;
+  // a cluster that gave up connecting (clusterRetryStrategy returned null) says only this
+  const reason = /^None of startup nodes is available/.test(message)
+    ? `${message}: no startup node answered; check the addresses, the user name and password, and TLS`
+    : message;
   const outcome = write ? "; the write was applied whole or not at all, and may be retried" : "";
   return new RedisConnectionError(
     `${operation} failed: Redis is unreachable or the connection dropped (${reason})${outcome}`,
     {
       cause: error,
     },
+  );
+}
+
+function isClusterRedirect(error: unknown): boolean {
+  return (
+    error instanceof Error && !(error instanceof LangGraphRedisError) && /^(MOVED|ASK|CROSSSLOT)\b/.test(error.message)
   );
 }
 
@@ -77,6 +88,11 @@ export function isPermissionError(error: unknown): boolean {
  * RedisPermissionError for ACL denials, anything else unchanged.
  */
 export function toNamedRedisError(error: unknown, operation: string, write: boolean): unknown {
+  // A Cluster client follows MOVED and ASK itself and the library's scripts never mix slots, so these replies reach
+  // here only from a standalone client connected to a cluster node.
+  if (isClusterRedirect(error)) {
+    return needsClusterClientError(`${operation} got "${(error as Error).message}"`, { cause: error });
+  }
   if (isPermissionError(error)) {
     return new RedisPermissionError(
       `${operation} was denied by the Redis ACL (${(error as Error).message}); the user needs the key pattern and ` +

@@ -44,8 +44,52 @@ export function nestingDepth(value: unknown, limit: number): number {
 }
 
 /**
+ * What LangGraph's JsonPlusSerializer writes, instead of throwing, when JSON.stringify throws on a value (a BigInt
+ * anywhere in it, a toJSON that throws): the whole value becomes this one string, and reads back as it.
+ */
+const UNSERIALISABLE_TEXT = "[unable to serialize, circular reference is too complex to analyze]";
+const UNSERIALISABLE_BYTES = Buffer.from(JSON.stringify(UNSERIALISABLE_TEXT), "utf8");
+
+/** Whether the serializer wrote its "unable to serialize" text for a value that is not that text itself. */
+function isUnserialisableStandIn(value: unknown, bytes: Uint8Array): boolean {
+  return (
+    bytes.byteLength === UNSERIALISABLE_BYTES.byteLength &&
+    value !== UNSERIALISABLE_TEXT &&
+    UNSERIALISABLE_BYTES.equals(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+  );
+}
+
+/** Why JSON cannot write `value`: the path of a BigInt in it, else JSON.stringify's own message. Failure path only. */
+function unserialisableReason(value: unknown): string {
+  const stack: { value: unknown; path: string }[] = [{ value, path: "value" }];
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const { value: current, path } = stack.pop() as (typeof stack)[number];
+    if (typeof current === "bigint") return `a bigint at ${path}`;
+    if (!isContainer(current) || seen.has(current)) continue;
+    seen.add(current);
+    const entries: [string | number, unknown][] =
+      current instanceof Map
+        ? [...current.entries()].map(([key, child]) => [String(key), child])
+        : current instanceof Set
+          ? [...current].map((child, i) => [i, child])
+          : Array.isArray(current)
+            ? current.map((child, i) => [i, child])
+            : Object.entries(current);
+    for (const [key, child] of entries) stack.push({ value: child, path: childPath(path, key) });
+  }
+  try {
+    JSON.stringify(value);
+  } catch (error) {
+    return `something JSON.stringify refuses (${error instanceof Error ? error.message : String(error)})`;
+  }
+  return "something JSON.stringify refuses";
+}
+
+/**
  * Serialises a checkpoint value with the saver's serializer, refusing with InvalidInputError (nothing written) a
- * value the serializer fails on or could not read back: a bare function or symbol (serialised as nothing) and
+ * value the serializer fails on or could not read back: a bare function or symbol (serialised as nothing), a value
+ * JSON cannot write (a BigInt anywhere in it: LangGraph's serializer would store a stand-in text instead) and
  * values nested deeper than MAX_CHECKPOINT_VALUE_DEPTH; and with ValueTooLargeError one whose serialised form is
  * larger than `maxBytes`. `describe` names the value in the message; it is called only when something is refused,
  * so the hot path builds no strings.
@@ -67,6 +111,12 @@ export async function dumpCheckpointValue(
     throw new InvalidInputError(`${describe()} cannot be serialised (${reason}); nothing was written`, {
       cause: error,
     });
+  }
+  if (isUnserialisableStandIn(value, dumped[1])) {
+    throw new InvalidInputError(
+      `${describe()} cannot be serialised: it holds ${unserialisableReason(value)}, which JSON cannot write (the ` +
+        "serializer would store a stand-in text instead); convert it first (a BigInt to a string); nothing was written",
+    );
   }
   if (dumped[1].byteLength > maxBytes) throw new ValueTooLargeError(describe(), dumped[1].byteLength, maxBytes);
   // nesting of depth d takes at least 2d bytes, so only large values need the walk
@@ -95,8 +145,9 @@ function childPath(path: string, key: string | number): string {
 
 /**
  * Where `value` holds something JSON cannot keep exactly, as "a Date at value.createdAt", or undefined when it is
- * plain JSON. Allowed: plain objects (own enumerable string keys), arrays, strings, finite numbers, booleans, null,
- * and `undefined` as an object property (JSON omits the property, which reads back as absent). Iterative.
+ * plain JSON. Allowed: plain objects (own string keys), arrays, strings, finite numbers other than -0, booleans,
+ * null, and `undefined` as an object property (JSON omits the property, which reads back as absent). Refused
+ * besides: -0 (JSON writes 0) and symbol-keyed properties (JSON drops them). Iterative.
  */
 export function jsonViolation(value: unknown, root = "value"): string | undefined {
   const stack: { value: unknown; path: string }[] = [{ value, path: root }];
@@ -110,6 +161,7 @@ export function jsonViolation(value: unknown, root = "value"): string | undefine
         continue;
       case "number":
         if (!Number.isFinite(current)) return `${describeKind(current)} at ${path}`;
+        if (Object.is(current, -0)) return `-0 at ${path} (JSON would turn it into 0)`;
         continue;
       case "object":
         break;
@@ -127,6 +179,10 @@ export function jsonViolation(value: unknown, root = "value"): string | undefine
     }
     const proto = Object.getPrototypeOf(current);
     if (proto !== Object.prototype && proto !== null) return `${describeKind(current)} at ${path}`;
+    const symbol = Object.getOwnPropertySymbols(current)[0];
+    if (symbol !== undefined) {
+      return `a symbol-keyed property ${String(symbol)} at ${path} (JSON would drop it)`;
+    }
     for (const [key, child] of Object.entries(current)) {
       if (child !== undefined) stack.push({ value: child, path: childPath(path, key) });
     }

@@ -1,6 +1,5 @@
 import { BaseCache, type CacheFullKey, type CacheNamespace } from "@langchain/langgraph-checkpoint";
-import type { RedisOptions } from "ioredis";
-import { openOwnedClient, type RedisClient } from "../client.js";
+import { type ClientFromUrlOptions, openOwnedClient, type RedisClient } from "../client.js";
 import { initTelemetry, namespaceAttributes, traced } from "../telemetry/index.js";
 import { cacheClear } from "./clear.js";
 import { type CacheContext, createCacheContext } from "./context.js";
@@ -23,11 +22,14 @@ export class RedisCache<V = unknown> extends BaseCache<V> {
     initTelemetry();
   }
 
-  /** Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. */
+  /**
+   * Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. `clientOptions` are ioredis
+   * options, with `cluster` for the Cluster a cluster URL opens (see clientFromUrl).
+   */
   static fromUrl<V = unknown>(
     url: string,
     options: RedisCacheUrlOptions = {},
-    clientOptions: RedisOptions = {},
+    clientOptions: ClientFromUrlOptions = {},
   ): RedisCache<V> {
     const client = openOwnedClient(url, clientOptions);
     try {

@@ -8,7 +8,7 @@ const ownerSchema = z.string().min(1).max(512);
 
 /** Options of withRunLease(graph, options). */
 export const runLeaseOptionsSchema = z
-  .object({
+  .strictObject({
     /** The ioredis client (Redis or Cluster) holding the leases; never closed by the library. */
     client: clientSchema,
     /** Prefix of every key. Default "lgr". */
@@ -33,7 +33,7 @@ export const runLeaseOptionsSchema = z
 export type RunLeaseOptions = z.input<typeof runLeaseOptionsSchema>;
 
 /** Options of findCrashedRuns(app, options). */
-export const findCrashedRunsOptionsSchema = z.object({
+export const findCrashedRunsOptionsSchema = z.strictObject({
   /** Most expired leases to inspect in one call, oldest expiry first. Default 100. */
   limit: z.number().int().min(1).max(10_000).default(100),
   /**
@@ -63,7 +63,7 @@ const resumeShape = {
 };
 
 /** Options of resumeCrashedRuns(app, options). */
-export const resumeCrashedRunsOptionsSchema = z.object({
+export const resumeCrashedRunsOptionsSchema = z.strictObject({
   ...resumeShape,
   /** Stops claiming further runs; runs already resumed finish (interrupting them would only crash them again). */
   signal: z.instanceof(AbortSignal).optional(),
@@ -74,7 +74,7 @@ export const resumeCrashedRunsOptionsSchema = z.object({
 export type ResumeCrashedRunsOptions = z.input<typeof resumeCrashedRunsOptionsSchema>;
 
 /** Options of startRecoveryWorker(app, options). */
-export const recoveryWorkerOptionsSchema = z.object({
+export const recoveryWorkerOptionsSchema = z.strictObject({
   ...resumeShape,
   /** Pause between passes when the last one found nothing more to do. Default 5 s. */
   intervalMs: durationMsSchema.default(5_000),

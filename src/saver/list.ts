@@ -4,7 +4,8 @@
  *   the thread holds. checkpoint_ns narrows it to one namespace; without it, every namespace of the thread.
  * - Without a thread_id, it walks the cross-thread index (threads most recently active first) and lists each
  *   thread in turn, removing index entries whose thread has expired or was deleted.
- * `before` compares checkpoint ids; `filter` matches metadata fields by deep equality; `limit` caps the total.
+ * `before` compares checkpoint ids; `filter` matches metadata fields by deep equality; `limit` (a whole number, or
+ * Infinity) caps the total.
  */
 import { isDeepStrictEqual } from "node:util";
 import type { RunnableConfig } from "@langchain/core/runnables";
@@ -58,8 +59,12 @@ function planList(config: RunnableConfig, options: CheckpointListOptions | undef
   const scope = readOptionalThreadConfig(config === undefined ? {} : config, operation);
   const before = options?.before === undefined ? undefined : readOptionalThreadConfig(options.before, operation);
   const { limit, filter } = options ?? {};
-  if (limit !== undefined && limit !== null && (typeof limit !== "number" || Number.isNaN(limit))) {
-    throw new InvalidInputError(`${operation}: limit must be a number, received ${describeValue(limit)}`);
+  // MemorySaver reads 1.5 as 2 and null as 0; neither is what a caller meant, so both are refused, like NaN.
+  if (limit !== undefined && !(Number.isInteger(limit) || limit === Number.POSITIVE_INFINITY)) {
+    throw new InvalidInputError(
+      `${operation}: limit must be a whole number (0 or less: none; Infinity or undefined: no limit), ` +
+        `received ${describeValue(limit)}`,
+    );
   }
   if (filter !== undefined && filter !== null && (typeof filter !== "object" || Array.isArray(filter))) {
     throw new InvalidConfigError(`${operation}: filter must be an object, received ${describeValue(filter)}`);
@@ -77,7 +82,7 @@ function planList(config: RunnableConfig, options: CheckpointListOptions | undef
     scope,
     beforeId: before?.checkpointId,
     filter: filter ?? undefined,
-    remaining: limit === undefined || limit === null ? Number.POSITIVE_INFINITY : Math.floor(limit),
+    remaining: limit ?? Number.POSITIVE_INFINITY,
   };
 }
 

@@ -41,7 +41,7 @@ function refreshNeedsTtl(options: { ttlMs?: number | undefined; refreshOnRead: b
 }
 
 export const redisSaverOptionsSchema = z
-  .object({
+  .strictObject({
     /** The ioredis Redis or Cluster to use. The saver never closes it. */
     client: clientSchema,
     ...sharedShape,
@@ -49,7 +49,7 @@ export const redisSaverOptionsSchema = z
   .superRefine(refreshNeedsTtl);
 
 /** Options of RedisSaver.fromUrl: everything but the client, which the saver opens (and closes) itself. */
-export const redisSaverUrlOptionsSchema = z.object(sharedShape).superRefine(refreshNeedsTtl);
+export const redisSaverUrlOptionsSchema = z.strictObject(sharedShape).superRefine(refreshNeedsTtl);
 
 export type RedisSaverOptions = z.input<typeof redisSaverOptionsSchema>;
 export type RedisSaverUrlOptions = z.input<typeof redisSaverUrlOptionsSchema>;

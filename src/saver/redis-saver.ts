@@ -8,8 +8,7 @@ import {
   type CheckpointTuple,
   type PendingWrite,
 } from "@langchain/langgraph-checkpoint";
-import type { RedisOptions } from "ioredis";
-import { openOwnedClient, type RedisClient } from "../client.js";
+import { type ClientFromUrlOptions, openOwnedClient, type RedisClient } from "../client.js";
 import { initTelemetry, threadAttributes, traced, tracedGenerator } from "../telemetry/index.js";
 import { createSaverContext, type SaverContext } from "./context.js";
 import { deleteThread } from "./delete-thread.js";
@@ -41,8 +40,15 @@ export class RedisSaver extends BaseCheckpointSaver {
     initTelemetry();
   }
 
-  /** Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. */
-  static fromUrl(url: string, options: RedisSaverUrlOptions = {}, clientOptions: RedisOptions = {}): RedisSaver {
+  /**
+   * Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. `clientOptions` are ioredis
+   * options, with `cluster` for the Cluster a cluster URL opens (see clientFromUrl).
+   */
+  static fromUrl(
+    url: string,
+    options: RedisSaverUrlOptions = {},
+    clientOptions: ClientFromUrlOptions = {},
+  ): RedisSaver {
     const parsed = parseSaverUrlOptions(options);
     const client = openOwnedClient(url, clientOptions);
     try {

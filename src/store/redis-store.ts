@@ -1,6 +1,5 @@
 import { BaseStore, type Operation, type OperationResults } from "@langchain/langgraph-checkpoint";
-import type { RedisOptions } from "ioredis";
-import { openOwnedClient } from "../client.js";
+import { type ClientFromUrlOptions, openOwnedClient } from "../client.js";
 import { InvalidInputError } from "../errors.js";
 import { parseOptions } from "../options.js";
 import { initTelemetry, namespaceAttributes, traced } from "../telemetry/index.js";
@@ -44,7 +43,7 @@ export class RedisStore extends BaseStore {
   }
 
   /** Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. */
-  static fromUrl(url: string, options: RedisStoreUrlOptions = {}, redisOptions: RedisOptions = {}): RedisStore {
+  static fromUrl(url: string, options: RedisStoreUrlOptions = {}, redisOptions: ClientFromUrlOptions = {}): RedisStore {
     const client = openOwnedClient(url, redisOptions);
     try {
       return new RedisStore({ ...options, client });

@@ -21,12 +21,13 @@ export function initTelemetry(): void {
   void loadOtel();
 }
 
-async function ready(): Promise<OtelApi | null> {
-  let loaded = otelApi();
-  if (loaded === undefined) {
-    await loadOtel();
-    loaded = otelApi();
-  }
+/**
+ * The API if it has loaded. An operation never waits for it: until the import settles (classes start it when
+ * constructed) operations run untraced, so telemetry cannot change when an operation's first command is sent.
+ */
+function ready(): OtelApi | null {
+  const loaded = otelApi();
+  if (loaded === undefined) void loadOtel();
   return loaded ?? null;
 }
 
@@ -58,8 +59,8 @@ export type OperationKind = "client" | "internal";
  * inside it (a guarded node's store writes, a resumed run's checkpoints) become its children. Undefined without
  * the API.
  */
-async function begin(operation: string, attributes: Attributes, kind: OperationKind): Promise<Operation | undefined> {
-  const loaded = await ready();
+function begin(operation: string, attributes: Attributes, kind: OperationKind): Operation | undefined {
+  const loaded = ready();
   if (loaded === null) return undefined;
   const span = loaded.trace.getTracer(INSTRUMENTATION_SCOPE).startSpan(operation, {
     kind: kind === "client" ? loaded.SpanKind.CLIENT : loaded.SpanKind.INTERNAL,
@@ -104,7 +105,7 @@ export async function traced<T>(
   fn: () => Promise<T>,
   kind: OperationKind = "client",
 ): Promise<T> {
-  const op = await begin(operation, attributes, kind);
+  const op = begin(operation, attributes, kind);
   if (op === undefined) return fn();
   try {
     const result = await op.run(fn);
@@ -122,7 +123,7 @@ export async function* tracedGenerator<T>(
   attributes: Attributes,
   source: () => AsyncGenerator<T>,
 ): AsyncGenerator<T> {
-  const op = await begin(operation, attributes, "client");
+  const op = begin(operation, attributes, "client");
   if (op === undefined) {
     yield* source();
     return;

@@ -1,7 +1,7 @@
 /**
  * RedisStore under hostile input: namespaces, keys and values that are empty, huge, unicode, binary, deeply nested,
  * full of `{ } : * |`, NaN, Infinity, undefined or not of the right type at all. Each write either round-trips
- * exactly (JSON: an `undefined` property reads back as absent, -0 as 0; null deletes) or throws a named error and
+ * exactly (JSON: an `undefined` property reads back as absent; null deletes) or throws a named error (-0 too) and
  * changes nothing;
  * after every step get, history, search and listNamespaces agree with a model of the successful writes.
  */

@@ -29,6 +29,8 @@ describe("jsonViolation: what JSON would silently change", () => {
     [{ f: () => 1 }, "a function at value.f"],
     [{ big: 1n }, "a bigint at value.big"],
     [{ "odd key": { sym: Symbol("s") } }, 'a symbol at value["odd key"].sym'],
+    [{ z: -0 }, "-0 at value.z (JSON would turn it into 0)"],
+    [{ a: [{ [Symbol("s")]: 1 }] }, "a symbol-keyed property Symbol(s) at value.a[0] (JSON would drop it)"],
   ])("refuses %o (%s)", (value, where) => {
     expect(jsonViolation(value)).toBe(where);
     expect(() => requireJsonValue(value, "Item")).toThrow(InvalidInputError);
@@ -42,6 +44,24 @@ describe("jsonViolation: what JSON would silently change", () => {
 
 describe("checkpoint values: refused before the write when the serializer could not read them back", () => {
   const serde = new JsonPlusSerializer();
+
+  it("refuses a BigInt anywhere in the value, for which the serializer writes a stand-in text", async () => {
+    for (const [value, where] of [
+      [{ amount: { cents: 1999n } }, "value.amount.cents"],
+      [5n, "value"],
+      [new Map([["k", [1n]]]), "value.k[0]"],
+    ] as const) {
+      await expect(dumpCheckpointValue(serde, value, () => "channel x")).rejects.toThrow(InvalidInputError);
+      await expect(dumpCheckpointValue(serde, value, () => "channel x")).rejects.toThrow(`a bigint at ${where}`);
+    }
+    // a toJSON that throws: the serializer's stand-in again, refused with JSON's own message
+    const throwing = {
+      toJSON: () => {
+        throw new Error("no JSON for me");
+      },
+    };
+    await expect(dumpCheckpointValue(serde, { throwing }, () => "channel x")).rejects.toThrow(/no JSON for me/);
+  });
 
   it("refuses a bare function or symbol, which the serializer writes as nothing", async () => {
     await expect(

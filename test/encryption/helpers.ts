@@ -8,7 +8,7 @@ export const KEY_2 = Buffer.alloc(32, 2);
 /** Every key under `prefix` with everything it holds (hash fields and values, set members, strings), as bytes. */
 export async function rawContents(client: RedisClient, prefix: string): Promise<Map<string, Buffer[]>> {
   const out = new Map<string, Buffer[]>();
-  for (const key of await keysWithPrefix(client, `${prefix}:`)) {
+  for (const key of await keysWithPrefix(client, `${prefix}|`)) {
     const type = await client.type(key);
     let parts: Buffer[];
     if (type === "hash") parts = Object.values(await client.hgetallBuffer(key));

@@ -1,5 +1,47 @@
 import fc from "fast-check";
-import { decodeKeyPart, encodeKeyPart, hashTag } from "../../src/keys.js";
+import { aclRules } from "../../src/acl.js";
+import {
+  decodeKeyPart,
+  encodeKeyPart,
+  fenceCounterKey,
+  hashTag,
+  keyPrefixStart,
+  lockKey,
+  runLeaseIndexKey,
+  saverThreadIndexKey,
+  saverThreadKeys,
+  storeItemKeys,
+  storeNamespaceKeys,
+  storeRegistryKeys,
+} from "../../src/keys.js";
+import { keyPrefixSchema } from "../../src/options.js";
+
+/** Every kind of key the library builds under `prefix` (one of each). */
+function keysUnder(prefix: string, part: string): string[] {
+  return [
+    ...saverThreadKeys(prefix, part).all,
+    saverThreadIndexKey(prefix),
+    ...Object.values(storeNamespaceKeys(prefix, [part])),
+    ...Object.values(storeItemKeys(prefix, [part], part)),
+    ...Object.values(storeRegistryKeys(prefix)),
+    lockKey(prefix, part),
+    fenceCounterKey(prefix, part),
+    runLeaseIndexKey(prefix, part),
+  ];
+}
+
+/** The glob of an ACL key pattern, as Redis matches it (escapes, `*`, `?`). */
+function globMatches(pattern: string, key: string): boolean {
+  let source = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i] as string;
+    if (ch === "\\") source += (pattern[++i] ?? "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    else if (ch === "*") source += "[\\s\\S]*";
+    else if (ch === "?") source += "[\\s\\S]";
+    else source += ch.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${source}$`).test(key);
+}
 
 describe("key parts", () => {
   it("round-trip any string, and never contain braces or colons once encoded", () => {
@@ -25,5 +67,43 @@ describe("key parts", () => {
   it("build a hash tag with exactly one opening and one closing brace", () => {
     const tag = hashTag("tenant:a", "{thread}");
     expect(tag).toBe("{tenant%3Aa:%7Bthread%7D}");
+  });
+});
+
+describe("key prefixes", () => {
+  const validPrefix = fc
+    .stringMatching(/^[a-z:*?[\]\\-]{1,8}$/)
+    .filter((prefix) => keyPrefixSchema.safeParse(prefix).success);
+
+  it("keep the keys of any two prefixes apart, also when one prefix starts with the other (pa, pa:b)", () => {
+    fc.assert(
+      fc.property(validPrefix, validPrefix, fc.string(), (a, b, part) => {
+        fc.pre(a !== b);
+        for (const key of keysUnder(a, part)) {
+          expect(key.startsWith(keyPrefixStart(a))).toBe(true);
+          expect(key.startsWith(keyPrefixStart(b))).toBe(false);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    expect(keysUnder("pa:b", "t").some((key) => key.startsWith(keyPrefixStart("pa")))).toBe(false);
+  });
+
+  it("give ACL key patterns that match every key of their prefix and none of another's", () => {
+    fc.assert(
+      fc.property(validPrefix, validPrefix, fc.string(), (a, b, part) => {
+        fc.pre(a !== b);
+        const pattern = (aclRules({ keyPrefix: a }).find((rule) => rule.startsWith("~")) ?? "").slice(1);
+        for (const key of keysUnder(a, part)) expect(globMatches(pattern, key)).toBe(true);
+        for (const key of keysUnder(b, part)) expect(globMatches(pattern, key)).toBe(false);
+      }),
+      { numRuns: 1000 },
+    );
+    expect(aclRules({ keyPrefix: "pa" })).toContain("~pa|*");
+  });
+
+  it("cannot contain the character that ends them", () => {
+    expect(keyPrefixSchema.safeParse("pa|b").success).toBe(false);
+    expect(keyPrefixSchema.safeParse("pa:b").success).toBe(true);
   });
 });

@@ -17,8 +17,8 @@ describe("RedisSaver options", () => {
   it.each([
     [{ client: undefined }, "RedisSaver.client", "an ioredis Redis or Cluster instance"],
     [{ client: {} }, "RedisSaver.client", "an ioredis Redis or Cluster instance"],
-    [{ keyPrefix: "has space" }, "RedisSaver.keyPrefix", "without braces or whitespace"],
-    [{ keyPrefix: "{tag}" }, "RedisSaver.keyPrefix", "without braces or whitespace"],
+    [{ keyPrefix: "has space" }, "RedisSaver.keyPrefix", "without braces"],
+    [{ keyPrefix: "{tag}" }, "RedisSaver.keyPrefix", "without braces"],
     [{ ttlMs: 0 }, "RedisSaver.ttlMs", ""],
     [{ ttlMs: 1.5 }, "RedisSaver.ttlMs", ""],
     [{ refreshOnRead: "yes" }, "RedisSaver.refreshOnRead", "boolean"],

@@ -43,7 +43,8 @@ describe.each(targets)("thread lifetime ($name)", ({ connect }) => {
     const [doomed, kept] = ["doomed {1}: *", "kept"];
     await populate(saver, doomed);
     await populate(saver, kept);
-    const tagOf = (threadId: string) => saverThreadKeys(keyPrefix, threadId).checkpoints.split(":")[2] as string;
+    const tagOf = (threadId: string) =>
+      /\{[^}]*\}/.exec(saverThreadKeys(keyPrefix, threadId).checkpoints)?.[0] as string;
 
     const before = await keysWithPrefix(saver.client, keyPrefix);
     const doomedKeys = before.filter((key) => key.includes(tagOf(doomed)));
@@ -118,7 +119,7 @@ describe.each(targets)("thread lifetime ($name)", ({ connect }) => {
     expect(await saver.client.exists(...threadKeys)).toBe(6);
 
     await waitUntil(async () => (await saver.client.exists(...threadKeys)) === 0);
-    expect(await keysWithPrefix(saver.client, `${keyPrefix}:saver:{`)).toEqual([]);
+    expect(await keysWithPrefix(saver.client, `${keyPrefix}|saver:{`)).toEqual([]);
     expect(await collect(saver.list({}))).toEqual([]);
     // list() found the thread gone and removed its index entry.
     expect(await saver.client.zcard(saverThreadIndexKey(keyPrefix))).toBe(0);

@@ -2,17 +2,20 @@
  * Every public operation under an ACL user confined by aclRules() to its key prefix and the commands the library
  * needs, on a standalone server and on a cluster; and two tenants that cannot read or write each other's data.
  */
+import { Annotation, END, MemorySaver, START, StateGraph } from "@langchain/langgraph";
 import { Cluster, Redis } from "ioredis";
 import { type LocalCluster, type LocalRedis, startCluster } from "../../scripts/local-redis.js";
 import {
   ACL_COMMANDS,
   aclRules,
+  findCrashedRuns,
   guarded,
   type RedisClient,
   RedisPermissionError,
   RedisSaver,
   RedisStore,
   VersionConflictError,
+  withRunLease,
 } from "../../src/index.js";
 import { canStartServers, startServer } from "../helpers/local-servers.js";
 import { runWorkload } from "./workload.js";
@@ -37,6 +40,59 @@ async function denials(admin: Redis): Promise<string[]> {
     for (let i = 0; i + 1 < entry.length; i += 2) fields.set(String(entry[i]), entry[i + 1]);
     return `${fields.get("username")}: ${fields.get("reason")} ${fields.get("object")}`;
   });
+}
+
+/** Every key under `prefix`, read by an administrator (KEYS on a test server; the library itself never lists keys). */
+async function keysOf(admins: readonly Redis[], prefix: string): Promise<string[]> {
+  const found = await Promise.all(admins.map((admin) => admin.keys(`${prefix}|*`)));
+  return found.flat().sort();
+}
+
+/**
+ * `intruder` (an ACL user made with aclRules for its own prefix) pointed at `victim`'s prefix: every library
+ * operation on the victim's threads, items, locks and run leases is refused with RedisPermissionError, and so is
+ * every raw read or delete of each of the victim's keys.
+ */
+async function expectLockedOut(intruder: RedisClient, victim: string, victimKeys: readonly string[]): Promise<void> {
+  expect(victimKeys.length).toBeGreaterThan(10);
+  const saver = new RedisSaver({ client: intruder, keyPrefix: victim });
+  const store = new RedisStore({ client: intruder, keyPrefix: victim });
+  const thread = { configurable: { thread_id: "thread-1" } };
+  await expect(saver.getTuple(thread)).rejects.toThrow(RedisPermissionError);
+  await expect(saver.list(thread).next()).rejects.toThrow(RedisPermissionError);
+  await expect(saver.list({ configurable: {} }).next()).rejects.toThrow(RedisPermissionError);
+  await expect(
+    saver.put(
+      { configurable: { thread_id: "thread-1", checkpoint_ns: "" } },
+      { v: 4, id: "z", ts: "2025-01-01T00:00:00.000Z", channel_values: {}, channel_versions: {}, versions_seen: {} },
+      { source: "input", step: -1, parents: {} },
+      {},
+    ),
+  ).rejects.toThrow(RedisPermissionError);
+  await expect(saver.deleteThread("thread-1")).rejects.toThrow(RedisPermissionError);
+  await expect(store.get(["memories", "alice"], "m1")).rejects.toThrow(RedisPermissionError);
+  await expect(store.put(["memories", "alice"], "m1", { text: "forged" })).rejects.toThrow(RedisPermissionError);
+  await expect(store.delete(["memories", "alice"], "m1")).rejects.toThrow(RedisPermissionError);
+  await expect(store.search(["memories"])).rejects.toThrow(RedisPermissionError);
+  await expect(store.history(["memories", "alice"], "m1")).rejects.toThrow(RedisPermissionError);
+  // the victim's lock on order o-1 (and its fence counter)
+  const lock = guarded(async () => ({}), { client: intruder, keyPrefix: victim, key: "order:o-1" });
+  await expect(lock({}, {})).rejects.toThrow(RedisPermissionError);
+  // the victim's run leases (graph "workload")
+  const State = Annotation.Root({ n: Annotation<number> });
+  const graph = new StateGraph(State)
+    .addNode("step", () => ({ n: 1 }))
+    .addEdge(START, "step")
+    .addEdge("step", END)
+    .compile({ checkpointer: new MemorySaver() });
+  const app = withRunLease(graph, { client: intruder, keyPrefix: victim, name: "workload" });
+  await expect(app.invoke({ n: 0 }, { configurable: { thread_id: "thread-3" } })).rejects.toThrow(RedisPermissionError);
+  await expect(findCrashedRuns(app)).rejects.toThrow(RedisPermissionError);
+  // every key the victim holds, raw: no read, no write, no delete
+  for (const key of victimKeys) {
+    await expect(intruder.type(key), key).rejects.toThrow(/NOPERM/);
+    await expect(intruder.del(key), key).rejects.toThrow(/NOPERM/);
+  }
 }
 
 describe.skipIf(!canStartServers)("ACL: a user confined to its prefix (needs redis-server on PATH)", () => {
@@ -126,8 +182,8 @@ describe.skipIf(!canStartServers)("ACL: a user confined to its prefix (needs red
     const intruderLock = guarded(async () => ({}), { client: b, keyPrefix: "tenant-a", key: "order:1" });
     await expect(intruderLock({}, {})).rejects.toThrow(RedisPermissionError);
     // raw commands too
-    await expect(b.keys("tenant-a:*")).rejects.toThrow(/NOPERM/);
-    await expect(b.get("tenant-a:anything")).rejects.toThrow(/NOPERM/);
+    await expect(b.keys("tenant-a|*")).rejects.toThrow(/NOPERM/);
+    await expect(b.get("tenant-a|anything")).rejects.toThrow(/NOPERM/);
 
     // tenant B's own prefix, same names: an empty world
     const storeB = new RedisStore({ client: b, keyPrefix: "tenant-b" });
@@ -143,6 +199,25 @@ describe.skipIf(!canStartServers)("ACL: a user confined to its prefix (needs red
     expect(tuple?.checkpoint.channel_values).toEqual({ secret: "a-only" });
     expect(await denials(admin)).not.toContainEqual(expect.stringMatching(/^tenant-a:/));
   });
+
+  it("keeps tenants whose prefixes nest apart, both ways (pa and pa:b)", async () => {
+    await setUser(admin, "pa", aclRules({ keyPrefix: "pa", durability: true, clientInfo }));
+    await setUser(admin, "pa:b", aclRules({ keyPrefix: "pa:b", durability: true, clientInfo }));
+    const outer = connectAs("pa");
+    const inner = connectAs("pa:b");
+    await runWorkload(outer, "pa");
+    await runWorkload(inner, "pa:b");
+    const outerKeys = await keysOf([admin], "pa");
+    const innerKeys = await keysOf([admin], "pa:b");
+    expect(outerKeys.filter((key) => innerKeys.includes(key))).toEqual([]);
+    await expectLockedOut(outer, "pa:b", innerKeys);
+    await expectLockedOut(inner, "pa", outerKeys);
+    // nothing of either was changed by the other
+    expect(await keysOf([admin], "pa")).toEqual(outerKeys);
+    expect(await keysOf([admin], "pa:b")).toEqual(innerKeys);
+    const outerStore = new RedisStore({ client: outer, keyPrefix: "pa" });
+    expect((await outerStore.get(["memories", "alice"], "m1"))?.value).toEqual({ text: "v2" });
+  });
 });
 
 describe.skipIf(!canStartServers)("ACL on Redis Cluster (needs redis-server on PATH)", () => {
@@ -150,6 +225,7 @@ describe.skipIf(!canStartServers)("ACL on Redis Cluster (needs redis-server on P
   const admins: Redis[] = [];
   let clientInfo = false;
   let client: Cluster | undefined;
+  const tenants: Cluster[] = [];
 
   beforeAll(async () => {
     cluster = await startCluster(3);
@@ -166,6 +242,7 @@ describe.skipIf(!canStartServers)("ACL on Redis Cluster (needs redis-server on P
   });
   afterAll(async () => {
     client?.disconnect();
+    for (const tenant of tenants) tenant.disconnect();
     for (const admin of admins) admin.disconnect();
     await cluster?.stop();
   });
@@ -178,6 +255,35 @@ describe.skipIf(!canStartServers)("ACL on Redis Cluster (needs redis-server on P
     const { operations } = await runWorkload(client, "tenant-c");
     expect(operations).toBeGreaterThan(20);
     for (const admin of admins) expect(await denials(admin)).toEqual([]);
+  });
+
+  it("keeps tenants whose prefixes nest apart on a cluster, both ways (pa and pa:b)", async () => {
+    for (const admin of admins) {
+      await setUser(admin, "pa", aclRules({ keyPrefix: "pa", cluster: true, durability: true, clientInfo }));
+      await setUser(admin, "pa:b", aclRules({ keyPrefix: "pa:b", cluster: true, durability: true, clientInfo }));
+    }
+    const connectAs = (user: string) => {
+      const tenant = new Cluster(
+        cluster.servers.map((s) => ({ host: "127.0.0.1", port: s.port })),
+        {
+          redisOptions: { ...failFast, username: user, password: `${user}-password` },
+          clusterRetryStrategy: () => null,
+        },
+      );
+      tenants.push(tenant);
+      return tenant;
+    };
+    const outer = connectAs("pa");
+    const inner = connectAs("pa:b");
+    await runWorkload(outer, "pa");
+    await runWorkload(inner, "pa:b");
+    const outerKeys = await keysOf(admins, "pa");
+    const innerKeys = await keysOf(admins, "pa:b");
+    expect(outerKeys.filter((key) => innerKeys.includes(key))).toEqual([]);
+    await expectLockedOut(outer, "pa:b", innerKeys);
+    await expectLockedOut(inner, "pa", outerKeys);
+    expect(await keysOf(admins, "pa")).toEqual(outerKeys);
+    expect(await keysOf(admins, "pa:b")).toEqual(innerKeys);
   });
 
   it("needs every cluster command it grants (ASK redirects, which only resharding causes, aside)", async () => {

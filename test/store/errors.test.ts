@@ -60,8 +60,24 @@ describe.each(targets)("store errors on $name", ({ connect }) => {
     for (const value of ["text", 42, [1, 2], true]) {
       await expect(store.put(["ns"], "k", value as never)).rejects.toThrow(InvalidInputError);
     }
-    await expect(store.put(["ns"], "k", { big: 10n } as never)).rejects.toThrow(InvalidInputError);
+    await expect(store.put(["ns"], "k", { amount: { cents: 1999n } } as never)).rejects.toThrow(
+      "a bigint at value.amount.cents",
+    );
     expect(await store.get(["ns"], "k")).toBeNull();
+  });
+
+  it("refuses -0 and symbol-keyed properties, which JSON would change, as docs/store.md says", async () => {
+    const store = newStore(connect());
+    await expect(store.put(["ns"], "k", { balance: -0 })).rejects.toThrow(InvalidInputError);
+    await expect(store.put(["ns"], "k", { list: [1, -0] })).rejects.toThrow("-0 at value.list[1]");
+    await expect(store.put(["ns"], "k", { a: { [Symbol("tag")]: 1 } })).rejects.toThrow(
+      "a symbol-keyed property Symbol(tag) at value.a",
+    );
+    await expect(store.putIfVersion(["ns"], "k", { n: -0 }, null)).rejects.toThrow(InvalidInputError);
+    expect(await store.get(["ns"], "k")).toBeNull();
+    // 0 itself, and a value equal to what JSON gives back, are fine
+    await store.put(["ns"], "k", { balance: 0, list: [1, 0] });
+    expect((await store.get(["ns"], "k"))?.value).toEqual({ balance: 0, list: [1, 0] });
   });
 
   it("refuses values over maxValueBytes before writing anything", async () => {

@@ -6,6 +6,7 @@
 import { Annotation, END, type LangGraphRunnableConfig, START, StateGraph } from "@langchain/langgraph";
 import type { Histogram } from "@opentelemetry/sdk-metrics";
 import { EncryptedSerializer, RedisCache, RedisSaver, RedisStore } from "../../src/index.js";
+import { loadOtel } from "../../src/telemetry/otel.js";
 import { keysContaining, rawContents } from "../encryption/helpers.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { startSdk, type TestSdk } from "./sdk.js";
@@ -14,8 +15,9 @@ const SECRET = "patient-record-7731";
 const encryption = { keys: { k1: Buffer.alloc(32, 9) }, currentKeyId: "k1" };
 
 let sdk: TestSdk;
-beforeAll(() => {
+beforeAll(async () => {
   sdk = startSdk();
+  await loadOtel(); // operations never wait for the API to load; the tests start once it has
 });
 afterAll(async () => {
   await sdk.shutdown();

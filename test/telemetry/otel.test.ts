@@ -21,6 +21,7 @@ import {
   withRunLease,
 } from "../../src/index.js";
 import { fenceCounterKey } from "../../src/keys.js";
+import { loadOtel } from "../../src/telemetry/otel.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { crashRun, testGraph, waitUntil } from "../recovery/helpers.js";
 import { inputMetadata, makeCheckpoint } from "../saver/saver-helpers.js";
@@ -29,8 +30,9 @@ import { startSdk, type TestSdk } from "./sdk.js";
 const SECRET = "secret-payload-9c1e";
 
 let sdk: TestSdk;
-beforeAll(() => {
+beforeAll(async () => {
   sdk = startSdk();
+  await loadOtel(); // operations never wait for the API to load; the tests start once it has
 });
 afterAll(async () => {
   await sdk.shutdown();
