@@ -16,7 +16,7 @@ const graph = new StateGraph(State)
 // fromUrl opens (and close() closes) its own client; pass `{ client }` to the constructor to share one instead.
 const checkpointer = RedisSaver.fromUrl(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
   keyPrefix: "quickstart",
-  ttlMs: 24 * 60 * 60 * 1000, // forget a conversation after a day without activity
+  ttl: { defaultTtlMs: 24 * 60 * 60 * 1000 }, // forget a conversation after a day without activity
 });
 const app = graph.compile({ checkpointer });
 

@@ -178,6 +178,12 @@ export function encryptionErrorAt(error: EncryptionError, key: string): Encrypti
   return new Kind(message, { cause: error.cause, key });
 }
 
+/**
+ * A recoverer's claim on a crashed run could not be turned into a lease: another recoverer took the run over after
+ * the claim expired, or the run left the index. resumeCrashedRuns reports the run as skipped ("claimed-elsewhere").
+ */
+export class ClaimLostError extends LangGraphRedisError {}
+
 /** Redis could not be reached, or the connection dropped, while an operation ran. */
 export class RedisConnectionError extends LangGraphRedisError {}
 

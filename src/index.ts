@@ -50,23 +50,28 @@ export type {
   LockLostEvent,
   LockReleasedEvent,
 } from "./guard/options.js";
-export { type CrashedRun, findCrashedRuns } from "./recovery/find.js";
-export type { LeaseHolder } from "./recovery/holder.js";
-export { type LeasableGraph, withRunLease } from "./recovery/leased-graph.js";
+export { findCrashedRuns } from "./recovery/find-crashed-runs.js";
 export type {
   FindCrashedRunsOptions,
   RecoveryWorkerOptions,
   ResumeCrashedRunsOptions,
   RunLeaseOptions,
 } from "./recovery/options.js";
+export { resumeCrashedRuns } from "./recovery/resume-crashed-runs.js";
 export {
-  type ResumeProgress,
-  type ResumeReport,
-  type ResumeResult,
-  resumeCrashedRuns,
-  type SkipReason,
-} from "./recovery/resume.js";
-export { type RecoveryWorker, type RecoveryWorkerStats, startRecoveryWorker } from "./recovery/worker.js";
+  type RecoveryWorker,
+  type RecoveryWorkerStats,
+  startRecoveryWorker,
+} from "./recovery/start-recovery-worker.js";
+export type {
+  CrashedRun,
+  LeaseHolder,
+  ResumeProgress,
+  ResumeReport,
+  ResumeResult,
+  SkipReason,
+} from "./recovery/types.js";
+export { type LeasableGraph, withRunLease } from "./recovery/with-run-lease.js";
 export { isConnectionError, isPermissionError } from "./redis-errors.js";
 export type { RedisSaverOptions, RedisSaverUrlOptions } from "./saver/options.js";
 export { RedisSaver } from "./saver/redis-saver.js";

@@ -214,7 +214,7 @@ export function cacheRegistryKey(prefix: string): string {
 
 const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
   saver: [
-    [/^:(checkpoints|refs|blobs|writes)$/, "hash"],
+    [/^:(checkpoints|blobs|writes)$/, "hash"],
     [/^:idx:(ns|id|writes)$/, "zset"],
   ],
   store: [
@@ -235,6 +235,11 @@ const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
   "cache-registry": [[/^$/, "zset"]],
   fence: [[/^$/, "string"]],
   lock: [[/^$/, "string"]],
+  recovery: [
+    [/^:expiry$/, "zset"],
+    [/^:holders$/, "hash"],
+    [/^:token$/, "string"],
+  ],
 };
 
 /**

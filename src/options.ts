@@ -124,6 +124,30 @@ export const durationMsSchema = z
 /** Methods of ioredis' Redis and Cluster that the library calls; an object lacking one is not a client it can use. */
 const CLIENT_METHODS = ["defineCommand", "info", "pipeline", "multi", "evalsha", "get", "set", "on", "quit"] as const;
 
+/** A TTL in ms, up to 100 years: TTLs are often weeks or months, beyond what a timer could hold. */
+export const ttlMsSchema = z
+  .number()
+  .int()
+  .positive()
+  .max(100 * 365 * 24 * 3600 * 1000);
+
+/**
+ * The `ttl` option, spelled and defaulted the same for RedisSaver (a thread's keys) and RedisStore (an item):
+ * `defaultTtlMs` is how long data lives after its last write (unset: forever); `refreshOnRead` makes a read restart
+ * that time too.
+ */
+export const ttlOptionsSchema = z
+  .object({
+    /** Lifetime after the last write, in ms; unset = never expires. RedisStore writes may pass their own `ttlMs`. */
+    defaultTtlMs: ttlMsSchema.optional(),
+    /** Reading (RedisSaver getTuple/list, RedisStore get/search) restarts the TTL too. */
+    refreshOnRead: z.boolean().default(true),
+  })
+  .strict()
+  .default({ refreshOnRead: true });
+
+export type TtlOptions = z.input<typeof ttlOptionsSchema>;
+
 /** An ioredis Redis or Cluster instance (checked structurally so two copies of ioredis still work). */
 export const clientSchema = z.custom<import("./client.js").RedisClient>(
   (value) =>

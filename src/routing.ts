@@ -118,3 +118,41 @@ async function runRaw(client: RedisClient, calls: readonly RoutedCall[]): Promis
   if (failure) throw (failure as PromiseRejectedResult).reason;
   return replies;
 }
+
+/** The reply of one call of a Round, readable once the round has run. */
+export interface Pending<R> {
+  readonly value: R;
+}
+
+/**
+ * A round of calls built up piece by piece: `add(call)` returns that call's own reply holder, `run(ctx)` sends the
+ * whole round (one pipeline per server, calls in the order added) and fills every holder. No index arithmetic.
+ */
+export class Round {
+  readonly #calls: RoutedCall[] = [];
+  readonly #slots: { value?: unknown; done: boolean }[] = [];
+
+  get size(): number {
+    return this.#calls.length;
+  }
+
+  add<R>(call: RoutedCall<R>): Pending<R> {
+    const slot: { value?: unknown; done: boolean } = { done: false };
+    this.#calls.push(call);
+    this.#slots.push(slot);
+    return {
+      get value(): R {
+        if (!slot.done) throw new Error("a round's reply was read before the round ran");
+        return slot.value as R;
+      },
+    };
+  }
+
+  async run(ctx: RedisContext, site?: CallSite): Promise<void> {
+    const replies = await runRouted(ctx, this.#calls, site);
+    this.#slots.forEach((slot, i) => {
+      slot.value = replies[i];
+      slot.done = true;
+    });
+  }
+}

@@ -3,7 +3,7 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { InvalidInputError, LockConflictError } from "../errors.js";
 import { lockFailure } from "../redis-call.js";
 import { emit } from "./events.js";
-import { GuardMutex } from "./guardMutex.js";
+import { GuardMutex } from "./guard-mutex.js";
 import type { Lease } from "./lease.js";
 import type { ConflictDecision, ResolvedGuardOptions } from "./options.js";
 import { releaseLocks } from "./release.js";

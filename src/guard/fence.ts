@@ -5,7 +5,7 @@ import type { Fence } from "../fencing.js";
 import { fenceCounterKey } from "../keys.js";
 import { callScript } from "../lua/index.js";
 import { lockFailure } from "../redis-call.js";
-import type { GuardMutex } from "./guardMutex.js";
+import type { GuardMutex } from "./guard-mutex.js";
 import type { Lease } from "./lease.js";
 
 /** Where the fences travel inside the config handed to a guarded node (and on into tools and subgraphs it calls). */

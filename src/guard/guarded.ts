@@ -8,7 +8,7 @@ import { acquireLocks } from "./acquire.js";
 import { emit } from "./events.js";
 import { issueFences, nodeConfig } from "./fence.js";
 import { Lease } from "./lease.js";
-import { resolveLockNames } from "./lockNames.js";
+import { resolveLockNames } from "./lock-names.js";
 import { type GuardedOptions, parseGuardedOptions } from "./options.js";
 import { releaseLocks } from "./release.js";
 

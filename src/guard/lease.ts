@@ -13,116 +13,122 @@ import { log } from "../log.js";
  * Losing aborts `signal` (handed to the node) and settles `lost`; it happens once and never throws.
  */
 export class Lease {
-  private readonly controller = new AbortController();
-  private readonly deadlines = new Map<string, number>();
-  private readonly driftMs: number;
-  private watchdog: NodeJS.Timeout | undefined;
-  private state: "acquiring" | "held" | "lost" | "ended" = "acquiring";
-  private lostError: LockLostError | undefined;
-  private acquiredAt = 0;
-  private settleLost: (error: LockLostError) => void = () => {};
+  readonly #controller = new AbortController();
+  readonly #deadlines = new Map<string, number>();
+  readonly #driftMs: number;
+  #watchdog: NodeJS.Timeout | undefined;
+  #state: "acquiring" | "held" | "lost" | "ended" = "acquiring";
+  #lostError: LockLostError | undefined;
+  #acquiredAt = 0;
+  #settleLost: (error: LockLostError) => void = () => {};
   /** Settles (never rejects) with the error once the lease is lost. */
   readonly lost: Promise<LockLostError>;
 
+  readonly #lockTimeoutMs: number;
+  readonly #onLost: (error: LockLostError, heldMs: number) => void;
+
   constructor(
     readonly lockKeys: readonly string[],
-    private readonly lockTimeoutMs: number,
-    private readonly onLost: (error: LockLostError, heldMs: number) => void,
+    lockTimeoutMs: number,
+    onLost: (error: LockLostError, heldMs: number) => void,
   ) {
-    this.driftMs = Math.round(lockTimeoutMs * 0.01) + 2;
+    this.#lockTimeoutMs = lockTimeoutMs;
+    this.#onLost = onLost;
+    this.#driftMs = Math.round(lockTimeoutMs * 0.01) + 2;
     this.lost = new Promise((resolve) => {
-      this.settleLost = resolve;
+      this.#settleLost = resolve;
     });
   }
 
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return this.#controller.signal;
   }
 
   get isLost(): boolean {
-    return this.state === "lost";
+    return this.#state === "lost";
   }
 
   get error(): LockLostError | undefined {
-    return this.lostError;
+    return this.#lostError;
   }
 
   get heldMs(): number {
-    return this.acquiredAt === 0 ? 0 : Math.round(performance.now() - this.acquiredAt);
+    return this.#acquiredAt === 0 ? 0 : Math.round(performance.now() - this.#acquiredAt);
   }
 
   /** A command sent at `sentAt` (performance.now()) renewed `lockKey` for lockTimeoutMs and Redis confirmed it. */
   renewed(lockKey: string, sentAt: number): void {
-    const deadline = sentAt + this.lockTimeoutMs - this.driftMs;
-    if (deadline > (this.deadlines.get(lockKey) ?? Number.NEGATIVE_INFINITY)) this.deadlines.set(lockKey, deadline);
-    if (this.state === "held") this.arm();
+    const deadline = sentAt + this.#lockTimeoutMs - this.#driftMs;
+    if (deadline > (this.#deadlines.get(lockKey) ?? Number.NEGATIVE_INFINITY)) this.#deadlines.set(lockKey, deadline);
+    if (this.#state === "held") this.#arm();
   }
 
   /** Every lock is taken and fenced: from now on the deadlines are watched. */
   start(): void {
-    if (this.state !== "acquiring") return;
-    this.state = "held";
-    this.acquiredAt = performance.now();
-    this.arm();
+    if (this.#state !== "acquiring") return;
+    this.#state = "held";
+    this.#acquiredAt = performance.now();
+    this.#arm();
   }
 
   /** True while every lock is surely held: not lost, and no deadline has passed. */
   isValid(): boolean {
-    if (this.state !== "held") return false;
-    return performance.now() < this.earliestDeadline();
+    if (this.#state !== "held") return false;
+    return performance.now() < this.#earliestDeadline();
   }
 
   /** Marks the lease lost (idempotent). Safe to call from timers: never throws. */
   lose(reason: string, cause?: unknown): void {
-    if (this.state === "lost" || this.state === "ended") return;
-    this.state = "lost";
-    this.disarm();
+    if (this.#state === "lost" || this.#state === "ended") return;
+    this.#state = "lost";
+    this.#disarm();
     const keys = this.lockKeys.map((k) => `"${k}"`).join(", ");
     const error = new LockLostError(this.lockKeys, `Lock on ${keys} was lost: ${reason}`, { cause });
-    this.lostError = error;
-    this.settleLost(error);
+    this.#lostError = error;
+    this.#settleLost(error);
     try {
-      this.controller.abort(error);
+      this.#controller.abort(error);
     } catch (abortError) {
       // An abort listener of the node threw; the loss itself still stands.
       log("guarded: an abort listener threw %s", abortError instanceof Error ? abortError.name : typeof abortError);
     }
-    this.onLost(error, this.heldMs);
+    this.#onLost(error, this.heldMs);
   }
 
   /** The node is done (or never ran): stop watching. */
   end(): void {
-    if (this.state !== "lost") this.state = "ended";
-    this.disarm();
+    if (this.#state !== "lost") this.#state = "ended";
+    this.#disarm();
   }
 
-  private earliestDeadline(): number {
+  #earliestDeadline(): number {
     let earliest = Number.POSITIVE_INFINITY;
-    for (const key of this.lockKeys) earliest = Math.min(earliest, this.deadlines.get(key) ?? Number.NEGATIVE_INFINITY);
+    for (const key of this.lockKeys)
+      earliest = Math.min(earliest, this.#deadlines.get(key) ?? Number.NEGATIVE_INFINITY);
     return earliest;
   }
 
-  private arm(): void {
-    this.disarm();
-    const delayMs = Math.max(0, this.earliestDeadline() - performance.now());
-    this.watchdog = setTimeout(() => this.expire(), Math.min(delayMs, 2 ** 31 - 1));
-    this.watchdog.unref();
+  #arm(): void {
+    this.#disarm();
+    const delayMs = Math.max(0, this.#earliestDeadline() - performance.now());
+    this.#watchdog = setTimeout(() => this.#expire(), Math.min(delayMs, 2 ** 31 - 1));
+    this.#watchdog.unref();
   }
 
-  private expire(): void {
-    this.watchdog = undefined;
-    if (this.state !== "held") return;
+  #expire(): void {
+    this.#watchdog = undefined;
+    if (this.#state !== "held") return;
     if (this.isValid()) {
-      this.arm();
+      this.#arm();
       return;
     }
     this.lose(
-      `no refresh succeeded within lockTimeoutMs (${this.lockTimeoutMs} ms): Redis unreachable or too slow, or this process was paused`,
+      `no refresh succeeded within lockTimeoutMs (${this.#lockTimeoutMs} ms): Redis unreachable or too slow, or this process was paused`,
     );
   }
 
-  private disarm(): void {
-    if (this.watchdog !== undefined) clearTimeout(this.watchdog);
-    this.watchdog = undefined;
+  #disarm(): void {
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
   }
 }

@@ -1,5 +1,5 @@
 import { log } from "../log.js";
-import type { GuardMutex } from "./guardMutex.js";
+import type { GuardMutex } from "./guard-mutex.js";
 
 /**
  * Releases locks (each only if still ours: redis-semaphore deletes the key only when it holds our identifier).

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { clientSchema, durationMsSchema, keyPrefixSchema } from "../options.js";
+import type { ResumeProgress, ResumeResult } from "./types.js";
 
 const functionSchema = <T>() =>
   z.custom<T>((value) => typeof value === "function", { message: "a function" }) as unknown as z.ZodType<T, T>;
@@ -68,7 +69,7 @@ export const resumeCrashedRunsOptionsSchema = z.strictObject({
   /** Stops claiming further runs; runs already resumed finish (interrupting them would only crash them again). */
   signal: z.instanceof(AbortSignal).optional(),
   /** Called after each run is settled, with the counts so far. */
-  onProgress: functionSchema<(progress: import("./resume.js").ResumeProgress) => void>().optional(),
+  onProgress: functionSchema<(progress: ResumeProgress) => void>().optional(),
 });
 
 export type ResumeCrashedRunsOptions = z.input<typeof resumeCrashedRunsOptionsSchema>;
@@ -81,7 +82,7 @@ export const recoveryWorkerOptionsSchema = z.strictObject({
   /** Stops the worker, like stop(). */
   signal: z.instanceof(AbortSignal).optional(),
   /** Called with each settled run. */
-  onResult: functionSchema<(result: import("./resume.js").ResumeResult) => void>().optional(),
+  onResult: functionSchema<(result: ResumeResult) => void>().optional(),
   /** Called when a whole pass fails (for example Redis is unreachable); the worker tries again after intervalMs. */
   onError: functionSchema<(error: unknown) => void>().optional(),
 });

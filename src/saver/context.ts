@@ -20,8 +20,7 @@ export interface SaverContext extends RedisContext {
 export function createSaverContext(options: {
   client: RedisClient;
   keyPrefix: string;
-  ttlMs?: number | undefined;
-  refreshOnRead: boolean;
+  ttl: { defaultTtlMs?: number | undefined; refreshOnRead: boolean };
   serde: SerializerProtocol;
   durability?: DurabilityOptions | undefined;
   maxValueBytes?: number | undefined;
@@ -37,8 +36,8 @@ export function createSaverContext(options: {
       minServerVersion: options.minServerVersion ?? MIN_SERVER_VERSION,
       corruptError: CorruptCheckpointError,
     }),
-    ttlMs: options.ttlMs ?? 0,
-    refreshOnRead: options.refreshOnRead,
+    ttlMs: options.ttl.defaultTtlMs ?? 0,
+    refreshOnRead: options.ttl.refreshOnRead,
     serde: options.serde,
     maxValueBytes: options.maxValueBytes ?? Number.POSITIVE_INFINITY,
   };

@@ -1,7 +1,8 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { z } from "zod";
 import { durabilityOptionsSchema } from "../durability.js";
-import { clientSchema, durationMsSchema, keyPrefixSchema, parseOptions } from "../options.js";
+import { InvalidOptionError } from "../errors.js";
+import { clientSchema, keyPrefixSchema, parseOptions, ttlOptionsSchema } from "../options.js";
 
 const serdeSchema = z.custom<SerializerProtocol>(
   (value) =>
@@ -15,10 +16,9 @@ const serdeSchema = z.custom<SerializerProtocol>(
 const sharedShape = {
   /** Prefix of every key the saver writes; separates tenants or environments on one server. */
   keyPrefix: keyPrefixSchema,
-  /** Idle time (ms) after which every key of a thread expires; each write restarts it. Unset: never expire. */
-  ttlMs: durationMsSchema.optional(),
-  /** Reads restart the thread's TTL too (needs ttlMs). */
-  refreshOnRead: z.boolean().default(false),
+  /** `{ defaultTtlMs, refreshOnRead }`: idle time (ms) after which every key of a thread expires, restarted by
+   * each write and, with refreshOnRead (default true), by each read. Unset: threads never expire. */
+  ttl: ttlOptionsSchema,
   /** Serializer for checkpoints, metadata, channel values and writes. Default: LangGraph's JsonPlusSerializer. */
   serde: serdeSchema.optional(),
   /** Largest serialised value (a channel value, a pending write, a checkpoint record) a write accepts, in bytes;
@@ -34,31 +34,38 @@ const sharedShape = {
   durability: durabilityOptionsSchema.optional(),
 };
 
-function refreshNeedsTtl(options: { ttlMs?: number | undefined; refreshOnRead: boolean }, ctx: z.RefinementCtx) {
-  if (options.refreshOnRead && options.ttlMs === undefined) {
-    ctx.addIssue({ code: "custom", path: ["refreshOnRead"], message: "false unless ttlMs is set" });
-  }
-}
-
-export const redisSaverOptionsSchema = z
-  .strictObject({
-    /** The ioredis Redis or Cluster to use. The saver never closes it. */
-    client: clientSchema,
-    ...sharedShape,
-  })
-  .superRefine(refreshNeedsTtl);
+export const redisSaverOptionsSchema = z.strictObject({
+  /** The ioredis Redis or Cluster to use. The saver never closes it. */
+  client: clientSchema,
+  ...sharedShape,
+});
 
 /** Options of RedisSaver.fromUrl: everything but the client, which the saver opens (and closes) itself. */
-export const redisSaverUrlOptionsSchema = z.strictObject(sharedShape).superRefine(refreshNeedsTtl);
+export const redisSaverUrlOptionsSchema = z.strictObject(sharedShape);
 
 export type RedisSaverOptions = z.input<typeof redisSaverOptionsSchema>;
 export type RedisSaverUrlOptions = z.input<typeof redisSaverUrlOptionsSchema>;
 export type ParsedRedisSaverOptions = z.output<typeof redisSaverOptionsSchema>;
 
 export function parseSaverOptions(input: unknown): ParsedRedisSaverOptions {
+  refuseRenamed(input, "RedisSaver");
   return parseOptions(redisSaverOptionsSchema, input, "RedisSaver");
 }
 
 export function parseSaverUrlOptions(input: unknown): z.output<typeof redisSaverUrlOptionsSchema> {
+  refuseRenamed(input, "RedisSaver.fromUrl");
   return parseOptions(redisSaverUrlOptionsSchema, input, "RedisSaver.fromUrl");
+}
+
+/** The options 0.1.0 spelled differently: refused with the new spelling rather than silently ignored. */
+const RENAMED = { ttlMs: "ttl: { defaultTtlMs }", refreshOnRead: "ttl: { refreshOnRead }" } as const;
+
+function refuseRenamed(input: unknown, owner: string): void {
+  if (input === null || typeof input !== "object") return;
+  for (const [old, now] of Object.entries(RENAMED)) {
+    if (old in input) {
+      const value = (input as Record<string, unknown>)[old];
+      throw new InvalidOptionError(`${owner}.${old}`, value, `${now} instead (the option was renamed)`);
+    }
+  }
 }

@@ -10,11 +10,11 @@ import { InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
-import { dumpCheckpointValue } from "../value-checks.js";
 import { blobField, blobRef, checkpointField, checkpointIdMember, encodeRefs, frame } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
+import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 

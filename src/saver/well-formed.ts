@@ -1,12 +1,10 @@
 import { InvalidConfigError, InvalidInputError } from "../errors.js";
-
-/** A lone UTF-16 surrogate: it has no UTF-8 form, so Redis would store U+FFFD and two ids would collide. */
-const LONE_SURROGATE = /\p{Cs}/u;
+import { hasLoneSurrogate } from "../value-checks.js";
 
 function check(values: Record<string, string>, operation: string, makeError: (message: string) => Error): void {
   for (const name in values) {
     const value = values[name] as string;
-    if (LONE_SURROGATE.test(value)) {
+    if (hasLoneSurrogate(value)) {
       throw makeError(
         `${operation}: ${name} contains a lone UTF-16 surrogate, which cannot be stored exactly; ` +
           "use well-formed unicode",

@@ -1,10 +1,10 @@
 import type { Item } from "@langchain/langgraph-checkpoint";
 import { VersionConflictError } from "../errors.js";
 import { runRouted } from "../routing.js";
-import { executeBatch, type WriteExtras } from "./batch.js";
 import { recordToItem } from "./codec.js";
 import type { StoreContext } from "./context.js";
 import { getCall } from "./crud/get.js";
+import { writeItem } from "./crud/write-item.js";
 import type { StoreWriteOptions } from "./options.js";
 
 /** An item with its version and who wrote it last. */
@@ -29,21 +29,6 @@ export async function readVersioned(
     updatedBy: record.writer,
     expiresAt: record.expireAt === null ? null : new Date(record.expireAt),
   };
-}
-
-/** Writes (or deletes, with null) only if the item is at `expectedVersion` (null or 0: only if it does not exist). */
-export async function writeIfVersion(
-  ctx: StoreContext,
-  namespace: string[],
-  key: string,
-  value: Record<string, unknown> | null,
-  expectedVersion: number | null | undefined,
-  options: StoreWriteOptions,
-): Promise<number> {
-  const { index, ...rest } = options;
-  const extras: WriteExtras = { ...rest, expectedVersion };
-  const { reports } = await executeBatch(ctx, [{ namespace, key, value, index }], [extras]);
-  return reports[0]?.version ?? 0;
 }
 
 export interface UpdateOptions extends StoreWriteOptions {
@@ -77,7 +62,7 @@ export async function updateItem(
     const current = await readVersioned(ctx, namespace, key);
     const next = await fn(current?.value ?? null, current);
     try {
-      const version = await writeIfVersion(ctx, namespace, key, next, current?.version ?? 0, writeOptions);
+      const version = await writeItem(ctx, namespace, key, next, current?.version ?? 0, writeOptions);
       return { value: next, version };
     } catch (error) {
       if (!(error instanceof VersionConflictError) || attempt >= maxAttempts) throw error;

@@ -1,6 +1,6 @@
 import type { Item } from "@langchain/langgraph-checkpoint";
 import { CorruptDataError, describeValue, InvalidInputError, ValueTooLargeError } from "../errors.js";
-import { requireJsonValue } from "../value-checks.js";
+import { requireJsonValue } from "./json-value.js";
 import type { ValueReader } from "./value-cipher.js";
 
 /**

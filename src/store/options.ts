@@ -2,23 +2,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { z } from "zod";
 import { durabilityOptionsSchema } from "../durability.js";
 import type { EncryptionOptions } from "../encryption/options.js";
-import { clientSchema, keyPrefixSchema } from "../options.js";
-
-/** Up to 100 years: store TTLs are often weeks or months, beyond what a timer could hold. */
-const ttlMsSchema = z
-  .number()
-  .int()
-  .positive()
-  .max(100 * 365 * 24 * 3600 * 1000);
-
-export const storeTtlSchema = z
-  .object({
-    /** TTL given to every write that does not pass its own `ttlMs`; unset = items never expire. */
-    defaultTtlMs: ttlMsSchema.optional(),
-    /** Reading an item (get, or search returning it) pushes its expiry out by its TTL again. */
-    refreshOnRead: z.boolean().default(true),
-  })
-  .strict();
+import { clientSchema, keyPrefixSchema, ttlMsSchema, ttlOptionsSchema } from "../options.js";
 
 const embeddingsSchema = z.custom<EmbeddingsInterface>(
   (value) =>
@@ -49,7 +33,9 @@ export const redisStoreOptionsSchema = z
     agentId: z.string().min(1).max(256).optional(),
     /** History entries kept per item (oldest dropped first). */
     historyLimit: z.number().int().min(1).max(100_000).default(20),
-    ttl: storeTtlSchema.default({ refreshOnRead: true }),
+    /** `{ defaultTtlMs, refreshOnRead }`: TTL of every write that passes none of its own, and whether get and
+     * search push an item's expiry out again (default true). */
+    ttl: ttlOptionsSchema,
     /** Semantic search: embed the given fields of every value and rank `search({ query })` by cosine similarity. */
     index: storeIndexSchema.optional(),
     /** Largest JSON value (UTF-8 bytes) a write accepts; larger ones throw ValueTooLargeError. */

@@ -6,16 +6,10 @@ import { initTelemetry, namespaceAttributes, traced } from "../telemetry/index.j
 import { ATTR } from "../telemetry/names.js";
 import type { Attributes } from "../telemetry/otel.js";
 import { executeBatch } from "./batch.js";
-import {
-  readVersioned,
-  type UpdateFn,
-  type UpdateOptions,
-  updateItem,
-  type VersionedItem,
-  writeIfVersion,
-} from "./cas.js";
+import { readVersioned, type UpdateFn, type UpdateOptions, updateItem, type VersionedItem } from "./cas.js";
 import type { HistoryEntry } from "./codec.js";
 import { createContext, type StoreContext } from "./context.js";
+import { writeItem } from "./crud/write-item.js";
 import { readHistory } from "./history.js";
 import { checkItemKey, checkNamespace } from "./namespace.js";
 import {
@@ -194,7 +188,7 @@ export class RedisStore extends BaseStore {
     checkItemKey(key);
     const parsed = parseOptions(writeOptionsSchema, options, "write options");
     await this.#ctx.ready();
-    return writeIfVersion(this.#ctx, namespace, key, value, expectedVersion, parsed);
+    return writeItem(this.#ctx, namespace, key, value, expectedVersion, parsed);
   }
 }
 

@@ -11,15 +11,11 @@ const MAX_REGISTRATION_ROUNDS = 10;
 /**
  * Cluster, before the writes: a fenced write is refused at once when a newer token has been issued for its lock
  * key (the counter lives in the lock's slot, so it is read here; the item's script then checks and raises the
- * per-item high-water mark). Returns, per write, the newest token issued when that makes the write stale.
+ * per-item high-water mark). The reply is the newest token issued, or null.
  */
-export function fenceCounterCalls(ctx: StoreContext, writes: readonly PreparedWrite[]): RoutedCall<string | null>[] {
-  return writes
-    .filter((write) => write.fence)
-    .map((write) => {
-      const counter = fenceCounterKey(ctx.keyPrefix, write.fence?.lockKey ?? "");
-      return commandCall<string | null>(counter, (p) => void p.get(counter));
-    });
+export function fenceCounterCall(ctx: StoreContext, write: PreparedWrite): RoutedCall<string | null> {
+  const counter = fenceCounterKey(ctx.keyPrefix, write.fence?.lockKey ?? "");
+  return commandCall<string | null>(counter, (p) => void p.get(counter));
 }
 
 /**

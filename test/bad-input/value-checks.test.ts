@@ -1,13 +1,8 @@
 import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError } from "../../src/errors.js";
-import {
-  dumpCheckpointValue,
-  hasLoneSurrogate,
-  jsonViolation,
-  MAX_CHECKPOINT_VALUE_DEPTH,
-  nestingDepth,
-  requireJsonValue,
-} from "../../src/value-checks.js";
+import { dumpCheckpointValue, MAX_CHECKPOINT_VALUE_DEPTH } from "../../src/saver/dump-checkpoint-value.js";
+import { jsonViolation, requireJsonValue } from "../../src/store/json-value.js";
+import { hasLoneSurrogate, nestingDepth } from "../../src/value-checks.js";
 import { nested } from "./inputs.js";
 
 describe("jsonViolation: what JSON would silently change", () => {

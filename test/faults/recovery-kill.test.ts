@@ -35,7 +35,7 @@ import {
   type NodeName,
 } from "./recovery/graph.js";
 import { guardNode, makeSaver } from "./recovery/platform.js";
-import { bundleProgram, type Child, startChild, stopAll } from "./recovery/processes.js";
+import { bundleProgram, type Child, startProgramChild, stopAll } from "./recovery/processes.js";
 
 const KILLS = Number(process.env.KILL_TEST_KILLS ?? 200);
 const LANES = Number(process.env.KILL_TEST_LANES ?? 3);
@@ -152,7 +152,10 @@ async function killTest(
     // ---- three recoverers, running for the whole test ----
     const recoverers: Child[] = [];
     for (let i = 0; i < RECOVERERS; i++) {
-      const child = startChild(file, ["recover", JSON.stringify({ ...common, intervalMs: 150, concurrency: 4 })]);
+      const child = startProgramChild(file, [
+        "recover",
+        JSON.stringify({ ...common, intervalMs: 150, concurrency: 4 }),
+      ]);
       recoverers.push(child);
       recovererLines.push(child.lines);
     }
@@ -174,7 +177,7 @@ async function killTest(
         });
       }
       const killAfter = randomInt(0, MARKERS_PER_THREAD * THREADS_PER_WORKER + 1);
-      const child = startChild(file, ["run", JSON.stringify({ ...common, threads: input })]);
+      const child = startProgramChild(file, ["run", JSON.stringify({ ...common, threads: input })]);
       let markers = 0;
       let ready = false;
       let killScheduled = false;

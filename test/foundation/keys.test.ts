@@ -3,11 +3,14 @@ import { aclRules } from "../../src/acl.js";
 import {
   decodeKeyPart,
   encodeKeyPart,
+  expectedKeyType,
   fenceCounterKey,
   hashTag,
   keyPrefixStart,
   lockKey,
+  runLeaseHoldersKey,
   runLeaseIndexKey,
+  runLeaseTokenKey,
   saverThreadIndexKey,
   saverThreadKeys,
   storeItemKeys,
@@ -105,5 +108,41 @@ describe("key prefixes", () => {
   it("cannot contain the character that ends them", () => {
     expect(keyPrefixSchema.safeParse("pa|b").success).toBe(false);
     expect(keyPrefixSchema.safeParse("pa:b").success).toBe(true);
+  });
+});
+
+describe("expectedKeyType", () => {
+  it("knows the Redis type of every key the library builds", () => {
+    const p = "pre";
+    const thread = saverThreadKeys(p, "t:1");
+    const ns = storeNamespaceKeys(p, ["a", "b"]);
+    const item = storeItemKeys(p, ["a", "b"], "k");
+    const registry = storeRegistryKeys(p);
+    const expected: [string, string][] = [
+      [thread.checkpoints, "hash"],
+      [thread.blobs, "hash"],
+      [thread.writes, "hash"],
+      [thread.byNamespace, "zset"],
+      [thread.byId, "zset"],
+      [thread.writesIndex, "zset"],
+      [saverThreadIndexKey(p), "zset"],
+      [ns.items, "hash"],
+      [ns.vectors, "hash"],
+      [ns.state, "hash"],
+      [ns.order, "zset"],
+      [ns.expiry, "zset"],
+      [item.history, "zset"],
+      [item.fenceMarks, "hash"],
+      [registry.names, "zset"],
+      [registry.seq, "hash"],
+      [registry.clock, "string"],
+      [fenceCounterKey(p, "order:1"), "string"],
+      [lockKey(p, "order:1"), "string"],
+      [runLeaseIndexKey(p, "g"), "zset"],
+      [runLeaseHoldersKey(p, "g"), "hash"],
+      [runLeaseTokenKey(p, "g"), "string"],
+    ];
+    for (const [key, type] of expected) expect([key, expectedKeyType(key)]).toEqual([key, type]);
+    expect(expectedKeyType(`${p}|saver:{t}:refs`)).toBeUndefined();
   });
 });

@@ -76,7 +76,7 @@ describe("unknown options, everywhere: named, with the close match", () => {
 
   it.each([
     ["RedisSaver.keyprefix", () => new RedisSaver({ client, keyprefix: "tenantZ" } as never), "keyPrefix"],
-    ["RedisSaver.ttl", () => new RedisSaver({ client, ttl: 1000 } as never), "ttlMs"],
+    ["RedisSaver.ttl.defaultTtl", () => new RedisSaver({ client, ttl: { defaultTtl: 1000 } } as never), "defaultTtlMs"],
     [
       "RedisSaver.fromUrl.keyprefix",
       () => RedisSaver.fromUrl("redis://127.0.0.1:1", { keyprefix: "x" } as never),
@@ -108,7 +108,7 @@ describe("unknown options, everywhere: named, with the close match", () => {
   it("lists the known options when nothing is close", () => {
     const error = errorOf(() => new RedisSaver({ client, somethingElse: 1 } as never));
     expect(error.option).toBe("RedisSaver.somethingElse");
-    expect(error.message).toContain("one of the known options (client, keyPrefix, ttlMs,");
+    expect(error.message).toContain("one of the known options (client, keyPrefix, ttl,");
   });
 
   it("reports the unknown option before a missing one it probably explains", () => {

@@ -24,7 +24,7 @@ describe.each(deployments)("a lock holder's process on $name", ({ url, connect }
     const prefix = testPrefix();
     const holder = startProgram("holder.ts", [url(), prefix, "order:9", String(LOCK_TIMEOUT_MS), "60000", "first"]);
     const holderToken = Number((await holder.waitForLine(/^ACQUIRED /)).split(" ")[1]);
-    holder.signal("SIGKILL");
+    holder.kill("SIGKILL");
     await holder.exited;
 
     const ttl = await client.pttl(lockKey(prefix, "order:9"));
@@ -50,7 +50,7 @@ describe.each(deployments)("a lock holder's process on $name", ({ url, connect }
     const args = [url(), prefix, "order:10", String(LOCK_TIMEOUT_MS)];
     const first = startProgram("holder.ts", [...args, "3000", "first"]);
     const firstToken = Number((await first.waitForLine(/^ACQUIRED /)).split(" ")[1]);
-    first.signal("SIGSTOP");
+    first.kill("SIGSTOP");
     try {
       // The second waits (onConflict "wait") until the stopped holder's lock expires, then writes and finishes.
       const second = startProgram("holder.ts", [...args, "10", "second"]);
@@ -59,7 +59,7 @@ describe.each(deployments)("a lock holder's process on $name", ({ url, connect }
       expect(secondToken).toBeGreaterThan(firstToken);
       expect(secondLines).toEqual(expect.arrayContaining(["WRITE ok", "RESULT ok"]));
     } finally {
-      first.signal("SIGCONT");
+      first.kill("SIGCONT");
     }
     // Resumed, the first still writes (its node ignores the signal): fencing refuses it, and its node fails.
     const firstLines = await finished(first);

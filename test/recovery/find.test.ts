@@ -4,11 +4,11 @@
 import { MemorySaver } from "@langchain/langgraph";
 import { InvalidOptionError } from "../../src/errors.js";
 import { runLeaseHoldersKey, runLeaseIndexKey, runLeaseMember } from "../../src/keys.js";
-import { acquireLease } from "../../src/recovery/acquire.js";
-import { listExpiredLeases } from "../../src/recovery/expired.js";
-import { findCrashedRuns } from "../../src/recovery/find.js";
-import { leasedGraphContext, withRunLease } from "../../src/recovery/leased-graph.js";
-import { resumeCrashedRuns } from "../../src/recovery/resume.js";
+import { findCrashedRuns } from "../../src/recovery/find-crashed-runs.js";
+import { acquireLease } from "../../src/recovery/lease/acquire-lease.js";
+import { listExpiredLeases } from "../../src/recovery/lease/list-expired-leases.js";
+import { resumeCrashedRuns } from "../../src/recovery/resume-crashed-runs.js";
+import { leasedGraphContext, withRunLease } from "../../src/recovery/with-run-lease.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { crashRun, FINAL_TRAIL, testGraph, waitUntil } from "./helpers.js";
 

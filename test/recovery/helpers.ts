@@ -4,7 +4,7 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { Annotation, type BaseCheckpointSaver, END, interrupt, START, StateGraph } from "@langchain/langgraph";
 import type { RedisClient } from "../../src/client.js";
 import { RunLeaseLostError } from "../../src/errors.js";
-import { withRunLease } from "../../src/recovery/leased-graph.js";
+import { withRunLease } from "../../src/recovery/with-run-lease.js";
 import { newRedis } from "../helpers/redis.js";
 
 /** Polls `check` every `everyMs` until it is true; fails after `timeoutMs` (a bound, not a timing assertion). */

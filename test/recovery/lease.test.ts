@@ -11,8 +11,8 @@ import {
   RunLeaseLostError,
 } from "../../src/errors.js";
 import { runLeaseHoldersKey, runLeaseIndexKey, runLeaseMember } from "../../src/keys.js";
-import { findCrashedRuns } from "../../src/recovery/find.js";
-import { withRunLease } from "../../src/recovery/leased-graph.js";
+import { findCrashedRuns } from "../../src/recovery/find-crashed-runs.js";
+import { withRunLease } from "../../src/recovery/with-run-lease.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { FINAL_TRAIL, gate, testGraph, waitUntil } from "./helpers.js";
 

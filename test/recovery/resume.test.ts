@@ -5,10 +5,11 @@
 import { MemorySaver } from "@langchain/langgraph";
 import { RunLeaseHeldError } from "../../src/errors.js";
 import { runLeaseIndexKey, runLeaseMember } from "../../src/keys.js";
-import { claimRun } from "../../src/recovery/claim.js";
-import { findCrashedRuns } from "../../src/recovery/find.js";
-import { leasedGraphContext, withRunLease } from "../../src/recovery/leased-graph.js";
-import { type ResumeProgress, resumeCrashedRuns } from "../../src/recovery/resume.js";
+import { findCrashedRuns } from "../../src/recovery/find-crashed-runs.js";
+import { claimRun } from "../../src/recovery/lease/claim-run.js";
+import { resumeCrashedRuns } from "../../src/recovery/resume-crashed-runs.js";
+import type { ResumeProgress } from "../../src/recovery/types.js";
+import { leasedGraphContext, withRunLease } from "../../src/recovery/with-run-lease.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { crashRun, FINAL_TRAIL, gate, type TestGraphOptions, testGraph, waitUntil } from "./helpers.js";
 

@@ -2,14 +2,14 @@
  * The lease scripts on real Redis (standalone and cluster): each success path and each failure code.
  */
 import { runLeaseHoldersKey, runLeaseIndexKey, runLeaseMember, runLeaseTokenKey } from "../../src/keys.js";
-import { abandonLease } from "../../src/recovery/abandon.js";
-import { acquireLease } from "../../src/recovery/acquire.js";
-import { claimRun } from "../../src/recovery/claim.js";
-import { listExpiredLeases } from "../../src/recovery/expired.js";
-import { renewLease } from "../../src/recovery/heartbeat.js";
-import { pruneLease } from "../../src/recovery/prune.js";
-import { releaseLease } from "../../src/recovery/release.js";
-import { type LeaseScope, openLeaseScope } from "../../src/recovery/scope.js";
+import { abandonLease } from "../../src/recovery/lease/abandon-lease.js";
+import { acquireLease } from "../../src/recovery/lease/acquire-lease.js";
+import { claimRun } from "../../src/recovery/lease/claim-run.js";
+import { type LeaseScope, openLeaseScope } from "../../src/recovery/lease/lease-scope.js";
+import { listExpiredLeases } from "../../src/recovery/lease/list-expired-leases.js";
+import { pruneLease } from "../../src/recovery/lease/prune-lease.js";
+import { releaseLease } from "../../src/recovery/lease/release-lease.js";
+import { renewLease } from "../../src/recovery/lease/renew-lease.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { waitUntil } from "./helpers.js";
 

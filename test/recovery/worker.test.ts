@@ -2,10 +2,10 @@
  * startRecoveryWorker: an always-on loop that resumes crashed runs as they appear, with a clean stop.
  */
 import { MemorySaver } from "@langchain/langgraph";
-import { findCrashedRuns } from "../../src/recovery/find.js";
-import { withRunLease } from "../../src/recovery/leased-graph.js";
-import type { ResumeResult } from "../../src/recovery/resume.js";
-import { startRecoveryWorker } from "../../src/recovery/worker.js";
+import { findCrashedRuns } from "../../src/recovery/find-crashed-runs.js";
+import { startRecoveryWorker } from "../../src/recovery/start-recovery-worker.js";
+import type { ResumeResult } from "../../src/recovery/types.js";
+import { withRunLease } from "../../src/recovery/with-run-lease.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { crashRun, FINAL_TRAIL, gate, type TestGraphOptions, testGraph, waitUntil } from "./helpers.js";
 

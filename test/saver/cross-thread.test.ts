@@ -63,7 +63,12 @@ describe.each(targets)("list() across threads ($name)", ({ connect }) => {
     const seenScore = (await saver.client.zscore(index, "t")) as string;
     // A write lands between the cleaner's read and its removal: the score moves on, so the entry stays.
     await saver.put({ configurable: { thread_id: "t" } }, makeCheckpoint(), inputMetadata, {});
-    const context = createSaverContext({ client: saver.client, keyPrefix, refreshOnRead: false, serde: saver.serde });
+    const context = createSaverContext({
+      client: saver.client,
+      keyPrefix,
+      ttl: { refreshOnRead: false },
+      serde: saver.serde,
+    });
     await forgetThread(context, "t", seenScore);
     expect(await saver.client.zscore(index, "t")).not.toBeNull();
     await forgetThread(context, "t", (await saver.client.zscore(index, "t")) as string);

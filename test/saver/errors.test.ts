@@ -155,7 +155,7 @@ describe("UnsupportedServerError", () => {
     const tooNew = createSaverContext({
       client,
       keyPrefix: "v",
-      refreshOnRead: false,
+      ttl: { refreshOnRead: false },
       serde,
       minServerVersion: [99, 0, 0],
     });

@@ -19,10 +19,12 @@ describe("RedisSaver options", () => {
     [{ client: {} }, "RedisSaver.client", "an ioredis Redis or Cluster instance"],
     [{ keyPrefix: "has space" }, "RedisSaver.keyPrefix", "without braces"],
     [{ keyPrefix: "{tag}" }, "RedisSaver.keyPrefix", "without braces"],
-    [{ ttlMs: 0 }, "RedisSaver.ttlMs", ""],
-    [{ ttlMs: 1.5 }, "RedisSaver.ttlMs", ""],
-    [{ refreshOnRead: "yes" }, "RedisSaver.refreshOnRead", "boolean"],
-    [{ refreshOnRead: true }, "RedisSaver.refreshOnRead", "unless ttlMs is set"],
+    [{ ttl: { defaultTtlMs: 0 } }, "RedisSaver.ttl.defaultTtlMs", ""],
+    [{ ttl: { defaultTtlMs: 1.5 } }, "RedisSaver.ttl.defaultTtlMs", ""],
+    [{ ttl: { refreshOnRead: "yes" } }, "RedisSaver.ttl.refreshOnRead", "boolean"],
+    [{ ttl: { ttlMs: 5 } }, "RedisSaver.ttl.ttlMs", ""],
+    [{ ttlMs: 60_000 }, "RedisSaver.ttlMs", "ttl: { defaultTtlMs } instead (the option was renamed)"],
+    [{ refreshOnRead: true }, "RedisSaver.refreshOnRead", "ttl: { refreshOnRead } instead"],
     [{ serde: { dumpsTyped: 1 } }, "RedisSaver.serde", "dumpsTyped() and loadsTyped()"],
   ])("rejects %j, naming the option", (partial, option, expected) => {
     const options = "client" in partial ? partial : { client: newRedis(), ...partial };
@@ -62,7 +64,7 @@ describe("RedisSaver options", () => {
 
 describe("RedisSaver.fromUrl and close()", () => {
   it("opens its own client, works, and closes it on close()", async () => {
-    const saver = RedisSaver.fromUrl(redisUrl(), { keyPrefix: testPrefix("url"), ttlMs: 60_000 });
+    const saver = RedisSaver.fromUrl(redisUrl(), { keyPrefix: testPrefix("url"), ttl: { defaultTtlMs: 60_000 } });
     const checkpoint = makeCheckpoint({ a: 1 });
     await saver.put({ configurable: { thread_id: "t" } }, checkpoint, inputMetadata, { a: 1 });
     expect((await saver.getTuple({ configurable: { thread_id: "t" } }))?.checkpoint.id).toBe(checkpoint.id);
@@ -73,7 +75,7 @@ describe("RedisSaver.fromUrl and close()", () => {
   });
 
   it("validates its options", () => {
-    expect(() => RedisSaver.fromUrl(redisUrl(), { ttlMs: -1 })).toThrow(InvalidOptionError);
+    expect(() => RedisSaver.fromUrl(redisUrl(), { ttl: { defaultTtlMs: -1 } })).toThrow(InvalidOptionError);
   });
 
   it("never closes a client it was handed", async () => {

@@ -1,6 +1,6 @@
 /**
- * Lifetime of a thread's keys: ttlMs puts a TTL on every key of the thread, each write restarts it, refreshOnRead
- * makes reads restart it too, and an idle thread disappears entirely. deleteThread removes every key (counted).
+ * Lifetime of a thread's keys: ttl.defaultTtlMs puts a TTL on every key of the thread, each write restarts it, refreshOnRead
+ * (the default) makes reads restart it too, and an idle thread disappears entirely. deleteThread removes every key (counted).
  */
 import { RedisSaver } from "../../src/index.js";
 import { saverThreadIndexKey, saverThreadKeys } from "../../src/keys.js";
@@ -65,15 +65,19 @@ describe.each(targets)("thread lifetime ($name)", ({ connect }) => {
     await saver.deleteThread("never existed");
   });
 
-  it("without ttlMs the keys never expire", async () => {
+  it("without ttl.defaultTtlMs the keys never expire", async () => {
     const saver = new RedisSaver({ client: connect(), keyPrefix: testPrefix("nottl") });
     await populate(saver, "t");
     expect(await threadKeyTtls(saver, "t")).toEqual([-1, -1, -1, -1, -1, -1]);
   });
 
-  it("ttlMs puts a TTL on every key of the thread, and every write restarts it", async () => {
+  it("ttl.defaultTtlMs puts a TTL on every key of the thread, and every write restarts it", async () => {
     const ttlMs = 600_000;
-    const saver = new RedisSaver({ client: connect(), keyPrefix: testPrefix("ttl"), ttlMs });
+    const saver = new RedisSaver({
+      client: connect(),
+      keyPrefix: testPrefix("ttl"),
+      ttl: { defaultTtlMs: ttlMs, refreshOnRead: false },
+    });
     await populate(saver, "t");
     for (const ttl of await threadKeyTtls(saver, "t")) {
       expect(ttl).toBeGreaterThan(0);
@@ -90,15 +94,15 @@ describe.each(targets)("thread lifetime ($name)", ({ connect }) => {
     await saver.putWrites(config, [["messages", ["w"]]], "late-task");
     for (const ttl of await threadKeyTtls(saver, "t")) expect(ttl).toBeGreaterThan(5_000);
 
-    // Reads do not restart it unless refreshOnRead is set.
+    // With refreshOnRead off, reads do not restart it.
     await Promise.all(keys.map((key) => saver.client.pexpire(key, 5_000)));
     await saver.getTuple({ configurable: { thread_id: "t" } });
     for (const ttl of await threadKeyTtls(saver, "t")) expect(ttl).toBeLessThanOrEqual(5_000);
   });
 
-  it("refreshOnRead restarts the TTL on getTuple and list", async () => {
+  it("refreshOnRead (the default) restarts the TTL on getTuple and list", async () => {
     const ttlMs = 600_000;
-    const saver = new RedisSaver({ client: connect(), keyPrefix: testPrefix("ror"), ttlMs, refreshOnRead: true });
+    const saver = new RedisSaver({ client: connect(), keyPrefix: testPrefix("ror"), ttl: { defaultTtlMs: ttlMs } });
     await populate(saver, "t");
     const keys = saverThreadKeys(saver.keyPrefix, "t").all;
 
@@ -113,7 +117,7 @@ describe.each(targets)("thread lifetime ($name)", ({ connect }) => {
 
   it("an idle thread expires completely, and drops out of list() across threads", async () => {
     const keyPrefix = testPrefix("idle");
-    const saver = new RedisSaver({ client: connect(), keyPrefix, ttlMs: 2_000 });
+    const saver = new RedisSaver({ client: connect(), keyPrefix, ttl: { defaultTtlMs: 2_000 } });
     await populate(saver, "short-lived");
     const threadKeys = saverThreadKeys(keyPrefix, "short-lived").all;
     expect(await saver.client.exists(...threadKeys)).toBe(6);

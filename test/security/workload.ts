@@ -21,8 +21,8 @@ import {
   withRunLease,
 } from "../../src/index.js";
 import { runLeaseMember, saverThreadKeys } from "../../src/keys.js";
-import { acquireLease } from "../../src/recovery/acquire.js";
-import { leasedGraphContext } from "../../src/recovery/leased-graph.js";
+import { acquireLease } from "../../src/recovery/lease/acquire-lease.js";
+import { leasedGraphContext } from "../../src/recovery/with-run-lease.js";
 
 const emptyCheckpoint = {
   v: 4,
@@ -42,7 +42,7 @@ export interface WorkloadResult {
 
 export async function runWorkload(client: RedisClient, keyPrefix: string): Promise<WorkloadResult> {
   const secret = `secret-value-${keyPrefix}-7f3a`;
-  const saver = new RedisSaver({ client, keyPrefix, ttlMs: 3_600_000, refreshOnRead: true });
+  const saver = new RedisSaver({ client, keyPrefix, ttl: { defaultTtlMs: 3_600_000 } });
   const store = new RedisStore({ client, keyPrefix, ttl: { refreshOnRead: true } });
   let operations = 0;
   const step = async <T>(promise: Promise<T>): Promise<T> => {

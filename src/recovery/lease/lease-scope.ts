@@ -1,6 +1,6 @@
-import type { RedisClient } from "../client.js";
-import { createRedisContext, type RedisContext } from "../context.js";
-import { runLeaseHoldersKey, runLeaseIndexKey, runLeaseTokenKey } from "../keys.js";
+import type { RedisClient } from "../../client.js";
+import { createRedisContext, type RedisContext } from "../../context.js";
+import { runLeaseHoldersKey, runLeaseIndexKey, runLeaseTokenKey } from "../../keys.js";
 
 /** Where the leases of one graph live: the shared context, the graph name that names the index, and its keys. */
 export interface LeaseScope extends RedisContext {

@@ -1,15 +1,8 @@
-import { CorruptDataError } from "../errors.js";
+import { CorruptDataError } from "../../errors.js";
 
-/** Who holds a run's entry in the lease index: a running run's lease, or a recoverer's claim. */
-export interface LeaseHolder {
-  /** Token issued when the lease or claim was taken; tokens of one graph only ever increase. */
-  readonly token: number;
-  readonly kind: "lease" | "claim";
-  /** When the lease or claim was taken (Unix ms, Redis server clock). */
-  readonly sinceMs: number;
-  /** The owner id given by the process that took it (default: hostname/pid/random). */
-  readonly owner: string;
-}
+import type { LeaseHolder } from "../types.js";
+
+export type { LeaseHolder } from "../types.js";
 
 const HOLDER = /^(\d+):(lease|claim):(\d+):([\s\S]*)$/;
 

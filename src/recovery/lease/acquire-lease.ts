@@ -1,6 +1,6 @@
-import { callScript, type ReplyOf } from "../lua/index.js";
-import { redisCall } from "../redis-call.js";
-import type { LeaseScope } from "./scope.js";
+import { callScript, type ReplyOf } from "../../lua/index.js";
+import { redisCall } from "../../redis-call.js";
+import type { LeaseScope } from "./lease-scope.js";
 
 export type AcquireResult = ReplyOf<"recoveryAcquireLease">;
 

@@ -3,40 +3,12 @@ import type { StateSnapshot } from "@langchain/langgraph";
 import { log } from "../log.js";
 import { parseOptions } from "../options.js";
 import { traced } from "../telemetry/index.js";
-import { forEachLimited } from "./concurrency.js";
-import { type ExpiredLease, listExpiredLeases } from "./expired.js";
-import type { LeaseHolder } from "./holder.js";
-import { requireLeasedGraph } from "./leased-graph.js";
+import { forEachLimited } from "./lease/concurrency.js";
+import { type ExpiredLease, listExpiredLeases } from "./lease/list-expired-leases.js";
+import { pruneLease } from "./lease/prune-lease.js";
 import { type FindCrashedRunsOptions, findCrashedRunsOptionsSchema } from "./options.js";
-import { pruneLease } from "./prune.js";
-
-/** A run whose process died with work pending: its lease expired and its latest checkpoint still has tasks to run. */
-export interface CrashedRun {
-  readonly threadId: string;
-  readonly checkpointNs: string;
-  /** The latest checkpoint, which a resume continues from. */
-  readonly checkpointId: string;
-  /**
-   * Nodes of the interrupted step that had not stored their writes (StateSnapshot.next): they run again on resume.
-   * Empty when every task of the step had stored its writes but the next checkpoint was not written yet.
-   */
-  readonly pendingNodes: readonly string[];
-  /** Nodes of the interrupted step whose writes were stored: a resume applies them without running them again. */
-  readonly finishedNodes: readonly string[];
-  /** When the lease expired (Redis server clock). */
-  readonly leaseExpiredAt: Date;
-  /** Owner id of the process (or recoverer) that held the lease when it died. */
-  readonly heldBy: string;
-  /** Whether that was a running run's lease or a recoverer's claim that was never turned into a run. */
-  readonly heldAs: LeaseHolder["kind"];
-  /** Token of the expired lease; a claim succeeds only while the run is still held under it. */
-  readonly leaseToken: number;
-  /** The config that resumes the run: `graph.invoke(null, run.config)`. */
-  readonly config: RunnableConfig;
-}
-
-/** Why an expired entry is not a crashed run. */
-export type NotCrashedReason = "finished" | "interrupted" | "no-checkpoint";
+import type { CrashedRun, NotCrashedReason } from "./types.js";
+import { requireLeasedGraph } from "./with-run-lease.js";
 
 /** An expired entry and what its thread's latest state says about it. */
 export type InspectedLease =

@@ -1,6 +1,6 @@
-import { callScript } from "../lua/index.js";
-import { redisCall } from "../redis-call.js";
-import type { LeaseScope } from "./scope.js";
+import { callScript } from "../../lua/index.js";
+import { redisCall } from "../../redis-call.js";
+import type { LeaseScope } from "./lease-scope.js";
 
 /**
  * Marks the run held under `token` as crashed now (its entry expires at once, and is put back if it was removed),

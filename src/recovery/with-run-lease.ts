@@ -4,11 +4,11 @@ import type { StateSnapshot } from "@langchain/langgraph";
 import { InvalidConfigError, InvalidOptionError } from "../errors.js";
 import { parseOptions } from "../options.js";
 import { initTelemetry } from "../telemetry/index.js";
-import { anySignal } from "./concurrency.js";
+import { anySignal } from "./lease/concurrency.js";
+import { defaultOwnerId } from "./lease/default-owner-id.js";
+import { type LeaseScope, openLeaseScope } from "./lease/lease-scope.js";
+import { type LeaseTimings, RunLease, type RunRef } from "./lease/run-lease.js";
 import { type RunLeaseOptions, runLeaseOptionsSchema } from "./options.js";
-import { defaultOwnerId } from "./owner.js";
-import { type LeaseTimings, RunLease, type RunRef } from "./run-lease.js";
-import { type LeaseScope, openLeaseScope } from "./scope.js";
 
 /** What withRunLease needs from a compiled graph (any LangGraph CompiledStateGraph / Pregel fits). */
 export interface LeasableGraph {

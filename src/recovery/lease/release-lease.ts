@@ -1,6 +1,6 @@
-import { callScript } from "../lua/index.js";
-import { redisCall } from "../redis-call.js";
-import type { LeaseScope } from "./scope.js";
+import { callScript } from "../../lua/index.js";
+import { redisCall } from "../../redis-call.js";
+import type { LeaseScope } from "./lease-scope.js";
 
 /** Removes the run from the lease index if it is still held under `token`; returns whether it was. */
 export function releaseLease(scope: LeaseScope, member: string, token: number): Promise<boolean> {

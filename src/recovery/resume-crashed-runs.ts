@@ -1,55 +1,15 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
+import { ClaimLostError } from "../errors.js";
 import { runLeaseMember } from "../keys.js";
 import { log } from "../log.js";
 import { parseOptions } from "../options.js";
 import { countEvent, traced } from "../telemetry/index.js";
-import { claimRun } from "./claim.js";
-import { forEachLimited } from "./concurrency.js";
-import { type CrashedRun, inspectExpiredLeases } from "./find.js";
-import { requireLeasedGraph } from "./leased-graph.js";
+import { inspectExpiredLeases } from "./find-crashed-runs.js";
+import { claimRun } from "./lease/claim-run.js";
+import { forEachLimited } from "./lease/concurrency.js";
 import { type ResumeCrashedRunsOptions, resumeCrashedRunsOptionsSchema } from "./options.js";
-import { ClaimLostError } from "./run-lease.js";
-
-/** Why a crashed run was not resumed by this call. */
-export type SkipReason =
-  /** Another recoverer claimed it first, or the run was started again. */
-  | "claimed-elsewhere"
-  /** Its holder renewed the lease after all: it is alive. */
-  | "alive"
-  /** It left the index (resumed and finished elsewhere, or released). */
-  | "gone"
-  /** The signal was aborted before it was claimed. */
-  | "stopped";
-
-/** What happened to one crashed run. */
-export type ResumeResult =
-  | { readonly outcome: "resumed"; readonly run: CrashedRun; readonly durationMs: number }
-  | { readonly outcome: "failed"; readonly run: CrashedRun; readonly error: unknown; readonly durationMs: number }
-  | { readonly outcome: "skipped"; readonly run: CrashedRun; readonly reason: SkipReason }
-  /** The thread's state could not be loaded, so it could not be inspected (nothing was claimed). */
-  | {
-      readonly outcome: "failed";
-      readonly run: { readonly threadId: string; readonly checkpointNs: string };
-      readonly error: unknown;
-      readonly durationMs: 0;
-    };
-
-export interface ResumeProgress {
-  /** Crashed runs found by this pass (plus threads that could not be inspected). */
-  readonly total: number;
-  readonly done: number;
-  readonly resumed: number;
-  readonly failed: number;
-  readonly skipped: number;
-  /** Resumes running right now. */
-  readonly running: number;
-}
-
-export interface ResumeReport extends ResumeProgress {
-  readonly results: readonly ResumeResult[];
-  /** True when the lease index had more expired entries than `limit`: call again for the rest. */
-  readonly more: boolean;
-}
+import type { ResumeReport, ResumeResult, SkipReason } from "./types.js";
+import { requireLeasedGraph } from "./with-run-lease.js";
 
 /**
  * Finds crashed runs of a leased graph and resumes each with `graph.invoke(null, run.config)`. Each run is first

@@ -1,26 +1,15 @@
-import { RunLeaseHeldError, RunLeaseLostError } from "../errors.js";
-import { runLeaseMember } from "../keys.js";
-import { log } from "../log.js";
-import { countEvent } from "../telemetry/index.js";
-import { abandonLease } from "./abandon.js";
-import { acquireLease } from "./acquire.js";
-import { renewLease } from "./heartbeat.js";
-import { releaseLease } from "./release.js";
-import type { LeaseScope } from "./scope.js";
+import { ClaimLostError, RunLeaseHeldError, RunLeaseLostError } from "../../errors.js";
+import { runLeaseMember } from "../../keys.js";
+import { log } from "../../log.js";
+import { countEvent } from "../../telemetry/index.js";
+import type { LeaseTimings, RunRef } from "../types.js";
+import { abandonLease } from "./abandon-lease.js";
+import { acquireLease } from "./acquire-lease.js";
+import type { LeaseScope } from "./lease-scope.js";
+import { releaseLease } from "./release-lease.js";
+import { renewLease } from "./renew-lease.js";
 
-export interface LeaseTimings {
-  readonly owner: string;
-  readonly leaseMs: number;
-  readonly heartbeatMs: number;
-}
-
-export interface RunRef {
-  readonly threadId: string;
-  readonly checkpointNs: string;
-}
-
-/** Thrown by RunLease.acquire when a claim could not be turned into a lease (another recoverer has the run). */
-export class ClaimLostError extends Error {}
+export type { LeaseTimings, RunRef } from "../types.js";
 
 /**
  * The lease one run holds while it executes. A heartbeat timer (unref'd, so it never keeps a process alive)
@@ -35,14 +24,21 @@ export class RunLease {
   #beating: Promise<void> | undefined;
   #lastRenewedMs: number;
 
+  readonly #scope: LeaseScope;
+  readonly #member: string;
+  readonly #timings: LeaseTimings;
+
   private constructor(
-    private readonly scope: LeaseScope,
-    private readonly member: string,
+    scope: LeaseScope,
+    member: string,
     readonly run: RunRef,
     readonly token: number,
-    private readonly timings: LeaseTimings,
+    timings: LeaseTimings,
     startedMs: number,
   ) {
+    this.#scope = scope;
+    this.#member = member;
+    this.#timings = timings;
     this.#lastRenewedMs = startedMs;
     this.#schedule();
   }
@@ -94,13 +90,13 @@ export class RunLease {
     // Bounded: the run has ended, and its caller must not wait on a Redis that does not answer.
     let timer: NodeJS.Timeout | undefined;
     const giveUp = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), this.timings.leaseMs);
+      timer = setTimeout(() => resolve("timeout"), this.#timings.leaseMs);
       timer.unref();
     });
     try {
       const ending = this.lost
-        ? abandonLease(this.scope, this.member, this.token, this.timings.owner)
-        : releaseLease(this.scope, this.member, this.token);
+        ? abandonLease(this.#scope, this.#member, this.token, this.#timings.owner)
+        : releaseLease(this.#scope, this.#member, this.token);
       ending.catch(() => {}); // a late failure after giving up is expected; the entry just expires
       if ((await Promise.race([ending, giveUp])) === "timeout") {
         log("run lease: release of thread %j timed out, it will expire", this.run.threadId);
@@ -116,25 +112,25 @@ export class RunLease {
     if (this.#released || this.lost) return;
     this.#timer = setTimeout(() => {
       this.#beating = this.#beat();
-    }, this.timings.heartbeatMs);
+    }, this.#timings.heartbeatMs);
     this.#timer.unref();
   }
 
   async #beat(): Promise<void> {
     const sentMs = Date.now();
     // A heartbeat that hangs (a connection that neither answers nor fails) must not outlive the lease.
-    const remainingMs = Math.max(0, this.#lastRenewedMs + this.timings.leaseMs - sentMs);
+    const remainingMs = Math.max(0, this.#lastRenewedMs + this.#timings.leaseMs - sentMs);
     let watchdog: NodeJS.Timeout | undefined;
     const expired = new Promise<"expired">((resolve) => {
       watchdog = setTimeout(() => resolve("expired"), remainingMs);
       watchdog.unref();
     });
     try {
-      const renewal = renewLease(this.scope, this.member, this.token, this.timings.leaseMs, this.timings.owner);
+      const renewal = renewLease(this.#scope, this.#member, this.token, this.#timings.leaseMs, this.#timings.owner);
       const result = await Promise.race([renewal, expired]);
       if (this.#released) return;
       if (result === "expired") {
-        this.#lose(`its lease could not be renewed within ${this.timings.leaseMs} ms`);
+        this.#lose(`its lease could not be renewed within ${this.#timings.leaseMs} ms`);
         return;
       }
       if (!result.renewed) {
@@ -147,8 +143,8 @@ export class RunLease {
       this.#lastRenewedMs = sentMs;
     } catch (error) {
       if (this.#released) return;
-      if (Date.now() - this.#lastRenewedMs >= this.timings.leaseMs) {
-        this.#lose(`its lease could not be renewed within ${this.timings.leaseMs} ms`, error);
+      if (Date.now() - this.#lastRenewedMs >= this.#timings.leaseMs) {
+        this.#lose(`its lease could not be renewed within ${this.#timings.leaseMs} ms`, error);
         return;
       }
       log("run lease: heartbeat of thread %j failed, retrying: %s", this.run.threadId, String(error));

@@ -1,8 +1,9 @@
 import { log } from "../log.js";
 import { parseOptions } from "../options.js";
-import { requireLeasedGraph } from "./leased-graph.js";
 import { type RecoveryWorkerOptions, recoveryWorkerOptionsSchema } from "./options.js";
-import { type ResumeReport, resumeCrashedRuns } from "./resume.js";
+import { resumeCrashedRuns } from "./resume-crashed-runs.js";
+import type { ResumeReport } from "./types.js";
+import { requireLeasedGraph } from "./with-run-lease.js";
 
 export interface RecoveryWorkerStats {
   /** Passes completed (each one finds crashed runs and resumes them). */

@@ -1,8 +1,8 @@
-import { callScript, type ReplyOf } from "../lua/index.js";
-import { redisCall } from "../redis-call.js";
-import type { LeaseScope } from "./scope.js";
+import { callScript, type ReplyOf } from "../../lua/index.js";
+import { redisCall } from "../../redis-call.js";
+import type { LeaseScope } from "./lease-scope.js";
 
-export type { ExpiredLease } from "../lua/catalogue.js";
+export type { ExpiredLease } from "../../lua/catalogue.js";
 
 /**
  * Reads up to `limit` expired entries of the lease index, oldest expiry first, and the server time of the read.
