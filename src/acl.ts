@@ -33,6 +33,7 @@ export const ACL_COMMANDS = {
     "hset",
     "hsetnx",
     "hdel",
+    "hlen",
     "zadd",
     "zrem",
     "zcard",

@@ -15,7 +15,7 @@ import {
   type WritesSortKey,
   writesSortKey,
 } from "@langchain/langgraph-checkpoint";
-import { CorruptCheckpointError } from "../errors.js";
+import { CorruptCheckpointError, EncryptionError, encryptionErrorAt } from "../errors.js";
 import { type SaverThreadKeys, saverThreadKeys } from "../keys.js";
 import { decodeCheckpointField, decodeRefs, describeSource, type FrameSource, unframe } from "./codec.js";
 import type { SaverContext } from "./context.js";
@@ -41,6 +41,7 @@ async function load(context: SaverContext, type: Buffer, bytes: Buffer, source: 
   try {
     return await context.serde.loadsTyped(type.toString("utf8"), bytes);
   } catch (error) {
+    if (error instanceof EncryptionError) throw encryptionErrorAt(error, source.key);
     throw new CorruptCheckpointError(
       source.key,
       `${describeSource(source)} cannot be deserialised (${error instanceof Error ? error.message : String(error)})`,

@@ -9,6 +9,7 @@ import {
   type PendingWrite,
 } from "@langchain/langgraph-checkpoint";
 import { type ClientFromUrlOptions, openOwnedClient, type RedisClient } from "../client.js";
+import { initTelemetry, threadAttributes, traced, tracedGenerator } from "../telemetry/index.js";
 import { createSaverContext, type SaverContext } from "./context.js";
 import { deleteThread } from "./delete-thread.js";
 import { getTuple } from "./get-tuple.js";
@@ -37,6 +38,7 @@ export class RedisSaver extends BaseCheckpointSaver {
     const parsed = parseSaverOptions(options);
     super(parsed.serde);
     this.#context = createSaverContext({ ...parsed, serde: this.serde });
+    initTelemetry();
   }
 
   /**
@@ -69,11 +71,13 @@ export class RedisSaver extends BaseCheckpointSaver {
   }
 
   override getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
-    return getTuple(this.#context, config);
+    return traced("RedisSaver.getTuple", threadAttributes(config), () => getTuple(this.#context, config));
   }
 
   override list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
-    return listCheckpoints(this.#context, config, options);
+    return tracedGenerator("RedisSaver.list", threadAttributes(config), () =>
+      listCheckpoints(this.#context, config, options),
+    );
   }
 
   override put(
@@ -82,15 +86,21 @@ export class RedisSaver extends BaseCheckpointSaver {
     metadata: CheckpointMetadata,
     newVersions: ChannelVersions,
   ): Promise<RunnableConfig> {
-    return putCheckpoint(this.#context, config, checkpoint, metadata, newVersions);
+    return traced("RedisSaver.put", threadAttributes(config), () =>
+      putCheckpoint(this.#context, config, checkpoint, metadata, newVersions),
+    );
   }
 
   override putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
-    return putWrites(this.#context, config, writes, taskId, taskPath);
+    return traced("RedisSaver.putWrites", threadAttributes(config), () =>
+      putWrites(this.#context, config, writes, taskId, taskPath),
+    );
   }
 
   override deleteThread(threadId: string): Promise<void> {
-    return deleteThread(this.#context, threadId);
+    return traced("RedisSaver.deleteThread", threadAttributes({ configurable: { thread_id: threadId } }), () =>
+      deleteThread(this.#context, threadId),
+    );
   }
 
   override getNextVersion(current: number | undefined): number {
