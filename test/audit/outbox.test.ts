@@ -14,7 +14,7 @@ import {
   RedisStore,
   VersionConflictError,
 } from "../../src/index.js";
-import { auditRegistryKey, lockKey, saverThreadKeys, storeNamespaceKeys } from "../../src/keys.js";
+import { auditRegistryKey, fenceCounterKey, lockKey, saverThreadKeys, storeNamespaceKeys } from "../../src/keys.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 
 interface StreamEvent {
@@ -85,6 +85,8 @@ describe.each(targets)("audit outbox ($name)", ({ name, connect }) => {
     const client = connect();
     const prefix = testPrefix("au");
     const store = new RedisStore({ client, keyPrefix: prefix, audit: true });
+    // as if guarded() had issued tokens 1 to 5 for the lock (a fence is accepted only for a token issued)
+    await client.set(fenceCounterKey(prefix, "order:o3"), "5");
     await store.put(["orders"], "o3", { v: 1 }, { fence: { lockKey: "order:o3", token: 5 } });
     await expect(
       store.put(["orders"], "o3", { v: 2 }, { fence: { lockKey: "order:o3", token: 4 } }),
