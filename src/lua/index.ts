@@ -1,6 +1,6 @@
 import type { ChainableCommander } from "ioredis";
 import type { RedisClient } from "../client.js";
-import { measuringBytes, noteBytes, payloadBytes } from "../telemetry/index.js";
+import { measuringBytes, noteBytes, noteCommand, payloadBytes } from "../telemetry/index.js";
 import { type ReplyOf, SCRIPTS, type ScriptArgs, type ScriptKeys, type ScriptName } from "./catalogue.js";
 import { LUA_SOURCES } from "./generated.js";
 
@@ -60,9 +60,11 @@ function command(target: RedisClient | ChainableCommander, name: ScriptName): Sc
   return fn.bind(target);
 }
 
-/** Telemetry: the bytes a script call sends, added to the traced operation in progress (if any). */
+/** Telemetry: the command and the bytes a script call sends, added to the traced operation in progress (if any). */
 function noteSent(keys: readonly string[], args: unknown): void {
-  if (measuringBytes()) noteBytes(payloadBytes(keys) + payloadBytes(args));
+  if (!measuringBytes()) return;
+  noteCommand();
+  noteBytes(payloadBytes(keys) + payloadBytes(args));
 }
 
 /** One script call: the keys it touches, how to queue it on a pipeline, and the decoder of its reply. */

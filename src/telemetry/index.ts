@@ -11,6 +11,7 @@ import { type Attributes, currentInstruments, loadOtel, type OtelApi, otelApi } 
 
 interface Scope {
   bytes: number;
+  commands: number;
 }
 
 /** The operation in progress, for noteBytes (a nested operation counts its own bytes). */
@@ -35,6 +36,12 @@ function ready(): OtelApi | null {
 export function noteBytes(bytes: number): void {
   const scope = current.getStore();
   if (scope !== undefined) scope.bytes += bytes;
+}
+
+/** Counts one Redis command sent by the traced operation in progress, if any. */
+export function noteCommand(): void {
+  const scope = current.getStore();
+  if (scope !== undefined) scope.commands += 1;
 }
 
 function outcomeOf(error: unknown): string {
@@ -66,7 +73,7 @@ function begin(operation: string, attributes: Attributes, kind: OperationKind): 
     kind: kind === "client" ? loaded.SpanKind.CLIENT : loaded.SpanKind.INTERNAL,
     attributes: { [ATTR.dbSystem]: "redis", [ATTR.operation]: operation, ...attributes },
   });
-  const scope: Scope = { bytes: 0 };
+  const scope: Scope = { bytes: 0, commands: 0 };
   const started = performance.now();
   const active = loaded.trace.setSpan(loaded.context.active(), span);
   return {
@@ -84,6 +91,7 @@ function begin(operation: string, attributes: Attributes, kind: OperationKind): 
       if (outcome === "conflict") instruments.versionConflicts.add?.(1, { [ATTR.operation]: operation });
       span.setAttribute(ATTR.outcome, outcome);
       if (scope.bytes > 0) span.setAttribute(ATTR.bytes, scope.bytes);
+      if (scope.commands > 0) span.setAttribute(ATTR.commands, scope.commands);
       span.end();
       instruments.operationDuration.record?.((performance.now() - started) / 1000, {
         [ATTR.dbSystem]: "redis",
@@ -151,8 +159,15 @@ export async function* tracedGenerator<T>(
   }
 }
 
-type CounterName = "lockConflicts" | "lockLost" | "leasesLost" | "runsResumed" | "cacheLookups";
-type HistogramName = "lockWait" | "lockHold";
+type CounterName =
+  | "lockConflicts"
+  | "lockLost"
+  | "leasesLost"
+  | "runsResumed"
+  | "cacheLookups"
+  | "auditDelivered"
+  | "auditDuplicates";
+type HistogramName = "lockWait" | "lockHold" | "auditLag";
 
 /** Adds to one of the event counters (no-op without the API, or before it is loaded). */
 export function countEvent(name: CounterName & keyof typeof METRIC, attributes: Attributes = {}, value = 1): void {
@@ -161,7 +176,7 @@ export function countEvent(name: CounterName & keyof typeof METRIC, attributes: 
   else if (loaded === undefined) void loadOtel();
 }
 
-/** Records a duration (ms, converted to the metric's seconds) on one of the lock histograms. */
+/** Records a duration (ms, converted to the metric's seconds) on one of the duration histograms. */
 export function recordDuration(name: HistogramName, ms: number, attributes: Attributes = {}): void {
   const loaded = otelApi();
   if (loaded) currentInstruments(loaded)[name].record?.(ms / 1000, attributes);

@@ -11,6 +11,8 @@ export const ATTR = {
   threadId: "langgraph_redis.thread_id",
   namespace: "langgraph_redis.namespace",
   bytes: "langgraph_redis.bytes",
+  /** Redis commands (script calls and pipelined calls) the operation sent. */
+  commands: "langgraph_redis.commands",
   batchSize: "langgraph_redis.batch.size",
   lockKeys: "langgraph_redis.lock.keys",
 } as const;
@@ -36,6 +38,12 @@ export const METRIC = {
   runsResumed: "langgraph_redis.recovery.runs_resumed",
   /** Counter: node cache lookups, by outcome (hit, miss). */
   cacheLookups: "langgraph_redis.cache.lookups",
+  /** Histogram (s): audit events, from the write in Redis to their commit in PostgreSQL (startAuditSink). */
+  auditLag: "langgraph_redis.audit.lag",
+  /** Counter: audit events the sink inserted into PostgreSQL. */
+  auditDelivered: "langgraph_redis.audit.delivered",
+  /** Counter: audit events read again that PostgreSQL already held (a reclaimed or re-read batch). */
+  auditDuplicates: "langgraph_redis.audit.duplicates",
 } as const;
 
 export const INSTRUMENTATION_SCOPE = "langgraph-redis";

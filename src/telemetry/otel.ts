@@ -94,6 +94,9 @@ export function currentInstruments(loaded: OtelApi): Instruments {
     leasesLost: count(METRIC.leasesLost, "Runs that lost their lease while running"),
     runsResumed: count(METRIC.runsResumed, "Crashed runs resumed to completion"),
     cacheLookups: count(METRIC.cacheLookups, "Node cache lookups"),
+    auditLag: seconds(METRIC.auditLag, "Audit events: time from the write in Redis to the commit in PostgreSQL"),
+    auditDelivered: count(METRIC.auditDelivered, "Audit events inserted into PostgreSQL"),
+    auditDuplicates: count(METRIC.auditDuplicates, "Audit events read again that PostgreSQL already held"),
   };
   instrumentsProvider = provider;
   return instruments;

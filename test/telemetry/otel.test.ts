@@ -17,11 +17,13 @@ import {
   RedisSaver,
   RedisStore,
   resumeCrashedRuns,
+  startAuditSink,
   VersionConflictError,
   withRunLease,
 } from "../../src/index.js";
 import { fenceCounterKey } from "../../src/keys.js";
 import { loadOtel } from "../../src/telemetry/otel.js";
+import { newPool, testSchema } from "../audit/helpers.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { crashRun, testGraph, waitUntil } from "../recovery/helpers.js";
 import { inputMetadata, makeCheckpoint } from "../saver/saver-helpers.js";
@@ -87,6 +89,9 @@ describe.each(targets)("OpenTelemetry on $name", ({ connect }) => {
     expect(put?.kind).toBe(2); // SpanKind.CLIENT
     expect(named("RedisSaver.putWrites")).toHaveLength(1);
     expect(named("RedisSaver.getTuple")[0]?.attributes["langgraph_redis.bytes"]).toBeGreaterThan(SECRET.length);
+    // one read script, on a cluster too; a put is its script (plus the cross-thread index touch on a cluster)
+    expect(named("RedisSaver.getTuple")[0]?.attributes["langgraph_redis.commands"]).toBe(1);
+    expect(put?.attributes["langgraph_redis.commands"]).toBeGreaterThanOrEqual(1);
     expect(named("RedisSaver.list")).toHaveLength(1);
     expectNoValues(sdk.spans());
     expect(await histogramCount("db.client.operation.duration", { "db.operation.name": "RedisSaver.put" })).toBe(
@@ -203,5 +208,27 @@ describe.each(targets)("OpenTelemetry on $name", ({ connect }) => {
     );
     expect(named("RedisCache.set")[0]?.attributes["langgraph_redis.namespace"]).toBe("ns");
     expectNoValues(sdk.spans());
+  });
+});
+
+describe("OpenTelemetry and the audit sink", () => {
+  it("records the sink's delivery lag and delivered events", async () => {
+    const client = (targets[0] as (typeof targets)[number]).connect();
+    const keyPrefix = testPrefix("otelaudit");
+    const pool = newPool();
+    const schema = testSchema(pool);
+    const store = new RedisStore({ client, keyPrefix, audit: true });
+    const sink = startAuditSink({ client, postgres: pool, keyPrefix, schema, pollIntervalMs: 10 });
+    try {
+      await sink.ready;
+      const lagBefore = await histogramCount("langgraph_redis.audit.lag");
+      const deliveredBefore = await counterValue("langgraph_redis.audit.delivered");
+      for (let i = 0; i < 3; i++) await store.put(["orders"], `o${i}`, { status: "paid" });
+      await sink.flush();
+      expect(await histogramCount("langgraph_redis.audit.lag")).toBe(lagBefore + 3);
+      expect(await counterValue("langgraph_redis.audit.delivered")).toBe(deliveredBefore + 3);
+    } finally {
+      await sink.stop();
+    }
   });
 });
