@@ -1,11 +1,21 @@
 /**
  * What the production options cost: an encrypted RedisSaver put/getTuple and RedisStore put/get against the same
  * operation without encryption (interleaved, so the ratio is the option's own cost), RedisCache get/set against a
- * raw GET/SET of the same bytes, and the bytes encryption adds per stored record (MEMORY USAGE).
+ * raw GET/SET of the same bytes, the bytes encryption adds per stored record (MEMORY USAGE), and what an
+ * OpenTelemetry SDK that records every span adds to a put (against the same put whose span is not sampled).
  */
 import { randomUUID } from "node:crypto";
+import { trace } from "@opentelemetry/api";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type Sampler,
+  SamplingDecision,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
 import { EncryptedSerializer, RedisCache, RedisSaver, RedisStore } from "../src/index.js";
 import { storeNamespaceKeys } from "../src/keys.js";
+import { loadOtel } from "../src/telemetry/otel.js";
 import { measureVsFloor, vsFloorTables } from "./compare.js";
 import type { BenchContext } from "./context.js";
 import { floorOps } from "./floor.js";
@@ -149,4 +159,56 @@ export async function integrationsSection(ctx: BenchContext): Promise<void> {
       "the base64 of the ciphertext and 33 bytes of header, IV and tag plus the key id. A checkpoint value grows by " +
       "those 33 bytes plus the key id (binary, no base64).",
   );
+
+  await telemetryCost(ctx, tables, iterations);
+}
+
+/**
+ * A put traced by a real SDK (every span recorded and handed to an in-memory exporter) against the same put whose
+ * span the sampler drops, interleaved; the provider is unregistered afterwards so later sections run untraced.
+ */
+async function telemetryCost(
+  ctx: BenchContext,
+  tables: ReturnType<typeof vsFloorTables>,
+  iterations: number,
+): Promise<void> {
+  await loadOtel();
+  let recording = false;
+  const sampler: Sampler = {
+    shouldSample: () => ({ decision: recording ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD }),
+    toString: () => "bench toggle",
+  };
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ sampler, spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  trace.setGlobalTracerProvider(provider);
+  try {
+    const saver = new RedisSaver({ client: ctx.client, keyPrefix: ctx.keyPrefix("otel-put") });
+    const thread = `put-${randomUUID()}`;
+    const seq = new CheckpointSequence(versionsOf(saver));
+    const probe = seq.next(typicalStep(0));
+    await putStep(saver, thread, probe);
+    await measureVsFloor(
+      ctx,
+      tables,
+      {
+        op: "RedisSaver put, traced (SDK)",
+        bytes: await putPayloadBytes(probe),
+        floor: "same put, span not sampled",
+        metric: "telemetry.saverPut",
+        run: (i) => {
+          recording = true;
+          return putStep(saver, thread, seq.next(typicalStep(i + 1)));
+        },
+        runFloor: (i) => {
+          recording = false;
+          exporter.reset();
+          return putStep(saver, thread, seq.next(typicalStep(i + 1)));
+        },
+      },
+      iterations,
+    );
+  } finally {
+    trace.disable();
+    await provider.shutdown();
+  }
 }
