@@ -14,6 +14,7 @@ import { floorOps, floorSection } from "./floor.js";
 import { graphSection } from "./graph.js";
 import { guardSection } from "./guard.js";
 import { historySection } from "./history.js";
+import { integrationsSection } from "./integrations.js";
 import { deleteKeys } from "./keyspace.js";
 import { memorySection } from "./memory.js";
 import {
@@ -113,6 +114,7 @@ await runBench(
     },
     { id: "guard", title: "guarded()", run: (ctx) => guardSection(ctx) },
     { id: "audit", title: "Audit outbox", run: (ctx) => auditSection(ctx) },
+    { id: "options", title: "Encryption and node cache", run: (ctx) => integrationsSection(ctx) },
     {
       id: "concurrency",
       title: "Concurrency sweep",

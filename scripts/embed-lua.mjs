@@ -16,7 +16,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const CAPABILITIES = ["saver", "store", "guard", "recovery", "audit"];
+const CAPABILITIES = ["saver", "store", "guard", "recovery", "audit", "cache"];
 const dir = join(dirname(fileURLToPath(import.meta.url)), "..", "src", "lua");
 const files = readdirSync(dir)
   .filter((f) => f.endsWith(".lua"))

@@ -224,43 +224,41 @@ async function hasWaitAof(client: RedisClient): Promise<boolean> {
  * WAITAOF detection), `afterWrite(key)` after each acknowledged write. The owners (RedisSaver, RedisStore) call them.
  */
 export class WriteDurability {
-  private readonly options: ResolvedDurabilityOptions;
-  private readying: Promise<void> | undefined;
-  private useWaitAof: boolean;
+  readonly #client: RedisClient;
+  readonly #options: ResolvedDurabilityOptions;
+  #readying: Promise<void> | undefined;
+  #useWaitAof: boolean;
 
-  constructor(
-    private readonly client: RedisClient,
-    options: DurabilityOptions | ResolvedDurabilityOptions | undefined,
-    owner: string,
-  ) {
-    this.options = parseOptions(durabilityOptionsSchema, options ?? {}, `${owner}.durability`);
-    this.useWaitAof = this.options.waitForAof;
+  constructor(client: RedisClient, options: DurabilityOptions | ResolvedDurabilityOptions | undefined, owner: string) {
+    this.#client = client;
+    this.#options = parseOptions(durabilityOptionsSchema, options ?? {}, `${owner}.durability`);
+    this.#useWaitAof = this.#options.waitForAof;
   }
 
   /** True when writes wait for replicas or the AOF. */
   get waits(): boolean {
-    return this.options.waitForReplicas > 0 || this.useWaitAof;
+    return this.#options.waitForReplicas > 0 || this.#useWaitAof;
   }
 
   /** Runs the start-up check and WAITAOF detection once (again after a failure). */
   ready(): Promise<void> {
-    if (this.options.check === "off" && !this.options.waitForAof) return Promise.resolve();
-    this.readying ??= this.prepare().catch((error: unknown) => {
-      this.readying = undefined;
+    if (this.#options.check === "off" && !this.#options.waitForAof) return Promise.resolve();
+    this.#readying ??= this.#prepare().catch((error: unknown) => {
+      this.#readying = undefined;
       throw error;
     });
-    return this.readying;
+    return this.#readying;
   }
 
-  private async prepare(): Promise<void> {
-    if (this.options.check !== "off") await checkDurability(this.client, this.options);
-    if (this.options.waitForAof && !(await hasWaitAof(this.client))) this.unsupported();
-    if (this.useWaitAof) await this.requireAof();
+  async #prepare(): Promise<void> {
+    if (this.#options.check !== "off") await checkDurability(this.#client, this.#options);
+    if (this.#options.waitForAof && !(await hasWaitAof(this.#client))) this.#unsupported();
+    if (this.#useWaitAof) await this.#requireAof();
   }
 
   /** WAITAOF has nothing to wait for on a server without an AOF: refuse before the first write, where readable. */
-  private async requireAof(): Promise<void> {
-    const nodes = await Promise.all((await serversOf(this.client)).map((node) => readNode(node, "persisted")));
+  async #requireAof(): Promise<void> {
+    const nodes = await Promise.all((await serversOf(this.#client)).map((node) => readNode(node, "persisted")));
     const without = nodes.filter((n) => n.readable && n.appendonly === false).map((n) => n.node);
     if (without.length > 0) {
       throw new DurabilityError(
@@ -270,13 +268,13 @@ export class WriteDurability {
     }
   }
 
-  private unsupported(): void {
+  #unsupported(): void {
     const message = "waitForAof needs WAITAOF, which this server lacks (Redis 7.2 or newer has it)";
-    if (this.options.onUnsupported === "throw") {
+    if (this.#options.onUnsupported === "throw") {
       throw new UnsupportedServerError(`${message}; set durability.onUnsupported to "skip" to write without it`);
     }
-    this.useWaitAof = false;
-    warn(this.options, { kind: "unsupported", node: undefined, message: `${message}; skipping the AOF wait` });
+    this.#useWaitAof = false;
+    warn(this.#options, { kind: "unsupported", node: undefined, message: `${message}; skipping the AOF wait` });
   }
 
   /**
@@ -286,12 +284,12 @@ export class WriteDurability {
    */
   async afterWrite(key: string, what: string): Promise<void> {
     if (!this.waits) return;
-    const { waitForReplicas, waitTimeoutMs } = this.options;
-    const command = this.useWaitAof ? "WAITAOF" : "WAIT";
-    const args = this.useWaitAof ? [1, waitForReplicas, waitTimeoutMs] : [waitForReplicas, waitTimeoutMs];
+    const { waitForReplicas, waitTimeoutMs } = this.#options;
+    const command = this.#useWaitAof ? "WAITAOF" : "WAIT";
+    const args = this.#useWaitAof ? [1, waitForReplicas, waitTimeoutMs] : [waitForReplicas, waitTimeoutMs];
     let reply: unknown;
     try {
-      reply = await this.send(key, command, args);
+      reply = await this.#send(key, command, args);
     } catch (error) {
       const mapped = toNamedRedisError(error, `${what} (${command})`, false);
       if (mapped !== error) throw mapped;
@@ -301,7 +299,7 @@ export class WriteDurability {
       }
       throw new DurabilityError(`${what} was written but ${command} failed: ${message}`, { cause: error });
     }
-    const [local, replicas] = this.useWaitAof ? (reply as [number, number]) : [1, Number(reply)];
+    const [local, replicas] = this.#useWaitAof ? (reply as [number, number]) : [1, Number(reply)];
     if (local < 1 || replicas < waitForReplicas) {
       const missing =
         local < 1
@@ -320,15 +318,15 @@ export class WriteDurability {
    */
   async afterWrites(keys: readonly string[], what: string): Promise<void> {
     if (!this.waits || keys.length === 0) return;
-    if (!isCluster(this.client)) return this.afterWrite(keys[0] as string, what);
+    if (!isCluster(this.#client)) return this.afterWrite(keys[0] as string, what);
     const bySlot = new Map<string, string>();
     for (const key of keys) bySlot.set(/\{([^}]+)\}/.exec(key)?.[1] ?? key, key);
     await Promise.all([...bySlot.values()].map((key) => this.afterWrite(key, what)));
   }
 
-  private async send(key: string, command: string, args: number[]): Promise<unknown> {
-    if (!isCluster(this.client)) return this.client.call(command, args);
-    const results = await this.client.pipeline().exists(key).call(command, args).exec();
+  async #send(key: string, command: string, args: number[]): Promise<unknown> {
+    if (!isCluster(this.#client)) return this.#client.call(command, args);
+    const results = await this.#client.pipeline().exists(key).call(command, args).exec();
     const [, [error, reply] = [null, null]] = results ?? [];
     if (error) throw error;
     return reply;

@@ -200,6 +200,47 @@ export class RunLeaseLostError extends LangGraphRedisError {
 }
 
 /**
+ * An encrypted record cannot be read, or a record is not encrypted where encryption is required. `key` names the
+ * Redis key the record came from when the reader knows it (the serializer alone does not: the saver and the cache
+ * add it).
+ */
+export class EncryptionError extends LangGraphRedisError {
+  readonly key: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; key?: string | undefined }) {
+    super(options?.key === undefined ? message : `${message} (Redis key "${options.key}")`, options);
+    this.key = options?.key;
+  }
+}
+
+/** An encrypted record failed authentication (changed, truncated, moved to another item) or is malformed. */
+export class TamperedRecordError extends EncryptionError {}
+
+/** A record was encrypted with a key id the reader was not given (rotation: keep old keys in `keys`). */
+export class UnknownEncryptionKeyError extends EncryptionError {
+  constructor(
+    readonly keyId: string,
+    message: string,
+    options?: { cause?: unknown; key?: string | undefined },
+  ) {
+    super(message, options);
+  }
+}
+
+/** `requireEncrypted` is on and a record is plaintext: refused, since anyone able to write Redis could plant it. */
+export class PlaintextRecordError extends EncryptionError {}
+
+/** The same encryption error, now naming the Redis key the record was read from. */
+export function encryptionErrorAt(error: EncryptionError, key: string): EncryptionError {
+  if (error.key !== undefined) return error;
+  const message = error.message;
+  if (error instanceof UnknownEncryptionKeyError) {
+    return new UnknownEncryptionKeyError(error.keyId, message, { cause: error.cause, key });
+  }
+  const Kind = error.constructor as new (m: string, o?: { cause?: unknown; key?: string }) => EncryptionError;
+  return new Kind(message, { cause: error.cause, key });
+}
+
+/**
  * A recoverer's claim on a crashed run could not be turned into a lease: another recoverer took the run over after
  * the claim expired, or the run left the index. resumeCrashedRuns reports the run as skipped ("claimed-elsewhere").
  */

@@ -4,6 +4,8 @@ export type { AuditOption } from "./audit/outbox.js";
 export { type AuditPostgres, setupAuditTables } from "./audit/postgres.js";
 export { type AuditSink, type AuditSinkStats, startAuditSink } from "./audit/sink.js";
 export { type AuditEvent, type AuditTrailPage, auditTrail } from "./audit/trail.js";
+export type { RedisCacheOptions, RedisCacheUrlOptions } from "./cache/options.js";
+export { RedisCache } from "./cache/redis-cache.js";
 export { type ClientFromUrlOptions, clientFromUrl, isCluster, type RedisClient } from "./client.js";
 export {
   checkDurability,
@@ -13,12 +15,15 @@ export {
   type NodePersistence,
   type PersistenceLevel,
 } from "./durability.js";
+export type { EncryptionOptions } from "./encryption/options.js";
+export { EncryptedSerializer, type EncryptedSerializerOptions } from "./encryption/serializer.js";
 export {
   AuditError,
   CorruptCheckpointError,
   CorruptDataError,
   DecompressionLimitError,
   DurabilityError,
+  EncryptionError,
   FencedWriteError,
   FenceTokenNotIssuedError,
   InvalidConfigError,
@@ -27,11 +32,14 @@ export {
   LangGraphRedisError,
   LockConflictError,
   LockLostError,
+  PlaintextRecordError,
   RedisConnectionError,
   RedisPermissionError,
   RunLeaseHeldError,
   RunLeaseLostError,
+  TamperedRecordError,
   ThreadExistsError,
+  UnknownEncryptionKeyError,
   UnknownFenceLockError,
   UnsupportedServerError,
   ValueTooLargeError,

@@ -213,6 +213,40 @@ export function saverThreadIndexKey(prefix: string): string {
   return `${keyPrefixStart(prefix)}saver:threads`;
 }
 
+// ---- node cache (RedisCache) ----
+
+/** A cache namespace as a registry member: its labels as a JSON array (reversible; [] and [""] stay apart). */
+export function cacheNamespaceMember(namespace: readonly string[]): string {
+  return JSON.stringify(namespace);
+}
+
+export function cacheNamespaceFromMember(member: string): string[] {
+  return JSON.parse(member) as string[];
+}
+
+/**
+ * Keys of one bucket of one cache namespace. A namespace is spread over a fixed number of buckets (entries go to
+ * a bucket by a hash of their key), each with its own hash tag, so one busy cached node is not one hot slot; the
+ * two keys of a bucket share the tag, so each bucket script touches one slot.
+ */
+export interface CacheBucketKeys {
+  /** HASH cache key -> record ("<expireAtMs or empty>:" .. type .. "\n" .. serialised value). */
+  readonly entries: string;
+  /** ZSET cache key -> expiry time (ms since epoch, server clock), only entries with a TTL. */
+  readonly expiry: string;
+}
+
+export function cacheBucketKeys(prefix: string, namespace: readonly string[], bucket: number): CacheBucketKeys {
+  // The bucket is always the last part of the tag, and parts are escaped, so two namespaces never share a tag.
+  const base = `${keyPrefixStart(prefix)}cache:${hashTag(...namespace, String(bucket))}`;
+  return { entries: `${base}:entries`, expiry: `${base}:expiry` };
+}
+
+/** ZSET (scores 0) of every namespace the cache has written: what clear() with no namespace walks. Own slot. */
+export function cacheRegistryKey(prefix: string): string {
+  return `${keyPrefixStart(prefix)}cache-registry:${hashTag(prefix)}`;
+}
+
 // ---- key types (to name the key behind a WRONGTYPE reply) ----
 
 const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
@@ -232,6 +266,11 @@ const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
     [/^:seq$/, "hash"],
     [/^:clock$/, "string"],
   ],
+  cache: [
+    [/^:entries$/, "hash"],
+    [/^:expiry$/, "zset"],
+  ],
+  "cache-registry": [[/^$/, "zset"]],
   fence: [[/^$/, "string"]],
   lock: [[/^$/, "string"]],
   recovery: [

@@ -2,6 +2,7 @@ import type { ChainableCommander, Cluster } from "ioredis";
 import { isCluster, type RedisClient } from "./client.js";
 import type { RedisContext } from "./context.js";
 import { type CallSite, namedError } from "./redis-call.js";
+import { measuringBytes, noteBytes, payloadBytes } from "./telemetry/index.js";
 
 /**
  * Cluster routing: pipelines grouped by server. A round of calls costs one round trip per server involved: on a
@@ -65,6 +66,7 @@ async function execPipeline(client: RedisClient, calls: readonly RoutedCall[]): 
   return calls.map((_, i) => {
     const [error, reply] = replies[i] ?? [new Error("no reply from the pipeline")];
     if (error) throw error;
+    if (measuringBytes()) noteBytes(payloadBytes(reply));
     return reply;
   });
 }

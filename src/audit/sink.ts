@@ -11,10 +11,12 @@
  * - While PostgreSQL (or Redis) fails, the sink backs off (doubling up to retryMaxMs) and retries the same batch;
  *   the events stay pending in Redis, so stopping or crashing then loses nothing.
  */
+
 import { hostname } from "node:os";
 import { AuditError } from "../errors.js";
 import { auditRegistryKey } from "../keys.js";
 import { log } from "../log.js";
+import { countEvent, recordDuration } from "../telemetry/index.js";
 import { type AuditSinkOptions, parseAuditSinkOptions } from "./options.js";
 import { type AuditPostgres, openPostgres, setupAuditTables } from "./postgres.js";
 import { entryRow, insertRows, type StreamEntry } from "./rows.js";
@@ -212,8 +214,10 @@ export function startAuditSink(input: AuditSinkOptions): AuditSink {
   function recordLags(reads: readonly Read[], committedAtMs: number): void {
     for (const { entry } of reads) {
       const atMs = Number(entry[0].split("-")[0]);
-      lags[lagCursor % LAG_WINDOW] = Math.max(0, committedAtMs - atMs);
+      const lagMs = Math.max(0, committedAtMs - atMs);
+      lags[lagCursor % LAG_WINDOW] = lagMs;
       lagCursor++;
+      recordDuration("auditLag", lagMs);
     }
   }
 
@@ -233,6 +237,8 @@ export function startAuditSink(input: AuditSinkOptions): AuditSink {
       postgresDown = false;
       delivered += inserted;
       duplicates += rows.length - inserted;
+      countEvent("auditDelivered", {}, inserted);
+      if (rows.length > inserted) countEvent("auditDuplicates", {}, rows.length - inserted);
       recordLags(chunk, Date.now());
       try {
         await acknowledge(chunk);

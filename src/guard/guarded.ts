@@ -6,6 +6,8 @@ import { createRedisContext } from "../context.js";
 import { LockLostError } from "../errors.js";
 import { lockKey } from "../keys.js";
 import { log } from "../log.js";
+import { initTelemetry, traced } from "../telemetry/index.js";
+import { ATTR } from "../telemetry/names.js";
 import { acquireLocks } from "./acquire.js";
 import { emit } from "./events.js";
 import { issueFences, nodeConfig } from "./fence.js";
@@ -43,12 +45,21 @@ export function guarded<State, Out>(
   options: GuardedOptions<State, Out>,
 ): GuardedNode<State, Out> {
   const resolved = parseGuardedOptions(options);
+  initTelemetry();
   const ctx = createRedisContext({ client: resolved.client, keyPrefix: resolved.keyPrefix, component: "guarded()" });
   const run: NodeFunction<State, Out> =
     typeof node === "function" ? node : (state, config) => node.invoke(state, config);
   const { events } = resolved;
 
-  const guardedNode = async (state: State, config: LangGraphRunnableConfig): Promise<Out> => {
+  const guardedNode = (state: State, config: LangGraphRunnableConfig): Promise<Out> =>
+    traced(
+      "guarded",
+      { [ATTR.threadId]: String(config?.configurable?.thread_id ?? "") },
+      () => runGuarded(state, config),
+      "internal",
+    );
+
+  const runGuarded = async (state: State, config: LangGraphRunnableConfig): Promise<Out> => {
     const lockKeys = await resolveLockNames(resolved.key, state, config ?? {});
     const audit = auditFor(resolved.audit, lockKeys, config);
     const tokens = new Map<string, number>(); // lock name -> fencing token, for the audit of a loss

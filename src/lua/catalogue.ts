@@ -14,6 +14,7 @@ import { CorruptDataError } from "../errors.js";
 import { parseRunLeaseMember, storeNamespaceFromMember } from "../keys.js";
 import { type LeaseHolder, parseHolder, parseOptionalHolder } from "../recovery/lease/lease-holder.js";
 import { decodeRecord, type StoredRecord } from "../store/codec.js";
+import type { ValueReader } from "../store/value-cipher.js";
 import type { ScriptName as LuaFileName } from "./generated.js";
 
 export type ScriptArg = string | number | Buffer;
@@ -226,10 +227,7 @@ export const SCRIPTS = {
   // ---- store ----
   storeGet: script<[key: string, refresh: "1" | "0", graceMs: number]>()({
     keys: [...NAMESPACE_KEYS, "history", "fenceMarks"],
-    decode: (reply, keys, [key]): StoredRecord | null => {
-      const [, raw] = reply as [number, string?];
-      return raw === undefined || raw === null ? null : decodeRecord(String(raw), keys.items, key);
-    },
+    decode: (reply, keys, [key]): StoredRecord | null => decodeStoreGet(reply, keys.items, key),
   }),
   storePut: script<
     [
@@ -276,28 +274,7 @@ export const SCRIPTS = {
   >()({
     keys: [...NAMESPACE_KEYS, "names?", "seq?"],
     buffers: true,
-    decode: (reply, keys) => {
-      const [nowRaw, liveRaw, keysRaw = [], itemsRaw = [], vectorsRaw = []] = reply as [
-        Buffer,
-        number,
-        Buffer[]?,
-        Buffer[]?,
-        Buffer[]?,
-      ];
-      const now = Number(text(nowRaw));
-      const items = pairs(itemsRaw);
-      const vectors = pairs(vectorsRaw);
-      const records: { key: string; record: StoredRecord; vectors: Buffer | null }[] = [];
-      for (const keyBuf of keysRaw) {
-        const key = keyBuf.toString("utf8");
-        const raw = items.get(key);
-        if (raw === undefined) continue;
-        const record = decodeRecord(raw.toString("utf8"), keys.items, key);
-        if (record.expireAt !== null && record.expireAt <= now) continue;
-        records.push({ key, record, vectors: vectors.get(key) ?? null });
-      }
-      return { live: Number(liveRaw), records };
-    },
+    decode: (reply, keys) => decodeStoreReadNamespace(reply, keys.items),
   }),
   storeRefresh: script<[graceMs: number, ...itemKeys: string[]]>()({
     keys: [...NAMESPACE_KEYS, "...itemKeys"],
@@ -323,6 +300,15 @@ export const SCRIPTS = {
   /** Arguments: pairs of member, registration sequence. Result: how many were dropped. */
   storeUnregister: script<(string | number)[]>()({ keys: ["names", "seq"], decode: asNumber }),
 
+  // ---- node cache ----
+  /** Per cache key asked for, in order: the payload (serializer type, newline, bytes), or null (missing, expired). */
+  cacheGet: script<string[]>()({
+    keys: ["entries"],
+    buffers: true,
+    decode: (reply) => (reply as (Buffer | null)[]).map((payload) => payload ?? null),
+  }),
+  /** The number of entries left in the bucket. */
+  cacheSet: script<[pruneLimit: number, ...entries: ScriptArg[]]>()({ keys: ["entries", "expiry"], decode: asNumber }),
   // ---- guard ----
   /** The new fencing token, or undefined when the caller no longer holds the lock. */
   guardIssueFenceToken: script<[identifier: string, lockTimeoutMs: number, fenceTtlMs: number]>()({
@@ -408,6 +394,48 @@ export const SCRIPTS = {
 function replacedOf(value: unknown, key: string) {
   const replaced = parseOptionalHolder(value, key);
   return replaced ? { replaced } : {};
+}
+
+/**
+ * storeGet's reply as a record. `reveal` turns stored value text into JSON when the store encrypts values
+ * (store/value-cipher.ts); the store's get call passes it, the catalogue's own decoder does not.
+ */
+export function decodeStoreGet(
+  reply: unknown,
+  itemsKey: string,
+  key: string,
+  reveal?: ValueReader,
+): StoredRecord | null {
+  const [, raw] = reply as [number, string?];
+  return raw === undefined || raw === null ? null : decodeRecord(String(raw), itemsKey, key, reveal);
+}
+
+/** storeReadNamespace's reply: live records in insertion order; `revealFor(key)` as decodeStoreGet's `reveal`. */
+export function decodeStoreReadNamespace(
+  reply: unknown,
+  itemsKey: string,
+  revealFor?: (key: string) => ValueReader,
+): { live: number; records: { key: string; record: StoredRecord; vectors: Buffer | null }[] } {
+  const [nowRaw, liveRaw, keysRaw = [], itemsRaw = [], vectorsRaw = []] = reply as [
+    Buffer,
+    number,
+    Buffer[]?,
+    Buffer[]?,
+    Buffer[]?,
+  ];
+  const now = Number(text(nowRaw));
+  const items = pairs(itemsRaw);
+  const vectors = pairs(vectorsRaw);
+  const records: { key: string; record: StoredRecord; vectors: Buffer | null }[] = [];
+  for (const keyBuf of keysRaw) {
+    const key = keyBuf.toString("utf8");
+    const raw = items.get(key);
+    if (raw === undefined) continue;
+    const record = decodeRecord(raw.toString("utf8"), itemsKey, key, revealFor?.(key));
+    if (record.expireAt !== null && record.expireAt <= now) continue;
+    records.push({ key, record, vectors: vectors.get(key) ?? null });
+  }
+  return { live: Number(liveRaw), records };
 }
 
 function pairs(flat: readonly Buffer[]): Map<string, Buffer> {

@@ -1,5 +1,6 @@
 import type { ChainableCommander } from "ioredis";
 import type { RedisClient } from "../client.js";
+import { measuringBytes, noteBytes, noteCommand, payloadBytes } from "../telemetry/index.js";
 import { type ReplyOf, SCRIPTS, type ScriptArgs, type ScriptKeys, type ScriptName } from "./catalogue.js";
 import { LUA_SOURCES } from "./generated.js";
 
@@ -59,6 +60,13 @@ function command(target: RedisClient | ChainableCommander, name: ScriptName): Sc
   return fn.bind(target);
 }
 
+/** Telemetry: the command and the bytes a script call sends, added to the traced operation in progress (if any). */
+function noteSent(keys: readonly string[], args: unknown): void {
+  if (!measuringBytes()) return;
+  noteCommand();
+  noteBytes(payloadBytes(keys) + payloadBytes(args));
+}
+
 /** One script call: the keys it touches, how to queue it on a pipeline, and the decoder of its reply. */
 export interface ScriptCall<R> {
   readonly name: ScriptName;
@@ -83,7 +91,10 @@ export function scriptCall<N extends ScriptName>(
     name,
     key: list[0] as string,
     keys: list,
-    queue: (pipeline) => void command(pipeline, name)(list.length, ...list, ...(args as readonly unknown[])),
+    queue: (pipeline) => {
+      noteSent(list, args);
+      void command(pipeline, name)(list.length, ...list, ...(args as readonly unknown[]));
+    },
     decode: (reply) => spec.decode(reply, keys, args),
   };
 }
@@ -96,6 +107,8 @@ export async function callScript<N extends ScriptName>(
   args: ScriptArgs<N>,
 ): Promise<ReplyOf<N>> {
   const call = scriptCall(name, keys, args);
+  noteSent(call.keys, args);
   const reply = await command(client, name)(call.keys.length, ...call.keys, ...(args as readonly unknown[]));
+  if (measuringBytes()) noteBytes(payloadBytes(reply));
   return call.decode(reply);
 }

@@ -2,7 +2,8 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { StateSnapshot } from "@langchain/langgraph";
 import { log } from "../log.js";
 import { parseOptions } from "../options.js";
-import { forEachLimited } from "./lease/concurrency.js";
+import { traced } from "../telemetry/index.js";
+import { forEachLimited } from "./helpers/concurrency.js";
 import { type ExpiredLease, listExpiredLeases } from "./lease/list-expired-leases.js";
 import { pruneLease } from "./lease/prune-lease.js";
 import { type FindCrashedRunsOptions, findCrashedRunsOptionsSchema } from "./options.js";
@@ -22,7 +23,11 @@ export type InspectedLease =
  * Expired entries with nothing to resume are removed unless `prune` is false. A thread whose state cannot be loaded
  * goes to `onError` when given; otherwise its error is thrown once every other thread has been inspected.
  */
-export async function findCrashedRuns(graph: unknown, options?: FindCrashedRunsOptions): Promise<CrashedRun[]> {
+export function findCrashedRuns(graph: unknown, options?: FindCrashedRunsOptions): Promise<CrashedRun[]> {
+  return traced("recovery.findCrashedRuns", {}, () => findCrashed(graph, options), "internal");
+}
+
+async function findCrashed(graph: unknown, options?: FindCrashedRunsOptions): Promise<CrashedRun[]> {
   const inspected = await inspectExpiredLeases(graph, options, "findCrashedRuns");
   const onError = options?.onError;
   const runs: CrashedRun[] = [];

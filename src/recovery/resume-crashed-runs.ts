@@ -3,9 +3,10 @@ import { ClaimLostError } from "../errors.js";
 import { runLeaseMember } from "../keys.js";
 import { log } from "../log.js";
 import { parseOptions } from "../options.js";
+import { countEvent, traced } from "../telemetry/index.js";
 import { inspectExpiredLeases } from "./find-crashed-runs.js";
+import { forEachLimited } from "./helpers/concurrency.js";
 import { claimRun } from "./lease/claim-run.js";
-import { forEachLimited } from "./lease/concurrency.js";
 import { type ResumeCrashedRunsOptions, resumeCrashedRunsOptionsSchema } from "./options.js";
 import type { ResumeReport, ResumeResult, SkipReason } from "./types.js";
 import { requireLeasedGraph } from "./with-run-lease.js";
@@ -15,7 +16,11 @@ import { requireLeasedGraph } from "./with-run-lease.js";
  * claimed atomically, so concurrent recoverers split the work and never resume the same run twice; the resume then
  * runs under a fresh lease of its own, like any run. Resolves once every claimed resume has settled.
  */
-export async function resumeCrashedRuns(graph: unknown, options?: ResumeCrashedRunsOptions): Promise<ResumeReport> {
+export function resumeCrashedRuns(graph: unknown, options?: ResumeCrashedRunsOptions): Promise<ResumeReport> {
+  return traced("recovery.resumeCrashedRuns", {}, () => resumeCrashed(graph, options), "internal");
+}
+
+async function resumeCrashed(graph: unknown, options?: ResumeCrashedRunsOptions): Promise<ResumeReport> {
   const context = requireLeasedGraph(graph, "resumeCrashedRuns");
   const parsed = parseOptions(resumeCrashedRunsOptionsSchema, options, "resumeCrashedRuns");
   const claimer = parsed.owner ?? context.timings.owner;
@@ -65,6 +70,7 @@ export async function resumeCrashedRuns(graph: unknown, options?: ResumeCrashedR
       await context.invoke(null, config, claim.token);
       counts.running -= 1;
       settle({ outcome: "resumed", run, durationMs: Date.now() - startedMs });
+      countEvent("runsResumed");
     } catch (error) {
       counts.running -= 1;
       if (error instanceof ClaimLostError) return settle({ outcome: "skipped", run, reason: "claimed-elsewhere" });

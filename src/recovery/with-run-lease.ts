@@ -6,7 +6,8 @@ import { InvalidConfigError, InvalidOptionError } from "../errors.js";
 import { runFenceField } from "../keys.js";
 import { parseOptions } from "../options.js";
 import { RAISE_RUN_FENCE, RUN_FENCE_KEY, type RunFence } from "../saver/run-fence.js";
-import { anySignal } from "./lease/concurrency.js";
+import { initTelemetry } from "../telemetry/index.js";
+import { anySignal } from "./helpers/concurrency.js";
 import { defaultOwnerId } from "./lease/default-owner-id.js";
 import { type LeaseScope, openLeaseScope } from "./lease/lease-scope.js";
 import { type LeaseTimings, RunLease, type RunRef } from "./lease/run-lease.js";
@@ -55,6 +56,7 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
     throw new InvalidOptionError("withRunLease.graph", "a leased graph", "a graph not already wrapped by withRunLease");
   }
   const parsed = parseOptions(runLeaseOptionsSchema, options, "withRunLease");
+  initTelemetry(); // so a lease lost early in the process is already counted
   const scope = openLeaseScope({
     client: parsed.client,
     keyPrefix: parsed.keyPrefix,

@@ -16,7 +16,7 @@ import {
   writesSortKey,
 } from "@langchain/langgraph-checkpoint";
 import { decompress } from "../compression.js";
-import { CorruptCheckpointError } from "../errors.js";
+import { CorruptCheckpointError, EncryptionError, encryptionErrorAt } from "../errors.js";
 import { type SaverThreadKeys, saverThreadKeys } from "../keys.js";
 import { resolveBlob } from "./blob-delta.js";
 import {
@@ -57,6 +57,7 @@ export async function loadValue(
   try {
     return await context.serde.loadsTyped(type.toString("utf8"), bytes);
   } catch (error) {
+    if (error instanceof EncryptionError) throw encryptionErrorAt(error, source.key);
     throw new CorruptCheckpointError(
       source.key,
       `${describeSource(source)} cannot be deserialised (${error instanceof Error ? error.message : String(error)})`,

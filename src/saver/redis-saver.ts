@@ -10,6 +10,7 @@ import {
   type PendingWrite,
 } from "@langchain/langgraph-checkpoint";
 import { type ClientFromUrlOptions, openOwnedClient, type RedisClient } from "../client.js";
+import { initTelemetry, threadAttributes, traced, tracedGenerator } from "../telemetry/index.js";
 import { createSaverContext, type SaverContext } from "./context.js";
 import { type CopyThreadResult, copyThread } from "./copy-thread.js";
 import { type DeleteForRunsResult, deleteForRuns } from "./delete-for-runs.js";
@@ -41,6 +42,7 @@ export class RedisSaver extends BaseCheckpointSaver {
     const parsed = parseSaverOptions(options);
     super(parsed.serde);
     this.#context = createSaverContext({ ...parsed, serde: this.serde });
+    initTelemetry();
   }
 
   /**
@@ -73,11 +75,13 @@ export class RedisSaver extends BaseCheckpointSaver {
   }
 
   override getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
-    return getTuple(this.#context, config);
+    return traced("RedisSaver.getTuple", threadAttributes(config), () => getTuple(this.#context, config));
   }
 
   override list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
-    return listCheckpoints(this.#context, config, options);
+    return tracedGenerator("RedisSaver.list", threadAttributes(config), () =>
+      listCheckpoints(this.#context, config, options),
+    );
   }
 
   override put(
@@ -86,15 +90,21 @@ export class RedisSaver extends BaseCheckpointSaver {
     metadata: CheckpointMetadata,
     newVersions: ChannelVersions,
   ): Promise<RunnableConfig> {
-    return putCheckpoint(this.#context, config, checkpoint, metadata, newVersions);
+    return traced("RedisSaver.put", threadAttributes(config), () =>
+      putCheckpoint(this.#context, config, checkpoint, metadata, newVersions),
+    );
   }
 
   override putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
-    return putWrites(this.#context, config, writes, taskId, taskPath);
+    return traced("RedisSaver.putWrites", threadAttributes(config), () =>
+      putWrites(this.#context, config, writes, taskId, taskPath),
+    );
   }
 
   override deleteThread(threadId: string): Promise<void> {
-    return deleteThread(this.#context, threadId);
+    return traced("RedisSaver.deleteThread", threadAttributes({ configurable: { thread_id: threadId } }), () =>
+      deleteThread(this.#context, threadId),
+    );
   }
 
   /**

@@ -17,6 +17,7 @@ import type { PreparedWrite } from "./crud/put.js";
 import { checkConditions } from "./list-namespaces.js";
 import { checkItemKey, checkNamespace } from "./namespace.js";
 import type { StoreWriteOptions } from "./options.js";
+import { sealValue } from "./value-cipher.js";
 import { embedQuery, embedTexts, encodeVectors, textsToEmbed } from "./vectors.js";
 import { resolveWriter } from "./writer.js";
 
@@ -77,7 +78,10 @@ export function plan(ctx: StoreContext, ops: readonly Operation[], extras: reado
 
 function prepareWrite(ctx: StoreContext, op: PutOperation, extras: WriteExtras | undefined): PreparedWrite {
   const what = `Item ${JSON.stringify([...op.namespace, op.key])}`;
-  const json = op.value === null ? "" : encodeValue(op.value, what, ctx.options.maxValueBytes);
+  const json =
+    op.value === null
+      ? ""
+      : sealValue(ctx, encodeValue(op.value, what, ctx.options.maxValueBytes), op.namespace, op.key);
   const index = ctx.options.index;
   const embedFields = op.value === null || !index || op.index === false ? [] : (op.index ?? index.fields);
   const ttlMs = extras?.ttlMs !== undefined ? extras.ttlMs : (ctx.options.ttl.defaultTtlMs ?? null);
@@ -87,6 +91,7 @@ function prepareWrite(ctx: StoreContext, op: PutOperation, extras: WriteExtras |
     member: storeNamespaceMember(op.namespace),
     op: op.value === null ? "delete" : "put",
     json,
+    value: op.value ?? undefined,
     vectors: null,
     embedFields,
     ttlMs,
@@ -101,7 +106,7 @@ export async function embed(ctx: StoreContext, p: Plan): Promise<void> {
   const index = ctx.options.index;
   if (!index) return;
   const textsByWrite = p.writes.map((w) =>
-    w.op === "put" && w.embedFields.length > 0 ? textsToEmbed(JSON.parse(w.json), w.embedFields) : [],
+    w.op === "put" && w.embedFields.length > 0 ? textsToEmbed(w.value ?? {}, w.embedFields) : [],
   );
   const queries = [...new Set(p.planned.flatMap((x) => (x.kind === "search" && x.op.query ? [x.op.query] : [])))];
   const [vectors, queryVectors] = await Promise.all([

@@ -1,6 +1,7 @@
 import type { Item } from "@langchain/langgraph-checkpoint";
 import { CorruptDataError, describeValue, InvalidInputError, ValueTooLargeError } from "../errors.js";
 import { requireJsonValue } from "./json-value.js";
+import type { ValueReader } from "./value-cipher.js";
 
 /**
  * Bytes of store records. An item record is one header line written by the storePut script,
@@ -63,7 +64,13 @@ function decodeWriter(encoded: string): string | null {
   return encoded === "" ? null : decodeURIComponent(encoded);
 }
 
-function parseJsonObject(json: string, redisKey: string, field: string): Record<string, unknown> {
+function parseJsonObject(
+  stored: string,
+  redisKey: string,
+  field: string,
+  reveal: ValueReader | undefined,
+): Record<string, unknown> {
+  const json = reveal === undefined ? stored : reveal(stored);
   let value: unknown;
   try {
     value = JSON.parse(json);
@@ -74,7 +81,8 @@ function parseJsonObject(json: string, redisKey: string, field: string): Record<
   return value;
 }
 
-export function decodeRecord(raw: string, redisKey: string, field: string): StoredRecord {
+/** `reveal` turns the stored value text into JSON (decryption, see value-cipher.ts); absent: stored as JSON. */
+export function decodeRecord(raw: string, redisKey: string, field: string, reveal?: ValueReader): StoredRecord {
   const newline = raw.indexOf("\n");
   const match = newline < 0 ? null : RECORD_HEADER.exec(raw.slice(0, newline));
   if (!match) throw new CorruptDataError(redisKey, `field "${field}" has no readable item header`);
@@ -92,7 +100,7 @@ export function decodeRecord(raw: string, redisKey: string, field: string): Stor
     expireAt: expireAt ? Number(expireAt) : null,
     ttlMs: ttl ? Number(ttl) : null,
     writer: decodedWriter,
-    value: parseJsonObject(raw.slice(newline + 1), redisKey, field),
+    value: parseJsonObject(raw.slice(newline + 1), redisKey, field, reveal),
   };
 }
 
@@ -106,7 +114,7 @@ export function recordToItem(record: StoredRecord, namespace: readonly string[],
   };
 }
 
-export function decodeHistoryEntry(raw: string, redisKey: string): HistoryEntry {
+export function decodeHistoryEntry(raw: string, redisKey: string, reveal?: ValueReader): HistoryEntry {
   const newline = raw.indexOf("\n");
   const match = newline < 0 ? null : HISTORY_HEADER.exec(raw.slice(0, newline));
   if (!match) throw new CorruptDataError(redisKey, "a history entry has no readable header");
@@ -121,7 +129,7 @@ export function decodeHistoryEntry(raw: string, redisKey: string): HistoryEntry 
   return {
     version: Number(version),
     op: op as "put" | "delete",
-    value: op === "delete" ? null : parseJsonObject(body, redisKey, `version ${version}`),
+    value: op === "delete" ? null : parseJsonObject(body, redisKey, `version ${version}`, reveal),
     writer: decodedWriter,
     at: new Date(Number(at)),
   };

@@ -1,5 +1,6 @@
 import { type AuditOutbox, createAuditOutbox } from "../audit/outbox.js";
 import { createRedisContext, MIN_SERVER_VERSION, type RedisContext } from "../context.js";
+import { RecordCipher } from "../encryption/cipher.js";
 import { type StoreRegistryKeys, storeRegistryKeys } from "../keys.js";
 import type { ParsedStoreOptions } from "./options.js";
 
@@ -9,6 +10,8 @@ export interface StoreContext extends RedisContext {
   readonly registry: StoreRegistryKeys;
   /** The audit outbox, when the `audit` option is on. */
   readonly audit: AuditOutbox | undefined;
+  /** The `encryption` option: seals values on write, opens them on read. */
+  readonly cipher: RecordCipher | undefined;
 }
 
 /** Expired items one script removes at most on the way (the rest go on later calls; reads filter them anyway). */
@@ -29,5 +32,7 @@ export function createContext(options: ParsedStoreOptions): StoreContext {
     options,
     registry: storeRegistryKeys(options.keyPrefix),
     audit: createAuditOutbox(options.client, options.keyPrefix, options.audit),
+    cipher:
+      options.encryption === undefined ? undefined : new RecordCipher(options.encryption, "RedisStore.encryption"),
   };
 }

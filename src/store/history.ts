@@ -2,6 +2,7 @@ import { storeItemKeys } from "../keys.js";
 import { redisCall } from "../redis-call.js";
 import { decodeHistoryEntry, type HistoryEntry } from "./codec.js";
 import type { StoreContext } from "./context.js";
+import { valueReader } from "./value-cipher.js";
 
 /**
  * The write history of one item, newest first. Every write (put or delete) of the item appended one entry in the
@@ -17,5 +18,6 @@ export async function readHistory(
   const historyKey = storeItemKeys(ctx.keyPrefix, namespace, key).history;
   const site = { operation: "RedisStore", write: false };
   const raw = await redisCall(ctx, site, (client) => client.zrevrange(historyKey, 0, limit - 1));
-  return raw.map((entry) => decodeHistoryEntry(entry, historyKey));
+  const reveal = valueReader(ctx, namespace, key, historyKey);
+  return raw.map((entry) => decodeHistoryEntry(entry, historyKey, reveal));
 }

@@ -2,6 +2,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { z } from "zod";
 import { auditOptionSchema } from "../audit/outbox.js";
 import { durabilityOptionsSchema } from "../durability.js";
+import type { EncryptionOptions } from "../encryption/options.js";
 import { clientSchema, keyPrefixSchema, ttlMsSchema, ttlOptionsSchema } from "../options.js";
 
 const embeddingsSchema = z.custom<EmbeddingsInterface>(
@@ -51,6 +52,13 @@ export const redisStoreOptionsSchema = z
     /** Audit trail (docs/audit.md): every put and delete, and every fenced write refused, appends an event to an
      * outbox stream in the same script as the write. `true`, or `{ agentId, includeValues }`. Default off. */
     audit: auditOptionSchema.optional(),
+    /** Encrypt every value (and its history) with AES-256-GCM (docs/encryption.md). Validated on its own, so key
+     * material never appears in an error message. */
+    encryption: z
+      .custom<EncryptionOptions>((value) => value !== null && typeof value === "object" && !Array.isArray(value), {
+        message: "encryption options ({ keys, currentKeyId, requireEncrypted })",
+      })
+      .optional(),
   })
   .strict();
 

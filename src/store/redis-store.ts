@@ -2,6 +2,9 @@ import { BaseStore, type Operation, type OperationResults } from "@langchain/lan
 import { type ClientFromUrlOptions, openOwnedClient } from "../client.js";
 import { InvalidInputError } from "../errors.js";
 import { parseOptions } from "../options.js";
+import { initTelemetry, namespaceAttributes, traced } from "../telemetry/index.js";
+import { ATTR } from "../telemetry/names.js";
+import type { Attributes } from "../telemetry/otel.js";
 import { executeBatch } from "./batch.js";
 import { readVersioned, type UpdateFn, type UpdateOptions, updateItem, type VersionedItem } from "./cas.js";
 import type { HistoryEntry } from "./codec.js";
@@ -30,6 +33,7 @@ export class RedisStore extends BaseStore {
     super();
     const parsed = parseOptions(redisStoreOptionsSchema, options, "RedisStore");
     this.#ctx = createContext(parsed);
+    initTelemetry();
   }
 
   /** Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. */
@@ -49,9 +53,11 @@ export class RedisStore extends BaseStore {
   }
 
   async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {
-    await this.#ctx.ready();
-    const { results } = await executeBatch(this.#ctx, operations);
-    return results as OperationResults<Op>;
+    return traced(batchOperationName(operations), batchAttributes(operations), async () => {
+      await this.#ctx.ready();
+      const { results } = await executeBatch(this.#ctx, operations);
+      return results as OperationResults<Op>;
+    });
   }
 
   /**
@@ -66,13 +72,17 @@ export class RedisStore extends BaseStore {
   ): Promise<void> {
     checkNamespace(namespace, {});
     const options = isWriteOptions(indexOrOptions) ? indexOrOptions : { index: indexOrOptions };
-    await this.#write(namespace, key, value, undefined, options);
+    await traced("RedisStore.put", namespaceAttributes(namespace), () =>
+      this.#write(namespace, key, value, undefined, options),
+    );
   }
 
   /** Deletes an item; accepts `{ writer, fence }` (the delete is recorded in the item's history). */
   override async delete(namespace: string[], key: string, options: StoreWriteOptions = {}): Promise<void> {
     checkNamespace(namespace, { allowEmpty: true, allowReservedRoot: true });
-    await this.#write(namespace, key, null, undefined, options);
+    await traced("RedisStore.delete", namespaceAttributes(namespace), () =>
+      this.#write(namespace, key, null, undefined, options),
+    );
   }
 
   /**
@@ -90,7 +100,9 @@ export class RedisStore extends BaseStore {
     if (expectedVersion !== null && (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0)) {
       throw new InvalidInputError(`expectedVersion must be null or a non-negative integer, got ${expectedVersion}`);
     }
-    return this.#write(namespace, key, value, expectedVersion ?? 0, options);
+    return traced("RedisStore.putIfVersion", namespaceAttributes(namespace), () =>
+      this.#write(namespace, key, value, expectedVersion ?? 0, options),
+    );
   }
 
   /**
@@ -110,16 +122,20 @@ export class RedisStore extends BaseStore {
       throw new InvalidInputError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
     }
     const parsed = parseOptions(writeOptionsSchema, writeOptions, "update options");
-    await this.#ctx.ready();
-    return updateItem(this.#ctx, namespace, key, fn, { ...parsed, maxAttempts });
+    return traced("RedisStore.update", namespaceAttributes(namespace), async () => {
+      await this.#ctx.ready();
+      return updateItem(this.#ctx, namespace, key, fn, { ...parsed, maxAttempts });
+    });
   }
 
   /** The item with its version, last writer and expiry, or null. */
   async getWithVersion(namespace: string[], key: string): Promise<VersionedItem | null> {
     checkNamespace(namespace, { allowReservedRoot: true });
     checkItemKey(key);
-    await this.#ctx.ready();
-    return readVersioned(this.#ctx, namespace, key);
+    return traced("RedisStore.getWithVersion", namespaceAttributes(namespace), async () => {
+      await this.#ctx.ready();
+      return readVersioned(this.#ctx, namespace, key);
+    });
   }
 
   /** Who wrote what to this item, in which order: newest first, at most `limit` (default: all kept) entries. */
@@ -130,7 +146,9 @@ export class RedisStore extends BaseStore {
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new InvalidInputError(`history limit must be a positive integer, got ${limit}`);
     }
-    return readHistory(this.#ctx, namespace, key, limit);
+    return traced("RedisStore.history", namespaceAttributes(namespace), () =>
+      readHistory(this.#ctx, namespace, key, limit),
+    );
   }
 
   /**
@@ -143,8 +161,10 @@ export class RedisStore extends BaseStore {
     if (!Number.isSafeInteger(maxNamespaces) || maxNamespaces < 1) {
       throw new InvalidInputError(`maxNamespaces must be a positive integer, got ${maxNamespaces}`);
     }
-    await this.#ctx.ready();
-    return sweepStep(this.#ctx, options.cursor ?? null, maxNamespaces);
+    return traced("RedisStore.sweepExpired", {}, async () => {
+      await this.#ctx.ready();
+      return sweepStep(this.#ctx, options.cursor ?? null, maxNamespaces);
+    });
   }
 
   /** Nothing to start: the store is ready once constructed. */
@@ -170,6 +190,29 @@ export class RedisStore extends BaseStore {
     await this.#ctx.ready();
     return writeItem(this.#ctx, namespace, key, value, expectedVersion, parsed);
   }
+}
+
+/** One operation is named after its kind (what BaseStore's get/search/put/listNamespaces send); more: batch. */
+function batchOperationName(operations: readonly Operation[]): string {
+  const [only] = operations;
+  if (operations.length !== 1 || only === undefined) return "RedisStore.batch";
+  if ("namespacePrefix" in only) return "RedisStore.search";
+  if ("matchConditions" in only || "maxDepth" in only) return "RedisStore.listNamespaces";
+  if ("value" in only) return only.value === null ? "RedisStore.delete" : "RedisStore.put";
+  if ("namespace" in only && "key" in only) return "RedisStore.get";
+  return "RedisStore.batch";
+}
+
+function batchAttributes(operations: readonly Operation[]): Attributes {
+  const namespaces = new Set<string>();
+  for (const op of operations) {
+    const namespace = "namespace" in op ? op.namespace : "namespacePrefix" in op ? op.namespacePrefix : undefined;
+    if (Array.isArray(namespace)) namespaces.add(namespace.join("."));
+  }
+  return {
+    [ATTR.batchSize]: operations.length,
+    ...(namespaces.size === 1 ? { [ATTR.namespace]: [...namespaces][0] as string } : {}),
+  };
 }
 
 function isWriteOptions(value: unknown): value is StoreWriteOptions {

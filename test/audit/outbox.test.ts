@@ -85,7 +85,7 @@ describe.each(targets)("audit outbox ($name)", ({ name, connect }) => {
     const client = connect();
     const prefix = testPrefix("au");
     const store = new RedisStore({ client, keyPrefix: prefix, audit: true });
-    // Tokens up to 5 issued for the lock (a fence the counter never reached is refused before the script).
+    // as if guarded() had issued tokens 1 to 5 for the lock (a fence is accepted only for a token issued)
     await client.set(fenceCounterKey(prefix, "order:o3"), "5");
     await store.put(["orders"], "o3", { v: 1 }, { fence: { lockKey: "order:o3", token: 5 } });
     await expect(

@@ -1,6 +1,6 @@
 /**
- * One pass over every public operation of the library (RedisSaver, RedisStore, guarded(), the durability check,
- * crash recovery), against a given client and key prefix. The security tests run it under a restricted ACL user,
+ * One pass over every public operation of the library (RedisSaver, RedisStore, RedisCache, guarded(), the durability
+ * check, crash recovery), against a given client and key prefix. The security tests run it under a restricted ACL user,
  * over TLS and with debug logging on; it throws on the first operation that fails.
  */
 import { Annotation, END, type LangGraphRunnableConfig, START, StateGraph } from "@langchain/langgraph";
@@ -11,6 +11,7 @@ import {
   DurabilityError,
   findCrashedRuns,
   guarded,
+  RedisCache,
   type RedisClient,
   RedisSaver,
   RedisStore,
@@ -105,6 +106,24 @@ export async function runWorkload(client: RedisClient, keyPrefix: string): Promi
   await step(store.history(["memories", "alice"], "m1"));
   await step(store.delete(["memories", "alice"], "m2"));
   await step(store.sweepExpired({ maxNamespaces: 10 }));
+  // the node cache: set with a TTL and without, get, clear one namespace, clear everything
+  const cache = new RedisCache({ client, keyPrefix, buckets: 2 });
+  await step(
+    cache.set([
+      { key: [["cache", "node"], "k1"], value: { secret }, ttl: 60 },
+      { key: [["cache", "other"], "k2"], value: { secret } },
+    ]),
+  );
+  const hits = await step(
+    cache.get([
+      [["cache", "node"], "k1"],
+      [["cache", "other"], "k2"],
+    ]),
+  );
+  if (hits.length !== 2) throw new Error("the cache lost an entry");
+  await step(cache.clear([["cache", "node"]]));
+  await step(cache.clear([]));
+  if ((await cache.get([[["cache", "other"], "k2"]])).length !== 0) throw new Error("clear([]) left an entry");
   await step(checkDurability(client, { check: "warn", onWarning: () => {} }));
   // a key holding another Redis type: the error names that very key (TYPE finds which one it is)
   const wrongKey = saverThreadKeys(keyPrefix, "wrong-type").checkpoints;

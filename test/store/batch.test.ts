@@ -98,6 +98,7 @@ describe("cluster namespace registration", () => {
     member: storeNamespaceMember(ns),
     op: "put" as const,
     json: '{"v":1}',
+    value: { v: 1 },
     vectors: null,
     embedFields: [],
     ttlMs: null,

@@ -2,6 +2,7 @@ import { recordAuditEvent } from "../../audit/record.js";
 import { ClaimLostError, RunLeaseHeldError, RunLeaseLostError } from "../../errors.js";
 import { runLeaseMember } from "../../keys.js";
 import { log } from "../../log.js";
+import { countEvent } from "../../telemetry/index.js";
 import type { LeaseTimings, RunRef } from "../types.js";
 import { abandonLease } from "./abandon-lease.js";
 import { acquireLease } from "./acquire-lease.js";
@@ -163,6 +164,7 @@ export class RunLease {
   #lose(why: string, cause?: unknown): void {
     const { threadId, checkpointNs } = this.run;
     log("run lease: thread %j lost its lease: %s", threadId, why);
+    countEvent("leasesLost");
     const error = new RunLeaseLostError(
       threadId,
       checkpointNs,

@@ -14,7 +14,10 @@ export interface PreparedWrite {
   /** Registry member of the namespace. */
   readonly member: string;
   readonly op: "put" | "delete";
+  /** The stored value text: JSON, or its sealed form when the store encrypts. */
   readonly json: string;
+  /** The value as given, for embedding its fields (json may be sealed); undefined for a delete. */
+  readonly value: Record<string, unknown> | undefined;
   /** The item's float32 vectors; null = none. */
   vectors: Buffer | null;
   /** Fields to embed (already resolved from the op's `index` and the store's index config). */

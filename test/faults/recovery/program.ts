@@ -14,7 +14,7 @@ import { writeSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { Cluster, Redis } from "ioredis";
-import { startRecoveryWorker, withRunLease } from "../../../src/index.js";
+import { RunLeaseLostError, startRecoveryWorker, withRunLease } from "../../../src/index.js";
 import { buildKillGraph } from "./graph.js";
 import { guardNode, makeSaver } from "./platform.js";
 
@@ -106,7 +106,15 @@ if (role === "run") {
   print(`R ${tag}`);
   await Promise.all(
     (config.threads ?? []).map(async ({ threadId, orderId, amount }) => {
-      await app.invoke({ orderId, amount }, { configurable: { thread_id: threadId } });
+      try {
+        await app.invoke({ orderId, amount }, { configurable: { thread_id: threadId } });
+      } catch (error) {
+        // On a starved machine a run can miss its renewals for leaseMs and be aborted; its thread is then a crashed
+        // run like one whose process died, and the recoverers finish it (the test checks that they do).
+        if (!(error instanceof RunLeaseLostError)) throw error;
+        print(`L ${threadId} lease lost`);
+        return;
+      }
       print(`T ${threadId} done`);
     }),
   );

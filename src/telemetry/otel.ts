@@ -1,0 +1,105 @@
+/**
+ * The optional link to OpenTelemetry. `@opentelemetry/api` is an optional peer dependency: it is loaded once with a
+ * guarded dynamic import, and when it is not installed every hook here is a no-op. With the API installed but no
+ * SDK registered, the API's own no-op tracer and meter make it cost next to nothing.
+ *
+ * Only the few API members used are typed here (structurally), so the library's types never need the package.
+ */
+import { log } from "../log.js";
+import { INSTRUMENTATION_SCOPE, METRIC } from "./names.js";
+
+type Attributes = Record<string, string | number | boolean>;
+
+export interface OtelSpan {
+  setAttribute(key: string, value: string | number | boolean): unknown;
+  setStatus(status: { code: number; message?: string }): unknown;
+  end(): void;
+}
+
+interface OtelApi {
+  trace: {
+    getTracer(name: string): {
+      startSpan(name: string, options?: { kind?: number; attributes?: Attributes }): OtelSpan;
+    };
+    setSpan(context: unknown, span: OtelSpan): unknown;
+  };
+  context: {
+    active(): unknown;
+    with<T>(context: unknown, fn: () => T): T;
+  };
+  metrics: {
+    getMeterProvider(): unknown;
+    getMeter(name: string): {
+      createHistogram(name: string, options?: { unit?: string; description?: string }): Instrument;
+      createCounter(name: string, options?: { unit?: string; description?: string }): Instrument;
+    };
+  };
+  SpanKind: { CLIENT: number; INTERNAL: number };
+  SpanStatusCode: { ERROR: number; OK: number };
+}
+
+interface Instrument {
+  record?(value: number, attributes?: Attributes): void;
+  add?(value: number, attributes?: Attributes): void;
+}
+
+export type Instruments = Record<keyof typeof METRIC, Instrument>;
+
+/** The module name, in a variable so that bundlers and the compiler leave the optional import alone. */
+const API_MODULE = "@opentelemetry/api";
+
+let api: OtelApi | null | undefined;
+let loading: Promise<void> | undefined;
+
+/** Loads the API once; resolves (never rejects) whether or not it is installed. */
+export function loadOtel(): Promise<void> {
+  loading ??= (import(API_MODULE) as Promise<OtelApi & { default?: OtelApi }>).then(
+    (module) => {
+      api = module.trace ? module : (module.default ?? null);
+    },
+    () => {
+      api = null;
+      log("telemetry: @opentelemetry/api is not installed; no spans or metrics");
+    },
+  );
+  return loading;
+}
+
+/** The API once loaded; undefined before loadOtel() settles, null when it is not installed. */
+export function otelApi(): OtelApi | null | undefined {
+  return api;
+}
+
+let instruments: Instruments | undefined;
+let instrumentsProvider: unknown;
+
+/**
+ * The instruments of the current global meter provider. Re-created when the provider changes (the metrics API has
+ * no proxy: a meter taken before an SDK registers would stay a no-op for ever).
+ */
+export function currentInstruments(loaded: OtelApi): Instruments {
+  const provider = loaded.metrics.getMeterProvider();
+  if (instruments !== undefined && provider === instrumentsProvider) return instruments;
+  const meter = loaded.metrics.getMeter(INSTRUMENTATION_SCOPE);
+  const seconds = (name: string, description: string) => meter.createHistogram(name, { unit: "s", description });
+  const count = (name: string, description: string) => meter.createCounter(name, { description });
+  instruments = {
+    operationDuration: seconds(METRIC.operationDuration, "Duration of langgraph-redis operations"),
+    lockWait: seconds(METRIC.lockWait, "Time a guarded node waited for its locks"),
+    lockHold: seconds(METRIC.lockHold, "Time a guarded node held its locks"),
+    lockConflicts: count(METRIC.lockConflicts, "Lock acquisitions that found the lock held"),
+    lockLost: count(METRIC.lockLost, "Locks lost while a guarded node ran"),
+    fencedWrites: count(METRIC.fencedWrites, "Store writes refused for a stale fencing token"),
+    versionConflicts: count(METRIC.versionConflicts, "Compare-and-set writes that found another version"),
+    leasesLost: count(METRIC.leasesLost, "Runs that lost their lease while running"),
+    runsResumed: count(METRIC.runsResumed, "Crashed runs resumed to completion"),
+    cacheLookups: count(METRIC.cacheLookups, "Node cache lookups"),
+    auditLag: seconds(METRIC.auditLag, "Audit events: time from the write in Redis to the commit in PostgreSQL"),
+    auditDelivered: count(METRIC.auditDelivered, "Audit events inserted into PostgreSQL"),
+    auditDuplicates: count(METRIC.auditDuplicates, "Audit events read again that PostgreSQL already held"),
+  };
+  instrumentsProvider = provider;
+  return instruments;
+}
+
+export type { Attributes, OtelApi };
