@@ -16,7 +16,7 @@ import {
   StateGraph,
 } from "@langchain/langgraph";
 import type { RedisSaver } from "../src/index.js";
-import { saverRunThreadsKey, saverThreadKeys } from "../src/keys.js";
+import { keyPrefixStart, saverRunThreadsKey, saverThreadKeys } from "../src/keys.js";
 import { countCommands } from "./compare.js";
 import type { BenchContext } from "./context.js";
 import { memoryUsage, scanKeys } from "./keyspace.js";
@@ -113,8 +113,8 @@ export async function deltaSection(ctx: BenchContext, makeSaver: (name: string) 
 
   const state = (await delta.getState(config)) as { values: { messages: BaseMessage[] } };
   const [, finalBytes] = await serde.dumpsTyped(state.values.messages);
-  const deltaBytes = await bytesOf(ctx, `${deltaSaver.keyPrefix}:*`);
-  const plainBytes = await bytesOf(ctx, `${plainSaver.keyPrefix}:*`);
+  const deltaBytes = await bytesOf(ctx, `${keyPrefixStart(deltaSaver.keyPrefix)}*`);
+  const plainBytes = await bytesOf(ctx, `${keyPrefixStart(plainSaver.keyPrefix)}*`);
   let checkpoints = 0;
   for await (const _ of deltaSaver.list(config)) checkpoints++;
   const threadKeys = saverThreadKeys(deltaSaver.keyPrefix, "chat");
