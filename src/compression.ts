@@ -16,7 +16,7 @@ const inflateRawAsync = promisify(inflateRaw);
 export const compressionOptionsSchema = z.union(
   [
     z.literal(false),
-    z.object({
+    z.strictObject({
       /** Serialised values smaller than this (bytes) are stored as they are. */
       minBytes: z
         .number()

@@ -1,3 +1,4 @@
+import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { z } from "zod";
 import { InvalidOptionError } from "./errors.js";
 
@@ -38,10 +39,16 @@ function knownOptions(schema: z.ZodType, path: readonly PropertyKey[]): string[]
   let current: unknown = schema;
   const unwrap = () => {
     for (let i = 0; i < 10; i++) {
-      const def = (current as { _zod?: { def?: { innerType?: unknown; in?: unknown } } })?._zod?.def;
+      const def = (current as { _zod?: { def?: { innerType?: unknown; in?: unknown; options?: unknown[] } } })?._zod
+        ?.def;
       if (def?.innerType !== undefined) current = def.innerType;
       else if (def?.in !== undefined) current = def.in;
-      else return;
+      else if (Array.isArray(def?.options)) {
+        // a union such as `false | { ... }`: the object member is the one whose keys can be misspelt
+        const object = def.options.find((option) => (option as { shape?: unknown })?.shape !== undefined);
+        if (object === undefined) return;
+        current = object;
+      } else return;
     }
   };
   for (const segment of path) {
@@ -156,4 +163,14 @@ export const clientSchema = z.custom<import("./client.js").RedisClient>(
     CLIENT_METHODS.every((method) => typeof (value as Record<string, unknown>)[method] === "function") &&
     (!(value as { isCluster?: unknown }).isCluster || typeof (value as { nodes?: unknown }).nodes === "function"),
   { message: "an ioredis Redis or Cluster instance" },
+);
+
+/** A LangGraph serializer (dumpsTyped/loadsTyped), checked structurally: the `serde` option. */
+export const serdeSchema = z.custom<SerializerProtocol>(
+  (value) =>
+    value !== null &&
+    typeof value === "object" &&
+    typeof (value as { dumpsTyped?: unknown }).dumpsTyped === "function" &&
+    typeof (value as { loadsTyped?: unknown }).loadsTyped === "function",
+  { message: "a serializer with dumpsTyped() and loadsTyped()" },
 );

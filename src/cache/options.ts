@@ -1,22 +1,5 @@
-import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { z } from "zod";
-import { clientSchema, keyPrefixSchema, parseOptions } from "../options.js";
-
-const serdeSchema = z.custom<SerializerProtocol>(
-  (value) =>
-    value !== null &&
-    typeof value === "object" &&
-    typeof (value as { dumpsTyped?: unknown }).dumpsTyped === "function" &&
-    typeof (value as { loadsTyped?: unknown }).loadsTyped === "function",
-  { message: "a serializer with dumpsTyped() and loadsTyped()" },
-);
-
-/** Up to 100 years, as the store's TTLs. */
-const ttlMsSchema = z
-  .number()
-  .int()
-  .positive()
-  .max(100 * 365 * 24 * 3600 * 1000);
+import { clientSchema, keyPrefixSchema, parseOptions, serdeSchema, ttlMsSchema } from "../options.js";
 
 export const redisCacheOptionsSchema = z
   .object({

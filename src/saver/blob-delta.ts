@@ -21,7 +21,7 @@ import { asBuffer, escapePart, FrameFormat, type FrameSource, frame, unescapePar
 export const blobDeltasOptionsSchema = z.union(
   [
     z.literal(false),
-    z.object({
+    z.strictObject({
       /** Serialised channel values smaller than this (bytes) are always stored whole and never cached. */
       minBytes: z
         .number()

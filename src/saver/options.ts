@@ -1,20 +1,10 @@
-import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { z } from "zod";
 import { auditOptionSchema } from "../audit/outbox.js";
 import { compressionOptionsSchema } from "../compression.js";
 import { durabilityOptionsSchema } from "../durability.js";
 import { InvalidOptionError } from "../errors.js";
-import { clientSchema, keyPrefixSchema, parseOptions, ttlOptionsSchema } from "../options.js";
+import { clientSchema, keyPrefixSchema, parseOptions, serdeSchema, ttlOptionsSchema } from "../options.js";
 import { blobDeltasOptionsSchema } from "./blob-delta.js";
-
-const serdeSchema = z.custom<SerializerProtocol>(
-  (value) =>
-    value !== null &&
-    typeof value === "object" &&
-    typeof (value as { dumpsTyped?: unknown }).dumpsTyped === "function" &&
-    typeof (value as { loadsTyped?: unknown }).loadsTyped === "function",
-  { message: "a serializer with dumpsTyped() and loadsTyped()" },
-);
 
 const sharedShape = {
   /** Prefix of every key the saver writes; separates tenants or environments on one server. */

@@ -82,6 +82,16 @@ describe("unknown options, everywhere: named, with the close match", () => {
       () => RedisSaver.fromUrl("redis://127.0.0.1:1", { keyprefix: "x" } as never),
       "keyPrefix",
     ],
+    [
+      "RedisSaver.compression.minByte",
+      () => new RedisSaver({ client, compression: { minByte: 10 } } as never),
+      "minBytes",
+    ],
+    [
+      "RedisSaver.blobDeltas.maxChian",
+      () => new RedisSaver({ client, blobDeltas: { maxChian: 3 } } as never),
+      "maxChain",
+    ],
     ["withRunLease.leaseMS", () => withRunLease(graph(), { client, leaseMS: 5 } as never), "leaseMs"],
     ["RedisStore.keyprefix", () => new RedisStore({ client, keyprefix: "x" } as never), "keyPrefix"],
     ["guarded.lockTimeout", () => guarded(async () => ({}), { client, lockTimeout: 5 } as never), "lockTimeoutMs"],
