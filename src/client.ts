@@ -110,11 +110,23 @@ export function takeOpenedClient(client: RedisClient): boolean {
   return opened.delete(client);
 }
 
-/** For the `fromUrl` factories: opens a client that the component constructed on it takes and closes. */
-export function openOwnedClient(url: string, options: ClientFromUrlOptions = {}): RedisClient {
+/**
+ * For the `fromUrl` factories: opens a client, builds the component on it (the component then owns and closes it),
+ * and disconnects the client again when building throws (bad options), so a refused factory call leaks nothing.
+ */
+export function buildOnOwnedClient<T>(
+  url: string,
+  options: ClientFromUrlOptions,
+  build: (client: RedisClient) => T,
+): T {
   const client = clientFromUrl(url, options);
   opened.add(client);
-  return client;
+  try {
+    return build(client);
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
 }
 
 /**

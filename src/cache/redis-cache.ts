@@ -1,5 +1,5 @@
 import { BaseCache, type CacheFullKey, type CacheNamespace } from "@langchain/langgraph-checkpoint";
-import { type ClientFromUrlOptions, openOwnedClient, type RedisClient } from "../client.js";
+import { buildOnOwnedClient, type ClientFromUrlOptions, type RedisClient } from "../client.js";
 import { initTelemetry, namespaceAttributes, traced } from "../telemetry/index.js";
 import { cacheClear } from "./clear.js";
 import { type CacheContext, createCacheContext } from "./context.js";
@@ -31,13 +31,7 @@ export class RedisCache<V = unknown> extends BaseCache<V> {
     options: RedisCacheUrlOptions = {},
     clientOptions: ClientFromUrlOptions = {},
   ): RedisCache<V> {
-    const client = openOwnedClient(url, clientOptions);
-    try {
-      return new RedisCache<V>({ ...options, client });
-    } catch (error) {
-      client.disconnect();
-      throw error;
-    }
+    return buildOnOwnedClient(url, clientOptions, (client) => new RedisCache<V>({ ...options, client }));
   }
 
   /** The client this cache uses. */

@@ -9,7 +9,7 @@ import {
   type DeltaChannelHistory,
   type PendingWrite,
 } from "@langchain/langgraph-checkpoint";
-import { type ClientFromUrlOptions, openOwnedClient, type RedisClient } from "../client.js";
+import { buildOnOwnedClient, type ClientFromUrlOptions, type RedisClient } from "../client.js";
 import { initTelemetry, threadAttributes, traced, tracedGenerator } from "../telemetry/index.js";
 import { createSaverContext, type SaverContext } from "./context.js";
 import { type CopyThreadResult, copyThread } from "./copy-thread.js";
@@ -55,13 +55,7 @@ export class RedisSaver extends BaseCheckpointSaver {
     clientOptions: ClientFromUrlOptions = {},
   ): RedisSaver {
     const parsed = parseSaverUrlOptions(options);
-    const client = openOwnedClient(url, clientOptions);
-    try {
-      return new RedisSaver({ ...parsed, client });
-    } catch (error) {
-      client.disconnect();
-      throw error;
-    }
+    return buildOnOwnedClient(url, clientOptions, (client) => new RedisSaver({ ...parsed, client }));
   }
 
   /** The client this saver uses. */

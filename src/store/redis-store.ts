@@ -1,5 +1,5 @@
 import { BaseStore, type Operation, type OperationResults } from "@langchain/langgraph-checkpoint";
-import { type ClientFromUrlOptions, openOwnedClient } from "../client.js";
+import { buildOnOwnedClient, type ClientFromUrlOptions } from "../client.js";
 import { InvalidInputError } from "../errors.js";
 import { parseOptions } from "../options.js";
 import { initTelemetry, namespaceAttributes, traced } from "../telemetry/index.js";
@@ -38,13 +38,7 @@ export class RedisStore extends BaseStore {
 
   /** Opens its own client from a redis:// (or redis+cluster://) URL; close() closes it. */
   static fromUrl(url: string, options: RedisStoreUrlOptions = {}, redisOptions: ClientFromUrlOptions = {}): RedisStore {
-    const client = openOwnedClient(url, redisOptions);
-    try {
-      return new RedisStore({ ...options, client });
-    } catch (error) {
-      client.disconnect();
-      throw error;
-    }
+    return buildOnOwnedClient(url, redisOptions, (client) => new RedisStore({ ...options, client }));
   }
 
   /** The semantic search configuration, when `index` was given. */
