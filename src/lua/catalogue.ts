@@ -56,6 +56,7 @@ const THREAD_KEYS = [
 ] as const;
 const NAMESPACE_KEYS = ["items", "order", "expiry", "vectors", "state"] as const;
 const LEASE_KEYS = ["index", "holders"] as const;
+const THREAD_REGISTRY_KEYS = ["updated", "records", "index"] as const;
 
 /** One checkpoint as saverRead returns it (bytes not yet decoded). */
 export interface RawCheckpoint {
@@ -217,12 +218,48 @@ export const SCRIPTS = {
       ...data: ScriptArg[],
     ]
   >()({ keys: [...THREAD_KEYS, "threadIndex?"], decode: asNumber }),
-  saverTouchThread: script<[threadId: string, ttlMs: number, graceMs: number]>()({
-    keys: ["threadIndex"],
-    decode: asNumber,
+  saverTouchThread: script<[threadId: string]>()({ keys: ["threadIndex"], decode: asNumber }),
+  /** True when the thread's cross-thread index entry was removed. */
+  saverForgetThread: script<[threadId: string, seenScore: string, ttlMs: number]>()({
+    keys: THREAD_REGISTRY_KEYS,
+    decode: isOne,
   }),
-  /** True when the entry was removed. */
-  saverForgetThread: script<[threadId: string, seenScore: string]>()({ keys: ["threadIndex"], decode: isOne }),
+  /** The record as stored and the thread's updated time (undefined when it was never written). */
+  saverRegisterThread: script<
+    [
+      threadId: string,
+      ttlMs: number,
+      graceMs: number,
+      status: string,
+      touch: "1" | "0",
+      indexed: number,
+      ...fieldsAndPairs: string[],
+    ]
+  >()({
+    keys: THREAD_REGISTRY_KEYS,
+    decode: (reply) => {
+      const [record, updated] = reply as [unknown, unknown];
+      const updatedText = text(updated);
+      return { record: text(record), updatedMs: updatedText === "" ? undefined : Number(updatedText) };
+    },
+  }),
+  /** The server time, and per thread id asked for: its record and updated time (undefined when missing). */
+  saverReadThreads: script<string[]>()({
+    keys: ["updated", "records"],
+    decode: (reply) => {
+      const flat = reply as unknown[];
+      const entries: { record: string | undefined; updatedMs: number | undefined }[] = [];
+      for (let i = 1; i + 1 < flat.length; i += 2) {
+        const record = text(flat[i]);
+        const updated = text(flat[i + 1]);
+        entries.push({
+          record: record === "" ? undefined : record,
+          updatedMs: updated === "" ? undefined : Number(updated),
+        });
+      }
+      return { nowMs: Number(flat[0]), entries };
+    },
+  }),
 
   // ---- store ----
   storeGet: script<[key: string, refresh: "1" | "0", graceMs: number]>()({

@@ -5,6 +5,7 @@ import { durabilityOptionsSchema } from "../durability.js";
 import { InvalidOptionError } from "../errors.js";
 import { clientSchema, keyPrefixSchema, parseOptions, serdeSchema, ttlOptionsSchema } from "../options.js";
 import { blobDeltasOptionsSchema } from "./blob-delta.js";
+import { threadRegistryOptionsSchema } from "./threads/record.js";
 
 const sharedShape = {
   /** Prefix of every key the saver writes; separates tenants or environments on one server. */
@@ -33,6 +34,9 @@ const sharedShape = {
   /** Audit trail (docs/audit.md): every checkpoint and every set of task writes appends an event to an outbox
    * stream in the same script as the write. `true`, or `{ agentId }`. Default off. */
   audit: auditOptionSchema.optional(),
+  /** The thread registry (docs/runs.md): `{ indexedMetadata }` names the metadata fields `saver.threads.search`
+   * can filter on (each indexed by the write that sets it). Default: no field indexed. */
+  threads: threadRegistryOptionsSchema.optional(),
 };
 
 export const redisSaverOptionsSchema = z.strictObject({

@@ -27,6 +27,9 @@ import {
 import { putCheckpoint } from "./put.js";
 import { putWrites } from "./put-writes.js";
 import { RAISE_RUN_FENCE, type RunFence, raiseRunFence } from "./run-fence.js";
+import type { ThreadStatus } from "./threads/record.js";
+import { registerQuietly, SET_THREAD_STATUS } from "./threads/register.js";
+import { ThreadRegistry } from "./threads/thread-registry.js";
 import { nextChannelVersion } from "./versions.js";
 
 /**
@@ -37,11 +40,13 @@ import { nextChannelVersion } from "./versions.js";
  */
 export class RedisSaver extends BaseCheckpointSaver {
   readonly #context: SaverContext;
+  readonly #threads: ThreadRegistry;
 
   constructor(options: RedisSaverOptions) {
     const parsed = parseSaverOptions(options);
     super(parsed.serde);
     this.#context = createSaverContext({ ...parsed, serde: this.serde });
+    this.#threads = new ThreadRegistry(this.#context);
     initTelemetry();
   }
 
@@ -66,6 +71,14 @@ export class RedisSaver extends BaseCheckpointSaver {
   /** The key prefix every key of this saver starts with. */
   get keyPrefix(): string {
     return this.#context.keyPrefix;
+  }
+
+  /**
+   * The thread registry: each thread's status (idle, busy, interrupted, error), created and updated times and
+   * metadata, with search and count over declared metadata fields (docs/runs.md).
+   */
+  get threads(): ThreadRegistry {
+    return this.#threads;
   }
 
   override getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
@@ -137,6 +150,11 @@ export class RedisSaver extends BaseCheckpointSaver {
   /** Internal (withRunLease): records a run's lease token on its thread, so writes of older leases are refused. */
   [RAISE_RUN_FENCE](fence: RunFence): Promise<void> {
     return raiseRunFence(this.#context, fence);
+  }
+
+  /** Internal (withRunLease): records the status of a leased run's thread. Never throws. */
+  [SET_THREAD_STATUS](threadId: string, status: ThreadStatus): Promise<void> {
+    return registerQuietly(this.#context, threadId, { status, touch: false });
   }
 
   /** Closes the client if this saver opened it (fromUrl); a client passed in is left open. */

@@ -8,6 +8,7 @@ import {
   hashTag,
   keyPrefixStart,
   lockKey,
+  runLeaseCancelsKey,
   runLeaseHoldersKey,
   runLeaseIndexKey,
   runLeaseTokenKey,
@@ -16,6 +17,7 @@ import {
   storeItemKeys,
   storeNamespaceKeys,
   storeRegistryKeys,
+  threadRegistryKeys,
 } from "../../src/keys.js";
 import { keyPrefixSchema } from "../../src/options.js";
 
@@ -29,7 +31,8 @@ function keysUnder(prefix: string, part: string): string[] {
     ...Object.values(storeRegistryKeys(prefix)),
     lockKey(prefix, part),
     fenceCounterKey(prefix, part),
-    runLeaseIndexKey(prefix, part),
+    runLeaseIndexKey(prefix, part, 3),
+    ...Object.values(threadRegistryKeys(prefix, 5)),
   ];
 }
 
@@ -138,9 +141,13 @@ describe("expectedKeyType", () => {
       [registry.clock, "string"],
       [fenceCounterKey(p, "order:1"), "string"],
       [lockKey(p, "order:1"), "string"],
-      [runLeaseIndexKey(p, "g"), "zset"],
-      [runLeaseHoldersKey(p, "g"), "hash"],
-      [runLeaseTokenKey(p, "g"), "string"],
+      [runLeaseIndexKey(p, "g:1", 0), "zset"],
+      [runLeaseHoldersKey(p, "g:1", 7), "hash"],
+      [runLeaseCancelsKey(p, "g", 15), "hash"],
+      [runLeaseTokenKey(p, "g", 2), "string"],
+      [threadRegistryKeys(p, 4).updated, "zset"],
+      [threadRegistryKeys(p, 4).index, "zset"],
+      [threadRegistryKeys(p, 4).records, "hash"],
     ];
     for (const [key, type] of expected) expect([key, expectedKeyType(key)]).toEqual([key, type]);
     expect(expectedKeyType(`${p}|saver:{t}:refs`)).toBeUndefined();

@@ -3,6 +3,7 @@
  * inspector recognises exactly the keys the library writes, and follows any change to their names.
  */
 import {
+  bucketTag,
   decodeKeyPart,
   fenceCounterKey,
   keyPrefixStart,
@@ -13,10 +14,18 @@ import {
   storeItemKeys,
   storeNamespaceKeys,
   storeRegistryKeys,
+  threadRegistryKeys,
 } from "../../keys.js";
 
 /** Placeholder parts: characters encodeKeyPart leaves alone and no real id contains. */
 const HOLE = ["\u0001", "\u0002"] as const;
+/** Placeholder for a bucket's hash tag content (matched, not captured). */
+const ANY_BUCKET = "\u0003";
+
+/** A key of bucket 0 with its bucket tag made a placeholder, so the template matches the key of every bucket. */
+function anyBucket(key: string): string {
+  return key.replace(`{${bucketTag(0)}}`, `{${ANY_BUCKET}}`);
+}
 
 interface Template {
   /** SCAN MATCH pattern: the key with every placeholder as "*". */
@@ -28,11 +37,13 @@ function template(key: string): Template {
   const glob = key
     .replace(/[*?[\]\\]/g, (ch) => `\\${ch}`)
     .replaceAll(HOLE[0], "*")
-    .replaceAll(HOLE[1], "*");
+    .replaceAll(HOLE[1], "*")
+    .replaceAll(ANY_BUCKET, "*");
   const source = key
     .replace(/[.*+?^${}()|[\]\\]/g, (ch) => `\\${ch}`)
     .replaceAll(HOLE[0], "(.*)")
-    .replaceAll(HOLE[1], "(.*)");
+    .replaceAll(HOLE[1], "(.*)")
+    .replaceAll(ANY_BUCKET, "[^{}]*");
   return { pattern: glob, regex: new RegExp(`^${source}$`, "s") };
 }
 
@@ -55,6 +66,7 @@ export class KeyPatterns {
   readonly fence: Template;
   readonly leaseIndex: Template;
   readonly leaseAny: Template;
+  readonly threadRegistry: readonly Template[];
   readonly threadKeys: readonly Template[];
   readonly namespaceKeys: readonly Template[];
   readonly itemKeys: readonly Template[];
@@ -63,10 +75,11 @@ export class KeyPatterns {
   constructor(readonly prefix: string) {
     this.lock = template(lockKey(prefix, HOLE[0]));
     this.fence = template(fenceCounterKey(prefix, HOLE[0]));
-    this.leaseIndex = template(runLeaseIndexKey(prefix, HOLE[0]));
-    // Every key of one graph's lease index shares the tag: the index key up to its tag's closing brace.
-    const indexKey = runLeaseIndexKey(prefix, HOLE[0]);
-    this.leaseAny = template(`${indexKey.slice(0, indexKey.lastIndexOf("}") + 1)}\u0002`);
+    this.leaseIndex = template(anyBucket(runLeaseIndexKey(prefix, HOLE[0], 0)));
+    // Every key of one graph's lease index, in any bucket: the index key with another suffix.
+    const indexKey = anyBucket(runLeaseIndexKey(prefix, HOLE[0], 0));
+    this.leaseAny = template(`${indexKey.slice(0, indexKey.lastIndexOf(":") + 1)}${HOLE[1]}`);
+    this.threadRegistry = Object.values(threadRegistryKeys(prefix, 0)).map((key) => template(anyBucket(key)));
     this.threadKeys = saverThreadKeys(prefix, HOLE[0]).all.map(template);
     this.namespaceKeys = Object.values(storeNamespaceKeys(prefix, [HOLE[0]])).map(template);
     this.itemKeys = Object.values(storeItemKeys(prefix, [HOLE[0]], HOLE[1])).map(template);
@@ -102,6 +115,7 @@ export class KeyPatterns {
     const lease = this.leaseAny.regex.exec(key);
     if (lease) return { kind: "leases", graph: decodeKeyPart(lease[1] ?? "") };
     if (key === saverThreadIndexKey(this.prefix)) return { kind: "index", name: "thread index" };
+    if (this.threadRegistry.some((t) => t.regex.test(key))) return { kind: "index", name: "thread registry" };
     if (Object.values(storeRegistryKeys(this.prefix)).includes(key)) return { kind: "index", name: "store registry" };
     return { kind: "other" };
   }

@@ -175,7 +175,7 @@ export class RunLease {
     const audit = this.#scope.audit;
     if (audit) {
       // A lost lease is an observation, not a write: recorded on its own, in the background.
-      recordAuditEvent(this.#scope.client, audit, this.#scope.keys.index, "lease.lost", {
+      recordAuditEvent(this.#scope.client, audit, this.#scope.keysOf(this.#member).index, "lease.lost", {
         ...leaseAuditContext(this.#scope, this.#member, this.#timings.owner),
         why,
       }).catch((failure: unknown) => log("run lease: recording a lost lease failed: %s", String(failure)));
