@@ -35,6 +35,7 @@ export {
   PlaintextRecordError,
   RedisConnectionError,
   RedisPermissionError,
+  RunCancelledError,
   RunLeaseHeldError,
   RunLeaseLostError,
   TamperedRecordError,
@@ -60,8 +61,10 @@ export type {
   LockLostEvent,
   LockReleasedEvent,
 } from "./guard/options.js";
+export { type CancelRunResult, cancelRun } from "./recovery/cancel-run.js";
 export { findCrashedRuns } from "./recovery/find-crashed-runs.js";
 export type {
+  CancelRunOptions,
   FindCrashedRunsOptions,
   RecoveryWorkerOptions,
   ResumeCrashedRunsOptions,

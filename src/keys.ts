@@ -311,7 +311,7 @@ const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
   lock: [[/^$/, "string"]],
   recovery: [
     [/^:leases:[^:]*:expiry$/, "zset"],
-    [/^:leases:[^:]*:(holders|cancels)$/, "hash"],
+    [/^:leases:[^:]*:(holders|runs)$/, "hash"],
     [/^:leases:[^:]*:token$/, "string"],
   ],
 };
@@ -334,7 +334,8 @@ export function expectedKeyType(key: string): string | undefined {
 // ---- recovery (run leases) ----
 // The lease index of one graph name is spread over THREAD_BUCKETS buckets by the thread id (threadBucket), each
 // bucket with the registry's tag for that bucket. A bucket holds a sorted set of leased runs scored by expiry (Redis
-// server time, ms), a hash of who holds each lease, a hash of cancel requests and a counter issuing lease tokens;
+// server time, ms), a hash of who holds each lease, a hash of the runs behind the leases (run id, cancel request)
+// and a counter issuing lease tokens;
 // they share one hash tag, so every lease script touches one slot; finding expired leases reads only the indexes
 // (pipelined over buckets), never the threads' keys.
 
@@ -352,9 +353,12 @@ export function runLeaseHoldersKey(prefix: string, graphName: string, bucket: nu
   return `${runLeaseBase(prefix, graphName, bucket)}:holders`;
 }
 
-/** Hash: run member -> "<token>:<action>" for a run asked to stop by cancelRun (action "interrupt" | "rollback"). */
-export function runLeaseCancelsKey(prefix: string, graphName: string, bucket: number): string {
-  return `${runLeaseBase(prefix, graphName, bucket)}:cancels`;
+/**
+ * Hash: run member -> "<token>:<cancel action>:<run id>": the run behind the lease under `token` (its run id, for a
+ * rollback) and, once cancelRun asked it to stop, the action ("interrupt" | "rollback"; empty until then).
+ */
+export function runLeaseRunsKey(prefix: string, graphName: string, bucket: number): string {
+  return `${runLeaseBase(prefix, graphName, bucket)}:runs`;
 }
 
 /**

@@ -56,6 +56,7 @@ const THREAD_KEYS = [
 ] as const;
 const NAMESPACE_KEYS = ["items", "order", "expiry", "vectors", "state"] as const;
 const LEASE_KEYS = ["index", "holders"] as const;
+const RUN_LEASE_KEYS = ["index", "holders", "runs"] as const;
 const THREAD_REGISTRY_KEYS = ["updated", "records", "index"] as const;
 
 /** One checkpoint as saverRead returns it (bytes not yet decoded). */
@@ -362,8 +363,8 @@ export const SCRIPTS = {
   auditRecord: script<[kind: string]>()({ keys: ["outbox"], decode: asNumber }),
 
   // ---- recovery ----
-  recoveryAcquireLease: script<[member: string, owner: string, leaseMs: number, claimToken: string]>()({
-    keys: [...LEASE_KEYS, "counter", "outbox?"],
+  recoveryAcquireLease: script<[member: string, owner: string, leaseMs: number, claimToken: string, runId: string]>()({
+    keys: [...LEASE_KEYS, "counter", "runs", "outbox?"],
     decode: (reply, keys) => {
       const [code, a, b, c] = reply as [number, unknown, unknown?, unknown?];
       if (code === 1) {
@@ -376,7 +377,7 @@ export const SCRIPTS = {
     },
   }),
   recoveryClaimRun: script<[member: string, expectedToken: string, claimer: string, claimMs: number]>()({
-    keys: [...LEASE_KEYS, "counter", "outbox?"],
+    keys: [...LEASE_KEYS, "counter", "runs", "outbox?"],
     decode: (reply, keys) => {
       const [code, a, b] = reply as [number, unknown, unknown?];
       if (code === 1) return { claimed: true, token: Number(a), expiresAtMs: Number(b) } as const;
@@ -387,24 +388,39 @@ export const SCRIPTS = {
   }),
   /** Not renewed: held under another token (`holder`), or the entry is gone (no `holder`). */
   recoveryHeartbeatLease: script<[member: string, token: string, leaseMs: number]>()({
-    keys: LEASE_KEYS,
+    keys: RUN_LEASE_KEYS,
     decode: (reply, keys) => {
-      const [code, value] = reply as [number, unknown];
+      const [code, value, action] = reply as [number, unknown, unknown?];
       if (code === 1) return { renewed: true, expiresAtMs: Number(value) } as const;
+      if (code === 2) {
+        const cancel = text(action) === "rollback" ? ("rollback" as const) : ("interrupt" as const);
+        return { renewed: true, expiresAtMs: Number(value), cancel } as const;
+      }
       return { renewed: false, ...holderOf(value, keys.holders) } as const;
     },
   }),
   /** True when the entry now expires at the current server time. */
   recoveryAbandonLease: script<[member: string, token: string, owner: string]>()({ keys: LEASE_KEYS, decode: isOne }),
   recoveryPruneLease: script<[member: string, expectedToken: string]>()({
-    keys: LEASE_KEYS,
+    keys: RUN_LEASE_KEYS,
     decode: (reply) => {
       const code = Number(reply);
       return code === 1 ? "removed" : code === -1 ? "renewed" : ("changed" as "removed" | "renewed" | "changed");
     },
   }),
   /** True when the caller's lease was released. */
-  recoveryReleaseLease: script<[member: string, token: string]>()({ keys: LEASE_KEYS, decode: isOne }),
+  recoveryReleaseLease: script<[member: string, token: string]>()({ keys: RUN_LEASE_KEYS, decode: isOne }),
+  recoveryCancelRun: script<[member: string, action: "interrupt" | "rollback", expectedToken: string]>()({
+    keys: RUN_LEASE_KEYS,
+    decode: (reply) => {
+      const [code, token, runId] = reply as [number, unknown?, unknown?];
+      if (code === 1 || code === 2) {
+        const outcome = code === 1 ? ("requested" as const) : ("stopped-crashed" as const);
+        return { outcome, token: Number(token), runId: text(runId) };
+      }
+      return { outcome: code === -1 ? ("resuming" as const) : ("not-running" as const) };
+    },
+  }),
   recoveryExpiredLeases: script<[limit: number]>()({
     keys: LEASE_KEYS,
     decode: (reply, keys) => {

@@ -92,3 +92,23 @@ export const recoveryWorkerOptionsSchema = z.strictObject({
 });
 
 export type RecoveryWorkerOptions = z.input<typeof recoveryWorkerOptionsSchema>;
+
+/** Options of cancelRun(app, threadId, options). */
+export const cancelRunOptionsSchema = z.strictObject({
+  /**
+   * "interrupt" (default): the run stops, its checkpoints stay, the thread's status becomes "interrupted".
+   * "rollback": the run stops and every checkpoint it wrote is removed; the status becomes "idle".
+   */
+  action: z.enum(["interrupt", "rollback"]).default("interrupt"),
+  /** The checkpoint namespace of the run (its lease). Default "" (the root graph). */
+  checkpointNs: z.string().default(""),
+  /**
+   * How long to wait for the run to stop. Default: the leased graph's leaseMs plus two heartbeats, the longest a
+   * live run takes to see the request (its next heartbeat) or a dead one takes to be found expired.
+   */
+  waitMs: durationMsSchema.optional(),
+  /** How often to look whether the run has stopped. Default 100 ms. */
+  pollMs: durationMsSchema.min(1).default(100),
+});
+
+export type CancelRunOptions = z.input<typeof cancelRunOptionsSchema>;

@@ -1,11 +1,15 @@
+import { randomUUID } from "node:crypto";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { IterableReadableStream } from "@langchain/core/utils/stream";
-import type { StateSnapshot } from "@langchain/langgraph";
+import { isGraphDrained, type StateSnapshot } from "@langchain/langgraph";
 import { createAuditOutbox } from "../audit/outbox.js";
 import { InvalidConfigError, InvalidOptionError } from "../errors.js";
 import { runFenceField } from "../keys.js";
+import { log } from "../log.js";
 import { parseOptions } from "../options.js";
 import { RAISE_RUN_FENCE, RUN_FENCE_KEY, type RunFence } from "../saver/run-fence.js";
+import type { ThreadStatus } from "../saver/threads/record.js";
+import { SET_THREAD_STATUS } from "../saver/threads/register.js";
 import { initTelemetry } from "../telemetry/index.js";
 import { anySignal } from "./helpers/concurrency.js";
 import { defaultOwnerId } from "./lease/default-owner-id.js";
@@ -70,35 +74,45 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
   };
 
   const invoke = async (input: unknown, config?: Partial<RunnableConfig>, claimToken = 0): Promise<unknown> => {
-    const lease = await RunLease.acquire(scope, runOf(config), timings, claimToken);
+    const runConfig = withRunId(config);
+    const lease = await RunLease.acquire(scope, runOf(config), timings, claimToken, runIdOf(runConfig));
+    let outcome: RunOutcome = { ok: false, error: undefined };
     try {
-      const fenced = await fencedConfig(graph, scope, lease, config);
-      return await graph.invoke(input, { ...fenced, signal: anySignal([config?.signal, lease.signal]) });
+      await threadStatus(graph, lease, "busy");
+      const fenced = await fencedConfig(graph, scope, lease, runConfig);
+      const result = await graph.invoke(input, { ...fenced, signal: anySignal([config?.signal, lease.signal]) });
+      outcome = { ok: true };
+      return result;
     } catch (error) {
-      throw lease.lost ? lease.signal.reason : error;
+      outcome = { ok: false, error };
+      throw lease.stopReason ?? error;
     } finally {
-      await lease.release();
+      await endRun(graph, lease, outcome);
     }
   };
 
   const stream = async (input: unknown, config?: Partial<RunnableConfig>): Promise<AsyncIterable<unknown>> => {
-    const lease = await RunLease.acquire(scope, runOf(config), timings);
+    const runConfig = withRunId(config);
+    const lease = await RunLease.acquire(scope, runOf(config), timings, 0, runIdOf(runConfig));
     let inner: AsyncIterable<unknown>;
     try {
-      const fenced = await fencedConfig(graph, scope, lease, config);
+      await threadStatus(graph, lease, "busy");
+      const fenced = await fencedConfig(graph, scope, lease, runConfig);
       inner = await graph.stream(input, { ...fenced, signal: anySignal([config?.signal, lease.signal]) });
     } catch (error) {
-      await lease.release();
-      throw lease.lost ? lease.signal.reason : error;
+      await endRun(graph, lease, { ok: false, error });
+      throw lease.stopReason ?? error;
     }
     // The run lives while the stream is read: release when it ends, fails or the reader stops early.
     async function* leased(): AsyncGenerator<unknown> {
+      let outcome: RunOutcome = { ok: true };
       try {
         yield* inner;
       } catch (error) {
-        throw lease.lost ? lease.signal.reason : error;
+        outcome = { ok: false, error };
+        throw lease.stopReason ?? error;
       } finally {
-        await lease.release();
+        await endRun(graph, lease, outcome);
       }
     }
     return IterableReadableStream.fromAsyncGenerator(leased());
@@ -143,6 +157,75 @@ async function fencedConfig(
   const durability =
     given.durability === undefined && given.checkpointDuring === undefined ? { durability: "sync" } : {};
   return { ...durability, ...config, configurable: { ...config?.configurable, [RUN_FENCE_KEY]: fence } };
+}
+
+/**
+ * The run's config with a run id in its metadata (`metadata.run_id`: the caller's, else a new UUID), so every
+ * checkpoint the run writes names it and a rollback can remove them (RedisSaver.deleteForRuns).
+ */
+function withRunId(config: Partial<RunnableConfig> | undefined): Partial<RunnableConfig> {
+  const runId: unknown = config?.metadata?.run_id;
+  if (typeof runId === "string" && runId !== "") return config ?? {};
+  return { ...config, metadata: { ...config?.metadata, run_id: randomUUID() } };
+}
+
+function runIdOf(config: Partial<RunnableConfig>): string {
+  return String(config.metadata?.run_id ?? "");
+}
+
+/**
+ * Ends a leased run: a run cancelled with "rollback" first has what it wrote removed (while it still holds the
+ * lease, so no run starts on the thread in between), then the lease is released and the thread's status set.
+ */
+async function endRun(graph: LeasableGraph, lease: RunLease, outcome: RunOutcome): Promise<void> {
+  if (lease.cancelled === "rollback" && lease.runId !== "") {
+    const checkpointer = graph.checkpointer as { deleteForRuns?: (runIds: string[]) => Promise<unknown> } | undefined;
+    try {
+      await checkpointer?.deleteForRuns?.([lease.runId]);
+    } catch (error) {
+      log("run lease: rollback of run %s on thread %j failed: %s", lease.runId, lease.run.threadId, String(error));
+    }
+  }
+  await lease.release();
+  await endStatus(graph, lease, outcome);
+}
+
+/** How a leased run ended, for the thread status it leaves. */
+type RunOutcome = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
+
+type StatusSetter = (threadId: string, status: ThreadStatus) => Promise<void>;
+
+/** The graph's RedisSaver status setter, or undefined for other checkpointers. */
+function statusSetter(graph: LeasableGraph): StatusSetter | undefined {
+  const checkpointer = graph.checkpointer as { [SET_THREAD_STATUS]?: StatusSetter } | undefined;
+  const set = typeof checkpointer === "object" && checkpointer !== null ? checkpointer[SET_THREAD_STATUS] : undefined;
+  return typeof set === "function" ? set.bind(checkpointer) : undefined;
+}
+
+/** Records the status of the run's thread in the saver's registry (root namespace runs only). Never throws. */
+async function threadStatus(graph: LeasableGraph, lease: RunLease, status: ThreadStatus): Promise<void> {
+  if (lease.run.checkpointNs !== "") return;
+  await statusSetter(graph)?.(lease.run.threadId, status);
+}
+
+/**
+ * The status a run leaves behind: "error" when it failed, "interrupted" when it stopped at an interrupt (or was
+ * cancelled with "interrupt"), "idle" otherwise. A run that lost its lease leaves "busy": a recoverer resumes it.
+ */
+async function endStatus(graph: LeasableGraph, lease: RunLease, outcome: RunOutcome): Promise<void> {
+  if (lease.run.checkpointNs !== "" || statusSetter(graph) === undefined) return;
+  const cancelled = lease.cancelled;
+  if (cancelled !== undefined) return threadStatus(graph, lease, cancelled === "rollback" ? "idle" : "interrupted");
+  if (lease.lost) return;
+  if (!outcome.ok) return threadStatus(graph, lease, isGraphDrained(outcome.error) ? "busy" : "error");
+  let interrupted = false;
+  try {
+    const snapshot = await graph.getState({ configurable: { thread_id: lease.run.threadId } });
+    interrupted = snapshot.tasks.some((task) => task.interrupts.length > 0);
+  } catch (error) {
+    log("run lease: the state of thread %j could not be read for its status: %s", lease.run.threadId, String(error));
+  }
+  return threadStatus(graph, lease, interrupted ? "interrupted" : "idle");
 }
 
 function runOf(config: Partial<RunnableConfig> | undefined): RunRef {

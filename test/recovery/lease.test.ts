@@ -170,7 +170,10 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
   it("holds the lease while a streamed run executes, and releases it when the reader stops early", async () => {
     const leasedDuringNodes: Promise<number>[] = [];
     const app = withRunLease(
-      testGraph({ checkpointer: new MemorySaver(), onStart: () => leasedDuringNodes.push(client.zcard(index("t-stream"))) }),
+      testGraph({
+        checkpointer: new MemorySaver(),
+        onStart: () => leasedDuringNodes.push(client.zcard(index("t-stream"))),
+      }),
       { client, keyPrefix, name: "g" },
     );
     const chunks: unknown[] = [];

@@ -3,9 +3,9 @@ import type { RedisClient } from "../../client.js";
 import { createRedisContext, type RedisContext } from "../../context.js";
 import {
   parseRunLeaseMember,
-  runLeaseCancelsKey,
   runLeaseHoldersKey,
   runLeaseIndexKey,
+  runLeaseRunsKey,
   runLeaseTokenKey,
   THREAD_BUCKETS,
   threadBucket,
@@ -29,7 +29,7 @@ export interface LeaseKeys {
   readonly index: string;
   readonly holders: string;
   readonly counter: string;
-  readonly cancels: string;
+  readonly runs: string;
 }
 
 /** The lease scope of one graph on `client` (scripts are registered by the context's ready()). */
@@ -46,7 +46,7 @@ export function openLeaseScope(options: {
       index: runLeaseIndexKey(keyPrefix, graphName, bucket),
       holders: runLeaseHoldersKey(keyPrefix, graphName, bucket),
       counter: runLeaseTokenKey(keyPrefix, graphName, bucket),
-      cancels: runLeaseCancelsKey(keyPrefix, graphName, bucket),
+      runs: runLeaseRunsKey(keyPrefix, graphName, bucket),
     }),
   );
   return {

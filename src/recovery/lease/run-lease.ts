@@ -1,5 +1,5 @@
 import { recordAuditEvent } from "../../audit/record.js";
-import { ClaimLostError, RunLeaseHeldError, RunLeaseLostError } from "../../errors.js";
+import { ClaimLostError, RunCancelledError, RunLeaseHeldError, RunLeaseLostError } from "../../errors.js";
 import { runLeaseMember } from "../../keys.js";
 import { log } from "../../log.js";
 import { countEvent } from "../../telemetry/index.js";
@@ -22,6 +22,7 @@ export class RunLease {
   #timer: NodeJS.Timeout | undefined;
   #released = false;
   #takenOver = false;
+  #cancelled: "interrupt" | "rollback" | undefined;
   #beating: Promise<void> | undefined;
   #lastRenewedMs: number;
 
@@ -34,6 +35,7 @@ export class RunLease {
     member: string,
     readonly run: RunRef,
     readonly token: number,
+    readonly runId: string,
     timings: LeaseTimings,
     startedMs: number,
   ) {
@@ -49,15 +51,21 @@ export class RunLease {
    * run holds it, ClaimLostError when the claim is no longer the caller's, and RedisConnectionError or
    * RedisPermissionError when Redis cannot be reached or the ACL refuses.
    */
-  static async acquire(scope: LeaseScope, run: RunRef, timings: LeaseTimings, claimToken = 0): Promise<RunLease> {
+  static async acquire(
+    scope: LeaseScope,
+    run: RunRef,
+    timings: LeaseTimings,
+    claimToken = 0,
+    runId = "",
+  ): Promise<RunLease> {
     const member = runLeaseMember(run.threadId, run.checkpointNs);
     const sentMs = Date.now();
-    const result = await acquireLease(scope, member, timings.owner, timings.leaseMs, claimToken);
+    const result = await acquireLease(scope, member, timings.owner, timings.leaseMs, claimToken, runId);
     if (result.acquired) {
       if (result.replaced) {
         log("run lease: thread %j taken over from expired holder %s", run.threadId, result.replaced.owner);
       }
-      return new RunLease(scope, member, run, result.token, timings, sentMs);
+      return new RunLease(scope, member, run, result.token, runId, timings, sentMs);
     }
     if (result.reason === "claim-lost") throw new ClaimLostError("the claim on this run was taken over");
     throw new RunLeaseHeldError(
@@ -68,13 +76,24 @@ export class RunLease {
     );
   }
 
-  /** Aborts (with a RunLeaseLostError as reason) when the lease is lost. */
+  /** Aborts when the lease is lost (reason: RunLeaseLostError) or the run is cancelled (RunCancelledError). */
   get signal(): AbortSignal {
     return this.#controller.signal;
   }
 
+  /** The lease was lost (not cancelled): the run is left to the recoverers. */
   get lost(): boolean {
-    return this.#controller.signal.aborted;
+    return this.#controller.signal.aborted && this.#cancelled === undefined;
+  }
+
+  /** The run was cancelled (cancelRun, or a newer run's strategy), and how. */
+  get cancelled(): "interrupt" | "rollback" | undefined {
+    return this.#cancelled;
+  }
+
+  /** The run ended early (lost or cancelled): what it was aborted with. */
+  get stopReason(): unknown {
+    return this.#controller.signal.aborted ? this.#controller.signal.reason : undefined;
   }
 
   /**
@@ -110,6 +129,7 @@ export class RunLease {
   }
 
   #schedule(): void {
+    // A cancelled run keeps its lease alive until it has stopped and released it.
     if (this.#released || this.lost) return;
     this.#timer = setTimeout(() => {
       this.#beating = this.#beat();
@@ -148,6 +168,8 @@ export class RunLease {
         return;
       }
       this.#lastRenewedMs = sentMs;
+      if ("cancel" in result && result.cancel !== undefined && this.#cancelled === undefined)
+        this.#cancel(result.cancel);
     } catch (error) {
       if (this.#released) return;
       if (Date.now() - this.#lastRenewedMs >= this.#timings.leaseMs) {
@@ -159,6 +181,14 @@ export class RunLease {
       clearTimeout(watchdog);
     }
     this.#schedule();
+  }
+
+  /** Stops the run at cancelRun's request: the signal aborts; release() then ends the lease normally. */
+  #cancel(action: "interrupt" | "rollback"): void {
+    const { threadId, checkpointNs } = this.run;
+    log("run lease: the run on thread %j was cancelled (%s)", threadId, action);
+    this.#cancelled = action;
+    this.#controller.abort(new RunCancelledError(threadId, checkpointNs, action));
   }
 
   #lose(why: string, cause?: unknown): void {
