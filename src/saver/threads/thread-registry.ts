@@ -26,7 +26,7 @@ export class ThreadRegistry {
   }
 
   /** The thread as the registry knows it, or undefined (never written, deleted, or expired). One round trip. */
-  get(threadId: string): Promise<ThreadInfo | undefined> {
+  async get(threadId: string): Promise<ThreadInfo | undefined> {
     return getThread(this.#context, checkedThreadId(threadId, "threads.get"));
   }
 
@@ -34,12 +34,12 @@ export class ThreadRegistry {
    * Threads matching every condition given, newest created first, `limit` at a time (default 10); pass the
    * returned `cursor` back for the next page. Metadata conditions need fields declared in `threads.indexedMetadata`.
    */
-  search(query?: ThreadSearchQuery): Promise<ThreadSearchPage> {
+  async search(query?: ThreadSearchQuery): Promise<ThreadSearchPage> {
     return searchThreads(this.#context, query);
   }
 
   /** How many threads match (see docs/runs.md for what it costs). */
-  count(filter?: ThreadFilter): Promise<number> {
+  async count(filter?: ThreadFilter): Promise<number> {
     return countThreads(this.#context, filter);
   }
 
@@ -47,7 +47,7 @@ export class ThreadRegistry {
    * Creates the thread's registry entry if there is none, and sets metadata fields (null removes one). Indexed
    * fields must hold strings, finite numbers or booleans. Returns the thread as stored.
    */
-  update(threadId: string, change: { metadata: Record<string, unknown> }): Promise<ThreadInfo> {
+  async update(threadId: string, change: { metadata: Record<string, unknown> }): Promise<ThreadInfo> {
     const operation = "threads.update";
     const id = checkedThreadId(threadId, operation);
     if (change === null || typeof change !== "object") {
