@@ -8,6 +8,11 @@ const functionSchema = <T>() =>
 
 const ownerSchema = z.string().min(1).max(512);
 
+/** How a run started on a busy thread behaves (docs/runs.md). */
+export const multitaskStrategySchema = z.enum(["reject", "interrupt", "rollback"]);
+
+export type MultitaskStrategy = z.output<typeof multitaskStrategySchema>;
+
 /** Options of withRunLease(graph, options). */
 export const runLeaseOptionsSchema = z
   .strictObject({
@@ -29,6 +34,12 @@ export const runLeaseOptionsSchema = z
     /** Audit trail (docs/audit.md): lease taken, claimed by a recoverer, lost, and run resumed; also for the
      * recovery functions given this graph. `true`, or `{ agentId }`. Default off. */
     audit: auditOptionSchema.optional(),
+    /**
+     * What a run started on a thread that already has one in flight (in any process) does: "reject" (default)
+     * throws RunLeaseHeldError; "interrupt" stops the running run (its checkpoints stay) and starts from its last
+     * checkpoint; "rollback" stops it, removes what it wrote, then starts. Per run: `configurable.multitask_strategy`.
+     */
+    multitaskStrategy: multitaskStrategySchema.default("reject"),
   })
   .refine((o) => o.heartbeatMs === undefined || o.heartbeatMs < o.leaseMs, {
     path: ["heartbeatMs"],

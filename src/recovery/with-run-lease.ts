@@ -3,7 +3,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { IterableReadableStream } from "@langchain/core/utils/stream";
 import { isGraphDrained, type StateSnapshot } from "@langchain/langgraph";
 import { createAuditOutbox } from "../audit/outbox.js";
-import { InvalidConfigError, InvalidOptionError } from "../errors.js";
+import { describeValue, InvalidConfigError, InvalidOptionError, RunLeaseHeldError } from "../errors.js";
 import { runFenceField } from "../keys.js";
 import { log } from "../log.js";
 import { parseOptions } from "../options.js";
@@ -15,7 +15,13 @@ import { anySignal } from "./helpers/concurrency.js";
 import { defaultOwnerId } from "./lease/default-owner-id.js";
 import { type LeaseScope, openLeaseScope } from "./lease/lease-scope.js";
 import { type LeaseTimings, RunLease, type RunRef } from "./lease/run-lease.js";
-import { type RunLeaseOptions, runLeaseOptionsSchema } from "./options.js";
+import { stopRun } from "./lease/stop-run.js";
+import {
+  type MultitaskStrategy,
+  multitaskStrategySchema,
+  type RunLeaseOptions,
+  runLeaseOptionsSchema,
+} from "./options.js";
 
 /** What withRunLease needs from a compiled graph (any LangGraph CompiledStateGraph / Pregel fits). */
 export interface LeasableGraph {
@@ -73,9 +79,40 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
     heartbeatMs: parsed.heartbeatMs ?? Math.max(1, Math.floor(parsed.leaseMs / 3)),
   };
 
+  const strategyOf = (config: Partial<RunnableConfig> | undefined): MultitaskStrategy => {
+    const given: unknown = config?.configurable?.multitask_strategy;
+    if (given === undefined) return parsed.multitaskStrategy;
+    const checked = multitaskStrategySchema.safeParse(given);
+    if (!checked.success) {
+      throw new InvalidConfigError(
+        `config.configurable.multitask_strategy must be "reject", "interrupt" or "rollback", received ${describeValue(given)}`,
+      );
+    }
+    return checked.data;
+  };
+
+  /**
+   * Takes the run's lease; on a busy thread, under "interrupt" or "rollback", first stops the run in flight (in
+   * whatever process) and takes the lease once it is released. Bounded: a few attempts, each waiting at most a
+   * lease period plus two heartbeats (a run that ignores its signal keeps its lease: RunLeaseHeldError then).
+   */
+  const acquire = async (config: Partial<RunnableConfig> | undefined, claimToken: number, runId: string) => {
+    const run = runOf(config);
+    const strategy = claimToken === 0 ? strategyOf(config) : "reject";
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await RunLease.acquire(scope, run, timings, claimToken, runId);
+      } catch (error) {
+        if (!(error instanceof RunLeaseHeldError) || strategy === "reject" || attempt >= 3) throw error;
+        const waitMs = timings.leaseMs + 2 * timings.heartbeatMs;
+        await stopRun(scope, graph, run, strategy, { waitMs, pollMs: Math.min(100, timings.heartbeatMs) });
+      }
+    }
+  };
+
   const invoke = async (input: unknown, config?: Partial<RunnableConfig>, claimToken = 0): Promise<unknown> => {
     const runConfig = withRunId(config);
-    const lease = await RunLease.acquire(scope, runOf(config), timings, claimToken, runIdOf(runConfig));
+    const lease = await acquire(config, claimToken, runIdOf(runConfig));
     let outcome: RunOutcome = { ok: false, error: undefined };
     try {
       await threadStatus(graph, lease, "busy");
@@ -93,7 +130,7 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
 
   const stream = async (input: unknown, config?: Partial<RunnableConfig>): Promise<AsyncIterable<unknown>> => {
     const runConfig = withRunId(config);
-    const lease = await RunLease.acquire(scope, runOf(config), timings, 0, runIdOf(runConfig));
+    const lease = await acquire(config, 0, runIdOf(runConfig));
     let inner: AsyncIterable<unknown>;
     try {
       await threadStatus(graph, lease, "busy");
