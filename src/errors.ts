@@ -217,6 +217,16 @@ export class RunCancelledError extends LangGraphRedisError {
   }
 }
 
+/** A run was refused because drainRuns() was called on its leased graph in this process (it takes no new runs). */
+export class RunsDrainingError extends LangGraphRedisError {
+  constructor(readonly threadId: string) {
+    super(
+      `The run on thread ${JSON.stringify(threadId)} was refused: this process is draining its runs (drainRuns) ` +
+        "and takes no new ones; start it in another process",
+    );
+  }
+}
+
 /**
  * An encrypted record cannot be read, or a record is not encrypted where encryption is required. `key` names the
  * Redis key the record came from when the reader knows it (the serializer alone does not: the saver and the cache

@@ -38,6 +38,7 @@ export {
   RunCancelledError,
   RunLeaseHeldError,
   RunLeaseLostError,
+  RunsDrainingError,
   TamperedRecordError,
   ThreadExistsError,
   UnknownEncryptionKeyError,
@@ -62,10 +63,13 @@ export type {
   LockReleasedEvent,
 } from "./guard/options.js";
 export { type CancelRunResult, cancelRun } from "./recovery/cancel-run.js";
+export { type DrainReport, drainOnSignal, drainRuns } from "./recovery/drain-runs.js";
 export { findCrashedRuns } from "./recovery/find-crashed-runs.js";
 export type {
   CancelRunOptions,
+  DrainRunsOptions,
   FindCrashedRunsOptions,
+  MultitaskStrategy,
   RecoveryWorkerOptions,
   ResumeCrashedRunsOptions,
   RunLeaseOptions,

@@ -123,3 +123,13 @@ export const cancelRunOptionsSchema = z.strictObject({
 });
 
 export type CancelRunOptions = z.input<typeof cancelRunOptionsSchema>;
+
+/** Options of drainRuns(app, options). */
+export const drainRunsOptionsSchema = z.strictObject({
+  /** How long to wait for the runs in flight to reach a step boundary. Default 30 s. */
+  timeoutMs: durationMsSchema.default(30_000),
+  /** Passed to RunControl.requestDrain (shown on GraphDrained). Default "drain". */
+  reason: z.string().max(200).default("drain"),
+});
+
+export type DrainRunsOptions = z.input<typeof drainRunsOptionsSchema>;

@@ -1,9 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { IterableReadableStream } from "@langchain/core/utils/stream";
-import { isGraphDrained, type StateSnapshot } from "@langchain/langgraph";
+import { isGraphDrained, RunControl, type StateSnapshot } from "@langchain/langgraph";
 import { createAuditOutbox } from "../audit/outbox.js";
-import { describeValue, InvalidConfigError, InvalidOptionError, RunLeaseHeldError } from "../errors.js";
+import {
+  describeValue,
+  InvalidConfigError,
+  InvalidOptionError,
+  RunLeaseHeldError,
+  RunsDrainingError,
+} from "../errors.js";
 import { runFenceField } from "../keys.js";
 import { log } from "../log.js";
 import { parseOptions } from "../options.js";
@@ -33,8 +39,19 @@ export interface LeasableGraph {
   readonly checkpointer?: unknown;
 }
 
+/** The runs of a leased graph in flight in this process, and whether it is draining (drainRuns). */
+export interface DrainState {
+  draining: boolean;
+  readonly inFlight: Set<{ readonly control: RunControl; readonly threadId: string }>;
+  /** Runs handed off so far (drained at a step boundary, their lease marked expired for another process). */
+  handedOff: number;
+  /** Called whenever a run in flight ends. */
+  onSettled?: (() => void) | undefined;
+}
+
 /** Internal view of a leased graph, used by findCrashedRuns / resumeCrashedRuns. */
 export interface LeasedGraphContext {
+  readonly drain: DrainState;
   readonly graph: LeasableGraph;
   readonly scope: LeaseScope;
   readonly timings: LeaseTimings;
@@ -110,34 +127,70 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
     }
   };
 
+  const drain: DrainState = { draining: false, inFlight: new Set(), handedOff: 0 };
+
+  /** Registers a run in flight with the RunControl drainRuns stops it through (the caller's, or a new one). */
+  const track = (config: Partial<RunnableConfig> | undefined, threadId: string) => {
+    if (drain.draining) throw new RunsDrainingError(threadId);
+    const given = (config as { control?: unknown } | undefined)?.control;
+    const control = given instanceof RunControl ? given : new RunControl();
+    const entry = { control, threadId };
+    drain.inFlight.add(entry);
+    return {
+      control,
+      done: () => {
+        drain.inFlight.delete(entry);
+        drain.onSettled?.();
+      },
+    };
+  };
+
   const invoke = async (input: unknown, config?: Partial<RunnableConfig>, claimToken = 0): Promise<unknown> => {
     const runConfig = withRunId(config);
-    const lease = await acquire(config, claimToken, runIdOf(runConfig));
+    const tracked = track(config, runOf(config).threadId);
+    let lease: RunLease;
+    try {
+      lease = await acquire(config, claimToken, runIdOf(runConfig));
+    } catch (error) {
+      tracked.done();
+      throw error;
+    }
     let outcome: RunOutcome = { ok: false, error: undefined };
     try {
       await threadStatus(graph, lease, "busy");
       const fenced = await fencedConfig(graph, scope, lease, runConfig);
-      const result = await graph.invoke(input, { ...fenced, signal: anySignal([config?.signal, lease.signal]) });
+      const signal = anySignal([config?.signal, lease.signal]);
+      const result = await graph.invoke(input, { ...fenced, control: tracked.control, signal } as RunnableConfig);
       outcome = { ok: true };
       return result;
     } catch (error) {
       outcome = { ok: false, error };
       throw lease.stopReason ?? error;
     } finally {
-      await endRun(graph, lease, outcome);
+      await endRun(graph, lease, outcome, drain);
+      tracked.done();
     }
   };
 
   const stream = async (input: unknown, config?: Partial<RunnableConfig>): Promise<AsyncIterable<unknown>> => {
     const runConfig = withRunId(config);
-    const lease = await acquire(config, 0, runIdOf(runConfig));
+    const tracked = track(config, runOf(config).threadId);
+    let lease: RunLease;
+    try {
+      lease = await acquire(config, 0, runIdOf(runConfig));
+    } catch (error) {
+      tracked.done();
+      throw error;
+    }
     let inner: AsyncIterable<unknown>;
     try {
       await threadStatus(graph, lease, "busy");
       const fenced = await fencedConfig(graph, scope, lease, runConfig);
-      inner = await graph.stream(input, { ...fenced, signal: anySignal([config?.signal, lease.signal]) });
+      const signal = anySignal([config?.signal, lease.signal]);
+      inner = await graph.stream(input, { ...fenced, control: tracked.control, signal } as RunnableConfig);
     } catch (error) {
-      await endRun(graph, lease, { ok: false, error });
+      await endRun(graph, lease, { ok: false, error }, drain);
+      tracked.done();
       throw lease.stopReason ?? error;
     }
     // The run lives while the stream is read: release when it ends, fails or the reader stops early.
@@ -149,13 +202,14 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
         outcome = { ok: false, error };
         throw lease.stopReason ?? error;
       } finally {
-        await endRun(graph, lease, outcome);
+        await endRun(graph, lease, outcome, drain);
+        tracked.done();
       }
     }
     return IterableReadableStream.fromAsyncGenerator(leased());
   };
 
-  const context: LeasedGraphContext = { graph, scope, timings, invoke };
+  const context: LeasedGraphContext = { graph, scope, timings, invoke, drain };
   const proxy = new Proxy(graph, {
     get(target, property) {
       if (property === "invoke") return invoke;
@@ -214,7 +268,7 @@ function runIdOf(config: Partial<RunnableConfig>): string {
  * Ends a leased run: a run cancelled with "rollback" first has what it wrote removed (while it still holds the
  * lease, so no run starts on the thread in between), then the lease is released and the thread's status set.
  */
-async function endRun(graph: LeasableGraph, lease: RunLease, outcome: RunOutcome): Promise<void> {
+async function endRun(graph: LeasableGraph, lease: RunLease, outcome: RunOutcome, drain: DrainState): Promise<void> {
   if (lease.cancelled === "rollback" && lease.runId !== "") {
     const checkpointer = graph.checkpointer as { deleteForRuns?: (runIds: string[]) => Promise<unknown> } | undefined;
     try {
@@ -223,7 +277,10 @@ async function endRun(graph: LeasableGraph, lease: RunLease, outcome: RunOutcome
       log("run lease: rollback of run %s on thread %j failed: %s", lease.runId, lease.run.threadId, String(error));
     }
   }
-  await lease.release();
+  // A run drained at a step boundary is handed off: its lease expires now, so a recoverer elsewhere resumes it.
+  const handOff = !outcome.ok && isGraphDrained(outcome.error) && !lease.lost && lease.cancelled === undefined;
+  await lease.release(handOff);
+  if (handOff) drain.handedOff += 1;
   await endStatus(graph, lease, outcome);
 }
 

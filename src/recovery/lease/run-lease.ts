@@ -99,9 +99,10 @@ export class RunLease {
   /**
    * Stops the heartbeat and removes the lease, once the run has ended. A lease lost without being taken over (it
    * could not be renewed in time, and the run was aborted) is instead marked expired now, so recovery resumes the
-   * run at once. Never throws: an entry left behind just expires.
+   * run at once. With `handOff` (a run drained at a step boundary, for another process to continue) the entry is
+   * marked expired now the same way. Never throws: an entry left behind just expires.
    */
-  async release(): Promise<void> {
+  async release(handOff = false): Promise<void> {
     if (this.#released) return;
     this.#released = true;
     clearTimeout(this.#timer);
@@ -114,9 +115,10 @@ export class RunLease {
       timer.unref();
     });
     try {
-      const ending = this.lost
-        ? abandonLease(this.#scope, this.#member, this.token, this.#timings.owner)
-        : releaseLease(this.#scope, this.#member, this.token);
+      const ending =
+        this.lost || handOff
+          ? abandonLease(this.#scope, this.#member, this.token, this.#timings.owner)
+          : releaseLease(this.#scope, this.#member, this.token);
       ending.catch(() => {}); // a late failure after giving up is expected; the entry just expires
       if ((await Promise.race([ending, giveUp])) === "timeout") {
         log("run lease: release of thread %j timed out, it will expire", this.run.threadId);
