@@ -26,6 +26,7 @@ import {
   writesBytes,
 } from "./payloads.js";
 import { runBench } from "./runner.js";
+import { runsSection } from "./runs.js";
 import { putStep, saverSection, versionsOf } from "./saver.js";
 import { storeSection } from "./store.js";
 import { concurrencySection, type SweepSubject, saverSweepSubject } from "./sweep.js";
@@ -81,6 +82,7 @@ await runBench(
       title: "Graph invoke",
       run: (ctx) => graphSection(ctx, { name: "RedisSaver", saver: saver(ctx, "graph") }),
     },
+    { id: "runs", title: "Threads and runs", run: (ctx) => runsSection(ctx) },
     {
       id: "history",
       title: "History sweep",

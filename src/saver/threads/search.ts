@@ -183,10 +183,12 @@ export async function searchThreads(
   let last: string | undefined;
   // Without filters every candidate is returned, so a bucket never needs more than what is still missing.
   const pageSize = () => (filters.length === 0 ? limit - threads.length + 1 : Math.max(limit, 50));
-  for (;;) {
+  for (let round = 0; ; round++) {
     const empty = cursors.filter((cursor) => !cursor.done && cursor.buffer.length === 0);
     if (empty.length > 0) {
-      const size = pageSize();
+      // A page's threads usually spread over the buckets: the first round reads a bucket's fair share (twice over,
+      // plus two), not a whole page from each; a bucket that runs out early is read again.
+      const size = round === 0 ? Math.min(pageSize(), 2 * Math.ceil(limit / THREAD_BUCKETS) + 2) : pageSize();
       const replies = await runRouted(
         context,
         empty.map((cursor) =>
