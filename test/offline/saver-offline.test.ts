@@ -314,7 +314,7 @@ describe("RedisSaver offline", () => {
     expect(result.applied).toBeGreaterThan(0);
     const direct = new RedisSaver({ client: newRedis(), keyPrefix: prefix });
     const after = await direct.getTuple(config);
-    expect((after?.checkpoint.channel_values as { log: string[] }).log).toEqual(during.log);
+    expect(after?.checkpoint.channel_values).toMatchObject({ log: during.log });
   });
 
   it("validates the option strictly", () => {
