@@ -343,8 +343,8 @@ export class OfflineLockError extends RedisConnectionError {
     options?: { cause?: unknown },
   ) {
     super(
-      `guarded(): Redis stayed unreachable for ${waitedMs} ms, so the lock on ` +
-        `${lockKeys.map((key) => `"${key}"`).join(", ")} could not be taken; the node did not run`,
+      `guarded(): Redis stayed unreachable for ${waitedMs} ms while taking lock ` +
+        `${lockKeys.map((key) => `"${key}"`).join(", ")}; the node did not run (resume the run once Redis is back)`,
       options,
     );
   }
