@@ -92,6 +92,9 @@ export interface Replayer {
   finished(): void;
 }
 
+/** The method of a RedisSaver with the `offline` option that withRunLease uses to order lease and replay. */
+export const OFFLINE_SESSION = Symbol.for("langgraph-redis.offlineSession");
+
 /** Raised internally when a call waited longer than unreachableAfterMs. */
 class UnreachableError extends RedisConnectionError {}
 
@@ -110,6 +113,7 @@ export class OfflineSession {
   #corruption: JournalCorruptError | undefined;
   #probe: NodeJS.Timeout | undefined;
   #closed = false;
+  readonly #beforeReplay = new Set<() => Promise<void>>();
 
   constructor(client: RedisClient, options: ParsedOfflineOptions, name: string, component: string) {
     this.#client = client;
@@ -141,6 +145,23 @@ export class OfflineSession {
   /** Set by the owner once it can replay (its context exists). */
   attach(replayer: Replayer): void {
     this.#replayer = replayer;
+  }
+
+  /**
+   * Registers work that must reach Redis before any journal record does (a run lease re-validated before the run's
+   * writes are replayed: docs/offline.md). Returns the function that unregisters it.
+   */
+  onBeforeReplay(hook: () => Promise<void>): () => void {
+    this.#beforeReplay.add(hook);
+    return () => this.#beforeReplay.delete(hook);
+  }
+
+  /** Resolves once the journal is empty and the state is online (at once when it already is). */
+  whenOnline(): Promise<void> {
+    return this.#opened.then(() => {
+      if (this.#state === "online" && this.#pending.length === 0) return;
+      return new Promise<void>((resolve) => this.events.once("online", () => resolve()));
+    });
   }
 
   get state(): OfflineState {
@@ -285,6 +306,14 @@ export class OfflineSession {
     const replayer = this.#replayer;
     if (replayer === undefined) throw new LangGraphRedisError(`${this.component}: nothing can replay the journal yet`);
     await this.bounded(() => this.#client.ping(), `${this.component}: probing Redis`);
+    for (const hook of [...this.#beforeReplay]) {
+      try {
+        await this.bounded(hook, `${this.component}: before the replay`);
+      } catch (error) {
+        if (this.isOutage(error)) throw error;
+        log("%s: a pre-replay step failed: %s", this.component, String(error));
+      }
+    }
     if (this.#state === "offline") this.#state = "replaying";
     let applied = 0;
     let forked = 0;

@@ -11,7 +11,13 @@ import {
 } from "@langchain/langgraph-checkpoint";
 import { buildOnOwnedClient, type ClientFromUrlOptions, type RedisClient } from "../client.js";
 import { SaverOffline } from "../offline/saver/offline-saver.js";
-import type { OfflineEvents, OfflineState, ReplayResult } from "../offline/session.js";
+import {
+  OFFLINE_SESSION,
+  type OfflineEvents,
+  type OfflineSession,
+  type OfflineState,
+  type ReplayResult,
+} from "../offline/session.js";
 import { initTelemetry, threadAttributes, traced, tracedGenerator } from "../telemetry/index.js";
 import { createSaverContext, type SaverContext } from "./context.js";
 import { type CopyThreadResult, copyThread } from "./copy-thread.js";
@@ -146,6 +152,11 @@ export class RedisSaver extends BaseCheckpointSaver {
 
   override getNextVersion(current: number | undefined): number {
     return nextChannelVersion(current);
+  }
+
+  /** Internal (withRunLease): the offline session, to re-validate a run's lease before the journal is replayed. */
+  [OFFLINE_SESSION](): OfflineSession | undefined {
+    return this.#offline?.session;
   }
 
   /** Internal (withRunLease): records a run's lease token on its thread, so writes of older leases are refused. */
