@@ -11,6 +11,8 @@ import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import { Redis } from "ioredis";
 import { RedisSaver, type ReplayResult, RunLeaseLostError, resumeCrashedRuns, withRunLease } from "../../src/index.js";
 import { runLeaseIndexKey } from "../../src/keys.js";
+import { offlineOptionsSchema } from "../../src/offline/options.js";
+import { OfflineSession } from "../../src/offline/session.js";
 import { newRedis, redisUrl, testPrefix } from "../helpers/redis.js";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
 
@@ -185,5 +187,52 @@ describe("run leases through an outage", () => {
     expect(fork?.checkpoint.channel_values).toMatchObject({ trail: expect.arrayContaining(["slow:agent"]) });
     // the agent's invoke either finished offline or was aborted when its lease was found taken over
     if ("error" in outcome) expect(outcome.error).toBeInstanceOf(RunLeaseLostError);
+  });
+});
+
+describe("the order of lease re-validation and replay", () => {
+  it("runs every pre-replay step (the leases) before the first journal record, and none of them when Redis is down", async () => {
+    const { proxy, client } = await proxied();
+    const dir = mkdtempSync(join(tmpdir(), "lgr-order-"));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const session = new OfflineSession(
+      client,
+      offlineOptionsSchema.parse({ journalDir: dir, probeIntervalMs: 60_000 }),
+      "order",
+      "Test",
+    );
+    cleanup.push(() => session.close());
+    const order: string[] = [];
+    session.attach({
+      apply: async (record) => {
+        order.push(`apply ${record.seq}`);
+        return "applied";
+      },
+      takeConflicts: () => [],
+      finished: () => order.push("finished"),
+    });
+    session.onBeforeReplay(async () => {
+      order.push("lease");
+    });
+    await session.ready();
+    session.goOffline(new Error("test"));
+    await session.append({ n: 1 }, Buffer.from("a"));
+    await session.append({ n: 2 }, Buffer.from("b"));
+    await proxy.cut();
+    await expect(session.replay()).rejects.toThrow();
+    expect(order).toEqual([]);
+    await proxy.restore();
+    const deadline = Date.now() + 20_000;
+    let result: Awaited<ReturnType<typeof session.replay>> | undefined;
+    while (result === undefined) {
+      result = await session.replay().catch((error: unknown) => {
+        if (Date.now() > deadline) throw error;
+        return undefined;
+      });
+      if (result === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(order).toEqual(["lease", "apply 1", "apply 2", "finished"]);
+    expect(result.applied).toBe(2);
+    expect(session.state).toBe("online");
   });
 });
