@@ -12,6 +12,7 @@ import {
 } from "../errors.js";
 import { runFenceField } from "../keys.js";
 import { log } from "../log.js";
+import { OFFLINE_SESSION, type OfflineSession } from "../offline/session.js";
 import { parseOptions } from "../options.js";
 import { RAISE_RUN_FENCE, RUN_FENCE_KEY, type RunFence } from "../saver/run-fence.js";
 import type { ThreadStatus } from "../saver/threads/record.js";
@@ -155,6 +156,7 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
       tracked.done();
       throw error;
     }
+    const offline = rideOutages(graph, lease);
     let outcome: RunOutcome = { ok: false, error: undefined };
     try {
       await threadStatus(graph, lease, "busy");
@@ -167,7 +169,7 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
       outcome = { ok: false, error };
       throw lease.stopReason ?? error;
     } finally {
-      await endRun(graph, lease, outcome, drain);
+      await endRun(graph, lease, outcome, drain, offline);
       tracked.done();
     }
   };
@@ -182,6 +184,7 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
       tracked.done();
       throw error;
     }
+    const offline = rideOutages(graph, lease);
     let inner: AsyncIterable<unknown>;
     try {
       await threadStatus(graph, lease, "busy");
@@ -189,7 +192,7 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
       const signal = anySignal([config?.signal, lease.signal]);
       inner = await graph.stream(input, { ...fenced, control: tracked.control, signal } as RunnableConfig);
     } catch (error) {
-      await endRun(graph, lease, { ok: false, error }, drain);
+      await endRun(graph, lease, { ok: false, error }, drain, offline);
       tracked.done();
       throw lease.stopReason ?? error;
     }
@@ -202,7 +205,7 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
         outcome = { ok: false, error };
         throw lease.stopReason ?? error;
       } finally {
-        await endRun(graph, lease, outcome, drain);
+        await endRun(graph, lease, outcome, drain, offline);
         tracked.done();
       }
     }
@@ -268,7 +271,13 @@ function runIdOf(config: Partial<RunnableConfig>): string {
  * Ends a leased run: a run cancelled with "rollback" first has what it wrote removed (while it still holds the
  * lease, so no run starts on the thread in between), then the lease is released and the thread's status set.
  */
-async function endRun(graph: LeasableGraph, lease: RunLease, outcome: RunOutcome, drain: DrainState): Promise<void> {
+async function endRun(
+  graph: LeasableGraph,
+  lease: RunLease,
+  outcome: RunOutcome,
+  drain: DrainState,
+  offline: OfflineRide | undefined,
+): Promise<void> {
   if (lease.cancelled === "rollback" && lease.runId !== "") {
     const checkpointer = graph.checkpointer as { deleteForRuns?: (runIds: string[]) => Promise<unknown> } | undefined;
     try {
@@ -279,7 +288,7 @@ async function endRun(graph: LeasableGraph, lease: RunLease, outcome: RunOutcome
   }
   // A run drained at a step boundary is handed off: its lease expires now, so a recoverer elsewhere resumes it.
   const handOff = !outcome.ok && isGraphDrained(outcome.error) && !lease.lost && lease.cancelled === undefined;
-  await lease.release(handOff);
+  await endLease(lease, offline, handOff);
   if (handOff) drain.handedOff += 1;
   await endStatus(graph, lease, outcome);
 }
@@ -320,6 +329,42 @@ async function endStatus(graph: LeasableGraph, lease: RunLease, outcome: RunOutc
     log("run lease: the state of thread %j could not be read for its status: %s", lease.run.threadId, String(error));
   }
   return threadStatus(graph, lease, interrupted ? "interrupted" : "idle");
+}
+
+/**
+ * With a RedisSaver that journals through outages (its `offline` option), the run's lease rides them out too: an
+ * unreachable Redis does not end it, and when Redis answers the lease is re-validated before the saver replays a
+ * single record (docs/offline.md: the lease first, then the replay). Returns the hook's handle, or undefined.
+ */
+function rideOutages(graph: LeasableGraph, lease: RunLease): OfflineRide | undefined {
+  const checkpointer = graph.checkpointer as { [OFFLINE_SESSION]?: () => OfflineSession | undefined } | undefined;
+  const open = typeof checkpointer === "object" && checkpointer !== null ? checkpointer[OFFLINE_SESSION] : undefined;
+  const session = typeof open === "function" ? open.call(checkpointer) : undefined;
+  if (session === undefined) return undefined;
+  lease.rideOutages();
+  return { session, unregister: session.onBeforeReplay(() => lease.revalidate()) };
+}
+
+interface OfflineRide {
+  readonly session: OfflineSession;
+  readonly unregister: () => void;
+}
+
+/**
+ * Releases the lease once the run ended. A run that ended offline keeps its lease (heartbeats go on) until its
+ * journal is replayed, in the background: released earlier, a recoverer could resume the thread from the state
+ * Redis holds before the replay.
+ */
+async function endLease(lease: RunLease, offline: OfflineRide | undefined, handOff = false): Promise<void> {
+  if (offline === undefined || offline.session.state === "online" || lease.lost) {
+    offline?.unregister();
+    await lease.release(handOff);
+    return;
+  }
+  void offline.session.whenOnline().then(async () => {
+    offline.unregister();
+    await lease.release(handOff);
+  });
 }
 
 function runOf(config: Partial<RunnableConfig> | undefined): RunRef {

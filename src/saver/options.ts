@@ -3,6 +3,7 @@ import { auditOptionSchema } from "../audit/outbox.js";
 import { compressionOptionsSchema } from "../compression.js";
 import { durabilityOptionsSchema } from "../durability.js";
 import { InvalidOptionError } from "../errors.js";
+import { offlineOptionsSchema } from "../offline/options.js";
 import { clientSchema, keyPrefixSchema, parseOptions, serdeSchema, ttlOptionsSchema } from "../options.js";
 import { blobDeltasOptionsSchema } from "./blob-delta.js";
 import { threadRegistryOptionsSchema } from "./threads/record.js";
@@ -37,6 +38,9 @@ const sharedShape = {
   /** The thread registry (docs/runs.md): `{ indexedMetadata }` names the metadata fields `saver.threads.search`
    * can filter on (each indexed by the write that sets it). Default: no field indexed. */
   threads: threadRegistryOptionsSchema.optional(),
+  /** Ride out Redis outages on a local journal (docs/offline.md): `{ journalDir, maxBytes, maxAgeMs, ... }`.
+   * Off unless given. */
+  offline: offlineOptionsSchema.optional(),
 };
 
 export const redisSaverOptionsSchema = z.strictObject({
