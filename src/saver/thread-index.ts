@@ -161,7 +161,13 @@ export async function* indexedThreads(context: SaverContext, pageSize = 100): As
       const head = source.head();
       if (head === undefined) continue;
       const bestHead = best?.head();
-      if (bestHead === undefined || Number(head.score) > Number(bestHead.score)) best = source;
+      // Ties go to the greater thread id, as one sorted set read in reverse orders them.
+      const newer =
+        bestHead === undefined ||
+        Number(head.score) > Number(bestHead.score) ||
+        (Number(head.score) === Number(bestHead.score) &&
+          Buffer.compare(Buffer.from(head.threadId), Buffer.from(bestHead.threadId)) > 0);
+      if (newer) best = source;
     }
     if (best === undefined) return;
     const entry = best.shift() as { threadId: string; score: string };
