@@ -5,6 +5,7 @@
  */
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import { drainRuns, RedisSaver, startRecoveryWorker, withRunLease } from "../src/index.js";
+import { THREAD_BUCKETS, threadRegistryKeys } from "../src/keys.js";
 import type { BenchContext } from "./context.js";
 import { deleteKeys } from "./keyspace.js";
 import type { Column } from "./results.js";
@@ -39,6 +40,12 @@ export async function runsSection(ctx: BenchContext): Promise<void> {
         return saver.threads.update(`thread-${i}`, { metadata: { user_id: `user-${i % (threads / PER_USER)}` } });
       }),
     );
+  }
+  let registryBytes = 0;
+  for (let bucket = 0; bucket < THREAD_BUCKETS; bucket++) {
+    for (const key of Object.values(threadRegistryKeys(keyPrefix, bucket))) {
+      registryBytes += Number((await ctx.client.memory("USAGE", key, "SAMPLES", "0")) ?? 0);
+    }
   }
   const checkpoint = {
     v: 4,
@@ -81,6 +88,12 @@ export async function runsSection(ctx: BenchContext): Promise<void> {
       value: 16,
       unit: "ZLEXCOUNT",
       note: "one per bucket, pipelined",
+    },
+    {
+      what: "registry memory per thread (one indexed field)",
+      value: registryBytes / threads,
+      unit: "B",
+      note: "MEMORY USAGE of every registry key / threads",
     },
   );
 
