@@ -108,8 +108,8 @@ export async function runsSection(ctx: BenchContext): Promise<void> {
     note: "worker intervalMs 100, leaseMs 30,000 (target < 1,000 ms)",
   });
   table.notes.push(
-    "The registry is spread over 16 buckets; a search reads one range per bucket in one pipelined round trip, " +
-      "then the page's records.",
+    "The registry is spread over 16 buckets; a search runs one script per bucket (its range and the records), " +
+      "pipelined: one round trip per server.",
     "Hand-off: from drainRuns resolving (the run stopped at a step boundary, its lease marked expired) until the " +
       "resumed run's final checkpoint is stored by a worker on other connections.",
   );

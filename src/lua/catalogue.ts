@@ -244,6 +244,24 @@ export const SCRIPTS = {
       return { record: text(record), updatedMs: updatedText === "" ? undefined : Number(updatedText) };
     },
   }),
+  /** The server time, and per index member found: the member, its thread's record and updated time. */
+  saverSearchThreads: script<[max: string, min: string, limit: number, prefixLength: number]>()({
+    keys: THREAD_REGISTRY_KEYS,
+    decode: (reply) => {
+      const flat = reply as unknown[];
+      const entries: { member: string; record: string | undefined; updatedMs: number | undefined }[] = [];
+      for (let i = 1; i + 2 < flat.length; i += 3) {
+        const record = text(flat[i + 1]);
+        const updated = text(flat[i + 2]);
+        entries.push({
+          member: text(flat[i]),
+          record: record === "" ? undefined : record,
+          updatedMs: updated === "" ? undefined : Number(updated),
+        });
+      }
+      return { nowMs: Number(flat[0]), entries };
+    },
+  }),
   /** The server time, and per thread id asked for: its record and updated time (undefined when missing). */
   saverReadThreads: script<string[]>()({
     keys: ["updated", "records"],

@@ -6,7 +6,7 @@
  * driving index is selective ("the threads of user X"), and the matches of the driving index otherwise.
  */
 import { describeValue, InvalidInputError } from "../../errors.js";
-import { THREAD_BUCKETS, threadBucket, threadRegistryKeys } from "../../keys.js";
+import { THREAD_BUCKETS, type ThreadRegistryKeys, threadBucket, threadRegistryKeys } from "../../keys.js";
 import { scriptCall } from "../../lua/index.js";
 import { commandCall, runRouted } from "../../routing.js";
 import type { SaverContext } from "../context.js";
@@ -110,12 +110,18 @@ function requireLimit(limit: unknown, operation: string): number {
   return limit;
 }
 
+/** A member of the driving index with its thread (undefined: no record, or past its TTL). */
+interface Candidate {
+  readonly position: string;
+  readonly thread: ThreadInfo | undefined;
+}
+
 /** One bucket's part of the driving index, read newest first below the last position fetched. */
 interface BucketCursor {
   readonly bucket: number;
-  readonly key: string;
-  /** Positions fetched and not yet consumed, newest first. */
-  buffer: string[];
+  readonly keys: ThreadRegistryKeys;
+  /** Members fetched and not yet consumed, newest first. */
+  buffer: Candidate[];
   /** Exclusive upper bound of the next fetch (a position), or undefined to start at the newest. */
   below: string | undefined;
   done: boolean;
@@ -172,9 +178,10 @@ export async function searchThreads(
   const { prefix, filters } = plan(context, query, operation);
   const limit = requireLimit(query?.limit, operation);
   const start = query?.cursor === undefined ? undefined : decodeCursor(query.cursor, operation);
+  const prefixLength = Buffer.byteLength(prefix);
   const cursors: BucketCursor[] = Array.from({ length: THREAD_BUCKETS }, (_, bucket) => ({
     bucket,
-    key: threadRegistryKeys(context.keyPrefix, bucket).index,
+    keys: threadRegistryKeys(context.keyPrefix, bucket),
     buffer: [],
     below: start,
     done: false,
@@ -192,62 +199,56 @@ export async function searchThreads(
       const replies = await runRouted(
         context,
         empty.map((cursor) =>
-          commandCall<string[]>(cursor.key, (pipeline) =>
-            pipeline.zrange(
-              cursor.key,
-              cursor.below === undefined ? `(${prefix}:` : `(${prefix}${cursor.below}`,
-              `[${prefix}`,
-              "BYLEX",
-              "REV",
-              "LIMIT",
-              0,
-              size,
-            ),
-          ),
+          scriptCall("saverSearchThreads", cursor.keys, [
+            cursor.below === undefined ? `(${prefix}:` : `(${prefix}${cursor.below}`,
+            `[${prefix}`,
+            size,
+            prefixLength,
+          ]),
         ),
         { operation, write: false },
       );
       empty.forEach((cursor, i) => {
-        const members = replies[i] ?? [];
-        cursor.buffer = members.map((member) => positionOf(member, prefix).position);
-        cursor.below = cursor.buffer.at(-1) ?? cursor.below;
-        if (members.length < size) cursor.done = true;
+        const reply = replies[i];
+        const entries = reply?.entries ?? [];
+        cursor.buffer = entries.map((entry) => {
+          const { position, threadId } = positionOf(entry.member, prefix);
+          const expired =
+            context.ttlMs > 0 && entry.updatedMs !== undefined && entry.updatedMs < (reply?.nowMs ?? 0) - context.ttlMs;
+          const thread =
+            entry.record === undefined || expired
+              ? undefined
+              : decodeThreadRecord(threadId, entry.record, entry.updatedMs, cursor.keys.records);
+          return { position, thread };
+        });
+        cursor.below = cursor.buffer.at(-1)?.position ?? cursor.below;
+        if (entries.length < size) cursor.done = true;
       });
     }
-    // Pop candidates in global order while every bucket that may hold a newer one has one buffered.
-    const candidates: string[] = [];
-    const need = limit - threads.length;
+    // Take candidates in global order while every bucket that may hold a newer one has one buffered.
+    let examined = 0;
     for (;;) {
+      if (threads.length >= limit) break;
       if (cursors.some((cursor) => !cursor.done && cursor.buffer.length === 0)) break;
       let best: BucketCursor | undefined;
       for (const cursor of cursors) {
         const head = cursor.buffer[0];
         if (head === undefined) continue;
-        if (best === undefined || comparePositionsNewestFirst(head, best.buffer[0] as string) < 0) best = cursor;
+        const bestHead = best?.buffer[0];
+        if (bestHead === undefined || comparePositionsNewestFirst(head.position, bestHead.position) < 0) best = cursor;
       }
       if (best === undefined) break;
-      candidates.push(best.buffer.shift() as string);
-      if (filters.length === 0 && candidates.length >= need) break;
-      if (candidates.length >= Math.max(need, 50)) break;
-    }
-    if (candidates.length > 0) {
-      const ids = candidates.map((position) => positionOf(position, "").threadId);
-      const records = await readRecords(context, ids, operation);
-      for (const [i, position] of candidates.entries()) {
-        const thread = records.get(ids[i] as string);
-        last = position;
-        if (thread === undefined || !filters.every((test) => test(thread))) continue;
-        threads.push(thread);
-        if (threads.length >= limit) break;
-      }
+      const candidate = best.buffer.shift() as Candidate;
+      examined += 1;
+      last = candidate.position;
+      const thread = candidate.thread;
+      if (thread !== undefined && filters.every((test) => test(thread))) threads.push(thread);
     }
     const exhausted = cursors.every((cursor) => cursor.done && cursor.buffer.length === 0);
     if (threads.length >= limit) {
-      // More may follow unless every bucket is read out and nothing examined is left behind the last result.
-      const rest = !exhausted || candidates.at(-1) !== last;
-      return { threads, cursor: rest && last !== undefined ? encodeCursor(last) : undefined };
+      return { threads, cursor: !exhausted && last !== undefined ? encodeCursor(last) : undefined };
     }
-    if (exhausted) return { threads, cursor: undefined };
+    if (exhausted || (examined === 0 && empty.length === 0)) return { threads, cursor: undefined };
   }
 }
 
