@@ -127,6 +127,8 @@ async function decodeChannelValues(
         key: keys.blobs,
         what: () => `channel ${JSON.stringify(channel)} version ${version} (namespace ${JSON.stringify(ns)})`,
       };
+      // A DeltaChannel value left to the ancestors' writes: absent here, like a cleared channel.
+      if (blob[0] === FrameFormat.IN_HISTORY && blob.length === 1) return;
       if (blob[0] === FrameFormat.PLAIN) {
         const parts = unframe(blob, source, 0, 2);
         // No parts: the channel was listed in newVersions but had no value (it was cleared).
