@@ -25,6 +25,7 @@ import {
   typicalWrites,
   writesBytes,
 } from "./payloads.js";
+import { retentionSection } from "./retention.js";
 import { runBench } from "./runner.js";
 import { putStep, saverSection, versionsOf } from "./saver.js";
 import { storeSection } from "./store.js";
@@ -101,6 +102,7 @@ await runBench(
         }),
     },
     { id: "chatMemory", title: "Memory of a long chat", run: (ctx) => chatMemorySection(ctx) },
+    { id: "retention", title: "Memory with retention", run: (ctx) => retentionSection(ctx) },
     {
       id: "delta",
       title: "Memory: DeltaChannel history",
