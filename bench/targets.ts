@@ -113,6 +113,14 @@ export const TARGETS: readonly TargetSpec[] = [
     unit: "MiB",
   },
   {
+    id: "retention-flat",
+    target: "keepLast 10: a chat keeping a window of its messages, memory at 1,000 turns within 1.2x of 100 turns",
+    metric: "retention.window.growth",
+    comparison: "<=",
+    threshold: 1.2,
+    unit: "x",
+  },
+  {
     id: "guard-round-trips",
     target: "guarded acquire+release within 3 round trips (commands sent one after another per call)",
     metric: "guard.roundTrips",
