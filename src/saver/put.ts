@@ -101,7 +101,11 @@ export async function putCheckpoint(
   if (runId !== undefined && indexKey === undefined) await recordRunThread(context, runId, threadId);
   const store = async (full: boolean) => {
     const blobs = await Promise.all(values.map((value) => encodeChannelValue(context, threadId, ns, value, full)));
-    const args: ScriptArgs<"saverPut"> = [...head, ...blobs.flatMap(({ field, blob }) => [field, blob])];
+    // A cleared channel is not stored: a missing blob reads as no value, as the cleared marker would.
+    const args: ScriptArgs<"saverPut"> = [
+      ...head,
+      ...blobs.flatMap(({ field, blob, cleared }) => (cleared ? [] : [field, blob])),
+    ];
     try {
       const reply = await redisCall(context, { operation: "RedisSaver.put", write: true }, (client) =>
         context.audit && auditContext
@@ -196,9 +200,12 @@ async function encodeChannelValue(
   ns: string,
   { channel, version, dumped, inHistory }: ChannelValue,
   full: boolean,
-): Promise<{ field: string; blob: Buffer; commit?: () => void }> {
+): Promise<{ field: string; blob: Buffer; commit?: () => void; cleared?: boolean }> {
   const field = blobField(ns, channel, version);
-  if (dumped === undefined) return { field, blob: frame([], inHistory ? FrameFormat.IN_HISTORY : FrameFormat.PLAIN) };
+  if (dumped === undefined) {
+    if (inHistory) return { field, blob: frame([], FrameFormat.IN_HISTORY) };
+    return { field, blob: frame([]), cleared: true };
+  }
   const [type, bytes] = dumped;
   if (context.deltas === undefined) return { field, blob: await fullBlob(context.compression, type, bytes) };
   const encoded = await context.deltas.encode(
