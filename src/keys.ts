@@ -98,6 +98,14 @@ export function storeNamespaceKeys(prefix: string, namespace: readonly string[])
   };
 }
 
+/**
+ * ZSET of one declared filter field of one namespace (the `filterIndex` option): item key -> the field's value as
+ * a number ("number" fields) or a 48-bit hash of it ("string" and "boolean" fields). Same hash tag as the namespace.
+ */
+export function storeFieldIndexKey(prefix: string, namespace: readonly string[], field: string): string {
+  return `${storeNamespaceBase(prefix, namespace)}:fx:${encodeKeyPart(field)}`;
+}
+
 /** Keys of one store item that live beside its namespace's keys (same hash tag). */
 export interface StoreItemKeys {
   /** ZSET version -> history entry. */
@@ -259,6 +267,7 @@ const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
     [/^:(items|vectors|state)$/, "hash"],
     [/^:(order|expiry)$/, "zset"],
     [/^:history:/, "zset"],
+    [/^:fx:/, "zset"],
     [/^:fence:/, "hash"],
   ],
   "store-registry": [

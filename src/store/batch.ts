@@ -12,9 +12,9 @@ import type { StoreContext } from "./context.js";
 import { getCall } from "./crud/get.js";
 import { type PreparedWrite, type PutOutcome, putCall } from "./crud/put.js";
 import { literalPrefix, matchesAll, pageNamespaces } from "./list-namespaces.js";
-import { type NamespaceRead, type ReadMode, readNamespaceCall } from "./read-namespace.js";
+import { COUNT_READ, type NamespaceRead, type ReadSpec, readNamespaceCall } from "./read-namespace.js";
 import { type LexRange, type RegisteredNamespace, rangeForPrefix, registryReadCall } from "./registry.js";
-import { type SearchHit, searchPage } from "./search.js";
+import { planSearch, type SearchHit, type SearchReads, searchPage } from "./search.js";
 import { refreshCalls } from "./ttl.js";
 import { fenceCounterCall, fenceCounterOutcome, settleWrites, writeError } from "./writes.js";
 
@@ -82,10 +82,26 @@ function namespacesOf(first: RegistryRound, x: Planned): RegisteredNamespace[] {
   return r ? [...(first.registry.get(r.id)?.value ?? [])].sort((a, b) => a.seq - b.seq) : [];
 }
 
-/** What the second round leaves: namespace reads by member, and every write's outcome, in write order. */
+/** What the second round leaves: namespace reads by read id, and every write's outcome, in write order. */
 interface ReadWriteRound {
   readonly reads: Map<string, NamespaceRead>;
+  /** Any read of each namespace, by member (every read reports the namespace's live count). */
+  readonly byMember: Map<string, NamespaceRead>;
   readonly outcomes: PutOutcome[];
+}
+
+/** One id per distinct read of a namespace, so searches asking the same of a namespace share one read. */
+function readId(member: string, spec: ReadSpec): string {
+  return JSON.stringify([member, spec.mode, spec.conditions, spec.skip, spec.take]);
+}
+
+/** How each search of the plan reads its namespaces (by its position in the plan). */
+function searchReads(ctx: StoreContext, p: Plan): Map<number, SearchReads> {
+  const out = new Map<number, SearchReads>();
+  p.planned.forEach((x, i) => {
+    if (x.kind === "search") out.set(i, planSearch(ctx, x.op, x.queryVector !== undefined));
+  });
+  return out;
 }
 
 /**
@@ -100,21 +116,27 @@ async function readWriteRound(ctx: StoreContext, p: Plan, first: RegistryRound):
   }
   await recordFencedOnCluster(ctx, p.writes, outcomes);
 
-  const modes = new Map<string, { ns: RegisteredNamespace; mode: ReadMode }>();
-  const rank = { count: 0, items: 1, vectors: 2 };
-  const want = (ns: RegisteredNamespace, mode: ReadMode) => {
-    const current = modes.get(ns.member);
-    if (!current || rank[mode] > rank[current.mode]) modes.set(ns.member, { ns, mode });
+  const wanted = new Map<string, { ns: RegisteredNamespace; spec: ReadSpec }>();
+  const members = new Set<string>();
+  const want = (ns: RegisteredNamespace, spec: ReadSpec) => {
+    wanted.set(readId(ns.member, spec), { ns, spec });
+    members.add(ns.member);
   };
+  const searches = searchReads(ctx, p);
+  p.planned.forEach((x, i) => {
+    const how = searches.get(i);
+    if (how && !how.empty) namespacesOf(first, x).forEach((ns, n) => want(ns, how.spec(n)));
+  });
+  // A listing needs only the live count, which every read reports.
   for (const x of p.planned) {
+    if (x.kind !== "list") continue;
     for (const ns of namespacesOf(first, x)) {
-      if (x.kind === "search") want(ns, x.queryVector ? "vectors" : "items");
-      else if (x.kind === "list" && matchesAll(x.op.matchConditions, ns.namespace)) want(ns, "count");
+      if (!members.has(ns.member) && matchesAll(x.op.matchConditions, ns.namespace)) want(ns, COUNT_READ);
     }
   }
 
   const round = new Round();
-  const reads = [...modes.values()].map(({ ns, mode }) => round.add(readNamespaceCall(ctx, ns, mode)));
+  const reads = [...wanted].map(([id, { ns, spec }]) => ({ id, pending: round.add(readNamespaceCall(ctx, ns, spec)) }));
   if (first.gets.size === 0) addGets(ctx, p, round, first.gets);
   await attachAuditStreams(
     ctx,
@@ -123,8 +145,9 @@ async function readWriteRound(ctx: StoreContext, p: Plan, first: RegistryRound):
   const writes = p.writes.map((write, i) => (outcomes[i] === undefined ? round.add(putCall(ctx, write)) : undefined));
   await round.run(ctx);
 
-  const byMember = new Map(reads.map((read) => [read.value.namespace.member, read.value]));
-  return { reads: byMember, outcomes: p.writes.map((_, i) => outcomes[i] ?? (writes[i]?.value as PutOutcome)) };
+  const byId = new Map(reads.map(({ id, pending }) => [id, pending.value]));
+  const byMember = new Map(reads.map(({ pending }) => [pending.value.namespace.member, pending.value]));
+  return { reads: byId, byMember, outcomes: p.writes.map((_, i) => outcomes[i] ?? (writes[i]?.value as PutOutcome)) };
 }
 
 /** The batch's results, in operation order, and the items searches returned (for the TTL refresh). */
@@ -136,22 +159,26 @@ function assemble(
 ): { results: unknown[]; hits: SearchHit[] } {
   const results: unknown[] = [];
   const hits: SearchHit[] = [];
+  const searches = searchReads(ctx, p);
   p.planned.forEach((x, i) => {
     if (x.kind === "put") results.push(null);
     else if (x.kind === "get") {
       const record = first.gets.get(i)?.value ?? null;
       results.push(record ? recordToItem(record, x.op.namespace, x.op.key) : null);
     } else if (x.kind === "search") {
-      const nsReads = namespacesOf(first, x).flatMap((ns) => {
-        const read = second.reads.get(ns.member);
-        return read ? [read] : [];
-      });
-      const page = searchPage(ctx, nsReads, x.op, x.queryVector);
+      const how = searches.get(i) as SearchReads;
+      const nsReads = how.empty
+        ? []
+        : namespacesOf(first, x).flatMap((ns, n) => {
+            const read = second.reads.get(readId(ns.member, how.spec(n)));
+            return read ? [read] : [];
+          });
+      const page = searchPage(ctx, nsReads, x.op, x.queryVector, how);
       hits.push(...page);
       results.push(page.map((h) => h.item));
     } else {
       const live = namespacesOf(first, x)
-        .filter((ns) => matchesAll(x.op.matchConditions, ns.namespace) && (second.reads.get(ns.member)?.live ?? 0) > 0)
+        .filter((ns) => matchesAll(x.op.matchConditions, ns.namespace) && (second.byMember.get(ns.member)?.live ?? 0) > 0)
         .map((ns) => ns.namespace);
       results.push(pageNamespaces(live, x.op));
     }
@@ -178,7 +205,7 @@ export async function executeBatch(
   // Cluster: registrations the writes wait for, and namespaces found empty.
   if (ctx.cluster) {
     const retired = new Map<string, number>();
-    for (const read of second.reads.values()) {
+    for (const read of second.byMember.values()) {
       if (read.live === 0) retired.set(read.namespace.member, read.namespace.seq);
     }
     await settleWrites(ctx, p.writes, second.outcomes, retired);

@@ -2,6 +2,7 @@ import { type AuditOutbox, createAuditOutbox } from "../audit/outbox.js";
 import { createRedisContext, MIN_SERVER_VERSION, type RedisContext } from "../context.js";
 import { RecordCipher } from "../encryption/cipher.js";
 import { type StoreRegistryKeys, storeRegistryKeys } from "../keys.js";
+import { type DeclaredField, declaredFields, fieldIndexKeys } from "./field-index.js";
 import type { ParsedStoreOptions } from "./options.js";
 
 /** What every store module needs: the shared context, the parsed options and the registry keys. */
@@ -12,6 +13,13 @@ export interface StoreContext extends RedisContext {
   readonly audit: AuditOutbox | undefined;
   /** The `encryption` option: seals values on write, opens them on read. */
   readonly cipher: RecordCipher | undefined;
+  /** The fields of the `filterIndex` option, in declaration order (empty without it). */
+  readonly fields: readonly DeclaredField[];
+}
+
+/** The filter index keys of a namespace, in declaration order (what the store scripts take as `fieldIndexes`). */
+export function indexKeysOf(ctx: StoreContext, namespace: readonly string[]): string[] {
+  return fieldIndexKeys(ctx.keyPrefix, namespace, ctx.fields);
 }
 
 /** Expired items one script removes at most on the way (the rest go on later calls; reads filter them anyway). */
@@ -34,5 +42,6 @@ export function createContext(options: ParsedStoreOptions): StoreContext {
     audit: createAuditOutbox(options.client, options.keyPrefix, options.audit),
     cipher:
       options.encryption === undefined ? undefined : new RecordCipher(options.encryption, "RedisStore.encryption"),
+    fields: declaredFields(options.filterIndex),
   };
 }

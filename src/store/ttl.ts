@@ -1,7 +1,7 @@
 import { storeItemKeys, storeNamespaceKeys, storeNamespaceMember } from "../keys.js";
 import { scriptCall } from "../lua/index.js";
 import { type RoutedCall, runRouted } from "../routing.js";
-import { RETIRED_GRACE_MS, type StoreContext } from "./context.js";
+import { indexKeysOf, RETIRED_GRACE_MS, type StoreContext } from "./context.js";
 import { readNamespaceCall } from "./read-namespace.js";
 import { registryReadCall, unregisterCall } from "./registry.js";
 import type { SearchHit } from "./search.js";
@@ -29,7 +29,8 @@ export function refreshCalls(ctx: StoreContext, hits: readonly SearchHit[]): Rou
       return [item.history, item.fenceMarks];
     });
     const k = storeNamespaceKeys(ctx.keyPrefix, namespace);
-    return scriptCall("storeRefresh", { ...k, itemKeys }, [RETIRED_GRACE_MS, ...keys]);
+    const fieldIndexes = indexKeysOf(ctx, namespace);
+    return scriptCall("storeRefresh", { ...k, itemKeys, fieldIndexes }, [RETIRED_GRACE_MS, ...keys, fieldIndexes.length]);
   });
 }
 
@@ -48,7 +49,7 @@ export async function sweepStep(ctx: StoreContext, cursor: string | null, maxNam
   const [namespaces] = await runRouted(ctx, [registryReadCall(ctx, [min, "+"], maxNamespaces)]);
   const reads = await runRouted(
     ctx,
-    namespaces.map((ns) => readNamespaceCall(ctx, ns, "count")),
+    namespaces.map((ns) => readNamespaceCall(ctx, ns)),
   );
   const retired = new Map<string, number>();
   for (const read of reads) if (read.live === 0) retired.set(read.namespace.member, read.namespace.seq);

@@ -101,6 +101,7 @@ describe("cluster namespace registration", () => {
     value: { v: 1 },
     vectors: null,
     embedFields: [],
+    fieldScores: "",
     ttlMs: null,
     writer: null,
     expectedVersion: undefined,
@@ -123,7 +124,7 @@ describe("cluster namespace registration", () => {
     // 2. Before the write lands, a reader finds the namespace empty and retires that registration.
     const [[ns]] = await runRouted(ctx, [registryReadCall(ctx, ["-", "+"])]);
     expect(ns?.seq).toBe(epoch);
-    const [read] = await runRouted(ctx, [readNamespaceCall(ctx, ns as never, "count")]);
+    const [read] = await runRouted(ctx, [readNamespaceCall(ctx, ns as never)]);
     expect(read.live).toBe(0);
     await runRouted(ctx, [unregisterCall(ctx, new Map([[w.member, epoch]]))]);
     expect(await client.zcard(registry.names)).toBe(0);
