@@ -125,7 +125,10 @@ async function readWriteRound(ctx: StoreContext, p: Plan, first: RegistryRound):
   const searches = searchReads(ctx, p);
   p.planned.forEach((x, i) => {
     const how = searches.get(i);
-    if (how && !how.empty) namespacesOf(first, x).forEach((ns, n) => want(ns, how.spec(n)));
+    if (!how || how.empty) return;
+    namespacesOf(first, x).forEach((ns, n) => {
+      want(ns, how.spec(n));
+    });
   });
   // A listing needs only the live count, which every read reports.
   for (const x of p.planned) {
@@ -178,7 +181,9 @@ function assemble(
       results.push(page.map((h) => h.item));
     } else {
       const live = namespacesOf(first, x)
-        .filter((ns) => matchesAll(x.op.matchConditions, ns.namespace) && (second.byMember.get(ns.member)?.live ?? 0) > 0)
+        .filter(
+          (ns) => matchesAll(x.op.matchConditions, ns.namespace) && (second.byMember.get(ns.member)?.live ?? 0) > 0,
+        )
         .map((ns) => ns.namespace);
       results.push(pageNamespaces(live, x.op));
     }

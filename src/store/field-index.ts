@@ -42,7 +42,9 @@ function scoreText(n: number): string {
 function equalityScore(value: unknown): string | undefined {
   const type = typeof value;
   if (type !== "string" && type !== "number" && type !== "boolean") return undefined;
-  const digest = createHash("sha1").update(`${type[0]}:${String(value)}`).digest();
+  const digest = createHash("sha1")
+    .update(`${type[0]}:${String(value)}`)
+    .digest();
   return String(digest.readUIntBE(0, 6));
 }
 
@@ -76,9 +78,7 @@ const OPERATORS = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$
 
 function isOperatorObject(condition: unknown): condition is Record<string, unknown> {
   return (
-    typeof condition === "object" &&
-    condition !== null &&
-    Object.keys(condition).every((key) => OPERATORS.has(key))
+    typeof condition === "object" && condition !== null && Object.keys(condition).every((key) => OPERATORS.has(key))
   );
 }
 
@@ -105,9 +105,7 @@ class Range {
   isEmpty(): boolean {
     const { lower, upper } = this;
     return (
-      this.nothing ||
-      lower.value > upper.value ||
-      (lower.value === upper.value && (lower.exclusive || upper.exclusive))
+      this.nothing || lower.value > upper.value || (lower.value === upper.value && (lower.exclusive || upper.exclusive))
     );
   }
 

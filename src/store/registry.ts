@@ -1,6 +1,6 @@
 import { storeNamespaceMember } from "../keys.js";
 import { type ReplyOf, scriptCall } from "../lua/index.js";
-import type { RoutedCall } from "../routing.js";
+import { type RoutedCall, runRouted } from "../routing.js";
 import type { StoreContext } from "./context.js";
 
 /**
@@ -42,4 +42,10 @@ export function registerCall(ctx: StoreContext, members: readonly string[]): Rou
 /** Cluster: drops registrations that are still the ones seen retiring. */
 export function unregisterCall(ctx: StoreContext, retired: ReadonlyMap<string, number>): RoutedCall<number> {
   return scriptCall("storeUnregister", ctx.registry, [...retired].flat());
+}
+
+/** Reads the registered namespaces in `range` (at most `limit`), in byte order of their members. */
+export async function readRegistry(ctx: StoreContext, range: LexRange, limit?: number): Promise<RegisteredNamespace[]> {
+  const [namespaces] = await runRouted(ctx, [registryReadCall(ctx, range, limit)]);
+  return namespaces;
 }

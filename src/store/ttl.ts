@@ -30,7 +30,11 @@ export function refreshCalls(ctx: StoreContext, hits: readonly SearchHit[]): Rou
     });
     const k = storeNamespaceKeys(ctx.keyPrefix, namespace);
     const fieldIndexes = indexKeysOf(ctx, namespace);
-    return scriptCall("storeRefresh", { ...k, itemKeys, fieldIndexes }, [RETIRED_GRACE_MS, ...keys, fieldIndexes.length]);
+    return scriptCall("storeRefresh", { ...k, itemKeys, fieldIndexes }, [
+      RETIRED_GRACE_MS,
+      ...keys,
+      fieldIndexes.length,
+    ]);
   });
 }
 
