@@ -305,8 +305,8 @@ export const SCRIPTS = {
   }),
   /** Arguments: triples of item key, version read, scores; then the number of filter index keys. */
   storeReindex: script<(string | number)[]>()({ keys: ["items", "...fieldIndexes"], decode: asNumber }),
-  /** The new registration sequences, in argument order. */
-  storeRegister: script<string[]>()({
+  /** Arguments: pairs of member, proposed sequence. Result: the sequences issued, in member order. */
+  storeRegister: script<(string | number)[]>()({
     keys: ["names", "seq", "clock"],
     decode: (reply) => (reply as unknown[]).map(Number),
   }),

@@ -16,9 +16,9 @@ KEYS[7]  fenceMarks  HASH fence lock key -> highest token written with; field ""
                      Outlives an item with a TTL (versionMemoryExpireAt): a re-created item continues its versions
 standalone only (their presence selects inline registration):
 KEYS[8]  fenceCounter STRING newest fencing token issued for ARGV[8] (KEYS[1] again when the write is not fenced)
-KEYS[9]  names       ZSET registry of namespace members (scores 0)
-KEYS[10] seq         HASH member -> registration sequence
-KEYS[11] clock       STRING registration sequence counter
+KEYS[9]  names       ZSET namespace members of the namespace's registry bucket (scores 0)
+KEYS[10] seq         HASH member -> registration sequence (same bucket)
+KEYS[11] clock       STRING registration counter of the server (one for every bucket)
 
 ARGV[1]  item key (field name in items/order/expiry/vectors)
 ARGV[2]  "put" or "delete"

@@ -1,6 +1,7 @@
 --[[
-storeRegistryRead: the registered namespaces in one lexicographic range, with their registration sequences
-(search orders namespaces by it; on Redis Cluster it is also the epoch a retirement compares against).
+storeRegistryRead: the registered namespaces of one registry bucket in one lexicographic range, with their
+registration sequences (search orders namespaces by it; on Redis Cluster it is also the epoch a retirement compares
+against). Readers send one call per bucket and merge the replies.
 
 KEYS[1] names  ZSET namespace members (scores 0)
 KEYS[2] seq    HASH member -> registration sequence

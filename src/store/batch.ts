@@ -13,7 +13,13 @@ import { getCall } from "./crud/get.js";
 import { type PreparedWrite, type PutOutcome, putCall } from "./crud/put.js";
 import { literalPrefix, matchesAll, pageNamespaces } from "./list-namespaces.js";
 import { COUNT_READ, type NamespaceRead, type ReadSpec, readNamespaceCall } from "./read-namespace.js";
-import { type LexRange, type RegisteredNamespace, rangeForPrefix, registryReadCall } from "./registry.js";
+import {
+  type LexRange,
+  mergeRegistry,
+  type RegisteredNamespace,
+  rangeForPrefix,
+  registryReadCalls,
+} from "./registry.js";
 import { planSearch, type SearchHit, type SearchReads, searchPage } from "./search.js";
 import { refreshCalls } from "./ttl.js";
 import { fenceCounterCall, fenceCounterOutcome, settleWrites, writeError } from "./writes.js";
@@ -40,7 +46,8 @@ function rangeOf(x: Planned): { id: string; range: LexRange } | undefined {
 
 /** What the first round holds: registry ranges, cluster fence counters, and the gets when there are two rounds. */
 interface RegistryRound {
-  readonly registry: Map<string, Pending<RegisteredNamespace[]>>;
+  /** Per registry range read: the reply of each bucket. */
+  readonly registry: Map<string, Pending<RegisteredNamespace[]>[]>;
   readonly fenceCounters: { readonly write: number; readonly newest: Pending<string | null> }[];
   readonly gets: Map<number, Pending<StoredRecord | null>>;
 }
@@ -51,10 +58,15 @@ interface RegistryRound {
  */
 async function registryRound(ctx: StoreContext, p: Plan): Promise<RegistryRound> {
   const round = new Round();
-  const registry = new Map<string, Pending<RegisteredNamespace[]>>();
+  const registry = new Map<string, Pending<RegisteredNamespace[]>[]>();
   for (const x of p.planned) {
     const r = rangeOf(x);
-    if (r && !registry.has(r.id)) registry.set(r.id, round.add(registryReadCall(ctx, r.range)));
+    if (r && !registry.has(r.id)) {
+      registry.set(
+        r.id,
+        registryReadCalls(ctx, r.range).map((call) => round.add(call)),
+      );
+    }
   }
   const fenceCounters = ctx.cluster
     ? p.writes.flatMap((write, i) =>
@@ -79,7 +91,8 @@ function addGets(ctx: StoreContext, p: Plan, round: Round, gets: Map<number, Pen
 /** The registered namespaces of a range, in registration order. */
 function namespacesOf(first: RegistryRound, x: Planned): RegisteredNamespace[] {
   const r = rangeOf(x);
-  return r ? [...(first.registry.get(r.id)?.value ?? [])].sort((a, b) => a.seq - b.seq) : [];
+  const parts = r ? (first.registry.get(r.id) ?? []).map((part) => part.value) : [];
+  return mergeRegistry(parts).sort((a, b) => a.seq - b.seq);
 }
 
 /** What the second round leaves: namespace reads by read id, and every write's outcome, in write order. */

@@ -1,14 +1,14 @@
 import { type AuditOutbox, createAuditOutbox } from "../audit/outbox.js";
 import { createRedisContext, MIN_SERVER_VERSION, type RedisContext } from "../context.js";
 import { RecordCipher } from "../encryption/cipher.js";
-import { type StoreRegistryKeys, storeRegistryKeys } from "../keys.js";
 import { type DeclaredField, declaredFields, fieldIndexKeys } from "./field-index.js";
 import type { ParsedStoreOptions } from "./options.js";
 
-/** What every store module needs: the shared context, the parsed options and the registry keys. */
+/** What every store module needs: the shared context and the parsed options. */
 export interface StoreContext extends RedisContext {
   readonly options: ParsedStoreOptions;
-  readonly registry: StoreRegistryKeys;
+  /** Cluster: the largest registration sequence this store has seen or proposed (see registry.ts). */
+  readonly registryClock: { last: number };
   /** The audit outbox, when the `audit` option is on. */
   readonly audit: AuditOutbox | undefined;
   /** The `encryption` option: seals values on write, opens them on read. */
@@ -38,7 +38,7 @@ export function createContext(options: ParsedStoreOptions): StoreContext {
       minServerVersion: MIN_SERVER_VERSION,
     }),
     options,
-    registry: storeRegistryKeys(options.keyPrefix),
+    registryClock: { last: 0 },
     audit: createAuditOutbox(options.client, options.keyPrefix, options.audit),
     cipher:
       options.encryption === undefined ? undefined : new RecordCipher(options.encryption, "RedisStore.encryption"),

@@ -3,7 +3,7 @@ import { decodeStoreReadNamespace } from "../lua/catalogue.js";
 import { type ReplyOf, scriptCall } from "../lua/index.js";
 import type { RoutedCall } from "../routing.js";
 import { indexKeysOf, PURGE_LIMIT, RETIRED_GRACE_MS, type StoreContext } from "./context.js";
-import type { RegisteredNamespace } from "./registry.js";
+import { inlineRegistryKeys, type RegisteredNamespace } from "./registry.js";
 import { valueReader } from "./value-cipher.js";
 
 /** One namespace as search sees it: live records in insertion order, with their vectors when asked for. */
@@ -35,7 +35,7 @@ export function readNamespaceCall(
   const fieldIndexes = indexKeysOf(ctx, ns.namespace);
   const keys = {
     ...storeNamespaceKeys(ctx.keyPrefix, ns.namespace),
-    ...(ctx.cluster ? {} : ctx.registry),
+    ...(ctx.cluster ? {} : inlineRegistryKeys(ctx, ns.member)),
     fieldIndexes,
   };
   const call = scriptCall("storeReadNamespace", keys, [

@@ -3,7 +3,7 @@ import { scriptCall } from "../lua/index.js";
 import { type RoutedCall, runRouted } from "../routing.js";
 import { indexKeysOf, RETIRED_GRACE_MS, type StoreContext } from "./context.js";
 import { readNamespaceCall } from "./read-namespace.js";
-import { registryReadCall, unregisterCall } from "./registry.js";
+import { readRegistry, unregisterCalls } from "./registry.js";
 import type { SearchHit } from "./search.js";
 
 /**
@@ -50,14 +50,14 @@ export interface SweepResult {
 /** One bounded sweep step: checks up to `maxNamespaces` registered namespaces after `cursor`. */
 export async function sweepStep(ctx: StoreContext, cursor: string | null, maxNamespaces: number): Promise<SweepResult> {
   const min = cursor === null ? "-" : `(${cursor}`;
-  const [namespaces] = await runRouted(ctx, [registryReadCall(ctx, [min, "+"], maxNamespaces)]);
+  const namespaces = await readRegistry(ctx, [min, "+"], maxNamespaces);
   const reads = await runRouted(
     ctx,
     namespaces.map((ns) => readNamespaceCall(ctx, ns)),
   );
   const retired = new Map<string, number>();
   for (const read of reads) if (read.live === 0) retired.set(read.namespace.member, read.namespace.seq);
-  if (ctx.cluster && retired.size > 0) await runRouted(ctx, [unregisterCall(ctx, retired)]);
+  if (ctx.cluster && retired.size > 0) await runRouted(ctx, unregisterCalls(ctx, retired));
   const last = namespaces[namespaces.length - 1];
   return {
     cursor: namespaces.length < maxNamespaces || !last ? null : last.member,

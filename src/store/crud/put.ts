@@ -6,6 +6,7 @@ import { type ReplyOf, type ScriptArgs, scriptCall } from "../../lua/index.js";
 import type { RoutedCall } from "../../routing.js";
 import { encodeWriter } from "../codec.js";
 import { indexKeysOf, PURGE_LIMIT, RETIRED_GRACE_MS, type StoreContext } from "../context.js";
+import { inlineRegistryKeys } from "../registry.js";
 
 /** One write, serialised and checked, ready for the storePut script. */
 export interface PreparedWrite {
@@ -43,7 +44,10 @@ export function putCall(ctx: StoreContext, write: PreparedWrite, confirmEpoch?: 
   // Standalone: the fence counter and the registry share the server, so the script checks and registers inline.
   const inline = ctx.cluster
     ? {}
-    : { fenceCounter: write.fence ? fenceCounterKey(ctx.keyPrefix, write.fence.lockKey) : k.items, ...ctx.registry };
+    : {
+        fenceCounter: write.fence ? fenceCounterKey(ctx.keyPrefix, write.fence.lockKey) : k.items,
+        ...inlineRegistryKeys(ctx, write.member),
+      };
   const args: ScriptArgs<"storePut"> = [
     write.key,
     write.op,
