@@ -311,7 +311,7 @@ export const SCRIPTS = {
     decode: (reply) => (reply as unknown[]).map(Number),
   }),
   storeRegistryRead: script<[min: string, max: string] | [min: string, max: string, limit: number]>()({
-    keys: ["names", "seq"],
+    keys: ["...buckets"],
     decode: (reply) => {
       const flat = reply as unknown[];
       const out: { readonly namespace: string[]; readonly member: string; readonly seq: number }[] = [];

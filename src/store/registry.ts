@@ -46,7 +46,10 @@ function observe(ctx: StoreContext, namespaces: readonly RegisteredNamespace[]):
   for (const ns of namespaces) if (ns.seq > ctx.registryClock.last) ctx.registryClock.last = ns.seq;
 }
 
-/** One call per bucket reading the registered namespaces in `range` (each at most `limit`); merge with mergeRegistry. */
+/**
+ * The calls reading the registered namespaces in `range` (at most `limit` per bucket): one for every bucket on a
+ * standalone server, one per bucket on a cluster (each bucket has its own slot). Merge them with mergeRegistry.
+ */
 export function registryReadCalls(
   ctx: StoreContext,
   range: LexRange,
@@ -54,9 +57,13 @@ export function registryReadCalls(
 ): RoutedCall<RegisteredNamespace[]>[] {
   const args: [string, string] | [string, string, number] =
     limit === undefined ? [range[0], range[1]] : [range[0], range[1], limit];
-  return BUCKETS.map((b) => {
+  const keysOf = (b: number) => {
     const { names, seq } = storeRegistryKeys(ctx.keyPrefix, b);
-    const call = scriptCall("storeRegistryRead", { names, seq }, args);
+    return [names, seq];
+  };
+  const groups = ctx.cluster ? BUCKETS.map((b) => keysOf(b)) : [BUCKETS.flatMap(keysOf)];
+  return groups.map((buckets) => {
+    const call = scriptCall("storeRegistryRead", { buckets }, args);
     return {
       ...call,
       decode: (reply) => {
