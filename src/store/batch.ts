@@ -3,7 +3,7 @@
  * results in operation order. Each round is built with a Round, which hands every call its own reply.
  */
 import type { Operation } from "@langchain/langgraph-checkpoint";
-import { storeNamespaceKeys } from "../keys.js";
+import { storeNamespaceKeys, storeNamespaceMember } from "../keys.js";
 import { type Pending, Round, runRouted } from "../routing.js";
 import { attachAuditStreams, recordFencedOnCluster } from "./audit-writes.js";
 import { embed, type Plan, type Planned, plan, type WriteExtras } from "./batch-plan.js";
@@ -46,17 +46,42 @@ function rangeOf(x: Planned): { id: string; range: LexRange } | undefined {
 
 /** What the first round holds: registry ranges, cluster fence counters, and the gets when there are two rounds. */
 interface RegistryRound {
+  /** How each search reads its namespaces, by its position in the plan. */
+  readonly searches: Map<number, SearchReads>;
   /** Per registry range read: the reply of each bucket. */
   readonly registry: Map<string, Pending<RegisteredNamespace[]>[]>;
+  /** Early reads of a search's prefix as a namespace, by the search's position (see `earlyRead`). */
+  readonly early: Map<number, Pending<NamespaceRead>>;
   readonly fenceCounters: { readonly write: number; readonly newest: Pending<string | null> }[];
   readonly gets: Map<number, Pending<StoredRecord | null>>;
 }
 
 /**
+ * A search whose prefix is usually a namespace of its own (`search(["orders"], { filter })`) reads that namespace
+ * in round 1 beside the registry, when the read is bounded (a page, or what a filter index selects): if the registry
+ * then lists exactly that namespace under the prefix, the search needs no second round. Otherwise the early read is
+ * dropped and the namespaces are read in round 2 as usual (it retires nothing: an empty one is left to round 2).
+ */
+function earlyRead(x: Planned, how: SearchReads | undefined): ReadSpec | undefined {
+  if (x.kind !== "search" || x.op.namespacePrefix.length === 0 || !how || how.empty) return undefined;
+  const spec = how.spec(0);
+  return how.paged || spec.conditions !== "" ? spec : undefined;
+}
+
+/** The early read of search `i`, when the registry confirms its prefix is the only namespace under it. */
+function usableEarly(first: RegistryRound, x: Planned, i: number): NamespaceRead | undefined {
+  const early = first.early.get(i)?.value;
+  if (!early || early.live === 0) return undefined;
+  const namespaces = namespacesOf(first, x);
+  return namespaces.length === 1 && namespaces[0]?.member === early.namespace.member ? early : undefined;
+}
+
+/**
  * Round 1, only when needed: the registry ranges searches and listings read, and on a cluster the fence counters of
- * fenced writes (they live in the lock's slot). The gets ride along when this round is sent anyway.
+ * fenced writes (they live in the lock's slot). The gets and the searches' early reads ride along.
  */
 async function registryRound(ctx: StoreContext, p: Plan): Promise<RegistryRound> {
+  const searches = searchReads(ctx, p);
   const round = new Round();
   const registry = new Map<string, Pending<RegisteredNamespace[]>[]>();
   for (const x of p.planned) {
@@ -74,11 +99,19 @@ async function registryRound(ctx: StoreContext, p: Plan): Promise<RegistryRound>
       )
     : [];
   const gets = new Map<number, Pending<StoredRecord | null>>();
+  const early = new Map<number, Pending<NamespaceRead>>();
   if (round.size > 0) {
     addGets(ctx, p, round, gets);
+    p.planned.forEach((x, i) => {
+      const spec = earlyRead(x, searches.get(i));
+      if (!spec || x.kind !== "search") return;
+      const member = storeNamespaceMember(x.op.namespacePrefix);
+      const ns = { namespace: [...x.op.namespacePrefix], member, seq: 0 };
+      early.set(i, round.add(readNamespaceCall(ctx, ns, spec)));
+    });
     await round.run(ctx);
   }
-  return { registry, fenceCounters, gets };
+  return { searches, registry, early, fenceCounters, gets };
 }
 
 function addGets(ctx: StoreContext, p: Plan, round: Round, gets: Map<number, Pending<StoredRecord | null>>): void {
@@ -135,10 +168,9 @@ async function readWriteRound(ctx: StoreContext, p: Plan, first: RegistryRound):
     wanted.set(readId(ns.member, spec), { ns, spec });
     members.add(ns.member);
   };
-  const searches = searchReads(ctx, p);
   p.planned.forEach((x, i) => {
-    const how = searches.get(i);
-    if (!how || how.empty) return;
+    const how = first.searches.get(i);
+    if (!how || how.empty || usableEarly(first, x, i)) return;
     namespacesOf(first, x).forEach((ns, n) => {
       want(ns, how.spec(n));
     });
@@ -175,20 +207,22 @@ function assemble(
 ): { results: unknown[]; hits: SearchHit[] } {
   const results: unknown[] = [];
   const hits: SearchHit[] = [];
-  const searches = searchReads(ctx, p);
   p.planned.forEach((x, i) => {
     if (x.kind === "put") results.push(null);
     else if (x.kind === "get") {
       const record = first.gets.get(i)?.value ?? null;
       results.push(record ? recordToItem(record, x.op.namespace, x.op.key) : null);
     } else if (x.kind === "search") {
-      const how = searches.get(i) as SearchReads;
+      const how = first.searches.get(i) as SearchReads;
+      const early = usableEarly(first, x, i);
       const nsReads = how.empty
         ? []
-        : namespacesOf(first, x).flatMap((ns, n) => {
-            const read = second.reads.get(readId(ns.member, how.spec(n)));
-            return read ? [read] : [];
-          });
+        : early
+          ? [early]
+          : namespacesOf(first, x).flatMap((ns, n) => {
+              const read = second.reads.get(readId(ns.member, how.spec(n)));
+              return read ? [read] : [];
+            });
       const page = searchPage(ctx, nsReads, x.op, x.queryVector, how);
       hits.push(...page);
       results.push(page.map((h) => h.item));

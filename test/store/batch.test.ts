@@ -68,6 +68,11 @@ describe.each(targets)("batch on $name", ({ name, connect }) => {
           )
         : 1;
     expect(pipelines.count).toBe(registryServers + expected);
+    // A search whose prefix is one namespace, paged or with an indexed filter, reads it beside the registry: one round.
+    pipelines.count = 0;
+    const [own] = await store.batch([{ namespacePrefix: ["tenant", "t3"], limit: 5 }]);
+    expect((own as SearchItem[]).map((item) => item.value)).toEqual([{ i: 3 }]);
+    expect(pipelines.count).toBe(registryServers);
   });
 
   it("reads see the store as it was before the batch's writes, like InMemoryStore", async () => {
