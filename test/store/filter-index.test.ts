@@ -6,7 +6,11 @@
 import type { Operation } from "@langchain/langgraph-checkpoint";
 import fc from "fast-check";
 import { InvalidInputError, InvalidOptionError } from "../../src/index.js";
-import { storeFieldIndexKey } from "../../src/keys.js";
+import { storeFieldIndexKey, storeNamespaceKeys } from "../../src/keys.js";
+import { scriptCall } from "../../src/lua/index.js";
+import { runRouted } from "../../src/routing.js";
+import { createContext } from "../../src/store/context.js";
+import { redisStoreOptionsSchema } from "../../src/store/options.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { newStore } from "./helpers.js";
 import { normalize, referenceStore } from "./reference.js";
@@ -129,6 +133,46 @@ describe.each(targets)("filter indexes on $name", ({ connect }) => {
     await store.delete(["t"], "a");
     await store.delete(["t"], "c");
     expect(await client.exists(nKey, sKey)).toBe(0);
+  });
+
+  it("index keys expire with a namespace of TTL'd items; a sweep or a search removes expired items' entries", async () => {
+    const client = connect();
+    const keyPrefix = testPrefix("fxttl");
+    const store = newStore(client, { keyPrefix, filterIndex, ttl: { defaultTtlMs: 60_000 } });
+    const nKey = storeFieldIndexKey(keyPrefix, ["ttl"], "n");
+    await store.put(["ttl"], "a", { n: 1 });
+    const pttl = await client.pttl(nKey);
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(60_000);
+    await store.put(["ttl"], "kept", { n: 2 }, { ttlMs: null });
+    expect(await client.pttl(nKey)).toBe(-1);
+    await store.put(["ttl"], "short1", { n: 3 }, { ttlMs: 20 });
+    await store.put(["ttl"], "short2", { n: 4 }, { ttlMs: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect((await store.search(["ttl"], { filter: { n: { $gte: 2 } } })).map((item) => item.key)).toEqual(["kept"]);
+    expect(await client.zrange(nKey, "0", "-1")).toEqual(["a", "kept"]);
+  });
+
+  it("a reindex step leaves alone an item written since it was read", async () => {
+    const client = connect();
+    const keyPrefix = testPrefix("fxrace");
+    const store = newStore(client, { keyPrefix, filterIndex });
+    await store.put(["r"], "k", { n: 1 });
+    const ctx = createContext(redisStoreOptionsSchema.parse({ client, keyPrefix, filterIndex }));
+    const items = storeNamespaceKeys(keyPrefix, ["r"]).items;
+    const fieldIndexes = ["n", "s", "flag"].map((field) => storeFieldIndexKey(keyPrefix, ["r"], field));
+    // Scores computed from version 1 of the item, which is at version 2 by now.
+    await store.put(["r"], "k", { n: 2 });
+    const [stale] = await runRouted(ctx, [
+      scriptCall("storeReindex", { items, fieldIndexes }, ["k", 1, "1,,", fieldIndexes.length]),
+    ]);
+    expect(stale).toBe(0);
+    expect(await client.zscore(fieldIndexes[0] as string, "k")).toBe("2");
+    const [current] = await runRouted(ctx, [
+      scriptCall("storeReindex", { items, fieldIndexes }, ["k", 2, "7,,", fieldIndexes.length]),
+    ]);
+    expect(current).toBe(1);
+    expect(await client.zscore(fieldIndexes[0] as string, "k")).toBe("7");
   });
 
   it("pages a search without a filter from the order index: each page reads only its items", async () => {
