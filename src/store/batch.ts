@@ -60,7 +60,8 @@ interface RegistryRound {
  * A search whose prefix is usually a namespace of its own (`search(["orders"], { filter })`) reads that namespace
  * in round 1 beside the registry, when the read is bounded (a page, or what a filter index selects): if the registry
  * then lists exactly that namespace under the prefix, the search needs no second round. Otherwise the early read is
- * dropped and the namespaces are read in round 2 as usual (it retires nothing: an empty one is left to round 2).
+ * dropped and the namespaces are read in round 2 as usual; so is one that found the namespace empty (on a cluster
+ * only round 2's read leads to unregistering it).
  */
 function earlyRead(x: Planned, how: SearchReads | undefined): ReadSpec | undefined {
   if (x.kind !== "search" || x.op.namespacePrefix.length === 0 || !how || how.empty) return undefined;
