@@ -29,9 +29,15 @@ export {
   InvalidConfigError,
   InvalidInputError,
   InvalidOptionError,
+  JournalCorruptError,
+  JournalFullError,
+  JournalLockedError,
   LangGraphRedisError,
   LockConflictError,
   LockLostError,
+  OfflineJournalError,
+  OfflineLockError,
+  OfflineReadError,
   PlaintextRecordError,
   RedisConnectionError,
   RedisPermissionError,
@@ -60,6 +66,14 @@ export type {
   LockLostEvent,
   LockReleasedEvent,
 } from "./guard/options.js";
+export type { OfflineOptions } from "./offline/options.js";
+export type {
+  OfflineConflict,
+  OfflineEvents,
+  OfflineState,
+  RejectedRecord,
+  ReplayResult,
+} from "./offline/session.js";
 export { findCrashedRuns } from "./recovery/find-crashed-runs.js";
 export type {
   FindCrashedRunsOptions,
@@ -92,6 +106,13 @@ export type { RetentionOptions } from "./saver/retention.js";
 export type { SweepExpiredResult } from "./saver/sweep-expired.js";
 export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";
 export type { HistoryEntry } from "./store/codec.js";
-export type { RedisStoreOptions, RedisStoreUrlOptions, StoreWriteOptions } from "./store/options.js";
+export type {
+  FilterFieldType,
+  FilterIndexOptions,
+  RedisStoreOptions,
+  RedisStoreUrlOptions,
+  StoreWriteOptions,
+} from "./store/options.js";
 export { RedisStore } from "./store/redis-store.js";
+export type { ReindexResult } from "./store/reindex.js";
 export type { SweepResult } from "./store/ttl.js";
