@@ -25,6 +25,7 @@ import {
   typicalWrites,
   writesBytes,
 } from "./payloads.js";
+import { peersSection } from "./peers.js";
 import { runBench } from "./runner.js";
 import { putStep, saverSection, versionsOf } from "./saver.js";
 import { storeSection } from "./store.js";
@@ -80,6 +81,11 @@ await runBench(
       id: "graph",
       title: "Graph invoke",
       run: (ctx) => graphSection(ctx, { name: "RedisSaver", saver: saver(ctx, "graph") }),
+    },
+    {
+      id: "peers",
+      title: "Peers: SqliteSaver, PostgresSaver, MemorySaver",
+      run: (ctx) => peersSection(ctx, saver(ctx, "peers")),
     },
     {
       id: "history",
