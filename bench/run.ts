@@ -8,6 +8,7 @@ import type { Redis } from "ioredis";
 import { RedisSaver, RedisStore } from "../src/index.js";
 import { auditSection } from "./audit.js";
 import { chatMemorySection } from "./chat-memory.js";
+import { clusterSection } from "./cluster.js";
 import type { BenchContext } from "./context.js";
 import { deltaSection } from "./delta.js";
 import { floorOps, floorSection } from "./floor.js";
@@ -121,6 +122,7 @@ await runBench(
     { id: "guard", title: "guarded()", run: (ctx) => guardSection(ctx) },
     { id: "audit", title: "Audit outbox", run: (ctx) => auditSection(ctx) },
     { id: "options", title: "Encryption and node cache", run: (ctx) => integrationsSection(ctx) },
+    { id: "cluster", title: "Cluster: load per master", run: (ctx) => clusterSection(ctx) },
     {
       id: "concurrency",
       title: "Concurrency sweep",
