@@ -20,6 +20,7 @@ import { CorruptCheckpointError, EncryptionError, encryptionErrorAt } from "../e
 import { type SaverThreadKeys, saverThreadKeys } from "../keys.js";
 import { resolveBlob } from "./blob-delta.js";
 import {
+  asBuffer,
   blobField,
   decodeCheckpointField,
   decodeRefs,
@@ -88,7 +89,7 @@ export async function decodeCheckpoint(
       key: keys.checkpoints,
       what: () => `metadata of ${label()}`,
     }) as Promise<CheckpointMetadata | undefined>,
-    decodeChannelValues(context, keys, ns, refs.channels, raw.blobValues, raw.bases),
+    decodeChannelValues(context, keys, ns, refs.channels, raw),
     decodeWrites(context, keys, label, raw.writeValues),
   ]);
   if (checkpoint === null || typeof checkpoint !== "object") {
@@ -114,8 +115,7 @@ async function decodeChannelValues(
   keys: SaverThreadKeys,
   ns: string,
   channels: readonly [string, string][],
-  blobValues: readonly (Buffer | null)[],
-  bases: ReadonlyMap<string, Buffer>,
+  { blobValues, bases, held }: RawCheckpoint,
 ): Promise<Record<string, unknown>> {
   const values: Record<string, unknown> = {};
   await Promise.all(
@@ -127,6 +127,14 @@ async function decodeChannelValues(
         key: keys.blobs,
         what: () => `channel ${JSON.stringify(channel)} version ${version} (namespace ${JSON.stringify(ns)})`,
       };
+      if (blob.length === 0 && held !== undefined) {
+        // Not sent: this saver wrote it last and holds its bytes (the script checked the stored length).
+        const mine = held.get(blobField(ns, channel, version));
+        if (mine !== undefined) {
+          values[channel] = await loadValue(context, Buffer.from(mine.type, "utf8"), asBuffer(mine.bytes), source);
+          return;
+        }
+      }
       if (blob[0] === FrameFormat.PLAIN) {
         const parts = unframe(blob, source, 0, 2);
         // No parts: the channel was listed in newVersions but had no value (it was cleared).
