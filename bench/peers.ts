@@ -80,7 +80,11 @@ export async function peersSection(ctx: BenchContext, redis: BaseCheckpointSaver
   const table = ctx.recorder.table("peers", "Peers: RedisSaver beside LangGraph's other checkpointers (p50)", COLUMNS);
   const tail = ctx.recorder.table("peers-p99", "Peers: p99 of the same samples", P99_COLUMNS);
   const failures = ensurePeersInstalled(ctx.progress);
-  const peers: Peer[] = [await openSqlite(failures), await openPostgres(failures, ctx.progress)];
+  // BENCH_PEERS=sqlite (or postgres) runs one peer only.
+  const wanted = (process.env.BENCH_PEERS ?? "sqlite,postgres").split(",").map((p) => p.trim().toLowerCase());
+  const peers: Peer[] = [];
+  if (wanted.includes("sqlite")) peers.push(await openSqlite(failures));
+  if (wanted.includes("postgres")) peers.push(await openPostgres(failures, ctx.progress));
   try {
     const savers: { name: string; saver: BaseCheckpointSaver }[] = [
       { name: "RedisSaver", saver: redis },
