@@ -41,24 +41,31 @@ export async function loadsJson(serde: SerializerProtocol, type: string, bytes: 
   return root.value;
 }
 
+/**
+ * Revives `value` in place: JSON.parse made every object and array fresh, so reusing them gives what the serializer's
+ * copy gives (the same own keys in the same order; a `__proto__` key, which a copy would treat differently, goes to
+ * the serializer).
+ */
 function walk(value: unknown, parent: Container, key: string | number, revivals: (() => Promise<void>)[]): unknown {
   if (value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) {
-    const out: unknown[] = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = walk(value[i], out, i, revivals);
-    return out;
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      if (item !== null && typeof item === "object") value[i] = walk(item, value, i, revivals);
+    }
+    return value;
   }
-  const source = value as Record<string, unknown>;
-  if (source.lc === 2) throw NEEDS_SERIALIZER;
-  const out: Record<string, unknown> = {};
-  for (const name in source) {
+  const record = value as Record<string, unknown>;
+  if (record.lc === 2) throw NEEDS_SERIALIZER;
+  for (const name in record) {
     if (name === "__proto__") throw NEEDS_SERIALIZER;
-    out[name] = walk(source[name], out, name, revivals);
+    const child = record[name];
+    if (child !== null && typeof child === "object") record[name] = walk(child, record, name, revivals);
   }
-  if (out.lc === 1 && out.type === "constructor" && Array.isArray(out.id)) {
+  if (record.lc === 1 && record.type === "constructor" && Array.isArray(record.id)) {
     revivals.push(async () => {
-      (parent as Record<string | number, unknown>)[key] = await load(JSON.stringify(out));
+      (parent as Record<string | number, unknown>)[key] = await load(JSON.stringify(record));
     });
   }
-  return out;
+  return record;
 }
