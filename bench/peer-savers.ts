@@ -22,7 +22,14 @@ const POSTGRES_PACKAGE = "@langchain/langgraph-checkpoint-postgres";
 
 /** A peer saver ready to measure, or why it is not there. */
 export type Peer =
-  | { readonly name: string; readonly saver: BaseCheckpointSaver; readonly detail: string; close(): Promise<void> }
+  | {
+      readonly name: string;
+      readonly saver: BaseCheckpointSaver;
+      readonly detail: string;
+      /** Lets the store finish the background work a bulk write leaves (before timed rounds). */
+      settle?(): Promise<void>;
+      close(): Promise<void>;
+    }
   | { readonly name: string; readonly saver?: undefined; readonly missing: string };
 
 function resolvePeer(pkg: string): string | undefined {
@@ -158,6 +165,12 @@ export async function openPostgres(failures: ReadonlyMap<string, string>, progre
       name,
       saver,
       detail,
+      // After the bulk fill, autovacuum and the checkpointer would run during the timed rounds and take a core
+      // from every server process (Redis too): do that work now. CHECKPOINT needs a superuser (ignored without).
+      settle: async () => {
+        await client.query("VACUUM ANALYZE");
+        await client.query("CHECKPOINT").catch(() => undefined);
+      },
       close: async () => {
         await saver.end();
         if (!server) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -123,6 +123,7 @@ export async function peersSection(ctx: BenchContext, redis: BaseCheckpointSaver
 
     ctx.progress.step(`filling a ${LIST_THREAD_CHECKPOINTS}-checkpoint thread per saver`);
     for (const s of subjects) await fillThread(s, LIST_THREAD_CHECKPOINTS);
+    for (const peer of peers) if (peer.saver && peer.settle) await peer.settle();
     const listTen = (s: Subject) => async () => {
       const tuples: CheckpointTuple[] = [];
       for await (const tuple of s.saver.list(threadConfig(s.listThread), { limit: 10 })) tuples.push(tuple);
