@@ -18,6 +18,7 @@ import { historySection } from "./history.js";
 import { integrationsSection } from "./integrations.js";
 import { deleteKeys } from "./keyspace.js";
 import { memorySection } from "./memory.js";
+import { offlineSection } from "./offline.js";
 import {
   CheckpointSequence,
   fullCheckpointBytes,
@@ -30,6 +31,7 @@ import { peersSection } from "./peers.js";
 import { runBench } from "./runner.js";
 import { putStep, saverSection, versionsOf } from "./saver.js";
 import { storeSection } from "./store.js";
+import { storeSearchSection } from "./store-search.js";
 import { concurrencySection, type SweepSubject, saverSweepSubject } from "./sweep.js";
 
 // Payload sizes of a typical step, so the floor table covers the bytes each operation moves.
@@ -119,8 +121,10 @@ await runBench(
       run: (ctx) =>
         storeSection(ctx, "RedisStore", new RedisStore({ client: ctx.client, keyPrefix: ctx.keyPrefix("store") })),
     },
+    { id: "storeSearch", title: "RedisStore search and filter indexes", run: (ctx) => storeSearchSection(ctx) },
     { id: "guard", title: "guarded()", run: (ctx) => guardSection(ctx) },
     { id: "audit", title: "Audit outbox", run: (ctx) => auditSection(ctx) },
+    { id: "offline", title: "Offline journal", run: (ctx) => offlineSection(ctx) },
     { id: "options", title: "Encryption and node cache", run: (ctx) => integrationsSection(ctx) },
     { id: "cluster", title: "Cluster: load per master", run: (ctx) => clusterSection(ctx) },
     {

@@ -91,6 +91,14 @@ export const TARGETS: readonly TargetSpec[] = [
     unit: "x",
   },
   {
+    id: "offline-put",
+    target: "RedisSaver put while offline (journaled, fsynced) p50 within 3x of an online put",
+    metric: "offline.put.onlineRatioP50",
+    comparison: "<=",
+    threshold: 3,
+    unit: "x",
+  },
+  {
     id: "put-floor",
     target: "RedisSaver put p50 within 1.5x of the floor (SET of the same bytes)",
     metric: "saver.put.floorRatioP50",
@@ -185,6 +193,14 @@ export const TARGETS: readonly TargetSpec[] = [
     comparison: "<=",
     threshold: 1,
     unit: "MiB",
+  },
+  {
+    id: "store-search-indexed",
+    target: "Store search with a filter that matches 20 of 10,000 items: p50 within 3x of a get (filterIndex)",
+    metric: "storeSearch.indexed.equality.floorRatioP50",
+    comparison: "<=",
+    threshold: 3,
+    unit: "x",
   },
   {
     id: "guard-round-trips",

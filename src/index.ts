@@ -29,9 +29,15 @@ export {
   InvalidConfigError,
   InvalidInputError,
   InvalidOptionError,
+  JournalCorruptError,
+  JournalFullError,
+  JournalLockedError,
   LangGraphRedisError,
   LockConflictError,
   LockLostError,
+  OfflineJournalError,
+  OfflineLockError,
+  OfflineReadError,
   PlaintextRecordError,
   RedisConnectionError,
   RedisPermissionError,
@@ -60,6 +66,14 @@ export type {
   LockLostEvent,
   LockReleasedEvent,
 } from "./guard/options.js";
+export type { OfflineOptions } from "./offline/options.js";
+export type {
+  OfflineConflict,
+  OfflineEvents,
+  OfflineState,
+  RejectedRecord,
+  ReplayResult,
+} from "./offline/session.js";
 export { findCrashedRuns } from "./recovery/find-crashed-runs.js";
 export type {
   FindCrashedRunsOptions,
@@ -89,6 +103,13 @@ export type { RedisSaverOptions, RedisSaverUrlOptions } from "./saver/options.js
 export { RedisSaver } from "./saver/redis-saver.js";
 export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";
 export type { HistoryEntry } from "./store/codec.js";
-export type { RedisStoreOptions, RedisStoreUrlOptions, StoreWriteOptions } from "./store/options.js";
+export type {
+  FilterFieldType,
+  FilterIndexOptions,
+  RedisStoreOptions,
+  RedisStoreUrlOptions,
+  StoreWriteOptions,
+} from "./store/options.js";
 export { RedisStore } from "./store/redis-store.js";
+export type { ReindexResult } from "./store/reindex.js";
 export type { SweepResult } from "./store/ttl.js";
