@@ -8,6 +8,7 @@ import type { Redis } from "ioredis";
 import { RedisSaver, RedisStore } from "../src/index.js";
 import { auditSection } from "./audit.js";
 import { chatMemorySection } from "./chat-memory.js";
+import { clusterSection } from "./cluster.js";
 import type { BenchContext } from "./context.js";
 import { deltaSection } from "./delta.js";
 import { floorOps, floorSection } from "./floor.js";
@@ -26,10 +27,13 @@ import {
   typicalWrites,
   writesBytes,
 } from "./payloads.js";
+import { peersSection } from "./peers.js";
+import { retentionSection } from "./retention.js";
 import { runBench } from "./runner.js";
 import { runsSection } from "./runs.js";
 import { putStep, saverSection, versionsOf } from "./saver.js";
 import { storeSection } from "./store.js";
+import { storeSearchSection } from "./store-search.js";
 import { concurrencySection, type SweepSubject, saverSweepSubject } from "./sweep.js";
 
 // Payload sizes of a typical step, so the floor table covers the bytes each operation moves.
@@ -85,6 +89,11 @@ await runBench(
     },
     { id: "runs", title: "Threads and runs", run: (ctx) => runsSection(ctx) },
     {
+      id: "peers",
+      title: "Peers: SqliteSaver, PostgresSaver, MemorySaver",
+      run: (ctx) => peersSection(ctx, saver(ctx, "peers")),
+    },
+    {
       id: "history",
       title: "History sweep",
       run: (ctx) => historySection(ctx, "RedisSaver", saver(ctx, "history")),
@@ -104,6 +113,7 @@ await runBench(
         }),
     },
     { id: "chatMemory", title: "Memory of a long chat", run: (ctx) => chatMemorySection(ctx) },
+    { id: "retention", title: "Memory with retention", run: (ctx) => retentionSection(ctx) },
     {
       id: "delta",
       title: "Memory: DeltaChannel history",
@@ -115,10 +125,12 @@ await runBench(
       run: (ctx) =>
         storeSection(ctx, "RedisStore", new RedisStore({ client: ctx.client, keyPrefix: ctx.keyPrefix("store") })),
     },
+    { id: "storeSearch", title: "RedisStore search and filter indexes", run: (ctx) => storeSearchSection(ctx) },
     { id: "guard", title: "guarded()", run: (ctx) => guardSection(ctx) },
     { id: "audit", title: "Audit outbox", run: (ctx) => auditSection(ctx) },
     { id: "offline", title: "Offline journal", run: (ctx) => offlineSection(ctx) },
     { id: "options", title: "Encryption and node cache", run: (ctx) => integrationsSection(ctx) },
+    { id: "cluster", title: "Cluster: load per master", run: (ctx) => clusterSection(ctx) },
     {
       id: "concurrency",
       title: "Concurrency sweep",

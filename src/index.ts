@@ -107,12 +107,22 @@ export { isConnectionError, isPermissionError } from "./redis-errors.js";
 export type { CopyThreadResult } from "./saver/copy-thread.js";
 export type { DeleteForRunsResult } from "./saver/delete-for-runs.js";
 export type { RedisSaverOptions, RedisSaverUrlOptions } from "./saver/options.js";
+export type { PruneOptions, PruneResult } from "./saver/prune.js";
 export { RedisSaver } from "./saver/redis-saver.js";
+export type { RetentionOptions } from "./saver/retention.js";
+export type { SweepExpiredResult } from "./saver/sweep-expired.js";
 export type { ThreadInfo, ThreadRegistryOptions, ThreadStatus } from "./saver/threads/record.js";
 export type { ThreadFilter, ThreadSearchPage, ThreadSearchQuery } from "./saver/threads/search.js";
 export type { ThreadRegistry } from "./saver/threads/thread-registry.js";
 export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";
 export type { HistoryEntry } from "./store/codec.js";
-export type { RedisStoreOptions, RedisStoreUrlOptions, StoreWriteOptions } from "./store/options.js";
+export type {
+  FilterFieldType,
+  FilterIndexOptions,
+  RedisStoreOptions,
+  RedisStoreUrlOptions,
+  StoreWriteOptions,
+} from "./store/options.js";
 export { RedisStore } from "./store/redis-store.js";
+export type { ReindexResult } from "./store/reindex.js";
 export type { SweepResult } from "./store/ttl.js";

@@ -68,6 +68,16 @@ export interface RawCheckpoint {
   writeValues: (Buffer | null)[];
   /** Blob field -> stored blob: the bases the page's delta blobs need (shared by every checkpoint of the page). */
   bases: ReadonlyMap<string, Buffer>;
+  /** Blob field -> value bytes the client held and the script did not send (blobValues holds "" for them). */
+  held?: ReadonlyMap<string, HeldBlob>;
+}
+
+/** A channel value this process wrote last and still holds: its serializer type and serialized bytes. */
+export interface HeldBlob {
+  readonly type: string;
+  readonly bytes: Uint8Array;
+  /** Length of the blob as stored (the read script compares it). */
+  readonly storedLength: number;
 }
 
 /** One entry of the lease index whose lease or claim has expired. */
@@ -113,6 +123,7 @@ export const SCRIPTS = {
       fenceField: string,
       fenceToken: number,
       runMember: string,
+      retention: string,
       ...blobs: ScriptArg[],
     ]
   >()({ keys: [...THREAD_KEYS, "threadIndex?", "runThreads?", "outbox?"], decode: storedOrFenced }),
@@ -123,6 +134,23 @@ export const SCRIPTS = {
     decode: storedOrFenced,
   }),
   /** Records a run's lease token on its thread; `newest` is the token recorded when a newer one refused it. */
+  /** One bounded step of prune() on one thread (see saverPrune.lua); nextNs undefined when no namespace follows. */
+  saverPrune: script<[keepLast: number, ns: string, maxDeletes: number, maxVisits: number]>()({
+    keys: THREAD_KEYS,
+    decode: (reply) => {
+      const [pinned, checkpoints, writes, blobs, more, nextNs] = reply as unknown[];
+      return {
+        pinned: Number(pinned) === 1,
+        checkpoints: Number(checkpoints),
+        writes: Number(writes),
+        blobs: Number(blobs),
+        more: Number(more) === 1,
+        nextNs: typeof nextNs === "string" || Buffer.isBuffer(nextNs) ? text(nextNs) : undefined,
+      };
+    },
+  }),
+  /** Pins ("1") or unpins ("0") a thread; true when the mark changed. */
+  saverPin: script<[pinned: "1" | "0", ttlMs: number]>()({ keys: ["runFences"], decode: isOne }),
   saverRaiseRunFence: script<[field: string, token: number, ttlMs: number]>()({
     keys: ["runFences"],
     decode: (reply) => {
@@ -130,7 +158,9 @@ export const SCRIPTS = {
       return { recorded: code === 1, newest: newest ?? 0 };
     },
   }),
-  saverRead: script<[index: "ns" | "id", max: string, min: string, limit: number, ttlMs: number]>()({
+  saverRead: script<
+    [index: "ns" | "id", max: string, min: string, limit: number, ttlMs: number, ...held: ScriptArg[]]
+  >()({
     keys: THREAD_KEYS,
     buffers: true,
     decode: (reply) => {
@@ -281,8 +311,8 @@ export const SCRIPTS = {
   }),
 
   // ---- store ----
-  storeGet: script<[key: string, refresh: "1" | "0", graceMs: number]>()({
-    keys: [...NAMESPACE_KEYS, "history", "fenceMarks"],
+  storeGet: script<[key: string, refresh: "1" | "0", graceMs: number, indexCount: number]>()({
+    keys: [...NAMESPACE_KEYS, "history", "fenceMarks", "...fieldIndexes"],
     decode: (reply, keys, [key]): StoredRecord | null => decodeStoreGet(reply, keys.items, key),
   }),
   storePut: script<
@@ -302,9 +332,21 @@ export const SCRIPTS = {
       purgeLimit: number,
       graceMs: number,
       writeId: string,
+      fieldScores: string,
+      indexCount: number,
     ]
   >()({
-    keys: [...NAMESPACE_KEYS, "history", "fenceMarks", "fenceCounter?", "names?", "seq?", "clock?", "outbox?"],
+    keys: [
+      ...NAMESPACE_KEYS,
+      "history",
+      "fenceMarks",
+      "fenceCounter?",
+      "names?",
+      "seq?",
+      "clock?",
+      "...fieldIndexes",
+      "outbox?",
+    ],
     decode: (reply) => {
       const [code, a = 0, b = 0, c = 0, d = 0] = (reply as unknown[]).map(Number);
       switch (code) {
@@ -326,23 +368,36 @@ export const SCRIPTS = {
     },
   }),
   storeReadNamespace: script<
-    [mode: "count" | "items" | "vectors", member: string, seq: number, purgeLimit: number, graceMs: number]
+    [
+      mode: "count" | "items" | "vectors",
+      member: string,
+      seq: number,
+      purgeLimit: number,
+      graceMs: number,
+      skip: number,
+      take: number | "",
+      conditions: string,
+      indexCount: number,
+    ]
   >()({
-    keys: [...NAMESPACE_KEYS, "names?", "seq?"],
+    keys: [...NAMESPACE_KEYS, "names?", "seq?", "...fieldIndexes"],
     buffers: true,
     decode: (reply, keys) => decodeStoreReadNamespace(reply, keys.items),
   }),
-  storeRefresh: script<[graceMs: number, ...itemKeys: string[]]>()({
-    keys: [...NAMESPACE_KEYS, "...itemKeys"],
+  /** Arguments: grace, the item keys, then the number of filter index keys. */
+  storeRefresh: script<[graceMs: number, ...itemKeysThenIndexCount: (string | number)[]]>()({
+    keys: [...NAMESPACE_KEYS, "...itemKeys", "...fieldIndexes"],
     decode: asNumber,
   }),
-  /** The new registration sequences, in argument order. */
-  storeRegister: script<string[]>()({
+  /** Arguments: triples of item key, version read, scores; then the number of filter index keys. */
+  storeReindex: script<(string | number)[]>()({ keys: ["items", "...fieldIndexes"], decode: asNumber }),
+  /** Arguments: pairs of member, proposed sequence. Result: the sequences issued, in member order. */
+  storeRegister: script<(string | number)[]>()({
     keys: ["names", "seq", "clock"],
     decode: (reply) => (reply as unknown[]).map(Number),
   }),
   storeRegistryRead: script<[min: string, max: string] | [min: string, max: string, limit: number]>()({
-    keys: ["names", "seq"],
+    keys: ["...buckets"],
     decode: (reply) => {
       const flat = reply as unknown[];
       const out: { readonly namespace: string[]; readonly member: string; readonly seq: number }[] = [];
@@ -486,13 +541,14 @@ export function decodeStoreReadNamespace(
   reply: unknown,
   itemsKey: string,
   revealFor?: (key: string) => ValueReader,
-): { live: number; records: { key: string; record: StoredRecord; vectors: Buffer | null }[] } {
-  const [nowRaw, liveRaw, keysRaw = [], itemsRaw = [], vectorsRaw = []] = reply as [
+): { live: number; selected: number; records: { key: string; record: StoredRecord; vectors: Buffer | null }[] } {
+  const [nowRaw, liveRaw, keysRaw = [], itemsRaw = [], vectorsRaw = [], selectedRaw = 0] = reply as [
     Buffer,
     number,
     Buffer[]?,
     Buffer[]?,
     Buffer[]?,
+    number?,
   ];
   const now = Number(text(nowRaw));
   const items = pairs(itemsRaw);
@@ -506,7 +562,7 @@ export function decodeStoreReadNamespace(
     if (record.expireAt !== null && record.expireAt <= now) continue;
     records.push({ key, record, vectors: vectors.get(key) ?? null });
   }
-  return { live: Number(liveRaw), records };
+  return { live: Number(liveRaw), selected: Number(selectedRaw), records };
 }
 
 function pairs(flat: readonly Buffer[]): Map<string, Buffer> {
