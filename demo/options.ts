@@ -50,7 +50,9 @@ const usage = `usage: npm run demo -- [--orders N] [--rate N] [--quick] [--no-gu
   --only SETUP  run one setup: layer (with langgraph-redis) or naive (without it)
   --seed N      order generator seed (default 7)
   --keep        leave the run's keys in Redis to inspect them (with REDIS_URL; prints their prefix) and
-                write the timeline page of resumed runs (langgraph-redis view) to the current folder
+                write the timeline page of resumed runs (langgraph-redis view) to the current folder; the
+                layer's processes then audit (events kept in Redis), so the page draws lock holds, waits,
+                crashes and resumes
   --audit       record every write and lock decision of the layer in PostgreSQL and print one order's audit
                 trail at the end (POSTGRES_URL, else a throwaway local PostgreSQL server)
 Environment: REDIS_URL (else a throwaway local redis-server), POSTGRES_URL, DEMO_ORDERS, DEMO_RATE, DEMO_QUICK=1,

@@ -7,10 +7,12 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { inject } from "vitest";
+import { startAuditSink } from "../../src/audit/sink.js";
 import type { RedisClient } from "../../src/client.js";
 import { EXIT } from "../../src/inspector/errors.js";
-import type { LockHold, RunMark } from "../../src/inspector/read/activity.js";
+import type { LockHold, RunMark, ViewActivity } from "../../src/inspector/read/activity.js";
 import { resumeCrashedRuns } from "../../src/recovery/resume-crashed-runs.js";
+import { newPool, postgresUrl, testSchema } from "../audit/helpers.js";
 import { type Child, startChild, stopAll } from "../helpers/child-process.js";
 import { newCluster, newRedis, redisUrl, testPrefix } from "../helpers/redis.js";
 import { gate, waitUntil } from "../recovery/helpers.js";
@@ -89,7 +91,7 @@ interface ViewJson {
   url: string;
   threads: { threadId: string; checkpoints: number }[];
   locks: { name: string; fenceCounter: number }[];
-  activity: { source: string; holds: LockHold[]; marks: RunMark[]; outboxStreams: number };
+  activity: ViewActivity;
 }
 
 const targets = [
@@ -192,6 +194,49 @@ describe.each(targets)("timeline history on $name", ({ name, connect, url }) => 
       release.open();
       await run;
     }
+  });
+});
+
+describe("timeline history delivered to PostgreSQL", () => {
+  it("draws the same holds and marks with --postgres once a sink has moved the events out of Redis", async () => {
+    const client = newRedis();
+    const prefix = testPrefix("tlpg");
+    const story = await writeStory(client, prefix, redisUrl());
+    const out = join(ARTIFACTS, "timeline-postgres.html");
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const view = async (...extra: string[]) => {
+      const run = await runCli([
+        ...["--url", redisUrl(), "--prefix", prefix, "--quiet", "view", story.paidA, story.paidB, story.crashed],
+        ...["--out", out, "--json", ...extra],
+      ]);
+      expect(run.code, run.stderr).toBe(EXIT.ok);
+      return run.json<ViewJson>().activity;
+    };
+    const before = await view();
+    expect(before.holds).toHaveLength(4);
+
+    const pool = newPool();
+    const schema = testSchema(pool);
+    const sink = startAuditSink({ client, postgres: pool, keyPrefix: prefix, schema, pollIntervalMs: 20 });
+    try {
+      await sink.flush(30_000);
+    } finally {
+      await sink.stop();
+    }
+    const drained = await view();
+    expect(drained).toMatchObject({ source: "audit", outboxEvents: 0, holds: [], marks: [] });
+
+    const fromPostgres = await view("--postgres", postgresUrl(), "--schema", schema);
+    expect(fromPostgres.postgresEvents).toBeGreaterThan(0);
+    expect(fromPostgres.holds).toEqual(before.holds);
+    expect(fromPostgres.marks).toEqual(before.marks);
+
+    const wrongSchema = await runCli([
+      ...["--url", redisUrl(), "--prefix", prefix, "view", story.crashed, "--out", out],
+      ...["--postgres", postgresUrl(), "--schema", "Not-A-Schema"],
+    ]);
+    expect(wrongSchema.code).toBe(EXIT.usage);
+    expect(wrongSchema.stderr).toContain("--schema");
   });
 });
 
