@@ -1,14 +1,17 @@
 /**
  * The audited order graph of the timeline tests: check -> payment, where payment is a guarded() node on the order's
- * lock, the checkpointer, the lock and the run lease all write audit events under the agent's id. Used in the test
+ * lock that writes the order's status with its fence; the checkpointer, the store, the lock and the run lease all
+ * write audit events under the agent's id. Used in the test
  * process and by the worker program the tests kill.
  */
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import type { RedisClient } from "../../src/client.js";
+import { currentFence } from "../../src/guard/fence.js";
 import { guarded } from "../../src/guard/guarded.js";
 import type { GuardEvents } from "../../src/guard/options.js";
 import { withRunLease } from "../../src/recovery/with-run-lease.js";
 import { RedisSaver } from "../../src/saver/redis-saver.js";
+import { RedisStore } from "../../src/store/redis-store.js";
 
 export const OrderState = Annotation.Root({
   orderId: Annotation<string>(),
@@ -29,9 +32,12 @@ export function orderGraph(options: {
 }) {
   const { client, keyPrefix, agentId } = options;
   const audit = { agentId };
+  const store = new RedisStore({ client, keyPrefix, audit });
   const payment = guarded(
-    async (state: typeof OrderState.State) => {
+    async (state: typeof OrderState.State, config) => {
       await options.onPayment?.(state.orderId);
+      const fence = currentFence(config, `order:${state.orderId}`);
+      await store.put(["orders", state.orderId], "status", { paidBy: agentId }, { writer: agentId, fence });
       return { steps: [`paid by ${agentId}`] };
     },
     {

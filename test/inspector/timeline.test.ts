@@ -260,10 +260,14 @@ describe("timeline page in headless chromium", () => {
     const out = join(ARTIFACTS, "timeline.html");
     const run = await runCli([
       ...["--url", redisUrl(), "--prefix", prefix, "--quiet", "view", story.paidA, story.paidB, story.crashed],
-      ...["--out", out, "--json"],
+      ...["--item", "orders.o-9/status", "--out", out, "--json"],
     ]);
     expect(run.code, run.stderr).toBe(EXIT.ok);
     const { page, problems } = await loadPage(browser.context, run.json<{ url: string }>().url);
+    expect(await page.$$eval("svg g.item-version", (n) => n.map((v) => v.getAttribute("data-writer")))).toEqual([
+      "payment-a",
+      "payment-b",
+    ]);
 
     const holds = await page.$$eval("svg g.lock-hold", (nodes) =>
       nodes.map((n) => [n.getAttribute("data-lock"), n.getAttribute("data-holder"), n.getAttribute("data-end")]),
@@ -309,6 +313,14 @@ describe("timeline page in headless chromium", () => {
     const shot = join(ARTIFACTS, "timeline.png");
     await page.screenshot({ path: shot, fullPage: true });
     expect(existsSync(shot)).toBe(true);
+    // The picture in docs/inspector.md is this file: the page down to the end of the timeline.
+    const timeline = await page.$eval("#timeline-box", (n) => n.getBoundingClientRect().toJSON());
+    const top = join(ARTIFACTS, "timeline-top.png");
+    await page.screenshot({
+      path: top,
+      clip: { x: 0, y: 0, width: Math.ceil(timeline.x + timeline.width + 16), height: Math.ceil(timeline.bottom + 12) },
+    });
+    expect(existsSync(top)).toBe(true);
     expect(problems).toEqual([]);
     await page.close();
   });

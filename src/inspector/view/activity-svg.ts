@@ -18,7 +18,7 @@ export function heldNowOnly(data: ViewData) {
 const MARK_GLYPH = { crash: "✕", resume: "↻", "lease-lost": "!" } as const;
 
 /** A crash, resume or lost-lease mark on a thread's main lane: a short upright line and a glyph below the lane. */
-export function markSvg(mark: RunMark, x: number, y: number): string {
+export function markSvg(mark: RunMark, x: number, y: number, glyphX = x): string {
   const who = mark.by ?? "?";
   const label =
     mark.kind === "crash"
@@ -31,7 +31,7 @@ export function markSvg(mark: RunMark, x: number, y: number): string {
     `<g class="run-mark ${mark.kind}" data-thread-id="${esc(mark.threadId)}" data-kind="${mark.kind}" ` +
     `data-by="${esc(who)}" data-at-ms="${mark.atMs}"><title>${esc(label)}</title>` +
     `<line x1="${x}" x2="${x}" y1="${y - 12}" y2="${y + 12}"/>` +
-    `<text class="mark" x="${x}" y="${y + 24}">${MARK_GLYPH[mark.kind]}</text></g>`
+    `<text class="mark" x="${glyphX}" y="${y + 24}">${MARK_GLYPH[mark.kind]}</text></g>`
   );
 }
 

@@ -81,7 +81,13 @@ function threadSvg(
         `<text class="step" x="${x}" y="${y - 10}">${c.step ?? ""}</text></g>`,
     );
   }
-  for (const mark of marks) parts.push(markSvg(mark, LABEL_W + axis.x(mark.atMs), laneY(0)));
+  // A crash and its resume are often a millisecond apart: their glyphs are set side by side, the lines stay put.
+  let lastGlyphX = Number.NEGATIVE_INFINITY;
+  for (const mark of [...marks].sort((a, b) => a.atMs - b.atMs)) {
+    const x = LABEL_W + axis.x(mark.atMs);
+    lastGlyphX = Math.max(x, lastGlyphX + 12);
+    parts.push(markSvg(mark, x, laneY(0), lastGlyphX));
+  }
   if (thread.leases.length > 0) {
     const y = laneY(thread.branches);
     parts.push(`<text class="lane-label" x="0" y="${y + 4}">run leases</text>`);
