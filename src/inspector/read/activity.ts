@@ -168,9 +168,18 @@ async function readPostgres(
   return { count, truncated };
 }
 
-function holderOf(event: AuditEvent): string {
+/** A hold as its first event tells it: the lock, its token, who held it (agent, else node) and where. */
+function holdStart(event: AuditEvent, waitFromMs: number | undefined): Omit<LockHold, "endAtMs" | "end"> {
   const node = typeof event.detail.node === "string" ? event.detail.node : undefined;
-  return event.agentId ?? node ?? "?";
+  return {
+    lock: event.lockKey as string,
+    token: event.fenceToken,
+    holder: event.agentId ?? node ?? "?",
+    threadId: event.threadId,
+    node,
+    acquiredAtMs: event.at.getTime(),
+    waitFromMs,
+  };
 }
 
 /** Pairs each lock.acquired with the release or loss of the same lock and token. */
@@ -189,19 +198,9 @@ export function lockHolds(
     const lock = event.lockKey as string;
     const key = `${lock}\0${event.fenceToken ?? "?"}`;
     if (event.kind === "lock.acquired") {
-      const waitedMs = typeof event.detail.waitedMs === "number" ? event.detail.waitedMs : undefined;
+      const waitedMs = typeof event.detail.waitedMs === "number" ? event.detail.waitedMs : 0;
       const atMs = event.at.getTime();
-      const open: Open = {
-        hold: {
-          lock,
-          token: event.fenceToken,
-          holder: holderOf(event),
-          threadId: event.threadId,
-          node: typeof event.detail.node === "string" ? event.detail.node : undefined,
-          acquiredAtMs: atMs,
-          waitFromMs: waitedMs !== undefined && waitedMs > 0 ? atMs - waitedMs : undefined,
-        },
-      };
+      const open: Open = { hold: holdStart(event, waitedMs > 0 ? atMs - waitedMs : undefined) };
       holds.push(open);
       byToken.set(key, open);
       continue;
@@ -216,19 +215,7 @@ export function lockHolds(
       open.endAtMs = event.at.getTime();
     } else if (!open) {
       // Its acquisition is older than what was read: a hold seen only by its end.
-      holds.push({
-        hold: {
-          lock,
-          token: event.fenceToken,
-          holder: holderOf(event),
-          threadId: event.threadId,
-          node: typeof event.detail.node === "string" ? event.detail.node : undefined,
-          acquiredAtMs: event.at.getTime(),
-          waitFromMs: undefined,
-        },
-        end,
-        endAtMs: event.at.getTime(),
-      });
+      holds.push({ hold: holdStart(event, undefined), end, endAtMs: event.at.getTime() });
     }
   }
   return holds.map(({ hold, end, endAtMs }): LockHold => {
