@@ -24,8 +24,8 @@ export function orderGraph(options: {
   client: RedisClient;
   keyPrefix: string;
   agentId: string;
-  /** Runs inside the payment node, with the order's lock held. */
-  onPayment?: (orderId: string) => Promise<void>;
+  /** Runs inside the payment node, with the order's lock held (the signal aborts if the lock is lost). */
+  onPayment?: (orderId: string, signal: AbortSignal | undefined) => Promise<void>;
   events?: GuardEvents;
   lockTimeoutMs?: number;
   leaseMs?: number;
@@ -35,7 +35,7 @@ export function orderGraph(options: {
   const store = new RedisStore({ client, keyPrefix, audit });
   const payment = guarded(
     async (state: typeof OrderState.State, config) => {
-      await options.onPayment?.(state.orderId);
+      await options.onPayment?.(state.orderId, config.signal);
       const fence = currentFence(config, `order:${state.orderId}`);
       await store.put(["orders", state.orderId], "status", { paidBy: agentId }, { writer: agentId, fence });
       return { steps: [`paid by ${agentId}`] };

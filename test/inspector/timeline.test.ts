@@ -9,8 +9,10 @@ import { join } from "node:path";
 import { inject } from "vitest";
 import { startAuditSink } from "../../src/audit/sink.js";
 import type { RedisClient } from "../../src/client.js";
+import { LockLostError } from "../../src/errors.js";
 import { EXIT } from "../../src/inspector/errors.js";
 import type { LockHold, RunMark, ViewActivity } from "../../src/inspector/read/activity.js";
+import { lockKey } from "../../src/keys.js";
 import { resumeCrashedRuns } from "../../src/recovery/resume-crashed-runs.js";
 import { newPool, postgresUrl, testSchema } from "../audit/helpers.js";
 import { type Child, startChild, stopAll } from "../helpers/child-process.js";
@@ -20,8 +22,9 @@ import { orderGraph } from "./audited-graph.js";
 import { ARTIFACTS, loadPage, openBrowser } from "./browser.js";
 import { runCli } from "./run-cli.js";
 
-const LOCK_TIMEOUT_MS = 1500;
-const LEASE_MS = 1000;
+// The dead holder's lock outlives its run lease by seconds, so the resumed run finds it still held and waits.
+const LOCK_TIMEOUT_MS = 10_000;
+const LEASE_MS = 3000;
 
 interface Story {
   readonly paidA: string;
@@ -178,150 +181,177 @@ describe.each(targets)("timeline history on $name", ({ name, connect, url }) => 
         await release.opened;
       },
     });
-    const run = graph.invoke({ orderId: "o-9" }, { configurable: { thread_id: story.paidA } });
+    const run = graph.invoke({ orderId: "o-5" }, { configurable: { thread_id: "held-5" } });
     try {
       await holding.opened;
       const locks = await runCli(["--url", url(), "--prefix", prefix, "locks", "--json"]);
       const held = locks.json<{ locks: { name: string; fenceCounter: number }[] }>().locks;
-      expect(held.map((l) => l.name)).toEqual(["order:o-9"]);
-      const data = (await view("--json")).json<ViewJson>();
-      expect(data.locks).toEqual([expect.objectContaining({ name: "order:o-9", fenceCounter: held[0]?.fenceCounter })]);
+      expect(held.map((l) => l.name)).toEqual(["order:o-5"]);
+      const data = (await view("held-5", "--json")).json<ViewJson>();
+      expect(data.locks).toEqual([expect.objectContaining({ name: "order:o-5", fenceCounter: held[0]?.fenceCounter })]);
       const now = data.activity.holds.filter((h) => h.end === "held");
       expect(now).toEqual([
-        expect.objectContaining({ lock: "order:o-9", holder: "payment-c", token: held[0]?.fenceCounter }),
+        expect.objectContaining({
+          lock: "order:o-5",
+          holder: "payment-c",
+          threadId: "held-5",
+          token: held[0]?.fenceCounter,
+        }),
       ]);
     } finally {
       release.open();
       await run;
     }
   });
-});
 
-describe("timeline history delivered to PostgreSQL", () => {
-  it("draws the same holds and marks with --postgres once a sink has moved the events out of Redis", async () => {
-    const client = newRedis();
-    const prefix = testPrefix("tlpg");
-    const story = await writeStory(client, prefix, redisUrl());
-    const out = join(ARTIFACTS, "timeline-postgres.html");
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const view = async (...extra: string[]) => {
-      const run = await runCli([
-        ...["--url", redisUrl(), "--prefix", prefix, "--quiet", "view", story.paidA, story.paidB, story.crashed],
-        ...["--out", out, "--json", ...extra],
-      ]);
-      expect(run.code, run.stderr).toBe(EXIT.ok);
-      return run.json<ViewJson>().activity;
-    };
-    const before = await view();
-    expect(before.holds).toHaveLength(4);
-
-    const pool = newPool();
-    const schema = testSchema(pool);
-    const sink = startAuditSink({ client, postgres: pool, keyPrefix: prefix, schema, pollIntervalMs: 20 });
-    try {
-      await sink.flush(30_000);
-    } finally {
-      await sink.stop();
-    }
-    const drained = await view();
-    expect(drained).toMatchObject({ source: "audit", outboxEvents: 0, holds: [], marks: [] });
-
-    const fromPostgres = await view("--postgres", postgresUrl(), "--schema", schema);
-    expect(fromPostgres.postgresEvents).toBeGreaterThan(0);
-    expect(fromPostgres.holds).toEqual(before.holds);
-    expect(fromPostgres.marks).toEqual(before.marks);
-
-    const wrongSchema = await runCli([
-      ...["--url", redisUrl(), "--prefix", prefix, "view", story.crashed, "--out", out],
-      ...["--postgres", postgresUrl(), "--schema", "Not-A-Schema"],
-    ]);
-    expect(wrongSchema.code).toBe(EXIT.usage);
-    expect(wrongSchema.stderr).toContain("--schema");
-  });
-});
-
-describe("timeline page in headless chromium", () => {
-  let browser: Awaited<ReturnType<typeof openBrowser>>;
-  let prefix: string;
-  let story: Story;
-
-  beforeAll(async () => {
-    prefix = testPrefix("tlp");
-    story = await writeStory(newRedis(), prefix, redisUrl());
-    browser = await openBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-  });
-
-  it("draws lock holds with their holders, the waits, and crash and resume marks on the thread's lane", async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const out = join(ARTIFACTS, "timeline.html");
-    const run = await runCli([
-      ...["--url", redisUrl(), "--prefix", prefix, "--quiet", "view", story.paidA, story.paidB, story.crashed],
-      ...["--item", "orders.o-9/status", "--out", out, "--json"],
-    ]);
-    expect(run.code, run.stderr).toBe(EXIT.ok);
-    const { page, problems } = await loadPage(browser.context, run.json<{ url: string }>().url);
-    expect(await page.$$eval("svg g.item-version", (n) => n.map((v) => v.getAttribute("data-writer")))).toEqual([
-      "payment-a",
-      "payment-b",
-    ]);
-
-    const holds = await page.$$eval("svg g.lock-hold", (nodes) =>
-      nodes.map((n) => [n.getAttribute("data-lock"), n.getAttribute("data-holder"), n.getAttribute("data-end")]),
-    );
-    expect(holds).toEqual([
-      ["order:o-7", "payment-dead", "open"],
-      ["order:o-7", "recoverer", "released"],
-      ["order:o-9", "payment-a", "released"],
-      ["order:o-9", "payment-b", "released"],
-    ]);
-    const waits = await page.$$eval("svg rect.lock-wait", (nodes) => nodes.map((n) => n.getAttribute("data-holder")));
-    expect(waits.sort()).toEqual(["payment-b", "recoverer"]);
-    // The holder is labelled: in the bar where it fits, always in the bar's tooltip.
-    const titles = await page.$$eval("svg g.lock-hold > title", (nodes) => nodes.map((n) => n.textContent ?? ""));
-    expect(titles.filter((t) => t.includes("held by payment-b") && t.includes("waited"))).toHaveLength(1);
-
-    // Bars and marks share the checkpoints' time axis: the crash mark sits between the dead holder's hold and the
-    // recoverer's, and the resumed run's last checkpoint is right of the resume mark.
-    const box = async (selector: string) => {
-      const rect = await page.$eval(selector, (n) => n.getBoundingClientRect().toJSON());
-      return rect as { x: number; width: number };
-    };
-    const crash = await box(`svg g.run-mark.crash[data-thread-id="${story.crashed}"] line`);
-    const resume = await box(`svg g.run-mark.resume[data-thread-id="${story.crashed}"] line`);
-    const dead = await box('svg g.lock-hold[data-holder="payment-dead"] rect');
-    const recovered = await box('svg g.lock-hold[data-holder="recoverer"] rect:not(.lock-wait)');
-    expect(crash.x).toBeGreaterThan(dead.x);
-    expect(crash.x).toBeLessThanOrEqual(resume.x);
-    expect(resume.x).toBeLessThan(recovered.x);
-    const lastCheckpointX = Math.max(
-      ...(await page.$$eval(`svg g.checkpoint[data-thread-id="${story.crashed}"] circle`, (nodes) =>
-        nodes.map((n) => n.getBoundingClientRect().x),
-      )),
-    );
-    expect(lastCheckpointX).toBeGreaterThan(resume.x);
-
-    expect(await page.getAttribute("#history-note", "data-source")).toBe("audit");
-    expect(await page.$$eval("table.holds tr.hold-row", (n) => n.length)).toBe(4);
-    expect(await page.$$eval("table.marks tr.mark-row", (n) => n.map((r) => r.getAttribute("data-kind")))).toEqual([
-      "crash",
-      "resume",
-    ]);
-    const shot = join(ARTIFACTS, "timeline.png");
-    await page.screenshot({ path: shot, fullPage: true });
-    expect(existsSync(shot)).toBe(true);
-    // The picture in docs/inspector.md is this file: the page down to the end of the timeline.
-    const timeline = await page.$eval("#timeline-box", (n) => n.getBoundingClientRect().toJSON());
-    const top = join(ARTIFACTS, "timeline-top.png");
-    await page.screenshot({
-      path: top,
-      clip: { x: 0, y: 0, width: Math.ceil(timeline.x + timeline.width + 16), height: Math.ceil(timeline.bottom + 12) },
+  it("a lock lost while its node runs is a hold that ends in lost", async () => {
+    const graph = orderGraph({
+      client,
+      keyPrefix: prefix,
+      agentId: "payment-l",
+      lockTimeoutMs: 1000,
+      onPayment: async (_orderId, signal) => {
+        // Someone else's hand on the lock: it is gone, the next refresh finds out and the node is aborted.
+        await client.del(lockKey(prefix, "order:o-3"));
+        await new Promise((resolve) => signal?.addEventListener("abort", resolve, { once: true }));
+      },
     });
-    expect(existsSync(top)).toBe(true);
-    expect(problems).toEqual([]);
-    await page.close();
+    const run = graph.invoke({ orderId: "o-3" }, { configurable: { thread_id: "lost-3" } });
+    await expect(run).rejects.toBeInstanceOf(LockLostError);
+    // lock.lost is recorded in the background once the loss is noticed: poll (bounded) until it is there.
+    let hold: LockHold | undefined;
+    await waitUntil(async () => {
+      const data = (await view("lost-3", "--json")).json<ViewJson>();
+      hold = data.activity.holds.find((h) => h.lock === "order:o-3");
+      return hold?.end === "lost";
+    }, 100);
+    expect(hold).toMatchObject({ holder: "payment-l", threadId: "lost-3", end: "lost" });
   });
+
+  it.runIf(name === "standalone")(
+    "the page in headless chromium: lock holds with their holders, the waits, crash and resume marks on the lane",
+    async () => {
+      const browser = await openBrowser();
+      try {
+        mkdirSync(ARTIFACTS, { recursive: true });
+        const out = join(ARTIFACTS, "timeline.html");
+        const run = await runCli([
+          ...["--url", redisUrl(), "--prefix", prefix, "--quiet", "view", story.paidA, story.paidB, story.crashed],
+          ...["--item", "orders.o-9/status", "--out", out, "--json"],
+        ]);
+        expect(run.code, run.stderr).toBe(EXIT.ok);
+        const { page, problems } = await loadPage(browser.context, run.json<{ url: string }>().url);
+        expect(await page.$$eval("svg g.item-version", (n) => n.map((v) => v.getAttribute("data-writer")))).toEqual([
+          "payment-a",
+          "payment-b",
+        ]);
+
+        const holds = await page.$$eval("svg g.lock-hold", (nodes) =>
+          nodes.map((n) => [n.getAttribute("data-lock"), n.getAttribute("data-holder"), n.getAttribute("data-end")]),
+        );
+        expect(holds).toEqual([
+          ["order:o-7", "payment-dead", "open"],
+          ["order:o-7", "recoverer", "released"],
+          ["order:o-9", "payment-a", "released"],
+          ["order:o-9", "payment-b", "released"],
+        ]);
+        const waits = await page.$$eval("svg rect.lock-wait", (nodes) =>
+          nodes.map((n) => n.getAttribute("data-holder")),
+        );
+        expect(waits.sort()).toEqual(["payment-b", "recoverer"]);
+        // The holder is labelled: in the bar where it fits, always in the bar's tooltip.
+        const titles = await page.$$eval("svg g.lock-hold > title", (nodes) => nodes.map((n) => n.textContent ?? ""));
+        expect(titles.filter((t) => t.includes("held by payment-b") && t.includes("waited"))).toHaveLength(1);
+
+        // Bars and marks share the checkpoints' time axis: the crash mark sits between the dead holder's hold and the
+        // recoverer's, and the resumed run's last checkpoint is right of the resume mark.
+        const box = async (selector: string) => {
+          const rect = await page.$eval(selector, (n) => n.getBoundingClientRect().toJSON());
+          return rect as { x: number; width: number };
+        };
+        const crash = await box(`svg g.run-mark.crash[data-thread-id="${story.crashed}"] line`);
+        const resume = await box(`svg g.run-mark.resume[data-thread-id="${story.crashed}"] line`);
+        const dead = await box('svg g.lock-hold[data-holder="payment-dead"] rect');
+        const recovered = await box('svg g.lock-hold[data-holder="recoverer"] rect:not(.lock-wait)');
+        expect(crash.x).toBeGreaterThan(dead.x);
+        expect(crash.x).toBeLessThanOrEqual(resume.x);
+        expect(resume.x).toBeLessThan(recovered.x);
+        const lastCheckpointX = Math.max(
+          ...(await page.$$eval(`svg g.checkpoint[data-thread-id="${story.crashed}"] circle`, (nodes) =>
+            nodes.map((n) => n.getBoundingClientRect().x),
+          )),
+        );
+        expect(lastCheckpointX).toBeGreaterThan(resume.x);
+
+        expect(await page.getAttribute("#history-note", "data-source")).toBe("audit");
+        expect(await page.$$eval("table.holds tr.hold-row", (n) => n.length)).toBe(4);
+        expect(await page.$$eval("table.marks tr.mark-row", (n) => n.map((r) => r.getAttribute("data-kind")))).toEqual([
+          "crash",
+          "resume",
+        ]);
+        const shot = join(ARTIFACTS, "timeline.png");
+        await page.screenshot({ path: shot, fullPage: true });
+        expect(existsSync(shot)).toBe(true);
+        // The picture in docs/inspector.md is this file: the page down to the end of the timeline.
+        const timeline = await page.$eval("#timeline-box", (n) => n.getBoundingClientRect().toJSON());
+        const top = join(ARTIFACTS, "timeline-top.png");
+        await page.screenshot({
+          path: top,
+          clip: {
+            x: 0,
+            y: 0,
+            width: Math.ceil(timeline.x + timeline.width + 16),
+            height: Math.ceil(timeline.bottom + 12),
+          },
+        });
+        expect(existsSync(top)).toBe(true);
+        expect(problems).toEqual([]);
+        await page.close();
+      } finally {
+        await browser.close();
+      }
+    },
+  );
+
+  // Last: the sink moves every event out of the outbox streams.
+  it.runIf(name === "standalone")(
+    "with --postgres, the same holds and marks once a sink has moved the events out of Redis",
+    async () => {
+      const out = join(ARTIFACTS, "timeline-postgres.html");
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const activity = async (...extra: string[]) => {
+        const run = await runCli([
+          ...["--url", redisUrl(), "--prefix", prefix, "--quiet", "view", story.paidA, story.paidB, story.crashed],
+          ...["--out", out, "--json", ...extra],
+        ]);
+        expect(run.code, run.stderr).toBe(EXIT.ok);
+        return run.json<ViewJson>().activity;
+      };
+      const before = await activity();
+      expect(before.holds).toHaveLength(4);
+
+      const pool = newPool();
+      const schema = testSchema(pool);
+      const sink = startAuditSink({ client, postgres: pool, keyPrefix: prefix, schema, pollIntervalMs: 20 });
+      try {
+        await sink.flush(30_000);
+      } finally {
+        await sink.stop();
+      }
+      const drained = await activity();
+      expect(drained).toMatchObject({ source: "audit", outboxEvents: 0, holds: [], marks: [] });
+
+      const fromPostgres = await activity("--postgres", postgresUrl(), "--schema", schema);
+      expect(fromPostgres.postgresEvents).toBeGreaterThan(0);
+      expect(fromPostgres.holds).toEqual(before.holds);
+      expect(fromPostgres.marks).toEqual(before.marks);
+
+      const wrongSchema = await runCli([
+        ...["--url", redisUrl(), "--prefix", prefix, "view", story.crashed, "--out", out],
+        ...["--postgres", postgresUrl(), "--schema", "Not-A-Schema"],
+      ]);
+      expect(wrongSchema.code).toBe(EXIT.usage);
+      expect(wrongSchema.stderr).toContain("--schema");
+    },
+  );
 });
