@@ -17,6 +17,7 @@ import { historySection } from "./history.js";
 import { integrationsSection } from "./integrations.js";
 import { deleteKeys } from "./keyspace.js";
 import { memorySection } from "./memory.js";
+import { offlineSection } from "./offline.js";
 import {
   CheckpointSequence,
   fullCheckpointBytes,
@@ -114,6 +115,7 @@ await runBench(
     },
     { id: "guard", title: "guarded()", run: (ctx) => guardSection(ctx) },
     { id: "audit", title: "Audit outbox", run: (ctx) => auditSection(ctx) },
+    { id: "offline", title: "Offline journal", run: (ctx) => offlineSection(ctx) },
     { id: "options", title: "Encryption and node cache", run: (ctx) => integrationsSection(ctx) },
     {
       id: "concurrency",

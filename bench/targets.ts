@@ -17,6 +17,14 @@ interface TargetSpec {
 
 export const TARGETS: readonly TargetSpec[] = [
   {
+    id: "offline-put",
+    target: "RedisSaver put while offline (journaled, fsynced) p50 within 3x of an online put",
+    metric: "offline.put.onlineRatioP50",
+    comparison: "<=",
+    threshold: 3,
+    unit: "x",
+  },
+  {
     id: "put-floor",
     target: "RedisSaver put p50 within 1.5x of the floor (SET of the same bytes)",
     metric: "saver.put.floorRatioP50",

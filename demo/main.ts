@@ -17,6 +17,11 @@ import { plural, problems, renderTable, type SetupResult } from "./report.js";
 import { runScenario, setupLabel } from "./scenario.js";
 
 const options = demoOptions(process.argv.slice(2), process.env);
+if (options.outage) {
+  // A demo of its own: agents riding out a Redis outage on their offline journals (demo/outage.ts).
+  const { runOutageDemo } = await import("./outage.js");
+  process.exit(await runOutageDemo({ quick: options.quick, ownsRedis: process.env.DEMO_OWN_REDIS === "1" }));
+}
 const redisUrl = process.env.REDIS_URL;
 if (!redisUrl) {
   console.error("REDIS_URL is not set: run the demo with `npm run demo` (it starts a throwaway redis-server)");

@@ -34,6 +34,10 @@ const optionsSchema = z.object({
   keep: z.boolean().default(false),
   /** The layer audits every write and lock decision into PostgreSQL and the demo prints one order's audit trail. */
   audit: z.boolean().default(false),
+  /** Run the outage demo instead: agents ride out a Redis outage on their offline journals (demo/outage.ts). */
+  outage: z.boolean().default(false),
+  /** --quick was given (the outage demo shortens its phases too). */
+  quick: z.boolean().default(false),
   /** Give up waiting for unfinished runs after this long once the last order is published. */
   drainTimeoutMs: z.number().int().positive().default(30_000),
 });
@@ -53,6 +57,8 @@ const usage = `usage: npm run demo -- [--orders N] [--rate N] [--quick] [--no-gu
                 write the timeline page of resumed runs (langgraph-redis view) to the current folder; the
                 layer's processes then audit (events kept in Redis), so the page draws lock holds, waits,
                 crashes and resumes
+  --outage      a demo of its own: agents keep running while the demo kills its throwaway redis-server by pid,
+                restarts it, and checks every checkpoint and write after the journals are replayed
   --audit       record every write and lock decision of the layer in PostgreSQL and print one order's audit
                 trail at the end (POSTGRES_URL, else a throwaway local PostgreSQL server)
 Environment: REDIS_URL (else a throwaway local redis-server), POSTGRES_URL, DEMO_ORDERS, DEMO_RATE, DEMO_QUICK=1,
@@ -84,6 +90,8 @@ export function demoOptions(argv: readonly string[], env: NodeJS.ProcessEnv): De
   if (only !== undefined) input.setups = [only];
   if (values.keep === true) input.keep = true;
   if (values.audit === true || env.DEMO_AUDIT === "1") input.audit = true;
+  if (values.outage === true) input.outage = true;
+  if (isQuick) input.quick = true;
   const result = optionsSchema.safeParse(input);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -105,6 +113,7 @@ function parse(argv: readonly string[]) {
       "no-guard": { type: "boolean" },
       keep: { type: "boolean" },
       audit: { type: "boolean" },
+      outage: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,

@@ -21,6 +21,8 @@ const env = { ...process.env };
 if (!env.REDIS_URL) {
   standalone = await startRedis();
   env.REDIS_URL = standalone.url;
+  // The demo's --outage kills and restarts a server by pid: only one this script started for it.
+  env.DEMO_OWN_REDIS = "1";
 }
 if (flags.includes("--cluster") && !env.REDIS_CLUSTER_NODES) {
   cluster = await startCluster(3);

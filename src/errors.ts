@@ -270,3 +270,82 @@ export function describeValue(value: unknown): string {
   if (typeof value === "number" && !Number.isFinite(value)) text = String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
+
+/** The offline journal (RedisSaver / RedisStore `offline` option) could not be used: docs/offline.md. */
+export class OfflineJournalError extends LangGraphRedisError {}
+
+/**
+ * The offline journal is full: storing the write would pass `maxBytes`, or its oldest record is older than
+ * `maxAgeMs`. The write was not stored anywhere (neither Redis nor the journal) and the call failed.
+ */
+export class JournalFullError extends OfflineJournalError {
+  constructor(
+    readonly file: string,
+    readonly bound: "bytes" | "age",
+    detail: string,
+  ) {
+    super(`The offline journal ${file} is full: ${detail}; the write was not stored (Redis is unreachable)`);
+  }
+}
+
+/**
+ * The offline journal had a truncated or corrupt tail (a partial last record, a flipped byte): the intact records
+ * before it are replayed, the rest was moved to `asideFile` and is never applied.
+ */
+export class JournalCorruptError extends OfflineJournalError {
+  readonly problem: string;
+  readonly intactRecords: number;
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    readonly bytesSetAside: number,
+    readonly asideFile: string,
+    detail: { problem: string; intactRecords: number },
+  ) {
+    super(
+      `The offline journal ${file} is corrupt from byte ${offset} (${detail.problem}): the ${detail.intactRecords} ` +
+        `intact record(s) before it are replayed; the ${bytesSetAside} byte(s) from there on were moved to ` +
+        `${asideFile} and are not applied`,
+    );
+    this.problem = detail.problem;
+    this.intactRecords = detail.intactRecords;
+  }
+}
+
+/** Another live process holds the offline journal (two processes must not share one journalDir). */
+export class JournalLockedError extends OfflineJournalError {
+  constructor(
+    readonly file: string,
+    readonly holderPid: number,
+  ) {
+    super(
+      `The offline journal ${file} is in use by process ${holderPid}; give each process (and each saver or store) ` +
+        "its own journalDir",
+    );
+  }
+}
+
+/**
+ * Redis is unreachable and this process holds no local state for what was asked (a thread or item it has neither
+ * written nor read since it started, or a checkpoint it never saw). A RedisConnectionError, so code that handles
+ * outages already handles it.
+ */
+export class OfflineReadError extends RedisConnectionError {}
+
+/**
+ * A guarded() node could not take its lock because Redis stayed unreachable for `offlineWaitMs`; the node did not
+ * run. The run fails here and can be resumed once Redis is back (or choose `offline: "proceed"`: docs/offline.md).
+ */
+export class OfflineLockError extends RedisConnectionError {
+  constructor(
+    readonly lockKeys: readonly string[],
+    readonly waitedMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `guarded(): Redis stayed unreachable for ${waitedMs} ms while taking lock ` +
+        `${lockKeys.map((key) => `"${key}"`).join(", ")}; the node did not run (resume the run once Redis is back)`,
+      options,
+    );
+  }
+}

@@ -29,9 +29,15 @@ export {
   InvalidConfigError,
   InvalidInputError,
   InvalidOptionError,
+  JournalCorruptError,
+  JournalFullError,
+  JournalLockedError,
   LangGraphRedisError,
   LockConflictError,
   LockLostError,
+  OfflineJournalError,
+  OfflineLockError,
+  OfflineReadError,
   PlaintextRecordError,
   RedisConnectionError,
   RedisPermissionError,
@@ -60,6 +66,14 @@ export type {
   LockLostEvent,
   LockReleasedEvent,
 } from "./guard/options.js";
+export type { OfflineOptions } from "./offline/options.js";
+export type {
+  OfflineConflict,
+  OfflineEvents,
+  OfflineState,
+  RejectedRecord,
+  ReplayResult,
+} from "./offline/session.js";
 export { findCrashedRuns } from "./recovery/find-crashed-runs.js";
 export type {
   FindCrashedRunsOptions,

@@ -13,6 +13,7 @@ import { emit } from "./events.js";
 import { issueFences, nodeConfig } from "./fence.js";
 import { Lease } from "./lease.js";
 import { resolveLockNames } from "./lock-names.js";
+import { acquireThroughOutage } from "./offline.js";
 import { type GuardedOptions, parseGuardedOptions } from "./options.js";
 import { releaseLocks } from "./release.js";
 
@@ -67,7 +68,17 @@ export function guarded<State, Out>(
       emit(events, "onLost", { lockKeys, error, heldMs });
       if (audit) recordLost(resolved.client, resolved.keyPrefix, audit, lockKeys, heldMs, tokens);
     });
-    const acquisition = await acquireLocks(lockKeys, resolved, lease, state, config ?? {});
+    const attempt = await acquireThroughOutage(
+      resolved.client,
+      lockKeys,
+      resolved.offline,
+      resolved.offlineWaitMs,
+      config?.signal,
+      () => acquireLocks(lockKeys, resolved, lease, state, config ?? {}),
+    );
+    // offline: "proceed": Redis is unreachable and the caller chose to run without the lock
+    if (attempt.kind === "unlocked") return run(state, config ?? {});
+    const acquisition = attempt.value;
     if (acquisition.kind === "skipped") return acquisition.result;
 
     let outcome: "returned" | "threw" | "lost" = "threw";

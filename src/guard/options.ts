@@ -123,6 +123,11 @@ export const guardedOptionsSchema = z
     onConflict: z
       .union([z.literal("wait"), z.literal("fail"), z.custom<(...args: never[]) => unknown>(isFunction)])
       .default("wait"),
+    /** Redis unreachable when the lock is to be taken (docs/offline.md): "wait" (default) retries for offlineWaitMs,
+     * then fails with OfflineLockError; "proceed" runs the node without the lock (no mutual exclusion, no fence). */
+    offline: z.union([z.literal("wait"), z.literal("proceed")]).default("wait"),
+    /** How long "wait" keeps trying to reach Redis for the lock, in ms. */
+    offlineWaitMs: durationMsSchema.default(5000),
     /** Audit trail (docs/audit.md): lock acquired (with its fencing token), released and lost. Default off. */
     audit: auditOptionSchema.optional(),
     events: z
@@ -166,6 +171,8 @@ export interface ResolvedGuardOptions<State, Out> {
   readonly retryIntervalMs: number;
   readonly fenceTtlMs: number;
   readonly onConflict: "wait" | "fail" | ConflictHandler<State, Out>;
+  readonly offline: "wait" | "proceed";
+  readonly offlineWaitMs: number;
   readonly events: GuardEvents;
   readonly audit: AuditOutbox | undefined;
 }

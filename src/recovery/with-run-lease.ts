@@ -4,6 +4,7 @@ import type { StateSnapshot } from "@langchain/langgraph";
 import { createAuditOutbox } from "../audit/outbox.js";
 import { InvalidConfigError, InvalidOptionError } from "../errors.js";
 import { runFenceField } from "../keys.js";
+import { OFFLINE_SESSION, type OfflineSession } from "../offline/session.js";
 import { parseOptions } from "../options.js";
 import { RAISE_RUN_FENCE, RUN_FENCE_KEY, type RunFence } from "../saver/run-fence.js";
 import { initTelemetry } from "../telemetry/index.js";
@@ -71,24 +72,26 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
 
   const invoke = async (input: unknown, config?: Partial<RunnableConfig>, claimToken = 0): Promise<unknown> => {
     const lease = await RunLease.acquire(scope, runOf(config), timings, claimToken);
+    const offline = rideOutages(graph, lease);
     try {
       const fenced = await fencedConfig(graph, scope, lease, config);
       return await graph.invoke(input, { ...fenced, signal: anySignal([config?.signal, lease.signal]) });
     } catch (error) {
       throw lease.lost ? lease.signal.reason : error;
     } finally {
-      await lease.release();
+      await endLease(lease, offline);
     }
   };
 
   const stream = async (input: unknown, config?: Partial<RunnableConfig>): Promise<AsyncIterable<unknown>> => {
     const lease = await RunLease.acquire(scope, runOf(config), timings);
+    const offline = rideOutages(graph, lease);
     let inner: AsyncIterable<unknown>;
     try {
       const fenced = await fencedConfig(graph, scope, lease, config);
       inner = await graph.stream(input, { ...fenced, signal: anySignal([config?.signal, lease.signal]) });
     } catch (error) {
-      await lease.release();
+      await endLease(lease, offline);
       throw lease.lost ? lease.signal.reason : error;
     }
     // The run lives while the stream is read: release when it ends, fails or the reader stops early.
@@ -98,7 +101,7 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
       } catch (error) {
         throw lease.lost ? lease.signal.reason : error;
       } finally {
-        await lease.release();
+        await endLease(lease, offline);
       }
     }
     return IterableReadableStream.fromAsyncGenerator(leased());
@@ -143,6 +146,42 @@ async function fencedConfig(
   const durability =
     given.durability === undefined && given.checkpointDuring === undefined ? { durability: "sync" } : {};
   return { ...durability, ...config, configurable: { ...config?.configurable, [RUN_FENCE_KEY]: fence } };
+}
+
+/**
+ * With a RedisSaver that journals through outages (its `offline` option), the run's lease rides them out too: an
+ * unreachable Redis does not end it, and when Redis answers the lease is re-validated before the saver replays a
+ * single record (docs/offline.md: the lease first, then the replay). Returns the hook's handle, or undefined.
+ */
+function rideOutages(graph: LeasableGraph, lease: RunLease): OfflineRide | undefined {
+  const checkpointer = graph.checkpointer as { [OFFLINE_SESSION]?: () => OfflineSession | undefined } | undefined;
+  const open = typeof checkpointer === "object" && checkpointer !== null ? checkpointer[OFFLINE_SESSION] : undefined;
+  const session = typeof open === "function" ? open.call(checkpointer) : undefined;
+  if (session === undefined) return undefined;
+  lease.rideOutages();
+  return { session, unregister: session.onBeforeReplay(() => lease.revalidate()) };
+}
+
+interface OfflineRide {
+  readonly session: OfflineSession;
+  readonly unregister: () => void;
+}
+
+/**
+ * Releases the lease once the run ended. A run that ended offline keeps its lease (heartbeats go on) until its
+ * journal is replayed, in the background: released earlier, a recoverer could resume the thread from the state
+ * Redis holds before the replay.
+ */
+async function endLease(lease: RunLease, offline: OfflineRide | undefined): Promise<void> {
+  if (offline === undefined || offline.session.state === "online" || lease.lost) {
+    offline?.unregister();
+    await lease.release();
+    return;
+  }
+  void offline.session.whenOnline().then(async () => {
+    offline.unregister();
+    await lease.release();
+  });
 }
 
 function runOf(config: Partial<RunnableConfig> | undefined): RunRef {

@@ -3,6 +3,7 @@ import { auditOptionSchema } from "../audit/outbox.js";
 import { compressionOptionsSchema } from "../compression.js";
 import { durabilityOptionsSchema } from "../durability.js";
 import { InvalidOptionError } from "../errors.js";
+import { offlineOptionsSchema } from "../offline/options.js";
 import { clientSchema, keyPrefixSchema, parseOptions, serdeSchema, ttlOptionsSchema } from "../options.js";
 import { blobDeltasOptionsSchema } from "./blob-delta.js";
 
@@ -33,6 +34,9 @@ const sharedShape = {
   /** Audit trail (docs/audit.md): every checkpoint and every set of task writes appends an event to an outbox
    * stream in the same script as the write. `true`, or `{ agentId }`. Default off. */
   audit: auditOptionSchema.optional(),
+  /** Ride out Redis outages on a local journal (docs/offline.md): `{ journalDir, maxBytes, maxAgeMs, ... }`.
+   * Off unless given. */
+  offline: offlineOptionsSchema.optional(),
 };
 
 export const redisSaverOptionsSchema = z.strictObject({

@@ -10,6 +10,14 @@ import {
   type PendingWrite,
 } from "@langchain/langgraph-checkpoint";
 import { buildOnOwnedClient, type ClientFromUrlOptions, type RedisClient } from "../client.js";
+import { SaverOffline } from "../offline/saver/offline-saver.js";
+import {
+  OFFLINE_SESSION,
+  type OfflineEvents,
+  type OfflineSession,
+  type OfflineState,
+  type ReplayResult,
+} from "../offline/session.js";
 import { initTelemetry, threadAttributes, traced, tracedGenerator } from "../telemetry/index.js";
 import { createSaverContext, type SaverContext } from "./context.js";
 import { type CopyThreadResult, copyThread } from "./copy-thread.js";
@@ -37,11 +45,13 @@ import { nextChannelVersion } from "./versions.js";
  */
 export class RedisSaver extends BaseCheckpointSaver {
   readonly #context: SaverContext;
+  readonly #offline: SaverOffline | undefined;
 
   constructor(options: RedisSaverOptions) {
     const parsed = parseSaverOptions(options);
     super(parsed.serde);
     this.#context = createSaverContext({ ...parsed, serde: this.serde });
+    this.#offline = parsed.offline === undefined ? undefined : new SaverOffline(this.#context, parsed.offline);
     initTelemetry();
   }
 
@@ -69,12 +79,16 @@ export class RedisSaver extends BaseCheckpointSaver {
   }
 
   override getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
-    return traced("RedisSaver.getTuple", threadAttributes(config), () => getTuple(this.#context, config));
+    const offline = this.#offline;
+    return traced("RedisSaver.getTuple", threadAttributes(config), () =>
+      offline ? offline.getTuple(config) : getTuple(this.#context, config),
+    );
   }
 
   override list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
+    const offline = this.#offline;
     return tracedGenerator("RedisSaver.list", threadAttributes(config), () =>
-      listCheckpoints(this.#context, config, options),
+      offline ? offline.list(config, options) : listCheckpoints(this.#context, config, options),
     );
   }
 
@@ -84,14 +98,20 @@ export class RedisSaver extends BaseCheckpointSaver {
     metadata: CheckpointMetadata,
     newVersions: ChannelVersions,
   ): Promise<RunnableConfig> {
+    const offline = this.#offline;
     return traced("RedisSaver.put", threadAttributes(config), () =>
-      putCheckpoint(this.#context, config, checkpoint, metadata, newVersions),
+      offline
+        ? offline.put(config, checkpoint, metadata, newVersions)
+        : putCheckpoint(this.#context, config, checkpoint, metadata, newVersions),
     );
   }
 
   override putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
+    const offline = this.#offline;
     return traced("RedisSaver.putWrites", threadAttributes(config), () =>
-      putWrites(this.#context, config, writes, taskId, taskPath),
+      offline
+        ? offline.putWrites(config, writes, taskId, taskPath)
+        : putWrites(this.#context, config, writes, taskId, taskPath),
     );
   }
 
@@ -134,13 +154,63 @@ export class RedisSaver extends BaseCheckpointSaver {
     return nextChannelVersion(current);
   }
 
+  /** Internal (withRunLease): the offline session, to re-validate a run's lease before the journal is replayed. */
+  [OFFLINE_SESSION](): OfflineSession | undefined {
+    return this.#offline?.session;
+  }
+
   /** Internal (withRunLease): records a run's lease token on its thread, so writes of older leases are refused. */
   [RAISE_RUN_FENCE](fence: RunFence): Promise<void> {
     return raiseRunFence(this.#context, fence);
   }
 
-  /** Closes the client if this saver opened it (fromUrl); a client passed in is left open. */
+  /**
+   * With the `offline` option: "online", "offline" (writes go to the journal) or "replaying" (the journal is being
+   * applied to Redis). Without it: always "online".
+   */
+  get offlineState(): OfflineState {
+    return this.#offline?.session.state ?? "online";
+  }
+
+  /** With the `offline` option: journal records not yet replayed into Redis. */
+  get offlinePendingRecords(): number {
+    return this.#offline?.session.pendingRecords.length ?? 0;
+  }
+
+  /**
+   * Listens to the `offline` option's events: "offline" (Redis became unreachable; writes go to the journal),
+   * "online" (the journal was replayed; a ReplayResult), "conflict" (another process advanced a thread meanwhile; the
+   * offline branch went to a fork thread) and "corrupt" (the journal had a corrupt tail, moved aside). No-op without
+   * the option.
+   */
+  on<E extends keyof OfflineEvents>(event: E, listener: (...args: OfflineEvents[E]) => void): this {
+    this.#offline?.session.events.on(event, listener as never);
+    return this;
+  }
+
+  off<E extends keyof OfflineEvents>(event: E, listener: (...args: OfflineEvents[E]) => void): this {
+    this.#offline?.session.events.off(event, listener as never);
+    return this;
+  }
+
+  /**
+   * With the `offline` option: replays the journal now if Redis answers (the saver also does so by itself, every
+   * probeIntervalMs). Resolves once the journal is empty and the saver is online; rejects with RedisConnectionError
+   * while Redis is unreachable. Without the option: resolves at once with nothing replayed.
+   */
+  async replayOffline(): Promise<ReplayResult> {
+    if (this.#offline === undefined) {
+      return { applied: 0, forked: 0, conflicts: [], rejected: [], corruption: undefined, durationMs: 0 };
+    }
+    return this.#offline.session.replay();
+  }
+
+  /**
+   * Closes the client if this saver opened it (fromUrl); a client passed in is left open. With the `offline` option
+   * the journal is closed too; records not yet replayed stay in it for the next start.
+   */
   async close(): Promise<void> {
+    await this.#offline?.close();
     await this.#context.close();
   }
 }

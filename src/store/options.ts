@@ -3,6 +3,7 @@ import { z } from "zod";
 import { auditOptionSchema } from "../audit/outbox.js";
 import { durabilityOptionsSchema } from "../durability.js";
 import type { EncryptionOptions } from "../encryption/options.js";
+import { offlineOptionsSchema } from "../offline/options.js";
 import { clientSchema, keyPrefixSchema, ttlMsSchema, ttlOptionsSchema } from "../options.js";
 
 const embeddingsSchema = z.custom<EmbeddingsInterface>(
@@ -52,6 +53,9 @@ export const redisStoreOptionsSchema = z
     /** Audit trail (docs/audit.md): every put and delete, and every fenced write refused, appends an event to an
      * outbox stream in the same script as the write. `true`, or `{ agentId, includeValues }`. Default off. */
     audit: auditOptionSchema.optional(),
+    /** Ride out Redis outages on a local journal (docs/offline.md): `{ journalDir, maxBytes, maxAgeMs, ... }`.
+     * Off unless given; not with `encryption` (the store's journal holds values as JSON). */
+    offline: offlineOptionsSchema.optional(),
     /** Encrypt every value (and its history) with AES-256-GCM (docs/encryption.md). Validated on its own, so key
      * material never appears in an error message. */
     encryption: z

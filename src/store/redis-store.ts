@@ -1,6 +1,9 @@
 import { BaseStore, type Operation, type OperationResults } from "@langchain/langgraph-checkpoint";
 import { buildOnOwnedClient, type ClientFromUrlOptions } from "../client.js";
-import { InvalidInputError } from "../errors.js";
+import { InvalidInputError, InvalidOptionError } from "../errors.js";
+import type { OfflineEvents, OfflineState, ReplayResult } from "../offline/session.js";
+import { offlineBatch } from "../offline/store/offline-batch.js";
+import { StoreOffline } from "../offline/store/offline-store.js";
 import { parseOptions } from "../options.js";
 import { initTelemetry, namespaceAttributes, traced } from "../telemetry/index.js";
 import { ATTR } from "../telemetry/names.js";
@@ -28,11 +31,20 @@ import { type SweepResult, sweepStep } from "./ttl.js";
  */
 export class RedisStore extends BaseStore {
   readonly #ctx: StoreContext;
+  readonly #offline: StoreOffline | undefined;
 
   constructor(options: RedisStoreOptions) {
     super();
     const parsed = parseOptions(redisStoreOptionsSchema, options, "RedisStore");
+    if (parsed.offline !== undefined && parsed.encryption !== undefined) {
+      throw new InvalidOptionError(
+        "RedisStore.offline",
+        parsed.offline,
+        "no offline journal together with `encryption` (the store's journal would hold values unencrypted)",
+      );
+    }
     this.#ctx = createContext(parsed);
+    this.#offline = parsed.offline === undefined ? undefined : new StoreOffline(this.#ctx, parsed.offline);
     initTelemetry();
   }
 
@@ -48,6 +60,8 @@ export class RedisStore extends BaseStore {
 
   async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {
     return traced(batchOperationName(operations), batchAttributes(operations), async () => {
+      if (this.#offline !== undefined)
+        return (await offlineBatch(this.#ctx, this.#offline, operations)) as OperationResults<Op>;
       await this.#ctx.ready();
       const { results } = await executeBatch(this.#ctx, operations);
       return results as OperationResults<Op>;
@@ -128,7 +142,9 @@ export class RedisStore extends BaseStore {
     checkItemKey(key);
     return traced("RedisStore.getWithVersion", namespaceAttributes(namespace), async () => {
       await this.#ctx.ready();
-      return readVersioned(this.#ctx, namespace, key);
+      const item = await readVersioned(this.#ctx, namespace, key);
+      this.#offline?.rememberRead(namespace, key, item?.value ?? null, item?.version ?? 0);
+      return item;
     });
   }
 
@@ -168,7 +184,39 @@ export class RedisStore extends BaseStore {
   override stop(): void {}
 
   /** Closes the client if the store opened it (fromUrl); a client you passed in stays open. */
+  /** With the `offline` option: "online", "offline" or "replaying" (docs/offline.md); without it "online". */
+  get offlineState(): OfflineState {
+    return this.#offline?.session.state ?? "online";
+  }
+
+  /** With the `offline` option: journal records not yet replayed into Redis. */
+  get offlinePendingRecords(): number {
+    return this.#offline?.session.pendingRecords.length ?? 0;
+  }
+
+  /** The `offline` option's events, as on RedisSaver ("offline", "online", "conflict", "corrupt"). */
+  on<E extends keyof OfflineEvents>(event: E, listener: (...args: OfflineEvents[E]) => void): this {
+    this.#offline?.session.events.on(event, listener as never);
+    return this;
+  }
+
+  off<E extends keyof OfflineEvents>(event: E, listener: (...args: OfflineEvents[E]) => void): this {
+    this.#offline?.session.events.off(event, listener as never);
+    return this;
+  }
+
+  /** With the `offline` option: replays the journal now if Redis answers (as RedisSaver.replayOffline). */
+  async replayOffline(): Promise<ReplayResult> {
+    if (this.#offline === undefined) {
+      return { applied: 0, forked: 0, conflicts: [], rejected: [], corruption: undefined, durationMs: 0 };
+    }
+    await this.#offline.ready();
+    return this.#offline.session.replay();
+  }
+
+  /** Closes the client if the store opened it, and the offline journal (its records stay for the next start). */
   async close(): Promise<void> {
+    await this.#offline?.close();
     await this.#ctx.close();
   }
 
@@ -181,8 +229,13 @@ export class RedisStore extends BaseStore {
   ): Promise<number> {
     checkItemKey(key);
     const parsed = parseOptions(writeOptionsSchema, options, "write options");
-    await this.#ctx.ready();
-    return writeItem(this.#ctx, namespace, key, value, expectedVersion, parsed);
+    const online = async () => {
+      await this.#ctx.ready();
+      return writeItem(this.#ctx, namespace, key, value, expectedVersion, parsed);
+    };
+    // A compare-and-set needs Redis to decide; only unconditional writes can wait in the journal.
+    if (this.#offline === undefined || expectedVersion !== undefined) return online();
+    return this.#offline.write(namespace, key, value, parsed, online);
   }
 }
 

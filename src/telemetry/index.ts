@@ -166,7 +166,10 @@ type CounterName =
   | "runsResumed"
   | "cacheLookups"
   | "auditDelivered"
-  | "auditDuplicates";
+  | "auditDuplicates"
+  | "offlineTransitions"
+  | "offlineJournaled"
+  | "offlineReplayed";
 type HistogramName = "lockWait" | "lockHold" | "auditLag";
 
 /** Adds to one of the event counters (no-op without the API, or before it is loaded). */

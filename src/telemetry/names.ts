@@ -15,6 +15,8 @@ export const ATTR = {
   commands: "langgraph_redis.commands",
   batchSize: "langgraph_redis.batch.size",
   lockKeys: "langgraph_redis.lock.keys",
+  offlineState: "langgraph_redis.offline.state",
+  component: "langgraph_redis.component",
 } as const;
 
 export const METRIC = {
@@ -44,6 +46,12 @@ export const METRIC = {
   auditDelivered: "langgraph_redis.audit.delivered",
   /** Counter: audit events read again that PostgreSQL already held (a reclaimed or re-read batch). */
   auditDuplicates: "langgraph_redis.audit.duplicates",
+  /** Counter: a saver or store switched between online and offline (attribute langgraph_redis.offline.state). */
+  offlineTransitions: "langgraph_redis.offline.transitions",
+  /** Counter: writes stored in the offline journal while Redis was unreachable. */
+  offlineJournaled: "langgraph_redis.offline.journaled",
+  /** Counter: journal records replayed into Redis, by outcome (applied, forked, conflict, rejected). */
+  offlineReplayed: "langgraph_redis.offline.replayed",
 } as const;
 
 export const INSTRUMENTATION_SCOPE = "langgraph-redis";

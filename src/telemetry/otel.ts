@@ -97,6 +97,9 @@ export function currentInstruments(loaded: OtelApi): Instruments {
     auditLag: seconds(METRIC.auditLag, "Audit events: time from the write in Redis to the commit in PostgreSQL"),
     auditDelivered: count(METRIC.auditDelivered, "Audit events inserted into PostgreSQL"),
     auditDuplicates: count(METRIC.auditDuplicates, "Audit events read again that PostgreSQL already held"),
+    offlineTransitions: count(METRIC.offlineTransitions, "Switches between online and offline (offline journal)"),
+    offlineJournaled: count(METRIC.offlineJournaled, "Writes stored in the offline journal"),
+    offlineReplayed: count(METRIC.offlineReplayed, "Offline journal records replayed into Redis, by outcome"),
   };
   instrumentsProvider = provider;
   return instruments;

@@ -4,10 +4,14 @@
  */
 import { deltaChannelHistoryTests, validate } from "@langchain/langgraph-checkpoint-validation";
 import type { RedisClient } from "../../src/client.js";
-import { RedisSaver } from "../../src/index.js";
+import { RedisSaver, type RedisSaverOptions } from "../../src/index.js";
 import { testPrefix } from "../helpers/redis.js";
 
-export function runConformanceSuite(name: string, connect: () => RedisClient): void {
+export function runConformanceSuite(
+  name: string,
+  connect: () => RedisClient,
+  extraOptions: () => Partial<RedisSaverOptions> = () => ({}),
+): void {
   let client: RedisClient | undefined;
   const initializer = {
     checkpointerName: name,
@@ -17,13 +21,14 @@ export function runConformanceSuite(name: string, connect: () => RedisClient): v
     },
     createCheckpointer() {
       if (client === undefined) throw new Error("beforeAll did not run");
-      return new RedisSaver({ client, keyPrefix: testPrefix("conf") });
+      return new RedisSaver({ client, keyPrefix: testPrefix("conf"), ...extraOptions() });
     },
     async destroyCheckpointer(saver: RedisSaver) {
       // Removes what the test wrote, through the saver's own cross-thread index and deleteThread.
       const threads = new Set<string>();
       for await (const tuple of saver.list({})) threads.add(tuple.config.configurable?.thread_id as string);
       await Promise.all([...threads].map((threadId) => saver.deleteThread(threadId)));
+      await saver.close();
     },
   };
   validate(initializer);

@@ -2,6 +2,7 @@ import { recordAuditEvent } from "../../audit/record.js";
 import { ClaimLostError, RunLeaseHeldError, RunLeaseLostError } from "../../errors.js";
 import { runLeaseMember } from "../../keys.js";
 import { log } from "../../log.js";
+import { isConnectionError } from "../../redis-errors.js";
 import { countEvent } from "../../telemetry/index.js";
 import type { LeaseTimings, RunRef } from "../types.js";
 import { abandonLease } from "./abandon-lease.js";
@@ -28,15 +29,24 @@ export class RunLease {
   readonly #scope: LeaseScope;
   readonly #member: string;
   readonly #timings: LeaseTimings;
+  /** The run keeps going on an offline journal: an unreachable Redis does not end its lease (docs/offline.md). */
+  #ridesOutages = false;
+  #token: number;
+
+  /** The lease token (a run that rode out an outage on which Redis lost its lease takes a new one). */
+  get token(): number {
+    return this.#token;
+  }
 
   private constructor(
     scope: LeaseScope,
     member: string,
     readonly run: RunRef,
-    readonly token: number,
+    token: number,
     timings: LeaseTimings,
     startedMs: number,
   ) {
+    this.#token = token;
     this.#scope = scope;
     this.#member = member;
     this.#timings = timings;
@@ -65,6 +75,46 @@ export class RunLease {
       run.checkpointNs,
       result.holder?.owner ?? "unknown",
       new Date(result.expiresAtMs),
+    );
+  }
+
+  /**
+   * The run's checkpointer journals through outages: heartbeats that cannot reach Redis no longer end the lease;
+   * revalidate() checks it once Redis answers, before the journal is replayed.
+   */
+  rideOutages(): void {
+    this.#ridesOutages = true;
+  }
+
+  /**
+   * Renews the lease now (Redis just came back): an expired lease nobody took over is extended; one taken over (or
+   * gone) is lost, which aborts the run. Throws when Redis is unreachable again.
+   */
+  async revalidate(): Promise<void> {
+    if (this.#released || this.lost) return;
+    const sentMs = Date.now();
+    const result = await renewLease(this.#scope, this.#member, this.token, this.#timings.leaseMs);
+    if (this.#released || this.lost) return;
+    if (result.renewed) {
+      this.#lastRenewedMs = sentMs;
+      return;
+    }
+    if (!result.holder) {
+      // The entry is gone: Redis restarted without it, or a recoverer finished the run. Take the lease again; if a
+      // recoverer ran the thread meanwhile it raised the run's fence, and the replay forks the offline writes.
+      const again = await acquireLease(this.#scope, this.#member, this.#timings.owner, this.#timings.leaseMs);
+      if (again.acquired) {
+        log("run lease: thread %j took its lease again after an outage", this.run.threadId);
+        this.#token = again.token;
+        this.#lastRenewedMs = sentMs;
+        return;
+      }
+    }
+    if (result.holder) this.#takenOver = true;
+    this.#lose(
+      result.holder
+        ? `its lease was taken over while Redis was unreachable (now held by ${result.holder.kind} of ${JSON.stringify(result.holder.owner)})`
+        : "its lease entry was gone when Redis answered again",
     );
   }
 
@@ -131,26 +181,34 @@ export class RunLease {
       const result = await Promise.race([renewal, expired]);
       if (this.#released) return;
       if (result === "expired") {
-        this.#lose(`its lease could not be renewed within ${this.#timings.leaseMs} ms`);
-        return;
-      }
-      if (!result.renewed) {
-        if (result.holder) {
-          this.#takenOver = true;
-          this.#lose(
-            `its lease was taken over (now held by ${result.holder.kind} of ${JSON.stringify(result.holder.owner)})`,
-          );
+        if (this.#ridesOutages) {
+          log("run lease: thread %j: Redis unreachable, the run goes on offline", this.run.threadId);
+          renewal.catch(() => undefined);
         } else {
-          // Released by a recoverer that resumed and finished the run, or removed as stale: never put back as live.
-          // release() marks it expired again, so recovery looks at the thread (and prunes it if it is finished).
-          this.#lose("its lease entry is gone (a recoverer finished the run, or it was removed as stale)");
+          this.#lose(`its lease could not be renewed within ${this.#timings.leaseMs} ms`);
+          return;
         }
-        return;
+      } else {
+        if (!result.renewed) {
+          if (result.holder) {
+            this.#takenOver = true;
+            this.#lose(
+              `its lease was taken over (now held by ${result.holder.kind} of ${JSON.stringify(result.holder.owner)})`,
+            );
+          } else {
+            // Released by a recoverer that resumed and finished the run, or removed as stale: never put back as live.
+            // release() marks it expired again, so recovery looks at the thread (and prunes it if it is finished).
+            this.#lose("its lease entry is gone (a recoverer finished the run, or it was removed as stale)");
+          }
+          return;
+        }
+        this.#lastRenewedMs = sentMs;
       }
-      this.#lastRenewedMs = sentMs;
     } catch (error) {
       if (this.#released) return;
-      if (Date.now() - this.#lastRenewedMs >= this.#timings.leaseMs) {
+      if (this.#ridesOutages && isConnectionError(error)) {
+        log("run lease: thread %j: Redis unreachable, the run goes on offline", this.run.threadId);
+      } else if (Date.now() - this.#lastRenewedMs >= this.#timings.leaseMs) {
         this.#lose(`its lease could not be renewed within ${this.#timings.leaseMs} ms`, error);
         return;
       }

@@ -1,0 +1,223 @@
+/**
+ * RedisSaver with the `offline` option (docs/offline.md): put and putWrites go to Redis while it answers and to the
+ * journal while it does not; getTuple and list answer from what this process last wrote or read for the thread
+ * while Redis is unreachable, or while the thread still has journal records waiting to be replayed.
+ */
+import type { RunnableConfig } from "@langchain/core/runnables";
+import type {
+  ChannelVersions,
+  Checkpoint,
+  CheckpointListOptions,
+  CheckpointMetadata,
+  CheckpointTuple,
+  PendingWrite,
+} from "@langchain/langgraph-checkpoint";
+import { InvalidInputError, OfflineReadError } from "../../errors.js";
+import { readOptionalThreadConfig, readThreadConfig, requireCheckpointId } from "../../saver/config.js";
+import type { SaverContext } from "../../saver/context.js";
+import { tupleConfig } from "../../saver/decode.js";
+import { getTuple } from "../../saver/get-tuple.js";
+import { listCheckpoints } from "../../saver/list.js";
+import { putCheckpoint } from "../../saver/put.js";
+import { putWrites } from "../../saver/put-writes.js";
+import { readRunFence } from "../../saver/run-fence.js";
+import type { ParsedOfflineOptions } from "../options.js";
+import { OfflineSession } from "../session.js";
+import { decodeSaverRecord, encodeSaverRecord, storedConfig } from "./records.js";
+import { SaverReplayer } from "./replay-saver.js";
+import { SaverShadow } from "./shadow.js";
+
+export class SaverOffline {
+  readonly session: OfflineSession;
+  readonly #context: SaverContext;
+  readonly #shadow: SaverShadow;
+  readonly #replayer: SaverReplayer;
+  /** The records an earlier process left, loaded into the shadow so reads see them. */
+  readonly #loaded: Promise<void>;
+
+  constructor(context: SaverContext, options: ParsedOfflineOptions) {
+    this.#context = context;
+    this.#shadow = new SaverShadow(options.cacheEntries);
+    this.session = new OfflineSession(context.client, options, "saver", "RedisSaver");
+    this.#replayer = new SaverReplayer(context);
+    const replayer = this.#replayer;
+    const shadow = this.#shadow;
+    this.session.attach({
+      apply: (record, upcoming) => replayer.apply(record, upcoming),
+      takeConflicts: () => replayer.takeConflicts(),
+      finished: () => {
+        shadow.settle(replayer.forkedThreads);
+        replayer.finished();
+      },
+    });
+    this.#loaded = this.session.ready().then(async () => {
+      for (const record of [...this.session.pendingRecords]) {
+        try {
+          this.#remember(await decodeSaverRecord(context.serde, record));
+        } catch {
+          // an undecodable record is reported by the replay, which sets it aside
+        }
+      }
+    });
+    this.#loaded.catch(() => undefined);
+  }
+
+  #remember(record: Awaited<ReturnType<typeof decodeSaverRecord>>): void {
+    if (record.kind === "put") {
+      this.#shadow.rememberPut(record.threadId, record.ns, record.checkpoint, record.metadata, record.parentId, true);
+    } else {
+      this.#shadow.rememberWrites(
+        record.threadId,
+        record.ns,
+        record.checkpointId,
+        record.writes,
+        record.taskId,
+        record.taskPath,
+        true,
+      );
+    }
+  }
+
+  async put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    const operation = "RedisSaver.put";
+    const { threadId, ns, checkpointId: parentId } = readThreadConfig(config, operation);
+    readRunFence(config, operation);
+    if (checkpoint === null || typeof checkpoint !== "object" || typeof checkpoint.id !== "string" || !checkpoint.id) {
+      throw new InvalidInputError(`${operation}: the checkpoint has no id (expected a non-empty string)`);
+    }
+    await this.#loaded;
+    return this.session.write(
+      operation,
+      async () => {
+        const stored = await putCheckpoint(this.#context, config, checkpoint, metadata, newVersions);
+        this.#shadow.rememberPut(threadId, ns, checkpoint, metadata, parentId, false);
+        return stored;
+      },
+      async () => {
+        const { header, body } = await encodeSaverRecord(this.#context.serde, {
+          kind: "put",
+          threadId,
+          ns,
+          checkpointId: checkpoint.id,
+          parentId,
+          config: storedConfig(config),
+          checkpoint,
+          metadata,
+          newVersions: newVersions ?? {},
+        });
+        await this.session.append(header, body);
+        this.#shadow.rememberPut(threadId, ns, checkpoint, metadata, parentId, true);
+        return tupleConfig(threadId, ns, checkpoint.id);
+      },
+    );
+  }
+
+  async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath = ""): Promise<void> {
+    const operation = "RedisSaver.putWrites";
+    const thread = readThreadConfig(config, operation);
+    const checkpointId = requireCheckpointId(thread, operation);
+    readRunFence(config, operation);
+    if (typeof taskId !== "string") {
+      throw new InvalidInputError(`${operation}: taskId must be a string, received ${typeof taskId}`);
+    }
+    if (!Array.isArray(writes)) throw new InvalidInputError(`${operation}: writes must be an array`);
+    if (writes.length === 0) return;
+    const { threadId, ns } = thread;
+    await this.#loaded;
+    await this.session.write(
+      operation,
+      async () => {
+        await putWrites(this.#context, config, writes, taskId, taskPath);
+        this.#shadow.rememberWrites(threadId, ns, checkpointId, writes, taskId, taskPath, false);
+      },
+      async () => {
+        const { header, body } = await encodeSaverRecord(this.#context.serde, {
+          kind: "writes",
+          threadId,
+          ns,
+          checkpointId,
+          config: storedConfig(config),
+          writes,
+          taskId,
+          taskPath,
+        });
+        await this.session.append(header, body);
+        this.#shadow.rememberWrites(threadId, ns, checkpointId, writes, taskId, taskPath, true);
+      },
+    );
+  }
+
+  /** Whether reads of `threadId` must come from local state: offline, or its journal records are not replayed yet. */
+  #local(threadId: string): boolean {
+    return this.session.state === "offline" || this.#shadow.hasOffline(threadId);
+  }
+
+  async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    const operation = "RedisSaver.getTuple";
+    const { threadId, ns = "", checkpointId } = readOptionalThreadConfig(config, operation);
+    if (threadId === undefined) return undefined;
+    await this.session.ready();
+    await this.#loaded;
+    if (!this.#local(threadId)) {
+      try {
+        const tuple = await this.session.bounded(() => getTuple(this.#context, config), operation);
+        if (tuple !== undefined) this.#shadow.rememberTuple(tuple);
+        return tuple;
+      } catch (error) {
+        if (!this.session.isOutage(error)) throw error;
+        this.session.goOffline(error);
+      }
+    }
+    const tuple = this.#shadow.get(threadId, ns, checkpointId);
+    if (tuple === undefined) throw this.#unknown(operation, threadId, checkpointId);
+    return tuple;
+  }
+
+  async *list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
+    const operation = "RedisSaver.list";
+    const scope = readOptionalThreadConfig(config ?? {}, operation);
+    await this.session.ready();
+    await this.#loaded;
+    const threadId = scope.threadId;
+    if (threadId === undefined || !this.#local(threadId)) {
+      const source = listCheckpoints(this.#context, config, options);
+      let yielded = false;
+      try {
+        for (;;) {
+          const next = await this.session.bounded(() => source.next(), operation);
+          if (next.done) return;
+          yielded = true;
+          yield next.value;
+        }
+      } catch (error) {
+        // Only a list that had not started can switch to local state (a half-listed thread would repeat itself).
+        if (!this.session.isOutage(error) || yielded || threadId === undefined) throw error;
+        this.session.goOffline(error);
+      } finally {
+        // not awaited: after an abandoned call the generator may still wait for Redis
+        void source.return(undefined).catch(() => undefined);
+      }
+    }
+    if (!this.#shadow.knows(threadId)) throw this.#unknown(operation, threadId, undefined);
+    yield* this.#shadow.list(threadId, scope.ns, scope.checkpointId, options);
+  }
+
+  #unknown(operation: string, threadId: string, checkpointId: string | undefined): OfflineReadError {
+    return new OfflineReadError(
+      `${operation}: Redis is unreachable and this process holds no local state for ` +
+        (checkpointId === undefined
+          ? `thread ${JSON.stringify(threadId)}`
+          : `checkpoint ${JSON.stringify(checkpointId)} of thread ${JSON.stringify(threadId)}`) +
+        " (it answers offline only for threads it wrote or read since it started)",
+    );
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * What this process last wrote or read for each thread, in memory, so getTuple and list can answer while Redis is
+ * unreachable: per thread and namespace the newest checkpoint known from Redis, plus every checkpoint written while
+ * offline (until the journal is replayed), each with its pending writes. Threads are evicted least recently used
+ * first beyond `limit`; a thread with offline checkpoints is never evicted (its journal records hold them anyway).
+ */
+
+import { isDeepStrictEqual } from "node:util";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import {
+  type Checkpoint,
+  type CheckpointListOptions,
+  type CheckpointMetadata,
+  type CheckpointPendingWrite,
+  type CheckpointTuple,
+  compareWritesSortKeys,
+  type PendingWrite,
+  WRITES_IDX_MAP,
+  writesSortKey,
+} from "@langchain/langgraph-checkpoint";
+
+interface StoredWrite {
+  readonly taskId: string;
+  readonly taskPath: string;
+  readonly idx: number;
+  readonly channel: string;
+  readonly value: unknown;
+}
+
+interface Entry {
+  checkpoint: Checkpoint | undefined;
+  metadata: CheckpointMetadata | undefined;
+  parentId: string | undefined;
+  /** Written while offline (kept until the journal is replayed). */
+  offline: boolean;
+  readonly writes: Map<string, StoredWrite>;
+}
+
+/** ns -> checkpoint id -> entry */
+type ThreadState = Map<string, Map<string, Entry>>;
+
+export class SaverShadow {
+  readonly #threads = new Map<string, ThreadState>();
+  readonly #limit: number;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** Whether the thread has checkpoints or writes written offline and not yet replayed. */
+  hasOffline(threadId: string): boolean {
+    const thread = this.#threads.get(threadId);
+    if (thread === undefined) return false;
+    for (const entries of thread.values()) for (const entry of entries.values()) if (entry.offline) return true;
+    return false;
+  }
+
+  knows(threadId: string): boolean {
+    return this.#threads.has(threadId);
+  }
+
+  #thread(threadId: string): ThreadState {
+    let thread = this.#threads.get(threadId);
+    if (thread === undefined) {
+      thread = new Map();
+      this.#evict();
+    } else this.#threads.delete(threadId);
+    this.#threads.set(threadId, thread);
+    return thread;
+  }
+
+  #evict(): void {
+    for (const [threadId] of this.#threads) {
+      if (this.#threads.size < this.#limit) return;
+      if (!this.hasOffline(threadId)) this.#threads.delete(threadId);
+    }
+  }
+
+  #entry(threadId: string, ns: string, checkpointId: string, offline: boolean): Entry {
+    const thread = this.#thread(threadId);
+    let entries = thread.get(ns);
+    if (entries === undefined) {
+      entries = new Map();
+      thread.set(ns, entries);
+    }
+    let entry = entries.get(checkpointId);
+    if (entry === undefined) {
+      entry = { checkpoint: undefined, metadata: undefined, parentId: undefined, offline, writes: new Map() };
+      entries.set(checkpointId, entry);
+    }
+    if (offline) entry.offline = true;
+    return entry;
+  }
+
+  /** Keeps, of the checkpoints known from Redis, only the newest of the namespace (offline ones all stay). */
+  #trim(threadId: string, ns: string): void {
+    const entries = this.#threads.get(threadId)?.get(ns);
+    if (entries === undefined) return;
+    const online = [...entries].filter(([, entry]) => !entry.offline && entry.checkpoint !== undefined);
+    online.sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0));
+    for (const [id] of online.slice(1)) entries.delete(id);
+  }
+
+  rememberPut(
+    threadId: string,
+    ns: string,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    parentId: string | undefined,
+    offline: boolean,
+  ): void {
+    const entry = this.#entry(threadId, ns, checkpoint.id, offline);
+    entry.checkpoint = checkpoint;
+    entry.metadata = metadata;
+    entry.parentId = parentId;
+    if (!offline) this.#trim(threadId, ns);
+  }
+
+  /** A tuple read from Redis. */
+  rememberTuple(tuple: CheckpointTuple): void {
+    const threadId = tuple.config.configurable?.thread_id;
+    if (typeof threadId !== "string") return;
+    const ns = String(tuple.config.configurable?.checkpoint_ns ?? "");
+    const entry = this.#entry(threadId, ns, tuple.checkpoint.id, false);
+    if (entry.offline) return;
+    entry.checkpoint = tuple.checkpoint;
+    entry.metadata = tuple.metadata;
+    entry.parentId = tuple.parentConfig?.configurable?.checkpoint_id as string | undefined;
+    entry.writes.clear();
+    for (const [taskId, channel, value] of tuple.pendingWrites ?? []) {
+      const idx = WRITES_IDX_MAP[channel] ?? entry.writes.size;
+      entry.writes.set(`${taskId}\0${idx}`, { taskId, taskPath: "", idx, channel, value });
+    }
+    this.#trim(threadId, ns);
+  }
+
+  /** Pending writes, with the saver's rules: special writes overwrite, normal ones are insert-if-absent. */
+  rememberWrites(
+    threadId: string,
+    ns: string,
+    checkpointId: string,
+    writes: PendingWrite[],
+    taskId: string,
+    taskPath: string,
+    offline: boolean,
+  ): void {
+    if (!offline && !this.#threads.get(threadId)?.get(ns)?.has(checkpointId)) return;
+    const entry = this.#entry(threadId, ns, checkpointId, offline);
+    writes.forEach(([channel, value], position) => {
+      const idx = WRITES_IDX_MAP[channel] ?? position;
+      const key = `${taskId}\0${idx}`;
+      if (idx >= 0 && entry.writes.has(key)) return;
+      entry.writes.set(key, { taskId, taskPath, idx, channel, value });
+    });
+  }
+
+  /**
+   * The journal was replayed: offline checkpoints are now in Redis and count as known from there. Threads whose
+   * offline branch went to a fork are forgotten (Redis holds another head for them now).
+   */
+  settle(forked: ReadonlySet<string>): void {
+    for (const [threadId, thread] of this.#threads) {
+      if (forked.has(threadId)) {
+        this.#threads.delete(threadId);
+        continue;
+      }
+      for (const [ns, entries] of thread) {
+        for (const entry of entries.values()) entry.offline = false;
+        this.#trim(threadId, ns);
+      }
+    }
+  }
+
+  #tuple(threadId: string, ns: string, id: string, entry: Entry): CheckpointTuple | undefined {
+    if (entry.checkpoint === undefined) return undefined;
+    const pendingWrites: CheckpointPendingWrite[] = [...entry.writes.values()]
+      .sort((a, b) =>
+        compareWritesSortKeys(writesSortKey(a.taskPath, a.taskId, a.idx), writesSortKey(b.taskPath, b.taskId, b.idx)),
+      )
+      .map((write) => [write.taskId, write.channel, write.value]);
+    const config: RunnableConfig = { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: id } };
+    return {
+      config,
+      checkpoint: entry.checkpoint,
+      metadata: entry.metadata,
+      parentConfig:
+        entry.parentId === undefined
+          ? undefined
+          : { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: entry.parentId } },
+      pendingWrites,
+    };
+  }
+
+  /** The checkpoint `checkpointId` (or the newest) of a namespace; undefined when this process does not know it. */
+  get(threadId: string, ns: string, checkpointId: string | undefined): CheckpointTuple | undefined {
+    const entries = this.#threads.get(threadId)?.get(ns);
+    if (entries === undefined) return undefined;
+    if (checkpointId !== undefined) {
+      const entry = entries.get(checkpointId);
+      return entry === undefined ? undefined : this.#tuple(threadId, ns, checkpointId, entry);
+    }
+    const ids = [...entries.keys()].filter((id) => entries.get(id)?.checkpoint !== undefined).sort();
+    const newest = ids.at(-1);
+    return newest === undefined ? undefined : this.#tuple(threadId, ns, newest, entries.get(newest) as Entry);
+  }
+
+  /** Known checkpoints of a thread, newest first, with list()'s options. */
+  list(threadId: string, ns: string | undefined, checkpointId: string | undefined, options?: CheckpointListOptions) {
+    const thread = this.#threads.get(threadId);
+    const tuples: CheckpointTuple[] = [];
+    for (const [entryNs, entries] of thread ?? []) {
+      if (ns !== undefined && entryNs !== ns) continue;
+      for (const [id, entry] of entries) {
+        if (checkpointId !== undefined && id !== checkpointId) continue;
+        if (
+          options?.before?.configurable?.checkpoint_id !== undefined &&
+          !(id < options.before.configurable.checkpoint_id)
+        )
+          continue;
+        const tuple = this.#tuple(threadId, entryNs, id, entry);
+        if (tuple === undefined) continue;
+        const filter = options?.filter;
+        const metadata = (tuple.metadata ?? {}) as Record<string, unknown>;
+        if (filter && !Object.entries(filter).every(([key, value]) => isDeepStrictEqual(metadata[key], value)))
+          continue;
+        tuples.push(tuple);
+      }
+    }
+    tuples.sort((a, b) => (a.checkpoint.id < b.checkpoint.id ? 1 : a.checkpoint.id > b.checkpoint.id ? -1 : 0));
+    const limit = options?.limit;
+    return limit === undefined ? tuples : tuples.slice(0, Math.max(0, limit));
+  }
+}

@@ -1,0 +1,339 @@
+/**
+ * RedisSaver with the `offline` option against a real server reached through a loopback proxy the test owns:
+ * cutting the proxy makes Redis unreachable for the saver (and only for it). Writes go to the journal, reads answer
+ * from local state, the switch is an event, and when the proxy is restored the journal is replayed in order; a
+ * thread advanced by another client meanwhile is forked, never overwritten.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
+import type { Checkpoint, CheckpointTuple } from "@langchain/langgraph-checkpoint";
+import { Redis } from "ioredis";
+import {
+  InvalidOptionError,
+  JournalFullError,
+  type OfflineConflict,
+  OfflineReadError,
+  RedisSaver,
+  type ReplayResult,
+} from "../../src/index.js";
+import { newRedis, redisUrl, testPrefix } from "../helpers/redis.js";
+import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
+
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+function journalDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "lgr-offline-"));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function proxied(): Promise<{ proxy: TcpProxy; client: Redis }> {
+  const proxy = await startTcpProxy(Number(new URL(redisUrl()).port));
+  // keeps reconnecting (as a production client does), and fails queued commands fast
+  const client = new Redis(proxy.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50, connectTimeout: 2000 });
+  client.on("error", () => undefined);
+  cleanup.push(async () => {
+    client.disconnect();
+    await proxy.close();
+  });
+  await client.ping();
+  return { proxy, client };
+}
+
+function offlineSaver(client: Redis, keyPrefix: string, dir: string, extra: Record<string, unknown> = {}) {
+  const saver = new RedisSaver({
+    client,
+    keyPrefix,
+    offline: { journalDir: dir, probeIntervalMs: 100, unreachableAfterMs: 5000, ...extra },
+  });
+  cleanup.push(() => saver.close());
+  return saver;
+}
+
+function nextOnline(saver: RedisSaver, limitMs = 30_000): Promise<ReplayResult> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not online within ${limitMs} ms`)), limitMs);
+    saver.on("online", (result) => {
+      clearTimeout(timer);
+      resolve(result);
+    });
+  });
+}
+
+let clock = 0;
+/** Checkpoint ids that sort by creation, like LangGraph's. */
+function newId(): string {
+  clock += 1;
+  return `1f${Date.now().toString(16).padStart(12, "0")}-${String(clock).padStart(8, "0")}`;
+}
+
+function checkpoint(id: string, values: Record<string, number>, versions: Record<string, number>): Checkpoint {
+  return {
+    v: 4,
+    id,
+    ts: new Date().toISOString(),
+    channel_values: values,
+    channel_versions: versions,
+    versions_seen: {},
+  };
+}
+
+const meta = (step: number) => ({ source: "loop" as const, step, parents: {} });
+const cfg = (thread: string, id?: string) => ({
+  configurable: { thread_id: thread, checkpoint_ns: "", ...(id ? { checkpoint_id: id } : {}) },
+});
+
+async function ids(saver: RedisSaver, thread: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const tuple of saver.list(cfg(thread))) found.push(tuple.checkpoint.id);
+  return found;
+}
+
+describe("RedisSaver offline", () => {
+  it("journals writes while Redis is unreachable, answers reads locally, and replays them in order", async () => {
+    const { proxy, client } = await proxied();
+    const prefix = testPrefix("off");
+    const dir = journalDir();
+    const saver = offlineSaver(client, prefix, dir);
+    const direct = new RedisSaver({ client: newRedis(), keyPrefix: prefix });
+    const events: string[] = [];
+    saver.on("offline", () => events.push("offline")).on("online", () => events.push("online"));
+
+    const thread = testPrefix("thread");
+    const first = newId();
+    await saver.put(cfg(thread), checkpoint(first, { n: 1, keep: 7 }, { n: 1, keep: 1 }), meta(0), { n: 1, keep: 1 });
+    expect(saver.offlineState).toBe("online");
+
+    await proxy.cut();
+    const second = newId();
+    const third = newId();
+    const stored = await saver.put(
+      cfg(thread, first),
+      checkpoint(second, { n: 2, keep: 7 }, { n: 2, keep: 1 }),
+      meta(1),
+      {
+        n: 2,
+      },
+    );
+    expect(stored.configurable?.checkpoint_id).toBe(second);
+    expect(saver.offlineState).toBe("offline");
+    await saver.putWrites(cfg(thread, second), [["n", 10]], "task-a");
+    await saver.put(cfg(thread, second), checkpoint(third, { n: 3, keep: 7 }, { n: 3, keep: 1 }), meta(2), { n: 3 });
+    await saver.putWrites(cfg(thread, third), [["n", 11]], "task-b");
+    expect(events).toEqual(["offline"]);
+    expect(saver.offlinePendingRecords).toBe(4);
+    expect(statSync(join(dir, "saver.journal")).size).toBeGreaterThan(0);
+
+    // reads answer from what this process wrote
+    const latest = (await saver.getTuple(cfg(thread))) as CheckpointTuple;
+    expect(latest.checkpoint.id).toBe(third);
+    expect(latest.checkpoint.channel_values).toEqual({ n: 3, keep: 7 });
+    expect(latest.pendingWrites).toEqual([["task-b", "n", 11]]);
+    expect(latest.parentConfig?.configurable?.checkpoint_id).toBe(second);
+    expect((await saver.getTuple(cfg(thread, second)))?.pendingWrites).toEqual([["task-a", "n", 10]]);
+    expect(await ids(saver, thread)).toEqual([third, second, first]);
+    // ... and refuse, by name, what this process never saw
+    await expect(saver.getTuple(cfg(testPrefix("unknown")))).rejects.toBeInstanceOf(OfflineReadError);
+    // Redis itself has none of it yet
+    expect(await ids(direct, thread)).toEqual([first]);
+
+    const online = nextOnline(saver);
+    await proxy.restore();
+    const result = await online;
+    expect(result).toMatchObject({ applied: 4, forked: 0, conflicts: [], rejected: [] });
+    expect(events).toEqual(["offline", "online"]);
+    expect(saver.offlineState).toBe("online");
+    expect(statSync(join(dir, "saver.journal")).size).toBe(0);
+
+    expect(await ids(direct, thread)).toEqual([third, second, first]);
+    const replayed = (await direct.getTuple(cfg(thread))) as CheckpointTuple;
+    expect(replayed.checkpoint.channel_values).toEqual({ n: 3, keep: 7 });
+    expect(replayed.pendingWrites).toEqual([["task-b", "n", 11]]);
+    expect((await direct.getTuple(cfg(thread, second)))?.pendingWrites).toEqual([["task-a", "n", 10]]);
+  });
+
+  it("keeps the offline branch as a fork when another client advanced the thread meanwhile, and reports it", async () => {
+    const { proxy, client } = await proxied();
+    const prefix = testPrefix("off");
+    const saver = offlineSaver(client, prefix, journalDir());
+    const other = new RedisSaver({ client: newRedis(), keyPrefix: prefix });
+    const conflicts: OfflineConflict[] = [];
+    saver.on("conflict", (conflict) => conflicts.push(conflict));
+
+    const thread = testPrefix("thread");
+    const base = newId();
+    await saver.put(cfg(thread), checkpoint(base, { n: 1, who: 0 }, { n: 1, who: 1 }), meta(0), { n: 1, who: 1 });
+    await proxy.cut();
+    const mine = newId();
+    await saver.put(cfg(thread, base), checkpoint(mine, { n: 2, who: 1 }, { n: 2, who: 2 }), meta(1), { n: 2, who: 2 });
+    await saver.putWrites(cfg(thread, mine), [["n", 5]], "mine-task");
+    // another process reaches Redis and advances the same thread from the same base
+    const theirs = newId();
+    await other.put(cfg(thread, base), checkpoint(theirs, { n: 2, who: 2 }, { n: 2, who: 2 }), meta(1), {
+      n: 2,
+      who: 2,
+    });
+
+    const online = nextOnline(saver);
+    await proxy.restore();
+    const result = await online;
+    expect(result.forked).toBe(2);
+    expect(result.applied).toBe(0);
+    expect(result.conflicts).toHaveLength(1);
+    const conflict = result.conflicts[0] as Extract<OfflineConflict, { kind: "thread" }>;
+    expect(conflict).toMatchObject({
+      kind: "thread",
+      threadId: thread,
+      checkpointNs: "",
+      reason: "advanced",
+      baseCheckpointId: base,
+      remoteCheckpointId: theirs,
+      checkpointIds: [mine],
+    });
+    expect(conflicts).toEqual(result.conflicts);
+
+    // the thread is as the other process left it; nothing of the offline branch was mixed in
+    expect(await ids(other, thread)).toEqual([theirs, base]);
+    expect((await other.getTuple(cfg(thread)))?.checkpoint.channel_values).toEqual({ n: 2, who: 2 });
+    // the fork holds the offline branch, whole (every channel value, its writes)
+    const fork = (await other.getTuple(cfg(conflict.forkThreadId))) as CheckpointTuple;
+    expect(fork.checkpoint.id).toBe(mine);
+    expect(fork.checkpoint.channel_values).toEqual({ n: 2, who: 1 });
+    expect(fork.pendingWrites).toEqual([["mine-task", "n", 5]]);
+    expect(fork.parentConfig?.configurable?.checkpoint_id).toBe(base);
+    // and this saver reads the thread from Redis again
+    expect((await saver.getTuple(cfg(thread)))?.checkpoint.id).toBe(theirs);
+  });
+
+  it("replays idempotently: the same journal applied a second time changes nothing", async () => {
+    const { proxy, client } = await proxied();
+    const prefix = testPrefix("off");
+    const dir = journalDir();
+    const saver = offlineSaver(client, prefix, dir);
+    const thread = testPrefix("thread");
+    const base = newId();
+    await saver.put(cfg(thread), checkpoint(base, { n: 0 }, { n: 1 }), meta(0), { n: 1 });
+    await proxy.cut();
+    let parent = base;
+    for (let step = 1; step <= 5; step++) {
+      const id = newId();
+      await saver.put(cfg(thread, parent), checkpoint(id, { n: step }, { n: step + 1 }), meta(step), { n: step + 1 });
+      await saver.putWrites(cfg(thread, id), [["n", step * 10]], `task-${step}`);
+      parent = id;
+    }
+    const copy = journalDir();
+    copyFileSync(join(dir, "saver.journal"), join(copy, "saver.journal"));
+
+    const online = nextOnline(saver);
+    await proxy.restore();
+    expect((await online).applied).toBe(10);
+    const direct = new RedisSaver({ client: newRedis(), keyPrefix: prefix });
+    const snapshot = async () => {
+      const tuples: unknown[] = [];
+      for await (const tuple of direct.list(cfg(thread))) tuples.push([tuple.checkpoint, tuple.pendingWrites]);
+      return tuples;
+    };
+    const once = await snapshot();
+    expect(once).toHaveLength(6);
+
+    // a second saver starts on the copy (as a process would after a crash before its journal was cleared)
+    const again = offlineSaver(newRedis(), prefix, copy);
+    const second = await waitForResult(again);
+    expect(second).toMatchObject({ applied: 10, forked: 0, conflicts: [] });
+    expect(await snapshot()).toEqual(once);
+    expect(readFileSync(join(copy, "saver.journal")).length).toBe(0);
+  });
+
+  it("after a restart while still offline, reads come from the journal and the journal is replayed once Redis answers", async () => {
+    const { proxy, client } = await proxied();
+    const prefix = testPrefix("off");
+    const dir = journalDir();
+    const thread = testPrefix("thread");
+    const first = offlineSaver(client, prefix, dir);
+    const base = newId();
+    await first.put(cfg(thread), checkpoint(base, { n: 1 }, { n: 1 }), meta(0), { n: 1 });
+    await proxy.cut();
+    const offlineId = newId();
+    await first.put(cfg(thread, base), checkpoint(offlineId, { n: 2 }, { n: 2 }), meta(1), { n: 2 });
+    await first.close(); // the process goes away with its journal on disk
+
+    const restarted = offlineSaver(client, prefix, dir);
+    const tuple = await restarted.getTuple(cfg(thread));
+    expect(tuple?.checkpoint.id).toBe(offlineId);
+    expect(restarted.offlineState).toBe("offline");
+    const online = nextOnline(restarted);
+    await proxy.restore();
+    expect((await online).applied).toBe(1);
+    const direct = new RedisSaver({ client: newRedis(), keyPrefix: prefix });
+    expect(await ids(direct, thread)).toEqual([offlineId, base]);
+  });
+
+  it("fails a write with JournalFullError when the journal would pass maxBytes (nothing stored)", async () => {
+    const { proxy, client } = await proxied();
+    const saver = offlineSaver(client, testPrefix("off"), journalDir(), { maxBytes: 2000 });
+    const thread = testPrefix("thread");
+    await proxy.cut();
+    const big = "x".repeat(1500);
+    await saver.put(cfg(thread), { ...checkpoint(newId(), {}, {}), channel_values: { big } }, meta(0), {});
+    await expect(
+      saver.put(cfg(thread), { ...checkpoint(newId(), {}, {}), channel_values: { big } }, meta(1), {}),
+    ).rejects.toBeInstanceOf(JournalFullError);
+    expect(saver.offlinePendingRecords).toBe(1);
+  });
+
+  it("lets a LangGraph graph keep running through the outage; every step is in Redis after the replay", async () => {
+    const { proxy, client } = await proxied();
+    const prefix = testPrefix("off");
+    const saver = offlineSaver(client, prefix, journalDir());
+    const State = Annotation.Root({
+      log: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
+    });
+    const graph = new StateGraph(State)
+      .addNode("plan", () => ({ log: ["plan"] }))
+      .addNode("act", () => ({ log: ["act"] }))
+      .addEdge(START, "plan")
+      .addEdge("plan", "act")
+      .addEdge("act", END)
+      .compile({ checkpointer: saver });
+    const config = { configurable: { thread_id: testPrefix("thread") } };
+    await graph.invoke({ log: ["start"] }, config);
+    await proxy.cut();
+    const during = await graph.invoke({ log: ["again"] }, config);
+    expect(during.log).toEqual(["start", "plan", "act", "again", "plan", "act"]);
+    expect((await graph.getState(config)).values.log).toHaveLength(6);
+
+    const online = nextOnline(saver);
+    await proxy.restore();
+    const result = await online;
+    expect(result.conflicts).toEqual([]);
+    expect(result.applied).toBeGreaterThan(0);
+    const direct = new RedisSaver({ client: newRedis(), keyPrefix: prefix });
+    const after = await direct.getTuple(config);
+    expect(after?.checkpoint.channel_values).toMatchObject({ log: during.log });
+  });
+
+  it("validates the option strictly", () => {
+    expect(() => new RedisSaver({ client: newRedis(), offline: { journalDir: "/x", maxbytes: 1 } as never })).toThrow(
+      InvalidOptionError,
+    );
+    expect(() => new RedisSaver({ client: newRedis(), offline: { journalDir: "" } })).toThrow(/offline.journalDir/);
+  });
+});
+
+/** Replays a saver's journal, retrying while it is still being opened. */
+async function waitForResult(saver: RedisSaver): Promise<ReplayResult> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await saver.replayOffline();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
