@@ -228,6 +228,8 @@ describe.each(targets)("timeline history on $name", ({ name, connect, url }) => 
     expect(hold).toMatchObject({ holder: "payment-l", threadId: "lost-3", end: "lost" });
   });
 
+  // The page and the PostgreSQL read are checked on the standalone story only (skipped on the cluster): what they
+  // draw is the --json data the tests above check on both.
   it.runIf(name === "standalone")(
     "the page in headless chromium: lock holds with their holders, the waits, crash and resume marks on the lane",
     async () => {
