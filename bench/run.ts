@@ -29,6 +29,7 @@ import {
 import { runBench } from "./runner.js";
 import { putStep, saverSection, versionsOf } from "./saver.js";
 import { storeSection } from "./store.js";
+import { storeSearchSection } from "./store-search.js";
 import { concurrencySection, type SweepSubject, saverSweepSubject } from "./sweep.js";
 
 // Payload sizes of a typical step, so the floor table covers the bytes each operation moves.
@@ -113,6 +114,7 @@ await runBench(
       run: (ctx) =>
         storeSection(ctx, "RedisStore", new RedisStore({ client: ctx.client, keyPrefix: ctx.keyPrefix("store") })),
     },
+    { id: "storeSearch", title: "RedisStore search and filter indexes", run: (ctx) => storeSearchSection(ctx) },
     { id: "guard", title: "guarded()", run: (ctx) => guardSection(ctx) },
     { id: "audit", title: "Audit outbox", run: (ctx) => auditSection(ctx) },
     { id: "offline", title: "Offline journal", run: (ctx) => offlineSection(ctx) },

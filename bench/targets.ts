@@ -121,6 +121,14 @@ export const TARGETS: readonly TargetSpec[] = [
     unit: "MiB",
   },
   {
+    id: "store-search-indexed",
+    target: "Store search with a filter that matches 20 of 10,000 items: p50 within 3x of a get (filterIndex)",
+    metric: "storeSearch.indexed.equality.floorRatioP50",
+    comparison: "<=",
+    threshold: 3,
+    unit: "x",
+  },
+  {
     id: "guard-round-trips",
     target: "guarded acquire+release within 3 round trips (commands sent one after another per call)",
     metric: "guard.roundTrips",

@@ -7,8 +7,10 @@ const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const keyPrefix = `example-${Date.now()}`;
 const fraudClient = clientFromUrl(url);
 const paymentClient = clientFromUrl(url);
-const fraud = new RedisStore({ client: fraudClient, keyPrefix, agentId: "fraud-agent" });
-const payment = new RedisStore({ client: paymentClient, keyPrefix, agentId: "payment-agent" });
+// Both agents declare the fields their searches filter on, so a filter reads only the items it selects.
+const filterIndex = { fields: { score: "number", status: "string" } } as const;
+const fraud = new RedisStore({ client: fraudClient, keyPrefix, agentId: "fraud-agent", filterIndex });
+const payment = new RedisStore({ client: paymentClient, keyPrefix, agentId: "payment-agent", filterIndex });
 
 try {
   // The payment agent opens the order; the fraud agent flags it and leaves a note.

@@ -103,6 +103,13 @@ export type { RedisSaverOptions, RedisSaverUrlOptions } from "./saver/options.js
 export { RedisSaver } from "./saver/redis-saver.js";
 export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";
 export type { HistoryEntry } from "./store/codec.js";
-export type { RedisStoreOptions, RedisStoreUrlOptions, StoreWriteOptions } from "./store/options.js";
+export type {
+  FilterFieldType,
+  FilterIndexOptions,
+  RedisStoreOptions,
+  RedisStoreUrlOptions,
+  StoreWriteOptions,
+} from "./store/options.js";
 export { RedisStore } from "./store/redis-store.js";
+export type { ReindexResult } from "./store/reindex.js";
 export type { SweepResult } from "./store/ttl.js";

@@ -98,6 +98,14 @@ export function storeNamespaceKeys(prefix: string, namespace: readonly string[])
   };
 }
 
+/**
+ * ZSET of one declared filter field of one namespace (the `filterIndex` option): item key -> the field's value as
+ * a number ("number" fields) or a 48-bit hash of it ("string" and "boolean" fields). Same hash tag as the namespace.
+ */
+export function storeFieldIndexKey(prefix: string, namespace: readonly string[], field: string): string {
+  return `${storeNamespaceBase(prefix, namespace)}:fx:${encodeKeyPart(field)}`;
+}
+
 /** Keys of one store item that live beside its namespace's keys (same hash tag). */
 export interface StoreItemKeys {
   /** ZSET version -> history entry. */
@@ -112,19 +120,65 @@ export function storeItemKeys(prefix: string, namespace: readonly string[], key:
   return { history: `${base}:history:${item}`, fenceMarks: `${base}:fence:${item}` };
 }
 
-/** The namespace registry: one slot per key prefix, read by search and listNamespaces to span every namespace. */
+/**
+ * The namespace registry, read by search and listNamespaces to span every namespace, is spread over
+ * STORE_REGISTRY_BUCKETS buckets: a namespace lives in the bucket its member hashes to (storeRegistryBucket), and
+ * readers merge the buckets. Each bucket has its own hash tag, chosen so that bucket b hashes to a slot in the b-th
+ * sixteenth of the slot space (slots 1024 b to 1024 b + 1023): however a cluster splits the slots into ranges, the
+ * buckets land on every master and no single slot takes every namespace's first write. The tags carry no prefix
+ * (the key name does), so every store prefix shares these 16 slots.
+ */
+export const STORE_REGISTRY_BUCKETS = 16;
+const STORE_REGISTRY_TAGS = [
+  "rd",
+  "r13",
+  "r1",
+  "r1b",
+  "ra",
+  "r12",
+  "r0",
+  "r1c",
+  "rb",
+  "r11",
+  "r3",
+  "r1d",
+  "rc",
+  "r10",
+  "r2",
+  "r1a",
+] as const;
+
+/** The registry bucket of a namespace member: FNV-1a of its UTF-8 bytes, modulo the bucket count. */
+export function storeRegistryBucket(member: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(member, "utf8")) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return hash % STORE_REGISTRY_BUCKETS;
+}
+
+/** Keys of one registry bucket (they share the bucket's hash tag). */
 export interface StoreRegistryKeys {
-  /** ZSET (all scores 0) of namespace members, for lexicographic prefix ranges. */
+  /** ZSET (all scores 0) of the bucket's namespace members, for lexicographic prefix ranges. */
   readonly names: string;
   /** HASH member -> registration sequence (orders namespaces; doubles as the registration epoch). */
   readonly seq: string;
-  /** STRING counter the registration sequence is drawn from. */
+  /** STRING: the highest registration sequence the bucket has issued (Redis Cluster). */
   readonly clock: string;
 }
 
-export function storeRegistryKeys(prefix: string): StoreRegistryKeys {
-  const base = `${keyPrefixStart(prefix)}store-registry:${hashTag(prefix)}`;
+export function storeRegistryKeys(prefix: string, bucket: number): StoreRegistryKeys {
+  const tag = STORE_REGISTRY_TAGS[bucket];
+  if (tag === undefined)
+    throw new RangeError(`store registry bucket ${bucket} is not 0..${STORE_REGISTRY_BUCKETS - 1}`);
+  const base = `${keyPrefixStart(prefix)}store-registry:{${tag}}`;
   return { names: `${base}:names`, seq: `${base}:seq`, clock: `${base}:clock` };
+}
+
+/**
+ * STRING counter numbering every registration on a standalone server (INCR in the write script): one server, so one
+ * counter orders namespaces exactly. On Redis Cluster each bucket issues its own sequences instead (see registry.ts).
+ */
+export function storeRegistrySequenceKey(prefix: string): string {
+  return `${keyPrefixStart(prefix)}store-registry:sequence`;
 }
 
 // ---- saver (checkpointer) ----
@@ -259,6 +313,7 @@ const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
     [/^:(items|vectors|state)$/, "hash"],
     [/^:(order|expiry)$/, "zset"],
     [/^:history:/, "zset"],
+    [/^:fx:/, "zset"],
     [/^:fence:/, "hash"],
   ],
   "store-registry": [
@@ -287,7 +342,10 @@ const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
 export function expectedKeyType(key: string): string | undefined {
   const open = key.indexOf("{");
   const close = key.indexOf("}", open);
-  if (open < 0 || close < 0) return /\|saver:threads$/.test(key) ? "zset" : undefined;
+  if (open < 0 || close < 0) {
+    if (/\|saver:threads$/.test(key)) return "zset";
+    return /\|store-registry:sequence$/.test(key) ? "string" : undefined;
+  }
   // the prefix holds no KEY_PREFIX_END, so the kind is what follows the first one: `<prefix>|<kind>:{`
   const head = key.slice(0, open);
   const kind = head.slice(head.indexOf(KEY_PREFIX_END) + 1).split(":")[0] ?? "";

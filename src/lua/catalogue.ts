@@ -225,8 +225,8 @@ export const SCRIPTS = {
   saverForgetThread: script<[threadId: string, seenScore: string]>()({ keys: ["threadIndex"], decode: isOne }),
 
   // ---- store ----
-  storeGet: script<[key: string, refresh: "1" | "0", graceMs: number]>()({
-    keys: [...NAMESPACE_KEYS, "history", "fenceMarks"],
+  storeGet: script<[key: string, refresh: "1" | "0", graceMs: number, indexCount: number]>()({
+    keys: [...NAMESPACE_KEYS, "history", "fenceMarks", "...fieldIndexes"],
     decode: (reply, keys, [key]): StoredRecord | null => decodeStoreGet(reply, keys.items, key),
   }),
   storePut: script<
@@ -246,9 +246,21 @@ export const SCRIPTS = {
       purgeLimit: number,
       graceMs: number,
       writeId: string,
+      fieldScores: string,
+      indexCount: number,
     ]
   >()({
-    keys: [...NAMESPACE_KEYS, "history", "fenceMarks", "fenceCounter?", "names?", "seq?", "clock?", "outbox?"],
+    keys: [
+      ...NAMESPACE_KEYS,
+      "history",
+      "fenceMarks",
+      "fenceCounter?",
+      "names?",
+      "seq?",
+      "clock?",
+      "...fieldIndexes",
+      "outbox?",
+    ],
     decode: (reply) => {
       const [code, a = 0, b = 0, c = 0, d = 0] = (reply as unknown[]).map(Number);
       switch (code) {
@@ -270,23 +282,36 @@ export const SCRIPTS = {
     },
   }),
   storeReadNamespace: script<
-    [mode: "count" | "items" | "vectors", member: string, seq: number, purgeLimit: number, graceMs: number]
+    [
+      mode: "count" | "items" | "vectors",
+      member: string,
+      seq: number,
+      purgeLimit: number,
+      graceMs: number,
+      skip: number,
+      take: number | "",
+      conditions: string,
+      indexCount: number,
+    ]
   >()({
-    keys: [...NAMESPACE_KEYS, "names?", "seq?"],
+    keys: [...NAMESPACE_KEYS, "names?", "seq?", "...fieldIndexes"],
     buffers: true,
     decode: (reply, keys) => decodeStoreReadNamespace(reply, keys.items),
   }),
-  storeRefresh: script<[graceMs: number, ...itemKeys: string[]]>()({
-    keys: [...NAMESPACE_KEYS, "...itemKeys"],
+  /** Arguments: grace, the item keys, then the number of filter index keys. */
+  storeRefresh: script<[graceMs: number, ...itemKeysThenIndexCount: (string | number)[]]>()({
+    keys: [...NAMESPACE_KEYS, "...itemKeys", "...fieldIndexes"],
     decode: asNumber,
   }),
-  /** The new registration sequences, in argument order. */
-  storeRegister: script<string[]>()({
+  /** Arguments: triples of item key, version read, scores; then the number of filter index keys. */
+  storeReindex: script<(string | number)[]>()({ keys: ["items", "...fieldIndexes"], decode: asNumber }),
+  /** Arguments: pairs of member, proposed sequence. Result: the sequences issued, in member order. */
+  storeRegister: script<(string | number)[]>()({
     keys: ["names", "seq", "clock"],
     decode: (reply) => (reply as unknown[]).map(Number),
   }),
   storeRegistryRead: script<[min: string, max: string] | [min: string, max: string, limit: number]>()({
-    keys: ["names", "seq"],
+    keys: ["...buckets"],
     decode: (reply) => {
       const flat = reply as unknown[];
       const out: { readonly namespace: string[]; readonly member: string; readonly seq: number }[] = [];
@@ -415,13 +440,14 @@ export function decodeStoreReadNamespace(
   reply: unknown,
   itemsKey: string,
   revealFor?: (key: string) => ValueReader,
-): { live: number; records: { key: string; record: StoredRecord; vectors: Buffer | null }[] } {
-  const [nowRaw, liveRaw, keysRaw = [], itemsRaw = [], vectorsRaw = []] = reply as [
+): { live: number; selected: number; records: { key: string; record: StoredRecord; vectors: Buffer | null }[] } {
+  const [nowRaw, liveRaw, keysRaw = [], itemsRaw = [], vectorsRaw = [], selectedRaw = 0] = reply as [
     Buffer,
     number,
     Buffer[]?,
     Buffer[]?,
     Buffer[]?,
+    number?,
   ];
   const now = Number(text(nowRaw));
   const items = pairs(itemsRaw);
@@ -435,7 +461,7 @@ export function decodeStoreReadNamespace(
     if (record.expireAt !== null && record.expireAt <= now) continue;
     records.push({ key, record, vectors: vectors.get(key) ?? null });
   }
-  return { live: Number(liveRaw), records };
+  return { live: Number(liveRaw), selected: Number(selectedRaw), records };
 }
 
 function pairs(flat: readonly Buffer[]): Map<string, Buffer> {

@@ -14,10 +14,14 @@ ARGV[1] item key
 ARGV[2] "1" to refresh the TTL of the item read, "0" not to
 ARGV[3] grace in ms before the bookkeeping of an empty namespace expires
 
+Filter indexes (optional, see include storeFieldIndexes): the namespace's index ZSETs as the last keys, their count
+as the last argument (an expired item leaves them too).
+
 Result: {nowMs, record} or {nowMs} when the item does not exist (or has expired).
 
 Errors: none.
 ]]
+-- @include storeFieldIndexes
 -- @include serverTimeMs
 -- @include int
 -- @include syncNamespaceExpiry
@@ -43,7 +47,8 @@ if expireAt ~= "" and tonumber(expireAt) <= now then
   redis.call("ZREM", orderKey, itemKey)
   redis.call("ZREM", expiryKey, itemKey)
   redis.call("HDEL", vectorsKey, itemKey)
-  syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, false)
+  unindexItem(itemKey)
+  syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, false, FIELD_INDEX_KEYS)
   return { now }
 end
 
@@ -55,6 +60,6 @@ if refresh and ttl ~= "" then
   redis.call("ZADD", expiryKey, newExpireAt, itemKey)
   redis.call("PEXPIREAT", historyKey, int(newExpireAt))
   redis.call("PEXPIREAT", fenceMarksKey, int(versionMemoryExpireAt(newExpireAt, ttl)))
-  syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, false)
+  syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, false, FIELD_INDEX_KEYS)
 end
 return { now, record }

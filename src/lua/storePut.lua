@@ -16,9 +16,9 @@ KEYS[7]  fenceMarks  HASH fence lock key -> highest token written with; field ""
                      Outlives an item with a TTL (versionMemoryExpireAt): a re-created item continues its versions
 standalone only (their presence selects inline registration):
 KEYS[8]  fenceCounter STRING newest fencing token issued for ARGV[8] (KEYS[1] again when the write is not fenced)
-KEYS[9]  names       ZSET registry of namespace members (scores 0)
-KEYS[10] seq         HASH member -> registration sequence
-KEYS[11] clock       STRING registration sequence counter
+KEYS[9]  names       ZSET namespace members of the namespace's registry bucket (scores 0)
+KEYS[10] seq         HASH member -> registration sequence (same bucket)
+KEYS[11] clock       STRING registration counter of the server (one for every bucket)
 
 ARGV[1]  item key (field name in items/order/expiry/vectors)
 ARGV[2]  "put" or "delete"
@@ -37,6 +37,10 @@ ARGV[14] grace in ms before the bookkeeping of an empty namespace expires
 ARGV[15] write id (hex, random per write; "" for none): a write that already ran with this id is not run again,
          its first result is returned. ioredis sends a command again when the connection dropped before its reply
          came, so without this a put would add a second version and a compare-and-set would conflict with itself.
+ARGV[16] filter index scores of the value (put), one per filter index key, joined by "," ("" = not in that index)
+
+Filter indexes (optional, see include storeFieldIndexes): the namespace's index ZSETs as the last keys, their count
+as the last argument. A put sets the item's scores, a delete or an expiry removes them.
 
 Results:
   {1, version, createdMs, updatedMs, retiredEpoch}  written; version 0 when a delete found nothing. retiredEpoch > 0
@@ -55,6 +59,7 @@ Audit (optional, see include auditOutbox): events store.put / store.delete (fiel
 store.fenced (field newest) when the fence check refused the write.
 ]]
 -- @include auditOutbox
+-- @include storeFieldIndexes
 -- @include serverTimeMs
 -- @include int
 -- @include syncNamespaceExpiry
@@ -69,6 +74,7 @@ local expected, fenceLock, fenceToken = ARGV[7], ARGV[8], tonumber(ARGV[9])
 local historyLimit, member, confirmArg = tonumber(ARGV[10]), ARGV[11], ARGV[12]
 local purgeLimit, graceMs = tonumber(ARGV[13]), tonumber(ARGV[14])
 local writeId = ARGV[15] or ""
+local fieldScores = ARGV[16] or ""
 
 -- The same write again (its reply was lost and the client resent it): answer as the first time, write nothing.
 local RECENT_WRITES = 4
@@ -97,6 +103,7 @@ local function removeItem(key)
   redis.call("ZREM", orderKey, key)
   redis.call("ZREM", expiryKey, key)
   redis.call("HDEL", vectorsKey, key)
+  unindexItem(key)
 end
 
 -- Bounded clean-up of expired items of this namespace (their history keys expire natively).
@@ -190,7 +197,7 @@ end
 
 if op == "delete" then
   if not record then
-    syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true)
+    syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true, FIELD_INDEX_KEYS)
     return { 1, 0, 0, 0, 0 }
   end
   local version = lastVersion() + 1
@@ -199,7 +206,7 @@ if op == "delete" then
   appendHistory(version, "delete", "", expireAt, currentTtl)
   local retiredEpoch = 0
   if redis.call("ZCARD", orderKey) == 0 then retiredEpoch = retire() end
-  syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true)
+  syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true, FIELD_INDEX_KEYS)
   auditEvent("store.delete", "version", int(version))
   return remember({ 1, version, 0, now, retiredEpoch }, expireAt, currentTtl)
 end
@@ -241,7 +248,8 @@ if vectorBytes ~= "" then
 else
   redis.call("HDEL", vectorsKey, itemKey)
 end
+indexItem(itemKey, fieldScores)
 appendHistory(version, "put", json, expireAt, ttl)
-syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true)
+syncNamespaceExpiry(itemsKey, orderKey, expiryKey, vectorsKey, stateKey, graceMs, true, FIELD_INDEX_KEYS)
 auditEvent("store.put", "version", int(version))
 return remember({ 1, version, tonumber(created), now, 0 }, expireAt, ttl)

@@ -12,10 +12,14 @@ KEYS[6..]        per item, in ARGV order: its history key, then its fence marks 
 ARGV[1] grace in ms before the bookkeeping of an empty namespace expires
 ARGV[2..] item keys
 
+Filter indexes (optional, see include storeFieldIndexes): the namespace's index ZSETs as the last keys, their count
+as the last argument (they expire with the namespace's other keys).
+
 Result: number of items whose expiry moved.
 
 Errors: none.
 ]]
+-- @include storeFieldIndexes
 -- @include serverTimeMs
 -- @include int
 -- @include versionMemory
@@ -47,7 +51,9 @@ end
 
 if moved > 0 and redis.call("ZCARD", expiryKey) == redis.call("ZCARD", orderKey) then
   local last = tonumber(redis.call("ZRANGE", expiryKey, -1, -1, "WITHSCORES")[2])
-  for _, key in ipairs({ itemsKey, orderKey, expiryKey, vectorsKey }) do redis.call("PEXPIREAT", key, int(last)) end
+  local keys = { itemsKey, orderKey, expiryKey, vectorsKey }
+  for _, key in ipairs(FIELD_INDEX_KEYS) do keys[#keys + 1] = key end
+  for _, key in ipairs(keys) do redis.call("PEXPIREAT", key, int(last)) end
   redis.call("PEXPIREAT", stateKey, int(last + graceMs))
 end
 return moved

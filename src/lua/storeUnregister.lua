@@ -1,5 +1,5 @@
 --[[
-storeUnregister (Redis Cluster): drops namespaces from the registry, each only if its registration sequence is
+storeUnregister (Redis Cluster): drops namespaces from one registry bucket, each only if its registration sequence is
 still the one the caller saw retire (a writer that registered it again since then keeps it).
 
 KEYS[1] names  ZSET namespace members (scores 0)

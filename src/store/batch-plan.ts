@@ -14,6 +14,7 @@ import { storeNamespaceMember } from "../keys.js";
 import { encodeValue } from "./codec.js";
 import type { StoreContext } from "./context.js";
 import type { PreparedWrite } from "./crud/put.js";
+import { fieldScores } from "./field-index.js";
 import { checkConditions } from "./list-namespaces.js";
 import { checkItemKey, checkNamespace } from "./namespace.js";
 import type { StoreWriteOptions } from "./options.js";
@@ -94,6 +95,7 @@ function prepareWrite(ctx: StoreContext, op: PutOperation, extras: WriteExtras |
     value: op.value ?? undefined,
     vectors: null,
     embedFields,
+    fieldScores: op.value === null || ctx.fields.length === 0 ? "" : fieldScores(ctx.fields, op.value),
     ttlMs,
     writer: resolveWriter(extras?.writer, ctx.options.agentId),
     expectedVersion: extras?.expectedVersion,

@@ -3,7 +3,7 @@
  * results in operation order. Each round is built with a Round, which hands every call its own reply.
  */
 import type { Operation } from "@langchain/langgraph-checkpoint";
-import { storeNamespaceKeys } from "../keys.js";
+import { storeNamespaceKeys, storeNamespaceMember } from "../keys.js";
 import { type Pending, Round, runRouted } from "../routing.js";
 import { attachAuditStreams, recordFencedOnCluster } from "./audit-writes.js";
 import { embed, type Plan, type Planned, plan, type WriteExtras } from "./batch-plan.js";
@@ -12,9 +12,15 @@ import type { StoreContext } from "./context.js";
 import { getCall } from "./crud/get.js";
 import { type PreparedWrite, type PutOutcome, putCall } from "./crud/put.js";
 import { literalPrefix, matchesAll, pageNamespaces } from "./list-namespaces.js";
-import { type NamespaceRead, type ReadMode, readNamespaceCall } from "./read-namespace.js";
-import { type LexRange, type RegisteredNamespace, rangeForPrefix, registryReadCall } from "./registry.js";
-import { type SearchHit, searchPage } from "./search.js";
+import { COUNT_READ, type NamespaceRead, type ReadSpec, readNamespaceCall } from "./read-namespace.js";
+import {
+  type LexRange,
+  mergeRegistry,
+  type RegisteredNamespace,
+  rangeForPrefix,
+  registryReadCalls,
+} from "./registry.js";
+import { planSearch, type SearchHit, type SearchReads, searchPage } from "./search.js";
 import { refreshCalls } from "./ttl.js";
 import { fenceCounterCall, fenceCounterOutcome, settleWrites, writeError } from "./writes.js";
 
@@ -40,21 +46,53 @@ function rangeOf(x: Planned): { id: string; range: LexRange } | undefined {
 
 /** What the first round holds: registry ranges, cluster fence counters, and the gets when there are two rounds. */
 interface RegistryRound {
-  readonly registry: Map<string, Pending<RegisteredNamespace[]>>;
+  /** How each search reads its namespaces, by its position in the plan. */
+  readonly searches: Map<number, SearchReads>;
+  /** Per registry range read: the reply of each bucket. */
+  readonly registry: Map<string, Pending<RegisteredNamespace[]>[]>;
+  /** Early reads of a search's prefix as a namespace, by the search's position (see `earlyRead`). */
+  readonly early: Map<number, Pending<NamespaceRead>>;
   readonly fenceCounters: { readonly write: number; readonly newest: Pending<string | null> }[];
   readonly gets: Map<number, Pending<StoredRecord | null>>;
 }
 
 /**
+ * A search whose prefix is usually a namespace of its own (`search(["orders"], { filter })`) reads that namespace
+ * in round 1 beside the registry, when the read is bounded (a page, or what a filter index selects): if the registry
+ * then lists exactly that namespace under the prefix, the search needs no second round. Otherwise the early read is
+ * dropped and the namespaces are read in round 2 as usual; so is one that found the namespace empty (on a cluster
+ * only round 2's read leads to unregistering it).
+ */
+function earlyRead(x: Planned, how: SearchReads | undefined): ReadSpec | undefined {
+  if (x.kind !== "search" || x.op.namespacePrefix.length === 0 || !how || how.empty) return undefined;
+  const spec = how.spec(0);
+  return how.paged || spec.conditions !== "" ? spec : undefined;
+}
+
+/** The early read of search `i`, when the registry confirms its prefix is the only namespace under it. */
+function usableEarly(first: RegistryRound, x: Planned, i: number): NamespaceRead | undefined {
+  const early = first.early.get(i)?.value;
+  if (!early || early.live === 0) return undefined;
+  const namespaces = namespacesOf(first, x);
+  return namespaces.length === 1 && namespaces[0]?.member === early.namespace.member ? early : undefined;
+}
+
+/**
  * Round 1, only when needed: the registry ranges searches and listings read, and on a cluster the fence counters of
- * fenced writes (they live in the lock's slot). The gets ride along when this round is sent anyway.
+ * fenced writes (they live in the lock's slot). The gets and the searches' early reads ride along.
  */
 async function registryRound(ctx: StoreContext, p: Plan): Promise<RegistryRound> {
+  const searches = searchReads(ctx, p);
   const round = new Round();
-  const registry = new Map<string, Pending<RegisteredNamespace[]>>();
+  const registry = new Map<string, Pending<RegisteredNamespace[]>[]>();
   for (const x of p.planned) {
     const r = rangeOf(x);
-    if (r && !registry.has(r.id)) registry.set(r.id, round.add(registryReadCall(ctx, r.range)));
+    if (r && !registry.has(r.id)) {
+      registry.set(
+        r.id,
+        registryReadCalls(ctx, r.range).map((call) => round.add(call)),
+      );
+    }
   }
   const fenceCounters = ctx.cluster
     ? p.writes.flatMap((write, i) =>
@@ -62,11 +100,19 @@ async function registryRound(ctx: StoreContext, p: Plan): Promise<RegistryRound>
       )
     : [];
   const gets = new Map<number, Pending<StoredRecord | null>>();
+  const early = new Map<number, Pending<NamespaceRead>>();
   if (round.size > 0) {
     addGets(ctx, p, round, gets);
+    p.planned.forEach((x, i) => {
+      const spec = earlyRead(x, searches.get(i));
+      if (!spec || x.kind !== "search") return;
+      const member = storeNamespaceMember(x.op.namespacePrefix);
+      const ns = { namespace: [...x.op.namespacePrefix], member, seq: 0 };
+      early.set(i, round.add(readNamespaceCall(ctx, ns, spec)));
+    });
     await round.run(ctx);
   }
-  return { registry, fenceCounters, gets };
+  return { searches, registry, early, fenceCounters, gets };
 }
 
 function addGets(ctx: StoreContext, p: Plan, round: Round, gets: Map<number, Pending<StoredRecord | null>>): void {
@@ -79,13 +125,30 @@ function addGets(ctx: StoreContext, p: Plan, round: Round, gets: Map<number, Pen
 /** The registered namespaces of a range, in registration order. */
 function namespacesOf(first: RegistryRound, x: Planned): RegisteredNamespace[] {
   const r = rangeOf(x);
-  return r ? [...(first.registry.get(r.id)?.value ?? [])].sort((a, b) => a.seq - b.seq) : [];
+  const parts = r ? (first.registry.get(r.id) ?? []).map((part) => part.value) : [];
+  return mergeRegistry(parts).sort((a, b) => a.seq - b.seq);
 }
 
-/** What the second round leaves: namespace reads by member, and every write's outcome, in write order. */
+/** What the second round leaves: namespace reads by read id, and every write's outcome, in write order. */
 interface ReadWriteRound {
   readonly reads: Map<string, NamespaceRead>;
+  /** Any read of each namespace, by member (every read reports the namespace's live count). */
+  readonly byMember: Map<string, NamespaceRead>;
   readonly outcomes: PutOutcome[];
+}
+
+/** One id per distinct read of a namespace, so searches asking the same of a namespace share one read. */
+function readId(member: string, spec: ReadSpec): string {
+  return JSON.stringify([member, spec.mode, spec.conditions, spec.skip, spec.take]);
+}
+
+/** How each search of the plan reads its namespaces (by its position in the plan). */
+function searchReads(ctx: StoreContext, p: Plan): Map<number, SearchReads> {
+  const out = new Map<number, SearchReads>();
+  p.planned.forEach((x, i) => {
+    if (x.kind === "search") out.set(i, planSearch(ctx, x.op, x.queryVector !== undefined));
+  });
+  return out;
 }
 
 /**
@@ -100,21 +163,29 @@ async function readWriteRound(ctx: StoreContext, p: Plan, first: RegistryRound):
   }
   await recordFencedOnCluster(ctx, p.writes, outcomes);
 
-  const modes = new Map<string, { ns: RegisteredNamespace; mode: ReadMode }>();
-  const rank = { count: 0, items: 1, vectors: 2 };
-  const want = (ns: RegisteredNamespace, mode: ReadMode) => {
-    const current = modes.get(ns.member);
-    if (!current || rank[mode] > rank[current.mode]) modes.set(ns.member, { ns, mode });
+  const wanted = new Map<string, { ns: RegisteredNamespace; spec: ReadSpec }>();
+  const members = new Set<string>();
+  const want = (ns: RegisteredNamespace, spec: ReadSpec) => {
+    wanted.set(readId(ns.member, spec), { ns, spec });
+    members.add(ns.member);
   };
+  p.planned.forEach((x, i) => {
+    const how = first.searches.get(i);
+    if (!how || how.empty || usableEarly(first, x, i)) return;
+    namespacesOf(first, x).forEach((ns, n) => {
+      want(ns, how.spec(n));
+    });
+  });
+  // A listing needs only the live count, which every read reports.
   for (const x of p.planned) {
+    if (x.kind !== "list") continue;
     for (const ns of namespacesOf(first, x)) {
-      if (x.kind === "search") want(ns, x.queryVector ? "vectors" : "items");
-      else if (x.kind === "list" && matchesAll(x.op.matchConditions, ns.namespace)) want(ns, "count");
+      if (!members.has(ns.member) && matchesAll(x.op.matchConditions, ns.namespace)) want(ns, COUNT_READ);
     }
   }
 
   const round = new Round();
-  const reads = [...modes.values()].map(({ ns, mode }) => round.add(readNamespaceCall(ctx, ns, mode)));
+  const reads = [...wanted].map(([id, { ns, spec }]) => ({ id, pending: round.add(readNamespaceCall(ctx, ns, spec)) }));
   if (first.gets.size === 0) addGets(ctx, p, round, first.gets);
   await attachAuditStreams(
     ctx,
@@ -123,8 +194,9 @@ async function readWriteRound(ctx: StoreContext, p: Plan, first: RegistryRound):
   const writes = p.writes.map((write, i) => (outcomes[i] === undefined ? round.add(putCall(ctx, write)) : undefined));
   await round.run(ctx);
 
-  const byMember = new Map(reads.map((read) => [read.value.namespace.member, read.value]));
-  return { reads: byMember, outcomes: p.writes.map((_, i) => outcomes[i] ?? (writes[i]?.value as PutOutcome)) };
+  const byId = new Map(reads.map(({ id, pending }) => [id, pending.value]));
+  const byMember = new Map(reads.map(({ pending }) => [pending.value.namespace.member, pending.value]));
+  return { reads: byId, byMember, outcomes: p.writes.map((_, i) => outcomes[i] ?? (writes[i]?.value as PutOutcome)) };
 }
 
 /** The batch's results, in operation order, and the items searches returned (for the TTL refresh). */
@@ -142,16 +214,24 @@ function assemble(
       const record = first.gets.get(i)?.value ?? null;
       results.push(record ? recordToItem(record, x.op.namespace, x.op.key) : null);
     } else if (x.kind === "search") {
-      const nsReads = namespacesOf(first, x).flatMap((ns) => {
-        const read = second.reads.get(ns.member);
-        return read ? [read] : [];
-      });
-      const page = searchPage(ctx, nsReads, x.op, x.queryVector);
+      const how = first.searches.get(i) as SearchReads;
+      const early = usableEarly(first, x, i);
+      const nsReads = how.empty
+        ? []
+        : early
+          ? [early]
+          : namespacesOf(first, x).flatMap((ns, n) => {
+              const read = second.reads.get(readId(ns.member, how.spec(n)));
+              return read ? [read] : [];
+            });
+      const page = searchPage(ctx, nsReads, x.op, x.queryVector, how);
       hits.push(...page);
       results.push(page.map((h) => h.item));
     } else {
       const live = namespacesOf(first, x)
-        .filter((ns) => matchesAll(x.op.matchConditions, ns.namespace) && (second.reads.get(ns.member)?.live ?? 0) > 0)
+        .filter(
+          (ns) => matchesAll(x.op.matchConditions, ns.namespace) && (second.byMember.get(ns.member)?.live ?? 0) > 0,
+        )
         .map((ns) => ns.namespace);
       results.push(pageNamespaces(live, x.op));
     }
@@ -178,7 +258,7 @@ export async function executeBatch(
   // Cluster: registrations the writes wait for, and namespaces found empty.
   if (ctx.cluster) {
     const retired = new Map<string, number>();
-    for (const read of second.reads.values()) {
+    for (const read of second.byMember.values()) {
       if (read.live === 0) retired.set(read.namespace.member, read.namespace.seq);
     }
     await settleWrites(ctx, p.writes, second.outcomes, retired);

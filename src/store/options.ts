@@ -25,6 +25,23 @@ export const storeIndexSchema = z
   })
   .strict();
 
+/** How a declared field is indexed: "string" and "boolean" serve equality, "number" serves ranges and equality. */
+export const filterFieldTypeSchema = z.enum(["string", "number", "boolean"]);
+
+/** Field names a filter index may declare: a top-level field of the value (filters compare top-level fields). */
+const filterFieldNameSchema = z.string().min(1).max(128);
+
+export const filterIndexSchema = z
+  .object({
+    /** Top-level value fields to index, each with the kind of index it gets. At most 32. */
+    fields: z
+      .record(filterFieldNameSchema, filterFieldTypeSchema)
+      .refine((fields) => Object.keys(fields).length >= 1 && Object.keys(fields).length <= 32, {
+        message: "between 1 and 32 fields",
+      }),
+  })
+  .strict();
+
 export const redisStoreOptionsSchema = z
   .object({
     /** ioredis Redis or Cluster. The store never closes a client it was handed. */
@@ -40,6 +57,10 @@ export const redisStoreOptionsSchema = z
     ttl: ttlOptionsSchema,
     /** Semantic search: embed the given fields of every value and rank `search({ query })` by cosine similarity. */
     index: storeIndexSchema.optional(),
+    /** Secondary indexes for search filters: `{ fields: { status: "string", priority: "number" } }`. The write
+     * scripts keep one sorted set per declared field and namespace; filters on these fields read only what the
+     * indexes select (docs/store.md, "Filter indexes"). */
+    filterIndex: filterIndexSchema.optional(),
     /** Largest JSON value (UTF-8 bytes) a write accepts; larger ones throw ValueTooLargeError. */
     maxValueBytes: z
       .number()
@@ -72,6 +93,9 @@ export type RedisStoreOptions = z.input<typeof redisStoreOptionsSchema>;
 export type RedisStoreUrlOptions = Omit<RedisStoreOptions, "client">;
 export type ParsedStoreOptions = z.output<typeof redisStoreOptionsSchema>;
 export type StoreIndexConfig = z.output<typeof storeIndexSchema>;
+/** The `filterIndex` option. */
+export type FilterIndexOptions = z.input<typeof filterIndexSchema>;
+export type FilterFieldType = z.output<typeof filterFieldTypeSchema>;
 
 /** Per-write options of the direct write methods (put, delete, putIfVersion, update). */
 export const writeOptionsSchema = z

@@ -22,6 +22,7 @@ import {
   type StoreWriteOptions,
   writeOptionsSchema,
 } from "./options.js";
+import { type ReindexResult, reindexStep } from "./reindex.js";
 import { type SweepResult, sweepStep } from "./ttl.js";
 
 /**
@@ -174,6 +175,26 @@ export class RedisStore extends BaseStore {
     return traced("RedisStore.sweepExpired", {}, async () => {
       await this.#ctx.ready();
       return sweepStep(this.#ctx, options.cursor ?? null, maxNamespaces);
+    });
+  }
+
+  /**
+   * One bounded step of indexing items written before their fields were declared in `filterIndex`: sets the index
+   * entries of up to `maxItems` items of one namespace (under `namespacePrefix`, default every namespace) after
+   * `cursor`. Call it again with the returned cursor until it is null (docs/store.md, "Reindexing").
+   */
+  async reindex(
+    options: { cursor?: string | null; maxItems?: number; namespacePrefix?: string[] } = {},
+  ): Promise<ReindexResult> {
+    const maxItems = options.maxItems ?? 500;
+    if (!Number.isSafeInteger(maxItems) || maxItems < 1 || maxItems > 10_000) {
+      throw new InvalidInputError(`maxItems must be an integer from 1 to 10000, got ${maxItems}`);
+    }
+    const prefix = options.namespacePrefix ?? [];
+    if (prefix.length > 0) checkNamespace(prefix, { allowReservedRoot: true });
+    return traced("RedisStore.reindex", {}, async () => {
+      await this.#ctx.ready();
+      return reindexStep(this.#ctx, prefix, options.cursor ?? null, maxItems);
     });
   }
 

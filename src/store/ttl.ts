@@ -1,9 +1,9 @@
 import { storeItemKeys, storeNamespaceKeys, storeNamespaceMember } from "../keys.js";
 import { scriptCall } from "../lua/index.js";
 import { type RoutedCall, runRouted } from "../routing.js";
-import { RETIRED_GRACE_MS, type StoreContext } from "./context.js";
+import { indexKeysOf, RETIRED_GRACE_MS, type StoreContext } from "./context.js";
 import { readNamespaceCall } from "./read-namespace.js";
-import { registryReadCall, unregisterCall } from "./registry.js";
+import { readRegistry, unregisterCalls } from "./registry.js";
 import type { SearchHit } from "./search.js";
 
 /**
@@ -29,7 +29,12 @@ export function refreshCalls(ctx: StoreContext, hits: readonly SearchHit[]): Rou
       return [item.history, item.fenceMarks];
     });
     const k = storeNamespaceKeys(ctx.keyPrefix, namespace);
-    return scriptCall("storeRefresh", { ...k, itemKeys }, [RETIRED_GRACE_MS, ...keys]);
+    const fieldIndexes = indexKeysOf(ctx, namespace);
+    return scriptCall("storeRefresh", { ...k, itemKeys, fieldIndexes }, [
+      RETIRED_GRACE_MS,
+      ...keys,
+      fieldIndexes.length,
+    ]);
   });
 }
 
@@ -45,14 +50,14 @@ export interface SweepResult {
 /** One bounded sweep step: checks up to `maxNamespaces` registered namespaces after `cursor`. */
 export async function sweepStep(ctx: StoreContext, cursor: string | null, maxNamespaces: number): Promise<SweepResult> {
   const min = cursor === null ? "-" : `(${cursor}`;
-  const [namespaces] = await runRouted(ctx, [registryReadCall(ctx, [min, "+"], maxNamespaces)]);
+  const namespaces = await readRegistry(ctx, [min, "+"], maxNamespaces);
   const reads = await runRouted(
     ctx,
-    namespaces.map((ns) => readNamespaceCall(ctx, ns, "count")),
+    namespaces.map((ns) => readNamespaceCall(ctx, ns)),
   );
   const retired = new Map<string, number>();
   for (const read of reads) if (read.live === 0) retired.set(read.namespace.member, read.namespace.seq);
-  if (ctx.cluster && retired.size > 0) await runRouted(ctx, [unregisterCall(ctx, retired)]);
+  if (ctx.cluster && retired.size > 0) await runRouted(ctx, unregisterCalls(ctx, retired));
   const last = namespaces[namespaces.length - 1];
   return {
     cursor: namespaces.length < maxNamespaces || !last ? null : last.member,

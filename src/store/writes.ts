@@ -10,7 +10,7 @@ import { fenceCounterKey, storeNamespaceKeys } from "../keys.js";
 import { commandCall, type RoutedCall, runRouted } from "../routing.js";
 import type { StoreContext } from "./context.js";
 import { type PreparedWrite, type PutOutcome, putCall } from "./crud/put.js";
-import { registerCall, unregisterCall } from "./registry.js";
+import { registerCalls, unregisterCalls } from "./registry.js";
 
 /** Rounds of register-and-retry a write may need before giving up (only concurrent retirements cause a repeat). */
 const MAX_REGISTRATION_ROUNDS = 10;
@@ -68,13 +68,14 @@ export async function settleWrites(
       );
     }
     const members = [...new Set(pending.map((i) => (writes[i] as PreparedWrite).member))];
-    const [, seqs = []] = await runRouted(ctx, [
-      retired.size > 0 ? unregisterCall(ctx, retired) : undefined,
-      members.length > 0 ? registerCall(ctx, members) : undefined,
-    ]);
+    const unregister = unregisterCalls(ctx, retired);
+    const replies = await runRouted(ctx, [...unregister, ...registerCalls(ctx, members)]);
     retired.clear();
     if (members.length === 0) return;
-    const epochOf = new Map(members.map((member, i) => [member, seqs[i] as number]));
+    const epochOf = new Map<string, number>();
+    for (const reply of replies.slice(unregister.length)) {
+      for (const [member, seq] of reply as Map<string, number>) epochOf.set(member, seq);
+    }
     const confirmed = await runRouted(
       ctx,
       pending.map((i) => {

@@ -57,6 +57,29 @@ describe.each(targets)("RedisStore encryption ($name)", ({ connect }) => {
     expect(await keysContaining(client, keyPrefix, "DE89")).toEqual([]);
   });
 
+  it("filter indexes work on encrypted values (scores from the plaintext; the text itself stays sealed)", async () => {
+    const client = connect();
+    const keyPrefix = testPrefix("encfx");
+    const plain = new RedisStore({ client, keyPrefix, encryption: k1 });
+    await plain.put(["accounts"], "old", { kind: "checking", balance: 10 });
+    const store = new RedisStore({
+      client,
+      keyPrefix,
+      encryption: k1,
+      filterIndex: { fields: { kind: "string", balance: "number" } },
+    });
+    await store.put(["accounts"], "a", { kind: "checking", balance: 250, iban: SECRET });
+    await store.put(["accounts"], "b", { kind: "savings", balance: 900 });
+    expect((await store.reindex()).indexed).toBe(3);
+    const hits = await store.search(["accounts"], { filter: { kind: "checking", balance: { $lt: 500 } } });
+    expect(hits.map((h) => [h.key, h.value.iban])).toEqual([
+      ["old", undefined],
+      ["a", SECRET],
+    ]);
+    expect(await keysContaining(client, keyPrefix, "DE89")).toEqual([]);
+    expect(await keysContaining(client, keyPrefix, "checking")).toEqual([]);
+  });
+
   it("rotates keys and names a key id it was not given", async () => {
     const client = connect();
     const keyPrefix = testPrefix("encst");

@@ -11,13 +11,17 @@ import {
   runLeaseHoldersKey,
   runLeaseIndexKey,
   runLeaseTokenKey,
+  STORE_REGISTRY_BUCKETS,
   saverThreadIndexKey,
   saverThreadKeys,
   storeItemKeys,
   storeNamespaceKeys,
+  storeRegistryBucket,
   storeRegistryKeys,
+  storeRegistrySequenceKey,
 } from "../../src/keys.js";
 import { keyPrefixSchema } from "../../src/options.js";
+import { keySlot } from "../../src/routing.js";
 
 /** Every kind of key the library builds under `prefix` (one of each). */
 function keysUnder(prefix: string, part: string): string[] {
@@ -26,7 +30,8 @@ function keysUnder(prefix: string, part: string): string[] {
     saverThreadIndexKey(prefix),
     ...Object.values(storeNamespaceKeys(prefix, [part])),
     ...Object.values(storeItemKeys(prefix, [part], part)),
-    ...Object.values(storeRegistryKeys(prefix)),
+    ...Object.values(storeRegistryKeys(prefix, 0)),
+    storeRegistrySequenceKey(prefix),
     lockKey(prefix, part),
     fenceCounterKey(prefix, part),
     runLeaseIndexKey(prefix, part),
@@ -117,7 +122,7 @@ describe("expectedKeyType", () => {
     const thread = saverThreadKeys(p, "t:1");
     const ns = storeNamespaceKeys(p, ["a", "b"]);
     const item = storeItemKeys(p, ["a", "b"], "k");
-    const registry = storeRegistryKeys(p);
+    const registry = storeRegistryKeys(p, 7);
     const expected: [string, string][] = [
       [thread.checkpoints, "hash"],
       [thread.blobs, "hash"],
@@ -136,6 +141,7 @@ describe("expectedKeyType", () => {
       [registry.names, "zset"],
       [registry.seq, "hash"],
       [registry.clock, "string"],
+      [storeRegistrySequenceKey(p), "string"],
       [fenceCounterKey(p, "order:1"), "string"],
       [lockKey(p, "order:1"), "string"],
       [runLeaseIndexKey(p, "g"), "zset"],
@@ -144,5 +150,27 @@ describe("expectedKeyType", () => {
     ];
     for (const [key, type] of expected) expect([key, expectedKeyType(key)]).toEqual([key, type]);
     expect(expectedKeyType(`${p}|saver:{t}:refs`)).toBeUndefined();
+  });
+});
+
+describe("store registry buckets", () => {
+  it("bucket b's tag hashes into the b-th sixteenth of the slots, so buckets cover every master", () => {
+    for (let bucket = 0; bucket < STORE_REGISTRY_BUCKETS; bucket++) {
+      const slot = keySlot(storeRegistryKeys("p", bucket).names);
+      expect(Math.floor(slot / (16384 / STORE_REGISTRY_BUCKETS))).toBe(bucket);
+      const { names, seq, clock } = storeRegistryKeys("p", bucket);
+      expect(new Set([keySlot(names), keySlot(seq), keySlot(clock)]).size).toBe(1);
+    }
+    expect(() => storeRegistryKeys("p", STORE_REGISTRY_BUCKETS)).toThrow(RangeError);
+  });
+
+  it("spreads namespaces evenly over the buckets", () => {
+    const counts = new Array<number>(STORE_REGISTRY_BUCKETS).fill(0);
+    for (let i = 0; i < 16_000; i++) {
+      const bucket = storeRegistryBucket(`tenant-${i}\u0000memories`);
+      counts[bucket] = (counts[bucket] ?? 0) + 1;
+    }
+    expect(Math.min(...counts)).toBeGreaterThan(850);
+    expect(Math.max(...counts)).toBeLessThan(1150);
   });
 });

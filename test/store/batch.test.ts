@@ -6,15 +6,15 @@ import type { Item, SearchItem } from "@langchain/langgraph-checkpoint";
 import type { Cluster } from "ioredis";
 import type { RedisClient } from "../../src/client.js";
 import type { RedisStore } from "../../src/index.js";
-import { storeNamespaceMember, storeRegistryKeys } from "../../src/keys.js";
+import { STORE_REGISTRY_BUCKETS, storeNamespaceMember, storeRegistryKeys } from "../../src/keys.js";
 import { keySlot, runRouted } from "../../src/routing.js";
 import { createContext } from "../../src/store/context.js";
 import { putCall } from "../../src/store/crud/put.js";
 import { redisStoreOptionsSchema } from "../../src/store/options.js";
 import { readNamespaceCall } from "../../src/store/read-namespace.js";
-import { registerCall, registryReadCall, unregisterCall } from "../../src/store/registry.js";
+import { readRegistry, registerCalls, unregisterCalls } from "../../src/store/registry.js";
 import { newCluster, targets, testPrefix } from "../helpers/redis.js";
-import { newStore } from "./helpers.js";
+import { newStore, registeredMembers, registryOf } from "./helpers.js";
 
 function countPipelines(client: RedisClient): { count: number } {
   const counter = { count: 0 };
@@ -55,11 +55,24 @@ describe.each(targets)("batch on $name", ({ name, connect }) => {
     const results = await store.batch(namespaces.map((ns) => ({ namespace: ns, key: "k" })));
     expect(pipelines.count).toBe(expected);
     expect(results.map((item) => item?.value)).toEqual(namespaces.map((_, i) => ({ i })));
-    // A search or listing reads the registry first: one more round trip (to the registry's server).
+    // A search or listing reads the registry first: one more round trip, to every server holding a registry
+    // bucket (on the cluster the buckets are spread over all masters, read concurrently).
     pipelines.count = 0;
     const [found] = await store.batch([{ namespacePrefix: ["tenant"], limit: 100 }]);
     expect(found).toHaveLength(30);
-    expect(pipelines.count).toBe(1 + expected);
+    const registryServers =
+      name === "cluster"
+        ? mastersOf(
+            client as Cluster,
+            Array.from({ length: STORE_REGISTRY_BUCKETS }, (_, b) => storeRegistryKeys(keyPrefix, b).names),
+          )
+        : 1;
+    expect(pipelines.count).toBe(registryServers + expected);
+    // A search whose prefix is one namespace, paged or with an indexed filter, reads it beside the registry: one round.
+    pipelines.count = 0;
+    const [own] = await store.batch([{ namespacePrefix: ["tenant", "t3"], limit: 5 }]);
+    expect((own as SearchItem[]).map((item) => item.value)).toEqual([{ i: 3 }]);
+    expect(pipelines.count).toBe(registryServers);
   });
 
   it("reads see the store as it was before the batch's writes, like InMemoryStore", async () => {
@@ -101,6 +114,7 @@ describe("cluster namespace registration", () => {
     value: { v: 1 },
     vectors: null,
     embedFields: [],
+    fieldScores: "",
     ttlMs: null,
     writer: null,
     expectedVersion: undefined,
@@ -112,29 +126,59 @@ describe("cluster namespace registration", () => {
     const keyPrefix = testPrefix("reg");
     const ctx = context(client, keyPrefix);
     const w = write(["race"], "k");
-    const registry = storeRegistryKeys(keyPrefix);
 
     // 1. Unregistered namespace: the script writes nothing and asks for registration.
     const [first] = await runRouted(ctx, [putCall(ctx, w)]);
     expect(first).toEqual({ kind: "register" });
-    const [seqs] = await runRouted(ctx, [registerCall(ctx, [w.member])]);
-    const epoch = Number(seqs[0]);
+    const [seqs] = await runRouted(ctx, registerCalls(ctx, [w.member]));
+    const epoch = seqs?.get(w.member) as number;
 
     // 2. Before the write lands, a reader finds the namespace empty and retires that registration.
-    const [[ns]] = await runRouted(ctx, [registryReadCall(ctx, ["-", "+"])]);
+    const [ns] = await readRegistry(ctx, ["-", "+"]);
     expect(ns?.seq).toBe(epoch);
-    const [read] = await runRouted(ctx, [readNamespaceCall(ctx, ns as never, "count")]);
+    const [read] = await runRouted(ctx, [readNamespaceCall(ctx, ns as never)]);
     expect(read.live).toBe(0);
-    await runRouted(ctx, [unregisterCall(ctx, new Map([[w.member, epoch]]))]);
-    expect(await client.zcard(registry.names)).toBe(0);
+    await runRouted(ctx, unregisterCalls(ctx, new Map([[w.member, epoch]])));
+    expect(await registeredMembers(client, keyPrefix)).toEqual([]);
 
     // 3. The write with the retired epoch must register again rather than land unlisted.
     const [stale] = await runRouted(ctx, [putCall(ctx, w, epoch)]);
     expect(stale).toEqual({ kind: "register" });
-    const [fresh] = await runRouted(ctx, [registerCall(ctx, [w.member])]);
-    const [landed] = await runRouted(ctx, [putCall(ctx, w, Number(fresh[0]))]);
+    const [fresh] = await runRouted(ctx, registerCalls(ctx, [w.member]));
+    const freshEpoch = fresh?.get(w.member) as number;
+    expect(freshEpoch).toBeGreaterThan(epoch);
+    const [landed] = await runRouted(ctx, [putCall(ctx, w, freshEpoch)]);
     expect(landed.kind).toBe("written");
-    expect(await client.zrange(registry.names, "0", "-1")).toEqual([w.member]);
+    expect(await registeredMembers(client, keyPrefix)).toEqual([w.member]);
+  });
+
+  it("uniform writes over many namespaces spread the registry over every master (no hot slot)", async () => {
+    const client = newCluster();
+    const keyPrefix = testPrefix("spread");
+    const store = newStore(client, { keyPrefix });
+    const count = 240;
+    const ops = Array.from({ length: count }, (_, i) => ({ namespace: ["tenant", `t${i}`], key: "k", value: { i } }));
+    for (let i = 0; i < count; i += 60) await store.batch(ops.slice(i, i + 60));
+    await client.exists(keyPrefix); // the slot map is known
+    const slots = client.slots as unknown as string[][];
+    const perMaster = new Map<string, number>();
+    const perBucket: number[] = [];
+    for (let bucket = 0; bucket < STORE_REGISTRY_BUCKETS; bucket++) {
+      const { names } = storeRegistryKeys(keyPrefix, bucket);
+      const members = await client.zcard(names);
+      perBucket.push(members);
+      const master = slots[keySlot(names)]?.[0] ?? "?";
+      perMaster.set(master, (perMaster.get(master) ?? 0) + members);
+    }
+    expect(perBucket.reduce((a, b) => a + b, 0)).toBe(count);
+    expect(perMaster.size).toBe(3);
+    // Every master holds a fair share of the registry (a third each on average), no bucket more than a tenth.
+    for (const members of perMaster.values()) expect(members).toBeGreaterThan(count * 0.2);
+    expect(Math.max(...perBucket)).toBeLessThan(count * 0.1);
+    expect((await store.listNamespaces({ limit: 1000 })).length).toBe(count);
+    expect((await store.search(["tenant"], { limit: 1000 })).map((item) => item.value.i)).toEqual(
+      ops.map((op) => op.value.i),
+    );
   });
 
   it("an old retirement cannot drop a namespace registered again since", async () => {
@@ -142,12 +186,12 @@ describe("cluster namespace registration", () => {
     const keyPrefix = testPrefix("reg");
     const store = newStore(client, { keyPrefix });
     await store.put(["again"], "k", { v: 1 });
-    const registry = storeRegistryKeys(keyPrefix);
+    const registry = registryOf(keyPrefix, storeNamespaceMember(["again"]));
     const oldSeq = Number(await client.hget(registry.seq, storeNamespaceMember(["again"])));
     await store.delete(["again"], "k");
     await store.put(["again"], "k", { v: 2 });
     const ctx = context(client, keyPrefix);
-    await runRouted(ctx, [unregisterCall(ctx, new Map([[storeNamespaceMember(["again"]), oldSeq]]))]);
+    await runRouted(ctx, unregisterCalls(ctx, new Map([[storeNamespaceMember(["again"]), oldSeq]])));
     expect(await store.listNamespaces()).toEqual([["again"]]);
   });
 

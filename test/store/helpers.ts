@@ -5,6 +5,7 @@
 import { Embeddings } from "@langchain/core/embeddings";
 import type { RedisClient } from "../../src/client.js";
 import { RedisStore, type RedisStoreOptions } from "../../src/index.js";
+import { STORE_REGISTRY_BUCKETS, storeRegistryBucket, storeRegistryKeys } from "../../src/keys.js";
 import { testPrefix } from "../helpers/redis.js";
 
 export function newStore(client: RedisClient, options: Omit<RedisStoreOptions, "client"> = {}): RedisStore {
@@ -33,4 +34,27 @@ export class HashEmbeddings extends Embeddings {
   async embedQuery(text: string): Promise<number[]> {
     return this.vector(text);
   }
+}
+
+/** The registry bucket keys of a namespace member. */
+export function registryOf(keyPrefix: string, member: string) {
+  return storeRegistryKeys(keyPrefix, storeRegistryBucket(member));
+}
+
+/** Every registered namespace member, read from every registry bucket (sorted). */
+export async function registeredMembers(client: RedisClient, keyPrefix: string): Promise<string[]> {
+  const members: string[] = [];
+  for (let bucket = 0; bucket < STORE_REGISTRY_BUCKETS; bucket++) {
+    members.push(...(await client.zrange(storeRegistryKeys(keyPrefix, bucket).names, "0", "-1")));
+  }
+  return members.sort();
+}
+
+/** Every member with a registration sequence, from every registry bucket (sorted). */
+export async function sequencedMembers(client: RedisClient, keyPrefix: string): Promise<string[]> {
+  const members: string[] = [];
+  for (let bucket = 0; bucket < STORE_REGISTRY_BUCKETS; bucket++) {
+    members.push(...(await client.hkeys(storeRegistryKeys(keyPrefix, bucket).seq)));
+  }
+  return members.sort();
 }

@@ -4,9 +4,9 @@
  * deadline (no timing is asserted).
  */
 import type { RedisClient } from "../../src/client.js";
-import { storeItemKeys, storeNamespaceKeys, storeNamespaceMember, storeRegistryKeys } from "../../src/keys.js";
+import { storeItemKeys, storeNamespaceKeys, storeNamespaceMember } from "../../src/keys.js";
 import { targets, testPrefix } from "../helpers/redis.js";
-import { newStore } from "./helpers.js";
+import { newStore, registeredMembers, sequencedMembers } from "./helpers.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -44,9 +44,8 @@ describe.each(targets)("TTL on $name", ({ connect }) => {
     expect(await client.zrange(mixed.order, "0", "-1")).toEqual(["kept"]);
     expect(await client.hkeys(mixed.items)).toEqual(["kept"]);
     expect(await client.zcard(mixed.expiry)).toBe(0);
-    const registry = storeRegistryKeys(keyPrefix);
-    expect(await client.zrange(registry.names, "0", "-1")).toEqual([storeNamespaceMember(["mem", "mixed"])]);
-    expect(await client.hkeys(registry.seq)).toEqual([storeNamespaceMember(["mem", "mixed"])]);
+    expect(await registeredMembers(client, keyPrefix)).toEqual([storeNamespaceMember(["mem", "mixed"])]);
+    expect(await sequencedMembers(client, keyPrefix)).toEqual([storeNamespaceMember(["mem", "mixed"])]);
   });
 
   it("refreshOnRead pushes the expiry out on get and search; off, reads leave it", async () => {
@@ -136,8 +135,7 @@ describe.each(targets)("TTL on $name", ({ connect }) => {
     for (let i = 0; i < 5; i++) await store.put(["sweep", `n${i}`], "k", { i });
     await store.put(["sweep", "persistent"], "k", { i: -1 }, { ttlMs: null });
     await store.put(["sweep", "persistent"], "short", { i: -2 });
-    const registry = storeRegistryKeys(keyPrefix);
-    expect(await client.zcard(registry.names)).toBe(6);
+    expect(await registeredMembers(client, keyPrefix)).toHaveLength(6);
     await sleep(100);
     await waitFor(
       async () => (await client.exists(storeNamespaceKeys(keyPrefix, ["sweep", "n0"]).items)) === 0,
@@ -154,7 +152,7 @@ describe.each(targets)("TTL on $name", ({ connect }) => {
       steps++;
     } while (cursor !== null && steps < 20);
     expect(removed).toBe(5);
-    expect(await client.zrange(registry.names, "0", "-1")).toEqual([storeNamespaceMember(["sweep", "persistent"])]);
+    expect(await registeredMembers(client, keyPrefix)).toEqual([storeNamespaceMember(["sweep", "persistent"])]);
     expect(await client.zrange(storeNamespaceKeys(keyPrefix, ["sweep", "persistent"]).order, "0", "-1")).toEqual(["k"]);
   });
 });

@@ -8,11 +8,13 @@ import {
   keyPrefixStart,
   lockKey,
   runLeaseIndexKey,
+  STORE_REGISTRY_BUCKETS,
   saverThreadIndexKey,
   saverThreadKeys,
   storeItemKeys,
   storeNamespaceKeys,
   storeRegistryKeys,
+  storeRegistrySequenceKey,
 } from "../../keys.js";
 
 /** Placeholder parts: characters encodeKeyPart leaves alone and no real id contains. */
@@ -102,7 +104,16 @@ export class KeyPatterns {
     const lease = this.leaseAny.regex.exec(key);
     if (lease) return { kind: "leases", graph: decodeKeyPart(lease[1] ?? "") };
     if (key === saverThreadIndexKey(this.prefix)) return { kind: "index", name: "thread index" };
-    if (Object.values(storeRegistryKeys(this.prefix)).includes(key)) return { kind: "index", name: "store registry" };
+    if (this.isStoreRegistry(key)) return { kind: "index", name: "store registry" };
     return { kind: "other" };
+  }
+
+  /** A key of one of the store registry's buckets, or its standalone sequence counter. */
+  private isStoreRegistry(key: string): boolean {
+    if (key === storeRegistrySequenceKey(this.prefix)) return true;
+    for (let bucket = 0; bucket < STORE_REGISTRY_BUCKETS; bucket++) {
+      if (Object.values(storeRegistryKeys(this.prefix, bucket)).includes(key)) return true;
+    }
+    return false;
   }
 }

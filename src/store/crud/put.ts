@@ -5,7 +5,8 @@ import { fenceCounterKey, storeItemKeys, storeNamespaceKeys } from "../../keys.j
 import { type ReplyOf, type ScriptArgs, scriptCall } from "../../lua/index.js";
 import type { RoutedCall } from "../../routing.js";
 import { encodeWriter } from "../codec.js";
-import { PURGE_LIMIT, RETIRED_GRACE_MS, type StoreContext } from "../context.js";
+import { indexKeysOf, PURGE_LIMIT, RETIRED_GRACE_MS, type StoreContext } from "../context.js";
+import { inlineRegistryKeys } from "../registry.js";
 
 /** One write, serialised and checked, ready for the storePut script. */
 export interface PreparedWrite {
@@ -27,6 +28,8 @@ export interface PreparedWrite {
   /** undefined: unconditional; null or 0: must not exist; n: must be at version n. */
   readonly expectedVersion: number | null | undefined;
   readonly fence: Fence | undefined;
+  /** The value's filter index scores (storePut's fieldScores), "" for a delete or without indexes. */
+  readonly fieldScores: string;
   /** The audit outbox stream of this write's slot, when the store audits (set before the write is sent). */
   auditStream?: string;
 }
@@ -37,10 +40,14 @@ export type PutOutcome = ReplyOf<"storePut">;
 export function putCall(ctx: StoreContext, write: PreparedWrite, confirmEpoch?: number): RoutedCall<PutOutcome> {
   const k = storeNamespaceKeys(ctx.keyPrefix, write.namespace);
   const item = storeItemKeys(ctx.keyPrefix, write.namespace, write.key);
+  const fieldIndexes = indexKeysOf(ctx, write.namespace);
   // Standalone: the fence counter and the registry share the server, so the script checks and registers inline.
   const inline = ctx.cluster
     ? {}
-    : { fenceCounter: write.fence ? fenceCounterKey(ctx.keyPrefix, write.fence.lockKey) : k.items, ...ctx.registry };
+    : {
+        fenceCounter: write.fence ? fenceCounterKey(ctx.keyPrefix, write.fence.lockKey) : k.items,
+        ...inlineRegistryKeys(ctx, write.member),
+      };
   const args: ScriptArgs<"storePut"> = [
     write.key,
     write.op,
@@ -58,12 +65,14 @@ export function putCall(ctx: StoreContext, write: PreparedWrite, confirmEpoch?: 
     RETIRED_GRACE_MS,
     // one id per call: a resend of this very command (lost reply) is recognised and not applied twice
     randomBytes(8).toString("hex"),
+    write.fieldScores,
+    fieldIndexes.length,
   ];
   if (ctx.audit && write.auditStream) {
     const audited = withAuditContext(args, storeAuditContext(ctx, write));
-    return scriptCall("storePut", { ...k, ...item, ...inline, outbox: write.auditStream }, audited);
+    return scriptCall("storePut", { ...k, ...item, ...inline, fieldIndexes, outbox: write.auditStream }, audited);
   }
-  return scriptCall("storePut", { ...k, ...item, ...inline }, args);
+  return scriptCall("storePut", { ...k, ...item, ...inline, fieldIndexes }, args);
 }
 
 /** What a store event records besides what the script adds (version, newest token). */
