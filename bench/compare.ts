@@ -8,7 +8,7 @@ import type { Redis } from "ioredis";
 import type { BenchContext } from "./context.js";
 import { cpuPerCall } from "./cpu.js";
 import type { Column, Table } from "./results.js";
-import { floorRatio, type Summary, summarize } from "./stats.js";
+import { floorRatio, ratio, type Summary, summarize } from "./stats.js";
 import { timeInterleaved } from "./timing.js";
 
 const LATENCY_COLUMNS: readonly Column[] = [
@@ -165,5 +165,6 @@ export async function measureVsFloor(
   ctx.recorder.metric(`${spec.metric}.commandsInScripts`, commands.inScripts);
   ctx.recorder.metric(`${spec.metric}.nodeCpuUs`, cpu.nodeUs);
   ctx.recorder.metric(`${spec.metric}.redisCpuUs`, cpu.redisUs);
+  ctx.recorder.metric(`${spec.metric}.redisCpuOverFloor`, ratio(cpu.redisUs, floorCpu.redisUs));
   return { subject, floor };
 }

@@ -8,6 +8,7 @@ import type { Redis } from "ioredis";
 import { RedisSaver, RedisStore } from "../src/index.js";
 import { auditSection } from "./audit.js";
 import { chatMemorySection } from "./chat-memory.js";
+import { clusterSection } from "./cluster.js";
 import type { BenchContext } from "./context.js";
 import { deltaSection } from "./delta.js";
 import { floorOps, floorSection } from "./floor.js";
@@ -26,6 +27,7 @@ import {
   typicalWrites,
   writesBytes,
 } from "./payloads.js";
+import { peersSection } from "./peers.js";
 import { runBench } from "./runner.js";
 import { putStep, saverSection, versionsOf } from "./saver.js";
 import { storeSection } from "./store.js";
@@ -84,6 +86,11 @@ await runBench(
       run: (ctx) => graphSection(ctx, { name: "RedisSaver", saver: saver(ctx, "graph") }),
     },
     {
+      id: "peers",
+      title: "Peers: SqliteSaver, PostgresSaver, MemorySaver",
+      run: (ctx) => peersSection(ctx, saver(ctx, "peers")),
+    },
+    {
       id: "history",
       title: "History sweep",
       run: (ctx) => historySection(ctx, "RedisSaver", saver(ctx, "history")),
@@ -119,6 +126,7 @@ await runBench(
     { id: "audit", title: "Audit outbox", run: (ctx) => auditSection(ctx) },
     { id: "offline", title: "Offline journal", run: (ctx) => offlineSection(ctx) },
     { id: "options", title: "Encryption and node cache", run: (ctx) => integrationsSection(ctx) },
+    { id: "cluster", title: "Cluster: load per master", run: (ctx) => clusterSection(ctx) },
     {
       id: "concurrency",
       title: "Concurrency sweep",

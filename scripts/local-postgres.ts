@@ -72,7 +72,14 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-export async function startPostgres(options: { port?: number; startTimeoutMs?: number } = {}): Promise<LocalPostgres> {
+export interface StartPostgresOptions {
+  port?: number;
+  startTimeoutMs?: number;
+  /** Keep fsync and full_page_writes on (the bench's peer comparison); tests turn them off for speed. */
+  durable?: boolean;
+}
+
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<LocalPostgres> {
   const bin = postgresBinDir();
   const port = options.port ?? (await freePort());
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
@@ -126,10 +133,7 @@ export async function startPostgres(options: { port?: number; startTimeoutMs?: n
       "listen_addresses=127.0.0.1",
       "-c",
       "unix_socket_directories=",
-      "-c",
-      "fsync=off",
-      "-c",
-      "full_page_writes=off",
+      ...(options.durable ? [] : ["-c", "fsync=off", "-c", "full_page_writes=off"]),
       "-c",
       "max_connections=200",
       "-c",

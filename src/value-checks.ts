@@ -6,7 +6,8 @@
 
 /** A lone UTF-16 surrogate has no UTF-8 form: Redis would store U+FFFD, and two different names would collide. */
 export function hasLoneSurrogate(text: string): boolean {
-  return /\p{Cs}/u.test(text);
+  // String.prototype.isWellFormed (Node 20): native, several times faster than the /\p{Cs}/u test it replaces.
+  return !(text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 export function isContainer(value: unknown): value is object {

@@ -66,6 +66,16 @@ export interface RawCheckpoint {
   writeValues: (Buffer | null)[];
   /** Blob field -> stored blob: the bases the page's delta blobs need (shared by every checkpoint of the page). */
   bases: ReadonlyMap<string, Buffer>;
+  /** Blob field -> value bytes the client held and the script did not send (blobValues holds "" for them). */
+  held?: ReadonlyMap<string, HeldBlob>;
+}
+
+/** A channel value this process wrote last and still holds: its serializer type and serialized bytes. */
+export interface HeldBlob {
+  readonly type: string;
+  readonly bytes: Uint8Array;
+  /** Length of the blob as stored (the read script compares it). */
+  readonly storedLength: number;
 }
 
 /** One entry of the lease index whose lease or claim has expired. */
@@ -128,7 +138,9 @@ export const SCRIPTS = {
       return { recorded: code === 1, newest: newest ?? 0 };
     },
   }),
-  saverRead: script<[index: "ns" | "id", max: string, min: string, limit: number, ttlMs: number]>()({
+  saverRead: script<
+    [index: "ns" | "id", max: string, min: string, limit: number, ttlMs: number, ...held: ScriptArg[]]
+  >()({
     keys: THREAD_KEYS,
     buffers: true,
     decode: (reply) => {

@@ -38,15 +38,29 @@ export function registerScripts(client: RedisClient): void {
   }
 }
 
+/** Each script's declared keys as [name, optional], parsed once (scriptKeys runs on every call). */
+const declaredKeys = new Map<ScriptName, readonly (readonly [string, boolean, string])[]>();
+
+function declaredKeysOf(name: ScriptName): readonly (readonly [string, boolean, string])[] {
+  let parsed = declaredKeys.get(name);
+  if (parsed === undefined) {
+    parsed = (SCRIPTS[name].keys as readonly string[]).map(
+      (declared) => [declared.replace(/^\.\.\.|\?$/g, ""), declared.endsWith("?"), declared] as const,
+    );
+    declaredKeys.set(name, parsed);
+  }
+  return parsed;
+}
+
 /** The KEYS array of a call, in the order the catalogue declares (optional keys only when given). */
 export function scriptKeys<N extends ScriptName>(name: N, keys: ScriptKeys<N>): string[] {
   const named = keys as Record<string, string | readonly string[] | undefined>;
   const out: string[] = [];
-  for (const declared of SCRIPTS[name].keys as readonly string[]) {
-    const value = named[declared.replace(/^\.\.\.|\?$/g, "")];
-    if (Array.isArray(value)) out.push(...value);
-    else if (typeof value === "string") out.push(value);
-    else if (!declared.endsWith("?")) throw new TypeError(`script ${name}: key ${declared} is missing`);
+  for (const [key, optional, declared] of declaredKeysOf(name)) {
+    const value = named[key];
+    if (typeof value === "string") out.push(value);
+    else if (Array.isArray(value)) out.push(...value);
+    else if (!optional) throw new TypeError(`script ${name}: key ${declared} is missing`);
   }
   return out;
 }

@@ -18,11 +18,14 @@
   ARGV[3] min           lex bound, oldest end of the range ("[x", "(x" or "-")
   ARGV[4] limit         most checkpoints to return (integer >= 1)
   ARGV[5] ttlMs         refresh every key's TTL to this many milliseconds; "0" leaves TTLs alone
+  ARGV[6..]             optional pairs of (blob field, stored length in bytes): blobs the client already holds (the
+                        values this process last wrote). A returned checkpoint that points at one of them, stored
+                        with that length, gets "" for it in blobValues and none of its bases: the bytes stay here
 
   Result: { checkpointCount, entries, bases } where checkpointCount is the number of checkpoints the thread holds
   (0 means the thread has none) and each entry is { field, record, blobValues, writeValues }: blobValues in the
-  order of the refs lines (nil where missing; none when the record's framing is unreadable, which the client
-  reports), writeValues in lex order of their fields. bases is a flat list of blob field, blob value: every base
+  order of the refs lines (nil where missing, "" where the client holds it (ARGV[6..]); none when the record's
+  framing is unreadable, which the client reports), writeValues in lex order of their fields. bases is a flat list of blob field, blob value: every base
   the returned delta blobs need (include/checkpointRefs.lua), each once.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
@@ -33,6 +36,10 @@ local checkpoints, blobs = KEYS[1], KEYS[2]
 local byNamespace, byId, writes, writesIndex = KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local index, max, min = ARGV[1], ARGV[2], ARGV[3]
 local limit, ttlMs = tonumber(ARGV[4]), tonumber(ARGV[5])
+local held = {}
+for i = 6, #ARGV - 1, 2 do
+  held[ARGV[i]] = tonumber(ARGV[i + 1])
+end
 
 -- HMGET in chunks: unpack() of thousands of fields would overflow the Lua stack.
 local function hmget(key, fields)
@@ -67,7 +74,27 @@ for _, member in ipairs(members) do
   local record = redis.call("HGET", checkpoints, field)
   if record then
     local blobFields = checkpointBlobFields(ns, refsOf(record))
-    local blobValues = hmget(blobs, blobFields)
+    local blobValues
+    if next(held) == nil then
+      blobValues = hmget(blobs, blobFields)
+    else
+      -- Fields the client holds are checked by length (HSTRLEN) and not sent; the rest are read as usual.
+      local wanted, at = {}, {}
+      blobValues = {}
+      for i = 1, #blobFields do
+        local length = held[blobFields[i]]
+        if length ~= nil and redis.call("HSTRLEN", blobs, blobFields[i]) == length then
+          blobValues[i] = ""
+        else
+          wanted[#wanted + 1] = blobFields[i]
+          at[#wanted] = i
+        end
+      end
+      local values = hmget(blobs, wanted)
+      for j = 1, #wanted do
+        blobValues[at[j]] = values[j]
+      end
+    end
     for i = 1, #blobFields do
       local value = blobValues[i]
       if isDeltaBlob(value) then

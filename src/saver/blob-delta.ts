@@ -15,6 +15,7 @@
 import { z } from "zod";
 import { type Compression, decompress, maybeCompress } from "../compression.js";
 import { CorruptCheckpointError } from "../errors.js";
+import type { HeldBlob } from "../lua/catalogue.js";
 import { asBuffer, escapePart, FrameFormat, type FrameSource, frame, unescapePart, unframeAs } from "./codec.js";
 
 /** The `blobDeltas` option of RedisSaver. */
@@ -73,9 +74,14 @@ interface LastValue {
   readonly sinceFull: number;
 }
 
-/** The last value serialised per (thread, namespace, channel), least recently used evicted beyond `maxBytes`. */
+/**
+ * The last value serialised per (thread, namespace, channel), least recently used evicted beyond `maxBytes`. Keys
+ * are `scope\0channel` (scope: escaped thread and namespace, see lastValueKey); `#channels` lists each scope's
+ * channels, so a read can find what it holds for one thread and namespace without walking the cache.
+ */
 class LastValueCache {
-  readonly #entries = new Map<string, LastValue>();
+  readonly #entries = new Map<string, LastValue & { readonly channel: string }>();
+  readonly #channels = new Map<string, Set<string>>();
   #bytes = 0;
 
   constructor(readonly maxBytes: number) {}
@@ -84,15 +90,21 @@ class LastValueCache {
     return this.#entries.get(key);
   }
 
-  set(key: string, value: LastValue): void {
+  set(key: string, value: LastValue & { readonly channel: string }): void {
     this.delete(key);
     if (weight(value) > this.maxBytes) return;
     this.#entries.set(key, value);
+    const scope = scopeOf(key);
+    let channels = this.#channels.get(scope);
+    if (channels === undefined) {
+      channels = new Set();
+      this.#channels.set(scope, channels);
+    }
+    channels.add(value.channel);
     this.#bytes += weight(value);
-    for (const [oldest, entry] of this.#entries) {
+    for (const oldest of this.#entries.keys()) {
       if (this.#bytes <= this.maxBytes) break;
-      this.#entries.delete(oldest);
-      this.#bytes -= weight(entry);
+      this.delete(oldest);
     }
   }
 
@@ -100,7 +112,16 @@ class LastValueCache {
     const entry = this.#entries.get(key);
     if (entry === undefined) return;
     this.#entries.delete(key);
+    const scope = scopeOf(key);
+    const channels = this.#channels.get(scope);
+    channels?.delete(entry.channel);
+    if (channels?.size === 0) this.#channels.delete(scope);
     this.#bytes -= weight(entry);
+  }
+
+  /** The channels held for one scope (escaped thread and namespace). */
+  channels(scope: string): ReadonlySet<string> | undefined {
+    return this.#channels.get(scope);
   }
 
   deleteWithPrefix(prefix: string): void {
@@ -163,7 +184,7 @@ export class BlobDeltas {
     const { level0, level1 } = this.levels;
     const remember = (blob: Buffer, next: (stored: StoredValue) => LastValue): EncodedBlob => {
       const stored = { version: versionText, bytes, storedLength: blob.length };
-      return { blob, commit: () => this.#cache.set(cacheKey, next(stored)) };
+      return { blob, commit: () => this.#cache.set(cacheKey, { ...next(stored), channel: key.channel }) };
     };
     if (known !== undefined && known.type === type) {
       if (known.sinceAnchor + 1 < level0) {
@@ -188,6 +209,24 @@ export class BlobDeltas {
     return remember(blob, (last) => ({ type, last, sinceAnchor: 0, anchor: last, sinceFull: 0 }));
   }
 
+  /**
+   * The channel values of one thread and namespace this saver wrote last and still holds, by blob field
+   * (`ns\0channel\0version`): a read passes them to the read script, which then sends none of their bytes.
+   */
+  held(threadId: string, ns: string): Map<string, HeldBlob> | undefined {
+    const scope = `${escapePart(threadId)}\0${escapePart(ns)}`;
+    const channels = this.#cache.channels(scope);
+    if (channels === undefined) return undefined;
+    const held = new Map<string, HeldBlob>();
+    for (const channel of channels) {
+      const entry = this.#cache.get(`${scope}\0${escapePart(channel)}`);
+      if (entry === undefined) continue;
+      const { version, bytes, storedLength } = entry.last;
+      held.set(`${escapePart(ns)}\0${escapePart(channel)}\0${version}`, { type: entry.type, bytes, storedLength });
+    }
+    return held;
+  }
+
   /** Drops what the cache knows of one channel (a write whose outcome is unknown) or of a whole thread. */
   forget(threadId: string, ns?: string, channel?: string): void {
     if (ns !== undefined && channel !== undefined) this.#cache.delete(lastValueKey(threadId, ns, channel));
@@ -197,6 +236,11 @@ export class BlobDeltas {
 
 function lastValueKey(threadId: string, ns: string, channel: string): string {
   return `${escapePart(threadId)}\0${escapePart(ns)}\0${escapePart(channel)}`;
+}
+
+/** The scope (escaped thread and namespace) of a cache key: everything before its last separator. */
+function scopeOf(key: string): string {
+  return key.slice(0, key.lastIndexOf("\0"));
 }
 
 /** A delta blob of `bytes` against `base`, or undefined when they share too little for a delta to pay. */

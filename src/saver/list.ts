@@ -112,7 +112,7 @@ async function* listThread(
   let range = firstRange(plan, pageSize);
   let checkpointCount = 0;
   for (;;) {
-    const page = await readCheckpoints(context, threadId, range);
+    const page = await readCheckpoints(context, threadId, range, plan.scope.ns);
     checkpointCount = page.checkpointCount;
     const decoded = await Promise.all(page.checkpoints.map((raw) => decodeCheckpoint(context, threadId, raw)));
     for (const { tuple } of decoded) {

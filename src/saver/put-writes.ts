@@ -101,5 +101,7 @@ export async function putWrites(
   const touch = context.ttlMs > 0 && indexKey === undefined ? touchThread(context, threadId) : undefined;
   const [reply] = await Promise.all([write, touch]);
   checkFenced(reply, fence, operation);
-  await context.durability.afterWrite(keys.writes, `RedisSaver.putWrites of task ${JSON.stringify(taskId)}`);
+  if (context.durability.waits) {
+    await context.durability.afterWrite(keys.writes, `RedisSaver.putWrites of task ${JSON.stringify(taskId)}`);
+  }
 }

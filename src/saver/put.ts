@@ -123,10 +123,12 @@ export async function putCheckpoint(
   });
   const [reply] = await Promise.all([write, indexKey === undefined ? touchThread(context, threadId) : undefined]);
   checkFenced(reply, fence, "RedisSaver.put");
-  await context.durability.afterWrite(
-    keys.checkpoints,
-    `RedisSaver.put of checkpoint ${JSON.stringify(checkpoint.id)}`,
-  );
+  if (context.durability.waits) {
+    await context.durability.afterWrite(
+      keys.checkpoints,
+      `RedisSaver.put of checkpoint ${JSON.stringify(checkpoint.id)}`,
+    );
+  }
   return tupleConfig(threadId, ns, checkpoint.id);
 }
 

@@ -3,7 +3,7 @@
  * record, blobs and writes. getTuple and list() both read through here.
  */
 import { saverThreadKeys } from "../keys.js";
-import { callScript, type ReplyOf } from "../lua/index.js";
+import { callScript, type ReplyOf, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { checkpointField, escapePart } from "./codec.js";
 import type { SaverContext } from "./context.js";
@@ -55,16 +55,26 @@ export function continueRange(range: CheckpointRange, lastField: Buffer): Checkp
   return { ...range, max: `(${text.slice(cut + 1)}\0${text.slice(0, cut)}` };
 }
 
+/**
+ * Reads `range` of one thread. With `ns` (a range within one namespace), the channel values this saver wrote last
+ * in that namespace and still holds (the delta encoder's cache) are not sent again: the script checks their stored
+ * length and returns "" for them, and the checkpoints carry the held bytes instead.
+ */
 export async function readCheckpoints(
   context: SaverContext,
   threadId: string,
   range: CheckpointRange,
+  ns?: string,
 ): Promise<ReadResult> {
   const keys = saverThreadKeys(context.keyPrefix, threadId);
   const ttlMs = context.refreshOnRead ? context.ttlMs : 0;
+  const held = ns === undefined ? undefined : context.deltas?.held(threadId, ns);
+  const args: ScriptArgs<"saverRead"> = [range.index, range.max, range.min, range.limit, ttlMs];
+  if (held !== undefined) for (const [field, blob] of held) args.push(field, blob.storedLength);
   const result = await redisCall(context, { operation: "RedisSaver: read", write: false, keys: keys.all }, (client) =>
-    callScript(client, "saverRead", keys, [range.index, range.max, range.min, range.limit, ttlMs]),
+    callScript(client, "saverRead", keys, args),
   );
+  if (held !== undefined) for (const checkpoint of result.checkpoints) checkpoint.held = held;
   // refreshOnRead keeps the thread alive, so its cross-thread index entry must not be trimmed either. Not awaited:
   // the reader does not wait for bookkeeping, and touchThread never throws.
   if (ttlMs > 0 && result.checkpointCount > 0) void touchThread(context, threadId);

@@ -14,6 +14,8 @@ export interface OtelSpan {
   setAttribute(key: string, value: string | number | boolean): unknown;
   setStatus(status: { code: number; message?: string }): unknown;
   end(): void;
+  /** False for the API's no-op span (no SDK registered, or the span was not sampled). */
+  isRecording?(): boolean;
 }
 
 interface OtelApi {
