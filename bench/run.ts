@@ -28,6 +28,7 @@ import {
   writesBytes,
 } from "./payloads.js";
 import { peersSection } from "./peers.js";
+import { retentionSection } from "./retention.js";
 import { runBench } from "./runner.js";
 import { putStep, saverSection, versionsOf } from "./saver.js";
 import { storeSection } from "./store.js";
@@ -110,6 +111,7 @@ await runBench(
         }),
     },
     { id: "chatMemory", title: "Memory of a long chat", run: (ctx) => chatMemorySection(ctx) },
+    { id: "retention", title: "Memory with retention", run: (ctx) => retentionSection(ctx) },
     {
       id: "delta",
       title: "Memory: DeltaChannel history",

@@ -195,6 +195,14 @@ export const TARGETS: readonly TargetSpec[] = [
     unit: "MiB",
   },
   {
+    id: "retention-flat",
+    target: "keepLast 10: a chat keeping a window of its messages, memory at 1,000 turns within 1.2x of 100 turns",
+    metric: "retention.window.growth",
+    comparison: "<=",
+    threshold: 1.2,
+    unit: "x",
+  },
+  {
     id: "store-search-indexed",
     target: "Store search with a filter that matches 20 of 10,000 items: p50 within 3x of a get (filterIndex)",
     metric: "storeSearch.indexed.equality.floorRatioP50",

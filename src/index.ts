@@ -100,7 +100,10 @@ export { isConnectionError, isPermissionError } from "./redis-errors.js";
 export type { CopyThreadResult } from "./saver/copy-thread.js";
 export type { DeleteForRunsResult } from "./saver/delete-for-runs.js";
 export type { RedisSaverOptions, RedisSaverUrlOptions } from "./saver/options.js";
+export type { PruneOptions, PruneResult } from "./saver/prune.js";
 export { RedisSaver } from "./saver/redis-saver.js";
+export type { RetentionOptions } from "./saver/retention.js";
+export type { SweepExpiredResult } from "./saver/sweep-expired.js";
 export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";
 export type { HistoryEntry } from "./store/codec.js";
 export type {

@@ -205,7 +205,9 @@ export interface SaverThreadKeys {
   readonly writesIndex: string;
   /**
    * HASH run fence field (runFenceField) -> newest lease token of a leased run on this thread: put and putWrites
-   * carrying an older token are refused (a run whose lease was taken over). Only leased threads have it.
+   * carrying an older token are refused (a run whose lease was taken over). Also the field `pinned` of a pinned
+   * thread (pin()); no fence field can be `pinned`, as fence fields always hold two `:`. Only leased or pinned
+   * threads have it.
    */
   readonly runFences: string;
   /**

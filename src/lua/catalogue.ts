@@ -121,6 +121,7 @@ export const SCRIPTS = {
       fenceField: string,
       fenceToken: number,
       runMember: string,
+      retention: string,
       ...blobs: ScriptArg[],
     ]
   >()({ keys: [...THREAD_KEYS, "threadIndex?", "runThreads?", "outbox?"], decode: storedOrFenced }),
@@ -131,6 +132,23 @@ export const SCRIPTS = {
     decode: storedOrFenced,
   }),
   /** Records a run's lease token on its thread; `newest` is the token recorded when a newer one refused it. */
+  /** One bounded step of prune() on one thread (see saverPrune.lua); nextNs undefined when no namespace follows. */
+  saverPrune: script<[keepLast: number, ns: string, maxDeletes: number, maxVisits: number]>()({
+    keys: THREAD_KEYS,
+    decode: (reply) => {
+      const [pinned, checkpoints, writes, blobs, more, nextNs] = reply as unknown[];
+      return {
+        pinned: Number(pinned) === 1,
+        checkpoints: Number(checkpoints),
+        writes: Number(writes),
+        blobs: Number(blobs),
+        more: Number(more) === 1,
+        nextNs: typeof nextNs === "string" || Buffer.isBuffer(nextNs) ? text(nextNs) : undefined,
+      };
+    },
+  }),
+  /** Pins ("1") or unpins ("0") a thread; true when the mark changed. */
+  saverPin: script<[pinned: "1" | "0", ttlMs: number]>()({ keys: ["runFences"], decode: isOne }),
   saverRaiseRunFence: script<[field: string, token: number, ttlMs: number]>()({
     keys: ["runFences"],
     decode: (reply) => {

@@ -26,7 +26,9 @@
   ARGV[7] fenceField    the run fence field of the writing run's lease, "" when the run holds no lease
   ARGV[8] fenceToken    that lease's token (integer)
   ARGV[9] runMember     runId\0ns\0id for KEYS[8], or "" when the checkpoint carries no run id
-  ARGV[10..]            pairs of (blob field, framed blob); a blob already stored for that (channel, version) is
+  ARGV[10] retention    "keepLast slack" (the retention option) or "": trims the namespace's history now and then
+                        (include retention)
+  ARGV[11..]            pairs of (blob field, framed blob); a blob already stored for that (channel, version) is
                         kept: versions are unique per value, so an existing one holds the same bytes. A delta blob
                         (format 2 or 4) names its base and the base's stored length in its first two parts
 
@@ -44,6 +46,7 @@
 -- @include finishThreadWrite
 -- @include checkpointRefs
 -- @include recordRunThread
+-- @include retention
 
 local checkpoints, blobs, byNamespace, byId, byRun = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[8]
 local ttlMs = tonumber(ARGV[1])
@@ -53,20 +56,20 @@ local newer = checkRunFence(KEYS[7], ARGV[7], ARGV[8])
 if newer then return { -1, newer } end
 
 -- Check every delta's base before writing anything.
-for i = 10, #ARGV, 2 do
+for i = 11, #ARGV, 2 do
   local value = ARGV[i + 1]
   if isDeltaBlob(value) and redis.call("HEXISTS", blobs, ARGV[i]) == 0 then
     local base = blobBaseField(ARGV[i], value)
     -- The second part starts right after the first: frame it as a one-part frame (a dummy format byte first).
     local length = base and framedFirstPart(string.sub(value, 5 + #framedFirstPart(value)))
     if not base or not length or redis.call("HSTRLEN", blobs, base) ~= tonumber(length) then
-      return -((i - 8) / 2)
+      return -((i - 9) / 2)
     end
   end
 end
 
 local stored = 0
-for i = 10, #ARGV, 2 do
+for i = 11, #ARGV, 2 do
   stored = stored + redis.call("HSETNX", blobs, ARGV[i], ARGV[i + 1])
 end
 redis.call("HSET", checkpoints, field, record)
@@ -79,6 +82,9 @@ if runMember ~= "" then
   end
 end
 
+if ARGV[10] ~= "" then
+  retentionAfterPut(string.sub(field, 1, string.find(field, "\0", 1, true) - 1), ARGV[10])
+end
 finishThreadWrite(ttlMs, KEYS[9], ARGV[5], tonumber(ARGV[6]))
 auditEvent("checkpoint", "blobs", stored)
 return stored

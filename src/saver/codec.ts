@@ -18,9 +18,12 @@ import { CorruptCheckpointError } from "../errors.js";
  *   [base version (escaped), stored length of the base blob, shared prefix length, type, suffix bytes]; the value is
  *   the first `prefix length` bytes of the base's value followed by the suffix (see blob-delta.ts).
  * - DELTA_DEFLATED: as DELTA, with the suffix raw deflate.
+ * - IN_HISTORY: no parts; a DeltaChannel written at this version without a value: LangGraph rebuilds it from the
+ *   ancestors' writes (getDeltaChannelHistory). Read like a cleared channel; retention keeps the ancestors it needs
+ *   (src/lua/include/retention.lua looks for this byte).
  * Older releases wrote only PLAIN, so everything they stored stays readable.
  */
-export const FrameFormat = { PLAIN: 1, DELTA: 2, DEFLATED: 3, DELTA_DEFLATED: 4 } as const;
+export const FrameFormat = { PLAIN: 1, DELTA: 2, DEFLATED: 3, DELTA_DEFLATED: 4, IN_HISTORY: 5 } as const;
 export type FrameFormat = (typeof FrameFormat)[keyof typeof FrameFormat];
 
 const FORMAT = FrameFormat.PLAIN;

@@ -10,10 +10,15 @@ import { createRedisContext, MIN_SERVER_VERSION, type RedisContext } from "../co
 import type { DurabilityOptions } from "../durability.js";
 import { CorruptCheckpointError } from "../errors.js";
 import { BlobDeltas, type ParsedBlobDeltasOptions } from "./blob-delta.js";
+import { type RetentionOptions, retentionSpec } from "./retention.js";
 
 export interface SaverContext extends RedisContext {
-  /** 0 when threads never expire (the scripts' convention). */
+  /** 0 when threads never expire (the scripts' convention), and with the keepLatest TTL strategy. */
   readonly ttlMs: number;
+  /** The keepLatest TTL strategy: idle time (ms) after which sweepExpired() trims a thread; 0 otherwise. */
+  readonly keepLatestAfterMs: number;
+  /** saverPut's retention argument ("keepLast slack", or "" when the option is off). */
+  readonly retentionSpec: string;
   readonly refreshOnRead: boolean;
   readonly serde: SerializerProtocol;
   /** Largest serialised value a write accepts (bytes). */
@@ -29,7 +34,8 @@ export interface SaverContext extends RedisContext {
 export function createSaverContext(options: {
   client: RedisClient;
   keyPrefix: string;
-  ttl: { defaultTtlMs?: number | undefined; refreshOnRead: boolean };
+  ttl: { defaultTtlMs?: number | undefined; refreshOnRead: boolean; strategy?: "delete" | "keepLatest" };
+  retention?: RetentionOptions | undefined;
   serde: SerializerProtocol;
   durability?: DurabilityOptions | undefined;
   maxValueBytes?: number | undefined;
@@ -48,7 +54,9 @@ export function createSaverContext(options: {
       minServerVersion: options.minServerVersion ?? MIN_SERVER_VERSION,
       corruptError: CorruptCheckpointError,
     }),
-    ttlMs: options.ttl.defaultTtlMs ?? 0,
+    ttlMs: options.ttl.strategy === "keepLatest" ? 0 : (options.ttl.defaultTtlMs ?? 0),
+    keepLatestAfterMs: options.ttl.strategy === "keepLatest" ? (options.ttl.defaultTtlMs ?? 0) : 0,
+    retentionSpec: retentionSpec(options.retention),
     refreshOnRead: options.ttl.refreshOnRead,
     serde: options.serde,
     maxValueBytes: options.maxValueBytes ?? Number.POSITIVE_INFINITY,

@@ -4,15 +4,37 @@ import { compressionOptionsSchema } from "../compression.js";
 import { durabilityOptionsSchema } from "../durability.js";
 import { InvalidOptionError } from "../errors.js";
 import { offlineOptionsSchema } from "../offline/options.js";
-import { clientSchema, keyPrefixSchema, parseOptions, serdeSchema, ttlOptionsSchema } from "../options.js";
+import { clientSchema, keyPrefixSchema, parseOptions, serdeSchema, ttlMsSchema } from "../options.js";
 import { blobDeltasOptionsSchema } from "./blob-delta.js";
+import { retentionOptionsSchema } from "./retention.js";
+
+/**
+ * The saver's `ttl` option: the shared `{ defaultTtlMs, refreshOnRead }` plus what happens when a thread has been
+ * idle for defaultTtlMs: "delete" (default) lets Redis expire every key of the thread; "keepLatest" keeps the
+ * thread's latest checkpoint (and what it needs) and drops its history, when sweepExpired() finds it idle.
+ */
+export const saverTtlOptionsSchema = z
+  .strictObject({
+    /** Idle time (ms) after which the strategy applies; unset = never. */
+    defaultTtlMs: ttlMsSchema.optional(),
+    /** Reading (getTuple, list) restarts the idle time too. */
+    refreshOnRead: z.boolean().default(true),
+    /** "delete": the thread's keys expire. "keepLatest": sweepExpired() trims an idle thread to its latest checkpoint. */
+    strategy: z.enum(["delete", "keepLatest"]).default("delete"),
+  })
+  .refine((ttl) => ttl.strategy !== "keepLatest" || ttl.defaultTtlMs !== undefined, {
+    message: "a defaultTtlMs (the idle time after which keepLatest trims a thread) with strategy keepLatest",
+    path: ["defaultTtlMs"],
+  })
+  .default({ refreshOnRead: true, strategy: "delete" });
 
 const sharedShape = {
   /** Prefix of every key the saver writes; separates tenants or environments on one server. */
   keyPrefix: keyPrefixSchema,
   /** `{ defaultTtlMs, refreshOnRead }`: idle time (ms) after which every key of a thread expires, restarted by
-   * each write and, with refreshOnRead (default true), by each read. Unset: threads never expire. */
-  ttl: ttlOptionsSchema,
+   * each write and, with refreshOnRead (default true), by each read. Unset: threads never expire. `strategy:
+   * "keepLatest"` keeps an idle thread's latest checkpoint instead (sweepExpired()). */
+  ttl: saverTtlOptionsSchema,
   /** Serializer for checkpoints, metadata, channel values and writes. Default: LangGraph's JsonPlusSerializer. */
   serde: serdeSchema.optional(),
   /** Largest serialised value (a channel value, a pending write, a checkpoint record) a write accepts, in bytes;
@@ -31,6 +53,9 @@ const sharedShape = {
   /** Persistence check before the first write, and waits for replicas / the AOF after each write
    * (docs/operations.md). */
   durability: durabilityOptionsSchema.optional(),
+  /** `{ keepLast }`: keep only the newest keepLast checkpoints of each namespace of a thread (and what they need
+   * to be read), trimmed as the thread is written (docs/checkpointer.md, Retention). Default: keep everything. */
+  retention: retentionOptionsSchema.optional(),
   /** Audit trail (docs/audit.md): every checkpoint and every set of task writes appends an event to an outbox
    * stream in the same script as the write. `true`, or `{ agentId }`. Default off. */
   audit: auditOptionSchema.optional(),

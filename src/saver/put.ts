@@ -12,7 +12,16 @@ import { saverRunThreadsKey, saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { fullBlob } from "./blob-delta.js";
-import { blobField, blobRef, checkpointField, checkpointIdMember, encodeRefs, frame, runMember } from "./codec.js";
+import {
+  blobField,
+  blobRef,
+  checkpointField,
+  checkpointIdMember,
+  encodeRefs,
+  FrameFormat,
+  frame,
+  runMember,
+} from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
@@ -44,6 +53,7 @@ export async function putCheckpoint(
   const keys = saverThreadKeys(context.keyPrefix, threadId);
 
   const { channel_values: channelValues, ...rest } = checkpoint;
+  const inHistory = deltaChannelsInHistory(metadata);
   const stored: Checkpoint = { ...rest, channel_values: {} };
   const [[checkpointType, checkpointBytes], [metadataType, metadataBytes], values] = await Promise.all([
     dumpCheckpointValue(
@@ -55,7 +65,7 @@ export async function putCheckpoint(
     dumpCheckpointValue(context.serde, metadata, () => "RedisSaver.put: the metadata", context.maxValueBytes),
     Promise.all(
       Object.entries(newVersions ?? {}).map(async ([channel, version]): Promise<ChannelValue> => {
-        if (!Object.hasOwn(channelValues ?? {}, channel)) return { channel, version };
+        if (!Object.hasOwn(channelValues ?? {}, channel)) return { channel, version, inHistory: inHistory(channel) };
         const dumped = await dumpCheckpointValue(
           context.serde,
           channelValues[channel],
@@ -69,7 +79,7 @@ export async function putCheckpoint(
   const runId = runIdOf(config, metadata);
   const refs = Object.entries(checkpoint.channel_versions ?? {}).map(([channel, version]) => blobRef(channel, version));
 
-  const head: [number, string, string, Buffer, string, number, string, number, string] = [
+  const head: [number, string, string, Buffer, string, number, string, number, string, string] = [
     context.ttlMs,
     checkpointField(ns, checkpoint.id),
     checkpointIdMember(ns, checkpoint.id),
@@ -78,6 +88,7 @@ export async function putCheckpoint(
     TRIM_GRACE_MS,
     ...runFenceArgs(fence),
     runId === undefined ? "" : runMember(runId, ns, checkpoint.id),
+    context.retentionSpec,
   ];
   const indexKey = inScriptThreadIndexKey(context);
   const runThreads =
@@ -90,7 +101,11 @@ export async function putCheckpoint(
   if (runId !== undefined && indexKey === undefined) await recordRunThread(context, runId, threadId);
   const store = async (full: boolean) => {
     const blobs = await Promise.all(values.map((value) => encodeChannelValue(context, threadId, ns, value, full)));
-    const args: ScriptArgs<"saverPut"> = [...head, ...blobs.flatMap(({ field, blob }) => [field, blob])];
+    // A cleared channel is not stored: a missing blob reads as no value, as the cleared marker would.
+    const args: ScriptArgs<"saverPut"> = [
+      ...head,
+      ...blobs.flatMap(({ field, blob, cleared }) => (cleared ? [] : [field, blob])),
+    ];
     try {
       const reply = await redisCall(context, { operation: "RedisSaver.put", write: true }, (client) =>
         context.audit && auditContext
@@ -163,8 +178,21 @@ function checkpointAuditContext(
 interface ChannelValue {
   channel: string;
   version: string | number;
-  /** Absent: the channel is in newVersions without a value (cleared). */
+  /** Absent: the channel is in newVersions without a value (cleared, or a DeltaChannel left to the history). */
   dumped?: [string, Uint8Array];
+  /** Without a value because it is a DeltaChannel rebuilt from the ancestors' writes. */
+  inHistory?: boolean;
+}
+
+/**
+ * Which channels of this checkpoint are DeltaChannels whose value LangGraph leaves to the ancestors' writes: those
+ * its metadata counts in `counters_since_delta_snapshot` (every delta channel not snapshotted at this checkpoint).
+ * Their blob is the IN_HISTORY marker, which tells retention to keep the ancestors the value is rebuilt from.
+ */
+function deltaChannelsInHistory(metadata: CheckpointMetadata): (channel: string) => boolean {
+  const counters = (metadata as { counters_since_delta_snapshot?: unknown } | undefined)?.counters_since_delta_snapshot;
+  if (counters === null || typeof counters !== "object") return () => false;
+  return (channel) => Object.hasOwn(counters, channel);
 }
 
 /** The blob field and stored blob of one channel value: delta-encoded, compressed or as it is (blob-delta.ts). */
@@ -172,11 +200,14 @@ async function encodeChannelValue(
   context: SaverContext,
   threadId: string,
   ns: string,
-  { channel, version, dumped }: ChannelValue,
+  { channel, version, dumped, inHistory }: ChannelValue,
   full: boolean,
-): Promise<{ field: string; blob: Buffer; commit?: () => void }> {
+): Promise<{ field: string; blob: Buffer; commit?: () => void; cleared?: boolean }> {
   const field = blobField(ns, channel, version);
-  if (dumped === undefined) return { field, blob: frame([]) };
+  if (dumped === undefined) {
+    if (inHistory) return { field, blob: frame([], FrameFormat.IN_HISTORY) };
+    return { field, blob: frame([]), cleared: true };
+  }
   const [type, bytes] = dumped;
   if (context.deltas === undefined) return { field, blob: await fullBlob(context.compression, type, bytes) };
   const encoded = await context.deltas.encode(

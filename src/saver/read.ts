@@ -77,6 +77,8 @@ export async function readCheckpoints(
   if (held !== undefined) for (const checkpoint of result.checkpoints) checkpoint.held = held;
   // refreshOnRead keeps the thread alive, so its cross-thread index entry must not be trimmed either. Not awaited:
   // the reader does not wait for bookkeeping, and touchThread never throws.
-  if (ttlMs > 0 && result.checkpointCount > 0) void touchThread(context, threadId);
+  // With the keepLatest TTL the index entry is the thread's idle clock (sweepExpired reads it).
+  const idleClock = ttlMs > 0 || (context.refreshOnRead && context.keepLatestAfterMs > 0);
+  if (idleClock && result.checkpointCount > 0) void touchThread(context, threadId);
   return result;
 }

@@ -32,9 +32,12 @@ import {
   type RedisSaverOptions,
   type RedisSaverUrlOptions,
 } from "./options.js";
+import { isPinned, setPinned } from "./pin.js";
+import { type PruneOptions, type PruneResult, pruneThreads } from "./prune.js";
 import { putCheckpoint } from "./put.js";
 import { putWrites } from "./put-writes.js";
 import { RAISE_RUN_FENCE, type RunFence, raiseRunFence } from "./run-fence.js";
+import { type SweepExpiredResult, sweepExpired } from "./sweep-expired.js";
 import { nextChannelVersion } from "./versions.js";
 
 /**
@@ -148,6 +151,39 @@ export class RedisSaver extends BaseCheckpointSaver {
    */
   deleteForRuns(runIds: readonly string[]): Promise<DeleteForRunsResult> {
     return deleteForRuns(this.#context, runIds);
+  }
+
+  /**
+   * Trims existing threads: `{ keepLast: N }` keeps the newest N checkpoints of each namespace, `{ strategy:
+   * "keep_latest" }` (the default) the latest one, both with everything a kept checkpoint needs to be read;
+   * `{ strategy: "delete" }` deletes the threads. Pinned threads are left alone. Python's prune(thread_ids, strategy).
+   */
+  prune(threadIds: readonly string[], options?: PruneOptions): Promise<PruneResult> {
+    return traced("RedisSaver.prune", {}, () => pruneThreads(this.#context, threadIds, options));
+  }
+
+  /** Exempts a thread from retention, prune() and the keepLatest TTL sweep; true when it was not pinned yet. */
+  pin(threadId: string): Promise<boolean> {
+    return setPinned(this.#context, threadId, true);
+  }
+
+  /** Ends pin(threadId); true when the thread was pinned. */
+  unpin(threadId: string): Promise<boolean> {
+    return setPinned(this.#context, threadId, false);
+  }
+
+  /** Whether pin(threadId) holds for the thread. */
+  isPinned(threadId: string): Promise<boolean> {
+    return isPinned(this.#context, threadId);
+  }
+
+  /**
+   * With `ttl: { defaultTtlMs, strategy: "keepLatest" }`: trims every thread idle for defaultTtlMs to its latest
+   * checkpoint. Call it periodically; pass the previous result's nextSinceMs as sinceMs to visit only threads that
+   * went idle since. Throws InvalidInputError with any other TTL strategy.
+   */
+  sweepExpired(options?: { sinceMs?: number }): Promise<SweepExpiredResult> {
+    return traced("RedisSaver.sweepExpired", {}, () => sweepExpired(this.#context, options));
   }
 
   override getNextVersion(current: number | undefined): number {

@@ -40,14 +40,25 @@ export interface HistoryStep {
 /**
  * Writes the same random history of `steps` checkpoints to every saver given, on thread `threadId`. With
  * `growingBytes`, most channel values are lists that grow by an item of about that many bytes per version (from
- * the parent's list), so a RedisSaver stores them as delta blobs on earlier versions.
+ * the parent's list), so a RedisSaver stores them as delta blobs on earlier versions. Channels in `deltaChannels`
+ * are DeltaChannels as LangGraph writes them: a checkpoint that stores no value of one counts it in its metadata's
+ * counters_since_delta_snapshot (its value is rebuilt from the ancestors' writes).
  */
 export async function randomHistory(
   savers: readonly BaseCheckpointSaver[],
   threadId: string,
   seed: number,
   steps: number,
-  { growingBytes }: { growingBytes?: number } = {},
+  {
+    growingBytes,
+    deltaChannels = [],
+    exists,
+  }: {
+    growingBytes?: number;
+    deltaChannels?: readonly string[];
+    /** Forks only from checkpoints this says still exist (a saver with retention removed the others). */
+    exists?: (config: RunnableConfig) => Promise<boolean>;
+  } = {},
 ): Promise<HistoryStep[]> {
   const next = random(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
@@ -57,7 +68,9 @@ export async function randomHistory(
   for (let step = 0; step < steps; step++) {
     const ns = next() < 0.75 ? "" : "child:1";
     const runId = `run-${Math.floor(step / 8)}`;
-    const sameNs = stored.filter((s) => s.config.configurable?.checkpoint_ns === ns);
+    const inNs = stored.filter((s) => s.config.configurable?.checkpoint_ns === ns);
+    const present = exists === undefined ? undefined : await Promise.all(inNs.map((s) => exists(s.config)));
+    const sameNs = present === undefined ? inNs : inNs.filter((_, i) => present[i]);
     const parent = sameNs.length === 0 ? undefined : next() < 0.7 ? sameNs.at(-1) : pick(sameNs);
     const channels = { ...(parent?.channels ?? {}) };
     const newVersions: ChannelVersions = {};
@@ -103,7 +116,16 @@ export async function randomHistory(
         checkpoint_id: parent?.config.configurable?.checkpoint_id,
       },
     };
-    const metadata = { source: "loop", step, parents: {}, run_id: runId } as unknown as CheckpointMetadata;
+    const counters = Object.fromEntries(
+      deltaChannels.filter((channel) => !Object.hasOwn(channelValues, channel)).map((channel) => [channel, [1, 1]]),
+    );
+    const metadata = {
+      source: "loop",
+      step,
+      parents: {},
+      run_id: runId,
+      ...(Object.keys(counters).length > 0 ? { counters_since_delta_snapshot: counters } : {}),
+    } as unknown as CheckpointMetadata;
     const configs = await Promise.all(savers.map((s) => s.put(config, checkpoint, metadata, newVersions)));
     const written = new Set<string>();
     const tasks = Math.floor(next() * 3);

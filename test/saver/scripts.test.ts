@@ -32,7 +32,12 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     parent: string,
     ttlMs: number,
     blobs: [string, Buffer][],
-    { version = 1, fence = ["", 0], run = "" }: { version?: number; fence?: [string, number]; run?: string } = {},
+    {
+      version = 1,
+      fence = ["", 0],
+      run = "",
+      retention = "",
+    }: { version?: number; fence?: [string, number]; run?: string; retention?: string } = {},
   ) {
     return [
       ttlMs,
@@ -43,6 +48,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       60_000,
       ...fence,
       run,
+      retention,
       ...blobs.flat(),
     ];
   }
@@ -281,6 +287,95 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(await client.hgetall(keys.runFences)).toEqual({ lease: "4" });
   });
 
+  it("saverPut with a retention argument trims the namespace once the surplus reaches the slack", async () => {
+    const keys = saverThreadKeys(testPrefix("spr"), "t");
+    // keepLast 2, slack 3: nothing goes until 2 + 3 checkpoints, then the 3 oldest (with their blobs and writes).
+    const ids = ["a", "b", "c", "d", "e"];
+    for (const [i, id] of ids.entries()) {
+      const blobs: [string, Buffer][] = [[blobField("", "ch", i + 1), frame(["json", String(i)])]];
+      await runRawScript(
+        client,
+        "saverPut",
+        keys.all,
+        putArgs("", id, ids[i - 1] ?? "", 0, blobs, { version: i + 1, retention: "2 3" }),
+      );
+      await runRawScript(client, "saverPutWrites", keys.all, [
+        0,
+        "t",
+        60_000,
+        "",
+        0,
+        writeField("", id, "k", 0),
+        "0",
+        frame(["w"]),
+      ]);
+      expect(await client.hlen(keys.checkpoints)).toBe(i < 4 ? i + 1 : 2);
+    }
+    expect(await client.zrange(keys.byNamespace, "0", "-1")).toEqual([
+      checkpointField("", "d"),
+      checkpointField("", "e"),
+    ]);
+    expect(await client.zrange(keys.byId, "0", "-1")).toEqual([
+      checkpointIdMember("", "d"),
+      checkpointIdMember("", "e"),
+    ]);
+    expect((await client.hkeys(keys.blobs)).sort()).toEqual([blobField("", "ch", 4), blobField("", "ch", 5)]);
+    expect((await client.hkeys(keys.writes)).sort()).toEqual([
+      writeField("", "d", "k", 0),
+      writeField("", "e", "k", 0),
+    ]);
+  });
+
+  it("saverPrune trims one namespace per call, reports the next, and leaves a pinned thread alone", async () => {
+    const keys = saverThreadKeys(testPrefix("spp"), "t");
+    for (const [ns, ids] of [
+      ["", ["a", "b", "c"]],
+      ["sub", ["d", "e"]],
+    ] as const) {
+      for (const [i, id] of ids.entries()) {
+        await runRawScript(
+          client,
+          "saverPut",
+          keys.all,
+          putArgs(ns, id, ids[i - 1] ?? "", 0, [[blobField(ns, "ch", i + 1), frame(["json", id])]], { version: i + 1 }),
+        );
+      }
+    }
+    await runRawScript(client, "saverPin", [keys.runFences], ["1", 0]);
+    expect(await runRawScript(client, "saverPrune", keys.all, [1, "", 100, 1000])).toEqual([1, 0, 0, 0, 0, null]);
+    expect(await runRawScript(client, "saverPin", [keys.runFences], ["0", 0])).toBe(1);
+    // Root: keeps c (b and a go, with their blobs); "sub" comes next, newer than c, so trimmed rather than dropped.
+    expect(await runRawScript(client, "saverPrune", keys.all, [1, "", 100, 1000])).toEqual([0, 2, 0, 2, 0, "sub"]);
+    expect(await runRawScript(client, "saverPrune", keys.all, [1, "sub", 100, 1000])).toEqual([0, 1, 0, 1, 0, null]);
+    expect(await client.zrange(keys.byId, "0", "-1")).toEqual([
+      checkpointIdMember("", "c"),
+      checkpointIdMember("sub", "e"),
+    ]);
+    // A budget of one checkpoint per call: more is reported until done.
+    for (const id of ["f", "g", "h"]) {
+      await runRawScript(client, "saverPut", keys.all, putArgs("", id, "", 0, [], {}));
+    }
+    expect(await runRawScript(client, "saverPrune", keys.all, [1, "", 1, 1000])).toEqual([0, 1, 0, 1, 1, "sub"]);
+    // keepLast 0: the whole thread.
+    expect(await runRawScript(client, "saverPrune", keys.all, [0, "", 1, 1000])).toEqual([0, 4, 0, 1, 0, null]);
+    expect(await client.exists(...keys.all)).toBe(0);
+  });
+
+  it("saverPin marks and unmarks once, and gives a pin written before the thread the thread's TTL", async () => {
+    const keys = saverThreadKeys(testPrefix("spn"), "t");
+    expect(await runRawScript(client, "saverPin", [keys.runFences], ["1", 60_000])).toBe(1);
+    expect(await runRawScript(client, "saverPin", [keys.runFences], ["1", 60_000])).toBe(0);
+    const ttl = await client.pttl(keys.runFences);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    expect(await client.hget(keys.runFences, "pinned")).toBe("1");
+    expect(await runRawScript(client, "saverPin", [keys.runFences], ["0", 60_000])).toBe(1);
+    expect(await runRawScript(client, "saverPin", [keys.runFences], ["0", 60_000])).toBe(0);
+    const other = saverThreadKeys(testPrefix("spn"), "t");
+    await runRawScript(client, "saverPin", [other.runFences], ["1", 0]);
+    expect(await client.pttl(other.runFences)).toBe(-1);
+  });
+
   it("saverForgetThread removes only when the score is unchanged, or unconditionally", async () => {
     const index = saverThreadIndexKey(testPrefix("forget"));
     await client.zadd(index, 5, "t");
@@ -317,6 +412,7 @@ describe("saverPut with the cross-thread index key (standalone)", () => {
         60_000,
         "",
         0,
+        "",
         "",
       ],
     );

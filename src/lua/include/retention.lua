@@ -1,0 +1,271 @@
+-- Retention: trims a thread's checkpoint history to the newest `keepLast` checkpoints of a namespace, never removing
+-- what a kept checkpoint needs to be read. Used by saverPut (the `retention` option, a few checkpoints at a time)
+-- and saverPrune (prune(), sweepExpired()). Expects the thread's eight keys in KEYS[1..8] (the saver's order).
+--
+-- What is kept, per namespace ns (fields "ns\0id", ordered by id like list()):
+-- - the newest keepLast checkpoints ("kept");
+-- - for each kept checkpoint, every ancestor a DeltaChannel value of it is rebuilt from: a channel whose value the
+--   checkpoint leaves to its ancestors' writes has the marker blob (format byte RETENTION_IN_HISTORY, no parts;
+--   see FrameFormat.IN_HISTORY in src/saver/codec.ts) at its version; the parent chain is kept up to the nearest
+--   ancestor that stores a value for each such channel (what saverDeltaHistory walks), with their pending writes;
+-- - pending writes go with their checkpoint; blobs a remaining checkpoint points at, and the delta bases those lean
+--   on, stay (include dropUnneededBlobs); blobs nothing needs any more are deleted.
+-- A subgraph namespace (ns ~= "") whose newest checkpoint is older than the oldest kept checkpoint of the root
+-- namespace belongs to a step the root no longer keeps: it is removed whole ("dead"), so old subgraph runs do not
+-- pile up. A pinned thread (field "pinned" in the runFences hash, KEYS[7]) is never trimmed.
+--
+-- retentionBudget(maxDeletes, maxVisits): the work one call may do: checkpoints removed, records and index entries
+-- read. When the walk of a kept checkpoint's ancestors runs out of visits, nothing of that namespace is removed.
+-- retentionTrimNamespace(state, ns, keepLast, cutoff, deadOnly): one namespace; returns true when it has more to
+--   remove than the budget allowed. cutoff: the oldest kept root id (nil: the root keeps everything).
+-- retentionRootCutoff(keepLast): that id, or nil.
+-- retentionNextNamespace(ns): the escaped namespace after ns in byNamespace order, or nil.
+-- retentionFinish(state): deletes the blobs the removed checkpoints left unneeded and cleans a window of the run
+--   index; returns { checkpoints, writes, blobs } removed.
+-- retentionAfterPut(ns, spec): saverPut's hook; spec "keepLast slack". Trims when the namespace's count exceeds
+--   keepLast and (count - keepLast) is a multiple of slack, so trimming costs little per put on average.
+-- @include checkpointRefs
+-- @include dropUnneededBlobs
+-- @include serverTimeMs
+
+local RETENTION_IN_HISTORY = 5
+local RETENTION_PINNED_FIELD = "pinned"
+
+local function retentionBudget(maxDeletes, maxVisits)
+  return {
+    deletes = maxDeletes, visits = maxVisits, exhausted = false, candidates = {}, touched = {},
+    checkpoints = 0, writes = 0,
+  }
+end
+
+local function retentionSpend(state, visits)
+  state.visits = state.visits - visits
+  if state.visits < 0 then
+    state.exhausted = true
+  end
+  return not state.exhausted
+end
+
+local function retentionIdOf(field)
+  local cut = string.find(field, "\0", 1, true)
+  return string.sub(field, cut + 1)
+end
+
+local function retentionNewest(ns, count)
+  return redis.call("ZRANGE", KEYS[3], "(" .. ns .. "\1", "[" .. ns .. "\0", "BYLEX", "REV", "LIMIT", 0, count)
+end
+
+local function retentionRootCutoff(keepLast)
+  if redis.call("ZLEXCOUNT", KEYS[3], "[\0", "(\1") <= keepLast then
+    return nil
+  end
+  local kept = retentionNewest("", keepLast)
+  return retentionIdOf(kept[#kept])
+end
+
+local function retentionNextNamespace(ns)
+  local member = redis.call("ZRANGE", KEYS[3], "(" .. ns .. "\1", "+", "BYLEX", "LIMIT", 0, 1)[1]
+  if not member then
+    return nil
+  end
+  return string.sub(member, 1, string.find(member, "\0", 1, true) - 1)
+end
+
+-- What the blobs of one record hold for its channels (escaped names; only those in `only` unless nil): "pending"
+-- for the in-history marker, "seed" for a stored value; a cleared or missing blob is left out.
+local function retentionChannelKinds(ns, lines, only)
+  local channels, fields = {}, {}
+  for i = 1, #lines do
+    local channel = string.sub(lines[i], 1, (string.find(lines[i], "\0", 1, true) or (#lines[i] + 1)) - 1)
+    if only == nil or only[channel] then
+      channels[#channels + 1] = channel
+      fields[#fields + 1] = ns .. "\0" .. lines[i]
+    end
+  end
+  local out = {}
+  for from = 1, #fields, 1000 do
+    local values = redis.call("HMGET", KEYS[2], unpack(fields, from, math.min(from + 999, #fields)))
+    for i = 1, #values do
+      local value = values[i]
+      if value and #value == 1 and string.byte(value, 1) == RETENTION_IN_HISTORY then
+        out[channels[from + i - 1]] = "pending"
+      elseif value and #value > 1 then
+        out[channels[from + i - 1]] = "seed"
+      end
+    end
+  end
+  return out
+end
+
+-- Marks in `protect` the ancestors the kept checkpoint `field` needs for its DeltaChannel values. `covered[field]`
+-- remembers the channels already walked past a checkpoint, so overlapping chains are walked once.
+local function retentionProtectChain(state, ns, field, record, protect, covered)
+  local parentId, lines = parseRefs(refsOf(record))
+  local open, openCount = {}, 0
+  for channel, kind in pairs(retentionChannelKinds(ns, lines, nil)) do
+    if kind == "pending" then
+      open[channel] = true
+      openCount = openCount + 1
+    end
+  end
+  while openCount > 0 and parentId ~= "" do
+    if not retentionSpend(state, 1) then
+      return false
+    end
+    local ancestor = ns .. "\0" .. parentId
+    local ancestorRecord = redis.call("HGET", KEYS[1], ancestor)
+    if not ancestorRecord then
+      return true
+    end
+    protect[ancestor] = true
+    local nextParent, ancestorLines = parseRefs(refsOf(ancestorRecord))
+    local kinds = retentionChannelKinds(ns, ancestorLines, open)
+    covered[ancestor] = covered[ancestor] or {}
+    local remaining, remainingCount = {}, 0
+    for channel in pairs(open) do
+      if kinds[channel] ~= "seed" and not covered[ancestor][channel] then
+        covered[ancestor][channel] = true
+        remaining[channel] = true
+        remainingCount = remainingCount + 1
+      end
+    end
+    open, openCount, parentId = remaining, remainingCount, nextParent
+  end
+  return true
+end
+
+-- Removes one checkpoint with its index entries and pending writes; its blobs become candidates.
+local function retentionRemove(state, ns, field)
+  local record = redis.call("HGET", KEYS[1], field)
+  if record then
+    if not state.candidates[ns] then
+      state.candidates[ns] = {}
+      state.touched[#state.touched + 1] = ns
+    end
+    for _, blobField in ipairs(checkpointBlobFields(ns, refsOf(record))) do
+      state.candidates[ns][blobField] = true
+    end
+    state.checkpoints = state.checkpoints + redis.call("HDEL", KEYS[1], field)
+  end
+  redis.call("ZREM", KEYS[3], field)
+  redis.call("ZREM", KEYS[4], retentionIdOf(field) .. "\0" .. ns)
+  local writeFields = redis.call("ZRANGE", KEYS[6], "[" .. field .. "\0", "(" .. field .. "\1", "BYLEX")
+  for from = 1, #writeFields, 1000 do
+    local chunk = { unpack(writeFields, from, math.min(from + 999, #writeFields)) }
+    state.writes = state.writes + redis.call("HDEL", KEYS[5], unpack(chunk))
+    redis.call("ZREM", KEYS[6], unpack(chunk))
+  end
+  state.deletes = state.deletes - 1
+end
+
+local function retentionTrimNamespace(state, ns, keepLast, cutoff, deadOnly)
+  local count = redis.call("ZLEXCOUNT", KEYS[3], "[" .. ns .. "\0", "(" .. ns .. "\1")
+  if count == 0 then
+    return false
+  end
+  local newest = retentionNewest(ns, keepLast)
+  local dead = ns ~= "" and cutoff ~= nil and retentionIdOf(newest[1]) < cutoff
+  if not dead and (deadOnly or count <= keepLast) then
+    return false
+  end
+  local protect, covered = {}, {}
+  if not dead then
+    if not retentionSpend(state, #newest) then
+      return true
+    end
+    for _, field in ipairs(newest) do
+      protect[field] = true
+    end
+    for _, field in ipairs(newest) do
+      local record = redis.call("HGET", KEYS[1], field)
+      if record and not retentionProtectChain(state, ns, field, record, protect, covered) then
+        return true
+      end
+    end
+  end
+  -- The oldest first; the newest keepLast are never candidates.
+  local older = dead and count or (count - keepLast)
+  local from = 0
+  while from < older do
+    local page = math.min(200, older - from)
+    if not retentionSpend(state, page) then
+      return true
+    end
+    local members = redis.call("ZRANGE", KEYS[3], "[" .. ns .. "\0", "(" .. ns .. "\1", "BYLEX", "LIMIT", from, page)
+    local skipped = 0
+    for _, field in ipairs(members) do
+      if protect[field] then
+        skipped = skipped + 1
+      elseif state.deletes <= 0 then
+        return true
+      else
+        retentionRemove(state, ns, field)
+      end
+    end
+    if #members == 0 then
+      break
+    end
+    -- Removed members shift the range: the next page starts after the ones kept.
+    from = from + skipped
+    older = older - (#members - skipped)
+  end
+  return false
+end
+
+-- Stale run index entries (their checkpoint was removed) in a window of the byRun index.
+local function retentionCleanRunIndex()
+  local total = redis.call("ZCARD", KEYS[8])
+  if total == 0 or total <= redis.call("ZCARD", KEYS[4]) then
+    return
+  end
+  local window = 500
+  local start = 0
+  if total > window then
+    start = serverTimeMs() % (total - window + 1)
+  end
+  local members = redis.call("ZRANGE", KEYS[8], start, start + window - 1)
+  local stale = {}
+  for _, member in ipairs(members) do
+    local cut = string.find(member, "\0", 1, true)
+    if cut and redis.call("HEXISTS", KEYS[1], string.sub(member, cut + 1)) == 0 then
+      stale[#stale + 1] = member
+    end
+  end
+  for from = 1, #stale, 1000 do
+    redis.call("ZREM", KEYS[8], unpack(stale, from, math.min(from + 999, #stale)))
+  end
+end
+
+local function retentionFinish(state)
+  local blobsRemoved = 0
+  if state.checkpoints > 0 then
+    blobsRemoved = dropUnneededBlobs(KEYS[1], KEYS[2], KEYS[3], state.candidates, state.touched)
+    retentionCleanRunIndex()
+  end
+  return { state.checkpoints, state.writes, blobsRemoved }
+end
+
+local function retentionPinned()
+  return redis.call("HEXISTS", KEYS[7], RETENTION_PINNED_FIELD) == 1
+end
+
+local function retentionAfterPut(ns, spec)
+  local cut = string.find(spec, " ", 1, true)
+  local keepLast, slack = tonumber(string.sub(spec, 1, cut - 1)), tonumber(string.sub(spec, cut + 1))
+  local count = redis.call("ZLEXCOUNT", KEYS[3], "[" .. ns .. "\0", "(" .. ns .. "\1")
+  if count <= keepLast or (count - keepLast) % slack ~= 0 or retentionPinned() then
+    return
+  end
+  local state = retentionBudget(4 * slack + 64, 4000)
+  local cutoff = retentionRootCutoff(keepLast)
+  retentionTrimNamespace(state, ns, keepLast, cutoff, false)
+  if ns == "" and cutoff ~= nil then
+    -- Subgraph namespaces of steps the root no longer keeps.
+    local other = retentionNextNamespace("")
+    while other and state.deletes > 0 and retentionSpend(state, 2) do
+      retentionTrimNamespace(state, other, keepLast, cutoff, true)
+      other = retentionNextNamespace(other)
+    end
+  end
+  retentionFinish(state)
+end

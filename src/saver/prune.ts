@@ -1,0 +1,113 @@
+/**
+ * prune(threadIds, options): trims existing threads the way the `retention` option trims threads as they are
+ * written (src/lua/include/retention.lua), or deletes them; Python's prune(thread_ids, strategy). Each thread is
+ * trimmed by a series of saverPrune calls, one namespace at a time and a bounded number of checkpoints per call, so
+ * no script holds the server long; every call is atomic, so an interrupted prune leaves every kept checkpoint
+ * readable and calling it again finishes the job. Pinned threads are left alone.
+ */
+import { z } from "zod";
+import { describeValue, InvalidInputError } from "../errors.js";
+import { saverThreadKeys } from "../keys.js";
+import { callScript } from "../lua/index.js";
+import { parseOptions } from "../options.js";
+import { redisCall } from "../redis-call.js";
+import type { SaverContext } from "./context.js";
+import { forgetThread } from "./thread-index.js";
+import { requireWellFormedInput } from "./well-formed.js";
+
+/** Most checkpoints one saverPrune call removes. */
+export const PRUNE_MAX_DELETES = 500;
+/** Most records and index entries one saverPrune call reads (a kept checkpoint's ancestor walk counts here). */
+export const PRUNE_MAX_VISITS = 20_000;
+
+export const pruneOptionsSchema = z
+  .strictObject({
+    /** Keep the newest keepLast checkpoints of each namespace (and what they need). */
+    keepLast: z.number().int().min(1).max(1_000_000).optional(),
+    /** Python's strategies: "keep_latest" = keepLast 1 (the default); "delete" removes the threads. */
+    strategy: z.enum(["keep_latest", "delete"]).optional(),
+  })
+  .refine((options) => options.keepLast === undefined || options.strategy === undefined, {
+    message: "either keepLast or strategy, not both",
+  });
+
+export type PruneOptions = z.input<typeof pruneOptionsSchema>;
+
+export interface PruneResult {
+  /** Checkpoints removed, over every thread. */
+  checkpoints: number;
+  /** Pending writes removed with them. */
+  writes: number;
+  /** Blobs (channel values) nothing kept needed any more. */
+  blobs: number;
+  /** Threads left alone because they are pinned. */
+  pinned: string[];
+  /**
+   * Threads of which one namespace could not be trimmed within one call's work bound (a kept checkpoint whose
+   * DeltaChannel values lean on more than PRUNE_MAX_VISITS ancestors); what could be trimmed was.
+   */
+  incomplete: string[];
+}
+
+export async function pruneThreads(
+  context: SaverContext,
+  threadIds: readonly string[],
+  options: PruneOptions | undefined,
+  operation = "RedisSaver.prune",
+): Promise<PruneResult> {
+  if (!Array.isArray(threadIds)) {
+    throw new InvalidInputError(`${operation}: expected an array of thread ids, received ${describeValue(threadIds)}`);
+  }
+  for (const threadId of threadIds) {
+    if (typeof threadId !== "string" || threadId === "") {
+      throw new InvalidInputError(
+        `${operation}: each thread id must be a non-empty string, received ${describeValue(threadId)}`,
+      );
+    }
+    requireWellFormedInput({ "thread id": threadId }, operation);
+  }
+  const parsed = parseOptions(pruneOptionsSchema, options, operation);
+  const keepLast = parsed.strategy === "delete" ? 0 : (parsed.keepLast ?? 1);
+  const total: PruneResult = { checkpoints: 0, writes: 0, blobs: 0, pinned: [], incomplete: [] };
+  for (const threadId of new Set(threadIds)) {
+    const outcome = await pruneThread(context, threadId, keepLast, operation);
+    total.checkpoints += outcome.checkpoints;
+    total.writes += outcome.writes;
+    total.blobs += outcome.blobs;
+    if (outcome.pinned) total.pinned.push(threadId);
+    if (outcome.incomplete) total.incomplete.push(threadId);
+  }
+  return total;
+}
+
+/** Trims (keepLast >= 1) or deletes (0) one thread, namespace after namespace. */
+export async function pruneThread(
+  context: SaverContext,
+  threadId: string,
+  keepLast: number,
+  operation: string,
+): Promise<{ checkpoints: number; writes: number; blobs: number; pinned: boolean; incomplete: boolean }> {
+  const keys = saverThreadKeys(context.keyPrefix, threadId);
+  const result = { checkpoints: 0, writes: 0, blobs: 0, pinned: false, incomplete: false };
+  // Blobs this process leans on as delta bases may go: the thread's next write starts afresh.
+  context.deltas?.forget(threadId);
+  let ns = "";
+  for (;;) {
+    const step = await redisCall(context, { operation, write: true, keys: keys.all }, (client) =>
+      callScript(client, "saverPrune", keys, [keepLast, ns, PRUNE_MAX_DELETES, PRUNE_MAX_VISITS]),
+    );
+    if (step.pinned) return { ...result, pinned: true };
+    result.checkpoints += step.checkpoints;
+    result.writes += step.writes;
+    result.blobs += step.blobs;
+    if (keepLast === 0) {
+      await forgetThread(context, threadId);
+      return result;
+    }
+    // More to do in this namespace, and the call got somewhere: go on with it.
+    if (step.more && step.checkpoints > 0) continue;
+    if (step.more) result.incomplete = true;
+    if (step.nextNs === undefined) return result;
+    ns = step.nextNs;
+  }
+}

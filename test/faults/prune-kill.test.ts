@@ -1,0 +1,105 @@
+/**
+ * prune() in a real process killed with SIGKILL (by pid) at different moments: each saverPrune call is atomic, so
+ * whatever the kill interrupted, every checkpoint left reads exactly as before (as an untrimmed copy of the thread
+ * reads), DeltaChannel histories of the kept checkpoints are intact, no blob is left that nothing needs, and a prune
+ * started again finishes the job.
+ */
+import type { CheckpointTuple } from "@langchain/langgraph-checkpoint";
+import { MemorySaver } from "@langchain/langgraph-checkpoint";
+import { Redis } from "ioredis";
+import { type LocalRedis, startRedis } from "../../scripts/local-redis.js";
+import { RedisSaver } from "../../src/index.js";
+import { recordCounts } from "../helpers/counts.js";
+import { randomHistory } from "../saver/random-history.js";
+import { expectNoOrphanBlobs } from "../saver/retention-helpers.js";
+import { collect } from "../saver/saver-helpers.js";
+import { startWriter } from "./fixtures/child.js";
+
+const THREADS = ["t0", "t1", "t2", "t3", "t4", "t5"];
+const KEEP_LAST = 3;
+
+/** The tuple as the untrimmed copy `ref-<thread>` holds it, with the thread id put back. */
+function asThread(tuple: CheckpointTuple | undefined, threadId: string): unknown {
+  return JSON.parse(
+    JSON.stringify(tuple ?? null).replaceAll(`"thread_id":"ref-${threadId}"`, `"thread_id":"${threadId}"`),
+  );
+}
+
+describe("prune killed mid-way", () => {
+  let server: LocalRedis;
+  let client: Redis;
+  beforeAll(async () => {
+    server = await startRedis();
+    client = new Redis(server.url, { maxRetriesPerRequest: 1 });
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await server?.stop();
+  });
+
+  /** Every checkpoint of `threadId` reads as in its untrimmed copy; kept DeltaChannel histories are MemorySaver's. */
+  async function expectIntact(saver: RedisSaver, memory: MemorySaver, threadId: string): Promise<number> {
+    const kept = await collect(saver.list({ configurable: { thread_id: threadId } }));
+    for (const tuple of kept) {
+      const ref = await saver.getTuple({
+        configurable: { ...tuple.config.configurable, thread_id: `ref-${threadId}` },
+      });
+      expect(JSON.parse(JSON.stringify(tuple))).toEqual(asThread(ref, threadId));
+      if (!Object.hasOwn(tuple.checkpoint.channel_values, "messages")) {
+        const history = { config: tuple.config, channels: ["messages"] };
+        expect(await saver.getDeltaChannelHistory(history)).toEqual(await memory.getDeltaChannelHistory(history));
+      }
+    }
+    await expectNoOrphanBlobs(saver, threadId);
+    return kept.length;
+  }
+
+  it("leaves every kept checkpoint readable, and a second prune completes", async (context) => {
+    const keyPrefix = "prunekill";
+    const saver = new RedisSaver({ client, keyPrefix });
+    const memory = new MemorySaver();
+    for (const [i, threadId] of THREADS.entries()) {
+      await randomHistory([saver, memory], threadId, 100 + i, 160, { growingBytes: 300, deltaChannels: ["messages"] });
+      await saver.copyThread(threadId, `ref-${threadId}`);
+    }
+    const written = (await collect(saver.list({ configurable: { thread_id: "t0" } }))).length;
+
+    let interrupted = 0;
+    const delaysMs = [0, 10, 30, 80, 200, 500];
+    for (const delayMs of delaysMs) {
+      // A fresh untrimmed history for every round.
+      for (const threadId of THREADS) {
+        await saver.deleteThread(threadId);
+        await saver.copyThread(`ref-${threadId}`, threadId);
+      }
+      const worker = startWriter("prune-worker.ts", {
+        REDIS_URL: server.url,
+        KEY_PREFIX: keyPrefix,
+        THREADS: THREADS.join(","),
+        KEEP_LAST: String(KEEP_LAST),
+      });
+      try {
+        await worker.waitFor("the prune to start", (events) => events.some((e) => e.start === true), 60_000);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        worker.kill();
+        await worker.exit(60_000);
+      } finally {
+        worker.kill();
+      }
+      if (!worker.events.some((e) => e.done === true)) interrupted += 1;
+      for (const threadId of THREADS) await expectIntact(saver, memory, threadId);
+    }
+    recordCounts(context, { faultsInjected: delaysMs.length });
+    // Some kill landed before the prune finished, so the test tested something.
+    expect(interrupted).toBeGreaterThan(0);
+
+    // Pruning again finishes the job: each thread is down to what keepLast and the kept checkpoints need.
+    const again = await saver.prune(THREADS, { keepLast: KEEP_LAST });
+    expect(again.incomplete).toEqual([]);
+    for (const threadId of THREADS) {
+      const left = await expectIntact(saver, memory, threadId);
+      expect(left).toBeLessThan(written);
+      expect((await saver.prune([threadId], { keepLast: KEEP_LAST })).checkpoints).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,36 @@
+/** Checks shared by the retention tests (test/saver/retention.test.ts and the prune kill test in test/faults). */
+
+import type { RedisSaver } from "../../src/index.js";
+import { saverThreadKeys } from "../../src/keys.js";
+import { blobBaseField } from "../../src/saver/blob-delta.js";
+import { decodeRefs, unframe } from "../../src/saver/codec.js";
+
+/** Fails when a stored blob is needed by no remaining checkpoint (directly or as a delta base), or a base is gone. */
+export async function expectNoOrphanBlobs(saver: RedisSaver, threadId: string): Promise<number> {
+  const keys = saverThreadKeys(saver.keyPrefix, threadId);
+  const source = { key: keys.blobs, what: "a blob" };
+  const records = (await saver.client.hgetallBuffer(keys.checkpoints)) as Record<string, Buffer>;
+  const blobs = new Map(Object.entries((await saver.client.hgetallBuffer(keys.blobs)) as Record<string, Buffer>));
+  const needed = new Set<string>();
+  for (const [field, record] of Object.entries(records)) {
+    const ns = field.slice(0, field.indexOf("\0"));
+    const refs = decodeRefs((unframe(record, { key: keys.checkpoints, what: "record" }, 5)[0] as Buffer).toString());
+    for (const [channel, version] of refs.channels) {
+      let current: string | undefined = `${ns}\0${channel}\0${version}`;
+      while (current !== undefined && !needed.has(current)) {
+        needed.add(current);
+        const blob = blobs.get(current);
+        if (blob === undefined) break;
+        current = blobBaseField(current, blob, source);
+      }
+    }
+  }
+  for (const field of blobs.keys()) expect(needed.has(field), `orphan blob ${JSON.stringify(field)}`).toBe(true);
+  // Every pending write belongs to a remaining checkpoint.
+  const writeFields = await saver.client.hkeys(keys.writes);
+  for (const field of writeFields) {
+    const [ns, id] = field.split("\0");
+    expect(Object.hasOwn(records, `${ns}\0${id}`), `orphan write ${JSON.stringify(field)}`).toBe(true);
+  }
+  return blobs.size;
+}
