@@ -10,6 +10,8 @@ import { ORDERS } from "./layer-state.js";
 import { orderLockKey } from "./runtime.js";
 
 export interface DemoAudit {
+  /** The PostgreSQL schema the sink writes (named after the run's key prefix). */
+  readonly schema: string;
   /** Waits until every event is in PostgreSQL, then prints the trail of the order with the most events. */
   report(say: (line: string) => void): Promise<void>;
   /** Stops the sink and, unless `keep`, drops the run's schema. */
@@ -22,6 +24,7 @@ export function startDemoAudit(client: RedisClient, keyPrefix: string, postgresU
   const schema = keyPrefix.replace(/[^a-z0-9]/g, "_");
   const sink: AuditSink = startAuditSink({ client, postgres, keyPrefix, schema, pollIntervalMs: 20 });
   return {
+    schema,
     async report(say) {
       await sink.flush(60_000);
       const stats = sink.stats();

@@ -54,7 +54,9 @@ const usage = `usage: npm run demo -- [--orders N] [--rate N] [--quick] [--no-gu
   --only SETUP  run one setup: layer (with langgraph-redis) or naive (without it)
   --seed N      order generator seed (default 7)
   --keep        leave the run's keys in Redis to inspect them (with REDIS_URL; prints their prefix) and
-                write the timeline page of resumed runs (langgraph-redis view) to the current folder
+                write the timeline page of resumed runs (langgraph-redis view) to the current folder; the
+                layer's processes then audit (events kept in Redis), so the page draws lock holds, waits,
+                crashes and resumes
   --outage      a demo of its own: agents keep running while the demo kills its throwaway redis-server by pid,
                 restarts it, and checks every checkpoint and write after the journals are replayed
   --audit       record every write and lock decision of the layer in PostgreSQL and print one order's audit

@@ -45,7 +45,10 @@ export async function runScenario(
 
   const audit = setup === "layer" && postgresUrl ? startDemoAudit(client, prefix, postgresUrl) : undefined;
   const configs: ProcessConfig[] = [];
-  const base = { setup, prefix, redisUrl, concurrency: options.concurrency, guard, audit: audit !== undefined };
+  // --keep: the layer's processes also write audit events without --audit (no sink: they stay in the outbox
+  // streams the kept keys include), so the timeline page can draw lock holds, waits, crashes and resumes.
+  const audited = audit !== undefined || (options.keep && setup === "layer");
+  const base = { setup, prefix, redisUrl, concurrency: options.concurrency, guard, audit: audited };
   for (let i = 1; i <= options.fraudWorkers; i++) {
     configs.push({ ...base, role: "worker", agent: "fraud", workerId: `fraud-${i}` });
   }
@@ -149,7 +152,8 @@ export async function runScenario(
             agents.map((agent) => [threadId(agent, event.eventId), event.order.orderId] as const),
           ),
         );
-        const page = await writeTimeline(client, keys, redisUrl, prefix, orderOf).catch((error: Error) => ({
+        const history = audit && postgresUrl ? { postgresUrl, schema: audit.schema } : undefined;
+        const page = await writeTimeline(client, keys, redisUrl, prefix, orderOf, history).catch((error: Error) => ({
           command: "",
           error: error.message,
         }));

@@ -1,7 +1,9 @@
 /**
  * With --keep: draws the run as the inspector's timeline page (the same `langgraph-redis view` users run) for a few
  * runs the killed process left behind and the recoverer resumed, plus one order document's write history, and
- * returns the page's file and the command that redraws it while the keys are still in Redis.
+ * returns the page's file and the command that redraws it while the keys are still in Redis. The processes audit
+ * with --keep, so the page also shows the order locks' holds and waits and the runs' crash and resume marks (read
+ * from the outbox streams, or from PostgreSQL where --audit's sink moved them).
  */
 import { join } from "node:path";
 import { main as inspect } from "../src/inspector/cli.js";
@@ -16,6 +18,8 @@ export async function writeTimeline(
   prefix: string,
   /** Thread id -> the order its run worked on. */
   orderOf: ReadonlyMap<string, string>,
+  /** --audit: the sink moved the audit events to PostgreSQL, so the page reads the lock and crash history there. */
+  history?: { readonly postgresUrl: string; readonly schema: string },
 ): Promise<{ file?: string; command: string; error?: string }> {
   const takeovers = await client.lrange(keys.record("takeover"), 0, -1);
   const resumed = takeovers
@@ -27,9 +31,13 @@ export async function writeTimeline(
   const items = order === undefined ? [] : [`${ORDERS.join(".")}/${order}`];
   const file = join(process.cwd(), `langgraph-redis-demo-${prefix}.html`);
   const args = ["--prefix", prefix, "view", ...threads, ...items.flatMap((item) => ["--item", item])];
-  const command = `REDIS_URL=<url> npx langgraph-redis ${args.join(" ")} --serve`;
+  const fromPostgres = history ? ["--schema", history.schema] : [];
+  const command =
+    `REDIS_URL=<url> npx langgraph-redis ${[...args, ...fromPostgres].join(" ")}` +
+    `${history ? " --postgres <postgres-url>" : ""} --serve`;
   let error = "";
-  const code = await inspect(["--url", redisUrl, "--quiet", ...args, "--out", file], {
+  const postgres = history ? ["--postgres", history.postgresUrl, ...fromPostgres] : [];
+  const code = await inspect(["--url", redisUrl, "--quiet", ...args, ...postgres, "--out", file], {
     out: () => {},
     err: (text) => (error += text),
     env: {},

@@ -77,8 +77,9 @@ export const ACL_COMMANDS = {
     "exec",
   ],
   /** The `langgraph-redis` inspector CLI: a bounded SCAN of the prefix, sizes (MEMORY USAGE, HSTRLEN), lock time
-   * left (PTTL), and its connection check (PING). */
-  inspector: ["scan", "memory|usage", "hstrlen", "pttl", "ping"],
+   * left (PTTL), its connection check (PING), and the audit events still in the outbox streams (XREVRANGE) that
+   * `view` draws as lock and crash history. */
+  inspector: ["scan", "memory|usage", "hstrlen", "pttl", "ping", "xrevrange"],
 } as const;
 
 const aclRulesOptionsSchema = z

@@ -1,5 +1,6 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import { InvalidOptionError, UnsupportedServerError } from "./errors.js";
+import { log } from "./log.js";
 
 /** The clients the library accepts: a standalone/sentinel connection or a cluster. */
 export type RedisClient = Redis | Cluster;
@@ -121,12 +122,34 @@ export function buildOnOwnedClient<T>(
 ): T {
   const client = clientFromUrl(url, options);
   opened.add(client);
+  logClientErrors(client);
   try {
     return build(client);
   } catch (error) {
     client.disconnect();
     throw error;
   }
+}
+
+/**
+ * ioredis emits "error" for every failed connect and reconnect, and with no listener prints "Unhandled error event"
+ * to the console. A client a `fromUrl` factory opened is the library's, so it gets one listener that sends the error
+ * to the library's logger (NODE_DEBUG=langgraph-redis), once per run of the same error (a reconnect loop repeats it
+ * every attempt), again after the connection was ready in between. Nothing is hidden: the commands still reject
+ * with the error (a named RedisConnectionError), and listeners the caller adds (`saver.client.on("error")`) still
+ * get every one.
+ */
+function logClientErrors(client: RedisClient): void {
+  let last: string | undefined;
+  client.on("error", (error: Error) => {
+    const text = `${error.name}: ${error.message}`;
+    if (text === last) return;
+    last = text;
+    log("client opened from a URL: %s (its commands fail until the connection is back)", text);
+  });
+  client.on("ready", () => {
+    last = undefined;
+  });
 }
 
 /**

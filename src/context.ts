@@ -70,7 +70,15 @@ export function createRedisContext(options: RedisContextOptions): RedisContext {
     async close() {
       if (!owned) return;
       owned = false;
-      const ended = client.status === "end" ? undefined : once(client, "end");
+      if (client.status === "end") return;
+      // QUIT only reaches a server we are connected to: a client still (re)connecting would queue it until the
+      // server is back, and close() would never return while Redis is down. Such a client is disconnected instead
+      // (its reconnect timer is cleared; ioredis emits no "end" for it, so there is nothing to wait for).
+      if (client.status !== "ready") {
+        client.disconnect();
+        return;
+      }
+      const ended = once(client, "end");
       await client.quit().catch(() => client.disconnect());
       await ended;
     },

@@ -5,6 +5,7 @@
  */
 import { auditStreamPrefix } from "../keys.js";
 import { type AuditPostgres, schemaName } from "./postgres.js";
+import type { AuditEvent } from "./trail.js";
 
 /** One entry as XREADGROUP / XAUTOCLAIM return it. */
 export type StreamEntry = [id: string, fields: string[]];
@@ -96,4 +97,35 @@ export async function insertRows(postgres: AuditPostgres, schema: string, rows: 
     values,
   );
   return result.rowCount ?? 0;
+}
+
+/** One outbox entry as an AuditEvent, parsed exactly as the sink parses it into a row (the same id, too). */
+export function entryEvent(stream: string, entry: StreamEntry): AuditEvent {
+  const row = entryRow(stream, entry);
+  const column = (name: (typeof COLUMNS)[number]) => row[COLUMNS.indexOf(name)];
+  const textOf = (name: (typeof COLUMNS)[number]) => {
+    const value = column(name);
+    return value === undefined ? undefined : String(value);
+  };
+  const numberOf = (name: (typeof COLUMNS)[number]) => {
+    const value = column(name);
+    return value === undefined ? undefined : Number(value);
+  };
+  return {
+    id: String(column("event_id")),
+    kind: String(column("kind")),
+    at: new Date(Number(column("at_ms"))),
+    keyPrefix: String(column("key_prefix")),
+    threadId: textOf("thread_id"),
+    checkpointNs: textOf("checkpoint_ns"),
+    checkpointId: textOf("checkpoint_id"),
+    namespace: column("namespace") as string[] | undefined,
+    key: textOf("item_key"),
+    agentId: textOf("agent_id"),
+    runId: textOf("run_id"),
+    lockKey: textOf("lock_key"),
+    fenceToken: numberOf("fence_token"),
+    version: numberOf("version"),
+    detail: JSON.parse(String(column("detail"))) as Record<string, unknown>,
+  };
 }

@@ -14,6 +14,8 @@ export type Acquisition<Out> =
       readonly locks: readonly GuardMutex[];
       readonly waitedMs: number;
       readonly attempts: number;
+      /** How many times a name was found held by someone else before all were taken (0: taken at once). */
+      readonly conflicts: number;
     }
   | { readonly kind: "skipped"; readonly result: Out };
 
@@ -71,7 +73,8 @@ export async function acquireLocks<State, Out>(
         conflictKey = name;
         break;
       }
-      if (conflictKey === undefined) return { kind: "held", locks: held, waitedMs: waitedMs(), attempts: round };
+      if (conflictKey === undefined)
+        return { kind: "held", locks: held, waitedMs: waitedMs(), attempts: round, conflicts };
 
       await releaseLocks(held.splice(0), options.lockTimeoutMs);
       if (typeof options.onConflict !== "function") throw new LockConflictError(names);

@@ -89,7 +89,7 @@ export function guarded<State, Out>(
         lease,
         resolved.lockTimeoutMs,
         resolved.fenceTtlMs,
-        audit,
+        audit && acquiredContext(audit, acquisition),
       );
       if (fences === undefined) throw lease.error ?? new LockLostError(lockKeys);
       for (const fence of fences) tokens.set(fence.lockKey, fence.token);
@@ -165,6 +165,18 @@ function auditFor(
   if (!outbox) return undefined;
   const context = runAuditContext(config ?? {});
   return { outbox, context: { ...context, agent: outbox.agentId ?? context.agent, lockKeys } };
+}
+
+/**
+ * What lock.acquired records besides the call's context: when the call had to wait for a holder (a conflict), how
+ * long it waited (ms, measured by this process from its first attempt to the last), so the wait can be drawn.
+ */
+function acquiredContext(
+  audit: { readonly outbox: AuditOutbox; readonly context: Record<string, unknown> },
+  acquisition: { readonly waitedMs: number; readonly conflicts: number },
+): { readonly outbox: AuditOutbox; readonly context: Record<string, unknown> } {
+  if (acquisition.conflicts === 0) return audit;
+  return { outbox: audit.outbox, context: { ...audit.context, waitedMs: acquisition.waitedMs } };
 }
 
 /** A lost lock is an observation, not a write: recorded on its own, in the background (never throws). */

@@ -48,6 +48,9 @@ const OPTIONS = {
   serve: { type: "boolean" },
   port: { type: "string" },
   item: { type: "string", multiple: true },
+  postgres: { type: "string" },
+  schema: { type: "string" },
+  events: { type: "string" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -92,8 +95,10 @@ const COMMANDS: Record<string, Command> = {
   memory: { run: memoryCommand, usage: "memory [--top 20]", options: ["top"] },
   view: {
     run: viewCommand,
-    usage: "view [thread...] [--item namespace/key]... [--out page.html | --serve [--port n]] [--limit 5]",
-    options: ["item", "out", "serve", "port", "limit"],
+    usage:
+      "view [thread...] [--item namespace/key]... [--out page.html | --serve [--port n]] [--limit 5]\n" +
+      "       [--postgres url [--schema langgraph_redis]] [--events 20000]",
+    options: ["item", "out", "serve", "port", "limit", "postgres", "schema", "events"],
   },
 };
 

@@ -5,8 +5,14 @@
  * what makes the zeros mean something.
  */
 import { execFile } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import pg from "pg";
 import { inject } from "vitest";
+import { sweepPrefix } from "../../demo/cleanup.js";
+import type { ViewActivity } from "../../src/inspector/read/activity.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const tsx = join(root, "node_modules", ".bin", "tsx");
@@ -103,42 +109,93 @@ describe("npm run demo", () => {
     expect(run.code).toBe(1);
   });
 
-  it("--audit: one order's trail read back from PostgreSQL tells its story in order, every write under its lock", {
+  it("--audit --keep: one order's trail from PostgreSQL tells its story in order; the page draws locks and crashes", {
     timeout: 120_000,
   }, async () => {
-    const run = await runDemo(["--only", "layer", "--audit"]);
-    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
-    const header = run.stdout.match(/audit trail of order (\S+), read from PostgreSQL \((\d+) events\):/);
-    expect(header, run.stdout).not.toBeNull();
-    const lines = run.stdout.split("\n");
-    const start = lines.findIndex((line) => line.includes("audit trail of order"));
-    const trail = lines
-      .slice(start + 1, start + 1 + Number(header?.[2]))
-      .map((line) => line.trim().split(/\s+/))
-      .map(([offset = "", agent = "", kind = "", ...rest]) => ({ offset, agent, kind, rest: rest.join(" ") }));
-    expect(trail.length).toBeGreaterThan(0);
-    // Times never go backwards; store versions count up from 1 with no gap.
-    const offsets = trail.map((e) => Number(e.offset.replace(/[+s]/g, "")));
-    expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
-    const versions = trail.filter((e) => e.kind === "store.put").map((e) => Number(/version (\d+)/.exec(e.rest)?.[1]));
-    expect(versions.length).toBeGreaterThan(0);
-    expect(versions).toEqual(versions.map((_, i) => i + 1));
-    // Every write was made while its agent held the order's lock, under that acquisition's fencing token. The only
-    // lock never released is one the killed agent held: it expired, and the next holder's tokens are higher.
-    const victim = /SIGKILL (\S+) \(pid/.exec(run.stdout)?.[1];
-    let holder: { agent: string; token: string } | undefined;
-    for (const event of trail) {
-      const token = /fencing token (\d+)/.exec(event.rest)?.[1] ?? "";
-      if (event.kind === "lock.acquired") {
-        if (holder?.agent === victim) holder = undefined;
-        expect(holder, "two holders at once").toBeUndefined();
-        holder = { agent: event.agent, token };
-      } else if (event.kind === "lock.released" || event.kind === "lock.lost") {
-        expect(holder).toEqual({ agent: event.agent, token });
-        holder = undefined;
-      } else if (event.kind === "store.put") {
-        expect(holder).toEqual({ agent: event.agent, token });
-      }
+    const run = await runDemo(["--only", "layer", "--audit", "--keep"]);
+    const prefix = /kept every key of this run: prefix (\S+)/.exec(run.stdout)?.[1];
+    try {
+      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+      checkTrail(run);
+      checkTimelinePage(run);
+    } finally {
+      await removeKept(prefix);
     }
   });
 });
+
+/** The page --keep leaves: the resumed runs' crash and resume marks and their order locks' holds, from the audit. */
+function checkTimelinePage(run: DemoRun): void {
+  const link = /timeline of resumed runs: (file:\S+)/.exec(run.stdout)?.[1];
+  expect(link, run.stdout).toBeDefined();
+  const file = fileURLToPath(link as string);
+  try {
+    const html = readFileSync(file, "utf8");
+    const json = /<script type="application\/json" id="view-data">(.*?)<\/script>/s.exec(html)?.[1];
+    const data = JSON.parse(json ?? "null") as { threads: { threadId: string }[]; activity: ViewActivity };
+    expect(data.activity.source).toBe("audit");
+    expect(data.activity.postgresEvents).toBeGreaterThan(0);
+    const threads = data.threads.map((t) => t.threadId);
+    expect(threads.length).toBeGreaterThan(0);
+    // Each drawn run was resumed: a crash mark (claimed by the recoverer) and a resume mark on its thread.
+    for (const thread of threads) {
+      const kinds = data.activity.marks.filter((m) => m.threadId === thread).map((m) => m.kind);
+      expect(kinds, thread).toEqual(expect.arrayContaining(["crash", "resume"]));
+    }
+    expect(data.activity.holds.length).toBeGreaterThan(0);
+    expect(data.activity.holds.every((h) => h.lock.startsWith("order:") && h.holder !== "?")).toBe(true);
+    expect(html).toContain('class="run-mark crash"');
+    expect(html).toContain('class="lock-hold');
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+/** Deletes what --keep left: the run's keys in Redis and its audit schema in PostgreSQL. */
+async function removeKept(prefix: string | undefined): Promise<void> {
+  if (prefix === undefined) return;
+  const client = new Redis(inject("redisUrl"), { maxRetriesPerRequest: 1 });
+  const pool = new pg.Pool({ connectionString: inject("postgresUrl"), max: 1 });
+  try {
+    await sweepPrefix(client, prefix);
+    await pool.query(`DROP SCHEMA IF EXISTS "${prefix.replace(/[^a-z0-9]/g, "_")}" CASCADE`);
+  } finally {
+    await pool.end();
+    await client.quit();
+  }
+}
+
+function checkTrail(run: DemoRun): void {
+  const header = run.stdout.match(/audit trail of order (\S+), read from PostgreSQL \((\d+) events\):/);
+  expect(header, run.stdout).not.toBeNull();
+  const lines = run.stdout.split("\n");
+  const start = lines.findIndex((line) => line.includes("audit trail of order"));
+  const trail = lines
+    .slice(start + 1, start + 1 + Number(header?.[2]))
+    .map((line) => line.trim().split(/\s+/))
+    .map(([offset = "", agent = "", kind = "", ...rest]) => ({ offset, agent, kind, rest: rest.join(" ") }));
+  expect(trail.length).toBeGreaterThan(0);
+  // Times never go backwards; store versions count up from 1 with no gap.
+  const offsets = trail.map((e) => Number(e.offset.replace(/[+s]/g, "")));
+  expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+  const versions = trail.filter((e) => e.kind === "store.put").map((e) => Number(/version (\d+)/.exec(e.rest)?.[1]));
+  expect(versions.length).toBeGreaterThan(0);
+  expect(versions).toEqual(versions.map((_, i) => i + 1));
+  // Every write was made while its agent held the order's lock, under that acquisition's fencing token. The only
+  // lock never released is one the killed agent held: it expired, and the next holder's tokens are higher.
+  const victim = /SIGKILL (\S+) \(pid/.exec(run.stdout)?.[1];
+  let holder: { agent: string; token: string } | undefined;
+  for (const event of trail) {
+    const token = /fencing token (\d+)/.exec(event.rest)?.[1] ?? "";
+    if (event.kind === "lock.acquired") {
+      if (holder?.agent === victim) holder = undefined;
+      expect(holder, "two holders at once").toBeUndefined();
+      holder = { agent: event.agent, token };
+    } else if (event.kind === "lock.released" || event.kind === "lock.lost") {
+      expect(holder).toEqual({ agent: event.agent, token });
+      holder = undefined;
+    } else if (event.kind === "store.put") {
+      expect(holder).toEqual({ agent: event.agent, token });
+    }
+  }
+}

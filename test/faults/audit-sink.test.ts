@@ -6,11 +6,8 @@
  * by pid.
  */
 import { randomInt } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { build } from "esbuild";
 import { Cluster, Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,7 +16,9 @@ import { type LocalCluster, type LocalRedis, startCluster, startRedis } from "..
 import type { RedisClient } from "../../src/client.js";
 import { RedisStore, VersionConflictError } from "../../src/index.js";
 import { auditRegistryKey } from "../../src/keys.js";
+import { bundleProgram } from "../helpers/bundle-program.js";
 import { recordCounts } from "../helpers/counts.js";
+import { parseNodes } from "../helpers/nodes.js";
 import { type Child, startProgramChild, stopAll } from "./recovery/processes.js";
 
 const WRITES = Number(process.env.AUDIT_FAULT_WRITES ?? 6000);
@@ -27,45 +26,24 @@ const WRITERS = 8;
 const SINK_KILLS = 3;
 const LIMIT_MS = 150_000;
 
-const root = join(import.meta.dirname, "..", "..");
-let program: { file: string; dir: string };
+let program: { file: string; cleanup: () => void };
 let postgres: LocalPostgres;
 let standalone: LocalRedis;
 let cluster: LocalCluster;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "lgr-audit-sink-"));
-  const file = join(dir, "sink.mjs");
-  await build({
-    entryPoints: [join(root, "test", "faults", "audit", "sink-program.ts")],
-    outfile: file,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    logLevel: "error",
-    external: ["pg-native"],
-    banner: {
-      js: "import { createRequire as __lgrCreateRequire } from 'node:module'; const require = __lgrCreateRequire(import.meta.url);",
-    },
-  });
-  program = { file, dir };
+  program = await bundleProgram(join("test", "faults", "audit", "sink-program.ts"), { external: ["pg-native"] });
   [postgres, standalone, cluster] = await Promise.all([startPostgres(), startRedis(), startCluster(3)]);
 });
 
 afterAll(async () => {
   await stopAll();
   await Promise.all([postgres?.stop(), standalone?.stop(), cluster?.stop()]);
-  if (program) rmSync(program.dir, { recursive: true, force: true });
+  program?.cleanup();
 });
 
 function clusterClient(nodes: string): Cluster {
-  return new Cluster(
-    nodes.split(",").map((hostPort) => {
-      const [host = "127.0.0.1", port = "6379"] = hostPort.split(":");
-      return { host, port: Number(port) };
-    }),
-  );
+  return new Cluster(parseNodes(nodes));
 }
 
 async function waitForLine(child: Child, test: (line: string) => boolean, timeoutMs: number): Promise<void> {

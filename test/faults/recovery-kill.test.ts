@@ -18,10 +18,8 @@
 import { randomInt } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MemorySaver } from "@langchain/langgraph";
-import { Cluster, Redis } from "ioredis";
 import type { TestContext } from "vitest";
 import { type LocalCluster, type LocalRedis, startCluster, startRedis } from "../../scripts/local-redis.js";
-import type { RedisClient } from "../../src/client.js";
 import { findCrashedRuns, withRunLease } from "../../src/index.js";
 import { runLeaseHoldersKey, runLeaseIndexKey, THREAD_BUCKETS } from "../../src/keys.js";
 import { recordCounts } from "../helpers/counts.js";
@@ -36,7 +34,7 @@ import {
   type NodeName,
 } from "./recovery/graph.js";
 import { guardNode, makeSaver } from "./recovery/platform.js";
-import { bundleProgram, type Child, startProgramChild, stopAll } from "./recovery/processes.js";
+import { bundleProgram, type Child, programTarget, startProgramChild, stopAll } from "./recovery/processes.js";
 
 const KILLS = Number(process.env.KILL_TEST_KILLS ?? 200);
 const LANES = Number(process.env.KILL_TEST_LANES ?? 3);
@@ -126,15 +124,9 @@ async function killTest(
 ): Promise<void> {
   const started = Date.now();
   const keyPrefix = `kill${randomInt(1e9)}`;
-  const clusterNodes = cluster.nodes.split(",").map((hostPort) => {
-    const [host = "127.0.0.1", port = "0"] = hostPort.split(":");
-    return { host, port: Number(port) };
-  });
-  const client: RedisClient = onCluster
-    ? new Cluster(clusterNodes, { redisOptions: { maxRetriesPerRequest: 2 } })
-    : new Redis(standalone.url, { maxRetriesPerRequest: 2 });
+  const { client, config: target } = programTarget(onCluster, standalone.url, cluster.nodes);
   const common = {
-    ...(onCluster ? { clusterNodes } : { redisUrl: standalone.url }),
+    ...target,
     keyPrefix,
     leaseMs: LEASE_MS,
     heartbeatMs: HEARTBEAT_MS,

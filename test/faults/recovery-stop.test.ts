@@ -14,11 +14,10 @@
  */
 import { randomInt } from "node:crypto";
 import type { CheckpointTuple } from "@langchain/langgraph-checkpoint";
-import { Cluster, Redis } from "ioredis";
 import { type LocalCluster, type LocalRedis, startCluster, startRedis } from "../../scripts/local-redis.js";
 import type { RedisClient } from "../../src/client.js";
 import { findCrashedRuns, RedisSaver, resumeCrashedRuns, withRunLease } from "../../src/index.js";
-import { bundleProgram, type Child, startProgramChild, stopAll } from "./recovery/processes.js";
+import { bundleProgram, type Child, programTarget, startProgramChild, stopAll } from "./recovery/processes.js";
 import { buildStopGraph, STEPS, stopExecutionsKey } from "./recovery/stop-graph.js";
 
 const LEASE_MS = 3_000;
@@ -49,18 +48,12 @@ describe("a stopped run that was taken over (real processes, SIGSTOP/SIGCONT)", 
 
   const setup = (onCluster: boolean) => {
     if (!program || !standalone || !cluster) throw new Error("the program or the servers did not start");
-    const clusterNodes = cluster.nodes.split(",").map((hostPort) => {
-      const [host = "127.0.0.1", port = "0"] = hostPort.split(":");
-      return { host, port: Number(port) };
-    });
-    const client: RedisClient = onCluster
-      ? new Cluster(clusterNodes, { redisOptions: { maxRetriesPerRequest: 2 } })
-      : new Redis(standalone.url, { maxRetriesPerRequest: 2 });
+    const { client, config: target } = programTarget(onCluster, standalone.url, cluster.nodes);
     clients.push(client);
     const keyPrefix = `stop${randomInt(1e9)}`;
     const threadId = `th-${randomInt(1e9)}`;
     const childConfig = {
-      ...(onCluster ? { clusterNodes } : { redisUrl: standalone.url }),
+      ...target,
       keyPrefix,
       threadId,
       leaseMs: LEASE_MS,

@@ -5,6 +5,7 @@
  * cluster options pass through fromUrl, and a standalone client on a cluster node is told to use a Cluster client.
  */
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { Annotation, END, MemorySaver, START, StateGraph } from "@langchain/langgraph";
 import { Cluster, Redis } from "ioredis";
 import { freePort } from "../../scripts/local-redis.js";
@@ -18,6 +19,7 @@ import {
   RedisStore,
   withRunLease,
 } from "../../src/index.js";
+import { finished, startChild, stopAll } from "../helpers/child-process.js";
 import { clusterNodes, redisUrl, testPrefix } from "../helpers/redis.js";
 
 const user = `url-user-${randomBytes(4).toString("hex")}`;
@@ -114,7 +116,6 @@ describe("clientFromUrl", () => {
     const store = new RedisStore({ client, keyPrefix: testPrefix("down") });
     expect(await errorOf(() => store.put(["ns"], "k", { a: 1 }))).toBeInstanceOf(RedisConnectionError);
     const saver = RedisSaver.fromUrl(`redis+cluster://127.0.0.1:${port}`);
-    saver.client.on("error", () => {});
     const error = await errorOf(() => saver.getTuple({ configurable: { thread_id: "t" } }));
     await saver.close();
     expect(error).toBeInstanceOf(RedisConnectionError);
@@ -138,6 +139,35 @@ describe("clientFromUrl", () => {
     expect(defaults.clusterRetryStrategy?.(100, new Error("down"))).toBeNull();
     expect(await saver.getTuple({ configurable: { thread_id: "none" } })).toBeUndefined();
     await saver.close();
+  });
+});
+
+describe("clients the fromUrl factories open", () => {
+  it("send connection errors to the library's logger once per run, not to the console; commands still fail; close() returns", async () => {
+    const port = await freePort();
+    const child = startChild(
+      ["--import", "tsx", join("test", "foundation", "fixtures", "url-client-errors.ts"), `redis://127.0.0.1:${port}`],
+      { env: { NODE_DEBUG: "langgraph-redis" } },
+    );
+    try {
+      const lines = await finished(child, 60_000);
+      const { code, stderr } = await child.exited;
+      expect(code, stderr).toBe(0);
+      expect(stderr).not.toContain("Unhandled error event");
+      // Not hidden: each operation failed with the named error, and the caller's own listener got every event.
+      expect(lines.filter((line) => line.startsWith("OP "))).toEqual([
+        "OP RedisConnectionError",
+        "OP RedisConnectionError",
+      ]);
+      const userEvents = Number(lines.find((line) => line.startsWith("USER "))?.slice(5));
+      expect(userEvents).toBeGreaterThanOrEqual(4);
+      // Logged once per client for the whole run of identical ECONNREFUSED errors: the saver, the store, the cache.
+      const logged = stderr.split("\n").filter((line) => line.includes("client opened from a URL"));
+      expect(logged).toHaveLength(3);
+      expect(logged.every((line) => line.includes("ECONNREFUSED"))).toBe(true);
+    } finally {
+      await stopAll();
+    }
   });
 });
 

@@ -27,13 +27,16 @@ const started = new Set<ChildProcess>();
 
 /**
  * Starts `node <args>` from the repository root. `keepStdin`: stdin stays open and unused, so a child that exits
- * when its stdin closes goes away with this process.
+ * when its stdin closes goes away with this process. `env`: variables set on top of this process's environment.
  */
-export function startChild(args: readonly string[], options: { keepStdin?: boolean } = {}): Child {
+export function startChild(
+  args: readonly string[],
+  options: { keepStdin?: boolean; env?: Record<string, string> } = {},
+): Child {
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     stdio: [options.keepStdin ? "pipe" : "ignore", "pipe", "pipe"],
-    env: { ...process.env, NODE_OPTIONS: "" },
+    env: { ...process.env, NODE_OPTIONS: "", ...options.env },
   });
   const pid = child.pid;
   const name = args.find((arg) => !arg.startsWith("-") && arg !== "tsx") ?? "child";

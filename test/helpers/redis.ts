@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { Cluster, Redis } from "ioredis";
 import { afterAll, inject } from "vitest";
 import type { RedisClient } from "../../src/client.js";
+import { parseNodes } from "./nodes.js";
 
 const opened = new Set<RedisClient>();
 
@@ -19,12 +20,7 @@ export function redisUrl(): string {
 }
 
 export function clusterNodes(): { host: string; port: number }[] {
-  return inject("clusterNodes")
-    .split(",")
-    .map((hostPort) => {
-      const [host = "127.0.0.1", port = "6379"] = hostPort.trim().split(":");
-      return { host, port: Number(port) };
-    });
+  return parseNodes(inject("clusterNodes"));
 }
 
 /** A standalone client that gives up quickly instead of retrying forever. */

@@ -3,69 +3,20 @@
  * every checkpoint of the threads (checked in the DOM), log no console error, answer a click, and leave a
  * screenshot under test-artifacts/ (gitignored) for people to look at.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { inject } from "vitest";
 import { main } from "../../src/inspector/cli.js";
 import { EXIT } from "../../src/inspector/errors.js";
 import { newCluster, newRedis, redisUrl, testPrefix } from "../helpers/redis.js";
 import { waitUntil } from "../recovery/helpers.js";
+import { ARTIFACTS, loadPage, openBrowser } from "./browser.js";
 import { type Fixture, writeFixture } from "./fixture.js";
 import { runCli } from "./run-cli.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/inspector/", import.meta.url));
-
-/** Launches headless chromium with a fresh profile, no network services; closed (and the profile removed) after. */
-async function openBrowser(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `no chromium at ${CHROMIUM}: install Debian's package (apt-get install chromium) or set CHROMIUM_PATH to a ` +
-        "chromium binary",
-    );
-  }
-  const profile = mkdtempSync(join(tmpdir(), "lgr-view-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-    viewport: { width: 1400, height: 900 },
-    timeout: 60_000,
-  });
-  return {
-    context,
-    close: async () => {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
-}
-
 async function checkPage(context: BrowserContext, url: string, fixture: Fixture, expectedIds: string[], shot: string) {
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(message.text());
-  });
-  page.on("pageerror", (error) => problems.push(error.message));
-  page.on("request", (request) => {
-    if (!request.url().startsWith("file:") && !request.url().startsWith("http://127.0.0.1")) {
-      problems.push(`request to ${request.url()}`);
-    }
-  });
-  await page.goto(url);
-  await page.waitForSelector("body[data-ready=true]", { timeout: 30_000 });
+  const { page, problems } = await loadPage(context, url);
 
   const drawn = await page.$$eval("svg g.checkpoint", (nodes) =>
     nodes.map((n) => n.getAttribute("data-checkpoint-id")),
@@ -75,6 +26,9 @@ async function checkPage(context: BrowserContext, url: string, fixture: Fixture,
   expect(forkStarts).toBe(1);
   expect(await page.$$eval("svg g.lease-expired, svg g.lease-claim", (n) => n.length)).toBeGreaterThan(0);
   expect(await page.$$eval("svg g.item-version", (n) => n.length)).toBe(2);
+  // This fixture writes no audit events: the page says that lock and crash history needs audit.
+  expect(await page.getAttribute("#history-note", "data-source")).toBe("none");
+  expect(await page.textContent("#history-note")).toContain("turn on audit");
   const rows = await page.$$eval(`table[data-thread-id="${fixture.forkThread}"] tr.checkpoint-row`, (n) => n.length);
   expect(rows).toBeGreaterThan(0);
 

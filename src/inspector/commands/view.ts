@@ -2,9 +2,10 @@ import { writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { auditSchemaNameSchema } from "../../audit/options.js";
 import { type CommandContext, type CommandResult, intOption, stringOption } from "../context.js";
 import { InspectorUsageError } from "../errors.js";
-import { collectViewData } from "../view/data.js";
+import { type ActivitySource, collectViewData, type ViewData } from "../view/data.js";
 import { renderPage } from "../view/page.js";
 
 /**
@@ -14,7 +15,12 @@ import { renderPage } from "../view/page.js";
 export async function viewCommand(ctx: CommandContext): Promise<CommandResult> {
   const items = (ctx.options.item as string[] | undefined) ?? [];
   const newest = intOption(ctx, "limit", 5);
-  const draw = async () => renderPage(await collectViewData(ctx, ctx.args, items, newest));
+  const source = activitySource(ctx);
+  let drawn: ViewData | undefined;
+  const draw = async () => {
+    drawn = await collectViewData(ctx, ctx.args, items, newest, source);
+    return renderPage(drawn);
+  };
   if (ctx.options.serve === true) {
     if (ctx.options.out !== undefined) throw new InspectorUsageError("view takes --out or --serve, not both");
     return serve(ctx, draw);
@@ -23,7 +29,44 @@ export async function viewCommand(ctx: CommandContext): Promise<CommandResult> {
   const html = await draw();
   await writeFile(out, html);
   const link = pathToFileURL(out).href;
-  return { data: { file: out, url: link, bytes: Buffer.byteLength(html) }, text: `wrote ${out}\nopen ${link}` };
+  const data = drawn as ViewData;
+  const { activity } = data;
+  const summary =
+    activity.source === "none"
+      ? "no audit events under this prefix: lock and crash history needs `audit` on (docs/audit.md)"
+      : `${activity.holds.length} lock holds, ${activity.marks.length} crash/resume marks from the audit trail`;
+  return {
+    data: {
+      file: out,
+      url: link,
+      bytes: Buffer.byteLength(html),
+      threads: data.threads.map((t) => ({
+        threadId: t.threadId,
+        checkpoints: t.checkpoints.length,
+        leases: t.leases.length,
+      })),
+      locks: data.locks,
+      activity,
+    },
+    text: `wrote ${out}\n${summary}\nopen ${link}`,
+  };
+}
+
+function activitySource(ctx: CommandContext): ActivitySource {
+  const schema = stringOption(ctx, "schema") ?? "langgraph_redis";
+  if (!auditSchemaNameSchema.safeParse(schema).success) {
+    throw new InspectorUsageError(
+      `--schema ${JSON.stringify(schema)}: the PostgreSQL schema of the audit tables is a lower-case identifier ` +
+        "(letters, digits, _), as given to startAuditSink",
+    );
+  }
+  const postgres = stringOption(ctx, "postgres");
+  if (postgres !== undefined && !/^postgres(ql)?:\/\//.test(postgres)) {
+    throw new InspectorUsageError(
+      "--postgres: a PostgreSQL connection string, postgresql://user:password@host:port/db",
+    );
+  }
+  return { postgres, schema, maxPerStream: intOption(ctx, "events", 20_000) };
 }
 
 async function serve(ctx: CommandContext, draw: () => Promise<string>): Promise<CommandResult> {

@@ -3,6 +3,7 @@ import type { HistoryEntry } from "../../store/codec.js";
 import type { CommandContext } from "../context.js";
 import { parseNamespace } from "../context.js";
 import { InspectorNotFoundError, InspectorUsageError } from "../errors.js";
+import { readActivity, type ViewActivity } from "../read/activity.js";
 import { placeOnLanes } from "../read/branches.js";
 import { type CheckpointInfo, readHistory } from "../read/checkpoints.js";
 import { type LockInfo, type RunLeaseInfo, readLeaseIndexes, readLocks } from "../read/leases.js";
@@ -35,6 +36,15 @@ export interface ViewData {
   readonly threads: readonly ViewThread[];
   readonly locks: readonly LockInfo[];
   readonly items: readonly ViewItem[];
+  /** Lock holds and waits, crashes and resumes of the drawn threads, from the audit trail. */
+  readonly activity: ViewActivity;
+}
+
+/** Where the page's history comes from (view --postgres, --schema, --events). */
+export interface ActivitySource {
+  readonly postgres: string | undefined;
+  readonly schema: string;
+  readonly maxPerStream: number;
 }
 
 /** "namespace/key" with the namespace's labels joined by "." (users.alice/profile). */
@@ -53,6 +63,7 @@ export async function collectViewData(
   threadIds: readonly string[],
   itemSpecs: readonly string[],
   newest: number,
+  source: ActivitySource,
 ): Promise<ViewData> {
   const items = itemSpecs.map(parseItemSpec);
   let ids = [...threadIds];
@@ -104,5 +115,24 @@ export async function collectViewData(
         "with --prefix, or name threads and items (view <thread> --item namespace/key)",
     );
   }
-  return { prefix: ctx.prefix, generatedAtMs: Date.now(), serverTimeMs: nowMs, threads, locks, items: histories };
+  const times = threads.flatMap((thread) => thread.checkpoints.map((c) => c.timeMs));
+  const activity = await readActivity(
+    ctx,
+    threads.map((thread) => thread.threadId),
+    { fromMs: Math.min(...times, nowMs), toMs: Math.max(...times, Number.NEGATIVE_INFINITY) },
+    {
+      ...source,
+      nowMs,
+      heldNow: new Map(locks.map((lock) => [lock.name, lock.fenceCounter])),
+    },
+  );
+  return {
+    prefix: ctx.prefix,
+    generatedAtMs: Date.now(),
+    serverTimeMs: nowMs,
+    threads,
+    locks,
+    items: histories,
+    activity,
+  };
 }

@@ -3,23 +3,15 @@
  * details panel. Nothing is fetched (no CDN, no fonts), so the file opens offline and can be attached to a ticket.
  */
 import { formatBytes, formatDuration, formatTime } from "../output.js";
+import type { RunMark } from "../read/activity.js";
+import { heldNowOnly, historyNote, holdsTable, locksSvg, markSvg } from "./activity-svg.js";
 import { type TimeAxis, timeAxis } from "./axis.js";
 import type { ViewCheckpoint, ViewData, ViewItem, ViewThread } from "./data.js";
+import { colourOf, esc, LABEL_W, LANE_H } from "./draw.js";
 
-const LABEL_W = 210;
-const LANE_H = 30;
 const PAD = 24;
 
-export function esc(text: unknown): string {
-  return String(text).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
-
-/** A stable colour per writer (node or agent) name. */
-export function colourOf(name: string): string {
-  let hash = 0;
-  for (const ch of name) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
-  return `hsl(${hash % 360} 65% 45%)`;
-}
+export { colourOf, esc };
 
 function eventTimes(data: ViewData): number[] {
   const times: number[] = [];
@@ -31,6 +23,14 @@ function eventTimes(data: ViewData): number[] {
     }
   }
   for (const item of data.items) for (const e of item.history) times.push(e.at.getTime());
+  for (const hold of data.activity.holds) {
+    times.push(hold.acquiredAtMs);
+    if (hold.waitFromMs !== undefined) times.push(hold.waitFromMs);
+    if (hold.endAtMs !== undefined) times.push(hold.endAtMs);
+  }
+  for (const mark of data.activity.marks) times.push(mark.atMs);
+  for (const lock of heldNowOnly(data))
+    times.push(data.serverTimeMs, data.serverTimeMs + Math.max(0, lock.remainingMs));
   return times;
 }
 
@@ -38,7 +38,12 @@ function writerName(c: ViewCheckpoint): string {
   return c.writers.length > 0 ? c.writers.join("+") : (c.source ?? "?");
 }
 
-function threadSvg(thread: ViewThread, axis: TimeAxis, serverTimeMs: number): { svg: string; height: number } {
+function threadSvg(
+  thread: ViewThread,
+  axis: TimeAxis,
+  serverTimeMs: number,
+  marks: readonly RunMark[],
+): { svg: string; height: number } {
   const parts: string[] = [];
   const rows = thread.branches + (thread.leases.length > 0 ? 1 : 0);
   const height = rows * LANE_H + 34;
@@ -75,6 +80,13 @@ function threadSvg(thread: ViewThread, axis: TimeAxis, serverTimeMs: number): { 
         `<circle cx="${x}" cy="${y}" r="${c.forkStart ? 7 : 6}" fill="${colourOf(writer)}"${c.forkStart ? ' class="fork-start"' : ""}/>` +
         `<text class="step" x="${x}" y="${y - 10}">${c.step ?? ""}</text></g>`,
     );
+  }
+  // A crash and its resume are often a millisecond apart: their glyphs are set side by side, the lines stay put.
+  let lastGlyphX = Number.NEGATIVE_INFINITY;
+  for (const mark of [...marks].sort((a, b) => a.atMs - b.atMs)) {
+    const x = LABEL_W + axis.x(mark.atMs);
+    lastGlyphX = Math.max(x, lastGlyphX + 12);
+    parts.push(markSvg(mark, x, laneY(0), lastGlyphX));
   }
   if (thread.leases.length > 0) {
     const y = laneY(thread.branches);
@@ -137,7 +149,12 @@ function timelineSvg(data: ViewData): string {
     blocks.push(`<g transform="translate(${PAD},${y})">${block.svg}</g>`);
     y += block.height + 12;
   };
-  for (const thread of data.threads) add(threadSvg(thread, axis, data.serverTimeMs));
+  for (const thread of data.threads) {
+    const marks = data.activity.marks.filter((m) => m.threadId === thread.threadId);
+    add(threadSvg(thread, axis, data.serverTimeMs, marks));
+  }
+  const locks = locksSvg(data, axis);
+  if (locks) add(locks);
   for (const item of data.items) add(itemSvg(item, axis));
   const axisY = y + 8;
   const ticks = axis.ticks
@@ -224,6 +241,12 @@ svg text{font:11px system-ui,sans-serif;fill:#1d2330}
 .lease rect{fill:#16a34a;opacity:.75}.lease-expired rect{fill:#dc2626;opacity:.55}.lease-claim rect{fill:#d97706;opacity:.75}
 .mark{font-size:14px;font-weight:700;text-anchor:middle}.crash{fill:#b91c1c}.resume{fill:#b45309}
 .break{fill:#9aa3b5;text-anchor:middle}
+.run-mark line{stroke-width:2}.run-mark.crash line{stroke:#b91c1c}.run-mark.resume line{stroke:#b45309}.run-mark.lease-lost line{stroke:#7c3aed}
+.run-mark.crash text{fill:#b91c1c}.run-mark.resume text{fill:#b45309}.run-mark.lease-lost text{fill:#7c3aed}
+.lock-hold rect{opacity:.85}.lock-wait{fill:#9aa3b5;opacity:.8}.lock-now rect{fill:#2563eb;opacity:.6}
+.hold-label{font-size:10px;font-weight:600}.hold-label.inside{fill:#fff}.hold-label.open,.hold-label.outside{fill:#1d2330}
+.note{background:#fff7e6;border:1px solid #f3d19c;border-radius:6px;padding:6px 10px;margin:8px 0}
+.note[data-source=audit]{background:#eef6ff;border-color:#bcd7f5}
 table{border-collapse:collapse;background:#fff;font-size:12px}th,td{border:1px solid #e3e6ee;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f1f3f8}td.id{font-family:ui-monospace,monospace;color:#5b6475}td.value{font-family:ui-monospace,monospace;max-width:520px;word-break:break-all}
 tr.selected td{background:#fff6d6}
@@ -269,6 +292,7 @@ export function renderPage(data: ViewData): string {
   const writers = new Set<string>();
   for (const t of data.threads) for (const c of t.checkpoints) writers.add(writerName(c));
   for (const i of data.items) for (const e of i.history) writers.add(e.writer ?? "?");
+  for (const h of data.activity.holds) writers.add(h.holder);
   const legend = [...writers]
     .sort()
     .map((w) => `<span><span class="swatch" style="background:${colourOf(w)}"></span>${esc(w)}</span>`)
@@ -282,12 +306,16 @@ export function renderPage(data: ViewData): string {
 <h1>langgraph-redis timeline</h1>
 <div class="meta">prefix <b>${esc(data.prefix)}</b> · ${data.threads.length} thread${data.threads.length === 1 ? "" : "s"} ·
 ${data.items.length} store item${data.items.length === 1 ? "" : "s"} · drawn ${esc(formatTime(data.generatedAtMs))} UTC ·
-dots are checkpoints (colour: the node that wrote the step, number: step), dashed edges start forks, bars are run leases
-(green running, red expired ✕ = crashed, amber ↻ = claimed for resume)</div>
+dots are checkpoints (colour: the node that wrote the step, number: step), dashed edges start forks; on a thread's
+lane ✕ marks a crash (its lease expired, a recoverer claimed it) and ↻ a resume; run lease bars are green while running,
+red when expired ✕, amber ↻ when claimed; lock bars are holds coloured by holder, the thin grey bar before one is the
+wait for it, ✕ at a hold's end = lost</div>
+${historyNote(data)}
 <div class="legend">${legend}</div>
 <div id="details">click a checkpoint for its details</div>
 <div id="timeline-box">${timelineSvg(data)}</div>
 ${locksTable(data)}
+${holdsTable(data)}
 ${data.threads.map(checkpointTable).join("\n")}
 ${data.items.map(itemTable).join("\n")}
 <script type="application/json" id="view-data">${json}</script>

@@ -1,34 +1,38 @@
 /**
- * Child processes of the recovery kill test. The program is bundled once per test run (esbuild) and started with
- * plain node, which starts far faster than a TypeScript loader on a small machine. Process handling (lines,
- * signals, stopAll by pid) is test/helpers/child-process.ts.
+ * Child processes of the recovery kill and stop tests. The programs are bundled once per test run
+ * (test/helpers/bundle-program.ts) and started with plain node. Process handling (lines, signals, stopAll by pid) is
+ * test/helpers/child-process.ts.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
-import { type Child, repoRoot, startChild } from "../../helpers/child-process.js";
+import { Cluster, Redis } from "ioredis";
+import type { RedisClient } from "../../../src/client.js";
+import { bundleProgram as bundle } from "../../helpers/bundle-program.js";
+import { type Child, startChild } from "../../helpers/child-process.js";
+import { parseNodes } from "../../helpers/nodes.js";
 
 export { type Child, stopAll } from "../../helpers/child-process.js";
 
-/** Bundles test/faults/recovery/<entry> (default program.ts) into one ESM file; returns its path and a cleanup. */
-export async function bundleProgram(entry = "program.ts"): Promise<{ file: string; cleanup: () => void }> {
-  const dir = mkdtempSync(join(tmpdir(), "lgr-recovery-kill-"));
-  const file = join(dir, "program.mjs");
-  await build({
-    entryPoints: [join(repoRoot, "test", "faults", "recovery", entry)],
-    outfile: file,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    logLevel: "error",
-    // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
-    banner: {
-      js: "import { createRequire as __lgrCreateRequire } from 'node:module'; const require = __lgrCreateRequire(import.meta.url);",
-    },
-  });
-  return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+/** Bundles test/faults/recovery/<entry> (default program.ts); returns its path and a cleanup. */
+export function bundleProgram(entry = "program.ts"): Promise<{ file: string; cleanup: () => void }> {
+  return bundle(join("test", "faults", "recovery", entry));
+}
+
+/**
+ * The test's own client on the servers it started, and the node list a program's config takes to open its own:
+ * the cluster's nodes on a cluster, else the standalone URL.
+ */
+export function programTarget(
+  onCluster: boolean,
+  standaloneUrl: string,
+  clusterNodes: string,
+): {
+  client: RedisClient;
+  config: { clusterNodes: { host: string; port: number }[] } | { redisUrl: string };
+} {
+  const nodes = parseNodes(clusterNodes);
+  return onCluster
+    ? { client: new Cluster(nodes, { redisOptions: { maxRetriesPerRequest: 2 } }), config: { clusterNodes: nodes } }
+    : { client: new Redis(standaloneUrl, { maxRetriesPerRequest: 2 }), config: { redisUrl: standaloneUrl } };
 }
 
 /** Starts the bundled program; stdin stays open and unused, so the child exits when this process is gone. */

@@ -9,18 +9,14 @@
  * <checkpoint id> <parent id>, writes-start/writes-stored/writes-end <task id>. "stored" is printed only once Redis
  * has acknowledged the write.
  */
-import { randomBytes } from "node:crypto";
-import { writeSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { Cluster, Redis } from "ioredis";
 import { RunLeaseLostError, startRecoveryWorker, withRunLease } from "../../../src/index.js";
 import { buildKillGraph } from "./graph.js";
 import { guardNode, makeSaver } from "./platform.js";
+import { type ProgramTarget, startProgram } from "./program-basics.js";
 
-export interface ProgramConfig {
-  redisUrl?: string;
-  clusterNodes?: { host: string; port: number }[];
+export interface ProgramConfig extends ProgramTarget {
   keyPrefix: string;
   leaseMs: number;
   heartbeatMs: number;
@@ -35,16 +31,7 @@ export interface ProgramConfig {
 
 const [role, json] = process.argv.slice(2);
 const config = JSON.parse(json ?? "{}") as ProgramConfig;
-const tag = `${role}-${process.pid}-${randomBytes(3).toString("hex")}`;
-const print = (line: string) => writeSync(1, `${line}\n`);
-// Never outlive the test: stdin is a pipe from the parent, closed when the parent dies (however it dies).
-process.stdin.on("end", () => process.exit(3));
-process.stdin.resume();
-setTimeout(() => process.exit(3), 1_800_000).unref();
-
-const client = config.clusterNodes
-  ? new Cluster(config.clusterNodes, { redisOptions: { maxRetriesPerRequest: 2 } })
-  : new Redis(config.redisUrl ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: 2 });
+const { tag, print, client } = startProgram(config, { tagPrefix: role ?? "program", lifetimeMs: 1_800_000 });
 
 const delay = () =>
   config.maxSaverDelayMs > 0 ? sleep(Math.floor(Math.random() * (config.maxSaverDelayMs + 1))) : Promise.resolve();

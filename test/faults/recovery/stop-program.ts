@@ -7,15 +7,11 @@
  * then "OK" or "ERR <error name> <message>" when invoke settles, and exits. The test stops and continues it with
  * SIGSTOP / SIGCONT.
  */
-import { randomBytes } from "node:crypto";
-import { writeSync } from "node:fs";
-import { Cluster, Redis } from "ioredis";
 import { withRunLease } from "../../../src/index.js";
+import { type ProgramTarget, startProgram } from "./program-basics.js";
 import { buildStopGraph } from "./stop-graph.js";
 
-interface StopProgramConfig {
-  redisUrl?: string;
-  clusterNodes?: { host: string; port: number }[];
+interface StopProgramConfig extends ProgramTarget {
   keyPrefix: string;
   threadId: string;
   leaseMs: number;
@@ -24,16 +20,7 @@ interface StopProgramConfig {
 }
 
 const config = JSON.parse(process.argv[2] ?? "{}") as StopProgramConfig;
-const tag = `run-${process.pid}-${randomBytes(3).toString("hex")}`;
-const print = (line: string) => writeSync(1, `${line}\n`);
-// Never outlive the test: stdin is a pipe from the parent, closed when the parent dies (however it dies).
-process.stdin.on("end", () => process.exit(3));
-process.stdin.resume();
-setTimeout(() => process.exit(3), 600_000).unref();
-
-const client = config.clusterNodes
-  ? new Cluster(config.clusterNodes, { redisOptions: { maxRetriesPerRequest: 2 } })
-  : new Redis(config.redisUrl ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: 2 });
+const { tag, print, client } = startProgram(config, { tagPrefix: "run", lifetimeMs: 600_000 });
 const graph = buildStopGraph({
   client,
   keyPrefix: config.keyPrefix,
