@@ -8,7 +8,7 @@
  * User-supplied parts (thread ids, namespaces, item keys) are escaped with `encodeKeyPart`, so `{`, `}` and `:`
  * in them can neither open a hash tag nor fake a separator. Redis keys are binary-safe, so unicode stays as is.
  */
-import { bucketTag } from "./slot.js";
+import { bucketTag, THREAD_BUCKETS } from "./slot.js";
 
 /**
  * What ends the key prefix in every key: a character a prefix cannot contain (keyPrefixSchema refuses it). Prefixes
@@ -126,30 +126,12 @@ export function storeItemKeys(prefix: string, namespace: readonly string[], key:
 /**
  * The namespace registry, read by search and listNamespaces to span every namespace, is spread over
  * STORE_REGISTRY_BUCKETS buckets: a namespace lives in the bucket its member hashes to (storeRegistryBucket), and
- * readers merge the buckets. Each bucket has its own hash tag, chosen so that bucket b hashes to a slot in the b-th
- * sixteenth of the slot space (slots 1024 b to 1024 b + 1023): however a cluster splits the slots into ranges, the
+ * readers merge the buckets. Each bucket has its own hash tag (bucketTag, shared with the thread registry: bucket b
+ * hashes to a slot in the b-th sixteenth of the slot space): however a cluster splits the slots into ranges, the
  * buckets land on every master and no single slot takes every namespace's first write. The tags carry no prefix
  * (the key name does), so every store prefix shares these 16 slots.
  */
-export const STORE_REGISTRY_BUCKETS = 16;
-const STORE_REGISTRY_TAGS = [
-  "rd",
-  "r13",
-  "r1",
-  "r1b",
-  "ra",
-  "r12",
-  "r0",
-  "r1c",
-  "rb",
-  "r11",
-  "r3",
-  "r1d",
-  "rc",
-  "r10",
-  "r2",
-  "r1a",
-] as const;
+export const STORE_REGISTRY_BUCKETS = THREAD_BUCKETS;
 
 /** The registry bucket of a namespace member: FNV-1a of its UTF-8 bytes, modulo the bucket count. */
 export function storeRegistryBucket(member: string): number {
@@ -169,10 +151,7 @@ export interface StoreRegistryKeys {
 }
 
 export function storeRegistryKeys(prefix: string, bucket: number): StoreRegistryKeys {
-  const tag = STORE_REGISTRY_TAGS[bucket];
-  if (tag === undefined)
-    throw new RangeError(`store registry bucket ${bucket} is not 0..${STORE_REGISTRY_BUCKETS - 1}`);
-  const base = `${keyPrefixStart(prefix)}store-registry:{${tag}}`;
+  const base = `${keyPrefixStart(prefix)}store-registry:{${bucketTag(bucket)}}`;
   return { names: `${base}:names`, seq: `${base}:seq`, clock: `${base}:clock` };
 }
 

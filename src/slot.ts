@@ -1,6 +1,6 @@
 /**
  * Redis Cluster hash slots, computed locally: which slot a key lands in, and the fixed buckets that spread the
- * cross-thread indexes (thread registry, run lease index) over the slot space. A leaf module (imports nothing), so
+ * cross-thread indexes (thread registry, run lease index, store namespace registry) over the slot space. A leaf module (imports nothing), so
  * the keys module can use it.
  */
 
