@@ -9,7 +9,8 @@ import { randomUUID } from "node:crypto";
 import { Cluster, type Redis } from "ioredis";
 import { type LocalCluster, startCluster } from "../scripts/local-redis.js";
 import { RedisSaver } from "../src/index.js";
-import { saverThreadIndexKey } from "../src/keys.js";
+import { THREAD_BUCKETS, threadRegistryKeys } from "../src/keys.js";
+import { keySlot } from "../src/slot.js";
 import type { BenchContext } from "./context.js";
 import { deleteKeys } from "./keyspace.js";
 import { CheckpointSequence, typicalStep, typicalWrites } from "./payloads.js";
@@ -111,8 +112,10 @@ export async function clusterSection(ctx: BenchContext): Promise<void> {
     const after = await Promise.all(masters.map(masterStats));
 
     const slotRanges = (await cluster.cluster("SLOTS")) as unknown as [number, number, [string, number]][];
-    const indexKey = saverThreadIndexKey(keyPrefix);
-    const indexSlot = Number(await cluster.cluster("KEYSLOT", indexKey));
+    // The cross-thread index is spread over THREAD_BUCKETS buckets: the slot of each bucket's key.
+    const indexSlots = Array.from({ length: THREAD_BUCKETS }, (_, bucket) =>
+      keySlot(threadRegistryKeys(keyPrefix, bucket).updated),
+    );
     const loads: MasterLoad[] = masters.map((m, i) => ({
       address: `${m.options.host}:${m.options.port}`,
       sent: (after[i]?.sent ?? 0) - (before[i]?.sent ?? 0),
@@ -126,9 +129,9 @@ export async function clusterSection(ctx: BenchContext): Promise<void> {
         .filter(([, , [h, p]]) => h === host && String(p) === port)
         .map(([from, to]) => `${from}-${to}`)
         .join(" ");
-      const holdsIndex = slotRanges.some(
-        ([from, to, [h, p]]) => h === host && String(p) === port && indexSlot >= from && indexSlot <= to,
-      );
+      const indexBuckets = indexSlots.filter((slot) =>
+        slotRanges.some(([from, to, [h, p]]) => h === host && String(p) === port && slot >= from && slot <= to),
+      ).length;
       table.rows.push({
         master: load.address,
         slots: ranges,
@@ -136,7 +139,7 @@ export async function clusterSection(ctx: BenchContext): Promise<void> {
         inScripts: load.inScripts,
         cpuMs: load.redisCpuUs / 1000,
         share: ratio(load.sent + load.inScripts, totalCommands / loads.length),
-        note: holdsIndex ? "the cross-thread index (every put touches it)" : "",
+        note: `${indexBuckets} of ${THREAD_BUCKETS} cross-thread index buckets`,
       });
     }
     const commands = loads.map((l) => l.sent + l.inScripts);
@@ -156,8 +159,8 @@ export async function clusterSection(ctx: BenchContext): Promise<void> {
         `${(elapsedMs / 1000).toFixed(1)} s (${Math.round((THREADS * 3) / (elapsedMs / 1000)).toLocaleString("en-US")} calls/s).`,
       "Counted from INFO commandstats on each master (reset before the writes): commands from clients are EVALSHA " +
         "calls, commands in Lua what the scripts ran; Redis CPU is INFO cpu (user + system) over the writes.",
-      "A key every write touches (the cross-thread index, a registry) lives on one master, which then carries an " +
-        "extra share of every write: the Holds column names it.",
+      "The cross-thread index (the thread registry's buckets) is spread over 16 hash-tagged buckets in evenly " +
+        "spaced slot ranges: the Holds column says how many each master has.",
     );
   } finally {
     await deleteKeys(cluster, `${keyPrefix}|*`).catch(() => undefined);

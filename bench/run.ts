@@ -30,6 +30,7 @@ import {
 import { peersSection } from "./peers.js";
 import { retentionSection } from "./retention.js";
 import { runBench } from "./runner.js";
+import { runsSection } from "./runs.js";
 import { putStep, saverSection, versionsOf } from "./saver.js";
 import { storeSection } from "./store.js";
 import { storeSearchSection } from "./store-search.js";
@@ -86,6 +87,7 @@ await runBench(
       title: "Graph invoke",
       run: (ctx) => graphSection(ctx, { name: "RedisSaver", saver: saver(ctx, "graph") }),
     },
+    { id: "runs", title: "Threads and runs", run: (ctx) => runsSection(ctx) },
     {
       id: "peers",
       title: "Peers: SqliteSaver, PostgresSaver, MemorySaver",

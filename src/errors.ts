@@ -200,6 +200,34 @@ export class RunLeaseLostError extends LangGraphRedisError {
 }
 
 /**
+ * A run was stopped by cancelRun (from any process), or by a run started on its thread with the "interrupt" or
+ * "rollback" multitask strategy. `action` says what happened to what it wrote: "interrupt" keeps its checkpoints
+ * (the thread continues from the last one), "rollback" removed them. The run's AbortSignal carries this error.
+ */
+export class RunCancelledError extends LangGraphRedisError {
+  constructor(
+    readonly threadId: string,
+    readonly checkpointNs: string,
+    readonly action: "interrupt" | "rollback",
+  ) {
+    super(
+      `The run on thread ${JSON.stringify(threadId)}${checkpointNs ? ` (namespace ${JSON.stringify(checkpointNs)})` : ""} ` +
+        `was cancelled (${action}${action === "rollback" ? ": what it wrote is removed" : ": its checkpoints are kept"})`,
+    );
+  }
+}
+
+/** A run was refused because drainRuns() was called on its leased graph in this process (it takes no new runs). */
+export class RunsDrainingError extends LangGraphRedisError {
+  constructor(readonly threadId: string) {
+    super(
+      `The run on thread ${JSON.stringify(threadId)} was refused: this process is draining its runs (drainRuns) ` +
+        "and takes no new ones; start it in another process",
+    );
+  }
+}
+
+/**
  * An encrypted record cannot be read, or a record is not encrypted where encryption is required. `key` names the
  * Redis key the record came from when the reader knows it (the serializer alone does not: the saver and the cache
  * add it).

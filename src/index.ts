@@ -41,8 +41,10 @@ export {
   PlaintextRecordError,
   RedisConnectionError,
   RedisPermissionError,
+  RunCancelledError,
   RunLeaseHeldError,
   RunLeaseLostError,
+  RunsDrainingError,
   TamperedRecordError,
   ThreadExistsError,
   UnknownEncryptionKeyError,
@@ -74,9 +76,14 @@ export type {
   RejectedRecord,
   ReplayResult,
 } from "./offline/session.js";
+export { type CancelRunResult, cancelRun } from "./recovery/cancel-run.js";
+export { type DrainReport, drainOnSignal, drainRuns } from "./recovery/drain-runs.js";
 export { findCrashedRuns } from "./recovery/find-crashed-runs.js";
 export type {
+  CancelRunOptions,
+  DrainRunsOptions,
   FindCrashedRunsOptions,
+  MultitaskStrategy,
   RecoveryWorkerOptions,
   ResumeCrashedRunsOptions,
   RunLeaseOptions,
@@ -104,6 +111,9 @@ export type { PruneOptions, PruneResult } from "./saver/prune.js";
 export { RedisSaver } from "./saver/redis-saver.js";
 export type { RetentionOptions } from "./saver/retention.js";
 export type { SweepExpiredResult } from "./saver/sweep-expired.js";
+export type { ThreadInfo, ThreadRegistryOptions, ThreadStatus } from "./saver/threads/record.js";
+export type { ThreadFilter, ThreadSearchPage, ThreadSearchQuery } from "./saver/threads/search.js";
+export type { ThreadRegistry } from "./saver/threads/thread-registry.js";
 export type { UpdateFn, UpdateOptions, VersionedItem } from "./store/cas.js";
 export type { HistoryEntry } from "./store/codec.js";
 export type {

@@ -8,6 +8,7 @@
  * User-supplied parts (thread ids, namespaces, item keys) are escaped with `encodeKeyPart`, so `{`, `}` and `:`
  * in them can neither open a hash tag nor fake a separator. Redis keys are binary-safe, so unicode stays as is.
  */
+import { bucketTag } from "./slot.js";
 
 /**
  * What ends the key prefix in every key: a character a prefix cannot contain (keyPrefixSchema refuses it). Prefixes
@@ -39,6 +40,8 @@ export function decodeKeyPart(encoded: string): string {
 export function hashTag(...parts: readonly string[]): string {
   return `{${parts.map(encodeKeyPart).join(":")}}`;
 }
+
+export { bucketTag, THREAD_BUCKETS, threadBucket } from "./slot.js";
 
 // ---- fencing (shared by guard and store) ----
 
@@ -247,10 +250,12 @@ export function saverThreadKeys(prefix: string, threadId: string): SaverThreadKe
 
 /**
  * The field of a thread's run fences (SaverThreadKeys.runFences) that one lease scope writes: the lease key prefix,
- * the graph name and the leased checkpoint namespace, each escaped. Lease tokens are only comparable within it.
+ * the graph name and the leased checkpoint namespace, each escaped, then "b" (tokens drawn from the bucketed lease
+ * counters; fences of the single-counter layout, under fields without it, no longer compare). Lease tokens are
+ * only comparable within one field.
  */
 export function runFenceField(leasePrefix: string, graphName: string, checkpointNs: string): string {
-  return [leasePrefix, graphName, checkpointNs].map(encodeKeyPart).join(":");
+  return `${[leasePrefix, graphName, checkpointNs].map(encodeKeyPart).join(":")}:b`;
 }
 
 /**
@@ -262,11 +267,38 @@ export function saverRunThreadsKey(prefix: string, runId: string): string {
 }
 
 /**
- * ZSET of thread ids, scored by the server time (ms) of the thread's last write: the cross-thread index that
- * list() without a thread_id walks. It has its own slot, so it is kept next to (not inside) the thread scripts.
+ * The cross-thread index of versions before the thread registry (one ZSET of thread ids scored by last write, in
+ * one slot). Still read by list() without a thread_id and cleaned by deleteThread, so threads written before the
+ * upgrade stay listed; nothing adds to it any more.
  */
 export function saverThreadIndexKey(prefix: string): string {
   return `${keyPrefixStart(prefix)}saver:threads`;
+}
+
+/**
+ * Keys of one bucket of the thread registry. Threads are spread over THREAD_BUCKETS buckets by a hash of their id
+ * (threadBucket), each bucket with its own hash tag in its own part of the slot space, so on a cluster no single
+ * key takes the writes of every thread. The three keys of a bucket share its tag: one script keeps them in step.
+ */
+export interface ThreadRegistryKeys {
+  /**
+   * ZSET thread id -> server time (ms) of the thread's last write: the cross-thread index list() without a
+   * thread_id walks (merged over buckets), and the thread's updatedAt.
+   */
+  readonly updated: string;
+  /** HASH thread id -> record: created time, status and metadata (see src/saver/threads/record.ts). */
+  readonly records: string;
+  /**
+   * ZSET (all scores 0) of index members, ranged by lex, each ending in `<created ms, 15 digits>\0<thread id>` so
+   * every range is newest first when read in reverse: `c\0` + that (every thread), `s\0<status>\0` + that, and
+   * `m\0<field>\0<value as JSON>\0` + that for each declared metadata field.
+   */
+  readonly index: string;
+}
+
+export function threadRegistryKeys(prefix: string, bucket: number): ThreadRegistryKeys {
+  const base = `${keyPrefixStart(prefix)}threads:{${bucketTag(bucket)}}`;
+  return { updated: `${base}:updated`, records: `${base}:records`, index: `${base}:index` };
 }
 
 // ---- node cache (RedisCache) ----
@@ -328,12 +360,16 @@ const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
     [/^:expiry$/, "zset"],
   ],
   "cache-registry": [[/^$/, "zset"]],
+  threads: [
+    [/^:(updated|index)$/, "zset"],
+    [/^:records$/, "hash"],
+  ],
   fence: [[/^$/, "string"]],
   lock: [[/^$/, "string"]],
   recovery: [
-    [/^:expiry$/, "zset"],
-    [/^:holders$/, "hash"],
-    [/^:token$/, "string"],
+    [/^:leases:[^:]*:expiry$/, "zset"],
+    [/^:leases:[^:]*:(holders|runs)$/, "hash"],
+    [/^:leases:[^:]*:token$/, "string"],
   ],
 };
 
@@ -356,23 +392,41 @@ export function expectedKeyType(key: string): string | undefined {
 }
 
 // ---- recovery (run leases) ----
-// One lease index per graph name: a sorted set of leased runs scored by expiry (Redis server time, ms), a hash of
-// who holds each lease, and a counter issuing lease tokens. The three share one hash tag, so every lease script
-// touches one slot; finding expired leases reads only the index, never the threads' keys.
+// The lease index of one graph name is spread over THREAD_BUCKETS buckets by the thread id (threadBucket), each
+// bucket with the registry's tag for that bucket. A bucket holds a sorted set of leased runs scored by expiry (Redis
+// server time, ms), a hash of who holds each lease, a hash of the runs behind the leases (run id, cancel request)
+// and a counter issuing lease tokens;
+// they share one hash tag, so every lease script touches one slot; finding expired leases reads only the indexes
+// (pipelined over buckets), never the threads' keys.
+
+function runLeaseBase(prefix: string, graphName: string, bucket: number): string {
+  return `${keyPrefixStart(prefix)}recovery:{${bucketTag(bucket)}}:leases:${encodeKeyPart(graphName)}`;
+}
 
 /** Sorted set: run member -> lease expiry (Unix ms, server clock). */
-export function runLeaseIndexKey(prefix: string, graphName: string): string {
-  return `${keyPrefixStart(prefix)}recovery:${hashTag("leases", graphName)}:expiry`;
+export function runLeaseIndexKey(prefix: string, graphName: string, bucket: number): string {
+  return `${runLeaseBase(prefix, graphName, bucket)}:expiry`;
 }
 
 /** Hash: run member -> "<token>:<kind>:<sinceMs>:<owner>" (kind is "lease" or "claim"). */
-export function runLeaseHoldersKey(prefix: string, graphName: string): string {
-  return `${keyPrefixStart(prefix)}recovery:${hashTag("leases", graphName)}:holders`;
+export function runLeaseHoldersKey(prefix: string, graphName: string, bucket: number): string {
+  return `${runLeaseBase(prefix, graphName, bucket)}:holders`;
 }
 
-/** Counter: INCR issues each lease or claim token, so tokens of one graph only ever increase. */
-export function runLeaseTokenKey(prefix: string, graphName: string): string {
-  return `${keyPrefixStart(prefix)}recovery:${hashTag("leases", graphName)}:token`;
+/**
+ * Hash: run member -> "<token>:<cancel action>:<run id>": the run behind the lease under `token` (its run id, for a
+ * rollback) and, once cancelRun asked it to stop, the action ("interrupt" | "rollback"; empty until then).
+ */
+export function runLeaseRunsKey(prefix: string, graphName: string, bucket: number): string {
+  return `${runLeaseBase(prefix, graphName, bucket)}:runs`;
+}
+
+/**
+ * Counter: INCR issues each lease or claim token of the bucket, so the tokens of one run only ever increase (a run
+ * always lives in the same bucket; tokens are compared only within a run).
+ */
+export function runLeaseTokenKey(prefix: string, graphName: string, bucket: number): string {
+  return `${runLeaseBase(prefix, graphName, bucket)}:token`;
 }
 
 /** Index member naming one run: the thread id and checkpoint namespace, each escaped, joined by ":". */

@@ -2,7 +2,10 @@ import type { ChainableCommander, Cluster } from "ioredis";
 import { isCluster, type RedisClient } from "./client.js";
 import type { RedisContext } from "./context.js";
 import { type CallSite, namedError } from "./redis-call.js";
+import { keySlot } from "./slot.js";
 import { measuringBytes, noteBytes, payloadBytes } from "./telemetry/index.js";
+
+export { keySlot };
 
 /**
  * Cluster routing: pipelines grouped by server. A round of calls costs one round trip per server involved: on a
@@ -29,29 +32,6 @@ export type RoundReplies<C extends readonly (RoutedCall | undefined)[]> = {
   -readonly [I in keyof C]: ReplyOfCall<C[I]>;
 };
 type ReplyOfCall<X> = X extends RoutedCall<infer R> ? R : undefined;
-
-const CRC16_TABLE = (() => {
-  const table = new Uint16Array(256);
-  for (let i = 0; i < 256; i++) {
-    let crc = i << 8;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-    table[i] = crc;
-  }
-  return table;
-})();
-
-/** Redis Cluster hash slot of a key (CRC16/XMODEM of the hash tag if there is one, of the whole key otherwise). */
-export function keySlot(key: string): number {
-  let bytes = Buffer.from(key, "utf8");
-  const open = bytes.indexOf(0x7b);
-  if (open >= 0) {
-    const close = bytes.indexOf(0x7d, open + 1);
-    if (close > open + 1) bytes = bytes.subarray(open + 1, close);
-  }
-  let crc = 0;
-  for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ (CRC16_TABLE[((crc >> 8) ^ byte) & 0xff] ?? 0);
-  return crc % 16384;
-}
 
 async function nodeOfSlot(cluster: Cluster, slot: number, key: string): Promise<string> {
   const slots = cluster.slots as unknown as (string[] | undefined)[];

@@ -56,6 +56,8 @@ const THREAD_KEYS = [
 ] as const;
 const NAMESPACE_KEYS = ["items", "order", "expiry", "vectors", "state"] as const;
 const LEASE_KEYS = ["index", "holders"] as const;
+const RUN_LEASE_KEYS = ["index", "holders", "runs"] as const;
+const THREAD_REGISTRY_KEYS = ["updated", "records", "index"] as const;
 
 /** One checkpoint as saverRead returns it (bytes not yet decoded). */
 export interface RawCheckpoint {
@@ -247,12 +249,66 @@ export const SCRIPTS = {
       ...data: ScriptArg[],
     ]
   >()({ keys: [...THREAD_KEYS, "threadIndex?"], decode: asNumber }),
-  saverTouchThread: script<[threadId: string, ttlMs: number, graceMs: number]>()({
-    keys: ["threadIndex"],
-    decode: asNumber,
+  saverTouchThread: script<[threadId: string]>()({ keys: ["threadIndex"], decode: asNumber }),
+  /** True when the thread's cross-thread index entry was removed. */
+  saverForgetThread: script<[threadId: string, seenScore: string, ttlMs: number]>()({
+    keys: THREAD_REGISTRY_KEYS,
+    decode: isOne,
   }),
-  /** True when the entry was removed. */
-  saverForgetThread: script<[threadId: string, seenScore: string]>()({ keys: ["threadIndex"], decode: isOne }),
+  /** The record as stored and the thread's updated time (undefined when it was never written). */
+  saverRegisterThread: script<
+    [
+      threadId: string,
+      ttlMs: number,
+      graceMs: number,
+      status: string,
+      touch: "1" | "0",
+      indexed: number,
+      ...fieldsAndPairs: string[],
+    ]
+  >()({
+    keys: THREAD_REGISTRY_KEYS,
+    decode: (reply) => {
+      const [record, updated] = reply as [unknown, unknown];
+      const updatedText = text(updated);
+      return { record: text(record), updatedMs: updatedText === "" ? undefined : Number(updatedText) };
+    },
+  }),
+  /** The server time, and per index member found: the member, its thread's record and updated time. */
+  saverSearchThreads: script<[max: string, min: string, limit: number, prefixLength: number]>()({
+    keys: THREAD_REGISTRY_KEYS,
+    decode: (reply) => {
+      const flat = reply as unknown[];
+      const entries: { member: string; record: string | undefined; updatedMs: number | undefined }[] = [];
+      for (let i = 1; i + 2 < flat.length; i += 3) {
+        const record = text(flat[i + 1]);
+        const updated = text(flat[i + 2]);
+        entries.push({
+          member: text(flat[i]),
+          record: record === "" ? undefined : record,
+          updatedMs: updated === "" ? undefined : Number(updated),
+        });
+      }
+      return { nowMs: Number(flat[0]), entries };
+    },
+  }),
+  /** The server time, and per thread id asked for: its record and updated time (undefined when missing). */
+  saverReadThreads: script<string[]>()({
+    keys: ["updated", "records"],
+    decode: (reply) => {
+      const flat = reply as unknown[];
+      const entries: { record: string | undefined; updatedMs: number | undefined }[] = [];
+      for (let i = 1; i + 1 < flat.length; i += 2) {
+        const record = text(flat[i]);
+        const updated = text(flat[i + 1]);
+        entries.push({
+          record: record === "" ? undefined : record,
+          updatedMs: updated === "" ? undefined : Number(updated),
+        });
+      }
+      return { nowMs: Number(flat[0]), entries };
+    },
+  }),
 
   // ---- store ----
   storeGet: script<[key: string, refresh: "1" | "0", graceMs: number, indexCount: number]>()({
@@ -380,8 +436,8 @@ export const SCRIPTS = {
   auditRecord: script<[kind: string]>()({ keys: ["outbox"], decode: asNumber }),
 
   // ---- recovery ----
-  recoveryAcquireLease: script<[member: string, owner: string, leaseMs: number, claimToken: string]>()({
-    keys: [...LEASE_KEYS, "counter", "outbox?"],
+  recoveryAcquireLease: script<[member: string, owner: string, leaseMs: number, claimToken: string, runId: string]>()({
+    keys: [...LEASE_KEYS, "counter", "runs", "outbox?"],
     decode: (reply, keys) => {
       const [code, a, b, c] = reply as [number, unknown, unknown?, unknown?];
       if (code === 1) {
@@ -394,7 +450,7 @@ export const SCRIPTS = {
     },
   }),
   recoveryClaimRun: script<[member: string, expectedToken: string, claimer: string, claimMs: number]>()({
-    keys: [...LEASE_KEYS, "counter", "outbox?"],
+    keys: [...LEASE_KEYS, "counter", "runs", "outbox?"],
     decode: (reply, keys) => {
       const [code, a, b] = reply as [number, unknown, unknown?];
       if (code === 1) return { claimed: true, token: Number(a), expiresAtMs: Number(b) } as const;
@@ -405,24 +461,39 @@ export const SCRIPTS = {
   }),
   /** Not renewed: held under another token (`holder`), or the entry is gone (no `holder`). */
   recoveryHeartbeatLease: script<[member: string, token: string, leaseMs: number]>()({
-    keys: LEASE_KEYS,
+    keys: RUN_LEASE_KEYS,
     decode: (reply, keys) => {
-      const [code, value] = reply as [number, unknown];
+      const [code, value, action] = reply as [number, unknown, unknown?];
       if (code === 1) return { renewed: true, expiresAtMs: Number(value) } as const;
+      if (code === 2) {
+        const cancel = text(action) === "rollback" ? ("rollback" as const) : ("interrupt" as const);
+        return { renewed: true, expiresAtMs: Number(value), cancel } as const;
+      }
       return { renewed: false, ...holderOf(value, keys.holders) } as const;
     },
   }),
   /** True when the entry now expires at the current server time. */
   recoveryAbandonLease: script<[member: string, token: string, owner: string]>()({ keys: LEASE_KEYS, decode: isOne }),
   recoveryPruneLease: script<[member: string, expectedToken: string]>()({
-    keys: LEASE_KEYS,
+    keys: RUN_LEASE_KEYS,
     decode: (reply) => {
       const code = Number(reply);
       return code === 1 ? "removed" : code === -1 ? "renewed" : ("changed" as "removed" | "renewed" | "changed");
     },
   }),
   /** True when the caller's lease was released. */
-  recoveryReleaseLease: script<[member: string, token: string]>()({ keys: LEASE_KEYS, decode: isOne }),
+  recoveryReleaseLease: script<[member: string, token: string]>()({ keys: RUN_LEASE_KEYS, decode: isOne }),
+  recoveryCancelRun: script<[member: string, action: "interrupt" | "rollback", expectedToken: string]>()({
+    keys: RUN_LEASE_KEYS,
+    decode: (reply) => {
+      const [code, token, runId] = reply as [number, unknown?, unknown?];
+      if (code === 1 || code === 2) {
+        const outcome = code === 1 ? ("requested" as const) : ("stopped-crashed" as const);
+        return { outcome, token: Number(token), runId: text(runId) };
+      }
+      return { outcome: code === -1 ? ("resuming" as const) : ("not-running" as const) };
+    },
+  }),
   recoveryExpiredLeases: script<[limit: number]>()({
     keys: LEASE_KEYS,
     decode: (reply, keys) => {

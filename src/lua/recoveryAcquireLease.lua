@@ -5,11 +5,13 @@ caller's claim on a crashed run into a lease. The index, holders and counter sha
 KEYS[1] index     sorted set: run member -> lease expiry (Unix time, ms, server clock)
 KEYS[2] holders   hash: run member -> "<token>:<kind>:<sinceMs>:<owner>", kind "lease" or "claim"
 KEYS[3] counter   string: the last token issued (INCR)
+KEYS[4] runs      hash: run member -> "<token>:<cancel action or empty>:<run id>" (the run behind the lease)
 
 ARGV[1] member      the run (keys.runLeaseMember)
 ARGV[2] owner       who takes the lease (free text, stored as is)
 ARGV[3] leaseMs     lease duration, ms
 ARGV[4] claimToken  "0" to acquire; else the token of the caller's claim, which it converts into a lease
+ARGV[5] runId       the run's id (metadata run_id), recorded for cancelRun's rollback
 
 Results:
   {1, token, expiresAtMs, previousHolder}  acquired; previousHolder is "" or the expired holder it replaced
@@ -23,8 +25,8 @@ token).
 ]]
 -- @include auditOutbox
 -- @include serverTimeMs
-local index, holders, counter = KEYS[1], KEYS[2], KEYS[3]
-local member, owner, leaseMs, claimToken = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local index, holders, counter, runs = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local member, owner, leaseMs, claimToken, runId = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 
 local now = serverTimeMs()
 
@@ -46,6 +48,7 @@ local token = redis.call('INCR', counter)
 local newExpiresAt = now + leaseMs
 redis.call('ZADD', index, newExpiresAt, member)
 redis.call('HSET', holders, member, token .. ':lease:' .. now .. ':' .. owner)
+redis.call('HSET', runs, member, token .. '::' .. runId)
 auditEvent(claimToken ~= '0' and 'run.resumed' or 'lease.taken', 'token', string.format('%d', token))
 if claimToken ~= '0' then holder = '' end
 return {1, token, newExpiresAt, holder}

@@ -6,6 +6,7 @@ token and its own expiry, so a recoverer that dies before resuming frees the run
 KEYS[1] index     sorted set: run member -> lease expiry (Unix time, ms, server clock)
 KEYS[2] holders   hash: run member -> "<token>:<kind>:<sinceMs>:<owner>"
 KEYS[3] counter   string: the last token issued (INCR)
+KEYS[4] runs      hash: run member -> "<token>:<cancel action or empty>:<run id>"
 
 ARGV[1] member         the run (keys.runLeaseMember)
 ARGV[2] expectedToken  the token of the expired lease the recoverer found
@@ -15,7 +16,8 @@ ARGV[4] claimMs        claim duration, ms
 Results:
   {1, token, expiresAtMs}  claimed
   {0, ""}                  the entry is gone (released, pruned or resumed and finished)
-  {-1, holder}             held under another token (another recoverer claimed it, or the run was started again)
+  {-1, holder}             held under another token (another recoverer claimed it, or the run was started again),
+                           or cancelRun asked the run to stop (it stops it, and it must not be resumed)
   {-2, holder, expiresAtMs} same token but not expired: the holder is alive and renewed it
 
 Errors: none raised; 0, -1 and -2 are outcomes (the run is not claimed).
@@ -23,12 +25,16 @@ Audit (optional, see include auditOutbox): event lease.claimed (field token).
 ]]
 -- @include auditOutbox
 -- @include serverTimeMs
-local index, holders, counter = KEYS[1], KEYS[2], KEYS[3]
+local index, holders, counter, runs = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local member, expectedToken, claimer, claimMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 
 local holder = redis.call('HGET', holders, member)
 if not holder then return {0, ''} end
 if string.match(holder, '^(%d+):') ~= expectedToken then return {-1, holder} end
+local run = redis.call('HGET', runs, member)
+if run and string.match(run, '^(%d+):') == expectedToken and string.match(run, '^%d+:(%a*):') ~= '' then
+  return {-1, holder}
+end
 
 local now = serverTimeMs()
 local expiresAt = tonumber(redis.call('ZSCORE', index, member) or 0)

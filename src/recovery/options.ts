@@ -8,6 +8,11 @@ const functionSchema = <T>() =>
 
 const ownerSchema = z.string().min(1).max(512);
 
+/** How a run started on a busy thread behaves (docs/runs.md). */
+export const multitaskStrategySchema = z.enum(["reject", "interrupt", "rollback"]);
+
+export type MultitaskStrategy = z.output<typeof multitaskStrategySchema>;
+
 /** Options of withRunLease(graph, options). */
 export const runLeaseOptionsSchema = z
   .strictObject({
@@ -29,6 +34,12 @@ export const runLeaseOptionsSchema = z
     /** Audit trail (docs/audit.md): lease taken, claimed by a recoverer, lost, and run resumed; also for the
      * recovery functions given this graph. `true`, or `{ agentId }`. Default off. */
     audit: auditOptionSchema.optional(),
+    /**
+     * What a run started on a thread that already has one in flight (in any process) does: "reject" (default)
+     * throws RunLeaseHeldError; "interrupt" stops the running run (its checkpoints stay) and starts from its last
+     * checkpoint; "rollback" stops it, removes what it wrote, then starts. Per run: `configurable.multitask_strategy`.
+     */
+    multitaskStrategy: multitaskStrategySchema.default("reject"),
   })
   .refine((o) => o.heartbeatMs === undefined || o.heartbeatMs < o.leaseMs, {
     path: ["heartbeatMs"],
@@ -92,3 +103,33 @@ export const recoveryWorkerOptionsSchema = z.strictObject({
 });
 
 export type RecoveryWorkerOptions = z.input<typeof recoveryWorkerOptionsSchema>;
+
+/** Options of cancelRun(app, threadId, options). */
+export const cancelRunOptionsSchema = z.strictObject({
+  /**
+   * "interrupt" (default): the run stops, its checkpoints stay, the thread's status becomes "interrupted".
+   * "rollback": the run stops and every checkpoint it wrote is removed; the status becomes "idle".
+   */
+  action: z.enum(["interrupt", "rollback"]).default("interrupt"),
+  /** The checkpoint namespace of the run (its lease). Default "" (the root graph). */
+  checkpointNs: z.string().default(""),
+  /**
+   * How long to wait for the run to stop. Default: the leased graph's leaseMs plus two heartbeats, the longest a
+   * live run takes to see the request (its next heartbeat) or a dead one takes to be found expired.
+   */
+  waitMs: durationMsSchema.optional(),
+  /** How often to look whether the run has stopped. Default 100 ms. */
+  pollMs: durationMsSchema.min(1).default(100),
+});
+
+export type CancelRunOptions = z.input<typeof cancelRunOptionsSchema>;
+
+/** Options of drainRuns(app, options). */
+export const drainRunsOptionsSchema = z.strictObject({
+  /** How long to wait for the runs in flight to reach a step boundary. Default 30 s. */
+  timeoutMs: durationMsSchema.default(30_000),
+  /** Passed to RunControl.requestDrain (shown on GraphDrained). Default "drain". */
+  reason: z.string().max(200).default("drain"),
+});
+
+export type DrainRunsOptions = z.input<typeof drainRunsOptionsSchema>;

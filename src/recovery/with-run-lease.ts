@@ -1,18 +1,34 @@
+import { randomUUID } from "node:crypto";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { IterableReadableStream } from "@langchain/core/utils/stream";
-import type { StateSnapshot } from "@langchain/langgraph";
+import { isGraphDrained, RunControl, type StateSnapshot } from "@langchain/langgraph";
 import { createAuditOutbox } from "../audit/outbox.js";
-import { InvalidConfigError, InvalidOptionError } from "../errors.js";
+import {
+  describeValue,
+  InvalidConfigError,
+  InvalidOptionError,
+  RunLeaseHeldError,
+  RunsDrainingError,
+} from "../errors.js";
 import { runFenceField } from "../keys.js";
+import { log } from "../log.js";
 import { OFFLINE_SESSION, type OfflineSession } from "../offline/session.js";
 import { parseOptions } from "../options.js";
 import { RAISE_RUN_FENCE, RUN_FENCE_KEY, type RunFence } from "../saver/run-fence.js";
+import type { ThreadStatus } from "../saver/threads/record.js";
+import { SET_THREAD_STATUS } from "../saver/threads/register.js";
 import { initTelemetry } from "../telemetry/index.js";
 import { anySignal } from "./helpers/concurrency.js";
 import { defaultOwnerId } from "./lease/default-owner-id.js";
 import { type LeaseScope, openLeaseScope } from "./lease/lease-scope.js";
 import { type LeaseTimings, RunLease, type RunRef } from "./lease/run-lease.js";
-import { type RunLeaseOptions, runLeaseOptionsSchema } from "./options.js";
+import { stopRun } from "./lease/stop-run.js";
+import {
+  type MultitaskStrategy,
+  multitaskStrategySchema,
+  type RunLeaseOptions,
+  runLeaseOptionsSchema,
+} from "./options.js";
 
 /** What withRunLease needs from a compiled graph (any LangGraph CompiledStateGraph / Pregel fits). */
 export interface LeasableGraph {
@@ -24,8 +40,19 @@ export interface LeasableGraph {
   readonly checkpointer?: unknown;
 }
 
+/** The runs of a leased graph in flight in this process, and whether it is draining (drainRuns). */
+export interface DrainState {
+  draining: boolean;
+  readonly inFlight: Set<{ readonly control: RunControl; readonly threadId: string }>;
+  /** Runs handed off so far (drained at a step boundary, their lease marked expired for another process). */
+  handedOff: number;
+  /** Called whenever a run in flight ends. */
+  onSettled?: (() => void) | undefined;
+}
+
 /** Internal view of a leased graph, used by findCrashedRuns / resumeCrashedRuns. */
 export interface LeasedGraphContext {
+  readonly drain: DrainState;
   readonly graph: LeasableGraph;
   readonly scope: LeaseScope;
   readonly timings: LeaseTimings;
@@ -70,44 +97,122 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
     heartbeatMs: parsed.heartbeatMs ?? Math.max(1, Math.floor(parsed.leaseMs / 3)),
   };
 
+  const strategyOf = (config: Partial<RunnableConfig> | undefined): MultitaskStrategy => {
+    const given: unknown = config?.configurable?.multitask_strategy;
+    if (given === undefined) return parsed.multitaskStrategy;
+    const checked = multitaskStrategySchema.safeParse(given);
+    if (!checked.success) {
+      throw new InvalidConfigError(
+        `config.configurable.multitask_strategy must be "reject", "interrupt" or "rollback", received ${describeValue(given)}`,
+      );
+    }
+    return checked.data;
+  };
+
+  /**
+   * Takes the run's lease; on a busy thread, under "interrupt" or "rollback", first stops the run in flight (in
+   * whatever process) and takes the lease once it is released. Bounded: a few attempts, each waiting at most a
+   * lease period plus two heartbeats (a run that ignores its signal keeps its lease: RunLeaseHeldError then).
+   */
+  const acquire = async (config: Partial<RunnableConfig> | undefined, claimToken: number, runId: string) => {
+    const run = runOf(config);
+    const strategy = claimToken === 0 ? strategyOf(config) : "reject";
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await RunLease.acquire(scope, run, timings, claimToken, runId);
+      } catch (error) {
+        if (!(error instanceof RunLeaseHeldError) || strategy === "reject" || attempt >= 3) throw error;
+        const waitMs = timings.leaseMs + 2 * timings.heartbeatMs;
+        await stopRun(scope, graph, run, strategy, { waitMs, pollMs: Math.min(100, timings.heartbeatMs) });
+      }
+    }
+  };
+
+  const drain: DrainState = { draining: false, inFlight: new Set(), handedOff: 0 };
+
+  /** Registers a run in flight with the RunControl drainRuns stops it through (the caller's, or a new one). */
+  const track = (config: Partial<RunnableConfig> | undefined, threadId: string) => {
+    if (drain.draining) throw new RunsDrainingError(threadId);
+    const given = (config as { control?: unknown } | undefined)?.control;
+    const control = given instanceof RunControl ? given : new RunControl();
+    const entry = { control, threadId };
+    drain.inFlight.add(entry);
+    return {
+      control,
+      done: () => {
+        drain.inFlight.delete(entry);
+        drain.onSettled?.();
+      },
+    };
+  };
+
   const invoke = async (input: unknown, config?: Partial<RunnableConfig>, claimToken = 0): Promise<unknown> => {
-    const lease = await RunLease.acquire(scope, runOf(config), timings, claimToken);
-    const offline = rideOutages(graph, lease);
+    const runConfig = withRunId(config);
+    const tracked = track(config, runOf(config).threadId);
+    let lease: RunLease;
     try {
-      const fenced = await fencedConfig(graph, scope, lease, config);
-      return await graph.invoke(input, { ...fenced, signal: anySignal([config?.signal, lease.signal]) });
+      lease = await acquire(config, claimToken, runIdOf(runConfig));
     } catch (error) {
-      throw lease.lost ? lease.signal.reason : error;
+      tracked.done();
+      throw error;
+    }
+    const offline = rideOutages(graph, lease);
+    let outcome: RunOutcome = { ok: false, error: undefined };
+    try {
+      await threadStatus(graph, lease, "busy");
+      const fenced = await fencedConfig(graph, scope, lease, runConfig);
+      const signal = anySignal([config?.signal, lease.signal]);
+      const result = await graph.invoke(input, { ...fenced, control: tracked.control, signal } as RunnableConfig);
+      outcome = { ok: true };
+      return result;
+    } catch (error) {
+      outcome = { ok: false, error };
+      throw lease.stopReason ?? error;
     } finally {
-      await endLease(lease, offline);
+      await endRun(graph, lease, outcome, drain, offline);
+      tracked.done();
     }
   };
 
   const stream = async (input: unknown, config?: Partial<RunnableConfig>): Promise<AsyncIterable<unknown>> => {
-    const lease = await RunLease.acquire(scope, runOf(config), timings);
+    const runConfig = withRunId(config);
+    const tracked = track(config, runOf(config).threadId);
+    let lease: RunLease;
+    try {
+      lease = await acquire(config, 0, runIdOf(runConfig));
+    } catch (error) {
+      tracked.done();
+      throw error;
+    }
     const offline = rideOutages(graph, lease);
     let inner: AsyncIterable<unknown>;
     try {
-      const fenced = await fencedConfig(graph, scope, lease, config);
-      inner = await graph.stream(input, { ...fenced, signal: anySignal([config?.signal, lease.signal]) });
+      await threadStatus(graph, lease, "busy");
+      const fenced = await fencedConfig(graph, scope, lease, runConfig);
+      const signal = anySignal([config?.signal, lease.signal]);
+      inner = await graph.stream(input, { ...fenced, control: tracked.control, signal } as RunnableConfig);
     } catch (error) {
-      await endLease(lease, offline);
-      throw lease.lost ? lease.signal.reason : error;
+      await endRun(graph, lease, { ok: false, error }, drain, offline);
+      tracked.done();
+      throw lease.stopReason ?? error;
     }
     // The run lives while the stream is read: release when it ends, fails or the reader stops early.
     async function* leased(): AsyncGenerator<unknown> {
+      let outcome: RunOutcome = { ok: true };
       try {
         yield* inner;
       } catch (error) {
-        throw lease.lost ? lease.signal.reason : error;
+        outcome = { ok: false, error };
+        throw lease.stopReason ?? error;
       } finally {
-        await endLease(lease, offline);
+        await endRun(graph, lease, outcome, drain, offline);
+        tracked.done();
       }
     }
     return IterableReadableStream.fromAsyncGenerator(leased());
   };
 
-  const context: LeasedGraphContext = { graph, scope, timings, invoke };
+  const context: LeasedGraphContext = { graph, scope, timings, invoke, drain };
   const proxy = new Proxy(graph, {
     get(target, property) {
       if (property === "invoke") return invoke;
@@ -149,6 +254,84 @@ async function fencedConfig(
 }
 
 /**
+ * The run's config with a run id in its metadata (`metadata.run_id`: the caller's, else a new UUID), so every
+ * checkpoint the run writes names it and a rollback can remove them (RedisSaver.deleteForRuns).
+ */
+function withRunId(config: Partial<RunnableConfig> | undefined): Partial<RunnableConfig> {
+  const runId: unknown = config?.metadata?.run_id;
+  if (typeof runId === "string" && runId !== "") return config ?? {};
+  return { ...config, metadata: { ...config?.metadata, run_id: randomUUID() } };
+}
+
+function runIdOf(config: Partial<RunnableConfig>): string {
+  return String(config.metadata?.run_id ?? "");
+}
+
+/**
+ * Ends a leased run: a run cancelled with "rollback" first has what it wrote removed (while it still holds the
+ * lease, so no run starts on the thread in between), then the lease is released and the thread's status set.
+ */
+async function endRun(
+  graph: LeasableGraph,
+  lease: RunLease,
+  outcome: RunOutcome,
+  drain: DrainState,
+  offline: OfflineRide | undefined,
+): Promise<void> {
+  if (lease.cancelled === "rollback" && lease.runId !== "") {
+    const checkpointer = graph.checkpointer as { deleteForRuns?: (runIds: string[]) => Promise<unknown> } | undefined;
+    try {
+      await checkpointer?.deleteForRuns?.([lease.runId]);
+    } catch (error) {
+      log("run lease: rollback of run %s on thread %j failed: %s", lease.runId, lease.run.threadId, String(error));
+    }
+  }
+  // A run drained at a step boundary is handed off: its lease expires now, so a recoverer elsewhere resumes it.
+  const handOff = !outcome.ok && isGraphDrained(outcome.error) && !lease.lost && lease.cancelled === undefined;
+  await endLease(lease, offline, handOff);
+  if (handOff) drain.handedOff += 1;
+  await endStatus(graph, lease, outcome);
+}
+
+/** How a leased run ended, for the thread status it leaves. */
+type RunOutcome = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
+
+type StatusSetter = (threadId: string, status: ThreadStatus) => Promise<void>;
+
+/** The graph's RedisSaver status setter, or undefined for other checkpointers. */
+function statusSetter(graph: LeasableGraph): StatusSetter | undefined {
+  const checkpointer = graph.checkpointer as { [SET_THREAD_STATUS]?: StatusSetter } | undefined;
+  const set = typeof checkpointer === "object" && checkpointer !== null ? checkpointer[SET_THREAD_STATUS] : undefined;
+  return typeof set === "function" ? set.bind(checkpointer) : undefined;
+}
+
+/** Records the status of the run's thread in the saver's registry (root namespace runs only). Never throws. */
+async function threadStatus(graph: LeasableGraph, lease: RunLease, status: ThreadStatus): Promise<void> {
+  if (lease.run.checkpointNs !== "") return;
+  await statusSetter(graph)?.(lease.run.threadId, status);
+}
+
+/**
+ * The status a run leaves behind: "error" when it failed, "interrupted" when it stopped at an interrupt (or was
+ * cancelled with "interrupt"), "idle" otherwise. A run that lost its lease leaves "busy": a recoverer resumes it.
+ */
+async function endStatus(graph: LeasableGraph, lease: RunLease, outcome: RunOutcome): Promise<void> {
+  if (lease.run.checkpointNs !== "" || statusSetter(graph) === undefined) return;
+  const cancelled = lease.cancelled;
+  if (cancelled !== undefined) return threadStatus(graph, lease, cancelled === "rollback" ? "idle" : "interrupted");
+  if (lease.lost) return;
+  if (!outcome.ok) return threadStatus(graph, lease, isGraphDrained(outcome.error) ? "busy" : "error");
+  let interrupted = false;
+  try {
+    const snapshot = await graph.getState({ configurable: { thread_id: lease.run.threadId } });
+    interrupted = snapshot.tasks.some((task) => task.interrupts.length > 0);
+  } catch (error) {
+    log("run lease: the state of thread %j could not be read for its status: %s", lease.run.threadId, String(error));
+  }
+  return threadStatus(graph, lease, interrupted ? "interrupted" : "idle");
+}
+
+/**
  * With a RedisSaver that journals through outages (its `offline` option), the run's lease rides them out too: an
  * unreachable Redis does not end it, and when Redis answers the lease is re-validated before the saver replays a
  * single record (docs/offline.md: the lease first, then the replay). Returns the hook's handle, or undefined.
@@ -172,15 +355,15 @@ interface OfflineRide {
  * journal is replayed, in the background: released earlier, a recoverer could resume the thread from the state
  * Redis holds before the replay.
  */
-async function endLease(lease: RunLease, offline: OfflineRide | undefined): Promise<void> {
+async function endLease(lease: RunLease, offline: OfflineRide | undefined, handOff = false): Promise<void> {
   if (offline === undefined || offline.session.state === "online" || lease.lost) {
     offline?.unregister();
-    await lease.release();
+    await lease.release(handOff);
     return;
   }
   void offline.session.whenOnline().then(async () => {
     offline.unregister();
-    await lease.release();
+    await lease.release(handOff);
   });
 }
 

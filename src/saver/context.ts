@@ -29,6 +29,8 @@ export interface SaverContext extends RedisContext {
   readonly deltas: BlobDeltas | undefined;
   /** Compression of channel blobs and pending writes (undefined: off). */
   readonly compression: Compression | undefined;
+  /** Metadata fields the thread registry indexes (the `threads.indexedMetadata` option). */
+  readonly indexedMetadata: readonly string[];
 }
 
 export function createSaverContext(options: {
@@ -42,6 +44,7 @@ export function createSaverContext(options: {
   audit?: ParsedAuditOption | undefined;
   blobDeltas?: ParsedBlobDeltasOptions | undefined;
   compression?: ParsedCompressionOptions | undefined;
+  threads?: { indexedMetadata: string[] } | undefined;
   /** Overrides MIN_SERVER_VERSION (tests). */
   minServerVersion?: readonly [number, number, number];
 }): SaverContext {
@@ -63,5 +66,6 @@ export function createSaverContext(options: {
     audit: createAuditOutbox(options.client, options.keyPrefix, options.audit),
     deltas: BlobDeltas.from(options.blobDeltas),
     compression: compressionFrom(options.compression),
+    indexedMetadata: [...new Set(options.threads?.indexedMetadata ?? [])],
   };
 }

@@ -16,7 +16,8 @@ import { redisCall } from "../redis-call.js";
 import { unescapePart } from "./codec.js";
 import type { SaverContext } from "./context.js";
 import { recordRunThread } from "./run-index.js";
-import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
+import { inScriptThreadIndexKey, TRIM_GRACE_MS } from "./thread-index.js";
+import { registerQuietly } from "./threads/register.js";
 import { requireWellFormedInput } from "./well-formed.js";
 
 export interface CopyThreadResult {
@@ -58,7 +59,7 @@ export async function copyThread(
   }
   await Promise.all([...runIds].map((runId) => recordRunThread(context, runId, to)));
 
-  const indexKey = inScriptThreadIndexKey(context);
+  const indexKey = inScriptThreadIndexKey(context, to);
   const args: ScriptArgs<"saverImportThread"> = [
     context.ttlMs,
     to,
@@ -79,7 +80,7 @@ export async function copyThread(
     callScript(client, "saverImportThread", { ...destination, threadIndex: indexKey }, args),
   );
   if (copied < 0) throw new ThreadExistsError(to);
-  if (indexKey === undefined) await touchThread(context, to);
+  await registerQuietly(context, to, { touch: indexKey === undefined });
   await context.durability.afterWrite(destination.checkpoints, `RedisSaver.copyThread into ${JSON.stringify(to)}`);
   return { checkpoints: copied };
 }

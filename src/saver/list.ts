@@ -47,9 +47,9 @@ export async function* listCheckpoints(
     yield* listThread(context, plan.scope.threadId, plan);
     return;
   }
-  for await (const { threadId, score } of indexedThreads(context)) {
+  for await (const { threadId, score, legacy } of indexedThreads(context)) {
     const found = yield* listThread(context, threadId, plan);
-    if (found === 0) await forgetThread(context, threadId, score);
+    if (found === 0) await forgetThread(context, threadId, score, legacy);
     if (plan.remaining <= 0) return;
   }
 }

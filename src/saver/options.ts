@@ -7,6 +7,7 @@ import { offlineOptionsSchema } from "../offline/options.js";
 import { clientSchema, keyPrefixSchema, parseOptions, serdeSchema, ttlMsSchema } from "../options.js";
 import { blobDeltasOptionsSchema } from "./blob-delta.js";
 import { retentionOptionsSchema } from "./retention.js";
+import { threadRegistryOptionsSchema } from "./threads/record.js";
 
 /**
  * The saver's `ttl` option: the shared `{ defaultTtlMs, refreshOnRead }` plus what happens when a thread has been
@@ -59,6 +60,9 @@ const sharedShape = {
   /** Audit trail (docs/audit.md): every checkpoint and every set of task writes appends an event to an outbox
    * stream in the same script as the write. `true`, or `{ agentId }`. Default off. */
   audit: auditOptionSchema.optional(),
+  /** The thread registry (docs/runs.md): `{ indexedMetadata }` names the metadata fields `saver.threads.search`
+   * can filter on (each indexed by the write that sets it). Default: no field indexed. */
+  threads: threadRegistryOptionsSchema.optional(),
   /** Ride out Redis outages on a local journal (docs/offline.md): `{ journalDir, maxBytes, maxAgeMs, ... }`.
    * Off unless given. */
   offline: offlineOptionsSchema.optional(),

@@ -71,7 +71,7 @@ export async function putWrites(
     ...runFenceArgs(fence),
     ...entries.flat(),
   ];
-  const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context) : undefined;
+  const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context, threadId) : undefined;
   await context.durability.ready();
   const audit = context.audit;
   const write = redisCall(context, { operation: "RedisSaver.putWrites", write: true }, (client) =>

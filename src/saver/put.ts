@@ -2,7 +2,8 @@
  * put(): serialises the checkpoint (without its channel values), its metadata and the values of the channels in
  * newVersions, then stores them with one script (saverPut): blobs, record (with its refs) and both index entries commit
  * together, and the thread's TTL restarts. On a standalone server the same script updates the cross-thread index;
- * on a cluster (the index lives in another slot) a second script does, sent concurrently.
+ * on a cluster (the index lives in another slot) a second script does, sent concurrently. At the first checkpoint
+ * of a thread or of a run, the thread registry is written beside it (threads/register.ts).
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ChannelVersions, Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
@@ -29,6 +30,7 @@ import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
 import { checkFenced, readRunFence, runFenceArgs } from "./run-fence.js";
 import { recordRunThread, runIdOf } from "./run-index.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
+import { liftedMetadata, putRegisters, registerQuietly } from "./threads/register.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 
 export async function putCheckpoint(
@@ -90,7 +92,7 @@ export async function putCheckpoint(
     runId === undefined ? "" : runMember(runId, ns, checkpoint.id),
     context.retentionSpec,
   ];
-  const indexKey = inScriptThreadIndexKey(context);
+  const indexKey = inScriptThreadIndexKey(context, threadId);
   const runThreads =
     indexKey !== undefined && runId !== undefined ? saverRunThreadsKey(context.keyPrefix, runId) : undefined;
   const auditContext = context.audit
@@ -136,7 +138,17 @@ export async function putCheckpoint(
     for (const { channel } of values) context.deltas?.forget(threadId, ns, channel);
     return store(true);
   });
-  const [reply] = await Promise.all([write, indexKey === undefined ? touchThread(context, threadId) : undefined]);
+  // The registry hears of a thread at its first checkpoint and at the start of each run (with the run's indexed
+  // metadata); on a cluster that script also touches the cross-thread index, else a touch does.
+  const register = putRegisters(ns, parentId, metadata)
+    ? registerQuietly(context, threadId, {
+        metadata: liftedMetadata(context, config, metadata),
+        touch: indexKey === undefined,
+      })
+    : indexKey === undefined
+      ? touchThread(context, threadId)
+      : undefined;
+  const [reply] = await Promise.all([write, register]);
   checkFenced(reply, fence, "RedisSaver.put");
   if (context.durability.waits) {
     await context.durability.afterWrite(

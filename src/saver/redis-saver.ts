@@ -39,6 +39,9 @@ import { putCheckpoint } from "./put.js";
 import { putWrites } from "./put-writes.js";
 import { RAISE_RUN_FENCE, type RunFence, raiseRunFence } from "./run-fence.js";
 import { type SweepExpiredResult, sweepExpired } from "./sweep-expired.js";
+import type { ThreadStatus } from "./threads/record.js";
+import { registerQuietly, SET_THREAD_STATUS } from "./threads/register.js";
+import { ThreadRegistry } from "./threads/thread-registry.js";
 import { nextChannelVersion } from "./versions.js";
 
 /**
@@ -49,12 +52,14 @@ import { nextChannelVersion } from "./versions.js";
  */
 export class RedisSaver extends BaseCheckpointSaver {
   readonly #context: SaverContext;
+  readonly #threads: ThreadRegistry;
   readonly #offline: SaverOffline | undefined;
 
   constructor(options: RedisSaverOptions) {
     const parsed = parseSaverOptions(options);
     super(parsed.serde);
     this.#context = createSaverContext({ ...parsed, serde: this.serde });
+    this.#threads = new ThreadRegistry(this.#context);
     this.#offline = parsed.offline === undefined ? undefined : new SaverOffline(this.#context, parsed.offline);
     initTelemetry();
   }
@@ -80,6 +85,14 @@ export class RedisSaver extends BaseCheckpointSaver {
   /** The key prefix every key of this saver starts with. */
   get keyPrefix(): string {
     return this.#context.keyPrefix;
+  }
+
+  /**
+   * The thread registry: each thread's status (idle, busy, interrupted, error), created and updated times and
+   * metadata, with search and count over declared metadata fields (docs/runs.md).
+   */
+  get threads(): ThreadRegistry {
+    return this.#threads;
   }
 
   override getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
@@ -199,6 +212,11 @@ export class RedisSaver extends BaseCheckpointSaver {
   /** Internal (withRunLease): records a run's lease token on its thread, so writes of older leases are refused. */
   [RAISE_RUN_FENCE](fence: RunFence): Promise<void> {
     return raiseRunFence(this.#context, fence);
+  }
+
+  /** Internal (withRunLease): records the status of a leased run's thread. Never throws. */
+  [SET_THREAD_STATUS](threadId: string, status: ThreadStatus): Promise<void> {
+    return registerQuietly(this.#context, threadId, { status, touch: false });
   }
 
   /**

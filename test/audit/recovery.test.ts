@@ -6,7 +6,7 @@ import { MemorySaver } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
 import type { RedisClient } from "../../src/client.js";
 import { RunLeaseLostError, resumeCrashedRuns, withRunLease } from "../../src/index.js";
-import { auditRegistryKey, runLeaseHoldersKey, runLeaseMember } from "../../src/keys.js";
+import { auditRegistryKey, runLeaseHoldersKey, runLeaseMember, threadBucket } from "../../src/keys.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { crashRun, testGraph, waitUntil } from "../recovery/helpers.js";
 
@@ -66,9 +66,17 @@ describe.each(targets)("audit of run leases ($name)", ({ connect }) => {
     });
     const run = app.invoke({ input: 1 }, { configurable: { thread_id: "t-lost" } }).catch((e: unknown) => e);
     await waitUntil(
-      async () => (await client.hexists(runLeaseHoldersKey(keyPrefix, "g"), runLeaseMember("t-lost", ""))) === 1,
+      async () =>
+        (await client.hexists(
+          runLeaseHoldersKey(keyPrefix, "g", threadBucket("t-lost")),
+          runLeaseMember("t-lost", ""),
+        )) === 1,
     );
-    await client.hset(runLeaseHoldersKey(keyPrefix, "g"), runLeaseMember("t-lost", ""), "999999:lease:0:intruder");
+    await client.hset(
+      runLeaseHoldersKey(keyPrefix, "g", threadBucket("t-lost")),
+      runLeaseMember("t-lost", ""),
+      "999999:lease:0:intruder",
+    );
     await waitUntil(async () => (await leaseEvents(client, keyPrefix)).some((e) => e.kind === "lease.lost"));
     expect(await run).toBeInstanceOf(RunLeaseLostError);
     const kinds = (await leaseEvents(client, keyPrefix)).map((e) => e.kind);

@@ -21,8 +21,9 @@ import { MemorySaver } from "@langchain/langgraph";
 import type { TestContext } from "vitest";
 import { type LocalCluster, type LocalRedis, startCluster, startRedis } from "../../scripts/local-redis.js";
 import { findCrashedRuns, withRunLease } from "../../src/index.js";
-import { runLeaseHoldersKey, runLeaseIndexKey } from "../../src/keys.js";
+import { runLeaseHoldersKey, runLeaseIndexKey, THREAD_BUCKETS } from "../../src/keys.js";
 import { recordCounts } from "../helpers/counts.js";
+import { leaseCounts } from "../recovery/helpers.js";
 import {
   buildKillGraph,
   domainState,
@@ -245,8 +246,14 @@ async function killTest(
     });
     const deadline = Date.now() + SETTLE_LIMIT_MS;
     const describePending = async () => {
-      const leases = await client.zrangebyscore(runLeaseIndexKey(keyPrefix, "orders"), "-inf", "+inf", "WITHSCORES");
-      const holders = await client.hgetall(runLeaseHoldersKey(keyPrefix, "orders"));
+      const leases: string[] = [];
+      const holders: Record<string, string> = {};
+      for (let bucket = 0; bucket < THREAD_BUCKETS; bucket++) {
+        leases.push(
+          ...(await client.zrangebyscore(runLeaseIndexKey(keyPrefix, "orders", bucket), "-inf", "+inf", "WITHSCORES")),
+        );
+        Object.assign(holders, await client.hgetall(runLeaseHoldersKey(keyPrefix, "orders", bucket)));
+      }
       const pending: string[] = [];
       for (const { threadId } of threads.values()) {
         const state = await reader.getState({ configurable: { thread_id: threadId } });
@@ -260,7 +267,7 @@ async function killTest(
       ].join("\n");
     };
     const settled = async () => {
-      if ((await client.zcard(runLeaseIndexKey(keyPrefix, "orders"))) > 0) return false;
+      if ((await leaseCounts(client, keyPrefix, "orders")).index > 0) return false;
       for (const { threadId } of threads.values()) {
         const state = await reader.getState({ configurable: { thread_id: threadId } });
         if (state.next.length > 0) return false;

@@ -10,6 +10,7 @@ import {
   lockKey,
   runLeaseHoldersKey,
   runLeaseIndexKey,
+  runLeaseRunsKey,
   runLeaseTokenKey,
   STORE_REGISTRY_BUCKETS,
   saverThreadIndexKey,
@@ -19,6 +20,7 @@ import {
   storeRegistryBucket,
   storeRegistryKeys,
   storeRegistrySequenceKey,
+  threadRegistryKeys,
 } from "../../src/keys.js";
 import { keyPrefixSchema } from "../../src/options.js";
 import { keySlot } from "../../src/routing.js";
@@ -34,7 +36,8 @@ function keysUnder(prefix: string, part: string): string[] {
     storeRegistrySequenceKey(prefix),
     lockKey(prefix, part),
     fenceCounterKey(prefix, part),
-    runLeaseIndexKey(prefix, part),
+    runLeaseIndexKey(prefix, part, 3),
+    ...Object.values(threadRegistryKeys(prefix, 5)),
   ];
 }
 
@@ -144,9 +147,13 @@ describe("expectedKeyType", () => {
       [storeRegistrySequenceKey(p), "string"],
       [fenceCounterKey(p, "order:1"), "string"],
       [lockKey(p, "order:1"), "string"],
-      [runLeaseIndexKey(p, "g"), "zset"],
-      [runLeaseHoldersKey(p, "g"), "hash"],
-      [runLeaseTokenKey(p, "g"), "string"],
+      [runLeaseIndexKey(p, "g:1", 0), "zset"],
+      [runLeaseHoldersKey(p, "g:1", 7), "hash"],
+      [runLeaseRunsKey(p, "g", 15), "hash"],
+      [runLeaseTokenKey(p, "g", 2), "string"],
+      [threadRegistryKeys(p, 4).updated, "zset"],
+      [threadRegistryKeys(p, 4).index, "zset"],
+      [threadRegistryKeys(p, 4).records, "hash"],
     ];
     for (const [key, type] of expected) expect([key, expectedKeyType(key)]).toEqual([key, type]);
     expect(expectedKeyType(`${p}|saver:{t}:refs`)).toBeUndefined();

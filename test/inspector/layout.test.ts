@@ -14,6 +14,7 @@ import {
   saverThreadKeys,
   storeItemKeys,
   storeNamespaceKeys,
+  threadRegistryKeys,
 } from "../../src/keys.js";
 
 const cp = (checkpointId: string, parentId: string | null, ns = "") => ({ checkpointId, parentId, ns });
@@ -71,8 +72,14 @@ describe("KeyPatterns", () => {
     }
     expect(patterns.owner(lockKey("app", "order:{7}"))).toEqual({ kind: "lock", name: "order:{7}" });
     expect(patterns.owner(fenceCounterKey("app", "order:7"))).toEqual({ kind: "fence", name: "order:7" });
-    expect(patterns.owner(runLeaseHoldersKey("app", "g:1"))).toEqual({ kind: "leases", graph: "g:1" });
-    expect(patterns.leaseGraph(runLeaseIndexKey("app", "g:1"))).toBe("g:1");
+    for (const bucket of [0, 9, 15]) {
+      expect(patterns.owner(runLeaseHoldersKey("app", "g:1", bucket))).toEqual({ kind: "leases", graph: "g:1" });
+      expect(patterns.leaseGraph(runLeaseIndexKey("app", "g:1", bucket))).toBe("g:1");
+      expect(patterns.owner(threadRegistryKeys("app", bucket).records)).toEqual({
+        kind: "index",
+        name: "thread registry",
+      });
+    }
     expect(patterns.owner(saverThreadIndexKey("app"))).toEqual({ kind: "index", name: "thread index" });
     expect(patterns.owner("app|something-else")).toEqual({ kind: "other" });
   });

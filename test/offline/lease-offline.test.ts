@@ -7,7 +7,7 @@
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import type { Redis } from "ioredis";
 import { RedisSaver, RunLeaseLostError, resumeCrashedRuns, withRunLease } from "../../src/index.js";
-import { runLeaseIndexKey } from "../../src/keys.js";
+import { runLeaseIndexKey, threadBucket } from "../../src/keys.js";
 import { offlineOptionsSchema } from "../../src/offline/options.js";
 import { OfflineSession } from "../../src/offline/session.js";
 import { newRedis, testPrefix } from "../helpers/redis.js";
@@ -85,7 +85,7 @@ describe("run leases through an outage", () => {
     const stored = await reader.getTuple(config);
     expect(stored?.checkpoint.channel_values).toMatchObject({ trail: final.trail });
     // the lease is released once the replay is done, and a recoverer finds nothing to resume
-    const index = runLeaseIndexKey(keyPrefix, "g");
+    const index = runLeaseIndexKey(keyPrefix, "g", threadBucket(config.configurable.thread_id));
     const deadline = Date.now() + 20_000;
     while ((await direct.zcard(index)) > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));

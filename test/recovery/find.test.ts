@@ -3,14 +3,14 @@
  */
 import { MemorySaver } from "@langchain/langgraph";
 import { InvalidOptionError } from "../../src/errors.js";
-import { runLeaseHoldersKey, runLeaseIndexKey, runLeaseMember } from "../../src/keys.js";
+import { runLeaseMember } from "../../src/keys.js";
 import { findCrashedRuns } from "../../src/recovery/find-crashed-runs.js";
 import { acquireLease } from "../../src/recovery/lease/acquire-lease.js";
 import { listExpiredLeases } from "../../src/recovery/lease/list-expired-leases.js";
 import { resumeCrashedRuns } from "../../src/recovery/resume-crashed-runs.js";
 import { leasedGraphContext, withRunLease } from "../../src/recovery/with-run-lease.js";
 import { targets, testPrefix } from "../helpers/redis.js";
-import { crashRun, FINAL_TRAIL, testGraph, waitUntil } from "./helpers.js";
+import { crashRun, FINAL_TRAIL, leaseCounts, testGraph, waitUntil } from "./helpers.js";
 
 describe.each(targets)("findCrashedRuns on $name", ({ connect }) => {
   const client = connect();
@@ -118,10 +118,10 @@ describe.each(targets)("findCrashedRuns on $name", ({ connect }) => {
     await waitUntil(async () => (await listExpiredLeases(leaseScope(), 10)).leases.length === 3);
 
     expect(await findCrashedRuns(app, { prune: false })).toEqual([]);
-    expect(await client.zcard(runLeaseIndexKey(keyPrefix, "g"))).toBe(3);
+    expect((await leaseCounts(client, keyPrefix, "g")).index).toBe(3);
     expect(await findCrashedRuns(app)).toEqual([]);
-    expect(await client.zcard(runLeaseIndexKey(keyPrefix, "g"))).toBe(0);
-    expect(await client.hlen(runLeaseHoldersKey(keyPrefix, "g"))).toBe(0);
+    expect((await leaseCounts(client, keyPrefix, "g")).index).toBe(0);
+    expect((await leaseCounts(client, keyPrefix, "g")).holders).toBe(0);
   });
 
   it("inspects only expired leases: finished threads and live runs cost nothing", async () => {
@@ -168,7 +168,7 @@ describe.each(targets)("findCrashedRuns on $name", ({ connect }) => {
     expect(crashed.map((r) => r.threadId)).toEqual(["t-ok"]);
     expect(errors).toEqual([["t-broken", expect.objectContaining({ message: "corrupt checkpoint" })]]);
     await expect(findCrashedRuns(app)).rejects.toThrow("corrupt checkpoint");
-    expect(await client.zcard(runLeaseIndexKey(keyPrefix, "g"))).toBe(2);
+    expect((await leaseCounts(client, keyPrefix, "g")).index).toBe(2);
   });
 
   it("keeps graphs apart by name, and rejects a graph that withRunLease did not wrap", async () => {

@@ -4,6 +4,13 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { Annotation, type BaseCheckpointSaver, END, interrupt, START, StateGraph } from "@langchain/langgraph";
 import type { RedisClient } from "../../src/client.js";
 import { RunLeaseLostError } from "../../src/errors.js";
+import {
+  runLeaseHoldersKey,
+  runLeaseIndexKey,
+  runLeaseTokenKey,
+  THREAD_BUCKETS,
+  threadBucket,
+} from "../../src/keys.js";
 import { withRunLease } from "../../src/recovery/with-run-lease.js";
 import { newRedis } from "../helpers/redis.js";
 
@@ -168,3 +175,24 @@ function dying(checkpointer: BaseCheckpointSaver, isDead: () => boolean, fromSte
 
 /** What a run of testGraph with input 7 ends with when nothing crashes. */
 export const FINAL_TRAIL = ["a(7)", "b1(7)", "b2(7)", "c(7)"];
+
+/** The lease keys of the bucket a thread's runs live in (see keys.ts: the lease index is spread over buckets). */
+export function leaseKeysOf(prefix: string, graph: string, threadId: string) {
+  const bucket = threadBucket(threadId);
+  return {
+    index: runLeaseIndexKey(prefix, graph, bucket),
+    holders: runLeaseHoldersKey(prefix, graph, bucket),
+    counter: runLeaseTokenKey(prefix, graph, bucket),
+  };
+}
+
+/** Entries of a graph's lease index and holders over every bucket. */
+export async function leaseCounts(client: RedisClient, prefix: string, graph: string) {
+  let index = 0;
+  let holders = 0;
+  for (let bucket = 0; bucket < THREAD_BUCKETS; bucket++) {
+    index += await client.zcard(runLeaseIndexKey(prefix, graph, bucket));
+    holders += await client.hlen(runLeaseHoldersKey(prefix, graph, bucket));
+  }
+  return { index, holders };
+}

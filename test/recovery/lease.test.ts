@@ -10,18 +10,19 @@ import {
   RunLeaseHeldError,
   RunLeaseLostError,
 } from "../../src/errors.js";
-import { runLeaseHoldersKey, runLeaseIndexKey, runLeaseMember } from "../../src/keys.js";
+import { runLeaseMember } from "../../src/keys.js";
 import { findCrashedRuns } from "../../src/recovery/find-crashed-runs.js";
 import { withRunLease } from "../../src/recovery/with-run-lease.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
-import { FINAL_TRAIL, gate, testGraph, waitUntil } from "./helpers.js";
+import { FINAL_TRAIL, gate, leaseCounts, leaseKeysOf, testGraph, waitUntil } from "./helpers.js";
 
 describe.each(targets)("withRunLease on $name", ({ connect }) => {
   const client = connect();
   let keyPrefix: string;
   const config = (threadId: string) => ({ configurable: { thread_id: threadId } });
-  const index = () => runLeaseIndexKey(keyPrefix, "g");
-  const holders = () => runLeaseHoldersKey(keyPrefix, "g");
+  const index = (threadId: string) => leaseKeysOf(keyPrefix, "g", threadId).index;
+  const holders = (threadId: string) => leaseKeysOf(keyPrefix, "g", threadId).holders;
+  const entries = () => leaseCounts(client, keyPrefix, "g").then((counts) => counts.index);
   beforeEach(() => {
     keyPrefix = testPrefix("lease");
   });
@@ -30,13 +31,16 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
     const seen: (string | null)[] = [];
     const graph = testGraph({ checkpointer: new MemorySaver(), behaviour: { b1: { sleepMs: 50 } } });
     const app = withRunLease(graph, { client, keyPrefix, name: "g", owner: "worker-1" });
-    const probe = setInterval(() => void client.hget(holders(), runLeaseMember("t1", "")).then((h) => seen.push(h)), 5);
+    const probe = setInterval(
+      () => void client.hget(holders("t1"), runLeaseMember("t1", "")).then((h) => seen.push(h)),
+      5,
+    );
     const result = await app.invoke({ input: 7 }, config("t1"));
     clearInterval(probe);
     expect(result.trail).toEqual(FINAL_TRAIL);
     expect(seen.some((h) => h !== null && /^\d+:lease:\d+:worker-1$/.test(h))).toBe(true);
-    expect(await client.zcard(index())).toBe(0);
-    expect(await client.hlen(holders())).toBe(0);
+    expect(await entries()).toBe(0);
+    expect(await leaseCounts(client, keyPrefix, "g").then((counts) => counts.holders)).toBe(0);
   });
 
   it("releases the lease when the run stops at an interrupt or fails", async () => {
@@ -47,7 +51,7 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
     });
     const paused = await interrupting.invoke({ input: 1 }, config("t-int"));
     expect((paused as Record<string, unknown>).__interrupt__).toHaveLength(1);
-    expect(await client.zcard(index())).toBe(0);
+    expect(await entries()).toBe(0);
 
     const failing = withRunLease(testGraph({ checkpointer: new MemorySaver(), behaviour: { b2: "fail" } }), {
       client,
@@ -55,7 +59,7 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
       name: "g",
     });
     await expect(failing.invoke({ input: 1 }, config("t-fail"))).rejects.toThrow("node b2 failed");
-    expect(await client.zcard(index())).toBe(0);
+    expect(await entries()).toBe(0);
   });
 
   it("refuses a second run on a thread whose run is alive, and releases a run its caller aborted", async () => {
@@ -69,13 +73,13 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
     const second = withRunLease(testGraph({ checkpointer }), { client, keyPrefix, name: "g", owner: "second" });
     const controller = new AbortController();
     const running = blocking.invoke({ input: 1 }, { ...config("t-busy"), signal: controller.signal }).catch((e) => e);
-    await waitUntil(async () => (await client.zcard(index())) === 1, 10);
+    await waitUntil(async () => (await entries()) === 1, 10);
     const refused = await second.invoke({ input: 1 }, config("t-busy")).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(RunLeaseHeldError);
     expect(refused).toMatchObject({ threadId: "t-busy", checkpointNs: "", holder: "blocking" });
     controller.abort(new Error("cancelled by the caller"));
     expect(await running).toMatchObject({ message: "cancelled by the caller" });
-    expect(await client.zcard(index())).toBe(0);
+    expect(await entries()).toBe(0);
   });
 
   it("keeps a run alive through a node that sleeps three times the lease: never reported crashed", async () => {
@@ -98,7 +102,7 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
     while (!finished) {
       const crashed = await findCrashedRuns(app);
       expect(crashed).toEqual([]);
-      const score = await client.zscore(index(), runLeaseMember("t-long", ""));
+      const score = await client.zscore(index("t-long"), runLeaseMember("t-long", ""));
       if (score !== null) expiries.add(score);
       polls += 1;
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -107,7 +111,7 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
     // It was looked at throughout, and the heartbeat moved the expiry forward several times.
     expect(polls).toBeGreaterThan(10);
     expect(expiries.size).toBeGreaterThanOrEqual(3);
-    expect(await client.zcard(index())).toBe(0);
+    expect(await entries()).toBe(0);
   });
 
   it("aborts a run whose lease was taken over, and leaves the new holder's entry alone", async () => {
@@ -119,12 +123,12 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
     });
     const running = app.invoke({ input: 1 }, config("t-lost")).catch((e: unknown) => e);
     const member = runLeaseMember("t-lost", "");
-    await waitUntil(async () => (await client.hget(holders(), member)) !== null, 10);
-    await client.hset(holders(), member, "999999:claim:0:someone-else");
+    await waitUntil(async () => (await client.hget(holders("t-lost"), member)) !== null, 10);
+    await client.hset(holders("t-lost"), member, "999999:claim:0:someone-else");
     const error = await running;
     expect(error).toBeInstanceOf(RunLeaseLostError);
     expect(error).toMatchObject({ threadId: "t-lost", message: expect.stringContaining("someone-else") });
-    expect(await client.hget(holders(), member)).toBe("999999:claim:0:someone-else");
+    expect(await client.hget(holders("t-lost"), member)).toBe("999999:claim:0:someone-else");
   });
 
   it("is aborted when its entry is gone (never put back live), and leaves it expired for recovery", async () => {
@@ -147,18 +151,18 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
     );
     await waitUntil(() => started, 10);
     const member = runLeaseMember("t-gone", "");
-    const token = Number((await client.hget(holders(), member))?.split(":")[0]);
+    const token = Number((await client.hget(holders("t-gone"), member))?.split(":")[0]);
     // What a recoverer that resumed, finished and released the run (or a search that pruned it) leaves behind.
-    await client.zrem(index(), member);
-    await client.hdel(holders(), member);
+    await client.zrem(index("t-gone"), member);
+    await client.hdel(holders("t-gone"), member);
     const error = await failed;
     hold.open();
     expect(error).toBeInstanceOf(RunLeaseLostError);
     expect(error).toMatchObject({ threadId: "t-gone", message: expect.stringContaining("entry is gone") });
     // Marked expired under the lost token, so a recoverer looks at the thread (and prunes it if it is finished).
-    const holder = await client.hget(holders(), member);
+    const holder = await client.hget(holders("t-gone"), member);
     expect(holder).toMatch(new RegExp(`^${token}:lease:`));
-    expect(Number(await client.zscore(index(), member))).toBeLessThanOrEqual(
+    expect(Number(await client.zscore(index("t-gone"), member))).toBeLessThanOrEqual(
       Number((await client.time())[0]) * 1000 + 1000,
     );
   });
@@ -166,7 +170,10 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
   it("holds the lease while a streamed run executes, and releases it when the reader stops early", async () => {
     const leasedDuringNodes: Promise<number>[] = [];
     const app = withRunLease(
-      testGraph({ checkpointer: new MemorySaver(), onStart: () => leasedDuringNodes.push(client.zcard(index())) }),
+      testGraph({
+        checkpointer: new MemorySaver(),
+        onStart: () => leasedDuringNodes.push(client.zcard(index("t-stream"))),
+      }),
       { client, keyPrefix, name: "g" },
     );
     const chunks: unknown[] = [];
@@ -175,7 +182,7 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
     }
     expect(chunks).toHaveLength(4);
     expect(await Promise.all(leasedDuringNodes)).toEqual([1, 1, 1, 1]);
-    expect(await client.zcard(index())).toBe(0);
+    expect(await entries()).toBe(0);
 
     // A reader that stops while a node is still running cancels the run, which releases its lease.
     const blocked = withRunLease(testGraph({ checkpointer: new MemorySaver(), behaviour: { b1: "block" } }), {
@@ -184,7 +191,7 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
       name: "g",
     });
     for await (const _chunk of await blocked.stream({ input: 3 }, config("t-stream-early"))) break;
-    await waitUntil(async () => (await client.zcard(index())) === 0, 10);
+    await waitUntil(async () => (await entries()) === 0, 10);
     const state = await blocked.getState(config("t-stream-early"));
     expect(state.next).toContain("b1");
   });

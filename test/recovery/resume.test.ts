@@ -4,14 +4,14 @@
  */
 import { MemorySaver } from "@langchain/langgraph";
 import { RunLeaseHeldError } from "../../src/errors.js";
-import { runLeaseIndexKey, runLeaseMember } from "../../src/keys.js";
+import { runLeaseMember } from "../../src/keys.js";
 import { findCrashedRuns } from "../../src/recovery/find-crashed-runs.js";
 import { claimRun } from "../../src/recovery/lease/claim-run.js";
 import { resumeCrashedRuns } from "../../src/recovery/resume-crashed-runs.js";
 import type { ResumeProgress } from "../../src/recovery/types.js";
 import { leasedGraphContext, withRunLease } from "../../src/recovery/with-run-lease.js";
 import { targets, testPrefix } from "../helpers/redis.js";
-import { crashRun, FINAL_TRAIL, gate, type TestGraphOptions, testGraph, waitUntil } from "./helpers.js";
+import { crashRun, FINAL_TRAIL, gate, leaseCounts, type TestGraphOptions, testGraph, waitUntil } from "./helpers.js";
 
 describe.each(targets)("resumeCrashedRuns on $name", ({ connect }) => {
   const client = connect();
@@ -46,7 +46,7 @@ describe.each(targets)("resumeCrashedRuns on $name", ({ connect }) => {
     expect(state.next).toEqual([]);
     // a and b2 were stored before the crash: only b1 (running when it died) and c ran again.
     expect(Object.fromEntries(executions)).toEqual({ "t1:b1": 1, "t1:c": 1 });
-    expect(await client.zcard(runLeaseIndexKey(keyPrefix, "g"))).toBe(0);
+    expect((await leaseCounts(client, keyPrefix, "g")).index).toBe(0);
     expect(await findCrashedRuns(recoverer("r1"))).toEqual([]);
   });
 
@@ -143,7 +143,7 @@ describe.each(targets)("resumeCrashedRuns on $name", ({ connect }) => {
     const report = await resumeCrashedRuns(recoverer("r1", { behaviour: { b1: "fail" } }));
     expect(report).toMatchObject({ resumed: 0, failed: 1, skipped: 0 });
     expect(report.results[0]).toMatchObject({ outcome: "failed", error: { message: "node b1 failed" } });
-    expect(await client.zcard(runLeaseIndexKey(keyPrefix, "g"))).toBe(0);
+    expect((await leaseCounts(client, keyPrefix, "g")).index).toBe(0);
     expect(await findCrashedRuns(recoverer("r1"))).toEqual([]);
   });
 

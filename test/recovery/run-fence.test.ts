@@ -3,7 +3,7 @@
  * before the run starts, and RedisSaver refuses put and putWrites of a run whose lease a newer run took over.
  */
 import { InvalidConfigError, RunLeaseLostError } from "../../src/errors.js";
-import { runFenceField, runLeaseHoldersKey, runLeaseMember, saverThreadKeys } from "../../src/keys.js";
+import { runFenceField, runLeaseHoldersKey, runLeaseMember, saverThreadKeys, threadBucket } from "../../src/keys.js";
 import { withRunLease } from "../../src/recovery/with-run-lease.js";
 import { RedisSaver } from "../../src/saver/redis-saver.js";
 import { RAISE_RUN_FENCE, RUN_FENCE_KEY } from "../../src/saver/run-fence.js";
@@ -56,7 +56,9 @@ describe.each(targets)("run fence on $name", ({ connect }) => {
     const checkpoints = async () => (await client.hkeys(saverThreadKeys(keyPrefix, "t2").checkpoints)).sort();
     const writes = async () => (await client.hkeys(saverThreadKeys(keyPrefix, "t2").writes)).sort();
     const token = Number(
-      (await client.hget(runLeaseHoldersKey(keyPrefix, "g"), runLeaseMember("t2", "")))?.split(":")[0],
+      (await client.hget(runLeaseHoldersKey(keyPrefix, "g", threadBucket("t2")), runLeaseMember("t2", "")))?.split(
+        ":",
+      )[0],
     );
     // A newer run took the thread over (as withRunLease does after a recoverer's claim); this run's lease entry is
     // untouched, so only the fence can stop it.

@@ -1,7 +1,7 @@
 /**
  * The lease scripts on real Redis (standalone and cluster): each success path and each failure code.
  */
-import { runLeaseHoldersKey, runLeaseIndexKey, runLeaseMember, runLeaseTokenKey } from "../../src/keys.js";
+import { runLeaseMember } from "../../src/keys.js";
 import { abandonLease } from "../../src/recovery/lease/abandon-lease.js";
 import { acquireLease } from "../../src/recovery/lease/acquire-lease.js";
 import { claimRun } from "../../src/recovery/lease/claim-run.js";
@@ -29,11 +29,11 @@ describe.each(targets)("lease scripts on $name", ({ connect }) => {
     const first = await acquireLease(scope, member, "owner/1", 10_000);
     expect(first).toMatchObject({ acquired: true, token: 1 });
     if (!first.acquired) throw new Error("unreachable");
-    const score = await scope.client.zscore(runLeaseIndexKey(scope.keyPrefix, "g"), member);
+    const score = await scope.client.zscore(scope.keysOf(member).index, member);
     expect(Number(score)).toBe(first.expiresAtMs);
-    const holder = await scope.client.hget(runLeaseHoldersKey(scope.keyPrefix, "g"), member);
+    const holder = await scope.client.hget(scope.keysOf(member).holders, member);
     expect(holder).toMatch(/^1:lease:\d+:owner\/1$/);
-    expect(await scope.client.get(runLeaseTokenKey(scope.keyPrefix, "g"))).toBe("1");
+    expect(await scope.client.get(scope.keysOf(member).counter)).toBe("1");
   });
 
   it("acquire fails with the holder while a live lease exists, and takes over an expired one", async () => {
@@ -59,8 +59,8 @@ describe.each(targets)("lease scripts on $name", ({ connect }) => {
   });
 
   it("heartbeat never puts back an entry that is gone (removed as stale, or released by a recoverer)", async () => {
-    const holdersKey = runLeaseHoldersKey(scope.keyPrefix, "g");
-    const indexKey = runLeaseIndexKey(scope.keyPrefix, "g");
+    const holdersKey = scope.keysOf(member).holders;
+    const indexKey = scope.keysOf(member).index;
     const lease = await acquireLease(scope, member, "me", 100);
     if (!lease.acquired) throw new Error("unreachable");
     await expire();
@@ -106,10 +106,10 @@ describe.each(targets)("lease scripts on $name", ({ connect }) => {
     const lease = await acquireLease(scope, member, "me", 10_000);
     if (!lease.acquired) throw new Error("unreachable");
     expect(await releaseLease(scope, member, lease.token + 1)).toBe(false);
-    expect(await scope.client.zcard(runLeaseIndexKey(scope.keyPrefix, "g"))).toBe(1);
+    expect(await scope.client.zcard(scope.keysOf(member).index)).toBe(1);
     expect(await releaseLease(scope, member, lease.token)).toBe(true);
-    expect(await scope.client.zcard(runLeaseIndexKey(scope.keyPrefix, "g"))).toBe(0);
-    expect(await scope.client.hlen(runLeaseHoldersKey(scope.keyPrefix, "g"))).toBe(0);
+    expect(await scope.client.zcard(scope.keysOf(member).index)).toBe(0);
+    expect(await scope.client.hlen(scope.keysOf(member).holders)).toBe(0);
     expect(await releaseLease(scope, member, lease.token)).toBe(false);
   });
 
@@ -135,7 +135,7 @@ describe.each(targets)("lease scripts on $name", ({ connect }) => {
     const claims = await Promise.all(["r1", "r2", "r3"].map((r) => claimRun(scope, member, lease.token, r, 10_000)));
     expect(claims.filter((c) => c.claimed)).toHaveLength(1);
     expect(claims.filter((c) => !c.claimed && c.reason === "taken")).toHaveLength(2);
-    const holder = await scope.client.hget(runLeaseHoldersKey(scope.keyPrefix, "g"), member);
+    const holder = await scope.client.hget(scope.keysOf(member).holders, member);
     expect(holder).toMatch(/^2:claim:\d+:r[123]$/);
   });
 
@@ -168,7 +168,7 @@ describe.each(targets)("lease scripts on $name", ({ connect }) => {
     await expire();
     expect(await pruneLease(scope, member, lease.token + 1)).toBe("changed");
     expect(await pruneLease(scope, member, lease.token)).toBe("removed");
-    expect(await scope.client.zcard(runLeaseIndexKey(scope.keyPrefix, "g"))).toBe(0);
+    expect(await scope.client.zcard(scope.keysOf(member).index)).toBe(0);
     expect(await pruneLease(scope, member, lease.token)).toBe("changed");
   });
 });

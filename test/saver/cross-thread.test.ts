@@ -5,11 +5,11 @@
  */
 import type { Cluster } from "ioredis";
 import { RedisSaver } from "../../src/index.js";
-import { saverThreadIndexKey, saverThreadKeys } from "../../src/keys.js";
+import { saverThreadKeys, threadBucket, threadRegistryKeys } from "../../src/keys.js";
 import { createSaverContext } from "../../src/saver/context.js";
 import { forgetThread } from "../../src/saver/thread-index.js";
 import { newCluster, targets, testPrefix } from "../helpers/redis.js";
-import { collect, inputMetadata, makeCheckpoint } from "./saver-helpers.js";
+import { collect, inputMetadata, makeCheckpoint, threadIndexKeyOf } from "./saver-helpers.js";
 
 describe.each(targets)("list() across threads ($name)", ({ connect }) => {
   it("finds every thread, newest activity first, with namespace, before, filter and limit", async () => {
@@ -47,18 +47,21 @@ describe.each(targets)("list() across threads ($name)", ({ connect }) => {
     }
     // The thread disappears without its index entry (as after a crash mid-deleteThread).
     await saver.client.unlink(...saverThreadKeys(keyPrefix, "vanished").all);
-    const index = saverThreadIndexKey(keyPrefix);
-    expect(await saver.client.zcard(index)).toBe(2);
+    const index = threadIndexKeyOf(keyPrefix, "vanished");
+    expect(await saver.client.zscore(index, "vanished")).not.toBeNull();
+    // A registered thread is kept while it lives (it may have been created on purpose): this one lost its record too.
+    await saver.client.hdel(threadRegistryKeys(keyPrefix, threadBucket("vanished")).records, "vanished");
 
     const listed = await collect(saver.list({}));
     expect(listed.map((t) => t.config.configurable?.thread_id)).toEqual(["alive"]);
-    expect(await saver.client.zrange(index, "0", "-1")).toEqual(["alive"]);
+    expect(await saver.client.zscore(index, "vanished")).toBeNull();
+    expect(await saver.client.zscore(threadIndexKeyOf(keyPrefix, "alive"), "alive")).not.toBeNull();
   });
 
   it("keeps the entry of a thread written after the cleaner read its score", async () => {
     const keyPrefix = testPrefix("race");
     const saver = new RedisSaver({ client: connect(), keyPrefix });
-    const index = saverThreadIndexKey(keyPrefix);
+    const index = threadIndexKeyOf(keyPrefix, "t");
     await saver.put({ configurable: { thread_id: "t" } }, makeCheckpoint(), inputMetadata, {});
     const seenScore = (await saver.client.zscore(index, "t")) as string;
     // A write lands between the cleaner's read and its removal: the score moves on, so the entry stays.
@@ -71,6 +74,10 @@ describe.each(targets)("list() across threads ($name)", ({ connect }) => {
     });
     await forgetThread(context, "t", seenScore);
     expect(await saver.client.zscore(index, "t")).not.toBeNull();
+    // Registered (its first checkpoint registered it): kept while it lives, even when seen empty.
+    await forgetThread(context, "t", (await saver.client.zscore(index, "t")) as string);
+    expect(await saver.client.zscore(index, "t")).not.toBeNull();
+    await saver.client.hdel(threadRegistryKeys(keyPrefix, threadBucket("t")).records, "t");
     await forgetThread(context, "t", (await saver.client.zscore(index, "t")) as string);
     expect(await saver.client.zscore(index, "t")).toBeNull();
   });

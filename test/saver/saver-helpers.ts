@@ -3,6 +3,7 @@ import type { Checkpoint } from "@langchain/langgraph-checkpoint";
 import { uuid6 } from "@langchain/langgraph-checkpoint";
 import type { Redis } from "ioredis";
 import { isCluster, type RedisClient } from "../../src/client.js";
+import { threadBucket, threadRegistryKeys } from "../../src/keys.js";
 
 /**
  * Every key starting with `prefix`, on every master. SCAN is fine here: this is a test's own check of what the
@@ -45,4 +46,9 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of iterable) out.push(item);
   return out;
+}
+
+/** The bucket of the cross-thread index (the thread registry's `updated` set) a thread lives in. */
+export function threadIndexKeyOf(prefix: string, threadId: string): string {
+  return threadRegistryKeys(prefix, threadBucket(threadId)).updated;
 }

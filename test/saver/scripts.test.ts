@@ -3,7 +3,7 @@
  */
 
 import { isCluster, type RedisClient } from "../../src/client.js";
-import { saverThreadIndexKey, saverThreadKeys } from "../../src/keys.js";
+import { saverThreadIndexKey, saverThreadKeys, threadBucket, threadRegistryKeys } from "../../src/keys.js";
 import {
   blobField,
   checkpointField,
@@ -207,23 +207,21 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(await client.pttl(keys.checkpoints)).toBeGreaterThan(5_000);
   });
 
-  it("saverTouchThread only raises scores and trims entries idle past the TTL", async () => {
-    const index = saverThreadIndexKey(testPrefix("touch"));
-    const first = Number(await runRawScript(client, "saverTouchThread", [index], ["t", 0, 0]));
-    const second = Number(await runRawScript(client, "saverTouchThread", [index], ["t", 0, 0]));
+  it("saverTouchThread only raises scores, and leaves other entries to saverRegisterThread", async () => {
+    const index = threadRegistryKeys(testPrefix("touch"), 0).updated;
+    const first = Number(await runRawScript(client, "saverTouchThread", [index], ["t"]));
+    const second = Number(await runRawScript(client, "saverTouchThread", [index], ["t"]));
     expect(second).toBeGreaterThan(first);
     await client.zadd(index, 1, "ancient");
-    await runRawScript(client, "saverTouchThread", [index], ["t", 0, 0]);
+    await runRawScript(client, "saverTouchThread", [index], ["t"]);
     expect(await client.zscore(index, "ancient")).toBe("1");
-    await runRawScript(client, "saverTouchThread", [index], ["t", 1_000, 0]);
-    expect(await client.zscore(index, "ancient")).toBeNull();
     expect(await client.zscore(index, "t")).not.toBeNull();
   });
 
   it("saverPut and saverPutWrites update the cross-thread index when given its key (standalone only)", async () => {
     const prefix = testPrefix("sidx");
     const keys = saverThreadKeys(prefix, "t");
-    const index = saverThreadIndexKey(prefix);
+    const index = threadRegistryKeys(prefix, threadBucket("t")).updated;
     if (isCluster(client)) {
       // The index lives in another slot: the saver touches it with a separate script there.
       await expect(runRawScript(client, "saverPut", [...keys.all, index], putArgs("", "a", "", 0, []))).rejects.toThrow(
@@ -243,7 +241,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       [1_000, "t", 0, "", 0, writeField("", "a", "x", 0), "0", "w"],
     );
     expect(Number(await client.zscore(index, "t"))).toBeGreaterThan(first);
-    expect(await client.zscore(index, "ancient")).toBeNull();
+    expect(await client.zscore(index, "ancient")).toBe("1");
     expect(await client.pttl(index)).toBe(-1);
   });
 
@@ -377,13 +375,15 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
   });
 
   it("saverForgetThread removes only when the score is unchanged, or unconditionally", async () => {
-    const index = saverThreadIndexKey(testPrefix("forget"));
-    await client.zadd(index, 5, "t");
-    expect(await runRawScript(client, "saverForgetThread", [index], ["t", "4"])).toBe(0);
-    expect(await runRawScript(client, "saverForgetThread", [index], ["t", "5"])).toBe(1);
-    await client.zadd(index, 6, "t");
-    expect(await runRawScript(client, "saverForgetThread", [index], ["t", ""])).toBe(1);
-    expect(await runRawScript(client, "saverForgetThread", [index], ["missing", ""])).toBe(0);
+    const keys = threadRegistryKeys(testPrefix("forget"), 1);
+    const forget = (threadId: string, seen: string, ttlMs = 0) =>
+      runRawScript(client, "saverForgetThread", [keys.updated, keys.records, keys.index], [threadId, seen, ttlMs]);
+    await client.zadd(keys.updated, 5, "t");
+    expect(await forget("t", "4")).toBe(0);
+    expect(await forget("t", "5")).toBe(1);
+    await client.zadd(keys.updated, 6, "t");
+    expect(await forget("t", "")).toBe(1);
+    expect(await forget("missing", "")).toBe(0);
   });
 });
 

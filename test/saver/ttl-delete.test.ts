@@ -4,9 +4,16 @@
  */
 import type { CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { RedisSaver } from "../../src/index.js";
-import { saverThreadIndexKey, saverThreadKeys } from "../../src/keys.js";
+import { saverThreadKeys } from "../../src/keys.js";
 import { targets, testPrefix } from "../helpers/redis.js";
-import { collect, inputMetadata, keysWithPrefix, loopMetadata, makeCheckpoint } from "./saver-helpers.js";
+import {
+  collect,
+  inputMetadata,
+  keysWithPrefix,
+  loopMetadata,
+  makeCheckpoint,
+  threadIndexKeyOf,
+} from "./saver-helpers.js";
 
 /** A thread with checkpoints in two namespaces, blobs and pending writes: every kind of key exists. */
 async function populate(saver: RedisSaver, threadId: string): Promise<void> {
@@ -49,17 +56,22 @@ describe.each(targets)("thread lifetime ($name)", ({ connect }) => {
     const tagOf = (threadId: string) =>
       /\{[^}]*\}/.exec(saverThreadKeys(keyPrefix, threadId).checkpoints)?.[0] as string;
 
-    const before = await keysWithPrefix(saver.client, keyPrefix);
+    // The thread registry's bucket keys are shared by many threads; what they hold is checked below.
+    const threadKeysNow = async () =>
+      (await keysWithPrefix(saver.client, keyPrefix)).filter((key) => !key.includes("|threads:{"));
+    const before = await threadKeysNow();
     const doomedKeys = before.filter((key) => key.includes(tagOf(doomed)));
     expect(doomedKeys).toHaveLength(7);
-    expect(await saver.client.zscore(saverThreadIndexKey(keyPrefix), doomed)).not.toBeNull();
+    expect(await saver.client.zscore(threadIndexKeyOf(keyPrefix, doomed), doomed)).not.toBeNull();
+    expect(await saver.threads.get(doomed)).toBeDefined();
 
     await saver.deleteThread(doomed);
 
-    const after = await keysWithPrefix(saver.client, keyPrefix);
+    const after = await threadKeysNow();
     expect(after.filter((key) => key.includes(tagOf(doomed)))).toEqual([]);
     expect(after).toEqual(before.filter((key) => !doomedKeys.includes(key)));
-    expect(await saver.client.zscore(saverThreadIndexKey(keyPrefix), doomed)).toBeNull();
+    expect(await saver.client.zscore(threadIndexKeyOf(keyPrefix, doomed), doomed)).toBeNull();
+    expect(await saver.threads.get(doomed)).toBeUndefined();
     expect(await saver.getTuple({ configurable: { thread_id: doomed } })).toBeUndefined();
     expect(await collect(saver.list({ configurable: { thread_id: doomed } }))).toEqual([]);
     expect(await collect(saver.list({ configurable: { thread_id: kept } }))).toHaveLength(3);
@@ -128,7 +140,8 @@ describe.each(targets)("thread lifetime ($name)", ({ connect }) => {
     await waitUntil(async () => (await saver.client.exists(...threadKeys)) === 0);
     expect(await keysWithPrefix(saver.client, `${keyPrefix}|saver:{`)).toEqual([]);
     expect(await collect(saver.list({}))).toEqual([]);
-    // list() found the thread gone and removed its index entry.
-    expect(await saver.client.zcard(saverThreadIndexKey(keyPrefix))).toBe(0);
+    // list() found the thread gone and removed its index entry and registry record.
+    expect(await saver.client.zscore(threadIndexKeyOf(keyPrefix, "short-lived"), "short-lived")).toBeNull();
+    expect(await saver.threads.get("short-lived")).toBeUndefined();
   });
 });

@@ -3,22 +3,32 @@
  * inspector recognises exactly the keys the library writes, and follows any change to their names.
  */
 import {
+  bucketTag,
   decodeKeyPart,
   fenceCounterKey,
   keyPrefixStart,
   lockKey,
   runLeaseIndexKey,
   STORE_REGISTRY_BUCKETS,
+  saverRunThreadsKey,
   saverThreadIndexKey,
   saverThreadKeys,
   storeItemKeys,
   storeNamespaceKeys,
   storeRegistryKeys,
   storeRegistrySequenceKey,
+  threadRegistryKeys,
 } from "../../keys.js";
 
 /** Placeholder parts: characters encodeKeyPart leaves alone and no real id contains. */
 const HOLE = ["\u0001", "\u0002"] as const;
+/** Placeholder for a bucket's hash tag content (matched, not captured). */
+const ANY_BUCKET = "\u0003";
+
+/** A key of bucket 0 with its bucket tag made a placeholder, so the template matches the key of every bucket. */
+function anyBucket(key: string): string {
+  return key.replace(`{${bucketTag(0)}}`, `{${ANY_BUCKET}}`);
+}
 
 interface Template {
   /** SCAN MATCH pattern: the key with every placeholder as "*". */
@@ -30,11 +40,13 @@ function template(key: string): Template {
   const glob = key
     .replace(/[*?[\]\\]/g, (ch) => `\\${ch}`)
     .replaceAll(HOLE[0], "*")
-    .replaceAll(HOLE[1], "*");
+    .replaceAll(HOLE[1], "*")
+    .replaceAll(ANY_BUCKET, "*");
   const source = key
     .replace(/[.*+?^${}()|[\]\\]/g, (ch) => `\\${ch}`)
     .replaceAll(HOLE[0], "(.*)")
-    .replaceAll(HOLE[1], "(.*)");
+    .replaceAll(HOLE[1], "(.*)")
+    .replaceAll(ANY_BUCKET, "[^{}]*");
   return { pattern: glob, regex: new RegExp(`^${source}$`, "s") };
 }
 
@@ -57,6 +69,8 @@ export class KeyPatterns {
   readonly fence: Template;
   readonly leaseIndex: Template;
   readonly leaseAny: Template;
+  readonly threadRegistry: readonly Template[];
+  readonly runThreads: Template;
   readonly threadKeys: readonly Template[];
   readonly namespaceKeys: readonly Template[];
   readonly itemKeys: readonly Template[];
@@ -65,10 +79,12 @@ export class KeyPatterns {
   constructor(readonly prefix: string) {
     this.lock = template(lockKey(prefix, HOLE[0]));
     this.fence = template(fenceCounterKey(prefix, HOLE[0]));
-    this.leaseIndex = template(runLeaseIndexKey(prefix, HOLE[0]));
-    // Every key of one graph's lease index shares the tag: the index key up to its tag's closing brace.
-    const indexKey = runLeaseIndexKey(prefix, HOLE[0]);
-    this.leaseAny = template(`${indexKey.slice(0, indexKey.lastIndexOf("}") + 1)}\u0002`);
+    this.leaseIndex = template(anyBucket(runLeaseIndexKey(prefix, HOLE[0], 0)));
+    // Every key of one graph's lease index, in any bucket: the index key with another suffix.
+    const indexKey = anyBucket(runLeaseIndexKey(prefix, HOLE[0], 0));
+    this.leaseAny = template(`${indexKey.slice(0, indexKey.lastIndexOf(":") + 1)}${HOLE[1]}`);
+    this.threadRegistry = Object.values(threadRegistryKeys(prefix, 0)).map((key) => template(anyBucket(key)));
+    this.runThreads = template(saverRunThreadsKey(prefix, HOLE[0]));
     this.threadKeys = saverThreadKeys(prefix, HOLE[0]).all.map(template);
     this.namespaceKeys = Object.values(storeNamespaceKeys(prefix, [HOLE[0]])).map(template);
     this.itemKeys = Object.values(storeItemKeys(prefix, [HOLE[0]], HOLE[1])).map(template);
@@ -104,6 +120,8 @@ export class KeyPatterns {
     const lease = this.leaseAny.regex.exec(key);
     if (lease) return { kind: "leases", graph: decodeKeyPart(lease[1] ?? "") };
     if (key === saverThreadIndexKey(this.prefix)) return { kind: "index", name: "thread index" };
+    if (this.threadRegistry.some((t) => t.regex.test(key))) return { kind: "index", name: "thread registry" };
+    if (this.runThreads.regex.test(key)) return { kind: "index", name: "run index" };
     if (this.isStoreRegistry(key)) return { kind: "index", name: "store registry" };
     return { kind: "other" };
   }

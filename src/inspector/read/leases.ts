@@ -10,6 +10,7 @@ import {
   runLeaseHoldersKey,
   runLeaseIndexKey,
   runLeaseTokenKey,
+  THREAD_BUCKETS,
 } from "../../keys.js";
 import { parseHolder } from "../../recovery/lease/lease-holder.js";
 import type { LeaseHolder } from "../../recovery/types.js";
@@ -30,7 +31,7 @@ export interface RunLeaseInfo {
 
 export interface LeaseIndexInfo {
   readonly graph: string;
-  /** The last token issued (leases and claims of this graph). */
+  /** Tokens issued (leases and claims of this graph, summed over the buckets of its lease index). */
   readonly tokenCounter: number;
   readonly leases: readonly RunLeaseInfo[];
 }
@@ -59,19 +60,30 @@ export async function readLeaseIndexes(
   const nowMs = await serverTimeMs(client);
   const indexes = await Promise.all(
     graphs.map(async (graph): Promise<LeaseIndexInfo> => {
-      const indexKey = runLeaseIndexKey(prefix, graph);
-      const holdersKey = runLeaseHoldersKey(prefix, graph);
-      const [entries, counter] = await Promise.all([
-        client.zrange(indexKey, "0", String(options.maxLeases - 1), "WITHSCORES"),
-        client.get(runLeaseTokenKey(prefix, graph)),
-      ]);
-      const members: string[] = [];
-      const expiries: number[] = [];
-      for (let i = 0; i + 1 < entries.length; i += 2) {
-        members.push(entries[i] ?? "");
-        expiries.push(Number(entries[i + 1]));
-      }
-      const holders = members.length === 0 ? [] : await client.hmget(holdersKey, ...members);
+      const buckets = Array.from({ length: THREAD_BUCKETS }, (_, bucket) => bucket);
+      const perBucket = await Promise.all(
+        buckets.map(async (bucket) => {
+          const indexKey = runLeaseIndexKey(prefix, graph, bucket);
+          const holdersKey = runLeaseHoldersKey(prefix, graph, bucket);
+          const [entries, counter] = await Promise.all([
+            client.zrange(indexKey, "0", String(options.maxLeases - 1), "WITHSCORES"),
+            client.get(runLeaseTokenKey(prefix, graph, bucket)),
+          ]);
+          const members: string[] = [];
+          const expiries: number[] = [];
+          for (let i = 0; i + 1 < entries.length; i += 2) {
+            members.push(entries[i] ?? "");
+            expiries.push(Number(entries[i + 1]));
+          }
+          const holders = members.length === 0 ? [] : await client.hmget(holdersKey, ...members);
+          return { holdersKey, members, expiries, holders, counter: Number(counter ?? 0) };
+        }),
+      );
+      const members = perBucket.flatMap((b) => b.members);
+      const expiries = perBucket.flatMap((b) => b.expiries);
+      const holders = perBucket.flatMap((b) => b.holders);
+      const holdersKeys = perBucket.flatMap((b) => b.members.map(() => b.holdersKey));
+      const counter = perBucket.reduce((sum, b) => sum + b.counter, 0);
       const leases = members.flatMap((member, i): RunLeaseInfo[] => {
         const run = parseRunLeaseMember(member);
         if (!run) return [];
@@ -84,11 +96,12 @@ export async function readLeaseIndexes(
             state: expiresAtMs > nowMs ? "live" : "expired",
             expiresAtMs,
             remainingMs: expiresAtMs - nowMs,
-            holder: text ? parseHolder(text, holdersKey) : null,
+            holder: text ? parseHolder(text, holdersKeys[i] ?? "") : null,
           },
         ];
       });
-      return { graph, tokenCounter: Number(counter ?? 0), leases };
+      leases.sort((a, b) => a.expiresAtMs - b.expiresAtMs);
+      return { graph, tokenCounter: counter, leases: leases.slice(0, options.maxLeases) };
     }),
   );
   return { indexes, nowMs, complete };

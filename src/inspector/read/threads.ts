@@ -1,6 +1,6 @@
 /** One line per thread for `threads`: newest first, with its status, steps, size in Redis and last writer. */
 import type { RedisClient } from "../../client.js";
-import { saverThreadIndexKey, saverThreadKeys } from "../../keys.js";
+import { saverThreadIndexKey, saverThreadKeys, THREAD_BUCKETS, threadRegistryKeys } from "../../keys.js";
 import type { RedisSaver } from "../../saver/redis-saver.js";
 import { describeCheckpoint } from "./checkpoints.js";
 import type { RunLeaseInfo } from "./leases.js";
@@ -28,28 +28,34 @@ export interface ThreadSummary {
   readonly lease: RunLeaseInfo | null;
 }
 
-/** Thread ids of the cross-thread index, most recently written first, with their last-write time. */
+/**
+ * Thread ids of the cross-thread index (every bucket of the thread registry, and the single index of earlier
+ * versions), most recently written first, with their last-write time.
+ */
 export async function indexedThreads(
   client: RedisClient,
   prefix: string,
   limit: number,
 ): Promise<{ threadId: string; lastWriteMs: number }[]> {
-  const reply = await client.zrange(
+  const keys = [
+    ...Array.from({ length: THREAD_BUCKETS }, (_, bucket) => threadRegistryKeys(prefix, bucket).updated),
     saverThreadIndexKey(prefix),
-    "+inf",
-    "-inf",
-    "BYSCORE",
-    "REV",
-    "LIMIT",
-    0,
-    limit,
-    "WITHSCORES",
+  ];
+  const replies = await Promise.all(
+    keys.map((key) => client.zrange(key, "+inf", "-inf", "BYSCORE", "REV", "LIMIT", 0, limit, "WITHSCORES")),
   );
-  const threads: { threadId: string; lastWriteMs: number }[] = [];
-  for (let i = 0; i + 1 < reply.length; i += 2) {
-    threads.push({ threadId: String(reply[i]), lastWriteMs: Number(reply[i + 1]) });
+  const latest = new Map<string, number>();
+  for (const reply of replies) {
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const threadId = String(reply[i]);
+      const lastWriteMs = Number(reply[i + 1]);
+      if ((latest.get(threadId) ?? -1) < lastWriteMs) latest.set(threadId, lastWriteMs);
+    }
   }
-  return threads;
+  return [...latest]
+    .map(([threadId, lastWriteMs]) => ({ threadId, lastWriteMs }))
+    .sort((a, b) => b.lastWriteMs - a.lastWriteMs)
+    .slice(0, limit);
 }
 
 export async function summarizeThread(

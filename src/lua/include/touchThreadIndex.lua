@@ -1,15 +1,13 @@
--- touchThreadIndex(threadIndex, threadId, ttlMs, graceMs): records one thread's activity in the checkpointer's
--- cross-thread index (ZSET thread id -> server time in ms). Scores only grow, so a reader that saw an older score
--- can tell the thread was written since; entries idle longer than ttlMs + graceMs (threads whose keys have expired)
--- are dropped. Returns the thread's new score. Included by saverTouchThread, saverPut and saverPutWrites.
+-- touchThreadIndex(threadIndex, threadId): records one thread's activity in a bucket of the cross-thread index
+-- (ZSET thread id -> server time in ms). Scores only grow, so a reader that saw an older score can tell the thread
+-- was written since. Threads idle past their TTL are dropped by saverRegisterThread, which also removes their
+-- registry record. Returns the thread's new score. Included by saverTouchThread, saverPut, saverPutWrites and
+-- saverRegisterThread.
 -- @include serverTimeMs
-local function touchThreadIndex(threadIndex, threadId, ttlMs, graceMs)
+local function touchThreadIndex(threadIndex, threadId)
   local nowMs = serverTimeMs()
   local previous = tonumber(redis.call("ZSCORE", threadIndex, threadId) or "-1")
   local score = math.max(nowMs, previous + 1)
   redis.call("ZADD", threadIndex, score, threadId)
-  if ttlMs > 0 then
-    redis.call("ZREMRANGEBYSCORE", threadIndex, "-inf", "(" .. (nowMs - ttlMs - graceMs))
-  end
   return score
 end

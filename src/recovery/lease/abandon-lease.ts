@@ -8,6 +8,6 @@ import type { LeaseScope } from "./lease-scope.js";
  */
 export function abandonLease(scope: LeaseScope, member: string, token: number, owner: string): Promise<boolean> {
   return redisCall(scope, { operation: "withRunLease: mark a lost run lease expired", write: true }, (client) =>
-    callScript(client, "recoveryAbandonLease", scope.keys, [member, String(token), owner]),
+    callScript(client, "recoveryAbandonLease", scope.keysOf(member), [member, String(token), owner]),
   );
 }

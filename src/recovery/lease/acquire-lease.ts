@@ -14,9 +14,10 @@ export function acquireLease(
   owner: string,
   leaseMs: number,
   claimToken = 0,
+  runId = "",
 ): Promise<AcquireResult> {
   return redisCall(scope, { operation: "withRunLease: take a run lease", write: true }, async (client) => {
-    const args: [string, string, number, string] = [member, owner, leaseMs, String(claimToken)];
+    const args: [string, string, number, string, string] = [member, owner, leaseMs, String(claimToken), runId];
     const call = await auditedLeaseCall(scope, args, member, owner);
     return callScript(client, "recoveryAcquireLease", call.keys, call.args);
   });

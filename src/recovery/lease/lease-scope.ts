@@ -1,12 +1,26 @@
 import { type AuditOutbox, withAuditContext } from "../../audit/outbox.js";
 import type { RedisClient } from "../../client.js";
 import { createRedisContext, type RedisContext } from "../../context.js";
-import { parseRunLeaseMember, runLeaseHoldersKey, runLeaseIndexKey, runLeaseTokenKey } from "../../keys.js";
+import {
+  parseRunLeaseMember,
+  runLeaseHoldersKey,
+  runLeaseIndexKey,
+  runLeaseRunsKey,
+  runLeaseTokenKey,
+  THREAD_BUCKETS,
+  threadBucket,
+} from "../../keys.js";
 
-/** Where the leases of one graph live: the shared context, the graph name that names the index, and its keys. */
+/**
+ * Where the leases of one graph live: the shared context, the graph name that names the index, and the keys of
+ * each bucket of the index (a run lives in the bucket of its thread).
+ */
 export interface LeaseScope extends RedisContext {
   readonly graphName: string;
-  readonly keys: LeaseKeys;
+  /** The keys of the bucket a run member (keys.runLeaseMember) lives in. */
+  keysOf(member: string): LeaseKeys;
+  /** The keys of every bucket, in bucket order. */
+  readonly buckets: readonly LeaseKeys[];
   /** The audit outbox, when withRunLease's `audit` option is on. */
   readonly audit?: AuditOutbox | undefined;
 }
@@ -15,6 +29,7 @@ export interface LeaseKeys {
   readonly index: string;
   readonly holders: string;
   readonly counter: string;
+  readonly runs: string;
 }
 
 /** The lease scope of one graph on `client` (scripts are registered by the context's ready()). */
@@ -25,14 +40,23 @@ export function openLeaseScope(options: {
   audit?: AuditOutbox | undefined;
 }): LeaseScope {
   const { keyPrefix, graphName } = options;
+  const buckets = Array.from(
+    { length: THREAD_BUCKETS },
+    (_, bucket): LeaseKeys => ({
+      index: runLeaseIndexKey(keyPrefix, graphName, bucket),
+      holders: runLeaseHoldersKey(keyPrefix, graphName, bucket),
+      counter: runLeaseTokenKey(keyPrefix, graphName, bucket),
+      runs: runLeaseRunsKey(keyPrefix, graphName, bucket),
+    }),
+  );
   return {
     ...createRedisContext({ client: options.client, keyPrefix, component: "withRunLease" }),
     graphName,
     audit: options.audit,
-    keys: {
-      index: runLeaseIndexKey(keyPrefix, graphName),
-      holders: runLeaseHoldersKey(keyPrefix, graphName),
-      counter: runLeaseTokenKey(keyPrefix, graphName),
+    buckets,
+    keysOf(member: string): LeaseKeys {
+      const run = parseRunLeaseMember(member);
+      return buckets[threadBucket(run?.threadId ?? member)] as LeaseKeys;
     },
   };
 }
@@ -56,7 +80,8 @@ export async function auditedLeaseCall<A extends readonly unknown[]>(
   member: string,
   owner: string,
 ): Promise<{ keys: LeaseKeys & { outbox?: string }; args: A }> {
-  if (!scope.audit) return { keys: scope.keys, args };
-  const outbox = await scope.audit.stream(scope.keys.index);
-  return { keys: { ...scope.keys, outbox }, args: withAuditContext(args, leaseAuditContext(scope, member, owner)) };
+  const keys = scope.keysOf(member);
+  if (!scope.audit) return { keys, args };
+  const outbox = await scope.audit.stream(keys.index);
+  return { keys: { ...keys, outbox }, args: withAuditContext(args, leaseAuditContext(scope, member, owner)) };
 }

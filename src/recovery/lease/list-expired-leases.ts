@@ -1,15 +1,22 @@
-import { callScript, type ReplyOf } from "../../lua/index.js";
-import { redisCall } from "../../redis-call.js";
+import { type ReplyOf, scriptCall } from "../../lua/index.js";
+import { runRouted } from "../../routing.js";
 import type { LeaseScope } from "./lease-scope.js";
 
 export type { ExpiredLease } from "../../lua/catalogue.js";
 
 /**
  * Reads up to `limit` expired entries of the lease index, oldest expiry first, and the server time of the read.
- * One round trip; the cost grows with the entries returned, never with the number of threads.
+ * One script per bucket of the index, pipelined (one round trip per server), merged by expiry; the cost grows with
+ * the entries returned, never with the number of threads.
  */
-export function listExpiredLeases(scope: LeaseScope, limit: number): Promise<ReplyOf<"recoveryExpiredLeases">> {
-  return redisCall(scope, { operation: "findCrashedRuns: list expired leases", write: false }, (client) =>
-    callScript(client, "recoveryExpiredLeases", scope.keys, [limit]),
+export async function listExpiredLeases(scope: LeaseScope, limit: number): Promise<ReplyOf<"recoveryExpiredLeases">> {
+  const replies = await runRouted(
+    scope,
+    scope.buckets.map((keys) => scriptCall("recoveryExpiredLeases", keys, [limit])),
+    { operation: "findCrashedRuns: list expired leases", write: false },
   );
+  const leases = replies.flatMap((reply) => reply?.leases ?? []);
+  leases.sort((a, b) => a.expiredAtMs - b.expiredAtMs || (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
+  const nowMs = Math.max(0, ...replies.map((reply) => reply?.nowMs ?? 0));
+  return { nowMs, leases: leases.slice(0, limit) };
 }

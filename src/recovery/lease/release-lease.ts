@@ -5,6 +5,6 @@ import type { LeaseScope } from "./lease-scope.js";
 /** Removes the run from the lease index if it is still held under `token`; returns whether it was. */
 export function releaseLease(scope: LeaseScope, member: string, token: number): Promise<boolean> {
   return redisCall(scope, { operation: "withRunLease: release a run lease", write: true }, (client) =>
-    callScript(client, "recoveryReleaseLease", scope.keys, [member, String(token)]),
+    callScript(client, "recoveryReleaseLease", scope.keysOf(member), [member, String(token)]),
   );
 }

@@ -15,6 +15,6 @@ export function renewLease(
   leaseMs: number,
 ): Promise<HeartbeatResult> {
   return redisCall(scope, { operation: "withRunLease: renew a run lease", write: true }, (client) =>
-    callScript(client, "recoveryHeartbeatLease", scope.keys, [member, String(token), leaseMs]),
+    callScript(client, "recoveryHeartbeatLease", scope.keysOf(member), [member, String(token), leaseMs]),
   );
 }

@@ -1,5 +1,5 @@
 import { recordAuditEvent } from "../../audit/record.js";
-import { ClaimLostError, RunLeaseHeldError, RunLeaseLostError } from "../../errors.js";
+import { ClaimLostError, RunCancelledError, RunLeaseHeldError, RunLeaseLostError } from "../../errors.js";
 import { runLeaseMember } from "../../keys.js";
 import { log } from "../../log.js";
 import { isConnectionError } from "../../redis-errors.js";
@@ -23,6 +23,7 @@ export class RunLease {
   #timer: NodeJS.Timeout | undefined;
   #released = false;
   #takenOver = false;
+  #cancelled: "interrupt" | "rollback" | undefined;
   #beating: Promise<void> | undefined;
   #lastRenewedMs: number;
 
@@ -43,6 +44,7 @@ export class RunLease {
     member: string,
     readonly run: RunRef,
     token: number,
+    readonly runId: string,
     timings: LeaseTimings,
     startedMs: number,
   ) {
@@ -59,15 +61,21 @@ export class RunLease {
    * run holds it, ClaimLostError when the claim is no longer the caller's, and RedisConnectionError or
    * RedisPermissionError when Redis cannot be reached or the ACL refuses.
    */
-  static async acquire(scope: LeaseScope, run: RunRef, timings: LeaseTimings, claimToken = 0): Promise<RunLease> {
+  static async acquire(
+    scope: LeaseScope,
+    run: RunRef,
+    timings: LeaseTimings,
+    claimToken = 0,
+    runId = "",
+  ): Promise<RunLease> {
     const member = runLeaseMember(run.threadId, run.checkpointNs);
     const sentMs = Date.now();
-    const result = await acquireLease(scope, member, timings.owner, timings.leaseMs, claimToken);
+    const result = await acquireLease(scope, member, timings.owner, timings.leaseMs, claimToken, runId);
     if (result.acquired) {
       if (result.replaced) {
         log("run lease: thread %j taken over from expired holder %s", run.threadId, result.replaced.owner);
       }
-      return new RunLease(scope, member, run, result.token, timings, sentMs);
+      return new RunLease(scope, member, run, result.token, runId, timings, sentMs);
     }
     if (result.reason === "claim-lost") throw new ClaimLostError("the claim on this run was taken over");
     throw new RunLeaseHeldError(
@@ -102,7 +110,14 @@ export class RunLease {
     if (!result.holder) {
       // The entry is gone: Redis restarted without it, or a recoverer finished the run. Take the lease again; if a
       // recoverer ran the thread meanwhile it raised the run's fence, and the replay forks the offline writes.
-      const again = await acquireLease(this.#scope, this.#member, this.#timings.owner, this.#timings.leaseMs);
+      const again = await acquireLease(
+        this.#scope,
+        this.#member,
+        this.#timings.owner,
+        this.#timings.leaseMs,
+        0,
+        this.runId,
+      );
       if (again.acquired) {
         log("run lease: thread %j took its lease again after an outage", this.run.threadId);
         this.#token = again.token;
@@ -118,21 +133,33 @@ export class RunLease {
     );
   }
 
-  /** Aborts (with a RunLeaseLostError as reason) when the lease is lost. */
+  /** Aborts when the lease is lost (reason: RunLeaseLostError) or the run is cancelled (RunCancelledError). */
   get signal(): AbortSignal {
     return this.#controller.signal;
   }
 
+  /** The lease was lost (not cancelled): the run is left to the recoverers. */
   get lost(): boolean {
-    return this.#controller.signal.aborted;
+    return this.#controller.signal.aborted && this.#cancelled === undefined;
+  }
+
+  /** The run was cancelled (cancelRun, or a newer run's strategy), and how. */
+  get cancelled(): "interrupt" | "rollback" | undefined {
+    return this.#cancelled;
+  }
+
+  /** The run ended early (lost or cancelled): what it was aborted with. */
+  get stopReason(): unknown {
+    return this.#controller.signal.aborted ? this.#controller.signal.reason : undefined;
   }
 
   /**
    * Stops the heartbeat and removes the lease, once the run has ended. A lease lost without being taken over (it
    * could not be renewed in time, and the run was aborted) is instead marked expired now, so recovery resumes the
-   * run at once. Never throws: an entry left behind just expires.
+   * run at once. With `handOff` (a run drained at a step boundary, for another process to continue) the entry is
+   * marked expired now the same way. Never throws: an entry left behind just expires.
    */
-  async release(): Promise<void> {
+  async release(handOff = false): Promise<void> {
     if (this.#released) return;
     this.#released = true;
     clearTimeout(this.#timer);
@@ -145,9 +172,10 @@ export class RunLease {
       timer.unref();
     });
     try {
-      const ending = this.lost
-        ? abandonLease(this.#scope, this.#member, this.token, this.#timings.owner)
-        : releaseLease(this.#scope, this.#member, this.token);
+      const ending =
+        this.lost || handOff
+          ? abandonLease(this.#scope, this.#member, this.token, this.#timings.owner)
+          : releaseLease(this.#scope, this.#member, this.token);
       ending.catch(() => {}); // a late failure after giving up is expected; the entry just expires
       if ((await Promise.race([ending, giveUp])) === "timeout") {
         log("run lease: release of thread %j timed out, it will expire", this.run.threadId);
@@ -160,6 +188,7 @@ export class RunLease {
   }
 
   #schedule(): void {
+    // A cancelled run keeps its lease alive until it has stopped and released it.
     if (this.#released || this.lost) return;
     this.#timer = setTimeout(() => {
       this.#beating = this.#beat();
@@ -203,6 +232,9 @@ export class RunLease {
           return;
         }
         this.#lastRenewedMs = sentMs;
+        if ("cancel" in result && result.cancel !== undefined && this.#cancelled === undefined) {
+          this.#cancel(result.cancel);
+        }
       }
     } catch (error) {
       if (this.#released) return;
@@ -219,6 +251,14 @@ export class RunLease {
     this.#schedule();
   }
 
+  /** Stops the run at cancelRun's request: the signal aborts; release() then ends the lease normally. */
+  #cancel(action: "interrupt" | "rollback"): void {
+    const { threadId, checkpointNs } = this.run;
+    log("run lease: the run on thread %j was cancelled (%s)", threadId, action);
+    this.#cancelled = action;
+    this.#controller.abort(new RunCancelledError(threadId, checkpointNs, action));
+  }
+
   #lose(why: string, cause?: unknown): void {
     const { threadId, checkpointNs } = this.run;
     log("run lease: thread %j lost its lease: %s", threadId, why);
@@ -233,7 +273,7 @@ export class RunLease {
     const audit = this.#scope.audit;
     if (audit) {
       // A lost lease is an observation, not a write: recorded on its own, in the background.
-      recordAuditEvent(this.#scope.client, audit, this.#scope.keys.index, "lease.lost", {
+      recordAuditEvent(this.#scope.client, audit, this.#scope.keysOf(this.#member).index, "lease.lost", {
         ...leaseAuditContext(this.#scope, this.#member, this.#timings.owner),
         why,
       }).catch((failure: unknown) => log("run lease: recording a lost lease failed: %s", String(failure)));
