@@ -4,8 +4,16 @@
  * than "aaaa" would suggest). Three checkpoints per turn. Shared by the bench's chat-memory section and the
  * equivalence tests' sizing.
  */
-import { AIMessage, HumanMessage } from "@langchain/core/messages";
-import { END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
+import { AIMessage, type BaseMessage, HumanMessage } from "@langchain/core/messages";
+import {
+  Annotation,
+  DeltaChannel,
+  END,
+  MessagesAnnotation,
+  messagesDeltaReducer,
+  START,
+  StateGraph,
+} from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run stores the same bytes. */
@@ -52,4 +60,34 @@ export async function runChat(checkpointer: BaseCheckpointSaver, threadId: strin
     await graph.invoke({ messages: [new HumanMessage(randomWords(random, QUESTION_CHARS))] }, config);
   }
   return graph;
+}
+
+/** A compiled chat graph, typed only as far as the bench sections use it. */
+export type Chat = {
+  invoke(input: unknown, config: unknown): Promise<unknown>;
+  getState(config: unknown): Promise<unknown>;
+};
+
+/**
+ * A one-node chat graph whose node returns `reply(messages so far)` each turn, over a plain MessagesAnnotation
+ * ("plain") or a DeltaChannel of messages ("delta"): the chat shapes the retention and DeltaChannel sections weigh.
+ */
+export function replyGraph(
+  saver: BaseCheckpointSaver,
+  channel: "plain" | "delta",
+  reply: (messages: BaseMessage[]) => BaseMessage[],
+): Chat {
+  const State =
+    channel === "plain"
+      ? MessagesAnnotation
+      : Annotation.Root({
+          messages: new DeltaChannel<BaseMessage[], BaseMessage[]>(
+            messagesDeltaReducer as (state: BaseMessage[], writes: BaseMessage[][]) => BaseMessage[],
+          ),
+        });
+  return new StateGraph(State as typeof MessagesAnnotation)
+    .addNode("reply", (state) => ({ messages: reply(state.messages) }))
+    .addEdge(START, "reply")
+    .addEdge("reply", END)
+    .compile({ checkpointer: saver }) as unknown as Chat;
 }

@@ -5,18 +5,10 @@
  * length, and the bytes of the run index that deleteForRuns reads.
  */
 import { AIMessage, type BaseMessage, HumanMessage } from "@langchain/core/messages";
-import {
-  Annotation,
-  BaseCheckpointSaver,
-  DeltaChannel,
-  END,
-  MessagesAnnotation,
-  messagesDeltaReducer,
-  START,
-  StateGraph,
-} from "@langchain/langgraph";
+import { BaseCheckpointSaver } from "@langchain/langgraph";
 import type { RedisSaver } from "../src/index.js";
 import { keyPrefixStart, saverRunThreadsKey, saverThreadKeys } from "../src/keys.js";
+import { type Chat, replyGraph } from "./chat-thread.js";
 import { countCommands } from "./compare.js";
 import type { BenchContext } from "./context.js";
 import { memoryUsage, scanKeys } from "./keyspace.js";
@@ -49,36 +41,11 @@ function words(chars: number, seed: number): string {
   return out.slice(0, chars);
 }
 
-type Chat = { invoke(input: unknown, config: unknown): Promise<unknown>; getState(config: unknown): Promise<unknown> };
-
-function deltaGraph(saver: BaseCheckpointSaver): Chat {
-  const State = Annotation.Root({
-    messages: new DeltaChannel<BaseMessage[], BaseMessage[]>(
-      messagesDeltaReducer as (state: BaseMessage[], writes: BaseMessage[][]) => BaseMessage[],
-    ),
-  });
-  return new StateGraph(State)
-    .addNode("reply", (state) => ({
-      messages: [
-        new AIMessage({ content: words(ANSWER_CHARS, state.messages.length), id: `a${state.messages.length}` }),
-      ],
-    }))
-    .addEdge(START, "reply")
-    .addEdge("reply", END)
-    .compile({ checkpointer: saver }) as unknown as Chat;
-}
-
-function plainGraph(saver: BaseCheckpointSaver): Chat {
-  return new StateGraph(MessagesAnnotation)
-    .addNode("reply", (state) => ({
-      messages: [
-        new AIMessage({ content: words(ANSWER_CHARS, state.messages.length), id: `a${state.messages.length}` }),
-      ],
-    }))
-    .addEdge(START, "reply")
-    .addEdge("reply", END)
-    .compile({ checkpointer: saver }) as unknown as Chat;
-}
+const answer = (messages: BaseMessage[]) => [
+  new AIMessage({ content: words(ANSWER_CHARS, messages.length), id: `a${messages.length}` }),
+];
+const deltaGraph = (saver: BaseCheckpointSaver): Chat => replyGraph(saver, "delta", answer);
+const plainGraph = (saver: BaseCheckpointSaver): Chat => replyGraph(saver, "plain", answer);
 
 /** One run per turn, each with its run id in the config's metadata (as a server passes it). */
 async function chat(graph: Chat, threadId: string, turns: number): Promise<void> {

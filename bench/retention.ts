@@ -7,19 +7,10 @@
  * Plus the p50 of one turn (3 puts) with retention against the same chat without it.
  */
 import { AIMessage, type BaseMessage, HumanMessage, RemoveMessage } from "@langchain/core/messages";
-import {
-  Annotation,
-  type BaseCheckpointSaver,
-  DeltaChannel,
-  END,
-  MessagesAnnotation,
-  messagesDeltaReducer,
-  START,
-  StateGraph,
-} from "@langchain/langgraph";
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { RedisSaver } from "../src/index.js";
 import { keyPrefixStart, saverThreadKeys } from "../src/keys.js";
-import { ANSWER_CHARS, QUESTION_CHARS, randomWords, seededRandom } from "./chat-thread.js";
+import { ANSWER_CHARS, type Chat, QUESTION_CHARS, randomWords, replyGraph, seededRandom } from "./chat-thread.js";
 import type { BenchContext } from "./context.js";
 import { deleteKeys, memoryUsage, scanKeys } from "./keyspace.js";
 import { serde } from "./payloads.js";
@@ -41,8 +32,6 @@ const COLUMNS: readonly Column[] = [
   { key: "turnMs", label: "Turn p50 (ms)", kind: "ms" },
 ];
 
-type Chat = { invoke(input: unknown, config: unknown): Promise<unknown>; getState(config: unknown): Promise<unknown> };
-
 interface Kind {
   readonly id: string;
   readonly name: string;
@@ -57,45 +46,20 @@ const KINDS: readonly Kind[] = [
     id: "window",
     name: `chat keeping its last ${WINDOW} messages`,
     graph: (saver, random) =>
-      new StateGraph(MessagesAnnotation)
-        .addNode("reply", (state) => {
-          const drop = state.messages.slice(0, Math.max(0, state.messages.length + 1 - WINDOW));
-          return {
-            messages: [
-              ...drop.map((m) => new RemoveMessage({ id: m.id as string })),
-              reply(random, state.messages.length),
-            ],
-          };
-        })
-        .addEdge(START, "reply")
-        .addEdge("reply", END)
-        .compile({ checkpointer: saver }) as unknown as Chat,
+      replyGraph(saver, "plain", (messages) => {
+        const drop = messages.slice(0, Math.max(0, messages.length + 1 - WINDOW));
+        return [...drop.map((m) => new RemoveMessage({ id: m.id as string })), reply(random, messages.length)];
+      }),
   },
   {
     id: "plain",
     name: "plain MessagesAnnotation chat",
-    graph: (saver, random) =>
-      new StateGraph(MessagesAnnotation)
-        .addNode("reply", (state) => ({ messages: [reply(random, state.messages.length)] }))
-        .addEdge(START, "reply")
-        .addEdge("reply", END)
-        .compile({ checkpointer: saver }) as unknown as Chat,
+    graph: (saver, random) => replyGraph(saver, "plain", (messages) => [reply(random, messages.length)]),
   },
   {
     id: "deltaChannel",
     name: "DeltaChannel messages chat",
-    graph: (saver, random) => {
-      const State = Annotation.Root({
-        messages: new DeltaChannel<BaseMessage[], BaseMessage[]>(
-          messagesDeltaReducer as (state: BaseMessage[], writes: BaseMessage[][]) => BaseMessage[],
-        ),
-      });
-      return new StateGraph(State)
-        .addNode("reply", (state) => ({ messages: [reply(random, state.messages.length)] }))
-        .addEdge(START, "reply")
-        .addEdge("reply", END)
-        .compile({ checkpointer: saver }) as unknown as Chat;
-    },
+    graph: (saver, random) => replyGraph(saver, "delta", (messages) => [reply(random, messages.length)]),
   },
 ];
 

@@ -6,14 +6,13 @@
  * thread); then the threads are taken out of the runs' sets. Interrupted half-way, it leaves some threads cleaned
  * and the runs' sets intact, so calling it again finishes the job.
  */
-import { describeValue, InvalidInputError } from "../errors.js";
 import { saverRunThreadsKey, saverThreadKeys } from "../keys.js";
 import { callScript } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { escapePart } from "./codec.js";
 import type { SaverContext } from "./context.js";
 import { forgetRecordedRuns } from "./run-index.js";
-import { requireWellFormedInput } from "./well-formed.js";
+import { requireIdList } from "./well-formed.js";
 
 export interface DeleteForRunsResult {
   /** Checkpoints removed, over every thread. */
@@ -26,17 +25,7 @@ export interface DeleteForRunsResult {
 
 export async function deleteForRuns(context: SaverContext, runIds: readonly string[]): Promise<DeleteForRunsResult> {
   const operation = "RedisSaver.deleteForRuns";
-  if (!Array.isArray(runIds)) {
-    throw new InvalidInputError(`${operation}: expected an array of run ids, received ${describeValue(runIds)}`);
-  }
-  for (const runId of runIds) {
-    if (typeof runId !== "string" || runId === "") {
-      throw new InvalidInputError(
-        `${operation}: each run id must be a non-empty string, received ${describeValue(runId)}`,
-      );
-    }
-    requireWellFormedInput({ "run id": runId }, operation);
-  }
+  requireIdList(runIds, "run id", operation);
   const runs = [...new Set(runIds)];
   const total: DeleteForRunsResult = { checkpoints: 0, writes: 0, blobs: 0 };
   if (runs.length === 0) return total;

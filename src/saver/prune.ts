@@ -6,14 +6,13 @@
  * readable and calling it again finishes the job. Pinned threads are left alone.
  */
 import { z } from "zod";
-import { describeValue, InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
 import { callScript } from "../lua/index.js";
 import { parseOptions } from "../options.js";
 import { redisCall } from "../redis-call.js";
 import type { SaverContext } from "./context.js";
 import { forgetThread } from "./thread-index.js";
-import { requireWellFormedInput } from "./well-formed.js";
+import { requireIdList } from "./well-formed.js";
 
 /** Most checkpoints one saverPrune call removes. */
 export const PRUNE_MAX_DELETES = 500;
@@ -55,17 +54,7 @@ export async function pruneThreads(
   options: PruneOptions | undefined,
   operation = "RedisSaver.prune",
 ): Promise<PruneResult> {
-  if (!Array.isArray(threadIds)) {
-    throw new InvalidInputError(`${operation}: expected an array of thread ids, received ${describeValue(threadIds)}`);
-  }
-  for (const threadId of threadIds) {
-    if (typeof threadId !== "string" || threadId === "") {
-      throw new InvalidInputError(
-        `${operation}: each thread id must be a non-empty string, received ${describeValue(threadId)}`,
-      );
-    }
-    requireWellFormedInput({ "thread id": threadId }, operation);
-  }
+  requireIdList(threadIds, "thread id", operation);
   const parsed = parseOptions(pruneOptionsSchema, options, operation);
   const keepLast = parsed.strategy === "delete" ? 0 : (parsed.keepLast ?? 1);
   const total: PruneResult = { checkpoints: 0, writes: 0, blobs: 0, pinned: [], incomplete: [] };

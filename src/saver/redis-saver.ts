@@ -18,6 +18,7 @@ import {
   type OfflineState,
   type ReplayResult,
 } from "../offline/session.js";
+import { listenOffline, offlinePendingOf, offlineStateOf, replayOfflineOf } from "../offline/surface.js";
 import { initTelemetry, threadAttributes, traced, tracedGenerator } from "../telemetry/index.js";
 import { createSaverContext, type SaverContext } from "./context.js";
 import { type CopyThreadResult, copyThread } from "./copy-thread.js";
@@ -223,12 +224,12 @@ export class RedisSaver extends BaseCheckpointSaver {
    * applied to Redis). Without it: always "online".
    */
   get offlineState(): OfflineState {
-    return this.#offline?.session.state ?? "online";
+    return offlineStateOf(this.#offline);
   }
 
   /** With the `offline` option: journal records not yet replayed into Redis. */
   get offlinePendingRecords(): number {
-    return this.#offline?.session.pendingRecords.length ?? 0;
+    return offlinePendingOf(this.#offline);
   }
 
   /**
@@ -238,12 +239,12 @@ export class RedisSaver extends BaseCheckpointSaver {
    * the option.
    */
   on<E extends keyof OfflineEvents>(event: E, listener: (...args: OfflineEvents[E]) => void): this {
-    this.#offline?.session.events.on(event, listener as never);
+    listenOffline(this.#offline, "on", event, listener);
     return this;
   }
 
   off<E extends keyof OfflineEvents>(event: E, listener: (...args: OfflineEvents[E]) => void): this {
-    this.#offline?.session.events.off(event, listener as never);
+    listenOffline(this.#offline, "off", event, listener);
     return this;
   }
 
@@ -252,11 +253,8 @@ export class RedisSaver extends BaseCheckpointSaver {
    * probeIntervalMs). Resolves once the journal is empty and the saver is online; rejects with RedisConnectionError
    * while Redis is unreachable. Without the option: resolves at once with nothing replayed.
    */
-  async replayOffline(): Promise<ReplayResult> {
-    if (this.#offline === undefined) {
-      return { applied: 0, forked: 0, conflicts: [], rejected: [], corruption: undefined, durationMs: 0 };
-    }
-    return this.#offline.session.replay();
+  replayOffline(): Promise<ReplayResult> {
+    return replayOfflineOf(this.#offline);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { InvalidConfigError, InvalidInputError } from "../errors.js";
+import { describeValue, InvalidConfigError, InvalidInputError } from "../errors.js";
 import { hasLoneSurrogate } from "../value-checks.js";
 
 function check(values: Record<string, string>, operation: string, makeError: (message: string) => Error): void {
@@ -21,4 +21,19 @@ export function requireWellFormed(values: Record<string, string>, operation: str
 /** Task ids, task paths and channel names passed as arguments. */
 export function requireWellFormedInput(values: Record<string, string>, operation: string): void {
   check(values, operation, (message) => new InvalidInputError(message));
+}
+
+/** An array of non-empty, well-formed ids (thread ids for prune, run ids for deleteForRuns), named `what` in errors. */
+export function requireIdList(ids: readonly string[], what: "thread id" | "run id", operation: string): void {
+  if (!Array.isArray(ids)) {
+    throw new InvalidInputError(`${operation}: expected an array of ${what}s, received ${describeValue(ids)}`);
+  }
+  for (const id of ids) {
+    if (typeof id !== "string" || id === "") {
+      throw new InvalidInputError(
+        `${operation}: each ${what} must be a non-empty string, received ${describeValue(id)}`,
+      );
+    }
+    requireWellFormedInput({ [what]: id }, operation);
+  }
 }

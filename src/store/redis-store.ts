@@ -4,6 +4,7 @@ import { InvalidInputError, InvalidOptionError } from "../errors.js";
 import type { OfflineEvents, OfflineState, ReplayResult } from "../offline/session.js";
 import { offlineBatch } from "../offline/store/offline-batch.js";
 import { StoreOffline } from "../offline/store/offline-store.js";
+import { listenOffline, offlinePendingOf, offlineStateOf, replayOfflineOf } from "../offline/surface.js";
 import { parseOptions } from "../options.js";
 import { initTelemetry, namespaceAttributes, traced } from "../telemetry/index.js";
 import { ATTR } from "../telemetry/names.js";
@@ -204,38 +205,36 @@ export class RedisStore extends BaseStore {
   /** Nothing to stop (LangGraph never calls it); close() releases the client the store opened. */
   override stop(): void {}
 
-  /** Closes the client if the store opened it (fromUrl); a client you passed in stays open. */
   /** With the `offline` option: "online", "offline" or "replaying" (docs/offline.md); without it "online". */
   get offlineState(): OfflineState {
-    return this.#offline?.session.state ?? "online";
+    return offlineStateOf(this.#offline);
   }
 
   /** With the `offline` option: journal records not yet replayed into Redis. */
   get offlinePendingRecords(): number {
-    return this.#offline?.session.pendingRecords.length ?? 0;
+    return offlinePendingOf(this.#offline);
   }
 
   /** The `offline` option's events, as on RedisSaver ("offline", "online", "conflict", "corrupt"). */
   on<E extends keyof OfflineEvents>(event: E, listener: (...args: OfflineEvents[E]) => void): this {
-    this.#offline?.session.events.on(event, listener as never);
+    listenOffline(this.#offline, "on", event, listener);
     return this;
   }
 
   off<E extends keyof OfflineEvents>(event: E, listener: (...args: OfflineEvents[E]) => void): this {
-    this.#offline?.session.events.off(event, listener as never);
+    listenOffline(this.#offline, "off", event, listener);
     return this;
   }
 
   /** With the `offline` option: replays the journal now if Redis answers (as RedisSaver.replayOffline). */
-  async replayOffline(): Promise<ReplayResult> {
-    if (this.#offline === undefined) {
-      return { applied: 0, forked: 0, conflicts: [], rejected: [], corruption: undefined, durationMs: 0 };
-    }
-    await this.#offline.ready();
-    return this.#offline.session.replay();
+  replayOffline(): Promise<ReplayResult> {
+    return replayOfflineOf(this.#offline);
   }
 
-  /** Closes the client if the store opened it, and the offline journal (its records stay for the next start). */
+  /**
+   * Closes the client if the store opened it (fromUrl); a client you passed in stays open. With the `offline` option
+   * the journal is closed too; records not yet replayed stay in it for the next start.
+   */
   async close(): Promise<void> {
     await this.#offline?.close();
     await this.#ctx.close();

@@ -17,7 +17,7 @@ import {
 } from "../../scripts/local-redis.js";
 import { RedisSaver } from "../../src/index.js";
 import { recordCounts } from "../helpers/counts.js";
-import { startTcpProxy } from "../helpers/tcp-proxy.js";
+import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
 import { startWriter, type WriterEvent, type WriterProcess } from "./fixtures/child.js";
 
 const dirs: string[] = [];
@@ -39,6 +39,41 @@ function agent(env: Record<string, string>): WriterProcess {
   const writer = startWriter("offline-agent.ts", env);
   writers.push(writer);
   return writer;
+}
+
+interface JournalRun {
+  keyPrefix: string;
+  dir: string;
+  threads: number;
+}
+
+/** Cuts the proxy, then starts an agent that journals `count` steps per thread and waits until it has. */
+async function journalWhileCut(
+  proxy: TcpProxy,
+  run: JournalRun & { count: number; limitMs: number },
+): Promise<WriterProcess> {
+  await proxy.cut();
+  const writer = agent({
+    MODE: "journal",
+    REDIS_URL: proxy.url,
+    KEY_PREFIX: run.keyPrefix,
+    JOURNAL_DIR: run.dir,
+    THREADS: String(run.threads),
+    COUNT: String(run.count),
+  });
+  await writer.waitFor("the journal written", (e) => e.some((x) => x.journaled !== undefined), run.limitMs);
+  return writer;
+}
+
+/** Starts an agent that replays the journal a journalWhileCut agent left, and exits. */
+function replayAgent(proxy: TcpProxy, run: JournalRun): WriterProcess {
+  return agent({
+    MODE: "replay",
+    REDIS_URL: proxy.url,
+    KEY_PREFIX: run.keyPrefix,
+    JOURNAL_DIR: run.dir,
+    THREADS: String(run.threads),
+  });
 }
 
 const puts = (events: WriterEvent[]) => events.filter((e) => e.ack === "put");
@@ -223,16 +258,7 @@ describe("offline journal under partitions, crashes and damage", () => {
     const keyPrefix = "killreplay";
     const dir = journalDir();
     try {
-      await proxy.cut();
-      const writer = agent({
-        MODE: "journal",
-        REDIS_URL: proxy.url,
-        KEY_PREFIX: keyPrefix,
-        JOURNAL_DIR: dir,
-        THREADS: "4",
-        COUNT: "1200",
-      });
-      await writer.waitFor("the journal written", (e) => e.some((x) => x.journaled !== undefined), 120_000);
+      const writer = await journalWhileCut(proxy, { keyPrefix, dir, threads: 4, count: 1200, limitMs: 120_000 });
       const journaled = writer.events.find((e) => e.journaled !== undefined)?.journaled;
       expect(journaled).toBe(2400);
       const client = new Redis(server.url, { maxRetriesPerRequest: 1 });
@@ -258,13 +284,7 @@ describe("offline journal under partitions, crashes and damage", () => {
         // killed before it could finish the replay (2,400 records take far longer than the first one)
         expect(writer.events.some((e) => e.event === "online")).toBe(false);
 
-        const next = agent({
-          MODE: "replay",
-          REDIS_URL: proxy.url,
-          KEY_PREFIX: keyPrefix,
-          JOURNAL_DIR: dir,
-          THREADS: "4",
-        });
+        const next = replayAgent(proxy, { keyPrefix, dir, threads: 4 });
         expect(await next.exit(120_000), next.stderr()).toBe(0);
         const online = next.events.find((e) => e.event === "online");
         expect(online).toMatchObject({ conflicts: [], rejected: 0, applied: 2400 });
@@ -293,16 +313,7 @@ describe("offline journal under partitions, crashes and damage", () => {
       const keyPrefix = `damaged${damage === "truncated" ? "t" : "f"}`;
       const dir = journalDir();
       try {
-        await proxy.cut();
-        const writer = agent({
-          MODE: "journal",
-          REDIS_URL: proxy.url,
-          KEY_PREFIX: keyPrefix,
-          JOURNAL_DIR: dir,
-          THREADS: "1",
-          COUNT: "10",
-        });
-        await writer.waitFor("the journal written", (e) => e.some((x) => x.journaled !== undefined), 60_000);
+        const writer = await journalWhileCut(proxy, { keyPrefix, dir, threads: 1, count: 10, limitMs: 60_000 });
         writer.kill(); // crashed while offline
         await writer.exit(10_000);
         const file = join(dir, "saver.journal");
@@ -319,13 +330,7 @@ describe("offline journal under partitions, crashes and damage", () => {
         }
         recordCounts(context, { faultsInjected: 1 });
         await proxy.restore();
-        const next = agent({
-          MODE: "replay",
-          REDIS_URL: proxy.url,
-          KEY_PREFIX: keyPrefix,
-          JOURNAL_DIR: dir,
-          THREADS: "1",
-        });
+        const next = replayAgent(proxy, { keyPrefix, dir, threads: 1 });
         expect(await next.exit(60_000), next.stderr()).toBe(0);
         expect(next.events.find((e) => e.event === "corrupt")).toMatchObject({
           name: "JournalCorruptError",

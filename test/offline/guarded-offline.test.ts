@@ -3,28 +3,12 @@
  * fails with OfflineLockError without running the node; Redis coming back within the wait lets it take the lock;
  * `offline: "proceed"` runs the node without the lock.
  */
-import { Redis } from "ioredis";
 import { guarded, InvalidOptionError, OfflineLockError, RedisConnectionError } from "../../src/index.js";
 import { lockKey } from "../../src/keys.js";
-import { newRedis, redisUrl, testPrefix } from "../helpers/redis.js";
-import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
+import { newRedis, testPrefix } from "../helpers/redis.js";
+import { offlineFixtures } from "./offline-fixtures.js";
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
-async function proxied(): Promise<{ proxy: TcpProxy; client: Redis }> {
-  const proxy = await startTcpProxy(Number(new URL(redisUrl()).port));
-  const client = new Redis(proxy.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50, connectTimeout: 2000 });
-  client.on("error", () => undefined);
-  cleanup.push(async () => {
-    client.disconnect();
-    await proxy.close();
-  });
-  await client.ping();
-  return { proxy, client };
-}
+const { proxied } = offlineFixtures();
 
 describe("guarded() while Redis is unreachable", () => {
   it("waits offlineWaitMs, then fails with OfflineLockError without running the node", async () => {

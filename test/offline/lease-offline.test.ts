@@ -4,34 +4,16 @@
  * before the journal is replayed, and released only after it. A recoverer that took the run over during a partition
  * wins the thread: the offline branch goes to a fork, reported, and nothing acknowledged is lost.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
-import { Redis } from "ioredis";
-import { RedisSaver, type ReplayResult, RunLeaseLostError, resumeCrashedRuns, withRunLease } from "../../src/index.js";
+import type { Redis } from "ioredis";
+import { RedisSaver, RunLeaseLostError, resumeCrashedRuns, withRunLease } from "../../src/index.js";
 import { runLeaseIndexKey, threadBucket } from "../../src/keys.js";
 import { offlineOptionsSchema } from "../../src/offline/options.js";
 import { OfflineSession } from "../../src/offline/session.js";
-import { newRedis, redisUrl, testPrefix } from "../helpers/redis.js";
-import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
+import { newRedis, testPrefix } from "../helpers/redis.js";
+import { nextOnline, offlineFixtures, quickOffline } from "./offline-fixtures.js";
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
-async function proxied(): Promise<{ proxy: TcpProxy; client: Redis }> {
-  const proxy = await startTcpProxy(Number(new URL(redisUrl()).port));
-  const client = new Redis(proxy.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50, connectTimeout: 2000 });
-  client.on("error", () => undefined);
-  cleanup.push(async () => {
-    client.disconnect();
-    await proxy.close();
-  });
-  await client.ping();
-  return { proxy, client };
-}
+const { cleanup, journalDir, proxied } = offlineFixtures();
 
 const State = Annotation.Root({
   trail: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
@@ -68,27 +50,9 @@ function graphWith(checkpointer: RedisSaver, slow: ReturnType<typeof gate> | und
     .compile({ checkpointer, name: "g" });
 }
 
-function nextOnline(saver: RedisSaver): Promise<ReplayResult> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("not online within 30 s")), 30_000);
-    saver.on("online", (result) => {
-      clearTimeout(timer);
-      resolve(result);
-    });
-  });
-}
-
 function setup(client: Redis, keyPrefix: string) {
-  const dir = mkdtempSync(join(tmpdir(), "lgr-lease-"));
-  const saver = new RedisSaver({
-    client,
-    keyPrefix,
-    offline: { journalDir: dir, probeIntervalMs: 100, unreachableAfterMs: 5000 },
-  });
-  cleanup.push(async () => {
-    await saver.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const saver = new RedisSaver({ client, keyPrefix, offline: quickOffline(journalDir("lease")) });
+  cleanup.push(() => saver.close());
   return saver;
 }
 
@@ -193,8 +157,7 @@ describe("run leases through an outage", () => {
 describe("the order of lease re-validation and replay", () => {
   it("runs every pre-replay step (the leases) before the first journal record, and none of them when Redis is down", async () => {
     const { proxy, client } = await proxied();
-    const dir = mkdtempSync(join(tmpdir(), "lgr-order-"));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = journalDir("order");
     const session = new OfflineSession(
       client,
       offlineOptionsSchema.parse({ journalDir: dir, probeIntervalMs: 60_000 }),

@@ -4,12 +4,11 @@
  * from local state, the switch is an event, and when the proxy is restored the journal is replayed in order; a
  * thread advanced by another client meanwhile is forked, never overwritten.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import type { Checkpoint, CheckpointTuple } from "@langchain/langgraph-checkpoint";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import {
   InvalidOptionError,
   JournalFullError,
@@ -18,51 +17,19 @@ import {
   RedisSaver,
   type ReplayResult,
 } from "../../src/index.js";
-import { newRedis, redisUrl, testPrefix } from "../helpers/redis.js";
-import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
+import { newRedis, testPrefix } from "../helpers/redis.js";
+import { nextOnline, offlineFixtures, quickOffline } from "./offline-fixtures.js";
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
-function journalDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "lgr-offline-"));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function proxied(): Promise<{ proxy: TcpProxy; client: Redis }> {
-  const proxy = await startTcpProxy(Number(new URL(redisUrl()).port));
-  // keeps reconnecting (as a production client does), and fails queued commands fast
-  const client = new Redis(proxy.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50, connectTimeout: 2000 });
-  client.on("error", () => undefined);
-  cleanup.push(async () => {
-    client.disconnect();
-    await proxy.close();
-  });
-  await client.ping();
-  return { proxy, client };
-}
+const { cleanup, journalDir, proxied } = offlineFixtures();
 
 function offlineSaver(client: Redis, keyPrefix: string, dir: string, extra: Record<string, unknown> = {}) {
   const saver = new RedisSaver({
     client,
     keyPrefix,
-    offline: { journalDir: dir, probeIntervalMs: 100, unreachableAfterMs: 5000, ...extra },
+    offline: quickOffline(dir, extra),
   });
   cleanup.push(() => saver.close());
   return saver;
-}
-
-function nextOnline(saver: RedisSaver, limitMs = 30_000): Promise<ReplayResult> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not online within ${limitMs} ms`)), limitMs);
-    saver.on("online", (result) => {
-      clearTimeout(timer);
-      resolve(result);
-    });
-  });
 }
 
 let clock = 0;

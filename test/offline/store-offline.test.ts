@@ -4,62 +4,29 @@
  * client made meanwhile is a reported conflict with both values in the item's history; replaying twice changes
  * nothing.
  */
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import {
   InvalidOptionError,
   type OfflineConflict,
   OfflineReadError,
   RedisConnectionError,
   RedisStore,
-  type ReplayResult,
 } from "../../src/index.js";
-import { newRedis, redisUrl, testPrefix } from "../helpers/redis.js";
-import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
+import { newRedis, testPrefix } from "../helpers/redis.js";
+import { nextOnline, offlineFixtures, quickOffline } from "./offline-fixtures.js";
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
-function journalDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "lgr-store-offline-"));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function proxied(): Promise<{ proxy: TcpProxy; client: Redis }> {
-  const proxy = await startTcpProxy(Number(new URL(redisUrl()).port));
-  const client = new Redis(proxy.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50, connectTimeout: 2000 });
-  client.on("error", () => undefined);
-  cleanup.push(async () => {
-    client.disconnect();
-    await proxy.close();
-  });
-  await client.ping();
-  return { proxy, client };
-}
+const { cleanup, journalDir, proxied } = offlineFixtures();
 
 function offlineStore(client: Redis, keyPrefix: string, dir: string): RedisStore {
   const store = new RedisStore({
     client,
     keyPrefix,
-    offline: { journalDir: dir, probeIntervalMs: 100, unreachableAfterMs: 5000 },
+    offline: quickOffline(dir),
   });
   cleanup.push(() => store.close());
   return store;
-}
-
-function nextOnline(store: RedisStore): Promise<ReplayResult> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("not online within 30 s")), 30_000);
-    store.on("online", (result) => {
-      clearTimeout(timer);
-      resolve(result);
-    });
-  });
 }
 
 const ns = ["orders", "customer-1"];
@@ -68,7 +35,7 @@ describe("RedisStore offline", () => {
   it("journals puts and deletes while Redis is unreachable, answers gets locally, replays them in order", async () => {
     const { proxy, client } = await proxied();
     const prefix = testPrefix("soff");
-    const store = offlineStore(client, prefix, journalDir());
+    const store = offlineStore(client, prefix, journalDir("store-offline"));
     const direct = new RedisStore({ client: newRedis(), keyPrefix: prefix });
     await store.put(ns, "a", { status: "new" });
     await store.put(ns, "gone", { status: "old" });
@@ -103,7 +70,7 @@ describe("RedisStore offline", () => {
   it("reports a write another client made meanwhile as a conflict, both values in the history", async () => {
     const { proxy, client } = await proxied();
     const prefix = testPrefix("soff");
-    const store = offlineStore(client, prefix, journalDir());
+    const store = offlineStore(client, prefix, journalDir("store-offline"));
     const other = new RedisStore({ client: newRedis(), keyPrefix: prefix });
     const conflicts: OfflineConflict[] = [];
     store.on("conflict", (conflict) => conflicts.push(conflict));
@@ -139,13 +106,13 @@ describe("RedisStore offline", () => {
   it("replays idempotently: the same journal applied again changes nothing", async () => {
     const { proxy, client } = await proxied();
     const prefix = testPrefix("soff");
-    const dir = journalDir();
+    const dir = journalDir("store-offline");
     const store = offlineStore(client, prefix, dir);
     await store.put(ns, "x", { n: 0 });
     await proxy.cut();
     for (let n = 1; n <= 3; n++) await store.put(ns, "x", { n });
     await store.put(ns, "y", { n: 9 });
-    const copy = journalDir();
+    const copy = journalDir("store-offline");
     copyFileSync(join(dir, "store.journal"), join(copy, "store.journal"));
     const online = nextOnline(store);
     await proxy.restore();

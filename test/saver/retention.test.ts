@@ -17,15 +17,7 @@ import {
   START,
   StateGraph,
 } from "@langchain/langgraph";
-import {
-  BaseCheckpointSaver,
-  type ChannelVersions,
-  type Checkpoint,
-  type CheckpointListOptions,
-  type CheckpointMetadata,
-  type CheckpointTuple,
-  type PendingWrite,
-} from "@langchain/langgraph-checkpoint";
+import type { BaseCheckpointSaver, CheckpointTuple } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError, InvalidOptionError, RedisSaver } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
 import { retentionSlack } from "../../src/saver/retention.js";
@@ -33,59 +25,20 @@ import { targets, testPrefix } from "../helpers/redis.js";
 import { randomHistory } from "./random-history.js";
 import { expectNoOrphanBlobs } from "./retention-helpers.js";
 import { collect } from "./saver-helpers.js";
+import { TeeSaver } from "./tee-saver.js";
 
 /**
- * Reads from the RedisSaver under test (with retention) and writes every put and putWrites to it, to a RedisSaver
- * that keeps everything and to MemorySaver. A kept checkpoint must read exactly as the untrimmed RedisSaver reads it
- * (MemorySaver keeps channel values as put, also of a version another checkpoint stored a value for), and a graph's
- * state at it must load as MemorySaver's graph loads it.
+ * Reads from the RedisSaver under test (with retention) and writes every put and putWrites to it, to `full` (a
+ * RedisSaver that keeps everything) and to MemorySaver. A kept checkpoint must read exactly as the untrimmed
+ * RedisSaver reads it (MemorySaver keeps channel values as put, also of a version another checkpoint stored a value
+ * for), and a graph's state at it must load as MemorySaver's graph loads it.
  */
-class TeeSaver extends BaseCheckpointSaver {
-  readonly memory = new MemorySaver();
+class RetentionTee extends TeeSaver {
   constructor(
-    readonly redis: RedisSaver,
+    redis: RedisSaver,
     readonly full: RedisSaver,
   ) {
-    super();
-  }
-  override getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
-    return this.redis.getTuple(config);
-  }
-  override list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
-    return this.redis.list(config, options);
-  }
-  override getDeltaChannelHistory(options: { config: RunnableConfig; channels: string[] }) {
-    return this.redis.getDeltaChannelHistory(options);
-  }
-  override async put(
-    config: RunnableConfig,
-    checkpoint: Checkpoint,
-    metadata: CheckpointMetadata,
-    newVersions: ChannelVersions,
-  ): Promise<RunnableConfig> {
-    const [stored] = await Promise.all([
-      this.redis.put(config, checkpoint, metadata, newVersions),
-      this.full.put(config, checkpoint, metadata, newVersions),
-      this.memory.put(config, checkpoint, metadata),
-    ]);
-    return stored;
-  }
-  override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string) {
-    await Promise.all([
-      this.redis.putWrites(config, writes, taskId, taskPath),
-      this.full.putWrites(config, writes, taskId, taskPath),
-      this.memory.putWrites(config, writes, taskId, taskPath),
-    ]);
-  }
-  override async deleteThread(threadId: string): Promise<void> {
-    await Promise.all([
-      this.redis.deleteThread(threadId),
-      this.full.deleteThread(threadId),
-      this.memory.deleteThread(threadId),
-    ]);
-  }
-  override getNextVersion(current: number | undefined): number {
-    return this.redis.getNextVersion(current);
+    super(redis, new MemorySaver(), [full]);
   }
 }
 
@@ -170,7 +123,7 @@ let rebuiltFromHistory = 0;
  * parent and pending writes; each root state loads as MemorySaver's graph loads it.
  */
 async function expectKeptMatchMemory(
-  tee: TeeSaver,
+  tee: RetentionTee,
   threadId: string,
   graphs?: { redis: ReturnType<typeof chatGraph>; memory: ReturnType<typeof chatGraph> },
 ): Promise<CheckpointTuple[]> {
@@ -217,7 +170,7 @@ describe.each(targets)("RedisSaver retention ($name)", ({ connect }) => {
   it("keepLast trims as the thread is written; every kept checkpoint reads as MemorySaver's", async () => {
     const keepLast = Number(process.env.KEEP_LAST ?? 5);
     const redis = new RedisSaver({ client, keyPrefix: testPrefix("ret"), retention: { keepLast } });
-    const tee = new TeeSaver(redis, new RedisSaver({ client, keyPrefix: testPrefix("full") }));
+    const tee = new RetentionTee(redis, new RedisSaver({ client, keyPrefix: testPrefix("full") }));
     const graph = chatGraph(tee);
     const memoryGraph = chatGraph(tee.memory);
     const rebuiltBefore = rebuiltFromHistory;
@@ -253,7 +206,7 @@ describe.each(targets)("RedisSaver retention ($name)", ({ connect }) => {
     for (const seed of [11, 12, 13, 14, 15, 16]) {
       const keepLast = 1 + (seed % 4);
       const redis = new RedisSaver({ client, keyPrefix: testPrefix("rrh"), retention: { keepLast } });
-      const tee = new TeeSaver(redis, new RedisSaver({ client, keyPrefix: testPrefix("full") }));
+      const tee = new RetentionTee(redis, new RedisSaver({ client, keyPrefix: testPrefix("full") }));
       await randomHistory([redis, tee.full, tee.memory], "t", seed, 70, {
         growingBytes: seed % 2 === 0 ? 600 : undefined,
         deltaChannels: ["messages"],
@@ -287,7 +240,7 @@ describe.each(targets)("RedisSaver retention ($name)", ({ connect }) => {
 
   it("prune trims existing threads; getStateHistory then walks the kept checkpoints", async () => {
     const redis = new RedisSaver({ client, keyPrefix: testPrefix("prn") });
-    const tee = new TeeSaver(redis, new RedisSaver({ client, keyPrefix: testPrefix("full") }));
+    const tee = new RetentionTee(redis, new RedisSaver({ client, keyPrefix: testPrefix("full") }));
     const graph = chatGraph(tee);
     const memoryGraph = chatGraph(tee.memory);
     await chat([graph], "a", 14, 8);
@@ -328,7 +281,7 @@ describe.each(targets)("RedisSaver retention ($name)", ({ connect }) => {
   it("pin exempts a thread from retention and prune; unpin ends it", async () => {
     const keepLast = 2;
     const redis = new RedisSaver({ client, keyPrefix: testPrefix("pin"), retention: { keepLast } });
-    const tee = new TeeSaver(redis, new RedisSaver({ client, keyPrefix: testPrefix("full") }));
+    const tee = new RetentionTee(redis, new RedisSaver({ client, keyPrefix: testPrefix("full") }));
     const graph = chatGraph(tee);
     expect(await redis.pin("kept")).toBe(true);
     expect(await redis.pin("kept")).toBe(false);
@@ -358,7 +311,7 @@ describe.each(targets)("RedisSaver retention ($name)", ({ connect }) => {
       keyPrefix: testPrefix("kl"),
       ttl: { defaultTtlMs: idleMs, strategy: "keepLatest" },
     });
-    const tee = new TeeSaver(redis, new RedisSaver({ client, keyPrefix: testPrefix("full") }));
+    const tee = new RetentionTee(redis, new RedisSaver({ client, keyPrefix: testPrefix("full") }));
     const graph = chatGraph(tee);
     await chat([graph], "pinned", 2);
     await redis.pin("pinned");

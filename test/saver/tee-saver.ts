@@ -1,7 +1,7 @@
 /**
- * A checkpointer that writes every put and putWrites to a RedisSaver and to a MemorySaver, and reads from the
- * RedisSaver: a graph run through it exercises the Redis read path, and afterwards every checkpoint MemorySaver holds
- * can be compared with what RedisSaver returns for the same config.
+ * A checkpointer that writes every put and putWrites to a RedisSaver, to a MemorySaver (and to any `mirrors`), and
+ * reads from the RedisSaver: a graph run through it exercises the Redis read path, and afterwards every checkpoint
+ * MemorySaver holds can be compared with what RedisSaver returns for the same config.
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import {
@@ -21,6 +21,8 @@ export class TeeSaver extends BaseCheckpointSaver {
     readonly redis: RedisSaver,
     /** Shared between tees over one thread written by several savers. */
     readonly memory = new MemorySaver(),
+    /** More savers written alike (a RedisSaver without retention, to compare a trimmed one with). */
+    readonly mirrors: readonly BaseCheckpointSaver[] = [],
   ) {
     super();
   }
@@ -33,6 +35,10 @@ export class TeeSaver extends BaseCheckpointSaver {
     return this.redis.list(config, options);
   }
 
+  override getDeltaChannelHistory(options: { config: RunnableConfig; channels: string[] }) {
+    return this.redis.getDeltaChannelHistory(options);
+  }
+
   override async put(
     config: RunnableConfig,
     checkpoint: Checkpoint,
@@ -43,6 +49,7 @@ export class TeeSaver extends BaseCheckpointSaver {
     const [stored] = await Promise.all([
       this.redis.put(config, checkpoint, metadata, newVersions),
       this.memory.put(config, checkpoint, metadata),
+      ...this.mirrors.map((mirror) => mirror.put(config, checkpoint, metadata, newVersions)),
     ]);
     return stored;
   }
@@ -51,11 +58,16 @@ export class TeeSaver extends BaseCheckpointSaver {
     await Promise.all([
       this.redis.putWrites(config, writes, taskId, taskPath),
       this.memory.putWrites(config, writes, taskId, taskPath),
+      ...this.mirrors.map((mirror) => mirror.putWrites(config, writes, taskId, taskPath)),
     ]);
   }
 
   override async deleteThread(threadId: string): Promise<void> {
-    await Promise.all([this.redis.deleteThread(threadId), this.memory.deleteThread(threadId)]);
+    await Promise.all([
+      this.redis.deleteThread(threadId),
+      this.memory.deleteThread(threadId),
+      ...this.mirrors.map((mirror) => mirror.deleteThread(threadId)),
+    ]);
   }
 
   override getNextVersion(current: number | undefined): number {
