@@ -187,6 +187,26 @@ export class RunLeaseHeldError extends LangGraphRedisError {
   }
 }
 
+/**
+ * A run started with the "enqueue" multitask strategy waited `waitedMs` (withRunLease's `enqueueWaitMs`) for the
+ * runs queued before it on its thread and did not get the lease; it left the queue and never started.
+ */
+export class RunQueueTimeoutError extends LangGraphRedisError {
+  constructor(
+    readonly threadId: string,
+    readonly checkpointNs: string,
+    readonly waitedMs: number,
+    /** Its 0-based place in the thread's queue at its last look (0: next, behind the run in flight). */
+    readonly position: number,
+  ) {
+    super(
+      `The run on thread ${JSON.stringify(threadId)}${checkpointNs ? ` (namespace ${JSON.stringify(checkpointNs)})` : ""} ` +
+        `waited ${waitedMs} ms in the thread's queue (enqueueWaitMs) without its turn coming (place ${position}); ` +
+        "it did not start",
+    );
+  }
+}
+
 /** A run lost its lease while it ran (a recoverer took the run over, or Redis was unreachable); it was aborted. */
 export class RunLeaseLostError extends LangGraphRedisError {
   constructor(

@@ -44,6 +44,7 @@ export {
   RunCancelledError,
   RunLeaseHeldError,
   RunLeaseLostError,
+  RunQueueTimeoutError,
   RunsDrainingError,
   TamperedRecordError,
   ThreadExistsError,

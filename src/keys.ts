@@ -349,6 +349,8 @@ const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
     [/^:leases:[^:]*:expiry$/, "zset"],
     [/^:leases:[^:]*:(holders|runs)$/, "hash"],
     [/^:leases:[^:]*:token$/, "string"],
+    [/^:leases:[^:]*:queue:[^:]*:[^:]*$/, "zset"],
+    [/^:leases:[^:]*:waiters:[^:]*:[^:]*$/, "hash"],
   ],
 };
 
@@ -406,6 +408,19 @@ export function runLeaseRunsKey(prefix: string, graphName: string, bucket: numbe
  */
 export function runLeaseTokenKey(prefix: string, graphName: string, bucket: number): string {
   return `${runLeaseBase(prefix, graphName, bucket)}:token`;
+}
+
+/**
+ * The "enqueue" queue of one run (thread and namespace), in its lease bucket's slot: a sorted set of waiter ids by
+ * arrival order. Removed when empty, and expires with its last waiter's keep-alive.
+ */
+export function runLeaseQueueKey(prefix: string, graphName: string, bucket: number, member: string): string {
+  return `${runLeaseBase(prefix, graphName, bucket)}:queue:${member}`;
+}
+
+/** Hash beside runLeaseQueueKey: waiter id -> keep-alive deadline (Unix ms, server clock). */
+export function runLeaseWaitersKey(prefix: string, graphName: string, bucket: number, member: string): string {
+  return `${runLeaseBase(prefix, graphName, bucket)}:waiters:${member}`;
 }
 
 /** Index member naming one run: the thread id and checkpoint namespace, each escaped, joined by ":". */

@@ -482,6 +482,35 @@ export const SCRIPTS = {
     },
   }),
   /** True when the caller's lease was released. */
+  recoveryEnqueueLease: script<
+    [
+      member: string,
+      owner: string,
+      leaseMs: number,
+      runId: string,
+      waiterId: string,
+      staleMs: number,
+      mode: "wait" | "leave",
+    ]
+  >()({
+    keys: [...LEASE_KEYS, "counter", "runs", "queue", "waiters", "outbox?"],
+    decode: (reply, keys) => {
+      const [code, a, b, c] = reply as [number, unknown?, unknown?, unknown?];
+      if (code === 1) {
+        return { acquired: true, token: Number(a), expiresAtMs: Number(b), ...replacedOf(c, keys.holders) } as const;
+      }
+      if (code === -1) {
+        return {
+          acquired: false,
+          queued: true,
+          position: Number(c),
+          expiresAtMs: Number(b),
+          ...holderOf(a, keys.holders),
+        } as const;
+      }
+      return { acquired: false, queued: false } as const;
+    },
+  }),
   recoveryReleaseLease: script<[member: string, token: string]>()({ keys: RUN_LEASE_KEYS, decode: isOne }),
   recoveryCancelRun: script<[member: string, action: "interrupt" | "rollback", expectedToken: string]>()({
     keys: RUN_LEASE_KEYS,

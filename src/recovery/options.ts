@@ -9,7 +9,7 @@ const functionSchema = <T>() =>
 const ownerSchema = z.string().min(1).max(512);
 
 /** How a run started on a busy thread behaves (docs/runs.md). */
-export const multitaskStrategySchema = z.enum(["reject", "interrupt", "rollback"]);
+export const multitaskStrategySchema = z.enum(["reject", "enqueue", "interrupt", "rollback"]);
 
 export type MultitaskStrategy = z.output<typeof multitaskStrategySchema>;
 
@@ -36,10 +36,15 @@ export const runLeaseOptionsSchema = z
     audit: auditOptionSchema.optional(),
     /**
      * What a run started on a thread that already has one in flight (in any process) does: "reject" (default)
-     * throws RunLeaseHeldError; "interrupt" stops the running run (its checkpoints stay) and starts from its last
+     * throws RunLeaseHeldError; "enqueue" waits its turn (FIFO across processes, see enqueueWaitMs); "interrupt" stops the running run (its checkpoints stay) and starts from its last
      * checkpoint; "rollback" stops it, removes what it wrote, then starts. Per run: `configurable.multitask_strategy`.
      */
     multitaskStrategy: multitaskStrategySchema.default("reject"),
+    /**
+     * "enqueue": how long a run waits for its turn before it leaves the queue and throws RunQueueTimeoutError.
+     * Default 5 minutes.
+     */
+    enqueueWaitMs: durationMsSchema.min(1).default(300_000),
   })
   .refine((o) => o.heartbeatMs === undefined || o.heartbeatMs < o.leaseMs, {
     path: ["heartbeatMs"],

@@ -103,20 +103,24 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
     const checked = multitaskStrategySchema.safeParse(given);
     if (!checked.success) {
       throw new InvalidConfigError(
-        `config.configurable.multitask_strategy must be "reject", "interrupt" or "rollback", received ${describeValue(given)}`,
+        `config.configurable.multitask_strategy must be "reject", "enqueue", "interrupt" or "rollback", received ${describeValue(given)}`,
       );
     }
     return checked.data;
   };
 
   /**
-   * Takes the run's lease; on a busy thread, under "interrupt" or "rollback", first stops the run in flight (in
+   * Takes the run's lease; under "enqueue", waits its turn in the thread's queue; on a busy thread, under
+   * "interrupt" or "rollback", first stops the run in flight (in
    * whatever process) and takes the lease once it is released. Bounded: a few attempts, each waiting at most a
    * lease period plus two heartbeats (a run that ignores its signal keeps its lease: RunLeaseHeldError then).
    */
   const acquire = async (config: Partial<RunnableConfig> | undefined, claimToken: number, runId: string) => {
     const run = runOf(config);
     const strategy = claimToken === 0 ? strategyOf(config) : "reject";
+    if (strategy === "enqueue") {
+      return RunLease.enqueue(scope, run, timings, runId, { waitMs: parsed.enqueueWaitMs, signal: config?.signal });
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         return await RunLease.acquire(scope, run, timings, claimToken, runId);

@@ -1,5 +1,12 @@
+import { randomUUID } from "node:crypto";
 import { recordAuditEvent } from "../../audit/record.js";
-import { ClaimLostError, RunCancelledError, RunLeaseHeldError, RunLeaseLostError } from "../../errors.js";
+import {
+  ClaimLostError,
+  RunCancelledError,
+  RunLeaseHeldError,
+  RunLeaseLostError,
+  RunQueueTimeoutError,
+} from "../../errors.js";
 import { runLeaseMember } from "../../keys.js";
 import { log } from "../../log.js";
 import { isConnectionError } from "../../redis-errors.js";
@@ -7,6 +14,7 @@ import { countEvent } from "../../telemetry/index.js";
 import type { LeaseTimings, RunRef } from "../types.js";
 import { abandonLease } from "./abandon-lease.js";
 import { acquireLease } from "./acquire-lease.js";
+import { enqueueLease } from "./enqueue-lease.js";
 import { type LeaseScope, leaseAuditContext } from "./lease-scope.js";
 import { releaseLease } from "./release-lease.js";
 import { renewLease } from "./renew-lease.js";
@@ -84,6 +92,52 @@ export class RunLease {
       result.holder?.owner ?? "unknown",
       new Date(result.expiresAtMs),
     );
+  }
+
+  /**
+   * The "enqueue" strategy: waits in the run's FIFO queue (in Redis, shared by every process) until the runs before
+   * it are done, then holds the lease. Looks again with a backoff from 20 ms up to heartbeatMs; each look keeps its
+   * place alive for leaseMs, so the place of a waiter whose process died is skipped leaseMs after its last look.
+   * Throws RunQueueTimeoutError after `waitMs` (leaving the queue), or the signal's reason when it aborts.
+   */
+  static async enqueue(
+    scope: LeaseScope,
+    run: RunRef,
+    timings: LeaseTimings,
+    runId: string,
+    wait: { waitMs: number; signal?: AbortSignal | undefined },
+  ): Promise<RunLease> {
+    const member = runLeaseMember(run.threadId, run.checkpointNs);
+    const waiterId = randomUUID();
+    const step = { owner: timings.owner, leaseMs: timings.leaseMs, runId, waiterId, staleMs: timings.leaseMs };
+    const startedMs = Date.now();
+    const leave = () => enqueueLease(scope, member, run, { ...step, mode: "leave" }).catch(() => undefined);
+    let pauseMs = 20;
+    let position = 0;
+    wait.signal?.throwIfAborted();
+    for (;;) {
+      const sentMs = Date.now();
+      const result = await enqueueLease(scope, member, run, { ...step, mode: "wait" });
+      if (result.acquired) {
+        if (result.replaced) {
+          log("run lease: thread %j taken over from expired holder %s", run.threadId, result.replaced.owner);
+        }
+        return new RunLease(scope, member, run, result.token, runId, timings, sentMs);
+      }
+      if (result.queued) position = result.position;
+      const leftMs = startedMs + wait.waitMs - Date.now();
+      if (leftMs <= 0 || wait.signal?.aborted) {
+        await leave();
+        wait.signal?.throwIfAborted();
+        throw new RunQueueTimeoutError(run.threadId, run.checkpointNs, wait.waitMs, position);
+      }
+      await pause(Math.min(pauseMs, leftMs), wait.signal);
+      if (wait.signal?.aborted) {
+        await leave();
+        wait.signal.throwIfAborted();
+      }
+      pauseMs = Math.min(pauseMs * 2, timings.heartbeatMs);
+    }
   }
 
   /**
@@ -279,4 +333,17 @@ export class RunLease {
       }).catch((failure: unknown) => log("run lease: recording a lost lease failed: %s", String(failure)));
     }
   }
+}
+
+/** Waits `ms`, or less when `signal` aborts (the caller then looks at the signal). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
