@@ -5,9 +5,10 @@
  */
 import { join } from "node:path";
 import { cancelRun, RedisSaver, withRunLease } from "../../src/index.js";
+import { runLeaseMember, runLeaseQueueKey, threadBucket } from "../../src/keys.js";
 import { finished, startChild, stopAll } from "../helpers/child-process.js";
 import { clusterNodes, newCluster, newRedis, redisUrl, testPrefix } from "../helpers/redis.js";
-import { testGraph } from "./helpers.js";
+import { testGraph, waitUntil } from "./helpers.js";
 
 const worker = join("test", "recovery", "fixtures", "run-worker.ts");
 
@@ -52,6 +53,30 @@ describe.each(deployments)("runs across processes ($name)", ({ where, connect })
       inputs.push(tuple.checkpoint.channel_values.input);
     }
     if (strategy === "rollback") expect(inputs).not.toContain("1");
+  });
+
+  it("enqueue: a queued waiter killed with SIGKILL does not block the queue beyond its bound", async () => {
+    const keyPrefix = testPrefix("proc-enqueue");
+    const thread = { KEY_PREFIX: keyPrefix, THREAD_ID: "chat" };
+    const redis = connect();
+    const queueKey = runLeaseQueueKey(keyPrefix, "runs", threadBucket("chat"), runLeaseMember("chat", ""));
+    const holder = start({ ...thread, INPUT: "1", SLOW: "1" });
+    await holder.waitForLine(/STARTED first/, 60_000);
+    const doomed = start({ ...thread, INPUT: "2", STRATEGY: "enqueue" });
+    await waitUntil(async () => (await redis.zcard(queueKey)) === 1, 20, 60_000);
+    const next = start({ ...thread, INPUT: "3", STRATEGY: "enqueue" });
+    await waitUntil(async () => (await redis.zcard(queueKey)) === 2, 20, 60_000);
+    doomed.kill("SIGKILL");
+    await doomed.exited;
+    // The holder stops; the dead waiter's place is skipped once its keep-alive (leaseMs) passes, and the next runs.
+    const saver = new RedisSaver({ client: connect(), keyPrefix });
+    const app = withRunLease(testGraph({ checkpointer: saver }), { client: connect(), keyPrefix, name: "runs" });
+    expect((await cancelRun(app, "chat", { action: "rollback" })).outcome).toBe("cancelled");
+    expect((await finished(holder, 60_000)).at(-1)).toBe("CANCELLED rollback");
+    expect((await finished(next, 60_000)).at(-1)).toBe("DONE");
+    const state = await saver.getTuple({ configurable: { thread_id: "chat" } });
+    expect(state?.checkpoint.channel_values.log).toEqual(["first(3)", "second(3)"]);
+    expect(await redis.zcard(queueKey)).toBe(0);
   });
 
   it("a third process cancels a run another process holds", async () => {
