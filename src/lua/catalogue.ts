@@ -511,7 +511,10 @@ export const SCRIPTS = {
       return { acquired: false, queued: false } as const;
     },
   }),
-  recoveryReleaseLease: script<[member: string, token: string]>()({ keys: RUN_LEASE_KEYS, decode: isOne }),
+  recoveryReleaseLease: script<[member: string, token: string]>()({
+    keys: [...RUN_LEASE_KEYS, "counter", "queue", "waiters"],
+    decode: isOne,
+  }),
   recoveryCancelRun: script<[member: string, action: "interrupt" | "rollback", expectedToken: string]>()({
     keys: RUN_LEASE_KEYS,
     decode: (reply) => {

@@ -3,7 +3,7 @@
  * as separate processes), wait their turn and run one after another in arrival order. Final state and the queue in
  * Redis are checked; a waiter whose enqueueWaitMs passes leaves the queue with RunQueueTimeoutError.
  */
-import { RedisSaver, RunQueueTimeoutError, withRunLease } from "../../src/index.js";
+import { RedisSaver, RunLeaseHeldError, RunQueueTimeoutError, withRunLease } from "../../src/index.js";
 import { runLeaseMember, runLeaseQueueKey, runLeaseWaitersKey, threadBucket } from "../../src/keys.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { gate, testGraph, waitUntil } from "./helpers.js";
@@ -26,14 +26,27 @@ describe.each(targets)("enqueue strategy ($name)", ({ connect }) => {
       { ...lease, keyPrefix, client: connect() },
     );
     const saver = new RedisSaver({ client: connect(), keyPrefix });
-    const client = (options: { enqueueWaitMs?: number; perRun?: boolean } = {}) =>
-      withRunLease(testGraph({ checkpointer: new RedisSaver({ client: connect(), keyPrefix }) }), {
-        ...lease,
-        keyPrefix,
-        client: connect(),
-        ...(options.perRun ? {} : { multitaskStrategy: "enqueue" as const }),
-        ...(options.enqueueWaitMs ? { enqueueWaitMs: options.enqueueWaitMs } : {}),
-      });
+    const client = (
+      options: {
+        enqueueWaitMs?: number;
+        perRun?: boolean;
+        strategy?: "enqueue" | "reject";
+        until?: Promise<void>;
+      } = {},
+    ) =>
+      withRunLease(
+        testGraph({
+          checkpointer: new RedisSaver({ client: connect(), keyPrefix }),
+          ...(options.until ? { behaviour: { b1: { until: options.until } } } : {}),
+        }),
+        {
+          ...lease,
+          keyPrefix,
+          client: connect(),
+          ...(options.perRun ? {} : { multitaskStrategy: options.strategy ?? "enqueue" }),
+          ...(options.enqueueWaitMs ? { enqueueWaitMs: options.enqueueWaitMs } : {}),
+        },
+      );
     const redis = connect();
     const member = runLeaseMember("chat", "");
     const bucket = threadBucket("chat");
@@ -83,6 +96,24 @@ describe.each(targets)("enqueue strategy ($name)", ({ connect }) => {
     expect(trail.filter((step) => step.startsWith("c("))).toEqual(["c(1)", "c(2)", "c(3)"]);
     expect(trail).toHaveLength(12);
     expect(trail.slice(8)).toEqual(["a(3)", "b1(3)", "b2(3)", "c(3)"]);
+  });
+
+  it("the released lease is handed to the head of the queue at once: a run started then finds the thread busy", async () => {
+    const { first, saver, started, release, client, queued, redis, queueKey, waitersKey } = setup("enq-handoff");
+    const one = first.invoke({ input: 1 }, config);
+    await waitUntil(() => started.includes("b1"), 10);
+    const held = gate();
+    const two = client({ until: held.opened }).invoke({ input: 2 }, config);
+    await waitUntil(async () => (await queued()) === 1, 10);
+    release();
+    await one;
+    // The first run's release handed the lease to the waiter in the same script: no run can slip in between.
+    await expect(client({ strategy: "reject" }).invoke({ input: 3 }, config)).rejects.toBeInstanceOf(RunLeaseHeldError);
+    held.open();
+    await two;
+    const trail = (await saver.getTuple(config))?.checkpoint.channel_values.trail as string[];
+    expect(trail.filter((step) => step.startsWith("c("))).toEqual(["c(1)", "c(2)"]);
+    expect(await redis.exists(queueKey, waitersKey)).toBe(0);
   });
 
   it("a waiter whose enqueueWaitMs passes leaves the queue with RunQueueTimeoutError; the next one still runs", async () => {

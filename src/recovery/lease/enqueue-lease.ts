@@ -1,7 +1,5 @@
-import { runLeaseQueueKey, runLeaseWaitersKey, threadBucket } from "../../keys.js";
 import { callScript, type ReplyOf } from "../../lua/index.js";
 import { redisCall } from "../../redis-call.js";
-import type { RunRef } from "../types.js";
 import { auditedLeaseCall, type LeaseScope } from "./lease-scope.js";
 
 export type EnqueueResult = ReplyOf<"recoveryEnqueueLease">;
@@ -13,12 +11,10 @@ export type EnqueueResult = ReplyOf<"recoveryEnqueueLease">;
 export function enqueueLease(
   scope: LeaseScope,
   member: string,
-  run: RunRef,
   step: { owner: string; leaseMs: number; runId: string; waiterId: string; staleMs: number; mode: "wait" | "leave" },
 ): Promise<EnqueueResult> {
   const operation = step.mode === "wait" ? "withRunLease: wait for a run lease" : "withRunLease: leave a run queue";
   return redisCall(scope, { operation, write: true }, async (client) => {
-    const bucket = threadBucket(run.threadId);
     const args: [string, string, number, string, string, number, "wait" | "leave"] = [
       member,
       step.owner,
@@ -29,11 +25,7 @@ export function enqueueLease(
       step.mode,
     ];
     const call = await auditedLeaseCall(scope, args, member, step.owner);
-    const keys = {
-      ...call.keys,
-      queue: runLeaseQueueKey(scope.keyPrefix, scope.graphName, bucket, member),
-      waiters: runLeaseWaitersKey(scope.keyPrefix, scope.graphName, bucket, member),
-    };
+    const keys = { ...call.keys, ...scope.queueKeysOf(member) };
     return callScript(client, "recoveryEnqueueLease", keys, call.args);
   });
 }

@@ -5,8 +5,10 @@ import {
   parseRunLeaseMember,
   runLeaseHoldersKey,
   runLeaseIndexKey,
+  runLeaseQueueKey,
   runLeaseRunsKey,
   runLeaseTokenKey,
+  runLeaseWaitersKey,
   THREAD_BUCKETS,
   threadBucket,
 } from "../../keys.js";
@@ -19,6 +21,8 @@ export interface LeaseScope extends RedisContext {
   readonly graphName: string;
   /** The keys of the bucket a run member (keys.runLeaseMember) lives in. */
   keysOf(member: string): LeaseKeys;
+  /** The keys of a run's "enqueue" queue (in its bucket's slot). */
+  queueKeysOf(member: string): { readonly queue: string; readonly waiters: string };
   /** The keys of every bucket, in bucket order. */
   readonly buckets: readonly LeaseKeys[];
   /** The audit outbox, when withRunLease's `audit` option is on. */
@@ -57,6 +61,13 @@ export function openLeaseScope(options: {
     keysOf(member: string): LeaseKeys {
       const run = parseRunLeaseMember(member);
       return buckets[threadBucket(run?.threadId ?? member)] as LeaseKeys;
+    },
+    queueKeysOf(member: string) {
+      const bucket = threadBucket(parseRunLeaseMember(member)?.threadId ?? member);
+      return {
+        queue: runLeaseQueueKey(keyPrefix, graphName, bucket, member),
+        waiters: runLeaseWaitersKey(keyPrefix, graphName, bucket, member),
+      };
     },
   };
 }

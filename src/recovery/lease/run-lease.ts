@@ -111,13 +111,13 @@ export class RunLease {
     const waiterId = randomUUID();
     const step = { owner: timings.owner, leaseMs: timings.leaseMs, runId, waiterId, staleMs: timings.leaseMs };
     const startedMs = Date.now();
-    const leave = () => enqueueLease(scope, member, run, { ...step, mode: "leave" }).catch(() => undefined);
+    const leave = () => enqueueLease(scope, member, { ...step, mode: "leave" }).catch(() => undefined);
     let pauseMs = 20;
     let position = 0;
     wait.signal?.throwIfAborted();
     for (;;) {
       const sentMs = Date.now();
-      const result = await enqueueLease(scope, member, run, { ...step, mode: "wait" });
+      const result = await enqueueLease(scope, member, { ...step, mode: "wait" });
       if (result.acquired) {
         if (result.replaced) {
           log("run lease: thread %j taken over from expired holder %s", run.threadId, result.replaced.owner);
