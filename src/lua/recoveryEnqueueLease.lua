@@ -57,9 +57,11 @@ if mode == 'leave' then
 end
 
 if handed then
+  -- Picking the lease up renews it: its heartbeats start now, however long ago it was handed over.
   redis.call('HDEL', waiters, waiterId)
+  redis.call('ZADD', index, now + leaseMs, member)
   auditEvent('lease.taken', 'token', mine.g)
-  return {1, tonumber(mine.g), tonumber(mine.e), ''}
+  return {1, tonumber(mine.g), now + leaseMs, ''}
 end
 
 -- Waiters that stopped calling (their process died, or their wait ended without leaving) are skipped.
