@@ -77,7 +77,8 @@ end
 
 local score = redis.call('ZSCORE', index, member)
 local expiresAt = score and tonumber(score) or 0
-local position = redis.call('ZRANK', queue, waiterId)
+-- ZCOUNT below the caller's arrival, not ZRANK: the commands the scripts use stay those acl.ts grants.
+local position = redis.call('ZCOUNT', queue, '-inf', '(' .. redis.call('ZSCORE', queue, waiterId))
 if expiresAt > now then return {-1, holder, expiresAt, position} end
 if position > 0 then return {-1, '', expiresAt, position} end
 
