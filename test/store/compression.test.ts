@@ -2,7 +2,8 @@
  * RedisStore's `compression` option: item values and history entries of at least minBytes are stored deflated
  * (read raw to check), every read path returns the plain value, items written without compression stay readable
  * beside compressed ones, a value that would inflate beyond maxValueBytes is refused with DecompressionLimitError,
- * and compression composes with encryption (compressed, then sealed) and with filter indexes.
+ * and compression composes with encryption (compressed, then sealed), filter indexes, vector search and the audit
+ * trail (test/audit/outbox.test.ts).
  */
 import { randomBytes } from "node:crypto";
 import { deflateRawSync } from "node:zlib";
@@ -17,6 +18,7 @@ import {
 import { storeItemKeys, storeNamespaceKeys } from "../../src/keys.js";
 import { KEY_1, keysContaining } from "../encryption/helpers.js";
 import { targets, testPrefix } from "../helpers/redis.js";
+import { HashEmbeddings } from "./helpers.js";
 
 const WORDS = "the agent noted that customer prefers morning calls about invoice renewal and shipping options".split(
   " ",
@@ -192,6 +194,20 @@ describe.each(targets)("RedisStore compression ($name)", ({ connect }) => {
     ]);
     const items = storeNamespaceKeys(keyPrefix, ["tasks"]).items;
     expect(body((await client.hgetBuffer(items, "t2")) as Buffer)[0]).toBe(0x01);
+  });
+
+  it("vector search embeds the plain value and returns it", async () => {
+    const client = connect();
+    const keyPrefix = testPrefix("cmpvec");
+    const index = { dims: 16, embeddings: new HashEmbeddings(16), fields: ["title"] };
+    const store = new RedisStore({ client, keyPrefix, index, compression: { minBytes: 1024 } });
+    const golf = { title: "golf clubs", ...note(3000, 30) };
+    await store.put(["kb"], "golf", golf);
+    await store.put(["kb"], "tax", { title: "tax return", ...note(3000, 31) });
+    const items = storeNamespaceKeys(keyPrefix, ["kb"]).items;
+    expect(body((await client.hgetBuffer(items, "golf")) as Buffer)[0]).toBe(0x01);
+    const hits = await store.search(["kb"], { query: "golf clubs", limit: 1 });
+    expect(hits.map((h) => [h.key, h.value])).toEqual([["golf", golf]]);
   });
 
   it("takes the saver's option shape and refuses bad values with InvalidOptionError", () => {
