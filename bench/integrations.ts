@@ -1,5 +1,6 @@
 /**
- * What the production options cost: an encrypted RedisSaver put/getTuple and RedisStore put/get against the same
+ * What the production options cost (compression: RedisStore put/get of a 3 KB memory record against the same without
+ * compression, and the bytes per item with and without): an encrypted RedisSaver put/getTuple and RedisStore put/get against the same
  * operation without encryption (interleaved, so the ratio is the option's own cost), RedisCache get/set against a
  * raw GET/SET of the same bytes, the bytes encryption adds per stored record (MEMORY USAGE), and what an
  * OpenTelemetry SDK that records every span adds to a put (against the same put whose span is not sampled).
@@ -14,12 +15,13 @@ import {
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { EncryptedSerializer, RedisCache, RedisSaver, RedisStore } from "../src/index.js";
-import { storeNamespaceKeys } from "../src/keys.js";
+import { storeItemKeys, storeNamespaceKeys } from "../src/keys.js";
 import { loadOtel } from "../src/telemetry/otel.js";
+import { randomWords, seededRandom } from "./chat-thread.js";
 import { measureVsFloor, vsFloorTables } from "./compare.js";
 import type { BenchContext } from "./context.js";
 import { floorOps } from "./floor.js";
-import { CheckpointSequence, jsonBytes, putPayloadBytes, storeItem, typicalStep } from "./payloads.js";
+import { CheckpointSequence, jsonBytes, memoryRecord, putPayloadBytes, storeItem, typicalStep } from "./payloads.js";
 import { putStep, threadConfig, versionsOf } from "./saver.js";
 
 const encryption = { keys: { bench: Buffer.alloc(32, 7) }, currentKeyId: "bench" };
@@ -111,6 +113,8 @@ export async function integrationsSection(ctx: BenchContext): Promise<void> {
     },
     iterations,
   );
+
+  await storeCompression(ctx, tables, iterations);
 
   // RedisCache: a node's cached writes (a 1 KB reply), read on a hit and written on a miss.
   const cache = new RedisCache({ client: ctx.client, keyPrefix: ctx.keyPrefix("cache") });
@@ -211,4 +215,100 @@ async function telemetryCost(
     trace.disable();
     await provider.shutdown();
   }
+}
+
+/** Bytes one store item takes: its share of the namespace's items hash plus its history (MEMORY USAGE). */
+async function bytesPerItem(
+  ctx: BenchContext,
+  keyPrefix: string,
+  ns: readonly string[],
+  keys: readonly string[],
+): Promise<number> {
+  const usage = async (key: string) => Number(await ctx.client.memory("USAGE", key, "SAMPLES", "0"));
+  let total = await usage(storeNamespaceKeys(keyPrefix, ns).items);
+  for (const key of keys) total += await usage(storeItemKeys(keyPrefix, ns, key).history);
+  return total / keys.length;
+}
+
+const STORE_COMPRESSION = { minBytes: 1024 };
+const RECORD_BYTES = 3 * 1024;
+
+/**
+ * The store's `compression` option: bytes per item (100 items, one history entry each) of a 3 KB memory record of
+ * everyday words and of 3 KB of random words (text that compresses poorly), and put/get against the same without.
+ */
+async function storeCompression(
+  ctx: BenchContext,
+  tables: ReturnType<typeof vsFloorTables>,
+  iterations: number,
+): Promise<void> {
+  const ns = ["bench", "memories"];
+  const keys = Array.from({ length: 100 }, (_, i) => `item-${i}`);
+  const random = seededRandom(11);
+  const values = {
+    record: (i: number) => memoryRecord(RECORD_BYTES, i + 1),
+    words: (i: number) => ({ userId: `user-${i}`, kind: "note", text: randomWords(random, RECORD_BYTES) }),
+  };
+  const perItem: Record<string, { plain: number; compressed: number }> = {};
+  for (const [name, make] of Object.entries(values)) {
+    const plainPrefix = ctx.keyPrefix(`cmp-${name}-plain`);
+    const zlibPrefix = ctx.keyPrefix(`cmp-${name}-zlib`);
+    const plain = new RedisStore({ client: ctx.client, keyPrefix: plainPrefix });
+    const zlib = new RedisStore({ client: ctx.client, keyPrefix: zlibPrefix, compression: STORE_COMPRESSION });
+    for (const [i, key] of keys.entries()) {
+      const value = make(i);
+      await plain.put(ns, key, value);
+      await zlib.put(ns, key, value);
+    }
+    perItem[name] = {
+      plain: await bytesPerItem(ctx, plainPrefix, ns, keys),
+      compressed: await bytesPerItem(ctx, zlibPrefix, ns, keys),
+    };
+    ctx.recorder.metric(`compression.store.${name}.plainBytesPerItem`, perItem[name].plain);
+    ctx.recorder.metric(`compression.store.${name}.compressedBytesPerItem`, perItem[name].compressed);
+  }
+
+  const plain = new RedisStore({ client: ctx.client, keyPrefix: ctx.keyPrefix("cmp-record-plain") });
+  const zlib = new RedisStore({
+    client: ctx.client,
+    keyPrefix: ctx.keyPrefix("cmp-record-zlib"),
+    compression: STORE_COMPRESSION,
+  });
+  const bytes = jsonBytes(memoryRecord(RECORD_BYTES, 1));
+  await measureVsFloor(
+    ctx,
+    tables,
+    {
+      op: "RedisStore put, compressed",
+      bytes,
+      floor: "same put, plain",
+      metric: "compression.storePut",
+      run: (i) => zlib.put(ns, `item-${i % 100}`, values.record(i % 100)),
+      runFloor: (i) => plain.put(ns, `item-${i % 100}`, values.record(i % 100)),
+    },
+    iterations,
+  );
+  await measureVsFloor(
+    ctx,
+    tables,
+    {
+      op: "RedisStore get, compressed",
+      bytes,
+      floor: "same get, plain",
+      metric: "compression.storeGet",
+      run: (i) => zlib.get(ns, `item-${i % 100}`),
+      runFloor: (i) => plain.get(ns, `item-${i % 100}`),
+    },
+    iterations,
+  );
+  const kib = (n: number) => `${(n / 1024).toFixed(2)} KiB`;
+  const line = (name: string, what: string) => {
+    const m = perItem[name] as { plain: number; compressed: number };
+    return `${what}: ${kib(m.plain)} plain, ${kib(m.compressed)} compressed (${(m.plain / m.compressed).toFixed(1)}x)`;
+  };
+  tables.latency.notes.push(
+    `Store compression (compression: { minBytes: 1024 }), bytes per item (items hash share + history, one entry, ` +
+      `MEMORY USAGE, 100 items): ${line("record", `a ${bytes}-byte memory record of everyday words`)}; ` +
+      `${line("words", "3 KiB of random words")}. The put and get rows use the memory record.`,
+  );
 }

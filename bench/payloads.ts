@@ -149,3 +149,35 @@ export function storeItem(i: number): Record<string, unknown> {
 export function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value));
 }
+
+const VOCABULARY = (
+  "the a to of and in for on with that this is was are be it as at by from customer user agent order invoice " +
+  "account payment shipping delivery address prefers asked about wants said account renewal plan support ticket " +
+  "issue resolved pending refund product price discount monday morning evening email phone call meeting next week " +
+  "team manager project deadline budget report update review approved rejected contract signed trial premium " +
+  "basic annual monthly language english german timezone berlin london notes follow up remind before after"
+).split(" ");
+
+/**
+ * A memory an agent keeps in the store, about `bytes` of JSON: facts (sentences of everyday words, as an LLM
+ * writes them) with their source, confidence and time. Deterministic per seed.
+ */
+export function memoryRecord(bytes: number, seed: number): Record<string, unknown> {
+  let state = seed >>> 0 || 1;
+  const next = (n: number) => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state % n;
+  };
+  const facts: Record<string, unknown>[] = [];
+  const record = { userId: `user-${seed}`, kind: "profile", facts };
+  while (jsonBytes(record) < bytes) {
+    const words = Array.from({ length: 8 + next(14) }, () => VOCABULARY[next(VOCABULARY.length)]);
+    facts.push({
+      fact: `${words.join(" ")}.`,
+      source: next(3) === 0 ? "tool" : "conversation",
+      confidence: (50 + next(50)) / 100,
+      recordedAt: new Date(Date.UTC(2026, next(12), 1 + next(28), next(24), next(60))).toISOString(),
+    });
+  }
+  return record;
+}

@@ -5,7 +5,7 @@
  * or bytes that were never ours) is refused with DecompressionLimitError instead of filling the process's memory.
  */
 import { promisify } from "node:util";
-import { constants, deflateRaw, inflateRaw } from "node:zlib";
+import { constants, deflateRaw, deflateRawSync, inflateRaw, inflateRawSync } from "node:zlib";
 import { z } from "zod";
 import { CorruptDataError, DecompressionLimitError } from "./errors.js";
 
@@ -53,6 +53,22 @@ export async function maybeCompress(
 ): Promise<Buffer | undefined> {
   if (compression === undefined || bytes.byteLength < compression.minBytes) return undefined;
   const deflated = await deflateRawAsync(bytes, { level: compression.level, strategy: constants.Z_DEFAULT_STRATEGY });
+  return worthKeeping(bytes, deflated);
+}
+
+/**
+ * maybeCompress in the calling thread, for callers that decode synchronously (the store: its values are at most
+ * its own `maxValueBytes`, 1 MiB by default, where zlib's thread pool hand-off costs more than it saves).
+ */
+export function maybeCompressSync(compression: Compression | undefined, bytes: Uint8Array): Buffer | undefined {
+  if (compression === undefined || bytes.byteLength < compression.minBytes) return undefined;
+  return worthKeeping(
+    bytes,
+    deflateRawSync(bytes, { level: compression.level, strategy: constants.Z_DEFAULT_STRATEGY }),
+  );
+}
+
+function worthKeeping(bytes: Uint8Array, deflated: Buffer): Buffer | undefined {
   return deflated.byteLength <= bytes.byteLength - (bytes.byteLength >> 3) ? deflated : undefined;
 }
 
@@ -69,6 +85,23 @@ export async function decompress(
 ): Promise<Buffer> {
   try {
     return await inflateRawAsync(deflated, Number.isFinite(maxBytes) ? { maxOutputLength: maxBytes } : {});
+  } catch (error) {
+    if (isOutputLimit(error)) throw new DecompressionLimitError(key, what(), maxBytes, { cause: error });
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Corrupt(key, `${what()} cannot be decompressed (${reason})`, { cause: error });
+  }
+}
+
+/** decompress in the calling thread (see maybeCompressSync), with the same limit and errors. */
+export function decompressSync(
+  deflated: Uint8Array,
+  maxBytes: number,
+  key: string,
+  what: () => string,
+  Corrupt: new (key: string, detail: string, options?: { cause?: unknown }) => CorruptDataError = CorruptDataError,
+): Buffer {
+  try {
+    return inflateRawSync(deflated, Number.isFinite(maxBytes) ? { maxOutputLength: maxBytes } : {});
   } catch (error) {
     if (isOutputLimit(error)) throw new DecompressionLimitError(key, what(), maxBytes, { cause: error });
     const reason = error instanceof Error ? error.message : String(error);

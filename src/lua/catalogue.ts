@@ -313,13 +313,14 @@ export const SCRIPTS = {
   // ---- store ----
   storeGet: script<[key: string, refresh: "1" | "0", graceMs: number, indexCount: number]>()({
     keys: [...NAMESPACE_KEYS, "history", "fenceMarks", "...fieldIndexes"],
+    buffers: true,
     decode: (reply, keys, [key]): StoredRecord | null => decodeStoreGet(reply, keys.items, key),
   }),
   storePut: script<
     [
       key: string,
       op: "put" | "delete",
-      json: string,
+      value: string | Buffer,
       vectors: Buffer | "",
       ttlMs: number | "",
       writer: string,
@@ -564,8 +565,8 @@ export function decodeStoreGet(
   key: string,
   reveal?: ValueReader,
 ): StoredRecord | null {
-  const [, raw] = reply as [number, string?];
-  return raw === undefined || raw === null ? null : decodeRecord(String(raw), itemsKey, key, reveal);
+  const [, raw] = reply as [Buffer, Buffer?];
+  return raw === undefined || raw === null ? null : decodeRecord(raw, itemsKey, key, reveal);
 }
 
 /** storeReadNamespace's reply: live records in insertion order; `revealFor(key)` as decodeStoreGet's `reveal`. */
@@ -590,7 +591,7 @@ export function decodeStoreReadNamespace(
     const key = keyBuf.toString("utf8");
     const raw = items.get(key);
     if (raw === undefined) continue;
-    const record = decodeRecord(raw.toString("utf8"), itemsKey, key, revealFor?.(key));
+    const record = decodeRecord(raw, itemsKey, key, revealFor?.(key));
     if (record.expireAt !== null && record.expireAt <= now) continue;
     records.push({ key, record, vectors: vectors.get(key) ?? null });
   }

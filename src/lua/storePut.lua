@@ -5,7 +5,7 @@ mark, the namespace registration (inline on a standalone server; on Redis Cluste
 slot, so the script asks the client to register first and then runs again with the epoch it got) and the native
 expiry of the namespace keys. Checks (fence, compare-and-set) run before anything is written.
 
-KEYS[1]  items       HASH item key -> record "version:createdMs:updatedMs:expireAtMs:ttlMs:writer\n" .. JSON
+KEYS[1]  items       HASH item key -> record "version:createdMs:updatedMs:expireAtMs:ttlMs:writer\n" .. value
 KEYS[2]  order       ZSET item key -> insertion sequence
 KEYS[3]  expiry      ZSET item key -> expiry time (ms since epoch)
 KEYS[4]  vectors     HASH item key -> float32 vectors, concatenated
@@ -22,7 +22,7 @@ KEYS[11] clock       STRING registration counter of the server (one for every bu
 
 ARGV[1]  item key (field name in items/order/expiry/vectors)
 ARGV[2]  "put" or "delete"
-ARGV[3]  JSON value (put)
+ARGV[3]  the value (put): JSON, or its compressed and/or sealed bytes (src/store/value-cipher.ts)
 ARGV[4]  vector bytes, "" for none (a put replaces the item's vectors)
 ARGV[5]  TTL in ms, "" for no expiry
 ARGV[6]  writer, URI-encoded ("" when unknown)

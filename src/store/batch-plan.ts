@@ -18,7 +18,7 @@ import { fieldScores } from "./field-index.js";
 import { checkConditions } from "./list-namespaces.js";
 import { checkItemKey, checkNamespace } from "./namespace.js";
 import type { StoreWriteOptions } from "./options.js";
-import { sealValue } from "./value-cipher.js";
+import { storedValue } from "./value-cipher.js";
 import { embedQuery, embedTexts, encodeVectors, textsToEmbed } from "./vectors.js";
 import { resolveWriter } from "./writer.js";
 
@@ -79,10 +79,10 @@ export function plan(ctx: StoreContext, ops: readonly Operation[], extras: reado
 
 function prepareWrite(ctx: StoreContext, op: PutOperation, extras: WriteExtras | undefined): PreparedWrite {
   const what = `Item ${JSON.stringify([...op.namespace, op.key])}`;
-  const json =
+  const { stored, auditText } =
     op.value === null
-      ? ""
-      : sealValue(ctx, encodeValue(op.value, what, ctx.options.maxValueBytes), op.namespace, op.key);
+      ? { stored: "", auditText: "" }
+      : storedValue(ctx, encodeValue(op.value, what, ctx.options.maxValueBytes), op.namespace, op.key);
   const index = ctx.options.index;
   const embedFields = op.value === null || !index || op.index === false ? [] : (op.index ?? index.fields);
   const ttlMs = extras?.ttlMs !== undefined ? extras.ttlMs : (ctx.options.ttl.defaultTtlMs ?? null);
@@ -91,7 +91,8 @@ function prepareWrite(ctx: StoreContext, op: PutOperation, extras: WriteExtras |
     key: op.key,
     member: storeNamespaceMember(op.namespace),
     op: op.value === null ? "delete" : "put",
-    json,
+    stored,
+    auditText,
     value: op.value ?? undefined,
     vectors: null,
     embedFields,

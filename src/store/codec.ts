@@ -5,8 +5,9 @@ import type { ValueReader } from "./value-cipher.js";
 
 /**
  * Bytes of store records. An item record is one header line written by the storePut script,
- * "version:createdMs:updatedMs:expireAtMs:ttlMs:writer", then the JSON value; a history entry is
- * "version:op:atMs:writer" then the JSON value (empty for a delete). Writers are URI-encoded.
+ * "version:createdMs:updatedMs:expireAtMs:ttlMs:writer", then the value; a history entry is
+ * "version:op:atMs:writer" then the value (empty for a delete). Writers are URI-encoded. The value is the JSON, or
+ * its compressed or sealed form (value-cipher.ts): binary, so records are read as bytes.
  */
 
 export interface StoredRecord {
@@ -65,12 +66,12 @@ function decodeWriter(encoded: string): string | null {
 }
 
 function parseJsonObject(
-  stored: string,
+  stored: Buffer,
   redisKey: string,
   field: string,
   reveal: ValueReader | undefined,
 ): Record<string, unknown> {
-  const json = reveal === undefined ? stored : reveal(stored);
+  const json = reveal === undefined ? stored.toString("utf8") : reveal(stored);
   let value: unknown;
   try {
     value = JSON.parse(json);
@@ -81,10 +82,25 @@ function parseJsonObject(
   return value;
 }
 
-/** `reveal` turns the stored value text into JSON (decryption, see value-cipher.ts); absent: stored as JSON. */
-export function decodeRecord(raw: string, redisKey: string, field: string, reveal?: ValueReader): StoredRecord {
-  const newline = raw.indexOf("\n");
-  const match = newline < 0 ? null : RECORD_HEADER.exec(raw.slice(0, newline));
+/** A record's header line and the value bytes after it (null when it has no header line). */
+function splitRecord(raw: Buffer | string): { header: string; body: Buffer } | null {
+  const bytes = typeof raw === "string" ? Buffer.from(raw, "utf8") : raw;
+  const newline = bytes.indexOf(0x0a);
+  return newline < 0 ? null : { header: bytes.toString("utf8", 0, newline), body: bytes.subarray(newline + 1) };
+}
+
+/**
+ * `reveal` turns the stored value into JSON (decompression, decryption, see value-cipher.ts); absent: stored as
+ * JSON.
+ */
+export function decodeRecord(
+  raw: Buffer | string,
+  redisKey: string,
+  field: string,
+  reveal?: ValueReader,
+): StoredRecord {
+  const parts = splitRecord(raw);
+  const match = parts === null ? null : RECORD_HEADER.exec(parts.header);
   if (!match) throw new CorruptDataError(redisKey, `field "${field}" has no readable item header`);
   const [, version, created, updated, expireAt, ttl, writer = ""] = match;
   let decodedWriter: string | null;
@@ -100,7 +116,7 @@ export function decodeRecord(raw: string, redisKey: string, field: string, revea
     expireAt: expireAt ? Number(expireAt) : null,
     ttlMs: ttl ? Number(ttl) : null,
     writer: decodedWriter,
-    value: parseJsonObject(raw.slice(newline + 1), redisKey, field, reveal),
+    value: parseJsonObject((parts as { body: Buffer }).body, redisKey, field, reveal),
   };
 }
 
@@ -114,12 +130,12 @@ export function recordToItem(record: StoredRecord, namespace: readonly string[],
   };
 }
 
-export function decodeHistoryEntry(raw: string, redisKey: string, reveal?: ValueReader): HistoryEntry {
-  const newline = raw.indexOf("\n");
-  const match = newline < 0 ? null : HISTORY_HEADER.exec(raw.slice(0, newline));
+export function decodeHistoryEntry(raw: Buffer | string, redisKey: string, reveal?: ValueReader): HistoryEntry {
+  const parts = splitRecord(raw);
+  const match = parts === null ? null : HISTORY_HEADER.exec(parts.header);
   if (!match) throw new CorruptDataError(redisKey, "a history entry has no readable header");
   const [, version, op, at, writer = ""] = match;
-  const body = raw.slice(newline + 1);
+  const body = (parts as { body: Buffer }).body;
   let decodedWriter: string | null;
   try {
     decodedWriter = decodeWriter(writer);

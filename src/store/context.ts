@@ -1,4 +1,5 @@
 import { type AuditOutbox, createAuditOutbox } from "../audit/outbox.js";
+import { type Compression, compressionFrom } from "../compression.js";
 import { createRedisContext, MIN_SERVER_VERSION, type RedisContext } from "../context.js";
 import { RecordCipher } from "../encryption/cipher.js";
 import { type DeclaredField, declaredFields, fieldIndexKeys } from "./field-index.js";
@@ -13,6 +14,8 @@ export interface StoreContext extends RedisContext {
   readonly audit: AuditOutbox | undefined;
   /** The `encryption` option: seals values on write, opens them on read. */
   readonly cipher: RecordCipher | undefined;
+  /** The `compression` option: undefined when off. */
+  readonly compression: Compression | undefined;
   /** The fields of the `filterIndex` option, in declaration order (empty without it). */
   readonly fields: readonly DeclaredField[];
 }
@@ -42,6 +45,7 @@ export function createContext(options: ParsedStoreOptions): StoreContext {
     audit: createAuditOutbox(options.client, options.keyPrefix, options.audit),
     cipher:
       options.encryption === undefined ? undefined : new RecordCipher(options.encryption, "RedisStore.encryption"),
+    compression: compressionFrom(options.compression),
     fields: declaredFields(options.filterIndex),
   };
 }

@@ -17,7 +17,7 @@ export async function readHistory(
 ): Promise<HistoryEntry[]> {
   const historyKey = storeItemKeys(ctx.keyPrefix, namespace, key).history;
   const site = { operation: "RedisStore", write: false };
-  const raw = await redisCall(ctx, site, (client) => client.zrevrange(historyKey, 0, limit - 1));
+  const raw = await redisCall(ctx, site, (client) => client.zrevrangeBuffer(historyKey, 0, limit - 1));
   const reveal = valueReader(ctx, namespace, key, historyKey);
   return raw.map((entry) => decodeHistoryEntry(entry, historyKey, reveal));
 }

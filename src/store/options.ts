@@ -1,6 +1,7 @@
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { z } from "zod";
 import { auditOptionSchema } from "../audit/outbox.js";
+import { compressionOptionsSchema } from "../compression.js";
 import { durabilityOptionsSchema } from "../durability.js";
 import type { EncryptionOptions } from "../encryption/options.js";
 import { offlineOptionsSchema } from "../offline/options.js";
@@ -68,6 +69,10 @@ export const redisStoreOptionsSchema = z
       .positive()
       .max(512 * 1024 * 1024)
       .default(1024 * 1024),
+    /** Compress item values (and their history entries) of at least `minBytes` (serialised JSON) with zlib, the
+     * same option as RedisSaver's (docs/store.md, "Compression"). Off unless given; items stored either way stay
+     * readable. */
+    compression: compressionOptionsSchema.optional(),
     /** Persistence check before the first write, and waits for replicas / the AOF after each write
      * (docs/operations.md). */
     durability: durabilityOptionsSchema.optional(),

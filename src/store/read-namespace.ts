@@ -49,7 +49,6 @@ export function readNamespaceCall(
     spec.conditions,
     fieldIndexes.length,
   ]);
-  if (ctx.cipher === undefined) return { ...call, decode: (reply) => ({ namespace: ns, ...call.decode(reply) }) };
   const revealFor = (key: string) => valueReader(ctx, ns.namespace, key, keys.items);
   return {
     ...call,

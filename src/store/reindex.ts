@@ -65,16 +65,15 @@ export async function reindexStep(
   if (itemKeys.length === 0) return { cursor: next(true), indexed: 0 };
 
   const [records] = await runRouted(ctx, [
-    commandCall<(string | null)[]>(keys.items, (p) => {
-      p.hmget(keys.items, ...itemKeys);
+    commandCall<(Buffer | null)[]>(keys.items, (p) => {
+      p.hmgetBuffer(keys.items, ...itemKeys);
     }),
   ]);
   const args: (string | number)[] = [];
   itemKeys.forEach((key, i) => {
     const raw = records[i];
     if (raw === null || raw === undefined) return; // deleted since the page was read
-    const reveal = ctx.cipher === undefined ? undefined : valueReader(ctx, ns.namespace, key, keys.items);
-    const record = decodeRecord(raw, keys.items, key, reveal);
+    const record = decodeRecord(raw, keys.items, key, valueReader(ctx, ns.namespace, key, keys.items));
     args.push(key, record.version, fieldScores(ctx.fields, record.value));
   });
   const fieldIndexes = indexKeysOf(ctx, ns.namespace);

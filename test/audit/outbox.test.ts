@@ -81,6 +81,23 @@ describe.each(targets)("audit outbox ($name)", ({ name, connect }) => {
     expect(JSON.parse(JSON.parse(event?.fields.ctx ?? "{}").value)).toEqual({ amount: 12000 });
   });
 
+  it("with compression the event still records the JSON value and its hash, not the stored bytes", async () => {
+    const client = connect();
+    const prefix = testPrefix("au");
+    const value = { note: "the customer prefers morning calls about the invoice ".repeat(40) };
+    const audit = { includeValues: true };
+    await new RedisStore({ client, keyPrefix: prefix, audit }).put(["orders"], "plain", value);
+    await new RedisStore({ client, keyPrefix: prefix, audit, compression: { minBytes: 1024 } }).put(
+      ["orders"],
+      "zipped",
+      value,
+    );
+    const contexts = (await allEvents(client, prefix)).map((e) => JSON.parse(e.fields.ctx ?? "{}"));
+    expect(contexts.map((c) => c.key)).toEqual(["plain", "zipped"]);
+    expect(contexts[1].hash).toBe(contexts[0].hash);
+    expect(JSON.parse(contexts[1].value)).toEqual(value);
+  });
+
   it("a fenced write refused by the script is recorded as store.fenced, with no put event", async () => {
     const client = connect();
     const prefix = testPrefix("au");

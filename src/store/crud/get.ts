@@ -20,7 +20,6 @@ export function getCall(
     fieldIndexes,
   };
   const call = scriptCall("storeGet", keys, [key, refresh ? "1" : "0", RETIRED_GRACE_MS, fieldIndexes.length]);
-  if (ctx.cipher === undefined) return call;
   const reveal = valueReader(ctx, namespace, key, keys.items);
   return { ...call, decode: (reply) => decodeStoreGet(reply, keys.items, key, reveal) };
 }

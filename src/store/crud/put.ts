@@ -15,9 +15,11 @@ export interface PreparedWrite {
   /** Registry member of the namespace. */
   readonly member: string;
   readonly op: "put" | "delete";
-  /** The stored value text: JSON, or its sealed form when the store encrypts. */
-  readonly json: string;
-  /** The value as given, for embedding its fields (json may be sealed); undefined for a delete. */
+  /** The value as stored: JSON, or its compressed and/or sealed form (value-cipher.ts); "" for a delete. */
+  readonly stored: string | Buffer;
+  /** What the audit trail hashes (and records with includeValues): the JSON, or the sealed record as text. */
+  readonly auditText: string;
+  /** The value as given, for embedding its fields (stored may be sealed); undefined for a delete. */
   readonly value: Record<string, unknown> | undefined;
   /** The item's float32 vectors; null = none. */
   vectors: Buffer | null;
@@ -51,7 +53,7 @@ export function putCall(ctx: StoreContext, write: PreparedWrite, confirmEpoch?: 
   const args: ScriptArgs<"storePut"> = [
     write.key,
     write.op,
-    write.json,
+    write.stored,
     write.vectors ?? "",
     write.ttlMs ?? "",
     encodeWriter(write.writer),
@@ -81,8 +83,8 @@ export function storeAuditContext(ctx: StoreContext, write: PreparedWrite): Reco
     namespace: write.namespace,
     key: write.key,
     agent: write.writer ?? ctx.audit?.agentId,
-    hash: write.op === "put" ? valueHash(write.json) : undefined,
-    value: write.op === "put" && ctx.audit?.includeValues ? write.json : undefined,
+    hash: write.op === "put" ? valueHash(write.auditText) : undefined,
+    value: write.op === "put" && ctx.audit?.includeValues ? write.auditText : undefined,
     expectedVersion: write.expectedVersion === undefined ? undefined : (write.expectedVersion ?? 0),
     lockKey: write.fence?.lockKey,
     fenceToken: write.fence?.token,
