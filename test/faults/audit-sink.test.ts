@@ -86,8 +86,11 @@ describe.each([
       let written = 0;
       let killsDone = false;
       // Writers keep going until both WRITES are made and every kill happened, so each sink has work when killed.
+      // A failed write ends them: a client that rejects at once (Redis gone) would otherwise spin on microtasks
+      // and starve every timer, so the test would hang instead of failing.
+      let firstFailure: unknown;
       const writers = Array.from({ length: WRITERS }, async (_, w) => {
-        while (written < WRITES || !killsDone) {
+        while ((written < WRITES || !killsDone) && failed === 0) {
           const i = written++;
           const namespace = ["orders", `shard${i % 64}`];
           const key = `order-${i % 500}`;
@@ -98,7 +101,7 @@ describe.each([
             acknowledged.add(i);
           } catch (error) {
             if (error instanceof VersionConflictError) refused++;
-            else failed++;
+            else if (failed++ === 0) firstFailure = error;
           }
         }
       });
@@ -106,7 +109,7 @@ describe.each([
       process.env.AUDIT_CONSUMER = "sink-1";
       let sink = startSink();
       await waitForLine(sink, (line) => line === "R", 60_000);
-      for (let kill = 1; kill <= SINK_KILLS; kill++) {
+      for (let kill = 1; kill <= SINK_KILLS && failed === 0; kill++) {
         await waitForLine(sink, (line) => line.startsWith("B "), 60_000);
         await sleep(randomInt(0, 15));
         sink.kill("SIGKILL"); // by pid, in the middle of whatever batch it is on
@@ -125,7 +128,7 @@ describe.each([
       }
       killsDone = true;
       await Promise.all(writers);
-      expect(failed).toBe(0);
+      expect(failed, `first failed write: ${String(firstFailure)}`).toBe(0);
 
       // Drain: the last sink (and the reclaim of what the killed ones held) empties every outbox stream.
       const deadline = Date.now() + LIMIT_MS;
