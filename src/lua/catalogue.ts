@@ -262,7 +262,7 @@ export const SCRIPTS = {
       ttlMs: number,
       graceMs: number,
       status: string,
-      touch: "1" | "0",
+      touch: "1" | "0" | "w",
       indexed: number,
       ...fieldsAndPairs: string[],
     ]

@@ -11,8 +11,10 @@
   ARGV[2] ttlMs       the threads' TTL in milliseconds, "0" when threads never expire
   ARGV[3] graceMs     extra margin (ms) before a thread idle longer than ttlMs is dropped
   ARGV[4] status      the new status (idle | busy | interrupted | error), "" to keep it ("idle" for a new thread)
-  ARGV[5] touch       "1": the thread was written (its updated time moves on); "0": only the record changes
-                      (a new thread enters the cross-thread index either way)
+  ARGV[5] touch       "1": the thread was written (its updated time moves on); "0": only the record changes (a
+                      new thread enters the cross-thread index); "w": the caller's own write script touches the
+                      index (put on a standalone server, sent beside this one), so this script leaves it alone:
+                      entering the thread here first would make that touch bump its score a millisecond ahead
   ARGV[6] indexed     how many declared (indexed) metadata fields follow, n
   ARGV[7..6+n]        the declared field names
   ARGV[7+n..]         pairs (field, value as JSON); an empty value removes the field
@@ -56,7 +58,7 @@ for _, member in ipairs(recordMembers(threadId, record, indexed)) do
 end
 if touch == "1" then
   touchThreadIndex(updated, threadId)
-elseif isNew then
+elseif isNew and touch == "0" then
   -- A new thread enters the cross-thread index at once (unless its write already put it there), so TTL trimming
   -- also finds threads that were never written.
   redis.call("ZADD", updated, "NX", now, threadId)

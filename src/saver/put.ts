@@ -143,7 +143,7 @@ export async function putCheckpoint(
   const register = putRegisters(ns, parentId, metadata)
     ? registerQuietly(context, threadId, {
         metadata: liftedMetadata(context, config, metadata),
-        touch: indexKey === undefined,
+        touch: indexKey === undefined ? true : "byWrite",
       })
     : indexKey === undefined
       ? touchThread(context, threadId)

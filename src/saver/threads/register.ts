@@ -22,8 +22,11 @@ export interface RegisterChange {
   readonly status?: ThreadStatus | undefined;
   /** Metadata fields to set (null or undefined removes one). */
   readonly metadata?: Record<string, unknown> | undefined;
-  /** The thread was written: its updated time moves on. */
-  readonly touch: boolean;
+  /**
+   * true: the thread was written, its updated time moves on here; false: only the record changes; "byWrite": the
+   * caller's own write script touches the cross-thread index (sent concurrently), so this script does not.
+   */
+  readonly touch: boolean | "byWrite";
 }
 
 /** Creates or updates the thread's registry entry in one script; returns the thread as stored. */
@@ -45,7 +48,7 @@ export async function registerThread(
         context.ttlMs,
         TRIM_GRACE_MS,
         change.status ?? "",
-        change.touch ? "1" : "0",
+        change.touch === "byWrite" ? "w" : change.touch ? "1" : "0",
         indexed.length,
         ...indexed,
         ...pairs,
