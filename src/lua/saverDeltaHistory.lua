@@ -125,8 +125,9 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
     local channel = cut and channelOf[string.sub(lines[i], 1, cut - 1)]
     if channel and open[channel] then
       local blob = blobValue(blobs, blobFields[i])
-      -- A frame with no parts records a channel that had no value at that version: not a seed.
-      if blob and #blob > 1 then
+      -- A frame with no parts records a channel that had no value at that version, the marker one whose value is
+      -- left to history: neither is a seed.
+      if blob and #blob > 1 and blob ~= IN_HISTORY_MARKER then
         seeds[#seeds + 1] = channel
         seeds[#seeds + 1] = blobFields[i]
         seeds[#seeds + 1] = blob

@@ -18,9 +18,11 @@ import { CorruptCheckpointError } from "../errors.js";
  *   [base version (escaped), stored length of the base blob, shared prefix length, type, suffix bytes]; the value is
  *   the first `prefix length` bytes of the base's value followed by the suffix (see blob-delta.ts).
  * - DELTA_DEFLATED: as DELTA, with the suffix raw deflate.
- * - IN_HISTORY: no parts; a DeltaChannel written at this version without a value: LangGraph rebuilds it from the
- *   ancestors' writes (getDeltaChannelHistory). Read like a cleared channel; retention keeps the ancestors it needs
- *   (src/lua/include/retention.lua looks for this byte).
+ * - IN_HISTORY: one fixed part, "in-history" (IN_HISTORY_MARKER); a DeltaChannel written at this version without a
+ *   value: LangGraph rebuilds it from the ancestors' writes (getDeltaChannelHistory). Read like a cleared channel;
+ *   retention and delta history compare the same bytes (IN_HISTORY_MARKER in src/lua/include/checkpointRefs.lua).
+ *   The fixed part keeps a damaged blob (a lone format byte) from reading as an absent value: only the exact
+ *   marker does.
  * Older releases wrote only PLAIN, so everything they stored stays readable.
  */
 export const FrameFormat = { PLAIN: 1, DELTA: 2, DEFLATED: 3, DELTA_DEFLATED: 4, IN_HISTORY: 5 } as const;
@@ -112,6 +114,14 @@ export function frame(parts: readonly FramePart[], format: FrameFormat = FORMAT)
     offset += 4 + b.length;
   }
   return out;
+}
+
+/** The whole stored blob of a DeltaChannel version left to history (format IN_HISTORY, see the module comment). */
+export const IN_HISTORY_MARKER: Buffer = frame(["in-history"], FrameFormat.IN_HISTORY);
+
+/** Whether a stored blob is exactly the IN_HISTORY marker. */
+export function isInHistoryMarker(blob: Uint8Array): boolean {
+  return IN_HISTORY_MARKER.equals(blob);
 }
 
 /** Where a frame came from, for the CorruptCheckpointError that names it. */

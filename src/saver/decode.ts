@@ -27,6 +27,7 @@ import {
   describeSource,
   FrameFormat,
   type FrameSource,
+  isInHistoryMarker,
   unframe,
   unframeAs,
 } from "./codec.js";
@@ -133,7 +134,7 @@ async function decodeChannelValues(
         what: () => `channel ${JSON.stringify(channel)} version ${version} (namespace ${JSON.stringify(ns)})`,
       };
       // A DeltaChannel value left to the ancestors' writes: absent here, like a cleared channel.
-      if (blob[0] === FrameFormat.IN_HISTORY && blob.length === 1) return;
+      if (isInHistoryMarker(blob)) return;
       if (blob.length === 0 && held !== undefined) {
         // Not sent: this saver wrote it last and holds its bytes (the script checked the stored length).
         const mine = held.get(blobField(ns, channel, version));

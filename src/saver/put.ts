@@ -19,8 +19,8 @@ import {
   checkpointField,
   checkpointIdMember,
   encodeRefs,
-  FrameFormat,
   frame,
+  IN_HISTORY_MARKER,
   runMember,
 } from "./codec.js";
 import { readThreadConfig } from "./config.js";
@@ -217,7 +217,7 @@ async function encodeChannelValue(
 ): Promise<{ field: string; blob: Buffer; commit?: () => void; cleared?: boolean }> {
   const field = blobField(ns, channel, version);
   if (dumped === undefined) {
-    if (inHistory) return { field, blob: frame([], FrameFormat.IN_HISTORY) };
+    if (inHistory) return { field, blob: IN_HISTORY_MARKER };
     return { field, blob: frame([]), cleared: true };
   }
   const [type, bytes] = dumped;

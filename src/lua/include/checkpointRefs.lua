@@ -13,6 +13,8 @@
 --   are read from, in the order of its refs lines.
 -- blobValue(blobs, field): the stored value of one blob field (false when absent), as stored (a delta blob's bases
 --   come from blobChain).
+-- IN_HISTORY_MARKER: the whole blob of a DeltaChannel version left to history (IN_HISTORY_MARKER of
+--   src/saver/codec.ts: format byte 5, one framed part "in-history"); not a value, not a seed.
 -- isDeltaBlob(value): true for a delta blob (format 2 or 4); an empty (corrupt) value has no format byte.
 -- blobBaseField(field, value): for a delta blob stored at `field` ("ns\0channel\0version"), the field of its base
 --   (same namespace and channel, the version in its first part); nil for a full value; false when the delta cannot
@@ -67,6 +69,8 @@ end
 local function blobValue(blobs, field)
   return redis.call("HGET", blobs, field)
 end
+
+local IN_HISTORY_MARKER = string.char(5, 0, 0, 0, 10) .. "in-history"
 
 local function isDeltaBlob(value)
   local format = value and string.byte(value, 1)

@@ -5,7 +5,7 @@
 -- What is kept, per namespace ns (fields "ns\0id", ordered by id like list()):
 -- - the newest keepLast checkpoints ("kept");
 -- - for each kept checkpoint, every ancestor a DeltaChannel value of it is rebuilt from: a channel whose value the
---   checkpoint leaves to its ancestors' writes has the marker blob (format byte RETENTION_IN_HISTORY, no parts;
+--   checkpoint leaves to its ancestors' writes has the marker blob (IN_HISTORY_MARKER of include checkpointRefs;
 --   see FrameFormat.IN_HISTORY in src/saver/codec.ts) at its version; the parent chain is kept up to the nearest
 --   ancestor that stores a value for each such channel (what saverDeltaHistory walks), with their pending writes;
 -- - pending writes go with their checkpoint; blobs a remaining checkpoint points at, and the delta bases those lean
@@ -28,7 +28,6 @@
 -- @include dropUnneededBlobs
 -- @include serverTimeMs
 
-local RETENTION_IN_HISTORY = 5
 local RETENTION_PINNED_FIELD = "pinned"
 
 local function retentionBudget(maxDeletes, maxVisits)
@@ -87,7 +86,7 @@ local function retentionChannelKinds(ns, lines, only)
     local values = redis.call("HMGET", KEYS[2], unpack(fields, from, math.min(from + 999, #fields)))
     for i = 1, #values do
       local value = values[i]
-      if value and #value == 1 and string.byte(value, 1) == RETENTION_IN_HISTORY then
+      if value == IN_HISTORY_MARKER then
         out[channels[from + i - 1]] = "pending"
       elseif value and #value > 1 then
         out[channels[from + i - 1]] = "seed"
