@@ -181,9 +181,16 @@ export interface SaverThreadKeys {
   readonly byNamespace: string;
   /** ZSET (all scores 0) of `id\0ns`: checkpoints of every namespace of the thread, by id. */
   readonly byId: string;
-  /** HASH `ns\0id\0taskId\0idx` -> framed pending write. */
+  /**
+   * HASH `ns\0id` (the checkpoint's field, as in `checkpoints`) -> every pending write of that checkpoint, one
+   * bundle of length-prefixed framed writes (see src/saver/codec.ts). Absent for a checkpoint without writes.
+   */
   readonly writes: string;
-  /** ZSET (all scores 0) of the `writes` fields, so one checkpoint's writes are one lex range. */
+  /**
+   * ZSET of the pending-writes layout of older releases (one `writes` field `ns\0id\0taskId\0idx` per write, indexed
+   * here). No longer written: a thread that still has it is read in that layout, and converted (this key deleted) by
+   * the first script that writes to it. Stays in `all` so the scripts' KEYS keep their order.
+   */
   readonly writesIndex: string;
   /**
    * HASH run fence field (runFenceField) -> newest lease token of a leased run on this thread: put and putWrites

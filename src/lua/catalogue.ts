@@ -13,6 +13,7 @@
 import { CorruptDataError } from "../errors.js";
 import { parseRunLeaseMember, storeNamespaceFromMember } from "../keys.js";
 import { type LeaseHolder, parseHolder, parseOptionalHolder } from "../recovery/lease/lease-holder.js";
+import { splitWriteBundle } from "../saver/codec.js";
 import { decodeRecord, type StoredRecord } from "../store/codec.js";
 import type { ValueReader } from "../store/value-cipher.js";
 import type { ScriptName as LuaFileName } from "./generated.js";
@@ -65,7 +66,8 @@ export interface RawCheckpoint {
   /** Framed: refs text, checkpoint type and bytes, metadata type and bytes. */
   record: Buffer;
   blobValues: (Buffer | null)[];
-  writeValues: (Buffer | null)[];
+  /** The checkpoint's pending writes, framed, in stored order (its bundle split; see src/saver/codec.ts). */
+  writeValues: Buffer[];
   /** Blob field -> stored blob: the bases the page's delta blobs need (shared by every checkpoint of the page). */
   bases: ReadonlyMap<string, Buffer>;
   /** Blob field -> value bytes the client held and the script did not send (blobValues holds "" for them). */
@@ -91,8 +93,8 @@ export interface ExpiredLease {
 }
 
 /**
- * saverPut / saverPutWrites: how many entries were stored; or the newer lease token that refused the write; or
- * (saverPut) the pair (1 for the first) whose delta blob names a base that is not stored. Nothing is written in the
+ * saverPut: how many blobs were stored; or the newer lease token that refused the write; or
+ * the pair (1 for the first) whose delta blob names a base that is not stored. Nothing is written in the
  * last two cases.
  */
 export type StoredReply =
@@ -103,6 +105,18 @@ const storedOrFenced = (reply: unknown): StoredReply => {
   if (Array.isArray(reply) && Number(reply[0]) === -1) return { newerToken: Number(reply[1]) };
   const count = Number(reply);
   return count < 0 ? { missingBasePair: -count } : { stored: count };
+};
+
+/** saverPutWrites: how many writes were stored; or the newer lease token that refused them; or unreadable: the
+ * checkpoint's stored bundle cannot be read (nothing written in the last two cases). */
+export type WritesReply =
+  | { stored: number; newerToken?: undefined; unreadable?: undefined }
+  | { stored?: undefined; newerToken: number; unreadable?: undefined }
+  | { stored?: undefined; newerToken?: undefined; unreadable: true };
+const writesOrFenced = (reply: unknown): WritesReply => {
+  if (Array.isArray(reply) && Number(reply[0]) === -1) return { newerToken: Number(reply[1]) };
+  const count = Number(reply);
+  return count < 0 ? { unreadable: true } : { stored: count };
 };
 
 const holderOf = (value: unknown, key: string) => {
@@ -128,10 +142,18 @@ export const SCRIPTS = {
     ]
   >()({ keys: [...THREAD_KEYS, "threadIndex?", "runThreads?", "outbox?"], decode: storedOrFenced }),
   saverPutWrites: script<
-    [ttlMs: number, threadId: string, graceMs: number, fenceField: string, fenceToken: number, ...entries: ScriptArg[]]
+    [
+      ttlMs: number,
+      threadId: string,
+      graceMs: number,
+      fenceField: string,
+      fenceToken: number,
+      field: string,
+      ...entries: ScriptArg[],
+    ]
   >()({
     keys: [...THREAD_KEYS, "threadIndex?", "outbox?"],
-    decode: storedOrFenced,
+    decode: writesOrFenced,
   }),
   /** Records a run's lease token on its thread; `newest` is the token recorded when a newer one refused it. */
   /** One bounded step of prune() on one thread (see saverPrune.lua); nextNs undefined when no namespace follows. */
@@ -166,7 +188,7 @@ export const SCRIPTS = {
     decode: (reply) => {
       const [count, entries, baseList = []] = reply as [
         number,
-        [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][],
+        [Buffer, Buffer, (Buffer | null)[], Buffer | null][],
         Buffer[] | undefined,
       ];
       const bases = new Map<string, Buffer>();
@@ -177,11 +199,11 @@ export const SCRIPTS = {
         /** How many checkpoints the thread holds in all (0: the thread has none). */
         checkpointCount: Number(count),
         checkpoints: entries.map(
-          ([field, record, blobValues, writeValues]): RawCheckpoint => ({
+          ([field, record, blobValues, writes]): RawCheckpoint => ({
             field,
             record,
             blobValues,
-            writeValues,
+            writeValues: writes ? splitWriteBundle(writes) : [],
             bases,
           }),
         ),

@@ -8,8 +8,8 @@
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET  ns\0id
   KEYS[4] byId          ZSET  id\0ns
-  KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write
-  KEYS[6] writesIndex   ZSET  the writes fields
+  KEYS[5] writes        HASH  ns\0id -> the checkpoint's pending writes, one bundle (include pendingWrites)
+  KEYS[6] writesIndex   ZSET  the layout before: converted first, then deleted, when it exists
   KEYS[7] runFences     HASH  (untouched; deleted with the rest when the thread is left empty)
   KEYS[8] byRun         ZSET  runId\0ns\0id
 
@@ -21,9 +21,12 @@
 ]]
 -- @include checkpointRefs
 -- @include dropUnneededBlobs
+-- @include pendingWrites
 
 local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local writes, writesIndex, runFences, byRun = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+
+pendingWritesMigrate()
 
 local removedCheckpoints, removedWrites, removedBlobs = 0, 0, 0
 -- Blob fields the removed checkpoints pointed at, per namespace: candidates for removal.
@@ -46,19 +49,14 @@ for i = 1, #ARGV do
     end
     redis.call("ZREM", byNamespace, field)
     redis.call("ZREM", byId, id .. "\0" .. ns)
-    local writeFields = redis.call("ZRANGE", writesIndex, "[" .. field .. "\0", "(" .. field .. "\1", "BYLEX")
-    for from = 1, #writeFields, 1000 do
-      local chunk = { unpack(writeFields, from, math.min(from + 999, #writeFields)) }
-      removedWrites = removedWrites + redis.call("HDEL", writes, unpack(chunk))
-      redis.call("ZREM", writesIndex, unpack(chunk))
-    end
+    removedWrites = removedWrites + pendingWritesRemove(field)
     redis.call("ZREM", byRun, member)
   end
 end
 
 if redis.call("ZCARD", byId) == 0 then
   removedBlobs = redis.call("HLEN", blobs)
-  removedWrites = removedWrites + redis.call("HLEN", writes)
+  removedWrites = removedWrites + pendingWritesCountAll()
   redis.call("DEL", checkpoints, blobs, byNamespace, byId, writes, writesIndex, runFences, byRun)
   return { removedCheckpoints, removedWrites, removedBlobs }
 end

@@ -9,8 +9,9 @@
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value (frame with no parts: no value)
   KEYS[3] byNamespace   ZSET  ns\0id (finds the newest checkpoint when no id is given)
   KEYS[4] byId          ZSET  (TTL refresh only)
-  KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write (taskId, channel, type, bytes, path, idx)
-  KEYS[6] writesIndex   ZSET  the writes fields, so one checkpoint's writes are one lex range
+  KEYS[5] writes        HASH  ns\0id -> the checkpoint's pending writes, one bundle of framed writes (taskId,
+                        channel, type, bytes, path, idx); include pendingWrites
+  KEYS[6] writesIndex   ZSET  exists only for a thread in the layout before (read as it is; include pendingWrites)
   KEYS[7] runFences     HASH  (TTL refresh only)
   KEYS[8] byRun         ZSET  (TTL refresh only)
 
@@ -27,15 +28,16 @@
   Result: { cursor, steps, bases }. cursor is the escaped id of the next ancestor to visit, or "" when the walk is
   over. Each step is { seeds, writeValues }: seeds a flat list { channel name, blob field, blob, ... } of the
   channels that end here; writeValues the framed writes (plain or compressed) of this ancestor to channels still
-  walked (in field order; the client sorts them by writesSortKey). bases is a flat list of blob field, blob value:
+  walked (in stored order; the client sorts them by writesSortKey; unreadable bundle bytes are passed on whatever
+  their channel, for the client to report). bases is a flat list of blob field, blob value:
   every base the page's delta-encoded seeds need (include checkpointRefs, blobChain), each once.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
 -- @include checkpointRefs
+-- @include pendingWrites
 
 local checkpoints, blobs, byNamespace = KEYS[1], KEYS[2], KEYS[3]
-local writes, writesIndex = KEYS[5], KEYS[6]
 local ns, checkpointId, start = ARGV[1], ARGV[2], ARGV[3]
 local maxVisits, maxBytes, ttlMs = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 
@@ -104,18 +106,11 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
   local blobFields = checkpointBlobFields(ns, refsText)
 
   local writeValues = {}
-  local writeFields = redis.call("ZRANGE", writesIndex, "[" .. field .. "\0", "(" .. field .. "\1", "BYLEX")
-  for from = 1, #writeFields, 1000 do
-    local chunk = redis.call("HMGET", writes, unpack(writeFields, from, math.min(from + 999, #writeFields)))
-    for i = 1, #chunk do
-      local value = chunk[i]
-      if value then
-        local channel = writeChannel(value)
-        if channel and open[channel] then
-          writeValues[#writeValues + 1] = value
-          bytes = bytes + #value
-        end
-      end
+  for _, value in ipairs(pendingWritesList(field)) do
+    local channel = writeChannel(value)
+    if not channel or open[channel] then
+      writeValues[#writeValues + 1] = value
+      bytes = bytes + #value
     end
   end
 

@@ -1,7 +1,7 @@
 --[[
   saverImportThread: writes a whole thread exported by saverExportThread into a thread that has no data, in one
-  script: the destination is either absent or complete, whatever happens to the client. Rebuilds the byNamespace,
-  byId and writesIndex indexes from the fields, then sets the thread's TTL like a write.
+  script: the destination is either absent or complete, whatever happens to the client. Rebuilds the byNamespace
+  and byId indexes from the fields, then sets the thread's TTL like a write.
 
   KEYS[1..8]            the destination's thread keys: checkpoints, blobs, byNamespace, byId, writes, writesIndex,
                         runFences, byRun (see saverPut); runFences is neither checked nor written (TTL refresh
@@ -13,7 +13,8 @@
   ARGV[3] graceMs       with KEYS[9] and ttlMs: extra margin (ms) before an idle index entry is trimmed
   ARGV[4] checkpoints   number of (field, record) pairs that follow first
   ARGV[5] blobs         number of (field, blob) pairs after them
-  ARGV[6] writes        number of (field, write) pairs after them
+  ARGV[6] writes        number of (checkpoint field, bundle of pending writes) pairs after them (include
+                        pendingWrites; saverExportThread returns them so)
   ARGV[7] runMembers    number of byRun members last
   ARGV[8..]             the pairs and members, in that order
 
@@ -28,7 +29,7 @@ if redis.call("EXISTS", KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KE
   return -1
 end
 local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local writes, writesIndex, byRun = KEYS[5], KEYS[6], KEYS[8]
+local writes, byRun = KEYS[5], KEYS[8]
 local ttlMs = tonumber(ARGV[1])
 local counts = { tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]) }
 local runCount = tonumber(ARGV[7])
@@ -47,7 +48,6 @@ for part = 1, 3 do
       redis.call("HSET", blobs, field, value)
     else
       redis.call("HSET", writes, field, value)
-      redis.call("ZADD", writesIndex, 0, field)
     end
   end
 end

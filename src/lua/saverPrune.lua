@@ -8,8 +8,8 @@
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET  ns\0id
   KEYS[4] byId          ZSET  id\0ns
-  KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write
-  KEYS[6] writesIndex   ZSET  the writes fields
+  KEYS[5] writes        HASH  ns\0id -> the checkpoint's pending writes, one bundle (include pendingWrites)
+  KEYS[6] writesIndex   ZSET  the layout before: converted first, then deleted, when it exists
   KEYS[7] runFences     HASH  run fence fields, and "pinned" for a pinned thread
   KEYS[8] byRun         ZSET  runId\0ns\0id
 
@@ -35,12 +35,13 @@ end
 
 if keepLast == 0 then
   local checkpoints = redis.call("HLEN", KEYS[1])
-  local writes = redis.call("HLEN", KEYS[5])
+  local writes = pendingWritesCountAll()
   local blobs = redis.call("HLEN", KEYS[2])
   redis.call("DEL", KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
   return { 0, checkpoints, writes, blobs, 0, false }
 end
 
+pendingWritesMigrate()
 local state = retentionBudget(maxDeletes, maxVisits)
 local more = retentionTrimNamespace(state, ns, keepLast, retentionRootCutoff(keepLast), false)
 local removed = retentionFinish(state)

@@ -7,8 +7,8 @@
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET  ns\0id (score 0)
   KEYS[4] byId          ZSET  id\0ns (score 0)
-  KEYS[5] writes        HASH  (TTL refresh only)
-  KEYS[6] writesIndex   ZSET  (TTL refresh only)
+  KEYS[5] writes        HASH  (TTL refresh; retention removes trimmed checkpoints' writes: include pendingWrites)
+  KEYS[6] writesIndex   ZSET  the writes layout before: converted, then deleted, when it exists
   KEYS[7] runFences     HASH  run fence field -> newest lease token (leased runs; TTL refresh otherwise)
   KEYS[8] byRun         ZSET  runId\0ns\0id (score 0), when the checkpoint names its run (ARGV[9])
   KEYS[9] threadIndex   ZSET  optional: the cross-thread index (thread id -> server time in ms of its last write),
@@ -47,6 +47,7 @@
 -- @include checkpointRefs
 -- @include recordRunThread
 -- @include retention
+-- @include pendingWrites
 
 local checkpoints, blobs, byNamespace, byId, byRun = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[8]
 local ttlMs = tonumber(ARGV[1])
@@ -68,6 +69,7 @@ for i = 11, #ARGV, 2 do
   end
 end
 
+pendingWritesMigrate()
 local stored = 0
 for i = 11, #ARGV, 2 do
   stored = stored + redis.call("HSETNX", blobs, ARGV[i], ARGV[i + 1])

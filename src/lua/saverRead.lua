@@ -8,8 +8,8 @@
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET  ns\0id
   KEYS[4] byId          ZSET  id\0ns
-  KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write
-  KEYS[6] writesIndex   ZSET  the writes fields
+  KEYS[5] writes        HASH  ns\0id -> the checkpoint's pending writes, one bundle (include pendingWrites)
+  KEYS[6] writesIndex   ZSET  exists only for a thread in the layout before (read as it is; include pendingWrites)
   KEYS[7] runFences     HASH  (TTL refresh only)
   KEYS[8] byRun         ZSET  (TTL refresh only)
 
@@ -23,17 +23,19 @@
                         with that length, gets "" for it in blobValues and none of its bases: the bytes stay here
 
   Result: { checkpointCount, entries, bases } where checkpointCount is the number of checkpoints the thread holds
-  (0 means the thread has none) and each entry is { field, record, blobValues, writeValues }: blobValues in the
+  (0 means the thread has none) and each entry is { field, record, blobValues, writes }: blobValues in the
   order of the refs lines (nil where missing, "" where the client holds it (ARGV[6..]); none when the record's
-  framing is unreadable, which the client reports), writeValues in lex order of their fields. bases is a flat list of blob field, blob value: every base
+  framing is unreadable, which the client reports), writes the checkpoint's bundle of pending writes as stored (nil
+  when it has none; the client splits it). bases is a flat list of blob field, blob value: every base
   the returned delta blobs need (include/checkpointRefs.lua), each once.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
 -- @include checkpointRefs
+-- @include pendingWrites
 
 local checkpoints, blobs = KEYS[1], KEYS[2]
-local byNamespace, byId, writes, writesIndex = KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local byNamespace, byId = KEYS[3], KEYS[4]
 local index, max, min = ARGV[1], ARGV[2], ARGV[3]
 local limit, ttlMs = tonumber(ARGV[4]), tonumber(ARGV[5])
 local held = {}
@@ -101,9 +103,7 @@ for _, member in ipairs(members) do
         blobChain(blobs, blobFields[i], value, seenBases, bases)
       end
     end
-    local writeFields = redis.call("ZRANGE", writesIndex, "[" .. field .. "\0", "(" .. field .. "\1", "BYLEX")
-    local writeValues = hmget(writes, writeFields)
-    entries[#entries + 1] = { field, record, blobValues, writeValues }
+    entries[#entries + 1] = { field, record, blobValues, pendingWritesBundle(field) }
   end
 end
 

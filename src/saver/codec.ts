@@ -1,12 +1,16 @@
 /**
  * Byte layouts the saver stores, shared by the write and read modules.
  *
- * - Hash fields and index members join escaped parts with NUL: `ns\0id`, `id\0ns`, `ns\0channel\0version`,
- *   `ns\0id\0taskId\0idx`. `escapePart` removes NUL and newline from every part, so a part can never fake a
- *   separator, and one namespace (or checkpoint) is exactly the lex range `[x\0`, `(x\x01`.
+ * - Hash fields and index members join escaped parts with NUL: `ns\0id`, `id\0ns`, `ns\0channel\0version`.
+ *   `escapePart` removes NUL and newline from every part, so a part can never fake a separator, and one namespace
+ *   (or checkpoint) is exactly the lex range `[x\0`, `(x\x01`.
  * - Values are framed: one format byte, then each part as a 4-byte big-endian length and its bytes. Only
  *   TypeScript decodes values; Lua reads at most a frame's first part (the refs of a record, the base version of a
- *   delta blob). Format bytes are listed in FrameFormat.
+ *   delta blob) and, of a pending write, its task id, channel and idx parts. Format bytes are listed in FrameFormat.
+ * - The pending writes of one checkpoint are one `writes` hash field, its checkpoint field `ns\0id`, holding a
+ *   bundle: each framed write [taskId, channel, type, bytes, taskPath, idx] preceded by its 4-byte big-endian
+ *   length (splitWriteBundle). The write scripts keep one write per (taskId, idx) in it (src/lua/include/
+ *   pendingWrites.lua, which also reads and converts the layout of older releases: one field per write).
  */
 import { CorruptCheckpointError } from "../errors.js";
 
@@ -68,8 +72,22 @@ export function runMember(runId: string, ns: string, checkpointId: string): stri
   return `${escapePart(runId)}\0${checkpointField(ns, checkpointId)}`;
 }
 
-export function writeField(ns: string, checkpointId: string, taskId: string, idx: number): string {
-  return `${checkpointField(ns, checkpointId)}\0${escapePart(taskId)}\0${idx}`;
+/**
+ * The framed writes of a stored bundle (see the module comment), in stored order. Bytes that are not a whole entry
+ * (a truncated or foreign value, or an empty one, which is never stored) end the list as one more value: it is no
+ * frame of six parts, so decoding the list reports the corruption with the key it came from.
+ */
+export function splitWriteBundle(bundle: Buffer): Buffer[] {
+  const writes: Buffer[] = [];
+  let offset = 0;
+  while (offset + 4 <= bundle.length) {
+    const length = bundle.readUInt32BE(offset);
+    if (offset + 4 + length > bundle.length) break;
+    writes.push(bundle.subarray(offset + 4, offset + 4 + length));
+    offset += 4 + length;
+  }
+  if (offset < bundle.length || bundle.length === 0) writes.push(bundle.subarray(offset));
+  return writes;
 }
 
 /** Refs text: the parent id (empty for none) on the first line, then one blob ref per channel version. */

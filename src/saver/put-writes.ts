@@ -1,6 +1,7 @@
 /**
- * putWrites(): serialises one task's writes and stores them with one script (saverPutWrites). Special writes
- * (error, scheduled, interrupt, resume; negative WRITES_IDX_MAP indexes) overwrite, normal ones are kept if already
+ * putWrites(): serialises one task's writes and stores them with one script (saverPutWrites), into the bundle of
+ * its checkpoint's pending writes (see src/saver/codec.ts). Special writes (error, scheduled, interrupt, resume;
+ * negative WRITES_IDX_MAP indexes) replace the stored write of the same (task, idx), normal ones are kept if already
  * there, so a retried task never replaces its first attempt. The checkpoint need not exist yet.
  *
  * The cross-thread index needs a touch only with a TTL (writes then extend the thread's life, and idle entries are
@@ -11,11 +12,11 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { type PendingWrite, WRITES_IDX_MAP } from "@langchain/langgraph-checkpoint";
 import { withAuditContext } from "../audit/outbox.js";
 import { maybeCompress } from "../compression.js";
-import { InvalidInputError } from "../errors.js";
+import { CorruptCheckpointError, InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
-import { FrameFormat, frame, writeField } from "./codec.js";
+import { checkpointField, FrameFormat, frame } from "./codec.js";
 import { readThreadConfig, requireCheckpointId } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
@@ -56,7 +57,6 @@ export async function putWrites(
       );
       const deflated = await maybeCompress(context.compression, bytes);
       return [
-        writeField(ns, checkpointId, taskId, idx),
         idx < 0 ? "1" : "0",
         deflated === undefined
           ? frame([taskId, channel, type, bytes, taskPath, String(idx)])
@@ -69,6 +69,7 @@ export async function putWrites(
     threadId,
     TRIM_GRACE_MS,
     ...runFenceArgs(fence),
+    checkpointField(ns, checkpointId),
     ...entries.flat(),
   ];
   const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context, threadId) : undefined;
@@ -101,6 +102,12 @@ export async function putWrites(
   const touch = context.ttlMs > 0 && indexKey === undefined ? touchThread(context, threadId) : undefined;
   const [reply] = await Promise.all([write, touch]);
   checkFenced(reply, fence, operation);
+  if (reply.unreadable) {
+    throw new CorruptCheckpointError(
+      keys.writes,
+      `the pending writes of checkpoint ${JSON.stringify(checkpointId)} (namespace ${JSON.stringify(ns)}) cannot be decoded; nothing was written`,
+    );
+  }
   if (context.durability.waits) {
     await context.durability.afterWrite(keys.writes, `RedisSaver.putWrites of task ${JSON.stringify(taskId)}`);
   }

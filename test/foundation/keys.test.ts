@@ -122,6 +122,23 @@ describe("key prefixes", () => {
   });
 });
 
+describe("saver thread keys", () => {
+  it("keep the KEYS order every thread script reads (writesIndex stays: old threads are converted through it)", () => {
+    const thread = saverThreadKeys("pre", "t");
+    expect(thread.all).toEqual([
+      thread.checkpoints,
+      thread.blobs,
+      thread.byNamespace,
+      thread.byId,
+      thread.writes,
+      thread.writesIndex,
+      thread.runFences,
+      thread.byRun,
+    ]);
+    expect(thread.writesIndex).toBe("pre|saver:{t}:idx:writes");
+  });
+});
+
 describe("expectedKeyType", () => {
   it("knows the Redis type of every key the library builds", () => {
     const p = "pre";

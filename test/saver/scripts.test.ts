@@ -12,13 +12,27 @@ import {
   FrameFormat,
   frame,
   runMember,
-  writeField,
 } from "../../src/saver/codec.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { runRawScript } from "../helpers/scripts.js";
 
 const runRawBuffer = (client: RedisClient, name: "saverRead", keys: readonly string[], args: readonly unknown[]) =>
   runRawScript(client, name, keys, args, true);
+
+/** A framed pending write as putWrites sends it: [taskId, channel, type, bytes, taskPath, idx]. */
+const pendingWrite = (taskId: string, idx: number, value = "v", format: FrameFormat = FrameFormat.PLAIN) =>
+  frame([taskId, "ch", "json", value, "", String(idx)], format);
+
+/** A checkpoint's stored bundle: each framed write after its 4-byte big-endian length. */
+function bundle(...writes: Buffer[]): Buffer {
+  return Buffer.concat(
+    writes.flatMap((write) => {
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(write.length);
+      return [length, write];
+    }),
+  );
+}
 
 describe.each(targets)("saver scripts ($name)", ({ connect }) => {
   let client: RedisClient;
@@ -93,40 +107,73 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       60_000,
       "",
       0,
-      writeField("", "a", "task", 0),
+      checkpointField("", "a"),
       "0",
-      frame(["w"]),
+      pendingWrite("task", 0),
     ]);
-    for (const key of keys.all) {
+    // writesIndex belongs to the layout before: nothing writes it any more.
+    expect(await client.exists(keys.writesIndex)).toBe(0);
+    for (const key of keys.all.filter((key) => key !== keys.writesIndex)) {
       const ttl = await client.pttl(key);
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(60_000);
     }
   });
 
-  it("saverPutWrites overwrites in mode 1 and inserts only if absent in mode 0", async () => {
+  it("saverPutWrites keeps one bundle per checkpoint: mode 0 inserts if absent, mode 1 replaces", async () => {
     const keys = saverThreadKeys(testPrefix("sw"), "t");
-    const normal = writeField("", "a", "task", 0);
-    const special = writeField("", "a", "task", -1);
-    const put = (mode: string, value: string) =>
-      runRawScript(client, "saverPutWrites", keys.all, [
-        0,
-        "t",
-        60_000,
-        "",
-        0,
-        normal,
-        mode,
-        value,
-        special,
-        "1",
-        value,
-      ]);
-    expect(await put("0", "first")).toBe(2);
-    expect(await put("0", "second")).toBe(1);
-    expect(await client.hget(keys.writes, normal)).toBe("first");
-    expect(await client.hget(keys.writes, special)).toBe("second");
-    expect(await client.zcard(keys.writesIndex)).toBe(2);
+    const field = checkpointField("", "a");
+    const put = (...pairs: (string | Buffer)[]) =>
+      runRawScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, "", 0, field, ...pairs]);
+    const stored = async () => client.hgetBuffer(keys.writes, field);
+    expect(await put("0", pendingWrite("task", 0, "first"), "1", pendingWrite("task", -1, "first"))).toBe(2);
+    // A retried task: its regular write stays as first stored, its special write is replaced in place.
+    expect(await put("0", pendingWrite("task", 0, "second"), "1", pendingWrite("task", -1, "second"))).toBe(1);
+    expect(await stored()).toEqual(bundle(pendingWrite("task", 0, "first"), pendingWrite("task", -1, "second")));
+    // Nothing new: nothing stored, the bundle untouched.
+    expect(await put("0", pendingWrite("task", 0, "third"))).toBe(0);
+    // Other tasks (and another idx of the same task) go after the stored writes; one hash field for all of them.
+    expect(
+      await put("0", pendingWrite("other", 0), "0", pendingWrite("task", 1), "0", pendingWrite("other", 0, "dup")),
+    ).toBe(2);
+    // (taskId, idx) is the identity whatever the value's frame format: a DEFLATED write replaces a PLAIN one.
+    const deflated = pendingWrite("task", -1, "zipped", FrameFormat.DEFLATED);
+    expect(await put("1", deflated)).toBe(1);
+    expect(await stored()).toEqual(
+      bundle(pendingWrite("task", 0, "first"), deflated, pendingWrite("other", 0), pendingWrite("task", 1)),
+    );
+    expect(await put("0", pendingWrite("task", -1, "plain"))).toBe(0);
+    expect(await client.hlen(keys.writes)).toBe(1);
+    expect(await client.exists(keys.writesIndex)).toBe(0);
+  });
+
+  it("saverPutWrites with many tasks on one checkpoint keeps every write once", async () => {
+    const keys = saverThreadKeys(testPrefix("swm"), "t");
+    const field = checkpointField("ns", "a");
+    const tasks = Array.from({ length: 40 }, (_, i) => `task-${i}`);
+    for (const task of tasks) {
+      const pairs = [0, 1, 2].flatMap((idx) => ["0", pendingWrite(task, idx, `${task}/${idx}`)]);
+      expect(await runRawScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, "", 0, field, ...pairs])).toBe(3);
+    }
+    // Every task retried: nothing changes.
+    for (const task of tasks) {
+      const pairs = [0, 1, 2].flatMap((idx) => ["0", pendingWrite(task, idx, "retry")]);
+      expect(await runRawScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, "", 0, field, ...pairs])).toBe(0);
+    }
+    expect(await client.hgetBuffer(keys.writes, field)).toEqual(
+      bundle(...tasks.flatMap((task) => [0, 1, 2].map((idx) => pendingWrite(task, idx, `${task}/${idx}`)))),
+    );
+  });
+
+  it("saverPutWrites refuses to add to an unreadable stored bundle, writing nothing", async () => {
+    const keys = saverThreadKeys(testPrefix("swc"), "t");
+    const field = checkpointField("", "a");
+    const broken = bundle(pendingWrite("task", 0)).subarray(0, 10);
+    await client.hset(keys.writes, field, broken);
+    expect(
+      await runRawScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, "", 0, field, "0", pendingWrite("x", 0)]),
+    ).toBe(-1);
+    expect(await client.hgetBuffer(keys.writes, field)).toEqual(broken);
   });
 
   it("saverRead returns a range newest first with blobs and writes, and the thread's checkpoint count", async () => {
@@ -145,19 +192,20 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       60_000,
       "",
       0,
-      writeField("ns", "b", "task", 0),
+      checkpointField("ns", "b"),
       "0",
-      "w",
+      pendingWrite("task", 0),
     ]);
     const reply = (await runRawBuffer(client, "saverRead", keys.all, ["ns", `(ns\u0000c`, "[ns\u0000", 5, 0])) as [
       number,
-      [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][],
+      [Buffer, Buffer, (Buffer | null)[], Buffer | null][],
     ];
     expect(reply[0]).toBe(3);
     expect(reply[1].map((entry) => entry[0].toString())).toEqual(["ns\u0000b", "ns\u0000a"]);
     expect(reply[1][0]?.[2]).toEqual([frame(["x", "v"])]);
-    expect(reply[1][0]?.[3]).toEqual([Buffer.from("w")]);
-    expect(reply[1][1]?.[3]).toEqual([]);
+    // The checkpoint's writes arrive as their stored bundle; none for a checkpoint without writes.
+    expect(reply[1][0]?.[3]).toEqual(bundle(pendingWrite("task", 0)));
+    expect(reply[1][1]?.[3]).toBeNull();
 
     const empty = (await runRawBuffer(client, "saverRead", saverThreadKeys(testPrefix("none"), "t").all, [
       "id",
@@ -191,7 +239,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     // saverRead returns the base beside the entry, once.
     const reply = (await runRawBuffer(client, "saverRead", keys.all, ["id", "+", "-", 5, 0])) as [
       number,
-      [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[]][],
+      [Buffer, Buffer, (Buffer | null)[], Buffer | null][],
       Buffer[],
     ];
     expect(reply[1]).toHaveLength(2);
@@ -238,7 +286,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       client,
       "saverPutWrites",
       [...keys.all, index],
-      [1_000, "t", 0, "", 0, writeField("", "a", "x", 0), "0", "w"],
+      [1_000, "t", 0, "", 0, checkpointField("", "a"), "0", pendingWrite("x", 0)],
     );
     expect(Number(await client.zscore(index, "t"))).toBeGreaterThan(first);
     expect(await client.zscore(index, "ancient")).toBe("1");
@@ -269,7 +317,16 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     const put = (id: string, parent: string, blobs: [string, Buffer][], fence?: [string, number]) =>
       runRawScript(client, "saverPut", keys.all, putArgs("", id, parent, 0, blobs, { fence }));
     expect(await put("a", "", [blob], ["lease", 3])).toEqual([-1, 4]);
-    const writesArgs = (token: number) => [0, "t", 60_000, "lease", token, writeField("", "a", "task", 0), "0", "w"];
+    const writesArgs = (token: number) => [
+      0,
+      "t",
+      60_000,
+      "lease",
+      token,
+      checkpointField("", "a"),
+      "0",
+      pendingWrite("task", 0),
+    ];
     expect(await runRawScript(client, "saverPutWrites", keys.all, writesArgs(3))).toEqual([-1, 4]);
     expect(await client.exists(keys.checkpoints, keys.blobs, keys.byNamespace, keys.byId)).toBe(0);
     expect(await client.exists(keys.writes, keys.writesIndex)).toBe(0);
@@ -303,9 +360,9 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
         60_000,
         "",
         0,
-        writeField("", id, "k", 0),
+        checkpointField("", id),
         "0",
-        frame(["w"]),
+        pendingWrite("k", 0),
       ]);
       expect(await client.hlen(keys.checkpoints)).toBe(i < 4 ? i + 1 : 2);
     }
@@ -318,10 +375,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       checkpointIdMember("", "e"),
     ]);
     expect((await client.hkeys(keys.blobs)).sort()).toEqual([blobField("", "ch", 4), blobField("", "ch", 5)]);
-    expect((await client.hkeys(keys.writes)).sort()).toEqual([
-      writeField("", "d", "k", 0),
-      writeField("", "e", "k", 0),
-    ]);
+    expect((await client.hkeys(keys.writes)).sort()).toEqual([checkpointField("", "d"), checkpointField("", "e")]);
   });
 
   it("saverPrune trims one namespace per call, reports the next, and leaves a pinned thread alone", async () => {

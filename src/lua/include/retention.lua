@@ -26,6 +26,7 @@
 --   keepLast and (count - keepLast) is a multiple of slack, so trimming costs little per put on average.
 -- @include checkpointRefs
 -- @include dropUnneededBlobs
+-- @include pendingWrites
 -- @include serverTimeMs
 
 local RETENTION_PINNED_FIELD = "pinned"
@@ -148,12 +149,7 @@ local function retentionRemove(state, ns, field)
   end
   redis.call("ZREM", KEYS[3], field)
   redis.call("ZREM", KEYS[4], retentionIdOf(field) .. "\0" .. ns)
-  local writeFields = redis.call("ZRANGE", KEYS[6], "[" .. field .. "\0", "(" .. field .. "\1", "BYLEX")
-  for from = 1, #writeFields, 1000 do
-    local chunk = { unpack(writeFields, from, math.min(from + 999, #writeFields)) }
-    state.writes = state.writes + redis.call("HDEL", KEYS[5], unpack(chunk))
-    redis.call("ZREM", KEYS[6], unpack(chunk))
-  end
+  state.writes = state.writes + pendingWritesRemove(field)
   state.deletes = state.deletes - 1
 end
 
