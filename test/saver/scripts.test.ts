@@ -165,15 +165,44 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     );
   });
 
-  it("saverPutWrites refuses to add to an unreadable stored bundle, writing nothing", async () => {
+  it("saverPutWrites refuses to add a task's writes to an unreadable bundle holding that task, writing nothing", async () => {
     const keys = saverThreadKeys(testPrefix("swc"), "t");
     const field = checkpointField("", "a");
-    const broken = bundle(pendingWrite("task", 0)).subarray(0, 10);
+    // Cut inside the stored write, after its task id: the script must read the bundle to find that task's writes.
+    const broken = bundle(pendingWrite("task", 0)).subarray(0, 16);
     await client.hset(keys.writes, field, broken);
     expect(
-      await runRawScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, "", 0, field, "0", pendingWrite("x", 0)]),
+      await runRawScript(client, "saverPutWrites", keys.all, [
+        0,
+        "t",
+        60_000,
+        "",
+        0,
+        field,
+        "1",
+        pendingWrite("task", -1),
+      ]),
     ).toBe(-1);
     expect(await client.hgetBuffer(keys.writes, field)).toEqual(broken);
+  });
+
+  it("saverPutWrites finds a task's stored writes among others whose values hold that task id", async () => {
+    const keys = saverThreadKeys(testPrefix("swn"), "t");
+    const field = checkpointField("", "a");
+    const put = (...pairs: (string | Buffer)[]) =>
+      runRawScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, "", 0, field, ...pairs]);
+    // Another task's value is itself a framed write of task "x": its bytes look like a write of x inside the bundle.
+    const lookalike = pendingWrite("x", 0, "fake").toString("latin1");
+    expect(await put("0", frame(["y", "ch", "json", lookalike, "", "0"]))).toBe(1);
+    expect(await put("0", pendingWrite("x", 0, "real"), "1", pendingWrite("x", -1, "error"))).toBe(2);
+    expect(await put("0", pendingWrite("x", 0, "retry"), "1", pendingWrite("x", -1, "again"))).toBe(1);
+    expect(await client.hgetBuffer(keys.writes, field)).toEqual(
+      bundle(
+        frame(["y", "ch", "json", lookalike, "", "0"]),
+        pendingWrite("x", 0, "real"),
+        pendingWrite("x", -1, "again"),
+      ),
+    );
   });
 
   it("saverRead returns a range newest first with blobs and writes, and the thread's checkpoint count", async () => {

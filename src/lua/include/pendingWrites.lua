@@ -23,8 +23,10 @@
 --   list reports the corruption.
 -- pendingWritesAdd(field, writes, from): adds the (mode, framed write) pairs writes[from..] to the checkpoint's bundle
 --   with one HGET and one HSET: mode "0" only if no write with the same (taskId, idx) is there (a retried task never
---   replaces its first attempt), mode "1" replaces that write (special writes: error, interrupt, scheduled, resume).
---   Returns the number stored, or -1 when the stored bundle is unreadable (nothing written). New layout only.
+--   replaces its first attempt), mode "1" replaces that write in place (special writes: error, interrupt, scheduled,
+--   resume). The stored bundle is walked only when it holds writes of the same task; a task writing for the first
+--   time costs a plain search and a copy. Returns the number stored, or -1 when a walked bundle is unreadable
+--   (nothing written). New layout only.
 -- pendingWritesRemove(field): deletes a checkpoint's writes; returns how many writes they were. New layout only.
 -- pendingWritesCountAll(): the number of writes the thread holds (either layout), for whole-thread deletes.
 -- pendingWritesAll(): flat list field, bundle of every checkpoint with writes (either layout), for export.
@@ -47,9 +49,9 @@ local function pendingWritesUint32(text, at)
   return ((b1 * 256 + b2) * 256 + b3) * 256 + b4
 end
 
--- The (taskId, idx) of the framed write between from and to (inclusive) of text: "taskId\0idx", or nil when the
--- bytes are not a frame (such a write never matches another).
-local function pendingWriteIdentity(text, from, to)
+-- The taskId and idx parts of the framed write between from and to (inclusive) of text, or nil when the bytes are
+-- not a frame (such a write never matches another).
+local function pendingWriteTaskAndIdx(text, from, to)
   local at, firstAt, firstLength, lastAt, lastLength = from + 1, nil, 0, nil, 0
   while at + 3 <= to do
     local length = pendingWritesUint32(text, at)
@@ -62,7 +64,12 @@ local function pendingWriteIdentity(text, from, to)
   if at ~= to + 1 or not firstAt then
     return nil
   end
-  return string.sub(text, firstAt, firstAt + firstLength - 1) .. "\0" .. string.sub(text, lastAt, lastAt + lastLength - 1)
+  return string.sub(text, firstAt, firstAt + firstLength - 1), string.sub(text, lastAt, lastAt + lastLength - 1)
+end
+
+local function pendingWriteIdentity(text, from, to)
+  local taskId, idx = pendingWriteTaskAndIdx(text, from, to)
+  return taskId and taskId .. "\0" .. idx
 end
 
 -- Walks a bundle: calls visit(from, to) with the bounds of each framed write; returns the position of the first
@@ -189,59 +196,94 @@ end
 
 local function pendingWritesAdd(field, writes, from)
   local bundle = redis.call("HGET", KEYS[5], field) or ""
-  -- identity -> index in `kept` (the stored writes, by bounds, and the new ones, by value)
-  local at, kept = {}, {}
-  if bundle ~= "" then
+  local news, needles = {}, {}
+  for i = from, #writes, 2 do
+    local value = writes[i + 1]
+    local taskId, idx = pendingWriteTaskAndIdx(value, 1, #value)
+    news[#news + 1] = { writes[i], value, taskId and taskId .. "\0" .. idx }
+    if taskId then
+      needles[taskId] = true
+    end
+  end
+  -- Stored writes of the same tasks: their frame holds the task id's length and bytes right after the format byte,
+  -- so a plain search finds every one (and perhaps bytes inside a value). Only when it finds some is the bundle
+  -- walked; a new task's writes go after the stored ones without reading them. The search is for the length's last
+  -- byte and the id: a byte rarer than the zeros that open every length, so the search seldom stops to compare.
+  local candidates, found = {}, false
+  for taskId in pairs(needles) do
+    local needle = string.char(#taskId % 256) .. taskId
+    local at = string.find(bundle, needle, 1, true)
+    while at do
+      candidates[at - 3] = true
+      found = true
+      at = string.find(bundle, needle, at + 1, true)
+    end
+  end
+  local storedAt = {} -- identity -> { first, last } of a stored write of one of the tasks
+  if found then
     local stop = pendingWritesWalk(bundle, function(first, last)
-      kept[#kept + 1] = { first, last }
-      local identity = pendingWriteIdentity(bundle, first, last)
-      if identity then
-        at[identity] = #kept
+      if candidates[first + 1] then
+        local identity = pendingWriteIdentity(bundle, first, last)
+        if identity and not storedAt[identity] then
+          storedAt[identity] = { first, last }
+        end
       end
     end)
     if stop <= #bundle then
       return -1
     end
   end
-  local stored, replaced, appended = 0, false, {}
-  for i = from, #writes, 2 do
-    local mode, value = writes[i], writes[i + 1]
-    local identity = pendingWriteIdentity(value, 1, #value)
-    local index = identity and at[identity]
-    if index == nil then
-      kept[#kept + 1] = value
-      appended[#appended + 1] = pendingWritesLength(#value)
-      appended[#appended + 1] = value
-      if identity then
-        at[identity] = #kept
+  local count, added, addedAt, replaced, starts = 0, {}, {}, {}, {}
+  for _, new in ipairs(news) do
+    local mode, value, identity = new[1], new[2], new[3]
+    local old = identity and storedAt[identity]
+    local mine = identity and addedAt[identity]
+    if old then
+      if mode == "1" then
+        if not replaced[old[1]] then
+          starts[#starts + 1] = old[1]
+        end
+        replaced[old[1]] = { old[2], value }
+        count = count + 1
       end
-      stored = stored + 1
-    elseif mode == "1" then
-      kept[index] = value
-      replaced = true
-      stored = stored + 1
+    elseif mine then
+      if mode == "1" then
+        added[mine] = value
+        count = count + 1
+      end
+    else
+      added[#added + 1] = value
+      if identity then
+        addedAt[identity] = #added
+      end
+      count = count + 1
     end
   end
-  if stored == 0 then
+  if count == 0 then
     return 0
   end
-  if not replaced then
-    -- Nothing was replaced: the new writes go after the stored ones as they are.
-    redis.call("HSET", KEYS[5], field, bundle .. table.concat(appended))
-    return stored
-  end
   local parts = {}
-  for i = 1, #kept do
-    local entry = kept[i]
-    if type(entry) == "table" then
-      parts[#parts + 1] = string.sub(bundle, entry[1] - 4, entry[2])
-    else
-      parts[#parts + 1] = pendingWritesLength(#entry)
-      parts[#parts + 1] = entry
+  if #starts == 0 then
+    parts[1] = bundle
+  else
+    -- Replaced writes keep their place: the bundle is copied around them.
+    table.sort(starts)
+    local cursor = 1
+    for _, first in ipairs(starts) do
+      local last, value = replaced[first][1], replaced[first][2]
+      parts[#parts + 1] = string.sub(bundle, cursor, first - 5)
+      parts[#parts + 1] = pendingWritesLength(#value)
+      parts[#parts + 1] = value
+      cursor = last + 1
     end
+    parts[#parts + 1] = string.sub(bundle, cursor)
+  end
+  for _, value in ipairs(added) do
+    parts[#parts + 1] = pendingWritesLength(#value)
+    parts[#parts + 1] = value
   end
   redis.call("HSET", KEYS[5], field, table.concat(parts))
-  return stored
+  return count
 end
 
 local function pendingWritesCount(bundle)
