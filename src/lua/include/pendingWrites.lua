@@ -262,26 +262,28 @@ local function pendingWritesAdd(field, writes, from)
   if count == 0 then
     return 0
   end
-  local parts = {}
-  if #starts == 0 then
-    parts[1] = bundle
-  else
-    -- Replaced writes keep their place: the bundle is copied around them.
-    table.sort(starts)
-    local cursor = 1
-    for _, first in ipairs(starts) do
-      local last, value = replaced[first][1], replaced[first][2]
-      parts[#parts + 1] = string.sub(bundle, cursor, first - 5)
-      parts[#parts + 1] = pendingWritesLength(#value)
-      parts[#parts + 1] = value
-      cursor = last + 1
-    end
-    parts[#parts + 1] = string.sub(bundle, cursor)
-  end
+  local tail = {}
   for _, value in ipairs(added) do
+    tail[#tail + 1] = pendingWritesLength(#value)
+    tail[#tail + 1] = value
+  end
+  if #starts == 0 then
+    -- One concatenation: building a long Lua string costs in proportion to its length, so make only one.
+    redis.call("HSET", KEYS[5], field, bundle .. table.concat(tail))
+    return count
+  end
+  -- Replaced writes keep their place: the bundle is copied around them.
+  table.sort(starts)
+  local parts, cursor = {}, 1
+  for _, first in ipairs(starts) do
+    local last, value = replaced[first][1], replaced[first][2]
+    parts[#parts + 1] = string.sub(bundle, cursor, first - 5)
     parts[#parts + 1] = pendingWritesLength(#value)
     parts[#parts + 1] = value
+    cursor = last + 1
   end
+  parts[#parts + 1] = string.sub(bundle, cursor)
+  parts[#parts + 1] = table.concat(tail)
   redis.call("HSET", KEYS[5], field, table.concat(parts))
   return count
 end
