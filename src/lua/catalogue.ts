@@ -116,7 +116,6 @@ export const SCRIPTS = {
     [
       ttlMs: number,
       field: string,
-      idMember: string,
       record: Buffer,
       threadId: string,
       graceMs: number,

@@ -7,7 +7,7 @@
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET  ns\0id
-  KEYS[4] byId          ZSET  id\0ns
+  KEYS[4] byId          ZSET  (earlier releases; deleted here)
   KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write
   KEYS[6] writesIndex   ZSET  the writes fields
   KEYS[7] runFences     HASH  run fence fields, and "pinned" for a pinned thread
@@ -41,6 +41,8 @@ if keepLast == 0 then
   return { 0, checkpoints, writes, blobs, 0, false }
 end
 
+-- The byId index of earlier releases would only go stale here: nothing reads it any more.
+redis.call("DEL", KEYS[4])
 local state = retentionBudget(maxDeletes, maxVisits)
 local more = retentionTrimNamespace(state, ns, keepLast, retentionRootCutoff(keepLast), false)
 local removed = retentionFinish(state)

@@ -1,6 +1,6 @@
 /**
  * put(): serialises the checkpoint (without its channel values), its metadata and the values of the channels in
- * newVersions, then stores them with one script (saverPut): blobs, record (with its refs) and both index entries commit
+ * newVersions, then stores them with one script (saverPut): blobs, record (with its refs) and its index entry commit
  * together, and the thread's TTL restarts. On a standalone server the same script updates the cross-thread index;
  * on a cluster (the index lives in another slot) a second script does, sent concurrently. At the first checkpoint
  * of a thread or of a run, the thread registry is written beside it (threads/register.ts).
@@ -17,7 +17,6 @@ import {
   blobField,
   blobRef,
   checkpointField,
-  checkpointIdMember,
   encodeRefs,
   frame,
   IN_HISTORY_MARKER,
@@ -81,10 +80,9 @@ export async function putCheckpoint(
   const runId = runIdOf(config, metadata);
   const refs = Object.entries(checkpoint.channel_versions ?? {}).map(([channel, version]) => blobRef(channel, version));
 
-  const head: [number, string, string, Buffer, string, number, string, number, string, string] = [
+  const head: [number, string, Buffer, string, number, string, number, string, string] = [
     context.ttlMs,
     checkpointField(ns, checkpoint.id),
-    checkpointIdMember(ns, checkpoint.id),
     frame([encodeRefs(parentId, refs), checkpointType, checkpointBytes, metadataType, metadataBytes]),
     threadId,
     TRIM_GRACE_MS,
