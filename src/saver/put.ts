@@ -13,15 +13,7 @@ import { saverRunThreadsKey, saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { fullBlob } from "./blob-delta.js";
-import {
-  blobField,
-  blobRef,
-  checkpointField,
-  encodeRefs,
-  frame,
-  IN_HISTORY_MARKER,
-  runMember,
-} from "./codec.js";
+import { blobField, blobRef, checkpointField, encodeRefs, frame, IN_HISTORY_MARKER, runMember } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
