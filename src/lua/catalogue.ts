@@ -123,6 +123,7 @@ export const SCRIPTS = {
       fenceToken: number,
       runMember: string,
       retention: string,
+      upgrade: "1" | "",
       ...blobs: ScriptArg[],
     ]
   >()({ keys: [...THREAD_KEYS, "threadIndex?", "runThreads?", "outbox?"], decode: storedOrFenced }),

@@ -6,8 +6,7 @@
                         ("parentId\nchannel\0version\n...", escaped parts) that saverRead reads to find the blobs
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET  ns\0id (score 0)
-  KEYS[4] byId          ZSET  written by earlier releases only: deleted here when a thread still has it (list()
-                        across namespaces reads byNamespace now)
+  KEYS[4] byId          ZSET  written by earlier releases only (include legacyLayout)
   KEYS[5] writes        HASH  (TTL refresh only)
   KEYS[6] writesIndex   ZSET  (TTL refresh only)
   KEYS[7] runFences     HASH  run fence field -> newest lease token (leased runs; TTL refresh otherwise)
@@ -28,7 +27,9 @@
   ARGV[8] runMember     runId\0ns\0id for KEYS[8], or "" when the checkpoint carries no run id
   ARGV[9] retention     "keepLast slack" (the retention option) or "": trims the namespace's history now and then
                         (include retention)
-  ARGV[10..]            pairs of (blob field, framed blob); a blob already stored for that (channel, version) is
+  ARGV[10] upgrade      "1": convert what earlier releases stored for this thread (include legacyLayout); the
+                        client asks at the first put of a thread in its process
+  ARGV[11..]            pairs of (blob field, framed blob); a blob already stored for that (channel, version) is
                         kept: versions are unique per value, so an existing one holds the same bytes. A delta blob
                         (format 2 or 4) names its base and the base's stored length in its first two parts
 
@@ -46,7 +47,14 @@
 -- @include finishThreadWrite
 -- @include checkpointRefs
 -- @include recordRunThread
+-- @include legacyLayout
+
+-- Retention's functions are defined only for the puts that trim: most puts run without the option, and defining
+-- them costs every call.
+local function trimAfterPut(ns, spec)
 -- @include retention
+  retentionAfterPut(ns, spec)
+end
 
 local checkpoints, blobs, byNamespace, byRun = KEYS[1], KEYS[2], KEYS[3], KEYS[8]
 local ttlMs = tonumber(ARGV[1])
@@ -56,25 +64,27 @@ local newer = checkRunFence(KEYS[7], ARGV[6], ARGV[7])
 if newer then return { -1, newer } end
 
 -- Check every delta's base before writing anything.
-for i = 10, #ARGV, 2 do
+for i = 11, #ARGV, 2 do
   local value = ARGV[i + 1]
   if isDeltaBlob(value) and redis.call("HEXISTS", blobs, ARGV[i]) == 0 then
     local base = blobBaseField(ARGV[i], value)
     -- The second part starts right after the first: frame it as a one-part frame (a dummy format byte first).
     local length = base and framedFirstPart(string.sub(value, 5 + #framedFirstPart(value)))
     if not base or not length or redis.call("HSTRLEN", blobs, base) ~= tonumber(length) then
-      return -((i - 8) / 2)
+      return -((i - 9) / 2)
     end
   end
 end
 
 local stored = 0
-for i = 10, #ARGV, 2 do
+for i = 11, #ARGV, 2 do
   stored = stored + redis.call("HSETNX", blobs, ARGV[i], ARGV[i + 1])
 end
 redis.call("HSET", checkpoints, field, record)
 redis.call("ZADD", byNamespace, 0, field)
-redis.call("DEL", KEYS[4])
+if ARGV[10] == "1" then
+  upgradeLegacyLayout()
+end
 if runMember ~= "" then
   redis.call("ZADD", byRun, 0, runMember)
   if KEYS[10] then
@@ -83,7 +93,7 @@ if runMember ~= "" then
 end
 
 if ARGV[9] ~= "" then
-  retentionAfterPut(string.sub(field, 1, string.find(field, "\0", 1, true) - 1), ARGV[9])
+  trimAfterPut(string.sub(field, 1, string.find(field, "\0", 1, true) - 1), ARGV[9])
 end
 finishThreadWrite(ttlMs, KEYS[9], ARGV[4], tonumber(ARGV[5]))
 auditEvent("checkpoint", "blobs", stored)

@@ -72,7 +72,8 @@ export async function putCheckpoint(
   const runId = runIdOf(config, metadata);
   const refs = Object.entries(checkpoint.channel_versions ?? {}).map(([channel, version]) => blobRef(channel, version));
 
-  const head: [number, string, Buffer, string, number, string, number, string, string] = [
+  const upgrade = context.legacyLayout.flag(threadId);
+  const head: [number, string, Buffer, string, number, string, number, string, string, "1" | ""] = [
     context.ttlMs,
     checkpointField(ns, checkpoint.id),
     frame([encodeRefs(parentId, refs), checkpointType, checkpointBytes, metadataType, metadataBytes]),
@@ -81,6 +82,7 @@ export async function putCheckpoint(
     ...runFenceArgs(fence),
     runId === undefined ? "" : runMember(runId, ns, checkpoint.id),
     context.retentionSpec,
+    upgrade,
   ];
   const indexKey = inScriptThreadIndexKey(context, threadId);
   const runThreads =
@@ -114,7 +116,10 @@ export async function putCheckpoint(
           : callScript(client, "saverPut", { ...keys, threadIndex: indexKey, runThreads }, args),
       );
       // Written: the cache may now use these values as delta bases.
-      if (reply.stored !== undefined) for (const { commit } of blobs) commit?.();
+      if (reply.stored !== undefined) {
+        for (const { commit } of blobs) commit?.();
+        if (upgrade === "1") context.legacyLayout.done(threadId);
+      }
       return reply;
     } catch (error) {
       // Unknown outcome: the next value of these channels must not lean on them.

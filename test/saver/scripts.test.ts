@@ -36,7 +36,8 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       fence = ["", 0],
       run = "",
       retention = "",
-    }: { version?: number; fence?: [string, number]; run?: string; retention?: string } = {},
+      upgrade = "",
+    }: { version?: number; fence?: [string, number]; run?: string; retention?: string; upgrade?: "1" | "" } = {},
   ) {
     return [
       ttlMs,
@@ -47,6 +48,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       ...fence,
       run,
       retention,
+      upgrade,
       ...blobs.flat(),
     ];
   }
@@ -72,13 +74,16 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(await client.pttl(keys.checkpoints)).toBe(-1);
   });
 
-  it("saverPut deletes the byId index an earlier release wrote; reads never need it", async () => {
+  it("saverPut asked to upgrade deletes the byId index an earlier release wrote; reads never need it", async () => {
     const keys = saverThreadKeys(testPrefix("legacyid"), "t");
     await client.zadd(keys.byId, 0, "old\u0000");
+    // Without the flag (a thread this process already converted) the put leaves other keys alone.
     await runRawScript(client, "saverPut", keys.all, putArgs("", "a", "", 0, []));
+    expect(await client.exists(keys.byId)).toBe(1);
+    await runRawScript(client, "saverPut", keys.all, putArgs("", "b", "a", 0, [], { upgrade: "1" }));
     expect(await client.exists(keys.byId)).toBe(0);
     const [count] = (await runRawBuffer(client, "saverRead", keys.all, ["id", "+", "-", 10, 0])) as [number];
-    expect(count).toBe(1);
+    expect(count).toBe(2);
   });
 
   it("saverRead across namespaces merges every namespace newest first, pages and finds one id anywhere", async () => {
@@ -442,7 +447,7 @@ describe("saverPut with the cross-thread index key (standalone)", () => {
       client,
       "saverPut",
       [...keys.all, index],
-      [1_000, checkpointField("", "a"), frame(["", "json", "{}", "json", "{}"]), "t", 60_000, "", 0, "", ""],
+      [1_000, checkpointField("", "a"), frame(["", "json", "{}", "json", "{}"]), "t", 60_000, "", 0, "", "", ""],
     );
     expect(await client.hlen(keys.checkpoints)).toBe(1);
     expect(await client.get(index)).toBe("not a sorted set");
