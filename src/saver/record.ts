@@ -32,7 +32,13 @@ const UNPACK_SYNC_MAX_BYTES = 2 * 1024;
 
 const CURRENT_DICTIONARY = RECORD_DICTIONARIES.get(CURRENT_RECORD_DICTIONARY_ID) as Buffer;
 /** Small records: a 4 KiB window holds the dictionary and the record; memLevel 4 keeps zlib's setup cheap. */
-const SYNC_OPTIONS: ZlibOptions = { level: 6, windowBits: 12, memLevel: 4, dictionary: CURRENT_DICTIONARY };
+const SYNC_OPTIONS: ZlibOptions = {
+  level: 6,
+  windowBits: 12,
+  memLevel: 4,
+  chunkSize: 1024,
+  dictionary: CURRENT_DICTIONARY,
+};
 const ASYNC_OPTIONS: ZlibOptions = { level: 6, dictionary: CURRENT_DICTIONARY };
 
 /** The parts of a record after its refs: checkpoint type and bytes, metadata type and bytes. */
