@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { deflateRawSync } from "node:zlib";
 import type { Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
+import fc from "fast-check";
 import {
   CorruptCheckpointError,
   DecompressionLimitError,
@@ -102,6 +103,31 @@ describe("record codec", () => {
     expect(packed.length).toBeLessThan(frame(big).length / 3);
     const decoded = await decodeRecord(packed, source, Number.POSITIVE_INFINITY);
     expect(decoded[2].toString()).toBe(big[1].toString());
+  });
+
+  it("round-trips any parts, packed or not, whatever their size", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string(),
+        fc.json(),
+        fc.json({ maxDepth: 4 }),
+        fc.uint8Array({ maxLength: 200 }),
+        fc.constantFrom(64, 4096, Number.POSITIVE_INFINITY),
+        async (refs, checkpoint, metadata, noise, maxValueBytes) => {
+          const parts = [
+            "json",
+            Buffer.from(checkpoint),
+            "bytes",
+            Buffer.concat([Buffer.from(metadata), noise]),
+          ] as const;
+          const stored = await encodeRecord(refs, parts, { pack: true, maxValueBytes });
+          expect(recordRefs(stored, source)).toBe(refs);
+          const decoded = await decodeRecord(stored, source, maxValueBytes);
+          expect(decoded).toEqual([Buffer.from(refs), ...parts.map((p) => Buffer.from(p))]);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it("refuses damaged packed bytes, unknown dictionaries and inner frames of the wrong shape", async () => {
