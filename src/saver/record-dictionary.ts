@@ -10,15 +10,15 @@
  *
  * Deflate finds the nearest copy of a string first and codes near distances in fewer bits, so the text most
  * records hold is at the end: a typical PLAIN record frame (format byte, 4-byte lengths, "json" type parts) of a
- * LangGraph 1.x checkpoint without its channel values and of its metadata. Before it, names that only some records
- * hold (older checkpoint fields, LangGraph's special channels, metadata a LangGraph server adds to each run).
+ * LangGraph 1.x checkpoint without its channel values and of its metadata. Before it, text that only some records
+ * hold: run and thread ids passed in the metadata, a subgraph's parents map, the tasks and interrupt channels, a
+ * tools node, the other metadata sources, DeltaChannel counters.
  */
 
 /** Dictionary 1: LangGraph 1.x checkpoints (format v4) and their metadata, as JsonPlusSerializer writes them. */
 const RECORD_DICTIONARY_1 = [
-  '"pending_sends":[],"updated_channels":["__pregel_tasks","__interrupt__","__error__","__resume__"],',
-  '"run_id":"","thread_id":"","checkpoint_ns":"","langgraph_node":"","writes":null},',
-  '{"source":"update","step":-1,"parents":{}},{"source":"fork","source":"input","step":0,',
+  '"run_id":"","thread_id":"","parents":{"":"1f","__pregel_tasks":1,"__interrupt__":{},"tools":{"branch:to:tools":1},',
+  '{"source":"update","step":1,"parents":{}},{"source":"fork","source":"input","step":-1,',
   '"delta_writes_versioned":true,"counters_since_delta_snapshot":{"messages":[1,2]}}',
   "\u0001\u0000\u0000\u0000\u0004json\u0000\u0000\u0001\u0020",
   '{"v":4,"id":"1f1e0000-0000-6000-8000-000000000000","ts":"2026-01-01T00:00:00.000Z",',
