@@ -177,20 +177,23 @@ export interface SaverThreadKeys {
   readonly checkpoints: string;
   /** HASH `ns\0channel\0version` -> framed channel value; written once per (channel, version). */
   readonly blobs: string;
-  /** ZSET (all scores 0) of `ns\0id`: checkpoints of one namespace, newest last, ranged by lex. */
+  /**
+   * ZSET (all scores 0) of `ns\0id`: checkpoints of one namespace, newest last, ranged by lex. The only checkpoint
+   * index: list() across namespaces merges the namespaces' ranges in the read script.
+   */
   readonly byNamespace: string;
-  /** ZSET (all scores 0) of `id\0ns`: checkpoints of every namespace of the thread, by id. */
+  /**
+   * ZSET `id\0ns` written by earlier releases (every namespace by id). No longer written: the thread's next put
+   * deletes it. Still listed in `all`, so deleting a thread and TTL refreshes cover it.
+   */
   readonly byId: string;
   /**
-   * HASH `ns\0id` (the checkpoint's field, as in `checkpoints`) -> every pending write of that checkpoint, one
-   * bundle of length-prefixed framed writes (see src/saver/codec.ts). Absent for a checkpoint without writes.
+   * HASH of pending writes, two forms (see src/saver/codec.ts): `ns\0id` (the checkpoint's field, as in
+   * `checkpoints`) -> a bundle of the checkpoint's first writes, length-prefixed framed writes within a few KiB; and
+   * `ns\0id\0taskId\0idx` -> one framed write that did not fit in the bundle (every write of earlier releases).
    */
   readonly writes: string;
-  /**
-   * ZSET of the pending-writes layout of older releases (one `writes` field `ns\0id\0taskId\0idx` per write, indexed
-   * here). No longer written: a thread that still has it is read in that layout, and converted (this key deleted) by
-   * the first script that writes to it. Stays in `all` so the scripts' KEYS keep their order.
-   */
+  /** ZSET (all scores 0) of the `writes` fields of the second form, so one checkpoint's are one lex range. */
   readonly writesIndex: string;
   /**
    * HASH run fence field (runFenceField) -> newest lease token of a leased run on this thread: put and putWrites

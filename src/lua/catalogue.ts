@@ -66,8 +66,8 @@ export interface RawCheckpoint {
   /** Framed: refs text, checkpoint type and bytes, metadata type and bytes. */
   record: Buffer;
   blobValues: (Buffer | null)[];
-  /** The checkpoint's pending writes, framed, in stored order (its bundle split; see src/saver/codec.ts). */
-  writeValues: Buffer[];
+  /** The checkpoint's pending writes, framed: its bundle's, then its overflow writes (see src/saver/codec.ts). */
+  writeValues: (Buffer | null)[];
   /** Blob field -> stored blob: the bases the page's delta blobs need (shared by every checkpoint of the page). */
   bases: ReadonlyMap<string, Buffer>;
   /** Blob field -> value bytes the client held and the script did not send (blobValues holds "" for them). */
@@ -130,7 +130,6 @@ export const SCRIPTS = {
     [
       ttlMs: number,
       field: string,
-      idMember: string,
       record: Buffer,
       threadId: string,
       graceMs: number,
@@ -138,6 +137,7 @@ export const SCRIPTS = {
       fenceToken: number,
       runMember: string,
       retention: string,
+      upgrade: "1" | "",
       ...blobs: ScriptArg[],
     ]
   >()({ keys: [...THREAD_KEYS, "threadIndex?", "runThreads?", "outbox?"], decode: storedOrFenced }),
@@ -188,7 +188,7 @@ export const SCRIPTS = {
     decode: (reply) => {
       const [count, entries, baseList = []] = reply as [
         number,
-        [Buffer, Buffer, (Buffer | null)[], Buffer | null][],
+        [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[], Buffer | null][],
         Buffer[] | undefined,
       ];
       const bases = new Map<string, Buffer>();
@@ -199,11 +199,11 @@ export const SCRIPTS = {
         /** How many checkpoints the thread holds in all (0: the thread has none). */
         checkpointCount: Number(count),
         checkpoints: entries.map(
-          ([field, record, blobValues, writes]): RawCheckpoint => ({
+          ([field, record, blobValues, overflow, bundle]): RawCheckpoint => ({
             field,
             record,
             blobValues,
-            writeValues: writes ? splitWriteBundle(writes) : [],
+            writeValues: bundle ? [...splitWriteBundle(bundle), ...overflow] : overflow,
             bases,
           }),
         ),

@@ -7,9 +7,9 @@
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET  ns\0id
-  KEYS[4] byId          ZSET  id\0ns
-  KEYS[5] writes        HASH  ns\0id -> the checkpoint's pending writes, one bundle (include pendingWrites)
-  KEYS[6] writesIndex   ZSET  the layout before: converted first, then deleted, when it exists
+  KEYS[4] byId          ZSET  (earlier releases; deleted with the rest when the thread is left empty)
+  KEYS[5] writes        HASH  pending writes: a checkpoint's bundle ns\0id and overflow fields (include pendingWrites)
+  KEYS[6] writesIndex   ZSET  the overflow fields
   KEYS[7] runFences     HASH  (untouched; deleted with the rest when the thread is left empty)
   KEYS[8] byRun         ZSET  runId\0ns\0id
 
@@ -25,8 +25,6 @@
 
 local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local writes, writesIndex, runFences, byRun = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-
-pendingWritesMigrate()
 
 local removedCheckpoints, removedWrites, removedBlobs = 0, 0, 0
 -- Blob fields the removed checkpoints pointed at, per namespace: candidates for removal.
@@ -48,13 +46,12 @@ for i = 1, #ARGV do
       removedCheckpoints = removedCheckpoints + redis.call("HDEL", checkpoints, field)
     end
     redis.call("ZREM", byNamespace, field)
-    redis.call("ZREM", byId, id .. "\0" .. ns)
     removedWrites = removedWrites + pendingWritesRemove(field)
     redis.call("ZREM", byRun, member)
   end
 end
 
-if redis.call("ZCARD", byId) == 0 then
+if redis.call("ZCARD", byNamespace) == 0 then
   removedBlobs = redis.call("HLEN", blobs)
   removedWrites = removedWrites + pendingWritesCountAll()
   redis.call("DEL", checkpoints, blobs, byNamespace, byId, writes, writesIndex, runFences, byRun)

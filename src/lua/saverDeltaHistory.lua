@@ -8,10 +8,10 @@
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record (its first part: the refs text)
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value (frame with no parts: no value)
   KEYS[3] byNamespace   ZSET  ns\0id (finds the newest checkpoint when no id is given)
-  KEYS[4] byId          ZSET  (TTL refresh only)
-  KEYS[5] writes        HASH  ns\0id -> the checkpoint's pending writes, one bundle of framed writes (taskId,
-                        channel, type, bytes, path, idx); include pendingWrites
-  KEYS[6] writesIndex   ZSET  exists only for a thread in the layout before (read as it is; include pendingWrites)
+  KEYS[4] byId          ZSET  (earlier releases; TTL refresh only)
+  KEYS[5] writes        HASH  pending writes, framed (taskId, channel, type, bytes, path, idx): a checkpoint's bundle
+                        ns\0id and its overflow fields (include pendingWrites)
+  KEYS[6] writesIndex   ZSET  the overflow fields, so one checkpoint's overflow writes are one lex range
   KEYS[7] runFences     HASH  (TTL refresh only)
   KEYS[8] byRun         ZSET  (TTL refresh only)
 
@@ -28,8 +28,7 @@
   Result: { cursor, steps, bases }. cursor is the escaped id of the next ancestor to visit, or "" when the walk is
   over. Each step is { seeds, writeValues }: seeds a flat list { channel name, blob field, blob, ... } of the
   channels that end here; writeValues the framed writes (plain or compressed) of this ancestor to channels still
-  walked (in stored order; the client sorts them by writesSortKey; unreadable bundle bytes are passed on whatever
-  their channel, for the client to report). bases is a flat list of blob field, blob value:
+  walked (in field order; the client sorts them by writesSortKey). bases is a flat list of blob field, blob value:
   every base the page's delta-encoded seeds need (include checkpointRefs, blobChain), each once.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
@@ -106,6 +105,7 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
   local blobFields = checkpointBlobFields(ns, refsText)
 
   local writeValues = {}
+  -- A value that is no frame (an unreadable bundle's rest) goes to the client, which reports the corruption.
   for _, value in ipairs(pendingWritesList(field)) do
     local channel = writeChannel(value)
     if not channel or open[channel] then

@@ -7,24 +7,22 @@
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET  (not read: rebuilt from the checkpoint fields)
-  KEYS[4] byId          ZSET  (not read: rebuilt from the checkpoint fields)
-  KEYS[5] writes        HASH  ns\0id -> the checkpoint's pending writes, one bundle (include pendingWrites)
-  KEYS[6] writesIndex   ZSET  exists only for a thread in the layout before: its writes are exported as bundles
+  KEYS[4] byId          ZSET  (earlier releases; not read)
+  KEYS[5] writes        HASH  pending writes: bundles ns\0id and overflow fields ns\0id\0taskId\0idx (include
+                        pendingWrites), exported as they are
+  KEYS[6] writesIndex   ZSET  (not read: rebuilt from the overflow fields)
   KEYS[7] runFences     HASH  (not read: lease fences are not copied)
   KEYS[8] byRun         ZSET  runId\0ns\0id
 
   ARGV: none
 
-  Result: { checkpoints, blobs, writes, runMembers }: flat field, value lists (writes: checkpoint field, bundle, in
-  the current layout whatever the source's), the last a member list.
+  Result: { checkpoints, blobs, writes, runMembers }: the first three flat HGETALL replies, the last a member list.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
--- @include pendingWrites
-
 return {
   redis.call("HGETALL", KEYS[1]),
   redis.call("HGETALL", KEYS[2]),
-  pendingWritesAll(),
+  redis.call("HGETALL", KEYS[5]),
   redis.call("ZRANGE", KEYS[8], 0, -1),
 }

@@ -1,7 +1,8 @@
 --[[
   saverImportThread: writes a whole thread exported by saverExportThread into a thread that has no data, in one
   script: the destination is either absent or complete, whatever happens to the client. Rebuilds the byNamespace
-  and byId indexes from the fields, then sets the thread's TTL like a write.
+  and writesIndex indexes from the fields (writesIndex: the overflow fields, include pendingWrites), then sets the
+  thread's TTL like a write.
 
   KEYS[1..8]            the destination's thread keys: checkpoints, blobs, byNamespace, byId, writes, writesIndex,
                         runFences, byRun (see saverPut); runFences is neither checked nor written (TTL refresh
@@ -13,8 +14,7 @@
   ARGV[3] graceMs       with KEYS[9] and ttlMs: extra margin (ms) before an idle index entry is trimmed
   ARGV[4] checkpoints   number of (field, record) pairs that follow first
   ARGV[5] blobs         number of (field, blob) pairs after them
-  ARGV[6] writes        number of (checkpoint field, bundle of pending writes) pairs after them (include
-                        pendingWrites; saverExportThread returns them so)
+  ARGV[6] writes        number of (field, write) pairs after them
   ARGV[7] runMembers    number of byRun members last
   ARGV[8..]             the pairs and members, in that order
 
@@ -24,12 +24,13 @@
 ]]
 -- @include touchThreadIndex
 -- @include finishThreadWrite
+-- @include pendingWrites
 
 if redis.call("EXISTS", KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[8]) > 0 then
   return -1
 end
-local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local writes, byRun = KEYS[5], KEYS[8]
+local checkpoints, blobs, byNamespace = KEYS[1], KEYS[2], KEYS[3]
+local byRun = KEYS[8]
 local ttlMs = tonumber(ARGV[1])
 local counts = { tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]) }
 local runCount = tonumber(ARGV[7])
@@ -42,12 +43,10 @@ for part = 1, 3 do
     if part == 1 then
       redis.call("HSET", checkpoints, field, value)
       redis.call("ZADD", byNamespace, 0, field)
-      local cut = string.find(field, "\0", 1, true)
-      redis.call("ZADD", byId, 0, string.sub(field, cut + 1) .. "\0" .. string.sub(field, 1, cut - 1))
     elseif part == 2 then
       redis.call("HSET", blobs, field, value)
     else
-      redis.call("HSET", writes, field, value)
+      pendingWritesImport(field, value)
     end
   end
 end

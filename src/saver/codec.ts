@@ -1,21 +1,24 @@
 /**
  * Byte layouts the saver stores, shared by the write and read modules.
  *
- * - Hash fields and index members join escaped parts with NUL: `ns\0id`, `id\0ns`, `ns\0channel\0version`.
- *   `escapePart` removes NUL and newline from every part, so a part can never fake a separator, and one namespace
- *   (or checkpoint) is exactly the lex range `[x\0`, `(x\x01`.
+ * - Hash fields and index members join escaped parts with NUL: `ns\0id`, `ns\0channel\0version`,
+ *   `ns\0id\0taskId\0idx`. `escapePart` removes NUL and newline from every part, so a part can never fake a
+ *   separator, and one namespace (or checkpoint) is exactly the lex range `[x\0`, `(x\x01`.
  * - Values are framed: one format byte, then each part as a 4-byte big-endian length and its bytes. Only
  *   TypeScript decodes values; Lua reads at most a frame's first part (the refs of a record, the base version of a
  *   delta blob) and, of a pending write, its task id, channel and idx parts. Format bytes are listed in FrameFormat.
- * - The pending writes of one checkpoint are one `writes` hash field, its checkpoint field `ns\0id`, holding a
- *   bundle: each framed write [taskId, channel, type, bytes, taskPath, idx] preceded by its 4-byte big-endian
- *   length (splitWriteBundle). The write scripts keep one write per (taskId, idx) in it (src/lua/include/
- *   pendingWrites.lua, which also reads and converts the layout of older releases: one field per write).
+ * - Pending writes of one checkpoint: the first ones share one `writes` hash field, its checkpoint field `ns\0id`,
+ *   holding a bundle: each framed write [taskId, channel, type, bytes, taskPath, idx] preceded by its 4-byte
+ *   big-endian length (splitWriteBundle), as long as the bundle stays within a few KiB; any other write has its own
+ *   field `ns\0id\0taskId\0idx` (writeField), indexed in writesIndex, as every write had in earlier releases. The
+ *   bound keeps each putWrites' work fixed however many tasks a step fans out to; the bundle saves an ordinary step
+ *   the per-write field and index entry. src/lua/include/pendingWrites.lua keeps one write per (taskId, idx).
  */
 import { CorruptCheckpointError } from "../errors.js";
 
 /**
- * The first byte of a frame. Records and writes are PLAIN or DEFLATED; blobs may be any of the four.
+ * The first byte of a frame. Records are PLAIN or PACKED_RECORD; writes are PLAIN or DEFLATED; blobs may be PLAIN,
+ * DEFLATED, DELTA, DELTA_DEFLATED or IN_HISTORY.
  * - PLAIN: the parts as given (a blob: [type, bytes], or none for a cleared channel).
  * - DEFLATED: as PLAIN, but the value-bytes part is raw deflate (see src/compression.ts).
  * - DELTA: a blob stored as an earlier version of the same channel plus what differs:
@@ -27,9 +30,19 @@ import { CorruptCheckpointError } from "../errors.js";
  *   retention and delta history compare the same bytes (IN_HISTORY_MARKER in src/lua/include/checkpointRefs.lua).
  *   The fixed part keeps a damaged blob (a lone format byte) from reading as an absent value: only the exact
  *   marker does.
+ * - PACKED_RECORD: a checkpoint record as [refs text, packed]: the refs stay plain (Lua reads them), `packed` is a
+ *   dictionary id byte and the raw deflate, with that preset dictionary, of the PLAIN frame of the record's other
+ *   parts (record.ts, record-dictionary.ts). Releases before it cannot read it.
  * Older releases wrote only PLAIN, so everything they stored stays readable.
  */
-export const FrameFormat = { PLAIN: 1, DELTA: 2, DEFLATED: 3, DELTA_DEFLATED: 4, IN_HISTORY: 5 } as const;
+export const FrameFormat = {
+  PLAIN: 1,
+  DELTA: 2,
+  DEFLATED: 3,
+  DELTA_DEFLATED: 4,
+  IN_HISTORY: 5,
+  PACKED_RECORD: 6,
+} as const;
 export type FrameFormat = (typeof FrameFormat)[keyof typeof FrameFormat];
 
 const FORMAT = FrameFormat.PLAIN;
@@ -53,11 +66,6 @@ export function checkpointField(ns: string, checkpointId: string): string {
   return `${escapePart(ns)}\0${escapePart(checkpointId)}`;
 }
 
-/** `id\0ns`: the byId member of one checkpoint. */
-export function checkpointIdMember(ns: string, checkpointId: string): string {
-  return `${escapePart(checkpointId)}\0${escapePart(ns)}`;
-}
-
 /** `channel\0version`: one line of a checkpoint's refs (the blob field minus its namespace). */
 export function blobRef(channel: string, version: string | number): string {
   return `${escapePart(channel)}\0${escapePart(String(version))}`;
@@ -70,6 +78,10 @@ export function blobField(ns: string, channel: string, version: string | number)
 /** `runId\0ns\0id`: the byRun member of one checkpoint (its run id, then its checkpoint field). */
 export function runMember(runId: string, ns: string, checkpointId: string): string {
   return `${escapePart(runId)}\0${checkpointField(ns, checkpointId)}`;
+}
+
+export function writeField(ns: string, checkpointId: string, taskId: string, idx: number): string {
+  return `${checkpointField(ns, checkpointId)}\0${escapePart(taskId)}\0${idx}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * putWrites(): serialises one task's writes and stores them with one script (saverPutWrites), into the bundle of
- * its checkpoint's pending writes (see src/saver/codec.ts). Special writes (error, scheduled, interrupt, resume;
+ * putWrites(): serialises one task's writes and stores them with one script (saverPutWrites): into the bundle of
+ * its checkpoint's pending writes while that stays small, else each in its own field (see src/saver/codec.ts). Special writes (error, scheduled, interrupt, resume;
  * negative WRITES_IDX_MAP indexes) replace the stored write of the same (task, idx), normal ones are kept if already
  * there, so a retried task never replaces its first attempt. The checkpoint need not exist yet.
  *
@@ -16,7 +16,7 @@ import { CorruptCheckpointError, InvalidInputError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
-import { checkpointField, FrameFormat, frame } from "./codec.js";
+import { checkpointField, FrameFormat, frame, writeField } from "./codec.js";
 import { readThreadConfig, requireCheckpointId } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
@@ -57,6 +57,7 @@ export async function putWrites(
       );
       const deflated = await maybeCompress(context.compression, bytes);
       return [
+        writeField(ns, checkpointId, taskId, idx),
         idx < 0 ? "1" : "0",
         deflated === undefined
           ? frame([taskId, channel, type, bytes, taskPath, String(idx)])

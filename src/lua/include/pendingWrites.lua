@@ -1,44 +1,41 @@
 -- Pending writes: the one place that reads, adds and removes the writes stored against a checkpoint. Every script
--- that touches them (saverPutWrites, saverPut, saverRead, saverDeltaHistory, saverDeleteForRuns, saverPrune and
--- include retention, saverExportThread, saverImportThread) goes through here. Expects the thread's keys in KEYS[1..8]
--- (the saver's order): KEYS[5] is the writes HASH, KEYS[6] the writesIndex of the layout before.
+-- that touches them (saverPutWrites, saverRead, saverDeltaHistory, saverDeleteForRuns, saverImportThread and include
+-- retention) goes through here. Expects the thread's keys in KEYS[1..8] (the saver's order): KEYS[5] is the writes
+-- HASH, KEYS[6] the writesIndex ZSET.
 --
--- Layout: the writes HASH field of a checkpoint is its checkpoint field `ns\0id` (as in the checkpoints hash); it
--- holds a bundle, every pending write of that checkpoint one after another, each as a 4-byte big-endian length then
--- the framed write (format byte PLAIN or DEFLATED, parts taskId, channel, type, bytes, taskPath, idx; see
--- src/saver/codec.ts). A write is known by (taskId, idx): its first and last part. A field is absent when the
--- checkpoint has no writes; a bundle is never empty.
+-- Layout, two forms side by side in the writes HASH (a checkpoint may have both):
+-- - the bundle: the field `ns\0id` of a checkpoint (its field in the checkpoints hash) holds its first writes one
+--   after another, each as a 4-byte big-endian length then the framed write (format byte PLAIN or DEFLATED, parts
+--   taskId, channel, type, bytes, taskPath, idx; see src/saver/codec.ts). A write is appended only while the bundle
+--   stays within PENDING_WRITES_BUNDLE_BYTES, so an ordinary step's writes cost one field and no index entry, and a
+--   putWrites never copies more than that many bytes. The field is absent when the bundle would be empty.
+-- - overflow: a write that does not fit (the bundle is full, or the write alone is larger than the limit) has its own
+--   field `ns\0id\0taskId\0idx` (escaped parts, sent by the client) and a member of the same name in writesIndex, so
+--   one checkpoint's overflow writes are one lex range. Earlier releases stored every write this way: their threads
+--   are read and written as they are.
+-- A write is known by (taskId, idx): its frame's first and last parts in a bundle, its field in overflow. Either
+-- form holds it at most once.
 --
--- The layout before (older releases): one field `ns\0id\0taskId\0idx` per write, holding the framed write, plus the
--- writesIndex ZSET (KEYS[6]) of those fields so one checkpoint's writes were a lex range. A thread still in that
--- layout has its writesIndex key: read scripts read it as it is, write scripts convert it first (pendingWritesMigrate).
---
--- pendingWritesMigrate(): converts a thread in the old layout (one EXISTS when it is not): each checkpoint's old
---   fields become its bundle, the old fields and the writesIndex key go. Every script that adds or removes writes
---   calls it first (after its own refusal checks, so a refused call writes nothing).
--- pendingWritesBundle(field): the stored bundle of a checkpoint field, or false when it has no writes (either layout;
---   an old layout's writes are bundled on the fly).
--- pendingWritesList(field): the framed writes of a checkpoint field, in stored order (either layout). Unreadable
---   bundle bytes end the list as one more value that is not a frame of six parts, so the client that decodes the
---   list reports the corruption.
--- pendingWritesAdd(field, writes, from): adds the (mode, framed write) pairs writes[from..] to the checkpoint's bundle
---   with one HGET and one HSET: mode "0" only if no write with the same (taskId, idx) is there (a retried task never
---   replaces its first attempt), mode "1" replaces that write in place (special writes: error, interrupt, scheduled,
---   resume). The stored bundle is walked only when it holds writes of the same task; a task writing for the first
---   time costs a plain search and a copy. Returns the number stored, or -1 when a walked bundle is unreadable
---   (nothing written). New layout only.
--- pendingWritesRemove(field): deletes a checkpoint's writes; returns how many writes they were. New layout only.
--- pendingWritesCountAll(): the number of writes the thread holds (either layout), for whole-thread deletes.
--- pendingWritesAll(): flat list field, bundle of every checkpoint with writes (either layout), for export.
+-- pendingWritesAdd(field, writes, from): stores the triples (overflow field, mode, framed write) writes[from..] of
+--   checkpoint field: mode "0" only if the write is stored in neither form (a retried task never replaces its first
+--   attempt), mode "1" replaces it where it is (in the bundle in place, or its overflow field; a replacement too
+--   large for the bundle moves to overflow), else either adds it as above. One HGET and at most one HSET of the
+--   bundle, plus an HEXISTS per write that would go into the bundle and an HSET and ZADD per overflow write.
+--   Returns the number stored, or -1 when the stored bundle holds one of the tasks and cannot be read (nothing
+--   written).
+-- pendingWritesBundle(field): the stored bundle of a checkpoint, or false.
+-- pendingWritesOverflow(field): the checkpoint's overflow writes (framed), in field order.
+-- pendingWritesList(field): every framed write of the checkpoint: the bundle's in stored order, then overflow. An
+--   unreadable bundle ends its part of the list with one more value that is not a frame of six parts, so the
+--   client that decodes the list reports the corruption.
+-- pendingWritesRemove(field): deletes the checkpoint's writes in both forms; returns how many writes they were.
+-- pendingWritesCountAll(): the number of writes the thread holds, for whole-thread deletes.
+-- pendingWritesImport(field, value): stores one exported (field, value) pair of the writes HASH, indexing it when it
+--   is an overflow field.
 
-local pendingWritesOldLayout = nil
-
-local function pendingWritesIsOld()
-  if pendingWritesOldLayout == nil then
-    pendingWritesOldLayout = redis.call("EXISTS", KEYS[6]) == 1
-  end
-  return pendingWritesOldLayout
-end
+-- Bytes a bundle may hold. A chat step's writes (a message of about 1 KiB, compressed when larger, plus a branch
+-- write) take well under 2 KiB; the bound keeps the copy a putWrites makes of the bundle small and fixed.
+local PENDING_WRITES_BUNDLE_BYTES = 4096
 
 local function pendingWritesLength(n)
   return string.char(math.floor(n / 16777216) % 256, math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
@@ -67,11 +64,6 @@ local function pendingWriteTaskAndIdx(text, from, to)
   return string.sub(text, firstAt, firstAt + firstLength - 1), string.sub(text, lastAt, lastAt + lastLength - 1)
 end
 
-local function pendingWriteIdentity(text, from, to)
-  local taskId, idx = pendingWriteTaskAndIdx(text, from, to)
-  return taskId and taskId .. "\0" .. idx
-end
-
 -- Walks a bundle: calls visit(from, to) with the bounds of each framed write; returns the position of the first
 -- byte that is not a whole entry (#bundle + 1 when the bundle is well formed and not empty; 1 for an empty one).
 local function pendingWritesWalk(bundle, visit)
@@ -92,115 +84,67 @@ local function pendingWritesWalk(bundle, visit)
   return at
 end
 
-local function pendingWritesOldFields(field)
+local function pendingWritesOverflowFields(field)
   return redis.call("ZRANGE", KEYS[6], "[" .. field .. "\0", "(" .. field .. "\1", "BYLEX")
 end
 
--- The values of the old layout's fields, HMGET in chunks (unpack() of thousands would overflow the Lua stack).
-local function pendingWritesOldValues(fields)
+-- HMGET in chunks (unpack() of thousands of fields would overflow the Lua stack); missing fields are left out.
+local function pendingWritesValues(fields)
   local values = {}
   for from = 1, #fields, 1000 do
     local chunk = redis.call("HMGET", KEYS[5], unpack(fields, from, math.min(from + 999, #fields)))
     for i = 1, #chunk do
-      values[#values + 1] = chunk[i]
+      if chunk[i] then
+        values[#values + 1] = chunk[i]
+      end
     end
   end
   return values
 end
 
-local function pendingWritesBundleOf(values)
-  local parts = {}
-  for i = 1, #values do
-    if values[i] then
-      parts[#parts + 1] = pendingWritesLength(#values[i])
-      parts[#parts + 1] = values[i]
-    end
-  end
-  if #parts == 0 then
-    return false
-  end
-  return table.concat(parts)
-end
-
--- Every checkpoint field of the old layout with its bundle: fields, bundles (same order).
-local function pendingWritesOldBundles()
-  local oldFields = redis.call("ZRANGE", KEYS[6], 0, -1)
-  local values = pendingWritesOldValues(oldFields)
-  local fields, grouped, byField = {}, {}, {}
-  for i = 1, #oldFields do
-    local old = oldFields[i]
-    local first = string.find(old, "\0", 1, true)
-    local second = first and string.find(old, "\0", first + 1, true)
-    local field = second and string.sub(old, 1, second - 1) or old
-    if not byField[field] then
-      byField[field] = {}
-      fields[#fields + 1] = field
-    end
-    local list = byField[field]
-    list[#list + 1] = values[i] or false
-  end
-  for i = 1, #fields do
-    grouped[i] = pendingWritesBundleOf(byField[fields[i]])
-  end
-  return fields, grouped, oldFields
-end
-
-local function pendingWritesMigrate()
-  if not pendingWritesIsOld() then
-    return
-  end
-  local fields, bundles, oldFields = pendingWritesOldBundles()
-  -- New fields first: deleting the old ones first could empty the hash, and a new hash would lose the thread's TTL.
-  for i = 1, #fields do
-    if bundles[i] then
-      redis.call("HSET", KEYS[5], fields[i], bundles[i])
-    end
-  end
-  for from = 1, #oldFields, 1000 do
-    redis.call("HDEL", KEYS[5], unpack(oldFields, from, math.min(from + 999, #oldFields)))
-  end
-  redis.call("DEL", KEYS[6])
-  pendingWritesOldLayout = false
-end
-
 local function pendingWritesBundle(field)
-  if pendingWritesIsOld() then
-    return pendingWritesBundleOf(pendingWritesOldValues(pendingWritesOldFields(field)))
-  end
   return redis.call("HGET", KEYS[5], field)
 end
 
+local function pendingWritesOverflow(field)
+  return pendingWritesValues(pendingWritesOverflowFields(field))
+end
+
 local function pendingWritesList(field)
-  if pendingWritesIsOld() then
-    local values, list = pendingWritesOldValues(pendingWritesOldFields(field)), {}
-    for i = 1, #values do
-      if values[i] then
-        list[#list + 1] = values[i]
-      end
-    end
-    return list
-  end
   local bundle = redis.call("HGET", KEYS[5], field)
   local list = {}
-  if not bundle then
-    return list
+  if bundle then
+    local stop = pendingWritesWalk(bundle, function(from, to)
+      list[#list + 1] = string.sub(bundle, from, to)
+    end)
+    if stop <= #bundle or #bundle == 0 then
+      list[#list + 1] = string.sub(bundle, stop)
+    end
   end
-  local stop = pendingWritesWalk(bundle, function(from, to)
-    list[#list + 1] = string.sub(bundle, from, to)
-  end)
-  if stop <= #bundle or #bundle == 0 then
-    list[#list + 1] = string.sub(bundle, stop)
+  for _, value in ipairs(pendingWritesOverflow(field)) do
+    list[#list + 1] = value
   end
   return list
+end
+
+-- Stores one write in overflow; returns 1 when it was stored (mode "0": only when its field is absent).
+local function pendingWritesOverflowSet(overflowField, mode, value)
+  if mode == "1" then
+    redis.call("HSET", KEYS[5], overflowField, value)
+  elseif redis.call("HSETNX", KEYS[5], overflowField, value) == 0 then
+    return 0
+  end
+  redis.call("ZADD", KEYS[6], 0, overflowField)
+  return 1
 end
 
 local function pendingWritesAdd(field, writes, from)
   local bundle = redis.call("HGET", KEYS[5], field) or ""
   local news, needles = {}, {}
-  for i = from, #writes, 2 do
-    local value = writes[i + 1]
+  for i = from, #writes, 3 do
+    local value = writes[i + 2]
     local taskId, idx = pendingWriteTaskAndIdx(value, 1, #value)
-    news[#news + 1] = { writes[i], value, taskId and taskId .. "\0" .. idx }
+    news[#news + 1] = { writes[i], writes[i + 1], value, taskId and taskId .. "\0" .. idx }
     if taskId then
       needles[taskId] = true
     end
@@ -219,11 +163,12 @@ local function pendingWritesAdd(field, writes, from)
       at = string.find(bundle, needle, at + 1, true)
     end
   end
-  local storedAt = {} -- identity -> { first, last } of a stored write of one of the tasks
+  local storedAt = {} -- identity -> { first, last } of a stored bundle write of one of the tasks
   if found then
     local stop = pendingWritesWalk(bundle, function(first, last)
       if candidates[first + 1] then
-        local identity = pendingWriteIdentity(bundle, first, last)
+        local taskId, idx = pendingWriteTaskAndIdx(bundle, first, last)
+        local identity = taskId and taskId .. "\0" .. idx
         if identity and not storedAt[identity] then
           storedAt[identity] = { first, last }
         end
@@ -233,58 +178,103 @@ local function pendingWritesAdd(field, writes, from)
       return -1
     end
   end
-  local count, added, addedAt, replaced, starts = 0, {}, {}, {}, {}
+  -- size: the bundle's length once this call's changes are made. replaced: start of a stored write -> { its end,
+  -- new value or false when it leaves the bundle }. added: values appended (false once moved out again).
+  local size, count, replaced, starts, added, addedAt, overflowed = #bundle, 0, {}, {}, {}, {}, {}
   for _, new in ipairs(news) do
-    local mode, value, identity = new[1], new[2], new[3]
+    local overflowField, mode, value, identity = new[1], new[2], new[3], new[4]
     local old = identity and storedAt[identity]
     local mine = identity and addedAt[identity]
-    if old then
+    if old or mine then
       if mode == "1" then
-        if not replaced[old[1]] then
-          starts[#starts + 1] = old[1]
+        local first = old and old[1]
+        local current
+        if old then
+          current = replaced[first] and replaced[first][2] or string.sub(bundle, first, old[2])
+        else
+          current = added[mine]
         end
-        replaced[old[1]] = { old[2], value }
+        if size - #current + #value <= PENDING_WRITES_BUNDLE_BYTES then
+          size = size - #current + #value
+          if old then
+            replaced[first] = { old[2], value }
+          else
+            added[mine] = value
+          end
+        else
+          size = size - 4 - #current
+          if old then
+            replaced[first] = { old[2], false }
+            storedAt[identity] = nil
+          else
+            added[mine] = false
+            addedAt[identity] = nil
+          end
+          overflowed[overflowField] = true
+          pendingWritesOverflowSet(overflowField, "1", value)
+        end
+        if old and not starts[first] then
+          starts[first] = true
+          starts[#starts + 1] = first
+        end
         count = count + 1
       end
-    elseif mine then
-      if mode == "1" then
-        added[mine] = value
+    elseif overflowed[overflowField] then
+      count = count + pendingWritesOverflowSet(overflowField, mode, value)
+    elseif size + 4 + #value <= PENDING_WRITES_BUNDLE_BYTES then
+      if redis.call("HEXISTS", KEYS[5], overflowField) == 1 then
+        if mode == "1" then
+          count = count + pendingWritesOverflowSet(overflowField, "1", value)
+        end
+        overflowed[overflowField] = true
+      else
+        added[#added + 1] = value
+        if identity then
+          addedAt[identity] = #added
+        end
+        size = size + 4 + #value
         count = count + 1
       end
     else
-      added[#added + 1] = value
-      if identity then
-        addedAt[identity] = #added
-      end
-      count = count + 1
+      count = count + pendingWritesOverflowSet(overflowField, mode, value)
+      overflowed[overflowField] = true
     end
   end
-  if count == 0 then
-    return 0
+  if #added == 0 and #starts == 0 then
+    return count
   end
   local tail = {}
   for _, value in ipairs(added) do
-    tail[#tail + 1] = pendingWritesLength(#value)
-    tail[#tail + 1] = value
+    if value then
+      tail[#tail + 1] = pendingWritesLength(#value)
+      tail[#tail + 1] = value
+    end
   end
+  local result
   if #starts == 0 then
-    -- One concatenation: building a long Lua string costs in proportion to its length, so make only one.
-    redis.call("HSET", KEYS[5], field, bundle .. table.concat(tail))
-    return count
+    result = bundle .. table.concat(tail)
+  else
+    -- Replaced writes keep their place: the bundle is copied around them.
+    table.sort(starts)
+    local parts, cursor = {}, 1
+    for _, first in ipairs(starts) do
+      local last, value = replaced[first][1], replaced[first][2]
+      parts[#parts + 1] = string.sub(bundle, cursor, first - 5)
+      if value then
+        parts[#parts + 1] = pendingWritesLength(#value)
+        parts[#parts + 1] = value
+      end
+      cursor = last + 1
+    end
+    parts[#parts + 1] = string.sub(bundle, cursor)
+    parts[#parts + 1] = table.concat(tail)
+    result = table.concat(parts)
   end
-  -- Replaced writes keep their place: the bundle is copied around them.
-  table.sort(starts)
-  local parts, cursor = {}, 1
-  for _, first in ipairs(starts) do
-    local last, value = replaced[first][1], replaced[first][2]
-    parts[#parts + 1] = string.sub(bundle, cursor, first - 5)
-    parts[#parts + 1] = pendingWritesLength(#value)
-    parts[#parts + 1] = value
-    cursor = last + 1
+  if result == "" then
+    redis.call("HDEL", KEYS[5], field)
+  elseif result ~= bundle then
+    redis.call("HSET", KEYS[5], field, result)
   end
-  parts[#parts + 1] = string.sub(bundle, cursor)
-  parts[#parts + 1] = table.concat(tail)
-  redis.call("HSET", KEYS[5], field, table.concat(parts))
   return count
 end
 
@@ -297,36 +287,42 @@ local function pendingWritesCount(bundle)
 end
 
 local function pendingWritesRemove(field)
+  local removed = 0
   local bundle = redis.call("HGET", KEYS[5], field)
-  if not bundle then
-    return 0
+  if bundle then
+    redis.call("HDEL", KEYS[5], field)
+    removed = pendingWritesCount(bundle)
   end
-  redis.call("HDEL", KEYS[5], field)
-  return pendingWritesCount(bundle)
+  local fields = pendingWritesOverflowFields(field)
+  for from = 1, #fields, 1000 do
+    local chunk = { unpack(fields, from, math.min(from + 999, #fields)) }
+    removed = removed + redis.call("HDEL", KEYS[5], unpack(chunk))
+    redis.call("ZREM", KEYS[6], unpack(chunk))
+  end
+  return removed
+end
+
+-- An overflow field has parts after `ns\0id`; a bundle field has none.
+local function pendingWritesIsOverflowField(field)
+  local first = string.find(field, "\0", 1, true)
+  return first ~= nil and string.find(field, "\0", first + 1, true) ~= nil
 end
 
 local function pendingWritesCountAll()
-  if pendingWritesIsOld() then
-    return redis.call("HLEN", KEYS[5])
-  end
-  local count = 0
-  for _, bundle in ipairs(redis.call("HVALS", KEYS[5])) do
-    count = count + pendingWritesCount(bundle)
+  local all, count = redis.call("HGETALL", KEYS[5]), 0
+  for i = 1, #all, 2 do
+    if pendingWritesIsOverflowField(all[i]) then
+      count = count + 1
+    else
+      count = count + pendingWritesCount(all[i + 1])
+    end
   end
   return count
 end
 
-local function pendingWritesAll()
-  if not pendingWritesIsOld() then
-    return redis.call("HGETALL", KEYS[5])
+local function pendingWritesImport(field, value)
+  redis.call("HSET", KEYS[5], field, value)
+  if pendingWritesIsOverflowField(field) then
+    redis.call("ZADD", KEYS[6], 0, field)
   end
-  local fields, bundles = pendingWritesOldBundles()
-  local out = {}
-  for i = 1, #fields do
-    if bundles[i] then
-      out[#out + 1] = fields[i]
-      out[#out + 1] = bundles[i]
-    end
-  end
-  return out
 end

@@ -8,8 +8,9 @@
 --   checkpoint leaves to its ancestors' writes has the marker blob (IN_HISTORY_MARKER of include checkpointRefs;
 --   see FrameFormat.IN_HISTORY in src/saver/codec.ts) at its version; the parent chain is kept up to the nearest
 --   ancestor that stores a value for each such channel (what saverDeltaHistory walks), with their pending writes;
--- - pending writes go with their checkpoint; blobs a remaining checkpoint points at, and the delta bases those lean
---   on, stay (include dropUnneededBlobs); blobs nothing needs any more are deleted.
+-- - pending writes go with their checkpoint (bundle and overflow, include pendingWrites); blobs a remaining
+--   checkpoint points at, and the delta bases those lean on, stay (include dropUnneededBlobs); blobs nothing needs
+--   any more are deleted.
 -- A subgraph namespace (ns ~= "") whose newest checkpoint is older than the oldest kept checkpoint of the root
 -- namespace belongs to a step the root no longer keeps: it is removed whole ("dead"), so old subgraph runs do not
 -- pile up. A pinned thread (field "pinned" in the runFences hash, KEYS[7]) is never trimmed.
@@ -26,8 +27,8 @@
 --   keepLast and (count - keepLast) is a multiple of slack, so trimming costs little per put on average.
 -- @include checkpointRefs
 -- @include dropUnneededBlobs
--- @include pendingWrites
 -- @include serverTimeMs
+-- @include pendingWrites
 
 local RETENTION_PINNED_FIELD = "pinned"
 
@@ -148,7 +149,6 @@ local function retentionRemove(state, ns, field)
     state.checkpoints = state.checkpoints + redis.call("HDEL", KEYS[1], field)
   end
   redis.call("ZREM", KEYS[3], field)
-  redis.call("ZREM", KEYS[4], retentionIdOf(field) .. "\0" .. ns)
   state.writes = state.writes + pendingWritesRemove(field)
   state.deletes = state.deletes - 1
 end
@@ -210,7 +210,7 @@ end
 -- Stale run index entries (their checkpoint was removed) in a window of the byRun index.
 local function retentionCleanRunIndex()
   local total = redis.call("ZCARD", KEYS[8])
-  if total == 0 or total <= redis.call("ZCARD", KEYS[4]) then
+  if total == 0 or total <= redis.call("ZCARD", KEYS[3]) then
     return
   end
   local window = 500
