@@ -1,9 +1,11 @@
 /**
- * Pending writes stored by older releases (one `writes` field `ns\0id\0taskId\0idx` per write, indexed by the
- * writesIndex ZSET): written here with raw commands as those releases wrote them, then read, copied, pruned and
- * written through RedisSaver. Reads see them as they are; the first write converts the thread to one bundle per
- * checkpoint and drops the index. MemorySaver, given the same calls, is the reference.
+ * The two forms of pending writes (src/lua/include/pendingWrites.lua): a checkpoint's bundle field, within a byte
+ * limit, and one indexed field `ns\0id\0taskId\0idx` per write that does not fit, the form older releases stored
+ * every write in. Threads of both kinds are read, written, pruned, copied and deleted by run through RedisSaver, with
+ * MemorySaver, given the same calls, as the reference. Older releases' threads are written here with raw commands as
+ * those releases wrote them, and are never converted.
  */
+import { randomBytes } from "node:crypto";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import {
   type CheckpointTuple,
@@ -30,7 +32,7 @@ const view = (tuple: CheckpointTuple | undefined) =>
     writes: tuple.pendingWrites,
   };
 
-describe.each(targets)("pending writes in the layout of older releases ($name)", ({ connect }) => {
+describe.each(targets)("pending writes: bundle and overflow ($name)", ({ connect }) => {
   let client: RedisClient;
   beforeAll(() => {
     client = connect();
@@ -108,82 +110,183 @@ describe.each(targets)("pending writes in the layout of older releases ($name)",
     }
   }
 
-  it("reads them as they are, and converts the thread on its first putWrites", async () => {
+  /** The overflow fields of a thread, sorted, and the number of its writes fields. */
+  async function layout(keyPrefix: string, threadId: string) {
+    const keys = saverThreadKeys(keyPrefix, threadId);
+    const members = await client.zrange(keys.writesIndex, "0", "-1");
+    const fields = (await client.hkeys(keys.writes)).sort();
+    return { members, fields, bundles: fields.filter((field) => field.split("\0").length === 2) };
+  }
+
+  it("reads an earlier release's thread as it is, and writes to it without converting it", async () => {
     const keyPrefix = testPrefix("pwold");
     const redis = new RedisSaver({ client, keyPrefix });
     const memory = new MemorySaver();
     const configs = await oldThread(redis, memory, "t");
     const keys = saverThreadKeys(keyPrefix, "t");
-    expect(await client.hlen(keys.writes)).toBe(6);
+    const old = await layout(keyPrefix, "t");
+    expect(old.fields).toHaveLength(6);
+    expect(old.members).toEqual([...old.fields].sort());
     await expectSameReads(redis, memory, configs);
-    // Reading converts nothing.
-    expect(await client.zcard(keys.writesIndex)).toBe(6);
 
-    // A retried task-2 (its first attempt's write stays) and a new task, on the checkpoint of older writes.
+    // On the checkpoint of older writes: task-2 retried (its first attempt's write stays, in its own field), task-1's
+    // error replaced where it is, and a new task, which goes into a new bundle.
     const [a] = configs as [RunnableConfig];
+    const before = await client.hgetallBuffer(keys.writes);
     for (const saver of [redis, memory] as Saver[]) {
       await saver.putWrites(a, [["x", 99]], "task-2");
+      await saver.putWrites(a, [["__error__", "boom again"]], "task-1");
       await saver.putWrites(a, [["x", 12]], "task-0");
     }
-    expect(await client.exists(keys.writesIndex)).toBe(0);
-    const fields = (await client.hkeys(keys.writes)).sort();
-    expect(fields).toEqual(
-      [checkpointField("", a.configurable?.checkpoint_id), checkpointField("", configs[1]?.configurable?.checkpoint_id)]
-        .concat(checkpointField("sub", configs[3]?.configurable?.checkpoint_id))
-        .sort(),
-    );
+    const now = await layout(keyPrefix, "t");
+    expect(now.members).toEqual(old.members);
+    const bundleField = checkpointField("", a.configurable?.checkpoint_id);
+    expect(now.bundles).toEqual([bundleField]);
+    const after = await client.hgetallBuffer(keys.writes);
+    const errorField = `${bundleField}\0task-1\0${WRITES_IDX_MAP.__error__}`;
+    for (const field of old.fields) {
+      if (field === errorField) expect(after[field]).not.toEqual(before[field]);
+      else expect(after[field]).toEqual(before[field]);
+    }
     await expectSameReads(redis, memory, configs);
-  });
 
-  it("converts the thread on its first put, keeping the thread's TTL", async () => {
-    const keyPrefix = testPrefix("pwput");
-    const redis = new RedisSaver({ client, keyPrefix });
-    const memory = new MemorySaver();
-    const configs = await oldThread(redis, memory, "t");
-    const keys = saverThreadKeys(keyPrefix, "t");
-    await client.pexpire(keys.writes, 600_000);
+    // A put on the thread converts nothing either.
     const last = configs[2] as RunnableConfig;
-    const checkpoint = makeCheckpoint({ x: 9 }, { x: 9 });
     const next: RunnableConfig[] = [];
+    const checkpoint = makeCheckpoint({ x: 9 }, { x: 9 });
     for (const saver of [redis, memory] as Saver[]) {
       next.push(await saver.put(last, structuredClone(checkpoint), loopMetadata(2), { x: 9 }));
     }
-    expect(await client.exists(keys.writesIndex)).toBe(0);
-    expect(await client.hlen(keys.writes)).toBe(3);
-    expect(await client.pttl(keys.writes)).toBeGreaterThan(0);
+    expect(await layout(keyPrefix, "t")).toEqual(now);
     await expectSameReads(redis, memory, [...configs, next[0] as RunnableConfig]);
   });
 
-  it("copyThread copies them in the current layout and leaves the source as it was", async () => {
+  it("keeps the first writes of a checkpoint in its bundle and the rest, or a write too large, in their own fields", async () => {
+    const keyPrefix = testPrefix("pwmix");
+    const redis = new RedisSaver({ client, keyPrefix });
+    const memory = new MemorySaver();
+    const config = { configurable: { thread_id: "t", checkpoint_ns: "" } };
+    const ids = [uuid6(-1), uuid6(-1)];
+    const configs: RunnableConfig[] = [];
+    for (const [i, id] of ids.entries()) {
+      const parent = configs[i - 1]?.configurable;
+      const stored: RunnableConfig[] = [];
+      for (const saver of [redis, memory] as Saver[]) {
+        stored.push(
+          await saver.put(
+            { configurable: { ...config.configurable, ...parent } },
+            makeCheckpoint({ x: i }, { x: i + 1 }, id),
+            loopMetadata(i),
+            { x: i + 1 },
+          ),
+        );
+      }
+      configs.push(stored[0] as RunnableConfig);
+    }
+    const [a, b] = configs as [RunnableConfig, RunnableConfig];
+    // Incompressible: stays larger than the bundle limit once compressed.
+    const large = randomBytes(6_000).toString("base64");
+    const calls: [RunnableConfig, PendingWrite[], string][] = [
+      // An ordinary step: a message and a branch write.
+      [
+        a,
+        [
+          ["x", { role: "ai", content: "hello ".repeat(40) }],
+          ["branch:to:agent", null],
+        ],
+        "step-task",
+      ],
+      // A fan-out: 60 tasks with a write of about 200 bytes each, past the bundle's limit.
+      ...Array.from({ length: 60 }, (_, i): [RunnableConfig, PendingWrite[], string] => [
+        a,
+        [["x", `task ${i} `.repeat(20)]],
+        `fan-${String(i).padStart(2, "0")}`,
+      ]),
+      // A single write larger than the limit, on a checkpoint with an empty bundle.
+      [
+        b,
+        [
+          ["x", large],
+          ["y", "small"],
+        ],
+        "big",
+      ],
+      // Retried tasks in both forms (kept as first stored) and replaced errors in both forms.
+      [a, [["x", "retry"]], "step-task"],
+      [a, [["x", "retry"]], "fan-59"],
+      [a, [["__error__", "first"]], "fan-00"],
+      [a, [["__error__", "first"]], "fan-59"],
+      [a, [["__error__", "second"]], "fan-00"],
+      [a, [["__error__", "second"]], "fan-59"],
+      [b, [["x", "retry"]], "big"],
+    ];
+    for (const [target, writes, taskId] of calls) {
+      for (const saver of [redis, memory] as Saver[]) await saver.putWrites(target, writes, taskId);
+    }
+    const { members, bundles } = await layout(keyPrefix, "t");
+    const fieldA = checkpointField("", a.configurable?.checkpoint_id);
+    const fieldB = checkpointField("", b.configurable?.checkpoint_id);
+    expect(bundles).toEqual([fieldA, fieldB].sort());
+    // The step's writes are in a's bundle; the fan-out's last tasks and b's large write in their own fields.
+    expect(members).toContain(`${fieldA}\0fan-59\0${0}`);
+    expect(members).toContain(`${fieldA}\0fan-59\0${WRITES_IDX_MAP.__error__}`);
+    expect(members).not.toContain(`${fieldA}\0step-task\0${0}`);
+    expect(members.filter((m) => m.startsWith(fieldB))).toEqual([`${fieldB}\0big\0${0}`]);
+    const keys = saverThreadKeys(keyPrefix, "t");
+    expect((await client.hgetBuffer(keys.writes, fieldA))?.length).toBeLessThanOrEqual(4096);
+    await expectSameReads(redis, memory, configs);
+    const tuple = await redis.getTuple(a);
+    expect(tuple?.pendingWrites).toHaveLength(2 + 60 + 2);
+
+    // Copied as stored: bundles and overflow fields with their index.
+    expect(await redis.copyThread("t", "copy")).toEqual({ checkpoints: 2 });
+    const copied = await layout(keyPrefix, "copy");
+    expect(copied.members).toEqual(members.map((m) => m));
+    expect(copied.bundles).toEqual(bundles);
+    for (const c of configs) {
+      const copy = { configurable: { ...c.configurable, thread_id: "copy" } };
+      expect(view(await redis.getTuple(copy))).toEqual(view(await memory.getTuple(c)));
+    }
+    // Pruned to b: a's writes go in both forms; b's stay.
+    expect(await redis.prune(["t"], { keepLast: 1 })).toMatchObject({ checkpoints: 1, writes: 2 + 60 + 2 });
+    const pruned = await layout(keyPrefix, "t");
+    expect(pruned.bundles).toEqual([fieldB]);
+    expect(pruned.members).toEqual([`${fieldB}\0big\0${0}`]);
+    expect(view(await redis.getTuple(b))).toEqual(view(await memory.getTuple(b)));
+  });
+
+  it("copyThread copies an earlier release's thread as it is and leaves the source as it was", async () => {
     const keyPrefix = testPrefix("pwcopy");
     const redis = new RedisSaver({ client, keyPrefix });
     const memory = new MemorySaver();
     const configs = await oldThread(redis, memory, "from");
+    const source = await layout(keyPrefix, "from");
     expect(await redis.copyThread("from", "to")).toEqual({ checkpoints: 4 });
-    const to = saverThreadKeys(keyPrefix, "to");
-    expect(await client.exists(to.writesIndex)).toBe(0);
-    expect(await client.hlen(to.writes)).toBe(3);
-    expect(await client.zcard(saverThreadKeys(keyPrefix, "from").writesIndex)).toBe(6);
+    expect(await layout(keyPrefix, "to")).toEqual(source);
+    expect(await layout(keyPrefix, "from")).toEqual(source);
     for (const config of configs) {
       const copied = { configurable: { ...config.configurable, thread_id: "to" } };
       expect(view(await redis.getTuple(copied))).toEqual(view(await memory.getTuple(config)));
     }
   });
 
-  it("prune and deleteForRuns convert the thread and count the writes they remove", async () => {
+  it("prune and deleteForRuns remove an earlier release's writes with their checkpoints and count them", async () => {
     const keyPrefix = testPrefix("pwprune");
     const redis = new RedisSaver({ client, keyPrefix });
     const configs = await oldThread(redis, new MemorySaver(), "t");
     const keys = saverThreadKeys(keyPrefix, "t");
     // keepLast 1: a (4 writes) and b (1 write) go; c and the subgraph's checkpoint stay.
     expect(await redis.prune(["t"], { keepLast: 1 })).toMatchObject({ checkpoints: 2, writes: 5 });
-    expect(await client.exists(keys.writesIndex)).toBe(0);
-    expect(await client.hkeys(keys.writes)).toEqual([checkpointField("sub", configs[3]?.configurable?.checkpoint_id)]);
+    const subField = `${checkpointField("sub", configs[3]?.configurable?.checkpoint_id)}\0task-4\0${0}`;
+    expect(await client.hkeys(keys.writes)).toEqual([subField]);
+    expect(await client.zrange(keys.writesIndex, "0", "-1")).toEqual([subField]);
     expect((await redis.getTuple(configs[3] as RunnableConfig))?.pendingWrites).toEqual([["task-4", "x", 30]]);
 
+    // deleteForRuns on a thread with both forms: a new task's write on a goes into a bundle beside the old fields.
     const other = new RedisSaver({ client, keyPrefix: testPrefix("pwrun") });
-    await oldThread(other, new MemorySaver(), "t");
-    expect(await other.deleteForRuns(["run-root"])).toMatchObject({ checkpoints: 3, writes: 5 });
+    const otherConfigs = await oldThread(other, new MemorySaver(), "t");
+    await other.putWrites(otherConfigs[0] as RunnableConfig, [["x", 1]], "task-new");
+    expect(await other.deleteForRuns(["run-root"])).toMatchObject({ checkpoints: 3, writes: 6 });
     expect(await other.deleteForRuns(["run-sub"])).toMatchObject({ checkpoints: 1, writes: 1 });
     expect(await client.exists(...saverThreadKeys(other.keyPrefix, "t").all)).toBe(0);
   });
