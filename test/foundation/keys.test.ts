@@ -123,7 +123,7 @@ describe("key prefixes", () => {
 });
 
 describe("saver thread keys", () => {
-  it("keep the KEYS order every thread script reads (writesIndex stays: old threads are converted through it)", () => {
+  it("keep the KEYS order every thread script reads (writesIndex indexes the writes that have their own field)", () => {
     const thread = saverThreadKeys("pre", "t");
     expect(thread.all).toEqual([
       thread.checkpoints,

@@ -54,7 +54,7 @@ describe.each(targets)("run fence on $name", ({ connect }) => {
     );
     await waitUntil(() => started, 10);
     const checkpoints = async () => (await client.hkeys(saverThreadKeys(keyPrefix, "t2").checkpoints)).sort();
-    // One field per checkpoint holds all its writes: compare the stored bytes, not only the fields.
+    // A checkpoint's bundle field holds several writes: compare the stored bytes, not only the fields.
     const writes = async () =>
       Object.entries(await client.hgetallBuffer(saverThreadKeys(keyPrefix, "t2").writes))
         .map(([field, bundle]) => `${field}=${bundle.toString("base64")}`)
