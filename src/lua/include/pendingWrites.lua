@@ -84,7 +84,17 @@ local function pendingWritesWalk(bundle, visit)
   return at
 end
 
+-- Whether the thread has overflow writes at all, asked once per script: most threads have none, and a read of many
+-- checkpoints then costs no range per checkpoint. (Removing writes never makes a false answer wrong.)
+local pendingWritesIndexed = nil
+
 local function pendingWritesOverflowFields(field)
+  if pendingWritesIndexed == nil then
+    pendingWritesIndexed = redis.call("EXISTS", KEYS[6]) == 1
+  end
+  if not pendingWritesIndexed then
+    return {}
+  end
   return redis.call("ZRANGE", KEYS[6], "[" .. field .. "\0", "(" .. field .. "\1", "BYLEX")
 end
 
@@ -135,6 +145,7 @@ local function pendingWritesOverflowSet(overflowField, mode, value)
     return 0
   end
   redis.call("ZADD", KEYS[6], 0, overflowField)
+  pendingWritesIndexed = true
   return 1
 end
 
@@ -324,5 +335,6 @@ local function pendingWritesImport(field, value)
   redis.call("HSET", KEYS[5], field, value)
   if pendingWritesIsOverflowField(field) then
     redis.call("ZADD", KEYS[6], 0, field)
+    pendingWritesIndexed = true
   end
 end
