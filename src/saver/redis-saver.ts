@@ -37,7 +37,15 @@ import { isPinned, setPinned } from "./pin.js";
 import { type PruneOptions, type PruneResult, pruneThreads } from "./prune.js";
 import { putCheckpoint } from "./put.js";
 import { putWrites } from "./put-writes.js";
-import { RAISE_RUN_FENCE, type RunFence, raiseRunFence } from "./run-fence.js";
+import {
+  DELETE_OWN_RUN,
+  MARK_RUN_LIVE,
+  markRunLive,
+  RAISE_RUN_FENCE,
+  type RunFence,
+  type RunLive,
+  raiseRunFence,
+} from "./run-fence.js";
 import { type SweepExpiredResult, sweepExpired } from "./sweep-expired.js";
 import type { ThreadStatus } from "./threads/record.js";
 import { registerQuietly, SET_THREAD_STATUS } from "./threads/register.js";
@@ -210,8 +218,22 @@ export class RedisSaver extends BaseCheckpointSaver {
   }
 
   /** Internal (withRunLease): records a run's lease token on its thread, so writes of older leases are refused. */
-  [RAISE_RUN_FENCE](fence: RunFence): Promise<void> {
-    return raiseRunFence(this.#context, fence);
+  [RAISE_RUN_FENCE](fence: RunFence, live?: RunLive): Promise<void> {
+    return raiseRunFence(this.#context, fence, live);
+  }
+
+  /** Internal (withRunLease, cancelRun): refreshes or removes a leased run's live mark on its thread. */
+  [MARK_RUN_LIVE](
+    threadId: string,
+    field: string,
+    mark: { token: number; liveMs: number; runId: string },
+  ): Promise<boolean> {
+    return markRunLive(this.#context, threadId, field, mark);
+  }
+
+  /** Internal (withRunLease): deleteForRuns by the leased run itself, removing what it wrote (rollback). */
+  [DELETE_OWN_RUN](runIds: string[], fence: RunFence): Promise<DeleteForRunsResult> {
+    return deleteForRuns(this.#context, runIds, fence);
   }
 
   /** Internal (withRunLease): records the status of a leased run's thread. Never throws. */
