@@ -9,6 +9,8 @@ import { byTime, readOutboxEvents } from "../../src/audit/read-outbox.js";
 import type { AuditEvent } from "../../src/audit/trail.js";
 import type { RedisClient } from "../../src/client.js";
 import { RedisSaver } from "../../src/index.js";
+import { runMarks } from "../../src/inspector/read/activity.js";
+import { markSvg } from "../../src/inspector/view/activity-svg.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { loopMetadata, makeCheckpoint } from "../saver/saver-helpers.js";
 
@@ -101,6 +103,31 @@ describe.each(targets)("audit events of thread operations ($name)", ({ connect }
         runIds: ["r1"],
       })),
     );
+  });
+
+  it("the inspector's timeline draws them as marks on the thread's lane, saying what was done", async () => {
+    const client = connect();
+    const prefix = testPrefix("au-view");
+    const saver = new RedisSaver({ client, keyPrefix: prefix, audit: { agentId: "janitor" } });
+    await writeChain(saver, "a", 3, "r1");
+    await saver.prune(["a"], { keepLast: 2 });
+    await saver.copyThread("a", "b");
+    await saver.deleteForRuns(["r1"]);
+    const marks = runMarks(await events(client, prefix));
+    const lane = (threadId: string) =>
+      marks.filter((m) => m.threadId === threadId).map((m) => [m.kind, m.by, m.detail]);
+    expect(lane("a")).toEqual([
+      ["prune", "janitor", "1 checkpoint, 1 pending write, 1 blob removed (keepLast 2)"],
+      ["deleteForRuns", "janitor", "2 checkpoints, 2 pending writes, 2 blobs removed for run r1"],
+    ]);
+    expect(lane("b")).toEqual([
+      ["copy", "janitor", '2 checkpoints, 2 pending writes, 2 blobs copied from thread "a"'],
+      ["deleteForRuns", "janitor", "2 checkpoints, 2 pending writes, 2 blobs removed for run r1"],
+    ]);
+    const svg = markSvg(marks[0] as (typeof marks)[number], 10, 10);
+    expect(svg).toContain('data-kind="prune"');
+    expect(svg).toContain("prune by janitor at ");
+    expect(svg).toContain("1 checkpoint, 1 pending write, 1 blob removed (keepLast 2)");
   });
 
   it("the retention option's trim inside put records a prune event beside the checkpoint's", async () => {
