@@ -159,8 +159,8 @@ export class RedisSaver extends BaseCheckpointSaver {
 
   /**
    * Copies a whole thread (every namespace, its pending writes and blobs) into `toThreadId`, which must have no data
-   * (else ThreadExistsError, nothing written). The destination appears whole or not at all. A source with no data
-   * copies nothing. Python's copy_thread.
+   * (else ThreadExistsError, nothing written) and no live leased run writing it (else ThreadLeasedError). The
+   * destination appears whole or not at all. A source with no data copies nothing. Python's copy_thread.
    */
   copyThread(fromThreadId: string, toThreadId: string): Promise<CopyThreadResult> {
     return copyThread(this.#context, fromThreadId, toThreadId);
@@ -169,7 +169,8 @@ export class RedisSaver extends BaseCheckpointSaver {
   /**
    * Removes every checkpoint whose run id (metadata run_id, or the run_id in the metadata of the config put()
    * received) is one of `runIds`, with the pending writes stored against them and the blobs nothing else needs.
-   * Atomic per thread. Python's delete_for_runs.
+   * Atomic per thread. Python's delete_for_runs. A thread a live leased run (withRunLease) is writing is left alone:
+   * ThreadLeasedError names it once the other threads are cleaned.
    */
   deleteForRuns(runIds: readonly string[]): Promise<DeleteForRunsResult> {
     return deleteForRuns(this.#context, runIds);
@@ -178,7 +179,8 @@ export class RedisSaver extends BaseCheckpointSaver {
   /**
    * Trims existing threads: `{ keepLast: N }` keeps the newest N checkpoints of each namespace, `{ strategy:
    * "keep_latest" }` (the default) the latest one, both with everything a kept checkpoint needs to be read;
-   * `{ strategy: "delete" }` deletes the threads. Pinned threads are left alone. Python's prune(thread_ids, strategy).
+   * `{ strategy: "delete" }` deletes the threads. Pinned threads are left alone, and so are threads a live leased
+   * run is writing under "delete" (listed in `leased`). Python's prune(thread_ids, strategy).
    */
   prune(threadIds: readonly string[], options?: PruneOptions): Promise<PruneResult> {
     return traced("RedisSaver.prune", {}, () => pruneThreads(this.#context, threadIds, options));
