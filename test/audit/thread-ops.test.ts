@@ -8,11 +8,12 @@ import type { CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { byTime, readOutboxEvents } from "../../src/audit/read-outbox.js";
 import type { AuditEvent } from "../../src/audit/trail.js";
 import type { RedisClient } from "../../src/client.js";
-import { RedisSaver } from "../../src/index.js";
+import { RedisSaver, startAuditSink } from "../../src/index.js";
 import { runMarks } from "../../src/inspector/read/activity.js";
 import { markSvg } from "../../src/inspector/view/activity-svg.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { loopMetadata, makeCheckpoint } from "../saver/saver-helpers.js";
+import { newPool, testSchema } from "./helpers.js";
 
 async function events(client: RedisClient, prefix: string): Promise<AuditEvent[]> {
   const read = await readOutboxEvents(client, prefix, { maxPerStream: 1000 });
@@ -128,6 +129,35 @@ describe.each(targets)("audit events of thread operations ($name)", ({ connect }
     expect(svg).toContain('data-kind="prune"');
     expect(svg).toContain("prune by janitor at ");
     expect(svg).toContain("1 checkpoint, 1 pending write, 1 blob removed (keepLast 2)");
+  });
+
+  it("the sink delivers them to PostgreSQL: who removed a thread's history, with what", async () => {
+    const client = connect();
+    const pool = newPool();
+    const schema = testSchema(pool);
+    const prefix = testPrefix("au-pg");
+    const saver = new RedisSaver({ client, keyPrefix: prefix, audit: { agentId: "janitor" } });
+    const sink = startAuditSink({ client, postgres: pool, keyPrefix: prefix, schema, pollIntervalMs: 10 });
+    try {
+      await sink.ready;
+      await writeChain(saver, "a", 4, "r1");
+      await saver.prune(["a"], { keepLast: 2 });
+      await saver.copyThread("a", "b");
+      await saver.deleteForRuns(["r1"]);
+      await sink.flush();
+      const { rows } = await pool.query(
+        `SELECT thread_id, agent_id, kind, detail->>'checkpoints' AS checkpoints FROM "${schema}".audit_events
+         WHERE kind IN ('prune', 'copy', 'deleteForRuns') ORDER BY thread_id, entry_ms, entry_seq`,
+      );
+      expect(rows).toEqual([
+        { thread_id: "a", agent_id: "janitor", kind: "prune", checkpoints: "2" },
+        { thread_id: "a", agent_id: "janitor", kind: "deleteForRuns", checkpoints: "2" },
+        { thread_id: "b", agent_id: "janitor", kind: "copy", checkpoints: "2" },
+        { thread_id: "b", agent_id: "janitor", kind: "deleteForRuns", checkpoints: "2" },
+      ]);
+    } finally {
+      await sink.stop();
+    }
   });
 
   it("the retention option's trim inside put records a prune event beside the checkpoint's", async () => {
