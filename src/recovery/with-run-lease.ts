@@ -408,7 +408,9 @@ async function endLease(
 ): Promise<void> {
   if (offline === undefined || offline.session.state === "online" || lease.lost) {
     offline?.unregister();
-    await clearMark();
+    // A lost lease's mark needs nothing: it names the run that took the lease over, or it lapses with the lease (it
+    // could not be refreshed either), and Redis may well not answer now.
+    if (!lease.lost) await clearMark();
     await lease.release(handOff);
     return;
   }

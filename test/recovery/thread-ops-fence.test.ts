@@ -47,7 +47,16 @@ describe.each(targets)("thread operations under live runs ($name)", ({ connect }
     const before = await saver.getTuple({ configurable });
     const run = app.invoke({ input: 7 }, { configurable, metadata: { run_id: "r1" } }).catch((error: unknown) => error);
     await waitUntil(() => started.includes("b1"), 10);
-    expect(await liveMarks(saver, "t")).toHaveLength(1);
+    const [mark] = await liveMarks(saver, "t");
+    const runFences = saverThreadKeys(saver.keyPrefix, "t").runFences;
+    const markValue = async () => String(await saver.client.hget(runFences, String(mark)));
+    // "token expiresAtMs runId": each heartbeat pushes the expiry on.
+    const first = await markValue();
+    expect(first).toMatch(/^\d+ \d+ r1$/);
+    await waitUntil(async () => (await markValue()) !== first, 20);
+    const later = await markValue();
+    expect(Number(later.split(" ")[1])).toBeGreaterThan(Number(first.split(" ")[1]));
+    expect(later.split(" ")[0]).toBe(first.split(" ")[0]);
     const during = await collect(saver.list({ configurable }));
 
     // Neither the live run's checkpoints nor an earlier run's go from under it, from any process.
