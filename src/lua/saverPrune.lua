@@ -7,7 +7,7 @@
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET  ns\0id
-  KEYS[4] byId          ZSET  id\0ns
+  KEYS[4] byId          ZSET  (earlier releases; include legacyLayout)
   KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write
   KEYS[6] writesIndex   ZSET  the writes fields
   KEYS[7] runFences     HASH  run fence fields, and "pinned" for a pinned thread
@@ -32,6 +32,7 @@
 -- @include auditOutbox
 -- @include liveRuns
 -- @include retention
+-- @include legacyLayout
 
 if tonumber(ARGV[1]) == 0 and redis.call("HEXISTS", KEYS[7], "pinned") == 0 and #liveRunsOn(KEYS[7], "", 0) > 0 then
   return { 2, 0, 0, 0, 0, false }
@@ -58,6 +59,8 @@ if keepLast == 0 then
   return { 0, checkpoints, writes, blobs, 0, false }
 end
 
+-- What earlier releases stored would only go stale here.
+upgradeLegacyLayout()
 local state = retentionBudget(maxDeletes, maxVisits)
 local more = retentionTrimNamespace(state, ns, keepLast, retentionRootCutoff(keepLast), false)
 local removed = retentionFinish(state)

@@ -1,7 +1,7 @@
 /**
  * Byte layouts the saver stores, shared by the write and read modules.
  *
- * - Hash fields and index members join escaped parts with NUL: `ns\0id`, `id\0ns`, `ns\0channel\0version`,
+ * - Hash fields and index members join escaped parts with NUL: `ns\0id`, `ns\0channel\0version`,
  *   `ns\0id\0taskId\0idx`. `escapePart` removes NUL and newline from every part, so a part can never fake a
  *   separator, and one namespace (or checkpoint) is exactly the lex range `[x\0`, `(x\x01`.
  * - Values are framed: one format byte, then each part as a 4-byte big-endian length and its bytes. Only
@@ -47,11 +47,6 @@ export function unescapePart(escaped: string): string {
 /** `ns\0id`: the checkpoints/refs hash field and the byNamespace member of one checkpoint. */
 export function checkpointField(ns: string, checkpointId: string): string {
   return `${escapePart(ns)}\0${escapePart(checkpointId)}`;
-}
-
-/** `id\0ns`: the byId member of one checkpoint. */
-export function checkpointIdMember(ns: string, checkpointId: string): string {
-  return `${escapePart(checkpointId)}\0${escapePart(ns)}`;
 }
 
 /** `channel\0version`: one line of a checkpoint's refs (the blob field minus its namespace). */

@@ -10,6 +10,7 @@ import { createRedisContext, MIN_SERVER_VERSION, type RedisContext } from "../co
 import type { DurabilityOptions } from "../durability.js";
 import { CorruptCheckpointError } from "../errors.js";
 import { BlobDeltas, type ParsedBlobDeltasOptions } from "./blob-delta.js";
+import { LegacyLayoutChecks } from "./legacy-layout.js";
 import { type RetentionOptions, retentionSpec } from "./retention.js";
 
 export interface SaverContext extends RedisContext {
@@ -31,6 +32,8 @@ export interface SaverContext extends RedisContext {
   readonly compression: Compression | undefined;
   /** Metadata fields the thread registry indexes (the `threads.indexedMetadata` option). */
   readonly indexedMetadata: readonly string[];
+  /** Threads whose earlier-release keys this process already had converted (saverPut's upgrade argument). */
+  readonly legacyLayout: LegacyLayoutChecks;
 }
 
 export function createSaverContext(options: {
@@ -67,5 +70,6 @@ export function createSaverContext(options: {
     deltas: BlobDeltas.from(options.blobDeltas),
     compression: compressionFrom(options.compression),
     indexedMetadata: [...new Set(options.threads?.indexedMetadata ?? [])],
+    legacyLayout: new LegacyLayoutChecks(),
   };
 }
