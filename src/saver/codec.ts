@@ -11,7 +11,8 @@
 import { CorruptCheckpointError } from "../errors.js";
 
 /**
- * The first byte of a frame. Records and writes are PLAIN or DEFLATED; blobs may be any of the four.
+ * The first byte of a frame. Records are PLAIN or PACKED_RECORD; writes are PLAIN or DEFLATED; blobs may be PLAIN,
+ * DEFLATED, DELTA, DELTA_DEFLATED or IN_HISTORY.
  * - PLAIN: the parts as given (a blob: [type, bytes], or none for a cleared channel).
  * - DEFLATED: as PLAIN, but the value-bytes part is raw deflate (see src/compression.ts).
  * - DELTA: a blob stored as an earlier version of the same channel plus what differs:
@@ -23,9 +24,19 @@ import { CorruptCheckpointError } from "../errors.js";
  *   retention and delta history compare the same bytes (IN_HISTORY_MARKER in src/lua/include/checkpointRefs.lua).
  *   The fixed part keeps a damaged blob (a lone format byte) from reading as an absent value: only the exact
  *   marker does.
+ * - PACKED_RECORD: a checkpoint record as [refs text, packed]: the refs stay plain (Lua reads them), `packed` is a
+ *   dictionary id byte and the raw deflate, with that preset dictionary, of the PLAIN frame of the record's other
+ *   parts (record.ts, record-dictionary.ts). Releases before it cannot read it.
  * Older releases wrote only PLAIN, so everything they stored stays readable.
  */
-export const FrameFormat = { PLAIN: 1, DELTA: 2, DEFLATED: 3, DELTA_DEFLATED: 4, IN_HISTORY: 5 } as const;
+export const FrameFormat = {
+  PLAIN: 1,
+  DELTA: 2,
+  DEFLATED: 3,
+  DELTA_DEFLATED: 4,
+  IN_HISTORY: 5,
+  PACKED_RECORD: 6,
+} as const;
 export type FrameFormat = (typeof FrameFormat)[keyof typeof FrameFormat];
 
 const FORMAT = FrameFormat.PLAIN;

@@ -30,6 +30,8 @@ export interface SaverContext extends RedisContext {
   readonly deltas: BlobDeltas | undefined;
   /** Compression of channel blobs and pending writes (undefined: off). */
   readonly compression: Compression | undefined;
+  /** Store checkpoint records packed (record.ts): on unless the `compression` option is `false`. */
+  readonly packRecords: boolean;
   /** Metadata fields the thread registry indexes (the `threads.indexedMetadata` option). */
   readonly indexedMetadata: readonly string[];
   /** Threads whose earlier-release keys this process already had converted (saverPut's upgrade argument). */
@@ -69,6 +71,7 @@ export function createSaverContext(options: {
     audit: createAuditOutbox(options.client, options.keyPrefix, options.audit),
     deltas: BlobDeltas.from(options.blobDeltas),
     compression: compressionFrom(options.compression),
+    packRecords: options.compression !== false,
     indexedMetadata: [...new Set(options.threads?.indexedMetadata ?? [])],
     legacyLayout: new LegacyLayoutChecks(),
   };

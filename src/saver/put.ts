@@ -18,6 +18,7 @@ import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
 import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
+import { encodeRecord } from "./record.js";
 import { checkFenced, readRunFence, runFenceArgs } from "./run-fence.js";
 import { recordRunThread, runIdOf } from "./run-index.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
@@ -71,12 +72,17 @@ export async function putCheckpoint(
   ]);
   const runId = runIdOf(config, metadata);
   const refs = Object.entries(checkpoint.channel_versions ?? {}).map(([channel, version]) => blobRef(channel, version));
+  const record = await encodeRecord(
+    encodeRefs(parentId, refs),
+    [checkpointType, checkpointBytes, metadataType, metadataBytes],
+    { pack: context.packRecords, maxValueBytes: context.maxValueBytes },
+  );
 
   const upgrade = context.legacyLayout.flag(threadId);
   const head: [number, string, Buffer, string, number, string, number, string, string, "1" | ""] = [
     context.ttlMs,
     checkpointField(ns, checkpoint.id),
-    frame([encodeRefs(parentId, refs), checkpointType, checkpointBytes, metadataType, metadataBytes]),
+    record,
     threadId,
     TRIM_GRACE_MS,
     ...runFenceArgs(fence),
