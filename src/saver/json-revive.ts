@@ -120,7 +120,6 @@ export function revivesSynchronously(record: unknown): boolean {
   return messageBuilderFor(candidate) !== undefined;
 }
 
-
 type MessageClass = new (fields: Record<string, unknown>) => object;
 
 /**
