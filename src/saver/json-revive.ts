@@ -14,9 +14,10 @@
  * record still goes through load() itself. test/saver/json-revive.test.ts checks the equivalence against the
  * serializer for every class accepted here; it holds for the @langchain/core load() those tests run against.
  *
- * Anything the serializer's reviver treats specially (an lc 2 record: undefined, Set, Map, RegExp, Error,
- * Uint8Array, DeltaSnapshot; a `__proto__` key) sends the whole value back to the serializer itself, so the result
- * is always what LangGraph's reviver returns.
+ * The serializer's own lc 2 records for undefined and DeltaSnapshot (the seed of a DeltaChannel's history, which
+ * holds its whole message list) are revived here too, in the same walk order. The rest it treats specially (lc 2
+ * records for Set, Map, RegExp, Error, Uint8Array, or of a type it keeps as data; a `__proto__` key) send the whole
+ * value back to the serializer itself, so the result is always what LangGraph's reviver returns.
  *
  * Used only when the saver's serde is LangGraph's JsonPlusSerializer itself (not a subclass or another serializer).
  */
@@ -36,7 +37,7 @@ import {
   ToolMessage,
   ToolMessageChunk,
 } from "@langchain/core/messages";
-import { JsonPlusSerializer, type SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import { DeltaSnapshot, JsonPlusSerializer, type SerializerProtocol } from "@langchain/langgraph-checkpoint";
 
 /** Thrown inside the walk when the value needs LangGraph's reviver. */
 const NEEDS_SERIALIZER = Symbol("needs the serializer");
@@ -50,13 +51,15 @@ export function isPlainJsonPlus(serde: SerializerProtocol): boolean {
 
 type Container = Record<string, unknown> | unknown[];
 
-/** An lc 1 constructor record found by the walk, revived once its children are. */
+/**
+ * A record found by the walk, revived once its children are: an lc 1 constructor record (by its synchronous builder,
+ * or else by load()), or one of the lc 2 records the serializer turns into undefined or a DeltaSnapshot.
+ */
 interface Revival {
   parent: Container;
   key: string | number;
   record: Record<string, unknown>;
-  /** The synchronous builder for it, or undefined: load() revives it. */
-  builder: MessageBuilder | undefined;
+  revive: MessageBuilder | "load" | "undefined" | "delta snapshot";
 }
 
 /** serde.loadsTyped(type, bytes) for a plain JsonPlusSerializer. */
@@ -72,9 +75,15 @@ export async function loadsJson(serde: SerializerProtocol, type: string, bytes: 
     throw error;
   }
   // In walk order: a record's children are revived (and written into it) before the record itself.
-  for (const { parent, key, record, builder } of revivals) {
+  for (const { parent, key, record, revive } of revivals) {
     (parent as Record<string | number, unknown>)[key] =
-      builder === undefined ? await load(JSON.stringify(record)) : buildMessage(builder, record);
+      revive === "load"
+        ? await load(JSON.stringify(record))
+        : revive === "undefined"
+          ? undefined
+          : revive === "delta snapshot"
+            ? new DeltaSnapshot(record.value)
+            : buildMessage(revive, record);
   }
   return root.value;
 }
@@ -94,14 +103,20 @@ function walk(value: unknown, parent: Container, key: string | number, revivals:
     return value;
   }
   const record = value as Record<string, unknown>;
-  if (record.lc === 2) throw NEEDS_SERIALIZER;
   for (const name in record) {
     if (name === "__proto__") throw NEEDS_SERIALIZER;
     const child = record[name];
     if (child !== null && typeof child === "object") record[name] = walk(child, record, name, revivals);
   }
   if (record.lc === 1 && record.type === "constructor" && Array.isArray(record.id)) {
-    revivals.push({ parent, key, record, builder: messageBuilderFor(record) });
+    revivals.push({ parent, key, record, revive: messageBuilderFor(record) ?? "load" });
+  } else if (record.lc === 2) {
+    // The serializer's checks, in its order; the other lc 2 records (Set, Map, RegExp, Error, Uint8Array, and
+    // whatever it keeps as a plain object) are its own business.
+    if (record.type === "undefined") revivals.push({ parent, key, record, revive: "undefined" });
+    else if (record.type === "delta_snapshot" && Object.hasOwn(record, "value")) {
+      revivals.push({ parent, key, record, revive: "delta snapshot" });
+    } else throw NEEDS_SERIALIZER;
   }
   return record;
 }

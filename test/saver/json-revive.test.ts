@@ -59,7 +59,7 @@ describe("loadsJson", () => {
     ]);
   });
 
-  it("hands values with lc 2 records or __proto__ keys to the serializer, with the same result", async () => {
+  it("reads lc 2 records (undefined, DeltaSnapshot, or handed to the serializer) and __proto__ keys as it does", async () => {
     const values: unknown[] = [
       { gone: undefined, kept: 1 },
       [undefined, 2],
@@ -69,6 +69,12 @@ describe("loadsJson", () => {
       new Error("boom"),
       new Uint8Array([1, 2, 3]),
       new DeltaSnapshot([new HumanMessage("snap")]),
+      new DeltaSnapshot(undefined),
+      { snapshot: new DeltaSnapshot({ inner: new DeltaSnapshot([undefined, new AIMessage("deep")]) }), set: new Set() },
+      new AIMessage({ content: "a field left undefined", name: undefined, additional_kwargs: { gap: [undefined] } }),
+      JSON.parse('{"a": {"lc": 2, "type": "delta_snapshot"}, "b": [{"lc": 2, "type": "undefined"}]}'),
+      JSON.parse('{"b": {"lc": 2, "type": "unknown", "x": [{"lc": 2, "type": "undefined"}]}}'),
+      JSON.parse('{"a": {"lc": 2, "type": "undefined", "extra": {"lc": 2, "type": "undefined"}}}'),
       JSON.parse('{"__proto__": {"polluted": true}, "a": 1}'),
       { messages: [new AIMessage("x")], tags: new Set(["t"]) },
     ];
@@ -77,6 +83,27 @@ describe("loadsJson", () => {
       expectSameShape(actual, expected);
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("matches the serializer on values with undefined and DeltaSnapshot anywhere", async () => {
+    const { node } = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: "small" },
+        fc.jsonValue({ maxDepth: 0 }),
+        fc.constant(undefined),
+        fc.array(tie("node"), { maxLength: 3 }),
+        fc.dictionary(fc.string({ maxLength: 4 }), tie("node"), { maxKeys: 3 }),
+        tie("node").map((value) => new DeltaSnapshot(value)),
+        fc.string({ maxLength: 4 }).map((content) => new HumanMessage({ content, id: "h" })),
+      ),
+    }));
+    await fc.assert(
+      fc.asyncProperty(node, async (value) => {
+        const [expected, actual] = await bothWays(value);
+        expectSameShape(actual, expected);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("passes other serializer types through", async () => {
