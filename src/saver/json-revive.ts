@@ -8,7 +8,8 @@
  * Messages take a synchronous path: a record that is exactly `{lc: 1, type: "constructor", id, kwargs}` with id
  * `["langchain_core", "messages", <class>]` naming one of the message classes below, and kwargs that are plain JSON
  * data load() copies unchanged (no object with an `lc` or escape-marker key, no -0 or non-finite number, shallow
- * enough), is built here as load() builds it: the kwargs keys mapped to field names (the class's inverted lc_aliases,
+ * enough; the serializer's undefined records, for fields left undefined, are dropped or turned into null as load's
+ * JSON round trip does), is built here as load() builds it: the kwargs keys mapped to field names (the class's inverted lc_aliases,
  * else load's camel-case rule; both cached per class), `new Class(fields)`, and the class's name set to the id's last
  * element. That skips load's re-stringify, re-parse and async walk (most of a message's cost). Every other lc 1
  * record still goes through load() itself. test/saver/json-revive.test.ts checks the equivalence against the
@@ -59,7 +60,7 @@ interface Revival {
   parent: Container;
   key: string | number;
   record: Record<string, unknown>;
-  revive: MessageBuilder | "load" | "undefined" | "delta snapshot";
+  revive: MessagePlan | "load" | "undefined" | "delta snapshot";
 }
 
 /** serde.loadsTyped(type, bytes) for a plain JsonPlusSerializer. */
@@ -158,6 +159,13 @@ const MESSAGE_CLASSES: Record<string, MessageClass> = {
   ToolMessageChunk,
 } as unknown as Record<string, MessageClass>;
 
+/** How the synchronous path builds one record. */
+interface MessagePlan {
+  builder: MessageBuilder;
+  /** Whether its kwargs hold undefined records (revived before it, dropped by load's JSON round trip). */
+  undefinedInside: boolean;
+}
+
 /** A message class with what the synchronous path caches for it. */
 interface MessageBuilder {
   /** The id's last element: load() sets the class's name to it. */
@@ -178,8 +186,8 @@ const ESCAPE_MARKER = "__lc_escaped__";
 
 let builders: Map<string, MessageBuilder> | undefined;
 
-/** The builder for an lc 1 constructor record the synchronous path takes, else undefined. */
-function messageBuilderFor(record: Record<string, unknown>): MessageBuilder | undefined {
+/** How the synchronous path builds an lc 1 constructor record, or undefined when load() must. */
+function messageBuilderFor(record: Record<string, unknown>): MessagePlan | undefined {
   const id = record.id as unknown[];
   if (id.length !== 3 || id[0] !== "langchain_core" || id[1] !== "messages" || typeof id[2] !== "string") {
     return undefined;
@@ -193,9 +201,10 @@ function messageBuilderFor(record: Record<string, unknown>): MessageBuilder | un
   if (keys !== 4 || !Object.hasOwn(record, "kwargs")) return undefined;
   const kwargs = record.kwargs;
   if (kwargs === null || typeof kwargs !== "object" || Array.isArray(kwargs)) return undefined;
-  if (!isPlainJson(kwargs, 0)) return undefined;
+  const scan = scanKwargs(kwargs, 0);
+  if (scan === NOT_PLAIN) return undefined;
   for (const key in kwargs) if (fieldName(builder, key) === null) return undefined;
-  return builder;
+  return { builder, undefinedInside: scan === PLAIN_WITH_UNDEFINED };
 }
 
 function createBuilders(): Map<string, MessageBuilder> {
@@ -262,30 +271,64 @@ function camelCaseKey(jsonKey: string): string {
     .replace(UNDERSCORE_THEN_WORD_CHAR, (_run, next: string) => next.toUpperCase());
 }
 
+const NOT_PLAIN = 0;
+const PLAIN = 1;
+const PLAIN_WITH_UNDEFINED = 2;
+type Scan = typeof NOT_PLAIN | typeof PLAIN | typeof PLAIN_WITH_UNDEFINED;
+
 /**
  * Whether load() would copy `value` unchanged: JSON.stringify then JSON.parse keeps it (no -0, which becomes 0, no
  * non-finite number, which becomes null), and its reviver finds nothing to treat specially (an object with an `lc`
- * key, an escaped object) or to refuse (too deep). `__proto__` keys never reach here (the walk hands them over).
+ * key, an escaped object) or to refuse (too deep). The one exception is the serializer's undefined record: the walk
+ * revives it to undefined before the message is built, and dropUndefined then does what load's JSON round trip does
+ * to it. `__proto__` keys never reach here (the walk hands them over).
  */
-function isPlainJson(value: unknown, depth: number): boolean {
-  if (typeof value === "number") return Number.isFinite(value) && !Object.is(value, -0);
-  if (value === null || typeof value !== "object") return true;
-  if (depth >= KWARGS_DEPTH_LIMIT) return false;
+function scanKwargs(value: unknown, depth: number): Scan {
+  if (typeof value === "number") return Number.isFinite(value) && !Object.is(value, -0) ? PLAIN : NOT_PLAIN;
+  if (value === null || typeof value !== "object") return PLAIN;
+  if (depth >= KWARGS_DEPTH_LIMIT) return NOT_PLAIN;
+  let result: Scan = PLAIN;
   if (Array.isArray(value)) {
-    for (const item of value) if (!isPlainJson(item, depth + 1)) return false;
-    return true;
+    for (const item of value) {
+      const scan = scanKwargs(item, depth + 1);
+      if (scan === NOT_PLAIN) return NOT_PLAIN;
+      if (scan === PLAIN_WITH_UNDEFINED) result = scan;
+    }
+    return result;
   }
   const record = value as Record<string, unknown>;
+  // The walk's test for an undefined record, whatever else the record holds.
+  if (record.lc === 2 && record.type === "undefined") return PLAIN_WITH_UNDEFINED;
   for (const key in record) {
-    if (key === "lc" || key === ESCAPE_MARKER) return false;
-    if (!isPlainJson(record[key], depth + 1)) return false;
+    if (key === "lc" || key === ESCAPE_MARKER) return NOT_PLAIN;
+    const scan = scanKwargs(record[key], depth + 1);
+    if (scan === NOT_PLAIN) return NOT_PLAIN;
+    if (scan === PLAIN_WITH_UNDEFINED) result = scan;
   }
-  return true;
+  return result;
+}
+
+/** What load's JSON round trip does to undefined: an object drops the key, an array holds null. */
+function dropUndefined(value: Record<string, unknown> | unknown[]): void {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      if (item === undefined) value[i] = null;
+      else if (item !== null && typeof item === "object") dropUndefined(item as Record<string, unknown> | unknown[]);
+    }
+    return;
+  }
+  for (const key in value) {
+    const item = value[key];
+    if (item === undefined) delete value[key];
+    else if (item !== null && typeof item === "object") dropUndefined(item as Record<string, unknown> | unknown[]);
+  }
 }
 
 /** The message load() builds from `record` (accepted by messageBuilderFor), with load()'s side effect on its name. */
-function buildMessage(builder: MessageBuilder, record: Record<string, unknown>): object {
+function buildMessage({ builder, undefinedInside }: MessagePlan, record: Record<string, unknown>): object {
   const kwargs = record.kwargs as Record<string, unknown>;
+  if (undefinedInside) dropUndefined(kwargs);
   const fields: Record<string, unknown> = {};
   for (const key in kwargs)
     fields[builder.fieldNames.get(key) ?? (mapJsonKey(builder.aliases, key) as string)] = kwargs[key];

@@ -72,6 +72,8 @@ describe("loadsJson", () => {
       new DeltaSnapshot(undefined),
       { snapshot: new DeltaSnapshot({ inner: new DeltaSnapshot([undefined, new AIMessage("deep")]) }), set: new Set() },
       new AIMessage({ content: "a field left undefined", name: undefined, additional_kwargs: { gap: [undefined] } }),
+      new HumanMessage({ content: [{ type: "text", text: "t", extra: undefined }], id: undefined }),
+      { m: new AIMessage({ content: "x", additional_kwargs: { kept: { lc: 1 }, gap: undefined } }) },
       JSON.parse('{"a": {"lc": 2, "type": "delta_snapshot"}, "b": [{"lc": 2, "type": "undefined"}]}'),
       JSON.parse('{"b": {"lc": 2, "type": "unknown", "x": [{"lc": 2, "type": "undefined"}]}}'),
       JSON.parse('{"a": {"lc": 2, "type": "undefined", "extra": {"lc": 2, "type": "undefined"}}}'),
@@ -166,8 +168,9 @@ function expectSameClasses(actual: unknown, expected: unknown, path = "$"): void
 }
 
 /** A message as the serializer writes it, parsed: the record the walk meets. */
-function recordOf(message: BaseMessage): unknown {
-  return JSON.parse(JSON.stringify(message));
+async function recordOf(message: BaseMessage): Promise<unknown> {
+  const [, bytes] = await serde.dumpsTyped(message);
+  return JSON.parse(new TextDecoder().decode(bytes));
 }
 
 function messageRecord(name: string, kwargs: Record<string, unknown>, namespace = ["langchain_core", "messages"]) {
@@ -256,7 +259,7 @@ describe("loadsJson: synchronous message revival", () => {
     text.map((id) => new RemoveMessage({ id })),
   );
 
-  it("takes every message class it accepts (as the serializer writes them) without load()", () => {
+  it("takes every message class it accepts (as the serializer writes them) without load()", async () => {
     const samples: BaseMessage[] = [
       new HumanMessage({ content: "hi", id: "h" }),
       new HumanMessageChunk({ content: "hi" }),
@@ -278,9 +281,16 @@ describe("loadsJson: synchronous message revival", () => {
       new ChatMessage({ content: "r", role: "critic" }),
       new ChatMessageChunk({ content: "r", role: "critic" }),
       new RemoveMessage({ id: "gone" }),
+      // Fields left undefined: the serializer writes undefined records, which load's JSON round trip drops.
+      new AIMessage({
+        content: "x",
+        name: undefined,
+        usage_metadata: undefined,
+        additional_kwargs: { gap: [undefined, 1], deep: { u: undefined, kept: 2 } },
+      }),
     ];
     for (const sample of samples)
-      expect({ [sample.constructor.name]: revivesSynchronously(recordOf(sample)) }).toEqual({
+      expect({ [sample.constructor.name]: revivesSynchronously(await recordOf(sample)) }).toEqual({
         [sample.constructor.name]: true,
       });
   });
@@ -353,7 +363,7 @@ describe("loadsJson: synchronous message revival", () => {
     const cases: Record<string, unknown>[] = [
       // A message inside a message's kwargs (revived first, then serialised again by load()).
       { m: new AIMessage({ content: "outer", additional_kwargs: { inner } }) },
-      { m: messageRecord("AIMessage", { content: "x", response_metadata: { nested: recordOf(inner) } }) },
+      { m: messageRecord("AIMessage", { content: "x", response_metadata: { nested: await recordOf(inner) } }) },
       // Objects with an lc key are escaped on the way out and unwrapped by load().
       { m: new AIMessage({ content: "x", additional_kwargs: { lookalike: { lc: 1, type: "secret", id: ["K"] } } }) },
       { m: new ToolMessage({ content: "x", tool_call_id: "c", artifact: { lc: 2, note: "plain data" } }) },
@@ -378,7 +388,9 @@ describe("loadsJson: synchronous message revival", () => {
       const [, bytes] = await serde.dumpsTyped(value);
       await expectSameRead(new TextDecoder().decode(bytes));
     }
-    expect(revivesSynchronously(recordOf(new AIMessage({ content: "x", additional_kwargs: { inner } })))).toBe(false);
+    expect(revivesSynchronously(await recordOf(new AIMessage({ content: "x", additional_kwargs: { inner } })))).toBe(
+      false,
+    );
     expect(revivesSynchronously({ ...messageRecord("HumanMessage", { content: "x" }), extra: 1 })).toBe(false);
     expect(revivesSynchronously(messageRecord("HumanMessage", { content: "x" }))).toBe(true);
   });
