@@ -8,12 +8,14 @@
  * Messages take a synchronous path: a record that is exactly `{lc: 1, type: "constructor", id, kwargs}` with id
  * `["langchain_core", "messages", <class>]` naming one of the message classes below, and kwargs that are plain JSON
  * data load() copies unchanged (no object with an `lc` or escape-marker key, no -0 or non-finite number, shallow
- * enough; the serializer's undefined records, for fields left undefined, are dropped or turned into null as load's
- * JSON round trip does), is built here as load() builds it: the kwargs keys mapped to field names (the class's inverted lc_aliases,
- * else load's camel-case rule; both cached per class), `new Class(fields)`, and the class's name set to the id's last
- * element. That skips load's re-stringify, re-parse and async walk (most of a message's cost). Every other lc 1
- * record still goes through load() itself. test/saver/json-revive.test.ts checks the equivalence against the
- * serializer for every class accepted here; it holds for the @langchain/core load() those tests run against.
+ * enough; the serializer's undefined records, for fields left undefined, are dropped or turned into null as load's JSON
+ * round trip does), is built here as load() builds it: the kwargs keys mapped to field names (the class's inverted
+ * lc_aliases, else load's camel-case rule; both cached per class), `new Class(fields)`, and the class's name set to the
+ * id's last element. That skips load's re-stringify, re-parse and async walk, most of a message's cost. Every other
+ * lc 1 record (and any message with a key the camel-case rules of @langchain/core 1.x could disagree on) still goes
+ * through load() itself. test/saver/json-revive.test.ts checks the equivalence against the serializer for every class
+ * accepted here, on the @langchain/core the tests install; a later core whose load() treats messages differently needs
+ * those tests run again.
  *
  * The serializer's own lc 2 records for undefined and DeltaSnapshot (the seed of a DeltaChannel's history, which
  * holds its whole message list) are revived here too, in the same walk order. The rest it treats specially (lc 2
@@ -246,16 +248,20 @@ function fieldName(builder: MessageBuilder, jsonKey: string): string | null {
 }
 
 /**
- * load()'s key mapping: the alias when there is a non-empty one, else the camel-case form. load() looks the alias up
- * on a plain object, so a key Object.prototype answers for (`constructor`, `toString`, ...) would map to that
- * member: such keys are left to load().
+ * load()'s key mapping: the alias when there is a non-empty one, else the camel-case form. Only snake-case keys of
+ * lower-case words are camel-cased here (every message field is one): early @langchain/core 1.1 releases (1.1.44,
+ * the oldest this package accepts, included) used another camel-case rule, and the two agree on those keys. load()
+ * looks the alias up on a plain object, so a key Object.prototype answers for (`constructor`, ...) would map to that
+ * member: such keys are left to load() too.
  */
 function mapJsonKey(aliases: ReadonlyMap<string, string>, jsonKey: string): string | null {
   const alias = aliases.get(jsonKey);
-  if (alias === undefined && jsonKey in Object.prototype) return null;
+  if (alias === undefined && (jsonKey in Object.prototype || !SNAKE_CASE_KEY.test(jsonKey))) return null;
   const name = alias || camelCaseKey(jsonKey);
   return name === "__proto__" ? null : name;
 }
+
+const SNAKE_CASE_KEY = /^[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)*$/;
 
 const HAS_SEPARATOR = /[-_\s]/;
 const SEPARATOR_RUNS = /[-_\s]+/g;

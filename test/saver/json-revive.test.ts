@@ -393,6 +393,14 @@ describe("loadsJson: synchronous message revival", () => {
     );
     expect(revivesSynchronously({ ...messageRecord("HumanMessage", { content: "x" }), extra: 1 })).toBe(false);
     expect(revivesSynchronously(messageRecord("HumanMessage", { content: "x" }))).toBe(true);
+    // Camel-cased here only when every camel-case rule load() has had agrees: snake-case keys of lower-case words.
+    expect(revivesSynchronously(messageRecord("HumanMessage", { content: "x", some_field2: 1 }))).toBe(true);
+    for (const key of ["Tool_Calls", "ABC", "a-b", "a__b", "_x", "x_", "a_1", "constructor"]) {
+      expect({ key, synchronous: revivesSynchronously(messageRecord("HumanMessage", { [key]: 1 })) }).toEqual({
+        key,
+        synchronous: false,
+      });
+    }
   });
 
   it("leaves numbers a JSON round trip changes, and deep kwargs, to load()", async () => {
