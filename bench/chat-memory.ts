@@ -51,7 +51,7 @@ export async function chatMemorySection(ctx: BenchContext): Promise<void> {
       await runChat(saver, "chat", turns);
       const config = { configurable: { thread_id: "chat" } };
       // Counted from the index: list() would deserialize every message list of the thread.
-      const checkpoints = await ctx.client.zcard(saverThreadKeys(keyPrefix, "chat").byId);
+      const checkpoints = await ctx.client.zcard(saverThreadKeys(keyPrefix, "chat").byNamespace);
       const bytes = await memoryUsage(ctx.client, await scanKeys(ctx.client, `${keyPrefix}|*`));
       const reads: number[] = [];
       let finalBytes = 0;

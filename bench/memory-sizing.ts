@@ -38,7 +38,7 @@ async function chatThread(turns: number, label: string, options: Partial<RedisSa
   const saver = new RedisSaver({ client, keyPrefix: prefix, ...options });
   await runChat(saver, "chat", turns);
   // From the index: list() would deserialize every message list of the thread.
-  const checkpoints = await client.zcard(saverThreadKeys(prefix, "chat").byId);
+  const checkpoints = await client.zcard(saverThreadKeys(prefix, "chat").byNamespace);
   const { bytes, keys } = await bytesUnder(prefix);
   console.log(
     `checkpointer (${label}), chat of ${String(turns).padStart(4)} turns: ${String(checkpoints).padStart(4)} ` +

@@ -95,7 +95,7 @@ export async function retentionSection(ctx: BenchContext): Promise<void> {
     const off = kind.graph(new RedisSaver({ client: ctx.client, keyPrefix: offPrefix }), offRandom);
     const weigh = async (prefix: string) => ({
       bytes: await memoryUsage(ctx.client, await scanKeys(ctx.client, `${keyPrefixStart(prefix)}*`)),
-      checkpoints: await ctx.client.zcard(saverThreadKeys(prefix, "chat").byId),
+      checkpoints: await ctx.client.zcard(saverThreadKeys(prefix, "chat").byNamespace),
     });
     const stateBytes = async (graph: Chat) => {
       const state = (await graph.getState({ configurable: { thread_id: "chat" } })) as {

@@ -5,7 +5,7 @@
  * or bytes that were never ours) is refused with DecompressionLimitError instead of filling the process's memory.
  */
 import { promisify } from "node:util";
-import { constants, deflateRaw, deflateRawSync, inflateRaw, inflateRawSync } from "node:zlib";
+import { constants, deflateRaw, deflateRawSync, inflateRaw, inflateRawSync, type ZlibOptions } from "node:zlib";
 import { z } from "zod";
 import { CorruptDataError, DecompressionLimitError } from "./errors.js";
 
@@ -74,7 +74,8 @@ function worthKeeping(bytes: Uint8Array, deflated: Buffer): Buffer | undefined {
 
 /**
  * Inflates a value stored compressed. More than `maxBytes` of output throws DecompressionLimitError; bytes that
- * are not raw deflate throw CorruptDataError. `key` and `what` name the value in both.
+ * are not raw deflate throw CorruptDataError. `key` and `what` name the value in both. `dictionary`: the preset
+ * dictionary the value was deflated with, if any.
  */
 export async function decompress(
   deflated: Uint8Array,
@@ -82,9 +83,10 @@ export async function decompress(
   key: string,
   what: () => string,
   Corrupt: new (key: string, detail: string, options?: { cause?: unknown }) => CorruptDataError = CorruptDataError,
+  dictionary?: Buffer,
 ): Promise<Buffer> {
   try {
-    return await inflateRawAsync(deflated, Number.isFinite(maxBytes) ? { maxOutputLength: maxBytes } : {});
+    return await inflateRawAsync(deflated, inflateOptions(maxBytes, dictionary));
   } catch (error) {
     if (isOutputLimit(error)) throw new DecompressionLimitError(key, what(), maxBytes, { cause: error });
     const reason = error instanceof Error ? error.message : String(error);
@@ -99,14 +101,21 @@ export function decompressSync(
   key: string,
   what: () => string,
   Corrupt: new (key: string, detail: string, options?: { cause?: unknown }) => CorruptDataError = CorruptDataError,
+  dictionary?: Buffer,
 ): Buffer {
   try {
-    return inflateRawSync(deflated, Number.isFinite(maxBytes) ? { maxOutputLength: maxBytes } : {});
+    return inflateRawSync(deflated, inflateOptions(maxBytes, dictionary));
   } catch (error) {
     if (isOutputLimit(error)) throw new DecompressionLimitError(key, what(), maxBytes, { cause: error });
     const reason = error instanceof Error ? error.message : String(error);
     throw new Corrupt(key, `${what()} cannot be decompressed (${reason})`, { cause: error });
   }
+}
+
+function inflateOptions(maxBytes: number, dictionary: Buffer | undefined): ZlibOptions {
+  const options: ZlibOptions = Number.isFinite(maxBytes) ? { maxOutputLength: maxBytes } : {};
+  if (dictionary !== undefined) options.dictionary = dictionary;
+  return options;
 }
 
 function isOutputLimit(error: unknown): boolean {

@@ -177,9 +177,15 @@ export interface SaverThreadKeys {
   readonly checkpoints: string;
   /** HASH `ns\0channel\0version` -> framed channel value; written once per (channel, version). */
   readonly blobs: string;
-  /** ZSET (all scores 0) of `ns\0id`: checkpoints of one namespace, newest last, ranged by lex. */
+  /**
+   * ZSET (all scores 0) of `ns\0id`: checkpoints of one namespace, newest last, ranged by lex. The only checkpoint
+   * index: list() across namespaces merges the namespaces' ranges in the read script.
+   */
   readonly byNamespace: string;
-  /** ZSET (all scores 0) of `id\0ns`: checkpoints of every namespace of the thread, by id. */
+  /**
+   * ZSET `id\0ns` written by earlier releases (every namespace by id). No longer written: the thread's next put
+   * deletes it. Still listed in `all`, so deleting a thread and TTL refreshes cover it.
+   */
   readonly byId: string;
   /** HASH `ns\0id\0taskId\0idx` -> framed pending write. */
   readonly writes: string;

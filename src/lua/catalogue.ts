@@ -116,7 +116,6 @@ export const SCRIPTS = {
     [
       ttlMs: number,
       field: string,
-      idMember: string,
       record: Buffer,
       threadId: string,
       graceMs: number,
@@ -124,6 +123,7 @@ export const SCRIPTS = {
       fenceToken: number,
       runMember: string,
       retention: string,
+      upgrade: "1" | "",
       ...blobs: ScriptArg[],
     ]
   >()({ keys: [...THREAD_KEYS, "threadIndex?", "runThreads?", "outbox?"], decode: storedOrFenced }),

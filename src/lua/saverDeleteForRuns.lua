@@ -7,7 +7,7 @@
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET  ns\0id
-  KEYS[4] byId          ZSET  id\0ns
+  KEYS[4] byId          ZSET  (earlier releases; deleted with the rest when the thread is left empty)
   KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write
   KEYS[6] writesIndex   ZSET  the writes fields
   KEYS[7] runFences     HASH  (untouched; deleted with the rest when the thread is left empty)
@@ -45,7 +45,6 @@ for i = 1, #ARGV do
       removedCheckpoints = removedCheckpoints + redis.call("HDEL", checkpoints, field)
     end
     redis.call("ZREM", byNamespace, field)
-    redis.call("ZREM", byId, id .. "\0" .. ns)
     local writeFields = redis.call("ZRANGE", writesIndex, "[" .. field .. "\0", "(" .. field .. "\1", "BYLEX")
     for from = 1, #writeFields, 1000 do
       local chunk = { unpack(writeFields, from, math.min(from + 999, #writeFields)) }
@@ -56,7 +55,7 @@ for i = 1, #ARGV do
   end
 end
 
-if redis.call("ZCARD", byId) == 0 then
+if redis.call("ZCARD", byNamespace) == 0 then
   removedBlobs = redis.call("HLEN", blobs)
   removedWrites = removedWrites + redis.call("HLEN", writes)
   redis.call("DEL", checkpoints, blobs, byNamespace, byId, writes, writesIndex, runFences, byRun)

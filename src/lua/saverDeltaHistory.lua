@@ -8,7 +8,7 @@
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record (its first part: the refs text)
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value (frame with no parts: no value)
   KEYS[3] byNamespace   ZSET  ns\0id (finds the newest checkpoint when no id is given)
-  KEYS[4] byId          ZSET  (TTL refresh only)
+  KEYS[4] byId          ZSET  (earlier releases; TTL refresh only)
   KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write (taskId, channel, type, bytes, path, idx)
   KEYS[6] writesIndex   ZSET  the writes fields, so one checkpoint's writes are one lex range
   KEYS[7] runFences     HASH  (TTL refresh only)

@@ -7,7 +7,7 @@
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET  (not read: rebuilt from the checkpoint fields)
-  KEYS[4] byId          ZSET  (not read: rebuilt from the checkpoint fields)
+  KEYS[4] byId          ZSET  (earlier releases; not read)
   KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write
   KEYS[6] writesIndex   ZSET  (not read: rebuilt from the writes fields)
   KEYS[7] runFences     HASH  (not read: lease fences are not copied)

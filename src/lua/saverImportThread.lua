@@ -1,7 +1,7 @@
 --[[
   saverImportThread: writes a whole thread exported by saverExportThread into a thread that has no data, in one
   script: the destination is either absent or complete, whatever happens to the client. Rebuilds the byNamespace,
-  byId and writesIndex indexes from the fields, then sets the thread's TTL like a write.
+  writesIndex index from the fields, then sets the thread's TTL like a write.
 
   KEYS[1..8]            the destination's thread keys: checkpoints, blobs, byNamespace, byId, writes, writesIndex,
                         runFences, byRun (see saverPut); runFences is neither checked nor written (TTL refresh
@@ -27,7 +27,7 @@
 if redis.call("EXISTS", KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[8]) > 0 then
   return -1
 end
-local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local checkpoints, blobs, byNamespace = KEYS[1], KEYS[2], KEYS[3]
 local writes, writesIndex, byRun = KEYS[5], KEYS[6], KEYS[8]
 local ttlMs = tonumber(ARGV[1])
 local counts = { tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]) }
@@ -41,8 +41,6 @@ for part = 1, 3 do
     if part == 1 then
       redis.call("HSET", checkpoints, field, value)
       redis.call("ZADD", byNamespace, 0, field)
-      local cut = string.find(field, "\0", 1, true)
-      redis.call("ZADD", byId, 0, string.sub(field, cut + 1) .. "\0" .. string.sub(field, 1, cut - 1))
     elseif part == 2 then
       redis.call("HSET", blobs, field, value)
     else

@@ -7,7 +7,7 @@
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET  ns\0id
-  KEYS[4] byId          ZSET  id\0ns
+  KEYS[4] byId          ZSET  (earlier releases; include legacyLayout)
   KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write
   KEYS[6] writesIndex   ZSET  the writes fields
   KEYS[7] runFences     HASH  run fence fields, and "pinned" for a pinned thread
@@ -25,6 +25,7 @@
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
 -- @include retention
+-- @include legacyLayout
 
 local keepLast, ns = tonumber(ARGV[1]), ARGV[2]
 local maxDeletes, maxVisits = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -41,6 +42,8 @@ if keepLast == 0 then
   return { 0, checkpoints, writes, blobs, 0, false }
 end
 
+-- What earlier releases stored would only go stale here.
+upgradeLegacyLayout()
 local state = retentionBudget(maxDeletes, maxVisits)
 local more = retentionTrimNamespace(state, ns, keepLast, retentionRootCutoff(keepLast), false)
 local removed = retentionFinish(state)

@@ -6,11 +6,11 @@
                         ("parentId\nchannel\0version\n...", escaped parts) that saverRead reads to find the blobs
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET  ns\0id (score 0)
-  KEYS[4] byId          ZSET  id\0ns (score 0)
+  KEYS[4] byId          ZSET  written by earlier releases only (include legacyLayout)
   KEYS[5] writes        HASH  (TTL refresh only)
   KEYS[6] writesIndex   ZSET  (TTL refresh only)
   KEYS[7] runFences     HASH  run fence field -> newest lease token (leased runs; TTL refresh otherwise)
-  KEYS[8] byRun         ZSET  runId\0ns\0id (score 0), when the checkpoint names its run (ARGV[9])
+  KEYS[8] byRun         ZSET  runId\0ns\0id (score 0), when the checkpoint names its run (ARGV[8])
   KEYS[9] threadIndex   ZSET  optional: the cross-thread index (thread id -> server time in ms of its last write),
                         passed only where it shares the thread's slot (a standalone server); on a cluster the
                         client touches it with saverTouchThread instead
@@ -19,21 +19,22 @@
 
   ARGV[1] ttlMs         thread TTL in milliseconds; "0" leaves TTLs alone
   ARGV[2] field         ns\0id (also the byNamespace member)
-  ARGV[3] idMember      id\0ns
-  ARGV[4] record        framed checkpoint record (bytes)
-  ARGV[5] threadId      the thread id (raw string), for KEYS[9] and KEYS[10]
-  ARGV[6] graceMs       with KEYS[9] and ttlMs: extra margin (ms) before an idle index entry is trimmed
-  ARGV[7] fenceField    the run fence field of the writing run's lease, "" when the run holds no lease
-  ARGV[8] fenceToken    that lease's token (integer)
-  ARGV[9] runMember     runId\0ns\0id for KEYS[8], or "" when the checkpoint carries no run id
-  ARGV[10] retention    "keepLast slack" (the retention option) or "": trims the namespace's history now and then
+  ARGV[3] record        framed checkpoint record (bytes)
+  ARGV[4] threadId      the thread id (raw string), for KEYS[9] and KEYS[10]
+  ARGV[5] graceMs       with KEYS[9] and ttlMs: extra margin (ms) before an idle index entry is trimmed
+  ARGV[6] fenceField    the run fence field of the writing run's lease, "" when the run holds no lease
+  ARGV[7] fenceToken    that lease's token (integer)
+  ARGV[8] runMember     runId\0ns\0id for KEYS[8], or "" when the checkpoint carries no run id
+  ARGV[9] retention     "keepLast slack" (the retention option) or "": trims the namespace's history now and then
                         (include retention)
+  ARGV[10] upgrade      "1": convert what earlier releases stored for this thread (include legacyLayout); the
+                        client asks at the first put of a thread in its process
   ARGV[11..]            pairs of (blob field, framed blob); a blob already stored for that (channel, version) is
                         kept: versions are unique per value, so an existing one holds the same bytes. A delta blob
                         (format 2 or 4) names its base and the base's stored length in its first two parts
 
   Result: the number of blobs newly stored (integer); {-1, newestToken} when the run's lease was taken over (a
-  newer token is recorded under ARGV[7]); or -i when the delta blob of pair i (1 for the first pair) names a base
+  newer token is recorded under ARGV[6]); or -i when the delta blob of pair i (1 for the first pair) names a base
   that is not stored with that length: the writer then sends full copies. Nothing is written in the last two cases.
 
   Errors: the fenced reply above (RunLeaseLostError for the caller); a key of another Redis type fails with
@@ -46,13 +47,20 @@
 -- @include finishThreadWrite
 -- @include checkpointRefs
 -- @include recordRunThread
+-- @include legacyLayout
+
+-- Retention's functions are defined only for the puts that trim: most puts run without the option, and defining
+-- them costs every call.
+local function trimAfterPut(ns, spec)
 -- @include retention
+  retentionAfterPut(ns, spec)
+end
 
-local checkpoints, blobs, byNamespace, byId, byRun = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[8]
+local checkpoints, blobs, byNamespace, byRun = KEYS[1], KEYS[2], KEYS[3], KEYS[8]
 local ttlMs = tonumber(ARGV[1])
-local field, idMember, record, runMember = ARGV[2], ARGV[3], ARGV[4], ARGV[9]
+local field, record, runMember = ARGV[2], ARGV[3], ARGV[8]
 
-local newer = checkRunFence(KEYS[7], ARGV[7], ARGV[8])
+local newer = checkRunFence(KEYS[7], ARGV[6], ARGV[7])
 if newer then return { -1, newer } end
 
 -- Check every delta's base before writing anything.
@@ -74,17 +82,19 @@ for i = 11, #ARGV, 2 do
 end
 redis.call("HSET", checkpoints, field, record)
 redis.call("ZADD", byNamespace, 0, field)
-redis.call("ZADD", byId, 0, idMember)
+if ARGV[10] == "1" then
+  upgradeLegacyLayout()
+end
 if runMember ~= "" then
   redis.call("ZADD", byRun, 0, runMember)
   if KEYS[10] then
-    recordRunThread(KEYS[10], ARGV[5], ttlMs, tonumber(ARGV[6]))
+    recordRunThread(KEYS[10], ARGV[4], ttlMs, tonumber(ARGV[5]))
   end
 end
 
-if ARGV[10] ~= "" then
-  retentionAfterPut(string.sub(field, 1, string.find(field, "\0", 1, true) - 1), ARGV[10])
+if ARGV[9] ~= "" then
+  trimAfterPut(string.sub(field, 1, string.find(field, "\0", 1, true) - 1), ARGV[9])
 end
-finishThreadWrite(ttlMs, KEYS[9], ARGV[5], tonumber(ARGV[6]))
+finishThreadWrite(ttlMs, KEYS[9], ARGV[4], tonumber(ARGV[5]))
 auditEvent("checkpoint", "blobs", stored)
 return stored

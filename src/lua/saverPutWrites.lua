@@ -2,7 +2,7 @@
   saverPutWrites: stores the pending writes of one task against one checkpoint atomically, then refreshes the TTL
   of every key of the thread. The checkpoint need not exist yet (with durability "exit" writes come first).
 
-  KEYS[1..4]            checkpoints, blobs, byNamespace, byId (TTL refresh only)
+  KEYS[1..4]            checkpoints, blobs, byNamespace, byId (earlier releases) (TTL refresh only)
   KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write
   KEYS[6] writesIndex   ZSET  the same fields (score 0), so one checkpoint's writes are one lex range
   KEYS[7] runFences     HASH  run fence field -> newest lease token (leased runs; TTL refresh otherwise)

@@ -7,15 +7,16 @@
                         bytes per part; the first part is "parentId\nchannel\0version\n..." (the refs)
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET  ns\0id
-  KEYS[4] byId          ZSET  id\0ns
+  KEYS[4] byId          ZSET  (earlier releases; TTL refresh only)
   KEYS[5] writes        HASH  ns\0id\0taskId\0idx -> framed pending write
   KEYS[6] writesIndex   ZSET  the writes fields
   KEYS[7] runFences     HASH  (TTL refresh only)
   KEYS[8] byRun         ZSET  (TTL refresh only)
 
-  ARGV[1] index         "ns" ranges byNamespace (one namespace), "id" ranges byId (every namespace)
-  ARGV[2] max           lex bound, newest end of the range ("[x", "(x" or "+")
-  ARGV[3] min           lex bound, oldest end of the range ("[x", "(x" or "-")
+  ARGV[1] index         "ns": a range of byNamespace members (one namespace); "id": a range over every namespace,
+                        in the byte order of `id\0ns` (newest id first; one id in several namespaces by namespace)
+  ARGV[2] max           lex bound, newest end of the range ("[x", "(x" or "+"), over `ns\0id` or `id\0ns`
+  ARGV[3] min           lex bound, oldest end of the range ("[x" or "-"; "(x" too with "ns")
   ARGV[4] limit         most checkpoints to return (integer >= 1)
   ARGV[5] ttlMs         refresh every key's TTL to this many milliseconds; "0" leaves TTLs alone
   ARGV[6..]             optional pairs of (blob field, stored length in bytes): blobs the client already holds (the
@@ -33,7 +34,7 @@
 -- @include checkpointRefs
 
 local checkpoints, blobs = KEYS[1], KEYS[2]
-local byNamespace, byId, writes, writesIndex = KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local byNamespace, writes, writesIndex = KEYS[3], KEYS[5], KEYS[6]
 local index, max, min = ARGV[1], ARGV[2], ARGV[3]
 local limit, ttlMs = tonumber(ARGV[4]), tonumber(ARGV[5])
 local held = {}
@@ -53,24 +54,78 @@ local function hmget(key, fields)
   return values
 end
 
+-- a < b in byte order, as ZRANGE BYLEX sorts (Lua's < follows the server's collation locale).
+local function lexBefore(a, b)
+  if a == b then
+    return false
+  end
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then
+      return x < y
+    end
+  end
+  return #a < #b
+end
+
+local function withinMax(key, bound)
+  local kind, x = string.sub(bound, 1, 1), string.sub(bound, 2)
+  return kind == "+" or lexBefore(key, x) or (kind == "[" and key == x)
+end
+
+local function withinMin(key, bound)
+  local kind, y = string.sub(bound, 1, 1), string.sub(bound, 2)
+  return kind == "-" or lexBefore(y, key) or (kind == "[" and key == y)
+end
+
+-- The id part of an `id\0ns` bound: a key `id\0ns` below (above) the bound has an id at most (at least) this.
+local function idOfBound(bound)
+  local x = string.sub(bound, 2)
+  local cut = string.find(x, "\0", 1, true)
+  return cut and string.sub(x, 1, cut - 1) or x
+end
+
+-- Fields `ns\0id` of every namespace between max and min (bounds on `id\0ns`), newest first, at most limit: one
+-- byNamespace range per namespace (found by jumping from one namespace to the next), merged here. Per namespace at
+-- most one member at each end can share the bound's id and still fall outside it, hence limit + 2.
+local function acrossNamespaces()
+  local found = {}
+  local from = "-"
+  while true do
+    local first = redis.call("ZRANGE", byNamespace, from, "+", "BYLEX", "LIMIT", 0, 1)[1]
+    if not first then
+      break
+    end
+    local ns = string.sub(first, 1, string.find(first, "\0", 1, true) - 1)
+    from = "[" .. ns .. "\1"
+    local high = max == "+" and ("(" .. ns .. "\1") or ("[" .. ns .. "\0" .. idOfBound(max))
+    local low = "[" .. ns .. "\0" .. (min == "-" and "" or idOfBound(min))
+    for _, field in ipairs(redis.call("ZRANGE", byNamespace, high, low, "BYLEX", "REV", "LIMIT", 0, limit + 2)) do
+      local key = string.sub(field, #ns + 2) .. "\0" .. ns
+      if withinMax(key, max) and withinMin(key, min) then
+        found[#found + 1] = { key, field }
+      end
+    end
+  end
+  table.sort(found, function(a, b) return lexBefore(b[1], a[1]) end)
+  local fields = {}
+  for i = 1, math.min(limit, #found) do
+    fields[i] = found[i][2]
+  end
+  return fields
+end
+
 local members
 if index == "ns" then
   members = redis.call("ZRANGE", byNamespace, max, min, "BYLEX", "REV", "LIMIT", 0, limit)
 else
-  members = redis.call("ZRANGE", byId, max, min, "BYLEX", "REV", "LIMIT", 0, limit)
+  members = acrossNamespaces()
 end
 
 local entries = {}
 local bases, seenBases = {}, {}
-for _, member in ipairs(members) do
-  local cut = string.find(member, "\0", 1, true)
-  local field, ns
-  if index == "ns" then
-    field, ns = member, string.sub(member, 1, cut - 1)
-  else
-    ns = string.sub(member, cut + 1)
-    field = ns .. "\0" .. string.sub(member, 1, cut - 1)
-  end
+for _, field in ipairs(members) do
+  local ns = string.sub(field, 1, string.find(field, "\0", 1, true) - 1)
   local record = redis.call("HGET", checkpoints, field)
   if record then
     local blobFields = checkpointBlobFields(ns, refsOf(record))
@@ -112,4 +167,4 @@ if ttlMs > 0 and #members > 0 then
     redis.call("PEXPIRE", KEYS[i], ttlMs)
   end
 end
-return { redis.call("ZCARD", byId), entries, bases }
+return { redis.call("ZCARD", byNamespace), entries, bases }

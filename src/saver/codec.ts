@@ -1,7 +1,7 @@
 /**
  * Byte layouts the saver stores, shared by the write and read modules.
  *
- * - Hash fields and index members join escaped parts with NUL: `ns\0id`, `id\0ns`, `ns\0channel\0version`,
+ * - Hash fields and index members join escaped parts with NUL: `ns\0id`, `ns\0channel\0version`,
  *   `ns\0id\0taskId\0idx`. `escapePart` removes NUL and newline from every part, so a part can never fake a
  *   separator, and one namespace (or checkpoint) is exactly the lex range `[x\0`, `(x\x01`.
  * - Values are framed: one format byte, then each part as a 4-byte big-endian length and its bytes. Only
@@ -11,7 +11,8 @@
 import { CorruptCheckpointError } from "../errors.js";
 
 /**
- * The first byte of a frame. Records and writes are PLAIN or DEFLATED; blobs may be any of the four.
+ * The first byte of a frame. Records are PLAIN or PACKED_RECORD; writes are PLAIN or DEFLATED; blobs may be PLAIN,
+ * DEFLATED, DELTA, DELTA_DEFLATED or IN_HISTORY.
  * - PLAIN: the parts as given (a blob: [type, bytes], or none for a cleared channel).
  * - DEFLATED: as PLAIN, but the value-bytes part is raw deflate (see src/compression.ts).
  * - DELTA: a blob stored as an earlier version of the same channel plus what differs:
@@ -23,9 +24,19 @@ import { CorruptCheckpointError } from "../errors.js";
  *   retention and delta history compare the same bytes (IN_HISTORY_MARKER in src/lua/include/checkpointRefs.lua).
  *   The fixed part keeps a damaged blob (a lone format byte) from reading as an absent value: only the exact
  *   marker does.
+ * - PACKED_RECORD: a checkpoint record as [refs text, packed]: the refs stay plain (Lua reads them), `packed` is a
+ *   dictionary id byte and the raw deflate, with that preset dictionary, of the PLAIN frame of the record's other
+ *   parts (record.ts, record-dictionary.ts). Releases before it cannot read it.
  * Older releases wrote only PLAIN, so everything they stored stays readable.
  */
-export const FrameFormat = { PLAIN: 1, DELTA: 2, DEFLATED: 3, DELTA_DEFLATED: 4, IN_HISTORY: 5 } as const;
+export const FrameFormat = {
+  PLAIN: 1,
+  DELTA: 2,
+  DEFLATED: 3,
+  DELTA_DEFLATED: 4,
+  IN_HISTORY: 5,
+  PACKED_RECORD: 6,
+} as const;
 export type FrameFormat = (typeof FrameFormat)[keyof typeof FrameFormat];
 
 const FORMAT = FrameFormat.PLAIN;
@@ -47,11 +58,6 @@ export function unescapePart(escaped: string): string {
 /** `ns\0id`: the checkpoints/refs hash field and the byNamespace member of one checkpoint. */
 export function checkpointField(ns: string, checkpointId: string): string {
   return `${escapePart(ns)}\0${escapePart(checkpointId)}`;
-}
-
-/** `id\0ns`: the byId member of one checkpoint. */
-export function checkpointIdMember(ns: string, checkpointId: string): string {
-  return `${escapePart(checkpointId)}\0${escapePart(ns)}`;
 }
 
 /** `channel\0version`: one line of a checkpoint's refs (the blob field minus its namespace). */

@@ -10,6 +10,7 @@ import { createRedisContext, MIN_SERVER_VERSION, type RedisContext } from "../co
 import type { DurabilityOptions } from "../durability.js";
 import { CorruptCheckpointError } from "../errors.js";
 import { BlobDeltas, type ParsedBlobDeltasOptions } from "./blob-delta.js";
+import { LegacyLayoutChecks } from "./legacy-layout.js";
 import { type RetentionOptions, retentionSpec } from "./retention.js";
 
 export interface SaverContext extends RedisContext {
@@ -29,8 +30,12 @@ export interface SaverContext extends RedisContext {
   readonly deltas: BlobDeltas | undefined;
   /** Compression of channel blobs and pending writes (undefined: off). */
   readonly compression: Compression | undefined;
+  /** Store checkpoint records packed (record.ts): on unless the `compression` option is `false`. */
+  readonly packRecords: boolean;
   /** Metadata fields the thread registry indexes (the `threads.indexedMetadata` option). */
   readonly indexedMetadata: readonly string[];
+  /** Threads whose earlier-release keys this process already had converted (saverPut's upgrade argument). */
+  readonly legacyLayout: LegacyLayoutChecks;
 }
 
 export function createSaverContext(options: {
@@ -66,6 +71,8 @@ export function createSaverContext(options: {
     audit: createAuditOutbox(options.client, options.keyPrefix, options.audit),
     deltas: BlobDeltas.from(options.blobDeltas),
     compression: compressionFrom(options.compression),
+    packRecords: options.compression !== false,
     indexedMetadata: [...new Set(options.threads?.indexedMetadata ?? [])],
+    legacyLayout: new LegacyLayoutChecks(),
   };
 }

@@ -35,6 +35,7 @@ import type { SaverContext } from "./context.js";
 import { requireConsistentCheckpoint } from "./integrity.js";
 import { isPlainJsonPlus, loadsJson } from "./json-revive.js";
 import { exactRange, type RawCheckpoint, readCheckpoints } from "./read.js";
+import { decodeRecord } from "./record.js";
 
 export interface DecodedCheckpoint {
   tuple: CheckpointTuple;
@@ -83,11 +84,11 @@ export async function decodeCheckpoint(
   // Labels only appear in errors: built on failure, not on every read.
   const label = () => `checkpoint ${JSON.stringify(checkpointId)} (namespace ${JSON.stringify(ns)})`;
   const recordSource = { key: keys.checkpoints, what: label };
-  const [refsText, checkpointType, checkpointBytes, metadataType, metadataBytes] = unframe(
+  const [refsText, checkpointType, checkpointBytes, metadataType, metadataBytes] = await decodeRecord(
     raw.record,
     recordSource,
-    5,
-  ) as [Buffer, Buffer, Buffer, Buffer, Buffer];
+    context.maxValueBytes,
+  );
   const refs = decodeRefs(refsText.toString("utf8"));
   const [checkpoint, metadata, channelValues, pendingWrites] = await Promise.all([
     loadValue(context, checkpointType, checkpointBytes, recordSource) as Promise<Checkpoint>,

@@ -1,6 +1,6 @@
 /**
  * put(): serialises the checkpoint (without its channel values), its metadata and the values of the channels in
- * newVersions, then stores them with one script (saverPut): blobs, record (with its refs) and both index entries commit
+ * newVersions, then stores them with one script (saverPut): blobs, record (with its refs) and its index entry commit
  * together, and the thread's TTL restarts. On a standalone server the same script updates the cross-thread index;
  * on a cluster (the index lives in another slot) a second script does, sent concurrently. At the first checkpoint
  * of a thread or of a run, the thread registry is written beside it (threads/register.ts).
@@ -13,20 +13,12 @@ import { saverRunThreadsKey, saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { fullBlob } from "./blob-delta.js";
-import {
-  blobField,
-  blobRef,
-  checkpointField,
-  checkpointIdMember,
-  encodeRefs,
-  frame,
-  IN_HISTORY_MARKER,
-  runMember,
-} from "./codec.js";
+import { blobField, blobRef, checkpointField, encodeRefs, frame, IN_HISTORY_MARKER, runMember } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
 import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
+import { encodeRecord } from "./record.js";
 import { checkFenced, readRunFence, runFenceArgs } from "./run-fence.js";
 import { recordRunThread, runIdOf } from "./run-index.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
@@ -80,17 +72,23 @@ export async function putCheckpoint(
   ]);
   const runId = runIdOf(config, metadata);
   const refs = Object.entries(checkpoint.channel_versions ?? {}).map(([channel, version]) => blobRef(channel, version));
+  const record = await encodeRecord(
+    encodeRefs(parentId, refs),
+    [checkpointType, checkpointBytes, metadataType, metadataBytes],
+    { pack: context.packRecords, maxValueBytes: context.maxValueBytes },
+  );
 
-  const head: [number, string, string, Buffer, string, number, string, number, string, string] = [
+  const upgrade = context.legacyLayout.flag(threadId);
+  const head: [number, string, Buffer, string, number, string, number, string, string, "1" | ""] = [
     context.ttlMs,
     checkpointField(ns, checkpoint.id),
-    checkpointIdMember(ns, checkpoint.id),
-    frame([encodeRefs(parentId, refs), checkpointType, checkpointBytes, metadataType, metadataBytes]),
+    record,
     threadId,
     TRIM_GRACE_MS,
     ...runFenceArgs(fence),
     runId === undefined ? "" : runMember(runId, ns, checkpoint.id),
     context.retentionSpec,
+    upgrade,
   ];
   const indexKey = inScriptThreadIndexKey(context, threadId);
   const runThreads =
@@ -124,7 +122,10 @@ export async function putCheckpoint(
           : callScript(client, "saverPut", { ...keys, threadIndex: indexKey, runThreads }, args),
       );
       // Written: the cache may now use these values as delta bases.
-      if (reply.stored !== undefined) for (const { commit } of blobs) commit?.();
+      if (reply.stored !== undefined) {
+        for (const { commit } of blobs) commit?.();
+        if (upgrade === "1") context.legacyLayout.done(threadId);
+      }
       return reply;
     } catch (error) {
       // Unknown outcome: the next value of these channels must not lean on them.

@@ -15,7 +15,10 @@ export type { RawCheckpoint } from "../lua/catalogue.js";
 export type ReadResult = ReplyOf<"saverRead">;
 
 export interface CheckpointRange {
-  /** "ns": one namespace (byNamespace index); "id": every namespace (byId index). */
+  /**
+   * "ns": one namespace, bounds over byNamespace members `ns\0id`; "id": every namespace, bounds over `id\0ns` (the
+   * read script merges the namespaces' ranges in that order).
+   */
   index: "ns" | "id";
   max: string;
   min: string;
@@ -50,7 +53,7 @@ export function idInAllNamespacesRange(checkpointId: string, limit: number): Che
 export function continueRange(range: CheckpointRange, lastField: Buffer): CheckpointRange {
   const text = lastField.toString("utf8");
   if (range.index === "ns") return { ...range, max: `(${text}` };
-  // byId members are `id\0ns`, fields `ns\0id` (both already escaped).
+  // "id" bounds are `id\0ns`, fields `ns\0id` (both already escaped).
   const cut = text.indexOf("\0");
   return { ...range, max: `(${text.slice(cut + 1)}\0${text.slice(0, cut)}` };
 }

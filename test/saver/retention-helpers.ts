@@ -3,7 +3,8 @@
 import type { RedisSaver } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
 import { blobBaseField } from "../../src/saver/blob-delta.js";
-import { decodeRefs, unframe } from "../../src/saver/codec.js";
+import { decodeRefs } from "../../src/saver/codec.js";
+import { recordRefs } from "../../src/saver/record.js";
 
 /** Fails when a stored blob is needed by no remaining checkpoint (directly or as a delta base), or a base is gone. */
 export async function expectNoOrphanBlobs(saver: RedisSaver, threadId: string): Promise<number> {
@@ -14,7 +15,7 @@ export async function expectNoOrphanBlobs(saver: RedisSaver, threadId: string): 
   const needed = new Set<string>();
   for (const [field, record] of Object.entries(records)) {
     const ns = field.slice(0, field.indexOf("\0"));
-    const refs = decodeRefs((unframe(record, { key: keys.checkpoints, what: "record" }, 5)[0] as Buffer).toString());
+    const refs = decodeRefs(recordRefs(record, { key: keys.checkpoints, what: "record" }));
     for (const [channel, version] of refs.channels) {
       let current: string | undefined = `${ns}\0${channel}\0${version}`;
       while (current !== undefined && !needed.has(current)) {

@@ -7,7 +7,6 @@ import { saverThreadIndexKey, saverThreadKeys, threadBucket, threadRegistryKeys 
 import {
   blobField,
   checkpointField,
-  checkpointIdMember,
   escapePart,
   FrameFormat,
   frame,
@@ -37,18 +36,19 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       fence = ["", 0],
       run = "",
       retention = "",
-    }: { version?: number; fence?: [string, number]; run?: string; retention?: string } = {},
+      upgrade = "",
+    }: { version?: number; fence?: [string, number]; run?: string; retention?: string; upgrade?: "1" | "" } = {},
   ) {
     return [
       ttlMs,
       checkpointField(ns, id),
-      checkpointIdMember(ns, id),
       frame([`${parent}\nch\u0000${version}`, "json", `{"id":"${id}"}`, "json", "{}"]),
       "t",
       60_000,
       ...fence,
       run,
       retention,
+      upgrade,
       ...blobs.flat(),
     ];
   }
@@ -70,11 +70,58 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       checkpointField("", "a"),
       checkpointField("", "b"),
     ]);
-    expect(await client.zrange(keys.byId, "0", "-1")).toEqual([
-      checkpointIdMember("", "a"),
-      checkpointIdMember("", "b"),
-    ]);
+    expect(await client.exists(keys.byId)).toBe(0);
     expect(await client.pttl(keys.checkpoints)).toBe(-1);
+  });
+
+  it("saverPut asked to upgrade deletes the byId index an earlier release wrote; reads never need it", async () => {
+    const keys = saverThreadKeys(testPrefix("legacyid"), "t");
+    await client.zadd(keys.byId, 0, "old\u0000");
+    // Without the flag (a thread this process already converted) the put leaves other keys alone.
+    await runRawScript(client, "saverPut", keys.all, putArgs("", "a", "", 0, []));
+    expect(await client.exists(keys.byId)).toBe(1);
+    await runRawScript(client, "saverPut", keys.all, putArgs("", "b", "a", 0, [], { upgrade: "1" }));
+    expect(await client.exists(keys.byId)).toBe(0);
+    const [count] = (await runRawBuffer(client, "saverRead", keys.all, ["id", "+", "-", 10, 0])) as [number];
+    expect(count).toBe(2);
+  });
+
+  it("saverRead across namespaces merges every namespace newest first, pages and finds one id anywhere", async () => {
+    const keys = saverThreadKeys(testPrefix("readall"), "t");
+    // Namespaces whose names sort around each other, and one id ("c") in two namespaces.
+    const placed: [string, string][] = [
+      ["", "a"],
+      ["sub", "b"],
+      ["", "c"],
+      ["sub", "c"],
+      ["sub\u0001x", "d"],
+      ["", "e"],
+    ];
+    for (const [ns, id] of placed) await runRawScript(client, "saverPut", keys.all, putArgs(ns, id, "", 0, []));
+    const read = async (max: string, min: string, limit: number) => {
+      const [count, entries] = (await runRawBuffer(client, "saverRead", keys.all, ["id", max, min, limit, 0])) as [
+        number,
+        [Buffer][],
+      ];
+      expect(count).toBe(placed.length);
+      return entries.map(([field]) => field.toString("utf8"));
+    };
+    const ordered = [
+      checkpointField("", "e"),
+      checkpointField("sub\u0001x", "d"),
+      checkpointField("sub", "c"),
+      checkpointField("", "c"),
+      checkpointField("sub", "b"),
+      checkpointField("", "a"),
+    ];
+    expect(await read("+", "-", 10)).toEqual(ordered);
+    expect(await read("+", "-", 2)).toEqual(ordered.slice(0, 2));
+    // Below id "c" of namespace "sub" (`c\0sub`): the root's c, then b and a.
+    expect(await read(`(c\u0000sub`, "-", 10)).toEqual(ordered.slice(3));
+    // Before id "c" (every namespace): b, a.
+    expect(await read(`(c\u0000`, "-", 10)).toEqual(ordered.slice(4));
+    // Id "c" in whichever namespaces hold it.
+    expect(await read(`(c\u0001`, `[c\u0000`, 10)).toEqual(ordered.slice(2, 4));
   });
 
   it("saverPut and saverPutWrites set the TTL on every existing key of the thread", async () => {
@@ -97,7 +144,8 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       "0",
       frame(["w"]),
     ]);
-    for (const key of keys.all) {
+    // Every key but byId, which only earlier releases wrote.
+    for (const key of keys.all.filter((k) => k !== keys.byId)) {
       const ttl = await client.pttl(key);
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(60_000);
@@ -313,10 +361,6 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       checkpointField("", "d"),
       checkpointField("", "e"),
     ]);
-    expect(await client.zrange(keys.byId, "0", "-1")).toEqual([
-      checkpointIdMember("", "d"),
-      checkpointIdMember("", "e"),
-    ]);
     expect((await client.hkeys(keys.blobs)).sort()).toEqual([blobField("", "ch", 4), blobField("", "ch", 5)]);
     expect((await client.hkeys(keys.writes)).sort()).toEqual([
       writeField("", "d", "k", 0),
@@ -345,9 +389,9 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     // Root: keeps c (b and a go, with their blobs); "sub" comes next, newer than c, so trimmed rather than dropped.
     expect(await runRawScript(client, "saverPrune", keys.all, [1, "", 100, 1000])).toEqual([0, 2, 0, 2, 0, "sub"]);
     expect(await runRawScript(client, "saverPrune", keys.all, [1, "sub", 100, 1000])).toEqual([0, 1, 0, 1, 0, null]);
-    expect(await client.zrange(keys.byId, "0", "-1")).toEqual([
-      checkpointIdMember("", "c"),
-      checkpointIdMember("sub", "e"),
+    expect(await client.zrange(keys.byNamespace, "0", "-1")).toEqual([
+      checkpointField("", "c"),
+      checkpointField("sub", "e"),
     ]);
     // A budget of one checkpoint per call: more is reported until done.
     for (const id of ["f", "g", "h"]) {
@@ -403,18 +447,7 @@ describe("saverPut with the cross-thread index key (standalone)", () => {
       client,
       "saverPut",
       [...keys.all, index],
-      [
-        1_000,
-        checkpointField("", "a"),
-        checkpointIdMember("", "a"),
-        frame(["", "json", "{}", "json", "{}"]),
-        "t",
-        60_000,
-        "",
-        0,
-        "",
-        "",
-      ],
+      [1_000, checkpointField("", "a"), frame(["", "json", "{}", "json", "{}"]), "t", 60_000, "", 0, "", "", ""],
     );
     expect(await client.hlen(keys.checkpoints)).toBe(1);
     expect(await client.get(index)).toBe("not a sorted set");

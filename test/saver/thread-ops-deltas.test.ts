@@ -12,7 +12,8 @@ import {
 import { RedisSaver } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
 import { blobBaseField } from "../../src/saver/blob-delta.js";
-import { decodeRefs, FrameFormat, unframe } from "../../src/saver/codec.js";
+import { decodeRefs, FrameFormat } from "../../src/saver/codec.js";
+import { recordRefs } from "../../src/saver/record.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { CHANNELS, type HistoryStep, randomHistory } from "./random-history.js";
 import { collect } from "./saver-helpers.js";
@@ -64,7 +65,7 @@ async function blobCensus(saver: RedisSaver, threadId: string) {
   const referenced = new Set<string>();
   for (const [field, record] of Object.entries(records)) {
     const ns = field.slice(0, field.indexOf("\0"));
-    const refs = decodeRefs((unframe(record, { key: keys.checkpoints, what: "record" }, 5)[0] as Buffer).toString());
+    const refs = decodeRefs(recordRefs(record, { key: keys.checkpoints, what: "record" }));
     for (const [channel, version] of refs.channels) referenced.add(`${ns}\0${channel}\0${version}`);
   }
   const needed = new Set<string>();

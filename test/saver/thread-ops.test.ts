@@ -7,7 +7,8 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { type BaseCheckpointSaver, type CheckpointTuple, MemorySaver } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError, RedisSaver, ThreadExistsError } from "../../src/index.js";
 import { saverRunThreadsKey, saverThreadKeys } from "../../src/keys.js";
-import { decodeRefs, unframe } from "../../src/saver/codec.js";
+import { decodeRefs } from "../../src/saver/codec.js";
+import { recordRefs } from "../../src/saver/record.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { CHANNELS, type HistoryStep, randomHistory } from "./random-history.js";
 import { collect } from "./saver-helpers.js";
@@ -41,7 +42,7 @@ async function expectNoOrphanBlobs(saver: RedisSaver, threadId: string): Promise
   const referenced = new Set<string>();
   for (const [field, record] of Object.entries(records)) {
     const ns = field.slice(0, field.indexOf("\0"));
-    const refs = decodeRefs((unframe(record, { key: keys.checkpoints, what: "record" }, 5)[0] as Buffer).toString());
+    const refs = decodeRefs(recordRefs(record, { key: keys.checkpoints, what: "record" }));
     for (const [channel, version] of refs.channels) referenced.add(`${ns}\0${channel}\0${version}`);
   }
   const stored = await saver.client.hkeys(keys.blobs);

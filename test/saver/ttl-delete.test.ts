@@ -33,9 +33,10 @@ async function populate(saver: RedisSaver, threadId: string): Promise<void> {
 }
 
 async function threadKeyTtls(saver: RedisSaver, threadId: string): Promise<number[]> {
-  // Only leased runs create the run fences key (its TTL is covered in scripts.test.ts).
-  const { all, runFences } = saverThreadKeys(saver.keyPrefix, threadId);
-  return Promise.all(all.filter((key) => key !== runFences).map((key) => saver.client.pttl(key)));
+  // Only leased runs create the run fences key (its TTL is covered in scripts.test.ts); only earlier releases wrote
+  // byId.
+  const { all, runFences, byId } = saverThreadKeys(saver.keyPrefix, threadId);
+  return Promise.all(all.filter((key) => key !== runFences && key !== byId).map((key) => saver.client.pttl(key)));
 }
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -61,7 +62,7 @@ describe.each(targets)("thread lifetime ($name)", ({ connect }) => {
       (await keysWithPrefix(saver.client, keyPrefix)).filter((key) => !key.includes("|threads:{"));
     const before = await threadKeysNow();
     const doomedKeys = before.filter((key) => key.includes(tagOf(doomed)));
-    expect(doomedKeys).toHaveLength(7);
+    expect(doomedKeys).toHaveLength(6);
     expect(await saver.client.zscore(threadIndexKeyOf(keyPrefix, doomed), doomed)).not.toBeNull();
     expect(await saver.threads.get(doomed)).toBeDefined();
 
@@ -83,7 +84,7 @@ describe.each(targets)("thread lifetime ($name)", ({ connect }) => {
   it("without ttl.defaultTtlMs the keys never expire", async () => {
     const saver = new RedisSaver({ client: connect(), keyPrefix: testPrefix("nottl") });
     await populate(saver, "t");
-    expect(await threadKeyTtls(saver, "t")).toEqual([-1, -1, -1, -1, -1, -1, -1]);
+    expect(await threadKeyTtls(saver, "t")).toEqual([-1, -1, -1, -1, -1, -1]);
   });
 
   it("ttl.defaultTtlMs puts a TTL on every key of the thread, and every write restarts it", async () => {
@@ -135,7 +136,7 @@ describe.each(targets)("thread lifetime ($name)", ({ connect }) => {
     const saver = new RedisSaver({ client: connect(), keyPrefix, ttl: { defaultTtlMs: 2_000 } });
     await populate(saver, "short-lived");
     const threadKeys = saverThreadKeys(keyPrefix, "short-lived").all;
-    expect(await saver.client.exists(...threadKeys)).toBe(7);
+    expect(await saver.client.exists(...threadKeys)).toBe(6);
 
     await waitUntil(async () => (await saver.client.exists(...threadKeys)) === 0);
     expect(await keysWithPrefix(saver.client, `${keyPrefix}|saver:{`)).toEqual([]);

@@ -70,7 +70,7 @@ export async function summarizeThread(
   const keys = saverThreadKeys(saver.keyPrefix, threadId);
   const [parent, count, sizes] = await Promise.all([
     parentConfig ? saver.getTuple(parentConfig) : undefined,
-    saver.client.zcard(keys.byId),
+    saver.client.zcard(keys.byNamespace),
     memoryUsage(saver.client, keys.all),
   ]);
   const info = describeCheckpoint(tuple, parent, 0);

@@ -6,8 +6,9 @@
 --
 -- framedFirstPart(value): the first part of a frame (format byte, then 4-byte big-endian length and bytes per
 --   part), or nil when the frame is too short to hold it.
--- refsOf(record): the refs text, the record's first framed part (format byte 1); "" when the framing is unreadable
---   (the client reports that when it decodes the record).
+-- refsOf(record): the refs text, the record's first framed part (format byte 1, PLAIN, or 6, PACKED_RECORD: the refs
+--   stay plain there and only the later parts are packed); "" when the framing is unreadable (the client reports
+--   that when it decodes the record).
 -- parseRefs(refsText): parentId (escaped; "" for none) and the list of "channel\0version" lines (escaped parts).
 -- checkpointBlobFields(ns, refsText): the blob hash fields ("ns\0channel\0version") the checkpoint's channel values
 --   are read from, in the order of its refs lines.
@@ -35,7 +36,8 @@ local function framedFirstPart(value)
 end
 
 local function refsOf(record)
-  if string.byte(record, 1) ~= 1 then
+  local format = string.byte(record, 1)
+  if format ~= 1 and format ~= 6 then
     return ""
   end
   return framedFirstPart(record) or ""

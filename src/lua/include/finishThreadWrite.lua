@@ -10,9 +10,6 @@ local function finishThreadWrite(ttlMs, threadIndex, threadId, graceMs)
     end
   end
   if threadIndex then
-    local kind = redis.call("TYPE", threadIndex)["ok"]
-    if kind == "zset" or kind == "none" then
-      touchThreadIndex(threadIndex, threadId, ttlMs, graceMs)
-    end
+    touchThreadIndex(threadIndex, threadId, true)
   end
 end

@@ -147,7 +147,6 @@ local function retentionRemove(state, ns, field)
     state.checkpoints = state.checkpoints + redis.call("HDEL", KEYS[1], field)
   end
   redis.call("ZREM", KEYS[3], field)
-  redis.call("ZREM", KEYS[4], retentionIdOf(field) .. "\0" .. ns)
   local writeFields = redis.call("ZRANGE", KEYS[6], "[" .. field .. "\0", "(" .. field .. "\1", "BYLEX")
   for from = 1, #writeFields, 1000 do
     local chunk = { unpack(writeFields, from, math.min(from + 999, #writeFields)) }
@@ -214,7 +213,7 @@ end
 -- Stale run index entries (their checkpoint was removed) in a window of the byRun index.
 local function retentionCleanRunIndex()
   local total = redis.call("ZCARD", KEYS[8])
-  if total == 0 or total <= redis.call("ZCARD", KEYS[4]) then
+  if total == 0 or total <= redis.call("ZCARD", KEYS[3]) then
     return
   end
   local window = 500

@@ -1,0 +1,127 @@
+/**
+ * The stored form of a checkpoint record (the `checkpoints` hash value): its refs text, the checkpoint without its
+ * channel values and the metadata, each serialised value as (type, bytes).
+ *
+ * - PLAIN (format 1): [refs, checkpoint type, checkpoint bytes, metadata type, metadata bytes]. Every release
+ *   reads it; `compression: false` writes only this.
+ * - PACKED_RECORD (format 6): [refs, packed]. The refs stay the plain first part, the only part Lua reads; `packed`
+ *   is one dictionary id byte, then raw deflate, with that preset dictionary (record-dictionary.ts), of the PLAIN
+ *   frame of the other four parts. Most of a record is LangGraph's JSON boilerplate, which the dictionary turns
+ *   into back references: a 400-byte record packs to about 100.
+ *
+ * A record is packed only when that saves at least an eighth (a ciphertext from an encrypting serializer does not
+ * shrink and stays PLAIN) and when its PLAIN frame fits in `maxValueBytes`, the limit a reader inflates with, so a
+ * saver with the same limit can always read what it wrote. Records up to PACK_SYNC_MAX_BYTES (a few channels and
+ * small metadata: nearly all of them) are deflated in the calling thread, where a small window and memLevel keep it
+ * around 13 us; larger ones go to zlib's thread pool, so a record with many channels or big metadata does not hold
+ * up the event loop.
+ */
+import { promisify } from "node:util";
+import { deflateRaw, deflateRawSync, type ZlibOptions } from "node:zlib";
+import { decompress, decompressSync } from "../compression.js";
+import { CorruptCheckpointError } from "../errors.js";
+import { describeSource, FrameFormat, type FrameSource, frame, unframeAs } from "./codec.js";
+import { CURRENT_RECORD_DICTIONARY_ID, RECORD_DICTIONARIES } from "./record-dictionary.js";
+
+const deflateRawAsync = promisify(deflateRaw);
+
+/** PLAIN frames of the four packed parts up to this size are deflated synchronously; larger ones on the pool. */
+export const PACK_SYNC_MAX_BYTES = 8 * 1024;
+/** Packed parts up to this size are inflated synchronously (at most about 1,000x that inflated). */
+const UNPACK_SYNC_MAX_BYTES = 2 * 1024;
+
+const CURRENT_DICTIONARY = RECORD_DICTIONARIES.get(CURRENT_RECORD_DICTIONARY_ID) as Buffer;
+/** Small records: a 4 KiB window holds the dictionary and the record; memLevel 4 keeps zlib's setup cheap. */
+const SYNC_OPTIONS: ZlibOptions = {
+  level: 6,
+  windowBits: 12,
+  memLevel: 4,
+  chunkSize: 1024,
+  dictionary: CURRENT_DICTIONARY,
+};
+const ASYNC_OPTIONS: ZlibOptions = { level: 6, dictionary: CURRENT_DICTIONARY };
+
+/** The parts of a record after its refs: checkpoint type and bytes, metadata type and bytes. */
+export type RecordValues = readonly [string, Uint8Array, string, Uint8Array];
+
+/** The decoded parts of a stored record: refs text, then RecordValues as Buffers. */
+export type RecordParts = [Buffer, Buffer, Buffer, Buffer, Buffer];
+
+export interface EncodeRecordOptions {
+  /** Pack when it pays (the saver's `compression` option is not `false`). */
+  pack: boolean;
+  /** The saver's maxValueBytes: a record whose PLAIN frame is larger stays PLAIN (see the module comment). */
+  maxValueBytes: number;
+}
+
+/** The stored bytes of a record: PACKED_RECORD when packing is on and saves an eighth, PLAIN otherwise. */
+export async function encodeRecord(refs: string, values: RecordValues, options: EncodeRecordOptions): Promise<Buffer> {
+  if (!options.pack) return frame([refs, ...values]);
+  const inner = frame(values);
+  if (inner.length > options.maxValueBytes) return frame([refs, ...values]);
+  const deflated =
+    inner.length <= PACK_SYNC_MAX_BYTES
+      ? deflateRawSync(inner, SYNC_OPTIONS)
+      : await deflateRawAsync(inner, ASYNC_OPTIONS);
+  // The id byte is part of the cost: keep the packed form only when the whole value shrinks by an eighth.
+  if (1 + deflated.length > inner.length - (inner.length >> 3)) return frame([refs, ...values]);
+  const packed = Buffer.allocUnsafe(1 + deflated.length);
+  packed[0] = CURRENT_RECORD_DICTIONARY_ID;
+  deflated.copy(packed, 1);
+  return frame([refs, packed], FrameFormat.PACKED_RECORD);
+}
+
+/**
+ * The parts of a stored record, PLAIN or PACKED_RECORD. Bytes that are neither, a packed part that does not
+ * inflate to a PLAIN frame of four parts, or an unknown dictionary id throw CorruptCheckpointError naming the key;
+ * a packed part that would inflate past `maxBytes` throws DecompressionLimitError before that memory is taken.
+ */
+export async function decodeRecord(bytes: Buffer, source: FrameSource, maxBytes: number): Promise<RecordParts> {
+  const { format, parts } = splitRecord(bytes, source);
+  if (format === FrameFormat.PLAIN) return parts as RecordParts;
+  const [refs, packed] = parts as [Buffer, Buffer];
+  const inner = await unpack(packed, source, maxBytes);
+  const values = unframeAs(
+    inner,
+    { key: source.key, what: () => `the packed part of ${describeSource(source)}` },
+    [FrameFormat.PLAIN],
+    [4],
+  ).parts;
+  return [refs, ...values] as RecordParts;
+}
+
+/** The refs text of a stored record, PLAIN or PACKED_RECORD, without unpacking the rest (what Lua's refsOf reads). */
+export function recordRefs(bytes: Buffer, source: FrameSource): string {
+  return (splitRecord(bytes, source).parts[0] as Buffer).toString("utf8");
+}
+
+/** The framed parts of a record: five when PLAIN, two when PACKED_RECORD; anything else is corrupt. */
+function splitRecord(bytes: Buffer, source: FrameSource): { format: FrameFormat; parts: Buffer[] } {
+  const split = unframeAs(bytes, source, [FrameFormat.PLAIN, FrameFormat.PACKED_RECORD], [5, 2]);
+  const expected = split.format === FrameFormat.PLAIN ? 5 : 2;
+  if (split.parts.length !== expected) {
+    throw new CorruptCheckpointError(
+      source.key,
+      `${describeSource(source)} cannot be decoded (expected ${expected} parts, found ${split.parts.length})`,
+    );
+  }
+  return split;
+}
+
+async function unpack(packed: Buffer, source: FrameSource, maxBytes: number): Promise<Buffer> {
+  const dictionaryId = packed[0];
+  const dictionary = dictionaryId === undefined ? undefined : RECORD_DICTIONARIES.get(dictionaryId);
+  if (dictionary === undefined) {
+    throw new CorruptCheckpointError(
+      source.key,
+      `${describeSource(source)} cannot be decoded (${
+        dictionaryId === undefined ? "empty packed part" : `unknown record dictionary ${dictionaryId}`
+      })`,
+    );
+  }
+  const what = () => describeSource(source);
+  const deflated = packed.subarray(1);
+  return deflated.length <= UNPACK_SYNC_MAX_BYTES
+    ? decompressSync(deflated, maxBytes, source.key, what, CorruptCheckpointError, dictionary)
+    : decompress(deflated, maxBytes, source.key, what, CorruptCheckpointError, dictionary);
+}

@@ -1,0 +1,305 @@
+/**
+ * Packed checkpoint records (FrameFormat.PACKED_RECORD, src/saver/record.ts): a record round-trips packed and
+ * PLAIN, `compression: false` writes PLAIN, PLAIN records of earlier releases read as before, a ciphertext stays
+ * PLAIN, and damaged or oversized packed bytes are named errors naming the key.
+ */
+import { randomBytes } from "node:crypto";
+import { deflateRawSync } from "node:zlib";
+import type { Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
+import fc from "fast-check";
+import {
+  CorruptCheckpointError,
+  DecompressionLimitError,
+  EncryptedSerializer,
+  RedisSaver,
+  type RedisSaverOptions,
+} from "../../src/index.js";
+import { saverThreadKeys } from "../../src/keys.js";
+import { blobRef, checkpointField, encodeRefs, FrameFormat, frame } from "../../src/saver/codec.js";
+import { decodeRecord, encodeRecord, PACK_SYNC_MAX_BYTES, recordRefs } from "../../src/saver/record.js";
+import { CURRENT_RECORD_DICTIONARY_ID, RECORD_DICTIONARIES } from "../../src/saver/record-dictionary.js";
+import { KEY_1 } from "../encryption/helpers.js";
+import { targets, testPrefix } from "../helpers/redis.js";
+import { collect, makeCheckpoint } from "./saver-helpers.js";
+
+/** A checkpoint and metadata shaped like LangGraph 1.x writes them in a chat loop. */
+function loopCheckpoint(step: number): { checkpoint: Checkpoint; metadata: CheckpointMetadata } {
+  const checkpoint = makeCheckpoint({ messages: [`turn ${step}`] }, { __start__: step, messages: step + 1 });
+  checkpoint.channel_versions["branch:to:agent"] = step + 1;
+  checkpoint.versions_seen = {
+    __input__: {},
+    __start__: { __start__: step },
+    agent: { "branch:to:agent": step },
+  };
+  const metadata = {
+    source: "loop",
+    step,
+    parents: {},
+    delta_writes_versioned: true,
+    counters_since_delta_snapshot: { messages: [step, step + 1] },
+  } as CheckpointMetadata;
+  return { checkpoint, metadata };
+}
+
+const threadConfig = (threadId: string) => ({ configurable: { thread_id: threadId, checkpoint_ns: "" } });
+const source = { key: "k", what: "a test record" };
+
+describe("record codec", () => {
+  const values = [
+    "json",
+    Buffer.from('{"v":4,"id":"x","channel_values":{}}'),
+    "json",
+    Buffer.from('{"step":1}'),
+  ] as const;
+
+  it("packs when that saves an eighth and round-trips; the refs stay the plain first part", async () => {
+    const { checkpoint, metadata } = loopCheckpoint(7);
+    const { channel_values: _, ...stored } = checkpoint;
+    const parts = [
+      "json",
+      Buffer.from(JSON.stringify({ ...stored, channel_values: {} })),
+      "json",
+      Buffer.from(JSON.stringify(metadata)),
+    ] as const;
+    const refs = encodeRefs("parent", [blobRef("messages", 8)]);
+    const plain = frame([refs, ...parts]);
+    const packed = await encodeRecord(refs, parts, { pack: true, maxValueBytes: Number.POSITIVE_INFINITY });
+    expect(packed[0]).toBe(FrameFormat.PACKED_RECORD);
+    // The dictionary takes most of the boilerplate: well under half the PLAIN bytes.
+    expect(packed.length).toBeLessThan(plain.length / 2);
+    expect(recordRefs(packed, source)).toBe(refs);
+    const decoded = await decodeRecord(packed, source, Number.POSITIVE_INFINITY);
+    expect(decoded.map((part) => part.toString("utf8"))).toEqual([refs, ...parts.map((p) => p.toString())]);
+  });
+
+  it("stays PLAIN when packing is off, does not save an eighth, or the record is larger than maxValueBytes", async () => {
+    const off = await encodeRecord("", values, { pack: false, maxValueBytes: Number.POSITIVE_INFINITY });
+    expect(off).toEqual(frame(["", ...values]));
+    const random = randomBytes(300);
+    const noise = ["json", random, "json", randomBytes(100)] as const;
+    expect(await encodeRecord("", noise, { pack: true, maxValueBytes: Number.POSITIVE_INFINITY })).toEqual(
+      frame(["", ...noise]),
+    );
+    const inner = frame(values);
+    expect(await encodeRecord("", values, { pack: true, maxValueBytes: inner.length - 1 })).toEqual(
+      frame(["", ...values]),
+    );
+    expect((await encodeRecord("", values, { pack: true, maxValueBytes: inner.length }))[0]).toBe(
+      FrameFormat.PACKED_RECORD,
+    );
+  });
+
+  it("packs a record above the synchronous size on zlib's pool, and reads it back", async () => {
+    const channels = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`channel_${i}`, i]));
+    const big = [
+      "json",
+      Buffer.from(JSON.stringify({ channel_versions: channels })),
+      "json",
+      Buffer.from("{}"),
+    ] as const;
+    expect(frame(big).length).toBeGreaterThan(PACK_SYNC_MAX_BYTES);
+    const packed = await encodeRecord("r", big, { pack: true, maxValueBytes: Number.POSITIVE_INFINITY });
+    expect(packed[0]).toBe(FrameFormat.PACKED_RECORD);
+    expect(packed.length).toBeLessThan(frame(big).length / 3);
+    const decoded = await decodeRecord(packed, source, Number.POSITIVE_INFINITY);
+    expect(decoded[2].toString()).toBe(big[1].toString());
+  });
+
+  it("round-trips any parts, packed or not, whatever their size", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string(),
+        fc.json(),
+        fc.json({ maxDepth: 4 }),
+        fc.uint8Array({ maxLength: 200 }),
+        fc.constantFrom(64, 4096, Number.POSITIVE_INFINITY),
+        async (refs, checkpoint, metadata, noise, maxValueBytes) => {
+          const parts = [
+            "json",
+            Buffer.from(checkpoint),
+            "bytes",
+            Buffer.concat([Buffer.from(metadata), noise]),
+          ] as const;
+          const stored = await encodeRecord(refs, parts, { pack: true, maxValueBytes });
+          expect(recordRefs(stored, source)).toBe(refs);
+          const decoded = await decodeRecord(stored, source, maxValueBytes);
+          expect(decoded).toEqual([Buffer.from(refs), ...parts.map((p) => Buffer.from(p))]);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("refuses damaged packed bytes, unknown dictionaries and inner frames of the wrong shape", async () => {
+    const dictionary = RECORD_DICTIONARIES.get(CURRENT_RECORD_DICTIONARY_ID) as Buffer;
+    const packedOf = (id: number, inner: Buffer) =>
+      frame(["", Buffer.concat([Buffer.from([id]), deflateRawSync(inner, { dictionary })])], FrameFormat.PACKED_RECORD);
+    const cases: [string, Buffer, RegExp][] = [
+      [
+        "not deflate",
+        frame(["", Buffer.from([1, 0xff, 0xff, 0xff, 0x07])], FrameFormat.PACKED_RECORD),
+        /unpacked|decompressed/,
+      ],
+      ["empty packed part", frame(["", Buffer.alloc(0)], FrameFormat.PACKED_RECORD), /empty packed part/],
+      ["unknown dictionary", packedOf(200, frame(values)), /unknown record dictionary 200/],
+      ["three inner parts", packedOf(1, frame(values.slice(0, 3))), /expected 4 parts, found 3/],
+      ["inner frame not PLAIN", packedOf(1, frame(values, FrameFormat.DEFLATED)), /unknown format byte 3/],
+      [
+        "three outer parts",
+        frame(["", Buffer.from([1]), "x"], FrameFormat.PACKED_RECORD),
+        /expected 5 or 2 parts, found 3/,
+      ],
+      ["PLAIN with two parts", frame(["", "json"]), /expected 5 parts, found 2/],
+    ];
+    for (const [label, bytes, message] of cases) {
+      const error = await decodeRecord(bytes, source, Number.POSITIVE_INFINITY).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, label).toBeInstanceOf(CorruptCheckpointError);
+      expect((error as CorruptCheckpointError).key, label).toBe("k");
+      expect((error as Error).message, label).toMatch(message);
+    }
+  });
+
+  it("refuses a packed part that would inflate past the limit, on both the sync and the pool path", async () => {
+    const dictionary = RECORD_DICTIONARIES.get(CURRENT_RECORD_DICTIONARY_ID) as Buffer;
+    for (const size of [64 * 1024, 8 * 1024 * 1024]) {
+      const inner = frame(["json", Buffer.alloc(size, 0x61), "json", "{}"]);
+      const deflated = deflateRawSync(inner, { dictionary });
+      const bytes = frame(["", Buffer.concat([Buffer.from([1]), deflated])], FrameFormat.PACKED_RECORD);
+      await expect(decodeRecord(bytes, source, size / 2)).rejects.toThrow(DecompressionLimitError);
+      expect((await decodeRecord(bytes, source, size * 2))[2].length).toBe(size);
+    }
+  });
+});
+
+describe.each(targets)("RedisSaver packed records ($name)", ({ connect }) => {
+  const saverWith = (keyPrefix: string, options: Partial<RedisSaverOptions> = {}) =>
+    new RedisSaver({ client: connect(), keyPrefix, ...options });
+
+  async function storedRecord(saver: RedisSaver, threadId: string, checkpointId: string): Promise<Buffer> {
+    const keys = saverThreadKeys(saver.keyPrefix, threadId);
+    return (await saver.client.hgetBuffer(keys.checkpoints, checkpointField("", checkpointId))) as Buffer;
+  }
+
+  async function putHistory(saver: RedisSaver, threadId: string, steps: number) {
+    let config: { configurable: Record<string, unknown> } = threadConfig(threadId);
+    const written: { checkpoint: Checkpoint; metadata: CheckpointMetadata }[] = [];
+    for (let step = 0; step < steps; step++) {
+      const { checkpoint, metadata } = loopCheckpoint(step);
+      config = (await saver.put(config, checkpoint, metadata, { messages: step + 1 })) as typeof config;
+      written.push({ checkpoint, metadata });
+    }
+    return { config, written };
+  }
+
+  it("stores records packed by default; getTuple and list read checkpoint and metadata back equal", async () => {
+    const saver = saverWith(testPrefix("pack"));
+    const { written } = await putHistory(saver, "t", 3);
+    for (const { checkpoint } of written) {
+      expect((await storedRecord(saver, "t", checkpoint.id))[0]).toBe(FrameFormat.PACKED_RECORD);
+    }
+    const tuples = await collect(saver.list(threadConfig("t")));
+    expect(tuples.map((t) => t.checkpoint)).toEqual(written.map((w) => w.checkpoint).reverse());
+    expect(tuples.map((t) => t.metadata)).toEqual(written.map((w) => w.metadata).reverse());
+    const latest = await saver.getTuple(threadConfig("t"));
+    expect(latest?.checkpoint).toEqual(written[2]?.checkpoint);
+    expect(latest?.parentConfig?.configurable?.checkpoint_id).toBe(written[1]?.checkpoint.id);
+  });
+
+  it("compression: false writes PLAIN records, which read back equal", async () => {
+    const saver = saverWith(testPrefix("pack"), { compression: false });
+    const { written } = await putHistory(saver, "t", 2);
+    const record = await storedRecord(saver, "t", written[1]?.checkpoint.id as string);
+    expect(record[0]).toBe(FrameFormat.PLAIN);
+    expect((await saver.getTuple(threadConfig("t")))?.checkpoint).toEqual(written[1]?.checkpoint);
+    expect((await saver.getTuple(threadConfig("t")))?.metadata).toEqual(written[1]?.metadata);
+  });
+
+  it("reads PLAIN records as earlier releases wrote them, beside packed ones, and packs what it writes next", async () => {
+    const keyPrefix = testPrefix("pack");
+    const older = saverWith(keyPrefix, { compression: false });
+    const { config, written } = await putHistory(older, "t", 2);
+    const saver = saverWith(keyPrefix);
+    expect((await collect(saver.list(threadConfig("t")))).map((t) => t.checkpoint)).toEqual(
+      written.map((w) => w.checkpoint).reverse(),
+    );
+    const next = loopCheckpoint(2);
+    await saver.put(config, next.checkpoint, next.metadata, { messages: 3 });
+    expect((await storedRecord(saver, "t", next.checkpoint.id))[0]).toBe(FrameFormat.PACKED_RECORD);
+    const tuples = await collect(saver.list(threadConfig("t")));
+    expect(tuples.map((t) => t.metadata)).toEqual([next.metadata, ...written.map((w) => w.metadata).reverse()]);
+    expect(tuples[0]?.parentConfig?.configurable?.checkpoint_id).toBe(written[1]?.checkpoint.id);
+  });
+
+  it("keeps a ciphertext record PLAIN (it does not shrink)", async () => {
+    const serde = new EncryptedSerializer({ keys: { k1: KEY_1 }, currentKeyId: "k1" });
+    const saver = saverWith(testPrefix("pack"), { serde });
+    const { written } = await putHistory(saver, "t", 1);
+    expect((await storedRecord(saver, "t", written[0]?.checkpoint.id as string))[0]).toBe(FrameFormat.PLAIN);
+    expect((await saver.getTuple(threadConfig("t")))?.checkpoint).toEqual(written[0]?.checkpoint);
+  });
+
+  it("a damaged packed record is CorruptCheckpointError naming the checkpoints key", async () => {
+    const saver = saverWith(testPrefix("pack"));
+    const { written } = await putHistory(saver, "t", 1);
+    const id = written[0]?.checkpoint.id as string;
+    const keys = saverThreadKeys(saver.keyPrefix, "t");
+    const record = await storedRecord(saver, "t", id);
+    const damaged = Buffer.from(record);
+    // The refs part is intact (Lua still finds the blobs); flip the deflated bytes after the dictionary id.
+    const packedStart = 1 + 4 + recordRefs(record, source).length + 4 + 1;
+    for (let i = packedStart; i < damaged.length; i++) damaged[i] = (damaged[i] as number) ^ 0x5a;
+    await saver.client.hset(keys.checkpoints, checkpointField("", id), damaged);
+    const error = await saver.getTuple(threadConfig("t")).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CorruptCheckpointError);
+    expect((error as CorruptCheckpointError).key).toBe(keys.checkpoints);
+    expect((error as Error).message).toContain(JSON.stringify(id));
+  });
+
+  it("a packed record that would inflate past maxValueBytes is refused with DecompressionLimitError", async () => {
+    const keyPrefix = testPrefix("pack");
+    const writer = saverWith(keyPrefix);
+    const { checkpoint, metadata } = loopCheckpoint(1);
+    const big = { ...metadata, note: "x".repeat(200_000) } as CheckpointMetadata;
+    await writer.put(threadConfig("t"), checkpoint, big, { messages: 2 });
+    const keys = saverThreadKeys(keyPrefix, "t");
+    expect((await storedRecord(writer, "t", checkpoint.id))[0]).toBe(FrameFormat.PACKED_RECORD);
+    expect((await writer.getTuple(threadConfig("t")))?.metadata).toEqual(big);
+    const reader = saverWith(keyPrefix, { maxValueBytes: 64 * 1024 });
+    const error = await reader.getTuple(threadConfig("t")).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DecompressionLimitError);
+    expect((error as DecompressionLimitError).key).toBe(keys.checkpoints);
+  });
+
+  it("copyThread moves packed records as they are (Lua reads only their refs)", async () => {
+    const saver = saverWith(testPrefix("pack"));
+    const { written } = await putHistory(saver, "src", 3);
+    await saver.copyThread("src", "dst");
+    const copied = await collect(saver.list(threadConfig("dst")));
+    expect(copied.map((t) => t.checkpoint)).toEqual(written.map((w) => w.checkpoint).reverse());
+    expect(copied.map((t) => t.checkpoint.channel_values)).toEqual(
+      written.map((w) => w.checkpoint.channel_values).reverse(),
+    );
+    expect(await storedRecord(saver, "dst", written[0]?.checkpoint.id as string)).toEqual(
+      await storedRecord(saver, "src", written[0]?.checkpoint.id as string),
+    );
+  });
+});
+
+describe("refs of a packed record", () => {
+  it("encodeRefs text is the first part in both formats", async () => {
+    const refs = encodeRefs(undefined, [blobRef("a", 1), blobRef("b:c", "2")]);
+    const values = ["json", "{}", "json", "{}"] as const;
+    expect(recordRefs(frame([refs, ...values]), source)).toBe(refs);
+    const packed = frame([refs, Buffer.from([1, 3, 0])], FrameFormat.PACKED_RECORD);
+    expect(recordRefs(packed, source)).toBe(refs);
+  });
+});
