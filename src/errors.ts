@@ -79,6 +79,26 @@ export class ThreadExistsError extends LangGraphRedisError {
   }
 }
 
+/**
+ * A thread operation that rewrites or replaces a thread's history (deleteForRuns, prune with strategy "delete",
+ * copyThread into it) was refused because a live leased run (withRunLease) is writing the thread: nothing of that
+ * thread was changed. Try again once the run has ended (or cancel it: cancelRun with "rollback" removes what it wrote).
+ */
+export class ThreadLeasedError extends LangGraphRedisError {
+  constructor(
+    readonly threadId: string,
+    /** The run ids of the live runs on the thread (metadata run_id; "" for a run started without one). */
+    readonly runIds: readonly string[],
+    readonly operation: string,
+  ) {
+    super(
+      `${operation} refused: thread ${JSON.stringify(threadId)} has a live leased run ` +
+        `(${runIds.map((id) => JSON.stringify(id)).join(", ")}) writing it; nothing of that thread was changed. ` +
+        "Try again when the run has ended, or cancel it (cancelRun)",
+    );
+  }
+}
+
 /** The Redis server lacks a command or feature the operation needs (too old, or a command is disabled). */
 export class UnsupportedServerError extends LangGraphRedisError {}
 

@@ -48,6 +48,7 @@ export {
   RunsDrainingError,
   TamperedRecordError,
   ThreadExistsError,
+  ThreadLeasedError,
   UnknownEncryptionKeyError,
   UnknownFenceLockError,
   UnsupportedServerError,

@@ -13,7 +13,7 @@ export interface AuditEvent {
   /** Unique id: the outbox stream key and the stream entry id. */
   readonly id: string;
   /** checkpoint, writes, store.put, store.delete, store.fenced, lock.acquired, lock.released, lock.lost,
-   * lease.taken, lease.lost, lease.claimed, run.resumed (docs/audit.md). */
+   * lease.taken, lease.lost, lease.claimed, run.resumed, prune, copy, deleteForRuns (docs/audit.md). */
   readonly kind: string;
   /** When the write happened (Redis server time). */
   readonly at: Date;

@@ -158,11 +158,13 @@ export const SCRIPTS = {
   /** Records a run's lease token on its thread; `newest` is the token recorded when a newer one refused it. */
   /** One bounded step of prune() on one thread (see saverPrune.lua); nextNs undefined when no namespace follows. */
   saverPrune: script<[keepLast: number, ns: string, maxDeletes: number, maxVisits: number]>()({
-    keys: THREAD_KEYS,
+    keys: [...THREAD_KEYS, "outbox?"],
     decode: (reply) => {
       const [pinned, checkpoints, writes, blobs, more, nextNs] = reply as unknown[];
       return {
         pinned: Number(pinned) === 1,
+        /** keepLast 0 refused: a live leased run is writing the thread. */
+        leased: Number(pinned) === 2,
         checkpoints: Number(checkpoints),
         writes: Number(writes),
         blobs: Number(blobs),
@@ -173,7 +175,10 @@ export const SCRIPTS = {
   }),
   /** Pins ("1") or unpins ("0") a thread; true when the mark changed. */
   saverPin: script<[pinned: "1" | "0", ttlMs: number]>()({ keys: ["runFences"], decode: isOne }),
-  saverRaiseRunFence: script<[field: string, token: number, ttlMs: number]>()({
+  saverRaiseRunFence: script<
+    | [field: string, token: number, ttlMs: number]
+    | [field: string, token: number, ttlMs: number, liveMs: number, runId: string]
+  >()({
     keys: ["runFences"],
     decode: (reply) => {
       const [code, newest] = (reply as unknown[]).map(Number);
@@ -243,12 +248,20 @@ export const SCRIPTS = {
     keys: ["runThreads"],
     decode: asNumber,
   }),
-  saverDeleteForRuns: script<string[]>()({
-    keys: THREAD_KEYS,
+  /** The counts removed, or (nothing removed) the live runs writing the thread, other than the caller's own. */
+  saverDeleteForRuns: script<[fenceField: string, fenceToken: number, ...runIds: string[]]>()({
+    keys: [...THREAD_KEYS, "outbox?"],
     decode: (reply) => {
-      const [checkpoints = 0, writes = 0, blobs = 0] = (reply as unknown[]).map(Number);
-      return { checkpoints, writes, blobs };
+      const list = reply as unknown[];
+      if (Number(list[0]) === -1) return { checkpoints: 0, writes: 0, blobs: 0, liveRuns: list.slice(1).map(text) };
+      const [checkpoints = 0, writes = 0, blobs = 0] = list.map(Number);
+      return { checkpoints, writes, blobs, liveRuns: undefined };
     },
+  }),
+  /** Refreshes (liveMs > 0) or removes (0) a leased run's live mark on its thread; true when there was one. */
+  saverMarkRunLive: script<[field: string, token: number, liveMs: number, runId: string]>()({
+    keys: ["runFences"],
+    decode: isOne,
   }),
   saverExportThread: script<[]>()({
     keys: THREAD_KEYS,
@@ -258,7 +271,10 @@ export const SCRIPTS = {
       return { checkpoints, blobs, writes, runMembers };
     },
   }),
-  /** The number of checkpoints written, or -1 when the destination already had data (nothing written). */
+  /**
+   * The number of checkpoints written, -1 when the destination already had data, or the live runs writing the
+   * destination (nothing written in the last two cases).
+   */
   saverImportThread: script<
     [
       ttlMs: number,
@@ -270,7 +286,11 @@ export const SCRIPTS = {
       runMembers: number,
       ...data: ScriptArg[],
     ]
-  >()({ keys: [...THREAD_KEYS, "threadIndex?"], decode: asNumber }),
+  >()({
+    keys: [...THREAD_KEYS, "threadIndex?", "outbox?"],
+    decode: (reply): { copied: number; liveRuns?: string[] } =>
+      Array.isArray(reply) ? { copied: -2, liveRuns: reply.slice(1).map(text) } : { copied: Number(reply) },
+  }),
   saverTouchThread: script<[threadId: string]>()({ keys: ["threadIndex"], decode: asNumber }),
   /** True when the thread's cross-thread index entry was removed. */
   saverForgetThread: script<[threadId: string, seenScore: string, ttlMs: number]>()({

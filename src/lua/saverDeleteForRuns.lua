@@ -13,15 +13,33 @@
   KEYS[7] runFences     HASH  (untouched; deleted with the rest when the thread is left empty)
   KEYS[8] byRun         ZSET  runId\0ns\0id
 
-  ARGV[1..]             escaped run ids
+  ARGV[1] fenceField    the caller's run fence field when the caller is a leased run removing what it wrote itself
+                        (rollback), else ""
+  ARGV[2] fenceToken    that run's lease token, else 0
+  ARGV[3..]             escaped run ids
 
-  Result: { checkpoints removed, writes removed, blobs removed }.
+  Result: { checkpoints removed, writes removed, blobs removed }; or { -1, runId, ... } when a live leased run other
+  than the caller (include liveRuns) is writing the thread: nothing is removed (ThreadLeasedError for the caller).
 
-  Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
+  Errors: the refusal above; a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError.
+
+  Audit (optional, see include auditOutbox): event deleteForRuns (fields checkpoints, writes, blobs: the counts
+  removed), when something was removed.
 ]]
+-- @include auditOutbox
+-- @include liveRuns
 -- @include checkpointRefs
 -- @include dropUnneededBlobs
 -- @include pendingWrites
+
+local liveRuns = liveRunsOn(KEYS[7], ARGV[1], ARGV[2])
+if #liveRuns > 0 then return { -1, unpack(liveRuns) } end
+local function removed(checkpointCount, writeCount, blobCount)
+  if checkpointCount + writeCount + blobCount > 0 then
+    auditEvent("deleteForRuns", "checkpoints", checkpointCount, "writes", writeCount, "blobs", blobCount)
+  end
+  return { checkpointCount, writeCount, blobCount }
+end
 
 local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local writes, writesIndex, runFences, byRun = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
@@ -30,7 +48,7 @@ local removedCheckpoints, removedWrites, removedBlobs = 0, 0, 0
 -- Blob fields the removed checkpoints pointed at, per namespace: candidates for removal.
 local candidates, touched = {}, {}
 
-for i = 1, #ARGV do
+for i = 3, #ARGV do
   local members = redis.call("ZRANGE", byRun, "[" .. ARGV[i] .. "\0", "(" .. ARGV[i] .. "\1", "BYLEX")
   for _, member in ipairs(members) do
     local field = string.sub(member, #ARGV[i] + 2)
@@ -55,8 +73,8 @@ if redis.call("ZCARD", byNamespace) == 0 then
   removedBlobs = redis.call("HLEN", blobs)
   removedWrites = removedWrites + pendingWritesCountAll()
   redis.call("DEL", checkpoints, blobs, byNamespace, byId, writes, writesIndex, runFences, byRun)
-  return { removedCheckpoints, removedWrites, removedBlobs }
+  return removed(removedCheckpoints, removedWrites, removedBlobs)
 end
 
 removedBlobs = dropUnneededBlobs(checkpoints, blobs, byNamespace, candidates, touched)
-return { removedCheckpoints, removedWrites, removedBlobs }
+return removed(removedCheckpoints, removedWrites, removedBlobs)

@@ -18,10 +18,17 @@
   ARGV[7] runMembers    number of byRun members last
   ARGV[8..]             the pairs and members, in that order
 
-  Result: the number of checkpoints written, or -1 when the destination already has a key (nothing written).
+  Result: the number of checkpoints written, or -1 when the destination already has a key (nothing written), or
+  { -2, runId, ... } when a live leased run is writing the destination (include liveRuns: it raised its fence there
+  and may not have written yet; nothing written, ThreadLeasedError for the caller).
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
+
+  Audit (optional, see include auditOutbox): event copy (fields checkpoints, blobs, writes: the counts written; the
+  source thread is in the event context), recorded in the destination's slot.
 ]]
+-- @include auditOutbox
+-- @include liveRuns
 -- @include touchThreadIndex
 -- @include finishThreadWrite
 -- @include pendingWrites
@@ -29,6 +36,8 @@
 if redis.call("EXISTS", KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[8]) > 0 then
   return -1
 end
+local liveRuns = liveRunsOn(KEYS[7], "", 0)
+if #liveRuns > 0 then return { -2, unpack(liveRuns) } end
 local checkpoints, blobs, byNamespace = KEYS[1], KEYS[2], KEYS[3]
 local byRun = KEYS[8]
 local ttlMs = tonumber(ARGV[1])
@@ -56,4 +65,5 @@ for _ = 1, runCount do
 end
 
 finishThreadWrite(ttlMs, KEYS[9], ARGV[2], tonumber(ARGV[3]))
+auditEvent("copy", "checkpoints", counts[1], "blobs", counts[2], "writes", counts[3])
 return counts[1]

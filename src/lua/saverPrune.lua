@@ -18,14 +18,30 @@
   ARGV[3] maxDeletes    most checkpoints this call removes
   ARGV[4] maxVisits     most records and index entries this call reads
 
-  Result: { pinned, checkpoints, writes, blobs, more, nextNs }: pinned 1 when the thread is pinned (nothing done);
+  Result: { pinned, checkpoints, writes, blobs, more, nextNs }: pinned 1 when the thread is pinned (nothing done),
+  2 when keepLast is 0 and a live leased run is writing the thread (include liveRuns; nothing done: a run's history
+  and fences are not deleted under it; trimming with keepLast >= 1 goes ahead, as the retention option does);
   the counts removed; more 1 when this namespace has more to remove (the budget ran out; a call that removes nothing
   and still says more cannot get further); nextNs the next namespace, false when there is none. With keepLast 0: { pinned, checkpoints, writes, blobs, 0, false }.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
+
+  Audit (optional, see include auditOutbox): event prune (fields keepLast, checkpoints, writes, blobs: the counts
+  removed), when the call removed something.
 ]]
+-- @include auditOutbox
+-- @include liveRuns
 -- @include retention
 -- @include legacyLayout
+
+if tonumber(ARGV[1]) == 0 and redis.call("HEXISTS", KEYS[7], "pinned") == 0 and #liveRunsOn(KEYS[7], "", 0) > 0 then
+  return { 2, 0, 0, 0, 0, false }
+end
+local function pruned(checkpointCount, writeCount, blobCount)
+  if checkpointCount + writeCount + blobCount > 0 then
+    auditEvent("prune", "keepLast", ARGV[1], "checkpoints", checkpointCount, "writes", writeCount, "blobs", blobCount)
+  end
+end
 
 local keepLast, ns = tonumber(ARGV[1]), ARGV[2]
 local maxDeletes, maxVisits = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -39,6 +55,7 @@ if keepLast == 0 then
   local writes = pendingWritesCountAll()
   local blobs = redis.call("HLEN", KEYS[2])
   redis.call("DEL", KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
+  pruned(checkpoints, writes, blobs)
   return { 0, checkpoints, writes, blobs, 0, false }
 end
 
@@ -48,4 +65,5 @@ local state = retentionBudget(maxDeletes, maxVisits)
 local more = retentionTrimNamespace(state, ns, keepLast, retentionRootCutoff(keepLast), false)
 local removed = retentionFinish(state)
 local nextNs = retentionNextNamespace(ns) or false
+pruned(removed[1], removed[2], removed[3])
 return { 0, removed[1], removed[2], removed[3], more and 1 or 0, nextNs }

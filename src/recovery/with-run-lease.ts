@@ -14,7 +14,14 @@ import { runFenceField } from "../keys.js";
 import { log } from "../log.js";
 import { OFFLINE_SESSION, type OfflineSession } from "../offline/session.js";
 import { parseOptions } from "../options.js";
-import { RAISE_RUN_FENCE, RUN_FENCE_KEY, type RunFence } from "../saver/run-fence.js";
+import {
+  DELETE_OWN_RUN,
+  MARK_RUN_LIVE,
+  RAISE_RUN_FENCE,
+  RUN_FENCE_KEY,
+  type RunFence,
+  type RunLive,
+} from "../saver/run-fence.js";
 import type { ThreadStatus } from "../saver/threads/record.js";
 import { SET_THREAD_STATUS } from "../saver/threads/register.js";
 import { initTelemetry } from "../telemetry/index.js";
@@ -164,7 +171,7 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
     let outcome: RunOutcome = { ok: false, error: undefined };
     try {
       await threadStatus(graph, lease, "busy");
-      const fenced = await fencedConfig(graph, scope, lease, runConfig);
+      const fenced = await fencedConfig(graph, scope, timings, lease, runConfig);
       const signal = anySignal([config?.signal, lease.signal]);
       const result = await graph.invoke(input, { ...fenced, control: tracked.control, signal } as RunnableConfig);
       outcome = { ok: true };
@@ -192,7 +199,7 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
     let inner: AsyncIterable<unknown>;
     try {
       await threadStatus(graph, lease, "busy");
-      const fenced = await fencedConfig(graph, scope, lease, runConfig);
+      const fenced = await fencedConfig(graph, scope, timings, lease, runConfig);
       const signal = anySignal([config?.signal, lease.signal]);
       inner = await graph.stream(input, { ...fenced, control: tracked.control, signal } as RunnableConfig);
     } catch (error) {
@@ -230,25 +237,53 @@ export function withRunLease<G extends LeasableGraph>(graph: G, options: RunLeas
   return proxy;
 }
 
+/** What a RedisSaver checkpointer offers a leased run (internal methods, keyed by symbols). */
+interface FencingCheckpointer {
+  [RAISE_RUN_FENCE]?: (fence: RunFence, live?: RunLive) => Promise<void>;
+  [MARK_RUN_LIVE]?: (
+    threadId: string,
+    field: string,
+    mark: { token: number; liveMs: number; runId: string },
+  ) => Promise<boolean>;
+  [DELETE_OWN_RUN]?: (runIds: string[], fence: RunFence) => Promise<unknown>;
+}
+
+function fencingCheckpointer(graph: LeasableGraph): FencingCheckpointer | undefined {
+  const checkpointer = graph.checkpointer;
+  return typeof checkpointer === "object" && checkpointer !== null ? (checkpointer as FencingCheckpointer) : undefined;
+}
+
+/** The fence each run of a RedisSaver graph raised (fencedConfig), for its rollback and its live mark's removal. */
+const fences = new WeakMap<RunLease, RunFence & { readonly liveMs: number }>();
+
 /**
  * Records the run's lease token with the graph's checkpointer before the run reads or writes anything, and returns
  * the config that hands the token to the checkpointer's writes: RedisSaver then refuses every put and putWrites of a
- * run whose lease a newer run (or a recoverer) has taken over. Unless the caller chose a durability, the run uses
- * "sync". Other checkpointers are left as they are.
+ * run whose lease a newer run (or a recoverer) has taken over. The same call marks the run live on its thread for a
+ * lease period, and each heartbeat keeps the mark alive until the run ends (endRun clears it): RedisSaver's
+ * deleteForRuns, prune's delete and copyThread leave a thread alone while a live run writes it. Unless the caller
+ * chose a durability, the run uses "sync". Other checkpointers are left as they are.
  */
 async function fencedConfig(
   graph: LeasableGraph,
   scope: LeaseScope,
+  timings: LeaseTimings,
   lease: RunLease,
   config: Partial<RunnableConfig> | undefined,
 ): Promise<Partial<RunnableConfig>> {
-  const checkpointer = graph.checkpointer as { [RAISE_RUN_FENCE]?: (fence: RunFence) => Promise<void> } | undefined;
-  const raise = typeof checkpointer === "object" && checkpointer !== null ? checkpointer[RAISE_RUN_FENCE] : undefined;
+  const checkpointer = fencingCheckpointer(graph);
+  const raise = checkpointer?.[RAISE_RUN_FENCE];
   if (typeof raise !== "function") return config ?? {};
   const { threadId, checkpointNs } = lease.run;
   const field = runFenceField(scope.keyPrefix, scope.graphName, checkpointNs);
   const fence: RunFence = { field, token: lease.token, threadId, checkpointNs };
-  await raise.call(checkpointer, fence);
+  const liveMs = timings.leaseMs;
+  await raise.call(checkpointer, fence, { liveMs, runId: lease.runId });
+  fences.set(lease, { ...fence, liveMs });
+  const mark = checkpointer?.[MARK_RUN_LIVE];
+  if (typeof mark === "function") {
+    lease.onRenewed((token) => mark.call(checkpointer, threadId, field, { token, liveMs, runId: lease.runId }));
+  }
   // "sync": each step's writes are stored (or refused) before the next step starts, so a run that was taken over
   // stops at the end of the step it was in, instead of starting the next one while its writes are being refused.
   const given = (config ?? {}) as { durability?: unknown; checkpointDuring?: unknown };
@@ -283,16 +318,22 @@ async function endRun(
   offline: OfflineRide | undefined,
 ): Promise<void> {
   if (lease.cancelled === "rollback" && lease.runId !== "") {
-    const checkpointer = graph.checkpointer as { deleteForRuns?: (runIds: string[]) => Promise<unknown> } | undefined;
+    const checkpointer = graph.checkpointer as
+      | ({ deleteForRuns?: (runIds: string[]) => Promise<unknown> } & FencingCheckpointer)
+      | undefined;
+    const fence = fences.get(lease);
     try {
-      await checkpointer?.deleteForRuns?.([lease.runId]);
+      // As the run itself (its fence): deleteForRuns refuses a thread a live run writes, to anyone else.
+      const deleteOwn = checkpointer?.[DELETE_OWN_RUN];
+      if (fence && typeof deleteOwn === "function") await deleteOwn.call(checkpointer, [lease.runId], fence);
+      else await checkpointer?.deleteForRuns?.([lease.runId]);
     } catch (error) {
       log("run lease: rollback of run %s on thread %j failed: %s", lease.runId, lease.run.threadId, String(error));
     }
   }
   // A run drained at a step boundary is handed off: its lease expires now, so a recoverer elsewhere resumes it.
   const handOff = !outcome.ok && isGraphDrained(outcome.error) && !lease.lost && lease.cancelled === undefined;
-  await endLease(lease, offline, handOff);
+  await endLease(lease, offline, handOff, () => clearLiveMark(graph, lease));
   if (handOff) drain.handedOff += 1;
   await endStatus(graph, lease, outcome);
 }
@@ -359,16 +400,56 @@ interface OfflineRide {
  * journal is replayed, in the background: released earlier, a recoverer could resume the thread from the state
  * Redis holds before the replay.
  */
-async function endLease(lease: RunLease, offline: OfflineRide | undefined, handOff = false): Promise<void> {
+async function endLease(
+  lease: RunLease,
+  offline: OfflineRide | undefined,
+  handOff: boolean,
+  clearMark: () => Promise<void>,
+): Promise<void> {
   if (offline === undefined || offline.session.state === "online" || lease.lost) {
     offline?.unregister();
+    // A lost lease's mark needs nothing: it names the run that took the lease over, or it lapses with the lease (it
+    // could not be refreshed either), and Redis may well not answer now.
+    if (!lease.lost) await clearMark();
     await lease.release(handOff);
     return;
   }
   void offline.session.whenOnline().then(async () => {
     offline.unregister();
+    await clearMark();
     await lease.release(handOff);
   });
+}
+
+/**
+ * Removes the run's live mark from its thread once it writes no more (before its lease is released, so no moment
+ * has the lease free and the mark still up). A mark left behind (this failed, or the run was taken over: the mark
+ * then names the newer run, and stays) lapses a lease period after the last heartbeat. Never throws.
+ */
+async function clearLiveMark(graph: LeasableGraph, lease: RunLease): Promise<void> {
+  const fence = fences.get(lease);
+  const checkpointer = fencingCheckpointer(graph);
+  const mark = checkpointer?.[MARK_RUN_LIVE];
+  if (!fence || typeof mark !== "function") return;
+  // Bounded like the release: the run has ended, and its caller must not wait on a Redis that does not answer.
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, fence.liveMs);
+    timer.unref();
+  });
+  try {
+    const clearing = mark.call(checkpointer, fence.threadId, fence.field, {
+      token: lease.token,
+      liveMs: 0,
+      runId: lease.runId,
+    });
+    clearing.catch(() => {}); // a late failure after giving up: the mark lapses
+    await Promise.race([clearing, giveUp]);
+  } catch (error) {
+    log("run lease: clearing the live mark of thread %j failed, it lapses: %s", fence.threadId, String(error));
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function runOf(config: Partial<RunnableConfig> | undefined): RunRef {

@@ -8,8 +8,14 @@
  * The destination is therefore either absent or complete, whenever the client dies: a copy that was cut off simply
  * did not happen, and running it again does it. Before the import, the destination is added to the run sets of the
  * runs found in the source (a superset, harmless if the import never runs), so deleteForRuns reaches the copy too.
+ *
+ * Run fences: the destination must not be a thread a live leased run is writing (it may have raised its fence there
+ * and not written yet): the import checks that atomically and ThreadLeasedError reports it. Copying from a thread a
+ * run is writing is fine: the export is a snapshot of one instant. With audit on, the import records a copy event
+ * (counts written, source thread in its context) in the destination's slot.
  */
-import { describeValue, InvalidInputError, ThreadExistsError } from "../errors.js";
+import { withAuditContext } from "../audit/outbox.js";
+import { describeValue, InvalidInputError, ThreadExistsError, ThreadLeasedError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
@@ -76,9 +82,21 @@ export async function copyThread(
   await context.durability.ready();
   // The copy keeps the source's blob fields, so delta blobs and their bases arrive together under the same names.
   context.deltas?.forget(to);
-  const copied = await redisCall(context, { operation, write: true, keys: destination.all }, (client) =>
-    callScript(client, "saverImportThread", { ...destination, threadIndex: indexKey }, args),
+  const audit = context.audit;
+  const { copied, liveRuns } = await redisCall(
+    context,
+    { operation, write: true, keys: destination.all },
+    async (client) =>
+      audit
+        ? callScript(
+            client,
+            "saverImportThread",
+            { ...destination, threadIndex: indexKey, outbox: await audit.stream(destination.checkpoints) },
+            withAuditContext(args, { threadId: to, sourceThreadId: from, agent: audit.agentId }),
+          )
+        : callScript(client, "saverImportThread", { ...destination, threadIndex: indexKey }, args),
   );
+  if (liveRuns) throw new ThreadLeasedError(to, liveRuns, operation);
   if (copied < 0) throw new ThreadExistsError(to);
   await registerQuietly(context, to, { touch: indexKey === undefined });
   await context.durability.afterWrite(destination.checkpoints, `RedisSaver.copyThread into ${JSON.stringify(to)}`);

@@ -5,12 +5,24 @@
  * Each run's SET names the threads it wrote to; each thread is cleaned by one script (saverDeleteForRuns, atomic per
  * thread); then the threads are taken out of the runs' sets. Interrupted half-way, it leaves some threads cleaned
  * and the runs' sets intact, so calling it again finishes the job.
+ *
+ * Run fences: a thread that a live leased run is writing (withRunLease's live mark, include liveRuns) is refused as
+ * a whole, atomically with the check: removing checkpoints under a run that goes on writing would leave its next
+ * checkpoint without its parent, or delete its lease fence with the emptied thread. The one exception is the run
+ * itself (`fence`): a cancelled run rolling back what it wrote while it still holds its lease. The other threads
+ * are cleaned; the refused ones stay in the runs' sets (calling again once the run ended finishes the job) and
+ * ThreadLeasedError names them.
+ *
+ * Audit: each thread's script records a deleteForRuns event when it removed something (run ids in its context).
  */
+import { withAuditContext } from "../audit/outbox.js";
+import { ThreadLeasedError } from "../errors.js";
 import { saverRunThreadsKey, saverThreadKeys } from "../keys.js";
-import { callScript } from "../lua/index.js";
+import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { escapePart } from "./codec.js";
 import type { SaverContext } from "./context.js";
+import { type RunFence, runFenceArgs } from "./run-fence.js";
 import { forgetRecordedRuns } from "./run-index.js";
 import { requireIdList } from "./well-formed.js";
 
@@ -23,7 +35,15 @@ export interface DeleteForRunsResult {
   blobs: number;
 }
 
-export async function deleteForRuns(context: SaverContext, runIds: readonly string[]): Promise<DeleteForRunsResult> {
+/**
+ * `fence`: the caller is the leased run it names (withRunLease rolling back a cancelled run), which may remove
+ * what it wrote on its own thread although its lease is live.
+ */
+export async function deleteForRuns(
+  context: SaverContext,
+  runIds: readonly string[],
+  fence?: RunFence,
+): Promise<DeleteForRunsResult> {
   const operation = "RedisSaver.deleteForRuns";
   requireIdList(runIds, "run id", operation);
   const runs = [...new Set(runIds)];
@@ -45,29 +65,46 @@ export async function deleteForRuns(context: SaverContext, runIds: readonly stri
     }
   });
 
+  const refused: ThreadLeasedError[] = [];
   await Promise.all(
     [...runsOfThread].map(async ([threadId, threadRuns]) => {
       const keys = saverThreadKeys(context.keyPrefix, threadId);
       // Blobs this process may lean on as delta bases can go: the next write of the thread starts afresh.
       context.deltas?.forget(threadId);
-      const { checkpoints, writes, blobs } = await redisCall(
-        context,
-        { operation, write: true, keys: keys.all },
-        (client) => callScript(client, "saverDeleteForRuns", keys, threadRuns.map(escapePart)),
+      const args: ScriptArgs<"saverDeleteForRuns"> = [
+        ...runFenceArgs(fence?.threadId === threadId ? fence : undefined),
+        ...threadRuns.map(escapePart),
+      ];
+      const audit = context.audit;
+      const reply = await redisCall(context, { operation, write: true, keys: keys.all }, async (client) =>
+        audit
+          ? callScript(
+              client,
+              "saverDeleteForRuns",
+              { ...keys, outbox: await audit.stream(keys.checkpoints) },
+              withAuditContext(args, { threadId, runIds: threadRuns, agent: audit.agentId, rollback: fence && true }),
+            )
+          : callScript(client, "saverDeleteForRuns", keys, args),
       );
-      total.checkpoints += checkpoints;
-      total.writes += writes;
-      total.blobs += blobs;
+      if (reply.liveRuns) {
+        refused.push(new ThreadLeasedError(threadId, reply.liveRuns, operation));
+        return;
+      }
+      total.checkpoints += reply.checkpoints;
+      total.writes += reply.writes;
+      total.blobs += reply.blobs;
     }),
   );
+  const refusedThreads = new Set(refused.map((error) => error.threadId));
   await Promise.all(
     runs.map((runId, i) => {
-      const threads = threadsOfRun[i] ?? [];
+      const threads = (threadsOfRun[i] ?? []).filter((threadId) => !refusedThreads.has(threadId));
       if (threads.length === 0) return undefined;
       const key = saverRunThreadsKey(context.keyPrefix, runId);
       return redisCall(context, { operation, write: true, keys: [key] }, (client) => client.srem(key, ...threads));
     }),
   );
   forgetRecordedRuns(context, runs);
+  if (refused.length > 0) throw refused[0];
   return total;
 }

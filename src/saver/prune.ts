@@ -4,8 +4,14 @@
  * trimmed by a series of saverPrune calls, one namespace at a time and a bounded number of checkpoints per call, so
  * no script holds the server long; every call is atomic, so an interrupted prune leaves every kept checkpoint
  * readable and calling it again finishes the job. Pinned threads are left alone.
+ *
+ * Run fences: trimming (keepLast >= 1) goes ahead on a thread a live leased run is writing, as the retention option
+ * does during runs: the newest checkpoints and everything they need stay. Deleting (strategy "delete") is not done
+ * under a live run (its history and lease fence would go while it writes): such a thread is left alone and listed
+ * in `leased`. With audit on, each call that removed something records a prune event.
  */
 import { z } from "zod";
+import { withAuditContext } from "../audit/outbox.js";
 import { saverThreadKeys } from "../keys.js";
 import { callScript } from "../lua/index.js";
 import { parseOptions } from "../options.js";
@@ -41,6 +47,8 @@ export interface PruneResult {
   blobs: number;
   /** Threads left alone because they are pinned. */
   pinned: string[];
+  /** strategy "delete": threads left alone because a live leased run (withRunLease) is writing them. */
+  leased: string[];
   /**
    * Threads of which one namespace could not be trimmed within one call's work bound (a kept checkpoint whose
    * DeltaChannel values lean on more than PRUNE_MAX_VISITS ancestors); what could be trimmed was.
@@ -57,13 +65,14 @@ export async function pruneThreads(
   requireIdList(threadIds, "thread id", operation);
   const parsed = parseOptions(pruneOptionsSchema, options, operation);
   const keepLast = parsed.strategy === "delete" ? 0 : (parsed.keepLast ?? 1);
-  const total: PruneResult = { checkpoints: 0, writes: 0, blobs: 0, pinned: [], incomplete: [] };
+  const total: PruneResult = { checkpoints: 0, writes: 0, blobs: 0, pinned: [], leased: [], incomplete: [] };
   for (const threadId of new Set(threadIds)) {
     const outcome = await pruneThread(context, threadId, keepLast, operation);
     total.checkpoints += outcome.checkpoints;
     total.writes += outcome.writes;
     total.blobs += outcome.blobs;
     if (outcome.pinned) total.pinned.push(threadId);
+    if (outcome.leased) total.leased.push(threadId);
     if (outcome.incomplete) total.incomplete.push(threadId);
   }
   return total;
@@ -75,17 +84,35 @@ export async function pruneThread(
   threadId: string,
   keepLast: number,
   operation: string,
-): Promise<{ checkpoints: number; writes: number; blobs: number; pinned: boolean; incomplete: boolean }> {
+): Promise<{
+  checkpoints: number;
+  writes: number;
+  blobs: number;
+  pinned: boolean;
+  leased: boolean;
+  incomplete: boolean;
+}> {
   const keys = saverThreadKeys(context.keyPrefix, threadId);
-  const result = { checkpoints: 0, writes: 0, blobs: 0, pinned: false, incomplete: false };
+  const result = { checkpoints: 0, writes: 0, blobs: 0, pinned: false, leased: false, incomplete: false };
+  const audit = context.audit;
+  const outbox = audit ? await audit.stream(keys.checkpoints) : undefined;
+  const auditContext = { threadId, agent: audit?.agentId, operation };
   // Blobs this process leans on as delta bases may go: the thread's next write starts afresh.
   context.deltas?.forget(threadId);
   let ns = "";
   for (;;) {
     const step = await redisCall(context, { operation, write: true, keys: keys.all }, (client) =>
-      callScript(client, "saverPrune", keys, [keepLast, ns, PRUNE_MAX_DELETES, PRUNE_MAX_VISITS]),
+      outbox
+        ? callScript(
+            client,
+            "saverPrune",
+            { ...keys, outbox },
+            withAuditContext([keepLast, ns, PRUNE_MAX_DELETES, PRUNE_MAX_VISITS] as const, auditContext),
+          )
+        : callScript(client, "saverPrune", keys, [keepLast, ns, PRUNE_MAX_DELETES, PRUNE_MAX_VISITS]),
     );
     if (step.pinned) return { ...result, pinned: true };
+    if (step.leased) return { ...result, leased: true };
     result.checkpoints += step.checkpoints;
     result.writes += step.writes;
     result.blobs += step.blobs;

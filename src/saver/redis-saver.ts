@@ -37,7 +37,15 @@ import { isPinned, setPinned } from "./pin.js";
 import { type PruneOptions, type PruneResult, pruneThreads } from "./prune.js";
 import { putCheckpoint } from "./put.js";
 import { putWrites } from "./put-writes.js";
-import { RAISE_RUN_FENCE, type RunFence, raiseRunFence } from "./run-fence.js";
+import {
+  DELETE_OWN_RUN,
+  MARK_RUN_LIVE,
+  markRunLive,
+  RAISE_RUN_FENCE,
+  type RunFence,
+  type RunLive,
+  raiseRunFence,
+} from "./run-fence.js";
 import { type SweepExpiredResult, sweepExpired } from "./sweep-expired.js";
 import type { ThreadStatus } from "./threads/record.js";
 import { registerQuietly, SET_THREAD_STATUS } from "./threads/register.js";
@@ -151,8 +159,8 @@ export class RedisSaver extends BaseCheckpointSaver {
 
   /**
    * Copies a whole thread (every namespace, its pending writes and blobs) into `toThreadId`, which must have no data
-   * (else ThreadExistsError, nothing written). The destination appears whole or not at all. A source with no data
-   * copies nothing. Python's copy_thread.
+   * (else ThreadExistsError, nothing written) and no live leased run writing it (else ThreadLeasedError). The
+   * destination appears whole or not at all. A source with no data copies nothing. Python's copy_thread.
    */
   copyThread(fromThreadId: string, toThreadId: string): Promise<CopyThreadResult> {
     return copyThread(this.#context, fromThreadId, toThreadId);
@@ -161,7 +169,8 @@ export class RedisSaver extends BaseCheckpointSaver {
   /**
    * Removes every checkpoint whose run id (metadata run_id, or the run_id in the metadata of the config put()
    * received) is one of `runIds`, with the pending writes stored against them and the blobs nothing else needs.
-   * Atomic per thread. Python's delete_for_runs.
+   * Atomic per thread. Python's delete_for_runs. A thread a live leased run (withRunLease) is writing is left alone:
+   * ThreadLeasedError names it once the other threads are cleaned.
    */
   deleteForRuns(runIds: readonly string[]): Promise<DeleteForRunsResult> {
     return deleteForRuns(this.#context, runIds);
@@ -170,7 +179,8 @@ export class RedisSaver extends BaseCheckpointSaver {
   /**
    * Trims existing threads: `{ keepLast: N }` keeps the newest N checkpoints of each namespace, `{ strategy:
    * "keep_latest" }` (the default) the latest one, both with everything a kept checkpoint needs to be read;
-   * `{ strategy: "delete" }` deletes the threads. Pinned threads are left alone. Python's prune(thread_ids, strategy).
+   * `{ strategy: "delete" }` deletes the threads. Pinned threads are left alone, and so are threads a live leased
+   * run is writing under "delete" (listed in `leased`). Python's prune(thread_ids, strategy).
    */
   prune(threadIds: readonly string[], options?: PruneOptions): Promise<PruneResult> {
     return traced("RedisSaver.prune", {}, () => pruneThreads(this.#context, threadIds, options));
@@ -210,8 +220,22 @@ export class RedisSaver extends BaseCheckpointSaver {
   }
 
   /** Internal (withRunLease): records a run's lease token on its thread, so writes of older leases are refused. */
-  [RAISE_RUN_FENCE](fence: RunFence): Promise<void> {
-    return raiseRunFence(this.#context, fence);
+  [RAISE_RUN_FENCE](fence: RunFence, live?: RunLive): Promise<void> {
+    return raiseRunFence(this.#context, fence, live);
+  }
+
+  /** Internal (withRunLease, cancelRun): refreshes or removes a leased run's live mark on its thread. */
+  [MARK_RUN_LIVE](
+    threadId: string,
+    field: string,
+    mark: { token: number; liveMs: number; runId: string },
+  ): Promise<boolean> {
+    return markRunLive(this.#context, threadId, field, mark);
+  }
+
+  /** Internal (withRunLease): deleteForRuns by the leased run itself, removing what it wrote (rollback). */
+  [DELETE_OWN_RUN](runIds: string[], fence: RunFence): Promise<DeleteForRunsResult> {
+    return deleteForRuns(this.#context, runIds, fence);
   }
 
   /** Internal (withRunLease): records the status of a leased run's thread. Never throws. */

@@ -7,7 +7,7 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { describeValue, InvalidConfigError, RunLeaseLostError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
-import { callScript } from "../lua/index.js";
+import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import type { SaverContext } from "./context.js";
 
@@ -16,6 +16,24 @@ export const RUN_FENCE_KEY = "__langgraph_redis_run_fence";
 
 /** The method withRunLease calls on a RedisSaver checkpointer to record a run's lease token (see raiseRunFence). */
 export const RAISE_RUN_FENCE = Symbol.for("langgraph-redis.raiseRunFence");
+
+/**
+ * The method withRunLease and cancelRun call on a RedisSaver checkpointer to refresh or clear a run's live mark on
+ * its thread (see markRunLive).
+ */
+export const MARK_RUN_LIVE = Symbol.for("langgraph-redis.markRunLive");
+
+/**
+ * The method withRunLease calls on a RedisSaver checkpointer to remove what a cancelled run wrote (rollback), as
+ * that run: deleteForRuns refuses a thread a live run writes, except to the run itself (see deleteForRuns).
+ */
+export const DELETE_OWN_RUN = Symbol.for("langgraph-redis.deleteOwnRun");
+
+/** A leased run's live mark on its thread: how long it lasts without a refresh, and the run it names. */
+export interface RunLive {
+  readonly liveMs: number;
+  readonly runId: string;
+}
 
 export interface RunFence {
   /** keys.runFenceField of the lease: tokens are compared only within one field. */
@@ -77,12 +95,33 @@ export function checkFenced(
  * Records `fence.token` as the newest lease of its field on the thread, so that writes carrying an older token are
  * refused from now on. Throws RunLeaseLostError when a newer token is already recorded.
  */
-export async function raiseRunFence(context: SaverContext, fence: RunFence): Promise<void> {
+export async function raiseRunFence(context: SaverContext, fence: RunFence, live?: RunLive): Promise<void> {
   const operation = "withRunLease: starting the run";
   const key = saverThreadKeys(context.keyPrefix, fence.threadId).runFences;
+  const args: ScriptArgs<"saverRaiseRunFence"> = live
+    ? [fence.field, fence.token, context.ttlMs, live.liveMs, live.runId]
+    : [fence.field, fence.token, context.ttlMs];
   const reply = await redisCall(context, { operation, write: true }, (client) =>
-    callScript(client, "saverRaiseRunFence", { runFences: key }, [fence.field, fence.token, context.ttlMs]),
+    callScript(client, "saverRaiseRunFence", { runFences: key }, args),
   );
   if (!reply.recorded) throw runFencedError(fence, reply.newest, operation);
   await context.durability.afterWrite(key, `withRunLease: the lease fence of thread ${JSON.stringify(fence.threadId)}`);
+}
+
+/**
+ * Keeps a leased run's live mark on its thread for another `liveMs` (a heartbeat), or removes it (liveMs 0: the run
+ * ended). The mark is what deleteForRuns, prune's delete and copyThread look at to leave a thread alone while a live
+ * run writes it (include liveRuns). `token` 0 picks the mark by `runId` (a crashed run cancelRun stops). True when
+ * there was such a mark.
+ */
+export async function markRunLive(
+  context: SaverContext,
+  threadId: string,
+  field: string,
+  mark: { token: number; liveMs: number; runId: string },
+): Promise<boolean> {
+  const key = saverThreadKeys(context.keyPrefix, threadId).runFences;
+  return redisCall(context, { operation: "withRunLease: the run's live mark", write: true }, (client) =>
+    callScript(client, "saverMarkRunLive", { runFences: key }, [field, mark.token, mark.liveMs, mark.runId]),
+  );
 }

@@ -14,9 +14,12 @@ import {
   StateGraph,
 } from "@langchain/langgraph";
 import { type BaseCheckpointSaver, DeltaSnapshot, emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
-import type { Redis } from "ioredis";
+import { Redis } from "ioredis";
+import { isCluster, type RedisClient } from "../../src/client.js";
 import { InvalidConfigError, InvalidInputError, RedisSaver } from "../../src/index.js";
+import { saverThreadKeys } from "../../src/keys.js";
 import { DELTA_HISTORY_PAGE_CHECKPOINTS } from "../../src/saver/delta-history.js";
+import { keySlot } from "../../src/slot.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { CHANNELS, randomHistory } from "./random-history.js";
 
@@ -193,3 +196,117 @@ describe("getDeltaChannelHistory's command count does not grow with the chain be
     expect(seen.filter((c) => c === "EVALSHA" || c === "EVAL").length).toBeGreaterThanOrEqual(2);
   });
 });
+
+/**
+ * The commands the client sends while `action` runs, as MONITOR on the master that owns `slotKey`'s slot shows them:
+ * only those from the client's own connection to that master (scripts' inner commands show as "lua" and are not
+ * sent; topology refreshes of a cluster client are not part of the action). A GET of a key in the same slot before
+ * and after the action brackets the window, so nothing is missed whatever the MONITOR stream's delay.
+ */
+async function sentToSlotMaster(client: RedisClient, slotKey: string, action: () => Promise<unknown>) {
+  const master = await slotMaster(client, slotKey);
+  const monitorClient = new Redis({ host: master.host, port: master.port, maxRetriesPerRequest: 1 });
+  const monitor = await monitorClient.monitor();
+  const [start, end] = [`${slotKey}:monitor-start`, `${slotKey}:monitor-end`];
+  const sent: string[] = [];
+  let counting = false;
+  let ended!: () => void;
+  const endSeen = new Promise<void>((resolve) => {
+    ended = resolve;
+  });
+  let started!: () => void;
+  const startSeen = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  monitor.on("monitor", (_time: string, args: string[], source: string) => {
+    if (args.includes(start)) {
+      counting = true;
+      started();
+    } else if (args.includes(end)) {
+      counting = false;
+      ended();
+    } else if (counting && source === master.clientAddress()) {
+      const command = String(args[0]).toUpperCase();
+      if (command !== "CLUSTER") sent.push(command);
+    }
+  });
+  try {
+    await client.get(start);
+    await startSeen;
+    await action();
+    await client.get(end);
+    await endSeen;
+  } finally {
+    monitor.disconnect();
+    monitorClient.disconnect();
+  }
+  return { sent, master: `${master.host}:${master.port}` };
+}
+
+/** The master serving `key`'s slot, and (once connected) the address of the client's connection to it. */
+async function slotMaster(client: RedisClient, key: string) {
+  if (!isCluster(client)) {
+    const options = client.options;
+    const stream = () => (client as unknown as { stream: { localAddress: string; localPort: number } }).stream;
+    return {
+      host: options.host ?? "127.0.0.1",
+      port: options.port ?? 6379,
+      clientAddress: () => `${stream().localAddress}:${stream().localPort}`,
+    };
+  }
+  const slot = keySlot(key);
+  const ranges = await client.cluster("SLOTS");
+  const owner = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2];
+  if (!owner) throw new Error(`no master serves slot ${slot}`);
+  const [host, port] = owner;
+  const connection = () => {
+    const node = client.nodes("master").find((n) => n.options.port === port);
+    const stream = (node as unknown as { stream?: { localAddress: string; localPort: number } } | undefined)?.stream;
+    if (!stream) throw new Error(`the client has no connection to ${host}:${port}`);
+    return `${stream.localAddress}:${stream.localPort}`;
+  };
+  return { host, port, clientAddress: connection };
+}
+
+describe.each(targets)(
+  "loading a long DeltaChannel thread: commands sent per page, on its master ($name)",
+  ({ name, connect }) => {
+    it("the latest state of chains of 1 and 3 pages costs one read plus one call per page, sent to the slot's master", async () => {
+      const client = connect();
+      const saver = new RedisSaver({ client, keyPrefix: testPrefix("dhc") });
+      const page = DELTA_HISTORY_PAGE_CHECKPOINTS;
+      const chains = [
+        { threadId: "one-page", length: page + 1, pages: 1 },
+        { threadId: "three-pages", length: page * 2 + 2, pages: 3 },
+      ];
+      for (const chain of chains) await writeChain(saver, chain.threadId, chain.length);
+      const counts: { length: number; sent: number; scripts: number; pages: number }[] = [];
+      for (const chain of chains) {
+        const configurable = { thread_id: chain.threadId };
+        const load = async () => {
+          const tuple = await saver.getTuple({ configurable });
+          const history = await saver.getDeltaChannelHistory({
+            config: tuple?.config as RunnableConfig,
+            channels: ["m"],
+          });
+          return history.m;
+        };
+        await load(); // scripts loaded, connections open: the counted call is a steady one
+        const slotKey = saverThreadKeys(saver.keyPrefix, chain.threadId).checkpoints;
+        let loaded: Awaited<ReturnType<typeof load>>;
+        const { sent } = await sentToSlotMaster(client, slotKey, async () => {
+          loaded = await load();
+        });
+        // The whole chain came back: every write but the tip's, and the seed at the root.
+        expect(loaded?.writes).toHaveLength(chain.length - 1);
+        const scripts = sent.filter((command) => command === "EVALSHA" || command === "EVAL").length;
+        counts.push({ length: chain.length, sent: sent.length, scripts, pages: chain.pages });
+      }
+      // One getTuple read, then one history script call per page: 2 and 4, though the second chain is twice as long.
+      expect(
+        counts.map(({ sent, scripts }) => [sent, scripts]),
+        name,
+      ).toEqual(counts.map(({ pages }) => [1 + pages, 1 + pages]));
+    });
+  },
+);

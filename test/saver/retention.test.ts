@@ -290,7 +290,7 @@ describe.each(targets)("RedisSaver retention ($name)", ({ connect }) => {
     const all = await collect(tee.memory.list({ configurable: { thread_id: "kept" } }));
     expect(await collect(redis.list({ configurable: { thread_id: "kept" } }))).toHaveLength(all.length);
     const pruned = await redis.prune(["kept"], { strategy: "delete" });
-    expect(pruned).toEqual({ checkpoints: 0, writes: 0, blobs: 0, pinned: ["kept"], incomplete: [] });
+    expect(pruned).toEqual({ checkpoints: 0, writes: 0, blobs: 0, pinned: ["kept"], leased: [], incomplete: [] });
     expect(await collect(redis.list({ configurable: { thread_id: "kept" } }))).toHaveLength(all.length);
 
     expect(await redis.unpin("kept")).toBe(true);

@@ -34,7 +34,7 @@ export async function viewCommand(ctx: CommandContext): Promise<CommandResult> {
   const summary =
     activity.source === "none"
       ? "no audit events under this prefix: lock and crash history needs `audit` on (docs/audit.md)"
-      : `${activity.holds.length} lock holds, ${activity.marks.length} crash/resume marks from the audit trail`;
+      : `${activity.holds.length} lock holds, ${activity.marks.length} crash, resume or history marks from the audit trail`;
   return {
     data: {
       file: out,

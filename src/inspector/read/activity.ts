@@ -29,8 +29,9 @@ export interface LockHold {
 /** A mark on a thread's lane. */
 export interface RunMark {
   /** crash: a recoverer found the run's lease expired and claimed it; resume: the run went on under a new lease;
-   * lease-lost: the running process lost its lease and aborted the run. */
-  readonly kind: "crash" | "resume" | "lease-lost";
+   * lease-lost: the running process lost its lease and aborted the run; prune, copy, deleteForRuns: history was
+   * removed from the thread (prune, the retention option, deleteForRuns) or the thread was written as a copy. */
+  readonly kind: "crash" | "resume" | "lease-lost" | "prune" | "copy" | "deleteForRuns";
   readonly threadId: string;
   readonly checkpointNs: string | undefined;
   readonly atMs: number;
@@ -38,6 +39,8 @@ export interface RunMark {
   readonly by: string | undefined;
   /** crash: the holder whose lease expired, when its lease.taken was read. */
   readonly crashedHolder: string | undefined;
+  /** prune, copy, deleteForRuns: what was removed or copied, in words ("4 checkpoints removed (keepLast 1)"). */
+  readonly detail?: string | undefined;
 }
 
 export interface ViewActivity {
@@ -67,7 +70,9 @@ export interface HistoryOptions {
 }
 
 const LOCK_KINDS = new Set(["lock.acquired", "lock.released", "lock.lost"]);
-const RUN_KINDS = new Set(["lease.taken", "lease.claimed", "lease.lost", "run.resumed"]);
+/** The thread operations' events (docs/audit.md): drawn as marks on the thread's lane. */
+const HISTORY_KINDS = ["prune", "copy", "deleteForRuns"] as const;
+const RUN_KINDS = new Set(["lease.taken", "lease.claimed", "lease.lost", "run.resumed", ...HISTORY_KINDS]);
 const POSTGRES_PAGE = 1000;
 
 export async function readActivity(
@@ -244,7 +249,32 @@ export function runMarks(events: readonly AuditEvent[]): RunMark[] {
       holder.set(run, owner ?? "?");
     } else if (event.kind === "lease.lost") {
       marks.push({ ...base, kind: "lease-lost", by: owner, crashedHolder: undefined });
+    } else if ((HISTORY_KINDS as readonly string[]).includes(event.kind)) {
+      const kind = event.kind as (typeof HISTORY_KINDS)[number];
+      marks.push({ ...base, kind, by: event.agentId, crashedHolder: undefined, detail: historyDetail(event) });
     }
   }
   return marks;
+}
+
+/** What a prune, copy or deleteForRuns event says it did, in words. */
+export function historyDetail(event: AuditEvent): string {
+  const { detail } = event;
+  const count = (field: string, noun: string) => {
+    const n = typeof detail[field] === "number" ? (detail[field] as number) : 0;
+    return `${n} ${noun}${n === 1 ? "" : "s"}`;
+  };
+  const counts = `${count("checkpoints", "checkpoint")}, ${count("writes", "pending write")}, ${count("blobs", "blob")}`;
+  if (event.kind === "copy") {
+    return `${counts} copied from thread ${JSON.stringify(String(detail.sourceThreadId ?? "?"))}`;
+  }
+  if (event.kind === "deleteForRuns") {
+    const runs = Array.isArray(detail.runIds) ? detail.runIds.map(String).join(", ") : "?";
+    return `${counts} removed for run${Array.isArray(detail.runIds) && detail.runIds.length === 1 ? "" : "s"} ${runs}${detail.rollback === true ? " (rollback)" : ""}`;
+  }
+  const how =
+    detail.keepLast === 0
+      ? "thread deleted"
+      : `keepLast ${String(detail.keepLast)}${detail.by === "retention" ? ", retention option" : ""}`;
+  return `${counts} removed (${how})`;
 }

@@ -15,7 +15,7 @@ export function heldNowOnly(data: ViewData) {
   return data.locks.filter((lock) => !drawn.has(lock.name));
 }
 
-const MARK_GLYPH = { crash: "✕", resume: "↻", "lease-lost": "!" } as const;
+const MARK_GLYPH = { crash: "✕", resume: "↻", "lease-lost": "!", prune: "✂", copy: "⧉", deleteForRuns: "⌫" } as const;
 
 /** A crash, resume or lost-lease mark on a thread's main lane: a short upright line and a glyph below the lane. */
 export function markSvg(mark: RunMark, x: number, y: number, glyphX = x): string {
@@ -26,7 +26,9 @@ export function markSvg(mark: RunMark, x: number, y: number, glyphX = x): string
         `claimed for resume by ${who} at ${formatTime(mark.atMs)}`
       : mark.kind === "resume"
         ? `resumed by ${who} at ${formatTime(mark.atMs)}`
-        : `lease lost by ${who} at ${formatTime(mark.atMs)}: the run was aborted`;
+        : mark.kind === "lease-lost"
+          ? `lease lost by ${who} at ${formatTime(mark.atMs)}: the run was aborted`
+          : `${mark.kind} by ${who} at ${formatTime(mark.atMs)}: ${mark.detail ?? ""}`;
   return (
     `<g class="run-mark ${mark.kind}" data-thread-id="${esc(mark.threadId)}" data-kind="${mark.kind}" ` +
     `data-by="${esc(who)}" data-at-ms="${mark.atMs}"><title>${esc(label)}</title>` +
@@ -148,7 +150,7 @@ export function historyNote(data: ViewData): string {
   const cut = a.truncated ? " The newest events only: older ones were not read (--events)." : "";
   return (
     `<p class="note" id="history-note" data-source="audit">History from the audit trail: ${esc(read.join(", "))}; ` +
-    `${a.holds.length} lock hold${a.holds.length === 1 ? "" : "s"}, ${a.marks.length} crash/resume mark${a.marks.length === 1 ? "" : "s"}.${missing}${cut}</p>`
+    `${a.holds.length} lock hold${a.holds.length === 1 ? "" : "s"}, ${a.marks.length} crash, resume or history mark${a.marks.length === 1 ? "" : "s"}.${missing}${cut}</p>`
   );
 }
 
@@ -169,7 +171,8 @@ export function holdsTable(data: ViewData): string {
     .map(
       (m) =>
         `<tr class="mark-row" data-kind="${m.kind}"><td>${esc(m.threadId)}</td><td>${m.kind}</td>` +
-        `<td>${esc(m.by ?? "-")}</td><td>${esc(m.crashedHolder ?? "-")}</td><td>${esc(formatTime(m.atMs))}</td></tr>`,
+        `<td>${esc(m.by ?? "-")}</td><td>${esc(m.crashedHolder ?? "-")}</td><td>${esc(formatTime(m.atMs))}</td>` +
+        `<td>${esc(m.detail ?? "-")}</td></tr>`,
     )
     .join("");
   return (
@@ -180,7 +183,8 @@ export function holdsTable(data: ViewData): string {
         `<tbody>${holdRows}</tbody></table>`) +
     (marks.length === 0
       ? ""
-      : '<h2>crashes and resumes (audit trail)</h2><table class="marks"><thead><tr><th>thread</th><th>mark</th>' +
-        `<th>by</th><th>crashed holder</th><th>time</th></tr></thead><tbody>${markRows}</tbody></table>`)
+      : '<h2>crashes, resumes and history changes (audit trail)</h2><table class="marks"><thead><tr><th>thread</th>' +
+        `<th>mark</th><th>by</th><th>crashed holder</th><th>time</th><th>what</th></tr></thead><tbody>${markRows}` +
+        "</tbody></table>")
   );
 }

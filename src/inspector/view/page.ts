@@ -243,6 +243,7 @@ svg text{font:11px system-ui,sans-serif;fill:#1d2330}
 .break{fill:#9aa3b5;text-anchor:middle}
 .run-mark line{stroke-width:2}.run-mark.crash line{stroke:#b91c1c}.run-mark.resume line{stroke:#b45309}.run-mark.lease-lost line{stroke:#7c3aed}
 .run-mark.crash text{fill:#b91c1c}.run-mark.resume text{fill:#b45309}.run-mark.lease-lost text{fill:#7c3aed}
+.run-mark.prune line,.run-mark.copy line,.run-mark.deleteForRuns line{stroke:#475569}.run-mark.prune text,.run-mark.copy text,.run-mark.deleteForRuns text{fill:#475569}
 .lock-hold rect{opacity:.85}.lock-wait{fill:#9aa3b5;opacity:.8}.lock-now rect{fill:#2563eb;opacity:.6}
 .hold-label{font-size:10px;font-weight:600}.hold-label.inside{fill:#fff}.hold-label.open,.hold-label.outside{fill:#1d2330}
 .note{background:#fff7e6;border:1px solid #f3d19c;border-radius:6px;padding:6px 10px;margin:8px 0}
@@ -307,7 +308,8 @@ export function renderPage(data: ViewData): string {
 <div class="meta">prefix <b>${esc(data.prefix)}</b> · ${data.threads.length} thread${data.threads.length === 1 ? "" : "s"} ·
 ${data.items.length} store item${data.items.length === 1 ? "" : "s"} · drawn ${esc(formatTime(data.generatedAtMs))} UTC ·
 dots are checkpoints (colour: the node that wrote the step, number: step), dashed edges start forks; on a thread's
-lane ✕ marks a crash (its lease expired, a recoverer claimed it) and ↻ a resume; run lease bars are green while running,
+lane ✕ marks a crash (its lease expired, a recoverer claimed it) and ↻ a resume, ✂ history pruned, ⌫ a run's checkpoints
+deleted, ⧉ the thread written as a copy; run lease bars are green while running,
 red when expired ✕, amber ↻ when claimed; lock bars are holds coloured by holder, the thin grey bar before one is the
 wait for it, ✕ at a hold's end = lost</div>
 ${historyNote(data)}

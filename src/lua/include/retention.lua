@@ -24,7 +24,10 @@
 -- retentionFinish(state): deletes the blobs the removed checkpoints left unneeded and cleans a window of the run
 --   index; returns { checkpoints, writes, blobs } removed.
 -- retentionAfterPut(ns, spec): saverPut's hook; spec "keepLast slack". Trims when the namespace's count exceeds
---   keepLast and (count - keepLast) is a multiple of slack, so trimming costs little per put on average.
+--   keepLast and (count - keepLast) is a multiple of slack, so trimming costs little per put on average. With audit
+--   on (include auditOutbox, before this one) a trim that removed something records the event prune (fields by
+--   "retention", keepLast, checkpoints, writes, blobs) beside the put's own event.
+-- @include auditOutbox
 -- @include checkpointRefs
 -- @include dropUnneededBlobs
 -- @include serverTimeMs
@@ -262,5 +265,9 @@ local function retentionAfterPut(ns, spec)
       other = retentionNextNamespace(other)
     end
   end
-  retentionFinish(state)
+  local removed = retentionFinish(state)
+  if removed[1] + removed[2] + removed[3] > 0 then
+    auditEvent("prune", "by", "retention", "keepLast", keepLast,
+      "checkpoints", removed[1], "writes", removed[2], "blobs", removed[3])
+  end
 end

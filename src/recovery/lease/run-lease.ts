@@ -41,6 +41,7 @@ export class RunLease {
   /** The run keeps going on an offline journal: an unreachable Redis does not end its lease (docs/offline.md). */
   #ridesOutages = false;
   #token: number;
+  #onRenewed: ((token: number) => Promise<unknown>) | undefined;
 
   /** The lease token (a run that rode out an outage on which Redis lost its lease takes a new one). */
   get token(): number {
@@ -141,6 +142,22 @@ export class RunLease {
   }
 
   /**
+   * Calls `listener` after each renewal of the lease (a heartbeat, or a revalidation), with the lease token, in the
+   * background: withRunLease keeps the run's live mark on its thread alive this way. A failure is logged and ignored
+   * (the mark then lapses a lease period later, as the lease would without heartbeats).
+   */
+  onRenewed(listener: (token: number) => Promise<unknown>): void {
+    this.#onRenewed = listener;
+  }
+
+  #renewed(sentMs: number): void {
+    this.#lastRenewedMs = sentMs;
+    this.#onRenewed?.(this.#token).catch((error: unknown) =>
+      log("run lease: thread %j: refreshing the run's live mark failed: %s", this.run.threadId, String(error)),
+    );
+  }
+
+  /**
    * The run's checkpointer journals through outages: heartbeats that cannot reach Redis no longer end the lease;
    * revalidate() checks it once Redis answers, before the journal is replayed.
    */
@@ -158,7 +175,7 @@ export class RunLease {
     const result = await renewLease(this.#scope, this.#member, this.token, this.#timings.leaseMs);
     if (this.#released || this.lost) return;
     if (result.renewed) {
-      this.#lastRenewedMs = sentMs;
+      this.#renewed(sentMs);
       return;
     }
     if (!result.holder) {
@@ -285,7 +302,7 @@ export class RunLease {
           }
           return;
         }
-        this.#lastRenewedMs = sentMs;
+        this.#renewed(sentMs);
         if ("cancel" in result && result.cancel !== undefined && this.#cancelled === undefined) {
           this.#cancel(result.cancel);
         }

@@ -5,8 +5,9 @@
  * is stopped here instead: its expired lease is removed (no recoverer resumes it) and its rollback done here.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { runLeaseMember } from "../../keys.js";
+import { runFenceField, runLeaseMember } from "../../keys.js";
 import { log } from "../../log.js";
+import { MARK_RUN_LIVE } from "../../saver/run-fence.js";
 import type { ThreadStatus } from "../../saver/threads/record.js";
 import { SET_THREAD_STATUS } from "../../saver/threads/register.js";
 import { cancelLeasedRun } from "./cancel-lease.js";
@@ -50,7 +51,8 @@ export async function stopRun(
       runId = reply.runId || undefined;
     } else if (reply.outcome === "stopped-crashed") {
       // Nobody will finish this run: what the caller asked for is done here.
-      await finishCrashed(graph, run.threadId, run.checkpointNs, action, reply.runId);
+      const field = runFenceField(scope.keyPrefix, scope.graphName, run.checkpointNs);
+      await finishCrashed(graph, run.threadId, run.checkpointNs, field, action, reply.runId);
       return { outcome: "stopped-crashed", runId: reply.runId || undefined };
     } else if (reply.outcome === "not-running") {
       return expected === "" ? { outcome: "not-running" } : { outcome: "cancelled", runId };
@@ -64,6 +66,7 @@ async function finishCrashed(
   graph: GraphWithCheckpointer,
   threadId: string,
   checkpointNs: string,
+  field: string,
   action: "interrupt" | "rollback",
   runId: string,
 ): Promise<void> {
@@ -71,10 +74,18 @@ async function finishCrashed(
     | {
         deleteForRuns?: (runIds: string[]) => Promise<unknown>;
         [SET_THREAD_STATUS]?: (threadId: string, status: ThreadStatus) => Promise<void>;
+        [MARK_RUN_LIVE]?: (
+          threadId: string,
+          field: string,
+          mark: { token: number; liveMs: number; runId: string },
+        ) => Promise<boolean>;
       }
     | undefined;
   if (action === "rollback" && runId !== "") {
     try {
+      // The run's live mark on the thread may outlast its expired lease by a moment (it is refreshed after each
+      // renewal): the run is stopped now, so its mark goes before deleteForRuns looks at the thread.
+      await checkpointer?.[MARK_RUN_LIVE]?.(threadId, field, { token: 0, liveMs: 0, runId });
       await checkpointer?.deleteForRuns?.([runId]);
     } catch (error) {
       log("cancelRun: rollback of run %s on thread %j failed: %s", runId, threadId, String(error));
