@@ -44,7 +44,7 @@ local ttlMs = tonumber(ARGV[1])
 local counts = { tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]) }
 local runCount = tonumber(ARGV[7])
 
-local at = 8
+local at, writesCopied = 8, 0
 for part = 1, 3 do
   for _ = 1, counts[part] do
     local field, value = ARGV[at], ARGV[at + 1]
@@ -55,7 +55,7 @@ for part = 1, 3 do
     elseif part == 2 then
       redis.call("HSET", blobs, field, value)
     else
-      pendingWritesImport(field, value)
+      writesCopied = writesCopied + pendingWritesImport(field, value)
     end
   end
 end
@@ -65,5 +65,5 @@ for _ = 1, runCount do
 end
 
 finishThreadWrite(ttlMs, KEYS[9], ARGV[2], tonumber(ARGV[3]))
-auditEvent("copy", "checkpoints", counts[1], "blobs", counts[2], "writes", counts[3])
+auditEvent("copy", "checkpoints", counts[1], "blobs", counts[2], "writes", writesCopied)
 return counts[1]

@@ -31,7 +31,7 @@
 -- pendingWritesRemove(field): deletes the checkpoint's writes in both forms; returns how many writes they were.
 -- pendingWritesCountAll(): the number of writes the thread holds, for whole-thread deletes.
 -- pendingWritesImport(field, value): stores one exported (field, value) pair of the writes HASH, indexing it when it
---   is an overflow field.
+--   is an overflow field; returns how many writes it holds.
 
 -- Bytes a bundle may hold. A chat step's writes (a message of about 1 KiB, compressed when larger, plus a branch
 -- write) take well under 2 KiB; the bound keeps the copy a putWrites makes of the bundle small and fixed.
@@ -336,5 +336,7 @@ local function pendingWritesImport(field, value)
   if pendingWritesIsOverflowField(field) then
     redis.call("ZADD", KEYS[6], 0, field)
     pendingWritesIndexed = true
+    return 1
   end
+  return pendingWritesCount(value)
 end
