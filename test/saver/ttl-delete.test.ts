@@ -29,6 +29,8 @@ async function populate(saver: RedisSaver, threadId: string): Promise<void> {
     );
     if (ns === "") parent = checkpoint.id;
     await saver.putWrites(config, [["messages", [`w${i}`]]], `task${i}`);
+    // A write too large to share its checkpoint's writes field has a field of its own and a writesIndex entry.
+    if (i === 0) await saver.putWrites(config, [["messages", ["x".repeat(5_000)]]], "large-task");
   }
 }
 
