@@ -14,6 +14,7 @@ import {
   uuid6,
   WRITES_IDX_MAP,
 } from "@langchain/langgraph-checkpoint";
+import { readOutboxEvents } from "../../src/audit/read-outbox.js";
 import type { RedisClient } from "../../src/client.js";
 import { RedisSaver } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
@@ -289,5 +290,32 @@ describe.each(targets)("pending writes: bundle and overflow ($name)", ({ connect
     expect(await other.deleteForRuns(["run-root"])).toMatchObject({ checkpoints: 3, writes: 6 });
     expect(await other.deleteForRuns(["run-sub"])).toMatchObject({ checkpoints: 1, writes: 1 });
     expect(await client.exists(...saverThreadKeys(other.keyPrefix, "t").all)).toBe(0);
+  });
+
+  it("copyThread's audit event counts the writes copied in both forms", async () => {
+    const keyPrefix = testPrefix("pwaudit");
+    const redis = new RedisSaver({ client, keyPrefix, audit: true });
+    const config = await redis.put(
+      { configurable: { thread_id: "from", checkpoint_ns: "" } },
+      makeCheckpoint({ x: 1 }, { x: 2 }),
+      loopMetadata(0),
+      { x: 2 },
+    );
+    await redis.putWrites(
+      config,
+      [
+        ["x", 1],
+        ["y", 2],
+      ],
+      "task-a",
+    );
+    await redis.putWrites(config, [["x", randomBytes(6_000).toString("base64")]], "task-b");
+    const keys = saverThreadKeys(keyPrefix, "from");
+    expect(await client.hlen(keys.writes)).toBe(2);
+    expect(await client.zcard(keys.writesIndex)).toBe(1);
+    expect(await redis.copyThread("from", "to")).toEqual({ checkpoints: 1 });
+    const { events } = await readOutboxEvents(client, keyPrefix, { maxPerStream: 100 });
+    const copy = events.filter((event) => event.kind === "copy");
+    expect(copy.map((event) => event.detail)).toEqual([expect.objectContaining({ checkpoints: 1, writes: 3 })]);
   });
 });
