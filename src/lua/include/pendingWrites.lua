@@ -1,7 +1,8 @@
 -- Pending writes: the one place that reads, adds and removes the writes stored against a checkpoint. Every script
--- that touches them (saverPutWrites, saverRead, saverDeltaHistory, saverDeleteForRuns, saverImportThread and include
--- retention) goes through here. Expects the thread's keys in KEYS[1..8] (the saver's order): KEYS[5] is the writes
--- HASH, KEYS[6] the writesIndex ZSET.
+-- that touches them (saverPutWrites, saverRead, saverDeltaHistory, saverDeleteForRuns, saverImportThread, saverPrune
+-- and saverPut through include retention) goes through here; saverExportThread copies the writes HASH as it is.
+-- Expects the thread's keys in KEYS[1..8] (the saver's order): KEYS[5] is the writes HASH, KEYS[6] the writesIndex
+-- ZSET.
 --
 -- Layout, two forms side by side in the writes HASH (a checkpoint may have both):
 -- - the bundle: the field `ns\0id` of a checkpoint (its field in the checkpoints hash) holds its first writes one
@@ -20,8 +21,8 @@
 --   checkpoint field: mode "0" only if the write is stored in neither form (a retried task never replaces its first
 --   attempt), mode "1" replaces it where it is (in the bundle in place, or its overflow field; a replacement too
 --   large for the bundle moves to overflow), else either adds it as above. One HGET and at most one HSET of the
---   bundle, plus an HEXISTS per write that would go into the bundle and an HSET and ZADD per overflow write.
---   Returns the number stored, or -1 when the stored bundle holds one of the tasks and cannot be read (nothing
+--   bundle (HDEL when it empties), plus an HEXISTS per write that would go into the bundle and an HSET and ZADD per
+--   overflow write. Returns the number stored, or -1 when the stored bundle holds one of the tasks and cannot be read (nothing
 --   written).
 -- pendingWritesBundle(field): the stored bundle of a checkpoint, or false.
 -- pendingWritesOverflow(field): the checkpoint's overflow writes (framed), in field order.
