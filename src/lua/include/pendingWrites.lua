@@ -22,8 +22,8 @@
 --   attempt), mode "1" replaces it where it is (in the bundle in place, or its overflow field; a replacement too
 --   large for the bundle moves to overflow), else either adds it as above. One HGET and at most one HSET of the
 --   bundle (HDEL when it empties), plus an HEXISTS per write that would go into the bundle and an HSET and ZADD per
---   overflow write. Returns the number stored, or -1 when the stored bundle holds one of the tasks and cannot be read (nothing
---   written).
+--   overflow write. Returns the number stored, or -1 when the stored bundle holds one of the tasks and cannot be
+--   read (nothing written).
 -- pendingWritesBundle(field): the stored bundle of a checkpoint, or false.
 -- pendingWritesOverflow(field): the checkpoint's overflow writes (framed), in field order.
 -- pendingWritesList(field): every framed write of the checkpoint: the bundle's in stored order, then overflow. An
