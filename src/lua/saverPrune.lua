@@ -22,7 +22,8 @@
   2 when keepLast is 0 and a live leased run is writing the thread (include liveRuns; nothing done: a run's history
   and fences are not deleted under it; trimming with keepLast >= 1 goes ahead, as the retention option does);
   the counts removed; more 1 when this namespace has more to remove (the budget ran out; a call that removes nothing
-  and still says more cannot get further); nextNs the next namespace, false when there is none. With keepLast 0: { pinned, checkpoints, writes, blobs, 0, false }.
+  and still says more cannot get further); nextNs the next namespace, false when there is none. With keepLast 0:
+  { pinned, checkpoints, writes, blobs, 0, false }.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 
