@@ -4,9 +4,10 @@
  * LangGraph checkpoint and metadata repeats (field names, `__start__`, `branch:to:`, the frame's own type parts)
  * costs a back reference instead of its text.
  *
- * The id byte is stored in front of the deflated bytes. A dictionary, once released, never changes: a new one gets
- * the next id and is added beside it, so records packed with an earlier one stay readable. Writers use
- * CURRENT_RECORD_DICTIONARY_ID.
+ * The id byte is stored in front of the deflated bytes; it is a packing id, shared with the token packing of
+ * record-tokens.ts (id 2). A dictionary, once released, never changes: a new one gets the next free id and is added
+ * beside it, so records packed with an earlier one stay readable. Writers use CURRENT_RECORD_DICTIONARY_ID for
+ * records whose values are not JSON text (JSON records are token-packed).
  *
  * Deflate finds the nearest copy of a string first and codes near distances in fewer bits, so the text most
  * records hold is at the end: a typical PLAIN record frame (format byte, 4-byte lengths, "json" type parts) of a

@@ -18,6 +18,7 @@ import { saverThreadKeys } from "../../src/keys.js";
 import { blobRef, checkpointField, encodeRefs, FrameFormat, frame } from "../../src/saver/codec.js";
 import { decodeRecord, encodeRecord, PACK_SYNC_MAX_BYTES, recordRefs } from "../../src/saver/record.js";
 import { CURRENT_RECORD_DICTIONARY_ID, RECORD_DICTIONARIES } from "../../src/saver/record-dictionary.js";
+import { RECORD_TOKENS } from "../../src/saver/record-tokens.js";
 import { KEY_1 } from "../encryption/helpers.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { collect, makeCheckpoint } from "./saver-helpers.js";
@@ -65,8 +66,10 @@ describe("record codec", () => {
     const plain = frame([refs, ...parts]);
     const packed = await encodeRecord(refs, parts, { pack: true, maxValueBytes: Number.POSITIVE_INFINITY });
     expect(packed[0]).toBe(FrameFormat.PACKED_RECORD);
-    // The dictionary takes most of the boilerplate: well under half the PLAIN bytes.
-    expect(packed.length).toBeLessThan(plain.length / 2);
+    // LangGraph's JSON: token packing (packing id 2, the byte after the frame's two length-prefixed parts' refs).
+    expect(packed[1 + 4 + Buffer.byteLength(refs) + 4]).toBe(2);
+    // The tokens take most of the boilerplate: well under two thirds of the PLAIN bytes.
+    expect(packed.length).toBeLessThan((plain.length * 2) / 3);
     expect(recordRefs(packed, source)).toBe(refs);
     const decoded = await decodeRecord(packed, source, Number.POSITIVE_INFINITY);
     expect(decoded.map((part) => part.toString("utf8"))).toEqual([refs, ...parts.map((p) => p.toString())]);
@@ -128,6 +131,49 @@ describe("record codec", () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it("token packing round-trips any text between JSON's tokens, and anything it cannot take goes another way", async () => {
+    const text = fc
+      .array(fc.oneof(fc.constantFrom(...RECORD_TOKENS), fc.string(), fc.string({ unit: "binary", maxLength: 8 })), {
+        maxLength: 30,
+      })
+      .map((pieces) => Buffer.from(pieces.join(""), "utf8"));
+    await fc.assert(
+      fc.asyncProperty(text, text, fc.constantFrom(64, 4096, Number.POSITIVE_INFINITY), async (a, b, maxValueBytes) => {
+        const parts = ["json", a, "json", b] as const;
+        const stored = await encodeRecord("r", parts, { pack: true, maxValueBytes });
+        const decoded = await decodeRecord(stored, source, maxValueBytes);
+        expect(decoded).toEqual([Buffer.from("r"), Buffer.from("json"), a, Buffer.from("json"), b]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("refuses token bytes that name no token, and token-packed values that would unpack past the limit", async () => {
+    const tokenPacked = (checkpoint: Buffer, metadata: Buffer) =>
+      frame(
+        ["", Buffer.concat([Buffer.from([2]), frame(["json", checkpoint, "json", metadata])])],
+        FrameFormat.PACKED_RECORD,
+      );
+    for (const byte of [0, RECORD_TOKENS.length + 1, 0x1f]) {
+      const error = await decodeRecord(tokenPacked(Buffer.from([0x7b, byte]), Buffer.from("{}")), source, 1e6).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, String(byte)).toBeInstanceOf(CorruptCheckpointError);
+      expect((error as Error).message).toMatch(new RegExp(`unknown record token ${byte}`));
+    }
+    // 1,000 bytes that each stand for the longest token.
+    const longest = RECORD_TOKENS.reduce(
+      (i, token, j) => (token.length > (RECORD_TOKENS[i] as string).length ? j : i),
+      0,
+    );
+    const bomb = tokenPacked(Buffer.alloc(1000, longest + 1), Buffer.from("{}"));
+    const size = 1000 * (RECORD_TOKENS[longest] as string).length;
+    await expect(decodeRecord(bomb, source, size - 1)).rejects.toThrow(DecompressionLimitError);
+    await expect(decodeRecord(bomb, source, size + 1)).rejects.toThrow(DecompressionLimitError);
+    expect((await decodeRecord(bomb, source, size + 2))[2].length).toBe(size);
   });
 
   it("refuses damaged packed bytes, unknown dictionaries and inner frames of the wrong shape", async () => {
