@@ -25,21 +25,7 @@
  * Used only when the saver's serde is LangGraph's JsonPlusSerializer itself (not a subclass or another serializer).
  */
 import { load } from "@langchain/core/load";
-import {
-  AIMessage,
-  AIMessageChunk,
-  ChatMessage,
-  ChatMessageChunk,
-  FunctionMessage,
-  FunctionMessageChunk,
-  HumanMessage,
-  HumanMessageChunk,
-  RemoveMessage,
-  SystemMessage,
-  SystemMessageChunk,
-  ToolMessage,
-  ToolMessageChunk,
-} from "@langchain/core/messages";
+import * as messages from "@langchain/core/messages";
 import { DeltaSnapshot, JsonPlusSerializer, type SerializerProtocol } from "@langchain/langgraph-checkpoint";
 
 /** Thrown inside the walk when the value needs LangGraph's reviver. */
@@ -145,21 +131,25 @@ type MessageClass = new (fields: Record<string, unknown>) => object;
  * (@langchain/core's import map sends that namespace to this same module, and load() takes `module[name]` first).
  * The abstract bases (BaseMessage, BaseMessageChunk) are left to load().
  */
-const MESSAGE_CLASSES: Record<string, MessageClass> = {
-  AIMessage,
-  AIMessageChunk,
-  ChatMessage,
-  ChatMessageChunk,
-  FunctionMessage,
-  FunctionMessageChunk,
-  HumanMessage,
-  HumanMessageChunk,
-  RemoveMessage,
-  SystemMessage,
-  SystemMessageChunk,
-  ToolMessage,
-  ToolMessageChunk,
-} as unknown as Record<string, MessageClass>;
+const MESSAGE_CLASSES: Record<string, MessageClass> = Object.fromEntries(
+  (
+    [
+      "AIMessage",
+      "AIMessageChunk",
+      "ChatMessage",
+      "ChatMessageChunk",
+      "FunctionMessage",
+      "FunctionMessageChunk",
+      "HumanMessage",
+      "HumanMessageChunk",
+      "RemoveMessage",
+      "SystemMessage",
+      "SystemMessageChunk",
+      "ToolMessage",
+      "ToolMessageChunk",
+    ] as const
+  ).map((name) => [name, messages[name] as unknown as MessageClass]),
+);
 
 /** How the synchronous path builds one record. */
 interface MessagePlan {
