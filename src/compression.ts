@@ -88,9 +88,7 @@ export async function decompress(
   try {
     return await inflateRawAsync(deflated, inflateOptions(maxBytes, dictionary));
   } catch (error) {
-    if (isOutputLimit(error)) throw new DecompressionLimitError(key, what(), maxBytes, { cause: error });
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Corrupt(key, `${what()} cannot be decompressed (${reason})`, { cause: error });
+    throw inflateError(error, maxBytes, key, what, Corrupt);
   }
 }
 
@@ -106,10 +104,21 @@ export function decompressSync(
   try {
     return inflateRawSync(deflated, inflateOptions(maxBytes, dictionary));
   } catch (error) {
-    if (isOutputLimit(error)) throw new DecompressionLimitError(key, what(), maxBytes, { cause: error });
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Corrupt(key, `${what()} cannot be decompressed (${reason})`, { cause: error });
+    throw inflateError(error, maxBytes, key, what, Corrupt);
   }
+}
+
+/** What a failed inflate throws: DecompressionLimitError past the limit, else `Corrupt` naming the value. */
+function inflateError(
+  error: unknown,
+  maxBytes: number,
+  key: string,
+  what: () => string,
+  Corrupt: new (key: string, detail: string, options?: { cause?: unknown }) => CorruptDataError,
+): Error {
+  if (isOutputLimit(error)) return new DecompressionLimitError(key, what(), maxBytes, { cause: error });
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Corrupt(key, `${what()} cannot be decompressed (${reason})`, { cause: error });
 }
 
 function inflateOptions(maxBytes: number, dictionary: Buffer | undefined): ZlibOptions {

@@ -146,6 +146,14 @@ export function frame(parts: readonly FramePart[], format: FrameFormat = FORMAT)
   return out;
 }
 
+/** The length in bytes of frame(parts), without building it. */
+export function framedLength(parts: readonly FramePart[]): number {
+  let length = 1;
+  for (const part of parts)
+    length += 4 + (typeof part === "string" ? Buffer.byteLength(part, "utf8") : part.byteLength);
+  return length;
+}
+
 /** The whole stored blob of a DeltaChannel version left to history (format IN_HISTORY, see the module comment). */
 export const IN_HISTORY_MARKER: Buffer = frame(["in-history"], FrameFormat.IN_HISTORY);
 

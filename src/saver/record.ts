@@ -26,7 +26,7 @@ import { promisify } from "node:util";
 import { deflateRaw, deflateRawSync, type ZlibOptions } from "node:zlib";
 import { decompress, decompressSync } from "../compression.js";
 import { CorruptCheckpointError, DecompressionLimitError } from "../errors.js";
-import { describeSource, FrameFormat, type FrameSource, frame, unframeAs } from "./codec.js";
+import { describeSource, FrameFormat, type FrameSource, frame, framedLength, unframeAs } from "./codec.js";
 import { CURRENT_RECORD_DICTIONARY_ID, RECORD_DICTIONARIES } from "./record-dictionary.js";
 import { tokenize, untokenize } from "./record-tokens.js";
 
@@ -67,18 +67,20 @@ export interface EncodeRecordOptions {
 /** The stored bytes of a record: PACKED_RECORD when packing is on and saves an eighth, PLAIN otherwise. */
 export async function encodeRecord(refs: string, values: RecordValues, options: EncodeRecordOptions): Promise<Buffer> {
   if (!options.pack) return frame([refs, ...values]);
-  const inner = frame(values);
-  if (inner.length > options.maxValueBytes) return frame([refs, ...values]);
+  // The PLAIN frame of the four parts is only built for deflate; token packing needs its length.
+  const innerLength = framedLength(values);
+  if (innerLength > options.maxValueBytes) return frame([refs, ...values]);
   const [checkpointType, checkpointBytes, metadataType, metadataBytes] = values;
   const checkpointTokens = checkpointType === "json" ? tokenize(checkpointBytes) : undefined;
   const metadataTokens = checkpointTokens && metadataType === "json" ? tokenize(metadataBytes) : undefined;
   if (checkpointTokens && metadataTokens) {
     const tokens = frame([checkpointType, checkpointTokens, metadataType, metadataTokens]);
-    if (1 + tokens.length <= inner.length - (inner.length >> 3)) {
+    if (1 + tokens.length <= innerLength - (innerLength >> 3)) {
       return frame([refs, Buffer.concat([Buffer.of(TOKENS_PACKING_ID), tokens])], FrameFormat.PACKED_RECORD);
     }
     // Not LangGraph's boilerplate (large or unusual values): deflate may still pay, below.
   }
+  const inner = frame(values);
   const deflated =
     inner.length <= PACK_SYNC_MAX_BYTES
       ? deflateRawSync(inner, SYNC_OPTIONS)
