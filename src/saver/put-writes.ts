@@ -13,7 +13,6 @@ import { type PendingWrite, WRITES_IDX_MAP } from "@langchain/langgraph-checkpoi
 import { withAuditContext } from "../audit/outbox.js";
 import { maybeCompress } from "../compression.js";
 import { CorruptCheckpointError, InvalidInputError } from "../errors.js";
-import { saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { checkpointField, FrameFormat, frame, writeField } from "./codec.js";
@@ -44,7 +43,7 @@ export async function putWrites(
   requireWellFormedInput({ taskId, taskPath }, operation);
   for (const [channel] of writes) requireWellFormedInput({ "channel name": String(channel) }, operation);
   if (writes.length === 0) return;
-  const keys = saverThreadKeys(context.keyPrefix, threadId);
+  const keys = context.threadKeys.get(threadId).thread;
 
   const entries = await Promise.all(
     writes.map(async ([channel, value], position) => {
@@ -74,7 +73,7 @@ export async function putWrites(
     ...entries.flat(),
   ];
   const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context, threadId) : undefined;
-  await context.durability.ready();
+  if (!context.durability.isReady) await context.durability.ready();
   const audit = context.audit;
   const write = redisCall(context, { operation: "RedisSaver.putWrites", write: true }, (client) =>
     audit
