@@ -278,6 +278,13 @@ export function sharedPrefixLength(a: Uint8Array, b: Uint8Array): number {
   const BLOCK = 4096;
   let start = 0;
   while (start + BLOCK <= limit && x.compare(y, start, start + BLOCK, start, start + BLOCK) === 0) start += BLOCK;
+  // The first difference is in [start, end): halve that range natively down to a few bytes, then compare those.
+  let end = Math.min(start + BLOCK, limit);
+  while (end - start > 32) {
+    const middle = (start + end) >>> 1;
+    if (x.compare(y, start, middle, start, middle) === 0) start = middle;
+    else end = middle;
+  }
   while (start < limit && x[start] === y[start]) start++;
   return start;
 }
