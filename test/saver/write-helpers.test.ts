@@ -1,11 +1,13 @@
 /**
- * The byte helpers on the write path: the shared prefix a delta blob is cut at (native compares that halve the
- * range, checked against a byte-by-byte scan) and frames (text encoded straight into the frame, read back by
- * unframe).
+ * Helpers on the write path: the shared prefix a delta blob is cut at (native compares that halve the range,
+ * checked against a byte-by-byte scan), frames (text encoded straight into the frame, read back by unframe) and
+ * the per-thread key names kept between calls.
  */
 import fc from "fast-check";
+import { saverThreadKeys, threadBucket, threadRegistryKeys } from "../../src/keys.js";
 import { sharedPrefixLength } from "../../src/saver/blob-delta.js";
 import { FrameFormat, frame, unframe } from "../../src/saver/codec.js";
+import { ThreadKeysCache } from "../../src/saver/thread-keys.js";
 
 function naivePrefix(a: Uint8Array, b: Uint8Array): number {
   let i = 0;
@@ -55,5 +57,22 @@ describe("frame", () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("ThreadKeysCache", () => {
+  it("builds a thread's keys once, as keys.ts builds them, and keeps at most `max` threads", () => {
+    const cache = new ThreadKeysCache("p", 3);
+    const first = cache.get("t:1");
+    expect(first.thread).toEqual(saverThreadKeys("p", "t:1"));
+    expect(first.threadIndex).toBe(threadRegistryKeys("p", threadBucket("t:1")).updated);
+    expect(cache.get("t:1")).toBe(first);
+    for (const id of ["a", "b", "c", "d"]) cache.get(id);
+    expect(cache.size).toBe(3);
+    // The oldest entry went first: t:1 is built again (equal, not the same object).
+    const again = cache.get("t:1");
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+    expect(Object.isFrozen(again.thread)).toBe(true);
   });
 });
