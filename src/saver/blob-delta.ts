@@ -253,7 +253,7 @@ async function deltaBlob(
   const shared = sharedPrefixLength(base.bytes, bytes);
   if (shared < MIN_SHARED_BYTES || shared * 2 < bytes.byteLength) return undefined;
   const suffix = asBuffer(bytes).subarray(shared);
-  const deflated = await maybeCompress(compression, suffix);
+  const deflated = compression === undefined ? undefined : await maybeCompress(compression, suffix);
   return frame(
     [base.version, String(base.storedLength), String(shared), type, deflated ?? suffix],
     deflated === undefined ? FrameFormat.DELTA : FrameFormat.DELTA_DEFLATED,
@@ -262,7 +262,7 @@ async function deltaBlob(
 
 /** A full-copy blob: PLAIN [type, bytes], or DEFLATED when compression is on and pays. */
 export async function fullBlob(compression: Compression | undefined, type: string, bytes: Uint8Array) {
-  const deflated = await maybeCompress(compression, bytes);
+  const deflated = compression === undefined ? undefined : await maybeCompress(compression, bytes);
   return deflated === undefined ? frame([type, bytes]) : frame([type, deflated], FrameFormat.DEFLATED);
 }
 

@@ -23,6 +23,8 @@ import { checkFenced, readRunFence, runFenceArgs } from "./run-fence.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 
+const PUT_WRITES_SITE = { operation: "RedisSaver.putWrites", write: true } as const;
+
 export async function putWrites(
   context: SaverContext,
   config: RunnableConfig,
@@ -54,7 +56,8 @@ export async function putWrites(
         () => `${operation}: the value written to channel ${JSON.stringify(channel)}`,
         context.maxValueBytes,
       );
-      const deflated = await maybeCompress(context.compression, bytes);
+      // Without compression there is nothing to wait for (no promise per write).
+      const deflated = context.compression === undefined ? undefined : await maybeCompress(context.compression, bytes);
       return [
         writeField(ns, checkpointId, taskId, idx),
         idx < 0 ? "1" : "0",
@@ -70,12 +73,12 @@ export async function putWrites(
     TRIM_GRACE_MS,
     ...runFenceArgs(fence),
     checkpointField(ns, checkpointId),
-    ...entries.flat(),
   ];
+  for (const entry of entries) args.push(entry[0], entry[1], entry[2]);
   const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context, threadId) : undefined;
   if (!context.durability.isReady) await context.durability.ready();
   const audit = context.audit;
-  const write = redisCall(context, { operation: "RedisSaver.putWrites", write: true }, (client) =>
+  const write = redisCall(context, PUT_WRITES_SITE, (client) =>
     audit
       ? audit.stream(keys.writes).then((outbox) =>
           callScript(
@@ -100,7 +103,7 @@ export async function putWrites(
       : callScript(client, "saverPutWrites", { ...keys, threadIndex: indexKey }, args),
   );
   const touch = context.ttlMs > 0 && indexKey === undefined ? touchThread(context, threadId) : undefined;
-  const [reply] = await Promise.all([write, touch]);
+  const reply = touch === undefined ? await write : (await Promise.all([write, touch]))[0];
   checkFenced(reply, fence, operation);
   if (reply.unreadable) {
     throw new CorruptCheckpointError(
