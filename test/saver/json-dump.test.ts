@@ -191,4 +191,146 @@ describe("dumpJson", () => {
     const [, custom] = await dumpCheckpointValue(new Marking(), value, () => "v");
     expect(decoder.decode(custom)).toBe('{"marked":true}');
   });
+
+  describe("lists of messages (each message's JSON kept while it lives)", () => {
+    async function expectListWritten(list: unknown[]): Promise<void> {
+      const fast = dumpJson(list);
+      expect(fast).toBeDefined();
+      expect(decoder.decode(fast)).toBe(await serializerText(list));
+    }
+
+    it("writes an edited message again, whatever was changed and however deep", async () => {
+      const ai = new AIMessage({
+        content: "calling",
+        id: "a",
+        tool_calls: [{ id: "c1", name: "lookup", args: { order: { id: "A-1", lines: [1, 2] } } }],
+        additional_kwargs: { nested: { x: 1 } },
+        response_metadata: { model: "m" },
+      });
+      const human = new HumanMessage({ content: "hello", id: "h" });
+      const list = [human, ai];
+      const order = (ai.tool_calls as { args: { order: { id: string; lines: number[] } } }[])[0]?.args.order as {
+        id: string;
+        lines: number[];
+      };
+      const edits: (() => void)[] = [
+        () => {},
+        () => {
+          ai.content = "edited";
+        },
+        () => {
+          (ai.additional_kwargs.nested as Record<string, unknown>).x = 2;
+        },
+        () => {
+          order.lines.push(3);
+        },
+        () => {
+          order.id = "A-2";
+        },
+        () => {
+          ai.response_metadata.added = true;
+        },
+        () => {
+          ai.response_metadata.added = undefined;
+        },
+        () => {
+          delete ai.response_metadata.added;
+        },
+        () => {
+          (ai.lc_kwargs as Record<string, unknown>).extra_field = "x";
+        },
+        () => {
+          ai.additional_kwargs.nested = { x: 2 };
+        },
+        () => {
+          ai.additional_kwargs = { nested: { x: 2 } };
+        },
+        () => {
+          human.id = "h2";
+        },
+        () => {
+          human.content = [{ type: "text", text: "blocks" }];
+        },
+        () => {
+          (human.content as { text: string; type: string }[])[0] = { text: "changed", type: "text" };
+        },
+        () => {
+          // key order changed, same values
+          const { model, ...rest } = ai.response_metadata;
+          ai.response_metadata = { ...rest, model };
+        },
+      ];
+      for (const edit of edits) {
+        edit();
+        await expectListWritten(list);
+        await expectListWritten(list); // and again, from what was kept
+      }
+      // Data the walk does not take: the serializer writes it, and the saver's bytes are still its bytes.
+      ai.response_metadata.at = new Date(0);
+      expect(dumpJson(list)).toBeUndefined();
+      delete ai.response_metadata.at;
+      await expectListWritten(list);
+    });
+
+    it("matches the serializer after arbitrary edits of arbitrary messages", async () => {
+      const { json, message } = messageArbitraries();
+      /** Every plain container in a message's kwargs (and the kwargs object itself). */
+      const containers = (m: object): (Record<string, unknown> | unknown[])[] => {
+        const found: (Record<string, unknown> | unknown[])[] = [
+          (m as { lc_kwargs: Record<string, unknown> }).lc_kwargs,
+        ];
+        const visit = (value: unknown, depth: number) => {
+          if (value === null || typeof value !== "object" || depth > 8) return;
+          const prototype = Object.getPrototypeOf(value);
+          if (prototype !== Array.prototype && prototype !== Object.prototype && prototype !== null) return;
+          found.push(value as Record<string, unknown>);
+          for (const child of Object.values(value)) visit(child, depth + 1);
+        };
+        for (const key of Object.keys(found[0] as object)) visit((m as Record<string, unknown>)[key], 0);
+        return found;
+      };
+      let taken = 0;
+      const edit = fc.record({
+        target: fc.nat(),
+        container: fc.nat(),
+        kind: fc.constantFrom("set", "delete", "undefined", "field"),
+        key: fc.constantFrom("content", "id", "x", "name", "0", "type"),
+        value: json,
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(message, { minLength: 1, maxLength: 5 }),
+          fc.array(edit, { maxLength: 6 }),
+          async (list, edits) => {
+            if (await expectEqualIfTaken(list)) taken++;
+            for (const { target, container, kind, key, value } of edits) {
+              const m = list[target % list.length] as object;
+              if (kind === "field") {
+                // An instance field replaced (toJSON reads the instance first).
+                if (key in m) (m as Record<string, unknown>)[key] = value;
+              } else {
+                const all = containers(m);
+                const c = all[container % all.length] as Record<string, unknown>;
+                if (kind === "set") c[key] = value;
+                else if (kind === "undefined") c[key] = undefined;
+                else delete c[key];
+              }
+              await expectEqualIfTaken(list);
+              await expectEqualIfTaken(list);
+            }
+          },
+        ),
+        { numRuns: 300 },
+      );
+      expect(taken).toBeGreaterThan(250);
+    });
+
+    it("does not keep large messages, and writes them as the serializer does", async () => {
+      const big = new HumanMessage({ content: "x".repeat(20_000), id: "big" });
+      const list = [big, new AIMessage("small")];
+      await expectListWritten(list);
+      big.content = `${"y".repeat(20_000)}`;
+      await expectListWritten(list);
+    });
+  });
 });
