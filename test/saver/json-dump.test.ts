@@ -209,10 +209,7 @@ describe("dumpJson", () => {
       });
       const human = new HumanMessage({ content: "hello", id: "h" });
       const list = [human, ai];
-      const order = (ai.tool_calls as { args: { order: { id: string; lines: number[] } } }[])[0]?.args.order as {
-        id: string;
-        lines: number[];
-      };
+      const order = ai.tool_calls?.[0]?.args.order as { id: string; lines: number[] };
       const edits: (() => void)[] = [
         () => {},
         () => {
