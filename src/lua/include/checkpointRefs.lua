@@ -23,6 +23,9 @@
 -- blobChain(blobs, field, value, seen, out): appends field, value of every base the blob needs, nearest first,
 --   until a full value, a missing or unreadable base, or 1024 steps; `seen` (field -> true) skips bases already
 --   appended to `out` by an earlier call. Returns nothing.
+-- refsParent(refsText): the parent id alone (parseRefs' first answer, without splitting the other lines).
+-- refsVersion(refsText, escapedChannel): the version the refs give the channel (escaped), or nil when they list
+--   none; a search for that one line, for walks that follow a few channels through many checkpoints.
 local function framedFirstPart(value)
   if #value < 5 then
     return nil
@@ -107,4 +110,19 @@ local function blobChain(blobs, field, value, seen, out)
     out[#out + 1] = baseValue
     field, value = base, baseValue
   end
+end
+
+local function refsParent(refsText)
+  local lineEnd = string.find(refsText, "\n", 1, true)
+  return lineEnd and string.sub(refsText, 1, lineEnd - 1) or refsText
+end
+
+local function refsVersion(refsText, escapedChannel)
+  -- Escaped parts hold no "\n" or "\0", so "\n<channel>\0" can only start that channel's line.
+  local _, last = string.find(refsText, "\n" .. escapedChannel .. "\0", 1, true)
+  if not last then
+    return nil
+  end
+  local lineEnd = string.find(refsText, "\n", last + 1, true) or (#refsText + 1)
+  return string.sub(refsText, last + 1, lineEnd - 1)
 end

@@ -25,6 +25,8 @@
 --   overflow write. Returns the number stored, or -1 when the stored bundle holds one of the tasks and cannot be
 --   read (nothing written).
 -- pendingWritesBundle(field): the stored bundle of a checkpoint, or false.
+-- pendingWritesBundles(fields): the stored bundles of many checkpoints, bundles[i] for fields[i] (false when
+--   absent): one HMGET per thousand checkpoints instead of an HGET each.
 -- pendingWritesOverflow(field): the checkpoint's overflow writes (framed), in field order.
 -- pendingWritesList(field): every framed write of the checkpoint: the bundle's in stored order, then overflow. An
 --   unreadable bundle ends its part of the list with one more value that is not a frame of six parts, so the
@@ -116,6 +118,17 @@ end
 
 local function pendingWritesBundle(field)
   return redis.call("HGET", KEYS[5], field)
+end
+
+local function pendingWritesBundles(fields)
+  local bundles = {}
+  for from = 1, #fields, 1000 do
+    local chunk = redis.call("HMGET", KEYS[5], unpack(fields, from, math.min(from + 999, #fields)))
+    for i = 1, #chunk do
+      bundles[from + i - 1] = chunk[i]
+    end
+  end
+  return bundles
 end
 
 local function pendingWritesOverflow(field)
