@@ -117,9 +117,16 @@ local function refsParent(refsText)
   return lineEnd and string.sub(refsText, 1, lineEnd - 1) or refsText
 end
 
+-- escaped channel -> "\n<channel>\0": escaped parts hold no "\n" or "\0", so only that channel's line holds it.
+local refsLineStarts = {}
+
 local function refsVersion(refsText, escapedChannel)
-  -- Escaped parts hold no "\n" or "\0", so "\n<channel>\0" can only start that channel's line.
-  local _, last = string.find(refsText, "\n" .. escapedChannel .. "\0", 1, true)
+  local lineStart = refsLineStarts[escapedChannel]
+  if not lineStart then
+    lineStart = "\n" .. escapedChannel .. "\0"
+    refsLineStarts[escapedChannel] = lineStart
+  end
+  local _, last = string.find(refsText, lineStart, 1, true)
   if not last then
     return nil
   end
