@@ -36,8 +36,9 @@
   delta-encoded seeds need (include checkpointRefs, blobChain), each once.
 
   Reads: the parent chain one record at a time (each names the next), in runs of 1, 2, 4, ... up to READ_AHEAD
-  records whose bundles and requested blobs then come in one HMGET each; a run may read records past the last seed
-  (fewer than the ancestors visited before it, and fewer than READ_AHEAD).
+  records whose bundles then come in one HMGET, and the walked channels' blobs in HMGETs of BLOB_CHUNK in walk
+  order until each channel has its seed; a run may read records and bundles past the last seed (fewer than the
+  ancestors visited before it, and fewer than READ_AHEAD), and blobs past a seed only within its chunk.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
@@ -53,6 +54,8 @@ local maxVisits, maxBytes, ttlMs = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumbe
 -- up to READ_AHEAD.
 local READ_AHEAD = 32
 local runLength = 1
+-- Blobs read per HMGET while looking for the seeds.
+local BLOB_CHUNK = 8
 
 -- open: channel name -> its escaped name while it is walked; names: the distinct channels in argument order.
 local open, names, openCount = {}, {}, 0
@@ -80,6 +83,12 @@ local function writeChannel(text, from, to)
   b1, b2, b3, b4 = string.byte(text, offset, offset + 3)
   local length = ((b1 * 256 + b2) * 256 + b3) * 256 + b4
   return string.sub(text, offset + 4, offset + 3 + length)
+end
+
+-- Whether a stored blob seeds its channel. A frame with no parts records a channel that had no value at that
+-- version, the marker one whose value is left to history: neither is a seed.
+local function isSeed(blob)
+  return blob and #blob > 1 and blob ~= IN_HISTORY_MARKER
 end
 
 local function refreshTtl()
@@ -150,8 +159,10 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
   end
 
   -- The blob of each walked channel at each ancestor of the run: blobFields[(i - 1) * #names + j] for ancestor i
-  -- and names[j] (false when the channel is closed or the ancestor lists no version), each distinct field read once.
-  local blobFields, wanted, wantedSet = {}, {}, {}
+  -- and names[j] (false when the channel is closed or the ancestor lists no version), each distinct field read once,
+  -- in walk order, BLOB_CHUNK at a time, until every channel still walked has met its seed: the blobs past a seed
+  -- are never looked at, so an older snapshot or value of the channel is not read for nothing.
+  local blobFields, wanted, wantedSet, wantedChannel = {}, {}, {}, {}
   for i = 1, #fields do
     for j = 1, #names do
       local escaped = open[names[j]]
@@ -162,17 +173,26 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
         if not wantedSet[blobField] then
           wantedSet[blobField] = true
           wanted[#wanted + 1] = blobField
+          wantedChannel[#wanted] = names[j]
         end
       end
       blobFields[(i - 1) * #names + j] = blobField
     end
   end
-  local blobOf = {}
-  for from = 1, #wanted, 1000 do
-    local values = redis.call("HMGET", blobs, unpack(wanted, from, math.min(from + 999, #wanted)))
+  local blobOf, seeded, seededCount = {}, {}, 0
+  local from = 1
+  while from <= #wanted and seededCount < openCount do
+    local to = math.min(from + BLOB_CHUNK - 1, #wanted)
+    local values = redis.call("HMGET", blobs, unpack(wanted, from, to))
     for k = 1, #values do
+      local channel = wantedChannel[from + k - 1]
       blobOf[wanted[from + k - 1]] = values[k]
+      if isSeed(values[k]) and not seeded[channel] then
+        seeded[channel] = true
+        seededCount = seededCount + 1
+      end
     end
+    from = to + 1
   end
   local bundles = pendingWritesBundles(fields)
 
@@ -227,9 +247,7 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
     for j = 1, #names do
       local blobField = open[names[j]] and blobFields[(i - 1) * #names + j]
       local blob = blobField and blobOf[blobField]
-      -- A frame with no parts records a channel that had no value at that version, the marker one whose value is
-      -- left to history: neither is a seed.
-      if blob and #blob > 1 and blob ~= IN_HISTORY_MARKER then
+      if isSeed(blob) then
         seeds[#seeds + 1] = names[j]
         seeds[#seeds + 1] = blobField
         seeds[#seeds + 1] = blob
