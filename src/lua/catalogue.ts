@@ -237,11 +237,10 @@ export const SCRIPTS = {
       return {
         /** The escaped id of the next ancestor to visit; "" when the walk is over. */
         cursor: text(cursor),
-        /**
-         * Joined: per ancestor visited with writes kept, newest first, a 4-byte count, then each framed write
-         * length-prefixed.
-         */
-        writes: Buffer.concat(writes),
+        /** A 4-byte count per ancestor visited with writes kept, newest first. */
+        writeCounts: writes[0] ?? Buffer.alloc(0),
+        /** Those ancestors' writes one after another, each framed write length-prefixed. */
+        writes: Buffer.concat(writes.slice(1)),
         /** Channel name, blob field, stored blob, ...: the seeds found on this page. */
         seeds,
         /** Blob field -> stored blob: the bases the page's delta-encoded seeds need. */

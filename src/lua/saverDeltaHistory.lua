@@ -26,14 +26,14 @@
   ARGV[7..]             pairs (channel name, escaped channel name) of the channels still walked
 
   Result: { cursor, writes, seeds, bases }. cursor is the escaped id of the next ancestor to visit, or "" when the
-  walk is over. writes is a list of strings that, joined, hold per ancestor visited that has any (newest first) the
-  framed writes (plain or compressed) of that ancestor to channels still walked: a 4-byte big-endian count, then
-  each write as a 4-byte big-endian length and its frame (the bundle layout of include pendingWrites), in stored
-  order (the client sorts one ancestor's writes by writesSortKey). The pieces are whole bundles where every write
-  of a bundle is kept, so the common step costs no copy in Lua; the client joins them (a join in Lua copies every
-  byte several times). seeds is a flat list { channel name, blob field, blob, ... } of the channels that end at an
-  ancestor of this page. bases is a flat list of blob field, blob value: every base the page's
-  delta-encoded seeds need (include checkpointRefs, blobChain), each once.
+  walk is over. writes is a list of strings: the first holds a 4-byte big-endian count per ancestor visited that
+  has writes to channels still walked (newest first); the others, joined, hold those writes (plain or compressed
+  frames), ancestor after ancestor, each as a 4-byte big-endian length and its frame (the bundle layout of include
+  pendingWrites), in stored order (the client sorts one ancestor's writes by writesSortKey). The pieces are whole
+  bundles where every write of a bundle is kept, so the common step costs no copy in Lua; the client joins them (a
+  join in Lua copies every byte several times). seeds is a flat list { channel name, blob field, blob, ... } of the
+  channels that end at an ancestor of this page. bases is a flat list of blob field, blob value: every base the
+  page's delta-encoded seeds need (include checkpointRefs, blobChain), each once.
 
   Reads: the parent chain one record at a time (each names the next), in runs of 1, 2, 4, ... up to READ_AHEAD
   records whose bundles then come in one HMGET, and the walked channels' blobs in HMGETs of BLOB_CHUNK in walk
@@ -115,9 +115,10 @@ if start == "target" then
   refreshTtl()
 end
 
--- out: the pieces of the writes. A write is kept when its channel is still walked; a value that is no frame
--- (an unreadable bundle's rest) is kept too, and the client reports the corruption.
-local out, seeds, bases, seenBases = {}, {}, {}, {}
+-- out: the pieces of the writes; counts: the number of writes of each ancestor that has any (countText: those
+-- numbers as 4-byte strings, each made once). A write is kept when its channel is still walked; a value that is no
+-- frame (an unreadable bundle's rest) is kept too, and the client reports the corruption.
+local out, counts, countText, seeds, bases, seenBases = {}, {}, {}, {}, {}, {}
 local visits, bytes = 0, 0
 -- The bundle being walked and the bounds (its length prefix included) of the keptCount writes kept from it.
 local bundle, keptFrom, keptTo, keptCount, keptAll = nil, {}, {}, 0, true
@@ -226,7 +227,8 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
     end
     local count = keptCount + #overflow + (rest and 1 or 0)
     if count > 0 then
-      out[#out + 1] = pendingWritesLength(count)
+      countText[count] = countText[count] or pendingWritesLength(count)
+      counts[#counts + 1] = countText[count]
       if keptAll and keptCount > 0 then
         out[#out + 1] = bundle
       else
@@ -273,4 +275,5 @@ end
 if openCount == 0 then
   cursor = ""
 end
+table.insert(out, 1, table.concat(counts))
 return { cursor, out, seeds, bases }

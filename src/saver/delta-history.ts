@@ -50,8 +50,9 @@ export async function getDeltaChannelHistory(
   const keys = saverThreadKeys(context.keyPrefix, threadId);
   const ttlMs = context.refreshOnRead ? context.ttlMs : 0;
   const open = new Set(channels);
-  // Each page's writes (newest ancestor first) and seeds (channel, blob field, blob, ...), in page order.
-  const writePages: Buffer[] = [];
+  // Each page's writes (counts per ancestor, newest first, and the writes) and the seeds (channel, blob field, blob,
+  // ...), in page order.
+  const writePages: WritePage[] = [];
   const seeds: Buffer[] = [];
   const bases = new Map<string, Buffer>();
   let start: "target" | "from" = "target";
@@ -70,7 +71,7 @@ export async function getDeltaChannelHistory(
       ]),
     );
     for (const [field, base] of page.bases) bases.set(field, base);
-    writePages.push(page.writes);
+    writePages.push({ counts: page.writeCounts, writes: page.writes });
     for (let i = 0; i < page.seeds.length; i += 3) {
       seeds.push(page.seeds[i] as Buffer, page.seeds[i + 1] as Buffer, page.seeds[i + 2] as Buffer);
       open.delete((page.seeds[i] as Buffer).toString("utf8"));
@@ -82,32 +83,38 @@ export async function getDeltaChannelHistory(
   return decodeHistory(context, threadId, ns, channels, writePages, seeds, bases);
 }
 
+interface WritePage {
+  /** A 4-byte big-endian count per ancestor with writes, newest first. */
+  counts: Buffer;
+  /** Their writes one after another, each as a 4-byte big-endian length and the framed write. */
+  writes: Buffer;
+}
+
 /**
- * Splits the pages' writes strings into one list of framed writes per ancestor (newest first): each ancestor's
- * part is a 4-byte count, then each write as a 4-byte length and its bytes. The script builds these strings, so a
- * malformed one means the reply itself is damaged.
+ * Splits the pages' writes into one list of framed writes per ancestor (newest first). The script builds these
+ * buffers, so one that does not add up means the reply itself is damaged.
  */
-function splitSteps(pages: readonly Buffer[], key: string): Buffer[][] {
+function splitSteps(pages: readonly WritePage[], key: string): Buffer[][] {
   const steps: Buffer[][] = [];
   const damaged = (): never => {
     throw new CorruptCheckpointError(key, "the pending writes read for a DeltaChannel history are cut short");
   };
-  for (const page of pages) {
+  for (const { counts, writes } of pages) {
+    if (counts.length % 4 !== 0) damaged();
     let offset = 0;
-    while (offset < page.length) {
-      if (offset + 4 > page.length) damaged();
-      const count = page.readUInt32BE(offset);
-      offset += 4;
+    for (let c = 0; c < counts.length; c += 4) {
+      const count = counts.readUInt32BE(c);
       const step: Buffer[] = [];
       for (let i = 0; i < count; i++) {
-        if (offset + 4 > page.length) damaged();
-        const length = page.readUInt32BE(offset);
-        if (offset + 4 + length > page.length) damaged();
-        step.push(page.subarray(offset + 4, offset + 4 + length));
+        if (offset + 4 > writes.length) damaged();
+        const length = writes.readUInt32BE(offset);
+        if (offset + 4 + length > writes.length) damaged();
+        step.push(writes.subarray(offset + 4, offset + 4 + length));
         offset += 4 + length;
       }
       steps.push(step);
     }
+    if (offset !== writes.length) damaged();
   }
   return steps;
 }
@@ -117,7 +124,7 @@ async function decodeHistory(
   threadId: string,
   ns: string,
   channels: readonly string[],
-  writePages: readonly Buffer[],
+  writePages: readonly WritePage[],
   seedList: readonly Buffer[],
   bases: ReadonlyMap<string, Buffer>,
 ): Promise<Record<string, DeltaChannelHistory>> {
