@@ -426,6 +426,11 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     await runRawScript(client, "saverTouchThread", [index], ["t"]);
     expect(await client.zscore(index, "ancient")).toBe("1");
     expect(await client.zscore(index, "t")).not.toBeNull();
+    // A score ahead of the server clock (a thread written faster than once a millisecond) still grows, by one.
+    const ahead = Date.now() + 3_600_000;
+    await client.zadd(index, ahead, "fast");
+    expect(Number(await runRawScript(client, "saverTouchThread", [index], ["fast"]))).toBe(ahead + 1);
+    expect(Number(await client.zscore(index, "fast"))).toBe(ahead + 1);
   });
 
   it("saverPut and saverPutWrites update the cross-thread index when given its key (standalone only)", async () => {
