@@ -1,6 +1,8 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError, ValueTooLargeError } from "../errors.js";
 import { childPath, isContainer, nestingDepth } from "../value-checks.js";
+import { dumpJson } from "./json-dump.js";
+import { isPlainJsonPlus } from "./json-revive.js";
 
 /**
  * Checkpoint values are checked before they are written, so a value that could not be read back is refused with a
@@ -70,6 +72,14 @@ export async function dumpCheckpointValue(
 ): Promise<[string, Uint8Array]> {
   if (typeof value === "function" || typeof value === "symbol") {
     throw new InvalidInputError(`${describe()} is a ${typeof value}, which cannot be serialised; nothing was written`);
+  }
+  if (isPlainJsonPlus(serde)) {
+    // The fast path's values are at most 64 levels deep and hold nothing JSON cannot write: only the size to check.
+    const bytes = dumpJson(value);
+    if (bytes !== undefined) {
+      if (bytes.byteLength > maxBytes) throw new ValueTooLargeError(describe(), bytes.byteLength, maxBytes);
+      return ["json", bytes];
+    }
   }
   let dumped: [string, Uint8Array];
   try {

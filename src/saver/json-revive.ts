@@ -25,8 +25,8 @@
  * Used only when the saver's serde is LangGraph's JsonPlusSerializer itself (not a subclass or another serializer).
  */
 import { load } from "@langchain/core/load";
-import * as messages from "@langchain/core/messages";
 import { DeltaSnapshot, JsonPlusSerializer, type SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import { MESSAGE_CLASSES, type MessageClass } from "./message-classes.js";
 
 /** Thrown inside the walk when the value needs LangGraph's reviver. */
 const NEEDS_SERIALIZER = Symbol("needs the serializer");
@@ -123,33 +123,6 @@ export function revivesSynchronously(record: unknown): boolean {
   if (candidate.lc !== 1 || candidate.type !== "constructor" || !Array.isArray(candidate.id)) return false;
   return messageBuilderFor(candidate) !== undefined;
 }
-
-type MessageClass = new (fields: Record<string, unknown>) => object;
-
-/**
- * The classes the synchronous path builds, by the name load() looks up in the `langchain_core/messages` namespace
- * (@langchain/core's import map sends that namespace to this same module, and load() takes `module[name]` first).
- * The abstract bases (BaseMessage, BaseMessageChunk) are left to load().
- */
-const MESSAGE_CLASSES: Record<string, MessageClass> = Object.fromEntries(
-  (
-    [
-      "AIMessage",
-      "AIMessageChunk",
-      "ChatMessage",
-      "ChatMessageChunk",
-      "FunctionMessage",
-      "FunctionMessageChunk",
-      "HumanMessage",
-      "HumanMessageChunk",
-      "RemoveMessage",
-      "SystemMessage",
-      "SystemMessageChunk",
-      "ToolMessage",
-      "ToolMessageChunk",
-    ] as const
-  ).map((name) => [name, messages[name] as unknown as MessageClass]),
-);
 
 /** How the synchronous path builds one record. */
 interface MessagePlan {

@@ -22,6 +22,7 @@ import {
 import { DeltaSnapshot, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import fc from "fast-check";
 import { isPlainJsonPlus, loadsJson, revivesSynchronously } from "../../src/saver/json-revive.js";
+import { messageArbitraries } from "./fixtures/message-arbitraries.js";
 
 const serde = new JsonPlusSerializer();
 
@@ -178,86 +179,7 @@ function messageRecord(name: string, kwargs: Record<string, unknown>, namespace 
 }
 
 describe("loadsJson: synchronous message revival", () => {
-  const text = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: "binary", maxLength: 8 }));
-  const optionalText = fc.option(text, { nil: undefined });
-  const json = fc.jsonValue({ maxDepth: 2 });
-  const jsonObject = fc.dictionary(text, json, { maxKeys: 3 });
-  const contentBlock = fc.oneof(
-    fc.record({ type: fc.constant("text"), text }),
-    fc.record({ type: fc.constant("image_url"), image_url: fc.record({ url: text, detail: fc.constant("auto") }) }),
-    fc.record({ type: fc.constant("tool_use"), id: text, name: text, input: jsonObject }),
-    fc.record({ type: text, extra: json }),
-  );
-  const content = fc.oneof(text, fc.array(contentBlock, { maxLength: 3 }));
-  const base = {
-    content,
-    id: optionalText,
-    name: optionalText,
-    additional_kwargs: fc.option(jsonObject, { nil: undefined }),
-    response_metadata: fc.option(jsonObject, { nil: undefined }),
-  };
-  const toolCall = fc.record(
-    { id: text, name: text, args: jsonObject, type: fc.constant("tool_call" as const) },
-    { requiredKeys: ["name", "args"] },
-  );
-  const invalidToolCall = fc.record(
-    { id: text, name: text, args: text, error: text, type: fc.constant("invalid_tool_call" as const) },
-    { requiredKeys: [] },
-  );
-  const tokens = fc.nat({ max: 100_000 });
-  const usage = fc.record(
-    {
-      input_tokens: tokens,
-      output_tokens: tokens,
-      total_tokens: tokens,
-      input_token_details: fc.record({ cache_read: tokens }, { requiredKeys: [] }),
-    },
-    { requiredKeys: ["input_tokens", "output_tokens", "total_tokens"] },
-  );
-  const toolCallChunk = fc.record(
-    {
-      id: text,
-      name: text,
-      args: fc.oneof(
-        text,
-        json.map((value) => JSON.stringify(value)),
-      ),
-      index: fc.nat(5),
-      type: fc.constant("tool_call_chunk" as const),
-    },
-    { requiredKeys: [] },
-  );
-  const ai = {
-    ...base,
-    tool_calls: fc.option(fc.array(toolCall, { maxLength: 2 }), { nil: undefined }),
-    invalid_tool_calls: fc.option(fc.array(invalidToolCall, { maxLength: 2 }), { nil: undefined }),
-    usage_metadata: fc.option(usage, { nil: undefined }),
-  };
-  const tool = {
-    ...base,
-    tool_call_id: text,
-    artifact: fc.option(json, { nil: undefined }),
-    status: fc.option(fc.constantFrom("success" as const, "error" as const), { nil: undefined }),
-  };
-  const fields = <T extends Record<string, fc.Arbitrary<unknown>>>(model: T) => fc.record(model, { requiredKeys: [] });
-
-  const message: fc.Arbitrary<BaseMessage> = fc.oneof(
-    fields(base).map((f) => new HumanMessage(f as never)),
-    fields(base).map((f) => new HumanMessageChunk(f as never)),
-    fields(base).map((f) => new SystemMessage(f as never)),
-    fields(base).map((f) => new SystemMessageChunk(f as never)),
-    fields(ai).map((f) => new AIMessage(f as never)),
-    fields({ ...ai, tool_call_chunks: fc.option(fc.array(toolCallChunk, { maxLength: 2 }), { nil: undefined }) }).map(
-      (f) => new AIMessageChunk(f as never),
-    ),
-    fields(tool).map((f) => new ToolMessage(f as never)),
-    fields(tool).map((f) => new ToolMessageChunk(f as never)),
-    fields({ ...base, name: text }).map((f) => new FunctionMessage(f as never)),
-    fields({ ...base, name: text }).map((f) => new FunctionMessageChunk(f as never)),
-    fields({ ...base, role: text }).map((f) => new ChatMessage(f as never)),
-    fields({ ...base, role: text }).map((f) => new ChatMessageChunk(f as never)),
-    text.map((id) => new RemoveMessage({ id })),
-  );
+  const { json, message } = messageArbitraries();
 
   it("takes every message class it accepts (as the serializer writes them) without load()", async () => {
     const samples: BaseMessage[] = [
