@@ -1,3 +1,4 @@
+-- @include deltaBlob
 -- What a stored checkpoint record points at, and which stored blobs a channel value needs. The one place that
 -- answers "which blob fields does a checkpoint need" (saverRead, saverDeltaHistory, saverDeleteForRuns and saverPut
 -- ask here), including how delta blobs point at their bases (see src/saver/blob-delta.ts and FrameFormat in
@@ -23,7 +24,6 @@
 -- blobChain(blobs, field, value, seen, out): appends field, value of every base the blob needs, nearest first,
 --   until a full value, a missing or unreadable base, or 1024 steps; `seen` (field -> true) skips bases already
 --   appended to `out` by an earlier call. Returns nothing.
--- @include deltaBlob
 local function framedFirstPart(value)
   if #value < 5 then
     return nil
