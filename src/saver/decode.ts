@@ -88,6 +88,7 @@ export async function decodeCheckpoint(
     raw.record,
     recordSource,
     context.maxValueBytes,
+    checkpointId,
   );
   const refs = decodeRefs(refsText.toString("utf8"));
   const [checkpoint, metadata, channelValues, pendingWrites] = await Promise.all([

@@ -75,7 +75,7 @@ export async function putCheckpoint(
   const record = await encodeRecord(
     encodeRefs(parentId, refs),
     [checkpointType, checkpointBytes, metadataType, metadataBytes],
-    { pack: context.packRecords, maxValueBytes: context.maxValueBytes },
+    { pack: context.packRecords, maxValueBytes: context.maxValueBytes, checkpointId: checkpoint.id },
   );
 
   const upgrade = context.legacyLayout.flag(threadId);

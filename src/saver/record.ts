@@ -10,6 +10,9 @@
  *   - id 2 (record-tokens.ts): a PLAIN frame of the four parts with the two JSON values token-packed (their common
  *     text replaced by single control bytes): a 440-byte checkpoint and metadata pack to about 180, in a few
  *     microseconds. Written whenever both values are JSON text (LangGraph's own serializer).
+ *   - id 3: as id 2, with the checkpoint's id and channel_versions left out of its JSON: the field and the refs
+ *     hold them (record-derived.ts), about 80 bytes of a typical record. Written whenever reading restores the
+ *     serializer's exact bytes from them (LangGraph's checkpoints, whose versions are numbers); id 2 otherwise.
  *   - id 1 (record-dictionary.ts): raw deflate of the PLAIN frame of the four parts with a preset dictionary (about
  *     120 bytes for the same record, but setting up a zlib stream per record costs about 20 us more per put).
  *     Written when token packing does not save an eighth (values of other serializers, large repetitive metadata)
@@ -27,11 +30,14 @@ import { deflateRaw, deflateRawSync, type ZlibOptions } from "node:zlib";
 import { decompress, decompressSync } from "../compression.js";
 import { CorruptCheckpointError, DecompressionLimitError } from "../errors.js";
 import { describeSource, FrameFormat, type FrameSource, frame, framedLength, unframeAs } from "./codec.js";
+import { leaveOutDerived, restoreDerived } from "./record-derived.js";
 import { CURRENT_RECORD_DICTIONARY_ID, RECORD_DICTIONARIES } from "./record-dictionary.js";
 import { tokenize, untokenize } from "./record-tokens.js";
 
 /** The packing id of token-packed records (record-tokens.ts); ids 1 and up to it are deflate dictionaries. */
 const TOKENS_PACKING_ID = 2;
+/** Token-packed, with the checkpoint's id and channel_versions left to the field and the refs (record-derived.ts). */
+const DERIVED_TOKENS_PACKING_ID = 3;
 
 const deflateRawAsync = promisify(deflateRaw);
 
@@ -62,6 +68,8 @@ export interface EncodeRecordOptions {
   pack: boolean;
   /** The saver's maxValueBytes: a record whose PLAIN frame is larger stays PLAIN (see the module comment). */
   maxValueBytes: number;
+  /** The checkpoint's id (its hash field): what packing id 3 leaves out of the checkpoint's JSON. */
+  checkpointId: string;
 }
 
 /** The stored bytes of a record: PACKED_RECORD when packing is on and saves an eighth, PLAIN otherwise. */
@@ -71,12 +79,14 @@ export async function encodeRecord(refs: string, values: RecordValues, options: 
   const innerLength = framedLength(values);
   if (innerLength > options.maxValueBytes) return frame([refs, ...values]);
   const [checkpointType, checkpointBytes, metadataType, metadataBytes] = values;
-  const checkpointTokens = checkpointType === "json" ? tokenize(checkpointBytes) : undefined;
+  const reduced = checkpointType === "json" ? leaveOutDerived(checkpointBytes, options.checkpointId, refs) : undefined;
+  const checkpointTokens = checkpointType === "json" ? tokenize(reduced ?? checkpointBytes) : undefined;
   const metadataTokens = checkpointTokens && metadataType === "json" ? tokenize(metadataBytes) : undefined;
   if (checkpointTokens && metadataTokens) {
     const tokens = frame([checkpointType, checkpointTokens, metadataType, metadataTokens]);
     if (1 + tokens.length <= innerLength - (innerLength >> 3)) {
-      return frame([refs, Buffer.concat([Buffer.of(TOKENS_PACKING_ID), tokens])], FrameFormat.PACKED_RECORD);
+      const id = reduced ? DERIVED_TOKENS_PACKING_ID : TOKENS_PACKING_ID;
+      return frame([refs, Buffer.concat([Buffer.of(id), tokens])], FrameFormat.PACKED_RECORD);
     }
     // Not LangGraph's boilerplate (large or unusual values): deflate may still pay, below.
   }
@@ -94,16 +104,22 @@ export async function encodeRecord(refs: string, values: RecordValues, options: 
 }
 
 /**
- * The parts of a stored record, PLAIN or PACKED_RECORD. Bytes that are neither, a packed part that does not
- * inflate to a PLAIN frame of four parts, or an unknown dictionary id throw CorruptCheckpointError naming the key;
- * a packed part that would inflate past `maxBytes` throws DecompressionLimitError before that memory is taken.
+ * The parts of a stored record, PLAIN or PACKED_RECORD, with `checkpointId` its field's id. Bytes that are neither,
+ * a packed part that does not inflate to a PLAIN frame of four parts, or an unknown dictionary id throw
+ * CorruptCheckpointError naming the key; a packed part that would inflate past `maxBytes` throws
+ * DecompressionLimitError before that memory is taken.
  */
-export async function decodeRecord(bytes: Buffer, source: FrameSource, maxBytes: number): Promise<RecordParts> {
+export async function decodeRecord(
+  bytes: Buffer,
+  source: FrameSource,
+  maxBytes: number,
+  checkpointId: string,
+): Promise<RecordParts> {
   const { format, parts } = splitRecord(bytes, source);
   if (format === FrameFormat.PLAIN) return parts as RecordParts;
   const [refs, packed] = parts as [Buffer, Buffer];
   const innerSource = { key: source.key, what: () => `the packed part of ${describeSource(source)}` };
-  if (packed[0] === TOKENS_PACKING_ID) {
+  if (packed[0] === TOKENS_PACKING_ID || packed[0] === DERIVED_TOKENS_PACKING_ID) {
     const [checkpointType, checkpointTokens, metadataType, metadataTokens] = unframeAs(
       packed.subarray(1),
       innerSource,
@@ -114,7 +130,11 @@ export async function decodeRecord(bytes: Buffer, source: FrameSource, maxBytes:
       if (tooLarge) throw new DecompressionLimitError(source.key, describeSource(source), maxBytes);
       throw new CorruptCheckpointError(source.key, `${describeSource(source)} cannot be decoded (${detail})`);
     };
-    const checkpointBytes = untokenize(checkpointTokens, maxBytes, fail);
+    let checkpointBytes = untokenize(checkpointTokens, maxBytes, fail);
+    if (packed[0] === DERIVED_TOKENS_PACKING_ID) {
+      checkpointBytes = restoreDerived(checkpointBytes, checkpointId, refs.toString("utf8"));
+      if (checkpointBytes.length > maxBytes) fail("", true);
+    }
     const metadataBytes = untokenize(metadataTokens, maxBytes - checkpointBytes.length, fail);
     return [refs, checkpointType, checkpointBytes, metadataType, metadataBytes];
   }

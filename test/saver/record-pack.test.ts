@@ -64,30 +64,112 @@ describe("record codec", () => {
     ] as const;
     const refs = encodeRefs("parent", [blobRef("messages", 8)]);
     const plain = frame([refs, ...parts]);
-    const packed = await encodeRecord(refs, parts, { pack: true, maxValueBytes: Number.POSITIVE_INFINITY });
+    const packed = await encodeRecord(refs, parts, {
+      pack: true,
+      maxValueBytes: Number.POSITIVE_INFINITY,
+      checkpointId: "x",
+    });
     expect(packed[0]).toBe(FrameFormat.PACKED_RECORD);
     // LangGraph's JSON: token packing (packing id 2, the byte after the frame's two length-prefixed parts' refs).
     expect(packed[1 + 4 + Buffer.byteLength(refs) + 4]).toBe(2);
     // The tokens take most of the boilerplate: well under two thirds of the PLAIN bytes.
     expect(packed.length).toBeLessThan((plain.length * 2) / 3);
     expect(recordRefs(packed, source)).toBe(refs);
-    const decoded = await decodeRecord(packed, source, Number.POSITIVE_INFINITY);
+    const decoded = await decodeRecord(packed, source, Number.POSITIVE_INFINITY, "x");
     expect(decoded.map((part) => part.toString("utf8"))).toEqual([refs, ...parts.map((p) => p.toString())]);
   });
 
+  it("leaves the checkpoint's id and channel_versions to the field and the refs (packing id 3), exactly", async () => {
+    const { checkpoint, metadata } = loopCheckpoint(7);
+    const { channel_values: _, ...stored } = checkpoint;
+    const parts = [
+      "json",
+      Buffer.from(JSON.stringify({ ...stored, channel_values: {} })),
+      "json",
+      Buffer.from(JSON.stringify(metadata)),
+    ] as const;
+    // As put() builds them: one refs line per channel_versions entry, in its order.
+    const refs = encodeRefs(
+      "parent",
+      Object.entries(checkpoint.channel_versions).map(([c, v]) => blobRef(c, v)),
+    );
+    const options = { pack: true, maxValueBytes: Number.POSITIVE_INFINITY } as const;
+    const derived = await encodeRecord(refs, parts, { ...options, checkpointId: checkpoint.id });
+    // Neither can be left out when the id is not the field's and the versions are not what the refs say.
+    const otherRefs = encodeRefs("parent", [blobRef("messages", 1)]);
+    const tokensOnly = await encodeRecord(otherRefs, parts, { ...options, checkpointId: "another id" });
+    const packingId = (record: Buffer, text: string) => record[1 + 4 + Buffer.byteLength(text) + 4];
+    expect([packingId(derived, refs), packingId(tokensOnly, otherRefs)]).toEqual([3, 2]);
+    expect(derived.length - refs.length).toBeLessThan(tokensOnly.length - otherRefs.length - checkpoint.id.length);
+    const decoded = await decodeRecord(derived, source, Number.POSITIVE_INFINITY, checkpoint.id);
+    expect(decoded.map((part) => part.toString("utf8"))).toEqual([refs, ...parts.map((p) => p.toString())]);
+    // The limit counts the restored bytes.
+    await expect(decodeRecord(derived, source, parts[1].length - 1, checkpoint.id)).rejects.toThrow(
+      DecompressionLimitError,
+    );
+  });
+
+  it("restores exactly what the serializer wrote for any id, channels, versions and key order", async () => {
+    const name = fc.oneof(
+      fc.constantFrom("id", "channel_versions", "__start__", "messages", "branch:to:agent", 'a"b', "%0A", "x\ny"),
+      fc.string({ maxLength: 8 }),
+      fc.string({ unit: "grapheme", maxLength: 4 }),
+    );
+    const version = fc.oneof(fc.integer(), fc.double({ noNaN: true }), fc.string({ maxLength: 6 }), name);
+    await fc.assert(
+      fc.asyncProperty(
+        name,
+        fc.array(fc.tuple(name, version), { maxLength: 5 }),
+        fc.dictionary(name, fc.dictionary(name, version, { maxKeys: 2 }), { maxKeys: 3 }),
+        fc.shuffledSubarray(["v", "id", "ts", "channel_versions", "versions_seen", "channel_values"], {
+          minLength: 6,
+        }),
+        async (id, entries, seen, order) => {
+          const versions = Object.fromEntries(entries);
+          const fields: Record<string, unknown> = {
+            v: 4,
+            id,
+            ts: "2026-01-01T00:00:00.000Z",
+            channel_versions: versions,
+            versions_seen: seen,
+            channel_values: {},
+          };
+          const json = Buffer.from(JSON.stringify(Object.fromEntries(order.map((k) => [k, fields[k]]))));
+          const parts = ["json", json, "json", Buffer.from('{"source":"loop","step":1,"parents":{}}')] as const;
+          const refs = encodeRefs(
+            "p",
+            Object.entries(versions).map(([c, v]) => blobRef(c, v as string | number)),
+          );
+          const record = await encodeRecord(refs, parts, {
+            pack: true,
+            maxValueBytes: Number.POSITIVE_INFINITY,
+            checkpointId: id,
+          });
+          const decoded = await decodeRecord(record, source, Number.POSITIVE_INFINITY, id);
+          expect(decoded[2].equals(json)).toBe(true);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it("stays PLAIN when packing is off, does not save an eighth, or the record is larger than maxValueBytes", async () => {
-    const off = await encodeRecord("", values, { pack: false, maxValueBytes: Number.POSITIVE_INFINITY });
+    const off = await encodeRecord("", values, {
+      pack: false,
+      maxValueBytes: Number.POSITIVE_INFINITY,
+      checkpointId: "x",
+    });
     expect(off).toEqual(frame(["", ...values]));
     const random = randomBytes(300);
     const noise = ["json", random, "json", randomBytes(100)] as const;
-    expect(await encodeRecord("", noise, { pack: true, maxValueBytes: Number.POSITIVE_INFINITY })).toEqual(
-      frame(["", ...noise]),
-    );
+    expect(
+      await encodeRecord("", noise, { pack: true, maxValueBytes: Number.POSITIVE_INFINITY, checkpointId: "x" }),
+    ).toEqual(frame(["", ...noise]));
     const inner = frame(values);
-    expect(await encodeRecord("", values, { pack: true, maxValueBytes: inner.length - 1 })).toEqual(
+    expect(await encodeRecord("", values, { pack: true, maxValueBytes: inner.length - 1, checkpointId: "x" })).toEqual(
       frame(["", ...values]),
     );
-    expect((await encodeRecord("", values, { pack: true, maxValueBytes: inner.length }))[0]).toBe(
+    expect((await encodeRecord("", values, { pack: true, maxValueBytes: inner.length, checkpointId: "x" }))[0]).toBe(
       FrameFormat.PACKED_RECORD,
     );
   });
@@ -101,10 +183,14 @@ describe("record codec", () => {
       Buffer.from("{}"),
     ] as const;
     expect(frame(big).length).toBeGreaterThan(PACK_SYNC_MAX_BYTES);
-    const packed = await encodeRecord("r", big, { pack: true, maxValueBytes: Number.POSITIVE_INFINITY });
+    const packed = await encodeRecord("r", big, {
+      pack: true,
+      maxValueBytes: Number.POSITIVE_INFINITY,
+      checkpointId: "x",
+    });
     expect(packed[0]).toBe(FrameFormat.PACKED_RECORD);
     expect(packed.length).toBeLessThan(frame(big).length / 3);
-    const decoded = await decodeRecord(packed, source, Number.POSITIVE_INFINITY);
+    const decoded = await decodeRecord(packed, source, Number.POSITIVE_INFINITY, "x");
     expect(decoded[2].toString()).toBe(big[1].toString());
   });
 
@@ -123,9 +209,9 @@ describe("record codec", () => {
             "bytes",
             Buffer.concat([Buffer.from(metadata), noise]),
           ] as const;
-          const stored = await encodeRecord(refs, parts, { pack: true, maxValueBytes });
+          const stored = await encodeRecord(refs, parts, { pack: true, maxValueBytes, checkpointId: "x" });
           expect(recordRefs(stored, source)).toBe(refs);
-          const decoded = await decodeRecord(stored, source, maxValueBytes);
+          const decoded = await decodeRecord(stored, source, maxValueBytes, "x");
           expect(decoded).toEqual([Buffer.from(refs), ...parts.map((p) => Buffer.from(p))]);
         },
       ),
@@ -142,8 +228,8 @@ describe("record codec", () => {
     await fc.assert(
       fc.asyncProperty(text, text, fc.constantFrom(64, 4096, Number.POSITIVE_INFINITY), async (a, b, maxValueBytes) => {
         const parts = ["json", a, "json", b] as const;
-        const stored = await encodeRecord("r", parts, { pack: true, maxValueBytes });
-        const decoded = await decodeRecord(stored, source, maxValueBytes);
+        const stored = await encodeRecord("r", parts, { pack: true, maxValueBytes, checkpointId: "x" });
+        const decoded = await decodeRecord(stored, source, maxValueBytes, "x");
         expect(decoded).toEqual([Buffer.from("r"), Buffer.from("json"), a, Buffer.from("json"), b]);
       }),
       { numRuns: 300 },
@@ -157,7 +243,12 @@ describe("record codec", () => {
         FrameFormat.PACKED_RECORD,
       );
     for (const byte of [0, RECORD_TOKENS.length + 1, 0x1f]) {
-      const error = await decodeRecord(tokenPacked(Buffer.from([0x7b, byte]), Buffer.from("{}")), source, 1e6).then(
+      const error = await decodeRecord(
+        tokenPacked(Buffer.from([0x7b, byte]), Buffer.from("{}")),
+        source,
+        1e6,
+        "x",
+      ).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -171,9 +262,9 @@ describe("record codec", () => {
     );
     const bomb = tokenPacked(Buffer.alloc(1000, longest + 1), Buffer.from("{}"));
     const size = 1000 * (RECORD_TOKENS[longest] as string).length;
-    await expect(decodeRecord(bomb, source, size - 1)).rejects.toThrow(DecompressionLimitError);
-    await expect(decodeRecord(bomb, source, size + 1)).rejects.toThrow(DecompressionLimitError);
-    expect((await decodeRecord(bomb, source, size + 2))[2].length).toBe(size);
+    await expect(decodeRecord(bomb, source, size - 1, "x")).rejects.toThrow(DecompressionLimitError);
+    await expect(decodeRecord(bomb, source, size + 1, "x")).rejects.toThrow(DecompressionLimitError);
+    expect((await decodeRecord(bomb, source, size + 2, "x"))[2].length).toBe(size);
   });
 
   it("refuses damaged packed bytes, unknown dictionaries and inner frames of the wrong shape", async () => {
@@ -198,7 +289,7 @@ describe("record codec", () => {
       ["PLAIN with two parts", frame(["", "json"]), /expected 5 parts, found 2/],
     ];
     for (const [label, bytes, message] of cases) {
-      const error = await decodeRecord(bytes, source, Number.POSITIVE_INFINITY).then(
+      const error = await decodeRecord(bytes, source, Number.POSITIVE_INFINITY, "x").then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -214,8 +305,8 @@ describe("record codec", () => {
       const inner = frame(["json", Buffer.alloc(size, 0x61), "json", "{}"]);
       const deflated = deflateRawSync(inner, { dictionary });
       const bytes = frame(["", Buffer.concat([Buffer.from([1]), deflated])], FrameFormat.PACKED_RECORD);
-      await expect(decodeRecord(bytes, source, size / 2)).rejects.toThrow(DecompressionLimitError);
-      expect((await decodeRecord(bytes, source, size * 2))[2].length).toBe(size);
+      await expect(decodeRecord(bytes, source, size / 2, "x")).rejects.toThrow(DecompressionLimitError);
+      expect((await decodeRecord(bytes, source, size * 2, "x"))[2].length).toBe(size);
     }
   });
 });
@@ -244,7 +335,10 @@ describe.each(targets)("RedisSaver packed records ($name)", ({ connect }) => {
     const saver = saverWith(testPrefix("pack"));
     const { written } = await putHistory(saver, "t", 3);
     for (const { checkpoint } of written) {
-      expect((await storedRecord(saver, "t", checkpoint.id))[0]).toBe(FrameFormat.PACKED_RECORD);
+      const record = await storedRecord(saver, "t", checkpoint.id);
+      expect(record[0]).toBe(FrameFormat.PACKED_RECORD);
+      // Packing id 3: the id and channel_versions are the field's and the refs'.
+      expect(record[1 + 4 + recordRefs(record, source).length + 4]).toBe(3);
     }
     const tuples = await collect(saver.list(threadConfig("t")));
     expect(tuples.map((t) => t.checkpoint)).toEqual(written.map((w) => w.checkpoint).reverse());

@@ -1,3 +1,4 @@
+-- @include deltaBlob
 -- What a stored checkpoint record points at, and which stored blobs a channel value needs. The one place that
 -- answers "which blob fields does a checkpoint need" (saverRead, saverDeltaHistory, saverDeleteForRuns and saverPut
 -- ask here), including how delta blobs point at their bases (see src/saver/blob-delta.ts and FrameFormat in
@@ -16,7 +17,7 @@
 --   come from blobChain).
 -- IN_HISTORY_MARKER: the whole blob of a DeltaChannel version left to history (IN_HISTORY_MARKER of
 --   src/saver/codec.ts: format byte 5, one framed part "in-history"); not a value, not a seed.
--- isDeltaBlob(value): true for a delta blob (format 2 or 4); an empty (corrupt) value has no format byte.
+-- isDeltaBlob(value): true for a delta blob (include deltaBlob).
 -- blobBaseField(field, value): for a delta blob stored at `field` ("ns\0channel\0version"), the field of its base
 --   (same namespace and channel, the version in its first part); nil for a full value; false when the delta cannot
 --   be read.
@@ -76,11 +77,6 @@ local function blobValue(blobs, field)
 end
 
 local IN_HISTORY_MARKER = string.char(5, 0, 0, 0, 10) .. "in-history"
-
-local function isDeltaBlob(value)
-  local format = value and string.byte(value, 1)
-  return format == 2 or format == 4
-end
 
 local function blobBaseField(field, value)
   local format = string.byte(value, 1)
