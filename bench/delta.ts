@@ -17,7 +17,7 @@ import type { Column } from "./results.js";
 import { ratio, summarize } from "./stats.js";
 import { timeRoundRobin } from "./timing.js";
 
-/** 95 turns: past the snapshot at the 100th update, so loading the latest state walks about 270 ancestors. */
+/** 95 turns: past the snapshot at the 100th update, so loading the latest state walks 134 ancestors. */
 export const DELTA_TURNS = 95;
 const QUESTION_CHARS = 200;
 const ANSWER_CHARS = 400;
@@ -192,6 +192,6 @@ export async function deltaSection(ctx: BenchContext, makeSaver: (name: string) 
   table.notes.push(
     "Bytes are MEMORY USAGE summed over every key the saver wrote for the thread (run sets included).",
     "The DeltaChannel snapshot comes every 100 updates (LangGraph's default snapshotFrequency): after 95 turns " +
-      "(190 updates) the latest state is the snapshot at update 100 plus the writes of about 270 ancestors.",
+      "(190 updates) the latest state is the snapshot at update 100 plus the writes of the 134 ancestors since.",
   );
 }

@@ -229,7 +229,7 @@ export const SCRIPTS = {
     keys: THREAD_KEYS,
     buffers: true,
     decode: (reply) => {
-      const [cursor, steps, baseList = []] = reply as [Buffer, [Buffer[], Buffer[]][], Buffer[] | undefined];
+      const [cursor, writes, seeds, baseList = []] = reply as [Buffer, Buffer[], Buffer[], Buffer[] | undefined];
       const bases = new Map<string, Buffer>();
       for (let i = 0; i + 1 < baseList.length; i += 2) {
         bases.set((baseList[i] as Buffer).toString("utf8"), baseList[i + 1] as Buffer);
@@ -237,8 +237,12 @@ export const SCRIPTS = {
       return {
         /** The escaped id of the next ancestor to visit; "" when the walk is over. */
         cursor: text(cursor),
-        /** Per ancestor visited, newest first: seeds (channel, blob field, blob, ...) and the framed writes kept. */
-        steps: steps.map(([seeds, writeValues]) => ({ seeds, writeValues })),
+        /** A 4-byte count per ancestor visited with writes kept, newest first. */
+        writeCounts: writes[0] ?? Buffer.alloc(0),
+        /** Those ancestors' writes one after another, each framed write length-prefixed. */
+        writes: Buffer.concat(writes.slice(1)),
+        /** Channel name, blob field, stored blob, ...: the seeds found on this page. */
+        seeds,
         /** Blob field -> stored blob: the bases the page's delta-encoded seeds need. */
         bases,
       };

@@ -45,14 +45,33 @@
 -- @include auditOutbox
 -- @include checkRunFence
 -- @include finishThreadWrite
--- @include checkpointRefs
+-- @include deltaBlob
 -- @include recordRunThread
 -- @include legacyLayout
 
--- Retention's functions are defined only for the puts that trim: most puts run without the option, and defining
--- them costs every call.
+-- Lua defines a script's functions anew at every call: the function families of rare paths (delta blobs, retention)
+-- are included inside them (indented), so only the puts that take those paths define them.
+
+-- The pair code (-i) of the first delta blob, from ARGV[first] (a blob field) on, whose base is not stored with the
+-- length it names, or nil.
+local function missingDeltaBase(blobs, first)
+  -- @include checkpointRefs
+  for i = first, #ARGV, 2 do
+    local value = ARGV[i + 1]
+    if isDeltaBlob(value) and redis.call("HEXISTS", blobs, ARGV[i]) == 0 then
+      local base = blobBaseField(ARGV[i], value)
+      -- The second part starts right after the first: frame it as a one-part frame (a dummy format byte first).
+      local length = base and framedFirstPart(string.sub(value, 5 + #framedFirstPart(value)))
+      if not base or not length or redis.call("HSTRLEN", blobs, base) ~= tonumber(length) then
+        return -((i - 9) / 2)
+      end
+    end
+  end
+  return nil
+end
+
 local function trimAfterPut(ns, spec)
--- @include retention
+  -- @include retention
   retentionAfterPut(ns, spec)
 end
 
@@ -65,14 +84,10 @@ if newer then return { -1, newer } end
 
 -- Check every delta's base before writing anything.
 for i = 11, #ARGV, 2 do
-  local value = ARGV[i + 1]
-  if isDeltaBlob(value) and redis.call("HEXISTS", blobs, ARGV[i]) == 0 then
-    local base = blobBaseField(ARGV[i], value)
-    -- The second part starts right after the first: frame it as a one-part frame (a dummy format byte first).
-    local length = base and framedFirstPart(string.sub(value, 5 + #framedFirstPart(value)))
-    if not base or not length or redis.call("HSTRLEN", blobs, base) ~= tonumber(length) then
-      return -((i - 9) / 2)
-    end
+  if isDeltaBlob(ARGV[i + 1]) then
+    local missing = missingDeltaBase(blobs, i)
+    if missing then return missing end
+    break
   end
 end
 

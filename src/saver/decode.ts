@@ -43,7 +43,7 @@ export interface DecodedCheckpoint {
   parentId: string | undefined;
 }
 
-interface DecodedWrite {
+export interface DecodedWrite {
   sortKey: WritesSortKey;
   write: CheckpointPendingWrite;
 }
@@ -170,39 +170,35 @@ export async function decodeWrites(
   label: () => string,
   writeValues: readonly (Buffer | null)[],
 ): Promise<CheckpointPendingWrite[]> {
+  const source = { key: keys.writes, what: () => `a pending write of ${label()}` };
   const decoded = await Promise.all(
     writeValues
       .filter((value): value is Buffer => value !== null && value !== undefined)
-      .map(async (value): Promise<DecodedWrite> => {
-        const source = { key: keys.writes, what: () => `a pending write of ${label()}` };
-        const { format, parts } = unframeAs(value, source, [FrameFormat.PLAIN, FrameFormat.DEFLATED], [6]);
-        const [taskId, channel, type, stored, taskPath, idx] = parts as [
-          Buffer,
-          Buffer,
-          Buffer,
-          Buffer,
-          Buffer,
-          Buffer,
-        ];
-        const bytes =
-          format === FrameFormat.DEFLATED
-            ? await decompress(
-                stored,
-                context.maxValueBytes,
-                source.key,
-                () => describeSource(source),
-                CorruptCheckpointError,
-              )
-            : stored;
-        const task = taskId.toString("utf8");
-        return {
-          sortKey: writesSortKey(taskPath.toString("utf8"), task, Number(idx.toString("utf8"))),
-          write: [task, channel.toString("utf8"), await loadValue(context, type, bytes, source)],
-        };
-      }),
+      .map((value) => decodeWrite(context, source, value)),
   );
   decoded.sort((a, b) => compareWritesSortKeys(a.sortKey, b.sortKey));
   return decoded.map((d) => d.write);
+}
+
+/** One framed pending write (plain or compressed) and the key it sorts by among its checkpoint's writes. */
+export async function decodeWrite(context: SaverContext, source: FrameSource, value: Buffer): Promise<DecodedWrite> {
+  const { format, parts } = unframeAs(value, source, [FrameFormat.PLAIN, FrameFormat.DEFLATED], [6]);
+  const [taskId, channel, type, stored, taskPath, idx] = parts as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
+  const bytes =
+    format === FrameFormat.DEFLATED
+      ? await decompress(
+          stored,
+          context.maxValueBytes,
+          source.key,
+          () => describeSource(source),
+          CorruptCheckpointError,
+        )
+      : stored;
+  const task = taskId.toString("utf8");
+  return {
+    sortKey: writesSortKey(taskPath.toString("utf8"), task, Number(idx.toString("utf8"))),
+    write: [task, channel.toString("utf8"), await loadValue(context, type, bytes, source)],
+  };
 }
 
 /**

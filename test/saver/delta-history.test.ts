@@ -16,9 +16,9 @@ import {
 import { type BaseCheckpointSaver, DeltaSnapshot, emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { Redis } from "ioredis";
 import { isCluster, type RedisClient } from "../../src/client.js";
-import { InvalidConfigError, InvalidInputError, RedisSaver } from "../../src/index.js";
+import { CorruptCheckpointError, InvalidConfigError, InvalidInputError, RedisSaver } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
-import { DELTA_HISTORY_PAGE_CHECKPOINTS } from "../../src/saver/delta-history.js";
+import { DELTA_HISTORY_PAGE_BYTES, DELTA_HISTORY_PAGE_CHECKPOINTS } from "../../src/saver/delta-history.js";
 import { keySlot } from "../../src/slot.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { CHANNELS, randomHistory } from "./random-history.js";
@@ -103,6 +103,38 @@ describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }
     expect(history).toEqual(memoryHistory);
   });
 
+  it("returns only the walked channels' writes of a shared step, overflow writes included, as MemorySaver does", async () => {
+    const redis = new RedisSaver({ client, keyPrefix: testPrefix("dhs") });
+    const memory = new MemorySaver();
+    const configs = await sharedChain([redis, memory], "shared");
+    const keys = saverThreadKeys(redis.keyPrefix, "shared");
+    // The step on configs[1] keeps one write in overflow (too large for its bundle).
+    expect(await client.exists(keys.writesIndex)).toBe(1);
+    for (const config of configs) {
+      for (const channels of [["m"], ["other"], ["m", "other"], ["other", "m", "absent"]]) {
+        const expected = await memory.getDeltaChannelHistory({ config, channels });
+        expect(await redis.getDeltaChannelHistory({ config, channels }), channels.join()).toEqual(expected);
+      }
+    }
+    const history = await redis.getDeltaChannelHistory({ config: configs.at(-1) as RunnableConfig, channels: ["m"] });
+    expect(history.m?.writes.map(([, , value]) => value)).toEqual(["s0", "a", "b", "after"]);
+  });
+
+  it("names the writes key when a bundle on the walk is damaged", async () => {
+    const saver = new RedisSaver({ client, keyPrefix: testPrefix("dhd") });
+    const configs = await sharedChain([saver], "damaged");
+    const keys = saverThreadKeys(saver.keyPrefix, "damaged");
+    const field = `\0${configs[2]?.configurable?.checkpoint_id}`;
+    const bundle = await client.hgetBuffer(keys.writes, field);
+    expect(bundle?.length).toBeGreaterThan(3);
+    await client.hset(keys.writes, field, (bundle as Buffer).subarray(0, (bundle as Buffer).length - 3));
+    const error = await saver
+      .getDeltaChannelHistory({ config: configs.at(-1) as RunnableConfig, channels: ["other"] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptCheckpointError);
+    expect((error as CorruptCheckpointError).key).toBe(keys.writes);
+  });
+
   it("rejects a config without thread_id and channel names that are not strings", async () => {
     const saver = new RedisSaver({ client, keyPrefix: testPrefix("dhe") });
     await expect(saver.getDeltaChannelHistory({ config: {}, channels: ["m"] })).rejects.toThrow(InvalidConfigError);
@@ -115,8 +147,13 @@ describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }
   });
 });
 
-/** A chain: a snapshot seed at the root, then one write of `i` to channel m on each checkpoint i. */
-async function writeChain(saver: RedisSaver, threadId: string, length: number): Promise<RunnableConfig[]> {
+/** A chain: a snapshot seed at the root, then one write of `value(i)` (default `i`) to channel m on each checkpoint i. */
+async function writeChain(
+  saver: RedisSaver,
+  threadId: string,
+  length: number,
+  value: (i: number) => unknown = (i) => i,
+): Promise<RunnableConfig[]> {
   const ids = Array.from({ length }, (_, i) => uuid6(i));
   const configs = await Promise.all(
     ids.map((id, i) => {
@@ -126,7 +163,55 @@ async function writeChain(saver: RedisSaver, threadId: string, length: number): 
       return saver.put(parent, checkpoint, { source: "loop", step: i, parents: {} }, { m: i + 1 });
     }),
   );
-  await Promise.all(configs.slice(0, -1).map((config, i) => saver.putWrites(config, [["m", i]], "task")));
+  await Promise.all(configs.slice(0, -1).map((config, i) => saver.putWrites(config, [["m", value(i)]], "task")));
+  return configs;
+}
+
+/**
+ * Four checkpoints whose steps write to two channels: m has its seed at the root, `other` on the second checkpoint,
+ * so a walk of both keeps `other`'s writes only down to there. The second checkpoint's step writes both channels in
+ * one bundle plus one write too large for it (overflow).
+ */
+async function sharedChain(savers: BaseCheckpointSaver[], threadId: string): Promise<RunnableConfig[]> {
+  const ids = Array.from({ length: 4 }, (_, i) => uuid6(i));
+  const seeds = (i: number): Record<string, unknown> =>
+    [{ m: new DeltaSnapshot(["m0"]), other: new DeltaSnapshot(["o0"]) }, { other: new DeltaSnapshot(["o1"]) }][i] ?? {};
+  const writes: [string, [string, unknown][]][][] = [
+    [
+      [
+        "t0",
+        [
+          ["m", "s0"],
+          ["other", "o0"],
+        ],
+      ],
+    ],
+    [
+      [
+        "t1",
+        [
+          ["m", "a"],
+          ["other", "x"],
+          ["m", "b"],
+        ],
+      ],
+      ["t2", [["other", "big ".repeat(2000)]]],
+      ["t3", [["m", "after"]]],
+    ],
+    [["t4", [["other", "y"]]]],
+  ];
+  const configs: RunnableConfig[] = [];
+  for (const [i, id] of ids.entries()) {
+    const versions = { m: i + 1, other: i + 1 };
+    const parent = { configurable: { thread_id: threadId, checkpoint_ns: "", checkpoint_id: ids[i - 1] } };
+    let stored: RunnableConfig | undefined;
+    for (const saver of savers) {
+      const checkpoint = { ...emptyCheckpoint(), id, channel_values: seeds(i), channel_versions: { ...versions } };
+      stored = await saver.put(parent, checkpoint, { source: "loop", step: i, parents: {} }, { ...versions });
+      for (const [taskId, list] of writes[i] ?? []) await saver.putWrites(stored, list, taskId);
+    }
+    configs.push(stored as RunnableConfig);
+  }
   return configs;
 }
 
@@ -171,6 +256,25 @@ describe("getDeltaChannelHistory's command count does not grow with the chain be
       calls.push(seen.filter((c) => c === "EVALSHA" || c === "EVAL").length);
     }
     expect(calls).toEqual([1, 1, 3]);
+  });
+
+  it("a page also ends once it holds DELTA_HISTORY_PAGE_BYTES: 2 calls for writes of 1.5 times that", async () => {
+    const client = newRedis();
+    const saver = new RedisSaver({ client, keyPrefix: testPrefix("dhb") });
+    // Eight writes: the first page's byte budget runs out in the middle of a run of ancestors read together.
+    const count = 8;
+    const size = Math.ceil((DELTA_HISTORY_PAGE_BYTES * 1.5) / count);
+    const tip = (await writeChain(saver, "big", count + 1, (i) => `${i}`.padEnd(size, "x"))).at(-1) as RunnableConfig;
+    await saver.getDeltaChannelHistory({ config: tip, channels: ["m"] });
+    let history: Awaited<ReturnType<RedisSaver["getDeltaChannelHistory"]>> = {};
+    const seen = await commandsFor(client, saver.keyPrefix, async () => {
+      history = await saver.getDeltaChannelHistory({ config: tip, channels: ["m"] });
+    });
+    expect(seen.filter((c) => c === "EVALSHA" || c === "EVAL").length).toBe(2);
+    expect(history.m?.seed).toEqual(new DeltaSnapshot(["seed"]));
+    const firstCharacters = history.m?.writes.map(([, , value]) => (value as string).slice(0, 1));
+    expect(firstCharacters).toEqual(Array.from({ length: count }, (_, i) => `${i}`));
+    expect(history.m?.writes.every(([, , value]) => (value as string).length === size)).toBe(true);
   });
 
   it("loading the latest state of a DeltaChannel chat thread sends at most 3 commands", async () => {

@@ -226,6 +226,27 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(await client.exists(keys.writesIndex)).toBe(0);
   });
 
+  it("saverPutWrites knows a retried task by its escaped overflow field, whatever bytes its task id holds", async () => {
+    const keys = saverThreadKeys(testPrefix("swe"), "t");
+    const field = checkpointField("", "a");
+    const put = (...pairs: (string | Buffer)[]) =>
+      runRawScript(client, "saverPutWrites", keys.all, [0, "t", 60_000, "", 0, field, ...triples(field, pairs)]);
+    const task = "t%41\0\n\u00e9";
+    expect(await put("0", pendingWrite(task, 0, "first"), "1", pendingWrite(task, -1, "first"))).toBe(2);
+    expect(await put("0", pendingWrite(task, 0, "second"), "1", pendingWrite(task, -1, "second"))).toBe(1);
+    // A task whose id is the first one's escaped id is another task.
+    const other = escapePart(task);
+    expect(await put("0", pendingWrite(other, 0, "other"), "1", pendingWrite(other, -1, "other"))).toBe(2);
+    expect(await client.hgetBuffer(keys.writes, field)).toEqual(
+      bundle(
+        pendingWrite(task, 0, "first"),
+        pendingWrite(task, -1, "second"),
+        pendingWrite(other, 0, "other"),
+        pendingWrite(other, -1, "other"),
+      ),
+    );
+  });
+
   it("saverPutWrites fills the bundle up to its limit, then gives each write its own indexed field", async () => {
     const keys = saverThreadKeys(testPrefix("swm"), "t");
     const field = checkpointField("ns", "a");
@@ -426,6 +447,11 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     await runRawScript(client, "saverTouchThread", [index], ["t"]);
     expect(await client.zscore(index, "ancient")).toBe("1");
     expect(await client.zscore(index, "t")).not.toBeNull();
+    // A score ahead of the server clock (a thread written faster than once a millisecond) still grows, by one.
+    const ahead = Date.now() + 3_600_000;
+    await client.zadd(index, ahead, "fast");
+    expect(Number(await runRawScript(client, "saverTouchThread", [index], ["fast"]))).toBe(ahead + 1);
+    expect(Number(await client.zscore(index, "fast"))).toBe(ahead + 1);
   });
 
   it("saverPut and saverPutWrites update the cross-thread index when given its key (standalone only)", async () => {

@@ -1,3 +1,4 @@
+-- @include deltaBlob
 -- What a stored checkpoint record points at, and which stored blobs a channel value needs. The one place that
 -- answers "which blob fields does a checkpoint need" (saverRead, saverDeltaHistory, saverDeleteForRuns and saverPut
 -- ask here), including how delta blobs point at their bases (see src/saver/blob-delta.ts and FrameFormat in
@@ -16,13 +17,16 @@
 --   come from blobChain).
 -- IN_HISTORY_MARKER: the whole blob of a DeltaChannel version left to history (IN_HISTORY_MARKER of
 --   src/saver/codec.ts: format byte 5, one framed part "in-history"); not a value, not a seed.
--- isDeltaBlob(value): true for a delta blob (format 2 or 4); an empty (corrupt) value has no format byte.
+-- isDeltaBlob(value): true for a delta blob (include deltaBlob).
 -- blobBaseField(field, value): for a delta blob stored at `field` ("ns\0channel\0version"), the field of its base
 --   (same namespace and channel, the version in its first part); nil for a full value; false when the delta cannot
 --   be read.
 -- blobChain(blobs, field, value, seen, out): appends field, value of every base the blob needs, nearest first,
 --   until a full value, a missing or unreadable base, or 1024 steps; `seen` (field -> true) skips bases already
 --   appended to `out` by an earlier call. Returns nothing.
+-- refsParent(refsText): the parent id alone (parseRefs' first answer, without splitting the other lines).
+-- refsVersion(refsText, escapedChannel): the version the refs give the channel (escaped), or nil when they list
+--   none; a search for that one line, for walks that follow a few channels through many checkpoints.
 local function framedFirstPart(value)
   if #value < 5 then
     return nil
@@ -74,11 +78,6 @@ end
 
 local IN_HISTORY_MARKER = string.char(5, 0, 0, 0, 10) .. "in-history"
 
-local function isDeltaBlob(value)
-  local format = value and string.byte(value, 1)
-  return format == 2 or format == 4
-end
-
 local function blobBaseField(field, value)
   local format = string.byte(value, 1)
   if format ~= 2 and format ~= 4 then
@@ -107,4 +106,26 @@ local function blobChain(blobs, field, value, seen, out)
     out[#out + 1] = baseValue
     field, value = base, baseValue
   end
+end
+
+local function refsParent(refsText)
+  local lineEnd = string.find(refsText, "\n", 1, true)
+  return lineEnd and string.sub(refsText, 1, lineEnd - 1) or refsText
+end
+
+-- escaped channel -> "\n<channel>\0": escaped parts hold no "\n" or "\0", so only that channel's line holds it.
+local refsLineStarts = {}
+
+local function refsVersion(refsText, escapedChannel)
+  local lineStart = refsLineStarts[escapedChannel]
+  if not lineStart then
+    lineStart = "\n" .. escapedChannel .. "\0"
+    refsLineStarts[escapedChannel] = lineStart
+  end
+  local _, last = string.find(refsText, lineStart, 1, true)
+  if not last then
+    return nil
+  end
+  local lineEnd = string.find(refsText, "\n", last + 1, true) or (#refsText + 1)
+  return string.sub(refsText, last + 1, lineEnd - 1)
 end

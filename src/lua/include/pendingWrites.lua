@@ -14,8 +14,9 @@
 --   field `ns\0id\0taskId\0idx` (escaped parts, sent by the client) and a member of the same name in writesIndex, so
 --   one checkpoint's overflow writes are one lex range. Earlier releases stored every write this way: their threads
 --   are read and written as they are.
--- A write is known by (taskId, idx): its frame's first and last parts in a bundle, its field in overflow. Either
--- form holds it at most once.
+-- A write is known by (taskId, idx): its frame's first and last parts in a bundle, its field in overflow (which the
+-- client builds from the same two: pendingWritesAdd knows the writes it is given by their overflow field, and reads
+-- the parts of stored bundle writes only for the tasks it finds there). Either form holds it at most once.
 --
 -- pendingWritesAdd(field, writes, from): stores the triples (overflow field, mode, framed write) writes[from..] of
 --   checkpoint field: mode "0" only if the write is stored in neither form (a retried task never replaces its first
@@ -25,6 +26,8 @@
 --   overflow write. Returns the number stored, or -1 when the stored bundle holds one of the tasks and cannot be
 --   read (nothing written).
 -- pendingWritesBundle(field): the stored bundle of a checkpoint, or false.
+-- pendingWritesBundles(fields): the stored bundles of many checkpoints, bundles[i] for fields[i] (false when
+--   absent): one HMGET per thousand checkpoints instead of an HGET each.
 -- pendingWritesOverflow(field): the checkpoint's overflow writes (framed), in field order.
 -- pendingWritesList(field): every framed write of the checkpoint: the bundle's in stored order, then overflow. An
 --   unreadable bundle ends its part of the list with one more value that is not a frame of six parts, so the
@@ -64,6 +67,25 @@ local function pendingWriteTaskAndIdx(text, from, to)
     return nil
   end
   return string.sub(text, firstAt, firstAt + firstLength - 1), string.sub(text, lastAt, lastAt + lastLength - 1)
+end
+
+-- The taskId part of a framed write (its first part), or nil when the bytes are too short to hold it.
+local function pendingWriteTaskId(value)
+  if #value < 5 then
+    return nil
+  end
+  local length = pendingWritesUint32(value, 2)
+  if 5 + length > #value then
+    return nil
+  end
+  return string.sub(value, 6, 5 + length)
+end
+
+-- A part as the client escapes it in fields (escapePart of src/saver/codec.ts: %, NUL and newline as %XX).
+local function pendingWritesEscape(part)
+  return (string.gsub(part, "[%%%z\n]", function(c)
+    return string.format("%%%02X", string.byte(c))
+  end))
 end
 
 -- Walks a bundle: calls visit(from, to) with the bounds of each framed write; returns the position of the first
@@ -118,6 +140,17 @@ local function pendingWritesBundle(field)
   return redis.call("HGET", KEYS[5], field)
 end
 
+local function pendingWritesBundles(fields)
+  local bundles = {}
+  for from = 1, #fields, 1000 do
+    local chunk = redis.call("HMGET", KEYS[5], unpack(fields, from, math.min(from + 999, #fields)))
+    for i = 1, #chunk do
+      bundles[from + i - 1] = chunk[i]
+    end
+  end
+  return bundles
+end
+
 local function pendingWritesOverflow(field)
   return pendingWritesValues(pendingWritesOverflowFields(field))
 end
@@ -153,11 +186,9 @@ end
 
 local function pendingWritesAdd(field, writes, from)
   local bundle = redis.call("HGET", KEYS[5], field) or ""
-  local news, needles = {}, {}
-  for i = from, #writes, 3 do
-    local value = writes[i + 2]
-    local taskId, idx = pendingWriteTaskAndIdx(value, 1, #value)
-    news[#news + 1] = { writes[i], writes[i + 1], value, taskId and taskId .. "\0" .. idx }
+  local needles = {}
+  for i = from + 2, #writes, 3 do
+    local taskId = pendingWriteTaskId(writes[i])
     if taskId then
       needles[taskId] = true
     end
@@ -176,12 +207,12 @@ local function pendingWritesAdd(field, writes, from)
       at = string.find(bundle, needle, at + 1, true)
     end
   end
-  local storedAt = {} -- identity -> { first, last } of a stored bundle write of one of the tasks
+  local storedAt = {} -- overflow field -> { first, last } of a stored bundle write of one of the tasks
   if found then
     local stop = pendingWritesWalk(bundle, function(first, last)
       if candidates[first + 1] then
         local taskId, idx = pendingWriteTaskAndIdx(bundle, first, last)
-        local identity = taskId and taskId .. "\0" .. idx
+        local identity = taskId and field .. "\0" .. pendingWritesEscape(taskId) .. "\0" .. idx
         if identity and not storedAt[identity] then
           storedAt[identity] = { first, last }
         end
@@ -194,10 +225,9 @@ local function pendingWritesAdd(field, writes, from)
   -- size: the bundle's length once this call's changes are made. replaced: start of a stored write -> { its end,
   -- new value or false when it leaves the bundle }. added: values appended (false once moved out again).
   local size, count, replaced, starts, added, addedAt, overflowed = #bundle, 0, {}, {}, {}, {}, {}
-  for _, new in ipairs(news) do
-    local overflowField, mode, value, identity = new[1], new[2], new[3], new[4]
-    local old = identity and storedAt[identity]
-    local mine = identity and addedAt[identity]
+  for i = from, #writes, 3 do
+    local overflowField, mode, value = writes[i], writes[i + 1], writes[i + 2]
+    local old, mine = storedAt[overflowField], addedAt[overflowField]
     if old or mine then
       if mode == "1" then
         local first = old and old[1]
@@ -218,10 +248,10 @@ local function pendingWritesAdd(field, writes, from)
           size = size - 4 - #current
           if old then
             replaced[first] = { old[2], false }
-            storedAt[identity] = nil
+            storedAt[overflowField] = nil
           else
             added[mine] = false
-            addedAt[identity] = nil
+            addedAt[overflowField] = nil
           end
           overflowed[overflowField] = true
           pendingWritesOverflowSet(overflowField, "1", value)
@@ -242,9 +272,7 @@ local function pendingWritesAdd(field, writes, from)
         overflowed[overflowField] = true
       else
         added[#added + 1] = value
-        if identity then
-          addedAt[identity] = #added
-        end
+        addedAt[overflowField] = #added
         size = size + 4 + #value
         count = count + 1
       end
@@ -256,7 +284,8 @@ local function pendingWritesAdd(field, writes, from)
   if #added == 0 and #starts == 0 then
     return count
   end
-  local tail = {}
+  -- The stored bundle first: a new task's writes are one concatenation.
+  local tail = { #starts == 0 and bundle or "" }
   for _, value in ipairs(added) do
     if value then
       tail[#tail + 1] = pendingWritesLength(#value)
@@ -265,7 +294,7 @@ local function pendingWritesAdd(field, writes, from)
   end
   local result
   if #starts == 0 then
-    result = bundle .. table.concat(tail)
+    result = table.concat(tail)
   else
     -- Replaced writes keep their place: the bundle is copied around them.
     table.sort(starts)
