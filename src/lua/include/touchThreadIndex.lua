@@ -6,7 +6,7 @@
 -- the thread's new score; with `tolerant`, an index key of another type is left alone and nil returned instead of
 -- failing the script. Included by saverTouchThread, saverPut, saverPutWrites and saverRegisterThread.
 -- One write when the stored score is older (ZADD GT CH counts the change), else that ZADD changes nothing and a
--- ZINCRBY adds one: no read of the score first.
+-- ZADD INCR adds one (ZINCRBY's effect through ZADD, the command the ACL rules grant): no read of the score first.
 -- @include serverTimeMs
 local function touchThreadIndex(threadIndex, threadId, tolerant)
   local nowMs = serverTimeMs()
@@ -22,5 +22,5 @@ local function touchThreadIndex(threadIndex, threadId, tolerant)
   if changed == 1 then
     return nowMs
   end
-  return tonumber(redis.call("ZINCRBY", threadIndex, 1, threadId))
+  return tonumber(redis.call("ZADD", threadIndex, "INCR", 1, threadId))
 end
