@@ -192,6 +192,114 @@ describe("dumpJson", () => {
     expect(decoder.decode(custom)).toBe('{"marked":true}');
   });
 
+  describe("adversarial values (odd own properties, cycles outside the kwargs, shadowed fields)", () => {
+    /** Values the walk once wrote differently from the serializer; each must now be written equal or handed over. */
+    function oddValues(): Record<string, () => unknown> {
+      const sendShape = { lg_name: "Send", node: "n", args: 1 };
+      return {
+        // The serializer's replacer turns anything with lg_name "Send" into a Send record, arrays included.
+        arrayNamedSend: () => Object.assign([1, 2], sendShape),
+        messageListNamedSend: () => Object.assign([new HumanMessage("x")], sendShape),
+        // ...and the kwargs object toJSON returns, when a message has an lg_name field.
+        kwargsNamedSend: () => [new HumanMessage({ content: "x", lg_name: "Send" } as never)],
+        kwargsNamedSendInState: () => ({ m: new HumanMessage({ content: "x", lg_name: "Send", node: "n" } as never) }),
+        // lc_id is written through the replacer: undefined or a Map in it are not what JSON.stringify writes.
+        namespaceWithUndefined: () => ({ m: Object.assign(new HumanMessage("x"), { lc_namespace: ["a", undefined] }) }),
+        namespaceWithUndefinedInList: () => [Object.assign(new HumanMessage("x"), { lc_namespace: ["a", undefined] })],
+        namespaceWithMap: () => ({ m: Object.assign(new HumanMessage("x"), { lc_namespace: [new Map([[1, 2]])] }) }),
+        snapshotWithOwnToJSON: () => Object.assign(new DeltaSnapshot([1]), { toJSON: () => "custom" }),
+        // escapeIfNeeded tests `"__lc_escaped__" in obj`, which sees a non-enumerable property too.
+        hiddenEscapeMarker: () => {
+          const o = Object.defineProperty({ a: 1 }, "__lc_escaped__", { value: 2 });
+          return [new AIMessage({ content: "x", additional_kwargs: { o } })];
+        },
+        // escapeIfNeeded copies kwargs arrays with their own `map` (and its species constructor).
+        kwargsArrayOwnMap: () => [new AIMessage({ content: "x", additional_kwargs: { a: Object.assign([1, 2], { map: () => "mapped" }) } })],
+        contentArrayOwnMap: () => [
+          new AIMessage({ content: Object.defineProperty([{ type: "text", text: "t" }], "map", { value: () => "m" }) as never }),
+        ],
+        kwargsArrayOwnConstructor: () => [new AIMessage({ content: "x", additional_kwargs: { a: Object.assign([1, 2], { constructor: 1 }) } })],
+        // The walk must not call a method of the value (slice) to copy it.
+        arrayOwnSlice: () => Object.assign([undefined, 1], { slice: () => ["evil"] }),
+        arrayOwnSliceInObject: () => ({ a: Object.defineProperty([1, undefined], "slice", { value: () => ["evil"] }) }),
+        // The serializer's cycle check walks every own property of a message (and of a DeltaSnapshot), not only its
+        // kwargs: a cycle it finds there is written "[Circular]" where the kwargs or the state reach it.
+        cycleThroughExtraProperty: () => {
+          const m = new AIMessage({ content: "x" });
+          const p: Record<string, unknown> = {};
+          Object.assign(m, { extra: p });
+          p.e = m;
+          return { m, p };
+        },
+        cycleSeenByAnotherMessage: () => {
+          const m1 = new AIMessage({ content: "x" });
+          const p: Record<string, unknown> = {};
+          Object.assign(m1, { extra: p });
+          p.e = m1;
+          return [m1, new HumanMessage({ content: "y", additional_kwargs: { ref: p } })];
+        },
+        cycleThroughShadowedKwargs: () => {
+          const m = new AIMessage({ content: "x", additional_kwargs: {} });
+          const old = (m.lc_kwargs as { additional_kwargs: Record<string, unknown> }).additional_kwargs;
+          m.additional_kwargs = { fresh: true };
+          old.back = m;
+          return [m, { old }];
+        },
+        cycleThroughSnapshotProperty: () => {
+          const s = new DeltaSnapshot([1]);
+          const p: Record<string, unknown> = {};
+          Object.assign(s, { extra: p });
+          p.e = s;
+          return { s, p };
+        },
+      };
+    }
+
+    it("writes what the serializer writes for each, or hands it over", async () => {
+      for (const [name, make] of Object.entries(oddValues())) {
+        const fast = dumpJson(make());
+        const expected = await serializerText(make());
+        expect({ name, fast: fast === undefined ? expected : decoder.decode(fast) }).toEqual({ name, fast: expected });
+      }
+    });
+
+    it("writes a cached message again when a property JSON.stringify does not list changes what it writes", async () => {
+      const edits: Record<string, (m: AIMessage, o: Record<string, unknown>, a: unknown[]) => void> = {
+        hiddenLc: (_, o) => Object.defineProperty(o, "lc", { value: 1 }),
+        hiddenEscapeMarker: (_, o) => Object.defineProperty(o, "__lc_escaped__", { value: 1 }),
+        hiddenToJSON: (_, o) => {
+          Object.defineProperty(o, "toJSON", { value: () => "T" });
+          Object.defineProperty(o, "lc_serializable", { value: true });
+        },
+        arrayOwnMap: (_, __, a) => Object.defineProperty(a, "map", { value: () => "M" }),
+        arrayOwnConstructor: (_, __, a) => Object.defineProperty(a, "constructor", { value: 1 }),
+        kwargsKeyNamedSend: (m) => Object.assign(m.lc_kwargs as object, { lg_name: "Send" }),
+        idBecomesText: (m) => Object.defineProperty(m, "lc_id", { value: "langchain_coremessagesAIMessage" }),
+      };
+      for (const [name, edit] of Object.entries(edits)) {
+        const o: Record<string, unknown> = { x: 1 };
+        const a: unknown[] = [1, 2];
+        const m = new AIMessage({ content: "c", id: "m", additional_kwargs: { o, a } });
+        const list = [m];
+        dumpJson(list);
+        edit(m, o, a);
+        const fast = dumpJson(list);
+        const expected = await serializerText(list);
+        expect({ name, fast: fast === undefined ? expected : decoder.decode(fast) }).toEqual({ name, fast: expected });
+      }
+    });
+
+    it("hands over a huge sparse array at once instead of copying it (the copy took gigabytes)", () => {
+      expect(dumpJson(new Array(2 ** 32 - 1))).toBeUndefined();
+      expect(dumpJson({ holes: new Array(2 ** 30) })).toBeUndefined();
+    });
+
+    it("names a value JSON cannot write even when it holds a sparse array", async () => {
+      // biome-ignore lint/suspicious/noSparseArray: the hole is the point
+      await expect(dumpCheckpointValue(serde, [, 1n], () => "the value")).rejects.toThrow(/bigint at value\[1\]/);
+    });
+  });
+
   describe("lists of messages (each message's JSON kept while it lives)", () => {
     async function expectListWritten(list: unknown[]): Promise<void> {
       const fast = dumpJson(list);
