@@ -214,11 +214,17 @@ describe("dumpJson", () => {
           return [new AIMessage({ content: "x", additional_kwargs: { o } })];
         },
         // escapeIfNeeded copies kwargs arrays with their own `map` (and its species constructor).
-        kwargsArrayOwnMap: () => [new AIMessage({ content: "x", additional_kwargs: { a: Object.assign([1, 2], { map: () => "mapped" }) } })],
-        contentArrayOwnMap: () => [
-          new AIMessage({ content: Object.defineProperty([{ type: "text", text: "t" }], "map", { value: () => "m" }) as never }),
+        kwargsArrayOwnMap: () => [
+          new AIMessage({ content: "x", additional_kwargs: { a: Object.assign([1, 2], { map: () => "mapped" }) } }),
         ],
-        kwargsArrayOwnConstructor: () => [new AIMessage({ content: "x", additional_kwargs: { a: Object.assign([1, 2], { constructor: 1 }) } })],
+        contentArrayOwnMap: () => [
+          new AIMessage({
+            content: Object.defineProperty([{ type: "text", text: "t" }], "map", { value: () => "m" }) as never,
+          }),
+        ],
+        kwargsArrayOwnConstructor: () => [
+          new AIMessage({ content: "x", additional_kwargs: { a: Object.assign([1, 2], { constructor: 1 }) } }),
+        ],
         // The walk must not call a method of the value (slice) to copy it.
         arrayOwnSlice: () => Object.assign([undefined, 1], { slice: () => ["evil"] }),
         arrayOwnSliceInObject: () => ({ a: Object.defineProperty([1, undefined], "slice", { value: () => ["evil"] }) }),
