@@ -2,7 +2,7 @@
  * The saver's JSON writer (src/saver/json-dump.ts) against LangGraph's JsonPlusSerializer: whatever it writes is
  * byte for byte what the serializer writes, and what it cannot prove equal it hands to the serializer.
  */
-import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
+import { AIMessage, type BaseMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { Send } from "@langchain/langgraph";
 import { DeltaSnapshot, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import fc from "fast-check";
@@ -293,6 +293,101 @@ describe("dumpJson", () => {
         const expected = await serializerText(list);
         expect({ name, fast: fast === undefined ? expected : decoder.decode(fast) }).toEqual({ name, fast: expected });
       }
+    });
+
+    it("matches the serializer after arbitrary odd edits of cached messages (hidden keys, cycles, shadowing)", async () => {
+      const { message } = messageArbitraries();
+      /** The plain containers in a message's kwargs. */
+      const containers = (m: object): (Record<string, unknown> | unknown[])[] => {
+        const found: (Record<string, unknown> | unknown[])[] = [];
+        const visit = (value: unknown, depth: number) => {
+          if (value === null || typeof value !== "object" || depth > 6) return;
+          const prototype = Object.getPrototypeOf(value);
+          if (prototype !== Array.prototype && prototype !== Object.prototype) return;
+          found.push(value as Record<string, unknown>);
+          for (const child of Object.values(value)) visit(child, depth + 1);
+        };
+        for (const key of Object.keys((m as { lc_kwargs: object }).lc_kwargs))
+          visit((m as Record<string, unknown>)[key], 0);
+        return found;
+      };
+      type Odd = (
+        list: BaseMessage[],
+        m: BaseMessage,
+        other: BaseMessage,
+        c: Record<string, unknown> | unknown[],
+      ) => void;
+      const hidden = (target: object, key: string, value: unknown) =>
+        Object.defineProperty(target, key, { value, configurable: true });
+      const edits: Record<string, Odd> = {
+        hiddenLc: (_l, _m, _o, c) => hidden(c, "lc", 1),
+        hiddenMarker: (_l, _m, _o, c) => hidden(c, "__lc_escaped__", 1),
+        hiddenSerializable: (_l, _m, _o, c) => {
+          hidden(c, "lc_serializable", true);
+          hidden(c, "toJSON", () => "T");
+        },
+        ownMap: (_l, _m, _o, c) => hidden(c, "map", () => "M"),
+        ownConstructor: (_l, _m, _o, c) => hidden(c, "constructor", 1),
+        ownSlice: (_l, _m, _o, c) => hidden(c, "slice", () => ["evil"]),
+        sendName: (_l, _m, _o, c) => Object.assign(c, { lg_name: "Send", node: "n", args: 1 }),
+        kwargsSendName: (_l, m) => Object.assign(m.lc_kwargs, { lg_name: "Send" }),
+        oddNamespace: (_l, m) => Object.assign(m, { lc_namespace: ["x", undefined] }),
+        extraCycleToSelf: (_l, m, other) => {
+          const p: Record<string, unknown> = { e: m };
+          Object.assign(m, { extra: p });
+          other.additional_kwargs = { ...other.additional_kwargs, ref: p };
+        },
+        extraCycleToList: (list, m, other) => {
+          const p: Record<string, unknown> = { e: list };
+          Object.assign(m, { extra: p });
+          other.response_metadata = { ...other.response_metadata, ref: p };
+        },
+        shadowedCycle: (_l, m, other) => {
+          const old: Record<string, unknown> = { back: m };
+          Object.assign(m.lc_kwargs, { additional_kwargs: old });
+          m.additional_kwargs = {};
+          other.additional_kwargs = { ...other.additional_kwargs, old };
+        },
+        snapshotCycle: (_l, m, other) => {
+          const s = new DeltaSnapshot(1);
+          const p: Record<string, unknown> = { e: s };
+          Object.assign(s, { extra: p });
+          Object.assign(m, { snap: s });
+          other.additional_kwargs = { ...other.additional_kwargs, p };
+        },
+        innerMessage: (_l, m, other) => {
+          other.additional_kwargs = { ...other.additional_kwargs, inner: m };
+        },
+        undo: (_l, m) => {
+          for (const key of ["extra", "snap"]) delete (m as unknown as Record<string, unknown>)[key];
+        },
+      };
+      const edit = fc.record({
+        kind: fc.constantFrom(...Object.keys(edits)),
+        target: fc.nat(),
+        other: fc.nat(),
+        container: fc.nat(),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(message, { minLength: 1, maxLength: 4 }),
+          fc.array(edit, { maxLength: 4 }),
+          async (list, odd) => {
+            await expectEqualIfTaken(list);
+            for (const { kind, target, other, container } of odd) {
+              const m = list[target % list.length] as BaseMessage;
+              const all = containers(m);
+              const c = all.length > 0 ? (all[container % all.length] as Record<string, unknown>) : {};
+              (edits[kind] as Odd)(list, m, list[other % list.length] as BaseMessage, c);
+              await expectEqualIfTaken(list);
+              await expectEqualIfTaken(list);
+              await expectEqualIfTaken({ messages: list });
+              await expectEqualIfTaken(new DeltaSnapshot(list));
+            }
+          },
+        ),
+        { numRuns: 300 },
+      );
     });
 
     it("hands over a huge sparse array at once instead of copying it (the copy took gigabytes)", () => {
