@@ -44,6 +44,10 @@ export async function putCheckpoint(
   ])) {
     requireWellFormedInput({ "channel name": channel }, "RedisSaver.put");
   }
+  // A version is stored as text in the refs: one that UTF-8 cannot hold would read back as another version.
+  for (const version of Object.values(checkpoint.channel_versions ?? {})) {
+    if (typeof version === "string") requireWellFormedInput({ "channel version": version }, "RedisSaver.put");
+  }
   const keys = saverThreadKeys(context.keyPrefix, threadId);
 
   const { channel_values: channelValues, ...rest } = checkpoint;

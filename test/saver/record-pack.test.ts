@@ -11,6 +11,7 @@ import {
   CorruptCheckpointError,
   DecompressionLimitError,
   EncryptedSerializer,
+  InvalidInputError,
   RedisSaver,
   type RedisSaverOptions,
 } from "../../src/index.js";
@@ -441,6 +442,14 @@ describe.each(targets)("RedisSaver packed records ($name)", ({ connect }) => {
       expect(tuple?.checkpoint).toEqual(checkpoint);
     }
     expect((await collect(saver.list(threadConfig("odd")))).map((t) => t.checkpoint)).toEqual([...written].reverse());
+  });
+
+  it("refuses a channel version with a lone surrogate, which could not be read back", async () => {
+    const saver = saverWith(testPrefix("pack"));
+    const checkpoint = makeCheckpoint({}, { messages: "v\ud800" as unknown as number });
+    await expect(
+      saver.put(threadConfig("lone"), checkpoint, { source: "loop", step: 1, parents: {} }, {}),
+    ).rejects.toThrow(InvalidInputError);
   });
 
   it("compression: false writes PLAIN records, which read back equal", async () => {
