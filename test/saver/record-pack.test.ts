@@ -20,6 +20,7 @@ import { blobRef, checkpointField, encodeRefs, FrameFormat, frame } from "../../
 import { decodeRecord, encodeRecord, PACK_SYNC_MAX_BYTES, recordRefs } from "../../src/saver/record.js";
 import { CURRENT_RECORD_DICTIONARY_ID, RECORD_DICTIONARIES } from "../../src/saver/record-dictionary.js";
 import { RECORD_TOKENS } from "../../src/saver/record-tokens.js";
+import { hasLoneSurrogate } from "../../src/value-checks.js";
 import { KEY_1 } from "../encryption/helpers.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { collect, makeCheckpoint } from "./saver-helpers.js";
@@ -177,7 +178,7 @@ describe("record codec", () => {
     );
     const text = fc.array(fc.oneof(odd, fc.string({ maxLength: 3 })), { maxLength: 4 }).map((parts) => parts.join(""));
     // put refuses a lone surrogate in ids and channel names, not in a version string
-    const wellFormed = text.filter((t) => t.isWellFormed());
+    const wellFormed = text.filter((t) => !hasLoneSurrogate(t));
     const version = fc.oneof(fc.integer(), fc.constantFrom(-0, 1e21, 0.1, 2 ** 53), text);
     await fc.assert(
       fc.asyncProperty(
