@@ -29,6 +29,8 @@ export interface RedisContext {
    * verdict on the version is final, a connection failure is not (the next call checks again).
    */
   ready(): Promise<void>;
+  /** Whether ready() has succeeded (calls then skip waiting for it). */
+  isReady(): boolean;
   /** Closes the client if this component opened it (fromUrl); a client passed in stays open. */
   close(): Promise<void>;
 }
@@ -47,6 +49,7 @@ export function createRedisContext(options: RedisContextOptions): RedisContext {
   const { client, minServerVersion, component } = options;
   let owned = takeOpenedClient(client);
   let checked: Promise<void> | undefined;
+  let readied = false;
   return {
     client,
     cluster: isCluster(client),
@@ -58,15 +61,22 @@ export function createRedisContext(options: RedisContextOptions): RedisContext {
       if (checked) return checked;
       registerScripts(client);
       if (minServerVersion === undefined) {
+        readied = true;
         checked = Promise.resolve();
         return checked;
       }
-      checked = requireServerVersion(client, minServerVersion, component).catch((error: unknown) => {
-        if (!(error instanceof UnsupportedServerError)) checked = undefined;
-        throw toNamedRedisError(error, component, false);
-      });
+      checked = requireServerVersion(client, minServerVersion, component).then(
+        () => {
+          readied = true;
+        },
+        (error: unknown) => {
+          if (!(error instanceof UnsupportedServerError)) checked = undefined;
+          throw toNamedRedisError(error, component, false);
+        },
+      );
       return checked;
     },
+    isReady: () => readied,
     async close() {
       if (!owned) return;
       owned = false;

@@ -227,6 +227,7 @@ export class WriteDurability {
   readonly #client: RedisClient;
   readonly #options: ResolvedDurabilityOptions;
   #readying: Promise<void> | undefined;
+  #readied = false;
   #useWaitAof: boolean;
 
   constructor(client: RedisClient, options: DurabilityOptions | ResolvedDurabilityOptions | undefined, owner: string) {
@@ -240,13 +241,23 @@ export class WriteDurability {
     return this.#options.waitForReplicas > 0 || this.#useWaitAof;
   }
 
+  /** True once ready() has nothing left to do (writes then skip waiting for it). */
+  get isReady(): boolean {
+    return this.#readied || (this.#options.check === "off" && !this.#options.waitForAof);
+  }
+
   /** Runs the start-up check and WAITAOF detection once (again after a failure). */
   ready(): Promise<void> {
     if (this.#options.check === "off" && !this.#options.waitForAof) return Promise.resolve();
-    this.#readying ??= this.#prepare().catch((error: unknown) => {
-      this.#readying = undefined;
-      throw error;
-    });
+    this.#readying ??= this.#prepare().then(
+      () => {
+        this.#readied = true;
+      },
+      (error: unknown) => {
+        this.#readying = undefined;
+        throw error;
+      },
+    );
     return this.#readying;
   }
 

@@ -29,7 +29,7 @@ export async function redisCall<T>(
   call: (client: RedisClient) => Promise<T>,
 ): Promise<T> {
   try {
-    await ctx.ready();
+    if (!ctx.isReady()) await ctx.ready();
     return await call(ctx.client);
   } catch (error) {
     throw await namedError(ctx, error, site);

@@ -26,7 +26,8 @@ export {
 
 export const COMMAND_PREFIX = "langgraphRedis_";
 
-type ScriptCommand = (numKeys: number, ...args: unknown[]) => Promise<unknown>;
+/** A script command of the client: (numKeys, ...keys, ...args). */
+type ScriptCommand = (...numKeysKeysArgs: unknown[]) => Promise<unknown>;
 
 /** Registers every script on the client (idempotent: already-defined commands are left alone). */
 export function registerScripts(client: RedisClient): void {
@@ -65,13 +66,29 @@ export function scriptKeys<N extends ScriptName>(name: N, keys: ScriptKeys<N>): 
   return out;
 }
 
+/** Each script's client method (registerScripts defines them; "...Buffer" for scripts whose replies are bytes). */
+const METHODS = Object.fromEntries(
+  (Object.keys(SCRIPTS) as ScriptName[]).map((name) => [
+    name,
+    `${COMMAND_PREFIX}${name}${SCRIPTS[name].buffers ? "Buffer" : ""}`,
+  ]),
+) as Record<ScriptName, string>;
+
 function command(target: RedisClient | ChainableCommander, name: ScriptName): ScriptCommand {
-  const method = `${COMMAND_PREFIX}${name}${SCRIPTS[name].buffers ? "Buffer" : ""}`;
-  const fn = (target as unknown as Record<string, ScriptCommand | undefined>)[method];
+  const fn = (target as unknown as Record<string, ScriptCommand | undefined>)[METHODS[name]];
   if (typeof fn !== "function") {
     throw new Error(`script ${name} is not registered on this client; call registerScripts(client) first`);
   }
-  return fn.bind(target);
+  return fn;
+}
+
+/** The arguments of one script command: the number of keys, the keys, then the script's arguments. */
+function commandArgs(keys: readonly string[], args: readonly unknown[]): unknown[] {
+  const out = new Array<unknown>(1 + keys.length + args.length);
+  out[0] = keys.length;
+  for (let i = 0; i < keys.length; i++) out[1 + i] = keys[i];
+  for (let i = 0; i < args.length; i++) out[1 + keys.length + i] = args[i];
+  return out;
 }
 
 /** Telemetry: the command and the bytes a script call sends, added to the traced operation in progress (if any). */
@@ -107,7 +124,7 @@ export function scriptCall<N extends ScriptName>(
     keys: list,
     queue: (pipeline) => {
       noteSent(list, args);
-      void command(pipeline, name)(list.length, ...list, ...(args as readonly unknown[]));
+      void command(pipeline, name).apply(pipeline, commandArgs(list, args as readonly unknown[]));
     },
     decode: (reply) => spec.decode(reply, keys, args),
   };
@@ -120,9 +137,10 @@ export async function callScript<N extends ScriptName>(
   keys: ScriptKeys<N>,
   args: ScriptArgs<N>,
 ): Promise<ReplyOf<N>> {
-  const call = scriptCall(name, keys, args);
-  noteSent(call.keys, args);
-  const reply = await command(client, name)(call.keys.length, ...call.keys, ...(args as readonly unknown[]));
+  const list = scriptKeys(name, keys);
+  noteSent(list, args);
+  const reply = await command(client, name).apply(client, commandArgs(list, args as readonly unknown[]));
   if (measuringBytes()) noteBytes(payloadBytes(reply));
-  return call.decode(reply);
+  const spec = SCRIPTS[name] as unknown as { decode(reply: unknown, keys: unknown, args: unknown): ReplyOf<N> };
+  return spec.decode(reply, keys, args);
 }

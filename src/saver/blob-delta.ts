@@ -253,7 +253,7 @@ async function deltaBlob(
   const shared = sharedPrefixLength(base.bytes, bytes);
   if (shared < MIN_SHARED_BYTES || shared * 2 < bytes.byteLength) return undefined;
   const suffix = asBuffer(bytes).subarray(shared);
-  const deflated = await maybeCompress(compression, suffix);
+  const deflated = compression === undefined ? undefined : await maybeCompress(compression, suffix);
   return frame(
     [base.version, String(base.storedLength), String(shared), type, deflated ?? suffix],
     deflated === undefined ? FrameFormat.DELTA : FrameFormat.DELTA_DEFLATED,
@@ -262,7 +262,7 @@ async function deltaBlob(
 
 /** A full-copy blob: PLAIN [type, bytes], or DEFLATED when compression is on and pays. */
 export async function fullBlob(compression: Compression | undefined, type: string, bytes: Uint8Array) {
-  const deflated = await maybeCompress(compression, bytes);
+  const deflated = compression === undefined ? undefined : await maybeCompress(compression, bytes);
   return deflated === undefined ? frame([type, bytes]) : frame([type, deflated], FrameFormat.DEFLATED);
 }
 
@@ -278,6 +278,13 @@ export function sharedPrefixLength(a: Uint8Array, b: Uint8Array): number {
   const BLOCK = 4096;
   let start = 0;
   while (start + BLOCK <= limit && x.compare(y, start, start + BLOCK, start, start + BLOCK) === 0) start += BLOCK;
+  // The first difference is in [start, end): halve that range natively down to a few bytes, then compare those.
+  let end = Math.min(start + BLOCK, limit);
+  while (end - start > 32) {
+    const middle = (start + end) >>> 1;
+    if (x.compare(y, start, middle, start, middle) === 0) start = middle;
+    else end = middle;
+  }
   while (start < limit && x[start] === y[start]) start++;
   return start;
 }

@@ -134,14 +134,15 @@ export type FramePart = Uint8Array | string;
 
 /** Frames parts into one Buffer (see the module comment); `format` is the first byte (PLAIN by default). */
 export function frame(parts: readonly FramePart[], format: FrameFormat = FORMAT): Buffer {
-  const buffers = parts.map((part) => (typeof part === "string" ? Buffer.from(part, "utf8") : asBuffer(part)));
-  const out = Buffer.allocUnsafe(1 + buffers.reduce((sum, b) => sum + 4 + b.length, 0));
+  // Text parts are encoded straight into the frame (no Buffer of their own).
+  const out = Buffer.allocUnsafe(framedLength(parts));
   out[0] = format;
   let offset = 1;
-  for (const b of buffers) {
-    out.writeUInt32BE(b.length, offset);
-    b.copy(out, offset + 4);
-    offset += 4 + b.length;
+  for (const part of parts) {
+    const length = typeof part === "string" ? out.write(part, offset + 4, "utf8") : part.byteLength;
+    if (typeof part !== "string") out.set(part, offset + 4);
+    out.writeUInt32BE(length, offset);
+    offset += 4 + length;
   }
   return out;
 }

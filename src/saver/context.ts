@@ -12,6 +12,7 @@ import { CorruptCheckpointError } from "../errors.js";
 import { BlobDeltas, type ParsedBlobDeltasOptions } from "./blob-delta.js";
 import { LegacyLayoutChecks } from "./legacy-layout.js";
 import { type RetentionOptions, retentionSpec } from "./retention.js";
+import { ThreadKeysCache } from "./thread-keys.js";
 
 export interface SaverContext extends RedisContext {
   /** 0 when threads never expire (the scripts' convention), and with the keepLatest TTL strategy. */
@@ -36,6 +37,8 @@ export interface SaverContext extends RedisContext {
   readonly indexedMetadata: readonly string[];
   /** Threads whose earlier-release keys this process already had converted (saverPut's upgrade argument). */
   readonly legacyLayout: LegacyLayoutChecks;
+  /** The key names of recently used threads, built once per thread. */
+  readonly threadKeys: ThreadKeysCache;
 }
 
 export function createSaverContext(options: {
@@ -74,5 +77,6 @@ export function createSaverContext(options: {
     packRecords: options.compression !== false,
     indexedMetadata: [...new Set(options.threads?.indexedMetadata ?? [])],
     legacyLayout: new LegacyLayoutChecks(),
+    threadKeys: new ThreadKeysCache(options.keyPrefix),
   };
 }

@@ -17,7 +17,7 @@ import {
 } from "@langchain/langgraph-checkpoint";
 import { decompress } from "../compression.js";
 import { CorruptCheckpointError, EncryptionError, encryptionErrorAt } from "../errors.js";
-import { type SaverThreadKeys, saverThreadKeys } from "../keys.js";
+import type { SaverThreadKeys } from "../keys.js";
 import { resolveBlob } from "./blob-delta.js";
 import {
   asBuffer,
@@ -79,7 +79,7 @@ export async function decodeCheckpoint(
   threadId: string,
   raw: RawCheckpoint,
 ): Promise<DecodedCheckpoint> {
-  const keys = saverThreadKeys(context.keyPrefix, threadId);
+  const keys = context.threadKeys.get(threadId).thread;
   const { ns, checkpointId } = decodeCheckpointField(raw.field.toString("utf8"));
   // Labels only appear in errors: built on failure, not on every read.
   const label = () => `checkpoint ${JSON.stringify(checkpointId)} (namespace ${JSON.stringify(ns)})`;
@@ -214,7 +214,7 @@ async function migratePendingSends(
 ): Promise<void> {
   const { checkpoints } = await readCheckpoints(context, threadId, exactRange(ns, parentId));
   const parent = checkpoints[0];
-  const keys = saverThreadKeys(context.keyPrefix, threadId);
+  const keys = context.threadKeys.get(threadId).thread;
   const writes = parent
     ? await decodeWrites(context, keys, () => `checkpoint ${JSON.stringify(parentId)}`, parent.writeValues)
     : [];

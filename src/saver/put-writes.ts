@@ -13,7 +13,6 @@ import { type PendingWrite, WRITES_IDX_MAP } from "@langchain/langgraph-checkpoi
 import { withAuditContext } from "../audit/outbox.js";
 import { maybeCompress } from "../compression.js";
 import { CorruptCheckpointError, InvalidInputError } from "../errors.js";
-import { saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { checkpointField, FrameFormat, frame, writeField } from "./codec.js";
@@ -23,6 +22,8 @@ import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
 import { checkFenced, readRunFence, runFenceArgs } from "./run-fence.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
+
+const PUT_WRITES_SITE = { operation: "RedisSaver.putWrites", write: true } as const;
 
 export async function putWrites(
   context: SaverContext,
@@ -44,7 +45,7 @@ export async function putWrites(
   requireWellFormedInput({ taskId, taskPath }, operation);
   for (const [channel] of writes) requireWellFormedInput({ "channel name": String(channel) }, operation);
   if (writes.length === 0) return;
-  const keys = saverThreadKeys(context.keyPrefix, threadId);
+  const keys = context.threadKeys.get(threadId).thread;
 
   const entries = await Promise.all(
     writes.map(async ([channel, value], position) => {
@@ -55,7 +56,8 @@ export async function putWrites(
         () => `${operation}: the value written to channel ${JSON.stringify(channel)}`,
         context.maxValueBytes,
       );
-      const deflated = await maybeCompress(context.compression, bytes);
+      // Without compression there is nothing to wait for (no promise per write).
+      const deflated = context.compression === undefined ? undefined : await maybeCompress(context.compression, bytes);
       return [
         writeField(ns, checkpointId, taskId, idx),
         idx < 0 ? "1" : "0",
@@ -71,12 +73,12 @@ export async function putWrites(
     TRIM_GRACE_MS,
     ...runFenceArgs(fence),
     checkpointField(ns, checkpointId),
-    ...entries.flat(),
   ];
+  for (const entry of entries) args.push(entry[0], entry[1], entry[2]);
   const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context, threadId) : undefined;
-  await context.durability.ready();
+  if (!context.durability.isReady) await context.durability.ready();
   const audit = context.audit;
-  const write = redisCall(context, { operation: "RedisSaver.putWrites", write: true }, (client) =>
+  const write = redisCall(context, PUT_WRITES_SITE, (client) =>
     audit
       ? audit.stream(keys.writes).then((outbox) =>
           callScript(
@@ -101,7 +103,7 @@ export async function putWrites(
       : callScript(client, "saverPutWrites", { ...keys, threadIndex: indexKey }, args),
   );
   const touch = context.ttlMs > 0 && indexKey === undefined ? touchThread(context, threadId) : undefined;
-  const [reply] = await Promise.all([write, touch]);
+  const reply = touch === undefined ? await write : (await Promise.all([write, touch]))[0];
   checkFenced(reply, fence, operation);
   if (reply.unreadable) {
     throw new CorruptCheckpointError(

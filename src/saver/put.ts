@@ -9,7 +9,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ChannelVersions, Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { type AuditOutbox, withAuditContext } from "../audit/outbox.js";
 import { InvalidInputError } from "../errors.js";
-import { saverRunThreadsKey, saverThreadKeys } from "../keys.js";
+import { saverRunThreadsKey } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { fullBlob } from "./blob-delta.js";
@@ -23,7 +23,7 @@ import { checkFenced, readRunFence, runFenceArgs } from "./run-fence.js";
 import { recordRunThread, runIdOf } from "./run-index.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { liftedMetadata, putRegisters, registerQuietly } from "./threads/register.js";
-import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
+import { requireWellFormed, requireWellFormedInputs } from "./well-formed.js";
 
 export async function putCheckpoint(
   context: SaverContext,
@@ -38,17 +38,13 @@ export async function putCheckpoint(
     throw new InvalidInputError("RedisSaver.put: the checkpoint has no id (expected a non-empty string)");
   }
   requireWellFormed({ thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id }, "RedisSaver.put");
-  for (const channel of new Set([
-    ...Object.keys(newVersions ?? {}),
-    ...Object.keys(checkpoint.channel_versions ?? {}),
-  ])) {
-    requireWellFormedInput({ "channel name": channel }, "RedisSaver.put");
-  }
+  requireWellFormedInputs("channel name", Object.keys(newVersions ?? {}), "RedisSaver.put");
+  requireWellFormedInputs("channel name", Object.keys(checkpoint.channel_versions ?? {}), "RedisSaver.put");
   // A version is stored as text in the refs: one that UTF-8 cannot hold would read back as another version.
   for (const version of Object.values(checkpoint.channel_versions ?? {})) {
-    if (typeof version === "string") requireWellFormedInput({ "channel version": version }, "RedisSaver.put");
+    if (typeof version === "string") requireWellFormedInputs("channel version", [version], "RedisSaver.put");
   }
-  const keys = saverThreadKeys(context.keyPrefix, threadId);
+  const keys = context.threadKeys.get(threadId).thread;
 
   const { channel_values: channelValues, ...rest } = checkpoint;
   const inHistory = deltaChannelsInHistory(metadata);
@@ -100,7 +96,7 @@ export async function putCheckpoint(
   const auditContext = context.audit
     ? checkpointAuditContext(context.audit, config, checkpoint, metadata, ns, parentId, newVersions)
     : undefined;
-  await context.durability.ready();
+  if (!context.durability.isReady) await context.durability.ready();
   // On a cluster the run's record lives in another slot: written first, so it never misses a stored checkpoint.
   if (runId !== undefined && indexKey === undefined) await recordRunThread(context, runId, threadId);
   const store = async (full: boolean) => {
@@ -153,7 +149,7 @@ export async function putCheckpoint(
     : indexKey === undefined
       ? touchThread(context, threadId)
       : undefined;
-  const [reply] = await Promise.all([write, register]);
+  const reply = register === undefined ? await write : (await Promise.all([write, register]))[0];
   checkFenced(reply, fence, "RedisSaver.put");
   if (context.durability.waits) {
     await context.durability.afterWrite(

@@ -2,7 +2,6 @@
  * One round trip of the read script: a lex range of one thread's checkpoint index, returned with each checkpoint's
  * record, blobs and writes. getTuple and list() both read through here.
  */
-import { saverThreadKeys } from "../keys.js";
 import { callScript, type ReplyOf, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { checkpointField, escapePart } from "./codec.js";
@@ -69,7 +68,7 @@ export async function readCheckpoints(
   range: CheckpointRange,
   ns?: string,
 ): Promise<ReadResult> {
-  const keys = saverThreadKeys(context.keyPrefix, threadId);
+  const keys = context.threadKeys.get(threadId).thread;
   const ttlMs = context.refreshOnRead ? context.ttlMs : 0;
   const held = ns === undefined ? undefined : context.deltas?.held(threadId, ns);
   const args: ScriptArgs<"saverRead"> = [range.index, range.max, range.min, range.limit, ttlMs];

@@ -105,15 +105,19 @@ export class RedisSaver extends BaseCheckpointSaver {
 
   override getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const offline = this.#offline;
-    return traced("RedisSaver.getTuple", threadAttributes(config), () =>
-      offline ? offline.getTuple(config) : getTuple(this.#context, config),
+    return traced(
+      "RedisSaver.getTuple",
+      () => threadAttributes(config),
+      () => (offline ? offline.getTuple(config) : getTuple(this.#context, config)),
     );
   }
 
   override list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
     const offline = this.#offline;
-    return tracedGenerator("RedisSaver.list", threadAttributes(config), () =>
-      offline ? offline.list(config, options) : listCheckpoints(this.#context, config, options),
+    return tracedGenerator(
+      "RedisSaver.list",
+      () => threadAttributes(config),
+      () => (offline ? offline.list(config, options) : listCheckpoints(this.#context, config, options)),
     );
   }
 
@@ -124,19 +128,25 @@ export class RedisSaver extends BaseCheckpointSaver {
     newVersions: ChannelVersions,
   ): Promise<RunnableConfig> {
     const offline = this.#offline;
-    return traced("RedisSaver.put", threadAttributes(config), () =>
-      offline
-        ? offline.put(config, checkpoint, metadata, newVersions)
-        : putCheckpoint(this.#context, config, checkpoint, metadata, newVersions),
+    return traced(
+      "RedisSaver.put",
+      () => threadAttributes(config),
+      () =>
+        offline
+          ? offline.put(config, checkpoint, metadata, newVersions)
+          : putCheckpoint(this.#context, config, checkpoint, metadata, newVersions),
     );
   }
 
   override putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
     const offline = this.#offline;
-    return traced("RedisSaver.putWrites", threadAttributes(config), () =>
-      offline
-        ? offline.putWrites(config, writes, taskId, taskPath)
-        : putWrites(this.#context, config, writes, taskId, taskPath),
+    return traced(
+      "RedisSaver.putWrites",
+      () => threadAttributes(config),
+      () =>
+        offline
+          ? offline.putWrites(config, writes, taskId, taskPath)
+          : putWrites(this.#context, config, writes, taskId, taskPath),
     );
   }
 

@@ -10,7 +10,6 @@
  * The single index of earlier versions (keys.saverThreadIndexKey) is still read and cleaned, never written.
  */
 import type { ChainableCommander } from "ioredis";
-import { isCluster } from "../client.js";
 import { saverThreadIndexKey, THREAD_BUCKETS, threadBucket, threadRegistryKeys } from "../keys.js";
 import { log } from "../log.js";
 import { callScript } from "../lua/index.js";
@@ -26,12 +25,12 @@ export const TRIM_GRACE_MS = 60_000;
  * slots), else undefined (cluster: the caller runs touchThread beside its script).
  */
 export function inScriptThreadIndexKey(context: SaverContext, threadId: string): string | undefined {
-  return isCluster(context.client) ? undefined : threadRegistryKeys(context.keyPrefix, threadBucket(threadId)).updated;
+  return context.cluster ? undefined : context.threadKeys.get(threadId).threadIndex;
 }
 
 /** Records activity of a thread. Never throws: a failed touch only leaves the index stale. */
 export async function touchThread(context: SaverContext, threadId: string): Promise<void> {
-  const key = threadRegistryKeys(context.keyPrefix, threadBucket(threadId)).updated;
+  const key = context.threadKeys.get(threadId).threadIndex;
   try {
     await redisCall(context, { operation: "RedisSaver: thread index", write: true, keys: [key] }, (client) =>
       callScript(client, "saverTouchThread", { threadIndex: key }, [threadId]),

@@ -3,14 +3,12 @@ import { hasLoneSurrogate } from "../value-checks.js";
 
 function check(values: Record<string, string>, operation: string, makeError: (message: string) => Error): void {
   for (const name in values) {
-    const value = values[name] as string;
-    if (hasLoneSurrogate(value)) {
-      throw makeError(
-        `${operation}: ${name} contains a lone UTF-16 surrogate, which cannot be stored exactly; ` +
-          "use well-formed unicode",
-      );
-    }
+    if (hasLoneSurrogate(values[name] as string)) throw makeError(loneSurrogate(name, operation));
   }
+}
+
+function loneSurrogate(name: string, operation: string): string {
+  return `${operation}: ${name} contains a lone UTF-16 surrogate, which cannot be stored exactly; use well-formed unicode`;
 }
 
 /** Thread ids, namespaces and checkpoint ids from a config. */
@@ -21,6 +19,13 @@ export function requireWellFormed(values: Record<string, string>, operation: str
 /** Task ids, task paths and channel names passed as arguments. */
 export function requireWellFormedInput(values: Record<string, string>, operation: string): void {
   check(values, operation, (message) => new InvalidInputError(message));
+}
+
+/** Like requireWellFormedInput({ [name]: value }) for each of `values` (channel names), without an object each. */
+export function requireWellFormedInputs(name: string, values: readonly string[], operation: string): void {
+  for (const value of values) {
+    if (hasLoneSurrogate(value)) throw new InvalidInputError(loneSurrogate(name, operation));
+  }
 }
 
 /** An array of non-empty, well-formed ids (thread ids for prune, run ids for deleteForRuns), named `what` in errors. */

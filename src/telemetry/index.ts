@@ -6,8 +6,16 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { FencedWriteError, VersionConflictError } from "../errors.js";
-import { ATTR, INSTRUMENTATION_SCOPE, type METRIC } from "./names.js";
-import { type Attributes, currentInstruments, loadOtel, type OtelApi, otelApi } from "./otel.js";
+import { ATTR, type METRIC } from "./names.js";
+import {
+  type Attributes,
+  activeTracer,
+  currentInstruments,
+  liveInstruments,
+  loadOtel,
+  type OtelApi,
+  otelApi,
+} from "./otel.js";
 
 interface Scope {
   bytes: number;
@@ -60,24 +68,34 @@ interface Operation {
 /** CLIENT for operations that talk to Redis; INTERNAL for those that wrap other work (a guarded node, a resume). */
 export type OperationKind = "client" | "internal";
 
+/** A span's attributes, or a function building them (called only when a span is made). */
+export type OperationAttributes = Attributes | (() => Attributes);
+
 /**
  * Starts the operation `operation` (e.g. "RedisSaver.put"): a span with its attributes, a child of the active span
  * (when the application registered a context manager), and active itself while the operation runs, so operations
  * inside it (a guarded node's store writes, a resumed run's checkpoints) become its children. Undefined without
- * the API.
+ * the API, and when neither a tracer provider nor a meter provider is registered (nothing would record the
+ * operation, so it runs as it is: no span, no clock, no attributes built).
  */
-function begin(operation: string, attributes: Attributes, kind: OperationKind): Operation | undefined {
+function begin(operation: string, attributes: OperationAttributes, kind: OperationKind): Operation | undefined {
   const loaded = ready();
   if (loaded === null) return undefined;
-  const span = loaded.trace.getTracer(INSTRUMENTATION_SCOPE).startSpan(operation, {
+  const tracer = activeTracer(loaded);
+  if (tracer === undefined && liveInstruments(loaded) === undefined) return undefined;
+  const span = tracer?.startSpan(operation, {
     kind: kind === "client" ? loaded.SpanKind.CLIENT : loaded.SpanKind.INTERNAL,
-    attributes: { [ATTR.dbSystem]: "redis", [ATTR.operation]: operation, ...attributes },
+    attributes: {
+      [ATTR.dbSystem]: "redis",
+      [ATTR.operation]: operation,
+      ...(typeof attributes === "function" ? attributes() : attributes),
+    },
   });
   const scope: Scope = { bytes: 0, commands: 0 };
   const started = performance.now();
-  // A span nobody records (no SDK registered, or not sampled) needs no active context and no byte counting: the
+  // A span nobody records (no tracer registered, or not sampled) needs no active context and no byte counting: the
   // operation runs as it is (its duration metric is still recorded), which spares every call the context switch.
-  const recording = span.isRecording?.() ?? true;
+  const recording = span !== undefined && (span.isRecording?.() ?? true);
   const active = recording ? loaded.trace.setSpan(loaded.context.active(), span) : undefined;
   return {
     run: (fn) => (recording ? loaded.context.with(active, () => current.run(scope, fn)) : fn()),
@@ -86,16 +104,18 @@ function begin(operation: string, attributes: Attributes, kind: OperationKind): 
       const outcome = failure ? outcomeOf(error) : "ok";
       const errorType = failure ? (error instanceof Error ? error.name : typeof error) : undefined;
       const instruments = currentInstruments(loaded);
-      if (errorType !== undefined) {
-        span.setStatus({ code: loaded.SpanStatusCode.ERROR, message: errorType });
-        span.setAttribute(ATTR.errorType, errorType);
+      if (span !== undefined) {
+        if (errorType !== undefined) {
+          span.setStatus({ code: loaded.SpanStatusCode.ERROR, message: errorType });
+          span.setAttribute(ATTR.errorType, errorType);
+        }
+        span.setAttribute(ATTR.outcome, outcome);
+        if (scope.bytes > 0) span.setAttribute(ATTR.bytes, scope.bytes);
+        if (scope.commands > 0) span.setAttribute(ATTR.commands, scope.commands);
+        span.end();
       }
       if (outcome === "fenced") instruments.fencedWrites.add?.(1, { [ATTR.operation]: operation });
       if (outcome === "conflict") instruments.versionConflicts.add?.(1, { [ATTR.operation]: operation });
-      span.setAttribute(ATTR.outcome, outcome);
-      if (scope.bytes > 0) span.setAttribute(ATTR.bytes, scope.bytes);
-      if (scope.commands > 0) span.setAttribute(ATTR.commands, scope.commands);
-      span.end();
       instruments.operationDuration.record?.((performance.now() - started) / 1000, {
         [ATTR.dbSystem]: "redis",
         [ATTR.operation]: operation,
@@ -110,14 +130,24 @@ function begin(operation: string, attributes: Attributes, kind: OperationKind): 
  * Runs `fn` as one traced operation: a span with the bytes noted while it ran, its outcome (ok, error, fenced,
  * conflict) and error.type; and one db.client.operation.duration sample.
  */
-export async function traced<T>(
+export function traced<T>(
   operation: string,
-  attributes: Attributes,
+  attributes: OperationAttributes,
   fn: () => Promise<T>,
   kind: OperationKind = "client",
 ): Promise<T> {
   const op = begin(operation, attributes, kind);
-  if (op === undefined) return fn();
+  if (op === undefined) {
+    try {
+      return fn();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  return runTraced(op, fn);
+}
+
+async function runTraced<T>(op: Operation, fn: () => Promise<T>): Promise<T> {
   try {
     const result = await op.run(fn);
     op.finish();
@@ -131,7 +161,7 @@ export async function traced<T>(
 /** An async generator traced as one operation, from the first pull until it ends, fails or the caller stops. */
 export async function* tracedGenerator<T>(
   operation: string,
-  attributes: Attributes,
+  attributes: OperationAttributes,
   source: () => AsyncGenerator<T>,
 ): AsyncGenerator<T> {
   const op = begin(operation, attributes, "client");

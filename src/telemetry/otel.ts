@@ -18,11 +18,23 @@ export interface OtelSpan {
   isRecording?(): boolean;
 }
 
+export interface OtelTracer {
+  startSpan(name: string, options?: { kind?: number; attributes?: Attributes }): OtelSpan;
+}
+
+/** The global tracer provider: the API's proxy, which hands out the registered SDK's tracers once there is one. */
+interface OtelTracerProvider {
+  getTracer(name: string): OtelTracer;
+  /** The proxy's: the registered provider, or the API's no-op provider while none is. */
+  getDelegate?(): unknown;
+  /** The proxy's: a tracer of the registered provider, undefined while none is registered. */
+  getDelegateTracer?(name: string): OtelTracer | undefined;
+}
+
 interface OtelApi {
   trace: {
-    getTracer(name: string): {
-      startSpan(name: string, options?: { kind?: number; attributes?: Attributes }): OtelSpan;
-    };
+    getTracer(name: string): OtelTracer;
+    getTracerProvider(): OtelTracerProvider;
     setSpan(context: unknown, span: OtelSpan): unknown;
   };
   context: {
@@ -31,13 +43,17 @@ interface OtelApi {
   };
   metrics: {
     getMeterProvider(): unknown;
-    getMeter(name: string): {
-      createHistogram(name: string, options?: { unit?: string; description?: string }): Instrument;
-      createCounter(name: string, options?: { unit?: string; description?: string }): Instrument;
-    };
+    getMeter(name: string): OtelMeter;
   };
+  /** The API's no-op meter (what the global meter provider hands out while no SDK is registered). */
+  createNoopMeter?(): unknown;
   SpanKind: { CLIENT: number; INTERNAL: number };
   SpanStatusCode: { ERROR: number; OK: number };
+}
+
+interface OtelMeter {
+  createHistogram(name: string, options?: { unit?: string; description?: string }): Instrument;
+  createCounter(name: string, options?: { unit?: string; description?: string }): Instrument;
 }
 
 interface Instrument {
@@ -74,6 +90,8 @@ export function otelApi(): OtelApi | null | undefined {
 
 let instruments: Instruments | undefined;
 let instrumentsProvider: unknown;
+/** Whether `instruments` come from the API's no-op meter (no meter provider registered). */
+let instrumentsNoop = false;
 
 /**
  * The instruments of the current global meter provider. Re-created when the provider changes (the metrics API has
@@ -83,6 +101,7 @@ export function currentInstruments(loaded: OtelApi): Instruments {
   const provider = loaded.metrics.getMeterProvider();
   if (instruments !== undefined && provider === instrumentsProvider) return instruments;
   const meter = loaded.metrics.getMeter(INSTRUMENTATION_SCOPE);
+  instrumentsNoop = meter === loaded.createNoopMeter?.();
   const seconds = (name: string, description: string) => meter.createHistogram(name, { unit: "s", description });
   const count = (name: string, description: string) => meter.createCounter(name, { description });
   instruments = {
@@ -105,6 +124,35 @@ export function currentInstruments(loaded: OtelApi): Instruments {
   };
   instrumentsProvider = provider;
   return instruments;
+}
+
+/** The instruments of the current global meter provider, or undefined while none is registered (they would be no-ops). */
+export function liveInstruments(loaded: OtelApi): Instruments | undefined {
+  const current = currentInstruments(loaded);
+  return instrumentsNoop ? undefined : current;
+}
+
+let tracerProvider: unknown;
+let tracerDelegate: unknown;
+let tracer: OtelTracer | undefined;
+
+/**
+ * The library's tracer from the current global tracer provider, or undefined while no SDK is registered (its spans
+ * would be the API's no-op spans). Taken once per provider: the global proxy keeps its identity when an SDK
+ * registers (its delegate changes), and `trace.disable()` replaces the proxy, so both are compared on each call.
+ */
+export function activeTracer(loaded: OtelApi): OtelTracer | undefined {
+  const provider = loaded.trace.getTracerProvider();
+  const delegate = provider.getDelegate?.();
+  if (provider !== tracerProvider || delegate !== tracerDelegate) {
+    tracer =
+      typeof provider.getDelegateTracer === "function"
+        ? provider.getDelegateTracer(INSTRUMENTATION_SCOPE)
+        : provider.getTracer(INSTRUMENTATION_SCOPE);
+    tracerProvider = provider;
+    tracerDelegate = delegate;
+  }
+  return tracer;
 }
 
 export type { Attributes, OtelApi };
