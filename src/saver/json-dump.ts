@@ -449,8 +449,9 @@ function sameData(current: unknown, kept: unknown): boolean {
   const prototype = Object.getPrototypeOf(current);
   if (Array.isArray(kept)) {
     if (prototype !== Array.prototype || (current as unknown[]).length !== kept.length) return false;
-    // hidden properties that change what the serializer writes (the walk would hand such data over)
-    if (arrayNeedsSerializer(current as unknown[], true)) return false;
+    // own properties that escapeIfNeeded's copy would use (the walk hands such arrays over)
+    const fields = current as { map: unknown; constructor: unknown };
+    if (fields.map !== arrayMap || fields.constructor !== Array) return false;
     for (let i = 0; i < kept.length; i++) if (!sameData((current as unknown[])[i], kept[i])) return false;
     return true;
   }
