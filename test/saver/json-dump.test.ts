@@ -251,6 +251,14 @@ describe("dumpJson", () => {
           old.back = m;
           return [m, { old }];
         },
+        // A hidden own key of lc_kwargs is no kwargs key: the message's property of that name is not read by the walk.
+        cycleThroughPropertyNamedLikeHiddenKwarg: () => {
+          const m = new HumanMessage({ content: "x", name: "nm" });
+          Object.defineProperty(m.lc_kwargs, "constructor", { value: 1 });
+          // lc_id reads this.constructor, which decirc has set to "[Circular]"
+          Object.defineProperty(m, "constructor", { value: m, enumerable: true });
+          return { messages: [m] };
+        },
         cycleThroughSnapshotProperty: () => {
           const s = new DeltaSnapshot([1]);
           const p: Record<string, unknown> = {};
