@@ -46,6 +46,7 @@ const DEPTH_LIMIT = 64;
 const MAX_ARRAY_LENGTH = 1 << 20;
 
 const arrayMap = Array.prototype.map;
+const propertyIsEnumerable = Object.prototype.propertyIsEnumerable;
 
 /** What the serializer writes for undefined (shared: JSON.stringify only refuses an object inside itself). */
 const UNDEFINED_RECORD = Object.freeze({ lc: 2, type: "undefined" });
@@ -300,7 +301,8 @@ function checkOtherProperties(owner: object, followed: Record<string, unknown> |
           checkCycles(stored, depth + 2);
         }
       }
-    } else if (!Object.hasOwn(followed, key)) {
+    } else if (!propertyIsEnumerable.call(followed, key)) {
+      // not one of the kwargs keys (Object.keys: own and enumerable), whose values the walk read
       checkCycles(value, depth + 1);
     }
   }

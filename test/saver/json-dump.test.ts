@@ -256,7 +256,7 @@ describe("dumpJson", () => {
           const m = new HumanMessage({ content: "x", name: "nm" });
           Object.defineProperty(m.lc_kwargs, "constructor", { value: 1 });
           // lc_id reads this.constructor, which decirc has set to "[Circular]"
-          Object.defineProperty(m, "constructor", { value: m, enumerable: true });
+          Object.defineProperty(m, "constructor", { value: m, enumerable: true, writable: true, configurable: true });
           return { messages: [m] };
         },
         cycleThroughSnapshotProperty: () => {
