@@ -46,9 +46,14 @@ function clusterClient(nodes: string): Cluster {
   return new Cluster(parseNodes(nodes));
 }
 
+/**
+ * Waits until the sink has printed a line passing `test`, counting every line since it started: a line printed
+ * before the wait began counts (a sink started while PostgreSQL is down prints "R" as soon as the server is back,
+ * which can be before the restart call returns).
+ */
 async function waitForLine(child: Child, test: (line: string) => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let seen = child.lines.length;
+  let seen = 0;
   for (;;) {
     if (child.lines.slice(seen).some(test)) return;
     seen = child.lines.length;
