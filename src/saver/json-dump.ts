@@ -46,7 +46,7 @@ const DEPTH_LIMIT = 64;
 const MAX_ARRAY_LENGTH = 1 << 20;
 
 const arrayMap = Array.prototype.map;
-const propertyIsEnumerable = Object.prototype.propertyIsEnumerable;
+const isEnumerableOwn = Object.prototype.propertyIsEnumerable;
 
 /** What the serializer writes for undefined (shared: JSON.stringify only refuses an object inside itself). */
 const UNDEFINED_RECORD = Object.freeze({ lc: 2, type: "undefined" });
@@ -301,7 +301,7 @@ function checkOtherProperties(owner: object, followed: Record<string, unknown> |
           checkCycles(stored, depth + 2);
         }
       }
-    } else if (!propertyIsEnumerable.call(followed, key)) {
+    } else if (!isEnumerableOwn.call(followed, key)) {
       // not one of the kwargs keys (Object.keys: own and enumerable), whose values the walk read
       checkCycles(value, depth + 1);
     }
