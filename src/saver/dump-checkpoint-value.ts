@@ -44,7 +44,7 @@ function unserialisableReason(value: unknown): string {
         : current instanceof Set
           ? [...current].map((child, i) => [i, child])
           : Array.isArray(current)
-            ? current.map((child, i) => [i, child])
+            ? Array.from(current, (child, i) => [i, child]) // not map: it keeps a sparse array's holes
             : Object.entries(current);
     for (const [key, child] of entries) stack.push({ value: child, path: childPath(path, key) });
   }

@@ -14,14 +14,16 @@
  *
  * The walk takes only what it can prove the serializer writes the same way, and hands the whole value to the
  * serializer otherwise:
- * - primitives (no bigint, function or symbol), undefined, arrays and plain objects (no toJSON, not LangGraph's Send
- *   shape), at most DEPTH_LIMIT levels deep (so no cycle, which the serializer would write as
- *   "[Circular]");
- * - DeltaSnapshot outside a message;
+ * - primitives (no bigint, function or symbol), undefined, arrays (at most MAX_ARRAY_LENGTH long) and plain objects
+ *   (no toJSON, not LangGraph's Send shape, an array included), at most DEPTH_LIMIT levels deep (so no cycle,
+ *   which the serializer would write as "[Circular]"; its cycle check also walks the properties of messages and
+ *   DeltaSnapshots the walk does not read, and so does checkOtherProperties);
+ * - DeltaSnapshot outside a message (without a toJSON of its own);
  * - messages of the classes in message-classes.ts exactly (not subclasses), with Serializable's own toJSON, plain lc_kwargs whose keys
  *   are snake-case words (toJSON's snake-case rule leaves them as they are in every @langchain/core 1.x), no secrets
- *   or extra attributes on the class, and kwargs values that toJSON's escaping leaves unchanged (no object with an
- *   `lc` key or only the escape marker) and its copy keeps equal (plain data and messages only).
+ *   or extra attributes on the class, an lc_id of strings, no `lg_name` field, and kwargs values that toJSON's
+ *   escaping leaves unchanged (no object with an `lc` key or only the escape marker, hidden ones included) and its
+ *   copy keeps equal (plain data and messages only; no array with its own `map` or `constructor`).
  * test/saver/json-dump.test.ts checks byte equality with the serializer over arbitrary values of all those shapes,
  * and that the values handed over really are.
  *
@@ -36,6 +38,15 @@ const NEEDS_SERIALIZER = Symbol("needs the serializer");
 
 /** Deepest nesting the walk takes: far below the saver's own limit, and bounds a cycle's recursion. */
 const DEPTH_LIMIT = 64;
+
+/**
+ * Longest array the walk takes: an array this long costs the serializer seconds (a sparse one is cheap to make), and
+ * copying it (undefined holes become records) would take gigabytes.
+ */
+const MAX_ARRAY_LENGTH = 1 << 20;
+
+const arrayMap = Array.prototype.map;
+const isEnumerableOwn = Object.prototype.propertyIsEnumerable;
 
 /** What the serializer writes for undefined (shared: JSON.stringify only refuses an object inside itself). */
 const UNDEFINED_RECORD = Object.freeze({ lc: 2, type: "undefined" });
@@ -82,29 +93,55 @@ function toPlain(value: unknown, depth: number, inKwargs: boolean): unknown {
   }
   const plan = messagePlans().get(prototype);
   if (plan !== undefined) return messageToPlain(value as SerializableMessage, plan, depth);
-  if (prototype === DeltaSnapshot.prototype && !inKwargs) {
+  if (prototype === DeltaSnapshot.prototype && !inKwargs && (value as { toJSON?: unknown }).toJSON === undefined) {
+    checkOtherProperties(value, "value", depth);
     return { lc: 2, type: "delta_snapshot", value: toPlain((value as DeltaSnapshot).value, depth + 1, false) };
   }
   throw NEEDS_SERIALIZER;
 }
 
 function arrayToPlain(array: unknown[], depth: number, inKwargs: boolean): unknown[] {
-  if ((array as { toJSON?: unknown }).toJSON !== undefined) throw NEEDS_SERIALIZER;
+  if (arrayNeedsSerializer(array, inKwargs)) throw NEEDS_SERIALIZER;
   let copy: unknown[] | undefined;
   for (let i = 0; i < array.length; i++) {
     const item = array[i];
     const plain = isJsonPrimitive(item) ? item : toPlain(item, depth + 1, inKwargs);
-    if (copy === undefined && plain !== item) copy = array.slice(0, i);
+    if (copy === undefined && plain !== item) {
+      // not array.slice: a method of the value (or its species constructor) could be anything
+      copy = [];
+      for (let j = 0; j < i; j++) copy.push(array[j]);
+    }
     if (copy !== undefined) copy.push(plain);
   }
   return copy ?? array;
 }
 
+/**
+ * Whether the serializer writes this array otherwise than JSON.stringify writes its items: it has a toJSON, or an
+ * lg_name of "Send" (the replacer's Send record), or is too long to copy; in kwargs also an own `map` or
+ * `constructor`, which escapeIfNeeded's `value.map` copy would use.
+ */
+function arrayNeedsSerializer(array: unknown[], inKwargs: boolean): boolean {
+  const fields = array as unknown as { toJSON?: unknown; lg_name?: unknown; map: unknown; constructor: unknown };
+  return (
+    fields.toJSON !== undefined ||
+    fields.lg_name === "Send" ||
+    array.length > MAX_ARRAY_LENGTH ||
+    (inKwargs && (fields.map !== arrayMap || fields.constructor !== Array))
+  );
+}
+
+/** Whether escapeIfNeeded (in kwargs) treats this plain object otherwise than as its enumerable entries. */
+function kwargsObjectNeedsSerializer(object: Record<string, unknown>, keys: readonly string[]): boolean {
+  // An `lc` key, or the escape marker as its only key, is wrapped in the marker (`in` sees hidden properties too);
+  // a toJSON is called (on a Serializable-like object) or copied.
+  return object.toJSON !== undefined || "lc" in object || (keys.length === 1 && ESCAPE_MARKER in object);
+}
+
 function objectToPlain(object: Record<string, unknown>, depth: number, inKwargs: boolean): Record<string, unknown> {
   if (object.toJSON !== undefined || object.lg_name === "Send") throw NEEDS_SERIALIZER;
   const keys = Object.keys(object);
-  // toJSON wraps these in an escape marker.
-  if (inKwargs && ("lc" in object || (keys.length === 1 && keys[0] === ESCAPE_MARKER))) throw NEEDS_SERIALIZER;
+  if (inKwargs && kwargsObjectNeedsSerializer(object, keys)) throw NEEDS_SERIALIZER;
   let copy: Record<string, unknown> | undefined;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
@@ -222,11 +259,66 @@ function messageToPlain(message: SerializableMessage, plan: MessagePlan, depth: 
   const kwargs: Record<string, unknown> = {};
   for (const key of Object.keys(fields)) {
     const jsonKey = jsonKeyOf(plan, key);
-    if (jsonKey === null) throw NEEDS_SERIALIZER;
+    // The replacer would turn a kwargs object with lg_name "Send" into a Send record.
+    if (jsonKey === null || jsonKey === "lg_name") throw NEEDS_SERIALIZER;
     const value = kwargsValue(message, fields, key);
     kwargs[jsonKey] = isJsonPrimitive(value) ? value : toPlain(value, depth + 2, true);
   }
-  return { lc: 1, type: "constructor", id: message.lc_id, kwargs };
+  checkOtherProperties(message, fields, depth);
+  const id = message.lc_id;
+  // Written through the replacer: only strings are written as JSON.stringify writes them.
+  if (!isStringArray(id)) throw NEEDS_SERIALIZER;
+  return { lc: 1, type: "constructor", id, kwargs };
+}
+
+function isStringArray(value: unknown): value is string[] {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) if (typeof value[i] !== "string") return false;
+  return true;
+}
+
+/**
+ * The serializer's cycle check (fast-safe-stringify's decirc) walks every own enumerable property of a message or
+ * DeltaSnapshot, not only what the walk reads, and writes "[Circular]" wherever a cycle it finds there is reached.
+ * So the properties the walk did not follow are walked here the way decirc walks them, to the same depth limit:
+ * a cycle through them hands the value to the serializer. `followed` is the message's kwargs (whose keys the walk
+ * read, and whose values it read unless the instance shadows them), or the one key a DeltaSnapshot's walk read.
+ * Plain data and other messages reached from here are walked by the same rule, so a cycle that the walk's reading
+ * of a value closes is always met again by the walk itself. Most properties are primitives or the values read.
+ */
+function checkOtherProperties(owner: object, followed: Record<string, unknown> | string, depth: number): void {
+  const record = owner as Record<string, unknown>;
+  for (const key of Object.keys(owner)) {
+    const value = record[key];
+    if (value === null || typeof value !== "object") continue;
+    if (typeof followed === "string") {
+      if (key !== followed) checkCycles(value, depth + 1);
+    } else if (value === followed) {
+      // lc_kwargs: its values for keys the instance shadows were not read
+      for (const field of Object.keys(followed)) {
+        const stored = followed[field];
+        if (stored !== null && typeof stored === "object" && field in owner && stored !== record[field]) {
+          checkCycles(stored, depth + 2);
+        }
+      }
+    } else if (!isEnumerableOwn.call(followed, key)) {
+      // not one of the kwargs keys (Object.keys: own and enumerable), whose values the walk read
+      checkCycles(value, depth + 1);
+    }
+  }
+}
+
+/** decirc's walk (own enumerable keys, array indices) to DEPTH_LIMIT: throws NEEDS_SERIALIZER at the limit. */
+function checkCycles(value: unknown, depth: number): void {
+  if (value === null || typeof value !== "object") return;
+  if (depth >= DEPTH_LIMIT) throw NEEDS_SERIALIZER;
+  if (Array.isArray(value)) {
+    if (value.length > MAX_ARRAY_LENGTH) throw NEEDS_SERIALIZER;
+    for (let i = 0; i < value.length; i++) checkCycles(value[i], depth + 1);
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(value)) checkCycles(record[key], depth + 1);
 }
 
 /** The message's lc_kwargs, when toJSON would write them as the walk does. */
@@ -271,7 +363,7 @@ const NOT_KEPT = Symbol("not kept");
 /** The JSON of an array of messages of planned classes, or undefined for any other value. */
 function messageListJson(value: unknown): string | undefined {
   if (!Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype || value.length === 0) return undefined;
-  if ((value as { toJSON?: unknown }).toJSON !== undefined) return undefined;
+  if (arrayNeedsSerializer(value, false)) return undefined;
   const parts: string[] = [];
   for (let i = 0; i < value.length; i++) {
     const item: unknown = value[i];
@@ -288,7 +380,8 @@ function messageJson(message: SerializableMessage, plan: MessagePlan): string {
   const keys = Object.keys(fields);
   const kept = written.get(message);
   if (kept !== undefined && kept.plan === plan && stillWritten(kept, message, fields, keys)) return kept.json;
-  const json = JSON.stringify(messageToPlain(message, plan, 1));
+  const record = messageToPlain(message, plan, 1);
+  const json = JSON.stringify(record);
   if (json.length <= KEPT_JSON_MAX_CHARS) {
     const values: unknown[] = [];
     for (const key of keys) {
@@ -296,7 +389,7 @@ function messageJson(message: SerializableMessage, plan: MessagePlan): string {
       if (copy === NOT_KEPT) return json;
       values.push(copy);
     }
-    written.set(message, { plan, id: [...message.lc_id], keys, values, json });
+    written.set(message, { plan, id: copyStrings(record.id as string[]), keys, values, json });
   }
   return json;
 }
@@ -309,13 +402,20 @@ function stillWritten(
   keys: readonly string[],
 ): boolean {
   if (keys.length !== kept.keys.length) return false;
-  const id = message.lc_id;
-  if (id.length !== kept.id.length || id.some((part, i) => part !== kept.id[i])) return false;
+  const id: unknown = message.lc_id;
+  if (!Array.isArray(id) || id.length !== kept.id.length) return false;
+  for (let i = 0; i < id.length; i++) if (id[i] !== kept.id[i]) return false;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
     if (key !== kept.keys[i] || !sameData(kwargsValue(message, fields, key), kept.values[i])) return false;
   }
   return true;
+}
+
+function copyStrings(strings: readonly string[]): string[] {
+  const copy: string[] = [];
+  for (let i = 0; i < strings.length; i++) copy.push(strings[i] as string);
+  return copy;
 }
 
 /** A private copy of plain data (primitives, undefined, arrays, plain objects), or NOT_KEPT for anything else. */
@@ -351,6 +451,9 @@ function sameData(current: unknown, kept: unknown): boolean {
   const prototype = Object.getPrototypeOf(current);
   if (Array.isArray(kept)) {
     if (prototype !== Array.prototype || (current as unknown[]).length !== kept.length) return false;
+    // own properties that escapeIfNeeded's copy would use (the walk hands such arrays over)
+    const fields = current as { map: unknown; constructor: unknown };
+    if (fields.map !== arrayMap || fields.constructor !== Array) return false;
     for (let i = 0; i < kept.length; i++) if (!sameData((current as unknown[])[i], kept[i])) return false;
     return true;
   }
@@ -358,6 +461,7 @@ function sameData(current: unknown, kept: unknown): boolean {
   const keys = Object.keys(current);
   const keptKeys = Object.keys(kept);
   if (keys.length !== keptKeys.length) return false;
+  if (kwargsObjectNeedsSerializer(current as Record<string, unknown>, keys)) return false;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
     if (key !== keptKeys[i]) return false;

@@ -40,6 +40,10 @@ export async function putCheckpoint(
   requireWellFormed({ thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id }, "RedisSaver.put");
   requireWellFormedInputs("channel name", Object.keys(newVersions ?? {}), "RedisSaver.put");
   requireWellFormedInputs("channel name", Object.keys(checkpoint.channel_versions ?? {}), "RedisSaver.put");
+  // A version is stored as text in the refs: one that UTF-8 cannot hold would read back as another version.
+  for (const version of Object.values(checkpoint.channel_versions ?? {})) {
+    if (typeof version === "string") requireWellFormedInputs("channel version", [version], "RedisSaver.put");
+  }
   const keys = context.threadKeys.get(threadId).thread;
 
   const { channel_values: channelValues, ...rest } = checkpoint;

@@ -2,7 +2,7 @@
  * The saver's JSON writer (src/saver/json-dump.ts) against LangGraph's JsonPlusSerializer: whatever it writes is
  * byte for byte what the serializer writes, and what it cannot prove equal it hands to the serializer.
  */
-import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
+import { AIMessage, type BaseMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { Send } from "@langchain/langgraph";
 import { DeltaSnapshot, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import fc from "fast-check";
@@ -190,6 +190,223 @@ describe("dumpJson", () => {
     }
     const [, custom] = await dumpCheckpointValue(new Marking(), value, () => "v");
     expect(decoder.decode(custom)).toBe('{"marked":true}');
+  });
+
+  describe("adversarial values (odd own properties, cycles outside the kwargs, shadowed fields)", () => {
+    /** Values the walk once wrote differently from the serializer; each must now be written equal or handed over. */
+    function oddValues(): Record<string, () => unknown> {
+      const sendShape = { lg_name: "Send", node: "n", args: 1 };
+      return {
+        // The serializer's replacer turns anything with lg_name "Send" into a Send record, arrays included.
+        arrayNamedSend: () => Object.assign([1, 2], sendShape),
+        messageListNamedSend: () => Object.assign([new HumanMessage("x")], sendShape),
+        // ...and the kwargs object toJSON returns, when a message has an lg_name field.
+        kwargsNamedSend: () => [new HumanMessage({ content: "x", lg_name: "Send" } as never)],
+        kwargsNamedSendInState: () => ({ m: new HumanMessage({ content: "x", lg_name: "Send", node: "n" } as never) }),
+        // lc_id is written through the replacer: undefined or a Map in it are not what JSON.stringify writes.
+        namespaceWithUndefined: () => ({ m: Object.assign(new HumanMessage("x"), { lc_namespace: ["a", undefined] }) }),
+        namespaceWithUndefinedInList: () => [Object.assign(new HumanMessage("x"), { lc_namespace: ["a", undefined] })],
+        namespaceWithMap: () => ({ m: Object.assign(new HumanMessage("x"), { lc_namespace: [new Map([[1, 2]])] }) }),
+        snapshotWithOwnToJSON: () => Object.assign(new DeltaSnapshot([1]), { toJSON: () => "custom" }),
+        // escapeIfNeeded tests `"__lc_escaped__" in obj`, which sees a non-enumerable property too.
+        hiddenEscapeMarker: () => {
+          const o = Object.defineProperty({ a: 1 }, "__lc_escaped__", { value: 2 });
+          return [new AIMessage({ content: "x", additional_kwargs: { o } })];
+        },
+        // escapeIfNeeded copies kwargs arrays with their own `map` (and its species constructor).
+        kwargsArrayOwnMap: () => [
+          new AIMessage({ content: "x", additional_kwargs: { a: Object.assign([1, 2], { map: () => "mapped" }) } }),
+        ],
+        contentArrayOwnMap: () => [
+          new AIMessage({
+            content: Object.defineProperty([{ type: "text", text: "t" }], "map", { value: () => "m" }) as never,
+          }),
+        ],
+        kwargsArrayOwnConstructor: () => [
+          new AIMessage({ content: "x", additional_kwargs: { a: Object.assign([1, 2], { constructor: 1 }) } }),
+        ],
+        // The walk must not call a method of the value (slice) to copy it.
+        arrayOwnSlice: () => Object.assign([undefined, 1], { slice: () => ["evil"] }),
+        arrayOwnSliceInObject: () => ({ a: Object.defineProperty([1, undefined], "slice", { value: () => ["evil"] }) }),
+        // The serializer's cycle check walks every own property of a message (and of a DeltaSnapshot), not only its
+        // kwargs: a cycle it finds there is written "[Circular]" where the kwargs or the state reach it.
+        cycleThroughExtraProperty: () => {
+          const m = new AIMessage({ content: "x" });
+          const p: Record<string, unknown> = {};
+          Object.assign(m, { extra: p });
+          p.e = m;
+          return { m, p };
+        },
+        cycleSeenByAnotherMessage: () => {
+          const m1 = new AIMessage({ content: "x" });
+          const p: Record<string, unknown> = {};
+          Object.assign(m1, { extra: p });
+          p.e = m1;
+          return [m1, new HumanMessage({ content: "y", additional_kwargs: { ref: p } })];
+        },
+        cycleThroughShadowedKwargs: () => {
+          const m = new AIMessage({ content: "x", additional_kwargs: {} });
+          const old = (m.lc_kwargs as { additional_kwargs: Record<string, unknown> }).additional_kwargs;
+          m.additional_kwargs = { fresh: true };
+          old.back = m;
+          return [m, { old }];
+        },
+        // A hidden own key of lc_kwargs is no kwargs key: the message's property of that name is not read by the walk.
+        cycleThroughPropertyNamedLikeHiddenKwarg: () => {
+          const m = new HumanMessage({ content: "x", name: "nm" });
+          Object.defineProperty(m.lc_kwargs, "constructor", { value: 1 });
+          // lc_id reads this.constructor, which decirc has set to "[Circular]"
+          Object.defineProperty(m, "constructor", { value: m, enumerable: true, writable: true, configurable: true });
+          return { messages: [m] };
+        },
+        cycleThroughSnapshotProperty: () => {
+          const s = new DeltaSnapshot([1]);
+          const p: Record<string, unknown> = {};
+          Object.assign(s, { extra: p });
+          p.e = s;
+          return { s, p };
+        },
+      };
+    }
+
+    it("writes what the serializer writes for each, or hands it over", async () => {
+      for (const [name, make] of Object.entries(oddValues())) {
+        const fast = dumpJson(make());
+        const expected = await serializerText(make());
+        expect({ name, fast: fast === undefined ? expected : decoder.decode(fast) }).toEqual({ name, fast: expected });
+      }
+    });
+
+    it("writes a cached message again when a property JSON.stringify does not list changes what it writes", async () => {
+      const edits: Record<string, (m: AIMessage, o: Record<string, unknown>, a: unknown[]) => void> = {
+        hiddenLc: (_, o) => Object.defineProperty(o, "lc", { value: 1 }),
+        hiddenEscapeMarker: (_, o) => Object.defineProperty(o, "__lc_escaped__", { value: 1 }),
+        hiddenToJSON: (_, o) => {
+          Object.defineProperty(o, "toJSON", { value: () => "T" });
+          Object.defineProperty(o, "lc_serializable", { value: true });
+        },
+        arrayOwnMap: (_, __, a) => Object.defineProperty(a, "map", { value: () => "M" }),
+        arrayOwnConstructor: (_, __, a) => Object.defineProperty(a, "constructor", { value: 1 }),
+        kwargsKeyNamedSend: (m) => Object.assign(m.lc_kwargs as object, { lg_name: "Send" }),
+        idBecomesText: (m) => Object.defineProperty(m, "lc_id", { value: "langchain_coremessagesAIMessage" }),
+      };
+      for (const [name, edit] of Object.entries(edits)) {
+        const o: Record<string, unknown> = { x: 1 };
+        const a: unknown[] = [1, 2];
+        const m = new AIMessage({ content: "c", id: "m", additional_kwargs: { o, a } });
+        const list = [m];
+        dumpJson(list);
+        edit(m, o, a);
+        const fast = dumpJson(list);
+        const expected = await serializerText(list);
+        expect({ name, fast: fast === undefined ? expected : decoder.decode(fast) }).toEqual({ name, fast: expected });
+      }
+    });
+
+    it("matches the serializer after arbitrary odd edits of cached messages (hidden keys, cycles, shadowing)", async () => {
+      const { message } = messageArbitraries();
+      /** The plain containers in a message's kwargs. */
+      const containers = (m: object): (Record<string, unknown> | unknown[])[] => {
+        const found: (Record<string, unknown> | unknown[])[] = [];
+        const visit = (value: unknown, depth: number) => {
+          if (value === null || typeof value !== "object" || depth > 6) return;
+          const prototype = Object.getPrototypeOf(value);
+          if (prototype !== Array.prototype && prototype !== Object.prototype) return;
+          found.push(value as Record<string, unknown>);
+          for (const child of Object.values(value)) visit(child, depth + 1);
+        };
+        for (const key of Object.keys((m as { lc_kwargs: object }).lc_kwargs))
+          visit((m as Record<string, unknown>)[key], 0);
+        return found;
+      };
+      type Odd = (
+        list: BaseMessage[],
+        m: BaseMessage,
+        other: BaseMessage,
+        c: Record<string, unknown> | unknown[],
+      ) => void;
+      const hidden = (target: object, key: string, value: unknown) =>
+        Object.defineProperty(target, key, { value, configurable: true });
+      const edits: Record<string, Odd> = {
+        hiddenLc: (_l, _m, _o, c) => hidden(c, "lc", 1),
+        hiddenMarker: (_l, _m, _o, c) => hidden(c, "__lc_escaped__", 1),
+        hiddenSerializable: (_l, _m, _o, c) => {
+          hidden(c, "lc_serializable", true);
+          hidden(c, "toJSON", () => "T");
+        },
+        ownMap: (_l, _m, _o, c) => hidden(c, "map", () => "M"),
+        ownConstructor: (_l, _m, _o, c) => hidden(c, "constructor", 1),
+        ownSlice: (_l, _m, _o, c) => hidden(c, "slice", () => ["evil"]),
+        sendName: (_l, _m, _o, c) => Object.assign(c, { lg_name: "Send", node: "n", args: 1 }),
+        kwargsSendName: (_l, m) => Object.assign(m.lc_kwargs, { lg_name: "Send" }),
+        oddNamespace: (_l, m) => Object.assign(m, { lc_namespace: ["x", undefined] }),
+        extraCycleToSelf: (_l, m, other) => {
+          const p: Record<string, unknown> = { e: m };
+          Object.assign(m, { extra: p });
+          other.additional_kwargs = { ...other.additional_kwargs, ref: p };
+        },
+        extraCycleToList: (list, m, other) => {
+          const p: Record<string, unknown> = { e: list };
+          Object.assign(m, { extra: p });
+          other.response_metadata = { ...other.response_metadata, ref: p };
+        },
+        shadowedCycle: (_l, m, other) => {
+          const old: Record<string, unknown> = { back: m };
+          Object.assign(m.lc_kwargs, { additional_kwargs: old });
+          m.additional_kwargs = {};
+          other.additional_kwargs = { ...other.additional_kwargs, old };
+        },
+        snapshotCycle: (_l, m, other) => {
+          const s = new DeltaSnapshot(1);
+          const p: Record<string, unknown> = { e: s };
+          Object.assign(s, { extra: p });
+          Object.assign(m, { snap: s });
+          other.additional_kwargs = { ...other.additional_kwargs, p };
+        },
+        innerMessage: (_l, m, other) => {
+          other.additional_kwargs = { ...other.additional_kwargs, inner: m };
+        },
+        undo: (_l, m) => {
+          for (const key of ["extra", "snap"]) delete (m as unknown as Record<string, unknown>)[key];
+        },
+      };
+      const edit = fc.record({
+        kind: fc.constantFrom(...Object.keys(edits)),
+        target: fc.nat(),
+        other: fc.nat(),
+        container: fc.nat(),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(message, { minLength: 1, maxLength: 4 }),
+          fc.array(edit, { maxLength: 4 }),
+          async (list, odd) => {
+            await expectEqualIfTaken(list);
+            for (const { kind, target, other, container } of odd) {
+              const m = list[target % list.length] as BaseMessage;
+              const all = containers(m);
+              const c = all.length > 0 ? (all[container % all.length] as Record<string, unknown>) : {};
+              (edits[kind] as Odd)(list, m, list[other % list.length] as BaseMessage, c);
+              await expectEqualIfTaken(list);
+              await expectEqualIfTaken(list);
+              await expectEqualIfTaken({ messages: list });
+              await expectEqualIfTaken(new DeltaSnapshot(list));
+            }
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+
+    it("hands over a huge sparse array at once instead of copying it (the copy took gigabytes)", () => {
+      expect(dumpJson(new Array(2 ** 32 - 1))).toBeUndefined();
+      expect(dumpJson({ holes: new Array(2 ** 30) })).toBeUndefined();
+    });
+
+    it("names a value JSON cannot write even when it holds a sparse array", async () => {
+      // biome-ignore lint/suspicious/noSparseArray: the hole is the point
+      await expect(dumpCheckpointValue(serde, [, 1n], () => "the value")).rejects.toThrow(/bigint at value\[1\]/);
+    });
   });
 
   describe("lists of messages (each message's JSON kept while it lives)", () => {

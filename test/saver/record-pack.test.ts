@@ -11,6 +11,7 @@ import {
   CorruptCheckpointError,
   DecompressionLimitError,
   EncryptedSerializer,
+  InvalidInputError,
   RedisSaver,
   type RedisSaverOptions,
 } from "../../src/index.js";
@@ -19,6 +20,7 @@ import { blobRef, checkpointField, encodeRefs, FrameFormat, frame } from "../../
 import { decodeRecord, encodeRecord, PACK_SYNC_MAX_BYTES, recordRefs } from "../../src/saver/record.js";
 import { CURRENT_RECORD_DICTIONARY_ID, RECORD_DICTIONARIES } from "../../src/saver/record-dictionary.js";
 import { RECORD_TOKENS } from "../../src/saver/record-tokens.js";
+import { hasLoneSurrogate } from "../../src/value-checks.js";
 import { KEY_1 } from "../encryption/helpers.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { collect, makeCheckpoint } from "./saver-helpers.js";
@@ -150,6 +152,68 @@ describe("record codec", () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it("restores exactly with names and versions made of separators, escapes, JSON syntax and lone surrogates", async () => {
+    // Separators of the field and the refs, escape sequences, and text that looks like the left-out parts.
+    const odd = fc.constantFrom(
+      "\0",
+      "\n",
+      "%",
+      "%25",
+      "%0A",
+      '"',
+      "\\",
+      ":",
+      ",",
+      "{}",
+      '"id":""',
+      '"channel_versions":{}',
+      "\u2028",
+      "\ud800",
+      "\udfff",
+      "\u{1f600}",
+      "é",
+    );
+    const text = fc.array(fc.oneof(odd, fc.string({ maxLength: 3 })), { maxLength: 4 }).map((parts) => parts.join(""));
+    // put refuses a lone surrogate in ids and channel names, not in a version string
+    const wellFormed = text.filter((t) => !hasLoneSurrogate(t));
+    const version = fc.oneof(fc.integer(), fc.constantFrom(-0, 1e21, 0.1, 2 ** 53), text);
+    await fc.assert(
+      fc.asyncProperty(
+        wellFormed.filter((id) => id !== ""),
+        fc.array(fc.tuple(wellFormed, version), { maxLength: 4 }),
+        fc.boolean(),
+        fc.boolean(),
+        async (id, entries, echo, idFirst) => {
+          const versions = Object.fromEntries(entries);
+          // The same versions text (and the id) also elsewhere in the checkpoint, before or after the real ones.
+          const seen = echo ? { channel_versions: versions, other: { id } } : {};
+          const checkpoint = idFirst
+            ? { v: 4, id, ts: "t", channel_values: {}, channel_versions: versions, versions_seen: seen }
+            : { v: 4, versions_seen: seen, ts: "t", channel_versions: versions, id, channel_values: {} };
+          const json = Buffer.from(JSON.stringify(checkpoint));
+          const parts = ["json", json, "json", Buffer.from('{"source":"loop","step":1,"parents":{}}')] as const;
+          const refs = encodeRefs(
+            id,
+            Object.entries(versions).map(([c, v]) => blobRef(c, v)),
+          );
+          const record = await encodeRecord(refs, parts, {
+            pack: true,
+            maxValueBytes: Number.POSITIVE_INFINITY,
+            checkpointId: id,
+          });
+          // As the reader gets them: the id from the field, the refs from the stored bytes.
+          const field = checkpointField("", id);
+          const readId = field
+            .slice(field.indexOf("\0") + 1)
+            .replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+          const decoded = await decodeRecord(record, source, Number.POSITIVE_INFINITY, readId);
+          expect(decoded[2].toString("utf8")).toBe(json.toString("utf8"));
+        },
+      ),
+      { numRuns: 400 },
     );
   });
 
@@ -346,6 +410,47 @@ describe.each(targets)("RedisSaver packed records ($name)", ({ connect }) => {
     const latest = await saver.getTuple(threadConfig("t"));
     expect(latest?.checkpoint).toEqual(written[2]?.checkpoint);
     expect(latest?.parentConfig?.configurable?.checkpoint_id).toBe(written[1]?.checkpoint.id);
+  });
+
+  it("reads back a packed record's id and channel_versions with separators, escapes and quotes in them", async () => {
+    const saver = saverWith(testPrefix("pack"));
+    const names = [
+      "a\0b",
+      "line\nbreak",
+      "100%",
+      "%0A",
+      'q"uote',
+      "back\\slash",
+      "channel_versions",
+      "id",
+      "é\u{1f600}",
+    ];
+    const versions = Object.fromEntries(names.map((name, i) => [name, i + 1]));
+    let config: { configurable: Record<string, unknown> } = threadConfig("odd");
+    const written: Checkpoint[] = [];
+    for (const id of ['id "1"%0A', "id\n2\0%"]) {
+      const checkpoint = makeCheckpoint({}, versions, id);
+      checkpoint.versions_seen = { channel_versions: { ...versions }, node: { id: 1 } };
+      config = (await saver.put(config, checkpoint, { source: "loop", step: 1, parents: {} }, {})) as typeof config;
+      written.push(checkpoint);
+      const record = await storedRecord(saver, "odd", id);
+      expect(record[1 + 4 + Buffer.byteLength(recordRefs(record, source)) + 4]).toBe(3);
+    }
+    for (const checkpoint of written) {
+      const tuple = await saver.getTuple({
+        configurable: { ...threadConfig("odd").configurable, checkpoint_id: checkpoint.id },
+      });
+      expect(tuple?.checkpoint).toEqual(checkpoint);
+    }
+    expect((await collect(saver.list(threadConfig("odd")))).map((t) => t.checkpoint)).toEqual([...written].reverse());
+  });
+
+  it("refuses a channel version with a lone surrogate, which could not be read back", async () => {
+    const saver = saverWith(testPrefix("pack"));
+    const checkpoint = makeCheckpoint({}, { messages: "v\ud800" as unknown as number });
+    await expect(
+      saver.put(threadConfig("lone"), checkpoint, { source: "loop", step: 1, parents: {} }, {}),
+    ).rejects.toThrow(InvalidInputError);
   });
 
   it("compression: false writes PLAIN records, which read back equal", async () => {
