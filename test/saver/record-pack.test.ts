@@ -44,6 +44,19 @@ function loopCheckpoint(step: number): { checkpoint: Checkpoint; metadata: Check
   return { checkpoint, metadata };
 }
 
+/** A loop checkpoint and the record parts put() stores for it (the checkpoint without its values, the metadata). */
+function loopRecordParts(step: number) {
+  const { checkpoint, metadata } = loopCheckpoint(step);
+  const { channel_values: _, ...stored } = checkpoint;
+  const parts = [
+    "json",
+    Buffer.from(JSON.stringify({ ...stored, channel_values: {} })),
+    "json",
+    Buffer.from(JSON.stringify(metadata)),
+  ] as const;
+  return { checkpoint, parts };
+}
+
 const threadConfig = (threadId: string) => ({ configurable: { thread_id: threadId, checkpoint_ns: "" } });
 const source = { key: "k", what: "a test record" };
 
@@ -56,14 +69,7 @@ describe("record codec", () => {
   ] as const;
 
   it("packs when that saves an eighth and round-trips; the refs stay the plain first part", async () => {
-    const { checkpoint, metadata } = loopCheckpoint(7);
-    const { channel_values: _, ...stored } = checkpoint;
-    const parts = [
-      "json",
-      Buffer.from(JSON.stringify({ ...stored, channel_values: {} })),
-      "json",
-      Buffer.from(JSON.stringify(metadata)),
-    ] as const;
+    const { parts } = loopRecordParts(7);
     const refs = encodeRefs("parent", [blobRef("messages", 8)]);
     const plain = frame([refs, ...parts]);
     const packed = await encodeRecord(refs, parts, {
@@ -82,14 +88,7 @@ describe("record codec", () => {
   });
 
   it("leaves the checkpoint's id and channel_versions to the field and the refs (packing id 3), exactly", async () => {
-    const { checkpoint, metadata } = loopCheckpoint(7);
-    const { channel_values: _, ...stored } = checkpoint;
-    const parts = [
-      "json",
-      Buffer.from(JSON.stringify({ ...stored, channel_values: {} })),
-      "json",
-      Buffer.from(JSON.stringify(metadata)),
-    ] as const;
+    const { checkpoint, parts } = loopRecordParts(7);
     // As put() builds them: one refs line per channel_versions entry, in its order.
     const refs = encodeRefs(
       "parent",
