@@ -11,8 +11,10 @@
  *     text replaced by single control bytes): a 440-byte checkpoint and metadata pack to about 180, in a few
  *     microseconds. Written whenever both values are JSON text (LangGraph's own serializer).
  *   - id 3: as id 2, with the checkpoint's id and channel_versions left out of its JSON: the field and the refs
- *     hold them (record-derived.ts), about 80 bytes of a typical record. Written whenever reading restores the
- *     serializer's exact bytes from them (LangGraph's checkpoints, whose versions are numbers); id 2 otherwise.
+ *     hold them (record-derived.ts), about 80 bytes of a typical record; and instead of the PLAIN frame of four
+ *     parts (25 bytes of lengths and type names), the checkpoint's packed length as an unsigned LEB128 varint, then
+ *     the two packed values (both of type "json"). Written whenever reading restores the serializer's exact bytes
+ *     (LangGraph's checkpoints, whose versions are numbers); id 2 otherwise.
  *   - id 1 (record-dictionary.ts): raw deflate of the PLAIN frame of the four parts with a preset dictionary (about
  *     120 bytes for the same record, but setting up a zlib stream per record costs about 20 us more per put).
  *     Written when token packing does not save an eighth (values of other serializers, large repetitive metadata)
@@ -83,11 +85,18 @@ export async function encodeRecord(refs: string, values: RecordValues, options: 
   const checkpointTokens = checkpointType === "json" ? tokenize(reduced ?? checkpointBytes) : undefined;
   const metadataTokens = checkpointTokens && metadataType === "json" ? tokenize(metadataBytes) : undefined;
   if (checkpointTokens && metadataTokens) {
-    const tokens = frame([checkpointType, checkpointTokens, metadataType, metadataTokens]);
-    if (1 + tokens.length <= innerLength - (innerLength >> 3)) {
-      const id = reduced ? DERIVED_TOKENS_PACKING_ID : TOKENS_PACKING_ID;
-      return frame([refs, Buffer.concat([Buffer.of(id), tokens])], FrameFormat.PACKED_RECORD);
-    }
+    const packed = reduced
+      ? Buffer.concat([
+          Buffer.of(DERIVED_TOKENS_PACKING_ID),
+          encodeVarint(checkpointTokens.length),
+          checkpointTokens,
+          metadataTokens,
+        ])
+      : Buffer.concat([
+          Buffer.of(TOKENS_PACKING_ID),
+          frame([checkpointType, checkpointTokens, metadataType, metadataTokens]),
+        ]);
+    if (packed.length <= innerLength - (innerLength >> 3)) return frame([refs, packed], FrameFormat.PACKED_RECORD);
     // Not LangGraph's boilerplate (large or unusual values): deflate may still pay, below.
   }
   const inner = frame(values);
@@ -120,16 +129,19 @@ export async function decodeRecord(
   const [refs, packed] = parts as [Buffer, Buffer];
   const innerSource = { key: source.key, what: () => `the packed part of ${describeSource(source)}` };
   if (packed[0] === TOKENS_PACKING_ID || packed[0] === DERIVED_TOKENS_PACKING_ID) {
-    const [checkpointType, checkpointTokens, metadataType, metadataTokens] = unframeAs(
-      packed.subarray(1),
-      innerSource,
-      [FrameFormat.PLAIN],
-      [4],
-    ).parts as [Buffer, Buffer, Buffer, Buffer];
     const fail = (detail: string, tooLarge: boolean): never => {
       if (tooLarge) throw new DecompressionLimitError(source.key, describeSource(source), maxBytes);
       throw new CorruptCheckpointError(source.key, `${describeSource(source)} cannot be decoded (${detail})`);
     };
+    const [checkpointType, checkpointTokens, metadataType, metadataTokens] =
+      packed[0] === DERIVED_TOKENS_PACKING_ID
+        ? splitCompact(packed, fail)
+        : (unframeAs(packed.subarray(1), innerSource, [FrameFormat.PLAIN], [4]).parts as [
+            Buffer,
+            Buffer,
+            Buffer,
+            Buffer,
+          ]);
     let checkpointBytes = untokenize(checkpointTokens, maxBytes, fail);
     if (packed[0] === DERIVED_TOKENS_PACKING_ID) {
       checkpointBytes = restoreDerived(checkpointBytes, checkpointId, refs.toString("utf8"));
@@ -141,6 +153,37 @@ export async function decodeRecord(
   const inner = await unpack(packed, source, maxBytes);
   const values = unframeAs(inner, innerSource, [FrameFormat.PLAIN], [4]).parts;
   return [refs, ...values] as RecordParts;
+}
+
+const JSON_TYPE = Buffer.from("json");
+
+/** The four parts of a packing id 3 value: [3][varint checkpoint length][checkpoint tokens][metadata tokens]. */
+function splitCompact(packed: Buffer, fail: (detail: string, tooLarge: boolean) => never): RecordValuesBuffers {
+  let length = 0;
+  let offset = 1;
+  for (let shift = 0; ; shift += 7) {
+    const byte = packed[offset++];
+    // Seven bytes carry 49 bits, past any length a Buffer can hold.
+    if (byte === undefined || shift > 42) return fail("truncated packed length", false);
+    length += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) break;
+  }
+  if (offset + length > packed.length) return fail("packed length past the end", false);
+  return [JSON_TYPE, packed.subarray(offset, offset + length), JSON_TYPE, packed.subarray(offset + length)];
+}
+
+type RecordValuesBuffers = [Buffer, Buffer, Buffer, Buffer];
+
+/** `value` as an unsigned LEB128 varint (seven bits a byte, low first). */
+function encodeVarint(value: number): Buffer {
+  const bytes: number[] = [];
+  let rest = value;
+  while (rest >= 0x80) {
+    bytes.push((rest % 0x80) | 0x80);
+    rest = Math.floor(rest / 0x80);
+  }
+  bytes.push(rest);
+  return Buffer.from(bytes);
 }
 
 /** The refs text of a stored record, PLAIN or PACKED_RECORD, without unpacking the rest (what Lua's refsOf reads). */

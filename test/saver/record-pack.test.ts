@@ -110,6 +110,34 @@ describe("record codec", () => {
     );
   });
 
+  it("packing id 3 carries the checkpoint's packed length as a varint, of any size, and refuses a damaged one", async () => {
+    const options = { pack: true, maxValueBytes: Number.POSITIVE_INFINITY } as const;
+    // versions_seen entries the tokens shrink: packed lengths of one, two and three varint bytes.
+    for (const entries of [0, 10, 1_000]) {
+      const { checkpoint, metadata } = loopCheckpoint(3);
+      const { channel_values: _, ...stored } = checkpoint;
+      const seen = Object.fromEntries(Array.from({ length: entries }, (_, i) => [`branch:to:n${i}`, i + 0.5]));
+      const json = JSON.stringify({ ...stored, versions_seen: { ...stored.versions_seen, agent: seen } });
+      const parts = ["json", Buffer.from(json), "json", Buffer.from(JSON.stringify(metadata))] as const;
+      const refs = encodeRefs(
+        "p",
+        Object.entries(checkpoint.channel_versions).map(([c, v]) => blobRef(c, v)),
+      );
+      const record = await encodeRecord(refs, parts, { ...options, checkpointId: checkpoint.id });
+      expect(record[1 + 4 + Buffer.byteLength(refs) + 4]).toBe(3);
+      const decoded = await decodeRecord(record, source, Number.POSITIVE_INFINITY, checkpoint.id);
+      expect(decoded.map((part) => part.toString("utf8"))).toEqual([refs, ...parts.map((p) => p.toString())]);
+    }
+    const compact = (packed: number[]) => frame(["r", Buffer.from(packed)], FrameFormat.PACKED_RECORD);
+    for (const packed of [[3], [3, 0x80], [3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], [3, 5, 0x7b]]) {
+      const error = await decodeRecord(compact(packed), source, 1e6, "x").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect({ packed, error }).toMatchObject({ packed, error: expect.any(CorruptCheckpointError) });
+    }
+  });
+
   it("restores exactly what the serializer wrote for any id, channels, versions and key order", async () => {
     const name = fc.oneof(
       fc.constantFrom("id", "channel_versions", "__start__", "messages", "branch:to:agent", 'a"b', "%0A", "x\ny"),
