@@ -122,15 +122,25 @@ local function pendingWritesOverflowFields(field)
   return redis.call("ZRANGE", KEYS[6], "[" .. field .. "\0", "(" .. field .. "\1", "BYLEX")
 end
 
--- HMGET in chunks (unpack() of thousands of fields would overflow the Lua stack); missing fields are left out.
-local function pendingWritesValues(fields)
+-- The values of many writes-hash fields, values[i] for fields[i] (false when missing): HMGET in chunks, as unpack()
+-- of thousands of fields would overflow the Lua stack.
+local function pendingWritesBundles(fields)
   local values = {}
   for from = 1, #fields, 1000 do
     local chunk = redis.call("HMGET", KEYS[5], unpack(fields, from, math.min(from + 999, #fields)))
     for i = 1, #chunk do
-      if chunk[i] then
-        values[#values + 1] = chunk[i]
-      end
+      values[from + i - 1] = chunk[i]
+    end
+  end
+  return values
+end
+
+-- The same, with missing fields left out.
+local function pendingWritesValues(fields)
+  local values = {}
+  for _, value in ipairs(pendingWritesBundles(fields)) do
+    if value then
+      values[#values + 1] = value
     end
   end
   return values
@@ -138,17 +148,6 @@ end
 
 local function pendingWritesBundle(field)
   return redis.call("HGET", KEYS[5], field)
-end
-
-local function pendingWritesBundles(fields)
-  local bundles = {}
-  for from = 1, #fields, 1000 do
-    local chunk = redis.call("HMGET", KEYS[5], unpack(fields, from, math.min(from + 999, #fields)))
-    for i = 1, #chunk do
-      bundles[from + i - 1] = chunk[i]
-    end
-  end
-  return bundles
 end
 
 local function pendingWritesOverflow(field)
