@@ -229,19 +229,28 @@ export const SCRIPTS = {
     keys: THREAD_KEYS,
     buffers: true,
     decode: (reply) => {
-      const [cursor, writes, seeds, baseList = []] = reply as [Buffer, Buffer[], Buffer[], Buffer[] | undefined];
+      const [cursor, entries, pieces, seedList, baseList] = reply as [Buffer, Buffer, Buffer[], unknown[], Buffer[]];
       const bases = new Map<string, Buffer>();
       for (let i = 0; i + 1 < baseList.length; i += 2) {
         bases.set((baseList[i] as Buffer).toString("utf8"), baseList[i + 1] as Buffer);
       }
+      const seeds: { channel: string; field: string; blob: Buffer; entry: number }[] = [];
+      for (let i = 0; i + 3 < seedList.length; i += 4) {
+        seeds.push({
+          channel: text(seedList[i]),
+          field: text(seedList[i + 1]),
+          blob: seedList[i + 2] as Buffer,
+          entry: Number(seedList[i + 3]),
+        });
+      }
       return {
         /** The escaped id of the next ancestor to visit; "" when the walk is over. */
         cursor: text(cursor),
-        /** A 4-byte count per ancestor visited with writes kept, newest first. */
-        writeCounts: writes[0] ?? Buffer.alloc(0),
-        /** Those ancestors' writes one after another, each framed write length-prefixed. */
-        writes: Buffer.concat(writes.slice(1)),
-        /** Channel name, blob field, stored blob, ...: the seeds found on this page. */
+        /** A 4-byte number per ancestor visited with pieces, newest first: 2 * overflow writes + (1 with a bundle). */
+        entries,
+        /** Those ancestors' stored bundles and overflow writes, in the same order. */
+        pieces,
+        /** The seeds found on this page, newest first; `entry`: the entries (1-based) its channel is walked through. */
         seeds,
         /** Blob field -> stored blob: the bases the page's delta-encoded seeds need. */
         bases,

@@ -25,20 +25,24 @@
   ARGV[6] ttlMs         refresh every key's TTL to this many milliseconds; "0" leaves TTLs alone
   ARGV[7..]             pairs (channel name, escaped channel name) of the channels still walked
 
-  Result: { cursor, writes, seeds, bases }. cursor is the escaped id of the next ancestor to visit, or "" when the
-  walk is over. writes is a list of strings: the first holds a 4-byte big-endian count per ancestor visited that
-  has writes to channels still walked (newest first); the others, joined, hold those writes (plain or compressed
-  frames), ancestor after ancestor, each as a 4-byte big-endian length and its frame (the bundle layout of include
-  pendingWrites), in stored order (the client sorts one ancestor's writes by writesSortKey). The pieces are whole
-  bundles where every write of a bundle is kept, so the common step costs no copy in Lua; the client joins them (a
-  join in Lua copies every byte several times). seeds is a flat list { channel name, blob field, blob, ... } of the
-  channels that end at an ancestor of this page. bases is a flat list of blob field, blob value: every base the
-  page's delta-encoded seeds need (include checkpointRefs, blobChain), each once.
+  Result: { cursor, entries, pieces, seeds, bases }. cursor is the escaped id of the next ancestor to visit, or ""
+  when the walk is over. pieces are the stored writes of the ancestors visited that have any, newest first, as
+  stored: an ancestor's bundle whole (include pendingWrites: 4-byte big-endian length and framed write, one after
+  another; a bundle holds at most PENDING_WRITES_BUNDLE_BYTES, so it is sent as it is and the client keeps the writes
+  to channels still walked at that ancestor), then its overflow writes to channels still walked (framed; each may be
+  large, so these are chosen here). entries holds a 4-byte big-endian number per such ancestor, newest first:
+  2 * (its overflow writes sent) + (1 when its bundle is sent), so the client knows which pieces are whose. seeds is a
+  flat list { channel name, blob field, blob, entry, ... } of the channels that end at an ancestor of this page
+  (newest first), entry being the number of entries up to and including that ancestor's: the channel is walked
+  through that entry's writes and no further. bases is a flat list of blob field, blob value: every base the page's
+  delta-encoded seeds need (include checkpointRefs, blobChain), each once.
 
   Reads: the parent chain one record at a time (each names the next), in runs of 1, 2, 4, ... up to READ_AHEAD
   records whose bundles then come in one HMGET, and the walked channels' blobs in HMGETs of BLOB_CHUNK in walk
   order until each channel has its seed; a run may read records and bundles past the last seed (fewer than the
-  ancestors visited before it, and fewer than READ_AHEAD), and blobs past a seed only within its chunk.
+  ancestors visited before it, and fewer than READ_AHEAD), and blobs past a seed only within its chunk. A record's
+  parent and versions are read in place (include checkpointRefs, refsBounds), and a blob field is built only when a
+  channel's version changes from one ancestor to the next.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
@@ -57,32 +61,36 @@ local runLength = 1
 -- Blobs read per HMGET while looking for the seeds.
 local BLOB_CHUNK = 8
 
--- open: channel name -> its escaped name while it is walked; names: the distinct channels in argument order.
-local open, names, openCount = {}, {}, 0
+-- The distinct channels in argument order: names[j], escaped[j], fieldPrefix[j] ("ns\0channel\0", its blob fields'
+-- start), open[j] while walked; walked: name -> true while walked (for overflow writes).
+local names, escaped, fieldPrefix, open, walked, openCount = {}, {}, {}, {}, {}, 0
 for i = 7, #ARGV, 2 do
-  if not open[ARGV[i]] then
-    open[ARGV[i]] = ARGV[i + 1]
-    names[#names + 1] = ARGV[i]
+  if not walked[ARGV[i]] then
     openCount = openCount + 1
+    names[openCount] = ARGV[i]
+    escaped[openCount] = ARGV[i + 1]
+    fieldPrefix[openCount] = ns .. "\0" .. ARGV[i + 1] .. "\0"
+    open[openCount] = true
+    walked[ARGV[i]] = true
   end
 end
+local channelCount = openCount
 
--- The channel of the framed write between from and to (inclusive) of text: its second part (format byte, then
--- 4-byte big-endian length and bytes per part). Plain (1) or with its value compressed (3): the channel part is the
--- same in both. nil when the bytes are no such frame.
-local function writeChannel(text, from, to)
-  local format = string.byte(text, from)
-  if to - from < 8 or (format ~= 1 and format ~= 3) then
+-- The channel of a framed write (its second part: format byte, then 4-byte big-endian length and bytes per part).
+-- Plain (1) or with its value compressed (3): the channel part is the same in both. nil when the bytes are no such
+-- frame.
+local function writeChannel(value)
+  local format, size = string.byte(value, 1), #value
+  if size < 9 or (format ~= 1 and format ~= 3) then
     return nil
   end
-  local b1, b2, b3, b4 = string.byte(text, from + 1, from + 4)
-  local offset = from + 5 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4
-  if offset + 3 > to then
+  local b1, b2, b3, b4 = string.byte(value, 2, 5)
+  local offset = 6 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4
+  if offset + 3 > size then
     return nil
   end
-  b1, b2, b3, b4 = string.byte(text, offset, offset + 3)
-  local length = ((b1 * 256 + b2) * 256 + b3) * 256 + b4
-  return string.sub(text, offset + 4, offset + 3 + length)
+  b1, b2, b3, b4 = string.byte(value, offset, offset + 3)
+  return string.sub(value, offset + 4, offset + 3 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4)
 end
 
 -- Whether a stored blob seeds its channel. A frame with no parts records a channel that had no value at that
@@ -109,87 +117,79 @@ if start == "target" then
   end
   local record = field and redis.call("HGET", checkpoints, field)
   if not record then
-    return { "", {}, {}, {} }
+    return { "", "", {}, {}, {} }
   end
-  cursor = refsParent(refsOf(record))
+  cursor = refsParentAt(record, refsBounds(record))
   refreshTtl()
 end
 
--- out: the pieces of the writes; counts: the number of writes of each ancestor that has any (countText: those
--- numbers as 4-byte strings, each made once). A write is kept when its channel is still walked; a value that is no
--- frame (an unreadable bundle's rest) is kept too, and the client reports the corruption.
-local out, counts, countText, seeds, bases, seenBases = {}, {}, {}, {}, {}, {}
+-- entries: the 4-byte numbers of the ancestors with pieces (entryText: each number's string, made once).
+local entries, entryText, pieces, seeds, bases, seenBases = {}, {}, {}, {}, {}, {}
 local visits, bytes = 0, 0
--- The bundle being walked and the bounds (its length prefix included) of the keptCount writes kept from it.
-local bundle, keptFrom, keptTo, keptCount, keptAll = nil, {}, {}, 0, true
-local function keepBundleWrite(from, to)
-  local channel = writeChannel(bundle, from, to)
-  if not channel or open[channel] then
-    keptCount = keptCount + 1
-    keptFrom[keptCount] = from - 4
-    keptTo[keptCount] = to
-    bytes = bytes + to - from + 1
-  else
-    keptAll = false
-  end
-end
+-- The version and blob field of each channel at the last ancestor read: a field is built when the version changes.
+local lastVersion, lastField = {}, {}
+local anyOverflow = pendingWritesAnyOverflow()
 
 while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or bytes < maxBytes) do
-  -- A run of the chain: ids[i], fields[i] and refs[i] of each ancestor read, nextId the one after the run ("" at the
-  -- root or at a missing record, which ends the chain as the root does).
-  local ids, fields, refs = {}, {}, {}
-  local nextId = cursor
+  -- A run of the chain: ids[i] and fields[i] of each ancestor read, nextId the one after the run ("" at the root or
+  -- at a missing record, which ends the chain as the root does); blobFields[(i - 1) * channelCount + j] the blob of
+  -- channel j at ancestor i (false when the channel is closed or the ancestor lists no version); wanted: each
+  -- distinct blob field once, in walk order (wantedChannel[k]: its channel).
+  local ids, fields, blobFields, wanted, wantedSet, wantedChannel = {}, {}, {}, {}, {}, {}
+  local count, nextId = 0, cursor
   local room = math.min(runLength, maxVisits - visits)
   runLength = math.min(runLength * 2, READ_AHEAD)
-  while #fields < room and nextId ~= "" do
+  while count < room and nextId ~= "" do
     local field = ns .. "\0" .. nextId
     local record = redis.call("HGET", checkpoints, field)
     if not record then
       nextId = ""
       break
     end
-    local refsText = refsOf(record)
-    ids[#ids + 1] = nextId
-    fields[#fields + 1] = field
-    refs[#refs + 1] = refsText
-    nextId = refsParent(refsText)
+    count = count + 1
+    ids[count] = nextId
+    fields[count] = field
+    local first, last = refsBounds(record)
+    local at = (count - 1) * channelCount
+    for j = 1, channelCount do
+      local blobField = false
+      if open[j] then
+        local version = refsVersionAt(record, first, last, escaped[j])
+        if version then
+          if version == lastVersion[j] then
+            blobField = lastField[j]
+          else
+            blobField = fieldPrefix[j] .. version
+            lastVersion[j], lastField[j] = version, blobField
+          end
+          if not wantedSet[blobField] then
+            wantedSet[blobField] = true
+            wanted[#wanted + 1] = blobField
+            wantedChannel[#wanted] = j
+          end
+        end
+      end
+      blobFields[at + j] = blobField
+    end
+    nextId = refsParentAt(record, first, last)
   end
-  if #fields == 0 then
+  if count == 0 then
     cursor = ""
     break
   end
 
-  -- The blob of each walked channel at each ancestor of the run: blobFields[(i - 1) * #names + j] for ancestor i
-  -- and names[j] (false when the channel is closed or the ancestor lists no version), each distinct field read once,
-  -- in walk order, BLOB_CHUNK at a time, until every channel still walked has met its seed: the blobs past a seed
-  -- are never looked at, so an older snapshot or value of the channel is not read for nothing.
-  local blobFields, wanted, wantedSet, wantedChannel = {}, {}, {}, {}
-  for i = 1, #fields do
-    for j = 1, #names do
-      local escaped = open[names[j]]
-      local version = escaped and refsVersion(refs[i], escaped)
-      local blobField = false
-      if version then
-        blobField = ns .. "\0" .. escaped .. "\0" .. version
-        if not wantedSet[blobField] then
-          wantedSet[blobField] = true
-          wanted[#wanted + 1] = blobField
-          wantedChannel[#wanted] = names[j]
-        end
-      end
-      blobFields[(i - 1) * #names + j] = blobField
-    end
-  end
+  -- The blobs, BLOB_CHUNK at a time, until every channel still walked has met its seed: the blobs past a seed are
+  -- never looked at, so an older snapshot or value of the channel is not read for nothing.
   local blobOf, seeded, seededCount = {}, {}, 0
   local from = 1
   while from <= #wanted and seededCount < openCount do
     local to = math.min(from + BLOB_CHUNK - 1, #wanted)
     local values = redis.call("HMGET", blobs, unpack(wanted, from, to))
     for k = 1, #values do
-      local channel = wantedChannel[from + k - 1]
-      blobOf[wanted[from + k - 1]] = values[k]
-      if isSeed(values[k]) and not seeded[channel] then
-        seeded[channel] = true
+      local value, j = values[k], wantedChannel[from + k - 1]
+      blobOf[wanted[from + k - 1]] = value
+      if not seeded[j] and isSeed(value) then
+        seeded[j] = true
         seededCount = seededCount + 1
       end
     end
@@ -198,63 +198,50 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
   local bundles = pendingWritesBundles(fields)
 
   cursor = nextId
-  for i = 1, #fields do
+  for i = 1, count do
     if openCount == 0 or (visits > 0 and bytes >= maxBytes) then
       cursor = ids[i]
       break
     end
     visits = visits + 1
 
-    -- This ancestor's kept writes, appended to out after their count: the whole bundle when every write in it is
-    -- kept (the common case), else the kept ones cut out of it; then its overflow writes.
-    local overflow = {}
-    for _, value in ipairs(pendingWritesOverflow(fields[i])) do
-      local channel = writeChannel(value, 1, #value)
-      if not channel or open[channel] then
-        overflow[#overflow + 1] = pendingWritesLength(#value) .. value
-        bytes = bytes + #value
-      end
-    end
-    bundle, keptCount, keptAll = bundles[i], 0, true
-    local rest = nil
+    -- This ancestor's pieces: its bundle as it is, then its overflow writes to channels still walked.
+    local entry, bundle = 0, bundles[i]
     if bundle then
-      local stop = pendingWritesWalk(bundle, keepBundleWrite)
-      if stop <= #bundle or #bundle == 0 then
-        rest = string.sub(bundle, stop)
-        keptAll = false
-        bytes = bytes + #rest
+      pieces[#pieces + 1] = bundle
+      bytes = bytes + #bundle
+      entry = 1
+    end
+    if anyOverflow then
+      for _, value in ipairs(pendingWritesOverflow(fields[i])) do
+        local channel = writeChannel(value)
+        if not channel or walked[channel] then
+          pieces[#pieces + 1] = value
+          bytes = bytes + #value
+          entry = entry + 2
+        end
       end
     end
-    local count = keptCount + #overflow + (rest and 1 or 0)
-    if count > 0 then
-      countText[count] = countText[count] or pendingWritesLength(count)
-      counts[#counts + 1] = countText[count]
-      if keptAll and keptCount > 0 then
-        out[#out + 1] = bundle
-      else
-        for k = 1, keptCount do
-          out[#out + 1] = string.sub(bundle, keptFrom[k], keptTo[k])
-        end
-        if rest then
-          out[#out + 1] = pendingWritesLength(#rest)
-          out[#out + 1] = rest
-        end
+    if entry > 0 then
+      local text = entryText[entry]
+      if not text then
+        text = pendingWritesLength(entry)
+        entryText[entry] = text
       end
-      for k = 1, #overflow do
-        out[#out + 1] = overflow[k]
-      end
+      entries[#entries + 1] = text
     end
 
-    local closed = nil
-    for j = 1, #names do
-      local blobField = open[names[j]] and blobFields[(i - 1) * #names + j]
+    local at = (i - 1) * channelCount
+    for j = 1, channelCount do
+      local blobField = open[j] and blobFields[at + j]
       local blob = blobField and blobOf[blobField]
       if isSeed(blob) then
         seeds[#seeds + 1] = names[j]
         seeds[#seeds + 1] = blobField
         seeds[#seeds + 1] = blob
-        closed = closed or {}
-        closed[#closed + 1] = names[j]
+        seeds[#seeds + 1] = #entries
+        open[j], walked[names[j]] = false, nil
+        openCount = openCount - 1
         bytes = bytes + #blob
         if isDeltaBlob(blob) then
           local before = #bases
@@ -265,15 +252,10 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
         end
       end
     end
-    for _, name in ipairs(closed or {}) do
-      open[name] = nil
-      openCount = openCount - 1
-    end
   end
 end
 
 if openCount == 0 then
   cursor = ""
 end
-table.insert(out, 1, table.concat(counts))
-return { cursor, out, seeds, bases }
+return { cursor, table.concat(entries), pieces, seeds, bases }

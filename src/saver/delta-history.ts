@@ -19,7 +19,7 @@ import { saverThreadKeys } from "../keys.js";
 import { callScript } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { resolveBlob } from "./blob-delta.js";
-import { escapePart } from "./codec.js";
+import { escapePart, FrameFormat } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { type DecodedWrite, decodeWrite, loadValue } from "./decode.js";
@@ -50,15 +50,14 @@ export async function getDeltaChannelHistory(
   const keys = saverThreadKeys(context.keyPrefix, threadId);
   const ttlMs = context.refreshOnRead ? context.ttlMs : 0;
   const open = new Set(channels);
-  // Each page's writes (counts per ancestor, newest first, and the writes) and the seeds (channel, blob field, blob,
-  // ...), in page order.
-  const writePages: WritePage[] = [];
-  const seeds: Buffer[] = [];
+  // Each page's pieces with the channels walked when it began, and the seeds, in page order.
+  const pages: HistoryPage[] = [];
   const bases = new Map<string, Buffer>();
   let start: "target" | "from" = "target";
   let cursor = escapePart(checkpointId ?? "");
   for (;;) {
-    const channelArgs = [...open].flatMap((channel) => [channel, escapePart(channel)]);
+    const walked = [...open];
+    const channelArgs = walked.flatMap((channel) => [channel, escapePart(channel)]);
     const page = await redisCall(context, { operation, write: false, keys: keys.all }, (client) =>
       callScript(client, "saverDeltaHistory", keys, [
         escapePart(ns),
@@ -71,50 +70,76 @@ export async function getDeltaChannelHistory(
       ]),
     );
     for (const [field, base] of page.bases) bases.set(field, base);
-    writePages.push({ counts: page.writeCounts, writes: page.writes });
-    for (let i = 0; i < page.seeds.length; i += 3) {
-      seeds.push(page.seeds[i] as Buffer, page.seeds[i + 1] as Buffer, page.seeds[i + 2] as Buffer);
-      open.delete((page.seeds[i] as Buffer).toString("utf8"));
-    }
+    pages.push({ walked, entries: page.entries, pieces: page.pieces, seeds: page.seeds });
+    for (const { channel } of page.seeds) open.delete(channel);
     cursor = page.cursor;
     if (cursor === "" || open.size === 0) break;
     start = "from";
   }
-  return decodeHistory(context, threadId, ns, channels, writePages, seeds, bases);
+  return decodeHistory(context, threadId, ns, channels, pages, bases);
 }
 
-interface WritePage {
-  /** A 4-byte big-endian count per ancestor with writes, newest first. */
-  counts: Buffer;
-  /** Their writes one after another, each as a 4-byte big-endian length and the framed write. */
-  writes: Buffer;
+interface HistoryPage {
+  /** The channels walked when the page began. */
+  walked: readonly string[];
+  /** A 4-byte big-endian number per ancestor with pieces, newest first: 2 * overflow writes + (1 with a bundle). */
+  entries: Buffer;
+  /** Those ancestors' bundles (whole) and overflow writes, in the same order. */
+  pieces: readonly Buffer[];
+  /** Channel, blob field, stored blob and the entries (1-based) the channel is walked through. */
+  seeds: readonly { channel: string; field: string; blob: Buffer; entry: number }[];
+}
+
+/** The channel part (the second) of a framed write, or undefined when the bytes are no write frame. */
+function frameChannel(frame: Buffer): string | undefined {
+  const format = frame[0];
+  if ((format !== FrameFormat.PLAIN && format !== FrameFormat.DEFLATED) || frame.length < 9) return undefined;
+  const at = 5 + frame.readUInt32BE(1);
+  if (at + 4 > frame.length) return undefined;
+  const end = at + 4 + frame.readUInt32BE(at);
+  return end > frame.length ? undefined : frame.toString("utf8", at + 4, end);
 }
 
 /**
- * Splits the pages' writes into one list of framed writes per ancestor (newest first). The script builds these
- * buffers, so one that does not add up means the reply itself is damaged.
+ * The framed writes of each ancestor with pieces (newest first) that go to a channel walked at that ancestor: the
+ * page's channels, less those whose seed came at a newer ancestor. A write whose channel cannot be read is kept (its
+ * decoding reports the corruption), as are a bundle's bytes that are no whole entry. The script builds the entries,
+ * so pieces that do not add up mean the reply itself is damaged.
  */
-function splitSteps(pages: readonly WritePage[], key: string): Buffer[][] {
+function splitSteps(pages: readonly HistoryPage[], key: string): Buffer[][] {
   const steps: Buffer[][] = [];
   const damaged = (): never => {
     throw new CorruptCheckpointError(key, "the pending writes read for a DeltaChannel history are cut short");
   };
-  for (const { counts, writes } of pages) {
-    if (counts.length % 4 !== 0) damaged();
-    let offset = 0;
-    for (let c = 0; c < counts.length; c += 4) {
-      const count = counts.readUInt32BE(c);
+  for (const { walked, entries, pieces, seeds } of pages) {
+    if (entries.length % 4 !== 0) damaged();
+    const open = new Set(walked);
+    let piece = 0;
+    let seed = 0;
+    for (let e = 0; e < entries.length / 4; e++) {
+      // Channels whose seed came at an ancestor before this entry's are no longer walked.
+      for (; seed < seeds.length && (seeds[seed]?.entry as number) <= e; seed++) open.delete(seeds[seed]?.channel ?? "");
+      const entry = entries.readUInt32BE(4 * e);
       const step: Buffer[] = [];
-      for (let i = 0; i < count; i++) {
-        if (offset + 4 > writes.length) damaged();
-        const length = writes.readUInt32BE(offset);
-        if (offset + 4 + length > writes.length) damaged();
-        step.push(writes.subarray(offset + 4, offset + 4 + length));
-        offset += 4 + length;
+      const keep = (frame: Buffer) => {
+        const channel = frameChannel(frame);
+        if (channel === undefined || open.has(channel)) step.push(frame);
+      };
+      if (entry & 1) {
+        const bundle = pieces[piece++] ?? damaged();
+        let offset = 0;
+        while (offset + 4 <= bundle.length) {
+          const length = bundle.readUInt32BE(offset);
+          if (offset + 4 + length > bundle.length) break;
+          keep(bundle.subarray(offset + 4, offset + 4 + length));
+          offset += 4 + length;
+        }
+        if (offset < bundle.length || bundle.length === 0) step.push(bundle.subarray(offset));
       }
+      for (let k = 0; k < entry >>> 1; k++) keep(pieces[piece++] ?? damaged());
       steps.push(step);
     }
-    if (offset !== writes.length) damaged();
+    if (piece !== pieces.length) damaged();
   }
   return steps;
 }
@@ -124,8 +149,7 @@ async function decodeHistory(
   threadId: string,
   ns: string,
   channels: readonly string[],
-  writePages: readonly WritePage[],
-  seedList: readonly Buffer[],
+  pages: readonly HistoryPage[],
   bases: ReadonlyMap<string, Buffer>,
 ): Promise<Record<string, DeltaChannelHistory>> {
   const keys = saverThreadKeys(context.keyPrefix, threadId);
@@ -133,40 +157,26 @@ async function decodeHistory(
     key: keys.writes,
     what: () => `a pending write of an ancestor in namespace ${JSON.stringify(ns)}`,
   };
-  const steps = splitSteps(writePages, keys.writes);
-  // Every write of every ancestor decoded at once; stepOf[i] is the ancestor (0: the newest) write i belongs to.
-  const stepOf: number[] = [];
-  const values: Buffer[] = [];
-  for (let s = 0; s < steps.length; s++) {
-    for (const value of steps[s] as Buffer[]) {
-      stepOf.push(s);
-      values.push(value);
-    }
-  }
+  const steps = splitSteps(pages, keys.writes);
   const seeds = new Map<string, unknown>();
-  const [decoded] = await Promise.all([
-    Promise.all(values.map((value) => decodeWrite(context, writeSource, value))),
-    ...Array.from({ length: seedList.length / 3 }, async (_, k) => {
-      const channel = (seedList[3 * k] as Buffer).toString("utf8");
-      const field = (seedList[3 * k + 1] as Buffer).toString("utf8");
-      const source = { key: keys.blobs, what: () => `the stored value of channel ${JSON.stringify(channel)}` };
-      // Plain, compressed or delta-encoded (its bases came with the page): blob-delta.ts rebuilds the bytes.
-      const resolved = await resolveBlob(field, seedList[3 * k + 2] as Buffer, bases, context.maxValueBytes, source);
-      if (resolved === "cleared") return;
-      seeds.set(channel, await loadValue(context, Buffer.from(resolved.type, "utf8"), resolved.bytes, source));
-    }),
+  const [decodedSteps] = await Promise.all([
+    Promise.all(steps.map((step) => Promise.all(step.map((value) => decodeWrite(context, writeSource, value))))),
+    ...pages.flatMap(({ seeds: pageSeeds }) =>
+      pageSeeds.map(async ({ channel, field, blob }) => {
+        const source = { key: keys.blobs, what: () => `the stored value of channel ${JSON.stringify(channel)}` };
+        // Plain, compressed or delta-encoded (its bases came with the page): blob-delta.ts rebuilds the bytes.
+        const resolved = await resolveBlob(field, blob, bases, context.maxValueBytes, source);
+        if (resolved === "cleared") return;
+        seeds.set(channel, await loadValue(context, Buffer.from(resolved.type, "utf8"), resolved.bytes, source));
+      }),
+    ),
   ]);
-  // Oldest ancestor first; one ancestor's writes in writesSortKey order.
-  const order = decoded.map((_, i) => i);
-  order.sort(
-    (a, b) =>
-      (stepOf[b] as number) - (stepOf[a] as number) ||
-      compareWritesSortKeys((decoded[a] as DecodedWrite).sortKey, (decoded[b] as DecodedWrite).sortKey),
-  );
+  // Oldest ancestor first; one ancestor's writes in writesSortKey order (as stored, most often: then no sort).
   const writesByChannel = new Map<string, CheckpointPendingWrite[]>(channels.map((channel) => [channel, []]));
-  for (const i of order) {
-    const { write } = decoded[i] as DecodedWrite;
-    writesByChannel.get(write[1])?.push(write);
+  for (let s = decodedSteps.length - 1; s >= 0; s--) {
+    const step = decodedSteps[s] as DecodedWrite[];
+    if (!inSortKeyOrder(step)) step.sort((a, b) => compareWritesSortKeys(a.sortKey, b.sortKey));
+    for (const { write } of step) writesByChannel.get(write[1])?.push(write);
   }
   const result: Record<string, DeltaChannelHistory> = {};
   for (const channel of channels) {
@@ -175,4 +185,14 @@ async function decodeHistory(
     result[channel] = entry;
   }
   return result;
+}
+
+/** Whether the writes already follow writesSortKey (a sort is stable, so this order is the sorted one). */
+function inSortKeyOrder(writes: readonly DecodedWrite[]): boolean {
+  for (let i = 1; i < writes.length; i++) {
+    if (compareWritesSortKeys((writes[i - 1] as DecodedWrite).sortKey, (writes[i] as DecodedWrite).sortKey) > 0) {
+      return false;
+    }
+  }
+  return true;
 }

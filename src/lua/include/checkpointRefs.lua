@@ -24,9 +24,13 @@
 -- blobChain(blobs, field, value, seen, out): appends field, value of every base the blob needs, nearest first,
 --   until a full value, a missing or unreadable base, or 1024 steps; `seen` (field -> true) skips bases already
 --   appended to `out` by an earlier call. Returns nothing.
--- refsParent(refsText): the parent id alone (parseRefs' first answer, without splitting the other lines).
--- refsVersion(refsText, escapedChannel): the version the refs give the channel (escaped), or nil when they list
---   none; a search for that one line, for walks that follow a few channels through many checkpoints.
+-- For walks that follow a few channels through many records (saverDeltaHistory), the refs read in place, with no
+-- copy of the refs text:
+-- refsBounds(record): first, last: the positions of the refs text inside the record (refsOf's answer is
+--   string.sub(record, first, last); last = first - 1 when it is "").
+-- refsParentAt(record, first, last): the parent id alone (parseRefs' first answer, without splitting the lines).
+-- refsVersionAt(record, first, last, escapedChannel): the version the refs give the channel (escaped), or nil when
+--   they list none; a search for that one line.
 local function framedFirstPart(value)
   if #value < 5 then
     return nil
@@ -108,24 +112,45 @@ local function blobChain(blobs, field, value, seen, out)
   end
 end
 
-local function refsParent(refsText)
-  local lineEnd = string.find(refsText, "\n", 1, true)
-  return lineEnd and string.sub(refsText, 1, lineEnd - 1) or refsText
+local function refsBounds(record)
+  local format = string.byte(record, 1)
+  if (format ~= 1 and format ~= 6) or #record < 5 then
+    return 6, 5
+  end
+  local b1, b2, b3, b4 = string.byte(record, 2, 5)
+  local last = 5 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4
+  if last > #record then
+    return 6, 5
+  end
+  return 6, last
 end
 
--- escaped channel -> "\n<channel>\0": escaped parts hold no "\n" or "\0", so only that channel's line holds it.
+local function refsParentAt(record, first, last)
+  local lineEnd = string.find(record, "\n", first, true)
+  if not lineEnd or lineEnd > last then
+    lineEnd = last + 1
+  end
+  return string.sub(record, first, lineEnd - 1)
+end
+
+-- escaped channel -> "\n<channel>\0": escaped parts hold no "\n" or "\0", so only that channel's line holds it (the
+-- search starts at the refs' first byte, so the byte before them cannot pass for the "\n"; a match past the refs' end
+-- is in the record's other parts, and means the refs list no such line).
 local refsLineStarts = {}
 
-local function refsVersion(refsText, escapedChannel)
+local function refsVersionAt(record, first, last, escapedChannel)
   local lineStart = refsLineStarts[escapedChannel]
   if not lineStart then
     lineStart = "\n" .. escapedChannel .. "\0"
     refsLineStarts[escapedChannel] = lineStart
   end
-  local _, last = string.find(refsText, lineStart, 1, true)
-  if not last then
+  local _, matchEnd = string.find(record, lineStart, first, true)
+  if not matchEnd or matchEnd > last then
     return nil
   end
-  local lineEnd = string.find(refsText, "\n", last + 1, true) or (#refsText + 1)
-  return string.sub(refsText, last + 1, lineEnd - 1)
+  local lineEnd = string.find(record, "\n", matchEnd + 1, true)
+  if not lineEnd or lineEnd > last then
+    lineEnd = last + 1
+  end
+  return string.sub(record, matchEnd + 1, lineEnd - 1)
 end

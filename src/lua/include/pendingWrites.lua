@@ -29,6 +29,8 @@
 -- pendingWritesBundles(fields): the stored bundles of many checkpoints, bundles[i] for fields[i] (false when
 --   absent): one HMGET per thousand checkpoints instead of an HGET each.
 -- pendingWritesOverflow(field): the checkpoint's overflow writes (framed), in field order.
+-- pendingWritesAnyOverflow(): whether the thread has overflow writes at all (asked once per script), so a walk over
+--   many checkpoints skips pendingWritesOverflow when it has none.
 -- pendingWritesList(field): every framed write of the checkpoint: the bundle's in stored order, then overflow. An
 --   unreadable bundle ends its part of the list with one more value that is not a frame of six parts, so the
 --   client that decodes the list reports the corruption.
@@ -112,11 +114,15 @@ end
 -- checkpoints then costs no range per checkpoint. (Removing writes never makes a false answer wrong.)
 local pendingWritesIndexed = nil
 
-local function pendingWritesOverflowFields(field)
+local function pendingWritesAnyOverflow()
   if pendingWritesIndexed == nil then
     pendingWritesIndexed = redis.call("EXISTS", KEYS[6]) == 1
   end
-  if not pendingWritesIndexed then
+  return pendingWritesIndexed
+end
+
+local function pendingWritesOverflowFields(field)
+  if not pendingWritesAnyOverflow() then
     return {}
   end
   return redis.call("ZRANGE", KEYS[6], "[" .. field .. "\0", "(" .. field .. "\1", "BYLEX")
