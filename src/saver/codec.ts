@@ -207,6 +207,68 @@ export function unframeAs(
   return { format: format as FrameFormat, parts };
 }
 
+/** The six parts of a framed pending write, its text parts as strings (see the module comment). */
+export interface WriteFrame {
+  format: FrameFormat;
+  taskId: string;
+  channel: string;
+  type: Buffer;
+  /** The value's bytes as stored (raw deflate when format is DEFLATED). */
+  stored: Buffer;
+  taskPath: string;
+  idx: string;
+}
+
+/** Where each of the six parts of a write frame starts and ends (reused: unframeWrite reads it before returning). */
+const writeBounds = new Int32Array(12);
+
+/**
+ * unframeAs(bytes, source, [PLAIN, DEFLATED], [6]) for a pending write, without a Buffer view per text part: the
+ * text parts are read straight from the frame. Anything irregular goes to unframeAs, which names what is wrong.
+ */
+export function unframeWrite(bytes: Buffer, source: FrameSource): WriteFrame {
+  const format = bytes[0];
+  let offset = 1;
+  let part = 0;
+  if (format === FrameFormat.PLAIN || format === FrameFormat.DEFLATED) {
+    while (part < 6 && offset + 4 <= bytes.length) {
+      const end = offset + 4 + bytes.readUInt32BE(offset);
+      if (end > bytes.length) break;
+      writeBounds[2 * part] = offset + 4;
+      writeBounds[2 * part + 1] = end;
+      offset = end;
+      part++;
+    }
+  }
+  if (part !== 6 || offset !== bytes.length) {
+    const [taskId, channel, type, stored, taskPath, idx] = unframeAs(
+      bytes,
+      source,
+      [FrameFormat.PLAIN, FrameFormat.DEFLATED],
+      [6],
+    ).parts as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
+    return {
+      format: format as FrameFormat,
+      taskId: taskId.toString("utf8"),
+      channel: channel.toString("utf8"),
+      type,
+      stored,
+      taskPath: taskPath.toString("utf8"),
+      idx: idx.toString("utf8"),
+    };
+  }
+  const b = writeBounds;
+  return {
+    format: format as FrameFormat,
+    taskId: bytes.toString("utf8", b[0], b[1]),
+    channel: bytes.toString("utf8", b[2], b[3]),
+    type: bytes.subarray(b[4], b[5]),
+    stored: bytes.subarray(b[6], b[7]),
+    taskPath: b[8] === b[9] ? "" : bytes.toString("utf8", b[8], b[9]),
+    idx: bytes.toString("utf8", b[10], b[11]),
+  };
+}
+
 /** A Buffer view of a Uint8Array (ioredis would send a plain Uint8Array as "1,2,3" text). */
 export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -29,7 +29,7 @@ import {
   type FrameSource,
   isInHistoryMarker,
   unframe,
-  unframeAs,
+  unframeWrite,
 } from "./codec.js";
 import type { SaverContext } from "./context.js";
 import { requireConsistentCheckpoint } from "./integrity.js";
@@ -182,8 +182,7 @@ export async function decodeWrites(
 
 /** One framed pending write (plain or compressed) and the key it sorts by among its checkpoint's writes. */
 export async function decodeWrite(context: SaverContext, source: FrameSource, value: Buffer): Promise<DecodedWrite> {
-  const { format, parts } = unframeAs(value, source, [FrameFormat.PLAIN, FrameFormat.DEFLATED], [6]);
-  const [taskId, channel, type, stored, taskPath, idx] = parts as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
+  const { format, taskId, channel, type, stored, taskPath, idx } = unframeWrite(value, source);
   const bytes =
     format === FrameFormat.DEFLATED
       ? await decompress(
@@ -194,10 +193,9 @@ export async function decodeWrite(context: SaverContext, source: FrameSource, va
           CorruptCheckpointError,
         )
       : stored;
-  const task = taskId.toString("utf8");
   return {
-    sortKey: writesSortKey(taskPath.toString("utf8"), task, Number(idx.toString("utf8"))),
-    write: [task, channel.toString("utf8"), await loadValue(context, type, bytes, source)],
+    sortKey: writesSortKey(taskPath, taskId, Number(idx)),
+    write: [taskId, channel, await loadValue(context, type, bytes, source)],
   };
 }
 

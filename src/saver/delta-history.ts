@@ -121,22 +121,24 @@ function splitSteps(pages: readonly HistoryPage[], key: string): Buffer[][] {
       for (; seed < seeds.length && (seeds[seed]?.entry as number) <= e; seed++) open.delete(seeds[seed]?.channel ?? "");
       const entry = entries.readUInt32BE(4 * e);
       const step: Buffer[] = [];
-      const keep = (frame: Buffer) => {
-        const channel = frameChannel(frame);
-        if (channel === undefined || open.has(channel)) step.push(frame);
-      };
       if (entry & 1) {
         const bundle = pieces[piece++] ?? damaged();
         let offset = 0;
         while (offset + 4 <= bundle.length) {
-          const length = bundle.readUInt32BE(offset);
-          if (offset + 4 + length > bundle.length) break;
-          keep(bundle.subarray(offset + 4, offset + 4 + length));
-          offset += 4 + length;
+          const end = offset + 4 + bundle.readUInt32BE(offset);
+          if (end > bundle.length) break;
+          const frame = bundle.subarray(offset + 4, end);
+          const channel = frameChannel(frame);
+          if (channel === undefined || open.has(channel)) step.push(frame);
+          offset = end;
         }
         if (offset < bundle.length || bundle.length === 0) step.push(bundle.subarray(offset));
       }
-      for (let k = 0; k < entry >>> 1; k++) keep(pieces[piece++] ?? damaged());
+      for (let k = 0; k < entry >>> 1; k++) {
+        const frame = pieces[piece++] ?? damaged();
+        const channel = frameChannel(frame);
+        if (channel === undefined || open.has(channel)) step.push(frame);
+      }
       steps.push(step);
     }
     if (piece !== pieces.length) damaged();
