@@ -118,7 +118,8 @@ function splitSteps(pages: readonly HistoryPage[], key: string): Buffer[][] {
     let seed = 0;
     for (let e = 0; e < entries.length / 4; e++) {
       // Channels whose seed came at an ancestor before this entry's are no longer walked.
-      for (; seed < seeds.length && (seeds[seed]?.entry as number) <= e; seed++) open.delete(seeds[seed]?.channel ?? "");
+      for (; seed < seeds.length && (seeds[seed]?.entry as number) <= e; seed++)
+        open.delete(seeds[seed]?.channel ?? "");
       const entry = entries.readUInt32BE(4 * e);
       const step: Buffer[] = [];
       if (entry & 1) {

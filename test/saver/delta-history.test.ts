@@ -120,6 +120,62 @@ describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }
     expect(history.m?.writes.map(([, , value]) => value)).toEqual(["s0", "a", "b", "after"]);
   });
 
+  it("keeps each ancestor's walked writes across pages, closing a channel at its seed mid-page (bundles that mix channels, overflow and compressed writes)", async () => {
+    const redis = new RedisSaver({ client, keyPrefix: testPrefix("dhm"), compression: { minBytes: 64 } });
+    const memory = new MemorySaver();
+    const length = DELTA_HISTORY_PAGE_CHECKPOINTS + 9;
+    const configs = await mixedChain([redis, memory], "mixed", length);
+    // Some writes went to overflow (too large for the bundle) and some were stored compressed.
+    const keys = saverThreadKeys(redis.keyPrefix, "mixed");
+    expect(await client.exists(keys.writesIndex)).toBe(1);
+    const stored = Object.values(await client.hgetallBuffer(keys.writes));
+    expect(stored.some((value) => value.includes(Buffer.from([3, 0, 0, 0, 4, ...Buffer.from("task")])))).toBe(true);
+    const latest = configs.at(-1) as RunnableConfig;
+    for (const channels of [["m"], ["other"], ["m", "other"], ["other", "late", "m"], ["late"]]) {
+      for (const config of [latest, configs[length - 3] as RunnableConfig, configs[40] as RunnableConfig]) {
+        const expected = await memory.getDeltaChannelHistory({ config, channels });
+        expect(await redis.getDeltaChannelHistory({ config, channels }), channels.join()).toEqual(expected);
+      }
+    }
+    const history = await redis.getDeltaChannelHistory({ config: latest, channels: ["m", "other", "late"] });
+    // m from the root over two pages, other from its seed a few ancestors back, late from its seed mid-chain.
+    expect(history.m?.writes).toHaveLength(length - 1 + Math.ceil((length - 1) / 25));
+    expect(history.other?.seed).toEqual(new DeltaSnapshot(["o"]));
+    expect(history.other?.writes.length).toBeLessThan(10);
+    expect(history.late?.seed).toEqual(new DeltaSnapshot(["l"]));
+  });
+
+  it("orders one ancestor's writes by writesSortKey when they were stored in another order", async () => {
+    const redis = new RedisSaver({ client, keyPrefix: testPrefix("dho") });
+    const memory = new MemorySaver();
+    const ids = [uuid6(0), uuid6(1)];
+    let config: RunnableConfig = { configurable: { thread_id: "order", checkpoint_ns: "" } };
+    const parents: RunnableConfig[] = [];
+    for (const saver of [redis, memory]) {
+      const root = { ...emptyCheckpoint(), id: ids[0] as string, channel_values: { m: new DeltaSnapshot([]) } };
+      root.channel_versions = { m: 1 };
+      const first = await saver.put(config, root, { source: "loop", step: 0, parents: {} }, { m: 1 });
+      // Tasks finish out of order: z before a, and a's second write before its first.
+      await saver.putWrites(first, [["m", "z0"]], "z", "~b");
+      await saver.putWrites(
+        first,
+        [
+          ["m", "a0"],
+          ["m", "a1"],
+        ],
+        "a",
+        "~a",
+      );
+      await saver.putWrites(first, [["m", "b0"]], "b", "~a");
+      const next = { ...emptyCheckpoint(), id: ids[1] as string, channel_values: {}, channel_versions: { m: 2 } };
+      parents.push(await saver.put(first, next, { source: "loop", step: 1, parents: {} }, { m: 2 }));
+    }
+    config = parents[0] as RunnableConfig;
+    const expected = await memory.getDeltaChannelHistory({ config, channels: ["m"] });
+    expect(expected.m?.writes.map(([, , value]) => value)).toEqual(["a0", "a1", "b0", "z0"]);
+    expect(await redis.getDeltaChannelHistory({ config, channels: ["m"] })).toEqual(expected);
+  });
+
   it("names the writes key when a bundle on the walk is damaged", async () => {
     const saver = new RedisSaver({ client, keyPrefix: testPrefix("dhd") });
     const configs = await sharedChain([saver], "damaged");
@@ -164,6 +220,60 @@ async function writeChain(
     }),
   );
   await Promise.all(configs.slice(0, -1).map((config, i) => saver.putWrites(config, [["m", value(i)]], "task")));
+  return configs;
+}
+
+/**
+ * A chain of `length` checkpoints over channels m (seed at the root), late (seed at checkpoint 100) and other (seed
+ * four checkpoints before the end). Each step writes m and other in one bundle and, on every tenth, late; every
+ * 25th step also writes a value too large for the bundle (overflow) to m and one to other; values of 64 bytes or
+ * more are stored compressed when the saver compresses.
+ */
+/** `chars` letters that compress poorly, the same for the same seed. */
+function noise(seed: number, chars: number): string {
+  let state = (seed * 2654435761) >>> 0 || 1;
+  let out = "";
+  for (let i = 0; i < chars; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    out += String.fromCharCode(97 + ((state >>> 16) % 26));
+  }
+  return out;
+}
+
+async function mixedChain(savers: BaseCheckpointSaver[], threadId: string, length: number): Promise<RunnableConfig[]> {
+  const configs: RunnableConfig[] = [];
+  const ids = Array.from({ length }, (_, i) => uuid6(i));
+  for (const saver of savers) {
+    let parent: RunnableConfig = { configurable: { thread_id: threadId, checkpoint_ns: "" } };
+    for (let i = 0; i < length; i++) {
+      const values: Record<string, unknown> = {};
+      if (i === 0) values.m = new DeltaSnapshot(["m"]);
+      if (i === 100) values.late = new DeltaSnapshot(["l"]);
+      if (i === length - 5) values.other = new DeltaSnapshot(["o"]);
+      const versions = { m: i + 1, other: i + 1, late: i + 1 };
+      const checkpoint = {
+        ...emptyCheckpoint(),
+        id: ids[i] as string,
+        channel_values: values,
+        channel_versions: versions,
+      };
+      const stored = await saver.put(parent, checkpoint, { source: "loop", step: i, parents: {} }, { ...versions });
+      if (i < length - 1) {
+        const writes: [string, unknown][] = [
+          ["m", `m${i} ${"x".repeat(i % 3 === 0 ? 80 : 1)}`],
+          ["other", `o${i}`],
+        ];
+        if (i % 10 === 0) writes.push(["late", `l${i}`]);
+        await saver.putWrites(stored, writes, "task");
+        if (i % 25 === 0) {
+          await saver.putWrites(stored, [["m", noise(i, 8000)]], "big-m");
+          await saver.putWrites(stored, [["other", noise(-i, 8000)]], "big-other");
+        }
+      }
+      if (saver === savers[0]) configs.push(stored);
+      parent = stored;
+    }
+  }
   return configs;
 }
 
