@@ -171,32 +171,52 @@ export async function decodeWrites(
   writeValues: readonly (Buffer | null)[],
 ): Promise<CheckpointPendingWrite[]> {
   const source = { key: keys.writes, what: () => `a pending write of ${label()}` };
-  const decoded = await Promise.all(
-    writeValues
-      .filter((value): value is Buffer => value !== null && value !== undefined)
-      .map((value) => decodeWrite(context, source, value)),
+  const decoded = await decodeWriteList(
+    context,
+    source,
+    writeValues.filter((value): value is Buffer => value !== null && value !== undefined),
   );
-  decoded.sort((a, b) => compareWritesSortKeys(a.sortKey, b.sortKey));
+  if (!inSortKeyOrder(decoded)) decoded.sort((a, b) => compareWritesSortKeys(a.sortKey, b.sortKey));
   return decoded.map((d) => d.write);
 }
 
-/** One framed pending write (plain or compressed) and the key it sorts by among its checkpoint's writes. */
-export async function decodeWrite(context: SaverContext, source: FrameSource, value: Buffer): Promise<DecodedWrite> {
-  const { format, taskId, channel, type, stored, taskPath, idx } = unframeWrite(value, source);
-  const bytes =
-    format === FrameFormat.DEFLATED
-      ? await decompress(
-          stored,
-          context.maxValueBytes,
-          source.key,
-          () => describeSource(source),
-          CorruptCheckpointError,
-        )
-      : stored;
-  return {
+/**
+ * Framed pending writes (plain or compressed), decoded[i] for values[i], each with the key it sorts by among its
+ * checkpoint's writes. The frames are read first, then every value deserialises at once.
+ */
+export async function decodeWriteList(
+  context: SaverContext,
+  source: FrameSource,
+  values: readonly Buffer[],
+): Promise<DecodedWrite[]> {
+  const frames = values.map((value) => unframeWrite(value, source));
+  const loaded = await Promise.all(
+    frames.map((frame) =>
+      frame.format === FrameFormat.DEFLATED
+        ? decompress(
+            frame.stored,
+            context.maxValueBytes,
+            source.key,
+            () => describeSource(source),
+            CorruptCheckpointError,
+          ).then((bytes) => loadValue(context, frame.type, bytes, source))
+        : loadValue(context, frame.type, frame.stored, source),
+    ),
+  );
+  return frames.map(({ taskId, channel, taskPath, idx }, i) => ({
     sortKey: writesSortKey(taskPath, taskId, Number(idx)),
-    write: [taskId, channel, await loadValue(context, type, bytes, source)],
-  };
+    write: [taskId, channel, loaded[i]],
+  }));
+}
+
+/** Whether writes already follow writesSortKey (a stable sort leaves such a list as it is, so no sort is needed). */
+export function inSortKeyOrder(writes: readonly DecodedWrite[]): boolean {
+  for (let i = 1; i < writes.length; i++) {
+    if (compareWritesSortKeys((writes[i - 1] as DecodedWrite).sortKey, (writes[i] as DecodedWrite).sortKey) > 0) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /**

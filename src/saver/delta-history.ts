@@ -22,7 +22,7 @@ import { resolveBlob } from "./blob-delta.js";
 import { escapePart, FrameFormat } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
-import { type DecodedWrite, decodeWrite, loadValue } from "./decode.js";
+import { decodeWriteList, inSortKeyOrder, loadValue } from "./decode.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 
 /** Most ancestors one script call visits: bounds the time one call holds the server. */
@@ -161,9 +161,17 @@ async function decodeHistory(
     what: () => `a pending write of an ancestor in namespace ${JSON.stringify(ns)}`,
   };
   const steps = splitSteps(pages, keys.writes);
+  // Every write of every ancestor decoded at once; stepStart[s] is where ancestor s's writes begin (0: the newest).
+  const stepStart: number[] = [];
+  const values: Buffer[] = [];
+  for (const step of steps) {
+    stepStart.push(values.length);
+    for (const value of step) values.push(value);
+  }
+  stepStart.push(values.length);
   const seeds = new Map<string, unknown>();
-  const [decodedSteps] = await Promise.all([
-    Promise.all(steps.map((step) => Promise.all(step.map((value) => decodeWrite(context, writeSource, value))))),
+  const [decoded] = await Promise.all([
+    decodeWriteList(context, writeSource, values),
     ...pages.flatMap(({ seeds: pageSeeds }) =>
       pageSeeds.map(async ({ channel, field, blob }) => {
         const source = { key: keys.blobs, what: () => `the stored value of channel ${JSON.stringify(channel)}` };
@@ -176,8 +184,8 @@ async function decodeHistory(
   ]);
   // Oldest ancestor first; one ancestor's writes in writesSortKey order (as stored, most often: then no sort).
   const writesByChannel = new Map<string, CheckpointPendingWrite[]>(channels.map((channel) => [channel, []]));
-  for (let s = decodedSteps.length - 1; s >= 0; s--) {
-    const step = decodedSteps[s] as DecodedWrite[];
+  for (let s = steps.length - 1; s >= 0; s--) {
+    const step = decoded.slice(stepStart[s], stepStart[s + 1]);
     if (!inSortKeyOrder(step)) step.sort((a, b) => compareWritesSortKeys(a.sortKey, b.sortKey));
     for (const { write } of step) writesByChannel.get(write[1])?.push(write);
   }
@@ -188,14 +196,4 @@ async function decodeHistory(
     result[channel] = entry;
   }
   return result;
-}
-
-/** Whether the writes already follow writesSortKey (a sort is stable, so this order is the sorted one). */
-function inSortKeyOrder(writes: readonly DecodedWrite[]): boolean {
-  for (let i = 1; i < writes.length; i++) {
-    if (compareWritesSortKeys((writes[i - 1] as DecodedWrite).sortKey, (writes[i] as DecodedWrite).sortKey) > 0) {
-      return false;
-    }
-  }
-  return true;
 }
