@@ -112,12 +112,18 @@ local function blobChain(blobs, field, value, seen, out)
   end
 end
 
+-- string.byte, string.find and string.sub as locals: a walk calls them a few times per record, and a global
+-- lookup each time costs as much as the call.
+local refsByte = string.byte
+local refsFind = string.find
+local refsSub = string.sub
+
 local function refsBounds(record)
-  local format = string.byte(record, 1)
+  local format = refsByte(record, 1)
   if (format ~= 1 and format ~= 6) or #record < 5 then
     return 6, 5
   end
-  local b1, b2, b3, b4 = string.byte(record, 2, 5)
+  local b1, b2, b3, b4 = refsByte(record, 2, 5)
   local last = 5 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4
   if last > #record then
     return 6, 5
@@ -126,11 +132,11 @@ local function refsBounds(record)
 end
 
 local function refsParentAt(record, first, last)
-  local lineEnd = string.find(record, "\n", first, true)
+  local lineEnd = refsFind(record, "\n", first, true)
   if not lineEnd or lineEnd > last then
     lineEnd = last + 1
   end
-  return string.sub(record, first, lineEnd - 1)
+  return refsSub(record, first, lineEnd - 1)
 end
 
 -- escaped channel -> "\n<channel>\0": escaped parts hold no "\n" or "\0", so only that channel's line holds it (the
@@ -144,13 +150,13 @@ local function refsVersionAt(record, first, last, escapedChannel)
     lineStart = "\n" .. escapedChannel .. "\0"
     refsLineStarts[escapedChannel] = lineStart
   end
-  local _, matchEnd = string.find(record, lineStart, first, true)
+  local _, matchEnd = refsFind(record, lineStart, first, true)
   if not matchEnd or matchEnd > last then
     return nil
   end
-  local lineEnd = string.find(record, "\n", matchEnd + 1, true)
+  local lineEnd = refsFind(record, "\n", matchEnd + 1, true)
   if not lineEnd or lineEnd > last then
     lineEnd = last + 1
   end
-  return string.sub(record, matchEnd + 1, lineEnd - 1)
+  return refsSub(record, matchEnd + 1, lineEnd - 1)
 end
