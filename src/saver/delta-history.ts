@@ -15,7 +15,7 @@ import {
   type DeltaChannelHistory,
 } from "@langchain/langgraph-checkpoint";
 import { CorruptCheckpointError, InvalidInputError } from "../errors.js";
-import { saverThreadKeys } from "../keys.js";
+import type { SaverThreadKeys } from "../keys.js";
 import { callScript } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { resolveBlob } from "./blob-delta.js";
@@ -47,7 +47,7 @@ export async function getDeltaChannelHistory(
   }
   if (channels.length === 0) return {};
 
-  const keys = saverThreadKeys(context.keyPrefix, threadId);
+  const keys = context.threadKeys.get(threadId).thread;
   const ttlMs = context.refreshOnRead ? context.ttlMs : 0;
   const open = new Set(channels);
   // Each page's pieces with the channels walked when it began, and the seeds, in page order.
@@ -76,7 +76,7 @@ export async function getDeltaChannelHistory(
     if (cursor === "" || open.size === 0) break;
     start = "from";
   }
-  return decodeHistory(context, threadId, ns, channels, pages, bases);
+  return decodeHistory(context, keys, ns, channels, pages, bases);
 }
 
 interface HistoryPage {
@@ -149,13 +149,12 @@ function splitSteps(pages: readonly HistoryPage[], key: string): Buffer[][] {
 
 async function decodeHistory(
   context: SaverContext,
-  threadId: string,
+  keys: SaverThreadKeys,
   ns: string,
   channels: readonly string[],
   pages: readonly HistoryPage[],
   bases: ReadonlyMap<string, Buffer>,
 ): Promise<Record<string, DeltaChannelHistory>> {
-  const keys = saverThreadKeys(context.keyPrefix, threadId);
   const writeSource = {
     key: keys.writes,
     what: () => `a pending write of an ancestor in namespace ${JSON.stringify(ns)}`,
