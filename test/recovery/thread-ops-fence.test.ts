@@ -85,6 +85,36 @@ describe.each(targets)("thread operations under live runs ($name)", ({ connect }
     expect(await saver.getTuple({ configurable })).toBeUndefined();
   });
 
+  it("deleteForRuns over several leased threads cleans the others and names every refused one", async () => {
+    const { keyPrefix, saver, other } = setup("fence-many");
+    for (const threadId of ["a", "b", "c"]) {
+      await other.invoke({ input: 1 }, { configurable: { thread_id: threadId }, metadata: { run_id: "r0" } });
+    }
+    // Live runs on a and c (raised as withRunLease raises its fence and mark), none on b.
+    const field = runFenceField(keyPrefix, "g", "");
+    for (const [threadId, runId] of [
+      ["c", "rc"],
+      ["a", "ra"],
+    ] as const) {
+      await saver[RAISE_RUN_FENCE]({ field, token: 1_000, threadId, checkpointNs: "" }, { liveMs: 60_000, runId });
+    }
+    const refused = await saver.deleteForRuns(["r0"]).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ThreadLeasedError);
+    expect(refused).toMatchObject({
+      threadId: "a",
+      runIds: ["ra"],
+      threads: [
+        { threadId: "a", runIds: ["ra"] },
+        { threadId: "c", runIds: ["rc"] },
+      ],
+    });
+    expect(String((refused as Error).message)).toMatch(/"a".*"ra".*"c".*"rc"/);
+    expect(await saver.getTuple({ configurable: { thread_id: "b" } })).toBeUndefined();
+    for (const threadId of ["a", "c"]) {
+      expect(await saver.getTuple({ configurable: { thread_id: threadId } })).toBeDefined();
+    }
+  });
+
   it("prune with keepLast trims a thread a live run writes, as the retention option does", async () => {
     const { saver, app, other, started } = setup("fence-trim");
     const configurable = { thread_id: "t" };
