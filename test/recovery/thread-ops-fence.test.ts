@@ -115,6 +115,30 @@ describe.each(targets)("thread operations under live runs ($name)", ({ connect }
     }
   });
 
+  it("deleteThread refuses a thread a live run writes, keeping its fence; once the run ended it deletes", async () => {
+    const { keyPrefix, saver, other } = setup("fence-delete");
+    await other.invoke({ input: 1 }, { configurable: { thread_id: "t" } });
+    const keys = saverThreadKeys(keyPrefix, "t");
+    const field = runFenceField(keyPrefix, "g", "");
+    const fence = { field, token: 1_000, threadId: "t", checkpointNs: "" };
+    await saver[RAISE_RUN_FENCE](fence, { liveMs: 60_000, runId: "rt" });
+    const before = await saver.getTuple({ configurable: { thread_id: "t" } });
+
+    const refused = await saver.deleteThread("t").catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ThreadLeasedError);
+    expect(refused).toMatchObject({ threadId: "t", runIds: ["rt"], operation: "RedisSaver.deleteThread" });
+    expect(await saver.getTuple({ configurable: { thread_id: "t" } })).toEqual(before);
+    expect(await saver.client.hget(keys.runFences, field)).toBe("1000");
+
+    // The run ends (its mark is cleared): the thread goes, fence and all.
+    expect(await saver[MARK_RUN_LIVE]("t", field, { token: 0, liveMs: 0, runId: "rt" })).toBe(true);
+    await saver.deleteThread("t");
+    expect(await saver.getTuple({ configurable: { thread_id: "t" } })).toBeUndefined();
+    expect(await saver.client.exists(...keys.all)).toBe(0);
+    // A thread with no keys at all deletes quietly, as before.
+    await saver.deleteThread("never-written");
+  });
+
   it("prune with keepLast trims a thread a live run writes, as the retention option does", async () => {
     const { saver, app, other, started } = setup("fence-trim");
     const configurable = { thread_id: "t" };
