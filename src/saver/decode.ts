@@ -15,7 +15,7 @@ import {
   type WritesSortKey,
   writesSortKey,
 } from "@langchain/langgraph-checkpoint";
-import { decompress } from "../compression.js";
+import { decompress, decompressSync } from "../compression.js";
 import { CorruptCheckpointError, EncryptionError, encryptionErrorAt } from "../errors.js";
 import type { SaverThreadKeys } from "../keys.js";
 import { resolveBlob } from "./blob-delta.js";
@@ -181,6 +181,12 @@ export async function decodeWrites(
 }
 
 /**
+ * Compressed writes up to this size inflate in the calling thread (every write a bundle holds is smaller): the
+ * thread pool's hand-off costs more than inflating a few KiB, and a history holds many such writes.
+ */
+const INFLATE_SYNC_MAX_BYTES = 4 * 1024;
+
+/**
  * Framed pending writes (plain or compressed), decoded[i] for values[i], each with the key it sorts by among its
  * checkpoint's writes. The frames are read first, then every value deserialises at once.
  */
@@ -190,18 +196,19 @@ export async function decodeWriteList(
   values: readonly Buffer[],
 ): Promise<DecodedWrite[]> {
   const frames = values.map((value) => unframeWrite(value, source));
+  const what = () => describeSource(source);
   const loaded = await Promise.all(
-    frames.map((frame) =>
-      frame.format === FrameFormat.DEFLATED
-        ? decompress(
-            frame.stored,
-            context.maxValueBytes,
-            source.key,
-            () => describeSource(source),
-            CorruptCheckpointError,
-          ).then((bytes) => loadValue(context, frame.type, bytes, source))
-        : loadValue(context, frame.type, frame.stored, source),
-    ),
+    frames.map((frame) => {
+      if (frame.format !== FrameFormat.DEFLATED) return loadValue(context, frame.type, frame.stored, source);
+      const { stored } = frame;
+      if (stored.length <= INFLATE_SYNC_MAX_BYTES) {
+        const bytes = decompressSync(stored, context.maxValueBytes, source.key, what, CorruptCheckpointError);
+        return loadValue(context, frame.type, bytes, source);
+      }
+      return decompress(stored, context.maxValueBytes, source.key, what, CorruptCheckpointError).then((bytes) =>
+        loadValue(context, frame.type, bytes, source),
+      );
+    }),
   );
   return frames.map(({ taskId, channel, taskPath, idx }, i) => ({
     sortKey: writesSortKey(taskPath, taskId, Number(idx)),

@@ -16,7 +16,13 @@ import {
 import { type BaseCheckpointSaver, DeltaSnapshot, emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { Redis } from "ioredis";
 import { isCluster, type RedisClient } from "../../src/client.js";
-import { CorruptCheckpointError, InvalidConfigError, InvalidInputError, RedisSaver } from "../../src/index.js";
+import {
+  CorruptCheckpointError,
+  DecompressionLimitError,
+  InvalidConfigError,
+  InvalidInputError,
+  RedisSaver,
+} from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
 import { DELTA_HISTORY_PAGE_BYTES, DELTA_HISTORY_PAGE_CHECKPOINTS } from "../../src/saver/delta-history.js";
 import { keySlot } from "../../src/slot.js";
@@ -174,6 +180,29 @@ describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }
     const expected = await memory.getDeltaChannelHistory({ config, channels: ["m"] });
     expect(expected.m?.writes.map(([, , value]) => value)).toEqual(["a0", "a1", "b0", "z0"]);
     expect(await redis.getDeltaChannelHistory({ config, channels: ["m"] })).toEqual(expected);
+  });
+
+  it("refuses a compressed write that would inflate beyond maxValueBytes, in a bundle or in overflow", async () => {
+    const prefix = testPrefix("dhz");
+    const writer = new RedisSaver({ client, keyPrefix: prefix, compression: { minBytes: 64 } });
+    const ids = [uuid6(0), uuid6(1)];
+    const root = { ...emptyCheckpoint(), id: ids[0] as string, channel_values: { m: new DeltaSnapshot([]) } };
+    root.channel_versions = { m: 1 };
+    const thread = { configurable: { thread_id: "bomb", checkpoint_ns: "" } };
+    const first = await writer.put(thread, root, { source: "loop", step: 0, parents: {} }, { m: 1 });
+    // 20,000 repeated characters deflate to a few dozen bytes (kept in the bundle); the noise goes to overflow.
+    await writer.putWrites(first, [["m", "a".repeat(20_000)]], "small");
+    await writer.putWrites(first, [["m", noise(7, 12_000)]], "large");
+    const next = { ...emptyCheckpoint(), id: ids[1] as string, channel_values: {}, channel_versions: { m: 2 } };
+    const latest = await writer.put(first, next, { source: "loop", step: 1, parents: {} }, { m: 2 });
+    expect(await client.exists(saverThreadKeys(prefix, "bomb").writesIndex)).toBe(1);
+    expect((await writer.getDeltaChannelHistory({ config: latest, channels: ["m"] })).m?.writes).toHaveLength(2);
+    for (const maxValueBytes of [10_000, 15_000]) {
+      const reader = new RedisSaver({ client, keyPrefix: prefix, maxValueBytes });
+      const history = reader.getDeltaChannelHistory({ config: latest, channels: ["m"] });
+      await expect(history).rejects.toThrow(DecompressionLimitError);
+      await expect(reader.getTuple(first)).rejects.toThrow(DecompressionLimitError);
+    }
   });
 
   it("names the writes key when a bundle on the walk is damaged", async () => {
