@@ -125,44 +125,52 @@ async function decodeChannelValues(
   channels: readonly [string, string][],
   { blobValues, bases, held }: RawCheckpoint,
 ): Promise<Record<string, unknown>> {
-  const values: Record<string, unknown> = {};
-  await Promise.all(
-    channels.map(async ([channel, version], i) => {
-      const blob = blobValues[i];
-      // Missing: no put stored this (channel, version) (the checkpoint was put with it outside newVersions).
-      if (blob === null || blob === undefined) return;
-      const source = {
-        key: keys.blobs,
-        what: () => `channel ${JSON.stringify(channel)} version ${version} (namespace ${JSON.stringify(ns)})`,
-      };
-      // A DeltaChannel value left to the ancestors' writes: absent here, like a cleared channel.
-      if (isInHistoryMarker(blob)) return;
-      if (blob.length === 0 && held !== undefined) {
-        // Not sent: this saver wrote it last and holds its bytes (the script checked the stored length).
-        const mine = held.get(blobField(ns, channel, version));
-        if (mine !== undefined) {
-          values[channel] = await loadValue(context, Buffer.from(mine.type, "utf8"), asBuffer(mine.bytes), source);
-          return;
-        }
-      }
-      if (blob[0] === FrameFormat.PLAIN) {
-        const parts = unframe(blob, source, 0, 2);
-        // No parts: the channel was listed in newVersions but had no value (it was cleared).
-        if (parts.length === 0) return;
-        values[channel] = await loadValue(context, parts[0] as Buffer, parts[1] as Buffer, source);
-        return;
-      }
+  // The channels with a value (index into channels) and its deserialisation, in the channels' stored order.
+  const found: number[] = [];
+  const loading: Promise<unknown>[] = [];
+  for (let i = 0; i < channels.length; i++) {
+    const blob = blobValues[i];
+    // Missing: no put stored this (channel, version) (the checkpoint was put with it outside newVersions).
+    // A DeltaChannel value left to the ancestors' writes: absent here, like a cleared channel.
+    if (blob === null || blob === undefined || isInHistoryMarker(blob)) continue;
+    const [channel, version] = channels[i] as [string, string];
+    const source = {
+      key: keys.blobs,
+      what: () => `channel ${JSON.stringify(channel)} version ${version} (namespace ${JSON.stringify(ns)})`,
+    };
+    // Not sent: this saver wrote it last and holds its bytes (the script checked the stored length).
+    const mine = blob.length === 0 && held !== undefined ? held.get(blobField(ns, channel, version)) : undefined;
+    if (mine !== undefined) {
+      found.push(i);
+      loading.push(loadValue(context, Buffer.from(mine.type, "utf8"), asBuffer(mine.bytes), source));
+    } else if (blob[0] === FrameFormat.PLAIN) {
+      const parts = unframe(blob, source, 0, 2);
+      // No parts: the channel was listed in newVersions but had no value (it was cleared).
+      if (parts.length === 0) continue;
+      found.push(i);
+      loading.push(loadValue(context, parts[0] as Buffer, parts[1] as Buffer, source));
+    } else {
       // Compressed or delta-encoded (blob-delta.ts).
-      const resolved = await resolveBlob(blobField(ns, channel, version), blob, bases, context.maxValueBytes, source);
-      if (resolved === "cleared") return;
-      values[channel] = await loadValue(context, Buffer.from(resolved.type, "utf8"), resolved.bytes, source);
-    }),
-  );
-  // Keep the channels' stored order regardless of which deserialisation finished first.
-  const ordered: Record<string, unknown> = {};
-  for (const [channel] of channels) if (channel in values) ordered[channel] = values[channel];
-  return ordered;
+      found.push(i);
+      loading.push(
+        resolveBlob(blobField(ns, channel, version), blob, bases, context.maxValueBytes, source).then((resolved) =>
+          resolved === "cleared"
+            ? CLEARED
+            : loadValue(context, Buffer.from(resolved.type, "utf8"), resolved.bytes, source),
+        ),
+      );
+    }
+  }
+  const loaded = await Promise.all(loading);
+  const values: Record<string, unknown> = {};
+  for (let k = 0; k < found.length; k++) {
+    if (loaded[k] !== CLEARED) values[(channels[found[k] as number] as [string, string])[0]] = loaded[k];
+  }
+  return values;
 }
+
+/** A compressed or delta-encoded blob that holds no value (a cleared channel). */
+const CLEARED = Symbol("cleared");
 
 export async function decodeWrites(
   context: SaverContext,
@@ -170,6 +178,7 @@ export async function decodeWrites(
   label: () => string,
   writeValues: readonly (Buffer | null)[],
 ): Promise<CheckpointPendingWrite[]> {
+  if (writeValues.length === 0) return [];
   const source = { key: keys.writes, what: () => `a pending write of ${label()}` };
   const decoded = await decodeWriteList(
     context,
