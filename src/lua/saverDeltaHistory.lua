@@ -1,8 +1,8 @@
 --[[
   saverDeltaHistory: one page of the ancestor walk behind getDeltaChannelHistory. Follows the parent chain of one
-  checkpoint inside the thread's slot and returns, per ancestor visited (newest first), only the pending writes to
-  the requested channels and, for each requested channel whose value that ancestor stored, the stored blob (the
-  seed). A channel stops being walked at its seed; the walk stops when every channel has one, at the root, or when
+  checkpoint inside the thread's slot and returns, per ancestor visited (newest first), its pending writes (the
+  stored bundle whole, of which the client keeps the writes to the requested channels; overflow writes only to
+  those) and, for each requested channel whose value that ancestor stored, the stored blob (the seed). A channel stops being walked at its seed; the walk stops when every channel has one, at the root, or when
   the page is full (then the client continues from the returned cursor with the channels still open).
 
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record (its first part: the refs text)
