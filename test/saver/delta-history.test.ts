@@ -205,6 +205,41 @@ describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }
     }
   });
 
+  it("reads a channel's version from the refs only, not from the record's other bytes", async () => {
+    const saver = new RedisSaver({ client, keyPrefix: testPrefix("dhr") });
+    const configs = await writeChain(saver, "refs", 6);
+    const keys = saverThreadKeys(saver.keyPrefix, "refs");
+    const refsOf = (record: Buffer) => record.subarray(5, 5 + record.readUInt32BE(1)).toString("latin1");
+    const rootField = `\0${configs[0]?.configurable?.checkpoint_id}`;
+    const rootLine = refsOf((await client.hgetBuffer(keys.checkpoints, rootField)) as Buffer)
+      .split("\n")
+      .find((line) => line.startsWith("m\0")) as string;
+    // Checkpoint 3 loses its m line from the refs, and its record ends with bytes that read like the root's line.
+    const field = `\0${configs[3]?.configurable?.checkpoint_id}`;
+    const record = (await client.hgetBuffer(keys.checkpoints, field)) as Buffer;
+    const refs = refsOf(record);
+    const kept = Buffer.from(
+      refs
+        .split("\n")
+        .filter((line) => !line.startsWith("m\0"))
+        .join("\n"),
+      "latin1",
+    );
+    expect(kept.length).toBeLessThan(refs.length);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(kept.length);
+    const rest = record.subarray(5 + refs.length);
+    await client.hset(
+      keys.checkpoints,
+      field,
+      Buffer.concat([record.subarray(0, 1), length, kept, rest, Buffer.from(`\n${rootLine}\n`, "latin1")]),
+    );
+    const history = await saver.getDeltaChannelHistory({ config: configs.at(-1) as RunnableConfig, channels: ["m"] });
+    // No version at checkpoint 3: the walk goes on to the root's seed and keeps every write.
+    expect(history.m?.seed).toEqual(new DeltaSnapshot(["seed"]));
+    expect(history.m?.writes.map((w) => w[2])).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it("names the writes key when a bundle on the walk is damaged", async () => {
     const saver = new RedisSaver({ client, keyPrefix: testPrefix("dhd") });
     const configs = await sharedChain([saver], "damaged");
