@@ -91,9 +91,10 @@ export function isMessageTokensType(type: string): boolean {
 
 const TOKENS_TYPE = /^jt[0-9]+$/;
 
-/** The phrase each code stands for, by code (one or two characters). */
+/** A dictionary as the reader uses it. */
 interface Dictionary {
-  readonly phrases: ReadonlyMap<string, string>;
+  /** The phrase a code (one or two characters) stands for; throws for a code that names none. */
+  readonly phraseOf: (code: string) => string;
   /** Longest phrase (bounds how far a value can expand). */
   readonly longest: number;
 }
@@ -104,8 +105,21 @@ function codeOf(index: number): string {
 
 function dictionaryOf(phrases: readonly string[]): Dictionary {
   if (phrases.length > 30 + 95) throw new Error("a message-token dictionary holds at most 125 phrases");
+  // By the code's last character: one-byte codes by their byte, two-byte codes by their second byte.
+  const single: (string | undefined)[] = new Array(0x20).fill(undefined);
+  const escaped: (string | undefined)[] = new Array(0x80).fill(undefined);
+  phrases.forEach((phrase, i) => {
+    if (i < 30) single[i + 1] = phrase;
+    else escaped[0x20 + i - 30] = phrase;
+  });
   return {
-    phrases: new Map(phrases.map((phrase, i) => [codeOf(i), phrase])),
+    phraseOf: (code) => {
+      const phrase = code.length === 1 ? single[code.charCodeAt(0)] : escaped[code.charCodeAt(1)];
+      if (phrase === undefined) {
+        throw new Error(`it holds the byte sequence ${JSON.stringify(code)}, which is no message-token code`);
+      }
+      return phrase;
+    },
     longest: Math.max(...phrases.map((phrase) => phrase.length)),
   };
 }
@@ -178,21 +192,16 @@ export function expand(type: string, bytes: Uint8Array, maxChars: number): strin
     );
   }
   // UTF-8 decoding keeps each code byte as one character (0x1F's second byte is ASCII).
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  const text = (
+    Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  ).toString("utf8");
   // Codes expand at most `longest` times: only a large value can exceed the limit, so only it is counted first.
   if (text.length * dictionary.longest > maxChars) {
     let length = text.length;
-    for (const code of text.matchAll(CODE_PATTERN)) length += (dictionary.phrases.get(code[0])?.length ?? 0) - 1;
+    for (const code of text.matchAll(CODE_PATTERN)) length += dictionary.phraseOf(code[0]).length - code[0].length;
     if (length > maxChars) {
-      throw new Error(`it would expand to about ${length} characters, more than maxValueBytes (${maxChars})`);
+      throw new Error(`it would expand to ${length} characters, more than maxValueBytes (${maxChars})`);
     }
   }
-  const phrases = dictionary.phrases;
-  return text.replace(CODE_PATTERN, (code) => {
-    const phrase = phrases.get(code);
-    if (phrase === undefined) {
-      throw new Error(`it holds the byte sequence ${JSON.stringify(code)}, which is no message-token code`);
-    }
-    return phrase;
-  });
+  return text.replace(CODE_PATTERN, dictionary.phraseOf);
 }
