@@ -376,6 +376,13 @@ function kwargsValue(message: SerializableMessage, fields: Record<string, unknow
  * lc_id. It is reused only while the message still holds equal data, compared in depth, so an edited message (a
  * field replaced, or changed deep inside its kwargs) is written again. Messages whose kwargs hold anything but
  * plain data, or whose JSON is large, are not kept.
+ *
+ * What is kept is bounded: about a kilobyte of process memory per message (its JSON, its tokens and the copy), for
+ * as long as the message lives, would add most of the messages' own size to a process holding the state of
+ * thousands of threads. Entries go into a current generation; once it holds KEPT_GENERATION_CHARS characters of
+ * JSON and tokens it becomes the previous one and the one before is dropped whole, so at most two generations'
+ * worth stays (about 40 MB of heap). A message found in the previous generation moves to the current one: the
+ * messages written again and again (an active chat's) stay kept, and the others are written by the walk again.
  */
 interface WrittenMessage {
   readonly plan: MessagePlan;
@@ -387,7 +394,30 @@ interface WrittenMessage {
   tokens: Tokenized | undefined;
 }
 
-const written = new WeakMap<object, WrittenMessage>();
+/** Characters of kept JSON and tokens the current generation takes before it becomes the previous one. */
+const KEPT_GENERATION_CHARS = 8 * 1024 * 1024;
+let written = new WeakMap<object, WrittenMessage>();
+let writtenBefore = new WeakMap<object, WrittenMessage>();
+let writtenChars = 0;
+
+/** The kept record of a message, moved into the current generation when it was found in the previous one. */
+function keptRecord(message: object): WrittenMessage | undefined {
+  const kept = written.get(message);
+  if (kept !== undefined) return kept;
+  const older = writtenBefore.get(message);
+  if (older !== undefined) keep(message, older);
+  return older;
+}
+
+function keep(message: object, entry: WrittenMessage): void {
+  if (writtenChars >= KEPT_GENERATION_CHARS) {
+    writtenBefore = written;
+    written = new WeakMap();
+    writtenChars = 0;
+  }
+  written.set(message, entry);
+  writtenChars += entry.json.length + (entry.tokens?.text.length ?? 0);
+}
 /** Longer message JSON is not kept (the copy would double the memory of a large message for little gain). */
 const KEPT_JSON_MAX_CHARS = 16 * 1024;
 /** What copyData returns for data it does not copy. */
@@ -415,7 +445,10 @@ function messageListText(value: unknown, tokens: boolean): Tokenized | undefined
     let tokenized: Tokenized;
     if (typeof kept === "string") tokenized = tokenize(kept);
     else {
-      if (kept.tokens === undefined) kept.tokens = tokenize(kept.json);
+      if (kept.tokens === undefined) {
+        kept.tokens = tokenize(kept.json);
+        writtenChars += kept.tokens.text.length;
+      }
       tokenized = kept.tokens;
     }
     parts.push(tokenized.text);
@@ -428,7 +461,7 @@ function messageListText(value: unknown, tokens: boolean): Tokenized | undefined
 function writtenMessage(message: SerializableMessage, plan: MessagePlan): WrittenMessage | string {
   const fields = messageFields(message);
   const keys = Object.keys(fields);
-  const kept = written.get(message);
+  const kept = keptRecord(message);
   if (kept !== undefined && kept.plan === plan && stillWritten(kept, message, fields, keys)) return kept;
   const record = messageToPlain(message, plan, 1);
   const json = JSON.stringify(record);
@@ -440,7 +473,7 @@ function writtenMessage(message: SerializableMessage, plan: MessagePlan): Writte
     values.push(copy);
   }
   const entry: WrittenMessage = { plan, id: copyStrings(record.id as string[]), keys, values, json, tokens: undefined };
-  written.set(message, entry);
+  keep(message, entry);
   return entry;
 }
 
