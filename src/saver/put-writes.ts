@@ -55,6 +55,7 @@ export async function putWrites(
         value,
         () => `${operation}: the value written to channel ${JSON.stringify(channel)}`,
         context.maxValueBytes,
+        context.packRecords,
       );
       // Without compression there is nothing to wait for (no promise per write).
       const deflated = context.compression === undefined ? undefined : await maybeCompress(context.compression, bytes);
