@@ -216,7 +216,8 @@ export interface WriteFrame {
   /** The value's bytes as stored (raw deflate when format is DEFLATED). */
   stored: Buffer;
   taskPath: string;
-  idx: string;
+  /** The idx part as a number (Number() of its text). */
+  idx: number;
 }
 
 /** Where each of the six parts of a write frame starts and ends (reused: unframeWrite reads it before returning). */
@@ -254,7 +255,7 @@ export function unframeWrite(bytes: Buffer, source: FrameSource): WriteFrame {
       type,
       stored,
       taskPath: taskPath.toString("utf8"),
-      idx: idx.toString("utf8"),
+      idx: Number(idx.toString("utf8")),
     };
   }
   const b = writeBounds;
@@ -265,8 +266,20 @@ export function unframeWrite(bytes: Buffer, source: FrameSource): WriteFrame {
     type: bytes.subarray(b[4], b[5]),
     stored: bytes.subarray(b[6], b[7]),
     taskPath: b[8] === b[9] ? "" : bytes.toString("utf8", b[8], b[9]),
-    idx: bytes.toString("utf8", b[10], b[11]),
+    idx: frameInteger(bytes, b[10] as number, b[11] as number),
   };
+}
+
+/** Number() of the text bytes[from, to), read without a string when it is a plain integer (digits, maybe a "-"). */
+function frameInteger(bytes: Buffer, from: number, to: number): number {
+  const negative = bytes[from] === 0x2d;
+  let value = 0;
+  for (let i = negative ? from + 1 : from; i < to; i++) {
+    const digit = (bytes[i] as number) - 0x30;
+    if (digit < 0 || digit > 9 || i - from > 15) return Number(bytes.toString("utf8", from, to));
+    value = value * 10 + digit;
+  }
+  return negative ? (to - from === 1 ? Number.NaN : -value) : to === from ? 0 : value;
 }
 
 /** A Buffer view of a Uint8Array (ioredis would send a plain Uint8Array as "1,2,3" text). */

@@ -227,7 +227,7 @@ export async function decodeWriteList(
     }),
   );
   return frames.map(({ taskId, channel, taskPath, idx }, i) => ({
-    sortKey: writesSortKey(taskPath, taskId, Number(idx)),
+    sortKey: writesSortKey(taskPath, taskId, idx),
     write: [taskId, channel, loaded[i]],
   }));
 }
