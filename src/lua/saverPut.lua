@@ -58,7 +58,9 @@ local function missingDeltaBase(blobs, first)
   -- @include checkpointRefs
   for i = first, #ARGV, 2 do
     local value = ARGV[i + 1]
-    if isDeltaBlob(value) and redis.call("HEXISTS", blobs, ARGV[i]) == 0 then
+    -- No HEXISTS of the field first: a delta whose field is already stored but whose base is gone (a retry after
+    -- the base was trimmed) only makes the writer send the full copy, which HSETNX then leaves alone.
+    if isDeltaBlob(value) then
       local base = blobBaseField(ARGV[i], value)
       -- The second part starts right after the first: frame it as a one-part frame (a dummy format byte first).
       local length = base and framedFirstPart(string.sub(value, 5 + #framedFirstPart(value)))
@@ -96,12 +98,12 @@ for i = 11, #ARGV, 2 do
   stored = stored + redis.call("HSETNX", blobs, ARGV[i], ARGV[i + 1])
 end
 redis.call("HSET", checkpoints, field, record)
-redis.call("ZADD", byNamespace, 0, field)
+redis.call("ZADD", byNamespace, "0", field)
 if ARGV[10] == "1" then
   upgradeLegacyLayout()
 end
 if runMember ~= "" then
-  redis.call("ZADD", byRun, 0, runMember)
+  redis.call("ZADD", byRun, "0", runMember)
   if KEYS[10] then
     recordRunThread(KEYS[10], ARGV[4], ttlMs, tonumber(ARGV[5]))
   end
@@ -110,6 +112,6 @@ end
 if ARGV[9] ~= "" then
   trimAfterPut(string.sub(field, 1, string.find(field, "\0", 1, true) - 1), ARGV[9])
 end
-finishThreadWrite(ttlMs, KEYS[9], ARGV[4], tonumber(ARGV[5]))
+finishThreadWrite(ARGV[1], KEYS[9], ARGV[4])
 auditEvent("checkpoint", "blobs", stored)
 return stored

@@ -38,7 +38,6 @@
 -- @include finishThreadWrite
 -- @include pendingWrites
 
-local ttlMs = tonumber(ARGV[1])
 
 local newer = checkRunFence(KEYS[7], ARGV[4], ARGV[5])
 if newer then return { -1, newer } end
@@ -46,6 +45,6 @@ if newer then return { -1, newer } end
 local stored = pendingWritesAdd(ARGV[6], ARGV, 7)
 if stored < 0 then return stored end
 
-finishThreadWrite(ttlMs, KEYS[9], ARGV[2], tonumber(ARGV[3]))
+finishThreadWrite(ARGV[1], KEYS[9], ARGV[2])
 if stored > 0 then auditEvent("writes", "stored", stored) end
 return stored

@@ -1,12 +1,16 @@
--- finishThreadWrite(ttlMs, threadIndex, threadId, graceMs): the common end of saverPut and saverPutWrites. Refreshes
--- the TTL of the thread's eight keys (KEYS[1..8]) and, when the index key was passed (standalone), records the
--- thread's activity. An index key of the wrong type must not fail the thread's write: the index is allowed to be
--- stale, as when saverTouchThread fails on a cluster.
+-- finishThreadWrite(ttlText, threadIndex, threadId): the common end of saverPut, saverPutWrites and saverImportThread.
+-- With a thread TTL (ttlText: the ttlMs argument as sent, "0" for none) refreshes the TTL of the thread's keys
+-- KEYS[1..8], all but KEYS[4] (byId: earlier releases' index, which nothing reads any more; left to expire) and,
+-- when the index key was passed (standalone), records the thread's activity. The TTL goes as the text it arrived
+-- as (Redis 7.0 prints a Lua number argument with snprintf). An index key of the wrong type must not fail the
+-- thread's write: the index is allowed to be stale, as when saverTouchThread fails on a cluster.
 -- @include touchThreadIndex
-local function finishThreadWrite(ttlMs, threadIndex, threadId, graceMs)
-  if ttlMs > 0 then
+local function finishThreadWrite(ttlText, threadIndex, threadId)
+  if ttlText ~= "0" then
     for i = 1, 8 do
-      redis.call("PEXPIRE", KEYS[i], ttlMs)
+      if i ~= 4 then
+        redis.call("PEXPIRE", KEYS[i], ttlText)
+      end
     end
   end
   if threadIndex then

@@ -7,9 +7,10 @@
 -- failing the script. Included by saverTouchThread, saverPut, saverPutWrites and saverRegisterThread.
 -- One write when the stored score is older (ZADD GT CH counts the change), else that ZADD changes nothing and a
 -- ZADD INCR adds one (ZINCRBY's effect through ZADD, the command the ACL rules grant): no read of the score first.
+-- Arguments go as text: Redis 7.0 prints every Lua number argument with snprintf.
 -- @include serverTimeMs
 local function touchThreadIndex(threadIndex, threadId, tolerant)
-  local nowMs = serverTimeMs()
+  local nowMs = serverTimeMsText()
   local changed
   if tolerant then
     changed = redis.pcall("ZADD", threadIndex, "GT", "CH", nowMs, threadId)
@@ -20,7 +21,7 @@ local function touchThreadIndex(threadIndex, threadId, tolerant)
     changed = redis.call("ZADD", threadIndex, "GT", "CH", nowMs, threadId)
   end
   if changed == 1 then
-    return nowMs
+    return tonumber(nowMs)
   end
-  return tonumber(redis.call("ZADD", threadIndex, "INCR", 1, threadId))
+  return tonumber(redis.call("ZADD", threadIndex, "INCR", "1", threadId))
 end
