@@ -141,6 +141,11 @@ export const SCRIPTS = {
       ...blobs: ScriptArg[],
     ]
   >()({ keys: [...THREAD_KEYS, "threadIndex?", "runThreads?", "outbox?"], decode: storedOrFenced }),
+  /** saverPut's common case: no TTL, lease fence, run id, retention or legacy upgrade (see saverPutCompact.lua). */
+  saverPutCompact: script<[field: string, record: Buffer, threadId: string, ...blobs: ScriptArg[]]>()({
+    keys: ["checkpoints", "blobs", "byNamespace", "threadIndex?", "outbox?"],
+    decode: storedOrFenced,
+  }),
   saverPutWrites: script<
     [
       ttlMs: number,
