@@ -50,7 +50,9 @@ export async function putCheckpoint(
   const { channel_values: channelValues, ...rest } = checkpoint;
   const inHistory = deltaChannelsInHistory(metadata);
   const stored: Checkpoint = { ...rest, channel_values: {} };
-  const [[checkpointType, checkpointBytes], [metadataType, metadataBytes], values] = await Promise.all([
+  // One Promise.all over every value the serializer dumps (no wrapper per channel): each Promise costs a put.
+  const channels = Object.entries(newVersions ?? {});
+  const dumps: Promise<[string, Uint8Array]>[] = [
     dumpCheckpointValue(
       context.serde,
       stored,
@@ -58,26 +60,40 @@ export async function putCheckpoint(
       context.maxValueBytes,
     ),
     dumpCheckpointValue(context.serde, metadata, () => "RedisSaver.put: the metadata", context.maxValueBytes),
-    Promise.all(
-      Object.entries(newVersions ?? {}).map(async ([channel, version]): Promise<ChannelValue> => {
-        if (!Object.hasOwn(channelValues ?? {}, channel)) return { channel, version, inHistory: inHistory(channel) };
-        const dumped = await dumpCheckpointValue(
+  ];
+  for (const [channel] of channels) {
+    if (Object.hasOwn(channelValues ?? {}, channel)) {
+      dumps.push(
+        dumpCheckpointValue(
           context.serde,
           channelValues[channel],
           () => `RedisSaver.put: the value of channel ${JSON.stringify(channel)}`,
           context.maxValueBytes,
-        );
-        return { channel, version, dumped };
-      }),
-    ),
-  ]);
+        ),
+      );
+    }
+  }
+  const dumped = await Promise.all(dumps);
+  const [checkpointType, checkpointBytes] = dumped[0] as [string, Uint8Array];
+  const [metadataType, metadataBytes] = dumped[1] as [string, Uint8Array];
+  let next = 2;
+  const values = channels.map(([channel, version]): ChannelValue => {
+    if (!Object.hasOwn(channelValues ?? {}, channel)) return { channel, version, inHistory: inHistory(channel) };
+    return { channel, version, dumped: dumped[next++] };
+  });
   const runId = runIdOf(config, metadata);
-  const refs = Object.entries(checkpoint.channel_versions ?? {}).map(([channel, version]) => blobRef(channel, version));
-  const record = await encodeRecord(
-    encodeRefs(parentId, refs),
-    [checkpointType, checkpointBytes, metadataType, metadataBytes],
-    { pack: context.packRecords, maxValueBytes: context.maxValueBytes, checkpointId: checkpoint.id },
+  const versions = Object.entries(checkpoint.channel_versions ?? {}).map(
+    ([channel, version]) => [channel, String(version)] as const,
   );
+  const encoded = encodeRecord(
+    encodeRefs(
+      parentId,
+      versions.map(([channel, version]) => blobRef(channel, version)),
+    ),
+    [checkpointType, checkpointBytes, metadataType, metadataBytes],
+    { pack: context.packRecords, maxValueBytes: context.maxValueBytes, checkpointId: checkpoint.id, versions },
+  );
+  const record = encoded instanceof Promise ? await encoded : encoded;
 
   const upgrade = context.legacyLayout.flag(threadId);
   const field = checkpointField(ns, checkpoint.id);
@@ -125,7 +141,10 @@ export async function putCheckpoint(
         );
   };
   const store = async (full: boolean) => {
-    const blobs = await Promise.all(values.map((value) => encodeChannelValue(context, threadId, ns, value, full)));
+    const encodings = values.map((value) => encodeChannelValue(context, threadId, ns, value, full));
+    const blobs = encodings.some((blob) => blob instanceof Promise)
+      ? await Promise.all(encodings)
+      : (encodings as ChannelBlob[]);
     // A cleared channel is not stored: a missing blob reads as no value, as the cleared marker would.
     const pairs: ScriptArg[] = [];
     for (const { field: blobField, blob, cleared } of blobs) if (!cleared) pairs.push(blobField, blob);
@@ -147,12 +166,13 @@ export async function putCheckpoint(
       throw error;
     }
   };
-  const write = store(false).then((reply) => {
+  const write = async () => {
+    const reply = await store(false);
     if (reply.missingBasePair === undefined) return reply;
     // A delta's base is gone (pruned, deleted or rewritten since this process cached it): store full copies.
     for (const { channel } of values) context.deltas?.forget(threadId, ns, channel);
     return store(true);
-  });
+  };
   // The registry hears of a thread at its first checkpoint and at the start of each run (with the run's indexed
   // metadata); on a cluster that script also touches the cross-thread index, else a touch does.
   const register = putRegisters(ns, parentId, metadata)
@@ -163,7 +183,7 @@ export async function putCheckpoint(
     : indexKey === undefined
       ? touchThread(context, threadId)
       : undefined;
-  const reply = register === undefined ? await write : (await Promise.all([write, register]))[0];
+  const reply = register === undefined ? await write() : (await Promise.all([write(), register]))[0];
   checkFenced(reply, fence, "RedisSaver.put");
   if (context.durability.waits) {
     await context.durability.afterWrite(
@@ -222,28 +242,38 @@ function deltaChannelsInHistory(metadata: CheckpointMetadata): (channel: string)
   return (channel) => Object.hasOwn(counters, channel);
 }
 
-/** The blob field and stored blob of one channel value: delta-encoded, compressed or as it is (blob-delta.ts). */
-async function encodeChannelValue(
+interface ChannelBlob {
+  field: string;
+  blob: Buffer;
+  commit?: () => void;
+  cleared?: boolean;
+}
+
+/**
+ * The blob field and stored blob of one channel value: delta-encoded, compressed or as it is (blob-delta.ts). A
+ * Promise only with compression on.
+ */
+function encodeChannelValue(
   context: SaverContext,
   threadId: string,
   ns: string,
   { channel, version, dumped, inHistory }: ChannelValue,
   full: boolean,
-): Promise<{ field: string; blob: Buffer; commit?: () => void; cleared?: boolean }> {
+): ChannelBlob | Promise<ChannelBlob> {
   const field = blobField(ns, channel, version);
   if (dumped === undefined) {
     if (inHistory) return { field, blob: IN_HISTORY_MARKER };
     return { field, blob: frame([]), cleared: true };
   }
   const [type, bytes] = dumped;
-  if (context.deltas === undefined) return { field, blob: await fullBlob(context.compression, type, bytes) };
-  const encoded = await context.deltas.encode(
-    context.compression,
-    { threadId, ns, channel },
-    version,
-    type,
-    bytes,
-    full,
-  );
-  return { field, ...encoded };
+  const encoded =
+    context.deltas === undefined
+      ? fullBlob(context.compression, type, bytes)
+      : context.deltas.encode(context.compression, { threadId, ns, channel }, version, type, bytes, full);
+  if (encoded instanceof Promise) return encoded.then((value) => withField(field, value));
+  return withField(field, encoded);
+}
+
+function withField(field: string, encoded: Buffer | { blob: Buffer; commit?: () => void }): ChannelBlob {
+  return Buffer.isBuffer(encoded) ? { field, blob: encoded } : { field, ...encoded };
 }

@@ -72,16 +72,29 @@ export interface EncodeRecordOptions {
   maxValueBytes: number;
   /** The checkpoint's id (its hash field): what packing id 3 leaves out of the checkpoint's JSON. */
   checkpointId: string;
+  /** The refs' [channel, version text] lines, when the caller built the refs from them (saves parsing them back). */
+  versions?: readonly (readonly [string, string])[];
 }
 
-/** The stored bytes of a record: PACKED_RECORD when packing is on and saves an eighth, PLAIN otherwise. */
-export async function encodeRecord(refs: string, values: RecordValues, options: EncodeRecordOptions): Promise<Buffer> {
+/**
+ * The stored bytes of a record: PACKED_RECORD when packing is on and saves an eighth, PLAIN otherwise. A Promise only
+ * when the record goes to zlib's thread pool (see the module comment); every other record comes back at once, so a
+ * put does not wait a turn of the event loop for it.
+ */
+export function encodeRecord(
+  refs: string,
+  values: RecordValues,
+  options: EncodeRecordOptions,
+): Buffer | Promise<Buffer> {
   if (!options.pack) return frame([refs, ...values]);
   // The PLAIN frame of the four parts is only built for deflate; token packing needs its length.
   const innerLength = framedLength(values);
   if (innerLength > options.maxValueBytes) return frame([refs, ...values]);
   const [checkpointType, checkpointBytes, metadataType, metadataBytes] = values;
-  const reduced = checkpointType === "json" ? leaveOutDerived(checkpointBytes, options.checkpointId, refs) : undefined;
+  const reduced =
+    checkpointType === "json"
+      ? leaveOutDerived(checkpointBytes, options.checkpointId, refs, options.versions)
+      : undefined;
   const checkpointTokens = checkpointType === "json" ? tokenize(reduced ?? checkpointBytes) : undefined;
   const metadataTokens = checkpointTokens && metadataType === "json" ? tokenize(metadataBytes) : undefined;
   if (checkpointTokens && metadataTokens) {
@@ -100,10 +113,12 @@ export async function encodeRecord(refs: string, values: RecordValues, options: 
     // Not LangGraph's boilerplate (large or unusual values): deflate may still pay, below.
   }
   const inner = frame(values);
-  const deflated =
-    inner.length <= PACK_SYNC_MAX_BYTES
-      ? deflateRawSync(inner, SYNC_OPTIONS)
-      : await deflateRawAsync(inner, ASYNC_OPTIONS);
+  if (inner.length <= PACK_SYNC_MAX_BYTES)
+    return deflatedRecord(refs, values, inner, deflateRawSync(inner, SYNC_OPTIONS));
+  return deflateRawAsync(inner, ASYNC_OPTIONS).then((deflated) => deflatedRecord(refs, values, inner, deflated));
+}
+
+function deflatedRecord(refs: string, values: RecordValues, inner: Buffer, deflated: Buffer): Buffer {
   // The id byte is part of the cost: keep the packed form only when the whole value shrinks by an eighth.
   if (1 + deflated.length > inner.length - (inner.length >> 3)) return frame([refs, ...values]);
   const packed = Buffer.allocUnsafe(1 + deflated.length);
