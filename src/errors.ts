@@ -85,17 +85,31 @@ export class ThreadExistsError extends LangGraphRedisError {
  * thread was changed. Try again once the run has ended (or cancel it: cancelRun with "rollback" removes what it wrote).
  */
 export class ThreadLeasedError extends LangGraphRedisError {
+  /**
+   * Every thread refused, with its live runs: `threadId` and `runIds` are the first of them. deleteForRuns over
+   * several threads refuses each leased one and cleans the others; this lists all the refused ones.
+   */
+  readonly threads: readonly { readonly threadId: string; readonly runIds: readonly string[] }[];
+
   constructor(
     readonly threadId: string,
     /** The run ids of the live runs on the thread (metadata run_id; "" for a run started without one). */
     readonly runIds: readonly string[],
     readonly operation: string,
+    /** Further threads refused by the same call (deleteForRuns). */
+    more: readonly { readonly threadId: string; readonly runIds: readonly string[] }[] = [],
   ) {
-    super(
-      `${operation} refused: thread ${JSON.stringify(threadId)} has a live leased run ` +
-        `(${runIds.map((id) => JSON.stringify(id)).join(", ")}) writing it; nothing of that thread was changed. ` +
-        "Try again when the run has ended, or cancel it (cancelRun)",
+    const threads = [{ threadId, runIds }, ...more];
+    const named = threads.map(
+      (thread) =>
+        `thread ${JSON.stringify(thread.threadId)} has a live leased run ` +
+        `(${thread.runIds.map((id) => JSON.stringify(id)).join(", ")}) writing it`,
     );
+    super(
+      `${operation} refused: ${named.join("; ")}; nothing of ${threads.length === 1 ? "that thread" : "those threads"} ` +
+        "was changed. Try again when the run has ended, or cancel it (cancelRun)",
+    );
+    this.threads = threads;
   }
 }
 

@@ -267,6 +267,14 @@ export const SCRIPTS = {
       return { checkpoints, writes, blobs, liveRuns: undefined };
     },
   }),
+  /** Keys removed, or the live runs that refused the delete. */
+  saverDeleteThread: script<[]>()({
+    keys: THREAD_KEYS,
+    decode: (reply) =>
+      Array.isArray(reply)
+        ? { removed: 0, liveRuns: reply.slice(1).map(text) }
+        : { removed: Number(reply), liveRuns: undefined },
+  }),
   /** Refreshes (liveMs > 0) or removes (0) a leased run's live mark on its thread; true when there was one. */
   saverMarkRunLive: script<[field: string, token: number, liveMs: number, runId: string]>()({
     keys: ["runFences"],

@@ -34,6 +34,7 @@
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
 -- @include checkpointRefs
+-- @include lexOrder
 -- @include pendingWrites
 
 local checkpoints, blobs = KEYS[1], KEYS[2]
@@ -55,20 +56,6 @@ local function hmget(key, fields)
     end
   end
   return values
-end
-
--- a < b in byte order, as ZRANGE BYLEX sorts (Lua's < follows the server's collation locale).
-local function lexBefore(a, b)
-  if a == b then
-    return false
-  end
-  for i = 1, math.min(#a, #b) do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then
-      return x < y
-    end
-  end
-  return #a < #b
 end
 
 local function withinMax(key, bound)

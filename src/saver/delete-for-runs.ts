@@ -11,7 +11,7 @@
  * checkpoint without its parent, or delete its lease fence with the emptied thread. The one exception is the run
  * itself (`fence`): a cancelled run rolling back what it wrote while it still holds its lease. The other threads
  * are cleaned; the refused ones stay in the runs' sets (calling again once the run ended finishes the job) and
- * ThreadLeasedError names them.
+ * ThreadLeasedError names them (`error.threads`).
  *
  * Audit: each thread's script records a deleteForRuns event when it removed something (run ids in its context).
  */
@@ -105,6 +105,11 @@ export async function deleteForRuns(
     }),
   );
   forgetRecordedRuns(context, runs);
-  if (refused.length > 0) throw refused[0];
+  if (refused.length === 1) throw refused[0];
+  if (refused.length > 1) {
+    refused.sort((a, b) => (a.threadId < b.threadId ? -1 : a.threadId > b.threadId ? 1 : 0));
+    const [first, ...others] = refused as [ThreadLeasedError, ...ThreadLeasedError[]];
+    throw new ThreadLeasedError(first.threadId, first.runIds, operation, others);
+  }
   return total;
 }

@@ -1,9 +1,12 @@
 /**
- * deleteThread(): removes every key of the thread with one UNLINK (all keys share the thread's slot, so the
- * removal is atomic and the memory is freed off the main thread), then the thread's registry entry (record and
- * cross-thread index entry, in its bucket).
+ * deleteThread(): removes every key of the thread with one UNLINK in a script (all keys share the thread's slot, so
+ * the removal is atomic and the memory is freed off the main thread), then the thread's registry entry (record and
+ * cross-thread index entry, in its bucket). A thread a live leased run is writing is refused (ThreadLeasedError,
+ * nothing removed), checked in the same script, as deleteForRuns and copyThread refuse it.
  */
+import { ThreadLeasedError } from "../errors.js";
 import { saverThreadKeys } from "../keys.js";
+import { callScript } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { requireThreadId } from "./config.js";
 import type { SaverContext } from "./context.js";
@@ -11,11 +14,13 @@ import { forgetThread } from "./thread-index.js";
 import { requireWellFormedInput } from "./well-formed.js";
 
 export async function deleteThread(context: SaverContext, threadId: string): Promise<void> {
-  const id = requireThreadId(threadId, "RedisSaver.deleteThread");
-  requireWellFormedInput({ threadId: id }, "RedisSaver.deleteThread");
+  const operation = "RedisSaver.deleteThread";
+  const id = requireThreadId(threadId, operation);
+  requireWellFormedInput({ threadId: id }, operation);
   const keys = saverThreadKeys(context.keyPrefix, id);
   context.deltas?.forget(id);
-  const site = { operation: "RedisSaver.deleteThread", write: true, keys: keys.all };
-  await redisCall(context, site, (client) => client.unlink(...keys.all));
+  const site = { operation, write: true, keys: keys.all };
+  const { liveRuns } = await redisCall(context, site, (client) => callScript(client, "saverDeleteThread", keys, []));
+  if (liveRuns) throw new ThreadLeasedError(id, liveRuns, operation);
   await forgetThread(context, id);
 }

@@ -4,26 +4,37 @@
  * map sends that namespace to this same module). The abstract bases (BaseMessage, BaseMessageChunk) are left to
  * LangChain.
  */
-import * as messages from "@langchain/core/messages";
+import {
+  AIMessage,
+  AIMessageChunk,
+  ChatMessage,
+  ChatMessageChunk,
+  FunctionMessage,
+  FunctionMessageChunk,
+  HumanMessage,
+  HumanMessageChunk,
+  RemoveMessage,
+  SystemMessage,
+  SystemMessageChunk,
+  ToolMessage,
+  ToolMessageChunk,
+} from "@langchain/core/messages";
 
 export type MessageClass = new (fields: Record<string, unknown>) => object;
 
-const NAMES = [
-  "AIMessage",
-  "AIMessageChunk",
-  "ChatMessage",
-  "ChatMessageChunk",
-  "FunctionMessage",
-  "FunctionMessageChunk",
-  "HumanMessage",
-  "HumanMessageChunk",
-  "RemoveMessage",
-  "SystemMessage",
-  "SystemMessageChunk",
-  "ToolMessage",
-  "ToolMessageChunk",
-] as const;
-
-export const MESSAGE_CLASSES: Readonly<Record<string, MessageClass>> = Object.fromEntries(
-  NAMES.map((name) => [name, messages[name] as unknown as MessageClass]),
-);
+/** Keyed by the name load() looks each class up by. */
+export const MESSAGE_CLASSES: Readonly<Record<string, MessageClass>> = {
+  AIMessage,
+  AIMessageChunk,
+  ChatMessage,
+  ChatMessageChunk,
+  FunctionMessage,
+  FunctionMessageChunk,
+  HumanMessage,
+  HumanMessageChunk,
+  RemoveMessage,
+  SystemMessage,
+  SystemMessageChunk,
+  ToolMessage,
+  ToolMessageChunk,
+} as unknown as Readonly<Record<string, MessageClass>>;

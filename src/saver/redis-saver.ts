@@ -179,8 +179,8 @@ export class RedisSaver extends BaseCheckpointSaver {
   /**
    * Removes every checkpoint whose run id (metadata run_id, or the run_id in the metadata of the config put()
    * received) is one of `runIds`, with the pending writes stored against them and the blobs nothing else needs.
-   * Atomic per thread. Python's delete_for_runs. A thread a live leased run (withRunLease) is writing is left alone:
-   * ThreadLeasedError names it once the other threads are cleaned.
+   * Atomic per thread. Python's delete_for_runs. Threads that a live leased run (withRunLease) is writing are left
+   * alone: once the other threads are cleaned, ThreadLeasedError names them all (`error.threads`).
    */
   deleteForRuns(runIds: readonly string[]): Promise<DeleteForRunsResult> {
     return deleteForRuns(this.#context, runIds);

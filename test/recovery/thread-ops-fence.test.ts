@@ -85,6 +85,60 @@ describe.each(targets)("thread operations under live runs ($name)", ({ connect }
     expect(await saver.getTuple({ configurable })).toBeUndefined();
   });
 
+  it("deleteForRuns over several leased threads cleans the others and names every refused one", async () => {
+    const { keyPrefix, saver, other } = setup("fence-many");
+    for (const threadId of ["a", "b", "c"]) {
+      await other.invoke({ input: 1 }, { configurable: { thread_id: threadId }, metadata: { run_id: "r0" } });
+    }
+    // Live runs on a and c (raised as withRunLease raises its fence and mark), none on b.
+    const field = runFenceField(keyPrefix, "g", "");
+    for (const [threadId, runId] of [
+      ["c", "rc"],
+      ["a", "ra"],
+    ] as const) {
+      await saver[RAISE_RUN_FENCE]({ field, token: 1_000, threadId, checkpointNs: "" }, { liveMs: 60_000, runId });
+    }
+    const refused = await saver.deleteForRuns(["r0"]).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ThreadLeasedError);
+    expect(refused).toMatchObject({
+      threadId: "a",
+      runIds: ["ra"],
+      threads: [
+        { threadId: "a", runIds: ["ra"] },
+        { threadId: "c", runIds: ["rc"] },
+      ],
+    });
+    expect(String((refused as Error).message)).toMatch(/"a".*"ra".*"c".*"rc"/);
+    expect(await saver.getTuple({ configurable: { thread_id: "b" } })).toBeUndefined();
+    for (const threadId of ["a", "c"]) {
+      expect(await saver.getTuple({ configurable: { thread_id: threadId } })).toBeDefined();
+    }
+  });
+
+  it("deleteThread refuses a thread a live run writes, keeping its fence; once the run ended it deletes", async () => {
+    const { keyPrefix, saver, other } = setup("fence-delete");
+    await other.invoke({ input: 1 }, { configurable: { thread_id: "t" } });
+    const keys = saverThreadKeys(keyPrefix, "t");
+    const field = runFenceField(keyPrefix, "g", "");
+    const fence = { field, token: 1_000, threadId: "t", checkpointNs: "" };
+    await saver[RAISE_RUN_FENCE](fence, { liveMs: 60_000, runId: "rt" });
+    const before = await saver.getTuple({ configurable: { thread_id: "t" } });
+
+    const refused = await saver.deleteThread("t").catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ThreadLeasedError);
+    expect(refused).toMatchObject({ threadId: "t", runIds: ["rt"], operation: "RedisSaver.deleteThread" });
+    expect(await saver.getTuple({ configurable: { thread_id: "t" } })).toEqual(before);
+    expect(await saver.client.hget(keys.runFences, field)).toBe("1000");
+
+    // The run ends (its mark is cleared): the thread goes, fence and all.
+    expect(await saver[MARK_RUN_LIVE]("t", field, { token: 0, liveMs: 0, runId: "rt" })).toBe(true);
+    await saver.deleteThread("t");
+    expect(await saver.getTuple({ configurable: { thread_id: "t" } })).toBeUndefined();
+    expect(await saver.client.exists(...keys.all)).toBe(0);
+    // A thread with no keys at all deletes quietly, as before.
+    await saver.deleteThread("never-written");
+  });
+
   it("prune with keepLast trims a thread a live run writes, as the retention option does", async () => {
     const { saver, app, other, started } = setup("fence-trim");
     const configurable = { thread_id: "t" };

@@ -29,6 +29,7 @@
 --   "retention", keepLast, checkpoints, writes, blobs) beside the put's own event.
 -- @include auditOutbox
 -- @include checkpointRefs
+-- @include lexOrder
 -- @include dropUnneededBlobs
 -- @include serverTimeMs
 -- @include pendingWrites
@@ -162,7 +163,7 @@ local function retentionTrimNamespace(state, ns, keepLast, cutoff, deadOnly)
     return false
   end
   local newest = retentionNewest(ns, keepLast)
-  local dead = ns ~= "" and cutoff ~= nil and retentionIdOf(newest[1]) < cutoff
+  local dead = ns ~= "" and cutoff ~= nil and lexBefore(retentionIdOf(newest[1]), cutoff)
   if not dead and (deadOnly or count <= keepLast) then
     return false
   end
