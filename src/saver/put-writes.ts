@@ -47,26 +47,33 @@ export async function putWrites(
   if (writes.length === 0) return;
   const keys = context.threadKeys.get(threadId).thread;
 
-  const entries = await Promise.all(
-    writes.map(async ([channel, value], position) => {
-      const idx = WRITES_IDX_MAP[channel] ?? position;
-      const [type, bytes] = await dumpCheckpointValue(
+  // One Promise.all over the serialized values (no async wrapper per write); compression, when on, waits for zlib.
+  const dumped = await Promise.all(
+    writes.map(([channel, value]) =>
+      dumpCheckpointValue(
         context.serde,
         value,
         () => `${operation}: the value written to channel ${JSON.stringify(channel)}`,
         context.maxValueBytes,
-      );
-      // Without compression there is nothing to wait for (no promise per write).
-      const deflated = context.compression === undefined ? undefined : await maybeCompress(context.compression, bytes);
-      return [
-        writeField(ns, checkpointId, taskId, idx),
-        idx < 0 ? "1" : "0",
-        deflated === undefined
-          ? frame([taskId, channel, type, bytes, taskPath, String(idx)])
-          : frame([taskId, channel, type, deflated, taskPath, String(idx)], FrameFormat.DEFLATED),
-      ] as const;
-    }),
+      ),
+    ),
   );
+  const deflated =
+    context.compression === undefined
+      ? undefined
+      : await Promise.all(dumped.map(([, bytes]) => maybeCompress(context.compression, bytes)));
+  const entries = writes.map(([channel], position) => {
+    const idx = WRITES_IDX_MAP[channel] ?? position;
+    const [type, bytes] = dumped[position] as [string, Uint8Array];
+    const packed = deflated?.[position];
+    return [
+      writeField(ns, checkpointId, taskId, idx),
+      idx < 0 ? "1" : "0",
+      packed === undefined
+        ? frame([taskId, channel, type, bytes, taskPath, String(idx)])
+        : frame([taskId, channel, type, packed, taskPath, String(idx)], FrameFormat.DEFLATED),
+    ] as const;
+  });
   const args: ScriptArgs<"saverPutWrites"> = [
     context.ttlMs,
     threadId,
