@@ -8,7 +8,7 @@
                         ("parentId\nchannel\0version\n...", escaped parts) that saverRead reads to find the blobs
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET  ns\0id (score 0)
-  KEYS[4] byId          ZSET  written by earlier releases only (include legacyLayout)
+  KEYS[4] byId          ZSET  written by earlier releases only: deleted on upgrade (include legacyLayout), no TTL refresh
   KEYS[5] writes        HASH  (TTL refresh; retention removes trimmed checkpoints' writes, include pendingWrites)
   KEYS[6] writesIndex   ZSET  (TTL refresh; the same)
   KEYS[7] runFences     HASH  run fence field -> newest lease token (leased runs; TTL refresh otherwise)
