@@ -79,6 +79,6 @@ end
 if ARGV[9] ~= "" then
   trimAfterPut(string.sub(field, 1, string.find(field, "\0", 1, true) - 1), ARGV[9])
 end
-finishThreadWrite(ARGV[1], KEYS[9], ARGV[4])
+finishThreadWrite(ARGV[1], KEYS[9], ARGV[4], KEYS[3])
 auditEvent("checkpoint", "blobs", stored)
 return stored

@@ -29,7 +29,7 @@ local stored = putCheckpoint(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], 4)
 if stored < 0 then return stored end
 if KEYS[4] then
   -- A wrong-typed index key must not fail the thread's write (see include finishThreadWrite).
-  touchThreadIndex(KEYS[4], ARGV[3], true)
+  touchThreadIndex(KEYS[4], ARGV[3], true, KEYS[3])
 end
 auditEvent("checkpoint", "blobs", stored)
 return stored

@@ -1,11 +1,12 @@
--- finishThreadWrite(ttlText, threadIndex, threadId): the common end of saverPut, saverPutWrites and saverImportThread.
--- With a thread TTL (ttlText: the ttlMs argument as sent, "0" for none) refreshes the TTL of the thread's keys
--- KEYS[1..8], all but KEYS[4] (byId: earlier releases' index, which nothing reads any more; left to expire) and,
--- when the index key was passed (standalone), records the thread's activity. The TTL goes as the text it arrived
--- as (Redis 7.0 prints a Lua number argument with snprintf). An index key of the wrong type must not fail the
--- thread's write: the index is allowed to be stale, as when saverTouchThread fails on a cluster.
+-- finishThreadWrite(ttlText, threadIndex, threadId, byNamespace): the common end of saverPut, saverPutWrites and
+-- saverImportThread. With a thread TTL (ttlText: the ttlMs argument as sent, "0" for none) refreshes the TTL of the
+-- thread's keys KEYS[1..8], all but KEYS[4] (byId: earlier releases' index, which nothing reads any more; left to
+-- expire), the TTL going as the text it arrived as (Redis 7.0 prints a Lua number argument with snprintf); and when
+-- the index key was passed (standalone), records the thread's activity (byNamespace: a put's, see include
+-- touchThreadIndex). An index key of the wrong type must not fail the thread's write: the index is allowed to be
+-- stale, as when saverTouchThread fails on a cluster.
 -- @include touchThreadIndex
-local function finishThreadWrite(ttlText, threadIndex, threadId)
+local function finishThreadWrite(ttlText, threadIndex, threadId, byNamespace)
   if ttlText ~= "0" then
     for i = 1, 8 do
       if i ~= 4 then
@@ -14,6 +15,6 @@ local function finishThreadWrite(ttlText, threadIndex, threadId)
     end
   end
   if threadIndex then
-    touchThreadIndex(threadIndex, threadId, true)
+    touchThreadIndex(threadIndex, threadId, true, byNamespace)
   end
 end
