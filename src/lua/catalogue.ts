@@ -160,6 +160,11 @@ export const SCRIPTS = {
     keys: [...THREAD_KEYS, "threadIndex?", "outbox?"],
     decode: writesOrFenced,
   }),
+  /** saverPutWrites' common case: no TTL and no lease fence (see saverPutWritesCompact.lua). */
+  saverPutWritesCompact: script<[field: string, ...entries: ScriptArg[]]>()({
+    keys: ["writes", "writesIndex", "outbox?"],
+    decode: writesOrFenced,
+  }),
   /** Records a run's lease token on its thread; `newest` is the token recorded when a newer one refused it. */
   /** One bounded step of prune() on one thread (see saverPrune.lua); nextNs undefined when no namespace follows. */
   saverPrune: script<[keepLast: number, ns: string, maxDeletes: number, maxVisits: number]>()({

@@ -338,6 +338,39 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(await client.hgetBuffer(keys.writes, field)).toEqual(broken);
   });
 
+  it("saverPutWritesCompact stores writes as saverPutWrites does, from the writes keys alone", async () => {
+    const keys = saverThreadKeys(testPrefix("swk"), "t");
+    const field = checkpointField("", "a");
+    const put = (...pairs: (string | Buffer)[]) =>
+      runRawScript(client, "saverPutWritesCompact", [keys.writes, keys.writesIndex], [field, ...triples(field, pairs)]);
+    // Bundle: mode 0 inserts if absent, mode 1 replaces in place.
+    expect(await put("0", pendingWrite("task", 0, "first"), "1", pendingWrite("task", -1, "first"))).toBe(2);
+    expect(await put("0", pendingWrite("task", 0, "second"), "1", pendingWrite("task", -1, "second"))).toBe(1);
+    expect(await client.hgetBuffer(keys.writes, field)).toEqual(
+      bundle(pendingWrite("task", 0, "first"), pendingWrite("task", -1, "second")),
+    );
+    // Overflow: a write larger than the bundle limit gets its own field and index entry.
+    const big = pendingWrite("big", 0, "x".repeat(BUNDLE_BYTES));
+    expect(await put("0", big)).toBe(1);
+    expect(await client.zrange(keys.writesIndex, "0", "-1")).toEqual([`${field}\0big\0${0}`]);
+    expect(await client.hgetBuffer(keys.writes, `${field}\0big\0${0}`)).toEqual(big);
+    expect(await client.exists(keys.checkpoints, keys.blobs, keys.byNamespace, keys.runFences)).toBe(0);
+    expect(await client.pttl(keys.writes)).toBe(-1);
+    // An unreadable bundle holding the task: -1, nothing written.
+    const other = checkpointField("", "b");
+    const broken = bundle(pendingWrite("task", 0)).subarray(0, 16);
+    await client.hset(keys.writes, other, broken);
+    expect(
+      await runRawScript(
+        client,
+        "saverPutWritesCompact",
+        [keys.writes, keys.writesIndex],
+        [other, ...triples(other, ["1", pendingWrite("task", -1)])],
+      ),
+    ).toBe(-1);
+    expect(await client.hgetBuffer(keys.writes, other)).toEqual(broken);
+  });
+
   it("saverPutWrites finds a task's stored writes among others whose values hold that task id", async () => {
     const keys = saverThreadKeys(testPrefix("swn"), "t");
     const field = checkpointField("", "a");
