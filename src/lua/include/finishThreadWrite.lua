@@ -8,8 +8,13 @@
 -- @include touchThreadIndex
 local function finishThreadWrite(ttlText, threadIndex, threadId, byNamespace)
   if ttlText ~= "0" then
-    for i = 1, 8 do
-      if i ~= 4 then
+    for _, i in ipairs({ 1, 2, 3, 5 }) do
+      redis.call("PEXPIRE", KEYS[i], ttlText)
+    end
+    -- writesIndex, runFences and byRun exist only on some threads (overflow writes; leased runs or a pin; run ids):
+    -- one EXISTS of the three, and their PEXPIRE only when one of them exists.
+    if redis.call("EXISTS", KEYS[6], KEYS[7], KEYS[8]) > 0 then
+      for i = 6, 8 do
         redis.call("PEXPIRE", KEYS[i], ttlText)
       end
     end
