@@ -34,6 +34,7 @@ import {
 import type { SaverContext } from "./context.js";
 import { requireConsistentCheckpoint } from "./integrity.js";
 import { isPlainJsonPlus, loadsJson } from "./json-revive.js";
+import { expand, isMessageTokensType } from "./message-tokens.js";
 import { exactRange, type RawCheckpoint, readCheckpoints } from "./read.js";
 import { decodeRecord } from "./record.js";
 
@@ -59,11 +60,17 @@ export async function loadValue(
   source: FrameSource,
 ): Promise<unknown> {
   try {
-    const text = type.toString("utf8");
+    let text = type.toString("utf8");
+    let data: Uint8Array | string = bytes;
+    // Message tokens (message-tokens.ts) expand to the serializer's JSON text, whatever the serde is now.
+    if (isMessageTokensType(text)) {
+      data = expand(text, bytes, context.maxValueBytes);
+      text = "json";
+    }
     // LangGraph's own serializer: the same result from a walk that costs linear time (json-revive.ts).
     return await (isPlainJsonPlus(context.serde)
-      ? loadsJson(context.serde, text, bytes)
-      : context.serde.loadsTyped(text, bytes));
+      ? loadsJson(context.serde, text, data)
+      : context.serde.loadsTyped(text, data));
   } catch (error) {
     if (error instanceof EncryptionError) throw encryptionErrorAt(error, source.key);
     throw new CorruptCheckpointError(

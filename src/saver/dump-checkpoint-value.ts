@@ -1,8 +1,9 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError, ValueTooLargeError } from "../errors.js";
 import { childPath, isContainer, nestingDepth } from "../value-checks.js";
-import { dumpJson } from "./json-dump.js";
+import { dumpJsonValue } from "./json-dump.js";
 import { isPlainJsonPlus } from "./json-revive.js";
+import { MESSAGE_TOKENS_TYPE, tokenizeBytes } from "./message-tokens.js";
 
 /**
  * Checkpoint values are checked before they are written, so a value that could not be read back is refused with a
@@ -63,22 +64,29 @@ function unserialisableReason(value: unknown): string {
  * values nested deeper than MAX_CHECKPOINT_VALUE_DEPTH; and with ValueTooLargeError one whose serialised form is
  * larger than `maxBytes`. `describe` names the value in the message; it is called only when something is refused,
  * so the hot path builds no strings.
+ *
+ * `messageTokens`: store the serializer's message boilerplate as codes (message-tokens.ts, value type
+ * MESSAGE_TOKENS_TYPE) when the serde is the plain JsonPlusSerializer and the value holds messages. Set for channel
+ * values and pending writes unless the saver's `compression` option is `false` (releases before this one cannot
+ * read such values); checkpoints and metadata stay "json" (record.ts packs those).
  */
 export async function dumpCheckpointValue(
   serde: SerializerProtocol,
   value: unknown,
   describe: () => string,
   maxBytes: number = Number.POSITIVE_INFINITY,
+  messageTokens = false,
 ): Promise<[string, Uint8Array]> {
   if (typeof value === "function" || typeof value === "symbol") {
     throw new InvalidInputError(`${describe()} is a ${typeof value}, which cannot be serialised; nothing was written`);
   }
-  if (isPlainJsonPlus(serde)) {
+  const plain = isPlainJsonPlus(serde);
+  if (plain) {
     // The fast path's values are at most 64 levels deep and hold nothing JSON cannot write: only the size to check.
-    const bytes = dumpJson(value);
-    if (bytes !== undefined) {
-      if (bytes.byteLength > maxBytes) throw new ValueTooLargeError(describe(), bytes.byteLength, maxBytes);
-      return ["json", bytes];
+    const dumped = dumpJsonValue(value, messageTokens);
+    if (dumped !== undefined) {
+      if (dumped.jsonBytes > maxBytes) throw new ValueTooLargeError(describe(), dumped.jsonBytes, maxBytes);
+      return [dumped.type, dumped.bytes];
     }
   }
   let dumped: [string, Uint8Array];
@@ -105,6 +113,10 @@ export async function dumpCheckpointValue(
           "back reliably; nothing was written",
       );
     }
+  }
+  if (messageTokens && plain && dumped[0] === "json") {
+    const tokenized = tokenizeBytes(dumped[1]);
+    if (tokenized !== undefined) return [MESSAGE_TOKENS_TYPE, tokenized];
   }
   return dumped;
 }

@@ -32,6 +32,7 @@
 import { HumanMessage } from "@langchain/core/messages";
 import { DeltaSnapshot } from "@langchain/langgraph-checkpoint";
 import { MESSAGE_CLASSES } from "./message-classes.js";
+import { MESSAGE_TOKENS_TYPE, mayHoldMessages, type Tokenized, tokenize } from "./message-tokens.js";
 
 /** Thrown inside the walk when the value needs the serializer. */
 const NEEDS_SERIALIZER = Symbol("needs the serializer");
@@ -56,15 +57,45 @@ const UNDEFINED_RECORD = Object.freeze({ lc: 2, type: "undefined" });
  * needs the serializer itself (a Uint8Array, which it stores as bytes, included).
  */
 export function dumpJson(value: unknown): Uint8Array | undefined {
+  return dumpJsonValue(value, false)?.bytes;
+}
+
+/** A value written by dumpJsonValue. */
+export interface DumpedJson {
+  /** "json", or MESSAGE_TOKENS_TYPE when the bytes are tokenized (message-tokens.ts). */
+  readonly type: string;
+  readonly bytes: Uint8Array;
+  /** Length of the serializer's own bytes (what the size limit applies to). */
+  readonly jsonBytes: number;
+}
+
+/**
+ * dumpJson, with the serializer's message boilerplate tokenized when `tokens` is set and the value holds any
+ * (message-tokens.ts). A list of messages is tokenized message by message, each message's tokens kept with its
+ * JSON, so an unchanged message costs nothing more at the next put.
+ */
+export function dumpJsonValue(value: unknown, tokens: boolean): DumpedJson | undefined {
   if (value instanceof Uint8Array) return undefined;
-  let text: string;
   try {
-    text = messageListJson(value) ?? JSON.stringify(toPlain(value, 0, false));
+    const list = messageListText(value, tokens);
+    if (list !== undefined && tokens) return tokenizedJson(list);
+    const text = list?.text ?? JSON.stringify(toPlain(value, 0, false));
+    if (tokens && mayHoldMessages(text)) {
+      const tokenized = tokenize(text);
+      if (tokenized.saved > 0) return tokenizedJson(tokenized);
+    }
+    const bytes = Buffer.from(text, "utf8");
+    return { type: "json", bytes, jsonBytes: bytes.byteLength };
   } catch {
     // NEEDS_SERIALIZER, or a getter that threw: the serializer meets it too and reports it its own way.
     return undefined;
   }
-  return Buffer.from(text, "utf8");
+}
+
+function tokenizedJson({ text, saved }: Tokenized): DumpedJson {
+  const bytes = Buffer.from(text, "utf8");
+  // Codes and phrases are ASCII: the characters saved are bytes saved.
+  return { type: MESSAGE_TOKENS_TYPE, bytes, jsonBytes: bytes.byteLength + saved };
 }
 
 /**
@@ -345,6 +376,13 @@ function kwargsValue(message: SerializableMessage, fields: Record<string, unknow
  * lc_id. It is reused only while the message still holds equal data, compared in depth, so an edited message (a
  * field replaced, or changed deep inside its kwargs) is written again. Messages whose kwargs hold anything but
  * plain data, or whose JSON is large, are not kept.
+ *
+ * What is kept is bounded: about a kilobyte of process memory per message (its JSON, its tokens and the copy), for
+ * as long as the message lives, would add most of the messages' own size to a process holding the state of
+ * thousands of threads. Entries go into a current generation; once it holds KEPT_GENERATION_CHARS characters of
+ * JSON and tokens it becomes the previous one and the one before is dropped whole, so at most two generations'
+ * worth stays (about 40 MB of heap). A message found in the previous generation moves to the current one: the
+ * messages written again and again (an active chat's) stay kept, and the others are written by the walk again.
  */
 interface WrittenMessage {
   readonly plan: MessagePlan;
@@ -352,46 +390,91 @@ interface WrittenMessage {
   readonly keys: readonly string[];
   readonly values: readonly unknown[];
   readonly json: string;
+  /** `json` tokenized (message-tokens.ts), made at the first tokenized write. */
+  tokens: Tokenized | undefined;
 }
 
-const written = new WeakMap<object, WrittenMessage>();
+/** Characters of kept JSON and tokens the current generation takes before it becomes the previous one. */
+const KEPT_GENERATION_CHARS = 8 * 1024 * 1024;
+let written = new WeakMap<object, WrittenMessage>();
+let writtenBefore = new WeakMap<object, WrittenMessage>();
+let writtenChars = 0;
+
+/** The kept record of a message, moved into the current generation when it was found in the previous one. */
+function keptRecord(message: object): WrittenMessage | undefined {
+  const kept = written.get(message);
+  if (kept !== undefined) return kept;
+  const older = writtenBefore.get(message);
+  if (older !== undefined) keep(message, older);
+  return older;
+}
+
+function keep(message: object, entry: WrittenMessage): void {
+  if (writtenChars >= KEPT_GENERATION_CHARS) {
+    writtenBefore = written;
+    written = new WeakMap();
+    writtenChars = 0;
+  }
+  written.set(message, entry);
+  writtenChars += entry.json.length + (entry.tokens?.text.length ?? 0);
+}
 /** Longer message JSON is not kept (the copy would double the memory of a large message for little gain). */
 const KEPT_JSON_MAX_CHARS = 16 * 1024;
 /** What copyData returns for data it does not copy. */
 const NOT_KEPT = Symbol("not kept");
 
-/** The JSON of an array of messages of planned classes, or undefined for any other value. */
-function messageListJson(value: unknown): string | undefined {
+/**
+ * The JSON of an array of messages of planned classes, tokenized when `tokens` is set (each message's tokens kept
+ * beside its JSON), or undefined for any other value.
+ */
+function messageListText(value: unknown, tokens: boolean): Tokenized | undefined {
   if (!Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype || value.length === 0) return undefined;
   if (arrayNeedsSerializer(value, false)) return undefined;
   const parts: string[] = [];
+  let saved = 0;
   for (let i = 0; i < value.length; i++) {
     const item: unknown = value[i];
     if (item === null || typeof item !== "object") return undefined;
     const plan = messagePlans().get(Object.getPrototypeOf(item));
     if (plan === undefined) return undefined;
-    parts.push(messageJson(item as SerializableMessage, plan));
+    const kept = writtenMessage(item as SerializableMessage, plan);
+    if (!tokens) {
+      parts.push(typeof kept === "string" ? kept : kept.json);
+      continue;
+    }
+    let tokenized: Tokenized;
+    if (typeof kept === "string") tokenized = tokenize(kept);
+    else {
+      if (kept.tokens === undefined) {
+        kept.tokens = tokenize(kept.json);
+        writtenChars += kept.tokens.text.length;
+      }
+      tokenized = kept.tokens;
+    }
+    parts.push(tokenized.text);
+    saved += tokenized.saved;
   }
-  return `[${parts.join(",")}]`;
+  return { text: `[${parts.join(",")}]`, saved };
 }
 
-function messageJson(message: SerializableMessage, plan: MessagePlan): string {
+/** The message's kept record (its JSON still current), written again when it changed; its JSON when not kept. */
+function writtenMessage(message: SerializableMessage, plan: MessagePlan): WrittenMessage | string {
   const fields = messageFields(message);
   const keys = Object.keys(fields);
-  const kept = written.get(message);
-  if (kept !== undefined && kept.plan === plan && stillWritten(kept, message, fields, keys)) return kept.json;
+  const kept = keptRecord(message);
+  if (kept !== undefined && kept.plan === plan && stillWritten(kept, message, fields, keys)) return kept;
   const record = messageToPlain(message, plan, 1);
   const json = JSON.stringify(record);
-  if (json.length <= KEPT_JSON_MAX_CHARS) {
-    const values: unknown[] = [];
-    for (const key of keys) {
-      const copy = copyData(kwargsValue(message, fields, key), 0);
-      if (copy === NOT_KEPT) return json;
-      values.push(copy);
-    }
-    written.set(message, { plan, id: copyStrings(record.id as string[]), keys, values, json });
+  if (json.length > KEPT_JSON_MAX_CHARS) return json;
+  const values: unknown[] = [];
+  for (const key of keys) {
+    const copy = copyData(kwargsValue(message, fields, key), 0);
+    if (copy === NOT_KEPT) return json;
+    values.push(copy);
   }
-  return json;
+  const entry: WrittenMessage = { plan, id: copyStrings(record.id as string[]), keys, values, json, tokens: undefined };
+  keep(message, entry);
+  return entry;
 }
 
 /** Whether the message would be written as it was: the same lc_id, kwargs keys in order and equal values. */

@@ -51,10 +51,10 @@ interface Revival {
   revive: MessagePlan | "load" | "undefined" | "delta snapshot";
 }
 
-/** serde.loadsTyped(type, bytes) for a plain JsonPlusSerializer. */
-export async function loadsJson(serde: SerializerProtocol, type: string, bytes: Uint8Array): Promise<unknown> {
+/** serde.loadsTyped(type, bytes) for a plain JsonPlusSerializer; `bytes` may be the JSON text already decoded. */
+export async function loadsJson(serde: SerializerProtocol, type: string, bytes: Uint8Array | string): Promise<unknown> {
   if (type !== "json") return serde.loadsTyped(type, bytes);
-  const parsed: unknown = JSON.parse(decoder.decode(bytes));
+  const parsed: unknown = JSON.parse(typeof bytes === "string" ? bytes : decoder.decode(bytes));
   const revivals: Revival[] = [];
   const root: { value: unknown } = { value: undefined };
   try {

@@ -50,7 +50,8 @@ const sharedShape = {
    * that differ, with a full copy every `maxChain` versions (docs/checkpointer.md). On unless `false`. */
   blobDeltas: blobDeltasOptionsSchema.optional(),
   /** Compress channel values and pending writes of at least `minBytes` with zlib (off unless given). Checkpoint
-   * records are packed with a preset dictionary unless this is `false` (docs/checkpointer.md). */
+   * records are packed, and values holding LangChain messages tokenized, unless this is `false`
+   * (docs/checkpointer.md). */
   compression: compressionOptionsSchema.optional(),
   /** Persistence check before the first write, and waits for replicas / the AOF after each write
    * (docs/operations.md). */

@@ -56,6 +56,7 @@ export async function putWrites(
         value,
         () => `${operation}: the value written to channel ${JSON.stringify(channel)}`,
         context.maxValueBytes,
+        context.packRecords,
       ),
     ),
   );

@@ -69,6 +69,7 @@ export async function putCheckpoint(
           channelValues[channel],
           () => `RedisSaver.put: the value of channel ${JSON.stringify(channel)}`,
           context.maxValueBytes,
+          context.packRecords,
         ),
       );
     }

@@ -539,6 +539,24 @@ describe("dumpJson", () => {
       expect(taken).toBeGreaterThan(250);
     });
 
+    it("keeps a bounded amount: past two generations of other messages, an edited list is still written right", async () => {
+      const first = [new HumanMessage({ content: "first", id: "f" }), new AIMessage({ content: "reply", id: "r" })];
+      await expectListWritten(first);
+      // Over 16 Mi characters of other messages' JSON: every generation the first list was kept in has turned over.
+      const filler = "w".repeat(4_000);
+      for (let round = 0; round < 10; round++) {
+        const others = Array.from({ length: 500 }, (_, i) => new AIMessage({ content: filler, id: `o${round}-${i}` }));
+        expect(dumpJson(others)).toBeDefined();
+      }
+      await expectListWritten(first);
+      (first[1] as AIMessage).content = "edited after the turnover";
+      await expectListWritten(first);
+      // A message kept again after the turnover is compared as before.
+      await expectListWritten(first);
+      (first[0] as HumanMessage).id = "f2";
+      await expectListWritten(first);
+    });
+
     it("does not keep large messages, and writes them as the serializer does", async () => {
       const big = new HumanMessage({ content: "x".repeat(20_000), id: "big" });
       const list = [big, new AIMessage("small")];
