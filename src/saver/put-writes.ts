@@ -1,5 +1,6 @@
 /**
- * putWrites(): serialises one task's writes and stores them with one script (saverPutWrites): into the bundle of
+ * putWrites(): serialises one task's writes and stores them with one script (saverPutWrites, or
+ * saverPutWritesCompact without a TTL or a lease fence): into the bundle of
  * its checkpoint's pending writes while that stays small, else each in its own field (see src/saver/codec.ts). Special writes (error, scheduled, interrupt, resume;
  * negative WRITES_IDX_MAP indexes) replace the stored write of the same (task, idx), normal ones are kept if already
  * there, so a retried task never replaces its first attempt. The checkpoint need not exist yet.

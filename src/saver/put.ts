@@ -1,7 +1,8 @@
 /**
  * put(): serialises the checkpoint (without its channel values), its metadata and the values of the channels in
- * newVersions, then stores them with one script (saverPut): blobs, record (with its refs) and its index entry commit
- * together, and the thread's TTL restarts. On a standalone server the same script updates the cross-thread index;
+ * newVersions, then stores them with one script (saverPut, or saverPutCompact when no TTL, fence, run id, retention
+ * or upgrade is involved): blobs, record (with its refs) and its index entry commit together, and the thread's TTL
+ * restarts. On a standalone server the same script updates the cross-thread index;
  * on a cluster (the index lives in another slot) a second script does, sent concurrently. At the first checkpoint
  * of a thread or of a run, the thread registry is written beside it (threads/register.ts).
  */
