@@ -112,15 +112,50 @@ export function encodeRecord(
     if (packed.length <= innerLength - (innerLength >> 3)) return frame([refs, packed], FrameFormat.PACKED_RECORD);
     // Not LangGraph's boilerplate (large or unusual values): deflate may still pay, below.
   }
+  // LangGraph's JSON reaches deflate only when token packing did not pay (unusual values): always tried. Other types
+  // (another serializer's, ciphertext) go straight here, record after record.
+  const pair = checkpointType === "json" && metadataType === "json" ? undefined : `${checkpointType}\0${metadataType}`;
+  if (pair !== undefined && skipDeflate(pair)) return frame([refs, ...values]);
   const inner = frame(values);
   if (inner.length <= PACK_SYNC_MAX_BYTES)
-    return deflatedRecord(refs, values, inner, deflateRawSync(inner, SYNC_OPTIONS));
-  return deflateRawAsync(inner, ASYNC_OPTIONS).then((deflated) => deflatedRecord(refs, values, inner, deflated));
+    return deflatedRecord(refs, values, inner, deflateRawSync(inner, SYNC_OPTIONS), pair);
+  return deflateRawAsync(inner, ASYNC_OPTIONS).then((deflated) => deflatedRecord(refs, values, inner, deflated, pair));
 }
 
-function deflatedRecord(refs: string, values: RecordValues, inner: Buffer, deflated: Buffer): Buffer {
+/**
+ * Deflate attempts in a row that did not pay, per pair of value types (checkpoint, metadata) other than LangGraph's
+ * JSON. An EncryptedSerializer's ciphertext never shrinks, and a zlib stream costs about 30 us per record: after DEFLATE_MISSES_BEFORE_BACKOFF misses
+ * in a row, a pair is tried only once every DEFLATE_RETRY_EVERY records (its values may become compressible), until
+ * an attempt pays again. Serializers use a handful of types; past DEFLATE_PAIRS_LIMIT pairs the counts start over.
+ */
+const deflateMisses = new Map<string, number>();
+const DEFLATE_MISSES_BEFORE_BACKOFF = 8;
+const DEFLATE_RETRY_EVERY = 64;
+const DEFLATE_PAIRS_LIMIT = 64;
+
+function skipDeflate(pair: string): boolean {
+  const misses = deflateMisses.get(pair);
+  if (misses === undefined || misses < DEFLATE_MISSES_BEFORE_BACKOFF) return false;
+  if ((misses - DEFLATE_MISSES_BEFORE_BACKOFF) % DEFLATE_RETRY_EVERY === DEFLATE_RETRY_EVERY - 1) return false;
+  deflateMisses.set(pair, misses + 1);
+  return true;
+}
+
+function deflatedRecord(
+  refs: string,
+  values: RecordValues,
+  inner: Buffer,
+  deflated: Buffer,
+  pair: string | undefined,
+): Buffer {
   // The id byte is part of the cost: keep the packed form only when the whole value shrinks by an eighth.
-  if (1 + deflated.length > inner.length - (inner.length >> 3)) return frame([refs, ...values]);
+  if (1 + deflated.length > inner.length - (inner.length >> 3)) {
+    if (pair === undefined) return frame([refs, ...values]);
+    if (deflateMisses.size >= DEFLATE_PAIRS_LIMIT && !deflateMisses.has(pair)) deflateMisses.clear();
+    deflateMisses.set(pair, (deflateMisses.get(pair) ?? 0) + 1);
+    return frame([refs, ...values]);
+  }
+  if (pair !== undefined) deflateMisses.delete(pair);
   const packed = Buffer.allocUnsafe(1 + deflated.length);
   packed[0] = CURRENT_RECORD_DICTIONARY_ID;
   deflated.copy(packed, 1);
