@@ -141,6 +141,11 @@ export const SCRIPTS = {
       ...blobs: ScriptArg[],
     ]
   >()({ keys: [...THREAD_KEYS, "threadIndex?", "runThreads?", "outbox?"], decode: storedOrFenced }),
+  /** saverPut's common case: no TTL, lease fence, run id, retention or legacy upgrade (see saverPutCompact.lua). */
+  saverPutCompact: script<[field: string, record: Buffer, threadId: string, ...blobs: ScriptArg[]]>()({
+    keys: ["checkpoints", "blobs", "byNamespace", "threadIndex?", "outbox?"],
+    decode: storedOrFenced,
+  }),
   saverPutWrites: script<
     [
       ttlMs: number,
@@ -153,6 +158,11 @@ export const SCRIPTS = {
     ]
   >()({
     keys: [...THREAD_KEYS, "threadIndex?", "outbox?"],
+    decode: writesOrFenced,
+  }),
+  /** saverPutWrites' common case: no TTL and no lease fence (see saverPutWritesCompact.lua). */
+  saverPutWritesCompact: script<[field: string, ...entries: ScriptArg[]]>()({
+    keys: ["writes", "writesIndex", "outbox?"],
     decode: writesOrFenced,
   }),
   /** Records a run's lease token on its thread; `newest` is the token recorded when a newer one refused it. */

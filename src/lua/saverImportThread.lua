@@ -40,7 +40,6 @@ local liveRuns = liveRunsOn(KEYS[7], "", 0)
 if #liveRuns > 0 then return { -2, unpack(liveRuns) } end
 local checkpoints, blobs, byNamespace = KEYS[1], KEYS[2], KEYS[3]
 local byRun = KEYS[8]
-local ttlMs = tonumber(ARGV[1])
 local counts = { tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]) }
 local runCount = tonumber(ARGV[7])
 
@@ -64,6 +63,6 @@ for _ = 1, runCount do
   at = at + 1
 end
 
-finishThreadWrite(ttlMs, KEYS[9], ARGV[2], tonumber(ARGV[3]))
+finishThreadWrite(ARGV[1], KEYS[9], ARGV[2])
 auditEvent("copy", "checkpoints", counts[1], "blobs", counts[2], "writes", writesCopied)
 return counts[1]

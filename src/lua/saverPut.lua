@@ -1,12 +1,14 @@
 --[[
   saverPut: stores one checkpoint atomically: its new channel blobs, its record and both index entries, then
-  refreshes the TTL of every key of the thread. Bytes arrive serialised; this script only moves them.
+  refreshes the TTL of every key of the thread. Bytes arrive serialised; this script only moves them. A put that
+  needs none of the TTL, the lease fence, the run index, retention and the legacy upgrade goes through
+  saverPutCompact instead (the same writes, include putCheckpoint, with 4 keys and 3 arguments instead of 10 and 10).
 
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record; its first part is the refs text
                         ("parentId\nchannel\0version\n...", escaped parts) that saverRead reads to find the blobs
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET  ns\0id (score 0)
-  KEYS[4] byId          ZSET  written by earlier releases only (include legacyLayout)
+  KEYS[4] byId          ZSET  written by earlier releases only: deleted on upgrade (include legacyLayout), no TTL refresh
   KEYS[5] writes        HASH  (TTL refresh; retention removes trimmed checkpoints' writes, include pendingWrites)
   KEYS[6] writesIndex   ZSET  (TTL refresh; the same)
   KEYS[7] runFences     HASH  run fence field -> newest lease token (leased runs; TTL refresh otherwise)
@@ -45,63 +47,30 @@
 -- @include auditOutbox
 -- @include checkRunFence
 -- @include finishThreadWrite
--- @include deltaBlob
+-- @include putCheckpoint
 -- @include recordRunThread
 -- @include legacyLayout
 
--- Lua defines a script's functions anew at every call: the function families of rare paths (delta blobs, retention)
--- are included inside them (indented), so only the puts that take those paths define them.
-
--- The pair code (-i) of the first delta blob, from ARGV[first] (a blob field) on, whose base is not stored with the
--- length it names, or nil.
-local function missingDeltaBase(blobs, first)
-  -- @include checkpointRefs
-  for i = first, #ARGV, 2 do
-    local value = ARGV[i + 1]
-    if isDeltaBlob(value) and redis.call("HEXISTS", blobs, ARGV[i]) == 0 then
-      local base = blobBaseField(ARGV[i], value)
-      -- The second part starts right after the first: frame it as a one-part frame (a dummy format byte first).
-      local length = base and framedFirstPart(string.sub(value, 5 + #framedFirstPart(value)))
-      if not base or not length or redis.call("HSTRLEN", blobs, base) ~= tonumber(length) then
-        return -((i - 9) / 2)
-      end
-    end
-  end
-  return nil
-end
-
+-- Lua defines a script's functions anew at every call: retention's functions are included inside the function that
+-- runs them (indented), so only the puts that trim define them.
 local function trimAfterPut(ns, spec)
   -- @include retention
   retentionAfterPut(ns, spec)
 end
 
-local checkpoints, blobs, byNamespace, byRun = KEYS[1], KEYS[2], KEYS[3], KEYS[8]
 local ttlMs = tonumber(ARGV[1])
-local field, record, runMember = ARGV[2], ARGV[3], ARGV[8]
+local field, runMember = ARGV[2], ARGV[8]
 
 local newer = checkRunFence(KEYS[7], ARGV[6], ARGV[7])
 if newer then return { -1, newer } end
 
--- Check every delta's base before writing anything.
-for i = 11, #ARGV, 2 do
-  if isDeltaBlob(ARGV[i + 1]) then
-    local missing = missingDeltaBase(blobs, i)
-    if missing then return missing end
-    break
-  end
-end
-
-local stored = 0
-for i = 11, #ARGV, 2 do
-  stored = stored + redis.call("HSETNX", blobs, ARGV[i], ARGV[i + 1])
-end
-redis.call("HSET", checkpoints, field, record)
-redis.call("ZADD", byNamespace, 0, field)
+local stored = putCheckpoint(KEYS[1], KEYS[2], KEYS[3], field, ARGV[3], 11)
+if stored < 0 then return stored end
 if ARGV[10] == "1" then
   upgradeLegacyLayout()
 end
 if runMember ~= "" then
-  redis.call("ZADD", byRun, 0, runMember)
+  redis.call("ZADD", KEYS[8], "0", runMember)
   if KEYS[10] then
     recordRunThread(KEYS[10], ARGV[4], ttlMs, tonumber(ARGV[5]))
   end
@@ -110,6 +79,6 @@ end
 if ARGV[9] ~= "" then
   trimAfterPut(string.sub(field, 1, string.find(field, "\0", 1, true) - 1), ARGV[9])
 end
-finishThreadWrite(ttlMs, KEYS[9], ARGV[4], tonumber(ARGV[5]))
+finishThreadWrite(ARGV[1], KEYS[9], ARGV[4], KEYS[3])
 auditEvent("checkpoint", "blobs", stored)
 return stored

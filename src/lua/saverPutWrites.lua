@@ -2,7 +2,7 @@
   saverPutWrites: stores the pending writes of one task against one checkpoint atomically, then refreshes the TTL
   of every key of the thread. The checkpoint need not exist yet (with durability "exit" writes come first).
 
-  KEYS[1..4]            checkpoints, blobs, byNamespace, byId (earlier releases) (TTL refresh only)
+  KEYS[1..4]            checkpoints, blobs, byNamespace (TTL refresh only), byId (earlier releases; left alone)
   KEYS[5] writes        HASH  a checkpoint's bundle `ns\0id` and its overflow fields `ns\0id\0taskId\0idx` (include
                         pendingWrites)
   KEYS[6] writesIndex   ZSET  the overflow fields (score 0), so one checkpoint's overflow writes are one lex range
@@ -38,7 +38,6 @@
 -- @include finishThreadWrite
 -- @include pendingWrites
 
-local ttlMs = tonumber(ARGV[1])
 
 local newer = checkRunFence(KEYS[7], ARGV[4], ARGV[5])
 if newer then return { -1, newer } end
@@ -46,6 +45,6 @@ if newer then return { -1, newer } end
 local stored = pendingWritesAdd(ARGV[6], ARGV, 7)
 if stored < 0 then return stored end
 
-finishThreadWrite(ttlMs, KEYS[9], ARGV[2], tonumber(ARGV[3]))
+finishThreadWrite(ARGV[1], KEYS[9], ARGV[2])
 if stored > 0 then auditEvent("writes", "stored", stored) end
 return stored

@@ -167,17 +167,18 @@ export class BlobDeltas {
   /**
    * The blob for `bytes` as version `version` of the channel: a delta against the cached previous value or anchor
    * when one is known and shares enough of its bytes, else a full copy. `full` forces a full copy (the retry after a
-   * base was gone). Values below minBytes are full copies and leave the cache alone.
+   * base was gone). Values below minBytes are full copies and leave the cache alone. A Promise only when compression
+   * is on (zlib's thread pool); without it the blob comes back at once.
    */
-  async encode(
+  encode(
     compression: Compression | undefined,
     key: { threadId: string; ns: string; channel: string },
     version: string | number,
     type: string,
     bytes: Uint8Array,
     full = false,
-  ): Promise<EncodedBlob> {
-    if (bytes.byteLength < this.minBytes) return { blob: await fullBlob(compression, type, bytes) };
+  ): EncodedBlob | Promise<EncodedBlob> {
+    if (bytes.byteLength < this.minBytes) return after(fullBlob(compression, type, bytes), (blob) => ({ blob }));
     const cacheKey = lastValueKey(key.threadId, key.ns, key.channel);
     const known = full ? undefined : this.#cache.get(cacheKey);
     const versionText = escapePart(String(version));
@@ -186,27 +187,33 @@ export class BlobDeltas {
       const stored = { version: versionText, bytes, storedLength: blob.length };
       return { blob, commit: () => this.#cache.set(cacheKey, { ...next(stored), channel: key.channel }) };
     };
+    const asFullCopy = () =>
+      after(fullBlob(compression, type, bytes), (blob) =>
+        remember(blob, (last) => ({ type, last, sinceAnchor: 0, anchor: last, sinceFull: 0 })),
+      );
     if (known !== undefined && known.type === type) {
       if (known.sinceAnchor + 1 < level0) {
-        const blob = await deltaBlob(compression, known.last, type, bytes);
-        if (blob !== undefined) {
-          return remember(blob, (last) => ({ ...known, last, sinceAnchor: known.sinceAnchor + 1 }));
-        }
-      } else if (known.sinceFull + 1 < level1) {
-        const blob = await deltaBlob(compression, known.anchor, type, bytes);
-        if (blob !== undefined) {
-          return remember(blob, (last) => ({
-            type,
-            last,
-            sinceAnchor: 0,
-            anchor: last,
-            sinceFull: known.sinceFull + 1,
-          }));
-        }
+        return after(deltaBlob(compression, known.last, type, bytes), (blob) =>
+          blob === undefined
+            ? asFullCopy()
+            : remember(blob, (last) => ({ ...known, last, sinceAnchor: known.sinceAnchor + 1 })),
+        );
+      }
+      if (known.sinceFull + 1 < level1) {
+        return after(deltaBlob(compression, known.anchor, type, bytes), (blob) =>
+          blob === undefined
+            ? asFullCopy()
+            : remember(blob, (last) => ({
+                type,
+                last,
+                sinceAnchor: 0,
+                anchor: last,
+                sinceFull: known.sinceFull + 1,
+              })),
+        );
       }
     }
-    const blob = await fullBlob(compression, type, bytes);
-    return remember(blob, (last) => ({ type, last, sinceAnchor: 0, anchor: last, sinceFull: 0 }));
+    return asFullCopy();
   }
 
   /**
@@ -243,27 +250,41 @@ function scopeOf(key: string): string {
   return key.slice(0, key.lastIndexOf("\0"));
 }
 
-/** A delta blob of `bytes` against `base`, or undefined when they share too little for a delta to pay. */
-async function deltaBlob(
+/** `fn` of a value that may still be coming: at once when it is there, else once it arrives. */
+function after<T, R>(value: T | Promise<T>, fn: (value: T) => R | Promise<R>): R | Promise<R> {
+  return value instanceof Promise ? value.then(fn) : fn(value);
+}
+
+/**
+ * A delta blob of `bytes` against `base`, or undefined when they share too little for a delta to pay. A Promise
+ * only when compression is on.
+ */
+function deltaBlob(
   compression: Compression | undefined,
   base: StoredValue,
   type: string,
   bytes: Uint8Array,
-): Promise<Buffer | undefined> {
+): Buffer | undefined | Promise<Buffer | undefined> {
   const shared = sharedPrefixLength(base.bytes, bytes);
   if (shared < MIN_SHARED_BYTES || shared * 2 < bytes.byteLength) return undefined;
   const suffix = asBuffer(bytes).subarray(shared);
-  const deflated = compression === undefined ? undefined : await maybeCompress(compression, suffix);
-  return frame(
-    [base.version, String(base.storedLength), String(shared), type, deflated ?? suffix],
-    deflated === undefined ? FrameFormat.DELTA : FrameFormat.DELTA_DEFLATED,
-  );
+  const framed = (deflated: Buffer | undefined) =>
+    frame(
+      [base.version, String(base.storedLength), String(shared), type, deflated ?? suffix],
+      deflated === undefined ? FrameFormat.DELTA : FrameFormat.DELTA_DEFLATED,
+    );
+  return compression === undefined ? framed(undefined) : maybeCompress(compression, suffix).then(framed);
 }
 
-/** A full-copy blob: PLAIN [type, bytes], or DEFLATED when compression is on and pays. */
-export async function fullBlob(compression: Compression | undefined, type: string, bytes: Uint8Array) {
-  const deflated = compression === undefined ? undefined : await maybeCompress(compression, bytes);
-  return deflated === undefined ? frame([type, bytes]) : frame([type, deflated], FrameFormat.DEFLATED);
+/** A full-copy blob: PLAIN [type, bytes], or DEFLATED when compression is on and pays (then a Promise). */
+export function fullBlob(
+  compression: Compression | undefined,
+  type: string,
+  bytes: Uint8Array,
+): Buffer | Promise<Buffer> {
+  const framed = (deflated: Buffer | undefined) =>
+    deflated === undefined ? frame([type, bytes]) : frame([type, deflated], FrameFormat.DEFLATED);
+  return compression === undefined ? framed(undefined) : maybeCompress(compression, bytes).then(framed);
 }
 
 /** Length of the longest common prefix of `a` and `b`; compares natively in blocks, bytes only in the last one. */

@@ -14,20 +14,32 @@ import { decodeRefs } from "./codec.js";
 const EMPTY_ID = '"id":""';
 const EMPTY_VERSIONS = '"channel_versions":{}';
 
-/** The checkpoint JSON with its id and channel versions emptied, or undefined when reading could not restore it. */
-export function leaveOutDerived(json: Uint8Array, checkpointId: string, refs: string): Buffer | undefined {
+/**
+ * The checkpoint JSON with its id and channel versions emptied, or undefined when reading could not restore it.
+ * `versions`: the refs' [channel, version text] lines when the caller has them (the writer built the refs from
+ * them), saving a parse of the refs.
+ */
+export function leaveOutDerived(
+  json: Uint8Array,
+  checkpointId: string,
+  refs: string,
+  versions?: readonly (readonly [string, string])[],
+): Buffer | undefined {
   const bytes = Buffer.from(json.buffer, json.byteOffset, json.byteLength);
   const text = bytes.toString("utf8");
-  const [idPart, versionsPart] = derivedParts(checkpointId, refs);
+  const [idPart, versionsPart] = derivedParts(checkpointId, versions ?? decodeRefs(refs).channels);
   const reduced = text.replace(idPart, () => EMPTY_ID).replace(versionsPart, () => EMPTY_VERSIONS);
   if (reduced.length === text.length) return undefined;
-  const stored = Buffer.from(reduced, "utf8");
-  return Buffer.from(restoreText(reduced, idPart, versionsPart), "utf8").equals(bytes) ? stored : undefined;
+  const restored = restoreText(reduced, idPart, versionsPart);
+  // Text decoded without a replacement character was valid UTF-8, so equal text means equal bytes; otherwise the
+  // bytes themselves are compared.
+  if (restored !== text || (text.includes("\uFFFD") && !Buffer.from(restored, "utf8").equals(bytes))) return undefined;
+  return Buffer.from(reduced, "utf8");
 }
 
 /** The checkpoint JSON as the serializer wrote it, from the stored one (leaveOutDerived's inverse). */
 export function restoreDerived(stored: Buffer, checkpointId: string, refs: string): Buffer {
-  const [idPart, versionsPart] = derivedParts(checkpointId, refs);
+  const [idPart, versionsPart] = derivedParts(checkpointId, decodeRefs(refs).channels);
   return Buffer.from(restoreText(stored.toString("utf8"), idPart, versionsPart), "utf8");
 }
 
@@ -36,7 +48,9 @@ function restoreText(text: string, idPart: string, versionsPart: string): string
 }
 
 /** `"id":<id>` and `"channel_versions":{...}` as the serializer writes them, the versions as JSON numbers. */
-function derivedParts(checkpointId: string, refs: string): [string, string] {
-  const versions = decodeRefs(refs).channels.map(([channel, version]) => `${JSON.stringify(channel)}:${version}`);
-  return [`"id":${JSON.stringify(checkpointId)}`, `"channel_versions":{${versions.join(",")}}`];
+function derivedParts(checkpointId: string, versions: readonly (readonly [string, string])[]): [string, string] {
+  let entries = "";
+  for (const [channel, version] of versions)
+    entries += `${entries === "" ? "" : ","}${JSON.stringify(channel)}:${version}`;
+  return [`"id":${JSON.stringify(checkpointId)}`, `"channel_versions":{${entries}}`];
 }

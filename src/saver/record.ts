@@ -72,16 +72,29 @@ export interface EncodeRecordOptions {
   maxValueBytes: number;
   /** The checkpoint's id (its hash field): what packing id 3 leaves out of the checkpoint's JSON. */
   checkpointId: string;
+  /** The refs' [channel, version text] lines, when the caller built the refs from them (saves parsing them back). */
+  versions?: readonly (readonly [string, string])[];
 }
 
-/** The stored bytes of a record: PACKED_RECORD when packing is on and saves an eighth, PLAIN otherwise. */
-export async function encodeRecord(refs: string, values: RecordValues, options: EncodeRecordOptions): Promise<Buffer> {
+/**
+ * The stored bytes of a record: PACKED_RECORD when packing is on and saves an eighth, PLAIN otherwise. A Promise only
+ * when the record goes to zlib's thread pool (see the module comment); every other record comes back at once, so a
+ * put does not wait a turn of the event loop for it.
+ */
+export function encodeRecord(
+  refs: string,
+  values: RecordValues,
+  options: EncodeRecordOptions,
+): Buffer | Promise<Buffer> {
   if (!options.pack) return frame([refs, ...values]);
   // The PLAIN frame of the four parts is only built for deflate; token packing needs its length.
   const innerLength = framedLength(values);
   if (innerLength > options.maxValueBytes) return frame([refs, ...values]);
   const [checkpointType, checkpointBytes, metadataType, metadataBytes] = values;
-  const reduced = checkpointType === "json" ? leaveOutDerived(checkpointBytes, options.checkpointId, refs) : undefined;
+  const reduced =
+    checkpointType === "json"
+      ? leaveOutDerived(checkpointBytes, options.checkpointId, refs, options.versions)
+      : undefined;
   const checkpointTokens = checkpointType === "json" ? tokenize(reduced ?? checkpointBytes) : undefined;
   const metadataTokens = checkpointTokens && metadataType === "json" ? tokenize(metadataBytes) : undefined;
   if (checkpointTokens && metadataTokens) {
@@ -99,13 +112,50 @@ export async function encodeRecord(refs: string, values: RecordValues, options: 
     if (packed.length <= innerLength - (innerLength >> 3)) return frame([refs, packed], FrameFormat.PACKED_RECORD);
     // Not LangGraph's boilerplate (large or unusual values): deflate may still pay, below.
   }
+  // LangGraph's JSON reaches deflate only when token packing did not pay (unusual values): always tried. Other types
+  // (another serializer's, ciphertext) go straight here, record after record.
+  const pair = checkpointType === "json" && metadataType === "json" ? undefined : `${checkpointType}\0${metadataType}`;
+  if (pair !== undefined && skipDeflate(pair)) return frame([refs, ...values]);
   const inner = frame(values);
-  const deflated =
-    inner.length <= PACK_SYNC_MAX_BYTES
-      ? deflateRawSync(inner, SYNC_OPTIONS)
-      : await deflateRawAsync(inner, ASYNC_OPTIONS);
+  if (inner.length <= PACK_SYNC_MAX_BYTES)
+    return deflatedRecord(refs, values, inner, deflateRawSync(inner, SYNC_OPTIONS), pair);
+  return deflateRawAsync(inner, ASYNC_OPTIONS).then((deflated) => deflatedRecord(refs, values, inner, deflated, pair));
+}
+
+/**
+ * Deflate attempts in a row that did not pay, per pair of value types (checkpoint, metadata) other than LangGraph's
+ * JSON. An EncryptedSerializer's ciphertext never shrinks, and a zlib stream costs about 30 us per record: after DEFLATE_MISSES_BEFORE_BACKOFF misses
+ * in a row, a pair is tried only once every DEFLATE_RETRY_EVERY records (its values may become compressible), until
+ * an attempt pays again. Serializers use a handful of types; past DEFLATE_PAIRS_LIMIT pairs the counts start over.
+ */
+const deflateMisses = new Map<string, number>();
+const DEFLATE_MISSES_BEFORE_BACKOFF = 8;
+const DEFLATE_RETRY_EVERY = 64;
+const DEFLATE_PAIRS_LIMIT = 64;
+
+function skipDeflate(pair: string): boolean {
+  const misses = deflateMisses.get(pair);
+  if (misses === undefined || misses < DEFLATE_MISSES_BEFORE_BACKOFF) return false;
+  if ((misses - DEFLATE_MISSES_BEFORE_BACKOFF) % DEFLATE_RETRY_EVERY === DEFLATE_RETRY_EVERY - 1) return false;
+  deflateMisses.set(pair, misses + 1);
+  return true;
+}
+
+function deflatedRecord(
+  refs: string,
+  values: RecordValues,
+  inner: Buffer,
+  deflated: Buffer,
+  pair: string | undefined,
+): Buffer {
   // The id byte is part of the cost: keep the packed form only when the whole value shrinks by an eighth.
-  if (1 + deflated.length > inner.length - (inner.length >> 3)) return frame([refs, ...values]);
+  if (1 + deflated.length > inner.length - (inner.length >> 3)) {
+    if (pair === undefined) return frame([refs, ...values]);
+    if (deflateMisses.size >= DEFLATE_PAIRS_LIMIT && !deflateMisses.has(pair)) deflateMisses.clear();
+    deflateMisses.set(pair, (deflateMisses.get(pair) ?? 0) + 1);
+    return frame([refs, ...values]);
+  }
+  if (pair !== undefined) deflateMisses.delete(pair);
   const packed = Buffer.allocUnsafe(1 + deflated.length);
   packed[0] = CURRENT_RECORD_DICTIONARY_ID;
   deflated.copy(packed, 1);

@@ -9,7 +9,7 @@ import { saverThreadKeys, threadBucket, threadRegistryKeys } from "../../src/key
 import { createSaverContext } from "../../src/saver/context.js";
 import { forgetThread } from "../../src/saver/thread-index.js";
 import { newCluster, targets, testPrefix } from "../helpers/redis.js";
-import { collect, inputMetadata, makeCheckpoint, threadIndexKeyOf } from "./saver-helpers.js";
+import { collect, inputMetadata, loopMetadata, makeCheckpoint, threadIndexKeyOf } from "./saver-helpers.js";
 
 describe.each(targets)("list() across threads ($name)", ({ connect }) => {
   it("finds every thread, newest activity first, with namespace, before, filter and limit", async () => {
@@ -62,10 +62,18 @@ describe.each(targets)("list() across threads ($name)", ({ connect }) => {
     const keyPrefix = testPrefix("race");
     const saver = new RedisSaver({ client: connect(), keyPrefix });
     const index = threadIndexKeyOf(keyPrefix, "t");
+    const registry = threadRegistryKeys(keyPrefix, threadBucket("t")).records;
     await saver.put({ configurable: { thread_id: "t" } }, makeCheckpoint(), inputMetadata, {});
+    // The cleaner finds the thread empty (its keys and record gone, its entry left) and reads the entry's score, with
+    // the score ahead of the clock as after many writes within a millisecond.
+    await saver.client.unlink(...saverThreadKeys(keyPrefix, "t").all);
+    await saver.client.hdel(registry, "t");
+    await saver.client.zadd(index, Date.now() + 3_600_000, "t");
     const seenScore = (await saver.client.zscore(index, "t")) as string;
-    // A write lands between the cleaner's read and its removal: the score moves on, so the entry stays.
-    await saver.put({ configurable: { thread_id: "t" } }, makeCheckpoint(), inputMetadata, {});
+    // A write lands between the cleaner's read and its removal: the score moves on, so the entry stays. (A loop step
+    // after a parent: it registers nothing, so only the score protects the entry.)
+    await saver.put({ configurable: { thread_id: "t", checkpoint_id: "gone" } }, makeCheckpoint(), loopMetadata(1), {});
+    expect(await saver.client.hexists(registry, "t")).toBe(0);
     const context = createSaverContext({
       client: saver.client,
       keyPrefix,
@@ -74,7 +82,9 @@ describe.each(targets)("list() across threads ($name)", ({ connect }) => {
     });
     await forgetThread(context, "t", seenScore);
     expect(await saver.client.zscore(index, "t")).not.toBeNull();
-    // Registered (its first checkpoint registered it): kept while it lives, even when seen empty.
+    expect(Number(await saver.client.zscore(index, "t"))).toBeGreaterThan(Number(seenScore));
+    // Registered (a run's first checkpoint registers it): kept while it lives, even when seen empty.
+    await saver.put({ configurable: { thread_id: "t" } }, makeCheckpoint(), inputMetadata, {});
     await forgetThread(context, "t", (await saver.client.zscore(index, "t")) as string);
     expect(await saver.client.zscore(index, "t")).not.toBeNull();
     await saver.client.hdel(threadRegistryKeys(keyPrefix, threadBucket("t")).records, "t");

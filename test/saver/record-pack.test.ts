@@ -265,6 +265,27 @@ describe("record codec", () => {
     );
   });
 
+  it("stops deflating values of a type that never shrink (ciphertext), and packs them again once they do", async () => {
+    const options = { pack: true, maxValueBytes: Number.POSITIVE_INFINITY, checkpointId: "x" };
+    const cipher = () => ["aes+json", randomBytes(300), "aes+json", randomBytes(100)] as const;
+    for (let i = 0; i < 200; i++) {
+      const parts = cipher();
+      expect(await encodeRecord("r", parts, options)).toEqual(frame(["r", ...parts]));
+    }
+    // Compressible values of the same types: tried again within DEFLATE_RETRY_EVERY records, then every time.
+    const compressible = ["aes+json", Buffer.alloc(400, "a"), "aes+json", Buffer.alloc(100, "b")] as const;
+    let plainBefore = 0;
+    while ((await encodeRecord("r", compressible, options))[0] !== FrameFormat.PACKED_RECORD && plainBefore < 200) {
+      plainBefore++;
+    }
+    expect(plainBefore).toBeLessThan(64);
+    for (let i = 0; i < 20; i++) {
+      const packed = await encodeRecord("r", compressible, options);
+      expect(packed[0]).toBe(FrameFormat.PACKED_RECORD);
+      expect((await decodeRecord(packed, source, Number.POSITIVE_INFINITY, "x"))[2]).toEqual(compressible[1]);
+    }
+  });
+
   it("packs a record above the synchronous size on zlib's pool, and reads it back", async () => {
     const channels = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`channel_${i}`, i]));
     const big = [

@@ -338,6 +338,39 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(await client.hgetBuffer(keys.writes, field)).toEqual(broken);
   });
 
+  it("saverPutWritesCompact stores writes as saverPutWrites does, from the writes keys alone", async () => {
+    const keys = saverThreadKeys(testPrefix("swk"), "t");
+    const field = checkpointField("", "a");
+    const put = (...pairs: (string | Buffer)[]) =>
+      runRawScript(client, "saverPutWritesCompact", [keys.writes, keys.writesIndex], [field, ...triples(field, pairs)]);
+    // Bundle: mode 0 inserts if absent, mode 1 replaces in place.
+    expect(await put("0", pendingWrite("task", 0, "first"), "1", pendingWrite("task", -1, "first"))).toBe(2);
+    expect(await put("0", pendingWrite("task", 0, "second"), "1", pendingWrite("task", -1, "second"))).toBe(1);
+    expect(await client.hgetBuffer(keys.writes, field)).toEqual(
+      bundle(pendingWrite("task", 0, "first"), pendingWrite("task", -1, "second")),
+    );
+    // Overflow: a write larger than the bundle limit gets its own field and index entry.
+    const big = pendingWrite("big", 0, "x".repeat(BUNDLE_BYTES));
+    expect(await put("0", big)).toBe(1);
+    expect(await client.zrange(keys.writesIndex, "0", "-1")).toEqual([`${field}\0big\0${0}`]);
+    expect(await client.hgetBuffer(keys.writes, `${field}\0big\0${0}`)).toEqual(big);
+    expect(await client.exists(keys.checkpoints, keys.blobs, keys.byNamespace, keys.runFences)).toBe(0);
+    expect(await client.pttl(keys.writes)).toBe(-1);
+    // An unreadable bundle holding the task: -1, nothing written.
+    const other = checkpointField("", "b");
+    const broken = bundle(pendingWrite("task", 0)).subarray(0, 16);
+    await client.hset(keys.writes, other, broken);
+    expect(
+      await runRawScript(
+        client,
+        "saverPutWritesCompact",
+        [keys.writes, keys.writesIndex],
+        [other, ...triples(other, ["1", pendingWrite("task", -1)])],
+      ),
+    ).toBe(-1);
+    expect(await client.hgetBuffer(keys.writes, other)).toEqual(broken);
+  });
+
   it("saverPutWrites finds a task's stored writes among others whose values hold that task id", async () => {
     const keys = saverThreadKeys(testPrefix("swn"), "t");
     const field = checkpointField("", "a");
@@ -427,6 +460,96 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     ];
     expect(reply[1]).toHaveLength(2);
     expect(reply[2].map((b) => b.toString("latin1"))).toEqual([blobField("", "ch", 1), base.toString("latin1")]);
+  });
+
+  it("saverPutCompact makes saverPut's writes from 3 keys and 3 arguments: record, index entry, only new blobs", async () => {
+    const keys = saverThreadKeys(testPrefix("spc"), "t");
+    const three = [keys.checkpoints, keys.blobs, keys.byNamespace];
+    const record = (id: string, parent: string) =>
+      frame([`${parent}\nch\u00001`, "json", `{"id":"${id}"}`, "json", "{}"]);
+    const blob = frame(["json", "1"]);
+    const field = blobField("", "ch", 1);
+    const put = (id: string, parent: string, blobs: [string, Buffer][]) =>
+      runRawScript(client, "saverPutCompact", three, [
+        checkpointField("", id),
+        record(id, parent),
+        "t",
+        ...blobs.flat(),
+      ]);
+    expect(await put("a", "", [[field, blob]])).toBe(1);
+    expect(await put("b", "a", [[field, frame(["json", "2"])]])).toBe(0);
+    expect(await put("c", "b", [])).toBe(0);
+    expect(await client.hgetBuffer(keys.blobs, field)).toEqual(blob);
+    expect(await client.hgetBuffer(keys.checkpoints, checkpointField("", "b"))).toEqual(record("b", "a"));
+    expect(await client.zrange(keys.byNamespace, "0", "-1")).toEqual(
+      ["a", "b", "c"].map((id) => checkpointField("", id)),
+    );
+    expect(await client.pttl(keys.checkpoints)).toBe(-1);
+    // saverRead reads what it wrote.
+    const reply = (await runRawBuffer(client, "saverRead", keys.all, ["id", "+", "-", 5, 0])) as [number, unknown[]];
+    expect(reply[1]).toHaveLength(3);
+  });
+
+  it("saverPutCompact refuses a delta blob whose base is missing or of another length, writing nothing", async () => {
+    const keys = saverThreadKeys(testPrefix("spcd"), "t");
+    const three = [keys.checkpoints, keys.blobs, keys.byNamespace];
+    const base = frame(["json", "[1,2,3]"]);
+    const delta = (length: number) => frame([escapePart("1"), String(length), "6", "json", ",4]"], FrameFormat.DELTA);
+    const put = (id: string, blobs: [string, Buffer][]) =>
+      runRawScript(client, "saverPutCompact", three, [
+        checkpointField("", id),
+        frame(["\nch\u00002", "json", "{}", "json", "{}"]),
+        "t",
+        ...blobs.flat(),
+      ]);
+    expect(
+      await put("a", [
+        [blobField("", "other", 1), frame([])],
+        [blobField("", "ch", 2), delta(base.length)],
+      ]),
+    ).toBe(-2);
+    expect(await client.exists(keys.checkpoints, keys.blobs, keys.byNamespace)).toBe(0);
+    expect(await put("a", [[blobField("", "ch", 1), base]])).toBe(1);
+    expect(await put("b", [[blobField("", "ch", 2), delta(base.length + 1)]])).toBe(-1);
+    expect(await client.hexists(keys.checkpoints, checkpointField("", "b"))).toBe(0);
+    expect(await put("b", [[blobField("", "ch", 2), delta(base.length)]])).toBe(1);
+    expect(await client.hlen(keys.blobs)).toBe(2);
+  });
+
+  it("saverPutCompact touches the cross-thread index when given its key (standalone only)", async () => {
+    const prefix = testPrefix("spci");
+    const keys = saverThreadKeys(prefix, "t");
+    const four = [
+      keys.checkpoints,
+      keys.blobs,
+      keys.byNamespace,
+      threadRegistryKeys(prefix, threadBucket("t")).updated,
+    ];
+    const args = (id: string) => [checkpointField("", id), frame(["", "json", "{}", "json", "{}"]), "t"];
+    if (isCluster(client)) {
+      await expect(runRawScript(client, "saverPutCompact", four, args("a"))).rejects.toThrow(/CROSSSLOT/);
+      return;
+    }
+    const index = four[3] as string;
+    await runRawScript(client, "saverPutCompact", four, args("a"));
+    const first = Number(await client.zscore(index, "t"));
+    expect(first).toBeGreaterThan(Date.now() - 60_000);
+    // A score ahead of the server clock (a thread written faster than once a millisecond) already says the thread
+    // was written this recently: a put on a thread with checkpoints leaves it as it is, never lower.
+    const ahead = Date.now() + 3_600_000;
+    await client.zadd(index, ahead, "t");
+    await runRawScript(client, "saverPutCompact", four, args("b"));
+    expect(Number(await client.zscore(index, "t"))).toBe(ahead);
+    // The first checkpoint of an empty thread always raises it (saverForgetThread keeps an entry whose score moved).
+    await client.del(keys.checkpoints, keys.byNamespace);
+    await runRawScript(client, "saverPutCompact", four, args("c"));
+    expect(Number(await client.zscore(index, "t"))).toBe(ahead + 1);
+    // An index key of another type does not fail the write.
+    await client.del(index);
+    await client.set(index, "not a sorted set");
+    await runRawScript(client, "saverPutCompact", four, args("d"));
+    expect(await client.hlen(keys.checkpoints)).toBe(2);
+    expect(await client.get(index)).toBe("not a sorted set");
   });
 
   it("saverRead refreshes the TTL only when asked to", async () => {

@@ -184,7 +184,7 @@ local function pendingWritesOverflowSet(overflowField, mode, value)
   elseif redis.call("HSETNX", KEYS[5], overflowField, value) == 0 then
     return 0
   end
-  redis.call("ZADD", KEYS[6], 0, overflowField)
+  redis.call("ZADD", KEYS[6], "0", overflowField)
   pendingWritesIndexed = true
   return 1
 end
@@ -370,7 +370,7 @@ end
 local function pendingWritesImport(field, value)
   redis.call("HSET", KEYS[5], field, value)
   if pendingWritesIsOverflowField(field) then
-    redis.call("ZADD", KEYS[6], 0, field)
+    redis.call("ZADD", KEYS[6], "0", field)
     pendingWritesIndexed = true
     return 1
   end
