@@ -4,37 +4,27 @@
  * map sends that namespace to this same module). The abstract bases (BaseMessage, BaseMessageChunk) are left to
  * LangChain.
  */
-import {
-  AIMessage,
-  AIMessageChunk,
-  ChatMessage,
-  ChatMessageChunk,
-  FunctionMessage,
-  FunctionMessageChunk,
-  HumanMessage,
-  HumanMessageChunk,
-  RemoveMessage,
-  SystemMessage,
-  SystemMessageChunk,
-  ToolMessage,
-  ToolMessageChunk,
-} from "@langchain/core/messages";
+import * as messages from "@langchain/core/messages";
 
 export type MessageClass = new (fields: Record<string, unknown>) => object;
 
-/** Keyed by the name load() looks each class up by. */
-export const MESSAGE_CLASSES: Readonly<Record<string, MessageClass>> = {
-  AIMessage,
-  AIMessageChunk,
-  ChatMessage,
-  ChatMessageChunk,
-  FunctionMessage,
-  FunctionMessageChunk,
-  HumanMessage,
-  HumanMessageChunk,
-  RemoveMessage,
-  SystemMessage,
-  SystemMessageChunk,
-  ToolMessage,
-  ToolMessageChunk,
-} as unknown as Readonly<Record<string, MessageClass>>;
+const NAMES = [
+  "AIMessage",
+  "AIMessageChunk",
+  "ChatMessage",
+  "ChatMessageChunk",
+  "FunctionMessage",
+  "FunctionMessageChunk",
+  "HumanMessage",
+  "HumanMessageChunk",
+  "RemoveMessage",
+  "SystemMessage",
+  "SystemMessageChunk",
+  "ToolMessage",
+  "ToolMessageChunk",
+] as const;
+
+export const MESSAGE_CLASSES: Readonly<Record<string, MessageClass>> = Object.fromEntries(
+  // biome-ignore lint/performance/noDynamicNamespaceImportAccess: one list of names, as load() looks classes up; the module is loaded whole by @langchain/core anyway
+  NAMES.map((name) => [name, messages[name] as unknown as MessageClass]),
+);
