@@ -18,6 +18,7 @@
  * or an encrypted `<type>+<cipher>`). A dictionary, once released, never changes: a new one gets the next number and
  * is added beside it, so values written with an earlier one stay readable.
  */
+import { longestFirstPattern } from "./phrase-pattern.js";
 
 /**
  * Dictionary 1: @langchain/core 1.x messages (message-classes.ts) as JsonPlusSerializer writes them: the envelope,
@@ -127,14 +128,7 @@ function dictionaryOf(phrases: readonly string[]): Dictionary {
 /** The dictionaries by value type. */
 const DICTIONARIES: ReadonlyMap<string, Dictionary> = new Map([["jt1", dictionaryOf(MESSAGE_TOKENS_1)]]);
 
-// Longest first, so a pass replaces the longest phrase that starts at each position.
-const PHRASE_PATTERN = new RegExp(
-  [...MESSAGE_TOKENS_1]
-    .sort((a, b) => b.length - a.length)
-    .map((phrase) => phrase.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-    .join("|"),
-  "g",
-);
+const PHRASE_PATTERN = longestFirstPattern(MESSAGE_TOKENS_1);
 const CODE_OF: ReadonlyMap<string, string> = new Map(MESSAGE_TOKENS_1.map((phrase, i) => [phrase, codeOf(i)]));
 
 /** What tokenize returns: the tokenized text and how many characters the codes saved. */

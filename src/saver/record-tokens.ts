@@ -10,6 +10,7 @@
  * packing id. Only JSON values without control bytes are packed this way (anything else gets packing id 1 or stays
  * PLAIN).
  */
+import { longestFirstPattern } from "./phrase-pattern.js";
 
 /** Packing id 2: LangGraph 1.x checkpoints (format v4) and their metadata, as JsonPlusSerializer writes them. */
 export const RECORD_TOKENS: readonly string[] = [
@@ -44,14 +45,7 @@ export const RECORD_TOKENS: readonly string[] = [
   '","',
 ];
 
-// Longest first, so a pass replaces the longest token that starts at each position.
-const TOKEN_PATTERN = new RegExp(
-  [...RECORD_TOKENS]
-    .sort((a, b) => b.length - a.length)
-    .map((token) => token.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-    .join("|"),
-  "g",
-);
+const TOKEN_PATTERN = longestFirstPattern(RECORD_TOKENS);
 const CODE_OF = new Map(RECORD_TOKENS.map((token, i) => [token, String.fromCharCode(i + 1)]));
 const TOKEN_LENGTHS = RECORD_TOKENS.map((token) => token.length);
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the control bytes are the tokens.
