@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { BenchContext } from "./context.js";
-import { cpuPerCall } from "./cpu.js";
+import { cpuPerCallInterleaved } from "./cpu.js";
 import type { Column, Table } from "./results.js";
 import { floorRatio, ratio, type Summary, summarize } from "./stats.js";
 import { timeInterleaved } from "./timing.js";
@@ -46,7 +46,8 @@ export function vsFloorTables(ctx: BenchContext, id: string, name: string): VsFl
     "Cmds sent/call: commands the client sent per call; Cmds in Lua/call: commands the server ran inside scripts " +
       "for it (both counted exactly with MONITOR).",
     "CPU per call: this Node.js process and the Redis server, calls made one after another; the floor columns are " +
-      "the same for the floor call. Sequential calls pay the most per call (every call wakes both processes).",
+      "the same for the floor call, measured in alternating blocks with the operation (10 of each) so both see the " +
+      "same machine. Sequential calls pay the most per call (every call wakes both processes).",
   );
   return { latency, cost };
 }
@@ -135,8 +136,12 @@ export async function measureVsFloor(
   const ratios = floorRatio(subject, floor);
   const commands = await countCommands(ctx.client, (i) => spec.run(1e6 + i), spec.commandCalls ?? 50);
   const cpuCalls = spec.cpuCalls ?? ctx.iterations(500);
-  const cpu = await cpuPerCall(ctx.client, (i) => spec.run(2e6 + i), cpuCalls);
-  const floorCpu = await cpuPerCall(ctx.client, (i) => spec.runFloor(2e6 + i), cpuCalls);
+  const { subject: cpu, floor: floorCpu } = await cpuPerCallInterleaved(
+    ctx.client,
+    (i) => spec.run(2e6 + i),
+    (i) => spec.runFloor(2e6 + i),
+    cpuCalls,
+  );
   tables.latency.rows.push({
     op: spec.op,
     bytes: spec.bytes,

@@ -48,6 +48,36 @@ export async function cpuPerCall(
   return cpu;
 }
 
+/**
+ * CPU per call of `fn` and of `floor`, measured in alternating blocks (`blocks` of each, the order swapped every
+ * block) rather than one after the other: the load of a shared machine changes within seconds and moves a server's
+ * CPU per call with it (a SET measured twice, a minute apart, gave 25 and 42 us here), so a ratio of the two is only
+ * meaningful when both saw the same conditions. Each block's two INFO reads are charged to it, alike on both sides.
+ */
+export async function cpuPerCallInterleaved(
+  client: RedisClient,
+  fn: (i: number) => Promise<unknown>,
+  floor: (i: number) => Promise<unknown>,
+  calls: number,
+  blocks = 10,
+): Promise<{ subject: CpuPerOp; floor: CpuPerOp }> {
+  const perBlock = Math.max(1, Math.round(calls / blocks));
+  const totals = { subject: { nodeUs: 0, redisUs: 0 }, floor: { nodeUs: 0, redisUs: 0 } };
+  let done = 0;
+  for (let block = 0; block < blocks; block++) {
+    const order = block % 2 === 0 ? (["subject", "floor"] as const) : (["floor", "subject"] as const);
+    for (const side of order) {
+      const call = side === "subject" ? fn : floor;
+      const cpu = await cpuPerCall(client, (i) => call(done + i), perBlock);
+      totals[side].nodeUs += cpu.nodeUs;
+      totals[side].redisUs += cpu.redisUs;
+    }
+    done += perBlock;
+  }
+  const mean = (total: CpuPerOp): CpuPerOp => ({ nodeUs: total.nodeUs / blocks, redisUs: total.redisUs / blocks });
+  return { subject: mean(totals.subject), floor: mean(totals.floor) };
+}
+
 /** Node CPU per call of a purely local `fn` (no Redis involved). */
 export async function nodeCpuPerCall(fn: () => Promise<unknown>, calls: number): Promise<number> {
   for (let i = 0; i < Math.min(200, calls); i++) await fn();
