@@ -1,12 +1,12 @@
 -- @include deltaBlob
+-- @include framedFirstPart
 -- What a stored checkpoint record points at, and which stored blobs a channel value needs. The one place that
 -- answers "which blob fields does a checkpoint need" (saverRead, saverDeltaHistory, saverDeleteForRuns and saverPut
 -- ask here), including how delta blobs point at their bases (see src/saver/blob-delta.ts and FrameFormat in
 -- src/saver/codec.ts): scripts that copy, prune or delete a thread's blobs must keep or move every blob blobChain
 -- lists for a kept value.
 --
--- framedFirstPart(value): the first part of a frame (format byte, then 4-byte big-endian length and bytes per
---   part), or nil when the frame is too short to hold it.
+-- framedFirstPart(value): the first part of a frame (include framedFirstPart).
 -- refsOf(record): the refs text, the record's first framed part (format byte 1, PLAIN, or 6, PACKED_RECORD: the refs
 --   stay plain there and only the later parts are packed); "" when the framing is unreadable (the client reports
 --   that when it decodes the record).
@@ -31,18 +31,6 @@
 -- refsParentAt(record, first, last): the parent id alone (parseRefs' first answer, without splitting the lines).
 -- refsVersionAt(record, first, last, escapedChannel): the version the refs give the channel (escaped), or nil when
 --   they list none; a search for that one line.
-local function framedFirstPart(value)
-  if #value < 5 then
-    return nil
-  end
-  local b1, b2, b3, b4 = string.byte(value, 2, 5)
-  local length = ((b1 * 256 + b2) * 256 + b3) * 256 + b4
-  if 5 + length > #value then
-    return nil
-  end
-  return string.sub(value, 6, 5 + length)
-end
-
 local function refsOf(record)
   local format = string.byte(record, 1)
   if format ~= 1 and format ~= 6 then

@@ -1,3 +1,4 @@
+-- @include framedFirstPart
 -- Pending writes: the one place that reads, adds and removes the writes stored against a checkpoint. Every script
 -- that touches them (saverPutWrites, saverRead, saverDeltaHistory, saverDeleteForRuns, saverImportThread, saverPrune
 -- and saverPut through include retention) goes through here; saverExportThread copies the writes HASH as it is.
@@ -69,18 +70,6 @@ local function pendingWriteTaskAndIdx(text, from, to)
     return nil
   end
   return string.sub(text, firstAt, firstAt + firstLength - 1), string.sub(text, lastAt, lastAt + lastLength - 1)
-end
-
--- The taskId part of a framed write (its first part), or nil when the bytes are too short to hold it.
-local function pendingWriteTaskId(value)
-  if #value < 5 then
-    return nil
-  end
-  local length = pendingWritesUint32(value, 2)
-  if 5 + length > #value then
-    return nil
-  end
-  return string.sub(value, 6, 5 + length)
 end
 
 -- A part as the client escapes it in fields (escapePart of src/saver/codec.ts: %, NUL and newline as %XX).
@@ -193,7 +182,7 @@ local function pendingWritesAdd(field, writes, from)
   local bundle = redis.call("HGET", KEYS[5], field) or ""
   local needles = {}
   for i = from + 2, #writes, 3 do
-    local taskId = pendingWriteTaskId(writes[i])
+    local taskId = framedFirstPart(writes[i]) -- the task id: a write's first part
     if taskId then
       needles[taskId] = true
     end
