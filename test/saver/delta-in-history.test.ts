@@ -67,10 +67,12 @@ function teeGraphs(redis: RedisSaver, memory = new MemorySaver(), oracle?: Redis
 
 type Graphs = ReturnType<typeof teeGraphs>;
 
-async function turns(graphs: Graphs, threadId: string, from: number, to: number): Promise<void> {
+/** Chat turns `from` to `to - 1`; with `runs`, turn n runs as `run-n` (its checkpoints join the run index). */
+async function turns(graphs: Graphs, threadId: string, from: number, to: number, runs = false): Promise<void> {
   for (let turn = from; turn < to; turn++) {
     const input = { messages: [new HumanMessage({ content: `question ${turn}`, id: `q${turn}` })] };
-    await graphs.graph.invoke(input, { configurable: { thread_id: threadId } });
+    const metadata = runs ? { run_id: `run-${turn}` } : undefined;
+    await graphs.graph.invoke(input, { configurable: { thread_id: threadId }, metadata });
   }
 }
 
@@ -281,6 +283,27 @@ describe.each(targets)("DeltaChannel versions left to history ($name)", ({ conne
       await turns(graphs, "chat", 8, 10);
       await expectLatestAsMemory(graphs, "chat");
     }
+  });
+
+  it("deleteForRuns leaves the remaining checkpoints reading as MemorySaver's, their chains whole", async () => {
+    const graphs = teeGraphs(new RedisSaver({ client, keyPrefix: testPrefix("did") }));
+    const saver = graphs.redis;
+    await turns(graphs, "chat", 0, 5, true);
+    const before = await collect(saver.list(latest("chat")));
+    await turns(graphs, "chat", 5, 7, true);
+    const removed = await saver.deleteForRuns(["run-6", "run-5"]);
+    expect(removed.checkpoints).toBeGreaterThan(3);
+    const after = await collect(saver.list(latest("chat")));
+    expect(after.map((t) => t.checkpoint.id)).toEqual(before.map((t) => t.checkpoint.id));
+    expect(await expectReadsAsMemory(graphs, "chat")).toBeGreaterThan(5);
+    await expectNoOrphanBlobs(saver, "chat");
+    // The thread goes on from what is left, as MemorySaver's goes on from the same checkpoint.
+    const from = (after[0] as CheckpointTuple).config;
+    const input = { messages: [new HumanMessage({ content: "again", id: "again" })] };
+    const actual = await graphs.graph.invoke(input, from);
+    const wanted = await graphs.memoryGraph.invoke(input, from);
+    expect(actual.messages.length).toBeGreaterThan(2);
+    expect(actual).toEqual(wanted);
   });
 
   it("compression: false stores the marker blob of every version left to history and no refs line", async () => {
