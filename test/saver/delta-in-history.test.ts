@@ -67,12 +67,21 @@ function teeGraphs(redis: RedisSaver, memory = new MemorySaver(), oracle?: Redis
 
 type Graphs = ReturnType<typeof teeGraphs>;
 
-/** Chat turns `from` to `to - 1`; with `runs`, turn n runs as `run-n` (its checkpoints join the run index). */
-async function turns(graphs: Graphs, threadId: string, from: number, to: number, runs = false): Promise<void> {
+/**
+ * Chat turns `from` to `to - 1`; with `runs`, turn n runs as `run-n` (its checkpoints join the run index); with
+ * durability "exit", a turn stores only its last checkpoint (and its DeltaChannel writes anchored on the one before).
+ */
+async function turns(
+  graphs: Graphs,
+  threadId: string,
+  from: number,
+  to: number,
+  { runs = false, durability }: { runs?: boolean; durability?: "exit" | "async" } = {},
+): Promise<void> {
   for (let turn = from; turn < to; turn++) {
     const input = { messages: [new HumanMessage({ content: `question ${turn}`, id: `q${turn}` })] };
     const metadata = runs ? { run_id: `run-${turn}` } : undefined;
-    await graphs.graph.invoke(input, { configurable: { thread_id: threadId }, metadata });
+    await graphs.graph.invoke(input, { configurable: { thread_id: threadId }, metadata, durability });
   }
 }
 
@@ -211,36 +220,40 @@ describe.each(targets)("DeltaChannel versions left to history ($name)", ({ conne
     await expectLatestAsMemory(graphs, "copy", "chat");
   });
 
-  it("retention keeps the chain back to the snapshot of a kept checkpoint that did not change its DeltaChannel", async () => {
-    const graphs = teeGraphs(new RedisSaver({ client, keyPrefix: testPrefix("dir") }));
-    const saver = graphs.redis;
-    let kept = 0;
-    let marked = 0;
-    for (let turn = 0; turn < 8; turn++) {
-      await turns(graphs, "chat", turn, turn + 1);
-      // The newest checkpoint is the one after `tag`: messages unchanged, left to history unless just snapshotted.
-      const removed = await saver.prune(["chat"], { strategy: "keep_latest" });
-      expect(removed.incomplete).toEqual([]);
-      const records = await storedRecords(client, saver, "chat");
-      kept = Math.max(kept, records.length);
-      const newest = (await saver.getTuple(latest("chat"))) as CheckpointTuple;
-      const record = records.find((r) => r.id === newest.checkpoint.id) as StoredRecord;
-      await expectLatestAsMemory(graphs, "chat");
-      // Named in the refs, so LangGraph rebuilds it from the history: the chain back to the snapshot is there.
-      if (record.inHistory.includes("messages")) {
-        marked += 1;
-        expect(Object.hasOwn(newest.checkpoint.channel_values, "messages")).toBe(false);
-        const request = { config: newest.config, channels: ["messages"] };
-        expect(await saver.getDeltaChannelHistory(request)).toEqual(
-          await graphs.memory.getDeltaChannelHistory(request),
-        );
+  it.each(["async", "exit"] as const)(
+    "retention keeps the chain back to the snapshot of a kept checkpoint that did not change its DeltaChannel (durability %s)",
+    async (durability) => {
+      const graphs = teeGraphs(new RedisSaver({ client, keyPrefix: testPrefix("dir") }));
+      const saver = graphs.redis;
+      let kept = 0;
+      let marked = 0;
+      for (let turn = 0; turn < 8; turn++) {
+        await turns(graphs, "chat", turn, turn + 1, { durability });
+        // The newest checkpoint is the one after `tag`: messages unchanged, left to history unless just snapshotted.
+        const removed = await saver.prune(["chat"], { strategy: "keep_latest" });
+        expect(removed.incomplete).toEqual([]);
+        const records = await storedRecords(client, saver, "chat");
+        kept = Math.max(kept, records.length);
+        const newest = (await saver.getTuple(latest("chat"))) as CheckpointTuple;
+        const record = records.find((r) => r.id === newest.checkpoint.id) as StoredRecord;
+        await expectLatestAsMemory(graphs, "chat");
+        // Named in the refs, so LangGraph rebuilds it from the history: the chain back to the snapshot is there.
+        if (record.inHistory.includes("messages")) {
+          marked += 1;
+          expect(Object.hasOwn(newest.checkpoint.channel_values, "messages")).toBe(false);
+          const request = { config: newest.config, channels: ["messages"] };
+          expect(await saver.getDeltaChannelHistory(request)).toEqual(
+            await graphs.memory.getDeltaChannelHistory(request),
+          );
+        }
+        await expectNoOrphanBlobs(saver, "chat");
       }
-      await expectNoOrphanBlobs(saver, "chat");
-    }
-    expect(marked).toBeGreaterThan(3);
-    // More than the one checkpoint asked for was kept: the chain the newest one's messages are rebuilt from.
-    expect(kept).toBeGreaterThan(2);
-  });
+      expect(marked).toBeGreaterThan(3);
+      // More than the one checkpoint asked for was kept: the chain the newest one's messages are rebuilt from (with
+      // durability "exit" a turn stores one checkpoint, and the channel snapshots within two turns).
+      expect(kept).toBeGreaterThan(durability === "exit" ? 1 : 2);
+    },
+  );
 
   it("threads holding marker blobs and refs lines side by side read, walk and trim as either does", async () => {
     for (const [first, second] of [
@@ -288,9 +301,9 @@ describe.each(targets)("DeltaChannel versions left to history ($name)", ({ conne
   it("deleteForRuns leaves the remaining checkpoints reading as MemorySaver's, their chains whole", async () => {
     const graphs = teeGraphs(new RedisSaver({ client, keyPrefix: testPrefix("did") }));
     const saver = graphs.redis;
-    await turns(graphs, "chat", 0, 5, true);
+    await turns(graphs, "chat", 0, 5, { runs: true });
     const before = await collect(saver.list(latest("chat")));
-    await turns(graphs, "chat", 5, 7, true);
+    await turns(graphs, "chat", 5, 7, { runs: true });
     const removed = await saver.deleteForRuns(["run-6", "run-5"]);
     expect(removed.checkpoints).toBeGreaterThan(3);
     const after = await collect(saver.list(latest("chat")));
