@@ -105,7 +105,7 @@ export function splitWriteBundle(bundle: Buffer): Buffer[] {
 
 /**
  * Refs text: the parent id (empty for none) on the first line, then one blob ref per channel version, then lines of
- * other kinds. Such a line holds no NUL and starts with a byte saying its kind (IN_HISTORY_REF); readers skip every
+ * other kinds. Such a line holds no NUL and starts with a byte saying its kind (inHistoryRef); readers skip every
  * line after the first that holds no NUL, so kinds they do not know cost them nothing.
  */
 export function encodeRefs(parentId: string | undefined, refs: readonly string[]): string {

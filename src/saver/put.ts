@@ -96,8 +96,8 @@ export async function putCheckpoint(
     }
     return { channel, version, dumped: dumped[next++] };
   });
-  // As earlier releases read them, a version left to history that this checkpoint did not change needs its marker
-  // too: another writer of the thread may have stored that version with only a refs line (HSETNX keeps one).
+  // With `compression: false` every version left to history has its marker, also one this checkpoint kept from its
+  // parent: a writer without the option may have stored that version with only a refs line (HSETNX stores it once).
   if (!context.packRecords) {
     for (const [channel, version] of Object.entries(checkpoint.channel_versions ?? {})) {
       if (!Object.hasOwn(newVersions ?? {}, channel) && inHistory(channel))

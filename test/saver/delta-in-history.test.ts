@@ -87,6 +87,8 @@ async function turns(
 
 interface StoredRecord {
   id: string;
+  /** The record's format byte: PLAIN when written with `compression: false`, else (mostly) PACKED_RECORD. */
+  format: number;
   parentId: string;
   /** channel -> version text, from the refs' channel lines. */
   versions: Map<string, string>;
@@ -104,7 +106,14 @@ async function storedRecords(client: RedisClient, saver: RedisSaver, threadId: s
   for (const [field, record] of Object.entries(all)) {
     if (!field.startsWith("\0")) continue;
     const [parentId = "", ...lines] = recordRefs(record, { key: keys.checkpoints, what: "record" }).split("\n");
-    const entry: StoredRecord = { id: field.slice(1), parentId, versions: new Map(), inHistory: [], other: [] };
+    const entry: StoredRecord = {
+      id: field.slice(1),
+      format: record[0] as number,
+      parentId,
+      versions: new Map(),
+      inHistory: [],
+      other: [],
+    };
     for (const line of lines) {
       const cut = line.indexOf("\0");
       if (cut >= 0) entry.versions.set(line.slice(0, cut), line.slice(cut + 1));
@@ -278,6 +287,16 @@ describe.each(targets)("DeltaChannel versions left to history ($name)", ({ conne
         records.some((record) => record.inHistory.length > 0),
         label,
       ).toBe(true);
+      // A record written with `compression: false` finds a blob (value or marker) at each version, also at one it
+      // kept from a record the other writer stored with only a refs line.
+      const unpacked = records.filter(
+        (record) =>
+          record.format === FrameFormat.PLAIN && record.inHistory.length === 0 && record.versions.has("messages"),
+      );
+      expect(unpacked.length, label).toBeGreaterThan(5);
+      for (const record of unpacked) {
+        expect(blobs.has(`\0messages\0${record.versions.get("messages")}`), `${label}: ${record.id}`).toBe(true);
+      }
       expect(await expectReadsAsMemory(graphs, "chat")).toBeGreaterThan(10);
       for (const keepLast of [3, 1]) {
         const removed = await saver.prune(["chat"], { keepLast });
