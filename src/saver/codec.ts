@@ -122,22 +122,39 @@ export function inHistoryRef(channel: string): string {
   return `\x01${escapePart(channel)}`;
 }
 
+/**
+ * The refs line `\x03<channel, escaped>`: the channel's value in this checkpoint is JSON null (LangGraph's
+ * `branch:to:*` channels at nearly every step), and no blob is stored for it. Listed in every record where it holds,
+ * whether or not the checkpoint changed the channel. Written only with LangGraph's plain serializer and compression
+ * on; readers take the channel as null whether or not a blob is stored (earlier records keep theirs).
+ */
+export function nullValueRef(channel: string): string {
+  return `\x03${escapePart(channel)}`;
+}
+
 export interface DecodedRefs {
   parentId: string | undefined;
   /** [channel, version text] per line, in stored order (the order the read script returns blob values in). */
   channels: [string, string][];
+  /** The channels named on a null-value line (nullValueRef); absent when there are none. */
+  nulls?: Set<string>;
 }
 
 export function decodeRefs(text: string): DecodedRefs {
   const [parent = "", ...lines] = text.split("\n");
   const channels: [string, string][] = [];
+  let nulls: Set<string> | undefined;
   for (const line of lines) {
     const cut = line.indexOf("\0");
     // A line of another kind (no NUL; see encodeRefs).
-    if (cut < 0) continue;
+    if (cut < 0) {
+      if (line.charCodeAt(0) === 3) (nulls ??= new Set()).add(unescapePart(line.slice(1)));
+      continue;
+    }
     channels.push([unescapePart(line.slice(0, cut)), unescapePart(line.slice(cut + 1))]);
   }
-  return { parentId: parent === "" ? undefined : unescapePart(parent), channels };
+  const parentId = parent === "" ? undefined : unescapePart(parent);
+  return nulls === undefined ? { parentId, channels } : { parentId, channels, nulls };
 }
 
 /** Splits a `ns\0id` field back into its parts. */

@@ -104,7 +104,7 @@ export async function decodeCheckpoint(
       key: keys.checkpoints,
       what: () => `metadata of ${label()}`,
     }) as Promise<CheckpointMetadata | undefined>,
-    decodeChannelValues(context, keys, ns, refs.channels, raw),
+    decodeChannelValues(context, keys, ns, refs.channels, raw, refs.nulls),
     decodeWrites(context, keys, label, raw.writeValues),
   ]);
   if (checkpoint === null || typeof checkpoint !== "object") {
@@ -131,11 +131,18 @@ async function decodeChannelValues(
   ns: string,
   channels: readonly [string, string][],
   { blobValues, bases, held }: RawCheckpoint,
+  nulls: ReadonlySet<string> | undefined,
 ): Promise<Record<string, unknown>> {
   // The channels with a value (index into channels) and its deserialisation, in the channels' stored order.
   const found: number[] = [];
-  const loading: Promise<unknown>[] = [];
+  const loading: unknown[] = [];
   for (let i = 0; i < channels.length; i++) {
+    // JSON null, named by a refs line (codec.ts nullValueRef): what its blob, stored or not, deserialises to.
+    if (nulls?.has((channels[i] as [string, string])[0])) {
+      found.push(i);
+      loading.push(null);
+      continue;
+    }
     const blob = blobValues[i];
     // Missing: no put stored this (channel, version) (the checkpoint was put with it outside newVersions).
     // A DeltaChannel value left to the ancestors' writes (its refs line says so, and no blob is stored; or the

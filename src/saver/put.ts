@@ -23,12 +23,14 @@ import {
   frame,
   IN_HISTORY_MARKER,
   inHistoryRef,
+  nullValueRef,
   runMember,
 } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
 import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
+import { isPlainJsonPlus } from "./json-revive.js";
 import { encodeRecord } from "./record.js";
 import { checkFenced, readRunFence, runFenceArgs } from "./run-fence.js";
 import { recordRunThread, runIdOf } from "./run-index.js";
@@ -59,6 +61,11 @@ export async function putCheckpoint(
 
   const { channel_values: channelValues, ...rest } = checkpoint;
   const inHistory = deltaChannelsInHistory(metadata, newVersions, channelValues);
+  // A JSON null value is named on a refs line instead of stored (codec.ts nullValueRef): only where the blob would
+  // be the plain serializer's "null" and readers of this release read the record (not with `compression: false`).
+  const nullRefs = context.packRecords && isPlainJsonPlus(context.serde);
+  const hasValue = (channel: string) =>
+    Object.hasOwn(channelValues ?? {}, channel) && !(nullRefs && channelValues[channel] === null);
   const stored: Checkpoint = { ...rest, channel_values: {} };
   // One Promise.all over every value the serializer dumps (no wrapper per channel): each Promise costs a put.
   const channels = Object.entries(newVersions ?? {});
@@ -72,7 +79,7 @@ export async function putCheckpoint(
     dumpCheckpointValue(context.serde, metadata, () => "RedisSaver.put: the metadata", context.maxValueBytes),
   ];
   for (const [channel] of channels) {
-    if (Object.hasOwn(channelValues ?? {}, channel)) {
+    if (hasValue(channel)) {
       dumps.push(
         dumpCheckpointValue(
           context.serde,
@@ -88,20 +95,23 @@ export async function putCheckpoint(
   const [checkpointType, checkpointBytes] = dumped[0] as [string, Uint8Array];
   const [metadataType, metadataBytes] = dumped[1] as [string, Uint8Array];
   let next = 2;
-  const values = channels.map(([channel, version]): ChannelValue => {
+  const values: ChannelValue[] = [];
+  for (const [channel, version] of channels) {
+    if (hasValue(channel)) values.push({ channel, version, dumped: dumped[next++] });
     // In history: a refs line says so (below), and no blob is stored; only `compression: false` (records as earlier
-    // releases read them) stores the marker blob.
-    if (!Object.hasOwn(channelValues ?? {}, channel)) {
-      return { channel, version, inHistory: !context.packRecords && inHistory(channel) };
-    }
-    return { channel, version, dumped: dumped[next++] };
-  });
-  // With `compression: false` every version left to history has its marker, also one this checkpoint kept from its
-  // parent: a writer without the option may have stored that version with only a refs line (HSETNX stores it once).
+    // releases read them) stores the marker blob. A null value named on a refs line (below) stores nothing.
+    else if (!Object.hasOwn(channelValues ?? {}, channel))
+      values.push({ channel, version, inHistory: !context.packRecords && inHistory(channel) });
+  }
+  // With `compression: false` every version left to history has its marker, and every null value its blob, also one
+  // this checkpoint kept from its parent: a writer without the option may have stored that version with only a refs
+  // line (HSETNX stores it once).
   if (!context.packRecords) {
+    const plain = isPlainJsonPlus(context.serde);
     for (const [channel, version] of Object.entries(checkpoint.channel_versions ?? {})) {
-      if (!Object.hasOwn(newVersions ?? {}, channel) && inHistory(channel))
-        values.push({ channel, version, inHistory: true });
+      if (Object.hasOwn(newVersions ?? {}, channel)) continue;
+      if (inHistory(channel)) values.push({ channel, version, inHistory: true });
+      else if (plain && channelValues?.[channel] === null) values.push({ channel, version, dumped: NULL_DUMP });
     }
   }
   const runId = runIdOf(config, metadata);
@@ -110,6 +120,9 @@ export async function putCheckpoint(
   );
   const refs = versions.map(([channel, version]) => blobRef(channel, version));
   if (context.packRecords) for (const [channel] of versions) if (inHistory(channel)) refs.push(inHistoryRef(channel));
+  // Every channel whose value here is null, changed by this checkpoint or kept from its parent.
+  if (nullRefs)
+    for (const [channel] of versions) if (channelValues?.[channel] === null) refs.push(nullValueRef(channel));
   const encoded = encodeRecord(
     encodeRefs(parentId, refs),
     [checkpointType, checkpointBytes, metadataType, metadataBytes],
@@ -243,6 +256,9 @@ function checkpointAuditContext(
     channels: Object.keys(newVersions ?? {}),
   };
 }
+
+/** What LangGraph's plain serializer writes for a null value. */
+const NULL_DUMP: [string, Uint8Array] = ["json", Buffer.from("null", "utf8")];
 
 interface ChannelValue {
   channel: string;

@@ -42,7 +42,8 @@ export interface HistoryStep {
  * `growingBytes`, most channel values are lists that grow by an item of about that many bytes per version (from
  * the parent's list), so a RedisSaver stores them as delta blobs on earlier versions. Channels in `deltaChannels`
  * are DeltaChannels as LangGraph writes them: a checkpoint that stores no value of one counts it in its metadata's
- * counters_since_delta_snapshot (its value is rebuilt from the ancestors' writes).
+ * counters_since_delta_snapshot (its value is rebuilt from the ancestors' writes). With `nullValues`, some values
+ * are JSON null (as LangGraph's branch channels are), kept by children like any value.
  */
 export async function randomHistory(
   savers: readonly BaseCheckpointSaver[],
@@ -53,11 +54,13 @@ export async function randomHistory(
     growingBytes,
     deltaChannels = [],
     exists,
+    nullValues = false,
   }: {
     growingBytes?: number;
     deltaChannels?: readonly string[];
     /** Forks only from checkpoints this says still exist (a saver with retention removed the others). */
     exists?: (config: RunnableConfig) => Promise<boolean>;
+    nullValues?: boolean;
   } = {},
 ): Promise<HistoryStep[]> {
   const next = random(seed);
@@ -85,15 +88,17 @@ export async function randomHistory(
         return [...(Array.isArray(before) ? before : []), `${item}-${"g".repeat(growingBytes ?? 0)}`];
       };
       const value =
-        kind < 0.15
-          ? new DeltaSnapshot([`snap-${step}`])
-          : growingBytes !== undefined
-            ? kind < 0.9
-              ? grown(`grown-${step}`)
-              : undefined
-            : kind < 0.25
-              ? [`plain-${step}`]
-              : undefined;
+        nullValues && kind >= 0.5 && kind < 0.8
+          ? null
+          : kind < 0.15
+            ? new DeltaSnapshot([`snap-${step}`])
+            : growingBytes !== undefined
+              ? kind < 0.9
+                ? grown(`grown-${step}`)
+                : undefined
+              : kind < 0.25
+                ? [`plain-${step}`]
+                : undefined;
       channels[channel] = { version, value };
     }
     const channelValues: Record<string, unknown> = {};
