@@ -148,7 +148,10 @@ export function decodeRefs(text: string): DecodedRefs {
     const cut = line.indexOf("\0");
     // A line of another kind (no NUL; see encodeRefs).
     if (cut < 0) {
-      if (line.charCodeAt(0) === 3) (nulls ??= new Set()).add(unescapePart(line.slice(1)));
+      if (line.charCodeAt(0) === 3) {
+        nulls ??= new Set();
+        nulls.add(unescapePart(line.slice(1)));
+      }
       continue;
     }
     channels.push([unescapePart(line.slice(0, cut)), unescapePart(line.slice(cut + 1))]);
