@@ -8,6 +8,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { Annotation, END, MemorySaver, START, StateGraph } from "@langchain/langgraph";
 import {
   type BaseCheckpointSaver,
+  type ChannelVersions,
   type CheckpointTuple,
   emptyCheckpoint,
   JsonPlusSerializer,
@@ -169,12 +170,12 @@ describe.each(targets)("null channel values named in the refs ($name)", ({ conne
         channel_versions: { "branch:to:a": step + 2, kept: 1, other: step + 2 },
       };
       const config: RunnableConfig = { configurable: { thread_id: "m", checkpoint_ns: "", checkpoint_id: parentId } };
-      const newVersions =
+      const newVersions: ChannelVersions =
         step === 0 ? { "branch:to:a": 2, kept: 1, other: 2 } : { "branch:to:a": step + 2, other: step + 2 };
       const metadata = step === 0 ? inputMetadata : loopMetadata(step);
       await Promise.all([
         saver.put(config, checkpoint, metadata, newVersions),
-        memory.put(config, checkpoint, metadata, newVersions),
+        memory.put(config, checkpoint, metadata),
       ]);
     };
     const writers = [marked, blobbed, marked, marked, blobbed, blobbed];
