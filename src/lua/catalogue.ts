@@ -141,9 +141,12 @@ export const SCRIPTS = {
       ...blobs: ScriptArg[],
     ]
   >()({ keys: [...THREAD_KEYS, "threadIndex?", "runThreads?", "outbox?"], decode: storedOrFenced }),
-  /** saverPut's common case: no TTL, lease fence, run id, retention or legacy upgrade (see saverPutCompact.lua). */
-  saverPutCompact: script<[field: string, record: Buffer, threadId: string, ...blobs: ScriptArg[]]>()({
-    keys: ["checkpoints", "blobs", "byNamespace", "threadIndex?", "outbox?"],
+  /** saverPut's common case: no TTL, lease fence, run id or retention (see saverPutCompact.lua); byId only with
+   * upgrade "1". */
+  saverPutCompact: script<
+    [field: string, record: Buffer, threadId: string, upgrade: "1" | "", ...blobs: ScriptArg[]]
+  >()({
+    keys: ["checkpoints", "blobs", "byNamespace", "threadIndex?", "byId?", "outbox?"],
     decode: storedOrFenced,
   }),
   saverPutWrites: script<

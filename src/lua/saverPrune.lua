@@ -61,7 +61,7 @@ if keepLast == 0 then
 end
 
 -- What earlier releases stored would only go stale here.
-upgradeLegacyLayout()
+upgradeLegacyLayout(KEYS[4])
 local state = retentionBudget(maxDeletes, maxVisits)
 local more = retentionTrimNamespace(state, ns, keepLast, retentionRootCutoff(keepLast), false)
 local removed = retentionFinish(state)

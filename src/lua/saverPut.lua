@@ -1,8 +1,8 @@
 --[[
   saverPut: stores one checkpoint atomically: its new channel blobs, its record and both index entries, then
   refreshes the TTL of every key of the thread. Bytes arrive serialised; this script only moves them. A put that
-  needs none of the TTL, the lease fence, the run index, retention and the legacy upgrade goes through
-  saverPutCompact instead (the same writes, include putCheckpoint, with 4 keys and 3 arguments instead of 10 and 10).
+  needs none of the TTL, the lease fence, the run index and retention goes through saverPutCompact instead (the same
+  writes, include putCheckpoint, and the legacy upgrade, with 3 to 5 keys and 4 arguments instead of 10 and 10).
 
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record; its first part is the refs text
                         ("parentId\nchannel\0version\n...", escaped parts) that saverRead reads to find the blobs
@@ -67,7 +67,7 @@ if newer then return { -1, newer } end
 local stored = putCheckpoint(KEYS[1], KEYS[2], KEYS[3], field, ARGV[3], 11)
 if stored < 0 then return stored end
 if ARGV[10] == "1" then
-  upgradeLegacyLayout()
+  upgradeLegacyLayout(KEYS[4])
 end
 if runMember ~= "" then
   redis.call("ZADD", KEYS[8], "0", runMember)

@@ -1,7 +1,7 @@
 /**
  * put(): serialises the checkpoint (without its channel values), its metadata and the values of the channels in
- * newVersions, then stores them with one script (saverPut, or saverPutCompact when no TTL, fence, run id, retention
- * or upgrade is involved): blobs, record (with its refs) and its index entry commit together, and the thread's TTL
+ * newVersions, then stores them with one script (saverPut, or saverPutCompact when no TTL, fence, run id or retention
+ * is involved): blobs, record (with its refs) and its index entry commit together, and the thread's TTL
  * restarts. On a standalone server the same script updates the cross-thread index;
  * on a cluster (the index lives in another slot) a second script does, sent concurrently. At the first checkpoint
  * of a thread or of a run, the thread registry is written beside it (threads/register.ts).
@@ -99,10 +99,9 @@ export async function putCheckpoint(
 
   const upgrade = context.legacyLayout.flag(threadId);
   const field = checkpointField(ns, checkpoint.id);
-  // The common put (no TTL, lease fence, run id, retention or legacy upgrade) goes through saverPutCompact: the same
-  // writes with 4 keys and 3 arguments instead of 10 and 10, each of which costs both sides on every call.
-  const compact =
-    context.ttlMs === 0 && fence === undefined && runId === undefined && context.retentionSpec === "" && upgrade === "";
+  // The common put (no TTL, lease fence, run id or retention) goes through saverPutCompact: the same writes with 3 to
+  // 5 keys and 4 arguments instead of 10 and 10, each of which costs both sides on every call.
+  const compact = context.ttlMs === 0 && fence === undefined && runId === undefined && context.retentionSpec === "";
   const head: [number, string, Buffer, string, number, string, number, string, string, "1" | ""] | undefined = compact
     ? undefined
     : [
@@ -132,8 +131,8 @@ export async function putCheckpoint(
       ? callScript(
           client,
           "saverPutCompact",
-          { ...keys, threadIndex: indexKey, outbox },
-          audited<ScriptArgs<"saverPutCompact">>([field, record, threadId, ...pairs]),
+          { ...keys, threadIndex: indexKey, byId: upgrade === "1" ? keys.byId : undefined, outbox },
+          audited<ScriptArgs<"saverPutCompact">>([field, record, threadId, upgrade, ...pairs]),
         )
       : callScript(
           client,

@@ -462,7 +462,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(reply[2].map((b) => b.toString("latin1"))).toEqual([blobField("", "ch", 1), base.toString("latin1")]);
   });
 
-  it("saverPutCompact makes saverPut's writes from 3 keys and 3 arguments: record, index entry, only new blobs", async () => {
+  it("saverPutCompact makes saverPut's writes from 3 keys and 4 arguments: record, index entry, only new blobs", async () => {
     const keys = saverThreadKeys(testPrefix("spc"), "t");
     const three = [keys.checkpoints, keys.blobs, keys.byNamespace];
     const record = (id: string, parent: string) =>
@@ -474,6 +474,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
         checkpointField("", id),
         record(id, parent),
         "t",
+        "",
         ...blobs.flat(),
       ]);
     expect(await put("a", "", [[field, blob]])).toBe(1);
@@ -500,6 +501,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
         checkpointField("", id),
         frame(["\nch\u00002", "json", "{}", "json", "{}"]),
         "t",
+        "",
         ...blobs.flat(),
       ]);
     expect(
@@ -525,7 +527,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       keys.byNamespace,
       threadRegistryKeys(prefix, threadBucket("t")).updated,
     ];
-    const args = (id: string) => [checkpointField("", id), frame(["", "json", "{}", "json", "{}"]), "t"];
+    const args = (id: string) => [checkpointField("", id), frame(["", "json", "{}", "json", "{}"]), "t", ""];
     if (isCluster(client)) {
       await expect(runRawScript(client, "saverPutCompact", four, args("a"))).rejects.toThrow(/CROSSSLOT/);
       return;
@@ -550,6 +552,45 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     await runRawScript(client, "saverPutCompact", four, args("d"));
     expect(await client.hlen(keys.checkpoints)).toBe(2);
     expect(await client.get(index)).toBe("not a sorted set");
+  });
+
+  it("saverPutCompact asked to upgrade deletes the byId index an earlier release wrote, its last key", async () => {
+    const prefix = testPrefix("spcu");
+    const keys = saverThreadKeys(prefix, "t");
+    const index = threadRegistryKeys(prefix, threadBucket("t")).updated;
+    const three = [keys.checkpoints, keys.blobs, keys.byNamespace];
+    const blob = frame(["json", "1"]);
+    const put = (id: string, parent: string, upgrade: "1" | "", extra: string[]) =>
+      runRawScript(
+        client,
+        "saverPutCompact",
+        [...three, ...extra],
+        [
+          checkpointField("", id),
+          frame([`${parent}\nch\u00001`, "json", `{"id":"${id}"}`, "json", "{}"]),
+          "t",
+          upgrade,
+          blobField("", "ch", 1),
+          blob,
+        ],
+      );
+    await client.zadd(keys.byId, 0, "old\u0000");
+    // Without the flag (a thread this process already converted) the put leaves it alone.
+    expect(await put("a", "", "", [])).toBe(1);
+    expect(await client.exists(keys.byId)).toBe(1);
+    // Flagged, without an index key (a cluster): byId is KEYS[4], not taken for the index.
+    expect(await put("b", "a", "1", [keys.byId])).toBe(0);
+    expect(await client.exists(keys.byId)).toBe(0);
+    expect(await client.zrange(keys.byNamespace, "0", "-1")).toEqual(["a", "b"].map((id) => checkpointField("", id)));
+    const [count] = (await runRawBuffer(client, "saverRead", keys.all, ["id", "+", "-", 10, 0])) as [number];
+    expect(count).toBe(2);
+    if (isCluster(client)) return;
+    // Flagged with the index key (standalone): byId is KEYS[5], and the index is touched as without the flag.
+    await client.zadd(keys.byId, 0, "old\u0000");
+    expect(await put("c", "b", "1", [index, keys.byId])).toBe(0);
+    expect(await client.exists(keys.byId)).toBe(0);
+    expect(Number(await client.zscore(index, "t"))).toBeGreaterThan(Date.now() - 60_000);
+    expect(await client.type(index)).toBe("zset");
   });
 
   it("saverRead refreshes the TTL only when asked to", async () => {
