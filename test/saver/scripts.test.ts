@@ -4,7 +4,13 @@
 
 import { readFileSync } from "node:fs";
 import { isCluster, type RedisClient } from "../../src/client.js";
-import { saverThreadIndexKey, saverThreadKeys, threadBucket, threadRegistryKeys } from "../../src/keys.js";
+import {
+  saverRunThreadsKey,
+  saverThreadIndexKey,
+  saverThreadKeys,
+  threadBucket,
+  threadRegistryKeys,
+} from "../../src/keys.js";
 import {
   blobField,
   checkpointField,
@@ -591,6 +597,35 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(await client.exists(keys.byId)).toBe(0);
     expect(Number(await client.zscore(index, "t"))).toBeGreaterThan(Date.now() - 60_000);
     expect(await client.type(index)).toBe("zset");
+  });
+
+  it("saverRecordRun: a TTL only from savers with one and never on a set a saver without one wrote to", async () => {
+    const prefix = testPrefix("srr");
+    const record = (key: string, threadId: string, ttlMs: number) =>
+      runRawScript(client, "saverRecordRun", [key], [threadId, ttlMs, 60_000]);
+    // A saver with a TTL: the set lives ttlMs + graceMs, renewed when less is left.
+    const timed = saverRunThreadsKey(prefix, "timed");
+    await record(timed, "a", 100_000);
+    expect(await client.pttl(timed)).toBeGreaterThan(150_000);
+    await client.pexpire(timed, 1_000);
+    await record(timed, "a", 100_000);
+    expect(await client.pttl(timed)).toBeGreaterThan(150_000);
+    // A thread already recorded there by it: a saver without a TTL leaves the TTL (the thread's keys have it too).
+    await record(timed, "a", 0);
+    expect(await client.pttl(timed)).toBeGreaterThan(0);
+    // A thread new to the set: the set loses its TTL, and a saver with one never puts it back.
+    await record(timed, "b", 0);
+    expect(await client.pttl(timed)).toBe(-1);
+    await record(timed, "c", 100_000);
+    await record(timed, "a", 100_000);
+    expect(await client.pttl(timed)).toBe(-1);
+    expect((await client.hkeys(timed)).sort()).toEqual(["a", "b", "c"]);
+    // Created by a saver without a TTL: none, whoever writes next.
+    const plain = saverRunThreadsKey(prefix, "plain");
+    await record(plain, "a", 0);
+    await record(plain, "a", 0);
+    await record(plain, "b", 100_000);
+    expect(await client.pttl(plain)).toBe(-1);
   });
 
   it("saverRead refreshes the TTL only when asked to", async () => {
