@@ -27,6 +27,8 @@ import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-ind
 import { liftedMetadata, putRegisters, registerQuietly } from "./threads/register.js";
 import { requireWellFormed, requireWellFormedInputs } from "./well-formed.js";
 
+const PUT_SITE = { operation: "RedisSaver.put", write: true } as const;
+
 export async function putCheckpoint(
   context: SaverContext,
   config: RunnableConfig,
@@ -46,7 +48,8 @@ export async function putCheckpoint(
   for (const version of Object.values(checkpoint.channel_versions ?? {})) {
     if (typeof version === "string") requireWellFormedInputs("channel version", [version], "RedisSaver.put");
   }
-  const keys = context.threadKeys.get(threadId).thread;
+  const threadKeys = context.threadKeys.get(threadId);
+  const keys = threadKeys.thread;
 
   const { channel_values: channelValues, ...rest } = checkpoint;
   const inHistory = deltaChannelsInHistory(metadata);
@@ -115,7 +118,7 @@ export async function putCheckpoint(
         context.retentionSpec,
         upgrade,
       ];
-  const indexKey = inScriptThreadIndexKey(context, threadId);
+  const indexKey = inScriptThreadIndexKey(context, threadKeys);
   const runThreads =
     indexKey !== undefined && runId !== undefined ? saverRunThreadsKey(context.keyPrefix, runId) : undefined;
   const auditContext = context.audit
@@ -124,21 +127,27 @@ export async function putCheckpoint(
   if (!context.durability.isReady) await context.durability.ready();
   // On a cluster the run's record lives in another slot: written first, so it never misses a stored checkpoint.
   if (runId !== undefined && indexKey === undefined) await recordRunThread(context, runId, threadId);
-  const call = (client: RedisClient, pairs: ScriptArg[], outbox: string | undefined) => {
-    const audited = <A extends readonly ScriptArg[]>(args: A): A =>
-      outbox !== undefined && auditContext !== undefined ? withAuditContext(args, auditContext) : args;
+  const call = (client: RedisClient, args: ScriptArg[], outbox: string | undefined) => {
+    const sent = outbox !== undefined && auditContext !== undefined ? withAuditContext(args, auditContext) : args;
     return head === undefined
       ? callScript(
           client,
           "saverPutCompact",
-          { ...keys, threadIndex: indexKey, byId: upgrade === "1" ? keys.byId : undefined, outbox },
-          audited<ScriptArgs<"saverPutCompact">>([field, record, threadId, upgrade, ...pairs]),
+          {
+            checkpoints: keys.checkpoints,
+            blobs: keys.blobs,
+            byNamespace: keys.byNamespace,
+            threadIndex: indexKey,
+            byId: upgrade === "1" ? keys.byId : undefined,
+            outbox,
+          },
+          sent as ScriptArgs<"saverPutCompact">,
         )
       : callScript(
           client,
           "saverPut",
           { ...keys, threadIndex: indexKey, runThreads, outbox },
-          audited<ScriptArgs<"saverPut">>([...head, ...pairs]),
+          sent as ScriptArgs<"saverPut">,
         );
   };
   const store = async (full: boolean) => {
@@ -146,14 +155,15 @@ export async function putCheckpoint(
     const blobs = encodings.some((blob) => blob instanceof Promise)
       ? await Promise.all(encodings)
       : (encodings as ChannelBlob[]);
-    // A cleared channel is not stored: a missing blob reads as no value, as the cleared marker would.
-    const pairs: ScriptArg[] = [];
-    for (const { field: blobField, blob, cleared } of blobs) if (!cleared) pairs.push(blobField, blob);
+    // The script's arguments in one array: the fixed ones, then the blob pairs. A cleared channel is not stored: a
+    // missing blob reads as no value, as the cleared marker would.
+    const args: ScriptArg[] = head === undefined ? [field, record, threadId, upgrade] : [...head];
+    for (const { field: blobField, blob, cleared } of blobs) if (!cleared) args.push(blobField, blob);
     try {
-      const reply = await redisCall(context, { operation: "RedisSaver.put", write: true }, (client) =>
+      const reply = await redisCall(context, PUT_SITE, (client) =>
         context.audit && auditContext
-          ? context.audit.stream(keys.checkpoints).then((outbox) => call(client, pairs, outbox))
-          : call(client, pairs, undefined),
+          ? context.audit.stream(keys.checkpoints).then((outbox) => call(client, args, outbox))
+          : call(client, args, undefined),
       );
       // Written: the cache may now use these values as delta bases.
       if (reply.stored !== undefined) {
