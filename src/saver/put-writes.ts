@@ -47,7 +47,8 @@ export async function putWrites(
   requireWellFormedInput({ taskId, taskPath }, operation);
   for (const [channel] of writes) requireWellFormedInput({ "channel name": String(channel) }, operation);
   if (writes.length === 0) return;
-  const keys = context.threadKeys.get(threadId).thread;
+  const threadKeys = context.threadKeys.get(threadId);
+  const keys = threadKeys.thread;
 
   // One Promise.all over the serialized values (no async wrapper per write); compression, when on, waits for zlib.
   const dumped = await Promise.all(
@@ -83,7 +84,7 @@ export async function putWrites(
   const compact = context.ttlMs === 0 && fence === undefined;
   const args: ScriptArg[] = compact ? [field] : [context.ttlMs, threadId, TRIM_GRACE_MS, ...runFenceArgs(fence), field];
   for (const entry of entries) args.push(entry[0], entry[1], entry[2]);
-  const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context, threadId) : undefined;
+  const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context, threadKeys) : undefined;
   if (!context.durability.isReady) await context.durability.ready();
   const audit = context.audit;
   const call = (client: RedisClient, outbox: string | undefined, sent: ScriptArg[]) =>

@@ -6,8 +6,11 @@
  */
 import { type SaverThreadKeys, saverThreadKeys, threadBucket, threadRegistryKeys } from "../keys.js";
 
-/** How many threads' keys a saver keeps (about 1.2 KB each with a 50-character thread id: 1.3 MB in all). */
-export const THREAD_KEYS_KEPT = 1024;
+/**
+ * How many threads' keys a saver keeps (about 1.2 KB each with a 50-character thread id: 10 MB at most). Enough for a
+ * process writing 5,000 threads at once: with fewer than the threads in rotation, every call missed and built them.
+ */
+export const THREAD_KEYS_KEPT = 8192;
 
 export interface ThreadKeys {
   /** The thread's own keys (one hash tag). */
