@@ -135,7 +135,7 @@ export const SCRIPTS = {
       graceMs: number,
       fenceField: string,
       fenceToken: number,
-      runMember: string,
+      runId: string,
       retention: string,
       upgrade: "1" | "",
       ...blobs: ScriptArg[],

@@ -12,7 +12,8 @@
   KEYS[5] writes        HASH  (TTL refresh; retention removes trimmed checkpoints' writes, include pendingWrites)
   KEYS[6] writesIndex   ZSET  (TTL refresh; the same)
   KEYS[7] runFences     HASH  run fence field -> newest lease token (leased runs; TTL refresh otherwise)
-  KEYS[8] byRun         ZSET  runId\0ns\0id (score 0), when the checkpoint names its run (ARGV[8])
+  KEYS[8] byRun         ZSET  one member per (run, namespace) the thread's checkpoints name (include runIndex), when
+                        the checkpoint names its run (ARGV[8]); its record then carries the run line in its refs
   KEYS[9] threadIndex   ZSET  optional: the cross-thread index (thread id -> server time in ms of its last write),
                         passed only where it shares the thread's slot (a standalone server); on a cluster the
                         client touches it with saverTouchThread instead
@@ -26,7 +27,8 @@
   ARGV[5] graceMs       with KEYS[9] and ttlMs: extra margin (ms) before an idle index entry is trimmed
   ARGV[6] fenceField    the run fence field of the writing run's lease, "" when the run holds no lease
   ARGV[7] fenceToken    that lease's token (integer)
-  ARGV[8] runMember     runId\0ns\0id for KEYS[8], or "" when the checkpoint carries no run id
+  ARGV[8] runId         the escaped run id the record's refs name on their run line, or "" when the checkpoint
+                        carries no run id
   ARGV[9] retention     "keepLast slack" (the retention option) or "": trims the namespace's history now and then
                         (include retention)
   ARGV[10] upgrade      "1": convert what earlier releases stored for this thread (include legacyLayout); the
@@ -50,6 +52,7 @@
 -- @include putCheckpoint
 -- @include recordRunThread
 -- @include legacyLayout
+-- @include runIndex
 
 -- Lua defines a script's functions anew at every call: retention's functions are included inside the function that
 -- runs them (indented), so only the puts that trim define them.
@@ -59,18 +62,30 @@ local function trimAfterPut(ns, spec)
 end
 
 local ttlMs = tonumber(ARGV[1])
-local field, runMember = ARGV[2], ARGV[8]
+local field, runId = ARGV[2], ARGV[8]
 
 local newer = checkRunFence(KEYS[7], ARGV[6], ARGV[7])
 if newer then return { -1, newer } end
 
+-- A put that replaces a stored checkpoint counts it for its run only when the run changed (a retry counts it once).
+local previousRun = nil
+if runId ~= "" and redis.call("HEXISTS", KEYS[1], field) == 1 then
+  previousRun = runIndexRunOf(redis.call("HGET", KEYS[1], field)) or ""
+end
 local stored = putCheckpoint(KEYS[1], KEYS[2], KEYS[3], field, ARGV[3], 11)
 if stored < 0 then return stored end
 if ARGV[10] == "1" then
   upgradeLegacyLayout()
 end
-if runMember ~= "" then
-  redis.call("ZADD", KEYS[8], "0", runMember)
+if runId ~= "" then
+  if previousRun ~= runId then
+    local cut = string.find(field, "\0", 1, true)
+    local ns = string.sub(field, 1, cut - 1)
+    runIndexAdd(KEYS[8], runId, ns, string.sub(field, cut + 1))
+    if previousRun and previousRun ~= "" then
+      runIndexDrop(KEYS[8], previousRun, ns)
+    end
+  end
   if KEYS[10] then
     recordRunThread(KEYS[10], ARGV[4], ttlMs, tonumber(ARGV[5]))
   end

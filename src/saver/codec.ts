@@ -75,9 +75,13 @@ export function blobField(ns: string, channel: string, version: string | number)
   return `${escapePart(ns)}\0${blobRef(channel, version)}`;
 }
 
-/** `runId\0ns\0id`: the byRun member of one checkpoint (its run id, then its checkpoint field). */
-export function runMember(runId: string, ns: string, checkpointId: string): string {
-  return `${escapePart(runId)}\0${checkpointField(ns, checkpointId)}`;
+/**
+ * The refs line naming the run a checkpoint was put by: byte 2, then the escaped run id (no NUL, so the readers of
+ * `channel\0version` lines skip it). The run index keeps one member per (run, namespace) and finds the run's
+ * checkpoints by this line (include runIndex).
+ */
+export function runRefsLine(runId: string): string {
+  return `\x02${escapePart(runId)}`;
 }
 
 export function writeField(ns: string, checkpointId: string, taskId: string, idx: number): string {
@@ -117,10 +121,13 @@ export function decodeRefs(text: string): DecodedRefs {
   const [parent = "", ...lines] = text.split("\n");
   return {
     parentId: parent === "" ? undefined : unescapePart(parent),
-    channels: lines.map((line) => {
-      const [channel = "", version = ""] = line.split("\0");
-      return [unescapePart(channel), unescapePart(version)];
-    }),
+    // Lines of other kinds start with a control byte and hold no NUL (the run line, runRefsLine): no channel there.
+    channels: lines
+      .filter((line) => line.includes("\0"))
+      .map((line) => {
+        const [channel = "", version = ""] = line.split("\0");
+        return [unescapePart(channel), unescapePart(version)];
+      }),
   };
 }
 

@@ -15,7 +15,16 @@ import { saverRunThreadsKey } from "../keys.js";
 import { callScript, type ScriptArg, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { fullBlob } from "./blob-delta.js";
-import { blobField, blobRef, checkpointField, encodeRefs, frame, IN_HISTORY_MARKER, runMember } from "./codec.js";
+import {
+  blobField,
+  blobRef,
+  checkpointField,
+  encodeRefs,
+  escapePart,
+  frame,
+  IN_HISTORY_MARKER,
+  runRefsLine,
+} from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
@@ -88,10 +97,10 @@ export async function putCheckpoint(
     ([channel, version]) => [channel, String(version)] as const,
   );
   const encoded = encodeRecord(
-    encodeRefs(
-      parentId,
-      versions.map(([channel, version]) => blobRef(channel, version)),
-    ),
+    encodeRefs(parentId, [
+      ...versions.map(([channel, version]) => blobRef(channel, version)),
+      ...(runId === undefined ? [] : [runRefsLine(runId)]),
+    ]),
     [checkpointType, checkpointBytes, metadataType, metadataBytes],
     { pack: context.packRecords, maxValueBytes: context.maxValueBytes, checkpointId: checkpoint.id, versions },
   );
@@ -112,7 +121,7 @@ export async function putCheckpoint(
         threadId,
         TRIM_GRACE_MS,
         ...runFenceArgs(fence),
-        runId === undefined ? "" : runMember(runId, ns, checkpoint.id),
+        runId === undefined ? "" : escapePart(runId),
         context.retentionSpec,
         upgrade,
       ];

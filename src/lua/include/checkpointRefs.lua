@@ -10,7 +10,8 @@
 -- refsOf(record): the refs text, the record's first framed part (format byte 1, PLAIN, or 6, PACKED_RECORD: the refs
 --   stay plain there and only the later parts are packed); "" when the framing is unreadable (the client reports
 --   that when it decodes the record).
--- parseRefs(refsText): parentId (escaped; "" for none) and the list of "channel\0version" lines (escaped parts).
+-- parseRefs(refsText): parentId (escaped; "" for none) and the list of "channel\0version" lines (escaped parts);
+--   lines without a NUL after the first (other kinds, such as the run line) are left out.
 -- checkpointBlobFields(ns, refsText): the blob hash fields ("ns\0channel\0version") the checkpoint's channel values
 --   are read from, in the order of its refs lines.
 -- blobValue(blobs, field): the stored value of one blob field (false when absent), as stored (a delta blob's bases
@@ -48,7 +49,11 @@ local function parseRefs(refsText)
       first = false
       parentId = string.sub(refsText, lineStart, lineEnd - 1)
     else
-      lines[#lines + 1] = string.sub(refsText, lineStart, lineEnd - 1)
+      local line = string.sub(refsText, lineStart, lineEnd - 1)
+      -- Lines of other kinds (a control byte first, no NUL: the run line of include runIndex) name no blob.
+      if string.find(line, "\0", 1, true) then
+        lines[#lines + 1] = line
+      end
     end
     lineStart = lineEnd + 1
   end
