@@ -52,7 +52,6 @@
 -- @include putCheckpoint
 -- @include recordRunThread
 -- @include legacyLayout
--- @include runIndex
 
 -- Lua defines a script's functions anew at every call: retention's functions are included inside the function that
 -- runs them (indented), so only the puts that trim define them.
@@ -61,31 +60,38 @@ local function trimAfterPut(ns, spec)
   retentionAfterPut(ns, spec)
 end
 
+-- Counts the checkpoint in its run's member of the run index; `previous` is the record the put replaced (false for
+-- none): a retry of the same run counts once, a checkpoint put again under another run moves to it. The include is
+-- inside the function, as retention's: only the puts that carry a run id define its functions.
+local function indexRunPut(runId, field, previous)
+  -- @include runIndex
+  local previousRun = previous and runIndexRunOf(previous)
+  if previousRun == runId then
+    return
+  end
+  local cut = string.find(field, "\0", 1, true)
+  local ns = string.sub(field, 1, cut - 1)
+  runIndexAdd(KEYS[8], runId, ns, string.sub(field, cut + 1))
+  if previousRun then
+    runIndexDrop(KEYS[8], previousRun, ns)
+  end
+end
+
 local ttlMs = tonumber(ARGV[1])
 local field, runId = ARGV[2], ARGV[8]
 
 local newer = checkRunFence(KEYS[7], ARGV[6], ARGV[7])
 if newer then return { -1, newer } end
 
--- A put that replaces a stored checkpoint counts it for its run only when the run changed (a retry counts it once).
-local previousRun = nil
-if runId ~= "" and redis.call("HEXISTS", KEYS[1], field) == 1 then
-  previousRun = runIndexRunOf(redis.call("HGET", KEYS[1], field)) or ""
-end
+-- The record this put replaces, read only when there is one (a retry) and the run index needs it.
+local previous = runId ~= "" and redis.call("HEXISTS", KEYS[1], field) == 1 and redis.call("HGET", KEYS[1], field)
 local stored = putCheckpoint(KEYS[1], KEYS[2], KEYS[3], field, ARGV[3], 11)
 if stored < 0 then return stored end
 if ARGV[10] == "1" then
   upgradeLegacyLayout()
 end
 if runId ~= "" then
-  if previousRun ~= runId then
-    local cut = string.find(field, "\0", 1, true)
-    local ns = string.sub(field, 1, cut - 1)
-    runIndexAdd(KEYS[8], runId, ns, string.sub(field, cut + 1))
-    if previousRun and previousRun ~= "" then
-      runIndexDrop(KEYS[8], previousRun, ns)
-    end
-  end
+  indexRunPut(runId, field, previous)
   if KEYS[10] then
     recordRunThread(KEYS[10], ARGV[4], ttlMs, tonumber(ARGV[5]))
   end
