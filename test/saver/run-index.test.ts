@@ -163,6 +163,21 @@ describe.each(targets)("run index per (run, namespace) ($name)", ({ connect }) =
     expect(await client.exists(saverThreadKeys(keyPrefix, "t").byRun)).toBe(0);
   });
 
+  it("deleteForRuns pages through a long namespace where two runs alternate", async () => {
+    const keyPrefix = testPrefix("rip");
+    const saver = new RedisSaver({ client, keyPrefix });
+    const put = writer(saver, "t");
+    for (let i = 0; i < 60; i++) await put(`c${String(i).padStart(3, "0")}`, i % 2 === 0 ? "even" : "odd");
+    expect(await expectExactIndex(client, keyPrefix, "t")).toEqual({
+      "even ": { firstId: "c000", count: 30 },
+      "odd ": { firstId: "c001", count: 30 },
+    });
+    expect(await saver.deleteForRuns(["odd"])).toEqual({ checkpoints: 30, writes: 0, blobs: 30 });
+    expect(await ids(saver, "t")).toEqual(Array.from({ length: 30 }, (_, i) => `c${String(2 * i).padStart(3, "0")}`));
+    await expectExactIndex(client, keyPrefix, "t");
+    await expectNoOrphanBlobs(saver, "t");
+  });
+
   it("run ids that need escaping, and one run id the prefix of another", async () => {
     const keyPrefix = testPrefix("rie");
     const saver = new RedisSaver({ client, keyPrefix });
