@@ -5,8 +5,9 @@
  * spanning namespaces, interleaved runs, out-of-order ids, and threads that also hold an earlier release's
  * per-checkpoint members.
  */
+import { randomUUID } from "node:crypto";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import type { CheckpointMetadata } from "@langchain/langgraph-checkpoint";
+import { type CheckpointMetadata, uuid6 } from "@langchain/langgraph-checkpoint";
 import type { RedisClient } from "../../src/client.js";
 import { RedisSaver } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
@@ -176,6 +177,34 @@ describe.each(targets)("run index per (run, namespace) ($name)", ({ connect }) =
     expect(await ids(saver, "t")).toEqual(Array.from({ length: 30 }, (_, i) => `c${String(2 * i).padStart(3, "0")}`));
     await expectExactIndex(client, keyPrefix, "t");
     await expectNoOrphanBlobs(saver, "t");
+  });
+
+  it("LangGraph's ids: firstId keeps a 16-byte prefix, so a 36-character run id's members stay compact", async () => {
+    const keyPrefix = testPrefix("riu");
+    const saver = new RedisSaver({ client, keyPrefix });
+    const put = writer(saver, "t");
+    const runs = Array.from({ length: 5 }, () => randomUUID());
+    const written: string[][] = runs.map(() => []);
+    for (let turn = 0; turn < 3; turn++) {
+      for (const [i, runId] of runs.entries()) {
+        const id = uuid6(-1);
+        written[i]?.push(id);
+        await put(id, runId);
+      }
+    }
+    const index = await expectExactIndex(client, keyPrefix, "t");
+    for (const [i, runId] of runs.entries()) {
+      expect(index[`${runId} `]).toEqual({ firstId: written[i]?.[0]?.slice(0, 16), count: 3 });
+    }
+    expect(await client.object("ENCODING", saverThreadKeys(keyPrefix, "t").byRun)).toBe("listpack");
+    expect(await saver.deleteForRuns([runs[1] as string, runs[3] as string])).toMatchObject({ checkpoints: 6 });
+    expect(await ids(saver, "t")).toEqual(
+      written
+        .filter((_, i) => i % 2 === 0)
+        .flat()
+        .sort(),
+    );
+    await expectExactIndex(client, keyPrefix, "t");
   });
 
   it("run ids that need escaping, and one run id the prefix of another", async () => {

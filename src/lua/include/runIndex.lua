@@ -5,7 +5,10 @@
 -- so readers of the `channel\0version` lines skip it; see encodeRefs in src/saver/codec.ts). The index then needs
 -- one member per (run, namespace), not one per checkpoint. Two forms of member live side by side:
 -- - `runId\0ns\0\0firstId\0count` (escaped parts): the run wrote `count` checkpoints of namespace ns still stored,
---   none with an id before firstId. The empty part after ns tells it from the other form (a checkpoint id is never
+--   none with an id before firstId. firstId is the first RUN_INDEX_FIRST_ID_BYTES bytes of the smallest such id (a
+--   prefix sorts no later than the id; a 36-character id would push the member of a 36-character run id past the 64
+--   bytes Redis keeps in a small sorted set's compact encoding; 16 bytes of a LangGraph id, a version 6 UUID, place
+--   it within 26 microseconds). The empty part after ns tells it from the other form (a checkpoint id is never
 --   empty), and makes the members of one (run, ns) of this form one lex range of their own. count never falls
 --   short of the checkpoints carrying the run's line (a put counts its checkpoint unless it replaces one that
 --   already carried that run; every removal that goes through the scripts counts it down): deleteForRuns walks the
@@ -21,6 +24,8 @@
 -- runIndexParse(member, runIdLength): for a member of a run whose escaped id has that length: ns, firstId, count for
 --   this form; ns, id (and nil) for an earlier release's member.
 -- @include lexOrder
+
+local RUN_INDEX_FIRST_ID_BYTES = 16
 
 local function runIndexRunOf(record)
   local format = string.byte(record, 1)
@@ -68,6 +73,7 @@ local function runIndexMember(runId, ns, firstId, count)
 end
 
 local function runIndexAdd(byRun, runId, ns, id)
+  id = string.sub(id, 1, RUN_INDEX_FIRST_ID_BYTES)
   local member, firstId, count = runIndexFind(byRun, runId, ns)
   if member then
     redis.call("ZREM", byRun, member)
