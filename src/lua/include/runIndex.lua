@@ -18,12 +18,12 @@
 --
 -- runIndexRunOf(record): the escaped run id on the run line of a stored record's refs, read in place; nil when the
 --   record has none (or its framing is unreadable).
--- runIndexFind(byRun, runId, ns): the (run, ns) member of this form, its firstId and count; nil when there is none.
+-- runIndexFind(byRun, runId, ns, before): the (run, ns) member of this form, its firstId and count; nil when there is
+--   none, or (with `before`, an id) when its firstId does not sort before that id: one lex range answers both.
 -- runIndexAdd(byRun, runId, ns, id): counts one more checkpoint `ns\0id` of the run.
 -- runIndexDrop(byRun, runId, ns): counts one fewer; the member goes at 0.
 -- runIndexParse(member, runIdLength): for a member of a run whose escaped id has that length: ns, firstId, count for
 --   this form; ns, id (and nil) for an earlier release's member.
--- @include lexOrder
 
 local RUN_INDEX_FIRST_ID_BYTES = 16
 
@@ -57,13 +57,15 @@ local function runIndexRunOf(record)
   end
 end
 
-local function runIndexFind(byRun, runId, ns)
-  local prefix = runId .. "\0" .. ns .. "\0"
-  local member = redis.call("ZRANGE", byRun, "[" .. prefix .. "\0", "(" .. prefix .. "\1", "BYLEX", "LIMIT", 0, 1)[1]
+local function runIndexFind(byRun, runId, ns, before)
+  local prefix = runId .. "\0" .. ns .. "\0\0"
+  -- `firstId\0count` sorts before `before` exactly when firstId does (escaped ids hold no NUL).
+  local to = before and ("(" .. prefix .. before) or ("(" .. runId .. "\0" .. ns .. "\0\1")
+  local member = redis.call("ZRANGE", byRun, "[" .. prefix, to, "BYLEX", "LIMIT", 0, 1)[1]
   if not member then
     return nil
   end
-  local rest = string.sub(member, #prefix + 2)
+  local rest = string.sub(member, #prefix + 1)
   local cut = string.find(rest, "\0", 1, true)
   return member, string.sub(rest, 1, cut - 1), tonumber(string.sub(rest, cut + 1))
 end
@@ -74,12 +76,15 @@ end
 
 local function runIndexAdd(byRun, runId, ns, id)
   id = string.sub(id, 1, RUN_INDEX_FIRST_ID_BYTES)
-  local member, firstId, count = runIndexFind(byRun, runId, ns)
+  -- Ids mostly grow: the member is then found with a firstId before id, which stays.
+  local member, firstId, count = runIndexFind(byRun, runId, ns, id)
+  if member then
+    id = firstId
+  else
+    member, firstId, count = runIndexFind(byRun, runId, ns, nil)
+  end
   if member then
     redis.call("ZREM", byRun, member)
-    if lexBefore(firstId, id) then
-      id = firstId
-    end
   end
   redis.call("ZADD", byRun, "0", runIndexMember(runId, ns, id, (count or 0) + 1))
 end
