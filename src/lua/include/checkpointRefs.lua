@@ -10,8 +10,13 @@
 -- refsOf(record): the refs text, the record's first framed part (format byte 1, PLAIN, or 6, PACKED_RECORD: the refs
 --   stay plain there and only the later parts are packed); "" when the framing is unreadable (the client reports
 --   that when it decodes the record).
--- parseRefs(refsText): parentId (escaped; "" for none) and the list of "channel\0version" lines (escaped parts);
---   lines without a NUL after the first (other kinds, such as the run line) are left out.
+-- parseRefs(refsText): parentId (escaped; "" for none) and the list of "channel\0version" lines (escaped parts).
+--   Lines of other kinds hold no NUL and start with a byte naming their kind (inHistoryRef in src/saver/codec.ts):
+--   every parser skips a line after the first that holds no NUL (the in-history lines, the run line of include
+--   runIndex).
+-- refsInHistory(refsText): the set (escaped channel -> true) of channels whose version in this checkpoint is a
+--   DeltaChannel value left to the ancestors' writes, from its lines "\1<escaped channel>"; nil when none. Such a
+--   version has no blob: read like IN_HISTORY_MARKER (which earlier releases, and `compression: false`, store).
 -- checkpointBlobFields(ns, refsText): the blob hash fields ("ns\0channel\0version") the checkpoint's channel values
 --   are read from, in the order of its refs lines.
 -- blobValue(blobs, field): the stored value of one blob field (false when absent), as stored (a delta blob's bases
@@ -50,7 +55,6 @@ local function parseRefs(refsText)
       parentId = string.sub(refsText, lineStart, lineEnd - 1)
     else
       local line = string.sub(refsText, lineStart, lineEnd - 1)
-      -- Lines of other kinds (a control byte first, no NUL: the run line of include runIndex) name no blob.
       if string.find(line, "\0", 1, true) then
         lines[#lines + 1] = line
       end
@@ -58,6 +62,15 @@ local function parseRefs(refsText)
     lineStart = lineEnd + 1
   end
   return parentId, lines
+end
+
+local function refsInHistory(refsText)
+  local set = nil
+  for channel in string.gmatch(refsText, "\n\1([^\n]*)") do
+    set = set or {}
+    set[channel] = true
+  end
+  return set
 end
 
 local function checkpointBlobFields(ns, refsText)
