@@ -12,8 +12,8 @@ import {
   FrameFormat,
   frame,
   runMember,
-  splitWriteBundle,
 } from "../../src/saver/codec.js";
+import { splitWriteBundle } from "../../src/saver/write-frame.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { runRawScript } from "../helpers/scripts.js";
 
