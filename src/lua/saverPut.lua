@@ -16,7 +16,7 @@
   KEYS[9] threadIndex   ZSET  optional: the cross-thread index (thread id -> server time in ms of its last write),
                         passed only where it shares the thread's slot (a standalone server); on a cluster the
                         client touches it with saverTouchThread instead
-  KEYS[10] runThreads   SET   optional (standalone, with KEYS[9] and a run id): the thread ids the run wrote to; on
+  KEYS[10] runThreads   HASH  optional (standalone, with KEYS[9] and a run id): the thread ids the run wrote to; on
                         a cluster the client records it first with saverRecordRun
 
   ARGV[1] ttlMs         thread TTL in milliseconds; "0" leaves TTLs alone

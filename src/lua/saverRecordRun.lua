@@ -3,7 +3,7 @@
   saverPut runs (so the record is a superset: a crash between the two leaves a record pointing at nothing, never a
   checkpoint deleteForRuns cannot find). On a standalone server saverPut records it itself.
 
-  KEYS[1] runThreads    SET   thread ids the run wrote checkpoints to
+  KEYS[1] runThreads    HASH  thread id -> "1": the threads the run wrote checkpoints to
 
   ARGV[1] threadId      the thread id (raw string)
   ARGV[2] ttlMs         thread TTL in milliseconds; "0": threads never expire, neither does the set

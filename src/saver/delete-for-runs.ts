@@ -2,22 +2,22 @@
  * deleteForRuns(runIds): removes every checkpoint the given runs wrote (by run id, see run-index.ts), with the
  * pending writes stored against those checkpoints and the blobs nothing else needs; Python's delete_for_runs.
  *
- * Each run's SET names the threads it wrote to; each thread is cleaned by one script (saverDeleteForRuns, atomic per
- * thread); then the threads are taken out of the runs' sets. Interrupted half-way, it leaves some threads cleaned
- * and the runs' sets intact, so calling it again finishes the job.
+ * Each run's hash (or the SET of an earlier release) names the threads it wrote to; each thread is cleaned by one
+ * script (saverDeleteForRuns, atomic per thread); then the threads are taken out of the runs' lists. Interrupted
+ * half-way, it leaves some threads cleaned and the runs' lists intact, so calling it again finishes the job.
  *
  * Run fences: a thread that a live leased run is writing (withRunLease's live mark, include liveRuns) is refused as
  * a whole, atomically with the check: removing checkpoints under a run that goes on writing would leave its next
  * checkpoint without its parent, or delete its lease fence with the emptied thread. The one exception is the run
  * itself (`fence`): a cancelled run rolling back what it wrote while it still holds its lease. The other threads
- * are cleaned; the refused ones stay in the runs' sets (calling again once the run ended finishes the job) and
+ * are cleaned; the refused ones stay in the runs' lists (calling again once the run ended finishes the job) and
  * ThreadLeasedError names them (`error.threads`).
  *
  * Audit: each thread's script records a deleteForRuns event when it removed something (run ids in its context).
  */
 import { withAuditContext } from "../audit/outbox.js";
 import { ThreadLeasedError } from "../errors.js";
-import { saverRunThreadsKey, saverThreadKeys } from "../keys.js";
+import { saverLegacyRunThreadsKey, saverRunThreadsKey, saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { escapePart } from "./codec.js";
@@ -50,10 +50,16 @@ export async function deleteForRuns(
   const total: DeleteForRunsResult = { checkpoints: 0, writes: 0, blobs: 0 };
   if (runs.length === 0) return total;
 
+  // Each run's threads: its hash, and the set earlier releases kept (same slot), until nothing is left in it.
   const threadsOfRun = await Promise.all(
-    runs.map((runId) => {
+    runs.map(async (runId) => {
       const key = saverRunThreadsKey(context.keyPrefix, runId);
-      return redisCall(context, { operation, write: false, keys: [key] }, (client) => client.smembers(key));
+      const legacy = saverLegacyRunThreadsKey(context.keyPrefix, runId);
+      const [threads, legacyThreads] = await Promise.all([
+        redisCall(context, { operation, write: false, keys: [key] }, (client) => client.hkeys(key)),
+        redisCall(context, { operation, write: false, keys: [legacy] }, (client) => client.smembers(legacy)),
+      ]);
+      return [...new Set([...threads, ...legacyThreads])];
     }),
   );
   const runsOfThread = new Map<string, string[]>();
@@ -101,7 +107,11 @@ export async function deleteForRuns(
       const threads = (threadsOfRun[i] ?? []).filter((threadId) => !refusedThreads.has(threadId));
       if (threads.length === 0) return undefined;
       const key = saverRunThreadsKey(context.keyPrefix, runId);
-      return redisCall(context, { operation, write: true, keys: [key] }, (client) => client.srem(key, ...threads));
+      const legacy = saverLegacyRunThreadsKey(context.keyPrefix, runId);
+      return Promise.all([
+        redisCall(context, { operation, write: true, keys: [key] }, (client) => client.hdel(key, ...threads)),
+        redisCall(context, { operation, write: true, keys: [legacy] }, (client) => client.srem(legacy, ...threads)),
+      ]);
     }),
   );
   forgetRecordedRuns(context, runs);

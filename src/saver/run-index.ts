@@ -2,7 +2,7 @@
  * The run index behind deleteForRuns. A checkpoint's run id is its metadata run_id or, as LangGraph.js passes it,
  * the run_id in the metadata of the config put() receives (`graph.invoke(input, { configurable, metadata:
  * { run_id } })`). saverPut adds `runId\0ns\0id` to the thread's byRun index in the same script as the checkpoint,
- * and the run's SET of thread ids (its own slot) says which threads to look in: on a standalone server saverPut
+ * and the run's hash of thread ids (its own slot) says which threads to look in: on a standalone server saverPut
  * updates it too; on a cluster saverRecordRun writes it before the put, once per (run, thread) and process while
  * the record is fresh.
  */
@@ -30,7 +30,7 @@ export function runIdOf(config: RunnableConfig, metadata: CheckpointMetadata | u
 
 const recorded = new WeakMap<SaverContext, Map<string, number>>();
 
-/** Cluster only: records the thread in the run's SET unless this process did so recently enough. */
+/** Cluster only: records the thread in the run's hash unless this process did so recently enough. */
 export async function recordRunThread(context: SaverContext, runId: string, threadId: string): Promise<void> {
   let seen = recorded.get(context);
   if (seen === undefined) {

@@ -57,6 +57,12 @@ function loopRecordParts(step: number) {
   return { checkpoint, parts };
 }
 
+/** The time (Unix ms) in a version 6 UUID: 100-ns steps since 1582-10-15 in its first 15 hex digits but one. */
+function uuidMsOf(id: string): number {
+  const hex = id.slice(0, 8) + id.slice(9, 13) + id.slice(15, 18);
+  return Number(BigInt(`0x${hex}`) / 10_000n) - 12_219_292_800_000;
+}
+
 const threadConfig = (threadId: string) => ({ configurable: { thread_id: threadId, checkpoint_ns: "" } });
 const source = { key: "k", what: "a test record" };
 
@@ -100,7 +106,8 @@ describe("record codec", () => {
     const otherRefs = encodeRefs("parent", [blobRef("messages", 1)]);
     const tokensOnly = await encodeRecord(otherRefs, parts, { ...options, checkpointId: "another id" });
     const packingId = (record: Buffer, text: string) => record[1 + 4 + Buffer.byteLength(text) + 4];
-    expect([packingId(derived, refs), packingId(tokensOnly, otherRefs)]).toEqual([3, 2]);
+    // 4: the id is LangGraph's version 6 UUID, so the timestamp is left out too (see the test below).
+    expect([packingId(derived, refs), packingId(tokensOnly, otherRefs)]).toEqual([4, 2]);
     expect(derived.length - refs.length).toBeLessThan(tokensOnly.length - otherRefs.length - checkpoint.id.length);
     const decoded = await decodeRecord(derived, source, Number.POSITIVE_INFINITY, checkpoint.id);
     expect(decoded.map((part) => part.toString("utf8"))).toEqual([refs, ...parts.map((p) => p.toString())]);
@@ -124,7 +131,7 @@ describe("record codec", () => {
         Object.entries(checkpoint.channel_versions).map(([c, v]) => blobRef(c, v)),
       );
       const record = await encodeRecord(refs, parts, { ...options, checkpointId: checkpoint.id });
-      expect(record[1 + 4 + Buffer.byteLength(refs) + 4]).toBe(3);
+      expect(record[1 + 4 + Buffer.byteLength(refs) + 4]).toBe(4);
       const decoded = await decodeRecord(record, source, Number.POSITIVE_INFINITY, checkpoint.id);
       expect(decoded.map((part) => part.toString("utf8"))).toEqual([refs, ...parts.map((p) => p.toString())]);
     }
@@ -136,6 +143,59 @@ describe("record codec", () => {
       );
       expect({ packed, error }).toMatchObject({ packed, error: expect.any(CorruptCheckpointError) });
     }
+  });
+
+  it("packing id 4 stores the timestamp as its offset from the id's time, exactly, and only when that restores it", async () => {
+    const options = { pack: true, maxValueBytes: Number.POSITIVE_INFINITY } as const;
+    const { checkpoint, parts } = loopRecordParts(5);
+    const refs = encodeRefs(
+      "p",
+      Object.entries(checkpoint.channel_versions).map(([c, v]) => blobRef(c, v)),
+    );
+    const withTs = (id: string, ts: string) => {
+      const json = Buffer.from(parts[1].toString().replace(checkpoint.id, id).replace(checkpoint.ts, ts));
+      return [parts[0], json, parts[2], parts[3]] as const;
+    };
+    const packingId = (record: Buffer) => record[1 + 4 + Buffer.byteLength(refs) + 4];
+    const id = "1f1ecf1a-3611-6c80-8066-6dc763f7099e";
+    const idTime = uuidMsOf(id);
+    expect(new Date(idTime).toISOString()).toBe("2026-11-30T19:09:59.752Z");
+    const cases: [string, string, number][] = [
+      [id, new Date(idTime).toISOString(), 4],
+      [id, new Date(idTime + 3).toISOString(), 4],
+      [id, new Date(idTime - 2).toISOString(), 4],
+      [id, new Date(idTime + 86_400_000).toISOString(), 4],
+      [id, new Date(idTime + 2e9).toISOString(), 3], // too far from the id's time
+      [id, "2026-11-30T19:09:59Z", 3], // not how toISOString writes it
+      [id, "+010000-01-01T00:00:00.000Z", 3],
+      ["1f1ecf1a-3611-1c80-8066-6dc763f7099e", new Date(idTime).toISOString(), 3], // version 1, not 6
+      ["1F1ECF1A-3611-6C80-8066-6DC763F7099E", new Date(idTime).toISOString(), 3],
+    ];
+    for (const [checkpointId, ts, expected] of cases) {
+      const record = await encodeRecord(refs, withTs(checkpointId, ts), { ...options, checkpointId });
+      const decoded = await decodeRecord(record, source, Number.POSITIVE_INFINITY, checkpointId);
+      expect({ ts, id: checkpointId, packing: packingId(record) }).toEqual({ ts, id: checkpointId, packing: expected });
+      expect(decoded[2].toString()).toBe(withTs(checkpointId, ts)[1].toString());
+    }
+    const stored = await encodeRecord(refs, withTs(id, new Date(idTime).toISOString()), {
+      ...options,
+      checkpointId: id,
+    });
+    const three = await encodeRecord(refs, withTs(id, new Date(idTime + 2e9).toISOString()), {
+      ...options,
+      checkpointId: id,
+    });
+    expect(three.length - stored.length).toBeGreaterThanOrEqual(22);
+    // The offset counts from the id's time: read under an id made 1 ms later, the time is 1 ms later.
+    const later = "1f1ecf1a-3614-6390-8066-6dc763f7099e"; // 10,000 steps of 100 ns after `id`
+    expect(uuidMsOf(later) - uuidMsOf(id)).toBe(1);
+    const moved = await decodeRecord(stored, source, Number.POSITIVE_INFINITY, later);
+    expect(JSON.parse(moved[2].toString()).ts).toBe(new Date(idTime + 1).toISOString());
+    const notUuid = await decodeRecord(stored, source, Number.POSITIVE_INFINITY, "x").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(notUuid).toBeInstanceOf(CorruptCheckpointError);
   });
 
   it("restores exactly what the serializer wrote for any id, channels, versions and key order", async () => {
@@ -449,8 +509,8 @@ describe.each(targets)("RedisSaver packed records ($name)", ({ connect }) => {
     for (const { checkpoint } of written) {
       const record = await storedRecord(saver, "t", checkpoint.id);
       expect(record[0]).toBe(FrameFormat.PACKED_RECORD);
-      // Packing id 3: the id and channel_versions are the field's and the refs'.
-      expect(record[1 + 4 + recordRefs(record, source).length + 4]).toBe(3);
+      // Packing id 4: the id and channel_versions are the field's and the refs', the timestamp an offset from the id.
+      expect(record[1 + 4 + recordRefs(record, source).length + 4]).toBe(4);
     }
     const tuples = await collect(saver.list(threadConfig("t")));
     expect(tuples.map((t) => t.checkpoint)).toEqual(written.map((w) => w.checkpoint).reverse());

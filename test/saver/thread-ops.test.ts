@@ -6,7 +6,7 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { type BaseCheckpointSaver, type CheckpointTuple, MemorySaver } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError, RedisSaver, ThreadExistsError } from "../../src/index.js";
-import { saverRunThreadsKey, saverThreadKeys } from "../../src/keys.js";
+import { saverLegacyRunThreadsKey, saverRunThreadsKey, saverThreadKeys } from "../../src/keys.js";
 import { decodeRefs } from "../../src/saver/codec.js";
 import { recordRefs } from "../../src/saver/record.js";
 import { targets, testPrefix } from "../helpers/redis.js";
@@ -150,5 +150,27 @@ describe.each(targets)("RedisSaver thread operations ($name)", ({ connect }) => 
     await saver.deleteForRuns(["no-such-run"]);
     await expect(saver.deleteForRuns([""])).rejects.toThrow(InvalidInputError);
     await expect(saver.deleteForRuns("run-a" as unknown as string[])).rejects.toThrow(InvalidInputError);
+  });
+
+  it("a run's threads are a small hash; deleteForRuns also reads and empties the SET earlier releases kept", async () => {
+    const saver = new RedisSaver({ client, keyPrefix: testPrefix("drs") });
+    const steps = await randomHistory([saver], "new", 31, 12);
+    const runId = steps[0]?.runId as string;
+    const key = saverRunThreadsKey(saver.keyPrefix, runId);
+    expect(await client.type(key)).toBe("hash");
+    expect(await client.hkeys(key)).toEqual(["new"]);
+    expect(await client.object("ENCODING", key)).toBe("listpack");
+
+    // A thread an earlier release wrote for the same run is named only in the run's SET: it is found and cleaned too.
+    await randomHistory([saver], "old", 31, 12);
+    const legacy = saverLegacyRunThreadsKey(saver.keyPrefix, runId);
+    await client.hdel(key, "old");
+    await client.sadd(legacy, "old");
+    const before = (await threadState(saver, "old")).length;
+    const removed = await saver.deleteForRuns([runId]);
+    const ofRun = steps.filter((s) => s.runId === runId).length;
+    expect(removed.checkpoints).toBe(2 * ofRun); // one per step, on each of the two threads
+    expect((await threadState(saver, "old")).length).toBe(before - ofRun);
+    expect(await client.exists(key, legacy)).toBe(0);
   });
 });

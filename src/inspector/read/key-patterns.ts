@@ -10,6 +10,7 @@ import {
   lockKey,
   runLeaseIndexKey,
   STORE_REGISTRY_BUCKETS,
+  saverLegacyRunThreadsKey,
   saverRunThreadsKey,
   saverThreadIndexKey,
   saverThreadKeys,
@@ -70,7 +71,7 @@ export class KeyPatterns {
   readonly leaseIndex: Template;
   readonly leaseAny: Template;
   readonly threadRegistry: readonly Template[];
-  readonly runThreads: Template;
+  readonly runThreads: readonly Template[];
   readonly threadKeys: readonly Template[];
   readonly namespaceKeys: readonly Template[];
   readonly itemKeys: readonly Template[];
@@ -84,7 +85,7 @@ export class KeyPatterns {
     const indexKey = anyBucket(runLeaseIndexKey(prefix, HOLE[0], 0));
     this.leaseAny = template(`${indexKey.slice(0, indexKey.lastIndexOf(":") + 1)}${HOLE[1]}`);
     this.threadRegistry = Object.values(threadRegistryKeys(prefix, 0)).map((key) => template(anyBucket(key)));
-    this.runThreads = template(saverRunThreadsKey(prefix, HOLE[0]));
+    this.runThreads = [saverRunThreadsKey, saverLegacyRunThreadsKey].map((key) => template(key(prefix, HOLE[0])));
     this.threadKeys = saverThreadKeys(prefix, HOLE[0]).all.map(template);
     this.namespaceKeys = Object.values(storeNamespaceKeys(prefix, [HOLE[0]])).map(template);
     this.itemKeys = Object.values(storeItemKeys(prefix, [HOLE[0]], HOLE[1])).map(template);
@@ -121,7 +122,7 @@ export class KeyPatterns {
     if (lease) return { kind: "leases", graph: decodeKeyPart(lease[1] ?? "") };
     if (key === saverThreadIndexKey(this.prefix)) return { kind: "index", name: "thread index" };
     if (this.threadRegistry.some((t) => t.regex.test(key))) return { kind: "index", name: "thread registry" };
-    if (this.runThreads.regex.test(key)) return { kind: "index", name: "run index" };
+    if (this.runThreads.some((t) => t.regex.test(key))) return { kind: "index", name: "run index" };
     if (this.isStoreRegistry(key)) return { kind: "index", name: "store registry" };
     return { kind: "other" };
   }
