@@ -20,8 +20,8 @@
 import { CorruptCheckpointError } from "../errors.js";
 
 /**
- * The first byte of a frame. Records are PLAIN or PACKED_RECORD; writes are PLAIN, DEFLATED or PACKED_WRITE; blobs may be PLAIN,
- * DEFLATED, DELTA, DELTA_DEFLATED or IN_HISTORY.
+ * The first byte of a frame. Records are PLAIN or PACKED_RECORD; writes are PLAIN, DEFLATED or PACKED_WRITE; blobs
+ * may be PLAIN, DEFLATED, DELTA, DELTA_DEFLATED or IN_HISTORY.
  * - PLAIN: the parts as given (a blob: [type, bytes], or none for a cleared channel).
  * - DEFLATED: as PLAIN, but the value-bytes part is raw deflate (see src/compression.ts).
  * - DELTA: a blob stored as an earlier version of the same channel plus what differs:

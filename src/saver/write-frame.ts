@@ -56,6 +56,12 @@ let varintEnd = 0;
 
 /** The varint at bytes[at] (up to 7 bytes), or -1 when it does not end before `end`; its end goes to varintEnd. */
 function readVarint(bytes: Uint8Array, at: number, end: number): number {
+  // Most lengths are below 128: one byte.
+  const first = bytes[at] as number;
+  if (first < 128 && at < end) {
+    varintEnd = at + 1;
+    return first;
+  }
   let value = 0;
   let scale = 1;
   for (let i = at; i < end && i < at + 7; i++) {
@@ -243,48 +249,56 @@ export function unframeWrite(bytes: Buffer, source: FrameSource): WriteFrame {
   };
 }
 
+/** Where each of the five length-prefixed parts of a PACKED_WRITE frame starts and ends (see writeBounds). */
+const packedBounds = new Int32Array(10);
+
 function unpackWrite(bytes: Buffer, source: FrameSource): WriteFrame {
-  const fail = (detail: string): never => {
-    throw new CorruptCheckpointError(source.key, `${describeSource(source)} cannot be decoded (${detail})`);
-  };
   const flags = bytes[1];
-  if (flags === undefined) return fail("truncated flags");
-  if (flags & PackedWriteFlag.SAME_TASK) return fail("it repeats the task of a write before it, and none is there");
-  if (flags & ~PackedWriteFlag.DEFLATED) return fail(`unknown flags ${flags}`);
   const end = bytes.length;
-  // Each part: its length as a varint, then its bytes; `from` and `to` bound the part just read.
+  // Task id, task path (its length times 4 plus its prefix), idx, channel, type: each after its varint length.
   let at = 2;
-  let from = 0;
-  let to = 0;
-  const next = (what: string, divisor = 1): number => {
-    const value = readVarint(bytes, at, end);
-    if (value < 0) fail(`truncated length of the ${what}`);
-    from = varintEnd;
-    to = from + Math.floor(value / divisor);
-    if (to > end) fail(`truncated ${what}`);
-    at = to;
-    return value;
-  };
-  next("task id");
-  const taskId = bytes.toString("utf8", from, to);
-  const prefix = next("task path", 4) % 4;
-  if (prefix >= TASK_PATH_PREFIXES.length) fail(`unknown task path prefix ${prefix}`);
-  const taskPath = (TASK_PATH_PREFIXES[prefix] as string) + (from === to ? "" : bytes.toString("utf8", from, to));
-  next("idx");
-  const idx = frameInteger(bytes, from, to);
-  next("channel");
-  const channel = bytes.toString("utf8", from, to);
-  next("type");
-  const type = bytes.subarray(from, to);
+  let part = 0;
+  let prefix = 0;
+  if (flags === 0 || flags === PackedWriteFlag.DEFLATED) {
+    for (; part < 5; part++) {
+      const value = readVarint(bytes, at, end);
+      if (value < 0) break;
+      if (part === 1) prefix = value % 4;
+      const to = varintEnd + (part === 1 ? (value - prefix) / 4 : value);
+      if (to > end) break;
+      packedBounds[2 * part] = varintEnd;
+      packedBounds[2 * part + 1] = to;
+      at = to;
+    }
+  }
+  if (part !== 5 || prefix >= TASK_PATH_PREFIXES.length) return unpackFailure(bytes, source, part, prefix);
+  const b = packedBounds;
+  const path = b[2] === b[3] ? "" : bytes.toString("utf8", b[2], b[3]);
   return {
-    taskId,
-    channel,
-    type,
+    taskId: bytes.toString("utf8", b[0], b[1]),
+    channel: bytes.toString("utf8", b[6], b[7]),
+    type: bytes.subarray(b[8], b[9]),
     stored: bytes.subarray(at),
-    deflated: (flags & PackedWriteFlag.DEFLATED) !== 0,
-    taskPath,
-    idx,
+    deflated: flags === PackedWriteFlag.DEFLATED,
+    taskPath: prefix === 0 ? path : (TASK_PATH_PREFIXES[prefix] as string) + path,
+    idx: frameInteger(bytes, b[4] as number, b[5] as number),
   };
+}
+
+/** The CorruptCheckpointError for a PACKED_WRITE frame unpackWrite could not read (`part`: the first one missing). */
+function unpackFailure(bytes: Buffer, source: FrameSource, part: number, prefix: number): never {
+  const flags = bytes[1];
+  const detail =
+    flags === undefined
+      ? "truncated flags"
+      : flags & PackedWriteFlag.SAME_TASK
+        ? "it repeats the task of a write before it, and none is there"
+        : flags & ~PackedWriteFlag.DEFLATED
+          ? `unknown flags ${flags}`
+          : part < 5
+            ? `truncated ${["task id", "task path", "idx", "channel", "type"][part]}`
+            : `unknown task path prefix ${prefix}`;
+  throw new CorruptCheckpointError(source.key, `${describeSource(source)} cannot be decoded (${detail})`);
 }
 
 /**

@@ -19,7 +19,13 @@ import type { RedisClient } from "../../src/client.js";
 import { CorruptCheckpointError, RedisSaver } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
 import { checkpointField, FrameFormat, frame } from "../../src/saver/codec.js";
-import { PackedWriteFlag, packWrite, splitWriteBundle, unframeWrite, writeChannel } from "../../src/saver/write-frame.js";
+import {
+  PackedWriteFlag,
+  packWrite,
+  splitWriteBundle,
+  unframeWrite,
+  writeChannel,
+} from "../../src/saver/write-frame.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 
 const source = { key: "writes", what: "a pending write" };
@@ -88,7 +94,7 @@ const writeArbitrary = fc.record({
 });
 
 describe("PACKED_WRITE frames", () => {
-  it("round-trip any write (unicode task ids, channels and paths, empty values, large idx) as the legacy frame does", () => {
+  it("round-trip any write (unicode ids, channels and paths, empty values, large idx) as the legacy frame does", () => {
     fc.assert(
       fc.property(writeArbitrary, (write) => {
         const framed = packed(write);
@@ -128,7 +134,10 @@ describe("PACKED_WRITE frames", () => {
           let previous: Write | undefined;
           for (const [generated, asLegacy, repeat] of list) {
             const shortTask = previous && repeat && previous.taskId.length < 40 && previous.taskPath.length < 8;
-            const write = shortTask && previous ? { ...generated, taskId: previous.taskId, taskPath: previous.taskPath } : generated;
+            const write =
+              shortTask && previous
+                ? { ...generated, taskId: previous.taskId, taskPath: previous.taskPath }
+                : generated;
             if (asLegacy) {
               entries.push(entry(legacy(write)));
               previous = undefined;
@@ -194,7 +203,11 @@ describe.each(targets)("PACKED_WRITE frames in Redis ($name)", ({ connect }) => 
     for (const [s, saver] of savers.entries()) {
       let parent: RunnableConfig = { configurable: { thread_id: threadId, checkpoint_ns: "" } };
       for (let i = 0; i < length; i++) {
-        const checkpoint = { ...emptyCheckpoint(), id: ids[i] as string, channel_values: {} as Record<string, unknown> };
+        const checkpoint = {
+          ...emptyCheckpoint(),
+          id: ids[i] as string,
+          channel_values: {} as Record<string, unknown>,
+        };
         if (i === 0) checkpoint.channel_values.m = new DeltaSnapshot([]);
         checkpoint.channel_versions = { m: i + 1 };
         parent = await saver.put(parent, checkpoint, { source: "loop", step: i, parents: {} }, { m: i + 1 });
@@ -204,7 +217,7 @@ describe.each(targets)("PACKED_WRITE frames in Redis ($name)", ({ connect }) => 
     return configs;
   }
 
-  it("stores one task's writes with the task once, and gives a repeat its task back when its predecessor goes", async () => {
+  it("stores one task's writes with the task once; a repeat gets its task back when its predecessor goes", async () => {
     const keyPrefix = testPrefix("pkw");
     const redis = new RedisSaver({ client, keyPrefix });
     const memory = new MemorySaver();
@@ -248,7 +261,9 @@ describe.each(targets)("PACKED_WRITE frames in Redis ($name)", ({ connect }) => 
     // Another task appends after; replacing the error with one too large for the bundle moves it out.
     await both([["m", "other"]], "other-task");
     await both([["__error__", randomBytes(6000).toString("base64")]], erring);
-    expect(await client.zrange(keys.writesIndex, 0, -1)).toEqual([`${field}\0${erring}\0${WRITES_IDX_MAP.__error__}`]);
+    expect(await client.zrange(keys.writesIndex, "0", "-1")).toEqual([
+      `${field}\0${erring}\0${WRITES_IDX_MAP.__error__}`,
+    ]);
     expect(await occurrences(erring)).toBe(1);
     expect(splitWriteBundle(await stored()).map((w) => unframeWrite(w, source).channel)).toEqual([
       "m",
@@ -268,7 +283,15 @@ describe.each(targets)("PACKED_WRITE frames in Redis ($name)", ({ connect }) => 
     const a = configs[0] as RunnableConfig;
     const old: Write[] = [
       { taskId: "t1", channel: "m", type: "json", value: Buffer.from('"o1"'), taskPath: "", idx: 0, deflated: false },
-      { taskId: "t1", channel: "__error__", type: "json", value: Buffer.from('"e"'), taskPath: "", idx: -1, deflated: false },
+      {
+        taskId: "t1",
+        channel: "__error__",
+        type: "json",
+        value: Buffer.from('"e"'),
+        taskPath: "",
+        idx: -1,
+        deflated: false,
+      },
       { taskId: "t2", channel: "m", type: "json", value: Buffer.from('"o2"'), taskPath: "p", idx: 0, deflated: false },
     ];
     await client.hset(
@@ -291,10 +314,26 @@ describe.each(targets)("PACKED_WRITE frames in Redis ($name)", ({ connect }) => 
     await same();
     // New writes appended as packed frames after the old ones; old writes retried stay, the old error is replaced.
     const calls: [RunnableConfig, PendingWrite[], string, string][] = [
-      [a, [["m", "n1"], ["m", "n2"]], "t3", "~__pregel_push, 0"],
+      [
+        a,
+        [
+          ["m", "n1"],
+          ["m", "n2"],
+        ],
+        "t3",
+        "~__pregel_push, 0",
+      ],
       [a, [["m", "retry"]], "t1", ""],
       [a, [["__error__", "replaced"]], "t1", ""],
-      [configs[1] as RunnableConfig, [["m", "b1"], ["__interrupt__", "i"]], "t4", "~__pregel_pull, b"],
+      [
+        configs[1] as RunnableConfig,
+        [
+          ["m", "b1"],
+          ["__interrupt__", "i"],
+        ],
+        "t4",
+        "~__pregel_pull, b",
+      ],
     ];
     for (const [config, writes, taskId, path] of calls) {
       for (const saver of [packedSaver, memory] as Saver[]) await saver.putWrites(config, writes, taskId, path);
@@ -322,7 +361,10 @@ describe.each(targets)("PACKED_WRITE frames in Redis ($name)", ({ connect }) => 
             writes: fc.array(
               fc.tuple(
                 fc.constantFrom("m", "x", "__error__", "__interrupt__", "__resume__", "__scheduled__"),
-                fc.oneof(fc.string({ maxLength: 20 }), fc.integer({ min: 100, max: 2500 }).map((n) => "v".repeat(n))),
+                fc.oneof(
+                  fc.string({ maxLength: 20 }),
+                  fc.integer({ min: 100, max: 2500 }).map((n) => "v".repeat(n)),
+                ),
               ),
               { minLength: 1, maxLength: 4 },
             ),
