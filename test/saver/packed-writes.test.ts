@@ -232,7 +232,12 @@ describe.each(targets)("PACKED_WRITE frames in Redis ($name)", ({ connect }) => 
     const taskId = "5b0c1e9e-2b3a-5c8e-9d4f-7a1b2c3d4e5f";
     const erring = "9f1d2c3b-4a5e-5f60-8172-93a4b5c6d7e8";
     const stored = async () => (await client.hgetBuffer(keys.writes, field)) as Buffer;
-    const occurrences = async (id: string) => (await stored()).toString("latin1").split(id).length - 1;
+    const occurrences = async (id: string) => {
+      const bytes = await stored();
+      let count = 0;
+      for (let at = bytes.indexOf(id); at >= 0; at = bytes.indexOf(id, at + 1)) count++;
+      return count;
+    };
     // Two writes of one call: the task id stored once.
     await both(
       [
@@ -271,6 +276,26 @@ describe.each(targets)("PACKED_WRITE frames in Redis ($name)", ({ connect }) => 
       "m",
       "m",
     ]);
+    // A task id of 128 bytes or more: its length takes two varint bytes, and the script still finds its writes.
+    const long = `t\u00e9${"x".repeat(150)}`;
+    await both(
+      [
+        ["__error__", "first"],
+        ["m", "c"],
+      ],
+      long,
+    );
+    await both([["m", "retry"]], long);
+    await both([["__error__", "second"]], long);
+    await both(
+      [
+        ["x", "retry"],
+        ["m", "kept"],
+      ],
+      long,
+    );
+    // Stated by the error (replaced), the write after it (given its task back) and the idx-0 write of the second call.
+    expect(await occurrences(long)).toBe(3);
   });
 
   it("reads, extends, replaces in, prunes and copies a bundle that an earlier release started", async () => {

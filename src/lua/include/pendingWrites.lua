@@ -281,7 +281,9 @@ local function pendingWritesAdd(field, writes, from)
     local taskId = pendingWriteTaskId(writes[i])
     if taskId then
       needles[string.char(#taskId % 256) .. taskId] = true
-      needles[pendingWritesVarintText(#taskId) .. taskId] = true
+      if #taskId >= 128 then
+        needles[pendingWritesVarintText(#taskId) .. taskId] = true -- the packed frame's length differs from there
+      end
     end
   end
   for needle in pairs(needles) do
