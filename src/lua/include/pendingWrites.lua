@@ -22,9 +22,9 @@
 --   one checkpoint's overflow writes are one lex range. Earlier releases stored every write this way: their threads
 --   are read and written as they are.
 -- A write is known by (taskId, idx): its frame's task id (or its predecessor's) and idx in a bundle, its field in
--- overflow (always a frame that stands alone; which the
--- client builds from the same two: pendingWritesAdd knows the writes it is given by their overflow field, and reads
--- the parts of stored bundle writes only for the tasks it finds there). Either form holds it at most once.
+-- overflow, which holds a frame that stands alone (the client builds the field from the same two: pendingWritesAdd
+-- knows the writes it is given by their overflow field, and reads the parts of stored bundle writes only when the
+-- bundle holds one of their tasks). Either form holds it at most once.
 --
 -- pendingWritesAdd(field, writes, from): stores the triples (overflow field, mode, framed write) writes[from..] of
 --   checkpoint field: mode "0" only if the write is stored in neither form (a retried task never replaces its first
