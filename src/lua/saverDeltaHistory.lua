@@ -110,7 +110,9 @@ local function writeChannel(value)
 end
 
 -- Whether a stored blob seeds its channel. A frame with no parts records a channel that had no value at that
--- version, the marker one whose value is left to history: neither is a seed.
+-- version, the marker one whose value is left to history: neither is a seed. Nor is a missing blob: a version the
+-- record's refs name as left to history (refsInHistory of include checkpointRefs) has none, so the walk goes on past
+-- it without reading those lines, as past the marker earlier releases stored.
 local function isSeed(blob)
   return blob and #blob > 1 and blob ~= IN_HISTORY_MARKER
 end

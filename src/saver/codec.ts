@@ -32,7 +32,8 @@ import { CorruptCheckpointError } from "../errors.js";
  *   value: LangGraph rebuilds it from the ancestors' writes (getDeltaChannelHistory). Read like a cleared channel;
  *   retention and delta history compare the same bytes (IN_HISTORY_MARKER in src/lua/include/checkpointRefs.lua).
  *   The fixed part keeps a damaged blob (a lone format byte) from reading as an absent value: only the exact
- *   marker does.
+ *   marker does. Written only with `compression: false` now (as earlier releases wrote it for every such version);
+ *   otherwise the record's refs say it (inHistoryRef) and no blob is stored. Both stay readable, side by side.
  * - PACKED_RECORD: a checkpoint record as [refs text, packed]: the refs stay plain (Lua reads them), `packed` is a
  *   dictionary id byte and the raw deflate, with that preset dictionary, of the PLAIN frame of the record's other
  *   parts (record.ts, record-dictionary.ts). Releases before it cannot read it.
@@ -90,9 +91,23 @@ export function writeField(ns: string, checkpointId: string, taskId: string, idx
   return `${checkpointField(ns, checkpointId)}\0${escapePart(taskId)}\0${idx}`;
 }
 
-/** Refs text: the parent id (empty for none) on the first line, then one blob ref per channel version. */
+/**
+ * Refs text: the parent id (empty for none) on the first line, then one blob ref per channel version, then lines of
+ * other kinds. Such a line holds no NUL and starts with a byte saying its kind (inHistoryRef); readers skip every
+ * line after the first that holds no NUL, so kinds they do not know cost them nothing.
+ */
 export function encodeRefs(parentId: string | undefined, refs: readonly string[]): string {
   return [escapePart(parentId ?? ""), ...refs].join("\n");
+}
+
+/**
+ * The refs line `\x01<channel, escaped>`: the channel's version in this checkpoint is a DeltaChannel value left to
+ * the ancestors' writes (what the IN_HISTORY marker blob said in earlier releases, and still says with
+ * `compression: false`). Listed in every record where it holds, whether or not the checkpoint changed the channel,
+ * so retention learns it from the kept record alone (src/lua/include/checkpointRefs.lua, refsInHistory).
+ */
+export function inHistoryRef(channel: string): string {
+  return `\x01${escapePart(channel)}`;
 }
 
 export interface DecodedRefs {
@@ -103,13 +118,14 @@ export interface DecodedRefs {
 
 export function decodeRefs(text: string): DecodedRefs {
   const [parent = "", ...lines] = text.split("\n");
-  return {
-    parentId: parent === "" ? undefined : unescapePart(parent),
-    channels: lines.map((line) => {
-      const [channel = "", version = ""] = line.split("\0");
-      return [unescapePart(channel), unescapePart(version)];
-    }),
-  };
+  const channels: [string, string][] = [];
+  for (const line of lines) {
+    const cut = line.indexOf("\0");
+    // A line of another kind (no NUL; see encodeRefs).
+    if (cut < 0) continue;
+    channels.push([unescapePart(line.slice(0, cut)), unescapePart(line.slice(cut + 1))]);
+  }
+  return { parentId: parent === "" ? undefined : unescapePart(parent), channels };
 }
 
 /** Splits a `ns\0id` field back into its parts. */

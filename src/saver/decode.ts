@@ -138,7 +138,8 @@ async function decodeChannelValues(
   for (let i = 0; i < channels.length; i++) {
     const blob = blobValues[i];
     // Missing: no put stored this (channel, version) (the checkpoint was put with it outside newVersions).
-    // A DeltaChannel value left to the ancestors' writes: absent here, like a cleared channel.
+    // A DeltaChannel value left to the ancestors' writes (its refs line says so, and no blob is stored; or the
+    // marker blob of earlier releases and `compression: false`): absent here, like a cleared channel.
     if (blob === null || blob === undefined || isInHistoryMarker(blob)) continue;
     const [channel, version] = channels[i] as [string, string];
     const source = {

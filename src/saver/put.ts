@@ -15,7 +15,16 @@ import { saverRunThreadsKey } from "../keys.js";
 import { callScript, type ScriptArg, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { fullBlob } from "./blob-delta.js";
-import { blobField, blobRef, checkpointField, encodeRefs, frame, IN_HISTORY_MARKER, runMember } from "./codec.js";
+import {
+  blobField,
+  blobRef,
+  checkpointField,
+  encodeRefs,
+  frame,
+  IN_HISTORY_MARKER,
+  inHistoryRef,
+  runMember,
+} from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
@@ -49,7 +58,7 @@ export async function putCheckpoint(
   const keys = context.threadKeys.get(threadId).thread;
 
   const { channel_values: channelValues, ...rest } = checkpoint;
-  const inHistory = deltaChannelsInHistory(metadata);
+  const inHistory = deltaChannelsInHistory(metadata, newVersions, channelValues);
   const stored: Checkpoint = { ...rest, channel_values: {} };
   // One Promise.all over every value the serializer dumps (no wrapper per channel): each Promise costs a put.
   const channels = Object.entries(newVersions ?? {});
@@ -80,18 +89,29 @@ export async function putCheckpoint(
   const [metadataType, metadataBytes] = dumped[1] as [string, Uint8Array];
   let next = 2;
   const values = channels.map(([channel, version]): ChannelValue => {
-    if (!Object.hasOwn(channelValues ?? {}, channel)) return { channel, version, inHistory: inHistory(channel) };
+    // In history: a refs line says so (below), and no blob is stored; only `compression: false` (records as earlier
+    // releases read them) stores the marker blob.
+    if (!Object.hasOwn(channelValues ?? {}, channel)) {
+      return { channel, version, inHistory: !context.packRecords && inHistory(channel) };
+    }
     return { channel, version, dumped: dumped[next++] };
   });
+  // With `compression: false` every version left to history has its marker, also one this checkpoint kept from its
+  // parent: a writer without the option may have stored that version with only a refs line (HSETNX stores it once).
+  if (!context.packRecords) {
+    for (const [channel, version] of Object.entries(checkpoint.channel_versions ?? {})) {
+      if (!Object.hasOwn(newVersions ?? {}, channel) && inHistory(channel))
+        values.push({ channel, version, inHistory: true });
+    }
+  }
   const runId = runIdOf(config, metadata);
   const versions = Object.entries(checkpoint.channel_versions ?? {}).map(
     ([channel, version]) => [channel, String(version)] as const,
   );
+  const refs = versions.map(([channel, version]) => blobRef(channel, version));
+  if (context.packRecords) for (const [channel] of versions) if (inHistory(channel)) refs.push(inHistoryRef(channel));
   const encoded = encodeRecord(
-    encodeRefs(
-      parentId,
-      versions.map(([channel, version]) => blobRef(channel, version)),
-    ),
+    encodeRefs(parentId, refs),
     [checkpointType, checkpointBytes, metadataType, metadataBytes],
     { pack: context.packRecords, maxValueBytes: context.maxValueBytes, checkpointId: checkpoint.id, versions },
   );
@@ -229,19 +249,33 @@ interface ChannelValue {
   version: string | number;
   /** Absent: the channel is in newVersions without a value (cleared, or a DeltaChannel left to the history). */
   dumped?: [string, Uint8Array];
-  /** Without a value because it is a DeltaChannel rebuilt from the ancestors' writes. */
+  /** Without a value because it is a DeltaChannel rebuilt from the ancestors' writes, stored as the marker blob. */
   inHistory?: boolean;
 }
 
 /**
- * Which channels of this checkpoint are DeltaChannels whose value LangGraph leaves to the ancestors' writes: those
- * its metadata counts in `counters_since_delta_snapshot` (every delta channel not snapshotted at this checkpoint).
- * Their blob is the IN_HISTORY marker, which tells retention to keep the ancestors the value is rebuilt from.
+ * Which channels of this checkpoint have, at their version, a DeltaChannel value LangGraph leaves to the ancestors'
+ * writes; retention keeps the ancestors such a value is rebuilt from. Its metadata's `counters_since_delta_snapshot`
+ * counts every delta channel not snapshotted at this checkpoint as [updates, supersteps] since its snapshot:
+ * - a channel in newVersions without a value and counted there (what earlier releases stored a marker blob for);
+ * - a channel this checkpoint did not change and holds no value of, counted with updates since its snapshot: its
+ *   version was written by such an update (each bumps the version, a snapshot too), so it is left to history as
+ *   well. Counted with no update, its version is the snapshot's, a stored value. A count of another shape is taken
+ *   as in history: that only keeps more ancestors.
  */
-function deltaChannelsInHistory(metadata: CheckpointMetadata): (channel: string) => boolean {
+function deltaChannelsInHistory(
+  metadata: CheckpointMetadata,
+  newVersions: ChannelVersions,
+  channelValues: Checkpoint["channel_values"],
+): (channel: string) => boolean {
   const counters = (metadata as { counters_since_delta_snapshot?: unknown } | undefined)?.counters_since_delta_snapshot;
   if (counters === null || typeof counters !== "object") return () => false;
-  return (channel) => Object.hasOwn(counters, channel);
+  return (channel) => {
+    if (!Object.hasOwn(counters, channel) || Object.hasOwn(channelValues ?? {}, channel)) return false;
+    if (Object.hasOwn(newVersions ?? {}, channel)) return true;
+    const count = (counters as Record<string, unknown>)[channel];
+    return !(Array.isArray(count) && count[0] === 0);
+  };
 }
 
 interface ChannelBlob {

@@ -11,6 +11,11 @@
 --   stay plain there and only the later parts are packed); "" when the framing is unreadable (the client reports
 --   that when it decodes the record).
 -- parseRefs(refsText): parentId (escaped; "" for none) and the list of "channel\0version" lines (escaped parts).
+--   Lines of other kinds hold no NUL and start with a byte naming their kind (inHistoryRef in src/saver/codec.ts):
+--   every parser skips a line after the first that holds no NUL.
+-- refsInHistory(refsText): the set (escaped channel -> true) of channels whose version in this checkpoint is a
+--   DeltaChannel value left to the ancestors' writes, from its lines "\1<escaped channel>"; nil when none. Such a
+--   version has no blob: read like IN_HISTORY_MARKER (which earlier releases, and `compression: false`, store).
 -- checkpointBlobFields(ns, refsText): the blob hash fields ("ns\0channel\0version") the checkpoint's channel values
 --   are read from, in the order of its refs lines.
 -- blobValue(blobs, field): the stored value of one blob field (false when absent), as stored (a delta blob's bases
@@ -48,11 +53,23 @@ local function parseRefs(refsText)
       first = false
       parentId = string.sub(refsText, lineStart, lineEnd - 1)
     else
-      lines[#lines + 1] = string.sub(refsText, lineStart, lineEnd - 1)
+      local line = string.sub(refsText, lineStart, lineEnd - 1)
+      if string.find(line, "\0", 1, true) then
+        lines[#lines + 1] = line
+      end
     end
     lineStart = lineEnd + 1
   end
   return parentId, lines
+end
+
+local function refsInHistory(refsText)
+  local set = nil
+  for channel in string.gmatch(refsText, "\n\1([^\n]*)") do
+    set = set or {}
+    set[channel] = true
+  end
+  return set
 end
 
 local function checkpointBlobFields(ns, refsText)

@@ -5,8 +5,9 @@
 -- What is kept, per namespace ns (fields "ns\0id", ordered by id like list()):
 -- - the newest keepLast checkpoints ("kept");
 -- - for each kept checkpoint, every ancestor a DeltaChannel value of it is rebuilt from: a channel whose value the
---   checkpoint leaves to its ancestors' writes has the marker blob (IN_HISTORY_MARKER of include checkpointRefs;
---   see FrameFormat.IN_HISTORY in src/saver/codec.ts) at its version; the parent chain is kept up to the nearest
+--   checkpoint leaves to its ancestors' writes is named in its refs (refsInHistory of include checkpointRefs) or,
+--   as earlier releases and `compression: false` store it, has the marker blob (IN_HISTORY_MARKER; see
+--   FrameFormat.IN_HISTORY in src/saver/codec.ts) at its version; the parent chain is kept up to the nearest
 --   ancestor that stores a value for each such channel (what saverDeltaHistory walks), with their pending writes;
 -- - pending writes go with their checkpoint (bundle and overflow, include pendingWrites); blobs a remaining
 --   checkpoint points at, and the delta bases those lean on, stay (include dropUnneededBlobs); blobs nothing needs
@@ -105,10 +106,17 @@ end
 -- Marks in `protect` the ancestors the kept checkpoint `field` needs for its DeltaChannel values. `covered[field]`
 -- remembers the channels already walked past a checkpoint, so overlapping chains are walked once.
 local function retentionProtectChain(state, ns, field, record, protect, covered)
-  local parentId, lines = parseRefs(refsOf(record))
+  local refsText = refsOf(record)
+  local parentId, lines = parseRefs(refsText)
   local open, openCount = {}, 0
   for channel, kind in pairs(retentionChannelKinds(ns, lines, nil)) do
     if kind == "pending" then
+      open[channel] = true
+      openCount = openCount + 1
+    end
+  end
+  for channel in pairs(refsInHistory(refsText) or {}) do
+    if not open[channel] then
       open[channel] = true
       openCount = openCount + 1
     end
