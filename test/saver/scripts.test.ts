@@ -5,7 +5,8 @@
 import { readFileSync } from "node:fs";
 import { isCluster, type RedisClient } from "../../src/client.js";
 import { saverThreadIndexKey, saverThreadKeys, threadBucket, threadRegistryKeys } from "../../src/keys.js";
-import { blobField, checkpointField, escapePart, FrameFormat, frame, splitWriteBundle } from "../../src/saver/codec.js";
+import { blobField, checkpointField, escapePart, FrameFormat, frame } from "../../src/saver/codec.js";
+import { splitWriteBundle } from "../../src/saver/write-frame.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { runRawScript } from "../helpers/scripts.js";
 
