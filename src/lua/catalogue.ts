@@ -13,7 +13,7 @@
 import { CorruptDataError } from "../errors.js";
 import { parseRunLeaseMember, storeNamespaceFromMember } from "../keys.js";
 import { type LeaseHolder, parseHolder, parseOptionalHolder } from "../recovery/lease/lease-holder.js";
-import { splitWriteBundle } from "../saver/codec.js";
+import { splitWriteBundle } from "../saver/write-frame.js";
 import { decodeRecord, type StoredRecord } from "../store/codec.js";
 import type { ValueReader } from "../store/value-cipher.js";
 import type { ScriptName as LuaFileName } from "./generated.js";
@@ -135,7 +135,7 @@ export const SCRIPTS = {
       graceMs: number,
       fenceField: string,
       fenceToken: number,
-      runMember: string,
+      runId: string,
       retention: string,
       upgrade: "1" | "",
       ...blobs: ScriptArg[],

@@ -20,10 +20,11 @@ import {
   blobRef,
   checkpointField,
   encodeRefs,
+  escapePart,
   frame,
   IN_HISTORY_MARKER,
   inHistoryRef,
-  runMember,
+  runRefsLine,
 } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
@@ -113,6 +114,7 @@ export async function putCheckpoint(
   );
   const refs = versions.map(([channel, version]) => blobRef(channel, version));
   if (context.packRecords) for (const [channel] of versions) if (inHistory(channel)) refs.push(inHistoryRef(channel));
+  if (runId !== undefined) refs.push(runRefsLine(runId));
   const encoded = encodeRecord(
     encodeRefs(parentId, refs),
     [checkpointType, checkpointBytes, metadataType, metadataBytes],
@@ -134,7 +136,7 @@ export async function putCheckpoint(
         threadId,
         TRIM_GRACE_MS,
         ...runFenceArgs(fence),
-        runId === undefined ? "" : runMember(runId, ns, checkpoint.id),
+        runId === undefined ? "" : escapePart(runId),
         context.retentionSpec,
         upgrade,
       ];

@@ -11,15 +11,8 @@ import {
   threadBucket,
   threadRegistryKeys,
 } from "../../src/keys.js";
-import {
-  blobField,
-  checkpointField,
-  escapePart,
-  FrameFormat,
-  frame,
-  runMember,
-  splitWriteBundle,
-} from "../../src/saver/codec.js";
+import { blobField, checkpointField, escapePart, FrameFormat, frame } from "../../src/saver/codec.js";
+import { splitWriteBundle } from "../../src/saver/write-frame.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { runRawScript } from "../helpers/scripts.js";
 
@@ -181,12 +174,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     const keys = saverThreadKeys(testPrefix("st"), "t");
     await runRawScript(client, "saverRaiseRunFence", [keys.runFences], ["lease", 1, 0]);
     const blobs: [string, Buffer][] = [[blobField("", "ch", 1), frame([])]];
-    await runRawScript(
-      client,
-      "saverPut",
-      keys.all,
-      putArgs("", "a", "", 60_000, blobs, { run: runMember("run", "", "a") }),
-    );
+    await runRawScript(client, "saverPut", keys.all, putArgs("", "a", "", 60_000, blobs, { run: "run" }));
     await runRawScript(client, "saverPutWrites", keys.all, [
       60_000,
       "t",
