@@ -141,6 +141,12 @@ export async function putCheckpoint(
         upgrade,
       ];
   const indexKey = inScriptThreadIndexKey(context, threadKeys);
+  const registers = putRegisters(ns, parentId, metadata);
+  // The compact put refreshes the thread's cross-thread index entry about once a second (and at the thread's first
+  // checkpoint, which its script sees): a registering put always, since the registry relies on it on a standalone
+  // server. The full put keeps refreshing it every time (TTL trimming reads it).
+  const touchDue = context.threadKeys.touchDue(threadId, Date.now()) || !compact || registers;
+  const compactFlags = `${upgrade === "1" ? "u" : ""}${touchDue ? "t" : ""}`;
   const runThreads =
     indexKey !== undefined && runId !== undefined ? saverRunThreadsKey(context.keyPrefix, runId) : undefined;
   const auditContext = context.audit
@@ -179,7 +185,7 @@ export async function putCheckpoint(
       : (encodings as ChannelBlob[]);
     // The script's arguments in one array: the fixed ones, then the blob pairs. A cleared channel is not stored: a
     // missing blob reads as no value, as the cleared marker would.
-    const args: ScriptArg[] = head === undefined ? [field, record, threadId, upgrade] : [...head];
+    const args: ScriptArg[] = head === undefined ? [field, record, threadId, compactFlags] : [...head];
     for (const { field: blobField, blob, cleared } of blobs) if (!cleared) args.push(blobField, blob);
     try {
       const reply = await redisCall(context, PUT_SITE, (client) =>
@@ -208,16 +214,19 @@ export async function putCheckpoint(
   };
   // The registry hears of a thread at its first checkpoint and at the start of each run (with the run's indexed
   // metadata); on a cluster that script also touches the cross-thread index, else a touch does.
-  const register = putRegisters(ns, parentId, metadata)
+  const register = registers
     ? registerQuietly(context, threadId, {
         metadata: liftedMetadata(context, config, metadata),
         touch: indexKey === undefined ? true : "byWrite",
       })
-    : indexKey === undefined
+    : indexKey === undefined && touchDue
       ? touchThread(context, threadId)
       : undefined;
   const reply = register === undefined ? await write() : (await Promise.all([write(), register]))[0];
   checkFenced(reply, fence, "RedisSaver.put");
+  // A cluster's compact put that skipped the touch stored its thread's only checkpoint: the thread was emptied since
+  // this process last touched it, and list() may be about to drop its entry.
+  if (reply.alone) await touchThread(context, threadId);
   if (context.durability.waits) {
     await context.durability.afterWrite(
       keys.checkpoints,

@@ -468,7 +468,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
         checkpointField("", id),
         record(id, parent),
         "t",
-        "",
+        "t",
         ...blobs.flat(),
       ]);
     expect(await put("a", "", [[field, blob]])).toBe(1);
@@ -495,7 +495,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
         checkpointField("", id),
         frame(["\nch\u00002", "json", "{}", "json", "{}"]),
         "t",
-        "",
+        "t",
         ...blobs.flat(),
       ]);
     expect(
@@ -512,7 +512,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(await client.hlen(keys.blobs)).toBe(2);
   });
 
-  it("saverPutCompact touches the cross-thread index when given its key (standalone only)", async () => {
+  it("saverPutCompact touches the cross-thread index when due or at the thread's only checkpoint (standalone)", async () => {
     const prefix = testPrefix("spci");
     const keys = saverThreadKeys(prefix, "t");
     const four = [
@@ -521,31 +521,66 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       keys.byNamespace,
       threadRegistryKeys(prefix, threadBucket("t")).updated,
     ];
-    const args = (id: string) => [checkpointField("", id), frame(["", "json", "{}", "json", "{}"]), "t", ""];
+    const args = (id: string, flags: string) => [
+      checkpointField("", id),
+      frame(["", "json", "{}", "json", "{}"]),
+      "t",
+      flags,
+    ];
+    const put = (id: string, flags: string) => runRawScript(client, "saverPutCompact", four, args(id, flags));
     if (isCluster(client)) {
-      await expect(runRawScript(client, "saverPutCompact", four, args("a"))).rejects.toThrow(/CROSSSLOT/);
+      await expect(put("a", "t")).rejects.toThrow(/CROSSSLOT/);
       return;
     }
     const index = four[3] as string;
-    await runRawScript(client, "saverPutCompact", four, args("a"));
+    // Not due, but the thread's only checkpoint: touched.
+    expect(await put("a", "")).toBe(0);
     const first = Number(await client.zscore(index, "t"));
     expect(first).toBeGreaterThan(Date.now() - 60_000);
+    // Not due, and the thread has checkpoints: left as it is.
+    await client.zadd(index, first - 5_000, "t");
+    await put("b", "");
+    expect(Number(await client.zscore(index, "t"))).toBe(first - 5_000);
+    // Due: raised to the server's time.
+    await put("b2", "t");
+    expect(Number(await client.zscore(index, "t"))).toBeGreaterThanOrEqual(first);
     // A score ahead of the server clock (a thread written faster than once a millisecond) already says the thread
-    // was written this recently: a put on a thread with checkpoints leaves it as it is, never lower.
+    // was written this recently: a due put on a thread with checkpoints leaves it as it is, never lower.
     const ahead = Date.now() + 3_600_000;
     await client.zadd(index, ahead, "t");
-    await runRawScript(client, "saverPutCompact", four, args("b"));
+    await put("b3", "t");
     expect(Number(await client.zscore(index, "t"))).toBe(ahead);
-    // The first checkpoint of an empty thread always raises it (saverForgetThread keeps an entry whose score moved).
+    // The first checkpoint of an empty thread always raises it (saverForgetThread keeps an entry whose score moved),
+    // due or not.
     await client.del(keys.checkpoints, keys.byNamespace);
-    await runRawScript(client, "saverPutCompact", four, args("c"));
+    await put("c", "");
     expect(Number(await client.zscore(index, "t"))).toBe(ahead + 1);
     // An index key of another type does not fail the write.
     await client.del(index);
     await client.set(index, "not a sorted set");
-    await runRawScript(client, "saverPutCompact", four, args("d"));
+    await put("d", "t");
     expect(await client.hlen(keys.checkpoints)).toBe(2);
     expect(await client.get(index)).toBe("not a sorted set");
+  });
+
+  it("saverPutCompact without the index key (a cluster) answers whether the checkpoint is its thread's only one", async () => {
+    const keys = saverThreadKeys(testPrefix("spca"), "t");
+    const three = [keys.checkpoints, keys.blobs, keys.byNamespace];
+    const put = (id: string, flags: string) =>
+      runRawScript(client, "saverPutCompact", three, [
+        checkpointField("", id),
+        frame(["", "json", "{}", "json", "{}"]),
+        "t",
+        flags,
+        blobField("", "ch", id),
+        frame(["json", "1"]),
+      ]);
+    // Not due: the client touches only when told the thread was empty before this checkpoint.
+    expect(await put("a", "")).toEqual([-2, 1]);
+    expect(await put("b", "")).toBe(1);
+    // Due: the client touches beside the script, so the script does not say.
+    await client.del(keys.checkpoints, keys.byNamespace);
+    expect(await put("c", "t")).toBe(1);
   });
 
   it("saverPutCompact asked to upgrade deletes the byId index an earlier release wrote, its last key", async () => {
@@ -554,7 +589,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     const index = threadRegistryKeys(prefix, threadBucket("t")).updated;
     const three = [keys.checkpoints, keys.blobs, keys.byNamespace];
     const blob = frame(["json", "1"]);
-    const put = (id: string, parent: string, upgrade: "1" | "", extra: string[]) =>
+    const put = (id: string, parent: string, upgrade: "ut" | "t", extra: string[]) =>
       runRawScript(
         client,
         "saverPutCompact",
@@ -570,10 +605,10 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       );
     await client.zadd(keys.byId, 0, "old\u0000");
     // Without the flag (a thread this process already converted) the put leaves it alone.
-    expect(await put("a", "", "", [])).toBe(1);
+    expect(await put("a", "", "t", [])).toBe(1);
     expect(await client.exists(keys.byId)).toBe(1);
     // Flagged, without an index key (a cluster): byId is KEYS[4], not taken for the index.
-    expect(await put("b", "a", "1", [keys.byId])).toBe(0);
+    expect(await put("b", "a", "ut", [keys.byId])).toBe(0);
     expect(await client.exists(keys.byId)).toBe(0);
     expect(await client.zrange(keys.byNamespace, "0", "-1")).toEqual(["a", "b"].map((id) => checkpointField("", id)));
     const [count] = (await runRawBuffer(client, "saverRead", keys.all, ["id", "+", "-", 10, 0])) as [number];
@@ -581,7 +616,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     if (isCluster(client)) return;
     // Flagged with the index key (standalone): byId is KEYS[5], and the index is touched as without the flag.
     await client.zadd(keys.byId, 0, "old\u0000");
-    expect(await put("c", "b", "1", [index, keys.byId])).toBe(0);
+    expect(await put("c", "b", "ut", [index, keys.byId])).toBe(0);
     expect(await client.exists(keys.byId)).toBe(0);
     expect(Number(await client.zscore(index, "t"))).toBeGreaterThan(Date.now() - 60_000);
     expect(await client.type(index)).toBe("zset");
