@@ -203,8 +203,9 @@ export interface SaverThreadKeys {
    */
   readonly runFences: string;
   /**
-   * ZSET (all scores 0) of `runId\0ns\0id`: the checkpoints each run wrote (metadata run_id), so deleteForRuns
-   * finds a run's checkpoints in one lex range. Exists only for threads whose checkpoints carry a run id.
+   * ZSET (all scores 0) of `runId\0ns\0\0firstId\0count`, one per (run, namespace) (include runIndex; earlier
+   * releases: `runId\0ns\0id` per checkpoint): where deleteForRuns starts looking for a run's checkpoints, one lex
+   * range per run. Exists only for threads whose checkpoints carry a run id.
    */
   readonly byRun: string;
   readonly all: readonly string[];

@@ -13,7 +13,7 @@
 import { CorruptDataError } from "../errors.js";
 import { parseRunLeaseMember, storeNamespaceFromMember } from "../keys.js";
 import { type LeaseHolder, parseHolder, parseOptionalHolder } from "../recovery/lease/lease-holder.js";
-import { splitWriteBundle } from "../saver/codec.js";
+import { splitWriteBundle } from "../saver/write-frame.js";
 import { decodeRecord, type StoredRecord } from "../store/codec.js";
 import type { ValueReader } from "../store/value-cipher.js";
 import type { ScriptName as LuaFileName } from "./generated.js";
@@ -98,11 +98,13 @@ export interface ExpiredLease {
  * last two cases.
  */
 export type StoredReply =
-  | { stored: number; newerToken?: undefined; missingBasePair?: undefined }
-  | { stored?: undefined; newerToken: number; missingBasePair?: undefined }
-  | { stored?: undefined; newerToken?: undefined; missingBasePair: number };
+  | { stored: number; newerToken?: undefined; missingBasePair?: undefined; alone?: true }
+  | { stored?: undefined; newerToken: number; missingBasePair?: undefined; alone?: undefined }
+  | { stored?: undefined; newerToken?: undefined; missingBasePair: number; alone?: undefined };
 const storedOrFenced = (reply: unknown): StoredReply => {
   if (Array.isArray(reply) && Number(reply[0]) === -1) return { newerToken: Number(reply[1]) };
+  // saverPutCompact on a cluster, asked not to expect a touch: the checkpoint is its thread's only one.
+  if (Array.isArray(reply) && Number(reply[0]) === -2) return { stored: Number(reply[1]), alone: true };
   const count = Number(reply);
   return count < 0 ? { missingBasePair: -count } : { stored: count };
 };
@@ -135,15 +137,16 @@ export const SCRIPTS = {
       graceMs: number,
       fenceField: string,
       fenceToken: number,
-      runMember: string,
+      runId: string,
       retention: string,
       upgrade: "1" | "",
       ...blobs: ScriptArg[],
     ]
   >()({ keys: [...THREAD_KEYS, "threadIndex?", "runThreads?", "outbox?"], decode: storedOrFenced }),
-  /** saverPut's common case: no TTL, lease fence, run id, retention or legacy upgrade (see saverPutCompact.lua). */
-  saverPutCompact: script<[field: string, record: Buffer, threadId: string, ...blobs: ScriptArg[]]>()({
-    keys: ["checkpoints", "blobs", "byNamespace", "threadIndex?", "outbox?"],
+  /** saverPut's common case: no TTL, lease fence, run id or retention (see saverPutCompact.lua); byId only with
+   * the "u" flag. */
+  saverPutCompact: script<[field: string, record: Buffer, threadId: string, flags: string, ...blobs: ScriptArg[]]>()({
+    keys: ["checkpoints", "blobs", "byNamespace", "threadIndex?", "byId?", "outbox?"],
     decode: storedOrFenced,
   }),
   saverPutWrites: script<

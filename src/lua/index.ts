@@ -53,16 +53,21 @@ function declaredKeysOf(name: ScriptName): readonly (readonly [string, boolean, 
   return parsed;
 }
 
-/** The KEYS array of a call, in the order the catalogue declares (optional keys only when given). */
-export function scriptKeys<N extends ScriptName>(name: N, keys: ScriptKeys<N>): string[] {
+/** Appends the KEYS of a call to `out`, in the order the catalogue declares (optional keys only when given). */
+function pushScriptKeys<N extends ScriptName>(out: unknown[], name: N, keys: ScriptKeys<N>): void {
   const named = keys as Record<string, string | readonly string[] | undefined>;
-  const out: string[] = [];
   for (const [key, optional, declared] of declaredKeysOf(name)) {
     const value = named[key];
     if (typeof value === "string") out.push(value);
     else if (Array.isArray(value)) out.push(...value);
     else if (!optional) throw new TypeError(`script ${name}: key ${declared} is missing`);
   }
+}
+
+/** The KEYS array of a call, in the order the catalogue declares (optional keys only when given). */
+export function scriptKeys<N extends ScriptName>(name: N, keys: ScriptKeys<N>): string[] {
+  const out: string[] = [];
+  pushScriptKeys(out, name, keys);
   return out;
 }
 
@@ -137,9 +142,14 @@ export async function callScript<N extends ScriptName>(
   keys: ScriptKeys<N>,
   args: ScriptArgs<N>,
 ): Promise<ReplyOf<N>> {
-  const list = scriptKeys(name, keys);
-  noteSent(list, args);
-  const reply = await command(client, name).apply(client, commandArgs(list, args as readonly unknown[]));
+  // The number of keys, the keys, then the arguments, built in one array: every call of every operation makes one.
+  const sent: unknown[] = [0];
+  pushScriptKeys(sent, name, keys);
+  const keyCount = sent.length - 1;
+  sent[0] = keyCount;
+  for (const arg of args as readonly unknown[]) sent.push(arg);
+  if (measuringBytes()) noteSent(sent.slice(1, 1 + keyCount) as string[], args);
+  const reply = await command(client, name).apply(client, sent);
   if (measuringBytes()) noteBytes(payloadBytes(reply));
   const spec = SCRIPTS[name] as unknown as { decode(reply: unknown, keys: unknown, args: unknown): ReplyOf<N> };
   return spec.decode(reply, keys, args);

@@ -3,6 +3,10 @@
   with the pending writes stored against them, their index entries, and the blobs no remaining checkpoint of their
   namespace needs any more (include dropUnneededBlobs: a base stays while a kept blob leans on it). Atomic: a
   reader sees the thread before or after, never between. A thread left with no checkpoint loses every key.
+  A (run, namespace) member (include runIndex) is followed through the namespace's byNamespace entries from its
+  firstId on, reading each record's run line in place, until `count` of the run's checkpoints were found or the
+  namespace ends: the cost is the checkpoints from the run's first one in the namespace to its last. An earlier
+  release's member names its checkpoint.
 
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
@@ -11,7 +15,7 @@
   KEYS[5] writes        HASH  pending writes: a checkpoint's bundle ns\0id and overflow fields (include pendingWrites)
   KEYS[6] writesIndex   ZSET  the overflow fields
   KEYS[7] runFences     HASH  (untouched; deleted with the rest when the thread is left empty)
-  KEYS[8] byRun         ZSET  runId\0ns\0id
+  KEYS[8] byRun         ZSET  runId\0ns\0\0firstId\0count per (run, namespace), runId\0ns\0id (earlier releases)
 
   ARGV[1] fenceField    the caller's run fence field when the caller is a leased run removing what it wrote itself
                         (rollback), else ""
@@ -31,6 +35,7 @@
 -- @include checkpointRefs
 -- @include dropUnneededBlobs
 -- @include pendingWrites
+-- @include runIndex
 
 local liveRuns = liveRunsOn(KEYS[7], ARGV[1], ARGV[2])
 if #liveRuns > 0 then return { -1, unpack(liveRuns) } end
@@ -48,24 +53,63 @@ local removedCheckpoints, removedWrites, removedBlobs = 0, 0, 0
 -- Blob fields the removed checkpoints pointed at, per namespace: candidates for removal.
 local candidates, touched = {}, {}
 
-for i = 3, #ARGV do
-  local members = redis.call("ZRANGE", byRun, "[" .. ARGV[i] .. "\0", "(" .. ARGV[i] .. "\1", "BYLEX")
-  for _, member in ipairs(members) do
-    local field = string.sub(member, #ARGV[i] + 2)
-    local cut = string.find(field, "\0", 1, true)
-    local ns, id = string.sub(field, 1, cut - 1), string.sub(field, cut + 1)
-    local record = redis.call("HGET", checkpoints, field)
-    if record then
-      candidates[ns] = candidates[ns] or {}
+-- Removes one checkpoint with its index entry and pending writes; its blobs become candidates. The run line of a
+-- record removed through an earlier release's member (a checkpoint put again since, with a run id) is counted down.
+local function removeCheckpoint(ns, field, record, countDown)
+  if record then
+    if not candidates[ns] then
+      candidates[ns] = {}
       touched[#touched + 1] = ns
-      for _, blobField in ipairs(checkpointBlobFields(ns, refsOf(record))) do
-        candidates[ns][blobField] = true
-      end
-      removedCheckpoints = removedCheckpoints + redis.call("HDEL", checkpoints, field)
     end
-    redis.call("ZREM", byNamespace, field)
-    removedWrites = removedWrites + pendingWritesRemove(field)
+    for _, blobField in ipairs(checkpointBlobFields(ns, refsOf(record))) do
+      candidates[ns][blobField] = true
+    end
+    removedCheckpoints = removedCheckpoints + redis.call("HDEL", checkpoints, field)
+    local runOfRecord = countDown and runIndexRunOf(record)
+    if runOfRecord then
+      runIndexDrop(byRun, runOfRecord, ns)
+    end
+  end
+  redis.call("ZREM", byNamespace, field)
+  removedWrites = removedWrites + pendingWritesRemove(field)
+end
+
+-- The run's checkpoints of namespace ns: from firstId on, until count of them were found or the namespace ends.
+local function removeRunFromNamespace(runId, ns, firstId, count)
+  local from, to = "[" .. ns .. "\0" .. firstId, "(" .. ns .. "\1"
+  local found = 0
+  while found < count do
+    local page = redis.call("ZRANGE", byNamespace, from, to, "BYLEX", "LIMIT", 0, math.max(count - found, 16))
+    if #page == 0 then
+      return
+    end
+    for _, field in ipairs(page) do
+      local record = redis.call("HGET", checkpoints, field)
+      if record and runIndexRunOf(record) == runId then
+        removeCheckpoint(ns, field, record, false)
+        found = found + 1
+        if found == count then
+          return
+        end
+      end
+    end
+    from = "(" .. page[#page]
+  end
+end
+
+for i = 3, #ARGV do
+  local runId = ARGV[i]
+  local members = redis.call("ZRANGE", byRun, "[" .. runId .. "\0", "(" .. runId .. "\1", "BYLEX")
+  for _, member in ipairs(members) do
+    local ns, id, count = runIndexParse(member, #runId)
+    -- This release's member of a (run, ns) sorts before the earlier release's ones (its id part is empty).
     redis.call("ZREM", byRun, member)
+    if count then
+      removeRunFromNamespace(runId, ns, id, count)
+    else
+      local field = ns .. "\0" .. id
+      removeCheckpoint(ns, field, redis.call("HGET", checkpoints, field), true)
+    end
   end
 end
 

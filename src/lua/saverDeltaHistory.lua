@@ -9,7 +9,7 @@
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value (frame with no parts: no value)
   KEYS[3] byNamespace   ZSET  ns\0id (finds the newest checkpoint when no id is given)
   KEYS[4] byId          ZSET  (earlier releases; TTL refresh only)
-  KEYS[5] writes        HASH  pending writes, framed (taskId, channel, type, bytes, path, idx): a checkpoint's bundle
+  KEYS[5] writes        HASH  pending writes, framed (task, channel, type, bytes, path, idx): a checkpoint's bundle
                         ns\0id and its overflow fields (include pendingWrites)
   KEYS[6] writesIndex   ZSET  the overflow fields, so one checkpoint's overflow writes are one lex range
   KEYS[7] runFences     HASH  (TTL refresh only)
@@ -27,9 +27,9 @@
 
   Result: { cursor, entries, pieces, seeds, bases }. cursor is the escaped id of the next ancestor to visit, or ""
   when the walk is over. pieces are the stored writes of the ancestors visited that have any, newest first, as
-  stored: an ancestor's bundle whole (include pendingWrites: 4-byte big-endian length and framed write, one after
-  another; a bundle holds at most PENDING_WRITES_BUNDLE_BYTES, so it is sent as it is and the client keeps the writes
-  to channels still walked at that ancestor), then its overflow writes to channels still walked (framed; each may be
+  stored: an ancestor's bundle whole (include pendingWrites: each framed write after its length, one after another;
+  a bundle holds about PENDING_WRITES_BUNDLE_BYTES, so it is sent as it is and the client keeps the writes to
+  channels still walked at that ancestor), then its overflow writes to channels still walked (framed; each may be
   large, so these are chosen here). entries holds a 4-byte big-endian number per such ancestor, newest first:
   2 * (its overflow writes sent) + (1 when its bundle is sent), so the client knows which pieces are whose. seeds is a
   flat list { channel name, blob field, blob, entry, ... } of the channels that end at an ancestor of this page
@@ -76,11 +76,27 @@ for i = 7, #ARGV, 2 do
 end
 local channelCount = openCount
 
--- The channel of a framed write (its second part: format byte, then 4-byte big-endian length and bytes per part).
--- Plain (1) or with its value compressed (3): the channel part is the same in both. nil when the bytes are no such
--- frame.
+-- The channel of a framed write that stands alone (an overflow write): of a PACKED_WRITE frame (7), or the second
+-- part of a frame of earlier releases (format byte, then 4-byte big-endian length and bytes per part; plain, 1, or
+-- with its value compressed, 3: the channel part is the same in both). nil when the bytes are no such frame.
 local function writeChannel(value)
   local format, size = string.byte(value, 1), #value
+  if format == 7 then
+    -- PACKED_WRITE (include pendingWrites): the task part, then idx and channel after their varint lengths.
+    local repeats, at = pendingWritesTaskEnd(value, 1, size)
+    if repeats ~= false then
+      return nil
+    end
+    local length
+    length, at = pendingWritesVarint(value, at + 1, size)
+    if length then
+      length, at = pendingWritesVarint(value, at + length, size)
+    end
+    if not length or at + length - 1 > size then
+      return nil
+    end
+    return string.sub(value, at, at + length - 1)
+  end
   if size < 9 or (format ~= 1 and format ~= 3) then
     return nil
   end

@@ -12,7 +12,7 @@
                         pendingWrites), exported as they are
   KEYS[6] writesIndex   ZSET  (not read: rebuilt from the overflow fields)
   KEYS[7] runFences     HASH  (not read: lease fences are not copied)
-  KEYS[8] byRun         ZSET  runId\0ns\0id
+  KEYS[8] byRun         ZSET  the run index (include runIndex)
 
   ARGV: none
 

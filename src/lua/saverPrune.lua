@@ -11,7 +11,7 @@
   KEYS[5] writes        HASH  pending writes: a checkpoint's bundle ns\0id and overflow fields (include pendingWrites)
   KEYS[6] writesIndex   ZSET  the overflow fields
   KEYS[7] runFences     HASH  run fence fields, and "pinned" for a pinned thread
-  KEYS[8] byRun         ZSET  runId\0ns\0id
+  KEYS[8] byRun         ZSET  the run index (include runIndex)
 
   ARGV[1] keepLast      checkpoints kept per namespace (integer >= 1); 0 deletes every key of the thread
   ARGV[2] ns            the namespace (escaped) this step trims; the root namespace is ""
@@ -61,7 +61,7 @@ if keepLast == 0 then
 end
 
 -- What earlier releases stored would only go stale here.
-upgradeLegacyLayout()
+upgradeLegacyLayout(KEYS[4])
 local state = retentionBudget(maxDeletes, maxVisits)
 local more = retentionTrimNamespace(state, ns, keepLast, retentionRootCutoff(keepLast), false)
 local removed = retentionFinish(state)

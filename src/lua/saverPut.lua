@@ -1,8 +1,8 @@
 --[[
   saverPut: stores one checkpoint atomically: its new channel blobs, its record and both index entries, then
   refreshes the TTL of every key of the thread. Bytes arrive serialised; this script only moves them. A put that
-  needs none of the TTL, the lease fence, the run index, retention and the legacy upgrade goes through
-  saverPutCompact instead (the same writes, include putCheckpoint, with 4 keys and 3 arguments instead of 10 and 10).
+  needs none of the TTL, the lease fence, the run index and retention goes through saverPutCompact instead (the same
+  writes, include putCheckpoint, and the legacy upgrade, with 3 to 5 keys and 4 arguments instead of 10 and 10).
 
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record; its first part is the refs text
                         ("parentId\nchannel\0version\n...", escaped parts) that saverRead reads to find the blobs
@@ -12,7 +12,8 @@
   KEYS[5] writes        HASH  (TTL refresh; retention removes trimmed checkpoints' writes, include pendingWrites)
   KEYS[6] writesIndex   ZSET  (TTL refresh; the same)
   KEYS[7] runFences     HASH  run fence field -> newest lease token (leased runs; TTL refresh otherwise)
-  KEYS[8] byRun         ZSET  runId\0ns\0id (score 0), when the checkpoint names its run (ARGV[8])
+  KEYS[8] byRun         ZSET  one member per (run, namespace) the thread's checkpoints name (include runIndex), when
+                        the checkpoint names its run (ARGV[8]); its record then carries the run line in its refs
   KEYS[9] threadIndex   ZSET  optional: the cross-thread index (thread id -> server time in ms of its last write),
                         passed only where it shares the thread's slot (a standalone server); on a cluster the
                         client touches it with saverTouchThread instead
@@ -26,7 +27,8 @@
   ARGV[5] graceMs       with KEYS[9] and ttlMs: extra margin (ms) before an idle index entry is trimmed
   ARGV[6] fenceField    the run fence field of the writing run's lease, "" when the run holds no lease
   ARGV[7] fenceToken    that lease's token (integer)
-  ARGV[8] runMember     runId\0ns\0id for KEYS[8], or "" when the checkpoint carries no run id
+  ARGV[8] runId         the escaped run id the record's refs name on their run line, or "" when the checkpoint
+                        carries no run id
   ARGV[9] retention     "keepLast slack" (the retention option) or "": trims the namespace's history now and then
                         (include retention)
   ARGV[10] upgrade      "1": convert what earlier releases stored for this thread (include legacyLayout); the
@@ -58,19 +60,38 @@ local function trimAfterPut(ns, spec)
   retentionAfterPut(ns, spec)
 end
 
+-- Counts the checkpoint in its run's member of the run index; `previous` is the record the put replaced (false for
+-- none): a retry of the same run counts once, a checkpoint put again under another run moves to it. The include is
+-- inside the function, as retention's: only the puts that carry a run id define its functions.
+local function indexRunPut(runId, field, previous)
+  -- @include runIndex
+  local previousRun = previous and runIndexRunOf(previous)
+  if previousRun == runId then
+    return
+  end
+  local cut = string.find(field, "\0", 1, true)
+  local ns = string.sub(field, 1, cut - 1)
+  runIndexAdd(KEYS[8], runId, ns, string.sub(field, cut + 1))
+  if previousRun then
+    runIndexDrop(KEYS[8], previousRun, ns)
+  end
+end
+
 local ttlMs = tonumber(ARGV[1])
-local field, runMember = ARGV[2], ARGV[8]
+local field, runId = ARGV[2], ARGV[8]
 
 local newer = checkRunFence(KEYS[7], ARGV[6], ARGV[7])
 if newer then return { -1, newer } end
 
+-- The record this put replaces, read only when there is one (a retry) and the run index needs it.
+local previous = runId ~= "" and redis.call("HEXISTS", KEYS[1], field) == 1 and redis.call("HGET", KEYS[1], field)
 local stored = putCheckpoint(KEYS[1], KEYS[2], KEYS[3], field, ARGV[3], 11)
 if stored < 0 then return stored end
 if ARGV[10] == "1" then
-  upgradeLegacyLayout()
+  upgradeLegacyLayout(KEYS[4])
 end
-if runMember ~= "" then
-  redis.call("ZADD", KEYS[8], "0", runMember)
+if runId ~= "" then
+  indexRunPut(runId, field, previous)
   if KEYS[10] then
     recordRunThread(KEYS[10], ARGV[4], ttlMs, tonumber(ARGV[5]))
   end

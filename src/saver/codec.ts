@@ -8,17 +8,20 @@
  *   TypeScript decodes values; Lua reads at most a frame's first part (the refs of a record, the base version of a
  *   delta blob) and, of a pending write, its task id, channel and idx parts. Format bytes are listed in FrameFormat.
  * - Pending writes of one checkpoint: the first ones share one `writes` hash field, its checkpoint field `ns\0id`,
- *   holding a bundle: each framed write [taskId, channel, type, bytes, taskPath, idx] preceded by its 4-byte
- *   big-endian length (splitWriteBundle), as long as the bundle stays within a few KiB; any other write has its own
- *   field `ns\0id\0taskId\0idx` (writeField), indexed in writesIndex, as every write had in earlier releases. The
- *   bound keeps each putWrites' work fixed however many tasks a step fans out to; the bundle saves an ordinary step
- *   the per-write field and index entry. src/lua/include/pendingWrites.lua keeps one write per (taskId, idx).
+ *   holding a bundle: the framed writes one after another, each preceded by its length (splitWriteBundle), as long
+ *   as the bundle stays within a few KiB; any other write has its own field `ns\0id\0taskId\0idx` (writeField),
+ *   indexed in writesIndex, as every write had in earlier releases. The bound keeps each putWrites' work fixed
+ *   however many tasks a step fans out to; the bundle saves an ordinary step the per-write field and index entry.
+ *   src/lua/include/pendingWrites.lua keeps one write per (taskId, idx). A write is a PACKED_WRITE frame (see
+ *   packWrite), its bundle entry length a varint; with `compression: false`, the form earlier releases wrote: a
+ *   PLAIN or DEFLATED frame [taskId, channel, type, bytes, taskPath, idx] after a 4-byte big-endian length (whose
+ *   first byte, 0, tells the two entry kinds apart: a varint length of a non-empty frame never starts with 0).
  */
 import { CorruptCheckpointError } from "../errors.js";
 
 /**
- * The first byte of a frame. Records are PLAIN or PACKED_RECORD; writes are PLAIN or DEFLATED; blobs may be PLAIN,
- * DEFLATED, DELTA, DELTA_DEFLATED or IN_HISTORY.
+ * The first byte of a frame. Records are PLAIN or PACKED_RECORD; writes are PLAIN, DEFLATED or PACKED_WRITE; blobs
+ * may be PLAIN, DEFLATED, DELTA, DELTA_DEFLATED or IN_HISTORY.
  * - PLAIN: the parts as given (a blob: [type, bytes], or none for a cleared channel).
  * - DEFLATED: as PLAIN, but the value-bytes part is raw deflate (see src/compression.ts).
  * - DELTA: a blob stored as an earlier version of the same channel plus what differs:
@@ -34,6 +37,8 @@ import { CorruptCheckpointError } from "../errors.js";
  * - PACKED_RECORD: a checkpoint record as [refs text, packed]: the refs stay plain (Lua reads them), `packed` is a
  *   dictionary id byte and the raw deflate, with that preset dictionary, of the PLAIN frame of the record's other
  *   parts (record.ts, record-dictionary.ts). Releases before it cannot read it.
+ * - PACKED_WRITE: a pending write with varint lengths, its task id and path written once per run of writes of the
+ *   same task in a bundle (see packWrite). Releases before it cannot read it.
  * Older releases wrote only PLAIN, so everything they stored stays readable.
  */
 export const FrameFormat = {
@@ -43,6 +48,7 @@ export const FrameFormat = {
   DELTA_DEFLATED: 4,
   IN_HISTORY: 5,
   PACKED_RECORD: 6,
+  PACKED_WRITE: 7,
 } as const;
 export type FrameFormat = (typeof FrameFormat)[keyof typeof FrameFormat];
 
@@ -76,9 +82,13 @@ export function blobField(ns: string, channel: string, version: string | number)
   return `${escapePart(ns)}\0${blobRef(channel, version)}`;
 }
 
-/** `runId\0ns\0id`: the byRun member of one checkpoint (its run id, then its checkpoint field). */
-export function runMember(runId: string, ns: string, checkpointId: string): string {
-  return `${escapePart(runId)}\0${checkpointField(ns, checkpointId)}`;
+/**
+ * The refs line naming the run a checkpoint was put by: byte 2, then the escaped run id (no NUL, so the readers of
+ * `channel\0version` lines skip it). The run index keeps one member per (run, namespace) and finds the run's
+ * checkpoints by this line (include runIndex).
+ */
+export function runRefsLine(runId: string): string {
+  return `\x02${escapePart(runId)}`;
 }
 
 export function writeField(ns: string, checkpointId: string, taskId: string, idx: number): string {
@@ -86,27 +96,9 @@ export function writeField(ns: string, checkpointId: string, taskId: string, idx
 }
 
 /**
- * The framed writes of a stored bundle (see the module comment), in stored order. Bytes that are not a whole entry
- * (a truncated or foreign value, or an empty one, which is never stored) end the list as one more value: it is no
- * frame of six parts, so decoding the list reports the corruption with the key it came from.
- */
-export function splitWriteBundle(bundle: Buffer): Buffer[] {
-  const writes: Buffer[] = [];
-  let offset = 0;
-  while (offset + 4 <= bundle.length) {
-    const length = bundle.readUInt32BE(offset);
-    if (offset + 4 + length > bundle.length) break;
-    writes.push(bundle.subarray(offset + 4, offset + 4 + length));
-    offset += 4 + length;
-  }
-  if (offset < bundle.length || bundle.length === 0) writes.push(bundle.subarray(offset));
-  return writes;
-}
-
-/**
  * Refs text: the parent id (empty for none) on the first line, then one blob ref per channel version, then lines of
- * other kinds. Such a line holds no NUL and starts with a byte saying its kind (inHistoryRef); readers skip every
- * line after the first that holds no NUL, so kinds they do not know cost them nothing.
+ * other kinds. Such a line holds no NUL and starts with a byte saying its kind (inHistoryRef, runRefsLine); readers
+ * skip every line after the first that holds no NUL, so kinds they do not know cost them nothing.
  */
 export function encodeRefs(parentId: string | undefined, refs: readonly string[]): string {
   return [escapePart(parentId ?? ""), ...refs].join("\n");
@@ -146,7 +138,7 @@ export function decodeRefs(text: string): DecodedRefs {
   let nulls: Set<string> | undefined;
   for (const line of lines) {
     const cut = line.indexOf("\0");
-    // A line of another kind (no NUL; see encodeRefs).
+    // A line of another kind (no NUL; see encodeRefs): in-history, the run line, a null value.
     if (cut < 0) {
       if (line.charCodeAt(0) === 3) {
         nulls ??= new Set();
@@ -241,81 +233,6 @@ export function unframeAs(
   }
   if (!counts.includes(parts.length)) fail(`expected ${counts.join(" or ")} parts, found ${parts.length}`);
   return { format: format as FrameFormat, parts };
-}
-
-/** The six parts of a framed pending write, its text parts as strings (see the module comment). */
-export interface WriteFrame {
-  format: FrameFormat;
-  taskId: string;
-  channel: string;
-  type: Buffer;
-  /** The value's bytes as stored (raw deflate when format is DEFLATED). */
-  stored: Buffer;
-  taskPath: string;
-  /** The idx part as a number (Number() of its text). */
-  idx: number;
-}
-
-/** Where each of the six parts of a write frame starts and ends (reused: unframeWrite reads it before returning). */
-const writeBounds = new Int32Array(12);
-
-/**
- * unframeAs(bytes, source, [PLAIN, DEFLATED], [6]) for a pending write, without a Buffer view per text part: the
- * text parts are read straight from the frame. Anything irregular goes to unframeAs, which names what is wrong.
- */
-export function unframeWrite(bytes: Buffer, source: FrameSource): WriteFrame {
-  const format = bytes[0];
-  let offset = 1;
-  let part = 0;
-  if (format === FrameFormat.PLAIN || format === FrameFormat.DEFLATED) {
-    while (part < 6 && offset + 4 <= bytes.length) {
-      const end = offset + 4 + bytes.readUInt32BE(offset);
-      if (end > bytes.length) break;
-      writeBounds[2 * part] = offset + 4;
-      writeBounds[2 * part + 1] = end;
-      offset = end;
-      part++;
-    }
-  }
-  if (part !== 6 || offset !== bytes.length) {
-    const [taskId, channel, type, stored, taskPath, idx] = unframeAs(
-      bytes,
-      source,
-      [FrameFormat.PLAIN, FrameFormat.DEFLATED],
-      [6],
-    ).parts as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
-    return {
-      format: format as FrameFormat,
-      taskId: taskId.toString("utf8"),
-      channel: channel.toString("utf8"),
-      type,
-      stored,
-      taskPath: taskPath.toString("utf8"),
-      idx: Number(idx.toString("utf8")),
-    };
-  }
-  const b = writeBounds;
-  return {
-    format: format as FrameFormat,
-    taskId: bytes.toString("utf8", b[0], b[1]),
-    channel: bytes.toString("utf8", b[2], b[3]),
-    type: bytes.subarray(b[4], b[5]),
-    stored: bytes.subarray(b[6], b[7]),
-    taskPath: b[8] === b[9] ? "" : bytes.toString("utf8", b[8], b[9]),
-    idx: frameInteger(bytes, b[10] as number, b[11] as number),
-  };
-}
-
-/** Number() of the text bytes[from, to), read without a string when it is a plain integer (digits, maybe a "-"). */
-function frameInteger(bytes: Buffer, from: number, to: number): number {
-  const negative = bytes[from] === 0x2d;
-  let value = 0;
-  for (let i = negative ? from + 1 : from; i < to; i++) {
-    const digit = (bytes[i] as number) - 0x30;
-    if (digit < 0 || digit > 9 || i - from > 15) return Number(bytes.toString("utf8", from, to));
-    value = value * 10 + digit;
-  }
-  return negative ? (to - from === 1 ? Number.NaN : -value) : to === from ? 0 : value;
 }
 
 /** A Buffer view of a Uint8Array (ioredis would send a plain Uint8Array as "1,2,3" text). */

@@ -31,7 +31,10 @@ export interface SaverContext extends RedisContext {
   readonly deltas: BlobDeltas | undefined;
   /** Compression of channel blobs and pending writes (undefined: off). */
   readonly compression: Compression | undefined;
-  /** Store checkpoint records packed (record.ts): on unless the `compression` option is `false`. */
+  /**
+   * Store checkpoint records packed (record.ts) and pending writes as PACKED_WRITE frames (write-frame.ts): forms
+   * earlier releases cannot read, on unless the `compression` option is `false`.
+   */
   readonly packRecords: boolean;
   /** Metadata fields the thread registry indexes (the `threads.indexedMetadata` option). */
   readonly indexedMetadata: readonly string[];

@@ -65,7 +65,7 @@ export async function copyThread(
   }
   await Promise.all([...runIds].map((runId) => recordRunThread(context, runId, to)));
 
-  const indexKey = inScriptThreadIndexKey(context, to);
+  const indexKey = inScriptThreadIndexKey(context, context.threadKeys.get(to));
   const args: ScriptArgs<"saverImportThread"> = [
     context.ttlMs,
     to,

@@ -29,7 +29,6 @@ import {
   type FrameSource,
   isInHistoryMarker,
   unframe,
-  unframeWrite,
 } from "./codec.js";
 import type { SaverContext } from "./context.js";
 import { requireConsistentCheckpoint } from "./integrity.js";
@@ -37,6 +36,7 @@ import { isPlainJsonPlus, loadsJson } from "./json-revive.js";
 import { expand, isMessageTokensType } from "./message-tokens.js";
 import { exactRange, type RawCheckpoint, readCheckpoints } from "./read.js";
 import { decodeRecord } from "./record.js";
+import { unframeWrite } from "./write-frame.js";
 
 export interface DecodedCheckpoint {
   tuple: CheckpointTuple;
@@ -223,7 +223,7 @@ export async function decodeWriteList(
   const what = () => describeSource(source);
   const loaded = await Promise.all(
     frames.map((frame) => {
-      if (frame.format !== FrameFormat.DEFLATED) return loadValue(context, frame.type, frame.stored, source);
+      if (!frame.deflated) return loadValue(context, frame.type, frame.stored, source);
       const { stored } = frame;
       if (stored.length <= INFLATE_SYNC_MAX_BYTES) {
         const bytes = decompressSync(stored, context.maxValueBytes, source.key, what, CorruptCheckpointError);

@@ -19,11 +19,12 @@ import type { SaverThreadKeys } from "../keys.js";
 import { callScript } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { resolveBlob } from "./blob-delta.js";
-import { escapePart, FrameFormat } from "./codec.js";
+import { escapePart } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { decodeWriteList, inSortKeyOrder, loadValue } from "./decode.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
+import { splitWriteBundle, writeChannel } from "./write-frame.js";
 
 /** Most ancestors one script call visits: bounds the time one call holds the server. */
 export const DELTA_HISTORY_PAGE_CHECKPOINTS = 500;
@@ -90,16 +91,6 @@ interface HistoryPage {
   seeds: readonly { channel: string; field: string; blob: Buffer; entry: number }[];
 }
 
-/** The channel part (the second) of a framed write, or undefined when the bytes are no write frame. */
-function frameChannel(frame: Buffer): string | undefined {
-  const format = frame[0];
-  if ((format !== FrameFormat.PLAIN && format !== FrameFormat.DEFLATED) || frame.length < 9) return undefined;
-  const at = 5 + frame.readUInt32BE(1);
-  if (at + 4 > frame.length) return undefined;
-  const end = at + 4 + frame.readUInt32BE(at);
-  return end > frame.length ? undefined : frame.toString("utf8", at + 4, end);
-}
-
 /**
  * The framed writes of each ancestor with pieces (newest first) that go to a channel walked at that ancestor: the
  * page's channels, less those whose seed came at a newer ancestor. A write whose channel cannot be read is kept (its
@@ -123,21 +114,15 @@ function splitSteps(pages: readonly HistoryPage[], key: string): Buffer[][] {
       const entry = entries.readUInt32BE(4 * e);
       const step: Buffer[] = [];
       if (entry & 1) {
-        const bundle = pieces[piece++] ?? damaged();
-        let offset = 0;
-        while (offset + 4 <= bundle.length) {
-          const end = offset + 4 + bundle.readUInt32BE(offset);
-          if (end > bundle.length) break;
-          const frame = bundle.subarray(offset + 4, end);
-          const channel = frameChannel(frame);
+        // Every write of the bundle stands alone once split (a write repeating its task gets it back).
+        for (const frame of splitWriteBundle(pieces[piece++] ?? damaged())) {
+          const channel = writeChannel(frame);
           if (channel === undefined || open.has(channel)) step.push(frame);
-          offset = end;
         }
-        if (offset < bundle.length || bundle.length === 0) step.push(bundle.subarray(offset));
       }
       for (let k = 0; k < entry >>> 1; k++) {
         const frame = pieces[piece++] ?? damaged();
-        const channel = frameChannel(frame);
+        const channel = writeChannel(frame);
         if (channel === undefined || open.has(channel)) step.push(frame);
       }
       steps.push(step);

@@ -1,5 +1,6 @@
 /**
- * Which threads this process has had saverPut convert from what earlier releases stored (include legacyLayout).
+ * Which threads this process has had saverPut or saverPutCompact convert from what earlier releases stored (include
+ * legacyLayout).
  * The conversion check costs a command, so it runs at the first put of a thread in each process instead of at
  * every put. Bounded: when full, the set starts over (a thread is then checked once more, which is harmless).
  */
@@ -8,7 +9,7 @@ export class LegacyLayoutChecks {
 
   constructor(private readonly maxThreads = 10_000) {}
 
-  /** saverPut's upgrade argument: "1" until a put of the thread succeeded in this process. */
+  /** The put scripts' upgrade argument: "1" until a put of the thread succeeded in this process. */
   flag(threadId: string): "1" | "" {
     return this.#done.has(threadId) ? "" : "1";
   }

@@ -1,8 +1,9 @@
 /**
  * putWrites(): serialises one task's writes and stores them with one script (saverPutWrites, or
- * saverPutWritesCompact without a TTL or a lease fence): into the bundle of
- * its checkpoint's pending writes while that stays small, else each in its own field (see src/saver/codec.ts). Special writes (error, scheduled, interrupt, resume;
- * negative WRITES_IDX_MAP indexes) replace the stored write of the same (task, idx), normal ones are kept if already
+ * saverPutWritesCompact without a TTL or a lease fence): into the bundle of its checkpoint's pending writes while
+ * that stays small, else each in its own field (see src/saver/codec.ts), as PACKED_WRITE frames (write-frame.ts)
+ * unless the `compression` option is `false`. Special writes (error, scheduled, interrupt, resume; negative
+ * WRITES_IDX_MAP indexes) replace the stored write of the same (task, idx), normal ones are kept if already
  * there, so a retried task never replaces its first attempt. The checkpoint need not exist yet.
  *
  * The cross-thread index needs a touch only with a TTL (writes then extend the thread's life, and idle entries are
@@ -24,6 +25,7 @@ import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
 import { checkFenced, readRunFence, runFenceArgs } from "./run-fence.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
+import { packWrite } from "./write-frame.js";
 
 const PUT_WRITES_SITE = { operation: "RedisSaver.putWrites", write: true } as const;
 
@@ -47,7 +49,8 @@ export async function putWrites(
   requireWellFormedInput({ taskId, taskPath }, operation);
   for (const [channel] of writes) requireWellFormedInput({ "channel name": String(channel) }, operation);
   if (writes.length === 0) return;
-  const keys = context.threadKeys.get(threadId).thread;
+  const threadKeys = context.threadKeys.get(threadId);
+  const keys = threadKeys.thread;
 
   // One Promise.all over the serialized values (no async wrapper per write); compression, when on, waits for zlib.
   const dumped = await Promise.all(
@@ -72,9 +75,11 @@ export async function putWrites(
     return [
       writeField(ns, checkpointId, taskId, idx),
       idx < 0 ? "1" : "0",
-      packed === undefined
-        ? frame([taskId, channel, type, bytes, taskPath, String(idx)])
-        : frame([taskId, channel, type, packed, taskPath, String(idx)], FrameFormat.DEFLATED),
+      context.packRecords
+        ? packWrite(taskId, channel, type, packed ?? bytes, taskPath, idx, packed !== undefined)
+        : packed === undefined
+          ? frame([taskId, channel, type, bytes, taskPath, String(idx)])
+          : frame([taskId, channel, type, packed, taskPath, String(idx)], FrameFormat.DEFLATED),
     ] as const;
   });
   const field = checkpointField(ns, checkpointId);
@@ -83,7 +88,7 @@ export async function putWrites(
   const compact = context.ttlMs === 0 && fence === undefined;
   const args: ScriptArg[] = compact ? [field] : [context.ttlMs, threadId, TRIM_GRACE_MS, ...runFenceArgs(fence), field];
   for (const entry of entries) args.push(entry[0], entry[1], entry[2]);
-  const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context, threadId) : undefined;
+  const indexKey = context.ttlMs > 0 ? inScriptThreadIndexKey(context, threadKeys) : undefined;
   if (!context.durability.isReady) await context.durability.ready();
   const audit = context.audit;
   const call = (client: RedisClient, outbox: string | undefined, sent: ScriptArg[]) =>

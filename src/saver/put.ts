@@ -1,7 +1,7 @@
 /**
  * put(): serialises the checkpoint (without its channel values), its metadata and the values of the channels in
- * newVersions, then stores them with one script (saverPut, or saverPutCompact when no TTL, fence, run id, retention
- * or upgrade is involved): blobs, record (with its refs) and its index entry commit together, and the thread's TTL
+ * newVersions, then stores them with one script (saverPut, or saverPutCompact when no TTL, fence, run id or retention
+ * is involved): blobs, record (with its refs) and its index entry commit together, and the thread's TTL
  * restarts. On a standalone server the same script updates the cross-thread index;
  * on a cluster (the index lives in another slot) a second script does, sent concurrently. At the first checkpoint
  * of a thread or of a run, the thread registry is written beside it (threads/register.ts).
@@ -20,11 +20,12 @@ import {
   blobRef,
   checkpointField,
   encodeRefs,
+  escapePart,
   frame,
   IN_HISTORY_MARKER,
   inHistoryRef,
   nullValueRef,
-  runMember,
+  runRefsLine,
 } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
@@ -37,6 +38,8 @@ import { recordRunThread, runIdOf } from "./run-index.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { liftedMetadata, putRegisters, registerQuietly } from "./threads/register.js";
 import { requireWellFormed, requireWellFormedInputs } from "./well-formed.js";
+
+const PUT_SITE = { operation: "RedisSaver.put", write: true } as const;
 
 export async function putCheckpoint(
   context: SaverContext,
@@ -57,7 +60,8 @@ export async function putCheckpoint(
   for (const version of Object.values(checkpoint.channel_versions ?? {})) {
     if (typeof version === "string") requireWellFormedInputs("channel version", [version], "RedisSaver.put");
   }
-  const keys = context.threadKeys.get(threadId).thread;
+  const threadKeys = context.threadKeys.get(threadId);
+  const keys = threadKeys.thread;
 
   const { channel_values: channelValues, ...rest } = checkpoint;
   const inHistory = deltaChannelsInHistory(metadata, newVersions, channelValues);
@@ -123,6 +127,7 @@ export async function putCheckpoint(
   // Every channel whose value here is null, changed by this checkpoint or kept from its parent.
   if (nullRefs)
     for (const [channel] of versions) if (channelValues?.[channel] === null) refs.push(nullValueRef(channel));
+  if (runId !== undefined) refs.push(runRefsLine(runId));
   const encoded = encodeRecord(
     encodeRefs(parentId, refs),
     [checkpointType, checkpointBytes, metadataType, metadataBytes],
@@ -132,10 +137,9 @@ export async function putCheckpoint(
 
   const upgrade = context.legacyLayout.flag(threadId);
   const field = checkpointField(ns, checkpoint.id);
-  // The common put (no TTL, lease fence, run id, retention or legacy upgrade) goes through saverPutCompact: the same
-  // writes with 4 keys and 3 arguments instead of 10 and 10, each of which costs both sides on every call.
-  const compact =
-    context.ttlMs === 0 && fence === undefined && runId === undefined && context.retentionSpec === "" && upgrade === "";
+  // The common put (no TTL, lease fence, run id or retention) goes through saverPutCompact: the same writes with 3 to
+  // 5 keys and 4 arguments instead of 10 and 10, each of which costs both sides on every call.
+  const compact = context.ttlMs === 0 && fence === undefined && runId === undefined && context.retentionSpec === "";
   const head: [number, string, Buffer, string, number, string, number, string, string, "1" | ""] | undefined = compact
     ? undefined
     : [
@@ -145,11 +149,17 @@ export async function putCheckpoint(
         threadId,
         TRIM_GRACE_MS,
         ...runFenceArgs(fence),
-        runId === undefined ? "" : runMember(runId, ns, checkpoint.id),
+        runId === undefined ? "" : escapePart(runId),
         context.retentionSpec,
         upgrade,
       ];
-  const indexKey = inScriptThreadIndexKey(context, threadId);
+  const indexKey = inScriptThreadIndexKey(context, threadKeys);
+  const registers = putRegisters(ns, parentId, metadata);
+  // The compact put refreshes the thread's cross-thread index entry about once a second (and at the thread's first
+  // checkpoint, which its script sees): a registering put always, since the registry relies on it on a standalone
+  // server. The full put keeps refreshing it every time (TTL trimming reads it).
+  const touchDue = context.threadKeys.touchDue(threadId, Date.now()) || !compact || registers;
+  const compactFlags = `${upgrade === "1" ? "u" : ""}${touchDue ? "t" : ""}`;
   const runThreads =
     indexKey !== undefined && runId !== undefined ? saverRunThreadsKey(context.keyPrefix, runId) : undefined;
   const auditContext = context.audit
@@ -158,21 +168,27 @@ export async function putCheckpoint(
   if (!context.durability.isReady) await context.durability.ready();
   // On a cluster the run's record lives in another slot: written first, so it never misses a stored checkpoint.
   if (runId !== undefined && indexKey === undefined) await recordRunThread(context, runId, threadId);
-  const call = (client: RedisClient, pairs: ScriptArg[], outbox: string | undefined) => {
-    const audited = <A extends readonly ScriptArg[]>(args: A): A =>
-      outbox !== undefined && auditContext !== undefined ? withAuditContext(args, auditContext) : args;
+  const call = (client: RedisClient, args: ScriptArg[], outbox: string | undefined) => {
+    const sent = outbox !== undefined && auditContext !== undefined ? withAuditContext(args, auditContext) : args;
     return head === undefined
       ? callScript(
           client,
           "saverPutCompact",
-          { ...keys, threadIndex: indexKey, outbox },
-          audited<ScriptArgs<"saverPutCompact">>([field, record, threadId, ...pairs]),
+          {
+            checkpoints: keys.checkpoints,
+            blobs: keys.blobs,
+            byNamespace: keys.byNamespace,
+            threadIndex: indexKey,
+            byId: upgrade === "1" ? keys.byId : undefined,
+            outbox,
+          },
+          sent as ScriptArgs<"saverPutCompact">,
         )
       : callScript(
           client,
           "saverPut",
           { ...keys, threadIndex: indexKey, runThreads, outbox },
-          audited<ScriptArgs<"saverPut">>([...head, ...pairs]),
+          sent as ScriptArgs<"saverPut">,
         );
   };
   const store = async (full: boolean) => {
@@ -180,14 +196,15 @@ export async function putCheckpoint(
     const blobs = encodings.some((blob) => blob instanceof Promise)
       ? await Promise.all(encodings)
       : (encodings as ChannelBlob[]);
-    // A cleared channel is not stored: a missing blob reads as no value, as the cleared marker would.
-    const pairs: ScriptArg[] = [];
-    for (const { field: blobField, blob, cleared } of blobs) if (!cleared) pairs.push(blobField, blob);
+    // The script's arguments in one array: the fixed ones, then the blob pairs. A cleared channel is not stored: a
+    // missing blob reads as no value, as the cleared marker would.
+    const args: ScriptArg[] = head === undefined ? [field, record, threadId, compactFlags] : [...head];
+    for (const { field: blobField, blob, cleared } of blobs) if (!cleared) args.push(blobField, blob);
     try {
-      const reply = await redisCall(context, { operation: "RedisSaver.put", write: true }, (client) =>
+      const reply = await redisCall(context, PUT_SITE, (client) =>
         context.audit && auditContext
-          ? context.audit.stream(keys.checkpoints).then((outbox) => call(client, pairs, outbox))
-          : call(client, pairs, undefined),
+          ? context.audit.stream(keys.checkpoints).then((outbox) => call(client, args, outbox))
+          : call(client, args, undefined),
       );
       // Written: the cache may now use these values as delta bases.
       if (reply.stored !== undefined) {
@@ -210,16 +227,19 @@ export async function putCheckpoint(
   };
   // The registry hears of a thread at its first checkpoint and at the start of each run (with the run's indexed
   // metadata); on a cluster that script also touches the cross-thread index, else a touch does.
-  const register = putRegisters(ns, parentId, metadata)
+  const register = registers
     ? registerQuietly(context, threadId, {
         metadata: liftedMetadata(context, config, metadata),
         touch: indexKey === undefined ? true : "byWrite",
       })
-    : indexKey === undefined
+    : indexKey === undefined && touchDue
       ? touchThread(context, threadId)
       : undefined;
   const reply = register === undefined ? await write() : (await Promise.all([write(), register]))[0];
   checkFenced(reply, fence, "RedisSaver.put");
+  // A cluster's compact put that skipped the touch stored its thread's only checkpoint: the thread was emptied since
+  // this process last touched it, and list() may be about to drop its entry.
+  if (reply.alone) await touchThread(context, threadId);
   if (context.durability.waits) {
     await context.durability.afterWrite(
       keys.checkpoints,

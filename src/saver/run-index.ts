@@ -1,10 +1,11 @@
 /**
  * The run index behind deleteForRuns. A checkpoint's run id is its metadata run_id or, as LangGraph.js passes it,
  * the run_id in the metadata of the config put() receives (`graph.invoke(input, { configurable, metadata:
- * { run_id } })`). saverPut adds `runId\0ns\0id` to the thread's byRun index in the same script as the checkpoint,
- * and the run's hash of thread ids (its own slot) says which threads to look in: on a standalone server saverPut
- * updates it too; on a cluster saverRecordRun writes it before the put, once per (run, thread) and process while
- * the record is fresh.
+ * { run_id } })`). put writes it on a line of the checkpoint's refs (runRefsLine) and saverPut counts the checkpoint
+ * in the thread's byRun index, one member per (run, namespace), in the same script (include runIndex); the run's
+ * hash of thread ids (its own slot) says which threads to look in: on a standalone server saverPut updates it too;
+ * on a cluster saverRecordRun writes it before the put, once per (run, thread) and process while the record is
+ * fresh.
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { CheckpointMetadata } from "@langchain/langgraph-checkpoint";

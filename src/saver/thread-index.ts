@@ -16,16 +16,18 @@ import { callScript } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { commandCall, runRouted } from "../routing.js";
 import type { SaverContext } from "./context.js";
+import type { ThreadKeys } from "./thread-keys.js";
 
 /** Margin past ttlMs before an idle thread is dropped (the touch and the thread's script are not one transaction). */
 export const TRIM_GRACE_MS = 60_000;
 
 /**
  * The thread's cross-thread index key when its write script can update it itself (standalone: one keyspace, no
- * slots), else undefined (cluster: the caller runs touchThread beside its script).
+ * slots), else undefined (cluster: the caller runs touchThread beside its script). Takes the thread's keys as the
+ * caller got them (context.threadKeys), so a call looks them up once.
  */
-export function inScriptThreadIndexKey(context: SaverContext, threadId: string): string | undefined {
-  return context.cluster ? undefined : context.threadKeys.get(threadId).threadIndex;
+export function inScriptThreadIndexKey(context: SaverContext, keys: ThreadKeys): string | undefined {
+  return context.cluster ? undefined : keys.threadIndex;
 }
 
 /** Records activity of a thread. Never throws: a failed touch only leaves the index stale. */

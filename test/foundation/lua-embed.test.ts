@@ -88,12 +88,13 @@ describe("embedded Lua scripts", () => {
       expect(LUA_SOURCES.saverPut).not.toMatch(new RegExp(`^local function ${name}\\(`, "m"));
     }
     expect(LUA_SOURCES.saverPut).not.toMatch(/^local IN_HISTORY_MARKER/m);
-    // The common put shares the writes (include putCheckpoint) and defines no retention or fence functions at all.
-    for (const name of ["blobBaseField", "framedFirstPart"]) {
+    // The common put shares the writes (include putCheckpoint), defines the legacy upgrade only on the puts that ask
+    // for it, and no retention or fence functions at all.
+    for (const name of ["blobBaseField", "framedFirstPart", "upgradeLegacyLayout"]) {
       expect(LUA_SOURCES.saverPutCompact).toMatch(new RegExp(`^ +local function ${name}\\(`, "m"));
       expect(LUA_SOURCES.saverPutCompact).not.toMatch(new RegExp(`^local function ${name}\\(`, "m"));
     }
-    for (const name of ["retentionAfterPut", "checkRunFence", "recordRunThread", "upgradeLegacyLayout"]) {
+    for (const name of ["retentionAfterPut", "checkRunFence", "recordRunThread"]) {
       expect(LUA_SOURCES.saverPutCompact).not.toMatch(new RegExp(`local function ${name}\\(`));
     }
   });

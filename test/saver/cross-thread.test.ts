@@ -39,6 +39,33 @@ describe.each(targets)("list() across threads ($name)", ({ connect }) => {
     expect(older).toHaveLength(10);
   });
 
+  it("refreshes a thread's entry at most about once a second per process, and at its first checkpoint", async () => {
+    const keyPrefix = testPrefix("often");
+    const saver = new RedisSaver({ client: connect(), keyPrefix });
+    const put = async (threadId: string, parent?: string) => {
+      const config = { configurable: { thread_id: threadId, ...(parent ? { checkpoint_id: parent } : {}) } };
+      const checkpoint = makeCheckpoint({ owner: threadId });
+      await saver.put(config, checkpoint, parent ? loopMetadata(1) : inputMetadata, checkpoint.channel_versions);
+      return checkpoint.id;
+    };
+    const order = async () => [
+      ...new Set((await collect(saver.list({}))).map((t) => t.config.configurable?.thread_id)),
+    ];
+    const started = performance.now();
+    const a = await put("a");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await put("b");
+    // A second write of "a" within the second: its entry keeps the score of its first write, "b" stays ahead. (On
+    // a machine so loaded that the three puts took most of a second, the second write may rightly refresh it.)
+    const a2 = await put("a", a);
+    if (performance.now() - started < 800) expect((await order()).slice(0, 2)).toEqual(["b", "a"]);
+    const scoreA = await saver.client.zscore(threadIndexKeyOf(keyPrefix, "a"), "a");
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await put("a", a2);
+    expect((await order()).slice(0, 2)).toEqual(["a", "b"]);
+    expect(Number(await saver.client.zscore(threadIndexKeyOf(keyPrefix, "a"), "a"))).toBeGreaterThan(Number(scoreA));
+  });
+
   it("drops the index entry of a thread whose keys are gone, on the next list()", async () => {
     const keyPrefix = testPrefix("stale");
     const saver = new RedisSaver({ client: connect(), keyPrefix });

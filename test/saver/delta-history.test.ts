@@ -135,7 +135,8 @@ describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }
     const keys = saverThreadKeys(redis.keyPrefix, "mixed");
     expect(await client.exists(keys.writesIndex)).toBe(1);
     const stored = Object.values(await client.hgetallBuffer(keys.writes));
-    expect(stored.some((value) => value.includes(Buffer.from([3, 0, 0, 0, 4, ...Buffer.from("task")])))).toBe(true);
+    // A compressed PACKED_WRITE frame: format 7, flags 1 (deflated), then the task id "task" after its length.
+    expect(stored.some((value) => value.includes(Buffer.from([7, 1, 4, ...Buffer.from("task")])))).toBe(true);
     const latest = configs.at(-1) as RunnableConfig;
     for (const channels of [["m"], ["other"], ["m", "other"], ["other", "late", "m"], ["late"]]) {
       for (const config of [latest, configs[length - 3] as RunnableConfig, configs[40] as RunnableConfig]) {

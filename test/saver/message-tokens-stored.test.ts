@@ -13,7 +13,8 @@ import { randomWords, replyGraph, seededRandom } from "../../bench/chat-thread.j
 import type { RedisClient } from "../../src/client.js";
 import { CorruptCheckpointError, EncryptedSerializer, RedisSaver, type RedisSaverOptions } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
-import { FrameFormat, frame, splitWriteBundle } from "../../src/saver/codec.js";
+import { FrameFormat, frame } from "../../src/saver/codec.js";
+import { splitWriteBundle, unframeWrite } from "../../src/saver/write-frame.js";
 import { KEY_1 } from "../encryption/helpers.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { inputMetadata, loopMetadata, makeCheckpoint } from "./saver-helpers.js";
@@ -37,7 +38,7 @@ interface StoredValue {
   channel: string;
   format: number;
   type: string;
-  /** The value bytes of a PLAIN full blob or an uncompressed write (undefined otherwise). */
+  /** The value bytes of a PLAIN full blob or an uncompressed write, either frame (undefined otherwise). */
   bytes: Buffer | undefined;
 }
 
@@ -61,14 +62,13 @@ async function storedValues(client: RedisClient, prefix: string, threadId: strin
   for (const [field, stored] of Object.entries(rawWrites)) {
     const bundle = field.split("\0").length === 2;
     for (const write of bundle ? splitWriteBundle(stored) : [stored]) {
-      const [, channel, type, bytes] = parts(write);
-      const format = write[0] as number;
+      const { channel, type, stored: bytes, deflated } = unframeWrite(write, { key: keys.writes, what: field });
       writes.push({
         field,
-        channel: channel?.toString("utf8") ?? "",
-        format,
-        type: type?.toString("utf8") ?? "",
-        bytes: format === FrameFormat.PLAIN ? bytes : undefined,
+        channel,
+        format: write[0] as number,
+        type: type.toString("utf8"),
+        bytes: deflated ? undefined : bytes,
       });
     }
   }

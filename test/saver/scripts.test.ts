@@ -4,16 +4,15 @@
 
 import { readFileSync } from "node:fs";
 import { isCluster, type RedisClient } from "../../src/client.js";
-import { saverThreadIndexKey, saverThreadKeys, threadBucket, threadRegistryKeys } from "../../src/keys.js";
 import {
-  blobField,
-  checkpointField,
-  escapePart,
-  FrameFormat,
-  frame,
-  runMember,
-  splitWriteBundle,
-} from "../../src/saver/codec.js";
+  saverRunThreadsKey,
+  saverThreadIndexKey,
+  saverThreadKeys,
+  threadBucket,
+  threadRegistryKeys,
+} from "../../src/keys.js";
+import { blobField, checkpointField, escapePart, FrameFormat, frame } from "../../src/saver/codec.js";
+import { splitWriteBundle } from "../../src/saver/write-frame.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { runRawScript } from "../helpers/scripts.js";
 
@@ -175,12 +174,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     const keys = saverThreadKeys(testPrefix("st"), "t");
     await runRawScript(client, "saverRaiseRunFence", [keys.runFences], ["lease", 1, 0]);
     const blobs: [string, Buffer][] = [[blobField("", "ch", 1), frame([])]];
-    await runRawScript(
-      client,
-      "saverPut",
-      keys.all,
-      putArgs("", "a", "", 60_000, blobs, { run: runMember("run", "", "a") }),
-    );
+    await runRawScript(client, "saverPut", keys.all, putArgs("", "a", "", 60_000, blobs, { run: "run" }));
     await runRawScript(client, "saverPutWrites", keys.all, [
       60_000,
       "t",
@@ -462,7 +456,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(reply[2].map((b) => b.toString("latin1"))).toEqual([blobField("", "ch", 1), base.toString("latin1")]);
   });
 
-  it("saverPutCompact makes saverPut's writes from 3 keys and 3 arguments: record, index entry, only new blobs", async () => {
+  it("saverPutCompact makes saverPut's writes from 3 keys and 4 arguments: record, index entry, only new blobs", async () => {
     const keys = saverThreadKeys(testPrefix("spc"), "t");
     const three = [keys.checkpoints, keys.blobs, keys.byNamespace];
     const record = (id: string, parent: string) =>
@@ -473,6 +467,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       runRawScript(client, "saverPutCompact", three, [
         checkpointField("", id),
         record(id, parent),
+        "t",
         "t",
         ...blobs.flat(),
       ]);
@@ -500,6 +495,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
         checkpointField("", id),
         frame(["\nch\u00002", "json", "{}", "json", "{}"]),
         "t",
+        "t",
         ...blobs.flat(),
       ]);
     expect(
@@ -516,7 +512,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(await client.hlen(keys.blobs)).toBe(2);
   });
 
-  it("saverPutCompact touches the cross-thread index when given its key (standalone only)", async () => {
+  it("saverPutCompact touches the cross-thread index when due or at the thread's only checkpoint (standalone)", async () => {
     const prefix = testPrefix("spci");
     const keys = saverThreadKeys(prefix, "t");
     const four = [
@@ -525,31 +521,134 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
       keys.byNamespace,
       threadRegistryKeys(prefix, threadBucket("t")).updated,
     ];
-    const args = (id: string) => [checkpointField("", id), frame(["", "json", "{}", "json", "{}"]), "t"];
+    const args = (id: string, flags: string) => [
+      checkpointField("", id),
+      frame(["", "json", "{}", "json", "{}"]),
+      "t",
+      flags,
+    ];
+    const put = (id: string, flags: string) => runRawScript(client, "saverPutCompact", four, args(id, flags));
     if (isCluster(client)) {
-      await expect(runRawScript(client, "saverPutCompact", four, args("a"))).rejects.toThrow(/CROSSSLOT/);
+      await expect(put("a", "t")).rejects.toThrow(/CROSSSLOT/);
       return;
     }
     const index = four[3] as string;
-    await runRawScript(client, "saverPutCompact", four, args("a"));
+    // Not due, but the thread's only checkpoint: touched.
+    expect(await put("a", "")).toBe(0);
     const first = Number(await client.zscore(index, "t"));
     expect(first).toBeGreaterThan(Date.now() - 60_000);
+    // Not due, and the thread has checkpoints: left as it is.
+    await client.zadd(index, first - 5_000, "t");
+    await put("b", "");
+    expect(Number(await client.zscore(index, "t"))).toBe(first - 5_000);
+    // Due: raised to the server's time.
+    await put("b2", "t");
+    expect(Number(await client.zscore(index, "t"))).toBeGreaterThanOrEqual(first);
     // A score ahead of the server clock (a thread written faster than once a millisecond) already says the thread
-    // was written this recently: a put on a thread with checkpoints leaves it as it is, never lower.
+    // was written this recently: a due put on a thread with checkpoints leaves it as it is, never lower.
     const ahead = Date.now() + 3_600_000;
     await client.zadd(index, ahead, "t");
-    await runRawScript(client, "saverPutCompact", four, args("b"));
+    await put("b3", "t");
     expect(Number(await client.zscore(index, "t"))).toBe(ahead);
-    // The first checkpoint of an empty thread always raises it (saverForgetThread keeps an entry whose score moved).
+    // The first checkpoint of an empty thread always raises it (saverForgetThread keeps an entry whose score moved),
+    // due or not.
     await client.del(keys.checkpoints, keys.byNamespace);
-    await runRawScript(client, "saverPutCompact", four, args("c"));
+    await put("c", "");
     expect(Number(await client.zscore(index, "t"))).toBe(ahead + 1);
     // An index key of another type does not fail the write.
     await client.del(index);
     await client.set(index, "not a sorted set");
-    await runRawScript(client, "saverPutCompact", four, args("d"));
+    await put("d", "t");
     expect(await client.hlen(keys.checkpoints)).toBe(2);
     expect(await client.get(index)).toBe("not a sorted set");
+  });
+
+  it("saverPutCompact without the index key (a cluster) answers whether the checkpoint is its thread's only one", async () => {
+    const keys = saverThreadKeys(testPrefix("spca"), "t");
+    const three = [keys.checkpoints, keys.blobs, keys.byNamespace];
+    const put = (id: string, flags: string) =>
+      runRawScript(client, "saverPutCompact", three, [
+        checkpointField("", id),
+        frame(["", "json", "{}", "json", "{}"]),
+        "t",
+        flags,
+        blobField("", "ch", id),
+        frame(["json", "1"]),
+      ]);
+    // Not due: the client touches only when told the thread was empty before this checkpoint.
+    expect(await put("a", "")).toEqual([-2, 1]);
+    expect(await put("b", "")).toBe(1);
+    // Due: the client touches beside the script, so the script does not say.
+    await client.del(keys.checkpoints, keys.byNamespace);
+    expect(await put("c", "t")).toBe(1);
+  });
+
+  it("saverPutCompact asked to upgrade deletes the byId index an earlier release wrote, its last key", async () => {
+    const prefix = testPrefix("spcu");
+    const keys = saverThreadKeys(prefix, "t");
+    const index = threadRegistryKeys(prefix, threadBucket("t")).updated;
+    const three = [keys.checkpoints, keys.blobs, keys.byNamespace];
+    const blob = frame(["json", "1"]);
+    const put = (id: string, parent: string, upgrade: "ut" | "t", extra: string[]) =>
+      runRawScript(
+        client,
+        "saverPutCompact",
+        [...three, ...extra],
+        [
+          checkpointField("", id),
+          frame([`${parent}\nch\u00001`, "json", `{"id":"${id}"}`, "json", "{}"]),
+          "t",
+          upgrade,
+          blobField("", "ch", 1),
+          blob,
+        ],
+      );
+    await client.zadd(keys.byId, 0, "old\u0000");
+    // Without the flag (a thread this process already converted) the put leaves it alone.
+    expect(await put("a", "", "t", [])).toBe(1);
+    expect(await client.exists(keys.byId)).toBe(1);
+    // Flagged, without an index key (a cluster): byId is KEYS[4], not taken for the index.
+    expect(await put("b", "a", "ut", [keys.byId])).toBe(0);
+    expect(await client.exists(keys.byId)).toBe(0);
+    expect(await client.zrange(keys.byNamespace, "0", "-1")).toEqual(["a", "b"].map((id) => checkpointField("", id)));
+    const [count] = (await runRawBuffer(client, "saverRead", keys.all, ["id", "+", "-", 10, 0])) as [number];
+    expect(count).toBe(2);
+    if (isCluster(client)) return;
+    // Flagged with the index key (standalone): byId is KEYS[5], and the index is touched as without the flag.
+    await client.zadd(keys.byId, 0, "old\u0000");
+    expect(await put("c", "b", "ut", [index, keys.byId])).toBe(0);
+    expect(await client.exists(keys.byId)).toBe(0);
+    expect(Number(await client.zscore(index, "t"))).toBeGreaterThan(Date.now() - 60_000);
+    expect(await client.type(index)).toBe("zset");
+  });
+
+  it("saverRecordRun: a TTL only from savers with one and never on a set a saver without one wrote to", async () => {
+    const prefix = testPrefix("srr");
+    const record = (key: string, threadId: string, ttlMs: number) =>
+      runRawScript(client, "saverRecordRun", [key], [threadId, ttlMs, 60_000]);
+    // A saver with a TTL: the set lives ttlMs + graceMs, renewed when less is left.
+    const timed = saverRunThreadsKey(prefix, "timed");
+    await record(timed, "a", 100_000);
+    expect(await client.pttl(timed)).toBeGreaterThan(150_000);
+    await client.pexpire(timed, 1_000);
+    await record(timed, "a", 100_000);
+    expect(await client.pttl(timed)).toBeGreaterThan(150_000);
+    // A thread already recorded there by it: a saver without a TTL leaves the TTL (the thread's keys have it too).
+    await record(timed, "a", 0);
+    expect(await client.pttl(timed)).toBeGreaterThan(0);
+    // A thread new to the set: the set loses its TTL, and a saver with one never puts it back.
+    await record(timed, "b", 0);
+    expect(await client.pttl(timed)).toBe(-1);
+    await record(timed, "c", 100_000);
+    await record(timed, "a", 100_000);
+    expect(await client.pttl(timed)).toBe(-1);
+    expect((await client.hkeys(timed)).sort()).toEqual(["a", "b", "c"]);
+    // Created by a saver without a TTL: none, whoever writes next.
+    const plain = saverRunThreadsKey(prefix, "plain");
+    await record(plain, "a", 0);
+    await record(plain, "a", 0);
+    await record(plain, "b", 100_000);
+    expect(await client.pttl(plain)).toBe(-1);
   });
 
   it("saverRead refreshes the TTL only when asked to", async () => {

@@ -11,7 +11,7 @@ import { decodeRefs } from "../../src/saver/codec.js";
 import { recordRefs } from "../../src/saver/record.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { CHANNELS, type HistoryStep, randomHistory } from "./random-history.js";
-import { collect } from "./saver-helpers.js";
+import { collect, inputMetadata, loopMetadata, makeCheckpoint } from "./saver-helpers.js";
 
 /**
  * Everything list() returns for a thread (every namespace), by namespace, then newest first (MemorySaver lists
@@ -150,6 +150,30 @@ describe.each(targets)("RedisSaver thread operations ($name)", ({ connect }) => 
     await saver.deleteForRuns(["no-such-run"]);
     await expect(saver.deleteForRuns([""])).rejects.toThrow(InvalidInputError);
     await expect(saver.deleteForRuns("run-a" as unknown as string[])).rejects.toThrow(InvalidInputError);
+  });
+
+  it("a run written by a saver with a TTL and one without keeps its threads' record for deleteForRuns", async () => {
+    const keyPrefix = testPrefix("drmix");
+    const timed = new RedisSaver({ client, keyPrefix, ttl: { defaultTtlMs: 600_000 } });
+    const plain = new RedisSaver({ client, keyPrefix });
+    const parents = new Map<string, RunnableConfig>();
+    const put = async (saver: RedisSaver, threadId: string, step: number) => {
+      const checkpoint = makeCheckpoint({ a: step }, { a: step + 2 });
+      const metadata = { ...(step < 0 ? inputMetadata : loopMetadata(step)), run_id: "run-mix" };
+      const config = parents.get(threadId) ?? { configurable: { thread_id: threadId, checkpoint_ns: "" } };
+      parents.set(threadId, await saver.put(config, checkpoint, metadata, { a: step + 2 }));
+    };
+    await put(timed, "x", -1);
+    await put(plain, "y", -1);
+    // Written by the saver with a TTL after the one without: the record must not take a TTL again.
+    await put(timed, "x", 0);
+    await put(plain, "y", 0);
+    await put(timed, "z", -1);
+    const key = saverRunThreadsKey(keyPrefix, "run-mix");
+    expect(await client.pttl(key)).toBe(-1);
+    expect((await client.hkeys(key)).sort()).toEqual(["x", "y", "z"]);
+    const removed = await plain.deleteForRuns(["run-mix"]);
+    expect(removed.checkpoints).toBe(5);
   });
 
   it("a run's threads are a small hash; deleteForRuns also reads and empties the SET earlier releases kept", async () => {

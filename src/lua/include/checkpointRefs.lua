@@ -12,7 +12,8 @@
 --   that when it decodes the record).
 -- parseRefs(refsText): parentId (escaped; "" for none) and the list of "channel\0version" lines (escaped parts).
 --   Lines of other kinds hold no NUL and start with a byte naming their kind (inHistoryRef in src/saver/codec.ts):
---   every parser skips a line after the first that holds no NUL.
+--   every parser skips a line after the first that holds no NUL (the in-history lines, the run line of include
+--   runIndex).
 -- refsInHistory(refsText): the set (escaped channel -> true) of channels whose version in this checkpoint is a
 --   DeltaChannel value left to the ancestors' writes, from its lines "\1<escaped channel>"; nil when none. Such a
 --   version has no blob: read like IN_HISTORY_MARKER (which earlier releases, and `compression: false`, store).

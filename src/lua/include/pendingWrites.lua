@@ -7,17 +7,24 @@
 --
 -- Layout, two forms side by side in the writes HASH (a checkpoint may have both):
 -- - the bundle: the field `ns\0id` of a checkpoint (its field in the checkpoints hash) holds its first writes one
---   after another, each as a 4-byte big-endian length then the framed write (format byte PLAIN or DEFLATED, parts
---   taskId, channel, type, bytes, taskPath, idx; see src/saver/codec.ts). A write is appended only while the bundle
---   stays within PENDING_WRITES_BUNDLE_BYTES, so an ordinary step's writes cost one field and no index entry, and a
---   putWrites never copies more than that many bytes. The field is absent when the bundle would be empty.
+--   after another, each after its length (see src/saver/write-frame.ts): a PACKED_WRITE frame (format byte 7: flags,
+--   then task id and task path unless flag 2 says they are the previous write's, idx, channel, type with varint
+--   lengths, then the value) after its length as a varint; a frame of earlier releases (format byte PLAIN or
+--   DEFLATED, parts taskId, channel, type, bytes, taskPath, idx, each after a 4-byte big-endian length) after its
+--   4-byte big-endian length, whose first byte is 0 (a varint length's never is). A write is appended only while
+--   the bundle stays within PENDING_WRITES_BUNDLE_BYTES (a replacement that puts a following write's task back may
+--   pass it by that task), so an ordinary step's writes cost one field and no index entry, and a putWrites never
+--   copies more than that many bytes. The field is absent when the bundle would be empty. Writes of one call after
+--   the first in the bundle are stored with flag 2 (the client sends every write whole); a write whose predecessor
+--   is replaced or moved out gets its task back first.
 -- - overflow: a write that does not fit (the bundle is full, or the write alone is larger than the limit) has its own
 --   field `ns\0id\0taskId\0idx` (escaped parts, sent by the client) and a member of the same name in writesIndex, so
 --   one checkpoint's overflow writes are one lex range. Earlier releases stored every write this way: their threads
 --   are read and written as they are.
--- A write is known by (taskId, idx): its frame's first and last parts in a bundle, its field in overflow (which the
--- client builds from the same two: pendingWritesAdd knows the writes it is given by their overflow field, and reads
--- the parts of stored bundle writes only for the tasks it finds there). Either form holds it at most once.
+-- A write is known by (taskId, idx): its frame's task id (or its predecessor's) and idx in a bundle, its field in
+-- overflow, which holds a frame that stands alone (the client builds the field from the same two: pendingWritesAdd
+-- knows the writes it is given by their overflow field, and reads the parts of stored bundle writes only when the
+-- bundle holds one of their tasks). Either form holds it at most once.
 --
 -- pendingWritesAdd(field, writes, from): stores the triples (overflow field, mode, framed write) writes[from..] of
 --   checkpoint field: mode "0" only if the write is stored in neither form (a retried task never replaces its first
@@ -32,9 +39,6 @@
 -- pendingWritesOverflow(field): the checkpoint's overflow writes (framed), in field order.
 -- pendingWritesAnyOverflow(): whether the thread has overflow writes at all (asked once per script), so a walk over
 --   many checkpoints skips pendingWritesOverflow when it has none.
--- pendingWritesList(field): every framed write of the checkpoint: the bundle's in stored order, then overflow. An
---   unreadable bundle ends its part of the list with one more value that is not a frame of six parts, so the
---   client that decodes the list reports the corruption.
 -- pendingWritesRemove(field): deletes the checkpoint's writes in both forms; returns how many writes they were.
 -- pendingWritesCountAll(): the number of writes the thread holds, for whole-thread deletes.
 -- pendingWritesImport(field, value): stores one exported (field, value) pair of the writes HASH, indexing it when it
@@ -54,9 +58,89 @@ local function pendingWritesUint32(text, at)
   return ((b1 * 256 + b2) * 256 + b3) * 256 + b4
 end
 
--- The taskId and idx parts of the framed write between from and to (inclusive) of text, or nil when the bytes are
--- not a frame (such a write never matches another).
-local function pendingWriteTaskAndIdx(text, from, to)
+-- The varint (unsigned LEB128, at most 7 bytes) at text[at], and the position after it; nil when it does not end
+-- by position `to`.
+local function pendingWritesVarint(text, at, to)
+  local value, scale = 0, 1
+  for i = at, math.min(to, at + 6) do
+    local b = string.byte(text, i)
+    if b < 128 then
+      return value + b * scale, i + 1
+    end
+    value, scale = value + (b - 128) * scale, scale * 128
+  end
+  return nil
+end
+
+local function pendingWritesVarintText(n)
+  local text = ""
+  while n >= 128 do
+    text = text .. string.char(n % 128 + 128)
+    n = math.floor(n / 128)
+  end
+  return text .. string.char(n)
+end
+
+-- A framed write with its length before it, as a bundle entry: a varint for a PACKED_WRITE frame, 4 bytes for the
+-- frames of earlier releases.
+local function pendingWritesEntry(value)
+  if string.byte(value, 1) == 7 then
+    return pendingWritesVarintText(#value) .. value
+  end
+  return pendingWritesLength(#value) .. value
+end
+
+local function pendingWritesEntrySize(value)
+  if string.byte(value, 1) == 7 then
+    local size, n = 1, #value
+    while n >= 128 do
+      size, n = size + 1, math.floor(n / 128)
+    end
+    return size + #value
+  end
+  return 4 + #value
+end
+
+-- Of a PACKED_WRITE frame between from and to (inclusive) of text: whether it repeats its predecessor's task (flag 2),
+-- and the last position of its task part (task id and path; from + 1 when it repeats), or nil when unreadable.
+local function pendingWritesTaskEnd(text, from, to)
+  local flags = string.byte(text, from + 1)
+  if not flags or flags >= 4 then
+    return nil
+  end
+  if flags >= 2 then
+    return true, from + 1
+  end
+  local taskLength, at = pendingWritesVarint(text, from + 2, to)
+  local pathCode
+  if taskLength then
+    pathCode, at = pendingWritesVarint(text, at + taskLength, to)
+  end
+  if not pathCode or at + math.floor(pathCode / 4) - 1 > to then
+    return nil
+  end
+  return false, at + math.floor(pathCode / 4) - 1
+end
+
+-- The taskId and idx of the framed write between from and to (inclusive) of text, or nil when the bytes are not a
+-- frame (such a write never matches another). A PACKED_WRITE frame that repeats its predecessor's task takes
+-- `taskId` (that predecessor's); its own task id otherwise.
+local function pendingWriteTaskAndIdx(text, from, to, taskId)
+  if string.byte(text, from) == 7 then
+    local repeats, taskEnd = pendingWritesTaskEnd(text, from, to)
+    if repeats == nil or (repeats and not taskId) then
+      return nil
+    end
+    if not repeats then
+      local length, at = pendingWritesVarint(text, from + 2, to)
+      taskId = string.sub(text, at, at + length - 1)
+    end
+    local idxLength, at = pendingWritesVarint(text, taskEnd + 1, to)
+    if not idxLength or at + idxLength - 1 > to then
+      return nil
+    end
+    return taskId, string.sub(text, at, at + idxLength - 1)
+  end
   local at, firstAt, firstLength, lastAt, lastLength = from + 1, nil, 0, nil, 0
   while at + 3 <= to do
     local length = pendingWritesUint32(text, at)
@@ -79,19 +163,31 @@ local function pendingWritesEscape(part)
   end))
 end
 
--- Walks a bundle: calls visit(from, to) with the bounds of each framed write; returns the position of the first
--- byte that is not a whole entry (#bundle + 1 when the bundle is well formed and not empty; 1 for an empty one).
+-- Walks a bundle: calls visit(from, to, start) with the bounds of each framed write and the start of its entry (its
+-- length); returns the position of the first byte that is not a whole entry (#bundle + 1 when the bundle is well
+-- formed and not empty; 1 for an empty one).
 local function pendingWritesWalk(bundle, visit)
   local at, size = 1, #bundle
-  while at + 3 <= size do
-    local length = pendingWritesUint32(bundle, at)
-    if at + 3 + length > size then
+  while at <= size do
+    local length, from
+    if string.byte(bundle, at) == 0 then
+      if at + 3 > size then
+        return at
+      end
+      length, from = pendingWritesUint32(bundle, at), at + 4
+    else
+      length, from = pendingWritesVarint(bundle, at, size)
+      if not length then
+        return at
+      end
+    end
+    if from + length - 1 > size then
       return at
     end
     if visit then
-      visit(at + 4, at + 3 + length)
+      visit(from, from + length - 1, at)
     end
-    at = at + 4 + length
+    at = from + length
   end
   if size == 0 then
     return 1
@@ -149,23 +245,6 @@ local function pendingWritesOverflow(field)
   return pendingWritesValues(pendingWritesOverflowFields(field))
 end
 
-local function pendingWritesList(field)
-  local bundle = redis.call("HGET", KEYS[5], field)
-  local list = {}
-  if bundle then
-    local stop = pendingWritesWalk(bundle, function(from, to)
-      list[#list + 1] = string.sub(bundle, from, to)
-    end)
-    if stop <= #bundle or #bundle == 0 then
-      list[#list + 1] = string.sub(bundle, stop)
-    end
-  end
-  for _, value in ipairs(pendingWritesOverflow(field)) do
-    list[#list + 1] = value
-  end
-  return list
-end
-
 -- Stores one write in overflow; returns 1 when it was stored (mode "0": only when its field is absent).
 local function pendingWritesOverflowSet(overflowField, mode, value)
   if mode == "1" then
@@ -178,70 +257,101 @@ local function pendingWritesOverflowSet(overflowField, mode, value)
   return 1
 end
 
+-- The task id of a write as the client sends it (a frame that stands alone), or nil when it cannot be read.
+local function pendingWriteTaskId(value)
+  if string.byte(value, 1) == 7 then
+    local length, at = pendingWritesVarint(value, 3, #value)
+    if not length or at + length - 1 > #value then
+      return nil
+    end
+    return string.sub(value, at, at + length - 1)
+  end
+  return framedFirstPart(value) -- the task id: the first part of a frame of earlier releases
+end
+
 local function pendingWritesAdd(field, writes, from)
   local bundle = redis.call("HGET", KEYS[5], field) or ""
-  local needles = {}
+  -- Stored writes of the same tasks: a frame that states its task holds the task id's length and bytes right after
+  -- its format byte (and flags), so a plain search finds one (and perhaps bytes inside a value); a write that repeats
+  -- its predecessor's task follows one that states it. Only when the search finds one is the bundle walked; a new
+  -- task's writes go after the stored ones without reading them. The search is for the length's last byte and the
+  -- id: a byte rarer than the zeros that open every 4-byte length, so the search seldom stops to compare.
+  local needles, found = {}, false
   for i = from + 2, #writes, 3 do
-    local taskId = framedFirstPart(writes[i]) -- the task id: a write's first part
+    local taskId = pendingWriteTaskId(writes[i])
     if taskId then
-      needles[taskId] = true
+      needles[string.char(#taskId % 256) .. taskId] = true
+      if #taskId >= 128 then
+        needles[pendingWritesVarintText(#taskId) .. taskId] = true -- the packed frame's length differs from there
+      end
     end
   end
-  -- Stored writes of the same tasks: their frame holds the task id's length and bytes right after the format byte,
-  -- so a plain search finds every one (and perhaps bytes inside a value). Only when it finds some is the bundle
-  -- walked; a new task's writes go after the stored ones without reading them. The search is for the length's last
-  -- byte and the id: a byte rarer than the zeros that open every length, so the search seldom stops to compare.
-  local candidates, found = {}, false
-  for taskId in pairs(needles) do
-    local needle = string.char(#taskId % 256) .. taskId
-    local at = string.find(bundle, needle, 1, true)
-    while at do
-      candidates[at - 3] = true
+  for needle in pairs(needles) do
+    if string.find(bundle, needle, 1, true) then
       found = true
-      at = string.find(bundle, needle, at + 1, true)
+      break
     end
   end
-  local storedAt = {} -- overflow field -> { first, last } of a stored bundle write of one of the tasks
+  -- When walked: entries lists every stored entry in order as { start of its length, first, last, repeats, first
+  -- and last of the task part it repeats }; storedAt maps the overflow field of each stored write to its entry.
+  local storedAt, entries = {}, {}
   if found then
-    local stop = pendingWritesWalk(bundle, function(first, last)
-      if candidates[first + 1] then
-        local taskId, idx = pendingWriteTaskAndIdx(bundle, first, last)
-        local identity = taskId and field .. "\0" .. pendingWritesEscape(taskId) .. "\0" .. idx
-        if identity and not storedAt[identity] then
-          storedAt[identity] = { first, last }
+    local taskId, taskFirst, taskLast = nil, nil, nil -- of the last PACKED_WRITE frame that states its task
+    local stop = pendingWritesWalk(bundle, function(first, last, start)
+      local entry, id, idx = { start, first, last, false }, nil, nil
+      local repeats, taskEnd = nil, nil
+      if string.byte(bundle, first) == 7 then
+        repeats, taskEnd = pendingWritesTaskEnd(bundle, first, last)
+      end
+      if repeats then
+        if taskFirst then
+          entry[4], entry[5], entry[6] = true, taskFirst, taskLast
+          id, idx = pendingWriteTaskAndIdx(bundle, first, last, taskId)
         end
+      else
+        id, idx = pendingWriteTaskAndIdx(bundle, first, last)
+        if repeats == false then
+          taskId, taskFirst, taskLast = id, first + 2, taskEnd
+        else
+          taskId, taskFirst, taskLast = nil, nil, nil
+        end
+      end
+      entries[#entries + 1] = entry
+      local identity = id and field .. "\0" .. pendingWritesEscape(id) .. "\0" .. idx
+      if identity and not storedAt[identity] then
+        storedAt[identity] = entry
       end
     end)
     if stop <= #bundle then
       return -1
     end
   end
-  -- size: the bundle's length once this call's changes are made. replaced: start of a stored write -> { its end,
-  -- new value or false when it leaves the bundle }. added: values appended (false once moved out again).
-  local size, count, replaced, starts, added, addedAt, overflowed = #bundle, 0, {}, {}, {}, {}, {}
+  -- size: the bundle's length once this call's changes are made. replaced: first byte of a stored write -> { its
+  -- entry, new value or false when it leaves the bundle }. added: values appended (false once moved out again).
+  local size, count, replaced, changes, added, addedAt, overflowed = #bundle, 0, {}, 0, {}, {}, {}
   for i = from, #writes, 3 do
     local overflowField, mode, value = writes[i], writes[i + 1], writes[i + 2]
     local old, mine = storedAt[overflowField], addedAt[overflowField]
     if old or mine then
       if mode == "1" then
-        local first = old and old[1]
-        local current
+        local first = old and old[2]
+        local currentSize
         if old then
-          current = replaced[first] and replaced[first][2] or string.sub(bundle, first, old[2])
+          currentSize = replaced[first] and pendingWritesEntrySize(replaced[first][2]) or old[3] - old[1] + 1
         else
-          current = added[mine]
+          currentSize = pendingWritesEntrySize(added[mine])
         end
-        if size - #current + #value <= PENDING_WRITES_BUNDLE_BYTES then
-          size = size - #current + #value
+        if size - currentSize + pendingWritesEntrySize(value) <= PENDING_WRITES_BUNDLE_BYTES then
+          size = size - currentSize + pendingWritesEntrySize(value)
           if old then
-            replaced[first] = { old[2], value }
+            replaced[first] = { old, value }
           else
             added[mine] = value
           end
         else
-          size = size - 4 - #current
+          size = size - currentSize
           if old then
-            replaced[first] = { old[2], false }
+            replaced[first] = { old, false }
             storedAt[overflowField] = nil
           else
             added[mine] = false
@@ -250,15 +360,14 @@ local function pendingWritesAdd(field, writes, from)
           overflowed[overflowField] = true
           pendingWritesOverflowSet(overflowField, "1", value)
         end
-        if old and not starts[first] then
-          starts[first] = true
-          starts[#starts + 1] = first
+        if old then
+          changes = changes + 1
         end
         count = count + 1
       end
     elseif overflowed[overflowField] then
       count = count + pendingWritesOverflowSet(overflowField, mode, value)
-    elseif size + 4 + #value <= PENDING_WRITES_BUNDLE_BYTES then
+    elseif size + pendingWritesEntrySize(value) <= PENDING_WRITES_BUNDLE_BYTES then
       if redis.call("HEXISTS", KEYS[5], overflowField) == 1 then
         if mode == "1" then
           count = count + pendingWritesOverflowSet(overflowField, "1", value)
@@ -267,7 +376,7 @@ local function pendingWritesAdd(field, writes, from)
       else
         added[#added + 1] = value
         addedAt[overflowField] = #added
-        size = size + 4 + #value
+        size = size + pendingWritesEntrySize(value)
         count = count + 1
       end
     else
@@ -275,34 +384,56 @@ local function pendingWritesAdd(field, writes, from)
       overflowed[overflowField] = true
     end
   end
-  if #added == 0 and #starts == 0 then
+  if #added == 0 and changes == 0 then
     return count
   end
-  -- The stored bundle first: a new task's writes are one concatenation.
-  local tail = { #starts == 0 and bundle or "" }
+  -- The appended writes (one call's: one task). A PACKED_WRITE frame after one of the same task part is stored
+  -- with flag 2 and without that part.
+  local tail, lastTask = {}, nil
   for _, value in ipairs(added) do
     if value then
-      tail[#tail + 1] = pendingWritesLength(#value)
-      tail[#tail + 1] = value
+      local task = nil
+      if string.byte(value, 1) == 7 then
+        local repeats, taskEnd = pendingWritesTaskEnd(value, 1, #value)
+        if repeats == false then
+          task = string.sub(value, 3, taskEnd)
+          if task == lastTask then
+            value = string.char(7, string.byte(value, 2) + 2) .. string.sub(value, taskEnd + 1)
+          end
+        end
+      end
+      lastTask = task
+      tail[#tail + 1] = pendingWritesEntry(value)
     end
   end
   local result
-  if #starts == 0 then
-    result = table.concat(tail)
+  if changes == 0 then
+    -- The stored bundle first: a new task's writes are one concatenation.
+    result = bundle .. table.concat(tail)
   else
-    -- Replaced writes keep their place: the bundle is copied around them.
-    table.sort(starts)
-    local parts, cursor = {}, 1
-    for _, first in ipairs(starts) do
-      local last, value = replaced[first][1], replaced[first][2]
-      parts[#parts + 1] = string.sub(bundle, cursor, first - 5)
-      if value then
-        parts[#parts + 1] = pendingWritesLength(#value)
-        parts[#parts + 1] = value
+    -- Replaced writes keep their place: the bundle is copied around them, and a write that repeats the task of one
+    -- replaced or moved out gets its task part back.
+    local parts, orphan = {}, false
+    for _, entry in ipairs(entries) do
+      local change = replaced[entry[2]]
+      if change then
+        if change[2] then
+          parts[#parts + 1] = pendingWritesEntry(change[2])
+        end
+        orphan = true
+      elseif orphan and entry[4] then
+        local first = entry[2]
+        parts[#parts + 1] = pendingWritesEntry(
+          string.char(7, string.byte(bundle, first + 1) - 2)
+            .. string.sub(bundle, entry[5], entry[6])
+            .. string.sub(bundle, first + 2, entry[3])
+        )
+        orphan = false
+      else
+        parts[#parts + 1] = string.sub(bundle, entry[1], entry[3])
+        orphan = false
       end
-      cursor = last + 1
     end
-    parts[#parts + 1] = string.sub(bundle, cursor)
     parts[#parts + 1] = table.concat(tail)
     result = table.concat(parts)
   end

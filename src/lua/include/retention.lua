@@ -23,7 +23,8 @@
 -- retentionRootCutoff(keepLast): that id, or nil.
 -- retentionNextNamespace(ns): the escaped namespace after ns in byNamespace order, or nil.
 -- retentionFinish(state): deletes the blobs the removed checkpoints left unneeded and cleans a window of the run
---   index; returns { checkpoints, writes, blobs } removed.
+--   index (an earlier release's members; a removed checkpoint's run line counts its (run, namespace) member down
+--   as it goes); returns { checkpoints, writes, blobs } removed.
 -- retentionAfterPut(ns, spec): saverPut's hook; spec "keepLast slack". Trims when the namespace's count exceeds
 --   keepLast and (count - keepLast) is a multiple of slack, so trimming costs little per put on average. With audit
 --   on (include auditOutbox, before this one) a trim that removed something records the event prune (fields by
@@ -34,6 +35,7 @@
 -- @include dropUnneededBlobs
 -- @include serverTimeMs
 -- @include pendingWrites
+-- @include runIndex
 
 local RETENTION_PINNED_FIELD = "pinned"
 
@@ -159,6 +161,10 @@ local function retentionRemove(state, ns, field)
       state.candidates[ns][blobField] = true
     end
     state.checkpoints = state.checkpoints + redis.call("HDEL", KEYS[1], field)
+    local runId = runIndexRunOf(record)
+    if runId then
+      runIndexDrop(KEYS[8], runId, ns)
+    end
   end
   redis.call("ZREM", KEYS[3], field)
   state.writes = state.writes + pendingWritesRemove(field)
@@ -219,7 +225,8 @@ local function retentionTrimNamespace(state, ns, keepLast, cutoff, deadOnly)
   return false
 end
 
--- Stale run index entries (their checkpoint was removed) in a window of the byRun index.
+-- Stale run index entries of earlier releases (their checkpoint was removed) in a window of the byRun index; a
+-- (run, namespace) member (include runIndex) is counted down as its checkpoints go, and left alone here.
 local function retentionCleanRunIndex()
   local total = redis.call("ZCARD", KEYS[8])
   if total == 0 or total <= redis.call("ZCARD", KEYS[3]) then
@@ -234,7 +241,8 @@ local function retentionCleanRunIndex()
   local stale = {}
   for _, member in ipairs(members) do
     local cut = string.find(member, "\0", 1, true)
-    if cut and redis.call("HEXISTS", KEYS[1], string.sub(member, cut + 1)) == 0 then
+    local field = cut and string.sub(member, cut + 1)
+    if field and not string.find(field, "\0\0", 1, true) and redis.call("HEXISTS", KEYS[1], field) == 0 then
       stale[#stale + 1] = member
     end
   end
