@@ -206,7 +206,10 @@ describe.each(targets)("DeltaChannel versions left to history ($name)", ({ conne
     for (const record of records) {
       const version = record.versions.get("messages");
       // Besides, only null values (the graph's branch channels) are named.
-      expect(record.other.filter((line) => !line.startsWith("\x03")), record.id).toEqual([]);
+      expect(
+        record.other.filter((line) => !line.startsWith("\x03")),
+        record.id,
+      ).toEqual([]);
       // Named exactly when no value is stored at the version (a snapshot's is).
       const named = record.inHistory.includes("messages");
       expect(named, `${record.id} at messages ${version}`).toBe(
