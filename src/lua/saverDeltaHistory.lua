@@ -42,7 +42,8 @@
   order until each channel has its seed; a run may read records and bundles past the last seed (fewer than the
   ancestors visited before it, and fewer than READ_AHEAD), and blobs past a seed only within its chunk. A record's
   parent and versions are read in place (include checkpointRefs, refsBounds), and a blob field is built only when a
-  channel's version changes from one ancestor to the next.
+  channel's version changes from one ancestor to the next. A version the record names as JSON null (a `\3` refs
+  line, no blob stored) is a seed too: its blob is sent as NULL_VALUE_BLOB, the blob such a value had before.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
@@ -154,6 +155,8 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
   -- channel j at ancestor i (false when the channel is closed or the ancestor lists no version); wanted: each
   -- distinct blob field once, in walk order (wantedChannel[k]: its channel).
   local ids, fields, blobFields, wanted, wantedSet, wantedChannel = {}, {}, {}, {}, {}, {}
+  -- Blob fields of versions a record names as JSON null (a `\3` refs line, no blob stored): their seed is that null.
+  local nullField = {}
   local count, nextId = 0, cursor
   local room = math.min(runLength, maxVisits - visits)
   runLength = math.min(runLength * 2, READ_AHEAD)
@@ -184,6 +187,9 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
             wantedSet[blobField] = true
             wanted[#wanted + 1] = blobField
             wantedChannel[#wanted] = j
+            if refsNullAt(record, first, last, escaped[j]) then
+              nullField[blobField] = true
+            end
           end
         end
       end
@@ -205,6 +211,9 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
     local values = redis.call("HMGET", blobs, unpack(wanted, from, to))
     for k = 1, #values do
       local value, j = values[k], wantedChannel[from + k - 1]
+      if not value and nullField[wanted[from + k - 1]] then
+        value = NULL_VALUE_BLOB
+      end
       blobOf[wanted[from + k - 1]] = value
       if not seeded[j] and isSeed(value) then
         seeded[j] = true

@@ -20,7 +20,7 @@ import { blobField, frame } from "../../src/saver/codec.js";
 import { recordRefs } from "../../src/saver/record.js";
 import { KEY_1 } from "../encryption/helpers.js";
 import { targets, testPrefix } from "../helpers/redis.js";
-import { randomHistory } from "./random-history.js";
+import { CHANNELS, randomHistory } from "./random-history.js";
 import { collect, inputMetadata, loopMetadata } from "./saver-helpers.js";
 import { TeeSaver } from "./tee-saver.js";
 
@@ -139,8 +139,15 @@ describe.each(targets)("null channel values named in the refs ($name)", ({ conne
       const redis = new RedisSaver({ client, keyPrefix: testPrefix("nrr") });
       const oracle = new RedisSaver({ client, keyPrefix: testPrefix("nrr-oracle"), compression: false });
       const memory = new MemorySaver();
-      await randomHistory([redis, oracle, memory], "t", seed, 30, { nullValues: true });
+      const steps = await randomHistory([redis, oracle, memory], "t", seed, 30, { nullValues: true });
       await randomHistory([redis, memory], "g", seed, 30, { nullValues: true, growingBytes: 200 });
+      // getDeltaChannelHistory of plain channels stops at a null value as at a stored one: the same seeds and writes.
+      for (const step of steps) {
+        const ask = { config: step.config, channels: [...CHANNELS] };
+        expect(await redis.getDeltaChannelHistory(ask), `seed ${seed}`).toEqual(
+          await memory.getDeltaChannelHistory(ask),
+        );
+      }
 
       expect(await expectNullsMarkedNotStored(client, redis, "t"), `seed ${seed}`).toBeGreaterThan(5);
       await expectNullsMarkedNotStored(client, redis, "g");

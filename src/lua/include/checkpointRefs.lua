@@ -37,6 +37,9 @@
 -- refsParentAt(record, first, last): the parent id alone (parseRefs' first answer, without splitting the lines).
 -- refsVersionAt(record, first, last, escapedChannel): the version the refs give the channel (escaped), or nil when
 --   they list none; a search for that one line.
+-- refsNullAt(record, first, last, escapedChannel): true when a `\3<channel>` line says the checkpoint's value of the
+--   channel is JSON null (stored with no blob; see nullValueRef in src/saver/codec.ts).
+-- NULL_VALUE_BLOB: the blob such a value had before (a PLAIN frame of type "json" and bytes "null").
 local function refsOf(record)
   local format = string.byte(record, 1)
   if format ~= 1 and format ~= 6 then
@@ -166,3 +169,27 @@ local function refsVersionAt(record, first, last, escapedChannel)
   end
   return refsSub(record, matchEnd + 1, lineEnd - 1)
 end
+
+local refsNullLines = {}
+
+local function refsNullAt(record, first, last, escapedChannel)
+  local line = refsNullLines[escapedChannel]
+  if not line then
+    line = "\n\3" .. escapedChannel
+    refsNullLines[escapedChannel] = line
+  end
+  local at = first
+  while true do
+    local _, matchEnd = refsFind(record, line, at, true)
+    if not matchEnd or matchEnd > last then
+      return false
+    end
+    -- The whole line, not a longer channel name that starts with this one.
+    if matchEnd == last or refsByte(record, matchEnd + 1) == 10 then
+      return true
+    end
+    at = matchEnd + 1
+  end
+end
+
+local NULL_VALUE_BLOB = string.char(1, 0, 0, 0, 4) .. "json" .. string.char(0, 0, 0, 4) .. "null"
