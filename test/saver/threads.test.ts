@@ -33,8 +33,13 @@ describe.each(targets)("thread registry ($name)", ({ connect }) => {
     const first = await saver.threads.get("t1");
     expect(first).toMatchObject({ threadId: "t1", status: "idle", metadata: { user_id: "alice", tier: 2 } });
     expect(first?.createdAt.getTime()).toBeLessThanOrEqual(first?.updatedAt.getTime() ?? 0);
-    // A later step (source "loop") moves updatedAt on without another registry write.
-    await saver.put(config, makeCheckpoint(), loopMetadata(0), {});
+    // A later step (source "loop") moves updatedAt on without another registry write, to within a second (a process
+    // refreshes a thread's index entry about once a second).
+    const next = await saver.put(config, makeCheckpoint(), loopMetadata(0), {});
+    const soon = await saver.threads.get("t1");
+    expect(soon?.updatedAt.getTime()).toBeGreaterThanOrEqual(first?.updatedAt.getTime() ?? 0);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await saver.put(next, makeCheckpoint(), loopMetadata(1), {});
     const later = await saver.threads.get("t1");
     expect(later?.createdAt).toEqual(first?.createdAt);
     expect(later?.updatedAt.getTime()).toBeGreaterThan(first?.updatedAt.getTime() ?? 0);
