@@ -88,34 +88,34 @@ function uuid6Ms(id: string): number | undefined {
   return Number(steps / 10_000n - UUID_EPOCH_OFFSET_MS);
 }
 
-/** `text` with the first `"ts":"<ISO time>"` written as the ms past the id's time, or undefined when it cannot be. */
-function leaveOutTimestamp(text: string, checkpointId: string): string | undefined {
+/** The value of the first `"ts":"..."` in `text` (its bounds) and the time in the checkpoint id, or undefined. */
+function timestampOf(text: string, checkpointId: string): { idMs: number; start: number; end: number } | undefined {
   const idMs = uuid6Ms(checkpointId);
   const at = text.indexOf(TS_KEY);
   if (idMs === undefined || at < 0) return undefined;
   const start = at + TS_KEY.length;
   const end = text.indexOf('"', start);
-  const iso = text.slice(start, end);
-  if (end < 0 || !ISO_TS.test(iso)) return undefined;
-  const offset = Date.parse(iso) - idMs;
+  return end < 0 ? undefined : { idMs, start, end };
+}
+
+/** `text` with the first `"ts":"<ISO time>"` written as the ms past the id's time, or undefined when it cannot be. */
+function leaveOutTimestamp(text: string, checkpointId: string): string | undefined {
+  const ts = timestampOf(text, checkpointId);
+  const iso = ts && text.slice(ts.start, ts.end);
+  if (ts === undefined || iso === undefined || !ISO_TS.test(iso)) return undefined;
+  const offset = Date.parse(iso) - ts.idMs;
   if (!Number.isSafeInteger(offset) || Math.abs(offset) > MAX_TS_OFFSET_MS) return undefined;
-  return `${text.slice(0, start)}${offset < 0 ? "-" : "+"}${Math.abs(offset)}${text.slice(end)}`;
+  return `${text.slice(0, ts.start)}${offset < 0 ? "-" : "+"}${Math.abs(offset)}${text.slice(ts.end)}`;
 }
 
 /** leaveOutTimestamp's inverse: undefined when the first `"ts":"` is not followed by a signed offset. */
 function restoreTimestamp(text: string, checkpointId: string): string | undefined {
-  const idMs = uuid6Ms(checkpointId);
-  const at = text.indexOf(TS_KEY);
-  if (idMs === undefined || at < 0) return undefined;
-  const start = at + TS_KEY.length;
-  const end = text.indexOf('"', start);
-  const offset = text.slice(start, end);
-  if (end < 0 || !/^[+-]\d{1,10}$/.test(offset)) return undefined;
-  const ms = idMs + Number(offset);
-  if (!Number.isFinite(ms)) return undefined;
-  const date = new Date(ms);
+  const ts = timestampOf(text, checkpointId);
+  const offset = ts && text.slice(ts.start, ts.end);
+  if (ts === undefined || offset === undefined || !/^[+-]\d{1,10}$/.test(offset)) return undefined;
+  const date = new Date(ts.idMs + Number(offset));
   if (Number.isNaN(date.getTime())) return undefined;
-  return `${text.slice(0, start)}${date.toISOString()}${text.slice(end)}`;
+  return `${text.slice(0, ts.start)}${date.toISOString()}${text.slice(ts.end)}`;
 }
 
 /** `"id":<id>` and `"channel_versions":{...}` as the serializer writes them, the versions as JSON numbers. */
