@@ -4,7 +4,8 @@
  * must take effect exactly once: one version, one history entry, a compare-and-set that reports success.
  *
  * Made deterministic with DEBUG SLEEP on a server of our own: while it sleeps, the write and then CLIENT KILL for
- * its connection queue up; when it wakes it runs the write, then the kill, so the reply is dropped.
+ * its connection queue up (the kill is sent once the client has the write in flight); when it wakes it runs the
+ * write, then the kill, so the reply is dropped.
  */
 import { Redis } from "ioredis";
 import { type LocalRedis, startRedis } from "../../scripts/local-redis.js";
@@ -44,10 +45,16 @@ async function withLostReply<T>(write: () => Promise<T>): Promise<{ result: T; r
   // connected before the server sleeps, so its CLIENT KILL queues up right behind the write
   const killer = new Redis(server.url, { maxRetriesPerRequest: 1 });
   await killer.ping();
-  const sleeping = admin.call("DEBUG", ["SLEEP", "0.3"]);
+  const sleeping = admin.call("DEBUG", ["SLEEP", "1"]);
   await new Promise((r) => setTimeout(r, 60));
   const pending = write();
-  await new Promise((r) => setTimeout(r, 60));
+  // Kill only once the write is on the wire (ioredis' queue of commands awaiting a reply), however long the client
+  // took to build it on a loaded machine; the server sleeps long enough for that.
+  const inFlight = (victim as unknown as { commandQueue: { length: number } }).commandQueue;
+  for (let waited = 0; inFlight.length === 0 && waited < 700; waited += 5) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await new Promise((r) => setTimeout(r, 20));
   const killed = killer.client("KILL", "ID", id);
   await sleeping;
   expect(Number(await killed)).toBe(1);
@@ -132,6 +139,10 @@ describe("a write whose reply is lost is applied once (ioredis resends it)", () 
       saver.put(base, checkpoint("0002"), meta, { step: "0002" }),
     );
     expect(runs).toBeGreaterThan(putScripts); // it did run again
+    // The lost reply replaced the connection, and ioredis sends a script as EVAL, with its whole source, the first
+    // time on a connection: the putWrites script is larger than what Redis reads of a client at once (16 KiB), so the
+    // kill would run before the write was read in full. A first putWrites on the new connection loads it.
+    await saver.putWrites(first, [["step", "warm"]], "task-warm");
     const writes = await withLostReply(() => saver.putWrites(config, [["step", "pending"]], "task-1"));
     expect(writes.runs).toBeGreaterThan(writeScripts);
     recordCounts(context, { faultsInjected: 2, acknowledgedWritesChecked: 2 });
