@@ -37,6 +37,7 @@ import { describeSource, FrameFormat, type FrameSource, frame, framedLength, unf
 import { leaveOutDerived, restoreDerived } from "./record-derived.js";
 import { CURRENT_RECORD_DICTIONARY_ID, RECORD_DICTIONARIES } from "./record-dictionary.js";
 import { tokenize, untokenize } from "./record-tokens.js";
+import { readVarint, varintEnd, varintLength, writeVarint } from "./varint.js";
 
 /** The packing id of token-packed records (record-tokens.ts); ids 1 and up to it are deflate dictionaries. */
 const TOKENS_PACKING_ID = 2;
@@ -216,31 +217,20 @@ const JSON_TYPE = Buffer.from("json");
 
 /** The four parts of a packing id 3 or 4 value: [id][varint checkpoint length][checkpoint tokens][metadata tokens]. */
 function splitCompact(packed: Buffer, fail: (detail: string, tooLarge: boolean) => never): RecordValuesBuffers {
-  let length = 0;
-  let offset = 1;
-  for (let shift = 0; ; shift += 7) {
-    const byte = packed[offset++];
-    // Seven bytes carry 49 bits, past any length a Buffer can hold.
-    if (byte === undefined || shift > 42) return fail("truncated packed length", false);
-    length += (byte & 0x7f) * 2 ** shift;
-    if (byte < 0x80) break;
-  }
+  const length = readVarint(packed, 1, packed.length);
+  if (length < 0) return fail("truncated packed length", false);
+  const offset = varintEnd;
   if (offset + length > packed.length) return fail("packed length past the end", false);
   return [JSON_TYPE, packed.subarray(offset, offset + length), JSON_TYPE, packed.subarray(offset + length)];
 }
 
 type RecordValuesBuffers = [Buffer, Buffer, Buffer, Buffer];
 
-/** `value` as an unsigned LEB128 varint (seven bits a byte, low first). */
+/** `value` as an unsigned LEB128 varint (varint.ts). */
 function encodeVarint(value: number): Buffer {
-  const bytes: number[] = [];
-  let rest = value;
-  while (rest >= 0x80) {
-    bytes.push((rest % 0x80) | 0x80);
-    rest = Math.floor(rest / 0x80);
-  }
-  bytes.push(rest);
-  return Buffer.from(bytes);
+  const out = Buffer.allocUnsafe(varintLength(value));
+  writeVarint(out, 0, value);
+  return out;
 }
 
 /** The refs text of a stored record, PLAIN or PACKED_RECORD, without unpacking the rest (what Lua's refsOf reads). */

@@ -21,6 +21,7 @@
  */
 import { CorruptCheckpointError } from "../errors.js";
 import { describeSource, FrameFormat, type FrameSource, unframeAs } from "./codec.js";
+import { readVarint, varintEnd, varintLength, writeVarint } from "./varint.js";
 
 /** The flags byte of a PACKED_WRITE frame. */
 export const PackedWriteFlag = {
@@ -33,48 +34,6 @@ export const PackedWriteFlag = {
 /** Task path prefixes stored as a number (index); both are 16 characters long. */
 const TASK_PATH_PREFIXES = ["", "~__pregel_pull, ", "~__pregel_push, "] as const;
 const PREFIX_LENGTH = 16;
-
-function varintLength(value: number): number {
-  let length = 1;
-  for (let rest = value; rest >= 128; rest = Math.floor(rest / 128)) length++;
-  return length;
-}
-
-function writeVarint(out: Buffer, offset: number, value: number): number {
-  let at = offset;
-  let rest = value;
-  while (rest >= 128) {
-    out[at++] = (rest % 128) + 128;
-    rest = Math.floor(rest / 128);
-  }
-  out[at++] = rest;
-  return at;
-}
-
-/** Where the varint readVarint read last ends (a module variable, so that reading one allocates nothing). */
-let varintEnd = 0;
-
-/** The varint at bytes[at] (up to 7 bytes), or -1 when it does not end before `end`; its end goes to varintEnd. */
-function readVarint(bytes: Uint8Array, at: number, end: number): number {
-  // Most lengths are below 128: one byte.
-  const first = bytes[at] as number;
-  if (first < 128 && at < end) {
-    varintEnd = at + 1;
-    return first;
-  }
-  let value = 0;
-  let scale = 1;
-  for (let i = at; i < end && i < at + 7; i++) {
-    const byte = bytes[i] as number;
-    if (byte < 128) {
-      varintEnd = i + 1;
-      return value + byte * scale;
-    }
-    value += (byte - 128) * scale;
-    scale *= 128;
-  }
-  return -1;
-}
 
 /** A pending write as a PACKED_WRITE frame that stands alone (see the module comment). */
 export function packWrite(
