@@ -7,6 +7,7 @@
  */
 import { RedisSaver, type RedisSaverOptions } from "../src/index.js";
 import { saverThreadKeys } from "../src/keys.js";
+import { checkpointCount } from "../src/saver/checkpoint-count.js";
 import { runChat } from "./chat-thread.js";
 import type { BenchContext } from "./context.js";
 import { deleteKeys, memoryUsage, scanKeys } from "./keyspace.js";
@@ -51,7 +52,7 @@ export async function chatMemorySection(ctx: BenchContext): Promise<void> {
       await runChat(saver, "chat", turns);
       const config = { configurable: { thread_id: "chat" } };
       // Counted from the index: list() would deserialize every message list of the thread.
-      const checkpoints = await ctx.client.zcard(saverThreadKeys(keyPrefix, "chat").byNamespace);
+      const checkpoints = await checkpointCount(ctx.client, saverThreadKeys(keyPrefix, "chat").byNamespace);
       const bytes = await memoryUsage(ctx.client, await scanKeys(ctx.client, `${keyPrefix}|*`));
       const reads: number[] = [];
       let finalBytes = 0;

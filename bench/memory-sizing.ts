@@ -6,6 +6,7 @@
 import { Redis } from "ioredis";
 import { RedisSaver, type RedisSaverOptions, RedisStore } from "../src/index.js";
 import { saverThreadKeys } from "../src/keys.js";
+import { checkpointCount } from "../src/saver/checkpoint-count.js";
 import { runChat } from "./chat-thread.js";
 
 const client = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
@@ -38,7 +39,7 @@ async function chatThread(turns: number, label: string, options: Partial<RedisSa
   const saver = new RedisSaver({ client, keyPrefix: prefix, ...options });
   await runChat(saver, "chat", turns);
   // From the index: list() would deserialize every message list of the thread.
-  const checkpoints = await client.zcard(saverThreadKeys(prefix, "chat").byNamespace);
+  const checkpoints = await checkpointCount(client, saverThreadKeys(prefix, "chat").byNamespace);
   const { bytes, keys } = await bytesUnder(prefix);
   console.log(
     `checkpointer (${label}), chat of ${String(turns).padStart(4)} turns: ${String(checkpoints).padStart(4)} ` +

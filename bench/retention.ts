@@ -10,6 +10,7 @@ import { AIMessage, type BaseMessage, HumanMessage, RemoveMessage } from "@langc
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { RedisSaver } from "../src/index.js";
 import { keyPrefixStart, saverThreadKeys } from "../src/keys.js";
+import { checkpointCount } from "../src/saver/checkpoint-count.js";
 import { ANSWER_CHARS, type Chat, QUESTION_CHARS, randomWords, replyGraph, seededRandom } from "./chat-thread.js";
 import type { BenchContext } from "./context.js";
 import { deleteKeys, memoryUsage, scanKeys } from "./keyspace.js";
@@ -95,7 +96,7 @@ export async function retentionSection(ctx: BenchContext): Promise<void> {
     const off = kind.graph(new RedisSaver({ client: ctx.client, keyPrefix: offPrefix }), offRandom);
     const weigh = async (prefix: string) => ({
       bytes: await memoryUsage(ctx.client, await scanKeys(ctx.client, `${keyPrefixStart(prefix)}*`)),
-      checkpoints: await ctx.client.zcard(saverThreadKeys(prefix, "chat").byNamespace),
+      checkpoints: await checkpointCount(ctx.client, saverThreadKeys(prefix, "chat").byNamespace),
     });
     const stateBytes = async (graph: Chat) => {
       const state = (await graph.getState({ configurable: { thread_id: "chat" } })) as {

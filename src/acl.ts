@@ -11,7 +11,8 @@ import { keyPrefixSchema, parseOptions } from "./options.js";
 export const ACL_COMMANDS = {
   /** Every deployment: scripts (EVALSHA, EVAL on a script cache miss) and the commands inside them, the reads
    * the library sends directly, the lock acquire (SET NX PX), the server version check and ioredis' ready check
-   * (INFO), and TYPE (to name the key when one holds the wrong type). */
+   * (INFO), TYPE (to name the key when one holds the wrong type, and to tell a thread's checkpoint index a LIST from
+   * a ZSET), and the LIST commands of that index (include checkpointIndex). */
   required: [
     "evalsha",
     "eval",
@@ -51,6 +52,12 @@ export const ACL_COMMANDS = {
     "zrangebyscore",
     "zremrangebyrank",
     "zremrangebyscore",
+    "llen",
+    "lindex",
+    "lrange",
+    "rpush",
+    "linsert",
+    "lrem",
   ],
   /** Redis Cluster: ioredis reads the slot map and the cluster state, names its connections (CLIENT SETNAME) and
    * follows ASK redirects while slots move; the durability check PINGs a cluster client to learn its nodes. */

@@ -178,8 +178,11 @@ export interface SaverThreadKeys {
   /** HASH `ns\0channel\0version` -> framed channel value; written once per (channel, version). */
   readonly blobs: string;
   /**
-   * ZSET (all scores 0) of `ns\0id`: checkpoints of one namespace, newest last, ranged by lex. The only checkpoint
-   * index: list() across namespaces merges the namespaces' ranges in the read script.
+   * `ns\0id` of every checkpoint in byte order: checkpoints of one namespace, newest last, one lex range. The only
+   * checkpoint index: list() across namespaces merges the namespaces' ranges in the read script. A LIST kept sorted
+   * (about 40 bytes per checkpoint) for threads this release creates; a ZSET (all scores 0; a skiplist of about 150
+   * bytes per checkpoint past 128) for threads of earlier releases, which keep it, and with `compression: false`.
+   * Only the Lua include checkpointIndex touches it (checkpointCount reads its size from TypeScript).
    */
   readonly byNamespace: string;
   /**
@@ -341,7 +344,8 @@ const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
   "saver-run-threads": [[/^$/, "hash"]],
   saver: [
     [/^:(checkpoints|blobs|writes|runs)$/, "hash"],
-    [/^:idx:(ns|id|writes|run)$/, "zset"],
+    [/^:idx:ns$/, "zset or list"],
+    [/^:idx:(id|writes|run)$/, "zset"],
   ],
   store: [
     [/^:(items|vectors|state)$/, "hash"],
@@ -376,8 +380,8 @@ const KEY_TYPES: Record<string, readonly [RegExp, string][]> = {
 };
 
 /**
- * The Redis type the library keeps under `key` ("hash", "zset", "string"), read back from the key's shape, or
- * undefined for a key it does not recognise. Used only on the error path, to say which key holds a foreign type.
+ * The Redis type the library keeps under `key` ("hash", "zset", "string"; "zset or list" where either form is kept),
+ * read back from the key's shape, or undefined for a key it does not recognise. Used only on the error path, to say which key holds a foreign type.
  */
 export function expectedKeyType(key: string): string | undefined {
   const open = key.indexOf("{");

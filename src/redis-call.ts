@@ -101,7 +101,7 @@ async function wrongTypeKey(
     if (expected === undefined) continue;
     try {
       const actual = await client.type(key);
-      if (actual !== "none" && actual !== expected) return { key, actual, expected };
+      if (actual !== "none" && !expected.split(" or ").includes(actual)) return { key, actual, expected };
     } catch {
       return undefined;
     }

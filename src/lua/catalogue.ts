@@ -139,7 +139,7 @@ export const SCRIPTS = {
       fenceToken: number,
       runId: string,
       retention: string,
-      upgrade: "1" | "",
+      flags: string,
       ...blobs: ScriptArg[],
     ]
   >()({ keys: [...THREAD_KEYS, "threadIndex?", "runThreads?", "outbox?"], decode: storedOrFenced }),
@@ -318,6 +318,7 @@ export const SCRIPTS = {
       blobs: number,
       writes: number,
       runMembers: number,
+      flags: "z" | "",
       ...data: ScriptArg[],
     ]
   >()({

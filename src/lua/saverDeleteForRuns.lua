@@ -10,7 +10,7 @@
 
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
-  KEYS[3] byNamespace   ZSET  ns\0id
+  KEYS[3] byNamespace   ZSET or LIST  ns\0id (include checkpointIndex)
   KEYS[4] byId          ZSET  (earlier releases; deleted with the rest when the thread is left empty)
   KEYS[5] writes        HASH  pending writes: a checkpoint's bundle ns\0id and overflow fields (include pendingWrites)
   KEYS[6] writesIndex   ZSET  the overflow fields
@@ -33,6 +33,7 @@
 -- @include auditOutbox
 -- @include liveRuns
 -- @include checkpointRefs
+-- @include checkpointIndex
 -- @include dropUnneededBlobs
 -- @include pendingWrites
 -- @include runIndex
@@ -70,7 +71,7 @@ local function removeCheckpoint(ns, field, record, countDown)
       runIndexDrop(byRun, runOfRecord, ns)
     end
   end
-  redis.call("ZREM", byNamespace, field)
+  checkpointIndexRemove(byNamespace, field)
   removedWrites = removedWrites + pendingWritesRemove(field)
 end
 
@@ -79,7 +80,7 @@ local function removeRunFromNamespace(runId, ns, firstId, count)
   local from, to = "[" .. ns .. "\0" .. firstId, "(" .. ns .. "\1"
   local found = 0
   while found < count do
-    local page = redis.call("ZRANGE", byNamespace, from, to, "BYLEX", "LIMIT", 0, math.max(count - found, 16))
+    local page = checkpointIndexRange(byNamespace, from, to, false, 0, math.max(count - found, 16))
     if #page == 0 then
       return
     end
@@ -113,7 +114,7 @@ for i = 3, #ARGV do
   end
 end
 
-if redis.call("ZCARD", byNamespace) == 0 then
+if checkpointIndexCard(byNamespace) == 0 then
   removedBlobs = redis.call("HLEN", blobs)
   removedWrites = removedWrites + pendingWritesCountAll()
   redis.call("DEL", checkpoints, blobs, byNamespace, byId, writes, writesIndex, runFences, byRun)

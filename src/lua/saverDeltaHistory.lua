@@ -7,7 +7,8 @@
 
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record (its first part: the refs text)
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value (frame with no parts: no value)
-  KEYS[3] byNamespace   ZSET  ns\0id (finds the newest checkpoint when no id is given)
+  KEYS[3] byNamespace   ZSET or LIST  ns\0id (include checkpointIndex; finds the newest checkpoint when no id is
+                        given)
   KEYS[4] byId          ZSET  (earlier releases; TTL refresh only)
   KEYS[5] writes        HASH  pending writes, framed (task, channel, type, bytes, path, idx): a checkpoint's bundle
                         ns\0id and its overflow fields (include pendingWrites)
@@ -48,6 +49,7 @@
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
 -- @include checkpointRefs
+-- @include checkpointIndex
 -- @include pendingWrites
 
 local checkpoints, blobs, byNamespace = KEYS[1], KEYS[2], KEYS[3]
@@ -130,7 +132,7 @@ local cursor = checkpointId
 if start == "target" then
   local field
   if checkpointId == "" then
-    field = redis.call("ZRANGE", byNamespace, "(" .. ns .. "\1", "[" .. ns .. "\0", "BYLEX", "REV", "LIMIT", 0, 1)[1]
+    field = checkpointIndexRange(byNamespace, "[" .. ns .. "\0", "(" .. ns .. "\1", true, 0, 1)[1]
   else
     field = ns .. "\0" .. checkpointId
   end

@@ -6,7 +6,7 @@
 
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
-  KEYS[3] byNamespace   ZSET  (not read: rebuilt from the checkpoint fields)
+  KEYS[3] byNamespace   ZSET or LIST  (not read: rebuilt from the checkpoint fields)
   KEYS[4] byId          ZSET  (earlier releases; not read)
   KEYS[5] writes        HASH  pending writes: bundles ns\0id and overflow fields ns\0id\0taskId\0idx (include
                         pendingWrites), exported as they are

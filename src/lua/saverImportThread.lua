@@ -1,7 +1,7 @@
 --[[
   saverImportThread: writes a whole thread exported by saverExportThread into a thread that has no data, in one
   script: the destination is either absent or complete, whatever happens to the client. Rebuilds the byNamespace
-  and writesIndex indexes from the fields (writesIndex: the overflow fields, include pendingWrites), then sets the
+  (include checkpointIndex: a sorted LIST, or a ZSET with the "z" flag) and writesIndex indexes from the fields (writesIndex: the overflow fields, include pendingWrites), then sets the
   thread's TTL like a write.
 
   KEYS[1..8]            the destination's thread keys: checkpoints, blobs, byNamespace, byId, writes, writesIndex,
@@ -16,7 +16,9 @@
   ARGV[5] blobs         number of (field, blob) pairs after them
   ARGV[6] writes        number of (field, write) pairs after them
   ARGV[7] runMembers    number of byRun members last
-  ARGV[8..]             the pairs and members, in that order
+  ARGV[8] flags         "z": byNamespace is a ZSET, as earlier releases read it (the `compression: false` option);
+                        "" for a LIST
+  ARGV[9..]             the pairs and members, in that order
 
   Result: the number of checkpoints written, or -1 when the destination already has a key (nothing written), or
   { -2, runId, ... } when a live leased run is writing the destination (include liveRuns: it raised its fence there
@@ -29,6 +31,7 @@
 ]]
 -- @include auditOutbox
 -- @include liveRuns
+-- @include checkpointIndex
 -- @include touchThreadIndex
 -- @include finishThreadWrite
 -- @include pendingWrites
@@ -43,14 +46,15 @@ local byRun = KEYS[8]
 local counts = { tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]) }
 local runCount = tonumber(ARGV[7])
 
-local at, writesCopied = 8, 0
+local at, writesCopied = 9, 0
+local fields = {}
 for part = 1, 3 do
   for _ = 1, counts[part] do
     local field, value = ARGV[at], ARGV[at + 1]
     at = at + 2
     if part == 1 then
       redis.call("HSET", checkpoints, field, value)
-      redis.call("ZADD", byNamespace, 0, field)
+      fields[#fields + 1] = field
     elseif part == 2 then
       redis.call("HSET", blobs, field, value)
     else
@@ -58,6 +62,7 @@ for part = 1, 3 do
     end
   end
 end
+checkpointIndexBuild(byNamespace, fields, ARGV[8] == "z")
 for _ = 1, runCount do
   redis.call("ZADD", byRun, 0, ARGV[at])
   at = at + 1

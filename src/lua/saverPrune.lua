@@ -6,7 +6,7 @@
 
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
-  KEYS[3] byNamespace   ZSET  ns\0id
+  KEYS[3] byNamespace   ZSET or LIST  ns\0id (include checkpointIndex)
   KEYS[4] byId          ZSET  (earlier releases; include legacyLayout)
   KEYS[5] writes        HASH  pending writes: a checkpoint's bundle ns\0id and overflow fields (include pendingWrites)
   KEYS[6] writesIndex   ZSET  the overflow fields

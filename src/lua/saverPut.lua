@@ -7,7 +7,8 @@
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record; its first part is the refs text
                         ("parentId\nchannel\0version\n...", escaped parts) that saverRead reads to find the blobs
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
-  KEYS[3] byNamespace   ZSET  ns\0id (score 0)
+  KEYS[3] byNamespace   ZSET or LIST  ns\0id (include checkpointIndex; a new thread's is a LIST, or a ZSET with the
+                        "z" flag)
   KEYS[4] byId          ZSET  written by earlier releases only: deleted on upgrade (include legacyLayout), no TTL refresh
   KEYS[5] writes        HASH  (TTL refresh; retention removes trimmed checkpoints' writes, include pendingWrites)
   KEYS[6] writesIndex   ZSET  (TTL refresh; the same)
@@ -31,8 +32,9 @@
                         carries no run id
   ARGV[9] retention     "keepLast slack" (the retention option) or "": trims the namespace's history now and then
                         (include retention)
-  ARGV[10] upgrade      "1": convert what earlier releases stored for this thread (include legacyLayout); the
-                        client asks at the first put of a thread in its process
+  ARGV[10] flags        "u": convert what earlier releases stored for this thread (include legacyLayout); the
+                        client asks at the first put of a thread in its process; "z": a new thread's byNamespace
+                        is a ZSET, as earlier releases read it (the `compression: false` option)
   ARGV[11..]            pairs of (blob field, framed blob); a blob already stored for that (channel, version) is
                         kept: versions are unique per value, so an existing one holds the same bytes. A delta blob
                         (format 2 or 4) names its base and the base's stored length in its first two parts
@@ -48,8 +50,8 @@
 ]]
 -- @include auditOutbox
 -- @include checkRunFence
--- @include finishThreadWrite
 -- @include putCheckpoint
+-- @include finishThreadWrite
 -- @include recordRunThread
 -- @include legacyLayout
 
@@ -85,9 +87,9 @@ if newer then return { -1, newer } end
 
 -- The record this put replaces, read only when there is one (a retry) and the run index needs it.
 local previous = runId ~= "" and redis.call("HEXISTS", KEYS[1], field) == 1 and redis.call("HGET", KEYS[1], field)
-local stored = putCheckpoint(KEYS[1], KEYS[2], KEYS[3], field, ARGV[3], 11)
+local stored = putCheckpoint(KEYS[1], KEYS[2], KEYS[3], field, ARGV[3], 11, string.find(ARGV[10], "z", 1, true))
 if stored < 0 then return stored end
-if ARGV[10] == "1" then
+if string.find(ARGV[10], "u", 1, true) then
   upgradeLegacyLayout(KEYS[4])
 end
 if runId ~= "" then

@@ -12,7 +12,8 @@
 
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record (see saverPut)
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
-  KEYS[3] byNamespace   ZSET  ns\0id (score 0)
+  KEYS[3] byNamespace   ZSET or LIST  ns\0id (include checkpointIndex; a new thread's is a LIST, or a ZSET with the
+                        "z" flag)
   KEYS[4] threadIndex   ZSET  optional: the cross-thread index, as in saverPut (standalone only)
   KEYS[4|5] byId        ZSET  only with the "u" flag, always the last key (KEYS[4] on a cluster, where no index key
                         comes before it): earlier releases' second index, deleted (include legacyLayout)
@@ -22,7 +23,8 @@
   ARGV[3] threadId      the thread id (raw string), for the index key
   ARGV[4] flags         "u": convert what earlier releases stored for this thread (the client asks at the first put
                         of a thread in its process); "t": refresh the thread's index entry (standalone), or the
-                        client refreshes it itself (cluster); "" for neither
+                        client refreshes it itself (cluster); "z": a new thread's byNamespace is a ZSET, as earlier
+                        releases read it (the `compression: false` option); "" for none
   ARGV[5..]             pairs of (blob field, framed blob), as saverPut's ARGV[11..]
 
   Result: the number of blobs newly stored (integer); { -2, stored } on a cluster without the "t" flag when the
@@ -37,10 +39,10 @@
 -- @include putCheckpoint
 -- @include touchThreadIndex
 
-local stored = putCheckpoint(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], 5)
+local flags = ARGV[4]
+local stored = putCheckpoint(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], 5, string.find(flags, "z", 1, true))
 if stored < 0 then return stored end
 local threadIndex = KEYS[4]
-local flags = ARGV[4]
 if string.find(flags, "u", 1, true) then
   -- The rare path defines its function only when it runs (indented include).
   -- @include legacyLayout
@@ -50,11 +52,11 @@ end
 local due = string.find(flags, "t", 1, true)
 auditEvent("checkpoint", "blobs", stored)
 if threadIndex then
-  if due or redis.call("ZCARD", KEYS[3]) == 1 then
+  if due or checkpointIndexCard(KEYS[3]) == 1 then
     -- A wrong-typed index key must not fail the thread's write (see include finishThreadWrite).
     touchThreadIndex(threadIndex, ARGV[3], true, KEYS[3])
   end
-elseif not due and redis.call("ZCARD", KEYS[3]) == 1 then
+elseif not due and checkpointIndexCard(KEYS[3]) == 1 then
   return { -2, stored }
 end
 return stored

@@ -6,7 +6,7 @@
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record: a format byte, then 4-byte big-endian length and
                         bytes per part; the first part is "parentId\nchannel\0version\n..." (the refs)
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
-  KEYS[3] byNamespace   ZSET  ns\0id
+  KEYS[3] byNamespace   ZSET or LIST  ns\0id (include checkpointIndex)
   KEYS[4] byId          ZSET  (earlier releases; TTL refresh only)
   KEYS[5] writes        HASH  pending writes: a checkpoint's bundle ns\0id and overflow fields (include pendingWrites)
   KEYS[6] writesIndex   ZSET  the overflow fields
@@ -34,6 +34,7 @@
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
 -- @include checkpointRefs
+-- @include checkpointIndex
 -- @include lexOrder
 -- @include pendingWrites
 
@@ -82,7 +83,7 @@ local function acrossNamespaces()
   local found = {}
   local from = "-"
   while true do
-    local first = redis.call("ZRANGE", byNamespace, from, "+", "BYLEX", "LIMIT", 0, 1)[1]
+    local first = checkpointIndexRange(byNamespace, from, "+", false, 0, 1)[1]
     if not first then
       break
     end
@@ -90,7 +91,7 @@ local function acrossNamespaces()
     from = "[" .. ns .. "\1"
     local high = max == "+" and ("(" .. ns .. "\1") or ("[" .. ns .. "\0" .. idOfBound(max))
     local low = "[" .. ns .. "\0" .. (min == "-" and "" or idOfBound(min))
-    for _, field in ipairs(redis.call("ZRANGE", byNamespace, high, low, "BYLEX", "REV", "LIMIT", 0, limit + 2)) do
+    for _, field in ipairs(checkpointIndexRange(byNamespace, low, high, true, 0, limit + 2)) do
       local key = string.sub(field, #ns + 2) .. "\0" .. ns
       if withinMax(key, max) and withinMin(key, min) then
         found[#found + 1] = { key, field }
@@ -107,7 +108,7 @@ end
 
 local members
 if index == "ns" then
-  members = redis.call("ZRANGE", byNamespace, max, min, "BYLEX", "REV", "LIMIT", 0, limit)
+  members = checkpointIndexRange(byNamespace, min, max, true, 0, limit)
 else
   members = acrossNamespaces()
 end
@@ -155,4 +156,4 @@ if ttlMs > 0 and #members > 0 then
     redis.call("PEXPIRE", KEYS[i], ttlMs)
   end
 end
-return { redis.call("ZCARD", byNamespace), entries, bases }
+return { checkpointIndexCard(byNamespace), entries, bases }

@@ -74,6 +74,8 @@ export async function copyThread(
     blobs.length / 2,
     writes.length / 2,
     runMembers.length,
+    // The destination's checkpoint index: a LIST, or the ZSET earlier releases read with `compression: false`.
+    context.packRecords ? "" : "z",
     ...checkpoints,
     ...blobs,
     ...writes,

@@ -140,7 +140,9 @@ export async function putCheckpoint(
   // The common put (no TTL, lease fence, run id or retention) goes through saverPutCompact: the same writes with 3 to
   // 5 keys and 4 arguments instead of 10 and 10, each of which costs both sides on every call.
   const compact = context.ttlMs === 0 && fence === undefined && runId === undefined && context.retentionSpec === "";
-  const head: [number, string, Buffer, string, number, string, number, string, string, "1" | ""] | undefined = compact
+  // A new thread's checkpoint index is a LIST, or the ZSET earlier releases read with `compression: false`.
+  const zsetIndex = context.packRecords ? "" : "z";
+  const head: [number, string, Buffer, string, number, string, number, string, string, string] | undefined = compact
     ? undefined
     : [
         context.ttlMs,
@@ -151,7 +153,7 @@ export async function putCheckpoint(
         ...runFenceArgs(fence),
         runId === undefined ? "" : escapePart(runId),
         context.retentionSpec,
-        upgrade,
+        `${upgrade === "1" ? "u" : ""}${zsetIndex}`,
       ];
   const indexKey = inScriptThreadIndexKey(context, threadKeys);
   const registers = putRegisters(ns, parentId, metadata);
@@ -159,7 +161,7 @@ export async function putCheckpoint(
   // checkpoint, which its script sees): a registering put always, since the registry relies on it on a standalone
   // server. The full put keeps refreshing it every time (TTL trimming reads it).
   const touchDue = context.threadKeys.touchDue(threadId, Date.now()) || !compact || registers;
-  const compactFlags = `${upgrade === "1" ? "u" : ""}${touchDue ? "t" : ""}`;
+  const compactFlags = `${upgrade === "1" ? "u" : ""}${touchDue ? "t" : ""}${zsetIndex}`;
   const runThreads =
     indexKey !== undefined && runId !== undefined ? saverRunThreadsKey(context.keyPrefix, runId) : undefined;
   const auditContext = context.audit

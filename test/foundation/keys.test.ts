@@ -150,7 +150,7 @@ describe("expectedKeyType", () => {
       [thread.checkpoints, "hash"],
       [thread.blobs, "hash"],
       [thread.writes, "hash"],
-      [thread.byNamespace, "zset"],
+      [thread.byNamespace, "zset or list"],
       [thread.byId, "zset"],
       [thread.writesIndex, "zset"],
       [saverThreadIndexKey(p), "zset"],

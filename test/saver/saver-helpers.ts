@@ -52,3 +52,10 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
 export function threadIndexKeyOf(prefix: string, threadId: string): string {
   return threadRegistryKeys(prefix, threadBucket(threadId)).updated;
 }
+
+/** The members of a thread's checkpoint index in order, whichever form it has (LIST, or the ZSET of earlier releases). */
+export async function indexMembers(client: RedisClient, byNamespace: string): Promise<string[]> {
+  return (await client.type(byNamespace)) === "list"
+    ? client.lrange(byNamespace, 0, -1)
+    : client.zrange(byNamespace, "0", "-1");
+}

@@ -1,6 +1,7 @@
 /** One line per thread for `threads`: newest first, with its status, steps, size in Redis and last writer. */
 import type { RedisClient } from "../../client.js";
 import { saverThreadIndexKey, saverThreadKeys, THREAD_BUCKETS, threadRegistryKeys } from "../../keys.js";
+import { checkpointCount } from "../../saver/checkpoint-count.js";
 import type { RedisSaver } from "../../saver/redis-saver.js";
 import { describeCheckpoint } from "./checkpoints.js";
 import type { RunLeaseInfo } from "./leases.js";
@@ -70,7 +71,7 @@ export async function summarizeThread(
   const keys = saverThreadKeys(saver.keyPrefix, threadId);
   const [parent, count, sizes] = await Promise.all([
     parentConfig ? saver.getTuple(parentConfig) : undefined,
-    saver.client.zcard(keys.byNamespace),
+    checkpointCount(saver.client, keys.byNamespace),
     memoryUsage(saver.client, keys.all),
   ]);
   const info = describeCheckpoint(tuple, parent, 0);

@@ -5,6 +5,7 @@
 -- removed delta blobs go with them unless something else needs them. Returns the number of blobs deleted. Shared
 -- by saverDeleteForRuns and the retention include, so both keep exactly what a kept checkpoint reads.
 -- @include checkpointRefs
+-- @include checkpointIndex
 
 -- The namespace-and-channel prefix ("ns\0channel\0") of a blob field: a delta's bases share it.
 local function blobChannelOf(blobField)
@@ -38,7 +39,7 @@ local function dropUnneededBlobs(checkpoints, blobs, byNamespace, candidates, to
       end
       markBlobChains(blobs, candidateList, candidates[ns], {})
       local needed = {}
-      local fields = redis.call("ZRANGE", byNamespace, "[" .. ns .. "\0", "(" .. ns .. "\1", "BYLEX")
+      local fields = checkpointIndexRange(byNamespace, "[" .. ns .. "\0", "(" .. ns .. "\1")
       for from = 1, #fields, 1000 do
         local records = redis.call("HMGET", checkpoints, unpack(fields, from, math.min(from + 999, #fields)))
         for _, record in ipairs(records) do

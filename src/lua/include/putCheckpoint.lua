@@ -1,11 +1,13 @@
--- putCheckpoint(checkpoints, blobs, byNamespace, field, record, first): the writes every put makes, shared by
--- saverPut and saverPutCompact. ARGV[first..] are pairs of (blob field, framed blob). First checks the base of every
--- delta blob (format 2 or 4: it names its base and the base's stored length in its first two parts); then stores
--- the blobs not stored yet (HSETNX: versions are unique per value, so an existing one holds the same bytes), the
--- record under `field` and its byNamespace entry (score 0). Returns the number of blobs newly stored, or -i when
--- the delta blob of pair i (1 for the first) names a base that is not stored with that length: nothing is written
--- then, and the writer sends full copies.
+-- putCheckpoint(checkpoints, blobs, byNamespace, field, record, first, zsetIndex): the writes every put makes, shared
+-- by saverPut and saverPutCompact. ARGV[first..] are pairs of (blob field, framed blob). First checks the base of
+-- every delta blob (format 2 or 4: it names its base and the base's stored length in its first two parts); then
+-- stores the blobs not stored yet (HSETNX: versions are unique per value, so an existing one holds the same bytes),
+-- the record under `field` and its byNamespace entry (include checkpointIndex: a new thread's index is a ZSET when
+-- zsetIndex is true, else a LIST). Returns the number of blobs newly stored, or -i when the delta blob of pair i (1
+-- for the first) names a base that is not stored with that length: nothing is written then, and the writer sends
+-- full copies.
 -- @include deltaBlob
+-- @include checkpointIndex
 
 -- Lua defines a script's functions anew at every call: the delta-base check includes what it needs inside itself
 -- (indented), so only the puts that send a delta define those functions.
@@ -27,7 +29,7 @@ local function putMissingDeltaBase(blobs, first, from)
   return nil
 end
 
-local function putCheckpoint(checkpoints, blobs, byNamespace, field, record, first)
+local function putCheckpoint(checkpoints, blobs, byNamespace, field, record, first, zsetIndex)
   for i = first, #ARGV, 2 do
     if isDeltaBlob(ARGV[i + 1]) then
       local missing = putMissingDeltaBase(blobs, first, i)
@@ -40,6 +42,6 @@ local function putCheckpoint(checkpoints, blobs, byNamespace, field, record, fir
     stored = stored + redis.call("HSETNX", blobs, ARGV[i], ARGV[i + 1])
   end
   redis.call("HSET", checkpoints, field, record)
-  redis.call("ZADD", byNamespace, "0", field)
+  checkpointIndexAdd(byNamespace, field, zsetIndex)
   return stored
 end

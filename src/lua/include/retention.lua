@@ -31,6 +31,7 @@
 --   "retention", keepLast, checkpoints, writes, blobs) beside the put's own event.
 -- @include auditOutbox
 -- @include checkpointRefs
+-- @include checkpointIndex
 -- @include lexOrder
 -- @include dropUnneededBlobs
 -- @include serverTimeMs
@@ -60,11 +61,11 @@ local function retentionIdOf(field)
 end
 
 local function retentionNewest(ns, count)
-  return redis.call("ZRANGE", KEYS[3], "(" .. ns .. "\1", "[" .. ns .. "\0", "BYLEX", "REV", "LIMIT", 0, count)
+  return checkpointIndexRange(KEYS[3], "[" .. ns .. "\0", "(" .. ns .. "\1", true, 0, count)
 end
 
 local function retentionRootCutoff(keepLast)
-  if redis.call("ZLEXCOUNT", KEYS[3], "[\0", "(\1") <= keepLast then
+  if checkpointIndexLexCount(KEYS[3], "[\0", "(\1") <= keepLast then
     return nil
   end
   local kept = retentionNewest("", keepLast)
@@ -72,7 +73,7 @@ local function retentionRootCutoff(keepLast)
 end
 
 local function retentionNextNamespace(ns)
-  local member = redis.call("ZRANGE", KEYS[3], "(" .. ns .. "\1", "+", "BYLEX", "LIMIT", 0, 1)[1]
+  local member = checkpointIndexRange(KEYS[3], "(" .. ns .. "\1", "+", false, 0, 1)[1]
   if not member then
     return nil
   end
@@ -166,13 +167,13 @@ local function retentionRemove(state, ns, field)
       runIndexDrop(KEYS[8], runId, ns)
     end
   end
-  redis.call("ZREM", KEYS[3], field)
+  checkpointIndexRemove(KEYS[3], field)
   state.writes = state.writes + pendingWritesRemove(field)
   state.deletes = state.deletes - 1
 end
 
 local function retentionTrimNamespace(state, ns, keepLast, cutoff, deadOnly)
-  local count = redis.call("ZLEXCOUNT", KEYS[3], "[" .. ns .. "\0", "(" .. ns .. "\1")
+  local count = checkpointIndexLexCount(KEYS[3], "[" .. ns .. "\0", "(" .. ns .. "\1")
   if count == 0 then
     return false
   end
@@ -204,7 +205,7 @@ local function retentionTrimNamespace(state, ns, keepLast, cutoff, deadOnly)
     if not retentionSpend(state, page) then
       return true
     end
-    local members = redis.call("ZRANGE", KEYS[3], "[" .. ns .. "\0", "(" .. ns .. "\1", "BYLEX", "LIMIT", from, page)
+    local members = checkpointIndexRange(KEYS[3], "[" .. ns .. "\0", "(" .. ns .. "\1", false, from, page)
     local skipped = 0
     for _, field in ipairs(members) do
       if protect[field] then
@@ -229,7 +230,7 @@ end
 -- (run, namespace) member (include runIndex) is counted down as its checkpoints go, and left alone here.
 local function retentionCleanRunIndex()
   local total = redis.call("ZCARD", KEYS[8])
-  if total == 0 or total <= redis.call("ZCARD", KEYS[3]) then
+  if total == 0 or total <= checkpointIndexCard(KEYS[3]) then
     return
   end
   local window = 500
@@ -267,7 +268,7 @@ end
 local function retentionAfterPut(ns, spec)
   local cut = string.find(spec, " ", 1, true)
   local keepLast, slack = tonumber(string.sub(spec, 1, cut - 1)), tonumber(string.sub(spec, cut + 1))
-  local count = redis.call("ZLEXCOUNT", KEYS[3], "[" .. ns .. "\0", "(" .. ns .. "\1")
+  local count = checkpointIndexLexCount(KEYS[3], "[" .. ns .. "\0", "(" .. ns .. "\1")
   if count <= keepLast or (count - keepLast) % slack ~= 0 or retentionPinned() then
     return
   end

@@ -29,8 +29,11 @@ local function touchThreadIndex(threadIndex, threadId, tolerant, byNamespace)
   if changed == 1 then
     return tonumber(nowMs)
   end
-  if byNamespace and redis.call("ZCARD", byNamespace) > 1 then
-    return nil
+  if byNamespace then
+    -- @include checkpointIndex
+    if checkpointIndexCard(byNamespace) > 1 then
+      return nil
+    end
   end
   return tonumber(redis.call("ZADD", threadIndex, "INCR", "1", threadId))
 end
