@@ -107,7 +107,11 @@ local function acrossNamespaces()
 end
 
 local members
-if index == "ns" then
+if index == "ns" and min == max and string.sub(min, 1, 1) == "[" then
+  -- One checkpoint by its field (getTuple with an id): its record below says whether it exists (the index holds
+  -- exactly the records' fields), so the index is not searched.
+  members = { string.sub(min, 2) }
+elseif index == "ns" then
   members = checkpointIndexRange(byNamespace, min, max, true, 0, limit)
 else
   members = acrossNamespaces()
@@ -151,7 +155,7 @@ for _, field in ipairs(members) do
   end
 end
 
-if ttlMs > 0 and #members > 0 then
+if ttlMs > 0 and #entries > 0 then
   for i = 1, #KEYS do
     redis.call("PEXPIRE", KEYS[i], ttlMs)
   end

@@ -57,36 +57,53 @@ local function checkpointIndexLength(key)
   return length
 end
 
--- The LIST indexes first..last (inclusive; last < first when empty) of the members between the bounds min and max.
-local function checkpointIndexSpan(key, min, max)
-  local n = checkpointIndexLength(key)
-  if n == 0 or min == "+" or max == "-" then
-    return 0, -1
+-- Whether member m lies within the low bound min, and within the high bound max.
+local function checkpointIndexAboveMin(m, min)
+  if min == "-" then
+    return true
   end
-  local first, last = 0, n - 1
-  if min ~= "-" then
-    local kind, x = string.sub(min, 1, 1), string.sub(min, 2)
-    if kind ~= "[" and kind ~= "(" then
-      error("checkpointIndex: min or max not valid string range item")
-    end
-    -- The first member not before "[x" (after "(x"); most ranges start at the list's head.
-    local head = redis.call("LINDEX", key, 0)
-    if lexBefore(head, x) or (kind == "(" and head == x) then
-      first = checkpointIndexSearch(key, 1, n, x, kind == "(")
-    end
+  return min ~= "+" and (lexBefore(string.sub(min, 2), m) or (string.sub(min, 1, 1) == "[" and m == string.sub(min, 2)))
+end
+
+local function checkpointIndexBelowMax(m, max)
+  if max == "+" then
+    return true
   end
-  if max ~= "+" then
-    local kind, x = string.sub(max, 1, 1), string.sub(max, 2)
-    if kind ~= "[" and kind ~= "(" then
-      error("checkpointIndex: min or max not valid string range item")
-    end
-    -- One before the first member after "[x" (not before "(x"); most ranges end at the list's tail.
-    local tail = redis.call("LINDEX", key, -1)
-    if lexBefore(x, tail) or (kind == "(" and tail == x) then
-      last = checkpointIndexSearch(key, first, n - 1, x, kind == "[") - 1
-    end
+  return max ~= "-" and (lexBefore(m, string.sub(max, 2)) or (string.sub(max, 1, 1) == "[" and m == string.sub(max, 2)))
+end
+
+local function checkpointIndexBound(bound)
+  local kind = string.sub(bound, 1, 1)
+  if kind ~= "[" and kind ~= "(" then
+    error("checkpointIndex: min or max not valid string range item")
   end
-  return first, last
+  return kind, string.sub(bound, 2)
+end
+
+-- The LIST index of the first member within min (n when none); most ranges start at the list's head.
+local function checkpointIndexFirst(key, n, min)
+  if min == "-" or min == "+" or n == 0 then
+    return (min == "+") and n or 0
+  end
+  local kind, x = checkpointIndexBound(min)
+  if checkpointIndexAboveMin(redis.call("LINDEX", key, 0), min) then
+    return 0
+  end
+  return checkpointIndexSearch(key, 1, n, x, kind == "(")
+end
+
+-- The LIST index of the last member within max (-1 when none), and that member when it is the list's tail (most
+-- ranges end there, the newest checkpoint of a single-namespace thread).
+local function checkpointIndexLast(key, n, max)
+  if max == "+" or max == "-" or n == 0 then
+    return (max == "+") and (n - 1) or -1
+  end
+  local kind, x = checkpointIndexBound(max)
+  local tail = redis.call("LINDEX", key, -1)
+  if checkpointIndexBelowMax(tail, max) then
+    return n - 1, tail
+  end
+  return checkpointIndexSearch(key, 0, n - 1, x, kind == "[") - 1
 end
 
 local function checkpointIndexRange(key, min, max, rev, offset, count)
@@ -102,38 +119,49 @@ local function checkpointIndexRange(key, min, max, rev, offset, count)
     end
     return redis.call(unpack(args))
   end
-  local first, last = checkpointIndexSpan(key, min, max)
+  local n = checkpointIndexLength(key)
   offset = offset or 0
-  if count == nil or count < 0 then
-    count = last - first + 1
-  end
+  local all = count == nil or count < 0
+  local out = {}
   if rev then
+    -- From the high end down; with a count, members of the slice below min (at its start) are left out instead of
+    -- searching for min's index.
+    local last, tail = checkpointIndexLast(key, n, max)
     local top = last - offset
-    local bottom = math.max(first, top - count + 1)
+    local bottom = all and checkpointIndexFirst(key, n, min) or math.max(0, top - count + 1)
     if top < bottom then
-      return {}
+      return out
     end
-    local members = redis.call("LRANGE", key, bottom, top)
-    local reversed = {}
+    local members = (tail and top == n - 1 and bottom == top) and { tail } or redis.call("LRANGE", key, bottom, top)
     for i = #members, 1, -1 do
-      reversed[#reversed + 1] = members[i]
+      if not checkpointIndexAboveMin(members[i], min) then
+        break
+      end
+      out[#out + 1] = members[i]
     end
-    return reversed
+    return out
   end
-  local bottom = first + offset
-  local top = math.min(last, bottom + count - 1)
+  local bottom = checkpointIndexFirst(key, n, min) + offset
+  local top = all and checkpointIndexLast(key, n, max) or math.min(n - 1, bottom + count - 1)
   if top < bottom then
-    return {}
+    return out
   end
-  return redis.call("LRANGE", key, bottom, top)
+  local members = redis.call("LRANGE", key, bottom, top)
+  for i = 1, #members do
+    if not checkpointIndexBelowMax(members[i], max) then
+      break
+    end
+    out[i] = members[i]
+  end
+  return out
 end
 
 local function checkpointIndexLexCount(key, min, max)
   if checkpointIndexKind(key) ~= "list" then
     return redis.call("ZLEXCOUNT", key, min, max)
   end
-  local first, last = checkpointIndexSpan(key, min, max)
-  return math.max(0, last - first + 1)
+  local n = checkpointIndexLength(key)
+  return math.max(0, checkpointIndexLast(key, n, max) - checkpointIndexFirst(key, n, min) + 1)
 end
 
 local function checkpointIndexCard(key)
