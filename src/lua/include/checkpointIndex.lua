@@ -80,7 +80,8 @@ local function checkpointIndexBound(bound)
   return kind, string.sub(bound, 2)
 end
 
--- The LIST index of the first member within min (n when none); most ranges start at the list's head.
+-- The LIST index of the first member within min (n when none). Most ranges start at the list's head, and the jump
+-- past a single-namespace thread's only namespace finds nothing after the tail: both without a search.
 local function checkpointIndexFirst(key, n, min)
   if min == "-" or min == "+" or n == 0 then
     return (min == "+") and n or 0
@@ -89,7 +90,10 @@ local function checkpointIndexFirst(key, n, min)
   if checkpointIndexAboveMin(redis.call("LINDEX", key, 0), min) then
     return 0
   end
-  return checkpointIndexSearch(key, 1, n, x, kind == "(")
+  if not checkpointIndexAboveMin(redis.call("LINDEX", key, -1), min) then
+    return n
+  end
+  return checkpointIndexSearch(key, 1, n - 1, x, kind == "(")
 end
 
 -- The LIST index of the last member within max (-1 when none), and that member when it is the list's tail (most
@@ -103,7 +107,10 @@ local function checkpointIndexLast(key, n, max)
   if checkpointIndexBelowMax(tail, max) then
     return n - 1, tail
   end
-  return checkpointIndexSearch(key, 0, n - 1, x, kind == "[") - 1
+  if not checkpointIndexBelowMax(redis.call("LINDEX", key, 0), max) then
+    return -1
+  end
+  return checkpointIndexSearch(key, 1, n - 1, x, kind == "[") - 1
 end
 
 local function checkpointIndexRange(key, min, max, rev, offset, count)
