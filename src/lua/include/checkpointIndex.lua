@@ -6,8 +6,10 @@
 --   ZSET commands themselves.
 -- - LIST of the same members in the same byte order (a quicklist of listpacks: about 40 bytes per checkpoint), what
 --   a new thread gets otherwise. Ranges find their ends by binary search with LINDEX (lexBefore of include
---   lexOrder: Lua's own < follows the server's collation locale), then read one LRANGE; a put appends with RPUSH
---   when its member sorts last (one namespace written in id order: nearly every put), else LINSERTs it in place.
+--   lexOrder: Lua's own < follows the server's collation locale), none where a range reaches past an end of the
+--   list (the newest checkpoint of a single-namespace thread), then read one LRANGE; a put appends with RPUSH when
+--   its member sorts last (one namespace written in id order: nearly every put), else LINSERTs it in place; a
+--   removal is one LREM (it scans from the head, where retention removes).
 -- A key of any other type goes to the ZSET commands and fails with WRONGTYPE, as it always did.
 --
 -- checkpointIndexRange(key, min, max, rev, offset, count): ZRANGE key min max BYLEX [REV] [LIMIT offset count], with
@@ -22,7 +24,8 @@
 -- @include lexOrder
 
 local checkpointIndexKinds = {}
--- A LIST's length where a write of this script returned it (RPUSH, LINSERT): saves the LLEN after a put.
+-- A LIST's length once read (LLEN) or returned by a write of this script (RPUSH, LINSERT; LREM counts it down):
+-- saves the LLEN after a put.
 local checkpointIndexLengths = {}
 
 local function checkpointIndexKind(key)
