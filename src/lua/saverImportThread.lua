@@ -18,7 +18,8 @@
   ARGV[7] runMembers    number of byRun members last
   ARGV[8] flags         "z": byNamespace is a ZSET, as earlier releases read it (the `compression: false` option);
                         "" for a LIST
-  ARGV[9..]             the pairs and members, in that order
+  ARGV[9..]             the pairs and members, in that order; checkpoints in the byte order of their fields cost
+                        the least (the index is then built without sorting)
 
   Result: the number of checkpoints written, or -1 when the destination already has a key (nothing written), or
   { -2, runId, ... } when a live leased run is writing the destination (include liveRuns: it raised its fence there

@@ -76,7 +76,7 @@ export async function copyThread(
     runMembers.length,
     // The destination's checkpoint index: a LIST, or the ZSET earlier releases read with `compression: false`.
     context.packRecords ? "" : "z",
-    ...checkpoints,
+    ...byField(checkpoints),
     ...blobs,
     ...writes,
     ...runMembers,
@@ -103,4 +103,14 @@ export async function copyThread(
   await registerQuietly(context, to, { touch: indexKey === undefined });
   await context.durability.afterWrite(destination.checkpoints, `RedisSaver.copyThread into ${JSON.stringify(to)}`);
   return { checkpoints: copied };
+}
+
+/**
+ * (field, value) pairs, flat, in the byte order of their fields: the order of the destination's checkpoint index,
+ * which the import script then builds without sorting in Redis.
+ */
+function byField(pairs: readonly Buffer[]): Buffer[] {
+  const order = Array.from({ length: pairs.length / 2 }, (_, i) => 2 * i);
+  order.sort((a, b) => Buffer.compare(pairs[a] as Buffer, pairs[b] as Buffer));
+  return order.flatMap((at) => [pairs[at] as Buffer, pairs[at + 1] as Buffer]);
 }

@@ -198,6 +198,9 @@ describe.each(targets)("checkpoint index ($name)", ({ connect }) => {
     await client.zadd(`${tag}:ref`, ...members.flatMap((m) => [0, m]));
     const sorted = await client.zrange(`${tag}:ref`, "0", "-1");
     expect(await client.lrange(`${tag}:built`, 0, -1)).toEqual(sorted);
+    // Members that come sorted (as copyThread sends them) are pushed as they are.
+    await harness(client, `${tag}:builtSorted`, [{ op: "build", members: sorted }]);
+    expect(await client.lrange(`${tag}:builtSorted`, 0, -1)).toEqual(sorted);
     expect(await client.zrange(`${tag}:builtZ`, "0", "-1")).toEqual(sorted);
     expect(await harness(client, `${tag}:built`, [{ op: "range", min: "[child:1\0", max: "(child:1\u0001" }])).toEqual([
       await client.zrangebylex(`${tag}:ref`, "[child:1\0", "(child:1\u0001"),

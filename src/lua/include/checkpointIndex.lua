@@ -20,7 +20,7 @@
 --   key becomes a LIST, or a ZSET when zsetWhenNew is true.
 -- checkpointIndexRemove(key, member): ZREM key member (1 or 0).
 -- checkpointIndexBuild(key, members, zset): fills an absent key with members (any order, no repeats): a LIST
---   sorted here (RPUSH in batches), or a ZSET when zset is true.
+--   sorted here unless they come sorted (RPUSH in batches), or a ZSET when zset is true.
 -- @include lexOrder
 
 local checkpointIndexKinds = {}
@@ -227,11 +227,14 @@ local function checkpointIndexBuild(key, members, zset)
     end
     return
   end
-  local sorted = {}
+  local sorted, inOrder = {}, true
   for i = 1, #members do
     sorted[i] = members[i]
+    inOrder = inOrder and (i == 1 or lexBefore(members[i - 1], members[i]))
   end
-  table.sort(sorted, lexBefore)
+  if not inOrder then
+    table.sort(sorted, lexBefore)
+  end
   for from = 1, #sorted, 1000 do
     redis.call("RPUSH", key, unpack(sorted, from, math.min(from + 999, #sorted)))
   end
