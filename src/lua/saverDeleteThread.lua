@@ -6,7 +6,7 @@
 
   KEYS[1] checkpoints   HASH  the thread's keys, in the saver's order (all removed)
   KEYS[2] blobs         HASH
-  KEYS[3] byNamespace   ZSET or LIST (include checkpointIndex)
+  KEYS[3] byNamespace   ZSET or LIST (see include checkpointIndex)
   KEYS[4] byId          ZSET  (earlier releases)
   KEYS[5] writes        HASH
   KEYS[6] writesIndex   ZSET

@@ -1,8 +1,8 @@
 --[[
   saverImportThread: writes a whole thread exported by saverExportThread into a thread that has no data, in one
   script: the destination is either absent or complete, whatever happens to the client. Rebuilds the byNamespace
-  (include checkpointIndex: a sorted LIST, or a ZSET with the "z" flag) and writesIndex indexes from the fields (writesIndex: the overflow fields, include pendingWrites), then sets the
-  thread's TTL like a write.
+  (include checkpointIndex: a sorted LIST, or a ZSET with the "z" flag) and writesIndex indexes from the fields
+  (writesIndex: the overflow fields, include pendingWrites), then sets the thread's TTL like a write.
 
   KEYS[1..8]            the destination's thread keys: checkpoints, blobs, byNamespace, byId, writes, writesIndex,
                         runFences, byRun (see saverPut); runFences is neither checked nor written (TTL refresh
