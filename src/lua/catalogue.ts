@@ -165,7 +165,7 @@ export const SCRIPTS = {
   }),
   /** saverPutWrites' common case: no TTL and no lease fence (see saverPutWritesCompact.lua). */
   saverPutWritesCompact: script<[field: string, ...entries: ScriptArg[]]>()({
-    keys: ["writes", "writesIndex", "outbox?"],
+    keys: ["writes", "writesIndex", "checkpoints", "outbox?"],
     decode: writesOrFenced,
   }),
   /** Records a run's lease token on its thread; `newest` is the token recorded when a newer one refused it. */

@@ -154,7 +154,7 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
   -- at a missing record, which ends the chain as the root does); blobFields[(i - 1) * channelCount + j] the blob of
   -- channel j at ancestor i (false when the channel is closed or the ancestor lists no version); wanted: each
   -- distinct blob field once, in walk order (wantedChannel[k]: its channel).
-  local ids, fields, blobFields, wanted, wantedSet, wantedChannel = {}, {}, {}, {}, {}, {}
+  local ids, fields, records, blobFields, wanted, wantedSet, wantedChannel = {}, {}, {}, {}, {}, {}, {}
   -- Blob fields of versions a record names as JSON null (a `\3` refs line, no blob stored): their seed is that null.
   local nullField = {}
   local count, nextId = 0, cursor
@@ -170,6 +170,7 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
     count = count + 1
     ids[count] = nextId
     fields[count] = field
+    records[count] = record
     local first, last = refsBounds(record)
     local at = (count - 1) * channelCount
     for j = 1, channelCount do
@@ -222,7 +223,7 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
     end
     from = to + 1
   end
-  local bundles = pendingWritesBundles(fields)
+  local bundles = pendingWritesBundles(fields, records)
 
   cursor = nextId
   for i = 1, count do

@@ -51,6 +51,7 @@ for part = 1, 3 do
     if part == 1 then
       redis.call("HSET", checkpoints, field, value)
       redis.call("ZADD", byNamespace, 0, field)
+      writesCopied = writesCopied + pendingWritesInRecord(value)
     elseif part == 2 then
       redis.call("HSET", blobs, field, value)
     else

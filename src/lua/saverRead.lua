@@ -146,7 +146,9 @@ for _, field in ipairs(members) do
         blobChain(blobs, blobFields[i], value, seenBases, bases)
       end
     end
-    entries[#entries + 1] = { field, record, blobValues, pendingWritesOverflow(field), pendingWritesBundle(field) }
+    -- A record that carries its checkpoint's bundle is sent unwrapped, the bundle beside it (include pendingWrites).
+    local unwrapped, bundle = pendingWritesRecordBundle(field, record)
+    entries[#entries + 1] = { field, unwrapped, blobValues, pendingWritesOverflow(field), bundle }
   end
 end
 
