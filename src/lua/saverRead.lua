@@ -148,7 +148,8 @@ for _, field in ipairs(members) do
     end
     -- A record that carries its checkpoint's bundle is sent unwrapped, the bundle beside it (include pendingWrites).
     local unwrapped, bundle = pendingWritesRecordBundle(field, record)
-    entries[#entries + 1] = { field, unwrapped, blobValues, pendingWritesOverflow(field), bundle }
+    entries[#entries + 1] =
+      { field, unwrapped, blobValues, pendingWritesOverflow(field), bundle, unwrapped ~= record and 1 or 0 }
   end
 end
 
