@@ -135,7 +135,7 @@ if start == "target" then
     field = ns .. "\0" .. checkpointId
   end
   local record = field and redis.call("HGET", checkpoints, field)
-  if not record then
+  if not record or recordWritesAhead(record) then
     return { "", "", {}, {}, {} }
   end
   cursor = refsParentAt(record, refsBounds(record))
@@ -163,7 +163,8 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
   while count < room and nextId ~= "" do
     local field = ns .. "\0" .. nextId
     local record = redis.call("HGET", checkpoints, field)
-    if not record then
+    -- Writes ahead of a checkpoint not put yet (include recordWrites) are no checkpoint: the chain ends there too.
+    if not record or (refsByte(record, 1) == 8 and recordWritesAhead(record)) then
       nextId = ""
       break
     end

@@ -43,15 +43,20 @@ local byRun = KEYS[8]
 local counts = { tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]) }
 local runCount = tonumber(ARGV[7])
 
-local at, writesCopied = 8, 0
+local at, writesCopied, ahead = 8, 0, 0
 for part = 1, 3 do
   for _ = 1, counts[part] do
     local field, value = ARGV[at], ARGV[at + 1]
     at = at + 2
     if part == 1 then
       redis.call("HSET", checkpoints, field, value)
-      redis.call("ZADD", byNamespace, 0, field)
       writesCopied = writesCopied + pendingWritesInRecord(value)
+      -- Writes ahead of a checkpoint not put yet (include recordWrites) are copied as they are, and no checkpoint.
+      if recordWritesAhead(value) then
+        ahead = ahead + 1
+      else
+        redis.call("ZADD", byNamespace, 0, field)
+      end
     elseif part == 2 then
       redis.call("HSET", blobs, field, value)
     else
@@ -65,5 +70,5 @@ for _ = 1, runCount do
 end
 
 finishThreadWrite(ARGV[1], KEYS[9], ARGV[2])
-auditEvent("copy", "checkpoints", counts[1], "blobs", counts[2], "writes", writesCopied)
-return counts[1]
+auditEvent("copy", "checkpoints", counts[1] - ahead, "blobs", counts[2], "writes", writesCopied)
+return counts[1] - ahead

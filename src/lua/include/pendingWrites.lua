@@ -8,12 +8,12 @@
 --
 -- Layout, two forms side by side (a checkpoint may have both):
 -- - the bundle: a checkpoint's first writes one after another, stored in one of two places, never both: inside its
---   record (the checkpoints hash field `ns\0id`, wrapped as include recordWrites says), or in the field `ns\0id` of
---   the writes HASH. A putWrites puts it in the record when the record exists and the writes are PACKED_WRITE frames
---   (the `compression: false` writer sends frames of earlier releases and keeps their layout) or the record already
---   carries it, unless the writes HASH already holds it; otherwise (writes before their checkpoint's put, threads
---   of earlier releases, `compression: false`) in the writes HASH. A put of a checkpoint that is stored already
---   carries the bundle over into the new record (include putCheckpoint). The bundle holds the writes one
+--   record (the checkpoints hash field `ns\0id`, wrapped as include recordWrites says; before the checkpoint's put,
+--   a wrapper of an empty record, "writes ahead", that the put fills in), or in the field `ns\0id` of the writes
+--   HASH. A putWrites puts it in the checkpoints hash when the writes are PACKED_WRITE frames (the `compression:
+--   false` writer sends frames of earlier releases and keeps their layout) or the record already carries it,
+--   unless the writes HASH already holds it (threads of earlier releases); otherwise in the writes HASH. A put of a
+--   checkpoint whose field is stored already carries the bundle over into the new record (include putCheckpoint). The bundle holds the writes one
 --   after another, each after its length (see src/saver/write-frame.ts): a PACKED_WRITE frame (format byte 7: flags,
 --   then task id and task path unless flag 2 says they are the previous write's, idx, channel, type with varint
 --   lengths, then the value) after its length as a varint; a frame of earlier releases (format byte PLAIN or
@@ -52,7 +52,7 @@
 -- pendingWritesRemove(field, record): deletes the checkpoint's writes in both forms; returns how many writes they
 --   were, counting those of `record` (its stored record, false for none), which the caller deletes.
 -- pendingWritesCountAll(): the number of writes the thread holds (records' bundles included), for whole-thread
---   deletes.
+--   deletes, and the number of checkpoints-hash fields that are writes ahead of their checkpoint (no checkpoint).
 -- pendingWritesInRecord(record): the number of writes a stored record carries (0 for none).
 -- pendingWritesImport(field, value): stores one exported (field, value) pair of the writes HASH, indexing it when it
 --   is an overflow field; returns how many writes it holds.
@@ -335,8 +335,10 @@ local function pendingWritesAdd(field, writes, from)
       record = false
     else
       bundle = ""
-      if record and string.byte(writes[from + 2], 1) ~= 7 then
+      if string.byte(writes[from + 2], 1) ~= 7 then
         record = false
+      elseif not record then
+        record = "" -- writes ahead of their checkpoint's put (include recordWrites)
       end
     end
   end
@@ -510,7 +512,12 @@ local function pendingWritesAdd(field, writes, from)
     return count
   end
   if record then
-    redis.call("HSET", KEYS[1], field, recordWritesWrap(record, result))
+    local value = recordWritesWrap(record, result)
+    if value == "" then
+      redis.call("HDEL", KEYS[1], field)
+    else
+      redis.call("HSET", KEYS[1], field, value)
+    end
   elseif result == "" then
     redis.call("HDEL", KEYS[5], field)
   else
@@ -566,11 +573,14 @@ local function pendingWritesCountAll()
       count = count + pendingWritesCount(all[i + 1])
     end
   end
-  local records = redis.call("HVALS", KEYS[1])
+  local records, ahead = redis.call("HVALS", KEYS[1]), 0
   for i = 1, #records do
     count = count + pendingWritesInRecord(records[i])
+    if recordWritesAhead(records[i]) then
+      ahead = ahead + 1
+    end
   end
-  return count
+  return count, ahead
 end
 
 local function pendingWritesImport(field, value)

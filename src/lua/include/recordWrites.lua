@@ -2,27 +2,39 @@
 -- (RECORD_WITH_WRITES of src/saver/codec.ts), the record's length as 4 bytes big-endian, the record as put stored
 -- it (PLAIN or PACKED_RECORD, unchanged), then the bundle to the end. A checkpoint's bundle then costs no hash entry
 -- of its own. Records that carry none are stored as they are, as earlier releases stored every record.
+-- Writes that arrive before their checkpoint's put (LangGraph sends a step's writes and the put of its checkpoint
+-- side by side, so about half of a chat's bundles arrive first) wait in a wrapper of an empty record: "writes
+-- ahead", which the put fills in (include putCheckpoint). Such a field is no checkpoint: it has no index entry, and
+-- every reader that reaches a record by its id rather than through the index (saverDeltaHistory's walk,
+-- saverImportThread, saverPrune's count) asks recordWritesAhead.
 --
 -- recordWritesBounds(stored): the first and last positions of the record inside the stored value: 6 and 5 + length
---   for a wrapper, 1 and #stored for a plain record; nil when the wrapper is damaged (its length runs past the end).
--- recordWritesSplit(stored): the record and the bundle it carries ("" for none): the record unchanged and false
---   when it carries none, nil when the wrapper is damaged (the client reports that when it decodes the record).
--- recordWritesWrap(record, bundle): the value to store for a record (not a wrapper) and its bundle: the record
---   alone when the bundle is "".
+--   for a wrapper (6 and 5 for writes ahead), 1 and #stored for a plain record; nil when the wrapper is damaged
+--   (shorter than its 5 bytes, or its length runs past the end).
+-- recordWritesSplit(stored): the record and the bundle it carries: the record unchanged and false when it carries
+--   none; "" and the bundle for writes ahead; nil when the wrapper is damaged (the client reports that when it
+--   decodes the record).
+-- recordWritesAhead(stored): true when the stored value is writes ahead of their checkpoint (no record yet).
+-- recordWritesWrap(record, bundle): the value to store for a record (not a wrapper; "" for writes ahead) and its
+--   bundle: the record alone when the bundle is "" ("" then for writes ahead: the caller deletes the field).
 
 local function recordWritesBounds(stored)
   if string.byte(stored, 1) ~= 8 then
     return 1, #stored
   end
-  if #stored < 6 then
+  if #stored < 5 then
     return nil
   end
   local b1, b2, b3, b4 = string.byte(stored, 2, 5)
   local last = 5 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4
-  if last > #stored or last < 6 then
+  if last > #stored then
     return nil
   end
   return 6, last
+end
+
+local function recordWritesAhead(stored)
+  return string.byte(stored, 1) == 8 and string.sub(stored, 2, 5) == "\0\0\0\0"
 end
 
 local function recordWritesSplit(stored)
