@@ -154,7 +154,7 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
   -- at a missing record, which ends the chain as the root does); blobFields[(i - 1) * channelCount + j] the blob of
   -- channel j at ancestor i (false when the channel is closed or the ancestor lists no version); wanted: each
   -- distinct blob field once, in walk order (wantedChannel[k]: its channel).
-  local ids, fields, records, blobFields, wanted, wantedSet, wantedChannel = {}, {}, {}, {}, {}, {}, {}
+  local ids, fields, records, carriedAt, blobFields, wanted, wantedSet, wantedChannel = {}, {}, {}, {}, {}, {}, {}, {}
   -- Blob fields of versions a record names as JSON null (a `\3` refs line, no blob stored): their seed is that null.
   local nullField = {}
   local count, nextId = 0, cursor
@@ -163,8 +163,12 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
   while count < room and nextId ~= "" do
     local field = ns .. "\0" .. nextId
     local record = redis.call("HGET", checkpoints, field)
+    local first, last, carried
+    if record then
+      first, last, carried = refsBounds(record)
+    end
     -- Writes ahead of a checkpoint not put yet (include recordWrites) are no checkpoint: the chain ends there too.
-    if not record or (refsByte(record, 1) == 8 and recordWritesAhead(record)) then
+    if not record or carried == 6 then
       nextId = ""
       break
     end
@@ -172,7 +176,7 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
     ids[count] = nextId
     fields[count] = field
     records[count] = record
-    local first, last = refsBounds(record)
+    carriedAt[count] = carried or false
     local at = (count - 1) * channelCount
     for j = 1, channelCount do
       local blobField = false
@@ -224,7 +228,7 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
     end
     from = to + 1
   end
-  local bundles = pendingWritesBundles(fields, records)
+  local bundles = pendingWritesBundles(fields, records, carriedAt)
 
   cursor = nextId
   for i = 1, count do

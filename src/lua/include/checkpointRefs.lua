@@ -35,7 +35,8 @@
 -- For walks that follow a few channels through many records (saverDeltaHistory), the refs read in place, with no
 -- copy of the refs text:
 -- refsBounds(record): first, last: the positions of the refs text inside the record (refsOf's answer is
---   string.sub(record, first, last); last = first - 1 when it is "").
+--   string.sub(record, first, last); last = first - 1 when it is ""), and, for a record that carries its pending
+--   writes (include recordWrites), the position their bundle starts at (6 for writes ahead of their checkpoint).
 -- refsParentAt(record, first, last): the parent id alone (parseRefs' first answer, without splitting the lines).
 -- refsVersionAt(record, first, last, escapedChannel): the version the refs give the channel (escaped), or nil when
 --   they list none; a search for that one line.
@@ -135,23 +136,24 @@ local refsSub = string.sub
 
 local function refsBounds(record)
   -- Positions inside a wrapper (include recordWrites) start after its 5 bytes; the record is not copied out.
-  local start, finish = 1, #record
+  local start, finish, carried = 1, #record, nil
   if refsByte(record, 1) == 8 then
     start, finish = recordWritesBounds(record)
     if not start then
       return 6, 5
     end
+    carried = finish + 1
   end
   local format = refsByte(record, start)
   if (format ~= 1 and format ~= 6) or finish - start + 1 < 5 then
-    return 6, 5
+    return 6, 5, carried
   end
   local b1, b2, b3, b4 = refsByte(record, start + 1, start + 4)
   local last = start + 4 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4
   if last > finish then
-    return 6, 5
+    return 6, 5, carried
   end
-  return start + 5, last
+  return start + 5, last, carried
 end
 
 local function refsParentAt(record, first, last)

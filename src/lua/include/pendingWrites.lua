@@ -43,9 +43,10 @@
 -- pendingWritesRecordBundle(field, record): of a checkpoint and its stored record (as HGET returns it): the record
 --   unwrapped and the checkpoint's bundle (false when it has none); a damaged wrapper is returned as it is (the
 --   client reports it) with the writes HASH's bundle.
--- pendingWritesBundles(fields, records): the stored bundles of many checkpoints, bundles[i] for fields[i] (false
---   when absent), records[i] their stored records (or false): the bundles records carry, the others from one HMGET
---   per thousand checkpoints (none when the thread has no writes HASH) instead of an HGET each.
+-- pendingWritesBundles(fields, records, carriedAt): the stored bundles of many checkpoints, bundles[i] for fields[i]
+--   (false when absent), records[i] their stored records (or false): the bundles records carry, the others from one
+--   HMGET per thousand checkpoints (none when the thread has no writes HASH) instead of an HGET each. carriedAt
+--   (optional): where each record's bundle starts, as refsBounds found it (false for none).
 -- pendingWritesOverflow(field): the checkpoint's overflow writes (framed), in field order.
 -- pendingWritesAnyOverflow(): whether the thread has overflow writes at all (asked once per script), so a walk over
 --   many checkpoints skips pendingWritesOverflow when it has none.
@@ -243,14 +244,14 @@ end
 -- that has no overflow writes has none, and a walk then reads no bundle from it.
 local pendingWritesHashed = nil
 
-local function pendingWritesBundles(fields, records)
+local function pendingWritesBundles(fields, records, carriedAt)
   local bundles, missing, at = {}, {}, {}
   for i = 1, #fields do
-    local record = records[i]
-    local bundle = false
-    if record and string.byte(record, 1) == 8 then
-      local _, carried = recordWritesSplit(record)
-      bundle = carried or false
+    local record, bundle = records[i], false
+    if carriedAt then
+      bundle = carriedAt[i] and string.sub(record, carriedAt[i])
+    elseif record then
+      bundle = recordWritesBundle(record)
     end
     bundles[i] = bundle
     if not bundle then

@@ -15,6 +15,7 @@
 --   none; "" and the bundle for writes ahead; nil when the wrapper is damaged (the client reports that when it
 --   decodes the record).
 -- recordWritesAhead(stored): true when the stored value is writes ahead of their checkpoint (no record yet).
+-- recordWritesBundle(stored): recordWritesSplit's bundle alone (false for none and for a damaged wrapper).
 -- recordWritesWrap(record, bundle): the value to store for a record (not a wrapper; "" for writes ahead) and its
 --   bundle: the record alone when the bundle is "" ("" then for writes ahead: the caller deletes the field).
 
@@ -34,7 +35,18 @@ local function recordWritesBounds(stored)
 end
 
 local function recordWritesAhead(stored)
-  return string.byte(stored, 1) == 8 and string.sub(stored, 2, 5) == "\0\0\0\0"
+  local format, b1, b2, b3, b4 = string.byte(stored, 1, 5)
+  return format == 8 and b1 == 0 and b2 == 0 and b3 == 0 and b4 == 0
+end
+
+-- The bundle a stored value carries, copied without the record (a walk wants only that): false for none or a damaged
+-- wrapper.
+local function recordWritesBundle(stored)
+  if string.byte(stored, 1) ~= 8 then
+    return false
+  end
+  local first, last = recordWritesBounds(stored)
+  return first ~= nil and string.sub(stored, last + 1)
 end
 
 local function recordWritesSplit(stored)
