@@ -574,8 +574,9 @@ local function pendingWritesCountAll()
       count = count + pendingWritesCount(all[i + 1])
     end
   end
-  local records, ahead = redis.call("HVALS", KEYS[1]), 0
-  for i = 1, #records do
+  -- HGETALL rather than HVALS: the scripts keep to the commands the documented ACL lists (src/acl.ts).
+  local records, ahead = redis.call("HGETALL", KEYS[1]), 0
+  for i = 2, #records, 2 do
     count = count + pendingWritesInRecord(records[i])
     if recordWritesAhead(records[i]) then
       ahead = ahead + 1
