@@ -118,13 +118,13 @@ export async function deltaSection(ctx: BenchContext, makeSaver: (name: string) 
       note: `${(bytes / checkpoints).toFixed(0)} B per checkpoint`,
     })),
     {
-      what: "of the DeltaChannel thread: run index (byRun set)",
+      what: "of the DeltaChannel thread: run index (byRun)",
       value: byRunBytes / checkpoints,
       unit: "B/checkpoint",
       note: `${byRunBytes} B in all`,
     },
     {
-      what: "of the DeltaChannel thread: run sets (one per run)",
+      what: "of the DeltaChannel thread: run hashes (one per run)",
       value: runSetBytes / DELTA_TURNS,
       unit: "B/run",
       note: `${runSetBytes} B in all`,
@@ -190,7 +190,7 @@ export async function deltaSection(ctx: BenchContext, makeSaver: (name: string) 
     { what: "getTuple on the plain thread, p50", value: plainLoad.p50Ms, unit: "ms", note: "" },
   );
   table.notes.push(
-    "Bytes are MEMORY USAGE summed over every key the saver wrote for the thread (run sets included).",
+    "Bytes are MEMORY USAGE summed over every key the saver wrote for the thread (run hashes included).",
     "The DeltaChannel snapshot comes every 100 updates (LangGraph's default snapshotFrequency): after 95 turns " +
       "(190 updates) the latest state is the snapshot at update 100 plus the writes of the 134 ancestors since.",
   );

@@ -6,7 +6,7 @@
  * On a cluster the two threads live in different slots, so the copy is two scripts by design: saverExportThread
  * reads the source in one call (a snapshot of one instant), saverImportThread writes the destination in one call.
  * The destination is therefore either absent or complete, whenever the client dies: a copy that was cut off simply
- * did not happen, and running it again does it. Before the import, the destination is added to the run sets of the
+ * did not happen, and running it again does it. Before the import, the destination is added to the run hashes of the
  * runs found in the source (a superset, harmless if the import never runs), so deleteForRuns reaches the copy too.
  *
  * Run fences: the destination must not be a thread a live leased run is writing (it may have raised its fence there
