@@ -68,6 +68,8 @@ export interface RawCheckpoint {
   blobValues: (Buffer | null)[];
   /** The checkpoint's pending writes, framed: its bundle's, then its overflow writes (see src/saver/codec.ts). */
   writeValues: (Buffer | null)[];
+  /** How many of writeValues, from the first, come from a bundle the checkpoint's record carries (0: none). */
+  bundleWritesInRecord?: number;
   /** Blob field -> stored blob: the bases the page's delta blobs need (shared by every checkpoint of the page). */
   bases: ReadonlyMap<string, Buffer>;
   /** Blob field -> value bytes the client held and the script did not send (blobValues holds "" for them). */
@@ -165,7 +167,7 @@ export const SCRIPTS = {
   }),
   /** saverPutWrites' common case: no TTL and no lease fence (see saverPutWritesCompact.lua). */
   saverPutWritesCompact: script<[field: string, ...entries: ScriptArg[]]>()({
-    keys: ["writes", "writesIndex", "outbox?"],
+    keys: ["writes", "writesIndex", "checkpoints", "outbox?"],
     decode: writesOrFenced,
   }),
   /** Records a run's lease token on its thread; `newest` is the token recorded when a newer one refused it. */
@@ -206,7 +208,7 @@ export const SCRIPTS = {
     decode: (reply) => {
       const [count, entries, baseList = []] = reply as [
         number,
-        [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[], Buffer | null][],
+        [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[], Buffer | null, number][],
         Buffer[] | undefined,
       ];
       const bases = new Map<string, Buffer>();
@@ -216,15 +218,17 @@ export const SCRIPTS = {
       return {
         /** How many checkpoints the thread holds in all (0: the thread has none). */
         checkpointCount: Number(count),
-        checkpoints: entries.map(
-          ([field, record, blobValues, overflow, bundle]): RawCheckpoint => ({
+        checkpoints: entries.map(([field, record, blobValues, overflow, bundle, inRecord]): RawCheckpoint => {
+          const bundled = bundle ? splitWriteBundle(bundle) : [];
+          return {
             field,
             record,
             blobValues,
-            writeValues: bundle ? [...splitWriteBundle(bundle), ...overflow] : overflow,
+            writeValues: bundle ? [...bundled, ...overflow] : overflow,
+            bundleWritesInRecord: Number(inRecord) === 1 ? bundled.length : 0,
             bases,
-          }),
-        ),
+          };
+        }),
       };
     },
   }),

@@ -72,7 +72,7 @@ local function removeCheckpoint(ns, field, record, countDown)
     end
   end
   checkpointIndexRemove(byNamespace, field)
-  removedWrites = removedWrites + pendingWritesRemove(field)
+  removedWrites = removedWrites + pendingWritesRemove(field, record)
 end
 
 -- The run's checkpoints of namespace ns: from firstId on, until count of them were found or the namespace ends.

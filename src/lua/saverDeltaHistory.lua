@@ -137,7 +137,7 @@ if start == "target" then
     field = ns .. "\0" .. checkpointId
   end
   local record = field and redis.call("HGET", checkpoints, field)
-  if not record then
+  if not record or recordWritesAhead(record) then
     return { "", "", {}, {}, {} }
   end
   cursor = refsParentAt(record, refsBounds(record))
@@ -156,7 +156,7 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
   -- at a missing record, which ends the chain as the root does); blobFields[(i - 1) * channelCount + j] the blob of
   -- channel j at ancestor i (false when the channel is closed or the ancestor lists no version); wanted: each
   -- distinct blob field once, in walk order (wantedChannel[k]: its channel).
-  local ids, fields, blobFields, wanted, wantedSet, wantedChannel = {}, {}, {}, {}, {}, {}
+  local ids, fields, records, carriedAt, blobFields, wanted, wantedSet, wantedChannel = {}, {}, {}, {}, {}, {}, {}, {}
   -- Blob fields of versions a record names as JSON null (a `\3` refs line, no blob stored): their seed is that null.
   local nullField = {}
   local count, nextId = 0, cursor
@@ -165,14 +165,20 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
   while count < room and nextId ~= "" do
     local field = ns .. "\0" .. nextId
     local record = redis.call("HGET", checkpoints, field)
-    if not record then
+    local first, last, carried
+    if record then
+      first, last, carried = refsBounds(record)
+    end
+    -- Writes ahead of a checkpoint not put yet (include recordWrites) are no checkpoint: the chain ends there too.
+    if not record or carried == 6 then
       nextId = ""
       break
     end
     count = count + 1
     ids[count] = nextId
     fields[count] = field
-    local first, last = refsBounds(record)
+    records[count] = record
+    carriedAt[count] = carried or false
     local at = (count - 1) * channelCount
     for j = 1, channelCount do
       local blobField = false
@@ -224,7 +230,7 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
     end
     from = to + 1
   end
-  local bundles = pendingWritesBundles(fields)
+  local bundles = pendingWritesBundles(fields, records, carriedAt)
 
   cursor = nextId
   for i = 1, count do

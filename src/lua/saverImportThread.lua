@@ -47,7 +47,7 @@ local byRun = KEYS[8]
 local counts = { tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]) }
 local runCount = tonumber(ARGV[7])
 
-local at, writesCopied = 9, 0
+local at, writesCopied, ahead = 9, 0, 0
 local fields = {}
 for part = 1, 3 do
   for _ = 1, counts[part] do
@@ -55,7 +55,13 @@ for part = 1, 3 do
     at = at + 2
     if part == 1 then
       redis.call("HSET", checkpoints, field, value)
-      fields[#fields + 1] = field
+      writesCopied = writesCopied + pendingWritesInRecord(value)
+      -- Writes ahead of a checkpoint not put yet (include recordWrites) are copied as they are, and no checkpoint.
+      if recordWritesAhead(value) then
+        ahead = ahead + 1
+      else
+        fields[#fields + 1] = field
+      end
     elseif part == 2 then
       redis.call("HSET", blobs, field, value)
     else
@@ -70,5 +76,5 @@ for _ = 1, runCount do
 end
 
 finishThreadWrite(ARGV[1], KEYS[9], ARGV[2])
-auditEvent("copy", "checkpoints", counts[1], "blobs", counts[2], "writes", writesCopied)
-return counts[1]
+auditEvent("copy", "checkpoints", counts[1] - ahead, "blobs", counts[2], "writes", writesCopied)
+return counts[1] - ahead

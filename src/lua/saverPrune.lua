@@ -52,8 +52,9 @@ if retentionPinned() then
 end
 
 if keepLast == 0 then
-  local checkpoints = redis.call("HLEN", KEYS[1])
-  local writes = pendingWritesCountAll()
+  -- Fields that hold writes ahead of their checkpoint's put (include recordWrites) are no checkpoints.
+  local writes, ahead = pendingWritesCountAll()
+  local checkpoints = redis.call("HLEN", KEYS[1]) - ahead
   local blobs = redis.call("HLEN", KEYS[2])
   redis.call("DEL", KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
   pruned(checkpoints, writes, blobs)

@@ -2,7 +2,9 @@
   saverPutWrites: stores the pending writes of one task against one checkpoint atomically, then refreshes the TTL
   of every key of the thread. The checkpoint need not exist yet (with durability "exit" writes come first).
 
-  KEYS[1..4]            checkpoints, blobs, byNamespace (TTL refresh only), byId (earlier releases; left alone)
+  KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record: carries the checkpoint's bundle once it is stored
+                        (include pendingWrites)
+  KEYS[2..4]            blobs, byNamespace (TTL refresh only), byId (earlier releases; left alone)
   KEYS[5] writes        HASH  a checkpoint's bundle `ns\0id` and its overflow fields `ns\0id\0taskId\0idx` (include
                         pendingWrites)
   KEYS[6] writesIndex   ZSET  the overflow fields (score 0), so one checkpoint's overflow writes are one lex range

@@ -6,6 +6,8 @@
 
   KEYS[1] writes        HASH  a checkpoint's bundle `ns\0id` and its overflow fields (see saverPutWrites)
   KEYS[2] writesIndex   ZSET  the overflow fields (score 0)
+  KEYS[3] checkpoints   HASH  ns\0id -> framed checkpoint record, which carries the checkpoint's bundle once it is
+                        stored (include pendingWrites)
 
   ARGV[1] field         ns\0id: the checkpoint the writes belong to
   ARGV[2..]             triples of (overflow field, mode, framed write), as saverPutWrites' ARGV[7..]
@@ -21,9 +23,9 @@
 -- @include auditOutbox
 -- @include pendingWrites
 
--- The include reads the thread's keys at the saver's positions (KEYS[5] writes, KEYS[6] writesIndex); this call
--- sends only those two, so they go there.
-KEYS[5], KEYS[6] = KEYS[1], KEYS[2]
+-- The include reads the thread's keys at the saver's positions (KEYS[1] checkpoints, KEYS[5] writes, KEYS[6]
+-- writesIndex); this call sends only those three, so they go there.
+KEYS[5], KEYS[6], KEYS[1] = KEYS[1], KEYS[2], KEYS[3]
 
 local stored = pendingWritesAdd(ARGV[1], ARGV, 2)
 if stored < 0 then return stored end

@@ -109,7 +109,8 @@ end
 local members
 if index == "ns" and min == max and string.sub(min, 1, 1) == "[" then
   -- One checkpoint by its field (getTuple with an id): its record below says whether it exists (the index holds
-  -- exactly the records' fields), so the index is not searched.
+  -- exactly the fields of the records put; a field holding writes ahead of its checkpoint's put is no checkpoint),
+  -- so the index is not searched.
   members = { string.sub(min, 2) }
 elseif index == "ns" then
   members = checkpointIndexRange(byNamespace, min, max, true, 0, limit)
@@ -122,7 +123,7 @@ local bases, seenBases = {}, {}
 for _, field in ipairs(members) do
   local ns = string.sub(field, 1, string.find(field, "\0", 1, true) - 1)
   local record = redis.call("HGET", checkpoints, field)
-  if record then
+  if record and not recordWritesAhead(record) then
     local blobFields = checkpointBlobFields(ns, refsOf(record))
     local blobValues
     if next(held) == nil then
@@ -151,7 +152,10 @@ for _, field in ipairs(members) do
         blobChain(blobs, blobFields[i], value, seenBases, bases)
       end
     end
-    entries[#entries + 1] = { field, record, blobValues, pendingWritesOverflow(field), pendingWritesBundle(field) }
+    -- A record that carries its checkpoint's bundle is sent unwrapped, the bundle beside it (include pendingWrites).
+    local unwrapped, bundle = pendingWritesRecordBundle(field, record)
+    entries[#entries + 1] =
+      { field, unwrapped, blobValues, pendingWritesOverflow(field), bundle, unwrapped ~= record and 1 or 0 }
   end
 end
 

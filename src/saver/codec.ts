@@ -39,6 +39,10 @@ import { CorruptCheckpointError } from "../errors.js";
  *   parts (record.ts, record-dictionary.ts). Releases before it cannot read it.
  * - PACKED_WRITE: a pending write with varint lengths, its task id and path written once per run of writes of the
  *   same task in a bundle (see packWrite). Releases before it cannot read it.
+ * - RECORD_WITH_WRITES: a stored checkpoint record that carries its checkpoint's pending-write bundle: the format
+ *   byte, the record's length (4 bytes big-endian), the record (PLAIN or PACKED_RECORD) unchanged, then the bundle
+ *   to the end (src/lua/include/recordWrites.lua writes it; unwrapRecord reads it). Not a framed value: only records
+ *   take this form. Releases before it cannot read it.
  * Older releases wrote only PLAIN, so everything they stored stays readable.
  */
 export const FrameFormat = {
@@ -49,6 +53,7 @@ export const FrameFormat = {
   IN_HISTORY: 5,
   PACKED_RECORD: 6,
   PACKED_WRITE: 7,
+  RECORD_WITH_WRITES: 8,
 } as const;
 export type FrameFormat = (typeof FrameFormat)[keyof typeof FrameFormat];
 

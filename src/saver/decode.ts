@@ -105,7 +105,7 @@ export async function decodeCheckpoint(
       what: () => `metadata of ${label()}`,
     }) as Promise<CheckpointMetadata | undefined>,
     decodeChannelValues(context, keys, ns, refs.channels, raw, refs.nulls),
-    decodeWrites(context, keys, label, raw.writeValues),
+    decodeWrites(context, keys, label, raw.writeValues, raw.bundleWritesInRecord),
   ]);
   if (checkpoint === null || typeof checkpoint !== "object") {
     throw new CorruptCheckpointError(keys.checkpoints, `${label()} is not a checkpoint object`);
@@ -192,14 +192,25 @@ export async function decodeWrites(
   keys: SaverThreadKeys,
   label: () => string,
   writeValues: readonly (Buffer | null)[],
+  inRecord = 0,
 ): Promise<CheckpointPendingWrite[]> {
   if (writeValues.length === 0) return [];
   const source = { key: keys.writes, what: () => `a pending write of ${label()}` };
-  const decoded = await decodeWriteList(
-    context,
-    source,
-    writeValues.filter((value): value is Buffer => value !== null && value !== undefined),
-  );
+  const present = (value: Buffer | null | undefined): value is Buffer => value !== null && value !== undefined;
+  // The first `inRecord` writes come from the bundle the checkpoint's record carries: errors name that key.
+  const decoded =
+    inRecord === 0
+      ? await decodeWriteList(context, source, writeValues.filter(present))
+      : (
+          await Promise.all([
+            decodeWriteList(
+              context,
+              { key: keys.checkpoints, what: () => `a pending write in the record of ${label()}` },
+              writeValues.slice(0, inRecord).filter(present),
+            ),
+            decodeWriteList(context, source, writeValues.slice(inRecord).filter(present)),
+          ])
+        ).flat();
   if (!inSortKeyOrder(decoded)) decoded.sort((a, b) => compareWritesSortKeys(a.sortKey, b.sortKey));
   return decoded.map((d) => d.write);
 }
@@ -265,7 +276,13 @@ async function migratePendingSends(
   const parent = checkpoints[0];
   const keys = context.threadKeys.get(threadId).thread;
   const writes = parent
-    ? await decodeWrites(context, keys, () => `checkpoint ${JSON.stringify(parentId)}`, parent.writeValues)
+    ? await decodeWrites(
+        context,
+        keys,
+        () => `checkpoint ${JSON.stringify(parentId)}`,
+        parent.writeValues,
+        parent.bundleWritesInRecord,
+      )
     : [];
   checkpoint.channel_values[TASKS] = writes.filter(([, channel]) => channel === TASKS).map(([, , value]) => value);
   const versions = Object.values(checkpoint.channel_versions);

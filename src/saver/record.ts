@@ -168,7 +168,7 @@ function deflatedRecord(
 }
 
 /**
- * The parts of a stored record, PLAIN or PACKED_RECORD, with `checkpointId` its field's id. Bytes that are neither,
+ * The parts of a stored record, PLAIN or PACKED_RECORD (wrapped or not: unwrapRecord), with `checkpointId` its field's id. Bytes that are neither,
  * a packed part that does not inflate to a PLAIN frame of four parts, or an unknown dictionary id throw
  * CorruptCheckpointError naming the key; a packed part that would inflate past `maxBytes` throws
  * DecompressionLimitError before that memory is taken.
@@ -238,8 +238,25 @@ export function recordRefs(bytes: Buffer, source: FrameSource): string {
   return (splitRecord(bytes, source).parts[0] as Buffer).toString("utf8");
 }
 
+/**
+ * A stored record as the record and the pending-write bundle it carries (FrameFormat.RECORD_WITH_WRITES; undefined
+ * for a record that carries none). A wrapper whose length runs past its end throws CorruptCheckpointError.
+ */
+export function unwrapRecord(bytes: Buffer, source: FrameSource): { record: Buffer; bundle: Buffer | undefined } {
+  if (bytes[0] !== FrameFormat.RECORD_WITH_WRITES) return { record: bytes, bundle: undefined };
+  const end = bytes.length >= 5 ? 5 + bytes.readUInt32BE(1) : Number.POSITIVE_INFINITY;
+  if (end > bytes.length || end === 5) {
+    throw new CorruptCheckpointError(
+      source.key,
+      `${describeSource(source)} cannot be decoded (its pending-writes wrapper is damaged)`,
+    );
+  }
+  return { record: bytes.subarray(5, end), bundle: bytes.subarray(end) };
+}
+
 /** The framed parts of a record: five when PLAIN, two when PACKED_RECORD; anything else is corrupt. */
-function splitRecord(bytes: Buffer, source: FrameSource): { format: FrameFormat; parts: Buffer[] } {
+function splitRecord(stored: Buffer, source: FrameSource): { format: FrameFormat; parts: Buffer[] } {
+  const bytes = unwrapRecord(stored, source).record;
   const split = unframeAs(bytes, source, [FrameFormat.PLAIN, FrameFormat.PACKED_RECORD], [5, 2]);
   const expected = split.format === FrameFormat.PLAIN ? 5 : 2;
   if (split.parts.length !== expected) {

@@ -8,7 +8,7 @@ import { withRunLease } from "../../src/recovery/with-run-lease.js";
 import { RedisSaver } from "../../src/saver/redis-saver.js";
 import { RAISE_RUN_FENCE, RUN_FENCE_KEY } from "../../src/saver/run-fence.js";
 import { targets, testPrefix } from "../helpers/redis.js";
-import { makeCheckpoint } from "../saver/saver-helpers.js";
+import { makeCheckpoint, storedWriteValues } from "../saver/saver-helpers.js";
 import { FINAL_TRAIL, gate, testGraph, waitUntil } from "./helpers.js";
 
 describe.each(targets)("run fence on $name", ({ connect }) => {
@@ -54,11 +54,21 @@ describe.each(targets)("run fence on $name", ({ connect }) => {
     );
     await waitUntil(() => started, 10);
     const checkpoints = async () => (await client.hkeys(saverThreadKeys(keyPrefix, "t2").checkpoints)).sort();
-    // A checkpoint's bundle field holds several writes: compare the stored bytes, not only the fields.
+    // A checkpoint's bundle holds several writes, in its record or in the writes hash: compare the stored bytes of
+    // both hashes, not only the fields.
     const writes = async () =>
-      Object.entries(await client.hgetallBuffer(saverThreadKeys(keyPrefix, "t2").writes))
-        .map(([field, bundle]) => `${field}=${bundle.toString("base64")}`)
+      (
+        await Promise.all(
+          (["writes", "checkpoints"] as const).map(async (key) =>
+            Object.entries(await client.hgetallBuffer(saverThreadKeys(keyPrefix, "t2")[key])).map(
+              ([field, value]) => `${key}:${field}=${value.toString("base64")}`,
+            ),
+          ),
+        )
+      )
+        .flat()
         .sort();
+    const anyWrites = async () => (await storedWriteValues(client, saverThreadKeys(keyPrefix, "t2"))).length > 0;
     const token = Number(
       (await client.hget(runLeaseHoldersKey(keyPrefix, "g", threadBucket("t2")), runLeaseMember("t2", "")))?.split(
         ":",
@@ -72,7 +82,7 @@ describe.each(targets)("run fence on $name", ({ connect }) => {
       threadId: "t2",
       checkpointNs: "",
     });
-    await waitUntil(async () => (await writes()).length > 0, 10); // b2 finished before the takeover
+    await waitUntil(anyWrites, 10); // b2 finished before the takeover
     const [checkpointsBefore, writesBefore] = [await checkpoints(), await writes()];
     hold.open();
     const error = await failed;

@@ -28,6 +28,7 @@ import { DELTA_HISTORY_PAGE_BYTES, DELTA_HISTORY_PAGE_CHECKPOINTS } from "../../
 import { keySlot } from "../../src/slot.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { CHANNELS, randomHistory } from "./random-history.js";
+import { storedRecord, storedWriteValues, wrapRecord } from "./saver-helpers.js";
 
 describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }) => {
   let client: ReturnType<typeof connect>;
@@ -134,7 +135,7 @@ describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }
     // Some writes went to overflow (too large for the bundle) and some were stored compressed.
     const keys = saverThreadKeys(redis.keyPrefix, "mixed");
     expect(await client.exists(keys.writesIndex)).toBe(1);
-    const stored = Object.values(await client.hgetallBuffer(keys.writes));
+    const stored = await storedWriteValues(client, keys);
     // A compressed PACKED_WRITE frame: format 7, flags 1 (deflated), then the task id "task" after its length.
     expect(stored.some((value) => value.includes(Buffer.from([7, 1, 4, ...Buffer.from("task")])))).toBe(true);
     const latest = configs.at(-1) as RunnableConfig;
@@ -212,12 +213,17 @@ describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }
     const keys = saverThreadKeys(saver.keyPrefix, "refs");
     const refsOf = (record: Buffer) => record.subarray(5, 5 + record.readUInt32BE(1)).toString("latin1");
     const rootField = `\0${configs[0]?.configurable?.checkpoint_id}`;
-    const rootLine = refsOf((await client.hgetBuffer(keys.checkpoints, rootField)) as Buffer)
+    const rootLine = refsOf((await storedRecord(client, keys.checkpoints, rootField))?.record as Buffer)
       .split("\n")
       .find((line) => line.startsWith("m\0")) as string;
     // Checkpoint 3 loses its m line from the refs, and its record ends with bytes that read like the root's line.
     const field = `\0${configs[3]?.configurable?.checkpoint_id}`;
-    const record = (await client.hgetBuffer(keys.checkpoints, field)) as Buffer;
+    // The record, inside the wrapper that carries its pending writes (kept around the changed record).
+    const { record, bundle } = (await storedRecord(client, keys.checkpoints, field)) as {
+      record: Buffer;
+      bundle?: Buffer;
+    };
+    expect(bundle?.length).toBeGreaterThan(0);
     const refs = refsOf(record);
     const kept = Buffer.from(
       refs
@@ -233,7 +239,10 @@ describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }
     await client.hset(
       keys.checkpoints,
       field,
-      Buffer.concat([record.subarray(0, 1), length, kept, rest, Buffer.from(`\n${rootLine}\n`, "latin1")]),
+      wrapRecord(
+        Buffer.concat([record.subarray(0, 1), length, kept, rest, Buffer.from(`\n${rootLine}\n`, "latin1")]),
+        bundle as Buffer,
+      ),
     );
     const history = await saver.getDeltaChannelHistory({ config: configs.at(-1) as RunnableConfig, channels: ["m"] });
     // No version at checkpoint 3: the walk goes on to the root's seed and keeps every write.
@@ -241,11 +250,12 @@ describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }
     expect(history.m?.writes.map((w) => w[2])).toEqual([0, 1, 2, 3, 4]);
   });
 
-  it("names the writes key when a bundle on the walk is damaged", async () => {
-    const saver = new RedisSaver({ client, keyPrefix: testPrefix("dhd") });
+  it("names the writes key when a bundle on the walk is damaged (in the writes hash, as `compression: false` stores it)", async () => {
+    const saver = new RedisSaver({ client, keyPrefix: testPrefix("dhd"), compression: false });
     const configs = await sharedChain([saver], "damaged");
     const keys = saverThreadKeys(saver.keyPrefix, "damaged");
     const field = `\0${configs[2]?.configurable?.checkpoint_id}`;
+    expect((await storedRecord(client, keys.checkpoints, field))?.bundle).toBeUndefined();
     const bundle = await client.hgetBuffer(keys.writes, field);
     expect(bundle?.length).toBeGreaterThan(3);
     await client.hset(keys.writes, field, (bundle as Buffer).subarray(0, (bundle as Buffer).length - 3));
@@ -254,6 +264,38 @@ describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CorruptCheckpointError);
     expect((error as CorruptCheckpointError).key).toBe(keys.writes);
+  });
+
+  it("reports a damaged bundle inside a record on the walk, and a damaged wrapper on a read, as corrupt", async () => {
+    const saver = new RedisSaver({ client, keyPrefix: testPrefix("dhw") });
+    const configs = await sharedChain([saver], "wrapped");
+    const keys = saverThreadKeys(saver.keyPrefix, "wrapped");
+    const field = `\0${configs[2]?.configurable?.checkpoint_id}`;
+    expect(await client.hexists(keys.writes, field)).toBe(0);
+    const stored = (await client.hgetBuffer(keys.checkpoints, field)) as Buffer;
+    const { record, bundle } = (await storedRecord(client, keys.checkpoints, field)) as {
+      record: Buffer;
+      bundle: Buffer;
+    };
+    expect(bundle.length).toBeGreaterThan(3);
+    const walk = () =>
+      saver
+        .getDeltaChannelHistory({ config: configs.at(-1) as RunnableConfig, channels: ["other"] })
+        .catch((e: unknown) => e);
+    // The bundle cut short: its last write is incomplete.
+    await client.hset(keys.checkpoints, field, stored.subarray(0, stored.length - 3));
+    expect(await walk()).toBeInstanceOf(CorruptCheckpointError);
+    // The wrapper's length past its end: the record cannot be found in it.
+    const damaged = Buffer.from(stored);
+    damaged.writeUInt32BE(stored.length, 1);
+    await client.hset(keys.checkpoints, field, damaged);
+    const read = await saver.getTuple(configs[2] as RunnableConfig).catch((e: unknown) => e);
+    expect(read).toBeInstanceOf(CorruptCheckpointError);
+    expect((read as CorruptCheckpointError).key).toBe(keys.checkpoints);
+    expect((read as Error).message).toContain("pending-writes wrapper is damaged");
+    // Put back whole, it reads again.
+    await client.hset(keys.checkpoints, field, wrapRecord(record, bundle));
+    expect((await saver.getTuple(configs[2] as RunnableConfig))?.pendingWrites?.length).toBeGreaterThan(0);
   });
 
   it("rejects a config without thread_id and channel names that are not strings", async () => {

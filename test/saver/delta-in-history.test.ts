@@ -21,10 +21,10 @@ import type { RedisClient } from "../../src/client.js";
 import { RedisSaver } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
 import { FrameFormat, IN_HISTORY_MARKER } from "../../src/saver/codec.js";
-import { recordRefs } from "../../src/saver/record.js";
+import { recordRefs, unwrapRecord } from "../../src/saver/record.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { expectNoOrphanBlobs } from "./retention-helpers.js";
-import { collect } from "./saver-helpers.js";
+import { collect, wrapRecord } from "./saver-helpers.js";
 import { TeeSaver } from "./tee-saver.js";
 
 type Messages = BaseMessage[];
@@ -108,7 +108,7 @@ async function storedRecords(client: RedisClient, saver: RedisSaver, threadId: s
     const [parentId = "", ...lines] = recordRefs(record, { key: keys.checkpoints, what: "record" }).split("\n");
     const entry: StoredRecord = {
       id: field.slice(1),
-      format: record[0] as number,
+      format: unwrapRecord(record, { key: keys.checkpoints, what: "record" }).record[0] as number,
       parentId,
       versions: new Map(),
       inHistory: [],
@@ -167,13 +167,16 @@ async function expectReadsAsMemory(graphs: Graphs, threadId: string): Promise<nu
 async function addRefsLine(client: RedisClient, saver: RedisSaver, threadId: string, line: string): Promise<void> {
   const keys = saverThreadKeys(saver.keyPrefix, threadId);
   const all = (await client.hgetallBuffer(keys.checkpoints)) as Record<string, Buffer>;
-  for (const [field, record] of Object.entries(all)) {
+  for (const [field, stored] of Object.entries(all)) {
+    // Inside the wrapper of a record that carries its pending writes, which stays around it.
+    const { record, bundle } = unwrapRecord(stored, { key: keys.checkpoints, what: "record" });
     const length = record.readUInt32BE(1);
     const refs = Buffer.concat([record.subarray(5, 5 + length), Buffer.from(`\n${line}`, "utf8")]);
     const head = Buffer.alloc(5);
     head[0] = record[0] as number;
     head.writeUInt32BE(refs.length, 1);
-    await client.hset(keys.checkpoints, field, Buffer.concat([head, refs, record.subarray(5 + length)]));
+    const changed = Buffer.concat([head, refs, record.subarray(5 + length)]);
+    await client.hset(keys.checkpoints, field, bundle ? wrapRecord(changed, bundle) : changed);
   }
 }
 

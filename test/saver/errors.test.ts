@@ -3,6 +3,7 @@
  * naming the key, other threads unaffected), a server lacking a command (UnsupportedServerError), and a client
  * that cannot reach Redis (RedisConnectionError).
  */
+import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { startRedis } from "../../scripts/local-redis.js";
 import {
@@ -14,7 +15,7 @@ import {
   UnsupportedServerError,
 } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
-import { checkpointField, frame } from "../../src/saver/codec.js";
+import { checkpointField, FrameFormat, frame } from "../../src/saver/codec.js";
 import { createSaverContext } from "../../src/saver/context.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { collect, inputMetadata, makeCheckpoint } from "./saver-helpers.js";
@@ -117,13 +118,26 @@ describe.each(targets)("RedisSaver errors ($name)", ({ connect }) => {
       expect((error as Error).cause).toBeDefined();
     });
 
-    it("names the key of an undecodable pending write", async () => {
+    it("names the key of an undecodable pending write: the record that carries it, or the writes hash", async () => {
       const broken = await threadWithCheckpoint();
-      const writeFieldName = (await saver.client.hkeys(broken.keys.writes))[0] as string;
-      await saver.client.hset(broken.keys.writes, writeFieldName, Buffer.from([1, 0, 0, 0, 9]));
+      const field = checkpointField("", broken.checkpoint.id);
+      // The bundle rides in the record: cut its last write short.
+      expect(await saver.client.hexists(broken.keys.writes, field)).toBe(0);
+      const stored = (await saver.client.hgetBuffer(broken.keys.checkpoints, field)) as Buffer;
+      expect(stored[0]).toBe(FrameFormat.RECORD_WITH_WRITES);
+      await saver.client.hset(broken.keys.checkpoints, field, stored.subarray(0, stored.length - 2));
       const error = await saver.getTuple(broken.config).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CorruptCheckpointError);
-      expect((error as CorruptCheckpointError).key).toBe(broken.keys.writes);
+      expect((error as CorruptCheckpointError).key).toBe(broken.keys.checkpoints);
+      expect((error as Error).message).toContain("a pending write in the record of");
+      // A write in the writes hash (an overflow write beside it here) names that key.
+      const other = await threadWithCheckpoint();
+      await saver.putWrites(other.config, [["a", randomBytes(5_000).toString("base64")]], "large");
+      const writeFieldName = (await saver.client.hkeys(other.keys.writes))[0] as string;
+      await saver.client.hset(other.keys.writes, writeFieldName, Buffer.from([1, 0, 0, 0, 9]));
+      const otherError = await saver.getTuple(other.config).catch((e: unknown) => e);
+      expect(otherError).toBeInstanceOf(CorruptCheckpointError);
+      expect((otherError as CorruptCheckpointError).key).toBe(other.keys.writes);
     });
 
     it("names the key that holds the wrong Redis type", async () => {

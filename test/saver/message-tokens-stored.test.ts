@@ -14,6 +14,7 @@ import type { RedisClient } from "../../src/client.js";
 import { CorruptCheckpointError, EncryptedSerializer, RedisSaver, type RedisSaverOptions } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
 import { FrameFormat, frame } from "../../src/saver/codec.js";
+import { unwrapRecord } from "../../src/saver/record.js";
 import { splitWriteBundle, unframeWrite } from "../../src/saver/write-frame.js";
 import { KEY_1 } from "../encryption/helpers.js";
 import { targets, testPrefix } from "../helpers/redis.js";
@@ -59,7 +60,13 @@ async function storedValues(client: RedisClient, prefix: string, threadId: strin
   }
   const writes: StoredValue[] = [];
   const rawWrites = await client.hgetallBuffer(keys.writes);
-  for (const [field, stored] of Object.entries(rawWrites)) {
+  // Bundles that records carry (FrameFormat.RECORD_WITH_WRITES), then the writes hash's fields.
+  const entries: [string, Buffer][] = [];
+  for (const [field, record] of Object.entries(await client.hgetallBuffer(keys.checkpoints))) {
+    const { bundle } = unwrapRecord(record, { key: keys.checkpoints, what: field });
+    if (bundle) entries.push([field, bundle]);
+  }
+  for (const [field, stored] of [...entries, ...Object.entries(rawWrites)]) {
     const bundle = field.split("\0").length === 2;
     for (const write of bundle ? splitWriteBundle(stored) : [stored]) {
       const { channel, type, stored: bytes, deflated } = unframeWrite(write, { key: keys.writes, what: field });

@@ -27,6 +27,7 @@ import {
   writeChannel,
 } from "../../src/saver/write-frame.js";
 import { targets, testPrefix } from "../helpers/redis.js";
+import { storedBundle } from "./saver-helpers.js";
 
 const source = { key: "writes", what: "a pending write" };
 
@@ -231,7 +232,8 @@ describe.each(targets)("PACKED_WRITE frames in Redis ($name)", ({ connect }) => 
     };
     const taskId = "5b0c1e9e-2b3a-5c8e-9d4f-7a1b2c3d4e5f";
     const erring = "9f1d2c3b-4a5e-5f60-8172-93a4b5c6d7e8";
-    const stored = async () => (await client.hgetBuffer(keys.writes, field)) as Buffer;
+    // The bundle lives in the checkpoint's record (its writes hash field stays absent).
+    const stored = async () => (await storedBundle(client, keys, field)) as Buffer;
     const occurrences = async (id: string) => {
       const bytes = await stored();
       let count = 0;

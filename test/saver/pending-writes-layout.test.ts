@@ -21,7 +21,7 @@ import { saverThreadKeys } from "../../src/keys.js";
 import { checkpointField, escapePart, frame } from "../../src/saver/codec.js";
 import { splitWriteBundle, unframeWrite } from "../../src/saver/write-frame.js";
 import { targets, testPrefix } from "../helpers/redis.js";
-import { collect, inputMetadata, loopMetadata, makeCheckpoint } from "./saver-helpers.js";
+import { collect, inputMetadata, loopMetadata, makeCheckpoint, storedBundle, storedRecord } from "./saver-helpers.js";
 
 type Saver = RedisSaver | MemorySaver;
 
@@ -112,12 +112,22 @@ describe.each(targets)("pending writes: bundle and overflow ($name)", ({ connect
     }
   }
 
-  /** The overflow fields of a thread, sorted, and the number of its writes fields. */
+  /**
+   * The overflow fields of a thread, sorted, its writes fields, the checkpoints whose bundle is in the writes hash
+   * (hashBundles), those whose record carries it (recordBundles), and both (bundles).
+   */
   async function layout(keyPrefix: string, threadId: string) {
     const keys = saverThreadKeys(keyPrefix, threadId);
     const members = await client.zrange(keys.writesIndex, "0", "-1");
     const fields = (await client.hkeys(keys.writes)).sort();
-    return { members, fields, bundles: fields.filter((field) => field.split("\0").length === 2) };
+    const hashBundles = fields.filter((field) => field.split("\0").length === 2);
+    const recordBundles: string[] = [];
+    for (const field of (await client.hkeys(keys.checkpoints)).sort()) {
+      if ((await storedRecord(client, keys.checkpoints, field))?.bundle) recordBundles.push(field);
+    }
+    // A checkpoint's bundle is in one place only.
+    expect(hashBundles.filter((field) => recordBundles.includes(field))).toEqual([]);
+    return { members, fields, hashBundles, recordBundles, bundles: [...hashBundles, ...recordBundles].sort() };
   }
 
   it("reads an earlier release's thread as it is, and writes to it without converting it", async () => {
@@ -235,13 +245,14 @@ describe.each(targets)("pending writes: bundle and overflow ($name)", ({ connect
     expect(members.filter((m) => m.startsWith(fieldB))).toEqual([`${fieldB}\0big\0${0}`]);
     const keys = saverThreadKeys(keyPrefix, "t");
     // fan-59's error (small) is in one form only: the bundle's tail if it had room, else its own field.
-    const inBundle = splitWriteBundle((await client.hgetBuffer(keys.writes, fieldA)) as Buffer).map((write) =>
+    expect(await layout(keyPrefix, "t")).toMatchObject({ hashBundles: [], recordBundles: [fieldA, fieldB].sort() });
+    const inBundle = splitWriteBundle((await storedBundle(client, keys, fieldA)) as Buffer).map((write) =>
       unframeWrite(write, { key: keys.writes, what: "a bundled write" }),
     );
     const errorsInBundle = inBundle.filter((w) => w.taskId === "fan-59" && w.idx === WRITES_IDX_MAP.__error__);
     const errorField = `${fieldA}\0fan-59\0${WRITES_IDX_MAP.__error__}`;
     expect(errorsInBundle.length + (members.includes(errorField) ? 1 : 0)).toBe(1);
-    expect((await client.hgetBuffer(keys.writes, fieldA))?.length).toBeLessThanOrEqual(4096);
+    expect((await storedBundle(client, keys, fieldA))?.length).toBeLessThanOrEqual(4096);
     await expectSameReads(redis, memory, configs);
     const tuple = await redis.getTuple(a);
     expect(tuple?.pendingWrites).toHaveLength(2 + 60 + 2);
@@ -318,8 +329,12 @@ describe.each(targets)("pending writes: bundle and overflow ($name)", ({ connect
     );
     await redis.putWrites(config, [["x", randomBytes(6_000).toString("base64")]], "task-b");
     const keys = saverThreadKeys(keyPrefix, "from");
-    expect(await client.hlen(keys.writes)).toBe(2);
+    // task-a's writes in the record's bundle, task-b's in overflow.
+    expect(await client.hlen(keys.writes)).toBe(1);
     expect(await client.zcard(keys.writesIndex)).toBe(1);
+    expect(await layout(keyPrefix, "from")).toMatchObject({
+      recordBundles: [checkpointField("", config.configurable?.checkpoint_id)],
+    });
     expect(await redis.copyThread("from", "to")).toEqual({ checkpoints: 1 });
     const { events } = await readOutboxEvents(client, keyPrefix, { maxPerStream: 100 });
     const copy = events.filter((event) => event.kind === "copy");

@@ -59,3 +59,46 @@ export async function indexMembers(client: RedisClient, byNamespace: string): Pr
     ? client.lrange(byNamespace, 0, -1)
     : client.zrange(byNamespace, "0", "-1");
 }
+
+/** A stored record wrapped with the pending-write bundle it carries (FrameFormat.RECORD_WITH_WRITES), as Lua does. */
+export function wrapRecord(record: Buffer, bundle: Buffer): Buffer {
+  if (bundle.length === 0) return record;
+  const head = Buffer.alloc(5);
+  head[0] = 8;
+  head.writeUInt32BE(record.length, 1);
+  return Buffer.concat([head, record, bundle]);
+}
+
+/** The stored record of `field` unwrapped, and the bundle it carries (undefined for none). */
+export async function storedRecord(
+  client: RedisClient,
+  checkpointsKey: string,
+  field: string,
+): Promise<{ record: Buffer; bundle: Buffer | undefined } | undefined> {
+  const stored = await client.hgetBuffer(checkpointsKey, field);
+  if (stored === null) return undefined;
+  if (stored[0] !== 8) return { record: stored, bundle: undefined };
+  const end = 5 + stored.readUInt32BE(1);
+  return { record: stored.subarray(5, end), bundle: stored.subarray(end) };
+}
+
+/** A checkpoint's stored pending-write bundle, where it is: inside its record, else its writes-hash field. */
+export async function storedBundle(
+  client: RedisClient,
+  keys: { checkpoints: string; writes: string },
+  field: string,
+): Promise<Buffer | null> {
+  return (await storedRecord(client, keys.checkpoints, field))?.bundle ?? (await client.hgetBuffer(keys.writes, field));
+}
+
+/** Every bundle of a thread (in records and in the writes hash) and its writes-hash values. */
+export async function storedWriteValues(
+  client: RedisClient,
+  keys: { checkpoints: string; writes: string },
+): Promise<Buffer[]> {
+  const values = Object.values(await client.hgetallBuffer(keys.writes));
+  for (const stored of Object.values(await client.hgetallBuffer(keys.checkpoints))) {
+    if (stored[0] === 8) values.push(stored.subarray(5 + stored.readUInt32BE(1)));
+  }
+  return values;
+}

@@ -12,7 +12,7 @@ import {
   threadRegistryKeys,
 } from "../../src/keys.js";
 import { blobField, checkpointField, escapePart, FrameFormat, frame } from "../../src/saver/codec.js";
-import { splitWriteBundle } from "../../src/saver/write-frame.js";
+import { packWrite, splitWriteBundle } from "../../src/saver/write-frame.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { runRawScript } from "../helpers/scripts.js";
 import { indexMembers } from "./saver-helpers.js";
@@ -330,11 +330,12 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(await client.hgetBuffer(keys.writes, field)).toEqual(broken);
   });
 
-  it("saverPutWritesCompact stores writes as saverPutWrites does, from the writes keys alone", async () => {
+  it("saverPutWritesCompact stores writes as saverPutWrites does, from the writes keys and the checkpoints key", async () => {
     const keys = saverThreadKeys(testPrefix("swk"), "t");
     const field = checkpointField("", "a");
+    const compactKeys = [keys.writes, keys.writesIndex, keys.checkpoints];
     const put = (...pairs: (string | Buffer)[]) =>
-      runRawScript(client, "saverPutWritesCompact", [keys.writes, keys.writesIndex], [field, ...triples(field, pairs)]);
+      runRawScript(client, "saverPutWritesCompact", compactKeys, [field, ...triples(field, pairs)]);
     // Bundle: mode 0 inserts if absent, mode 1 replaces in place.
     expect(await put("0", pendingWrite("task", 0, "first"), "1", pendingWrite("task", -1, "first"))).toBe(2);
     expect(await put("0", pendingWrite("task", 0, "second"), "1", pendingWrite("task", -1, "second"))).toBe(1);
@@ -353,14 +354,33 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     const broken = bundle(pendingWrite("task", 0)).subarray(0, 16);
     await client.hset(keys.writes, other, broken);
     expect(
-      await runRawScript(
-        client,
-        "saverPutWritesCompact",
-        [keys.writes, keys.writesIndex],
-        [other, ...triples(other, ["1", pendingWrite("task", -1)])],
-      ),
+      await runRawScript(client, "saverPutWritesCompact", compactKeys, [
+        other,
+        ...triples(other, ["1", pendingWrite("task", -1)]),
+      ]),
     ).toBe(-1);
     expect(await client.hgetBuffer(keys.writes, other)).toEqual(broken);
+    // A stored record takes the bundle of PACKED_WRITE frames (the writes hash gets no field); frames of earlier
+    // releases (what `compression: false` sends) keep the writes-hash bundle.
+    const withRecord = checkpointField("", "c");
+    const record = frame(["\nch\x001", "json", "{}", "json", "{}"]);
+    await client.hset(keys.checkpoints, withRecord, record);
+    const packed = packWrite("task", "ch", "json", Buffer.from('"v"'), "", 0, false);
+    const putTo = (target: string, ...pairs: (string | Buffer)[]) =>
+      runRawScript(client, "saverPutWritesCompact", compactKeys, [target, ...triples(target, pairs)]);
+    expect(await putTo(withRecord, "0", packed)).toBe(1);
+    expect(await client.hexists(keys.writes, withRecord)).toBe(0);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(record.length);
+    const entry = Buffer.concat([Buffer.from([packed.length]), packed]);
+    expect(await client.hgetBuffer(keys.checkpoints, withRecord)).toEqual(
+      Buffer.concat([Buffer.from([8]), length, record, entry]),
+    );
+    const plainRecord = checkpointField("", "d");
+    await client.hset(keys.checkpoints, plainRecord, record);
+    expect(await putTo(plainRecord, "0", pendingWrite("task", 0))).toBe(1);
+    expect(await client.hgetBuffer(keys.checkpoints, plainRecord)).toEqual(record);
+    expect(await client.hgetBuffer(keys.writes, plainRecord)).toEqual(bundle(pendingWrite("task", 0)));
   });
 
   it("saverPutWrites finds a task's stored writes among others whose values hold that task id", async () => {

@@ -130,8 +130,9 @@ export function describeCheckpoint(
 }
 
 /**
- * Bytes of each checkpoint's stored record plus the values of the channels whose version it introduced (a value
- * is stored once per channel version, and shared by later checkpoints that did not change it).
+ * Bytes of each checkpoint's stored record (with the pending writes it carries, if it does) plus the values of the
+ * channels whose version it introduced (a value is stored once per channel version, and shared by later checkpoints
+ * that did not change it).
  */
 export async function recordSizes(
   saver: RedisSaver,

@@ -1,5 +1,6 @@
 -- @include deltaBlob
 -- @include framedFirstPart
+-- @include recordWrites
 -- What a stored checkpoint record points at, and which stored blobs a channel value needs. The one place that
 -- answers "which blob fields does a checkpoint need" (saverRead, saverDeltaHistory, saverDeleteForRuns and saverPut
 -- ask here), including how delta blobs point at their bases (see src/saver/blob-delta.ts and FrameFormat in
@@ -9,7 +10,8 @@
 -- framedFirstPart(value): the first part of a frame (include framedFirstPart).
 -- refsOf(record): the refs text, the record's first framed part (format byte 1, PLAIN, or 6, PACKED_RECORD: the refs
 --   stay plain there and only the later parts are packed); "" when the framing is unreadable (the client reports
---   that when it decodes the record).
+--   that when it decodes the record). A record that carries its pending writes (include recordWrites) is read
+--   inside its wrapper: every function here takes the stored value as it is.
 -- parseRefs(refsText): parentId (escaped; "" for none) and the list of "channel\0version" lines (escaped parts).
 --   Lines of other kinds hold no NUL and start with a byte naming their kind (inHistoryRef in src/saver/codec.ts):
 --   every parser skips a line after the first that holds no NUL (the in-history lines, the run line of include
@@ -33,7 +35,8 @@
 -- For walks that follow a few channels through many records (saverDeltaHistory), the refs read in place, with no
 -- copy of the refs text:
 -- refsBounds(record): first, last: the positions of the refs text inside the record (refsOf's answer is
---   string.sub(record, first, last); last = first - 1 when it is "").
+--   string.sub(record, first, last); last = first - 1 when it is ""), and, for a record that carries its pending
+--   writes (include recordWrites), the position their bundle starts at (6 for writes ahead of their checkpoint).
 -- refsParentAt(record, first, last): the parent id alone (parseRefs' first answer, without splitting the lines).
 -- refsVersionAt(record, first, last, escapedChannel): the version the refs give the channel (escaped), or nil when
 --   they list none; a search for that one line.
@@ -41,6 +44,10 @@
 --   channel is JSON null (stored with no blob; see nullValueRef in src/saver/codec.ts).
 -- NULL_VALUE_BLOB: the blob such a value had before (a PLAIN frame of type "json" and bytes "null").
 local function refsOf(record)
+  record = recordWritesSplit(record)
+  if not record then
+    return ""
+  end
   local format = string.byte(record, 1)
   if format ~= 1 and format ~= 6 then
     return ""
@@ -128,16 +135,25 @@ local refsFind = string.find
 local refsSub = string.sub
 
 local function refsBounds(record)
-  local format = refsByte(record, 1)
-  if (format ~= 1 and format ~= 6) or #record < 5 then
-    return 6, 5
+  -- Positions inside a wrapper (include recordWrites) start after its 5 bytes; the record is not copied out.
+  local start, finish, carried = 1, #record, nil
+  if refsByte(record, 1) == 8 then
+    start, finish = recordWritesBounds(record)
+    if not start then
+      return 6, 5
+    end
+    carried = finish + 1
   end
-  local b1, b2, b3, b4 = refsByte(record, 2, 5)
-  local last = 5 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4
-  if last > #record then
-    return 6, 5
+  local format = refsByte(record, start)
+  if (format ~= 1 and format ~= 6) or finish - start + 1 < 5 then
+    return 6, 5, carried
   end
-  return 6, last
+  local b1, b2, b3, b4 = refsByte(record, start + 1, start + 4)
+  local last = start + 4 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4
+  if last > finish then
+    return 6, 5, carried
+  end
+  return start + 5, last, carried
 end
 
 local function refsParentAt(record, first, last)

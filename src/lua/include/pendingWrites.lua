@@ -1,12 +1,19 @@
 -- @include framedFirstPart
+-- @include recordWrites
 -- Pending writes: the one place that reads, adds and removes the writes stored against a checkpoint. Every script
 -- that touches them (saverPutWrites, saverRead, saverDeltaHistory, saverDeleteForRuns, saverImportThread, saverPrune
 -- and saverPut through include retention) goes through here; saverExportThread copies the writes HASH as it is.
--- Expects the thread's keys in KEYS[1..8] (the saver's order): KEYS[5] is the writes HASH, KEYS[6] the writesIndex
--- ZSET.
+-- Expects the thread's keys in KEYS[1..8] (the saver's order): KEYS[1] is the checkpoints HASH, KEYS[5] the writes
+-- HASH, KEYS[6] the writesIndex ZSET.
 --
--- Layout, two forms side by side in the writes HASH (a checkpoint may have both):
--- - the bundle: the field `ns\0id` of a checkpoint (its field in the checkpoints hash) holds its first writes one
+-- Layout, two forms side by side (a checkpoint may have both):
+-- - the bundle: a checkpoint's first writes one after another, stored in one of two places, never both: inside its
+--   record (the checkpoints hash field `ns\0id`, wrapped as include recordWrites says; before the checkpoint's put,
+--   a wrapper of an empty record, "writes ahead", that the put fills in), or in the field `ns\0id` of the writes
+--   HASH. A putWrites puts it in the checkpoints hash when the writes are PACKED_WRITE frames (the `compression:
+--   false` writer sends frames of earlier releases and keeps their layout) or the record already carries it,
+--   unless the writes HASH already holds it (threads of earlier releases); otherwise in the writes HASH. A put of a
+--   checkpoint whose field is stored already carries the bundle over into the new record (include putCheckpoint). The bundle holds the writes one
 --   after another, each after its length (see src/saver/write-frame.ts): a PACKED_WRITE frame (format byte 7: flags,
 --   then task id and task path unless flag 2 says they are the previous write's, idx, channel, type with varint
 --   lengths, then the value) after its length as a varint; a frame of earlier releases (format byte PLAIN or
@@ -33,14 +40,21 @@
 --   bundle (HDEL when it empties), plus an HEXISTS per write that would go into the bundle and an HSET and ZADD per
 --   overflow write. Returns the number stored, or -1 when the stored bundle holds one of the tasks and cannot be
 --   read (nothing written).
--- pendingWritesBundle(field): the stored bundle of a checkpoint, or false.
--- pendingWritesBundles(fields): the stored bundles of many checkpoints, bundles[i] for fields[i] (false when
---   absent): one HMGET per thousand checkpoints instead of an HGET each.
+-- pendingWritesRecordBundle(field, record): of a checkpoint and its stored record (as HGET returns it): the record
+--   unwrapped and the checkpoint's bundle (false when it has none); a damaged wrapper is returned as it is (the
+--   client reports it) with the writes HASH's bundle.
+-- pendingWritesBundles(fields, records, carriedAt): the stored bundles of many checkpoints, bundles[i] for fields[i]
+--   (false when absent), records[i] their stored records (or false): the bundles records carry, the others from one
+--   HMGET per thousand checkpoints (none when the thread has no writes HASH) instead of an HGET each. carriedAt
+--   (optional): where each record's bundle starts, as refsBounds found it (false for none).
 -- pendingWritesOverflow(field): the checkpoint's overflow writes (framed), in field order.
 -- pendingWritesAnyOverflow(): whether the thread has overflow writes at all (asked once per script), so a walk over
 --   many checkpoints skips pendingWritesOverflow when it has none.
--- pendingWritesRemove(field): deletes the checkpoint's writes in both forms; returns how many writes they were.
--- pendingWritesCountAll(): the number of writes the thread holds, for whole-thread deletes.
+-- pendingWritesRemove(field, record): deletes the checkpoint's writes in both forms; returns how many writes they
+--   were, counting those of `record` (its stored record, false for none), which the caller deletes.
+-- pendingWritesCountAll(): the number of writes the thread holds (records' bundles included), for whole-thread
+--   deletes, and the number of checkpoints-hash fields that are writes ahead of their checkpoint (no checkpoint).
+-- pendingWritesInRecord(record): the number of writes a stored record carries (0 for none).
 -- pendingWritesImport(field, value): stores one exported (field, value) pair of the writes HASH, indexing it when it
 --   is an overflow field; returns how many writes it holds.
 
@@ -215,7 +229,7 @@ end
 
 -- The values of many writes-hash fields, values[i] for fields[i] (false when missing): HMGET in chunks, as unpack()
 -- of thousands of fields would overflow the Lua stack.
-local function pendingWritesBundles(fields)
+local function pendingWritesHashValues(fields)
   local values = {}
   for from = 1, #fields, 1000 do
     local chunk = redis.call("HMGET", KEYS[5], unpack(fields, from, math.min(from + 999, #fields)))
@@ -226,10 +240,43 @@ local function pendingWritesBundles(fields)
   return values
 end
 
--- The same, with missing fields left out.
+-- Whether the thread has a writes HASH at all (asked once per script): a thread whose bundles are all in records and
+-- that has no overflow writes has none, and a walk then reads no bundle from it.
+local pendingWritesHashed = nil
+
+local function pendingWritesBundles(fields, records, carriedAt)
+  local bundles, missing, at = {}, {}, {}
+  for i = 1, #fields do
+    local record, bundle = records[i], false
+    if carriedAt then
+      bundle = carriedAt[i] and string.sub(record, carriedAt[i])
+    elseif record then
+      bundle = recordWritesBundle(record)
+    end
+    bundles[i] = bundle
+    if not bundle then
+      missing[#missing + 1] = fields[i]
+      at[#missing] = i
+    end
+  end
+  if #missing > 0 then
+    if pendingWritesHashed == nil then
+      pendingWritesHashed = redis.call("EXISTS", KEYS[5]) == 1
+    end
+    if pendingWritesHashed then
+      local values = pendingWritesHashValues(missing)
+      for k = 1, #missing do
+        bundles[at[k]] = values[k]
+      end
+    end
+  end
+  return bundles
+end
+
+-- The values of many writes-hash fields, with missing fields left out.
 local function pendingWritesValues(fields)
   local values = {}
-  for _, value in ipairs(pendingWritesBundles(fields)) do
+  for _, value in ipairs(pendingWritesHashValues(fields)) do
     if value then
       values[#values + 1] = value
     end
@@ -237,8 +284,12 @@ local function pendingWritesValues(fields)
   return values
 end
 
-local function pendingWritesBundle(field)
-  return redis.call("HGET", KEYS[5], field)
+local function pendingWritesRecordBundle(field, record)
+  local inner, carried = recordWritesSplit(record)
+  if carried then
+    return inner, carried
+  end
+  return record, redis.call("HGET", KEYS[5], field)
 end
 
 local function pendingWritesOverflow(field)
@@ -270,7 +321,28 @@ local function pendingWriteTaskId(value)
 end
 
 local function pendingWritesAdd(field, writes, from)
-  local bundle = redis.call("HGET", KEYS[5], field) or ""
+  -- Where the bundle is (see the layout above): record is the stored record unwrapped when the bundle goes there.
+  local record = redis.call("HGET", KEYS[1], field)
+  local bundle = false
+  if record then
+    record, bundle = recordWritesSplit(record)
+    if not record then
+      return -1 -- a damaged wrapper: nothing is written over it
+    end
+  end
+  if not bundle then
+    bundle = redis.call("HGET", KEYS[5], field)
+    if bundle then
+      record = false
+    else
+      bundle = ""
+      if string.byte(writes[from + 2], 1) ~= 7 then
+        record = false
+      elseif not record then
+        record = "" -- writes ahead of their checkpoint's put (include recordWrites)
+      end
+    end
+  end
   -- Stored writes of the same tasks: a frame that states its task holds the task id's length and bytes right after
   -- its format byte (and flags), so a plain search finds one (and perhaps bytes inside a value); a write that repeats
   -- its predecessor's task follows one that states it. Only when the search finds one is the bundle walked; a new
@@ -437,9 +509,19 @@ local function pendingWritesAdd(field, writes, from)
     parts[#parts + 1] = table.concat(tail)
     result = table.concat(parts)
   end
-  if result == "" then
+  if result == bundle then
+    return count
+  end
+  if record then
+    local value = recordWritesWrap(record, result)
+    if value == "" then
+      redis.call("HDEL", KEYS[1], field)
+    else
+      redis.call("HSET", KEYS[1], field, value)
+    end
+  elseif result == "" then
     redis.call("HDEL", KEYS[5], field)
-  elseif result ~= bundle then
+  else
     redis.call("HSET", KEYS[5], field, result)
   end
   return count
@@ -453,8 +535,16 @@ local function pendingWritesCount(bundle)
   return count
 end
 
-local function pendingWritesRemove(field)
-  local removed = 0
+local function pendingWritesInRecord(record)
+  if string.byte(record, 1) ~= 8 then
+    return 0
+  end
+  local _, carried = recordWritesSplit(record)
+  return carried and pendingWritesCount(carried) or 0
+end
+
+local function pendingWritesRemove(field, record)
+  local removed = record and pendingWritesInRecord(record) or 0
   local bundle = redis.call("HGET", KEYS[5], field)
   if bundle then
     redis.call("HDEL", KEYS[5], field)
@@ -484,7 +574,15 @@ local function pendingWritesCountAll()
       count = count + pendingWritesCount(all[i + 1])
     end
   end
-  return count
+  -- HGETALL rather than HVALS: the scripts keep to the commands the documented ACL lists (src/acl.ts).
+  local records, ahead = redis.call("HGETALL", KEYS[1]), 0
+  for i = 2, #records, 2 do
+    count = count + pendingWritesInRecord(records[i])
+    if recordWritesAhead(records[i]) then
+      ahead = ahead + 1
+    end
+  end
+  return count, ahead
 end
 
 local function pendingWritesImport(field, value)

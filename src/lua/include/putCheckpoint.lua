@@ -3,7 +3,9 @@
 -- every delta blob (format 2 or 4: it names its base and the base's stored length in its first two parts); then
 -- stores the blobs not stored yet (HSETNX: versions are unique per value, so an existing one holds the same bytes),
 -- the record under `field` and its byNamespace entry (include checkpointIndex: a new thread's index is a ZSET when
--- zsetIndex is true, else a LIST). Returns the number of blobs newly stored, or -i when the delta blob of pair i (1
+-- zsetIndex is true, else a LIST). A record put again under a field that holds one (LangGraph puts a checkpoint
+-- again) takes over the pending-write bundle the stored one carries (include recordWrites); the common new field
+-- costs one HSETNX and nothing more. Returns the number of blobs newly stored, or -i when the delta blob of pair i (1
 -- for the first) names a base that is not stored with that length: nothing is written then, and the writer sends
 -- full copies.
 -- @include deltaBlob
@@ -29,6 +31,15 @@ local function putMissingDeltaBase(blobs, first, from)
   return nil
 end
 
+-- The rare put again: the stored record's bundle, if it carries one, goes into the new record. The include is inside
+-- the function (indented), so only such puts define its functions.
+local function putCheckpointAgain(checkpoints, field, record)
+  -- @include recordWrites
+  local stored = redis.call("HGET", checkpoints, field)
+  local _, carried = recordWritesSplit(stored)
+  redis.call("HSET", checkpoints, field, carried and recordWritesWrap(record, carried) or record)
+end
+
 local function putCheckpoint(checkpoints, blobs, byNamespace, field, record, first, zsetIndex)
   for i = first, #ARGV, 2 do
     if isDeltaBlob(ARGV[i + 1]) then
@@ -41,7 +52,9 @@ local function putCheckpoint(checkpoints, blobs, byNamespace, field, record, fir
   for i = first, #ARGV, 2 do
     stored = stored + redis.call("HSETNX", blobs, ARGV[i], ARGV[i + 1])
   end
-  redis.call("HSET", checkpoints, field, record)
+  if redis.call("HSETNX", checkpoints, field, record) == 0 then
+    putCheckpointAgain(checkpoints, field, record)
+  end
   checkpointIndexAdd(byNamespace, field, zsetIndex)
   return stored
 end

@@ -168,7 +168,7 @@ local function retentionRemove(state, ns, field)
     end
   end
   checkpointIndexRemove(KEYS[3], field)
-  state.writes = state.writes + pendingWritesRemove(field)
+  state.writes = state.writes + pendingWritesRemove(field, record)
   state.deletes = state.deletes - 1
 end
 

@@ -1,3 +1,4 @@
+-- @include recordWrites
 -- The thread's run index (byRun ZSET, KEYS[8]; score 0) behind deleteForRuns, and the run line of a checkpoint's
 -- refs. Included by saverPut, saverDeleteForRuns and the retention include.
 --
@@ -28,16 +29,21 @@
 local RUN_INDEX_FIRST_ID_BYTES = 16
 
 local function runIndexRunOf(record)
-  local format = string.byte(record, 1)
-  if (format ~= 1 and format ~= 6) or #record < 5 then
+  -- A record that carries its pending writes is read inside its wrapper (include recordWrites).
+  local start, finish = recordWritesBounds(record)
+  if not start then
     return nil
   end
-  local b1, b2, b3, b4 = string.byte(record, 2, 5)
-  local last = 5 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4
-  if last > #record then
+  local format = string.byte(record, start)
+  if (format ~= 1 and format ~= 6) or finish - start + 1 < 5 then
     return nil
   end
-  local at = 6
+  local b1, b2, b3, b4 = string.byte(record, start + 1, start + 4)
+  local last = start + 4 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4
+  if last > finish then
+    return nil
+  end
+  local at = start + 5
   while true do
     -- The first line is the parent id: every later line starts after a "\n".
     local _, mark = string.find(record, "\n\2", at, true)
