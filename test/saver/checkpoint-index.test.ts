@@ -20,7 +20,7 @@ import { CorruptCheckpointError, RedisSaver } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
 import { checkpointCount } from "../../src/saver/checkpoint-count.js";
 import { targets, testPrefix } from "../helpers/redis.js";
-import { CHANNELS, randomHistory } from "./random-history.js";
+import { CHANNELS, random, randomHistory } from "./random-history.js";
 import { expectNoOrphanBlobs } from "./retention-helpers.js";
 import { collect, indexMembers } from "./saver-helpers.js";
 
@@ -83,17 +83,6 @@ async function reference(client: RedisClient, key: string, op: Op): Promise<unkn
     default:
       throw new Error(`no reference for ${op.op}`);
   }
-}
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Escaped namespaces as the saver stores them, the root first; ids whose byte order differs from a collation's.

@@ -15,7 +15,8 @@ import {
 
 export const CHANNELS = ["messages", "log", "other"] as const;
 
-function random(seed: number): () => number {
+/** A seeded generator of numbers in [0, 1) (mulberry32): the same seed, the same sequence. */
+export function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
