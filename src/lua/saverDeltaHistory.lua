@@ -30,9 +30,11 @@
   when the walk is over. pieces are the stored writes of the ancestors visited that have any, newest first, as
   stored: an ancestor's bundle whole (include pendingWrites: each framed write after its length, one after another;
   a bundle holds about PENDING_WRITES_BUNDLE_BYTES, so it is sent as it is and the client keeps the writes to
-  channels still walked at that ancestor), then its overflow writes to channels still walked (framed; each may be
-  large, so these are chosen here). entries holds a 4-byte big-endian number per such ancestor, newest first:
-  2 * (its overflow writes sent) + (1 when its bundle is sent), so the client knows which pieces are whose. seeds is a
+  channels still walked at that ancestor), or its whole stored record when the record carries the bundle (include
+  recordWrites: the client cuts the bundle out, so none is copied here), then its overflow writes to channels still
+  walked (framed; each may be large, so these are chosen here). entries holds a 4-byte big-endian number per such
+  ancestor, newest first: 4 * (its overflow writes sent) + 2 when its bundle is sent in its record + 1 when its
+  bundle is sent, so the client knows which pieces are whose. seeds is a
   flat list { channel name, blob field, blob, entry, ... } of the channels that end at an ancestor of this page
   (newest first), entry being the number of entries up to and including that ancestor's: the channel is walked
   through that entry's writes and no further. bases is a flat list of blob field, blob value: every base the page's
@@ -230,7 +232,7 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
     end
     from = to + 1
   end
-  local bundles = pendingWritesBundles(fields, records, carriedAt)
+  local bundles = pendingWritesBundles(fields, carriedAt)
 
   cursor = nextId
   for i = 1, count do
@@ -242,7 +244,12 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
 
     -- This ancestor's pieces: its bundle as it is, then its overflow writes to channels still walked.
     local entry, bundle = 0, bundles[i]
-    if bundle then
+    if bundle == true then
+      -- Carried in the record: the record goes whole, which spares a copy of the bundle here.
+      pieces[#pieces + 1] = records[i]
+      bytes = bytes + #records[i]
+      entry = 3
+    elseif bundle then
       pieces[#pieces + 1] = bundle
       bytes = bytes + #bundle
       entry = 1
@@ -253,7 +260,7 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
         if not channel or walked[channel] then
           pieces[#pieces + 1] = value
           bytes = bytes + #value
-          entry = entry + 2
+          entry = entry + 4
         end
       end
     end

@@ -32,7 +32,7 @@ import {
 } from "./codec.js";
 import type { SaverContext } from "./context.js";
 import { requireConsistentCheckpoint } from "./integrity.js";
-import { isPlainJsonPlus, loadsJson } from "./json-revive.js";
+import { isPlainJsonPlus, LOAD_LATER, loadsJson, loadsJsonNow } from "./json-revive.js";
 import { expand, isMessageTokensType } from "./message-tokens.js";
 import { exactRange, type RawCheckpoint, readCheckpoints } from "./read.js";
 import { decodeRecord } from "./record.js";
@@ -53,32 +53,56 @@ export function tupleConfig(threadId: string, ns: string, checkpointId: string):
   return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpointId } };
 }
 
+/**
+ * A stored value deserialised with the saver's serde: loadValueNow's value when it has one, else the serde's
+ * (asynchronous) answer.
+ */
 export async function loadValue(
   context: SaverContext,
   type: Buffer,
   bytes: Buffer,
   source: FrameSource,
 ): Promise<unknown> {
+  const now = loadValueNow(context, type, bytes, source);
+  if (now !== LOAD_LATER) return now;
   try {
-    let text = type.toString("utf8");
-    let data: Uint8Array | string = bytes;
-    // Message tokens (message-tokens.ts) expand to the serializer's JSON text, whatever the serde is now.
-    if (isMessageTokensType(text)) {
-      data = expand(text, bytes, context.maxValueBytes);
-      text = "json";
-    }
-    // LangGraph's own serializer: the same result from a walk that costs linear time (json-revive.ts).
+    const [text, data] = serdeInput(context, type, bytes);
     return await (isPlainJsonPlus(context.serde)
       ? loadsJson(context.serde, text, data)
       : context.serde.loadsTyped(text, data));
   } catch (error) {
-    if (error instanceof EncryptionError) throw encryptionErrorAt(error, source.key);
-    throw new CorruptCheckpointError(
-      source.key,
-      `${describeSource(source)} cannot be deserialised (${error instanceof Error ? error.message : String(error)})`,
-      { cause: error },
-    );
+    throw loadError(error, source);
   }
+}
+
+/**
+ * The value, when LangGraph's own serializer would give it without awaiting anything (loadsJsonNow: JSON and
+ * messages); LOAD_LATER otherwise (another serde, another type, a record that needs load()). Reads that decode many
+ * small values (a DeltaChannel history's writes) then create no promise per value.
+ */
+export function loadValueNow(context: SaverContext, type: Buffer, bytes: Buffer, source: FrameSource): unknown {
+  if (!isPlainJsonPlus(context.serde)) return LOAD_LATER;
+  try {
+    const [text, data] = serdeInput(context, type, bytes);
+    return loadsJsonNow(text, data);
+  } catch (error) {
+    throw loadError(error, source);
+  }
+}
+
+/** The type and bytes the serde reads: message tokens (message-tokens.ts) expand to the serializer's JSON text. */
+function serdeInput(context: SaverContext, type: Buffer, bytes: Buffer): [string, Uint8Array | string] {
+  const text = type.toString("utf8");
+  return isMessageTokensType(text) ? ["json", expand(text, bytes, context.maxValueBytes)] : [text, bytes];
+}
+
+function loadError(error: unknown, source: FrameSource): Error {
+  if (error instanceof EncryptionError) return encryptionErrorAt(error, source.key);
+  return new CorruptCheckpointError(
+    source.key,
+    `${describeSource(source)} cannot be deserialised (${error instanceof Error ? error.message : String(error)})`,
+    { cause: error },
+  );
 }
 
 export async function decodeCheckpoint(
@@ -232,19 +256,35 @@ export async function decodeWriteList(
 ): Promise<DecodedWrite[]> {
   const frames = values.map((value) => unframeWrite(value, source));
   const what = () => describeSource(source);
-  const loaded = await Promise.all(
-    frames.map((frame) => {
-      if (!frame.deflated) return loadValue(context, frame.type, frame.stored, source);
-      const { stored } = frame;
-      if (stored.length <= INFLATE_SYNC_MAX_BYTES) {
-        const bytes = decompressSync(stored, context.maxValueBytes, source.key, what, CorruptCheckpointError);
-        return loadValue(context, frame.type, bytes, source);
-      }
-      return decompress(stored, context.maxValueBytes, source.key, what, CorruptCheckpointError).then((bytes) =>
-        loadValue(context, frame.type, bytes, source),
+  // Most writes decode synchronously (loadValueNow); only the others are awaited, together.
+  const loaded: unknown[] = [];
+  const later: Promise<void>[] = [];
+  frames.forEach((frame, i) => {
+    const { stored } = frame;
+    if (frame.deflated && stored.length > INFLATE_SYNC_MAX_BYTES) {
+      later.push(
+        decompress(stored, context.maxValueBytes, source.key, what, CorruptCheckpointError)
+          .then((bytes) => loadValue(context, frame.type, bytes, source))
+          .then((value) => {
+            loaded[i] = value;
+          }),
       );
-    }),
-  );
+      return;
+    }
+    const bytes = frame.deflated
+      ? decompressSync(stored, context.maxValueBytes, source.key, what, CorruptCheckpointError)
+      : stored;
+    const now = loadValueNow(context, frame.type, bytes, source);
+    if (now !== LOAD_LATER) loaded[i] = now;
+    else {
+      later.push(
+        loadValue(context, frame.type, bytes, source).then((value) => {
+          loaded[i] = value;
+        }),
+      );
+    }
+  });
+  if (later.length > 0) await Promise.all(later);
   return frames.map(({ taskId, channel, taskPath, idx }, i) => ({
     sortKey: writesSortKey(taskPath, taskId, idx),
     write: [taskId, channel, loaded[i]],

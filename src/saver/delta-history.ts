@@ -23,6 +23,7 @@ import { escapePart } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { decodeWriteList, inSortKeyOrder, loadValue } from "./decode.js";
+import { unwrapRecord } from "./record.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 import { splitWriteBundle, writeChannel } from "./write-frame.js";
 
@@ -83,7 +84,10 @@ export async function getDeltaChannelHistory(
 interface HistoryPage {
   /** The channels walked when the page began. */
   walked: readonly string[];
-  /** A 4-byte big-endian number per ancestor with pieces, newest first: 2 * overflow writes + (1 with a bundle). */
+  /**
+   * A 4-byte big-endian number per ancestor with pieces, newest first: 4 * overflow writes, + 1 with a bundle, + 2
+   * when that bundle comes inside the ancestor's stored record (record.ts, unwrapRecord).
+   */
   entries: Buffer;
   /** Those ancestors' bundles (whole) and overflow writes, in the same order. */
   pieces: readonly Buffer[];
@@ -97,10 +101,14 @@ interface HistoryPage {
  * decoding reports the corruption), as are a bundle's bytes that are no whole entry. The script builds the entries,
  * so pieces that do not add up mean the reply itself is damaged.
  */
-function splitSteps(pages: readonly HistoryPage[], key: string): Buffer[][] {
+function splitSteps(pages: readonly HistoryPage[], keys: SaverThreadKeys): Buffer[][] {
   const steps: Buffer[][] = [];
   const damaged = (): never => {
-    throw new CorruptCheckpointError(key, "the pending writes read for a DeltaChannel history are cut short");
+    throw new CorruptCheckpointError(keys.writes, "the pending writes read for a DeltaChannel history are cut short");
+  };
+  const recordSource = {
+    key: keys.checkpoints,
+    what: () => "the record of an ancestor read for a DeltaChannel history",
   };
   for (const { walked, entries, pieces, seeds } of pages) {
     if (entries.length % 4 !== 0) damaged();
@@ -114,13 +122,15 @@ function splitSteps(pages: readonly HistoryPage[], key: string): Buffer[][] {
       const entry = entries.readUInt32BE(4 * e);
       const step: Buffer[] = [];
       if (entry & 1) {
+        const stored = pieces[piece++] ?? damaged();
+        const bundle = entry & 2 ? (unwrapRecord(stored, recordSource).bundle ?? damaged()) : stored;
         // Every write of the bundle stands alone once split (a write repeating its task gets it back).
-        for (const frame of splitWriteBundle(pieces[piece++] ?? damaged())) {
+        for (const frame of splitWriteBundle(bundle)) {
           const channel = writeChannel(frame);
           if (channel === undefined || open.has(channel)) step.push(frame);
         }
       }
-      for (let k = 0; k < entry >>> 1; k++) {
+      for (let k = 0; k < entry >>> 2; k++) {
         const frame = pieces[piece++] ?? damaged();
         const channel = writeChannel(frame);
         if (channel === undefined || open.has(channel)) step.push(frame);
@@ -144,7 +154,7 @@ async function decodeHistory(
     key: keys.writes,
     what: () => `a pending write of an ancestor in namespace ${JSON.stringify(ns)}`,
   };
-  const steps = splitSteps(pages, keys.writes);
+  const steps = splitSteps(pages, keys);
   // Every write of every ancestor decoded at once; stepStart[s] is where ancestor s's writes begin (0: the newest).
   const stepStart: number[] = [];
   const values: Buffer[] = [];

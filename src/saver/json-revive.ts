@@ -51,30 +51,63 @@ interface Revival {
   revive: MessagePlan | "load" | "undefined" | "delta snapshot";
 }
 
-/** serde.loadsTyped(type, bytes) for a plain JsonPlusSerializer; `bytes` may be the JSON text already decoded. */
-export async function loadsJson(serde: SerializerProtocol, type: string, bytes: Uint8Array | string): Promise<unknown> {
-  if (type !== "json") return serde.loadsTyped(type, bytes);
+/**
+ * What loadsJsonNow returns for a value it cannot finish synchronously: a type other than "json", a value that needs
+ * the serializer's own reviver, or an lc 1 record that needs load(). loadsJson then does the whole value.
+ */
+export const LOAD_LATER: unique symbol = Symbol("load later");
+
+interface Walked {
+  root: { value: unknown };
+  revivals: Revival[];
+}
+
+/** The parsed value walked (records to revive found, in walk order), or LOAD_LATER when it needs the serializer. */
+function parseAndWalk(bytes: Uint8Array | string): Walked | typeof LOAD_LATER {
   const parsed: unknown = JSON.parse(typeof bytes === "string" ? bytes : decoder.decode(bytes));
   const revivals: Revival[] = [];
   const root: { value: unknown } = { value: undefined };
   try {
     root.value = walk(parsed, root as unknown as Container, "value", revivals);
   } catch (error) {
-    if (error === NEEDS_SERIALIZER) return serde.loadsTyped(type, bytes);
+    if (error === NEEDS_SERIALIZER) return LOAD_LATER;
     throw error;
   }
+  return { root, revivals };
+}
+
+/** A found record's revived value, for every kind but "load". */
+function reviveNow({ record, revive }: Revival): unknown {
+  if (revive === "undefined") return undefined;
+  if (revive === "delta snapshot") return new DeltaSnapshot(record.value);
+  return buildMessage(revive as MessagePlan, record);
+}
+
+/**
+ * loadsJson done synchronously when it can be (JSON, messages and the lc 2 records revive() handles): no promise per
+ * value, which matters when a read decodes many small values (a DeltaChannel history holds one write per ancestor).
+ * Returns LOAD_LATER otherwise, having changed nothing.
+ */
+export function loadsJsonNow(type: string, bytes: Uint8Array | string): unknown {
+  if (type !== "json") return LOAD_LATER;
+  const walked = parseAndWalk(bytes);
+  if (walked === LOAD_LATER || walked.revivals.some(({ revive }) => revive === "load")) return LOAD_LATER;
   // In walk order: a record's children are revived (and written into it) before the record itself.
-  for (const { parent, key, record, revive } of revivals) {
-    (parent as Record<string | number, unknown>)[key] =
-      revive === "load"
-        ? await load(JSON.stringify(record))
-        : revive === "undefined"
-          ? undefined
-          : revive === "delta snapshot"
-            ? new DeltaSnapshot(record.value)
-            : buildMessage(revive, record);
+  for (const revival of walked.revivals)
+    (revival.parent as Record<string | number, unknown>)[revival.key] = reviveNow(revival);
+  return walked.root.value;
+}
+
+/** serde.loadsTyped(type, bytes) for a plain JsonPlusSerializer; `bytes` may be the JSON text already decoded. */
+export async function loadsJson(serde: SerializerProtocol, type: string, bytes: Uint8Array | string): Promise<unknown> {
+  if (type !== "json") return serde.loadsTyped(type, bytes);
+  const walked = parseAndWalk(bytes);
+  if (walked === LOAD_LATER) return serde.loadsTyped(type, bytes);
+  for (const revival of walked.revivals) {
+    (revival.parent as Record<string | number, unknown>)[revival.key] =
+      revival.revive === "load" ? await load(JSON.stringify(revival.record)) : reviveNow(revival);
   }
-  return root.value;
+  return walked.root.value;
 }
 
 /**

@@ -21,7 +21,13 @@ import {
 } from "@langchain/core/messages";
 import { DeltaSnapshot, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import fc from "fast-check";
-import { isPlainJsonPlus, loadsJson, revivesSynchronously } from "../../src/saver/json-revive.js";
+import {
+  isPlainJsonPlus,
+  LOAD_LATER,
+  loadsJson,
+  loadsJsonNow,
+  revivesSynchronously,
+} from "../../src/saver/json-revive.js";
 import { messageArbitraries } from "./fixtures/message-arbitraries.js";
 
 const serde = new JsonPlusSerializer();
@@ -177,6 +183,37 @@ async function recordOf(message: BaseMessage): Promise<unknown> {
 function messageRecord(name: string, kwargs: Record<string, unknown>, namespace = ["langchain_core", "messages"]) {
   return { lc: 1, type: "constructor", id: [...namespace, name], kwargs };
 }
+
+describe("loadsJsonNow", () => {
+  it("gives the serializer's value without awaiting, or LOAD_LATER when the value needs the serializer or load()", async () => {
+    const inner = new HumanMessage({ content: "inner", id: "i" });
+    const synchronous: unknown[] = [
+      { messages: [new HumanMessage({ content: "q", id: "q" }), new AIMessage({ content: "a", id: "a" })] },
+      [1, "two", null, { deep: [true] }],
+      { gone: undefined, kept: new DeltaSnapshot([new AIMessage("snap")]) },
+      "text",
+    ];
+    for (const value of synchronous) {
+      const [type, bytes] = await serde.dumpsTyped(value);
+      const now = loadsJsonNow(type, bytes);
+      expect(now).not.toBe(LOAD_LATER);
+      expectSameShape(now, await serde.loadsTyped(type, bytes));
+    }
+    const later: unknown[] = [
+      new Set([1]),
+      { tags: new Map([["a", 1]]), messages: [new AIMessage("x")] },
+      { m: new AIMessage({ content: "outer", additional_kwargs: { inner } }) },
+      JSON.parse('{"__proto__": {"polluted": true}}'),
+    ];
+    for (const value of later) {
+      const [type, bytes] = await serde.dumpsTyped(value);
+      expect(loadsJsonNow(type, bytes)).toBe(LOAD_LATER);
+      expectSameShape(await loadsJson(serde, type, bytes), await serde.loadsTyped(type, bytes));
+    }
+    expect(loadsJsonNow("bytes", new Uint8Array([7, 8]))).toBe(LOAD_LATER);
+    expect(() => loadsJsonNow("json", "{not json")).toThrow(SyntaxError);
+  });
+});
 
 describe("loadsJson: synchronous message revival", () => {
   const { json, message } = messageArbitraries();

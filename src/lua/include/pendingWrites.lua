@@ -42,11 +42,13 @@
 --   read (nothing written).
 -- pendingWritesRecordBundle(field, record): of a checkpoint and its stored record (as HGET returns it): the record
 --   unwrapped and the checkpoint's bundle (false when it has none); a damaged wrapper is returned as it is (the
---   client reports it) with the writes HASH's bundle.
--- pendingWritesBundles(fields, records, carriedAt): the stored bundles of many checkpoints, bundles[i] for fields[i]
---   (false when absent), records[i] their stored records (or false): the bundles records carry, the others from one
---   HMGET per thousand checkpoints (none when the thread has no writes HASH) instead of an HGET each. carriedAt
---   (optional): where each record's bundle starts, as refsBounds found it (false for none).
+--   client reports it) with the writes HASH's bundle. A record that carries none costs an HGET of the writes HASH
+--   only when the thread has one (one EXISTS per script): a list() of a thread whose bundles ride in records reads
+--   none.
+-- pendingWritesBundles(fields, carriedAt): the stored bundles of many checkpoints, bundles[i] for fields[i]: true
+--   when carriedAt[i] says the checkpoint's record carries it (where it starts, as refsBounds found it; the caller
+--   sends the record, uncopied), else the writes HASH's bundle from one HMGET per thousand checkpoints (none when the
+--   thread has no writes HASH), false when absent.
 -- pendingWritesOverflow(field): the checkpoint's overflow writes (framed), in field order.
 -- pendingWritesAnyOverflow(): whether the thread has overflow writes at all (asked once per script), so a walk over
 --   many checkpoints skips pendingWritesOverflow when it has none.
@@ -242,28 +244,27 @@ end
 
 -- Whether the thread has a writes HASH at all (asked once per script): a thread whose bundles are all in records and
 -- that has no overflow writes has none, and a walk then reads no bundle from it.
+-- For read scripts: a write that creates the hash does not update the answer.
 local pendingWritesHashed = nil
 
-local function pendingWritesBundles(fields, records, carriedAt)
+local function pendingWritesInHash()
+  if pendingWritesHashed == nil then
+    pendingWritesHashed = redis.call("EXISTS", KEYS[5]) == 1
+  end
+  return pendingWritesHashed
+end
+
+local function pendingWritesBundles(fields, carriedAt)
   local bundles, missing, at = {}, {}, {}
   for i = 1, #fields do
-    local record, bundle = records[i], false
-    if carriedAt then
-      bundle = carriedAt[i] and string.sub(record, carriedAt[i])
-    elseif record then
-      bundle = recordWritesBundle(record)
-    end
-    bundles[i] = bundle
-    if not bundle then
+    bundles[i] = carriedAt[i] and true or false
+    if not carriedAt[i] then
       missing[#missing + 1] = fields[i]
       at[#missing] = i
     end
   end
   if #missing > 0 then
-    if pendingWritesHashed == nil then
-      pendingWritesHashed = redis.call("EXISTS", KEYS[5]) == 1
-    end
-    if pendingWritesHashed then
+    if pendingWritesInHash() then
       local values = pendingWritesHashValues(missing)
       for k = 1, #missing do
         bundles[at[k]] = values[k]
@@ -289,7 +290,7 @@ local function pendingWritesRecordBundle(field, record)
   if carried then
     return inner, carried
   end
-  return record, redis.call("HGET", KEYS[5], field)
+  return record, pendingWritesInHash() and redis.call("HGET", KEYS[5], field)
 end
 
 local function pendingWritesOverflow(field)
