@@ -2,8 +2,9 @@
   saverDeltaHistory: one page of the ancestor walk behind getDeltaChannelHistory. Follows the parent chain of one
   checkpoint inside the thread's slot and returns, per ancestor visited (newest first), its pending writes (the
   stored bundle whole, of which the client keeps the writes to the requested channels; overflow writes only to
-  those) and, for each requested channel whose value that ancestor stored, the stored blob (the seed). A channel stops being walked at its seed; the walk stops when every channel has one, at the root, or when
-  the page is full (then the client continues from the returned cursor with the channels still open).
+  those) and, for each requested channel whose value that ancestor stored, the stored blob (the seed). A channel
+  stops being walked at its seed; the walk stops when every channel has one, at the root, or when the page is full
+  (then the client continues from the returned cursor with the channels still open).
 
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record (its first part: the refs text)
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value (frame with no parts: no value)
@@ -45,8 +46,10 @@
   order until each channel has its seed; a run may read records and bundles past the last seed (fewer than the
   ancestors visited before it, and fewer than READ_AHEAD), and blobs past a seed only within its chunk. A record's
   parent and versions are read in place (include checkpointRefs, refsBounds), and a blob field is built only when a
-  channel's version changes from one ancestor to the next. A version the record names as JSON null (a `\3` refs
-  line, no blob stored) is a seed too: its blob is sent as NULL_VALUE_BLOB, the blob such a value had before.
+  channel's version changes from one ancestor to the next, and never for a version the record names as left to
+  history (a `\1` refs line: a DeltaChannel step's, no blob stored). A version the record names as JSON null (a
+  `\3` refs line, no blob stored) is a seed too: its blob is sent as NULL_VALUE_BLOB, the blob such a value had
+  before.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
@@ -115,9 +118,8 @@ local function writeChannel(value)
 end
 
 -- Whether a stored blob seeds its channel. A frame with no parts records a channel that had no value at that
--- version, the marker one whose value is left to history: neither is a seed. Nor is a missing blob: a version the
--- record's refs name as left to history (refsInHistory of include checkpointRefs) has none, so the walk goes on past
--- it without reading those lines, as past the marker earlier releases stored.
+-- version, the marker one whose value is left to history: neither is a seed. Nor is a missing blob. A version the
+-- record's refs name as left to history (refsInHistoryAt of include checkpointRefs) has none and is not read at all.
 local function isSeed(blob)
   return blob and #blob > 1 and blob ~= IN_HISTORY_MARKER
 end
@@ -190,10 +192,11 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
           if version == lastVersion[j] then
             blobField = lastField[j]
           else
-            blobField = fieldPrefix[j] .. version
+            -- A version the refs name as left to history has no blob: nothing to read, no seed here (false).
+            blobField = not refsInHistoryAt(record, first, last, escaped[j]) and (fieldPrefix[j] .. version)
             lastVersion[j], lastField[j] = version, blobField
           end
-          if not wantedSet[blobField] then
+          if blobField and not wantedSet[blobField] then
             wantedSet[blobField] = true
             wanted[#wanted + 1] = blobField
             wantedChannel[#wanted] = j

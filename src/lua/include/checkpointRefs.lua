@@ -42,6 +42,8 @@
 --   they list none; a search for that one line.
 -- refsNullAt(record, first, last, escapedChannel): true when a `\3<channel>` line says the checkpoint's value of the
 --   channel is JSON null (stored with no blob; see nullValueRef in src/saver/codec.ts).
+-- refsInHistoryAt(record, first, last, escapedChannel): true when a `\1<channel>` line says the checkpoint's value of
+--   the channel is left to history (refsInHistory's answer for one channel, read in place: no blob is stored).
 -- NULL_VALUE_BLOB: the blob such a value had before (a PLAIN frame of type "json" and bytes "null").
 local function refsOf(record)
   record = recordWritesSplit(record)
@@ -186,13 +188,14 @@ local function refsVersionAt(record, first, last, escapedChannel)
   return refsSub(record, matchEnd + 1, lineEnd - 1)
 end
 
-local refsNullLines = {}
+-- "\<kind byte><escaped channel>" -> that line with its "\n" in front, per kind (3: null value, 1: in history).
+local refsKindLines = { [1] = {}, [3] = {} }
 
-local function refsNullAt(record, first, last, escapedChannel)
-  local line = refsNullLines[escapedChannel]
+local function refsHasLine(record, first, last, kind, escapedChannel)
+  local line = refsKindLines[kind][escapedChannel]
   if not line then
-    line = "\n\3" .. escapedChannel
-    refsNullLines[escapedChannel] = line
+    line = "\n" .. string.char(kind) .. escapedChannel
+    refsKindLines[kind][escapedChannel] = line
   end
   local at = first
   while true do
@@ -206,6 +209,14 @@ local function refsNullAt(record, first, last, escapedChannel)
     end
     at = matchEnd + 1
   end
+end
+
+local function refsNullAt(record, first, last, escapedChannel)
+  return refsHasLine(record, first, last, 3, escapedChannel)
+end
+
+local function refsInHistoryAt(record, first, last, escapedChannel)
+  return refsHasLine(record, first, last, 1, escapedChannel)
 end
 
 local NULL_VALUE_BLOB = string.char(1, 0, 0, 0, 4) .. "json" .. string.char(0, 0, 0, 4) .. "null"

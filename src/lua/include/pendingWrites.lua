@@ -13,17 +13,17 @@
 --   HASH. A putWrites puts it in the checkpoints hash when the writes are PACKED_WRITE frames (the `compression:
 --   false` writer sends frames of earlier releases and keeps their layout) or the record already carries it,
 --   unless the writes HASH already holds it (threads of earlier releases); otherwise in the writes HASH. A put of a
---   checkpoint whose field is stored already carries the bundle over into the new record (include putCheckpoint). The bundle holds the writes one
---   after another, each after its length (see src/saver/write-frame.ts): a PACKED_WRITE frame (format byte 7: flags,
---   then task id and task path unless flag 2 says they are the previous write's, idx, channel, type with varint
---   lengths, then the value) after its length as a varint; a frame of earlier releases (format byte PLAIN or
---   DEFLATED, parts taskId, channel, type, bytes, taskPath, idx, each after a 4-byte big-endian length) after its
---   4-byte big-endian length, whose first byte is 0 (a varint length's never is). A write is appended only while
---   the bundle stays within PENDING_WRITES_BUNDLE_BYTES (a replacement that puts a following write's task back may
---   pass it by that task), so an ordinary step's writes cost one field and no index entry, and a putWrites never
---   copies more than that many bytes. The field is absent when the bundle would be empty. Writes of one call after
---   the first in the bundle are stored with flag 2 (the client sends every write whole); a write whose predecessor
---   is replaced or moved out gets its task back first.
+--   checkpoint whose field is stored already carries the bundle over into the new record (include putCheckpoint).
+--   The bundle holds the writes one after another, each after its length (see src/saver/write-frame.ts): a PACKED_WRITE
+--   frame (format byte 7: flags, then task id and task path unless flag 2 says they are the previous write's, idx,
+--   channel, type with varint lengths, then the value) after its length as a varint; a frame of earlier releases
+--   (format byte PLAIN or DEFLATED, parts taskId, channel, type, bytes, taskPath, idx, each after a 4-byte big-endian
+--   length) after its 4-byte big-endian length, whose first byte is 0 (a varint length's never is). A write is appended
+--   only while the bundle stays within PENDING_WRITES_BUNDLE_BYTES (a replacement that puts a following write's task
+--   back may pass it by that task), so an ordinary step's writes cost one field and no index entry, and a putWrites
+--   never copies more than that many bytes. The field is absent when the bundle would be empty. Writes of one call
+--   after the first in the bundle are stored with flag 2 (the client sends every write whole); a write whose
+--   predecessor is replaced or moved out gets its task back first.
 -- - overflow: a write that does not fit (the bundle is full, or the write alone is larger than the limit) has its own
 --   field `ns\0id\0taskId\0idx` (escaped parts, sent by the client) and a member of the same name in writesIndex, so
 --   one checkpoint's overflow writes are one lex range. Earlier releases stored every write this way: their threads
