@@ -22,7 +22,7 @@ import { resolveBlob } from "./blob-delta.js";
 import { escapePart } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
-import { decodeWriteList, inSortKeyOrder, loadValue } from "./decode.js";
+import { type DecodedWrite, decodeWriteList, inSortKeyOrder, loadValue } from "./decode.js";
 import { unwrapRecord } from "./record.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 import { splitWriteBundle, writeChannel } from "./write-frame.js";
@@ -99,10 +99,14 @@ interface HistoryPage {
  * The framed writes of each ancestor with pieces (newest first) that go to a channel walked at that ancestor: the
  * page's channels, less those whose seed came at a newer ancestor. A write whose channel cannot be read is kept (its
  * decoding reports the corruption), as are a bundle's bytes that are no whole entry. The script builds the entries,
- * so pieces that do not add up mean the reply itself is damaged.
+ * so pieces that do not add up mean the reply itself is damaged. fromRecords: the frames cut from records' bundles.
  */
-function splitSteps(pages: readonly HistoryPage[], keys: SaverThreadKeys): Buffer[][] {
+function splitSteps(
+  pages: readonly HistoryPage[],
+  keys: SaverThreadKeys,
+): { steps: Buffer[][]; fromRecords: Set<Buffer> } {
   const steps: Buffer[][] = [];
+  const fromRecords = new Set<Buffer>();
   const damaged = (): never => {
     throw new CorruptCheckpointError(keys.writes, "the pending writes read for a DeltaChannel history are cut short");
   };
@@ -127,7 +131,9 @@ function splitSteps(pages: readonly HistoryPage[], keys: SaverThreadKeys): Buffe
         // Every write of the bundle stands alone once split (a write repeating its task gets it back).
         for (const frame of splitWriteBundle(bundle)) {
           const channel = writeChannel(frame);
-          if (channel === undefined || open.has(channel)) step.push(frame);
+          if (channel !== undefined && !open.has(channel)) continue;
+          step.push(frame);
+          if (entry & 2) fromRecords.add(frame);
         }
       }
       for (let k = 0; k < entry >>> 2; k++) {
@@ -139,7 +145,38 @@ function splitSteps(pages: readonly HistoryPage[], keys: SaverThreadKeys): Buffe
     }
     if (piece !== pieces.length) damaged();
   }
-  return steps;
+  return { steps, fromRecords };
+}
+
+/**
+ * The writes decoded, in order; errors name the key each came from: the checkpoints hash for a write a record
+ * carried (`fromRecords`), the writes hash for the others.
+ */
+async function decodeWrites(
+  context: SaverContext,
+  keys: SaverThreadKeys,
+  ns: string,
+  values: readonly Buffer[],
+  fromRecords: ReadonlySet<Buffer>,
+): Promise<DecodedWrite[]> {
+  const where = `an ancestor in namespace ${JSON.stringify(ns)}`;
+  const hashSource = { key: keys.writes, what: () => `a pending write of ${where}` };
+  const recordSource = { key: keys.checkpoints, what: () => `a pending write in the record of ${where}` };
+  const carried = values.filter((value) => fromRecords.has(value));
+  if (carried.length === 0 || carried.length === values.length) {
+    return decodeWriteList(context, carried.length === 0 ? hashSource : recordSource, values);
+  }
+  const [inRecords, inHash] = await Promise.all([
+    decodeWriteList(context, recordSource, carried),
+    decodeWriteList(
+      context,
+      hashSource,
+      values.filter((value) => !fromRecords.has(value)),
+    ),
+  ]);
+  let r = 0;
+  let h = 0;
+  return values.map((value) => (fromRecords.has(value) ? inRecords[r++] : inHash[h++]) as DecodedWrite);
 }
 
 async function decodeHistory(
@@ -150,11 +187,7 @@ async function decodeHistory(
   pages: readonly HistoryPage[],
   bases: ReadonlyMap<string, Buffer>,
 ): Promise<Record<string, DeltaChannelHistory>> {
-  const writeSource = {
-    key: keys.writes,
-    what: () => `a pending write of an ancestor in namespace ${JSON.stringify(ns)}`,
-  };
-  const steps = splitSteps(pages, keys);
+  const { steps, fromRecords } = splitSteps(pages, keys);
   // Every write of every ancestor decoded at once; stepStart[s] is where ancestor s's writes begin (0: the newest).
   const stepStart: number[] = [];
   const values: Buffer[] = [];
@@ -165,7 +198,7 @@ async function decodeHistory(
   stepStart.push(values.length);
   const seeds = new Map<string, unknown>();
   const [decoded] = await Promise.all([
-    decodeWriteList(context, writeSource, values),
+    decodeWrites(context, keys, ns, values, fromRecords),
     ...pages.flatMap(({ seeds: pageSeeds }) =>
       pageSeeds.map(async ({ channel, field, blob }) => {
         const source = { key: keys.blobs, what: () => `the stored value of channel ${JSON.stringify(channel)}` };

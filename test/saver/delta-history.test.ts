@@ -266,7 +266,7 @@ describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }
     expect((error as CorruptCheckpointError).key).toBe(keys.writes);
   });
 
-  it("reports a damaged bundle inside a record on the walk, and a damaged wrapper on a read, as corrupt", async () => {
+  it("reports a damaged bundle inside a record on the walk (naming the checkpoints key), and a damaged wrapper on a read, as corrupt", async () => {
     const saver = new RedisSaver({ client, keyPrefix: testPrefix("dhw") });
     const configs = await sharedChain([saver], "wrapped");
     const keys = saverThreadKeys(saver.keyPrefix, "wrapped");
@@ -282,9 +282,11 @@ describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }
       saver
         .getDeltaChannelHistory({ config: configs.at(-1) as RunnableConfig, channels: ["other"] })
         .catch((e: unknown) => e);
-    // The bundle cut short: its last write is incomplete.
+    // The bundle cut short: its last write is incomplete. The error names the key that holds it.
     await client.hset(keys.checkpoints, field, stored.subarray(0, stored.length - 3));
-    expect(await walk()).toBeInstanceOf(CorruptCheckpointError);
+    const cutShort = await walk();
+    expect(cutShort).toBeInstanceOf(CorruptCheckpointError);
+    expect((cutShort as CorruptCheckpointError).key).toBe(keys.checkpoints);
     // The wrapper's length past its end: the record cannot be found in it.
     const damaged = Buffer.from(stored);
     damaged.writeUInt32BE(stored.length, 1);
