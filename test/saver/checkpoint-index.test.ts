@@ -42,7 +42,7 @@ for i, op in ipairs(cjson.decode(ARGV[1])) do
   elseif op.op == "add" then
     r = checkpointIndexAdd(KEYS[1], op.member, op.zset)
   elseif op.op == "remove" then
-    r = checkpointIndexRemove(KEYS[1], op.member)
+    r = checkpointIndexRemove(KEYS[1], op.member, op.fromHead)
   elseif op.op == "build" then
     checkpointIndexBuild(KEYS[1], op.members, op.zset)
     r = 0
@@ -57,7 +57,7 @@ type Op =
   | { op: "lexCount"; min: string; max: string }
   | { op: "card" }
   | { op: "add"; member: string; zset?: boolean }
-  | { op: "remove"; member: string }
+  | { op: "remove"; member: string; fromHead?: boolean }
   | { op: "build"; members: string[]; zset?: boolean };
 
 function harness(client: RedisClient, key: string, ops: Op[]): Promise<unknown[]> {
@@ -119,7 +119,10 @@ function randomOps(next: () => number, members: () => string[]) {
   };
   const write = (): Op => {
     const known = members();
-    if (next() < 0.25 && known.length > 0) return { op: "remove", member: next() < 0.8 ? pick(known) : member() };
+    if (next() < 0.25 && known.length > 0) {
+      // From the nearer end (as deleteForRuns removes) or from the head (as retention does).
+      return { op: "remove", member: next() < 0.8 ? pick(known) : member(), fromHead: next() < 0.3 };
+    }
     return { op: "add", member: next() < 0.15 && known.length > 0 ? pick(known) : member() };
   };
   return { read, write, member };

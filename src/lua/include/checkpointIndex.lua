@@ -9,7 +9,8 @@
 --   lexOrder: Lua's own < follows the server's collation locale), none where a range reaches past an end of the
 --   list (the newest checkpoint of a single-namespace thread), then read one LRANGE; a put appends with RPUSH when
 --   its member sorts last (one namespace written in id order: nearly every put), else LINSERTs it in place; a
---   removal is one LREM (it scans from the head, where retention removes).
+--   removal is one LREM from the nearer end (a LINDEX of the middle member tells; retention, which removes the
+--   oldest, scans from the head at once).
 -- A key of any other type goes to the ZSET commands and fails with WRONGTYPE, as it always did.
 --
 -- checkpointIndexRange(key, min, max, rev, offset, count): ZRANGE key min max BYLEX [REV] [LIMIT offset count], with
@@ -18,7 +19,8 @@
 -- checkpointIndexLexCount(key, min, max): ZLEXCOUNT. checkpointIndexCard(key): ZCARD.
 -- checkpointIndexAdd(key, member, zsetWhenNew): ZADD key 0 member (1 when added, 0 when already there); an absent
 --   key becomes a LIST, or a ZSET when zsetWhenNew is true.
--- checkpointIndexRemove(key, member): ZREM key member (1 or 0).
+-- checkpointIndexRemove(key, member, fromHead): ZREM key member (1 or 0). A LIST is scanned from the nearer end, or
+--   from its head at once when fromHead is true (retention removes the oldest checkpoints).
 -- checkpointIndexBuild(key, members, zset): fills an absent key with members (any order, no repeats): a LIST
 --   sorted here unless they come sorted (RPUSH in batches), or a ZSET when zset is true.
 -- @include lexOrder
@@ -207,11 +209,20 @@ local function checkpointIndexAdd(key, member, zsetWhenNew)
   return 1
 end
 
-local function checkpointIndexRemove(key, member)
+local function checkpointIndexRemove(key, member, fromHead)
   if checkpointIndexKind(key) ~= "list" then
     return redis.call("ZREM", key, member)
   end
-  local removed = redis.call("LREM", key, 1, member)
+  local direction = 1
+  if not fromHead then
+    -- LREM scans from one end: from the tail when the member sorts after the middle one (a rollback removes the
+    -- newest checkpoints), so a removal costs its distance from the nearer end rather than from the head.
+    local n = checkpointIndexLength(key)
+    if n > 1 and lexBefore(redis.call("LINDEX", key, math.floor(n / 2)), member) then
+      direction = -1
+    end
+  end
+  local removed = redis.call("LREM", key, direction, member)
   if removed > 0 and checkpointIndexLengths[key] then
     checkpointIndexLengths[key] = checkpointIndexLengths[key] - removed
   end

@@ -13,15 +13,18 @@ local function blobChannelOf(blobField)
   return cut and string.sub(blobField, 1, cut) or blobField
 end
 
--- Marks in `set` every base the listed delta blobs lean on; `seen` is shared so each chain is walked once.
+-- Marks in `set` every base the listed delta blobs lean on; `seen` is shared so each chain is walked once. The
+-- listed blobs come in HMGETs of a thousand (a namespace may need thousands), their bases one HGET each.
 local function markBlobChains(blobs, list, set, seen)
-  for _, blobField in ipairs(list) do
-    local value = redis.call("HGET", blobs, blobField)
-    if isDeltaBlob(value) then
-      local chain = {}
-      blobChain(blobs, blobField, value, seen, chain)
-      for k = 1, #chain, 2 do
-        set[chain[k]] = true
+  for from = 1, #list, 1000 do
+    local values = redis.call("HMGET", blobs, unpack(list, from, math.min(from + 999, #list)))
+    for k = 1, #values do
+      if isDeltaBlob(values[k]) then
+        local chain = {}
+        blobChain(blobs, list[from + k - 1], values[k], seen, chain)
+        for c = 1, #chain, 2 do
+          set[chain[c]] = true
+        end
       end
     end
   end
@@ -32,29 +35,37 @@ local function dropUnneededBlobs(checkpoints, blobs, byNamespace, candidates, to
   for _, ns in ipairs(touched) do
     if not done[ns] and candidates[ns] then
       done[ns] = true
-      local candidateList, channels = {}, {}
+      -- The channels that lost blobs, as { escaped name, blob field prefix "ns\0channel\0" }: only their blobs can
+      -- be candidates or lean on one, so the scan below reads only their versions.
+      local candidateList, prefixes, channels = {}, {}, {}
       for blobField in pairs(candidates[ns]) do
         candidateList[#candidateList + 1] = blobField
-        channels[blobChannelOf(blobField)] = true
+        local prefix = blobChannelOf(blobField)
+        if not prefixes[prefix] then
+          prefixes[prefix] = true
+          channels[#channels + 1] = { string.sub(prefix, #ns + 2, #prefix - 1), prefix }
+        end
       end
       markBlobChains(blobs, candidateList, candidates[ns], {})
-      local needed = {}
+      -- Every remaining checkpoint of the namespace: its versions of those channels, read in place.
+      local needed, neededList = {}, {}
       local fields = checkpointIndexRange(byNamespace, "[" .. ns .. "\0", "(" .. ns .. "\1")
       for from = 1, #fields, 1000 do
         local records = redis.call("HMGET", checkpoints, unpack(fields, from, math.min(from + 999, #fields)))
         for _, record in ipairs(records) do
           if record then
-            for _, blobField in ipairs(checkpointBlobFields(ns, refsOf(record))) do
-              needed[blobField] = true
+            local first, last = refsBounds(record)
+            for c = 1, #channels do
+              local version = refsVersionAt(record, first, last, channels[c][1])
+              if version then
+                local blobField = channels[c][2] .. version
+                if not needed[blobField] then
+                  needed[blobField] = true
+                  neededList[#neededList + 1] = blobField
+                end
+              end
             end
           end
-        end
-      end
-      -- Only needed blobs of a channel that lost blobs can lean on a candidate.
-      local neededList = {}
-      for blobField in pairs(needed) do
-        if channels[blobChannelOf(blobField)] then
-          neededList[#neededList + 1] = blobField
         end
       end
       markBlobChains(blobs, neededList, needed, {})

@@ -167,7 +167,7 @@ local function retentionRemove(state, ns, field)
       runIndexDrop(KEYS[8], runId, ns)
     end
   end
-  checkpointIndexRemove(KEYS[3], field)
+  checkpointIndexRemove(KEYS[3], field, true)
   state.writes = state.writes + pendingWritesRemove(field, record)
   state.deletes = state.deletes - 1
 end
