@@ -259,7 +259,7 @@ export async function decodeWriteList(
   // Most writes decode synchronously (loadValueNow); only the others are awaited, together.
   const loaded: unknown[] = [];
   const later: Promise<void>[] = [];
-  frames.forEach((frame, i) => {
+  const decodeOne = (frame: (typeof frames)[number], i: number): void => {
     const { stored } = frame;
     if (frame.deflated && stored.length > INFLATE_SYNC_MAX_BYTES) {
       later.push(
@@ -283,7 +283,14 @@ export async function decodeWriteList(
         }),
       );
     }
-  });
+  };
+  try {
+    frames.forEach(decodeOne);
+  } catch (error) {
+    // A write that fails to decode at once ends the call: the ones still decoding must not reject unobserved.
+    for (const pending of later) pending.catch(() => {});
+    throw error;
+  }
   if (later.length > 0) await Promise.all(later);
   return frames.map(({ taskId, channel, taskPath, idx }, i) => ({
     sortKey: writesSortKey(taskPath, taskId, idx),
