@@ -89,7 +89,7 @@ interface HistoryPage {
    * when that bundle comes inside the ancestor's stored record (record.ts, unwrapRecord).
    */
   entries: Buffer;
-  /** Those ancestors' bundles (whole) and overflow writes, in the same order. */
+  /** Those ancestors' bundles (whole, or the stored record that carries one) and overflow writes, in that order. */
   pieces: readonly Buffer[];
   /** Channel, blob field, stored blob and the entries (1-based) the channel is walked through. */
   seeds: readonly { channel: string; field: string; blob: Buffer; entry: number }[];
