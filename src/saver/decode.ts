@@ -53,18 +53,13 @@ export function tupleConfig(threadId: string, ns: string, checkpointId: string):
   return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpointId } };
 }
 
-/**
- * A stored value deserialised with the saver's serde: loadValueNow's value when it has one, else the serde's
- * (asynchronous) answer.
- */
+/** A stored value deserialised with the saver's serde (LangGraph's own: json-revive.ts, one parse). */
 export async function loadValue(
   context: SaverContext,
   type: Buffer,
   bytes: Buffer,
   source: FrameSource,
 ): Promise<unknown> {
-  const now = loadValueNow(context, type, bytes, source);
-  if (now !== LOAD_LATER) return now;
   try {
     const [text, data] = serdeInput(context, type, bytes);
     return await (isPlainJsonPlus(context.serde)
