@@ -95,15 +95,26 @@ export interface ExpiredLease {
 }
 
 /**
- * saverPut: how many blobs were stored; or the newer lease token that refused the write; or
- * the pair (1 for the first) whose delta blob names a base that is not stored. Nothing is written in the
- * last two cases.
+ * saverPut: how many blobs were stored (notListIndex: the thread's checkpoint index is not a LIST); or the newer
+ * lease token that refused the write; or the pair (1 for the first) whose delta blob names a base that is not
+ * stored. Nothing is written in the last two cases.
  */
 export type StoredReply =
-  | { stored: number; newerToken?: undefined; missingBasePair?: undefined; alone?: true }
-  | { stored?: undefined; newerToken: number; missingBasePair?: undefined; alone?: undefined }
-  | { stored?: undefined; newerToken?: undefined; missingBasePair: number; alone?: undefined };
+  | { stored: number; newerToken?: undefined; missingBasePair?: undefined; alone?: true; notListIndex?: true }
+  | { stored?: undefined; newerToken: number; missingBasePair?: undefined; alone?: undefined; notListIndex?: undefined }
+  | {
+      stored?: undefined;
+      newerToken?: undefined;
+      missingBasePair: number;
+      alone?: undefined;
+      notListIndex?: undefined;
+    };
 const storedOrFenced = (reply: unknown): StoredReply => {
+  // Stored, on a thread whose checkpoint index is not a LIST: the put scripts' "l" flag does not apply to it.
+  if (Array.isArray(reply) && Number(reply[0]) === -3) {
+    const inner = storedOrFenced(reply[1]);
+    return inner.stored === undefined ? inner : { ...inner, notListIndex: true };
+  }
   if (Array.isArray(reply) && Number(reply[0]) === -1) return { newerToken: Number(reply[1]) };
   // saverPutCompact on a cluster, asked not to expect a touch: the checkpoint is its thread's only one.
   if (Array.isArray(reply) && Number(reply[0]) === -2) return { stored: Number(reply[1]), alone: true };

@@ -34,14 +34,16 @@
                         (include retention)
   ARGV[10] flags        "u": convert what earlier releases stored for this thread (include legacyLayout); the
                         client asks at the first put of a thread in its process; "z": a new thread's byNamespace
-                        is a ZSET, as earlier releases read it (the `compression: false` option)
+                        is a ZSET, as earlier releases read it (the `compression: false` option); "l": the client
+                        has seen byNamespace be a LIST, so the put does not ask its TYPE (include checkpointIndex)
   ARGV[11..]            pairs of (blob field, framed blob); a blob already stored for that (channel, version) is
                         kept: versions are unique per value, so an existing one holds the same bytes. A delta blob
                         (format 2 or 4) names its base and the base's stored length in its first two parts
 
-  Result: the number of blobs newly stored (integer); {-1, newestToken} when the run's lease was taken over (a
-  newer token is recorded under ARGV[6]); or -i when the delta blob of pair i (1 for the first pair) names a base
-  that is not stored with that length: the writer then sends full copies. Nothing is written in the last two cases.
+  Result: the number of blobs newly stored (integer), as {-3, stored} when byNamespace is not a LIST (include
+  putCheckpoint: the client stops sending "l"); {-1, newestToken} when the run's lease was taken over (a newer token
+  is recorded under ARGV[6]); or -i when the delta blob of pair i (1 for the first pair) names a base that is not
+  stored with that length: the writer then sends full copies. Nothing is written in the last two cases.
 
   Errors: the fenced reply above (RunLeaseLostError for the caller); a key of another Redis type fails with
   WRONGTYPE, reported as CorruptCheckpointError.
@@ -87,9 +89,12 @@ if newer then return { -1, newer } end
 
 -- The record this put replaces, read only when there is one (a retry) and the run index needs it.
 local previous = runId ~= "" and redis.call("HEXISTS", KEYS[1], field) == 1 and redis.call("HGET", KEYS[1], field)
-local stored = putCheckpoint(KEYS[1], KEYS[2], KEYS[3], field, ARGV[3], 11, string.find(ARGV[10], "z", 1, true))
+local flags = ARGV[10]
+local stored = putCheckpoint(
+  KEYS[1], KEYS[2], KEYS[3], field, ARGV[3], 11, string.find(flags, "z", 1, true), string.find(flags, "l", 1, true)
+)
 if stored < 0 then return stored end
-if string.find(ARGV[10], "u", 1, true) then
+if string.find(flags, "u", 1, true) then
   upgradeLegacyLayout(KEYS[4])
 end
 if runId ~= "" then
@@ -104,4 +109,4 @@ if ARGV[9] ~= "" then
 end
 finishThreadWrite(ARGV[1], KEYS[9], ARGV[4], KEYS[3])
 auditEvent("checkpoint", "blobs", stored)
-return stored
+return putCheckpointReply(KEYS[3], stored)

@@ -24,11 +24,13 @@
   ARGV[4] flags         "u": convert what earlier releases stored for this thread (the client asks at the first put
                         of a thread in its process); "t": refresh the thread's index entry (standalone), or the
                         client refreshes it itself (cluster); "z": a new thread's byNamespace is a ZSET, as earlier
-                        releases read it (the `compression: false` option); "" for none
+                        releases read it (the `compression: false` option); "l": the client has seen byNamespace be a
+                        LIST, so the put does not ask its TYPE (include checkpointIndex); "" for none
   ARGV[5..]             pairs of (blob field, framed blob), as saverPut's ARGV[11..]
 
   Result: the number of blobs newly stored (integer); { -2, stored } on a cluster without the "t" flag when the
-  checkpoint is its thread's only one; or -i when the delta blob of pair i (1 for the first) names a base that is not
+  checkpoint is its thread's only one; either wrapped as { -3, reply } when byNamespace is not a LIST (include
+  putCheckpoint: the client stops sending "l"); or -i when the delta blob of pair i (1 for the first) names a base that is not
   stored with that length: the writer then sends full copies. Nothing is written in that case.
 
   Errors: a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError.
@@ -40,7 +42,9 @@
 -- @include touchThreadIndex
 
 local flags = ARGV[4]
-local stored = putCheckpoint(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], 5, string.find(flags, "z", 1, true))
+local stored = putCheckpoint(
+  KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], 5, string.find(flags, "z", 1, true), string.find(flags, "l", 1, true)
+)
 if stored < 0 then return stored end
 local threadIndex = KEYS[4]
 if string.find(flags, "u", 1, true) then
@@ -57,6 +61,6 @@ if threadIndex then
     touchThreadIndex(threadIndex, ARGV[3], true, KEYS[3])
   end
 elseif not due and checkpointIndexCard(KEYS[3]) == 1 then
-  return { -2, stored }
+  return putCheckpointReply(KEYS[3], { -2, stored })
 end
-return stored
+return putCheckpointReply(KEYS[3], stored)

@@ -140,8 +140,9 @@ export async function putCheckpoint(
   // The common put (no TTL, lease fence, run id or retention) goes through saverPutCompact: the same writes with 3 to
   // 5 keys and 4 arguments instead of 10 and 10, each of which costs both sides on every call.
   const compact = context.ttlMs === 0 && fence === undefined && runId === undefined && context.retentionSpec === "";
-  // A new thread's checkpoint index is a LIST, or the ZSET earlier releases read with `compression: false`.
-  const zsetIndex = context.packRecords ? "" : "z";
+  // A new thread's checkpoint index is a LIST, or the ZSET earlier releases read with `compression: false`; "l" when
+  // this process has seen the thread's index be a LIST (its script then does not ask the key's TYPE).
+  const indexFlag = context.packRecords ? context.legacyLayout.listFlag(threadId) : "z";
   const head: [number, string, Buffer, string, number, string, number, string, string, string] | undefined = compact
     ? undefined
     : [
@@ -153,7 +154,7 @@ export async function putCheckpoint(
         ...runFenceArgs(fence),
         runId === undefined ? "" : escapePart(runId),
         context.retentionSpec,
-        `${upgrade === "1" ? "u" : ""}${zsetIndex}`,
+        `${upgrade === "1" ? "u" : ""}${indexFlag}`,
       ];
   const indexKey = inScriptThreadIndexKey(context, threadKeys);
   const registers = putRegisters(ns, parentId, metadata);
@@ -161,7 +162,7 @@ export async function putCheckpoint(
   // checkpoint, which its script sees): a registering put always, since the registry relies on it on a standalone
   // server. The full put keeps refreshing it every time (TTL trimming reads it).
   const touchDue = context.threadKeys.touchDue(threadId, Date.now()) || !compact || registers;
-  const compactFlags = `${upgrade === "1" ? "u" : ""}${touchDue ? "t" : ""}${zsetIndex}`;
+  const compactFlags = `${upgrade === "1" ? "u" : ""}${touchDue ? "t" : ""}${indexFlag}`;
   const runThreads =
     indexKey !== undefined && runId !== undefined ? saverRunThreadsKey(context.keyPrefix, runId) : undefined;
   const auditContext = context.audit
@@ -211,7 +212,7 @@ export async function putCheckpoint(
       // Written: the cache may now use these values as delta bases.
       if (reply.stored !== undefined) {
         for (const { commit } of blobs) commit?.();
-        if (upgrade === "1") context.legacyLayout.done(threadId);
+        context.legacyLayout.done(threadId, reply.notListIndex !== true);
       }
       return reply;
     } catch (error) {

@@ -53,3 +53,30 @@ export const targets: { name: "standalone" | "cluster"; connect: () => RedisClie
   { name: "standalone", connect: newRedis },
   { name: "cluster", connect: newCluster },
 ];
+
+/**
+ * Every command the standalone server runs (inside scripts too) that names a key under `prefix` while `action` runs,
+ * upper-cased, in order: read with MONITOR.
+ */
+export async function commandsFor(client: Redis, prefix: string, action: () => Promise<unknown>): Promise<string[]> {
+  const monitor: Redis = await newRedis().monitor();
+  const sentinel = `${prefix}:end-of-action`;
+  const seen: string[] = [];
+  let ended!: () => void;
+  const end = new Promise<void>((resolve) => {
+    ended = resolve;
+  });
+  monitor.on("monitor", (_time: string, args: string[]) => {
+    if (args.includes(sentinel)) ended();
+    else if (args.some((arg) => arg.includes(prefix))) seen.push(String(args[0]).toUpperCase());
+  });
+  try {
+    await action();
+    // MONITOR streams asynchronously: wait until it has shown a command sent after the action.
+    await client.get(sentinel);
+    await end;
+  } finally {
+    monitor.disconnect();
+  }
+  return seen;
+}

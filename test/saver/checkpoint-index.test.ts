@@ -19,10 +19,10 @@ import type { RedisClient } from "../../src/client.js";
 import { CorruptCheckpointError, RedisSaver } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
 import { checkpointCount } from "../../src/saver/checkpoint-count.js";
-import { targets, testPrefix } from "../helpers/redis.js";
+import { commandsFor, newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { CHANNELS, random, randomHistory } from "./random-history.js";
 import { expectNoOrphanBlobs } from "./retention-helpers.js";
-import { collect, indexMembers } from "./saver-helpers.js";
+import { collect, indexMembers, makeCheckpoint } from "./saver-helpers.js";
 
 const include = (name: string) =>
   readFileSync(`src/lua/include/${name}.lua`, "utf8").replace(/^-- @include \w+$/gm, "");
@@ -40,7 +40,7 @@ for i, op in ipairs(cjson.decode(ARGV[1])) do
   elseif op.op == "card" then
     r = checkpointIndexCard(KEYS[1])
   elseif op.op == "add" then
-    r = checkpointIndexAdd(KEYS[1], op.member, op.zset)
+    r = checkpointIndexAdd(KEYS[1], op.member, op.zset, op.listHint)
   elseif op.op == "remove" then
     r = checkpointIndexRemove(KEYS[1], op.member, op.fromHead)
   elseif op.op == "build" then
@@ -56,7 +56,7 @@ type Op =
   | { op: "range"; min: string; max: string; rev?: boolean; offset?: number; count?: number }
   | { op: "lexCount"; min: string; max: string }
   | { op: "card" }
-  | { op: "add"; member: string; zset?: boolean }
+  | { op: "add"; member: string; zset?: boolean; listHint?: boolean }
   | { op: "remove"; member: string; fromHead?: boolean }
   | { op: "build"; members: string[]; zset?: boolean };
 
@@ -123,7 +123,8 @@ function randomOps(next: () => number, members: () => string[]) {
       // From the nearer end (as deleteForRuns removes) or from the head (as retention does).
       return { op: "remove", member: next() < 0.8 ? pick(known) : member(), fromHead: next() < 0.3 };
     }
-    return { op: "add", member: next() < 0.15 && known.length > 0 ? pick(known) : member() };
+    // listHint as a put sends it: right for the LIST (or an absent key), wrong for the ZSET (a fallback then).
+    return { op: "add", member: next() < 0.15 && known.length > 0 ? pick(known) : member(), listHint: next() < 0.5 };
   };
   return { read, write, member };
 }
@@ -307,6 +308,59 @@ describe.each(targets)("checkpoint index ($name)", ({ connect }) => {
       await redis.deleteForRuns([...new Set(steps.map((s) => s.runId))]);
       expect(await client.exists(...keys.all)).toBe(0);
       expect(await client.exists(...copyKeys.all)).toBe(0);
+    }
+  });
+});
+
+describe("a put asks its index's TYPE only until its process has seen a LIST (standalone, MONITOR)", () => {
+  /** Puts checkpoints `from` to `to` - 1 of a chain on the thread, each the child of the one before. */
+  async function puts(saver: RedisSaver, threadId: string, from: number, to: number): Promise<void> {
+    for (let i = from; i < to; i++) {
+      await saver.put(
+        {
+          configurable: {
+            thread_id: threadId,
+            checkpoint_ns: "",
+            checkpoint_id: i > 0 ? `cp-${String(i - 1).padStart(4, "0")}` : undefined,
+          },
+        },
+        makeCheckpoint({ step: i }, { step: i + 1 }, `cp-${String(i).padStart(4, "0")}`),
+        { source: "loop", step: i, parents: {} },
+        { step: i + 1 },
+      );
+    }
+  }
+
+  it("a LIST thread's puts after the first send no TYPE; a ZSET thread's keep asking; a key that turned into a ZSET is handled", async () => {
+    const client = newRedis();
+    const keyPrefix = testPrefix("ixh");
+    const saver = new RedisSaver({ client, keyPrefix });
+    const older = new RedisSaver({ client, keyPrefix, compression: false });
+    const byNamespace = (thread: string) => saverThreadKeys(keyPrefix, thread).byNamespace;
+    const types = (commands: string[]) => commands.filter((c) => c === "TYPE").length;
+
+    // A new thread: the first put asks (and converts earlier layouts), the next ones read the LIST's tail at once.
+    expect(types(await commandsFor(client, keyPrefix, () => puts(saver, "list", 0, 1)))).toBe(1);
+    const next = await commandsFor(client, keyPrefix, () => puts(saver, "list", 1, 5));
+    expect(types(next)).toBe(0);
+    expect(next.filter((c) => c === "LINDEX")).toHaveLength(4);
+    expect(await client.type(byNamespace("list"))).toBe("list");
+
+    // A thread an earlier release (or compression: false) indexed with a ZSET: every put asks, and none fails.
+    await puts(older, "zset", 0, 2);
+    expect(types(await commandsFor(client, keyPrefix, () => puts(saver, "zset", 2, 6)))).toBe(4);
+    expect(await client.type(byNamespace("zset"))).toBe("zset");
+
+    // The LIST thread deleted and written again as a ZSET by another process: the hinted put falls back to asking,
+    // the put after it asks from the start.
+    await saver.deleteThread("list");
+    await puts(older, "list", 0, 2);
+    const fallback = await commandsFor(client, keyPrefix, () => puts(saver, "list", 2, 4));
+    expect(types(fallback)).toBe(2);
+    expect(await client.type(byNamespace("list"))).toBe("zset");
+    for (const thread of ["list", "zset"]) {
+      const ids = (await collect(saver.list({ configurable: { thread_id: thread } }))).map((t) => t.checkpoint.id);
+      expect(ids).toEqual(Array.from({ length: thread === "list" ? 4 : 6 }, (_, i) => `cp-000${i}`).reverse());
     }
   });
 });

@@ -26,7 +26,7 @@ import {
 import { saverThreadKeys } from "../../src/keys.js";
 import { DELTA_HISTORY_PAGE_BYTES, DELTA_HISTORY_PAGE_CHECKPOINTS } from "../../src/saver/delta-history.js";
 import { keySlot } from "../../src/slot.js";
-import { newRedis, targets, testPrefix } from "../helpers/redis.js";
+import { commandsFor, newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { CHANNELS, randomHistory } from "./random-history.js";
 import { storedRecord, storedWriteValues, wrapRecord } from "./saver-helpers.js";
 
@@ -435,29 +435,6 @@ async function sharedChain(savers: BaseCheckpointSaver[], threadId: string): Pro
 }
 
 describe("getDeltaChannelHistory's command count does not grow with the chain beyond its pages", () => {
-  /** Every command Redis runs (inside scripts too) that names a key under `prefix`, while `action` runs. */
-  async function commandsFor(client: Redis, prefix: string, action: () => Promise<unknown>): Promise<string[]> {
-    const monitor: Redis = await newRedis().monitor();
-    const sentinel = `${prefix}:end-of-action`;
-    const seen: string[] = [];
-    let ended!: () => void;
-    const end = new Promise<void>((resolve) => {
-      ended = resolve;
-    });
-    monitor.on("monitor", (_time: string, args: string[]) => {
-      if (args.includes(sentinel)) ended();
-      else if (args.some((arg) => arg.includes(prefix))) seen.push(String(args[0]).toUpperCase());
-    });
-    try {
-      await action();
-      await client.get(sentinel);
-      await end;
-    } finally {
-      monitor.disconnect();
-    }
-    return seen;
-  }
-
   it("one script call per page: 1 for a short chain, 1 for a full page, 3 for two pages and a bit", async () => {
     const client = newRedis();
     const saver = new RedisSaver({ client, keyPrefix: testPrefix("dhm") });

@@ -3,10 +3,9 @@
  * writesSortKey ordering, special and normal write indexes, writes before their checkpoint, blobs stored once
  * per (channel, version), and the cost of a read not depending on how long the thread is.
  */
-import type { Redis } from "ioredis";
 import { RedisSaver } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
-import { newRedis, targets, testPrefix } from "../helpers/redis.js";
+import { commandsFor, newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { collect, inputMetadata, loopMetadata, makeCheckpoint } from "./saver-helpers.js";
 
 const cpId = (i: number) => `cp-${String(i).padStart(6, "0")}`;
@@ -155,30 +154,6 @@ describe.each(targets)("list and putWrites ($name)", ({ connect }) => {
 });
 
 describe("read cost does not grow with the thread", () => {
-  /** Every command Redis runs (inside scripts too) that names a key under `prefix`, while `action` runs. */
-  async function commandsFor(client: Redis, prefix: string, action: () => Promise<unknown>): Promise<string[]> {
-    const monitor: Redis = await newRedis().monitor();
-    const sentinel = `${prefix}:end-of-action`;
-    const seen: string[] = [];
-    let ended!: () => void;
-    const end = new Promise<void>((resolve) => {
-      ended = resolve;
-    });
-    monitor.on("monitor", (_time: string, args: string[]) => {
-      if (args.includes(sentinel)) ended();
-      else if (args.some((arg) => arg.includes(prefix))) seen.push(String(args[0]).toUpperCase());
-    });
-    try {
-      await action();
-      // MONITOR streams asynchronously: wait until it has shown a command sent after the action.
-      await client.get(sentinel);
-      await end;
-    } finally {
-      monitor.disconnect();
-    }
-    return seen;
-  }
-
   it("getTuple and list(limit 10) run the same commands on 1,000 checkpoints as on 10", async () => {
     const client = newRedis();
     const saver = new RedisSaver({ client, keyPrefix: testPrefix("cost") });

@@ -17,8 +17,10 @@
 --   min and max in ZRANGE BYLEX bound syntax ("[x", "(x", "-", "+") and always in that order (min the low end, also
 --   with rev); offset and count may be nil (every member; a negative count too).
 -- checkpointIndexLexCount(key, min, max): ZLEXCOUNT. checkpointIndexCard(key): ZCARD.
--- checkpointIndexAdd(key, member, zsetWhenNew): ZADD key 0 member (1 when added, 0 when already there); an absent
---   key becomes a LIST, or a ZSET when zsetWhenNew is true.
+-- checkpointIndexAdd(key, member, zsetWhenNew, listHint): ZADD key 0 member (1 when added, 0 when already there);
+--   an absent key becomes a LIST, or a ZSET when zsetWhenNew is true. listHint: the caller has seen a LIST there (the
+--   put scripts' "l" flag), so the tail is read without asking TYPE first; an error reply (the key is something else
+--   by now) falls back to asking.
 -- checkpointIndexRemove(key, member, fromHead): ZREM key member (1 or 0). A LIST is scanned from the nearer end, or
 --   from its head at once when fromHead is true (retention removes the oldest checkpoints).
 -- checkpointIndexBuild(key, members, zset): fills an absent key with members (any order, no repeats): a LIST
@@ -183,7 +185,19 @@ local function checkpointIndexCard(key)
   return checkpointIndexLength(key)
 end
 
-local function checkpointIndexAdd(key, member, zsetWhenNew)
+local function checkpointIndexAdd(key, member, zsetWhenNew, listHint)
+  -- tail: nil until read; false when the key is absent (a LIST has at least one member).
+  local tail
+  if listHint and not checkpointIndexKinds[key] then
+    -- redis.pcall: a ZSET here (the thread deleted and written again by an earlier release or with `compression:
+    -- false`) must not fail the put.
+    tail = redis.pcall("LINDEX", key, -1)
+    if type(tail) == "table" then
+      tail = nil
+    else
+      checkpointIndexKinds[key] = tail and "list" or "none"
+    end
+  end
   local kind = checkpointIndexKind(key)
   if kind == "none" then
     kind = zsetWhenNew and "zset" or "list"
@@ -192,7 +206,9 @@ local function checkpointIndexAdd(key, member, zsetWhenNew)
   if kind ~= "list" then
     return redis.call("ZADD", key, "0", member)
   end
-  local tail = redis.call("LINDEX", key, -1)
+  if tail == nil then
+    tail = redis.call("LINDEX", key, -1)
+  end
   if not tail or lexBefore(tail, member) then
     checkpointIndexLengths[key] = redis.call("RPUSH", key, member)
     return 1
