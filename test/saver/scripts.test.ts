@@ -599,6 +599,34 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(await put("c", "t")).toBe(1);
   });
 
+  it('saverPutCompact wraps its reply as -3 when the index is a ZSET, and takes the "l" flag as a hint only', async () => {
+    const keys = saverThreadKeys(testPrefix("spcl"), "t");
+    const three = [keys.checkpoints, keys.blobs, keys.byNamespace];
+    const put = (id: string, flags: string) =>
+      runRawScript(client, "saverPutCompact", three, [
+        checkpointField("", id),
+        frame(["", "json", "{}", "json", "{}"]),
+        "t",
+        flags,
+        blobField("", "ch", id),
+        frame(["json", "1"]),
+      ]);
+    // A ZSET created for compression: false, alone (a cluster's -2, not due) and then not.
+    expect(await put("a", "z")).toEqual([-3, [-2, 1]]);
+    expect(await put("b", "z")).toEqual([-3, 1]);
+    // A LIST hinted where a ZSET is: the put asks the TYPE after all and lands in the ZSET.
+    expect(await put("c", "l")).toEqual([-3, 1]);
+    expect(await client.type(keys.byNamespace)).toBe("zset");
+    expect(await indexMembers(client, keys.byNamespace)).toEqual(["a", "b", "c"].map((id) => checkpointField("", id)));
+    // An absent key hinted as a LIST becomes one, in order; a "z" put on it stays a LIST.
+    await client.del(...three);
+    expect(await put("b", "l")).toEqual([-2, 1]);
+    expect(await put("c", "l")).toBe(1);
+    expect(await put("a", "lz")).toBe(1);
+    expect(await client.type(keys.byNamespace)).toBe("list");
+    expect(await indexMembers(client, keys.byNamespace)).toEqual(["a", "b", "c"].map((id) => checkpointField("", id)));
+  });
+
   it("saverPutCompact asked to upgrade deletes the byId index an earlier release wrote, its last key", async () => {
     const prefix = testPrefix("spcu");
     const keys = saverThreadKeys(prefix, "t");
