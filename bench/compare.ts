@@ -6,9 +6,9 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { BenchContext } from "./context.js";
-import { cpuPerCallInterleaved } from "./cpu.js";
+import { CPU_BLOCKS, cpuPerCallInterleaved } from "./cpu.js";
 import type { Column, Table } from "./results.js";
-import { floorRatio, ratio, type Summary, summarize } from "./stats.js";
+import { floorRatio, type Summary, summarize } from "./stats.js";
 import { timeInterleaved } from "./timing.js";
 
 const LATENCY_COLUMNS: readonly Column[] = [
@@ -46,8 +46,9 @@ export function vsFloorTables(ctx: BenchContext, id: string, name: string): VsFl
     "Cmds sent/call: commands the client sent per call; Cmds in Lua/call: commands the server ran inside scripts " +
       "for it (both counted exactly with MONITOR).",
     "CPU per call: this Node.js process and the Redis server, calls made one after another; the floor columns are " +
-      "the same for the floor call, measured in alternating blocks with the operation (10 of each) so both see the " +
-      "same machine. Sequential calls pay the most per call (every call wakes both processes).",
+      `the same for the floor call, measured in alternating blocks with the operation (${CPU_BLOCKS} of each) so both ` +
+      "see the same machine; a CPU ratio (such as the put target's) is the median of the blocks' ratios. Sequential " +
+      "calls pay the most per call (every call wakes both processes).",
   );
   return { latency, cost };
 }
@@ -118,7 +119,7 @@ export interface VsFloor {
   readonly metric: string;
   run(i: number): Promise<unknown>;
   runFloor(i: number): Promise<unknown>;
-  /** Calls to count commands and CPU over (default 50 and 500; fewer for slow operations). */
+  /** Calls to count commands and CPU over (default 50 and 1,000; fewer for slow operations). */
   readonly commandCalls?: number;
   readonly cpuCalls?: number;
 }
@@ -135,8 +136,12 @@ export async function measureVsFloor(
   const floor = summarize(paired.floor);
   const ratios = floorRatio(subject, floor);
   const commands = await countCommands(ctx.client, (i) => spec.run(1e6 + i), spec.commandCalls ?? 50);
-  const cpuCalls = spec.cpuCalls ?? ctx.iterations(500);
-  const { subject: cpu, floor: floorCpu } = await cpuPerCallInterleaved(
+  const cpuCalls = spec.cpuCalls ?? ctx.iterations(1000);
+  const {
+    subject: cpu,
+    floor: floorCpu,
+    ratio: cpuRatio,
+  } = await cpuPerCallInterleaved(
     ctx.client,
     (i) => spec.run(2e6 + i),
     (i) => spec.runFloor(2e6 + i),
@@ -170,6 +175,6 @@ export async function measureVsFloor(
   ctx.recorder.metric(`${spec.metric}.commandsInScripts`, commands.inScripts);
   ctx.recorder.metric(`${spec.metric}.nodeCpuUs`, cpu.nodeUs);
   ctx.recorder.metric(`${spec.metric}.redisCpuUs`, cpu.redisUs);
-  ctx.recorder.metric(`${spec.metric}.redisCpuOverFloor`, ratio(cpu.redisUs, floorCpu.redisUs));
+  ctx.recorder.metric(`${spec.metric}.redisCpuOverFloor`, cpuRatio.redisUs);
   return { subject, floor };
 }
