@@ -579,8 +579,9 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     expect(await client.get(index)).toBe("not a sorted set");
   });
 
-  it("saverPutCompact without the index key (a cluster) answers whether the checkpoint is its thread's only one", async () => {
-    const keys = saverThreadKeys(testPrefix("spca"), "t");
+  /** saverPutCompact without the index key (as on a cluster), putting checkpoint `id` of thread "t" with `flags`. */
+  function compactPuts(label: string) {
+    const keys = saverThreadKeys(testPrefix(label), "t");
     const three = [keys.checkpoints, keys.blobs, keys.byNamespace];
     const put = (id: string, flags: string) =>
       runRawScript(client, "saverPutCompact", three, [
@@ -591,6 +592,11 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
         blobField("", "ch", id),
         frame(["json", "1"]),
       ]);
+    return { keys, three, put };
+  }
+
+  it("saverPutCompact without the index key (a cluster) answers whether the checkpoint is its thread's only one", async () => {
+    const { keys, put } = compactPuts("spca");
     // Not due: the client touches only when told the thread was empty before this checkpoint.
     expect(await put("a", "")).toEqual([-2, 1]);
     expect(await put("b", "")).toBe(1);
@@ -600,17 +606,7 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
   });
 
   it('saverPutCompact wraps its reply as -3 when the index is a ZSET, and takes the "l" flag as a hint only', async () => {
-    const keys = saverThreadKeys(testPrefix("spcl"), "t");
-    const three = [keys.checkpoints, keys.blobs, keys.byNamespace];
-    const put = (id: string, flags: string) =>
-      runRawScript(client, "saverPutCompact", three, [
-        checkpointField("", id),
-        frame(["", "json", "{}", "json", "{}"]),
-        "t",
-        flags,
-        blobField("", "ch", id),
-        frame(["json", "1"]),
-      ]);
+    const { keys, three, put } = compactPuts("spcl");
     // A ZSET created for compression: false, alone (a cluster's -2, not due) and then not.
     expect(await put("a", "z")).toEqual([-3, [-2, 1]]);
     expect(await put("b", "z")).toEqual([-3, 1]);
