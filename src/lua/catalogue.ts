@@ -100,7 +100,17 @@ export interface ExpiredLease {
  * stored. Nothing is written in the last two cases.
  */
 export type StoredReply =
-  | { stored: number; newerToken?: undefined; missingBasePair?: undefined; alone?: true; notListIndex?: true }
+  | {
+      stored: number;
+      newerToken?: undefined;
+      missingBasePair?: undefined;
+      alone?: true;
+      notListIndex?: true;
+      /** Escaped ids of the runs whose last checkpoint on the thread the put's retention removed. */
+      forgottenRuns?: readonly string[];
+      /** saverPut on a cluster: the thread held no checkpoint of the put's run before. */
+      freshRun?: true;
+    }
   | { stored?: undefined; newerToken: number; missingBasePair?: undefined; alone?: undefined; notListIndex?: undefined }
   | {
       stored?: undefined;
@@ -110,6 +120,14 @@ export type StoredReply =
       notListIndex?: undefined;
     };
 const storedOrFenced = (reply: unknown): StoredReply => {
+  // Stored, and the put's retention removed the last checkpoints of these runs on the thread, or (a cluster) the
+  // thread held no checkpoint of the put's run before.
+  if (Array.isArray(reply) && Number(reply[0]) === -4) {
+    const inner = storedOrFenced(reply[1]);
+    const runs = Array.isArray(reply[2]) ? (reply[2] as unknown[]).map(text) : [];
+    if (inner.stored === undefined) return inner;
+    return { ...inner, forgottenRuns: runs, ...(Number(reply[3]) === 1 ? { freshRun: true as const } : {}) };
+  }
   // Stored, on a thread whose checkpoint index is not a LIST: the put scripts' "l" flag does not apply to it.
   if (Array.isArray(reply) && Number(reply[0]) === -3) {
     const inner = storedOrFenced(reply[1]);
@@ -186,7 +204,7 @@ export const SCRIPTS = {
   saverPrune: script<[keepLast: number, ns: string, maxDeletes: number, maxVisits: number]>()({
     keys: [...THREAD_KEYS, "outbox?"],
     decode: (reply) => {
-      const [pinned, checkpoints, writes, blobs, more, nextNs] = reply as unknown[];
+      const [pinned, checkpoints, writes, blobs, more, nextNs, runs] = reply as unknown[];
       return {
         pinned: Number(pinned) === 1,
         /** keepLast 0 refused: a live leased run is writing the thread. */
@@ -196,6 +214,8 @@ export const SCRIPTS = {
         blobs: Number(blobs),
         more: Number(more) === 1,
         nextNs: typeof nextNs === "string" || Buffer.isBuffer(nextNs) ? text(nextNs) : undefined,
+        /** Escaped ids of the runs whose last checkpoint on the thread went (all of them with keepLast 0). */
+        forgottenRuns: Array.isArray(runs) ? (runs as unknown[]).map(text) : [],
       };
     },
   }),
@@ -302,10 +322,12 @@ export const SCRIPTS = {
   /** Keys removed, or the live runs that refused the delete. */
   saverDeleteThread: script<[]>()({
     keys: THREAD_KEYS,
-    decode: (reply) =>
-      Array.isArray(reply)
-        ? { removed: 0, liveRuns: reply.slice(1).map(text) }
-        : { removed: Number(reply), liveRuns: undefined },
+    decode: (reply) => {
+      const [removed, runs] = reply as unknown[];
+      return Number(removed) === -1
+        ? { removed: 0, liveRuns: (reply as unknown[]).slice(1).map(text), forgottenRuns: [] }
+        : { removed: Number(removed), liveRuns: undefined, forgottenRuns: (runs as unknown[]).map(text) };
+    },
   }),
   /** Refreshes (liveMs > 0) or removes (0) a leased run's live mark on its thread; true when there was one. */
   saverMarkRunLive: script<[field: string, token: number, liveMs: number, runId: string]>()({

@@ -15,13 +15,17 @@
 
   ARGV: none
 
-  Result: the number of keys removed; or { -1, runId, ... } when a live leased run is writing the thread (the run ids
-  of its live marks; ThreadLeasedError for the caller).
+  Result: { removed, runIds }: the number of keys removed and the escaped ids of the runs the thread's run index
+  named (include runIndex; the client drops the thread from their run records, which live in the runs' slots); or
+  { -1, runId, ... } when a live leased run is writing the thread (the run ids of its live marks; ThreadLeasedError
+  for the caller).
 
   Errors: the refusal above.
 ]]
 -- @include liveRuns
+-- @include runIndex
 
 local liveRuns = liveRunsOn(KEYS[7], "", 0)
 if #liveRuns > 0 then return { -1, unpack(liveRuns) } end
-return redis.call("UNLINK", unpack(KEYS))
+local runs = runIndexRuns(KEYS[8])
+return { redis.call("UNLINK", unpack(KEYS)), runs }

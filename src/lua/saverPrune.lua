@@ -18,12 +18,14 @@
   ARGV[3] maxDeletes    most checkpoints this call removes
   ARGV[4] maxVisits     most records and index entries this call reads
 
-  Result: { pinned, checkpoints, writes, blobs, more, nextNs }: pinned 1 when the thread is pinned (nothing done),
-  2 when keepLast is 0 and a live leased run is writing the thread (include liveRuns; nothing done: a run's history
-  and fences are not deleted under it; trimming with keepLast >= 1 goes ahead, as the retention option does);
-  the counts removed; more 1 when this namespace has more to remove (the budget ran out; a call that removes nothing
-  and still says more cannot get further); nextNs the next namespace, false when there is none. With keepLast 0:
-  { pinned, checkpoints, writes, blobs, 0, false }.
+  Result: { pinned, checkpoints, writes, blobs, more, nextNs, runIds }: pinned 1 when the thread is pinned (nothing
+  done), 2 when keepLast is 0 and a live leased run is writing the thread (include liveRuns; nothing done: a run's
+  history and fences are not deleted under it; trimming with keepLast >= 1 goes ahead, as the retention option does);
+  the counts removed; more 1 when this namespace has more to remove (the budget ran out; a call that removes nothing and
+  still says more cannot get further); nextNs the next namespace, false when there is none; runIds the escaped ids of
+  the runs whose last checkpoint on the thread went (include retention; the client drops the thread from their run
+  records). With keepLast 0: { pinned, checkpoints, writes, blobs, 0, false, runIds }, runIds every run the thread's run
+  index named.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 
@@ -36,7 +38,7 @@
 -- @include legacyLayout
 
 if tonumber(ARGV[1]) == 0 and redis.call("HEXISTS", KEYS[7], "pinned") == 0 and #liveRunsOn(KEYS[7], "", 0) > 0 then
-  return { 2, 0, 0, 0, 0, false }
+  return { 2, 0, 0, 0, 0, false, {} }
 end
 local function pruned(checkpointCount, writeCount, blobCount)
   if checkpointCount + writeCount + blobCount > 0 then
@@ -48,7 +50,7 @@ local keepLast, ns = tonumber(ARGV[1]), ARGV[2]
 local maxDeletes, maxVisits = tonumber(ARGV[3]), tonumber(ARGV[4])
 
 if retentionPinned() then
-  return { 1, 0, 0, 0, 0, false }
+  return { 1, 0, 0, 0, 0, false, {} }
 end
 
 if keepLast == 0 then
@@ -56,9 +58,10 @@ if keepLast == 0 then
   local writes, ahead = pendingWritesCountAll()
   local checkpoints = redis.call("HLEN", KEYS[1]) - ahead
   local blobs = redis.call("HLEN", KEYS[2])
+  local runs = runIndexRuns(KEYS[8])
   redis.call("DEL", KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
   pruned(checkpoints, writes, blobs)
-  return { 0, checkpoints, writes, blobs, 0, false }
+  return { 0, checkpoints, writes, blobs, 0, false, runs }
 end
 
 -- What earlier releases stored would only go stale here.
@@ -68,4 +71,4 @@ local more = retentionTrimNamespace(state, ns, keepLast, retentionRootCutoff(kee
 local removed = retentionFinish(state)
 local nextNs = retentionNextNamespace(ns) or false
 pruned(removed[1], removed[2], removed[3])
-return { 0, removed[1], removed[2], removed[3], more and 1 or 0, nextNs }
+return { 0, removed[1], removed[2], removed[3], more and 1 or 0, nextNs, removed[4] }

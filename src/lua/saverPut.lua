@@ -41,9 +41,13 @@
                         (format 2 or 4) names its base and the base's stored length in its first two parts
 
   Result: the number of blobs newly stored (integer), as {-3, stored} when byNamespace is not a LIST (include
-  putCheckpoint: the client stops sending "l"); {-1, newestToken} when the run's lease was taken over (a newer token
-  is recorded under ARGV[6]); or -i when the delta blob of pair i (1 for the first pair) names a base that is not
-  stored with that length: the writer then sends full copies. Nothing is written in the last two cases.
+  putCheckpoint: the client stops sending "l"), either wrapped as {-4, reply, runIds, fresh} when retention removed the
+  last checkpoints of runs on this thread (runIds: their escaped ids; the client drops the thread from their run
+  records, which live in other slots) or, on a cluster (no KEYS[10]), fresh is 1: the thread held no checkpoint of this
+  put's run before (the client makes sure the run's record names the thread); {-1, newestToken} when the run's lease was
+  taken over (a newer token is recorded under ARGV[6]); or -i when the delta blob of pair i (1 for the first pair) names
+  a base that is not stored with that length: the writer then sends full copies. Nothing is written in the last two
+  cases.
 
   Errors: the fenced reply above (RunLeaseLostError for the caller); a key of another Redis type fails with
   WRONGTYPE, reported as CorruptCheckpointError.
@@ -61,24 +65,28 @@
 -- runs them (indented), so only the puts that trim define them.
 local function trimAfterPut(ns, spec)
   -- @include retention
-  retentionAfterPut(ns, spec)
+  return retentionAfterPut(ns, spec)
 end
 
 -- Counts the checkpoint in its run's member of the run index; `previous` is the record the put replaced (false for
--- none): a retry of the same run counts once, a checkpoint put again under another run moves to it. The include is
+-- none): a retry of the same run counts once, a checkpoint put again under another run moves to it. Returns true
+-- when the thread held no checkpoint of the run before (with askFresh only: a cluster's client then makes sure the
+-- run's hash names the thread, which a trim may have taken out since this process recorded it). The include is
 -- inside the function, as retention's: only the puts that carry a run id define its functions.
-local function indexRunPut(runId, field, previous)
+local function indexRunPut(runId, field, previous, askFresh)
   -- @include runIndex
   local previousRun = previous and runIndexRunOf(previous)
   if previousRun == runId then
-    return
+    return false
   end
   local cut = string.find(field, "\0", 1, true)
   local ns = string.sub(field, 1, cut - 1)
-  runIndexAdd(KEYS[8], runId, ns, string.sub(field, cut + 1))
+  local fresh = runIndexAdd(KEYS[8], runId, ns, string.sub(field, cut + 1)) and askFresh
+    and #redis.call("ZRANGE", KEYS[8], "[" .. runId .. "\0", "(" .. runId .. "\1", "BYLEX", "LIMIT", 0, 2) == 1
   if previousRun then
     runIndexDrop(KEYS[8], previousRun, ns)
   end
+  return fresh
 end
 
 local ttlMs = tonumber(ARGV[1])
@@ -97,16 +105,22 @@ if stored < 0 then return stored end
 if string.find(flags, "u", 1, true) then
   upgradeLegacyLayout(KEYS[4])
 end
+local freshRun = false
 if runId ~= "" then
-  indexRunPut(runId, field, previous)
+  freshRun = indexRunPut(runId, field, previous, not KEYS[10])
   if KEYS[10] then
     recordRunThread(KEYS[10], ARGV[4], ttlMs, tonumber(ARGV[5]))
   end
 end
 
+local forgotten
 if ARGV[9] ~= "" then
-  trimAfterPut(string.sub(field, 1, string.find(field, "\0", 1, true) - 1), ARGV[9])
+  forgotten = trimAfterPut(string.sub(field, 1, string.find(field, "\0", 1, true) - 1), ARGV[9])
 end
 finishThreadWrite(ARGV[1], KEYS[9], ARGV[4], KEYS[3])
 auditEvent("checkpoint", "blobs", stored)
-return putCheckpointReply(KEYS[3], stored)
+local reply = putCheckpointReply(KEYS[3], stored)
+if (forgotten and #forgotten > 0) or freshRun then
+  return { -4, reply, forgotten or {}, freshRun and 1 or 0 }
+end
+return reply

@@ -30,8 +30,8 @@
 
   Result: the number of blobs newly stored (integer); { -2, stored } on a cluster without the "t" flag when the
   checkpoint is its thread's only one; either wrapped as { -3, reply } when byNamespace is not a LIST (include
-  putCheckpoint: the client stops sending "l"); or -i when the delta blob of pair i (1 for the first) names a base that is not
-  stored with that length: the writer then sends full copies. Nothing is written in that case.
+  putCheckpoint: the client stops sending "l"); or -i when the delta blob of pair i (1 for the first) names a base that
+  is not stored with that length: the writer then sends full copies. Nothing is written in that case.
 
   Errors: a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError.
 

@@ -17,6 +17,7 @@ import { callScript } from "../lua/index.js";
 import { parseOptions } from "../options.js";
 import { redisCall } from "../redis-call.js";
 import type { SaverContext } from "./context.js";
+import { dropThreadFromRuns } from "./run-index.js";
 import { forgetThread } from "./thread-index.js";
 import { requireIdList } from "./well-formed.js";
 
@@ -116,6 +117,7 @@ export async function pruneThread(
     result.checkpoints += step.checkpoints;
     result.writes += step.writes;
     result.blobs += step.blobs;
+    await dropThreadFromRuns(context, threadId, step.forgottenRuns);
     if (keepLast === 0) {
       await forgetThread(context, threadId);
       return result;

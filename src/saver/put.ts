@@ -34,7 +34,7 @@ import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
 import { isPlainJsonPlus } from "./json-revive.js";
 import { encodeRecord } from "./record.js";
 import { checkFenced, readRunFence, runFenceArgs } from "./run-fence.js";
-import { recordRunThread, runIdOf } from "./run-index.js";
+import { dropThreadFromRuns, recordRunThread, runIdOf } from "./run-index.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { liftedMetadata, putRegisters, registerQuietly } from "./threads/register.js";
 import { requireWellFormed, requireWellFormedInputs } from "./well-formed.js";
@@ -170,7 +170,8 @@ export async function putCheckpoint(
     : undefined;
   if (!context.durability.isReady) await context.durability.ready();
   // On a cluster the run's record lives in another slot: written first, so it never misses a stored checkpoint.
-  if (runId !== undefined && indexKey === undefined) await recordRunThread(context, runId, threadId);
+  const recordedFirst =
+    runId !== undefined && indexKey === undefined && (await recordRunThread(context, runId, threadId));
   const call = (client: RedisClient, args: ScriptArg[], outbox: string | undefined) => {
     const sent = outbox !== undefined && auditContext !== undefined ? withAuditContext(args, auditContext) : args;
     return head === undefined
@@ -213,6 +214,13 @@ export async function putCheckpoint(
       if (reply.stored !== undefined) {
         for (const { commit } of blobs) commit?.();
         context.legacyLayout.done(threadId, reply.notListIndex !== true);
+        // Retention removed the last checkpoints of these runs here: the checkpoint is stored, so a failure to
+        // update their hashes (other slots) only leaves entries deleteForRuns reads in vain.
+        if (reply.forgottenRuns) await dropThreadFromRuns(context, threadId, reply.forgottenRuns).catch(() => {});
+        // The run's first checkpoint on this thread, which this process had recorded before (another process's
+        // trim may have taken the thread out of the run's hash since): record it again.
+        if (reply.freshRun && runId !== undefined && !recordedFirst)
+          await recordRunThread(context, runId, threadId, true);
       }
       return reply;
     } catch (error) {

@@ -10,7 +10,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { type CheckpointMetadata, uuid6 } from "@langchain/langgraph-checkpoint";
 import type { RedisClient } from "../../src/client.js";
 import { RedisSaver } from "../../src/index.js";
-import { saverThreadKeys } from "../../src/keys.js";
+import { saverRunThreadsKey, saverThreadKeys } from "../../src/keys.js";
 import { checkpointField, decodeRefs, escapePart } from "../../src/saver/codec.js";
 import { recordRefs } from "../../src/saver/record.js";
 import { targets, testPrefix } from "../helpers/redis.js";
@@ -257,6 +257,56 @@ describe.each(targets)("run index per (run, namespace) ($name)", ({ connect }) =
     expect(await ids(plain, "copy")).toEqual(before.filter((id) => !["c033", "c034", "c035"].includes(id)));
     await expectExactIndex(client, keyPrefix, "copy");
     await expectNoOrphanBlobs(plain, "copy");
+  });
+
+  it("a run's hash loses a thread with the run's last checkpoint there: retention, prune, deleteThread", async () => {
+    const keyPrefix = testPrefix("rih");
+    const saver = new RedisSaver({ client, keyPrefix, retention: { keepLast: 3 } });
+    const runs = [...Array.from({ length: 8 }, (_, turn) => `run-${turn}`), "run-b"];
+    const runThreads = async (runId: string) => (await client.hkeys(saverRunThreadsKey(keyPrefix, runId))).sort();
+    /** Each run's hash names exactly the threads that hold a checkpoint of the run. */
+    const expectHashesMatch = async (threads: readonly string[]) => {
+      const holders = new Map<string, string[]>(runs.map((runId) => [runId, []]));
+      for (const thread of threads) {
+        for (const tuple of await collect(saver.list({ configurable: { thread_id: thread } }))) {
+          const list = holders.get(String((tuple.metadata as Record<string, unknown> | undefined)?.run_id)) ?? [];
+          if (!list.includes(thread)) list.push(thread);
+        }
+      }
+      for (const runId of runs) expect(await runThreads(runId), runId).toEqual((holders.get(runId) ?? []).sort());
+    };
+    const put = writer(saver, "t");
+    const other = writer(saver, "u");
+    // Another process (a saver of its own) records its run on "t" first.
+    const elsewhere = writer(new RedisSaver({ client, keyPrefix }), "t");
+    await elsewhere("b0", "run-b");
+    await other("u0", "run-0");
+    for (let turn = 0; turn < runs.length - 1; turn++) {
+      for (let step = 0; step < 3; step++) await put(`c${turn}${step}`, `run-${turn}`);
+    }
+    // Retention took the oldest runs' checkpoints off "t": their hashes no longer name it; run-0's still names "u".
+    expect(await runThreads("run-b")).toEqual([]);
+    expect(await runThreads("run-0")).toEqual(["u"]);
+    expect(await runThreads("run-6")).toEqual(["t"]);
+    await expectHashesMatch(["t", "u"]);
+    // A run that writes the thread again is recorded again: on a cluster this process forgot the pair, and the
+    // other one hears from its put that the thread held none of the run's checkpoints.
+    await put("d0", "run-0");
+    expect(await runThreads("run-0")).toEqual(["t", "u"]);
+    await elsewhere("b1", "run-b");
+    expect(await runThreads("run-b")).toEqual(["t"]);
+    await expectHashesMatch(["t", "u"]);
+    await saver.prune(["t"], { keepLast: 1 });
+    await expectHashesMatch(["t", "u"]);
+    expect(await runThreads("run-6")).toEqual([]);
+    // deleteForRuns still finds what the hashes name.
+    expect(await saver.deleteForRuns(["run-0"])).toMatchObject({ checkpoints: 2 });
+    await put("e0", "run-7");
+    await saver.deleteThread("t");
+    expect(await runThreads("run-7")).toEqual([]);
+    await other("u1", "run-7");
+    await saver.prune(["u"], { strategy: "delete" });
+    for (const runId of runs) expect(await runThreads(runId), runId).toEqual([]);
   });
 
   it("a thread with an earlier release's per-checkpoint members beside this release's", async () => {

@@ -842,12 +842,15 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
         );
       }
     }
+    // One saverPrune call: keepLast, namespace, the deletes budget.
+    const prune = (keepLast: number, ns: string, maxDeletes: number) =>
+      runRawScript(client, "saverPrune", keys.all, [keepLast, ns, maxDeletes, 1000]);
     await runRawScript(client, "saverPin", [keys.runFences], ["1", 0]);
-    expect(await runRawScript(client, "saverPrune", keys.all, [1, "", 100, 1000])).toEqual([1, 0, 0, 0, 0, null]);
+    expect(await prune(1, "", 100)).toEqual([1, 0, 0, 0, 0, null, []]);
     expect(await runRawScript(client, "saverPin", [keys.runFences], ["0", 0])).toBe(1);
     // Root: keeps c (b and a go, with their blobs); "sub" comes next, newer than c, so trimmed rather than dropped.
-    expect(await runRawScript(client, "saverPrune", keys.all, [1, "", 100, 1000])).toEqual([0, 2, 0, 2, 0, "sub"]);
-    expect(await runRawScript(client, "saverPrune", keys.all, [1, "sub", 100, 1000])).toEqual([0, 1, 0, 1, 0, null]);
+    expect(await prune(1, "", 100)).toEqual([0, 2, 0, 2, 0, "sub", []]);
+    expect(await prune(1, "sub", 100)).toEqual([0, 1, 0, 1, 0, null, []]);
     expect(await indexMembers(client, keys.byNamespace)).toEqual([
       checkpointField("", "c"),
       checkpointField("sub", "e"),
@@ -856,9 +859,9 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     for (const id of ["f", "g", "h"]) {
       await runRawScript(client, "saverPut", keys.all, putArgs("", id, "", 0, [], {}));
     }
-    expect(await runRawScript(client, "saverPrune", keys.all, [1, "", 1, 1000])).toEqual([0, 1, 0, 1, 1, "sub"]);
+    expect(await prune(1, "", 1)).toEqual([0, 1, 0, 1, 1, "sub", []]);
     // keepLast 0: the whole thread.
-    expect(await runRawScript(client, "saverPrune", keys.all, [0, "", 1, 1000])).toEqual([0, 4, 0, 1, 0, null]);
+    expect(await prune(0, "", 1)).toEqual([0, 4, 0, 1, 0, null, []]);
     expect(await client.exists(...keys.all)).toBe(0);
   });
 

@@ -24,9 +24,12 @@
 -- retentionNextNamespace(ns): the escaped namespace after ns in byNamespace order, or nil.
 -- retentionFinish(state): deletes the blobs the removed checkpoints left unneeded and cleans a window of the run
 --   index (an earlier release's members; a removed checkpoint's run line counts its (run, namespace) member down
---   as it goes); returns { checkpoints, writes, blobs } removed.
+--   as it goes); returns { checkpoints, writes, blobs, forgotten } removed, forgotten the escaped ids of the runs
+--   whose last checkpoint on the thread went (the caller drops the thread from their run records, which live in
+--   the runs' slots).
 -- retentionAfterPut(ns, spec): saverPut's hook; spec "keepLast slack". Trims when the namespace's count exceeds
---   keepLast and (count - keepLast) is a multiple of slack, so trimming costs little per put on average. With audit
+--   keepLast and (count - keepLast) is a multiple of slack, so trimming costs little per put on average; returns
+--   the forgotten runs of retentionFinish (nil when it did not trim). With audit
 --   on (include auditOutbox, before this one) a trim that removed something records the event prune (fields by
 --   "retention", keepLast, checkpoints, writes, blobs) beside the put's own event.
 -- @include auditOutbox
@@ -43,7 +46,7 @@ local RETENTION_PINNED_FIELD = "pinned"
 local function retentionBudget(maxDeletes, maxVisits)
   return {
     deletes = maxDeletes, visits = maxVisits, exhausted = false, candidates = {}, touched = {},
-    checkpoints = 0, writes = 0,
+    checkpoints = 0, writes = 0, forgotten = {},
   }
 end
 
@@ -163,8 +166,8 @@ local function retentionRemove(state, ns, field)
     end
     state.checkpoints = state.checkpoints + redis.call("HDEL", KEYS[1], field)
     local runId = runIndexRunOf(record)
-    if runId then
-      runIndexDrop(KEYS[8], runId, ns)
+    if runId and runIndexDrop(KEYS[8], runId, ns) and not runIndexHasRun(KEYS[8], runId) then
+      state.forgotten[#state.forgotten + 1] = runId
     end
   end
   checkpointIndexRemove(KEYS[3], field, true)
@@ -258,7 +261,7 @@ local function retentionFinish(state)
     blobsRemoved = dropUnneededBlobs(KEYS[1], KEYS[2], KEYS[3], state.candidates, state.touched)
     retentionCleanRunIndex()
   end
-  return { state.checkpoints, state.writes, blobsRemoved }
+  return { state.checkpoints, state.writes, blobsRemoved, state.forgotten }
 end
 
 local function retentionPinned()
@@ -270,7 +273,7 @@ local function retentionAfterPut(ns, spec)
   local keepLast, slack = tonumber(string.sub(spec, 1, cut - 1)), tonumber(string.sub(spec, cut + 1))
   local count = checkpointIndexLexCount(KEYS[3], "[" .. ns .. "\0", "(" .. ns .. "\1")
   if count <= keepLast or (count - keepLast) % slack ~= 0 or retentionPinned() then
-    return
+    return nil
   end
   local state = retentionBudget(4 * slack + 64, 4000)
   local cutoff = retentionRootCutoff(keepLast)
@@ -288,4 +291,5 @@ local function retentionAfterPut(ns, spec)
     auditEvent("prune", "by", "retention", "keepLast", keepLast,
       "checkpoints", removed[1], "writes", removed[2], "blobs", removed[3])
   end
+  return removed[4]
 end

@@ -21,8 +21,11 @@
 --   record has none (or its framing is unreadable).
 -- runIndexFind(byRun, runId, ns, before): the (run, ns) member of this form, its firstId and count; nil when there is
 --   none, or (with `before`, an id) when its firstId does not sort before that id: one lex range answers both.
--- runIndexAdd(byRun, runId, ns, id): counts one more checkpoint `ns\0id` of the run.
--- runIndexDrop(byRun, runId, ns): counts one fewer; the member goes at 0.
+-- runIndexAdd(byRun, runId, ns, id): counts one more checkpoint `ns\0id` of the run; true when the (run, namespace)
+--   member is new.
+-- runIndexDrop(byRun, runId, ns): counts one fewer; the member goes at 0 (then true).
+-- runIndexHasRun(byRun, runId): whether any member of the run (any namespace, either form) is left.
+-- runIndexRuns(byRun): the distinct escaped run ids of every member, in index order.
 -- runIndexParse(member, runIdLength): for a member of a run whose escaped id has that length: ns, firstId, count for
 --   this form; ns, id (and nil) for an earlier release's member.
 
@@ -93,6 +96,7 @@ local function runIndexAdd(byRun, runId, ns, id)
     redis.call("ZREM", byRun, member)
   end
   redis.call("ZADD", byRun, "0", runIndexMember(runId, ns, id, (count or 0) + 1))
+  return member == nil
 end
 
 local function runIndexDrop(byRun, runId, ns)
@@ -103,7 +107,26 @@ local function runIndexDrop(byRun, runId, ns)
   redis.call("ZREM", byRun, member)
   if count > 1 then
     redis.call("ZADD", byRun, "0", runIndexMember(runId, ns, firstId, count - 1))
+    return false
   end
+  return true
+end
+
+local function runIndexHasRun(byRun, runId)
+  return redis.call("ZRANGE", byRun, "[" .. runId .. "\0", "(" .. runId .. "\1", "BYLEX", "LIMIT", 0, 1)[1] ~= nil
+end
+
+local function runIndexRuns(byRun)
+  local runs, seen = {}, {}
+  for _, member in ipairs(redis.call("ZRANGE", byRun, 0, -1)) do
+    local cut = string.find(member, "\0", 1, true)
+    local runId = cut and string.sub(member, 1, cut - 1) or member
+    if not seen[runId] then
+      seen[runId] = true
+      runs[#runs + 1] = runId
+    end
+  end
+  return runs
 end
 
 local function runIndexParse(member, runIdLength)
