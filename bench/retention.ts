@@ -6,6 +6,7 @@
  *   trimmed, so the bytes should grow only with the state itself (memory / final state flat).
  * Plus the p50 of one turn (3 puts) with retention against the same chat without it.
  */
+import { randomUUID } from "node:crypto";
 import { AIMessage, type BaseMessage, HumanMessage, RemoveMessage } from "@langchain/core/messages";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { RedisSaver } from "../src/index.js";
@@ -70,7 +71,11 @@ async function turns(chat: Chat, random: () => number, from: number, to: number)
   for (let turn = from; turn < to; turn++) {
     const question = new HumanMessage({ content: randomWords(random, QUESTION_CHARS), id: `q${turn}` });
     const started = performance.now();
-    await chat.invoke({ messages: [question] }, { configurable: { thread_id: "chat" } });
+    // Each turn a run of its own, with its id in the metadata as a LangGraph server passes it.
+    await chat.invoke(
+      { messages: [question] },
+      { configurable: { thread_id: "chat" }, metadata: { run_id: randomUUID() } },
+    );
     times.push(performance.now() - started);
   }
   return times;
@@ -159,7 +164,8 @@ export async function retentionSection(ctx: BenchContext): Promise<void> {
   }
   table.notes.push(
     `Each turn: a ${QUESTION_CHARS}-character question and a ${ANSWER_CHARS}-character answer of random words, ` +
-      "3 checkpoints per turn. Redis memory is MEMORY USAGE (SAMPLES 0) summed over every key of the thread.",
+      "3 checkpoints per turn, each turn a run with a run id of 36 characters in its metadata. Redis memory is " +
+      "MEMORY USAGE (SAMPLES 0) summed over every key of the thread, the runs' hashes included.",
     `keepLast ${RETENTION_KEEP_LAST} keeps the newest ${RETENTION_KEEP_LAST} checkpoints and what they need: a ` +
       "DeltaChannel chat also keeps the ancestors back to its last snapshot (every 100 updates), so it holds more.",
     "The window chat's state stops growing, so its memory should be flat (target: within 1.2x from 100 to 1,000 " +
