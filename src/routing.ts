@@ -4,6 +4,7 @@ import type { RedisContext } from "./context.js";
 import { type CallSite, namedError } from "./redis-call.js";
 import { keySlot } from "./slot.js";
 import { measuringBytes, noteBytes, payloadBytes } from "./telemetry/index.js";
+import { coalesceWrites } from "./write-coalescing.js";
 
 export { keySlot };
 
@@ -42,6 +43,7 @@ async function nodeOfSlot(cluster: Cluster, slot: number, key: string): Promise<
 async function execPipeline(client: RedisClient, calls: readonly RoutedCall[]): Promise<unknown[]> {
   const pipeline = client.pipeline();
   for (const call of calls) call.queue(pipeline);
+  coalesceWrites(client);
   const replies = (await pipeline.exec()) ?? [];
   return calls.map((_, i) => {
     const [error, reply] = replies[i] ?? [new Error("no reply from the pipeline")];

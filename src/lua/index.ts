@@ -1,6 +1,7 @@
 import type { ChainableCommander } from "ioredis";
 import type { RedisClient } from "../client.js";
 import { measuringBytes, noteBytes, noteCommand, payloadBytes } from "../telemetry/index.js";
+import { coalesceWrites } from "../write-coalescing.js";
 import { type ReplyOf, SCRIPTS, type ScriptArgs, type ScriptKeys, type ScriptName } from "./catalogue.js";
 import { LUA_SOURCES } from "./generated.js";
 
@@ -149,6 +150,7 @@ export async function callScript<N extends ScriptName>(
   sent[0] = keyCount;
   for (const arg of args as readonly unknown[]) sent.push(arg);
   if (measuringBytes()) noteSent(sent.slice(1, 1 + keyCount) as string[], args);
+  coalesceWrites(client);
   const reply = await command(client, name).apply(client, sent);
   if (measuringBytes()) noteBytes(payloadBytes(reply));
   const spec = SCRIPTS[name] as unknown as { decode(reply: unknown, keys: unknown, args: unknown): ReplyOf<N> };
