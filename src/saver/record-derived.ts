@@ -23,8 +23,8 @@ const UUID6 = /^[0-9a-f]{8}-[0-9a-f]{4}-6[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO_TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 /** Offsets between a checkpoint's ts and its id's time beyond this many ms keep the timestamp whole. */
 const MAX_TS_OFFSET_MS = 1e9;
-/** 100-nanosecond steps between the UUID epoch (1582-10-15) and the Unix epoch, in milliseconds. */
-const UUID_EPOCH_OFFSET_MS = 12_219_292_800_000n;
+/** Milliseconds between the UUID epoch (1582-10-15) and the Unix epoch. */
+const UUID_EPOCH_OFFSET_MS = 12_219_292_800_000;
 
 /** What leaveOutDerived kept: the reduced JSON, and whether its timestamp was left out too (packing id 4). */
 export interface DerivedJson {
@@ -48,9 +48,10 @@ export function leaveOutDerived(
   const [idPart, versionsPart] = derivedParts(checkpointId, versions ?? decodeRefs(refs).channels);
   let reduced = text.replace(idPart, () => EMPTY_ID).replace(versionsPart, () => EMPTY_VERSIONS);
   if (reduced.length === text.length) return undefined;
-  const withoutTs = leaveOutTimestamp(reduced, checkpointId);
+  const idMs = uuid6Ms(checkpointId);
+  const withoutTs = idMs === undefined ? undefined : leaveOutTimestamp(reduced, idMs);
   if (withoutTs !== undefined) reduced = withoutTs;
-  const restored = restoreText(reduced, idPart, versionsPart, withoutTs === undefined ? undefined : checkpointId);
+  const restored = restoreText(reduced, idPart, versionsPart, withoutTs === undefined ? undefined : idMs);
   // Text decoded without a replacement character was valid UTF-8, so equal text means equal bytes; otherwise the
   // bytes themselves are compared.
   if (restored !== text || (text.includes("\uFFFD") && !Buffer.from(restored, "utf8").equals(bytes))) return undefined;
@@ -68,52 +69,55 @@ export function restoreDerived(
   timestamp: boolean,
 ): Buffer | undefined {
   const [idPart, versionsPart] = derivedParts(checkpointId, decodeRefs(refs).channels);
-  const text = restoreText(stored.toString("utf8"), idPart, versionsPart, timestamp ? checkpointId : undefined);
+  const idMs = timestamp ? uuid6Ms(checkpointId) : undefined;
+  if (timestamp && idMs === undefined) return undefined;
+  const text = restoreText(stored.toString("utf8"), idPart, versionsPart, idMs);
   return text === undefined ? undefined : Buffer.from(text, "utf8");
 }
 
-function restoreText(text: string, idPart: string, versionsPart: string, tsFromId?: undefined): string;
-function restoreText(text: string, idPart: string, versionsPart: string, tsFromId?: string): string | undefined;
-function restoreText(text: string, idPart: string, versionsPart: string, tsFromId?: string): string | undefined {
+/** `idMs`: the checkpoint id's time when the timestamp was left out (uuid6Ms). */
+function restoreText(text: string, idPart: string, versionsPart: string, idMs?: undefined): string;
+function restoreText(text: string, idPart: string, versionsPart: string, idMs?: number): string | undefined;
+function restoreText(text: string, idPart: string, versionsPart: string, idMs?: number): string | undefined {
   const restored = text.replace(EMPTY_ID, () => idPart).replace(EMPTY_VERSIONS, () => versionsPart);
-  return tsFromId === undefined ? restored : restoreTimestamp(restored, tsFromId);
+  return idMs === undefined ? restored : restoreTimestamp(restored, idMs);
 }
 
 /** The time (Unix ms) a LangGraph checkpoint id was made at, or undefined for an id that is not a version 6 UUID. */
-function uuid6Ms(id: string): number | undefined {
+export function uuid6Ms(id: string): number | undefined {
   if (!UUID6.test(id)) return undefined;
-  // time_high (32 bits), time_mid (16), then the version digit and time_low (12): 100-ns steps since 1582.
-  const steps =
-    (BigInt(`0x${id.slice(0, 8)}`) << 28n) | (BigInt(`0x${id.slice(9, 13)}`) << 12n) | BigInt(`0x${id.slice(15, 18)}`);
-  return Number(steps / 10_000n - UUID_EPOCH_OFFSET_MS);
+  // time_high (32 bits), time_mid (16), then the version digit and time_low (12): 100-ns steps since 1582, which
+  // take 60 bits. With 2^28 = 26,843 * 10,000 + 5,456, steps / 10,000 splits into terms a double holds exactly.
+  const high = Number.parseInt(id.slice(0, 8), 16);
+  const low = Number.parseInt(id.slice(9, 13), 16) * 4096 + Number.parseInt(id.slice(15, 18), 16);
+  return high * 26_843 + Math.floor((high * 5_456 + low) / 10_000) - UUID_EPOCH_OFFSET_MS;
 }
 
-/** The value of the first `"ts":"..."` in `text` (its bounds) and the time in the checkpoint id, or undefined. */
-function timestampOf(text: string, checkpointId: string): { idMs: number; start: number; end: number } | undefined {
-  const idMs = uuid6Ms(checkpointId);
+/** The bounds of the value of the first `"ts":"..."` in `text`, or undefined. */
+function timestampOf(text: string): { start: number; end: number } | undefined {
   const at = text.indexOf(TS_KEY);
-  if (idMs === undefined || at < 0) return undefined;
+  if (at < 0) return undefined;
   const start = at + TS_KEY.length;
   const end = text.indexOf('"', start);
-  return end < 0 ? undefined : { idMs, start, end };
+  return end < 0 ? undefined : { start, end };
 }
 
 /** `text` with the first `"ts":"<ISO time>"` written as the ms past the id's time, or undefined when it cannot be. */
-function leaveOutTimestamp(text: string, checkpointId: string): string | undefined {
-  const ts = timestampOf(text, checkpointId);
+function leaveOutTimestamp(text: string, idMs: number): string | undefined {
+  const ts = timestampOf(text);
   const iso = ts && text.slice(ts.start, ts.end);
   if (ts === undefined || iso === undefined || !ISO_TS.test(iso)) return undefined;
-  const offset = Date.parse(iso) - ts.idMs;
+  const offset = Date.parse(iso) - idMs;
   if (!Number.isSafeInteger(offset) || Math.abs(offset) > MAX_TS_OFFSET_MS) return undefined;
   return `${text.slice(0, ts.start)}${offset < 0 ? "-" : "+"}${Math.abs(offset)}${text.slice(ts.end)}`;
 }
 
 /** leaveOutTimestamp's inverse: undefined when the first `"ts":"` is not followed by a signed offset. */
-function restoreTimestamp(text: string, checkpointId: string): string | undefined {
-  const ts = timestampOf(text, checkpointId);
+function restoreTimestamp(text: string, idMs: number): string | undefined {
+  const ts = timestampOf(text);
   const offset = ts && text.slice(ts.start, ts.end);
   if (ts === undefined || offset === undefined || !/^[+-]\d{1,10}$/.test(offset)) return undefined;
-  const date = new Date(ts.idMs + Number(offset));
+  const date = new Date(idMs + Number(offset));
   if (Number.isNaN(date.getTime())) return undefined;
   return `${text.slice(0, ts.start)}${date.toISOString()}${text.slice(ts.end)}`;
 }
