@@ -20,12 +20,19 @@ const corked = new Set<Writable>();
 
 function endOfTurn(): void {
   sentThisTurn = false;
-  for (const stream of corked) stream.uncork();
+  for (const stream of corked) {
+    try {
+      stream.uncork();
+    } catch {
+      // Never left corked because another socket failed; a write's failure reaches ioredis as the socket's error.
+    }
+  }
   corked.clear();
 }
 
 function cork(stream: Writable | undefined): void {
-  if (stream === undefined || stream.destroyed || corked.has(stream)) return;
+  // A connector of the user's may hand ioredis a stream without cork(): its writes stay as they are.
+  if (stream === undefined || typeof stream.cork !== "function" || stream.destroyed || corked.has(stream)) return;
   stream.cork();
   corked.add(stream);
 }
