@@ -237,7 +237,7 @@ export const SCRIPTS = {
     keys: THREAD_KEYS,
     buffers: true,
     decode: (reply) => {
-      const [count, entries, baseList = []] = reply as [
+      const [hasCheckpoints, entries, baseList = []] = reply as [
         number,
         [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[], Buffer | null, number][],
         Buffer[] | undefined,
@@ -247,8 +247,8 @@ export const SCRIPTS = {
         bases.set((baseList[i] as Buffer).toString("utf8"), baseList[i + 1] as Buffer);
       }
       return {
-        /** How many checkpoints the thread holds in all (0: the thread has none). */
-        checkpointCount: Number(count),
+        /** Whether the thread holds any checkpoint (in any namespace). */
+        hasCheckpoints: Number(hasCheckpoints) > 0,
         checkpoints: entries.map(([field, record, blobValues, overflow, bundle, inRecord]): RawCheckpoint => {
           const bundled = bundle ? splitWriteBundle(bundle) : [];
           return {

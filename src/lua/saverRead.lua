@@ -23,13 +23,13 @@
                         values this process last wrote). A returned checkpoint that points at one of them, stored
                         with that length, gets "" for it in blobValues and none of its bases: the bytes stay here
 
-  Result: { checkpointCount, entries, bases } where checkpointCount is the number of checkpoints the thread holds
-  (0 means the thread has none) and each entry is { field, record, blobValues, overflowWrites, bundle }: blobValues
-  in the order of the refs lines (nil where missing, "" where the client holds it (ARGV[6..]); none when the
-  record's framing is unreadable, which the client reports); overflowWrites the checkpoint's pending writes stored
-  in their own fields, in field order; bundle the field holding its other writes, as stored (nil when absent; the
-  client splits it). bases is a flat list of blob field, blob value: every base the returned delta blobs need
-  (include/checkpointRefs.lua), each once.
+  Result: { hasCheckpoints, entries, bases } where hasCheckpoints is 1 when the thread holds a checkpoint (in any
+  namespace; a range that found one needs no count of the index) and 0 when it holds none, and each entry is { field,
+  record, blobValues, overflowWrites, bundle }: blobValues in the order of the refs lines (nil where missing, "" where
+  the client holds it (ARGV[6..]); none when the record's framing is unreadable, which the client reports);
+  overflowWrites the checkpoint's pending writes stored in their own fields, in field order; bundle the field holding
+  its other writes, as stored (nil when absent; the client splits it). bases is a flat list of blob field, blob value:
+  every base the returned delta blobs need (include/checkpointRefs.lua), each once.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
@@ -107,7 +107,8 @@ local function acrossNamespaces()
 end
 
 local members
-if index == "ns" and min == max and string.sub(min, 1, 1) == "[" then
+local byField = index == "ns" and min == max and string.sub(min, 1, 1) == "["
+if byField then
   -- One checkpoint by its field (getTuple with an id): its record below says whether it exists (the index holds
   -- exactly the fields of the records put; a field holding writes ahead of its checkpoint's put is no checkpoint),
   -- so the index is not searched.
@@ -164,4 +165,6 @@ if ttlMs > 0 and #entries > 0 then
     redis.call("PEXPIRE", KEYS[i], ttlMs)
   end
 end
-return { checkpointIndexCard(byNamespace), entries, bases }
+-- Whether the thread holds a checkpoint: a range of the index that found one says so, else the index's size.
+local hasCheckpoints = (#members > 0 and not byField) and 1 or math.min(checkpointIndexCard(byNamespace), 1)
+return { hasCheckpoints, entries, bases }

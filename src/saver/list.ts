@@ -49,7 +49,7 @@ export async function* listCheckpoints(
   }
   for await (const { threadId, score, legacy } of indexedThreads(context)) {
     const found = yield* listThread(context, threadId, plan);
-    if (found === 0) await forgetThread(context, threadId, score, legacy);
+    if (!found) await forgetThread(context, threadId, score, legacy);
     if (plan.remaining <= 0) return;
   }
 }
@@ -101,28 +101,28 @@ function matches(plan: ListPlan, tuple: CheckpointTuple): boolean {
   return Object.entries(plan.filter).every(([key, value]) => isDeepStrictEqual(metadata[key], value));
 }
 
-/** Yields one thread's matching checkpoints; returns how many checkpoints the thread holds (0: none at all). */
+/** Yields one thread's matching checkpoints; returns whether the thread holds any checkpoint at all. */
 async function* listThread(
   context: SaverContext,
   threadId: string,
   plan: ListPlan,
-): AsyncGenerator<CheckpointTuple, number> {
+): AsyncGenerator<CheckpointTuple, boolean> {
   // Without a filter every checkpoint read is yielded, so read no more than the limit asks for.
   const pageSize = plan.filter === undefined ? Math.min(plan.remaining, PAGE_SIZE) : PAGE_SIZE;
   let range = firstRange(plan, pageSize);
-  let checkpointCount = 0;
+  let hasCheckpoints = false;
   for (;;) {
     const page = await readCheckpoints(context, threadId, range, plan.scope.ns);
-    checkpointCount = page.checkpointCount;
+    hasCheckpoints = page.hasCheckpoints;
     const decoded = await Promise.all(page.checkpoints.map((raw) => decodeCheckpoint(context, threadId, raw)));
     for (const { tuple } of decoded) {
       if (!matches(plan, tuple)) continue;
       yield tuple;
       plan.remaining -= 1;
-      if (plan.remaining <= 0) return checkpointCount;
+      if (plan.remaining <= 0) return hasCheckpoints;
     }
     const last = page.checkpoints.at(-1);
-    if (last === undefined || page.checkpoints.length < range.limit || range.min === range.max) return checkpointCount;
+    if (last === undefined || page.checkpoints.length < range.limit || range.min === range.max) return hasCheckpoints;
     range = continueRange(
       { ...range, limit: plan.filter === undefined ? Math.min(plan.remaining, PAGE_SIZE) : PAGE_SIZE },
       last.field,

@@ -81,6 +81,6 @@ export async function readCheckpoints(
   // the reader does not wait for bookkeeping, and touchThread never throws.
   // With the keepLatest TTL the index entry is the thread's idle clock (sweepExpired reads it).
   const idleClock = ttlMs > 0 || (context.refreshOnRead && context.keepLatestAfterMs > 0);
-  if (idleClock && result.checkpointCount > 0) void touchThread(context, threadId);
+  if (idleClock && result.hasCheckpoints) void touchThread(context, threadId);
   return result;
 }

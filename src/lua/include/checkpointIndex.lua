@@ -133,10 +133,24 @@ local function checkpointIndexRange(key, min, max, rev, offset, count)
     end
     return redis.call(unpack(args))
   end
+  local out = {}
+  if rev and (offset or 0) == 0 and count == 1 then
+    -- The newest member in range, the commonest read (getTuple of the latest checkpoint): the list's tail when the
+    -- tail is within max, found without the list's length; a nil tail is an emptied list.
+    local tail = redis.call("LINDEX", key, -1)
+    if not tail then
+      return out
+    end
+    if checkpointIndexBelowMax(tail, max) then
+      if checkpointIndexAboveMin(tail, min) then
+        out[1] = tail
+      end
+      return out
+    end
+  end
   local n = checkpointIndexLength(key)
   offset = offset or 0
   local all = count == nil or count < 0
-  local out = {}
   if rev then
     -- From the high end down; with a count, members of the slice below min (at its start) are left out instead of
     -- searching for min's index.

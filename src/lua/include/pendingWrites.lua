@@ -43,8 +43,8 @@
 -- pendingWritesRecordBundle(field, record): of a checkpoint and its stored record (as HGET returns it): the record
 --   unwrapped and the checkpoint's bundle (false when it has none); a damaged wrapper is returned as it is (the
 --   client reports it) with the writes HASH's bundle. A record that carries none costs an HGET of the writes HASH
---   only when the thread has one (one EXISTS per script): a list() of a thread whose bundles ride in records reads
---   none.
+--   only when the thread has one (one EXISTS per script, asking for both keys at once first: most threads have
+--   neither): a list() of a thread whose bundles ride in records reads none.
 -- pendingWritesBundles(fields, carriedAt): the stored bundles of many checkpoints, bundles[i] for fields[i]: true
 --   when carriedAt[i] says the checkpoint's record carries it (where it starts, as refsBounds found it; the caller
 --   sends the record, uncopied), else the writes HASH's bundle from one HMGET per thousand checkpoints (none when the
@@ -214,10 +214,22 @@ end
 -- Whether the thread has overflow writes at all, asked once per script: most threads have none, and a read of many
 -- checkpoints then costs no range per checkpoint. (Removing writes never makes a false answer wrong.)
 local pendingWritesIndexed = nil
+-- Whether the thread has a writes HASH at all (pendingWritesInHash below).
+local pendingWritesHashed = nil
+
+-- Most threads have neither key (their bundles ride in records): the first question asks for both at once.
+local function pendingWritesProbe()
+  if pendingWritesIndexed == nil and pendingWritesHashed == nil and redis.call("EXISTS", KEYS[5], KEYS[6]) == 0 then
+    pendingWritesIndexed, pendingWritesHashed = false, false
+  end
+end
 
 local function pendingWritesAnyOverflow()
   if pendingWritesIndexed == nil then
-    pendingWritesIndexed = redis.call("EXISTS", KEYS[6]) == 1
+    pendingWritesProbe()
+    if pendingWritesIndexed == nil then
+      pendingWritesIndexed = redis.call("EXISTS", KEYS[6]) == 1
+    end
   end
   return pendingWritesIndexed
 end
@@ -245,11 +257,12 @@ end
 -- Whether the thread has a writes HASH at all (asked once per script): a thread whose bundles are all in records and
 -- that has no overflow writes has none, and a walk then reads no bundle from it.
 -- For read scripts: a write that creates the hash does not update the answer.
-local pendingWritesHashed = nil
-
 local function pendingWritesInHash()
   if pendingWritesHashed == nil then
-    pendingWritesHashed = redis.call("EXISTS", KEYS[5]) == 1
+    pendingWritesProbe()
+    if pendingWritesHashed == nil then
+      pendingWritesHashed = redis.call("EXISTS", KEYS[5]) == 1
+    end
   end
   return pendingWritesHashed
 end
@@ -299,6 +312,7 @@ end
 
 -- Stores one write in overflow; returns 1 when it was stored (mode "0": only when its field is absent).
 local function pendingWritesOverflowSet(overflowField, mode, value)
+  pendingWritesHashed = true -- written below, or already holding the field
   if mode == "1" then
     redis.call("HSET", KEYS[5], overflowField, value)
   elseif redis.call("HSETNX", KEYS[5], overflowField, value) == 0 then
@@ -524,6 +538,7 @@ local function pendingWritesAdd(field, writes, from)
     redis.call("HDEL", KEYS[5], field)
   else
     redis.call("HSET", KEYS[5], field, result)
+    pendingWritesHashed = true
   end
   return count
 end
@@ -588,6 +603,7 @@ end
 
 local function pendingWritesImport(field, value)
   redis.call("HSET", KEYS[5], field, value)
+  pendingWritesHashed = true
   if pendingWritesIsOverflowField(field) then
     redis.call("ZADD", KEYS[6], "0", field)
     pendingWritesIndexed = true
