@@ -37,8 +37,8 @@
 --   checkpoint field: mode "0" only if the write is stored in neither form (a retried task never replaces its first
 --   attempt), mode "1" replaces it where it is (in the bundle in place, or its overflow field; a replacement too
 --   large for the bundle moves to overflow), else either adds it as above. One HGET and at most one HSET of the
---   bundle (HDEL when it empties), plus an HEXISTS per write that would go into the bundle and an HSET and ZADD per
---   overflow write. Returns the number stored, or -1 when the stored bundle holds one of the tasks and cannot be
+--   bundle (HDEL when it empties), plus an HEXISTS per write that would go into the bundle when the thread has a
+--   writes HASH (else one EXISTS in all), and an HSET and ZADD per overflow write. Returns the number stored, or -1 when the stored bundle holds one of the tasks and cannot be
 --   read (nothing written).
 -- pendingWritesRecordBundle(field, record): of a checkpoint and its stored record (as HGET returns it): the record
 --   unwrapped and the checkpoint's bundle (false when it has none); a damaged wrapper is returned as it is (the
@@ -256,7 +256,7 @@ end
 
 -- Whether the thread has a writes HASH at all (asked once per script): a thread whose bundles are all in records and
 -- that has no overflow writes has none, and a walk then reads no bundle from it.
--- For read scripts: a write that creates the hash does not update the answer.
+-- Every write of the HASH in this include sets the answer, so write scripts may rely on it too.
 local function pendingWritesInHash()
   if pendingWritesHashed == nil then
     pendingWritesProbe()
@@ -455,7 +455,9 @@ local function pendingWritesAdd(field, writes, from)
     elseif overflowed[overflowField] then
       count = count + pendingWritesOverflowSet(overflowField, mode, value)
     elseif size + pendingWritesEntrySize(value) <= PENDING_WRITES_BUNDLE_BYTES then
-      if redis.call("HEXISTS", KEYS[5], overflowField) == 1 then
+      -- A thread without a writes HASH has no overflow write to find (one EXISTS per script instead of an HEXISTS
+      -- per write; every write of the HASH in this include updates that answer).
+      if pendingWritesInHash() and redis.call("HEXISTS", KEYS[5], overflowField) == 1 then
         if mode == "1" then
           count = count + pendingWritesOverflowSet(overflowField, "1", value)
         end
