@@ -17,6 +17,8 @@ import { isCluster, type RedisClient } from "./client.js";
 let sentThisTurn = false;
 /** The sockets corked in this turn, uncorked at its end. */
 const corked = new Set<Writable>();
+/** The clusters whose nodes were corked in this turn: their node list is walked once per turn, not per command. */
+const corkedClusters = new Set<Cluster>();
 
 function endOfTurn(): void {
   sentThisTurn = false;
@@ -28,6 +30,7 @@ function endOfTurn(): void {
     }
   }
   corked.clear();
+  corkedClusters.clear();
 }
 
 function cork(stream: Writable | undefined): void {
@@ -48,6 +51,8 @@ export function coalesceWrites(client: RedisClient): void {
     // The command's node is chosen inside ioredis: every node it may pick is corked (the masters, unless reads
     // may go to replicas).
     const cluster = client as Cluster;
+    if (corkedClusters.has(cluster)) return;
+    corkedClusters.add(cluster);
     for (const node of cluster.nodes(cluster.options.scaleReads === "master" ? "master" : "all")) cork(node.stream);
   } else {
     cork((client as Redis).stream);

@@ -38,8 +38,8 @@
 --   attempt), mode "1" replaces it where it is (in the bundle in place, or its overflow field; a replacement too
 --   large for the bundle moves to overflow), else either adds it as above. One HGET and at most one HSET of the
 --   bundle (HDEL when it empties), plus an HEXISTS per write that would go into the bundle when the thread has a
---   writes HASH (else one EXISTS in all), and an HSET and ZADD per overflow write. Returns the number stored, or -1 when the stored bundle holds one of the tasks and cannot be
---   read (nothing written).
+--   writes HASH (else one EXISTS in all), and an HSET and ZADD per overflow write. Returns the number stored, or -1
+--   when the stored bundle holds one of the tasks and cannot be read (nothing written).
 -- pendingWritesRecordBundle(field, record): of a checkpoint and its stored record (as HGET returns it): the record
 --   unwrapped and the checkpoint's bundle (false when it has none); a damaged wrapper is returned as it is (the
 --   client reports it) with the writes HASH's bundle. A record that carries none costs an HGET of the writes HASH
