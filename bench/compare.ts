@@ -108,6 +108,18 @@ export async function countCommands(
     return { sent: sent / calls, inScripts: inScripts / calls };
   } finally {
     monitor.disconnect();
+    await monitorGone(client);
+  }
+}
+
+/**
+ * Waits until the server has dropped every MONITOR client (a disconnect takes effect about a millisecond later): a
+ * watcher multiplies the server's cost of every script call, and the next measurement must not pay it.
+ */
+async function monitorGone(client: Redis): Promise<void> {
+  const deadline = Date.now() + 2_000;
+  while (Date.now() < deadline && / flags=\w*O/.test(String(await client.call("CLIENT", "LIST")))) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
