@@ -271,13 +271,23 @@ export const SCRIPTS = {
       maxVisits: number,
       maxBytes: number,
       ttlMs: number,
+      stopAt: string,
+      heldEpoch: string,
       ...channels: string[],
     ]
   >()({
     keys: THREAD_KEYS,
     buffers: true,
     decode: (reply) => {
-      const [cursor, entries, pieces, seedList, baseList] = reply as [Buffer, Buffer, Buffer[], unknown[], Buffer[]];
+      const [cursor, entries, pieces, seedList, baseList, stopped, epoch] = reply as [
+        Buffer,
+        Buffer,
+        Buffer[],
+        unknown[],
+        Buffer[],
+        unknown,
+        unknown,
+      ];
       const bases = new Map<string, Buffer>();
       for (let i = 0; i + 1 < baseList.length; i += 2) {
         bases.set((baseList[i] as Buffer).toString("utf8"), baseList[i + 1] as Buffer);
@@ -302,6 +312,10 @@ export const SCRIPTS = {
         seeds,
         /** Blob field -> stored blob: the bases the page's delta-encoded seeds need. */
         bases,
+        /** The walk ended at stopAt: the history held for stopAt follows this one. */
+        stopped: Number(stopped) === 1,
+        /** The thread's history epoch (include historyEpoch): what the client holds counts while it stays. */
+        epoch: text(epoch),
       };
     },
   }),

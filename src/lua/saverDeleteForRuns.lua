@@ -14,7 +14,8 @@
   KEYS[4] byId          ZSET  (earlier releases; deleted with the rest when the thread is left empty)
   KEYS[5] writes        HASH  pending writes: a checkpoint's bundle ns\0id and overflow fields (include pendingWrites)
   KEYS[6] writesIndex   ZSET  the overflow fields
-  KEYS[7] runFences     HASH  (untouched; deleted with the rest when the thread is left empty)
+  KEYS[7] runFences     HASH  a new history epoch when checkpoints were removed and others stay (include
+                        historyEpoch); deleted with the rest when the thread is left empty
   KEYS[8] byRun         ZSET  runId\0ns\0\0firstId\0count per (run, namespace), runId\0ns\0id (earlier releases)
 
   ARGV[1] fenceField    the caller's run fence field when the caller is a leased run removing what it wrote itself
@@ -37,6 +38,7 @@
 -- @include dropUnneededBlobs
 -- @include pendingWrites
 -- @include runIndex
+-- @include historyEpoch
 
 local liveRuns = liveRunsOn(KEYS[7], ARGV[1], ARGV[2])
 if #liveRuns > 0 then return { -1, unpack(liveRuns) } end
@@ -122,4 +124,8 @@ if checkpointIndexCard(byNamespace) == 0 then
 end
 
 removedBlobs = dropUnneededBlobs(checkpoints, blobs, byNamespace, candidates, touched)
+if removedCheckpoints > 0 then
+  -- Checkpoints that stay may have lost ancestors: histories held by clients must be read again.
+  historyEpochChange(runFences, checkpoints)
+end
 return removed(removedCheckpoints, removedWrites, removedBlobs)

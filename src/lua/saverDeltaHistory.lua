@@ -14,7 +14,7 @@
   KEYS[5] writes        HASH  pending writes, framed (task, channel, type, bytes, path, idx): a checkpoint's bundle
                         ns\0id and its overflow fields (include pendingWrites)
   KEYS[6] writesIndex   ZSET  the overflow fields, so one checkpoint's overflow writes are one lex range
-  KEYS[7] runFences     HASH  (TTL refresh only)
+  KEYS[7] runFences     HASH  its history epoch (include historyEpoch); TTL refresh
   KEYS[8] byRun         ZSET  (TTL refresh only)
 
   ARGV[1] ns            the namespace (escaped as in the hash fields)
@@ -25,21 +25,27 @@
   ARGV[4] maxVisits     most ancestors this call visits (bounds the work of one call)
   ARGV[5] maxBytes      stop after the page's returned bytes pass this many (at least one ancestor is visited)
   ARGV[6] ttlMs         refresh every key's TTL to this many milliseconds; "0" leaves TTLs alone
-  ARGV[7..]             pairs (channel name, escaped channel name) of the channels still walked
+  ARGV[7] stopAt        escaped id of a checkpoint whose history the client already holds (src/saver/
+                        delta-history-cache.ts), or "": the walk ends after visiting that ancestor, and right away
+                        when it is the target (start "target") and its record exists
+  ARGV[8] heldEpoch     the thread's history epoch when the client read what it holds: stopAt counts only while
+                        the epoch is still that (include historyEpoch)
+  ARGV[9..]             pairs (channel name, escaped channel name) of the channels still walked
 
-  Result: { cursor, entries, pieces, seeds, bases }. cursor is the escaped id of the next ancestor to visit, or ""
-  when the walk is over. pieces are the stored writes of the ancestors visited that have any, newest first, as
-  stored: an ancestor's bundle whole (include pendingWrites: each framed write after its length, one after another;
-  a bundle holds about PENDING_WRITES_BUNDLE_BYTES, so it is sent as it is and the client keeps the writes to
-  channels still walked at that ancestor), or its whole stored record when the record carries the bundle (include
-  recordWrites: the client cuts the bundle out, so none is copied here), then its overflow writes to channels still
-  walked (framed; each may be large, so these are chosen here). entries holds a 4-byte big-endian number per such
-  ancestor, newest first: 4 * (its overflow writes sent) + 2 when its bundle is sent in its record + 1 when its
-  bundle is sent, so the client knows which pieces are whose. seeds is a
-  flat list { channel name, blob field, blob, entry, ... } of the channels that end at an ancestor of this page
-  (newest first), entry being the number of entries up to and including that ancestor's: the channel is walked
-  through that entry's writes and no further. bases is a flat list of blob field, blob value: every base the page's
-  delta-encoded seeds need (include checkpointRefs, blobChain), each once.
+  Result: { cursor, entries, pieces, seeds, bases, stopped, epoch }; stopped is 1 when the walk ended at stopAt (the
+  client appends the history it holds for stopAt to this one), else 0; epoch is the thread's history epoch. cursor is
+  the escaped id of the next ancestor to visit, or "" when the walk is over. pieces are the stored writes of the
+  ancestors visited that have any, newest first, as stored: an ancestor's bundle whole (include pendingWrites: each
+  framed write after its length, one after another; a bundle holds about PENDING_WRITES_BUNDLE_BYTES, so it is sent as
+  it is and the client keeps the writes to channels still walked at that ancestor), or its whole stored record when
+  the record carries the bundle (include recordWrites: the client cuts the bundle out, so none is copied here), then
+  its overflow writes to channels still walked (framed; each may be large, so these are chosen here). entries holds a
+  4-byte big-endian number per such ancestor, newest first: 4 * (its overflow writes sent) + 2 when its bundle is sent
+  in its record + 1 when its bundle is sent, so the client knows which pieces are whose. seeds is a flat list {
+  channel name, blob field, blob, entry, ... } of the channels that end at an ancestor of this page (newest first),
+  entry being the number of entries up to and including that ancestor's: the channel is walked through that entry's
+  writes and no further. bases is a flat list of blob field, blob value: every base the page's delta-encoded seeds
+  need (include checkpointRefs, blobChain), each once.
 
   Reads: the parent chain one record at a time (each names the next), in runs of 1, 2, 4, ... up to READ_AHEAD
   records whose bundles then come in one HMGET, and the walked channels' blobs in HMGETs of BLOB_CHUNK in walk
@@ -56,6 +62,7 @@
 -- @include checkpointRefs
 -- @include checkpointIndex
 -- @include pendingWrites
+-- @include historyEpoch
 
 local checkpoints, blobs, byNamespace = KEYS[1], KEYS[2], KEYS[3]
 local ns, checkpointId, start = ARGV[1], ARGV[2], ARGV[3]
@@ -72,7 +79,10 @@ local BLOB_CHUNK = 8
 -- The distinct channels in argument order: names[j], escaped[j], fieldPrefix[j] ("ns\0channel\0", its blob fields'
 -- start), open[j] while walked; walked: name -> true while walked (for overflow writes).
 local names, escaped, fieldPrefix, open, walked, openCount = {}, {}, {}, {}, {}, 0
-for i = 7, #ARGV, 2 do
+local epoch = historyEpochOf(KEYS[7])
+-- What the client holds was read under another epoch: ancestors may have gone since, so the walk does not stop.
+local stopAt = ARGV[8] == epoch and ARGV[7] or ""
+for i = 9, #ARGV, 2 do
   if not walked[ARGV[i]] then
     openCount = openCount + 1
     names[openCount] = ARGV[i]
@@ -142,15 +152,18 @@ if start == "target" then
   end
   local record = field and redis.call("HGET", checkpoints, field)
   if not record or recordWritesAhead(record) then
-    return { "", "", {}, {}, {} }
+    return { "", "", {}, {}, {}, 0, epoch }
+  end
+  refreshTtl()
+  if checkpointId ~= "" and checkpointId == stopAt then
+    return { "", "", {}, {}, {}, 1, epoch }
   end
   cursor = refsParentAt(record, refsBounds(record))
-  refreshTtl()
 end
 
 -- entries: the 4-byte numbers of the ancestors with pieces (entryText: each number's string, made once).
 local entries, entryText, pieces, seeds, bases, seenBases = {}, {}, {}, {}, {}, {}
-local visits, bytes = 0, 0
+local visits, bytes, stopped = 0, 0, 0
 -- The version and blob field of each channel at the last ancestor read: a field is built when the version changes.
 local lastVersion, lastField = {}, {}
 local anyOverflow = pendingWritesAnyOverflow()
@@ -208,7 +221,12 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
       end
       blobFields[at + j] = blobField
     end
-    nextId = refsParentAt(record, first, last)
+    if nextId == stopAt then
+      -- The client holds this ancestor's own history: the walk ends once its writes and seeds are taken.
+      nextId, stopped = "", 1
+    else
+      nextId = refsParentAt(record, first, last)
+    end
   end
   if count == 0 then
     cursor = ""
@@ -240,7 +258,8 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
   cursor = nextId
   for i = 1, count do
     if openCount == 0 or (visits > 0 and bytes >= maxBytes) then
-      cursor = ids[i]
+      -- The page is full before the run's end: the next page goes on from ids[i] (and meets stopAt itself).
+      cursor, stopped = ids[i], 0
       break
     end
     visits = visits + 1
@@ -301,6 +320,6 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
 end
 
 if openCount == 0 then
-  cursor = ""
+  cursor, stopped = "", 0
 end
-return { cursor, table.concat(entries), pieces, seeds, bases }
+return { cursor, table.concat(entries), pieces, seeds, bases, stopped, epoch }

@@ -5,8 +5,8 @@
   (writesIndex: the overflow fields, include pendingWrites), then sets the thread's TTL like a write.
 
   KEYS[1..8]            the destination's thread keys: checkpoints, blobs, byNamespace, byId, writes, writesIndex,
-                        runFences, byRun (see saverPut); runFences is neither checked nor written (TTL refresh
-                        only): lease fences belong to the runs of a thread, not to its data
+                        runFences, byRun (see saverPut); runFences is not checked (lease fences belong to the
+                        runs of a thread, not to its data) and gets a new history epoch (include historyEpoch)
   KEYS[9] threadIndex   ZSET  optional: the cross-thread index (standalone; on a cluster the client touches it)
 
   ARGV[1] ttlMs         thread TTL in milliseconds; "0" leaves TTLs alone
@@ -36,6 +36,7 @@
 -- @include touchThreadIndex
 -- @include finishThreadWrite
 -- @include pendingWrites
+-- @include historyEpoch
 
 if redis.call("EXISTS", KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[8]) > 0 then
   return -1
@@ -75,6 +76,9 @@ for _ = 1, runCount do
   at = at + 1
 end
 
+-- A thread that stood here before may have had checkpoints of the same ids over other ancestors (include
+-- historyEpoch): the TTL below covers the hash too.
+historyEpochChange(KEYS[7])
 finishThreadWrite(ARGV[1], KEYS[9], ARGV[2])
 auditEvent("copy", "checkpoints", counts[1] - ahead, "blobs", counts[2], "writes", writesCopied)
 return counts[1] - ahead

@@ -10,6 +10,7 @@ import { createRedisContext, MIN_SERVER_VERSION, type RedisContext } from "../co
 import type { DurabilityOptions } from "../durability.js";
 import { CorruptCheckpointError } from "../errors.js";
 import { BlobDeltas, type ParsedBlobDeltasOptions } from "./blob-delta.js";
+import { DEFAULT_DELTA_HISTORY_CACHE_BYTES, DeltaHistoryCache } from "./delta-history-cache.js";
 import { LegacyLayoutChecks } from "./legacy-layout.js";
 import { type RetentionOptions, retentionSpec } from "./retention.js";
 import { ThreadKeysCache } from "./thread-keys.js";
@@ -42,6 +43,8 @@ export interface SaverContext extends RedisContext {
   readonly legacyLayout: LegacyLayoutChecks;
   /** The key names of recently used threads, built once per thread. */
   readonly threadKeys: ThreadKeysCache;
+  /** The DeltaChannel histories read last, so a later load walks only what was written since (undefined: off). */
+  readonly deltaHistory: DeltaHistoryCache | undefined;
 }
 
 export function createSaverContext(options: {
@@ -56,6 +59,7 @@ export function createSaverContext(options: {
   blobDeltas?: ParsedBlobDeltasOptions | undefined;
   compression?: ParsedCompressionOptions | undefined;
   threads?: { indexedMetadata: string[] } | undefined;
+  deltaHistoryCache?: { maxBytes: number } | false | undefined;
   /** Overrides MIN_SERVER_VERSION (tests). */
   minServerVersion?: readonly [number, number, number];
 }): SaverContext {
@@ -81,5 +85,9 @@ export function createSaverContext(options: {
     indexedMetadata: [...new Set(options.threads?.indexedMetadata ?? [])],
     legacyLayout: new LegacyLayoutChecks(),
     threadKeys: new ThreadKeysCache(options.keyPrefix),
+    deltaHistory:
+      options.deltaHistoryCache === false
+        ? undefined
+        : new DeltaHistoryCache(options.deltaHistoryCache?.maxBytes ?? DEFAULT_DELTA_HISTORY_CACHE_BYTES),
   };
 }

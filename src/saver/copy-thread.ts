@@ -84,6 +84,7 @@ export async function copyThread(
   await context.durability.ready();
   // The copy keeps the source's blob fields, so delta blobs and their bases arrive together under the same names.
   context.deltas?.forget(to);
+  context.deltaHistory?.forgetThread(to);
   const audit = context.audit;
   const { copied, liveRuns } = await redisCall(
     context,

@@ -21,10 +21,12 @@ export async function deleteThread(context: SaverContext, threadId: string): Pro
   requireWellFormedInput({ threadId: id }, operation);
   const keys = saverThreadKeys(context.keyPrefix, id);
   context.deltas?.forget(id);
+  context.deltaHistory?.forgetThread(id);
   const site = { operation, write: true, keys: keys.all };
   const { liveRuns, forgottenRuns } = await redisCall(context, site, (client) =>
     callScript(client, "saverDeleteThread", keys, []),
   );
+  context.deltaHistory?.forgetThread(id);
   if (liveRuns) throw new ThreadLeasedError(id, liveRuns, operation);
   // The runs that wrote the thread no longer lead to it (their hashes live in their own slots).
   await dropThreadFromRuns(context, id, forgottenRuns);

@@ -4,6 +4,9 @@
  * requested channels' writes and their seed blobs; a long chain is read in pages of bounded work, each page one
  * round trip, so loading a thread costs one command per page instead of one per ancestor.
  *
+ * A process that loaded the thread before names the checkpoint whose history it holds (delta-history-cache.ts): the
+ * walk stops there and the held pages follow, so loading a thread again walks only the steps written since.
+ *
  * The result is what BaseCheckpointSaver's default walk (and MemorySaver) return: per channel, the on-path writes
  * oldest to newest (one checkpoint's writes in writesSortKey order, including those stored on the ancestor that
  * holds the seed) and the seed, the value stored at the nearest ancestor that has one (absent when none does).
@@ -23,6 +26,7 @@ import { escapePart } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { type DecodedWrite, decodeWriteList, inSortKeyOrder, loadValue } from "./decode.js";
+import { type HistoryPage, heldPagesAfter } from "./delta-history-cache.js";
 import { unwrapRecord } from "./record.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 import { splitWriteBundle, writeChannel } from "./write-frame.js";
@@ -56,8 +60,15 @@ export async function getDeltaChannelHistory(
   const pages: HistoryPage[] = [];
   const bases = new Map<string, Buffer>();
   let start: "target" | "from" = "target";
-  let cursor = escapePart(checkpointId ?? "");
-  for (;;) {
+  const target = escapePart(checkpointId ?? "");
+  let cursor = target;
+  // The history this process holds for an earlier checkpoint of the namespace: the walk stops there if it meets it.
+  const held = context.deltaHistory?.get(threadId, ns, channels);
+  const generation = context.deltaHistory?.generation ?? 0;
+  let stopped = false;
+  // The history epoch every page was read under; undefined when they differ (nothing is held then).
+  let epoch: string | undefined;
+  for (let call = 0; ; call++) {
     const walked = [...open];
     const channelArgs = walked.flatMap((channel) => [channel, escapePart(channel)]);
     const page = await redisCall(context, { operation, write: false, keys: keys.all }, (client) =>
@@ -68,31 +79,35 @@ export async function getDeltaChannelHistory(
         DELTA_HISTORY_PAGE_CHECKPOINTS,
         DELTA_HISTORY_PAGE_BYTES,
         ttlMs,
+        held?.checkpointId ?? "",
+        held?.epoch ?? "",
         ...channelArgs,
       ]),
     );
     for (const [field, base] of page.bases) bases.set(field, base);
-    pages.push({ walked, entries: page.entries, pieces: page.pieces, seeds: page.seeds });
+    // A page with no ancestor's writes and no seed (a walk that stopped at once) adds nothing.
+    if (page.entries.length > 0 || page.seeds.length > 0) {
+      pages.push({ walked, entries: page.entries, pieces: page.pieces, seeds: page.seeds });
+    }
     for (const { channel } of page.seeds) open.delete(channel);
     cursor = page.cursor;
+    stopped = page.stopped;
+    epoch = call === 0 || epoch === page.epoch ? page.epoch : undefined;
     if (cursor === "" || open.size === 0) break;
     start = "from";
   }
-  return decodeHistory(context, keys, ns, channels, pages, bases);
-}
-
-interface HistoryPage {
-  /** The channels walked when the page began. */
-  walked: readonly string[];
-  /**
-   * A 4-byte big-endian number per ancestor with pieces, newest first: 4 * overflow writes, + 1 with a bundle, + 2
-   * when that bundle comes inside the ancestor's stored record (record.ts, unwrapRecord).
-   */
-  entries: Buffer;
-  /** Those ancestors' bundles (whole, or the stored record that carries one) and overflow writes, in that order. */
-  pieces: readonly Buffer[];
-  /** Channel, blob field, stored blob and the entries (1-based) the channel is walked through. */
-  seeds: readonly { channel: string; field: string; blob: Buffer; entry: number }[];
+  if (stopped && held !== undefined && open.size > 0) {
+    pages.push(...heldPagesAfter(held, open));
+    for (const [field, base] of held.bases) if (!bases.has(field)) bases.set(field, base);
+  }
+  const history = await decodeHistory(context, keys, ns, channels, pages, bases);
+  // Held once it decoded (a damaged page throws above); a load by the newest checkpoint has no id to hold it by,
+  // and one answered whole by what is held holds nothing new.
+  const answeredByHeld = stopped && target === held?.checkpointId;
+  if (context.deltaHistory !== undefined && epoch !== undefined && target !== "" && !answeredByHeld) {
+    context.deltaHistory.set(threadId, ns, channels, { checkpointId: target, epoch, pages, bases }, generation);
+  }
+  return history;
 }
 
 /**

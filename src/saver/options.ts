@@ -6,6 +6,7 @@ import { InvalidOptionError } from "../errors.js";
 import { offlineOptionsSchema } from "../offline/options.js";
 import { clientSchema, keyPrefixSchema, parseOptions, serdeSchema, ttlMsSchema } from "../options.js";
 import { blobDeltasOptionsSchema } from "./blob-delta.js";
+import { deltaHistoryCacheOptionsSchema } from "./delta-history-cache.js";
 import { retentionOptionsSchema } from "./retention.js";
 import { threadRegistryOptionsSchema } from "./threads/record.js";
 
@@ -65,6 +66,10 @@ const sharedShape = {
   /** The thread registry (docs/runs.md): `{ indexedMetadata }` names the metadata fields `saver.threads.search`
    * can filter on (each indexed by the write that sets it). Default: no field indexed. */
   threads: threadRegistryOptionsSchema.optional(),
+  /** `{ maxBytes }`: hold the DeltaChannel histories this process read last (one per thread and namespace, within
+   * maxBytes, default 32 MiB), so loading a thread again walks only the ancestors written since (docs/checkpointer.md,
+   * DeltaChannel). `false`: every load walks back to the snapshot. */
+  deltaHistoryCache: deltaHistoryCacheOptionsSchema.optional(),
   /** Ride out Redis outages on a local journal (docs/offline.md): `{ journalDir, maxBytes, maxAgeMs, ... }`.
    * Off unless given. */
   offline: offlineOptionsSchema.optional(),

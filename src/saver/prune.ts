@@ -100,6 +100,7 @@ export async function pruneThread(
   const auditContext = { threadId, agent: audit?.agentId, operation };
   // Blobs this process leans on as delta bases may go: the thread's next write starts afresh.
   context.deltas?.forget(threadId);
+  context.deltaHistory?.forgetThread(threadId);
   let ns = "";
   for (;;) {
     const step = await redisCall(context, { operation, write: true, keys: keys.all }, (client) =>

@@ -1,0 +1,186 @@
+/**
+ * The DeltaChannel histories this process read last, one per thread and namespace, as the script returned them (raw
+ * pages, not decoded values: LangGraph hands decoded messages to the graph, which may change them). A later load of
+ * that thread passes the held checkpoint as the walk's stopAt: the script walks only the ancestors written since,
+ * and the held pages follow (history(C) = the writes of C's ancestors down to A, A's included, then history(A)). A
+ * process that keeps serving a thread then walks a few ancestors per load instead of every one since the snapshot.
+ *
+ * Sound because an ancestor's writes and stored values do not change once it has a child: LangGraph writes a
+ * checkpoint's pending writes before the put of the next one. The script checks that the held checkpoint's record
+ * still exists on every use; a thread whose history this process removes or replaces (deleteThread,
+ * deleteForRuns, copyThread into it) is forgotten here.
+ */
+import { z } from "zod";
+
+/** Default budget of the held histories of one saver: about 370 threads with 134 chat messages since the snapshot. */
+export const DEFAULT_DELTA_HISTORY_CACHE_BYTES = 32 * 1024 * 1024;
+
+/** The saver's `deltaHistoryCache` option: `{ maxBytes }`, or `false` for none. */
+export const deltaHistoryCacheOptionsSchema = z.union([
+  z.literal(false),
+  z.strictObject({
+    /** Most bytes of histories held (whole histories are dropped, least recently used first). */
+    maxBytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(8 * 1024 * 1024 * 1024)
+      .default(DEFAULT_DELTA_HISTORY_CACHE_BYTES),
+  }),
+]);
+
+/** One page of the ancestor walk, as the script returned it (src/lua/saverDeltaHistory.lua). */
+export interface HistoryPage {
+  /** The channels walked when the page began. */
+  walked: readonly string[];
+  /**
+   * A 4-byte big-endian number per ancestor with pieces, newest first: 4 * overflow writes, + 1 with a bundle, + 2
+   * when that bundle comes inside the ancestor's stored record (record.ts, unwrapRecord).
+   */
+  entries: Buffer;
+  /** Those ancestors' bundles (whole, or the stored record that carries one) and overflow writes, in that order. */
+  pieces: readonly Buffer[];
+  /** Channel, blob field, stored blob and the entries (1-based) the channel is walked through. */
+  seeds: readonly { channel: string; field: string; blob: Buffer; entry: number }[];
+}
+
+/** A checkpoint's history for a set of channels: its pages oldest-last, and the bases its seeds need. */
+export interface HeldHistory {
+  /** The escaped checkpoint id. */
+  readonly checkpointId: string;
+  /** The thread's history epoch it was read under (src/lua/include/historyEpoch.lua). */
+  readonly epoch: string;
+  readonly pages: readonly HistoryPage[];
+  readonly bases: ReadonlyMap<string, Buffer>;
+}
+
+interface Entry extends HeldHistory {
+  readonly threadId: string;
+  readonly channels: string;
+  readonly bytes: number;
+}
+
+/** Pages whose buffers this module copied (held ones, and the views heldPagesAfter makes of them): not copied again. */
+const owned = new WeakSet<HistoryPage>();
+
+/** What an entry costs beyond its bytes (objects, map slots): counted so that tiny histories are bounded too. */
+const ENTRY_OVERHEAD_BYTES = 256;
+const PIECE_OVERHEAD_BYTES = 48;
+
+/** The held histories, least recently used first, within maxBytes. */
+export class DeltaHistoryCache {
+  readonly #entries = new Map<string, Entry>();
+  readonly #byThread = new Map<string, Set<string>>();
+  #bytes = 0;
+  /** Counts forgetThread calls: a load that overlapped one does not hold what it read (it may predate the change). */
+  #generation = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  /** The history held for the thread's namespace with exactly these channels, if any. */
+  get(threadId: string, ns: string, channels: readonly string[]): HeldHistory | undefined {
+    const key = entryKey(threadId, ns);
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.channels !== channelsKey(channels)) return undefined;
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return entry;
+  }
+
+  /** What a load notes before it reads, for set(). */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * Holds a checkpoint's history (copied, so the reply's socket buffers are not kept alive), replacing the last;
+   * nothing when a thread was forgotten since the load began (`generation`: this.generation then).
+   */
+  set(threadId: string, ns: string, channels: readonly string[], held: HeldHistory, generation: number): void {
+    if (generation !== this.#generation) return;
+    const key = entryKey(threadId, ns);
+    this.#drop(key);
+    const pages = held.pages.map((page) => (owned.has(page) ? page : copyPage(page)));
+    const bases = new Map([...held.bases].map(([field, base]) => [field, Buffer.from(base)]));
+    let bytes = ENTRY_OVERHEAD_BYTES;
+    for (const page of pages) {
+      bytes += page.entries.length;
+      for (const piece of page.pieces) bytes += piece.length + PIECE_OVERHEAD_BYTES;
+      for (const seed of page.seeds) bytes += seed.blob.length + seed.field.length + PIECE_OVERHEAD_BYTES;
+    }
+    for (const [field, base] of bases) bytes += field.length + base.length + PIECE_OVERHEAD_BYTES;
+    if (bytes > this.maxBytes) return;
+    const channelSet = channelsKey(channels);
+    const { checkpointId, epoch } = held;
+    const entry: Entry = { threadId, channels: channelSet, checkpointId, epoch, pages, bases, bytes };
+    this.#entries.set(key, entry);
+    let keys = this.#byThread.get(threadId);
+    if (keys === undefined) {
+      keys = new Set();
+      this.#byThread.set(threadId, keys);
+    }
+    keys.add(key);
+    this.#bytes += bytes;
+    for (const [oldest] of this.#entries) {
+      if (this.#bytes <= this.maxBytes) break;
+      this.#drop(oldest);
+    }
+  }
+
+  /** Forgets every namespace of the thread (its history was removed or replaced). */
+  forgetThread(threadId: string): void {
+    this.#generation++;
+    for (const key of this.#byThread.get(threadId) ?? []) this.#drop(key);
+  }
+
+  /** Bytes held (for tests and the bench). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  #drop(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
+    this.#entries.delete(key);
+    this.#bytes -= entry.bytes;
+    const keys = this.#byThread.get(entry.threadId);
+    keys?.delete(key);
+    if (keys?.size === 0) this.#byThread.delete(entry.threadId);
+  }
+}
+
+/**
+ * The pages that follow a walk that stopped at the held checkpoint: the held pages, each walking only the channels
+ * still open after the new pages (a channel whose seed came on a new page ends there).
+ */
+export function heldPagesAfter(held: HeldHistory, open: ReadonlySet<string>): HistoryPage[] {
+  const pages: HistoryPage[] = [];
+  for (const page of held.pages) {
+    const walked = page.walked.filter((channel) => open.has(channel));
+    // A page that walks none of them adds nothing.
+    if (walked.length === 0) continue;
+    const view = { ...page, walked, seeds: page.seeds.filter((seed) => open.has(seed.channel)) };
+    owned.add(view);
+    pages.push(view);
+  }
+  return pages;
+}
+
+function copyPage(page: HistoryPage): HistoryPage {
+  const copy = {
+    walked: [...page.walked],
+    entries: Buffer.from(page.entries),
+    pieces: page.pieces.map((piece) => Buffer.from(piece)),
+    seeds: page.seeds.map((seed) => ({ ...seed, blob: Buffer.from(seed.blob) })),
+  };
+  owned.add(copy);
+  return copy;
+}
+
+function entryKey(threadId: string, ns: string): string {
+  return `${threadId}\0${ns}`;
+}
+
+function channelsKey(channels: readonly string[]): string {
+  return [...new Set(channels)].sort().join("\0");
+}

@@ -1,0 +1,215 @@
+/**
+ * The DeltaChannel history cache (src/saver/delta-history-cache.ts): a saver that holds the history it read last
+ * answers every load as a saver without it does (random histories, loads in random order, channel sets that change,
+ * a budget too small to hold anything, histories trimmed, removed or cut by other processes), and a load after new
+ * steps walks only those steps (MONITOR).
+ */
+import type { RunnableConfig } from "@langchain/core/runnables";
+import { MemorySaver } from "@langchain/langgraph";
+import { DeltaSnapshot, emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
+import { InvalidOptionError, RedisSaver } from "../../src/index.js";
+import { DeltaHistoryCache, type HeldHistory } from "../../src/saver/delta-history-cache.js";
+import { commandsFor, newRedis, targets, testPrefix } from "../helpers/redis.js";
+import { CHANNELS, random, randomHistory } from "./random-history.js";
+
+/**
+ * Appends `count` checkpoints after `parent` (none: a new thread), each writing the DeltaChannel m: checkpoint i
+ * stores a snapshot of m when i is a multiple of `snapshotEvery`, and otherwise leaves m to the ancestors' writes (as
+ * LangGraph's DeltaChannel does: its metadata counts the updates since the snapshot), so retention keeps the chain
+ * back to the snapshot.
+ */
+async function extendChain(
+  saver: RedisSaver,
+  threadId: string,
+  from: number,
+  count: number,
+  parent?: RunnableConfig,
+  runId = "",
+  snapshotEvery = 50,
+): Promise<RunnableConfig[]> {
+  const configs: RunnableConfig[] = [];
+  let previous = parent;
+  for (let i = from; i < from + count; i++) {
+    const since = i % snapshotEvery;
+    const values = since === 0 ? { m: new DeltaSnapshot([`seed ${i}`]) } : {};
+    const checkpoint = { ...emptyCheckpoint(), id: uuid6(i), channel_values: values, channel_versions: { m: i + 1 } };
+    const config = previous ?? { configurable: { thread_id: threadId, checkpoint_ns: "" } };
+    const metadata = {
+      source: "loop" as const,
+      step: i,
+      parents: {},
+      counters_since_delta_snapshot: { m: [since, 0] as [number, number] },
+      ...(runId ? { run_id: runId } : {}),
+    };
+    if (previous) await saver.putWrites(previous, [["m", `write ${i - 1}`]], `task-${i - 1}`);
+    previous = await saver.put(config, checkpoint, metadata, { m: i + 1 });
+    configs.push(previous);
+  }
+  return configs;
+}
+
+const history = (saver: RedisSaver | MemorySaver, config: RunnableConfig, channels: string[]) =>
+  saver.getDeltaChannelHistory({ config, channels });
+
+describe.each(targets)("the DeltaChannel history cache ($name)", ({ connect }) => {
+  let client: ReturnType<typeof connect>;
+  beforeAll(() => {
+    client = connect();
+  });
+
+  it("answers as a saver without it and as MemorySaver, loads in random order with changing channel sets", async () => {
+    for (const seed of [5, 6, 7]) {
+      const keyPrefix = testPrefix("dhk");
+      const held = new RedisSaver({ client, keyPrefix });
+      const tiny = new RedisSaver({ client, keyPrefix, deltaHistoryCache: { maxBytes: 600 } });
+      const cold = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+      const memory = new MemorySaver();
+      const stored = await randomHistory([held, memory], "thread", seed, 40);
+      const next = random(seed);
+      const channelSets = [[...CHANNELS], ["messages"], ["log", "other"], [...CHANNELS, "never-written"]];
+      for (let pass = 0; pass < 3; pass++) {
+        const order = stored.map((s) => s.config).sort(() => next() - 0.5);
+        for (const config of order) {
+          const channels = channelSets[Math.floor(next() * channelSets.length)] as string[];
+          const expected = await history(memory, config, channels);
+          const label = `seed ${seed}, pass ${pass}, ${JSON.stringify(config.configurable)}, ${channels}`;
+          expect(await history(held, config, channels), label).toEqual(expected);
+          // The same load again is answered by what the saver now holds.
+          if (next() < 0.3) expect(await history(held, config, channels), `${label}, again`).toEqual(expected);
+          expect(await history(tiny, config, channels), label).toEqual(expected);
+          expect(await history(cold, config, channels), label).toEqual(expected);
+        }
+      }
+    }
+  });
+
+  it("holds nothing stale: after another process's prune, deleteForRuns and deleteThread, loads answer as a cold saver", async () => {
+    const keyPrefix = testPrefix("dhs");
+    const writer = new RedisSaver({ client, keyPrefix });
+    const reader = new RedisSaver({ client, keyPrefix });
+    const cold = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+    // Snapshots of m at checkpoints 0 and 50; run "middle" wrote 60 to 79, run "last" 80 to 99.
+    const chain = await extendChain(writer, "t", 0, 60);
+    const cut = await extendChain(writer, "t", 60, 20, chain.at(-1), "middle");
+    const tip = (await extendChain(writer, "t", 80, 20, cut.at(-1), "last")).at(-1) as RunnableConfig;
+    const old = chain[30] as RunnableConfig;
+    const writesOf = async (saver: RedisSaver, config: RunnableConfig) =>
+      (await history(saver, config, ["m"])).m?.writes.length;
+    const same = async (config: RunnableConfig, what: string) =>
+      expect(await history(reader, config, ["m"]), what).toEqual(await history(cold, config, ["m"]));
+
+    await same(old, "first load of an old checkpoint");
+    await same(tip, "first load of the tip");
+    await same(tip, "the tip again, from what the reader holds");
+    expect(await writesOf(reader, tip)).toBe(49);
+
+    // Trimmed to the newest 10 and what they need (the chain back to the snapshot at 50): the tip's history stays.
+    expect((await writer.prune(["t"], { keepLast: 10 })).checkpoints).toBe(50);
+    await same(tip, "the held tip after prune");
+    await same(old, "a checkpoint prune removed");
+    await same(tip, "the tip held again");
+
+    // The run in the middle cut out: the tip's chain now ends at checkpoint 80, where no seed is.
+    expect(await writer.deleteForRuns(["middle"])).toMatchObject({ checkpoints: 20 });
+    expect(await writesOf(cold, tip)).toBe(19);
+    await same(tip, "the held tip after deleteForRuns cut its chain");
+
+    await writer.deleteThread("t");
+    await same(tip, "the tip of a deleted thread");
+    expect(await history(reader, tip, ["m"])).toEqual({ m: { writes: [] } });
+  });
+
+  it("a budget of 0 holds nothing, and the held bytes stay within maxBytes", async () => {
+    const keyPrefix = testPrefix("dhz");
+    const writer = new RedisSaver({ client, keyPrefix });
+    const none = new RedisSaver({ client, keyPrefix, deltaHistoryCache: { maxBytes: 0 } });
+    const cold = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+    const tips: RunnableConfig[] = [];
+    for (let t = 0; t < 6; t++) tips.push((await extendChain(writer, `t${t}`, 0, 40)).at(-1) as RunnableConfig);
+    for (const tip of tips) {
+      expect(await history(none, tip, ["m"])).toEqual(await history(cold, tip, ["m"]));
+      expect(await history(writer, tip, ["m"])).toEqual(await history(cold, tip, ["m"]));
+    }
+  });
+});
+
+describe("a load after new steps walks only those steps (MONITOR)", () => {
+  it("a repeated load runs 1 script of at most 3 commands; 3 new steps on a 300-step chain, at most 8", async () => {
+    const client = newRedis();
+    const keyPrefix = testPrefix("dhw");
+    const saver = new RedisSaver({ client, keyPrefix });
+    const cold = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+    const chain = await extendChain(saver, "t", 0, 300, undefined, "", 1000);
+    const tip = chain.at(-1) as RunnableConfig;
+    const count = async (load: () => Promise<unknown>) => {
+      const seen = await commandsFor(client, keyPrefix, load);
+      return { scripts: seen.filter((c) => c === "EVALSHA" || c === "EVAL").length, all: seen.length };
+    };
+    const first = await count(() => history(saver, tip, ["m"]));
+    const again = await count(() => history(saver, tip, ["m"]));
+    const longer = await extendChain(saver, "t", 300, 3, tip, "", 1000);
+    const newTip = longer.at(-1) as RunnableConfig;
+    const after = await count(() => history(saver, newTip, ["m"]));
+    expect(first.scripts).toBe(1);
+    expect(first.all).toBeGreaterThan(300);
+    expect(again).toMatchObject({ scripts: 1 });
+    expect(again.all).toBeLessThanOrEqual(1 + 3);
+    expect(after.scripts).toBe(1);
+    expect(after.all).toBeLessThanOrEqual(1 + 8);
+    const expected = await history(cold, newTip, ["m"]);
+    expect(expected.m?.writes).toHaveLength(302);
+    expect(await history(saver, newTip, ["m"])).toEqual(expected);
+  });
+
+  it("refuses a budget that is not a whole number of bytes", () => {
+    const client = newRedis();
+    for (const bad of [{ maxBytes: -1 }, { maxBytes: 1.5 }, { size: 10 }, true]) {
+      expect(() => new RedisSaver({ client, deltaHistoryCache: bad as never })).toThrow(InvalidOptionError);
+    }
+    client.disconnect();
+  });
+});
+
+describe("DeltaHistoryCache", () => {
+  const heldOf = (checkpointId: string, bytes: number): HeldHistory => ({
+    checkpointId,
+    epoch: "",
+    pages: [{ walked: ["m"], entries: Buffer.alloc(4), pieces: [Buffer.alloc(bytes)], seeds: [] }],
+    bases: new Map(),
+  });
+
+  it("holds one history per thread and namespace, within maxBytes, dropping the least recently used", () => {
+    const cache = new DeltaHistoryCache(3_000);
+    cache.set("a", "", ["m"], heldOf("1", 800), cache.generation);
+    cache.set("b", "", ["m"], heldOf("1", 800), cache.generation);
+    cache.set("a", "", ["m"], heldOf("2", 800), cache.generation);
+    expect(cache.get("a", "", ["m"])?.checkpointId).toBe("2");
+    expect(cache.get("b", "", ["m"])?.checkpointId).toBe("1");
+    // a was used before b: the third thread pushes a out.
+    cache.set("c", "", ["m"], heldOf("1", 800), cache.generation);
+    expect(cache.bytes).toBeLessThanOrEqual(3_000);
+    expect(cache.get("a", "", ["m"])).toBeUndefined();
+    expect(cache.get("b", "", ["m"])?.checkpointId).toBe("1");
+    expect(cache.get("c", "", ["m"])?.checkpointId).toBe("1");
+    // One history larger than the budget is not held at all.
+    cache.set("d", "", ["m"], heldOf("1", 5_000), cache.generation);
+    expect(cache.get("d", "", ["m"])).toBeUndefined();
+    expect(cache.bytes).toBeLessThanOrEqual(3_000);
+  });
+
+  it("answers only for the same channels, forgets a thread's namespaces, and refuses what a load read before", () => {
+    const cache = new DeltaHistoryCache(1 << 20);
+    cache.set("a", "", ["m", "n"], heldOf("1", 10), cache.generation);
+    cache.set("a", "child:1", ["m"], heldOf("1", 10), cache.generation);
+    expect(cache.get("a", "", ["n", "m", "m"])?.checkpointId).toBe("1");
+    expect(cache.get("a", "", ["m"])).toBeUndefined();
+    const before = cache.generation;
+    cache.forgetThread("a");
+    expect(cache.get("a", "", ["m", "n"])).toBeUndefined();
+    expect(cache.get("a", "child:1", ["m"])).toBeUndefined();
+    expect(cache.bytes).toBe(0);
+    // A load that began before the thread was forgotten does not hold what it read.
+    cache.set("a", "", ["m"], heldOf("2", 10), before);
+    expect(cache.get("a", "", ["m"])).toBeUndefined();
+  });
+});
