@@ -177,10 +177,11 @@ function copyPage(page: HistoryPage): HistoryPage {
   return copy;
 }
 
+// JSON, not a separator: ids and channel names may hold any character.
 function entryKey(threadId: string, ns: string): string {
-  return `${threadId}\0${ns}`;
+  return JSON.stringify([threadId, ns]);
 }
 
 function channelsKey(channels: readonly string[]): string {
-  return [...new Set(channels)].sort().join("\0");
+  return JSON.stringify([...new Set(channels)].sort());
 }

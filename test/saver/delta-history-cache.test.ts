@@ -203,8 +203,14 @@ describe("DeltaHistoryCache", () => {
     cache.set("a", "child:1", ["m"], heldOf("1", 10), cache.generation);
     expect(cache.get("a", "", ["n", "m", "m"])?.checkpointId).toBe("1");
     expect(cache.get("a", "", ["m"])).toBeUndefined();
+    // Ids and channel names may hold any character: no two threads, namespaces or channel sets share an entry.
+    cache.set("b\0", "", ["x\0y"], heldOf("3", 10), cache.generation);
+    expect(cache.get("b", "\0", ["x\0y"])).toBeUndefined();
+    expect(cache.get("b\0", "", ["x", "y"])).toBeUndefined();
+    expect(cache.get("b\0", "", ["x\0y"])?.checkpointId).toBe("3");
     const before = cache.generation;
     cache.forgetThread("a");
+    cache.forgetThread("b\0");
     expect(cache.get("a", "", ["m", "n"])).toBeUndefined();
     expect(cache.get("a", "child:1", ["m"])).toBeUndefined();
     expect(cache.bytes).toBe(0);
