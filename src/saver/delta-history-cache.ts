@@ -11,6 +11,7 @@
  * deleteForRuns, copyThread into it) is forgotten here.
  */
 import { z } from "zod";
+import { unwrapRecord } from "./record.js";
 
 /** Default budget of the held histories of one saver: about 370 threads with 134 chat messages since the snapshot. */
 export const DEFAULT_DELTA_HISTORY_CACHE_BYTES = 32 * 1024 * 1024;
@@ -166,16 +167,40 @@ export function heldPagesAfter(held: HeldHistory, open: ReadonlySet<string>): Hi
   return pages;
 }
 
+/**
+ * A page's copy to hold: an ancestor's record that carries its bundle is held as the bundle alone (its entry loses
+ * the "in its record" flag), about half the bytes of the chat's records; the page was decoded before, so its
+ * wrappers are whole.
+ */
 function copyPage(page: HistoryPage): HistoryPage {
+  const entries = Buffer.from(page.entries);
+  const pieces: Buffer[] = [];
+  let at = 0;
+  for (let e = 0; e < entries.length / 4; e++) {
+    let entry = entries.readUInt32BE(4 * e);
+    if (entry & 1) {
+      const stored = page.pieces[at++] as Buffer;
+      if (entry & 2) {
+        pieces.push(Buffer.from(unwrapRecord(stored, RECORD_SOURCE).bundle ?? Buffer.alloc(0)));
+        entry &= ~2;
+        entries.writeUInt32BE(entry, 4 * e);
+      } else {
+        pieces.push(Buffer.from(stored));
+      }
+    }
+    for (let k = 0; k < entry >>> 2; k++) pieces.push(Buffer.from(page.pieces[at++] as Buffer));
+  }
   const copy = {
     walked: [...page.walked],
-    entries: Buffer.from(page.entries),
-    pieces: page.pieces.map((piece) => Buffer.from(piece)),
+    entries,
+    pieces,
     seeds: page.seeds.map((seed) => ({ ...seed, blob: Buffer.from(seed.blob) })),
   };
   owned.add(copy);
   return copy;
 }
+
+const RECORD_SOURCE = { key: "", what: () => "a held ancestor's record" };
 
 // JSON, not a separator: ids and channel names may hold any character.
 function entryKey(threadId: string, ns: string): string {

@@ -174,7 +174,8 @@ describe("DeltaHistoryCache", () => {
   const heldOf = (checkpointId: string, bytes: number): HeldHistory => ({
     checkpointId,
     epoch: "",
-    pages: [{ walked: ["m"], entries: Buffer.alloc(4), pieces: [Buffer.alloc(bytes)], seeds: [] }],
+    // One ancestor whose bundle came on its own (entry 1): the piece is that bundle.
+    pages: [{ walked: ["m"], entries: Buffer.from([0, 0, 0, 1]), pieces: [Buffer.alloc(bytes)], seeds: [] }],
     bases: new Map(),
   });
 
