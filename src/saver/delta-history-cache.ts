@@ -6,9 +6,11 @@
  * process that keeps serving a thread then walks a few ancestors per load instead of every one since the snapshot.
  *
  * Sound because an ancestor's writes and stored values do not change once it has a child: LangGraph writes a
- * checkpoint's pending writes before the put of the next one. The script checks that the held checkpoint's record
- * still exists on every use; a thread whose history this process removes or replaces (deleteThread,
- * deleteForRuns, copyThread into it) is forgotten here.
+ * checkpoint's pending writes before the put of the next one. A walk meets the held checkpoint only while its record
+ * exists (a load of the held checkpoint itself checks it), and the script ignores what was held under another history
+ * epoch: deleteForRuns and copyThread, which can give checkpoints that stay other ancestors, set a new one
+ * (src/lua/include/historyEpoch.lua), for every process. This process also forgets a thread it removes or replaces
+ * (deleteThread, deleteForRuns, copyThread into it, prune).
  */
 import { z } from "zod";
 import { unwrapRecord } from "./record.js";
