@@ -4,8 +4,18 @@
  * a budget too small to hold anything, histories trimmed, removed or cut by other processes), and a load after new
  * steps walks only those steps (MONITOR).
  */
+import { AIMessage, type BaseMessage, HumanMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { MemorySaver } from "@langchain/langgraph";
+import {
+  Annotation,
+  type BaseCheckpointSaver,
+  DeltaChannel,
+  END,
+  MemorySaver,
+  messagesDeltaReducer,
+  START,
+  StateGraph,
+} from "@langchain/langgraph";
 import { DeltaSnapshot, emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { InvalidOptionError, RedisSaver } from "../../src/index.js";
 import { DeltaHistoryCache, type HeldHistory } from "../../src/saver/delta-history-cache.js";
@@ -81,6 +91,70 @@ describe.each(targets)("the DeltaChannel history cache ($name)", ({ connect }) =
         }
       }
     }
+  });
+
+  it("a DeltaChannel graph reads as MemorySaver's, durability async and exit, a fork from an earlier state", async () => {
+    const makeGraph = (checkpointer: BaseCheckpointSaver) => {
+      const State = Annotation.Root({
+        messages: new DeltaChannel<BaseMessage[], BaseMessage[]>(
+          messagesDeltaReducer as (state: BaseMessage[], writes: BaseMessage[][]) => BaseMessage[],
+          { snapshotFrequency: 9 },
+        ),
+      });
+      return new StateGraph(State)
+        .addNode("reply", (state) => ({
+          messages: [new AIMessage({ content: `reply ${state.messages.length}`, id: `a${state.messages.length}` })],
+        }))
+        .addEdge(START, "reply")
+        .addEdge("reply", END)
+        .compile({ checkpointer });
+    };
+    const stored: Record<string, number> = {};
+    for (const durability of ["async", "exit"] as const) {
+      const keyPrefix = testPrefix("dhd");
+      const held = makeGraph(new RedisSaver({ client, keyPrefix }));
+      const cold = makeGraph(new RedisSaver({ client, keyPrefix, deltaHistoryCache: false }));
+      const memory = makeGraph(new MemorySaver());
+      const thread = { configurable: { thread_id: "chat" } };
+      const ask = async (turn: number, config: RunnableConfig) => {
+        const input = { messages: [new HumanMessage({ content: `question ${turn}`, id: `q${turn}` })] };
+        await held.invoke(input, { ...config, durability });
+        await memory.invoke(input, { ...config, durability });
+      };
+      const same = async (config: RunnableConfig, what: string) => {
+        const expected = (await memory.getState(config)).values;
+        expect((await held.getState(config)).values, `${durability}: ${what}`).toEqual(expected);
+        expect((await cold.getState(config)).values, `${durability}: ${what}, without the cache`).toEqual(expected);
+      };
+      for (let turn = 0; turn < 12; turn++) {
+        await ask(turn, thread);
+        await same(thread, `after turn ${turn}`);
+      }
+      // A fork from the state of 5 turns ago, then more turns on it: the held tip is no ancestor of the fork.
+      const states = async (graph: typeof held) => {
+        const list = [];
+        for await (const state of graph.getStateHistory(thread)) list.push(state.config);
+        return list;
+      };
+      const [heldStates, memoryStates] = await Promise.all([states(held), states(memory)]);
+      stored[durability] = heldStates.length;
+      const back = Math.floor(heldStates.length / 2);
+      const fork = async (turn: number) => {
+        const input = { messages: [new HumanMessage({ content: `fork ${turn}`, id: `f${turn}` })] };
+        await held.invoke(input, { ...(heldStates[back] as RunnableConfig), durability });
+        await memory.invoke(input, { ...(memoryStates[back] as RunnableConfig), durability });
+      };
+      await fork(0);
+      await same(thread, "after the fork");
+      for (let turn = 12; turn < 16; turn++) {
+        await ask(turn, thread);
+        await same(thread, `after turn ${turn}, on the fork`);
+      }
+      await fork(1);
+      await same(thread, "after a second fork");
+    }
+    // "exit" stores one checkpoint per invoke (and anchors the DeltaChannel writes), "async" one per step.
+    expect(stored.exit).toBeLessThan(stored.async as number);
   });
 
   it("holds nothing stale: after another process's prune, deleteForRuns and deleteThread, loads answer as a cold saver", async () => {
