@@ -37,7 +37,7 @@ import { checkFenced, readRunFence, runFenceArgs } from "./run-fence.js";
 import { dropThreadFromRuns, recordRunThread, runIdOf } from "./run-index.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { liftedMetadata, putRegisters, registerQuietly } from "./threads/register.js";
-import { requireWellFormed, requireWellFormedInputs } from "./well-formed.js";
+import { requireStorableKeys, requireWellFormed, requireWellFormedInputs } from "./well-formed.js";
 
 const PUT_SITE = { operation: "RedisSaver.put", write: true } as const;
 
@@ -53,13 +53,7 @@ export async function putCheckpoint(
   if (checkpoint === null || typeof checkpoint !== "object" || typeof checkpoint.id !== "string" || !checkpoint.id) {
     throw new InvalidInputError("RedisSaver.put: the checkpoint has no id (expected a non-empty string)");
   }
-  requireWellFormed({ thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id }, "RedisSaver.put");
-  requireWellFormedInputs("channel name", Object.keys(newVersions ?? {}), "RedisSaver.put");
-  requireWellFormedInputs("channel name", Object.keys(checkpoint.channel_versions ?? {}), "RedisSaver.put");
-  // A version is stored as text in the refs: one that UTF-8 cannot hold would read back as another version.
-  for (const version of Object.values(checkpoint.channel_versions ?? {})) {
-    if (typeof version === "string") requireWellFormedInputs("channel version", [version], "RedisSaver.put");
-  }
+  requirePutInput(threadId, ns, checkpoint, newVersions);
   const threadKeys = context.threadKeys.get(threadId);
   const keys = threadKeys.thread;
 
@@ -359,4 +353,30 @@ function encodeChannelValue(
 
 function withField(field: string, encoded: Buffer | { blob: Buffer; commit?: () => void }): ChannelBlob {
   return Buffer.isBuffer(encoded) ? { field, blob: encoded } : { field, ...encoded };
+}
+
+/**
+ * What put() refuses before anything is written or journaled (the offline journal asks the same): ids and names that
+ * cannot be stored exactly, and `__proto__` keys in the checkpoint's maps (see requireStorableKeys).
+ */
+export function requirePutInput(threadId: string, ns: string, checkpoint: Checkpoint, newVersions: ChannelVersions) {
+  const operation = "RedisSaver.put";
+  requireWellFormed({ thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id }, operation);
+  requireWellFormedInputs("channel name", Object.keys(newVersions ?? {}), operation);
+  requireWellFormedInputs("channel name", Object.keys(checkpoint.channel_versions ?? {}), operation);
+  // A version is stored as text in the refs: one that UTF-8 cannot hold would read back as another version.
+  for (const version of Object.values(checkpoint.channel_versions ?? {})) {
+    if (typeof version === "string") requireWellFormedInputs("channel version", [version], operation);
+  }
+  for (const map of [checkpoint.channel_values, checkpoint.channel_versions, newVersions]) {
+    if (map !== null && typeof map === "object") requireStorableKeys("channel", Object.keys(map), operation);
+  }
+  const seen = checkpoint.versions_seen;
+  if (seen === null || typeof seen !== "object") return;
+  requireStorableKeys("node in versions_seen", Object.keys(seen), operation);
+  for (const versions of Object.values(seen)) {
+    if (versions !== null && typeof versions === "object") {
+      requireStorableKeys("channel in versions_seen", Object.keys(versions), operation);
+    }
+  }
 }

@@ -28,6 +28,22 @@ export function requireWellFormedInputs(name: string, values: readonly string[],
   }
 }
 
+/**
+ * The keys of a checkpoint's maps (channel_values, channel_versions, versions_seen and its node maps) and of the
+ * versions a put passes: LangGraph's serializer reads a `__proto__` key back as the object's prototype, so a
+ * checkpoint with one would not read back as it was put (MemorySaver drops such a channel without a word).
+ */
+export function requireStorableKeys(what: string, keys: Iterable<string>, operation: string): void {
+  for (const key of keys) {
+    if (key === "__proto__") {
+      throw new InvalidInputError(
+        `${operation}: a ${what} named "__proto__" cannot be stored (LangGraph's serializer reads that key back as ` +
+          "the object's prototype); rename it",
+      );
+    }
+  }
+}
+
 /** An array of non-empty, well-formed ids (thread ids for prune, run ids for deleteForRuns), named `what` in errors. */
 export function requireIdList(ids: readonly string[], what: "thread id" | "run id", operation: string): void {
   if (!Array.isArray(ids)) {

@@ -6,7 +6,7 @@
  */
 import { JsonPlusSerializer, uuid6 } from "@langchain/langgraph-checkpoint";
 import fc from "fast-check";
-import { RedisSaver } from "../../src/index.js";
+import { InvalidInputError, RedisSaver } from "../../src/index.js";
 import { recordCounts } from "../helpers/counts.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { hostileId, hostileString, hostileValue, isNamedError, settle } from "./inputs.js";
@@ -106,5 +106,28 @@ describe.each(targets)("RedisSaver with hostile input ($name)", ({ name, connect
     // the generator must reach both outcomes, or it is not testing what it says
     expect(refused).toBeGreaterThan(0);
     expect(refused).toBeLessThan(tried);
+  });
+
+  it("refuses a channel or node named __proto__, which LangGraph's serializer cannot read back, and writes nothing", async () => {
+    const client = connect();
+    const saver = new RedisSaver({ client, keyPrefix: testPrefix("proto") });
+    const proto = (value: unknown) => JSON.parse(`{"__proto__": ${JSON.stringify(value)}}`);
+    const base = { v: 4, ts: "2025-01-01T00:00:00.000Z", channel_values: {}, channel_versions: {}, versions_seen: {} };
+    const cases = [
+      { channel_values: proto({}), channel_versions: proto(1) },
+      { channel_versions: proto(1) },
+      { versions_seen: proto({ a: 1 }) },
+      { versions_seen: { node: proto(1) } },
+    ];
+    for (const [i, fields] of [...cases, {}].entries()) {
+      const checkpoint = { ...base, ...fields, id: uuid6(i) };
+      const config = { configurable: { thread_id: `t${i}`, checkpoint_ns: "" } };
+      const metadata = { source: "input" as const, step: -1, parents: {} };
+      const newVersions = i === cases.length ? proto(1) : {};
+      await expect(saver.put(config, checkpoint as never, metadata, newVersions), `case ${i}`).rejects.toThrow(
+        InvalidInputError,
+      );
+      expect(await saver.getTuple(config), `case ${i}`).toBeUndefined();
+    }
   });
 });

@@ -18,7 +18,7 @@ import type { SaverContext } from "../../saver/context.js";
 import { tupleConfig } from "../../saver/decode.js";
 import { getTuple } from "../../saver/get-tuple.js";
 import { listCheckpoints } from "../../saver/list.js";
-import { putCheckpoint } from "../../saver/put.js";
+import { putCheckpoint, requirePutInput } from "../../saver/put.js";
 import { putWrites } from "../../saver/put-writes.js";
 import { readRunFence } from "../../saver/run-fence.js";
 import type { ParsedOfflineOptions } from "../options.js";
@@ -90,6 +90,8 @@ export class SaverOffline {
     if (checkpoint === null || typeof checkpoint !== "object" || typeof checkpoint.id !== "string" || !checkpoint.id) {
       throw new InvalidInputError(`${operation}: the checkpoint has no id (expected a non-empty string)`);
     }
+    // Refused now rather than at replay, when the caller has long moved on.
+    requirePutInput(threadId, ns, checkpoint, newVersions);
     await this.#loaded;
     return this.session.write(
       operation,
