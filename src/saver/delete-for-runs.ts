@@ -77,7 +77,6 @@ export async function deleteForRuns(
       const keys = saverThreadKeys(context.keyPrefix, threadId);
       // Blobs this process may lean on as delta bases can go: the next write of the thread starts afresh.
       context.deltas?.forget(threadId);
-      context.deltaHistory?.forgetThread(threadId);
       const args: ScriptArgs<"saverDeleteForRuns"> = [
         ...runFenceArgs(fence?.threadId === threadId ? fence : undefined),
         ...threadRuns.map(escapePart),
@@ -93,7 +92,7 @@ export async function deleteForRuns(
             )
           : callScript(client, "saverDeleteForRuns", keys, args),
       );
-      // Again once removed: a load that read the thread meanwhile must not hold the ancestors this took away.
+      // Once removed: a load that read the thread meanwhile must not hold the ancestors this took away.
       context.deltaHistory?.forgetThread(threadId);
       if (reply.liveRuns) {
         refused.push(new ThreadLeasedError(threadId, reply.liveRuns, operation));

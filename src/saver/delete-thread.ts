@@ -21,7 +21,6 @@ export async function deleteThread(context: SaverContext, threadId: string): Pro
   requireWellFormedInput({ threadId: id }, operation);
   const keys = saverThreadKeys(context.keyPrefix, id);
   context.deltas?.forget(id);
-  context.deltaHistory?.forgetThread(id);
   const site = { operation, write: true, keys: keys.all };
   const { liveRuns, forgottenRuns } = await redisCall(context, site, (client) =>
     callScript(client, "saverDeleteThread", keys, []),

@@ -4,22 +4,14 @@
  * a budget too small to hold anything, histories trimmed, removed or cut by other processes), and a load after new
  * steps walks only those steps (MONITOR).
  */
-import { AIMessage, type BaseMessage, HumanMessage } from "@langchain/core/messages";
+import { HumanMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import {
-  Annotation,
-  type BaseCheckpointSaver,
-  DeltaChannel,
-  END,
-  MemorySaver,
-  messagesDeltaReducer,
-  START,
-  StateGraph,
-} from "@langchain/langgraph";
+import { type BaseCheckpointSaver, MemorySaver } from "@langchain/langgraph";
 import { DeltaSnapshot, emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { InvalidOptionError, RedisSaver } from "../../src/index.js";
 import { DeltaHistoryCache, type HeldHistory } from "../../src/saver/delta-history-cache.js";
 import { commandsFor, newRedis, targets, testPrefix } from "../helpers/redis.js";
+import { deltaReplyGraph } from "./delta-graph.js";
 import { CHANNELS, random, randomHistory } from "./random-history.js";
 
 /**
@@ -94,21 +86,7 @@ describe.each(targets)("the DeltaChannel history cache ($name)", ({ connect }) =
   });
 
   it("a DeltaChannel graph reads as MemorySaver's, durability async and exit, a fork from an earlier state", async () => {
-    const makeGraph = (checkpointer: BaseCheckpointSaver) => {
-      const State = Annotation.Root({
-        messages: new DeltaChannel<BaseMessage[], BaseMessage[]>(
-          messagesDeltaReducer as (state: BaseMessage[], writes: BaseMessage[][]) => BaseMessage[],
-          { snapshotFrequency: 9 },
-        ),
-      });
-      return new StateGraph(State)
-        .addNode("reply", (state) => ({
-          messages: [new AIMessage({ content: `reply ${state.messages.length}`, id: `a${state.messages.length}` })],
-        }))
-        .addEdge(START, "reply")
-        .addEdge("reply", END)
-        .compile({ checkpointer });
-    };
+    const makeGraph = (checkpointer: BaseCheckpointSaver) => deltaReplyGraph(checkpointer, 9);
     const stored: Record<string, number> = {};
     for (const durability of ["async", "exit"] as const) {
       const keyPrefix = testPrefix("dhd");

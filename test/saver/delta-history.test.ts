@@ -27,6 +27,7 @@ import { saverThreadKeys } from "../../src/keys.js";
 import { DELTA_HISTORY_PAGE_BYTES, DELTA_HISTORY_PAGE_CHECKPOINTS } from "../../src/saver/delta-history.js";
 import { keySlot } from "../../src/slot.js";
 import { commandsFor, newRedis, targets, testPrefix } from "../helpers/redis.js";
+import { deltaReplyGraph } from "./delta-graph.js";
 import { CHANNELS, randomHistory } from "./random-history.js";
 import { storedRecord, storedWriteValues, wrapRecord } from "./saver-helpers.js";
 
@@ -76,21 +77,7 @@ describe.each(targets)("RedisSaver.getDeltaChannelHistory ($name)", ({ connect }
   });
 
   it("rebuilds a DeltaChannel graph's state as MemorySaver does, across snapshots", async () => {
-    const makeGraph = (checkpointer: BaseCheckpointSaver) => {
-      const State = Annotation.Root({
-        messages: new DeltaChannel<BaseMessage[], BaseMessage[]>(
-          messagesDeltaReducer as (state: BaseMessage[], writes: BaseMessage[][]) => BaseMessage[],
-          { snapshotFrequency: 7 },
-        ),
-      });
-      return new StateGraph(State)
-        .addNode("reply", (state) => ({
-          messages: [new AIMessage({ content: `reply ${state.messages.length}`, id: `a${state.messages.length}` })],
-        }))
-        .addEdge(START, "reply")
-        .addEdge("reply", END)
-        .compile({ checkpointer });
-    };
+    const makeGraph = (checkpointer: BaseCheckpointSaver) => deltaReplyGraph(checkpointer, 7);
     const redis = makeGraph(new RedisSaver({ client, keyPrefix: testPrefix("dhg") }));
     const memory = makeGraph(new MemorySaver());
     const config = { configurable: { thread_id: "chat" } };
