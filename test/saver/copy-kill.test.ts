@@ -37,8 +37,11 @@ const deployments = [
   },
 ];
 
-/** Starts the worker; resolves with it once it printed COPYING (bounded). */
-function startCopy(env: Record<string, string>): Promise<{ child: ChildProcess; stdout: () => string }> {
+/** Starts the worker; resolves with it once it printed `ready` (bounded). */
+function startCopy(
+  env: Record<string, string>,
+  ready = "COPYING",
+): Promise<{ child: ChildProcess; stdout: () => string }> {
   const child = spawn(process.execPath, ["--import", "tsx", worker], {
     cwd: root,
     env: { ...process.env, ...env },
@@ -56,7 +59,7 @@ function startCopy(env: Record<string, string>): Promise<{ child: ChildProcess; 
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 60_000;
     const timer = setInterval(() => {
-      if (stdout.includes("COPYING")) {
+      if (stdout.includes(ready)) {
         clearInterval(timer);
         resolve({ child, stdout: () => stdout });
       } else if (child.exitCode !== null || Date.now() > deadline) {
@@ -95,11 +98,23 @@ describe.each(deployments)("copyThread killed mid-copy ($name)", ({ env, connect
       source.map((t) => JSON.parse(JSON.stringify(t).replaceAll('"thread_id":"source"', `"thread_id":"${threadId}"`)));
 
     const outcomes = { absent: 0, complete: 0 };
-    const delaysMs = [0, 2, 5, 15, 40, 120];
+    // "held": killed once the source is read, with the destination's write held back in the worker (a kill between
+    // the two halves of the copy, however loaded the machine); then kills after a delay, wherever they land.
+    const delaysMs = ["held", 0, 2, 5, 15, 40, 120] as const;
     for (const [round, delayMs] of delaysMs.entries()) {
       const destination = `copy-${round}`;
-      const copy = await startCopy({ ...env(), KEY_PREFIX: keyPrefix, SOURCE: "source", DESTINATION: destination });
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const held = delayMs === "held";
+      const copy = await startCopy(
+        {
+          ...env(),
+          KEY_PREFIX: keyPrefix,
+          SOURCE: "source",
+          DESTINATION: destination,
+          ...(held ? { HOLD_IMPORT: "1" } : {}),
+        },
+        held ? "IMPORTING" : "COPYING",
+      );
+      await new Promise((resolve) => setTimeout(resolve, held ? 0 : delayMs));
       if (copy.child.pid !== undefined && copy.child.exitCode === null) process.kill(copy.child.pid, "SIGKILL");
       await exited(copy.child);
 
@@ -116,7 +131,8 @@ describe.each(deployments)("copyThread killed mid-copy ($name)", ({ env, connect
     }
     recordCounts(context, { faultsInjected: delaysMs.length });
     expect(outcomes.absent + outcomes.complete).toBe(delaysMs.length);
-    // The kills landed before the copy finished at least once (absent), so the test did test something.
+    // The kills landed before the copy finished at least once (absent), so the test did test something: the held
+    // round always does.
     expect(outcomes.absent).toBeGreaterThan(0);
   });
 });
