@@ -71,11 +71,13 @@ export type Chat = {
 /**
  * A one-node chat graph whose node returns `reply(messages so far)` each turn, over a plain MessagesAnnotation
  * ("plain") or a DeltaChannel of messages ("delta"): the chat shapes the retention and DeltaChannel sections weigh.
+ * `snapshotFrequency` is the DeltaChannel's (LangGraph's default, 100, when not given).
  */
 export function replyGraph(
   saver: BaseCheckpointSaver,
   channel: "plain" | "delta",
   reply: (messages: BaseMessage[]) => BaseMessage[],
+  snapshotFrequency?: number,
 ): Chat {
   const State =
     channel === "plain"
@@ -83,6 +85,7 @@ export function replyGraph(
       : Annotation.Root({
           messages: new DeltaChannel<BaseMessage[], BaseMessage[]>(
             messagesDeltaReducer as (state: BaseMessage[], writes: BaseMessage[][]) => BaseMessage[],
+            snapshotFrequency === undefined ? undefined : { snapshotFrequency },
           ),
         });
   return new StateGraph(State as typeof MessagesAnnotation)

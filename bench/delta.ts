@@ -12,7 +12,7 @@ import { type Chat, replyGraph } from "./chat-thread.js";
 import { countCommands } from "./compare.js";
 import type { BenchContext } from "./context.js";
 import { cpuPerCall } from "./cpu.js";
-import { memoryUsage, scanKeys } from "./keyspace.js";
+import { deleteKeys, memoryUsage, scanKeys } from "./keyspace.js";
 import { serde } from "./payloads.js";
 import type { Column } from "./results.js";
 import { ratio, summarize } from "./stats.js";
@@ -45,7 +45,8 @@ function words(chars: number, seed: number): string {
 const answer = (messages: BaseMessage[]) => [
   new AIMessage({ content: words(ANSWER_CHARS, messages.length), id: `a${messages.length}` }),
 ];
-const deltaGraph = (saver: BaseCheckpointSaver): Chat => replyGraph(saver, "delta", answer);
+const deltaGraph = (saver: BaseCheckpointSaver, snapshotFrequency?: number): Chat =>
+  replyGraph(saver, "delta", answer, snapshotFrequency);
 const plainGraph = (saver: BaseCheckpointSaver): Chat => replyGraph(saver, "plain", answer);
 
 /** One run per turn, each with its run id in the config's metadata (as a server passes it). */
@@ -58,6 +59,19 @@ async function chat(graph: Chat, threadId: string, turns: number): Promise<void>
     );
   }
 }
+
+/** The DeltaChannel snapshotFrequency values the sweep weighs against LangGraph's default (100). */
+const SWEPT_SNAPSHOT_FREQUENCIES = [10, 25, 50] as const;
+
+const SWEEP_COLUMNS: readonly Column[] = [
+  { key: "frequency", label: "snapshotFrequency", kind: "int" },
+  { key: "bytes", label: "Thread in Redis", kind: "bytes" },
+  { key: "overState", label: "Memory / final state", kind: "ratio" },
+  { key: "first", label: "First load p50 (ms)", kind: "ms" },
+  { key: "firstRatio", label: "First load / getTuple", kind: "ratio" },
+  { key: "againRatio", label: "Load again / getTuple", kind: "ratio" },
+  { key: "plain", label: "getTuple, plain thread, p50 (ms)", kind: "ms" },
+];
 
 async function bytesOf(ctx: BenchContext, pattern: string): Promise<number> {
   return memoryUsage(ctx.client, await scanKeys(ctx.client, pattern));
@@ -180,24 +194,13 @@ export async function deltaSection(ctx: BenchContext, makeSaver: (name: string) 
   // against a getTuple of the plain thread's latest checkpoint: by a process that loads the thread for the first
   // time (the walk back to the snapshot), and by one that loaded it before (the history it holds).
   ctx.progress.step("load latency against getTuple on a plain thread of the same length");
-  const loadWith = (saver: RedisSaver) => async () => {
-    const tuple = await saver.getTuple(config);
-    await saver.getDeltaChannelHistory({ config: tuple?.config ?? config, channels: ["messages"] });
-  };
-  const [coldSamples = [], heldSamples = [], plainSamples = []] = await timeRoundRobin(
-    [loadWith(coldSaver), loadWith(deltaSaver), () => plainSaver.getTuple(config)],
-    { iterations: ctx.iterations(300, 30), maxMs: ctx.durationMs(30_000) },
-  );
-  const coldLoad = summarize(coldSamples);
-  const heldLoadTime = summarize(heldSamples);
-  const plainLoad = summarize(plainSamples);
-  const coldRatio = ratio(coldLoad.p50Ms, plainLoad.p50Ms);
-  const heldRatio = ratio(heldLoadTime.p50Ms, plainLoad.p50Ms);
+  const loads = await loadLatencies(ctx, coldSaver, deltaSaver, plainSaver, ctx.iterations(300, 30));
+  const { coldLoad, heldLoad: heldLoadTime, plainLoad, coldRatio, heldRatio } = loads;
   ctx.recorder.metric("delta.coldLoadOverPlainGetTupleP50", coldRatio);
   ctx.recorder.metric("delta.loadOverPlainGetTupleP50", heldRatio);
   const cpuCalls = ctx.iterations(200, 20);
-  const coldCpu = await cpuPerCall(ctx.client, loadWith(coldSaver), cpuCalls);
-  const heldCpu = await cpuPerCall(ctx.client, loadWith(deltaSaver), cpuCalls);
+  const coldCpu = await cpuPerCall(ctx.client, loadLatest(coldSaver), cpuCalls);
+  const heldCpu = await cpuPerCall(ctx.client, loadLatest(deltaSaver), cpuCalls);
   table.rows.push(
     {
       what: "Load latest DeltaChannel state, first load in a process, p50 (getTuple + getDeltaChannelHistory)",
@@ -223,5 +226,103 @@ export async function deltaSection(ctx: BenchContext, makeSaver: (name: string) 
     "Bytes are MEMORY USAGE summed over every key the saver wrote for the thread (run hashes included).",
     "The DeltaChannel snapshot comes every 100 updates (LangGraph's default snapshotFrequency): after 95 turns " +
       "(190 updates) the latest state is the snapshot at update 100 plus the writes of the 134 ancestors since.",
+  );
+
+  await snapshotFrequencySweep(ctx, makeSaver, plainSaver, finalBytes.byteLength, {
+    frequency: 100,
+    bytes: deltaBytes,
+    overState,
+    first: coldLoad.p50Ms,
+    firstRatio: coldRatio,
+    againRatio: heldRatio,
+    plain: plainLoad.p50Ms,
+  });
+}
+
+const chatConfig = { configurable: { thread_id: "chat" } };
+
+/** What a graph reads for the DeltaChannel thread: its latest checkpoint, then the channel's history. */
+const loadLatest = (saver: RedisSaver) => async () => {
+  const tuple = await saver.getTuple(chatConfig);
+  await saver.getDeltaChannelHistory({ config: tuple?.config ?? chatConfig, channels: ["messages"] });
+};
+
+/**
+ * Load p50 of the DeltaChannel thread against a getTuple of the plain thread's latest checkpoint, interleaved: by a
+ * process that loads the thread for the first time (`cold`: the walk back to the snapshot) and by one that loaded
+ * it before (`held`: the history it holds).
+ */
+async function loadLatencies(
+  ctx: BenchContext,
+  cold: RedisSaver,
+  held: RedisSaver,
+  plain: RedisSaver,
+  iterations: number,
+) {
+  const [coldSamples = [], heldSamples = [], plainSamples = []] = await timeRoundRobin(
+    [loadLatest(cold), loadLatest(held), () => plain.getTuple(chatConfig)],
+    { iterations, maxMs: ctx.durationMs(30_000) },
+  );
+  const coldLoad = summarize(coldSamples);
+  const heldLoad = summarize(heldSamples);
+  const plainLoad = summarize(plainSamples);
+  return {
+    coldLoad,
+    heldLoad,
+    plainLoad,
+    coldRatio: ratio(coldLoad.p50Ms, plainLoad.p50Ms),
+    heldRatio: ratio(heldLoad.p50Ms, plainLoad.p50Ms),
+  };
+}
+
+/**
+ * The same chat with a DeltaChannel snapshot more often: a first load walks fewer ancestors, and the thread stores
+ * more of the messages twice (in the snapshots and in the writes). `defaultRow` is the main table's thread (100).
+ */
+async function snapshotFrequencySweep(
+  ctx: BenchContext,
+  makeSaver: (name: string) => RedisSaver,
+  plainSaver: RedisSaver,
+  finalBytes: number,
+  defaultRow: Record<string, number>,
+): Promise<void> {
+  const table = ctx.recorder.table(
+    "delta-snapshots",
+    `DeltaChannel snapshotFrequency: memory against first-load cost (${DELTA_TURNS} turns)`,
+    SWEEP_COLUMNS,
+  );
+  for (const frequency of SWEPT_SNAPSHOT_FREQUENCIES) {
+    ctx.progress.step(`DeltaChannel chat with snapshotFrequency ${frequency}`);
+    const saver = makeSaver(`delta-f${frequency}`);
+    await chat(deltaGraph(saver, frequency), "chat", DELTA_TURNS);
+    const cold = new RedisSaver({ client: ctx.client, keyPrefix: saver.keyPrefix, deltaHistoryCache: false });
+    // The loaded state must be the chat's: a number for a wrong load would mean nothing.
+    const state = (await deltaGraph(cold, frequency).getState(chatConfig)) as { values: { messages: BaseMessage[] } };
+    const [, stateBytes] = await serde.dumpsTyped(state.values.messages);
+    if (stateBytes.byteLength !== finalBytes) {
+      throw new Error(`snapshotFrequency ${frequency}: the loaded state differs from the chat's`);
+    }
+    const bytes = await bytesOf(ctx, `${keyPrefixStart(saver.keyPrefix)}*`);
+    const loads = await loadLatencies(ctx, cold, saver, plainSaver, ctx.iterations(200, 20));
+    const overState = ratio(bytes, finalBytes);
+    ctx.recorder.metric(`delta.snapshotEvery${frequency}.memoryOverState`, overState);
+    ctx.recorder.metric(`delta.snapshotEvery${frequency}.coldLoadOverPlainGetTupleP50`, loads.coldRatio);
+    table.rows.push({
+      frequency,
+      bytes,
+      overState,
+      first: loads.coldLoad.p50Ms,
+      firstRatio: loads.coldRatio,
+      againRatio: loads.heldRatio,
+      plain: loads.plainLoad.p50Ms,
+    });
+    await deleteKeys(ctx.client, `${keyPrefixStart(saver.keyPrefix)}*`);
+  }
+  table.rows.push(defaultRow);
+  table.notes.push(
+    "The same chat as above (run ids included) with the DeltaChannel's snapshotFrequency set in the graph; 100 is " +
+      "LangGraph's default, the thread of the table above. Each row's loads and getTuple are timed interleaved.",
+    "A snapshot is stored as a delta against an earlier one (blobDeltas), so a snapshot costs about the messages " +
+      "added since, which are also stored once as writes; a first load walks back to the last snapshot.",
   );
 }
