@@ -33,6 +33,11 @@ function clip(text: string, maxWidth: number): string {
 }
 
 /** "2026-11-30 05:55:43.389" (UTC). */
+/** "1 write", "2 writes". */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 export function formatTime(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return "-";
   return new Date(ms).toISOString().replace("T", " ").replace("Z", "");

@@ -3,6 +3,7 @@
  * --json shape, the tables, and the exit codes of the error cases.
  */
 import { fileURLToPath } from "node:url";
+import type { BaseMessage } from "@langchain/core/messages";
 import { inject } from "vitest";
 import { aclRules } from "../../src/acl.js";
 import type { RedisClient } from "../../src/client.js";
@@ -12,7 +13,7 @@ import { RedisStore } from "../../src/store/redis-store.js";
 import { canStartServers, connect as connectTo, startServer } from "../helpers/local-servers.js";
 import { newCluster, newRedis, redisUrl, testPrefix } from "../helpers/redis.js";
 import { waitUntil } from "../recovery/helpers.js";
-import { chatGraph, type Fixture, writeFixture } from "./fixture.js";
+import { chatGraph, type Fixture, writeDeltaChannelThread, writeFixture } from "./fixture.js";
 import { runCli } from "./run-cli.js";
 
 const GRAPH_MODULE = fileURLToPath(new URL("./graph-module.ts", import.meta.url));
@@ -105,6 +106,49 @@ describe.each(targets)("inspector CLI on $name", ({ connect, url }) => {
     const first = history.checkpoints.find((c) => c.step === 1);
     const old = await cli("state", fixture.chatThread, "--checkpoint", first?.checkpointId ?? "", "--json");
     expect(old.json<{ values: { messages: unknown[] } }>().values.messages).toHaveLength(2);
+  });
+
+  it("state of a DeltaChannel thread: messages rebuilt as LangGraph reads them, other channels as stored", async () => {
+    const threadId = "delta-chat";
+    const graph = await writeDeltaChannelThread(client, prefix, threadId);
+    const history = (await cli("history", threadId, "--json")).json<{ checkpoints: { checkpointId: string }[] }>();
+    expect(history.checkpoints.length).toBeGreaterThanOrEqual(12);
+    type Delta = { rebuilt: boolean; writes: number; updatesSinceSnapshot?: number };
+    type Values = {
+      messages?: { role: string; content: string }[];
+      log?: number[] | { snapshot?: number[]; writes: number[][] };
+    };
+    const kinds = new Set<string>();
+    // Every checkpoint: what the inspector shows is the graph's own state there.
+    for (const { checkpointId } of history.checkpoints) {
+      const run = await cli("state", threadId, "--checkpoint", checkpointId, "--json");
+      expect(run.code, run.stderr).toBe(EXIT.ok);
+      const { values, deltaChannels = {} } = run.json<{ values: Values; deltaChannels?: Record<string, Delta> }>();
+      const state = await graph.getState({ configurable: { thread_id: threadId, checkpoint_id: checkpointId } });
+      const expected = state.values as { messages?: BaseMessage[]; log?: number[] };
+      const messages = (expected.messages ?? []).map((m) => ({ role: m.getType(), content: m.content }));
+      if (messages.length > 0 || values.messages !== undefined) {
+        expect(values.messages?.map(({ role, content }) => ({ role, content }))).toEqual(messages);
+      }
+      const log = values.log;
+      if (log !== undefined && !Array.isArray(log)) {
+        // Not rebuilt: the snapshot and the writes since, which this reducer appends.
+        expect(deltaChannels.log).toMatchObject({ rebuilt: false, writes: log.writes.length });
+        expect([...(log.snapshot ?? []), ...log.writes.flat()]).toEqual(expected.log);
+        kinds.add("log as stored");
+      } else if (log !== undefined) {
+        expect(log).toEqual(expected.log);
+      }
+      const delta = deltaChannels.messages;
+      if (delta) kinds.add(delta.writes > 0 ? "messages from history" : "messages snapshot");
+    }
+    expect([...kinds].sort()).toEqual(["log as stored", "messages from history", "messages snapshot"]);
+
+    const latest = await cli("state", threadId);
+    expect(latest.stdout).toContain("messages (8 messages; DeltaChannel, its snapshot and 2 writes since):");
+    expect(latest.stdout).toContain("human: question 3");
+    expect(latest.stdout).toContain("log (DeltaChannel: its snapshot and 1 write since, which the graph's reducer");
+    expect(latest.stdout).toContain("snapshot: [1,3,5]");
   });
 
   it("locks: held now, with holder, time left and fence counter", async () => {

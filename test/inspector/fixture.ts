@@ -3,8 +3,16 @@
  * turns, a fork from an old checkpoint, a guarded node (lock + fence) writing a store item, a crashed leased run,
  * and store items written by two agents.
  */
-import { AIMessage, HumanMessage } from "@langchain/core/messages";
-import { Annotation, END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
+import { AIMessage, type BaseMessage, HumanMessage } from "@langchain/core/messages";
+import {
+  Annotation,
+  DeltaChannel,
+  END,
+  MessagesAnnotation,
+  messagesDeltaReducer,
+  START,
+  StateGraph,
+} from "@langchain/langgraph";
 import type { RedisClient } from "../../src/client.js";
 import { currentFence } from "../../src/guard/fence.js";
 import { guarded } from "../../src/guard/guarded.js";
@@ -97,4 +105,39 @@ export async function writeFixture(
     connect,
   });
   return fixture;
+}
+
+/**
+ * A graph with two DeltaChannels snapshotting every 3 updates: messages (LangGraph's messages reducer, which the
+ * inspector rebuilds) and a log of numbers with a reducer of its own (which it cannot: it shows the snapshot and the
+ * writes since).
+ */
+export function deltaChannelGraph(client: RedisClient, keyPrefix: string) {
+  const State = Annotation.Root({
+    messages: new DeltaChannel<BaseMessage[], BaseMessage[]>(
+      messagesDeltaReducer as (state: BaseMessage[], writes: BaseMessage[][]) => BaseMessage[],
+      { snapshotFrequency: 3 },
+    ),
+    log: new DeltaChannel<number[], number[]>((state, writes) => [...state, ...writes.flat()], {
+      snapshotFrequency: 3,
+    }),
+  });
+  return new StateGraph(State)
+    .addNode("reply", (state) => ({
+      messages: [new AIMessage({ content: `answer ${state.messages.length}`, id: `a${state.messages.length}` })],
+      log: [state.messages.length],
+    }))
+    .addEdge(START, "reply")
+    .addEdge("reply", END)
+    .compile({ checkpointer: new RedisSaver({ client, keyPrefix }) });
+}
+
+/** Four turns of deltaChannelGraph on `threadId`: snapshots at some checkpoints, histories at the others. */
+export async function writeDeltaChannelThread(client: RedisClient, keyPrefix: string, threadId: string) {
+  const graph = deltaChannelGraph(client, keyPrefix);
+  for (let turn = 0; turn < 4; turn++) {
+    const question = new HumanMessage({ content: `question ${turn}`, id: `q${turn}` });
+    await graph.invoke({ messages: [question] }, { configurable: { thread_id: threadId } });
+  }
+  return graph;
 }

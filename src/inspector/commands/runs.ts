@@ -1,6 +1,6 @@
 import { findCrashedRuns } from "../../recovery/find-crashed-runs.js";
 import { type CommandContext, type CommandResult, intOption, stringOption } from "../context.js";
-import { formatDuration, formatTime, table } from "../output.js";
+import { formatDuration, formatTime, plural, table } from "../output.js";
 import { nextNodes } from "../read/checkpoints.js";
 import { loadGraph } from "../read/graph-module.js";
 import { readLeaseIndexes } from "../read/leases.js";
@@ -78,8 +78,4 @@ async function crashedFromGraph(ctx: CommandContext, spec: string) {
   const graph = await loadGraph(ctx, spec);
   const runs = await findCrashedRuns(graph, { prune: false, limit: 10_000 });
   return new Map(runs.map((run) => [`${run.threadId}\0${run.checkpointNs}`, run]));
-}
-
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
