@@ -22,7 +22,7 @@ import type { SaverThreadKeys } from "../keys.js";
 import { callScript } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { resolveBlob } from "./blob-delta.js";
-import { escapePart } from "./codec.js";
+import { escapePart, unescapePart } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { type DecodedWrite, decodeWriteList, inSortKeyOrder, loadValue } from "./decode.js";
@@ -36,21 +36,33 @@ export const DELTA_HISTORY_PAGE_CHECKPOINTS = 500;
 /** A page also ends once it has gathered this many bytes (at least one ancestor per page). */
 export const DELTA_HISTORY_PAGE_BYTES = 4 * 1024 * 1024;
 
-export async function getDeltaChannelHistory(
-  context: SaverContext,
-  config: RunnableConfig,
-  channels: readonly string[],
-): Promise<Record<string, DeltaChannelHistory>> {
-  const operation = "RedisSaver.getDeltaChannelHistory";
+const HISTORY_OPERATION = "RedisSaver.getDeltaChannelHistory";
+
+/** getDeltaChannelHistory's arguments checked (InvalidInputError): the thread, namespace and checkpoint they name. */
+export function readDeltaHistoryInput(config: RunnableConfig, channels: readonly string[]) {
+  const operation = HISTORY_OPERATION;
   if (!Array.isArray(channels)) throw new InvalidInputError(`${operation}: channels must be an array of names`);
-  const { threadId, ns, checkpointId } = readThreadConfig(config, operation);
-  requireWellFormed({ thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpointId ?? "" }, operation);
+  const thread = readThreadConfig(config, operation);
+  requireWellFormed(
+    { thread_id: thread.threadId, checkpoint_ns: thread.ns, checkpoint_id: thread.checkpointId ?? "" },
+    operation,
+  );
   for (const channel of channels) {
     if (typeof channel !== "string") {
       throw new InvalidInputError(`${operation}: channel names must be strings, received ${typeof channel}`);
     }
     requireWellFormedInput({ "channel name": channel }, operation);
   }
+  return thread;
+}
+
+export async function getDeltaChannelHistory(
+  context: SaverContext,
+  config: RunnableConfig,
+  channels: readonly string[],
+): Promise<Record<string, DeltaChannelHistory>> {
+  const operation = HISTORY_OPERATION;
+  const { threadId, ns, checkpointId } = readDeltaHistoryInput(config, channels);
   if (channels.length === 0) return {};
 
   const keys = context.threadKeys.get(threadId).thread;
@@ -108,6 +120,25 @@ export async function getDeltaChannelHistory(
     context.deltaHistory.set(threadId, ns, channels, { checkpointId: target, epoch, pages, bases }, generation);
   }
   return history;
+}
+
+/**
+ * The history this process holds for a checkpoint of the namespace (the last one it loaded with these channels, see
+ * delta-history-cache.ts), decoded anew, so no caller shares objects with another: for reads that must do without
+ * Redis (the offline option). Undefined when it holds none.
+ */
+export async function decodeHeldHistory(
+  context: SaverContext,
+  threadId: string,
+  ns: string,
+  channels: readonly string[],
+): Promise<{ checkpointId: string; history: Record<string, DeltaChannelHistory> } | undefined> {
+  const held = context.deltaHistory?.get(threadId, ns, channels);
+  if (held === undefined) return undefined;
+  const keys = context.threadKeys.get(threadId).thread;
+  const pages = heldPagesAfter(held, new Set(channels));
+  const history = await decodeHistory(context, keys, ns, channels, pages, held.bases);
+  return { checkpointId: unescapePart(held.checkpointId), history };
 }
 
 /**

@@ -164,7 +164,10 @@ export class RedisSaver extends BaseCheckpointSaver {
     config: RunnableConfig;
     channels: string[];
   }): Promise<Record<string, DeltaChannelHistory>> {
-    return getDeltaChannelHistory(this.#context, options?.config, options?.channels);
+    const offline = this.#offline;
+    return offline
+      ? offline.getDeltaChannelHistory(options?.config, options?.channels)
+      : getDeltaChannelHistory(this.#context, options?.config, options?.channels);
   }
 
   /**

@@ -6,8 +6,17 @@
  */
 import { copyFileSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
-import type { Checkpoint, CheckpointTuple } from "@langchain/langgraph-checkpoint";
+import { AIMessage, type BaseMessage, HumanMessage } from "@langchain/core/messages";
+import {
+  Annotation,
+  DeltaChannel,
+  END,
+  MemorySaver,
+  messagesDeltaReducer,
+  START,
+  StateGraph,
+} from "@langchain/langgraph";
+import type { BaseCheckpointSaver, Checkpoint, CheckpointTuple } from "@langchain/langgraph-checkpoint";
 import type { Redis } from "ioredis";
 import {
   InvalidOptionError,
@@ -60,6 +69,26 @@ async function ids(saver: RedisSaver, thread: string): Promise<string[]> {
   for await (const tuple of saver.list(cfg(thread))) found.push(tuple.checkpoint.id);
   return found;
 }
+
+/** A chat whose messages are a DeltaChannel (a snapshot every 3 updates by default): a load needs the ancestors' writes. */
+function deltaChat(checkpointer: BaseCheckpointSaver, snapshotFrequency = 3) {
+  const State = Annotation.Root({
+    messages: new DeltaChannel<BaseMessage[], BaseMessage[]>(
+      messagesDeltaReducer as (state: BaseMessage[], writes: BaseMessage[][]) => BaseMessage[],
+      { snapshotFrequency },
+    ),
+  });
+  return new StateGraph(State)
+    .addNode("reply", (state) => ({
+      messages: [new AIMessage({ content: `answer ${state.messages.length}`, id: `a${state.messages.length}` })],
+    }))
+    .addEdge(START, "reply")
+    .addEdge("reply", END)
+    .compile({ checkpointer });
+}
+
+const transcript = (values: unknown) =>
+  ((values as { messages?: BaseMessage[] }).messages ?? []).map((m) => `${m.getType()}: ${m.content}`);
 
 describe("RedisSaver offline", () => {
   it("journals writes while Redis is unreachable, answers reads locally, and replays them in order", async () => {
@@ -282,6 +311,79 @@ describe("RedisSaver offline", () => {
     const direct = new RedisSaver({ client: newRedis(), keyPrefix: prefix });
     const after = await direct.getTuple(config);
     expect(after?.checkpoint.channel_values).toMatchObject({ log: during.log });
+  });
+
+  it("runs a DeltaChannel graph through the outage: each turn loads its state from what the process holds", async () => {
+    const { proxy, client } = await proxied();
+    const prefix = testPrefix("off");
+    const dir = journalDir();
+    const saver = offlineSaver(client, prefix, dir);
+    const graph = deltaChat(saver);
+    const reference = deltaChat(new MemorySaver());
+    const config = { configurable: { thread_id: testPrefix("thread") } };
+    const turn = async (t: number) => {
+      const input = { messages: [new HumanMessage({ content: `question ${t}`, id: `q${t}` })] };
+      const got = await graph.invoke(input, config);
+      const want = await reference.invoke(input, config);
+      expect(transcript(got)).toEqual(transcript(want));
+    };
+    for (let t = 0; t < 3; t++) await turn(t);
+    await proxy.cut();
+    // Offline, each invoke loads the thread (getTuple, then the DeltaChannel's history) across snapshots.
+    for (let t = 3; t < 7; t++) await turn(t);
+    expect(saver.offlineState).toBe("offline");
+    expect(transcript((await graph.getState(config)).values)).toHaveLength(14);
+    // A process started on the same journal while offline goes on from it: the last snapshot is in the journal.
+    await saver.close();
+    const restarted = offlineSaver(client, prefix, dir);
+    const input = { messages: [new HumanMessage({ content: "question 7", id: "q7" })] };
+    expect(transcript(await deltaChat(restarted).invoke(input, config))).toEqual(
+      transcript(await reference.invoke(input, config)),
+    );
+
+    const online = nextOnline(restarted);
+    await proxy.restore();
+    expect((await online).conflicts).toEqual([]);
+    // Redis holds the whole thread: a process that holds nothing reads the same state.
+    const fresh = deltaChat(new RedisSaver({ client: newRedis(), keyPrefix: prefix, deltaHistoryCache: false }));
+    expect(transcript((await fresh.getState(config)).values)).toEqual(
+      transcript((await reference.getState(config)).values),
+    );
+    const next = { messages: [new HumanMessage({ content: "question 8", id: "q8" })] };
+    const after = await deltaChat(restarted).invoke(next, config);
+    expect(transcript(after)).toEqual(transcript(await reference.invoke(next, config)));
+  });
+
+  it("refuses a DeltaChannel history whose ancestors this process does not hold (OfflineReadError)", async () => {
+    const { proxy, client } = await proxied();
+    const prefix = testPrefix("off");
+    const dir = journalDir();
+    const config = { configurable: { thread_id: testPrefix("thread") } };
+    const ask = (t: number) => ({ messages: [new HumanMessage({ content: `question ${t}`, id: `q${t}` })] });
+    // No snapshot within 100 updates: the history of any checkpoint reaches back to the thread's start.
+    const first = offlineSaver(client, prefix, dir);
+    await deltaChat(first, 100).invoke(ask(0), config);
+    await deltaChat(first, 100).invoke(ask(1), config);
+    await proxy.cut();
+    await deltaChat(first, 100).invoke(ask(2), config);
+    await first.close();
+    // Restarted offline: it knows the journal's checkpoints, not the ones before them.
+    const restarted = offlineSaver(client, prefix, dir);
+    const latest = await restarted.getTuple(config);
+    expect(latest).toBeDefined();
+    const error = await restarted
+      .getDeltaChannelHistory({ config: latest?.config ?? config, channels: ["messages"] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OfflineReadError);
+    expect(String(error)).toMatch(/does not hold the ancestors of checkpoint/);
+    await expect(deltaChat(restarted, 100).invoke(ask(3), config)).rejects.toThrow(OfflineReadError);
+    const online = nextOnline(restarted);
+    await proxy.restore();
+    expect((await online).conflicts).toEqual([]);
+    const reference = deltaChat(new MemorySaver(), 100);
+    for (let t = 0; t < 3; t++) await reference.invoke(ask(t), config);
+    const after = await deltaChat(restarted, 100).invoke(ask(3), config);
+    expect(transcript(after)).toEqual(transcript(await reference.invoke(ask(3), config)));
   });
 
   it("validates the option strictly", () => {

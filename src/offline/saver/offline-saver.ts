@@ -10,12 +10,14 @@ import type {
   CheckpointListOptions,
   CheckpointMetadata,
   CheckpointTuple,
+  DeltaChannelHistory,
   PendingWrite,
 } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError, OfflineReadError } from "../../errors.js";
 import { readOptionalThreadConfig, readThreadConfig, requireCheckpointId } from "../../saver/config.js";
 import type { SaverContext } from "../../saver/context.js";
 import { tupleConfig } from "../../saver/decode.js";
+import { decodeHeldHistory, getDeltaChannelHistory, readDeltaHistoryInput } from "../../saver/delta-history.js";
 import { getTuple } from "../../saver/get-tuple.js";
 import { listCheckpoints } from "../../saver/list.js";
 import { putCheckpoint, requirePutInput } from "../../saver/put.js";
@@ -207,6 +209,46 @@ export class SaverOffline {
     }
     if (!this.#shadow.knows(threadId)) throw this.#unknown(operation, threadId, undefined);
     yield* this.#shadow.list(threadId, scope.ns, scope.checkpointId, options);
+  }
+
+  /**
+   * Read from Redis while it answers; offline, built from the writes of the ancestors this process holds, back to
+   * their stored values or to the history it read last from Redis (the history cache holds it as bytes, decoded anew
+   * here, so without `deltaHistoryCache` only the ancestors' stored values can end the walk).
+   */
+  async getDeltaChannelHistory(
+    config: RunnableConfig,
+    channels: string[],
+  ): Promise<Record<string, DeltaChannelHistory>> {
+    const operation = "RedisSaver.getDeltaChannelHistory";
+    const { threadId, ns, checkpointId } = readDeltaHistoryInput(config, channels);
+    if (channels.length === 0) return {};
+    await this.session.ready();
+    await this.#loaded;
+    if (!this.#local(threadId)) {
+      try {
+        const history = await this.session.bounded(
+          () => getDeltaChannelHistory(this.#context, config, channels),
+          operation,
+        );
+        if (checkpointId !== undefined) this.#shadow.rememberHistoryRead(threadId, ns, checkpointId);
+        return history;
+      } catch (error) {
+        if (!this.session.isOutage(error)) throw error;
+        this.session.goOffline(error);
+      }
+    }
+    const held = await decodeHeldHistory(this.#context, threadId, ns, channels);
+    const history = this.#shadow.deltaHistory(threadId, ns, checkpointId, channels, held);
+    if (history === undefined) {
+      throw new OfflineReadError(
+        `${operation}: Redis is unreachable and this process does not hold the ancestors of ` +
+          `${checkpointId === undefined ? "the newest checkpoint" : `checkpoint ${JSON.stringify(checkpointId)}`} ` +
+          `of thread ${JSON.stringify(threadId)} back to a stored value (it answers offline from the checkpoints it ` +
+          "wrote or read since its last load of the thread from Redis)",
+      );
+    }
+    return history;
   }
 
   #unknown(operation: string, threadId: string, checkpointId: string | undefined): OfflineReadError {

@@ -1,8 +1,11 @@
 /**
- * What this process last wrote or read for each thread, in memory, so getTuple and list can answer while Redis is
- * unreachable: per thread and namespace the newest checkpoint known from Redis, plus every checkpoint written while
- * offline (until the journal is replayed), each with its pending writes. Threads are evicted least recently used
- * first beyond `limit`; a thread with offline checkpoints is never evicted (its journal records hold them anyway).
+ * What this process last wrote or read for each thread, in memory, so getTuple, list and getDeltaChannelHistory can
+ * answer while Redis is unreachable: per thread and namespace the newest checkpoint known from Redis, plus every
+ * checkpoint written while offline (until the journal is replayed), each with its pending writes. Once a
+ * checkpoint's DeltaChannel history was read from Redis (which the saver then holds), the checkpoints known from
+ * Redis since stay too, so the history of a later checkpoint is that history plus their writes (LangGraph reads it
+ * at the start of each invoke: about one turn's checkpoints). Threads are evicted least recently used first beyond
+ * `limit`; a thread with offline checkpoints is never evicted (its journal records hold them anyway).
  */
 
 import { isDeepStrictEqual } from "node:util";
@@ -14,6 +17,7 @@ import {
   type CheckpointPendingWrite,
   type CheckpointTuple,
   compareWritesSortKeys,
+  type DeltaChannelHistory,
   type PendingWrite,
   WRITES_IDX_MAP,
   writesSortKey,
@@ -34,6 +38,8 @@ interface Entry {
   /** Written while offline (kept until the journal is replayed). */
   offline: boolean;
   readonly writes: Map<string, StoredWrite>;
+  /** Its DeltaChannel history was read from Redis (the saver holds it, src/saver/delta-history-cache.ts). */
+  historyRead?: boolean;
 }
 
 /** ns -> checkpoint id -> entry */
@@ -92,13 +98,23 @@ export class SaverShadow {
     return entry;
   }
 
-  /** Keeps, of the checkpoints known from Redis, only the newest of the namespace (offline ones all stay). */
+  /**
+   * Keeps, of the checkpoints known from Redis, the newest of the namespace and, when one holds a DeltaChannel
+   * history, the newest such and every one after it (offline ones all stay).
+   */
   #trim(threadId: string, ns: string): void {
     const entries = this.#threads.get(threadId)?.get(ns);
     if (entries === undefined) return;
     const online = [...entries].filter(([, entry]) => !entry.offline && entry.checkpoint !== undefined);
     online.sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0));
-    for (const [id] of online.slice(1)) entries.delete(id);
+    const holder = online.findIndex(([, entry]) => entry.historyRead === true);
+    const kept = Math.max(1, holder + 1);
+    for (const [id] of online.slice(kept)) entries.delete(id);
+    // Writes known from Redis for a checkpoint older than those kept, whose put this process never saw.
+    const oldest = online[kept - 1]?.[0];
+    for (const [id, entry] of entries) {
+      if (oldest !== undefined && !entry.offline && entry.checkpoint === undefined && id < oldest) entries.delete(id);
+    }
   }
 
   rememberPut(
@@ -144,7 +160,8 @@ export class SaverShadow {
     taskPath: string,
     offline: boolean,
   ): void {
-    if (!offline && !this.#threads.get(threadId)?.get(ns)?.has(checkpointId)) return;
+    // LangGraph sends a step's writes beside the put of their checkpoint: they may land first, and the entry then
+    // waits for its checkpoint (a DeltaChannel history read offline needs every write of every ancestor).
     const entry = this.#entry(threadId, ns, checkpointId, offline);
     writes.forEach(([channel, value], position) => {
       const idx = WRITES_IDX_MAP[channel] ?? position;
@@ -152,6 +169,14 @@ export class SaverShadow {
       if (idx >= 0 && entry.writes.has(key)) return;
       entry.writes.set(key, { taskId, taskPath, idx, channel, value });
     });
+  }
+
+  /** A DeltaChannel history was read from Redis for a checkpoint this process knows (read or wrote just before). */
+  rememberHistoryRead(threadId: string, ns: string, checkpointId: string): void {
+    const entry = this.#threads.get(threadId)?.get(ns)?.get(checkpointId);
+    if (entry === undefined || entry.checkpoint === undefined) return;
+    entry.historyRead = true;
+    this.#trim(threadId, ns);
   }
 
   /**
@@ -173,11 +198,7 @@ export class SaverShadow {
 
   #tuple(threadId: string, ns: string, id: string, entry: Entry): CheckpointTuple | undefined {
     if (entry.checkpoint === undefined) return undefined;
-    const pendingWrites: CheckpointPendingWrite[] = [...entry.writes.values()]
-      .sort((a, b) =>
-        compareWritesSortKeys(writesSortKey(a.taskPath, a.taskId, a.idx), writesSortKey(b.taskPath, b.taskId, b.idx)),
-      )
-      .map((write) => [write.taskId, write.channel, write.value]);
+    const pendingWrites = sortedWrites(entry);
     const config: RunnableConfig = { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: id } };
     return {
       config,
@@ -202,6 +223,62 @@ export class SaverShadow {
     const ids = [...entries.keys()].filter((id) => entries.get(id)?.checkpoint !== undefined).sort();
     const newest = ids.at(-1);
     return newest === undefined ? undefined : this.#tuple(threadId, ns, newest, entries.get(newest) as Entry);
+  }
+
+  /**
+   * getDeltaChannelHistory from what this process holds: the writes of the known ancestors of `checkpointId` (or of
+   * the newest), back to each channel's stored value (its seed) or to `held`, the history the saver holds for one
+   * checkpoint (read from Redis); undefined when the walk meets a checkpoint this process does not know, or when the
+   * writes it found are fewer than the checkpoint's metadata counts.
+   */
+  deltaHistory(
+    threadId: string,
+    ns: string,
+    checkpointId: string | undefined,
+    channels: readonly string[],
+    held: { checkpointId: string; history: Record<string, DeltaChannelHistory> } | undefined,
+  ): Record<string, DeltaChannelHistory> | undefined {
+    const entries = this.#threads.get(threadId)?.get(ns);
+    const target = entries && this.get(threadId, ns, checkpointId);
+    if (entries === undefined || target === undefined) return undefined;
+    // Per open channel, each ancestor's writes to it, newest ancestor first.
+    const open = new Map(channels.map((channel) => [channel, [] as CheckpointPendingWrite[][]]));
+    const result: Record<string, DeltaChannelHistory> = {};
+    // A channel's history is complete when the steps that wrote it since its stored value are as many as the
+    // target's metadata counts (counters_since_delta_snapshot): a write this process missed fails the count.
+    let complete = true;
+    const close = (channel: string, held?: { history: DeltaChannelHistory; updates: number | undefined }) => {
+      const perAncestor = open.get(channel) ?? [];
+      const updates = perAncestor.filter((writes) => writes.length > 0).length + (held ? (held.updates ?? -1) : 0);
+      if (updates !== updatesSinceSnapshot(target.metadata, channel)) complete = false;
+      const newer = perAncestor.toReversed().flat();
+      result[channel] = { ...held?.history, writes: [...(held?.history.writes ?? []), ...newer] };
+      open.delete(channel);
+    };
+    let id = target.parentConfig?.configurable?.checkpoint_id as string | undefined;
+    while (open.size > 0 && complete) {
+      if (id === undefined) {
+        // The root: no stored value on the way, the writes from the start.
+        for (const channel of [...open.keys()]) close(channel);
+        break;
+      }
+      const entry = entries.get(id);
+      if (entry?.checkpoint === undefined) return undefined;
+      const writes = sortedWrites(entry);
+      const values = entry.checkpoint.channel_values as Record<string, unknown>;
+      for (const [channel, perAncestor] of [...open]) {
+        perAncestor.push(writes.filter(([, written]) => written === channel));
+        const heldHere = held?.checkpointId === id ? held.history[channel] : undefined;
+        if (Object.hasOwn(values, channel)) {
+          // The stored value: the seed, from which this ancestor's writes on count.
+          close(channel, { history: { writes: [], seed: values[channel] }, updates: 0 });
+        } else if (heldHere !== undefined) {
+          close(channel, { history: heldHere, updates: updatesSinceSnapshot(entry.metadata, channel) });
+        }
+      }
+      id = entry.parentId;
+    }
+    return complete ? result : undefined;
   }
 
   /** Known checkpoints of a thread, newest first, with list()'s options. */
@@ -230,4 +307,21 @@ export class SaverShadow {
     const limit = options?.limit;
     return limit === undefined ? tuples : tuples.slice(0, Math.max(0, limit));
   }
+}
+
+/** A checkpoint's pending writes in writesSortKey order, as a read returns them. */
+function sortedWrites(entry: Entry): CheckpointPendingWrite[] {
+  return [...entry.writes.values()]
+    .sort((a, b) =>
+      compareWritesSortKeys(writesSortKey(a.taskPath, a.taskId, a.idx), writesSortKey(b.taskPath, b.taskId, b.idx)),
+    )
+    .map((write) => [write.taskId, write.channel, write.value]);
+}
+
+/** The metadata's count of a DeltaChannel's updates since its last stored value; undefined when it has none. */
+function updatesSinceSnapshot(metadata: CheckpointMetadata | undefined, channel: string): number | undefined {
+  const counters = (metadata as { counters_since_delta_snapshot?: Record<string, unknown> } | undefined)
+    ?.counters_since_delta_snapshot;
+  const count = counters?.[channel];
+  return Array.isArray(count) && typeof count[0] === "number" ? count[0] : undefined;
 }
