@@ -6,16 +6,8 @@
  */
 import { copyFileSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { AIMessage, type BaseMessage, HumanMessage } from "@langchain/core/messages";
-import {
-  Annotation,
-  DeltaChannel,
-  END,
-  MemorySaver,
-  messagesDeltaReducer,
-  START,
-  StateGraph,
-} from "@langchain/langgraph";
+import { type BaseMessage, HumanMessage } from "@langchain/core/messages";
+import { Annotation, END, MemorySaver, START, StateGraph } from "@langchain/langgraph";
 import type { BaseCheckpointSaver, Checkpoint, CheckpointTuple } from "@langchain/langgraph-checkpoint";
 import type { Redis } from "ioredis";
 import {
@@ -27,6 +19,7 @@ import {
   type ReplayResult,
 } from "../../src/index.js";
 import { newRedis, testPrefix } from "../helpers/redis.js";
+import { deltaReplyGraph } from "../saver/delta-graph.js";
 import { nextOnline, offlineFixtures, quickOffline } from "./offline-fixtures.js";
 
 const { cleanup, journalDir, proxied } = offlineFixtures();
@@ -70,22 +63,9 @@ async function ids(saver: RedisSaver, thread: string): Promise<string[]> {
   return found;
 }
 
-/** A chat whose messages are a DeltaChannel (a snapshot every 3 updates by default): a load needs the ancestors' writes. */
-function deltaChat(checkpointer: BaseCheckpointSaver, snapshotFrequency = 3) {
-  const State = Annotation.Root({
-    messages: new DeltaChannel<BaseMessage[], BaseMessage[]>(
-      messagesDeltaReducer as (state: BaseMessage[], writes: BaseMessage[][]) => BaseMessage[],
-      { snapshotFrequency },
-    ),
-  });
-  return new StateGraph(State)
-    .addNode("reply", (state) => ({
-      messages: [new AIMessage({ content: `answer ${state.messages.length}`, id: `a${state.messages.length}` })],
-    }))
-    .addEdge(START, "reply")
-    .addEdge("reply", END)
-    .compile({ checkpointer });
-}
+/** The DeltaChannel chat, a snapshot every 3 updates unless told: a load needs the ancestors' writes. */
+const deltaChat = (checkpointer: BaseCheckpointSaver, snapshotFrequency = 3) =>
+  deltaReplyGraph(checkpointer, snapshotFrequency);
 
 const transcript = (values: unknown) =>
   ((values as { messages?: BaseMessage[] }).messages ?? []).map((m) => `${m.getType()}: ${m.content}`);
