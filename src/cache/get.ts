@@ -3,6 +3,7 @@
  * has passed are left out by the script (server clock), as InMemoryCache leaves them out.
  */
 import type { CacheFullKey } from "@langchain/langgraph-checkpoint";
+import { sealedValueHint } from "../encryption/serializer.js";
 import { CorruptDataError, EncryptionError, encryptionErrorAt, LangGraphRedisError } from "../errors.js";
 import { scriptCall } from "../lua/index.js";
 import { runRouted } from "../routing.js";
@@ -44,9 +45,9 @@ export async function cacheGet<V>(ctx: CacheContext, keys: CacheFullKey[]): Prom
     } catch (error) {
       if (error instanceof EncryptionError) throw encryptionErrorAt(error, source);
       if (error instanceof LangGraphRedisError) throw error;
-      throw new CorruptDataError(source, `the entry for cache key ${JSON.stringify(keys[i]?.[1])} cannot be read`, {
-        cause: error,
-      });
+      const hint = sealedValueHint(type, bytes);
+      const what = `the entry for cache key ${JSON.stringify(keys[i]?.[1])} cannot be read`;
+      throw new CorruptDataError(source, hint === undefined ? what : `${what}: ${hint}`, { cause: error });
     }
     out.push({ key: keys[i] as CacheFullKey, value });
   }

@@ -48,6 +48,14 @@ export class RecordCipher {
     return bytes.length >= 3 && bytes[0] === MAGIC[0] && bytes[1] === MAGIC[1] && bytes[2] === MAGIC[2];
   }
 
+  /** The key id a sealed record names in its header, without opening it; undefined when it names none readably. */
+  static keyIdOf(bytes: Uint8Array): string | undefined {
+    if (!RecordCipher.isSealed(bytes) || bytes.length < 5 || bytes[3] !== VERSION) return undefined;
+    const idLength = bytes[4] as number;
+    if (idLength === 0 || bytes.length < 5 + idLength) return undefined;
+    return Buffer.from(bytes.buffer, bytes.byteOffset + 5, idLength).toString("ascii");
+  }
+
   /** Bytes added to every record: header, key id, IV and tag. */
   get overheadBytes(): number {
     return this.#header.length + IV_BYTES + TAG_BYTES;

@@ -6,6 +6,20 @@ import type { EncryptionOptions } from "./options.js";
 /** Marks a sealed record's type: `json` becomes `json+aes256gcm`. */
 const TYPE_SUFFIX = "+aes256gcm";
 
+/**
+ * What a reader without EncryptedSerializer is told of a value EncryptedSerializer wrote (its type ends in
+ * `+aes256gcm`), instead of the plain serializer's "unknown serialization type"; undefined for any other type.
+ */
+export function sealedValueHint(type: string, bytes: Uint8Array): string | undefined {
+  if (!type.endsWith(TYPE_SUFFIX)) return undefined;
+  const keyId = RecordCipher.keyIdOf(bytes);
+  return (
+    `it is encrypted (type ${JSON.stringify(type)}${keyId === undefined ? "" : `, key id ${JSON.stringify(keyId)}`}) ` +
+    "and this reader has no EncryptedSerializer: give it serde: new EncryptedSerializer({ keys, currentKeyId }) " +
+    "holding that key (docs/encryption.md)"
+  );
+}
+
 export interface EncryptedSerializerOptions extends EncryptionOptions {
   /** The serializer whose output is encrypted. Default: LangGraph's JsonPlusSerializer. */
   serde?: SerializerProtocol;

@@ -32,6 +32,7 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
   "max-keys": { type: "string" },
   "timeout-ms": { type: "string" },
+  "keys-file": { type: "string" },
   limit: { type: "string" },
   scan: { type: "string" },
   status: { type: "string" },
@@ -55,7 +56,7 @@ const OPTIONS = {
 
 type OptionName = keyof typeof OPTIONS;
 
-const GLOBAL: readonly OptionName[] = ["url", "prefix", "json", "quiet", "help", "max-keys", "timeout-ms"];
+const GLOBAL: readonly OptionName[] = ["url", "prefix", "json", "quiet", "help", "max-keys", "timeout-ms", "keys-file"];
 
 interface Command {
   readonly run: (ctx: CommandContext) => Promise<CommandResult>;
@@ -119,6 +120,8 @@ options for every command:
   --quiet, -q          no progress lines on standard error
   --max-keys <n>       most keys one SCAN walk returns (locks, runs, memory; default 100000)
   --timeout-ms <n>     how long to wait for Redis to answer the first command (default 5000)
+  --keys-file <file>   encrypted values (EncryptedSerializer, RedisStore encryption): a JSON file of key id to
+                       base64 key, {"2026-11": "..."} (default: LANGGRAPH_REDIS_KEYS_FILE)
   --help, -h           this text
 
 exit codes: 0 ok, 1 failed (a resume failed, unreadable data), 2 usage error, 3 cannot connect or credentials
@@ -162,6 +165,8 @@ export async function main(argv: readonly string[], io: Io, options: MainOptions
         `--prefix ${JSON.stringify(prefix)}: a key prefix is 1 to 64 characters, without braces, "|" or whitespace`,
       );
     }
+    const keysFile = stringValue(parsed.values["keys-file"]) ?? io.env.LANGGRAPH_REDIS_KEYS_FILE;
+    const encryption = keysFile === undefined ? undefined : await readKeysFile(keysFile);
     const maxKeys = positiveInt(parsed.values["max-keys"], "max-keys", 100_000);
     const timeoutMs = positiveInt(parsed.values["timeout-ms"], "timeout-ms", 5000);
     const [{ connect }, { createContext }, { createRedisContext }, { namedError }] = await Promise.all([
@@ -183,6 +188,7 @@ export async function main(argv: readonly string[], io: Io, options: MainOptions
         options: parsed.values,
         maxKeys,
         signal: options.signal,
+        encryption,
       });
       // Every failure of a command goes through the library's one Redis error mapping (ACL denial, lost connection,
       // a key of the wrong type named), like the library's own calls.
@@ -219,6 +225,35 @@ function parse(argv: readonly string[]) {
     values: result.values as Record<string, string | boolean | string[] | undefined>,
     help: result.values.help === true,
   };
+}
+
+/**
+ * --keys-file: a JSON object of key id to base64 key, read into encryption options that also read plaintext values
+ * (the inspector only reads). A bad file is a usage error that never shows a key.
+ */
+async function readKeysFile(path: string) {
+  const [{ readFile }, { parseEncryptionOptions }] = await Promise.all([
+    import("node:fs/promises"),
+    import("../encryption/options.js"),
+  ]);
+  let keys: unknown;
+  try {
+    keys = JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? "it is not JSON" : (error as Error).message;
+    throw new InspectorUsageError(`--keys-file ${JSON.stringify(path)} cannot be read: ${reason}`, { cause: error });
+  }
+  const ids = keys !== null && typeof keys === "object" && !Array.isArray(keys) ? Object.keys(keys) : [];
+  if (ids.length === 0) {
+    throw new InspectorUsageError(
+      `--keys-file ${JSON.stringify(path)}: expected a JSON object of key id to base64 key, {"2026-11": "..."}`,
+    );
+  }
+  try {
+    return parseEncryptionOptions({ keys, currentKeyId: ids[0], requireEncrypted: false }, "--keys-file");
+  } catch (error) {
+    throw new InspectorUsageError(`--keys-file ${JSON.stringify(path)}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 function stringValue(value: unknown): string | undefined {

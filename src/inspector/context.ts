@@ -1,5 +1,7 @@
 /** What every inspector command gets: the connection, the prefix, the library's readers, and where to print. */
 import type { RedisClient } from "../client.js";
+import type { ParsedEncryptionOptions } from "../encryption/options.js";
+import { EncryptedSerializer } from "../encryption/serializer.js";
 import { RedisSaver } from "../saver/redis-saver.js";
 import { RedisStore } from "../store/redis-store.js";
 import { InspectorUsageError } from "./errors.js";
@@ -48,12 +50,20 @@ export function createContext(input: {
   options: OptionValues;
   maxKeys: number;
   signal: AbortSignal | undefined;
+  /** The keys of --keys-file: values are decrypted with them (plaintext ones read too). */
+  encryption: ParsedEncryptionOptions | undefined;
 }): CommandContext {
-  const { client, prefix } = input;
+  const { client, prefix, encryption, ...rest } = input;
   return {
-    ...input,
-    saver: new RedisSaver({ client, keyPrefix: prefix }),
-    store: new RedisStore({ client, keyPrefix: prefix }),
+    ...rest,
+    client,
+    prefix,
+    saver: new RedisSaver({
+      client,
+      keyPrefix: prefix,
+      ...(encryption ? { serde: new EncryptedSerializer(encryption) } : {}),
+    }),
+    store: new RedisStore({ client, keyPrefix: prefix, ...(encryption ? { encryption } : {}) }),
     patterns: new KeyPatterns(prefix),
     progress: (text) => {
       if (!input.quiet) input.io.err(`${text}\n`);

@@ -3,7 +3,7 @@
  * interface (docs/inspector.md lists them) so scripts can tell "you called it wrong" from "Redis said no" from
  * "there is nothing there". The two error classes here are the CLI's own: the library never throws them.
  */
-import { LangGraphRedisError, RedisConnectionError, RedisPermissionError } from "../errors.js";
+import { EncryptionError, LangGraphRedisError, RedisConnectionError, RedisPermissionError } from "../errors.js";
 import { isConnectionError, isPermissionError } from "../redis-errors.js";
 
 export const EXIT = {
@@ -61,8 +61,18 @@ export function describeFailure(error: unknown, url: string): { code: ExitCode; 
         "rediss:// for TLS, redis+cluster://host1:port1,host2:port2 for a cluster) and that the server is running",
     };
   }
-  return { code: EXIT.failed, message: error instanceof LangGraphRedisError ? `${error.name}: ${message}` : message };
+  const text = error instanceof LangGraphRedisError ? `${error.name}: ${message}` : message;
+  if (error instanceof EncryptionError || ENCRYPTED_VALUE.test(message)) {
+    return {
+      code: EXIT.failed,
+      message: `${text}\n(the inspector reads encrypted values with --keys-file <file>: a JSON object of key id to base64 key)`,
+    };
+  }
+  return { code: EXIT.failed, message: text };
 }
+
+/** What the library says of a value it cannot read because it is encrypted (saver, cache, store). */
+const ENCRYPTED_VALUE = /\+aes256gcm|is encrypted; configure `encryption`/;
 
 function firstLine(text: string): string {
   return text.split("\n", 1)[0] ?? text;

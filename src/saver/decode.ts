@@ -16,6 +16,7 @@ import {
   writesSortKey,
 } from "@langchain/langgraph-checkpoint";
 import { decompress, decompressSync } from "../compression.js";
+import { sealedValueHint } from "../encryption/serializer.js";
 import { CorruptCheckpointError, EncryptionError, encryptionErrorAt } from "../errors.js";
 import type { SaverThreadKeys } from "../keys.js";
 import { resolveBlob } from "./blob-delta.js";
@@ -66,7 +67,7 @@ export async function loadValue(
       ? loadsJson(context.serde, text, data)
       : context.serde.loadsTyped(text, data));
   } catch (error) {
-    throw loadError(error, source);
+    throw loadError(error, source, type, bytes);
   }
 }
 
@@ -81,7 +82,7 @@ export function loadValueNow(context: SaverContext, type: Buffer, bytes: Buffer,
     const [text, data] = serdeInput(context, type, bytes);
     return loadsJsonNow(text, data);
   } catch (error) {
-    throw loadError(error, source);
+    throw loadError(error, source, type, bytes);
   }
 }
 
@@ -91,13 +92,13 @@ function serdeInput(context: SaverContext, type: Buffer, bytes: Buffer): [string
   return isMessageTokensType(text) ? ["json", expand(text, bytes, context.maxValueBytes)] : [text, bytes];
 }
 
-function loadError(error: unknown, source: FrameSource): Error {
+function loadError(error: unknown, source: FrameSource, type: Buffer, bytes: Buffer): Error {
   if (error instanceof EncryptionError) return encryptionErrorAt(error, source.key);
-  return new CorruptCheckpointError(
-    source.key,
-    `${describeSource(source)} cannot be deserialised (${error instanceof Error ? error.message : String(error)})`,
-    { cause: error },
-  );
+  const reason =
+    sealedValueHint(type.toString("utf8"), bytes) ?? (error instanceof Error ? error.message : String(error));
+  return new CorruptCheckpointError(source.key, `${describeSource(source)} cannot be deserialised (${reason})`, {
+    cause: error,
+  });
 }
 
 export async function decodeCheckpoint(

@@ -10,6 +10,7 @@ import { REGISTRY_PAGE } from "../../src/cache/context.js";
 import type { RedisClient } from "../../src/client.js";
 import {
   CorruptDataError,
+  EncryptedSerializer,
   InvalidInputError,
   InvalidOptionError,
   RedisCache,
@@ -312,5 +313,15 @@ describe.each(targets)("RedisCache on $name", ({ connect }) => {
     const error = await cache.get([[ns, "k"]]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CorruptDataError);
     expect((error as CorruptDataError).key).toBe(keys.entries);
+  });
+
+  it("tells a reader without EncryptedSerializer that an entry is encrypted, and with which key id", async () => {
+    const client = connect();
+    const keyPrefix = testPrefix("cache");
+    const serde = new EncryptedSerializer({ keys: { k1: Buffer.alloc(32, 1) }, currentKeyId: "k1" });
+    await new RedisCache({ client, keyPrefix, serde }).set([{ key: [["ns"], "k"], value: { secret: 1 } }]);
+    const error = await new RedisCache({ client, keyPrefix }).get([[["ns"], "k"]]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect(String(error)).toMatch(/is encrypted \(type "json\+aes256gcm", key id "k1"\) and this reader has no/);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import {
+  CorruptCheckpointError,
   EncryptedSerializer,
   InvalidOptionError,
   PlaintextRecordError,
@@ -110,6 +111,24 @@ describe.each(targets)("EncryptedSerializer with RedisSaver ($name)", ({ connect
     expect((await migrating.getTuple(config))?.checkpoint.channel_values).toEqual({ v: "planted" });
     const next = await migrating.put(config, makeCheckpoint({ v: "now sealed" }, { v: 2 }), inputMetadata, { v: 2 });
     expect((await strict.getTuple(next))?.checkpoint.channel_values).toEqual({ v: "now sealed" });
+  });
+
+  it("tells a reader without EncryptedSerializer that the data is encrypted, and with which key id", async () => {
+    const client = connect();
+    const keyPrefix = testPrefix("enc");
+    const serde = new EncryptedSerializer({ keys: { "2026-11": KEY_1 }, currentKeyId: "2026-11" });
+    const saved = await new RedisSaver({ client, keyPrefix, serde }).put(
+      threadConfig("t1"),
+      makeCheckpoint({ card: SECRET }),
+      inputMetadata,
+      { card: 1 },
+    );
+    const error = await new RedisSaver({ client, keyPrefix }).getTuple(saved).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptCheckpointError);
+    expect((error as CorruptCheckpointError).key).toBe(saverThreadKeys(keyPrefix, "t1").checkpoints);
+    expect(String(error)).toMatch(
+      /it is encrypted \(type "json\+aes256gcm", key id "2026-11"\) and this reader has no EncryptedSerializer/,
+    );
   });
 
   it("fails a changed, truncated or relabelled record with TamperedRecordError naming the key", async () => {

@@ -2,17 +2,23 @@
  * The inspector CLI against real Redis (standalone and cluster), on data written by real graphs: every command's
  * --json shape, the tables, and the exit codes of the error cases.
  */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BaseMessage } from "@langchain/core/messages";
+import { type BaseMessage, HumanMessage } from "@langchain/core/messages";
 import { inject } from "vitest";
 import { aclRules } from "../../src/acl.js";
 import type { RedisClient } from "../../src/client.js";
+import { EncryptedSerializer } from "../../src/encryption/serializer.js";
 import { EXIT } from "../../src/inspector/errors.js";
 import { RedisSaver } from "../../src/saver/redis-saver.js";
 import { RedisStore } from "../../src/store/redis-store.js";
 import { canStartServers, connect as connectTo, startServer } from "../helpers/local-servers.js";
 import { newCluster, newRedis, redisUrl, testPrefix } from "../helpers/redis.js";
 import { waitUntil } from "../recovery/helpers.js";
+import { deltaReplyGraph } from "../saver/delta-graph.js";
 import { chatGraph, type Fixture, writeDeltaChannelThread, writeFixture } from "./fixture.js";
 import { runCli } from "./run-cli.js";
 
@@ -149,6 +155,53 @@ describe.each(targets)("inspector CLI on $name", ({ connect, url }) => {
     expect(latest.stdout).toContain("human: question 3");
     expect(latest.stdout).toContain("log (DeltaChannel: its snapshot and 1 write since, which the graph's reducer");
     expect(latest.stdout).toContain("snapshot: [1,3,5]");
+  });
+
+  it("encrypted values: named as such without keys, read with --keys-file (never echoed), a bad file refused", async () => {
+    const key = randomBytes(32);
+    const encryption = { keys: { "2026-11": key }, currentKeyId: "2026-11" };
+    const graph = deltaReplyGraph(
+      new RedisSaver({ client, keyPrefix: prefix, serde: new EncryptedSerializer(encryption) }),
+      100,
+    );
+    const config = { configurable: { thread_id: "sealed" } };
+    await graph.invoke({ messages: [new HumanMessage({ content: "card 4111", id: "q0" })] }, config);
+    await new RedisStore({ client, keyPrefix: prefix, encryption }).put(["vault"], "card", { number: "4111" });
+    const dir = mkdtempSync(join(tmpdir(), "inspector-keys-"));
+    try {
+      const keysFile = join(dir, "keys.json");
+      writeFileSync(keysFile, JSON.stringify({ "2026-11": key.toString("base64") }));
+      const badFile = join(dir, "bad.json");
+      writeFileSync(badFile, JSON.stringify({ "2026-11": "c2hvcnQ=" }));
+
+      const without = await cli("state", "sealed");
+      expect(without.code).toBe(EXIT.failed);
+      expect(without.stderr).toContain('it is encrypted (type "json+aes256gcm", key id "2026-11")');
+      expect(without.stderr).toContain("--keys-file");
+      const storeWithout = await cli("store", "get", "vault", "card");
+      expect(storeWithout.code).toBe(EXIT.failed);
+      expect(storeWithout.stderr).toContain("--keys-file");
+
+      const state = await cli("state", "sealed", "--keys-file", keysFile, "--json");
+      expect(state.code, state.stderr).toBe(EXIT.ok);
+      const values = state.json<{ values: { messages: { role: string; content: string }[] } }>().values;
+      expect(values.messages.map((m) => `${m.role}: ${m.content}`)).toEqual(["human: card 4111", "ai: reply 1"]);
+      const item = await runCli(["--url", url(), "--prefix", prefix, "-q", "store", "get", "vault", "card", "--json"], {
+        LANGGRAPH_REDIS_KEYS_FILE: keysFile,
+      });
+      expect(item.code, item.stderr).toBe(EXIT.ok);
+      expect(item.json<{ item: { value: unknown } }>().item.value).toEqual({ number: "4111" });
+      // Plaintext threads read the same with keys given.
+      expect((await cli("state", fixture.chatThread, "--keys-file", keysFile)).code).toBe(EXIT.ok);
+
+      const bad = await cli("state", "sealed", "--keys-file", badFile);
+      expect(bad.code).toBe(EXIT.usage);
+      expect(bad.stderr).toMatch(/expected a 32-byte key/);
+      expect(bad.stderr).not.toContain("c2hvcnQ");
+      expect((await cli("state", "sealed", "--keys-file", join(dir, "missing.json"))).code).toBe(EXIT.usage);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("locks: held now, with holder, time left and fence counter", async () => {
