@@ -334,6 +334,34 @@ describe("RedisSaver offline", () => {
     expect(transcript(after)).toEqual(transcript(await reference.invoke(next, config)));
   });
 
+  it.each(["sync", "exit"] as const)(
+    "runs a DeltaChannel graph through the outage with durability %s",
+    async (mode) => {
+      const { proxy, client } = await proxied();
+      const prefix = testPrefix("off");
+      const saver = offlineSaver(client, prefix, journalDir());
+      const graph = deltaChat(saver);
+      const reference = deltaChat(new MemorySaver());
+      const config = { configurable: { thread_id: testPrefix("thread") }, durability: mode };
+      const turn = async (t: number) => {
+        const input = { messages: [new HumanMessage({ content: `question ${t}`, id: `q${t}` })] };
+        expect(transcript(await graph.invoke(input, config))).toEqual(
+          transcript(await reference.invoke(input, config)),
+        );
+      };
+      for (let t = 0; t < 3; t++) await turn(t);
+      await proxy.cut();
+      for (let t = 3; t < 7; t++) await turn(t);
+      const online = nextOnline(saver);
+      await proxy.restore();
+      expect((await online).conflicts).toEqual([]);
+      const fresh = deltaChat(new RedisSaver({ client: newRedis(), keyPrefix: prefix, deltaHistoryCache: false }));
+      expect(transcript((await fresh.getState(config)).values)).toEqual(
+        transcript((await reference.getState(config)).values),
+      );
+    },
+  );
+
   it("refuses a DeltaChannel history whose ancestors this process does not hold (OfflineReadError)", async () => {
     const { proxy, client } = await proxied();
     const prefix = testPrefix("off");

@@ -244,13 +244,18 @@ export class SaverShadow {
     // Per open channel, each ancestor's writes to it, newest ancestor first.
     const open = new Map(channels.map((channel) => [channel, [] as CheckpointPendingWrite[][]]));
     const result: Record<string, DeltaChannelHistory> = {};
-    // A channel's history is complete when the steps that wrote it since its stored value are as many as the
-    // target's metadata counts (counters_since_delta_snapshot): a write this process missed fails the count.
+    // A channel's history is complete when it holds as many updates since its stored value as the target's
+    // metadata counts (counters_since_delta_snapshot). An update is one step's writes, which LangGraph stores on that
+    // step's checkpoint, or all on the run's first one with durability "exit": so an ancestor with writes holds at
+    // least one update and at most one per write. A write this process missed fails the count.
     let complete = true;
     const close = (channel: string, held?: { history: DeltaChannelHistory; updates: number | undefined }) => {
       const perAncestor = open.get(channel) ?? [];
-      const updates = perAncestor.filter((writes) => writes.length > 0).length + (held ? (held.updates ?? -1) : 0);
-      if (updates !== updatesSinceSnapshot(target.metadata, channel)) complete = false;
+      const heldUpdates = held === undefined ? 0 : (held.updates ?? Number.NaN);
+      const fewest = perAncestor.filter((writes) => writes.length > 0).length + heldUpdates;
+      const most = perAncestor.reduce((sum, writes) => sum + writes.length, 0) + heldUpdates;
+      const counted = updatesSinceSnapshot(target.metadata, channel) ?? Number.NaN;
+      if (!(counted >= fewest && counted <= most)) complete = false;
       const newer = perAncestor.toReversed().flat();
       result[channel] = { ...held?.history, writes: [...(held?.history.writes ?? []), ...newer] };
       open.delete(channel);
