@@ -70,6 +70,25 @@ const deltaChat = (checkpointer: BaseCheckpointSaver, snapshotFrequency = 3) =>
 const transcript = (values: unknown) =>
   ((values as { messages?: BaseMessage[] }).messages ?? []).map((m) => `${m.getType()}: ${m.content}`);
 
+const ask = (turn: number) => ({ messages: [new HumanMessage({ content: `question ${turn}`, id: `q${turn}` })] });
+
+type Chat = ReturnType<typeof deltaChat>;
+
+/** One turn on `graph` and on `reference` (MemorySaver): the outputs must match. */
+const turnAgainst = (graph: Chat, reference: Chat, config: object) => async (turn: number) => {
+  expect(transcript(await graph.invoke(ask(turn), config))).toEqual(
+    transcript(await reference.invoke(ask(turn), config)),
+  );
+};
+
+/** Redis holds the whole thread: a saver that holds nothing of it reads the reference's state. */
+async function expectRedisHolds(keyPrefix: string, config: object, reference: Chat): Promise<void> {
+  const fresh = deltaChat(new RedisSaver({ client: newRedis(), keyPrefix, deltaHistoryCache: false }));
+  expect(transcript((await fresh.getState(config)).values)).toEqual(
+    transcript((await reference.getState(config)).values),
+  );
+}
+
 describe("RedisSaver offline", () => {
   it("journals writes while Redis is unreachable, answers reads locally, and replays them in order", async () => {
     const { proxy, client } = await proxied();
@@ -298,40 +317,25 @@ describe("RedisSaver offline", () => {
     const prefix = testPrefix("off");
     const dir = journalDir();
     const saver = offlineSaver(client, prefix, dir);
-    const graph = deltaChat(saver);
     const reference = deltaChat(new MemorySaver());
     const config = { configurable: { thread_id: testPrefix("thread") } };
-    const turn = async (t: number) => {
-      const input = { messages: [new HumanMessage({ content: `question ${t}`, id: `q${t}` })] };
-      const got = await graph.invoke(input, config);
-      const want = await reference.invoke(input, config);
-      expect(transcript(got)).toEqual(transcript(want));
-    };
+    const turn = turnAgainst(deltaChat(saver), reference, config);
     for (let t = 0; t < 3; t++) await turn(t);
     await proxy.cut();
     // Offline, each invoke loads the thread (getTuple, then the DeltaChannel's history) across snapshots.
     for (let t = 3; t < 7; t++) await turn(t);
     expect(saver.offlineState).toBe("offline");
-    expect(transcript((await graph.getState(config)).values)).toHaveLength(14);
     // A process started on the same journal while offline goes on from it: the last snapshot is in the journal.
     await saver.close();
     const restarted = offlineSaver(client, prefix, dir);
-    const input = { messages: [new HumanMessage({ content: "question 7", id: "q7" })] };
-    expect(transcript(await deltaChat(restarted).invoke(input, config))).toEqual(
-      transcript(await reference.invoke(input, config)),
-    );
+    const restartedTurn = turnAgainst(deltaChat(restarted), reference, config);
+    await restartedTurn(7);
 
     const online = nextOnline(restarted);
     await proxy.restore();
     expect((await online).conflicts).toEqual([]);
-    // Redis holds the whole thread: a process that holds nothing reads the same state.
-    const fresh = deltaChat(new RedisSaver({ client: newRedis(), keyPrefix: prefix, deltaHistoryCache: false }));
-    expect(transcript((await fresh.getState(config)).values)).toEqual(
-      transcript((await reference.getState(config)).values),
-    );
-    const next = { messages: [new HumanMessage({ content: "question 8", id: "q8" })] };
-    const after = await deltaChat(restarted).invoke(next, config);
-    expect(transcript(after)).toEqual(transcript(await reference.invoke(next, config)));
+    await expectRedisHolds(prefix, config, reference);
+    await restartedTurn(8);
   });
 
   it.each(["sync", "exit"] as const)(
@@ -339,26 +343,17 @@ describe("RedisSaver offline", () => {
     async (mode) => {
       const { proxy, client } = await proxied();
       const prefix = testPrefix("off");
-      const saver = offlineSaver(client, prefix, journalDir());
-      const graph = deltaChat(saver);
       const reference = deltaChat(new MemorySaver());
       const config = { configurable: { thread_id: testPrefix("thread") }, durability: mode };
-      const turn = async (t: number) => {
-        const input = { messages: [new HumanMessage({ content: `question ${t}`, id: `q${t}` })] };
-        expect(transcript(await graph.invoke(input, config))).toEqual(
-          transcript(await reference.invoke(input, config)),
-        );
-      };
+      const saver = offlineSaver(client, prefix, journalDir());
+      const turn = turnAgainst(deltaChat(saver), reference, config);
       for (let t = 0; t < 3; t++) await turn(t);
       await proxy.cut();
       for (let t = 3; t < 7; t++) await turn(t);
       const online = nextOnline(saver);
       await proxy.restore();
       expect((await online).conflicts).toEqual([]);
-      const fresh = deltaChat(new RedisSaver({ client: newRedis(), keyPrefix: prefix, deltaHistoryCache: false }));
-      expect(transcript((await fresh.getState(config)).values)).toEqual(
-        transcript((await reference.getState(config)).values),
-      );
+      await expectRedisHolds(prefix, config, reference);
     },
   );
 
@@ -367,7 +362,6 @@ describe("RedisSaver offline", () => {
     const prefix = testPrefix("off");
     const dir = journalDir();
     const config = { configurable: { thread_id: testPrefix("thread") } };
-    const ask = (t: number) => ({ messages: [new HumanMessage({ content: `question ${t}`, id: `q${t}` })] });
     // No snapshot within 100 updates: the history of any checkpoint reaches back to the thread's start.
     const first = offlineSaver(client, prefix, dir);
     await deltaChat(first, 100).invoke(ask(0), config);
