@@ -61,8 +61,17 @@ export async function getDeltaChannelHistory(
   config: RunnableConfig,
   channels: readonly string[],
 ): Promise<Record<string, DeltaChannelHistory>> {
+  return readDeltaChannelHistory(context, readDeltaHistoryInput(config, channels), channels);
+}
+
+/** getDeltaChannelHistory on arguments readDeltaHistoryInput has checked. */
+export async function readDeltaChannelHistory(
+  context: SaverContext,
+  thread: { threadId: string; ns: string; checkpointId?: string | undefined },
+  channels: readonly string[],
+): Promise<Record<string, DeltaChannelHistory>> {
   const operation = HISTORY_OPERATION;
-  const { threadId, ns, checkpointId } = readDeltaHistoryInput(config, channels);
+  const { threadId, ns, checkpointId } = thread;
   if (channels.length === 0) return {};
 
   const keys = context.threadKeys.get(threadId).thread;

@@ -30,6 +30,7 @@ import {
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
+import { deltaSnapshotCounters } from "./delta-counters.js";
 import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
 import { isPlainJsonPlus } from "./json-revive.js";
 import { encodeRecord } from "./record.js";
@@ -309,12 +310,12 @@ function deltaChannelsInHistory(
   newVersions: ChannelVersions,
   channelValues: Checkpoint["channel_values"],
 ): (channel: string) => boolean {
-  const counters = (metadata as { counters_since_delta_snapshot?: unknown } | undefined)?.counters_since_delta_snapshot;
-  if (counters === null || typeof counters !== "object") return () => false;
+  const counters = deltaSnapshotCounters(metadata);
+  if (counters === undefined) return () => false;
   return (channel) => {
     if (!Object.hasOwn(counters, channel) || Object.hasOwn(channelValues ?? {}, channel)) return false;
     if (Object.hasOwn(newVersions ?? {}, channel)) return true;
-    const count = (counters as Record<string, unknown>)[channel];
+    const count = counters[channel];
     return !(Array.isArray(count) && count[0] === 0);
   };
 }

@@ -9,6 +9,7 @@
 import type { BaseMessage } from "@langchain/core/messages";
 import { DeltaChannel, messagesDeltaReducer } from "@langchain/langgraph";
 import { type CheckpointPendingWrite, type CheckpointTuple, isDeltaSnapshot } from "@langchain/langgraph-checkpoint";
+import { deltaSnapshotCounters, updatesSinceSnapshot } from "../../saver/delta-counters.js";
 import type { RedisSaver } from "../../saver/redis-saver.js";
 import { isMessage } from "./values.js";
 
@@ -31,16 +32,9 @@ export type DeltaChannelValue =
       readonly updatesSinceSnapshot?: number;
     };
 
-/** counters_since_delta_snapshot of a checkpoint's metadata: channel -> [updates, steps] since its snapshot. */
-function snapshotCounters(tuple: CheckpointTuple): Record<string, unknown> {
-  const counters = (tuple.metadata as { counters_since_delta_snapshot?: unknown } | undefined)
-    ?.counters_since_delta_snapshot;
-  return counters !== null && typeof counters === "object" ? (counters as Record<string, unknown>) : {};
-}
-
-function updatesOf(counters: Record<string, unknown>, channel: string): { updatesSinceSnapshot?: number } {
-  const count = counters[channel];
-  return Array.isArray(count) && typeof count[0] === "number" ? { updatesSinceSnapshot: count[0] } : {};
+function updatesOf(tuple: CheckpointTuple, channel: string): { updatesSinceSnapshot?: number } {
+  const updates = updatesSinceSnapshot(tuple.metadata, channel);
+  return updates === undefined ? {} : { updatesSinceSnapshot: updates };
 }
 
 function isMessageValue(value: unknown): boolean {
@@ -65,15 +59,14 @@ export async function readDeltaChannels(
   tuple: CheckpointTuple,
 ): Promise<Map<string, DeltaChannelValue>> {
   const values = tuple.checkpoint.channel_values as Record<string, unknown>;
-  const counters = snapshotCounters(tuple);
   const out = new Map<string, DeltaChannelValue>();
   for (const [channel, value] of Object.entries(values)) {
     if (isDeltaSnapshot(value)) {
-      out.set(channel, { rebuilt: true, value: value.value, writes: 0, ...updatesOf(counters, channel) });
+      out.set(channel, { rebuilt: true, value: value.value, writes: 0, ...updatesOf(tuple, channel) });
     }
   }
   // A channel counted since its snapshot, with a version but no value here: its value is in the ancestors' writes.
-  const inHistory = Object.keys(counters).filter(
+  const inHistory = Object.keys(deltaSnapshotCounters(tuple.metadata) ?? {}).filter(
     (channel) => Object.hasOwn(tuple.checkpoint.channel_versions, channel) && !Object.hasOwn(values, channel),
   );
   if (inHistory.length === 0) return out;
@@ -81,7 +74,7 @@ export async function readDeltaChannels(
   for (const channel of inHistory) {
     const { seed, writes } = history[channel] ?? { writes: [] };
     const snapshot = isDeltaSnapshot(seed) ? seed.value : seed;
-    const updates = updatesOf(counters, channel);
+    const updates = updatesOf(tuple, channel);
     const messages =
       (snapshot === undefined || isMessageValue(snapshot)) && writes.every(([, , value]) => isMessageValue(value));
     if (messages) {

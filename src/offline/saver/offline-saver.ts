@@ -17,7 +17,7 @@ import { InvalidInputError, OfflineReadError } from "../../errors.js";
 import { readOptionalThreadConfig, readThreadConfig, requireCheckpointId } from "../../saver/config.js";
 import type { SaverContext } from "../../saver/context.js";
 import { tupleConfig } from "../../saver/decode.js";
-import { decodeHeldHistory, getDeltaChannelHistory, readDeltaHistoryInput } from "../../saver/delta-history.js";
+import { decodeHeldHistory, readDeltaChannelHistory, readDeltaHistoryInput } from "../../saver/delta-history.js";
 import { getTuple } from "../../saver/get-tuple.js";
 import { listCheckpoints } from "../../saver/list.js";
 import { putCheckpoint, requirePutInput } from "../../saver/put.js";
@@ -221,14 +221,15 @@ export class SaverOffline {
     channels: string[],
   ): Promise<Record<string, DeltaChannelHistory>> {
     const operation = "RedisSaver.getDeltaChannelHistory";
-    const { threadId, ns, checkpointId } = readDeltaHistoryInput(config, channels);
+    const thread = readDeltaHistoryInput(config, channels);
+    const { threadId, ns, checkpointId } = thread;
     if (channels.length === 0) return {};
     await this.session.ready();
     await this.#loaded;
     if (!this.#local(threadId)) {
       try {
         const history = await this.session.bounded(
-          () => getDeltaChannelHistory(this.#context, config, channels),
+          () => readDeltaChannelHistory(this.#context, thread, channels),
           operation,
         );
         if (checkpointId !== undefined) this.#shadow.rememberHistoryRead(threadId, ns, checkpointId);

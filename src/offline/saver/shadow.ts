@@ -22,6 +22,7 @@ import {
   WRITES_IDX_MAP,
   writesSortKey,
 } from "@langchain/langgraph-checkpoint";
+import { updatesSinceSnapshot } from "../../saver/delta-counters.js";
 
 interface StoredWrite {
   readonly taskId: string;
@@ -321,12 +322,4 @@ function sortedWrites(entry: Entry): CheckpointPendingWrite[] {
       compareWritesSortKeys(writesSortKey(a.taskPath, a.taskId, a.idx), writesSortKey(b.taskPath, b.taskId, b.idx)),
     )
     .map((write) => [write.taskId, write.channel, write.value]);
-}
-
-/** The metadata's count of a DeltaChannel's updates since its last stored value; undefined when it has none. */
-function updatesSinceSnapshot(metadata: CheckpointMetadata | undefined, channel: string): number | undefined {
-  const counters = (metadata as { counters_since_delta_snapshot?: Record<string, unknown> } | undefined)
-    ?.counters_since_delta_snapshot;
-  const count = counters?.[channel];
-  return Array.isArray(count) && typeof count[0] === "number" ? count[0] : undefined;
 }
