@@ -66,6 +66,7 @@ export async function runChat(checkpointer: BaseCheckpointSaver, threadId: strin
 export type Chat = {
   invoke(input: unknown, config: unknown): Promise<unknown>;
   getState(config: unknown): Promise<unknown>;
+  getStateHistory(config: unknown): AsyncIterableIterator<unknown>;
 };
 
 /**

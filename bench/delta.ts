@@ -222,8 +222,23 @@ export async function deltaSection(ctx: BenchContext, makeSaver: (name: string) 
       note: `${heldCpu.redisUs.toFixed(0)} us again; Node CPU ${coldCpu.nodeUs.toFixed(0)} / ${heldCpu.nodeUs.toFixed(0)} us`,
     },
   );
+  ctx.progress.step("getStateHistory of the whole thread");
+  const states = await stateHistoryLatencies(ctx, deltaSaver.keyPrefix, plain);
+  ctx.recorder.metric("delta.stateHistoryOverPlainP50", states.heldRatio);
+  table.rows.push(
+    {
+      what: `getStateHistory of the whole thread (${checkpoints} states) by a new saver, p50`,
+      value: states.held.p50Ms,
+      unit: "ms",
+      note: `${states.heldRatio.toFixed(2)}x the plain thread's; ${states.cold.p50Ms.toFixed(0)} ms (${states.coldRatio.toFixed(2)}x) without the history cache`,
+    },
+    { what: "getStateHistory of the plain thread, p50", value: states.plain.p50Ms, unit: "ms", note: "" },
+  );
   table.notes.push(
     "Bytes are MEMORY USAGE summed over every key the saver wrote for the thread (run hashes included).",
+    "getStateHistory loads each state's DeltaChannel history: a new saver walks from the newest state down to the " +
+      "snapshot once, and cuts each older state's history from the one it holds; without the history cache every " +
+      "state walks back to the snapshot.",
     "The DeltaChannel snapshot comes every 100 updates (LangGraph's default snapshotFrequency): after 95 turns " +
       "(190 updates) the latest state is the snapshot at update 100 plus the writes of the 134 ancestors since.",
   );
@@ -272,6 +287,32 @@ async function loadLatencies(
     plainLoad,
     coldRatio: ratio(coldLoad.p50Ms, plainLoad.p50Ms),
     heldRatio: ratio(heldLoad.p50Ms, plainLoad.p50Ms),
+  };
+}
+
+/**
+ * getStateHistory over every state of the DeltaChannel thread by a saver new to it (with the history cache, and
+ * without), against the plain thread's, interleaved.
+ */
+async function stateHistoryLatencies(ctx: BenchContext, deltaPrefix: string, plain: Chat) {
+  const readAll = (graph: Chat) => async () => {
+    for await (const _ of graph.getStateHistory(chatConfig));
+  };
+  const fresh = (deltaHistoryCache?: false) => () =>
+    readAll(deltaGraph(new RedisSaver({ client: ctx.client, keyPrefix: deltaPrefix, deltaHistoryCache })))();
+  const [heldSamples = [], coldSamples = [], plainSamples = []] = await timeRoundRobin(
+    [fresh(), fresh(false), readAll(plain)],
+    { iterations: ctx.iterations(10, 3), maxMs: ctx.durationMs(40_000) },
+  );
+  const held = summarize(heldSamples);
+  const cold = summarize(coldSamples);
+  const plainTimes = summarize(plainSamples);
+  return {
+    held,
+    cold,
+    plain: plainTimes,
+    heldRatio: ratio(held.p50Ms, plainTimes.p50Ms),
+    coldRatio: ratio(cold.p50Ms, plainTimes.p50Ms),
   };
 }
 

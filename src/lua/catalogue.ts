@@ -279,7 +279,7 @@ export const SCRIPTS = {
     keys: THREAD_KEYS,
     buffers: true,
     decode: (reply) => {
-      const [cursor, entries, pieces, seedList, baseList, stopped, epoch] = reply as [
+      const [cursor, entries, pieces, seedList, baseList, stopped, epoch, visitedList] = reply as [
         Buffer,
         Buffer,
         Buffer[],
@@ -287,19 +287,29 @@ export const SCRIPTS = {
         Buffer[],
         unknown,
         unknown,
+        Buffer,
       ];
       const bases = new Map<string, Buffer>();
       for (let i = 0; i + 1 < baseList.length; i += 2) {
         bases.set((baseList[i] as Buffer).toString("utf8"), baseList[i + 1] as Buffer);
       }
-      const seeds: { channel: string; field: string; blob: Buffer; entry: number }[] = [];
-      for (let i = 0; i + 3 < seedList.length; i += 4) {
+      const seeds: { channel: string; field: string; blob: Buffer; entry: number; visit: number }[] = [];
+      for (let i = 0; i + 4 < seedList.length; i += 5) {
         seeds.push({
           channel: text(seedList[i]),
           field: text(seedList[i + 1]),
           blob: seedList[i + 2] as Buffer,
           entry: Number(seedList[i + 3]),
+          visit: Number(seedList[i + 4]),
         });
+      }
+      // Per ancestor visited: a byte (1 with an entry), its escaped id, "\n".
+      const visited: { id: string; entries: number }[] = [];
+      let entryCount = 0;
+      for (const line of text(visitedList).split("\n")) {
+        if (line === "") continue;
+        if (line.charCodeAt(0) === 1) entryCount++;
+        visited.push({ id: line.slice(1), entries: entryCount });
       }
       return {
         /** The escaped id of the next ancestor to visit; "" when the walk is over. */
@@ -308,8 +318,13 @@ export const SCRIPTS = {
         entries,
         /** Those ancestors' stored bundles and overflow writes, in the same order. */
         pieces,
-        /** The seeds found on this page, newest first; `entry`: the entries (1-based) its channel is walked through. */
+        /**
+         * The seeds found on this page, newest first; `entry`: the entries (1-based) its channel is walked through;
+         * `visit`: the ancestor that holds it (1-based, in `visited`).
+         */
         seeds,
+        /** Every ancestor visited, newest first: its escaped id and the page's entries up to and including its own. */
+        visited,
         /** Blob field -> stored blob: the bases the page's delta-encoded seeds need. */
         bases,
         /** The walk ended at stopAt: the history held for stopAt follows this one. */

@@ -25,27 +25,33 @@
   ARGV[4] maxVisits     most ancestors this call visits (bounds the work of one call)
   ARGV[5] maxBytes      stop after the page's returned bytes pass this many (at least one ancestor is visited)
   ARGV[6] ttlMs         refresh every key's TTL to this many milliseconds; "0" leaves TTLs alone
-  ARGV[7] stopAt        escaped id of a checkpoint whose history the client already holds (src/saver/
-                        delta-history-cache.ts), or "": the walk ends after visiting that ancestor, and right away
-                        when it is the target (start "target") and its record exists
+  ARGV[7] stopAt        escaped id of a checkpoint whose history the client already holds or can cut from what it
+                        holds (src/saver/delta-history-cache.ts), or "": the walk ends after visiting that ancestor,
+                        and right away when it is the target (start "target") and its record exists
   ARGV[8] heldEpoch     the thread's history epoch when the client read what it holds: stopAt counts only while
                         the epoch is still that (include historyEpoch)
   ARGV[9..]             pairs (channel name, escaped channel name) of the channels still walked
 
-  Result: { cursor, entries, pieces, seeds, bases, stopped, epoch }; stopped is 1 when the walk ended at stopAt (the
-  client appends the history it holds for stopAt to this one), else 0; epoch is the thread's history epoch. cursor is
-  the escaped id of the next ancestor to visit, or "" when the walk is over. pieces are the stored writes of the
-  ancestors visited that have any, newest first, as stored: an ancestor's bundle whole (include pendingWrites: each
-  framed write after its length, one after another; a bundle holds about PENDING_WRITES_BUNDLE_BYTES, so it is sent as
-  it is and the client keeps the writes to channels still walked at that ancestor), or its whole stored record when
-  the record carries the bundle (include recordWrites: the client cuts the bundle out, so none is copied here), then
-  its overflow writes to channels still walked (framed; each may be large, so these are chosen here). entries holds a
-  4-byte big-endian number per such ancestor, newest first: 4 * (its overflow writes sent) + 2 when its bundle is sent
-  in its record + 1 when its bundle is sent, so the client knows which pieces are whose. seeds is a flat list {
-  channel name, blob field, blob, entry, ... } of the channels that end at an ancestor of this page (newest first),
-  entry being the number of entries up to and including that ancestor's: the channel is walked through that entry's
-  writes and no further. bases is a flat list of blob field, blob value: every base the page's delta-encoded seeds
-  need (include checkpointRefs, blobChain), each once.
+  Result: { cursor, entries, pieces, seeds, bases, stopped, epoch, visited }; stopped is 1 when the walk ended at
+  stopAt (the client appends the history it holds for stopAt to this one), else 0; epoch is the thread's history
+  epoch. cursor is the escaped id of the next ancestor to visit, or "" when the walk is over. pieces are the stored
+  writes of the ancestors visited that have any, newest first, as stored: an ancestor's bundle whole (include
+  pendingWrites: each framed write after its length, one after another; a bundle holds about
+  PENDING_WRITES_BUNDLE_BYTES, so it is sent as it is and the client keeps the writes to channels still walked at
+  that ancestor), or its whole stored record when the record carries the bundle (include recordWrites: the client
+  cuts the bundle out, so none is copied here), then its overflow writes to channels still walked (framed; each may
+  be large, so these are chosen here). entries holds a 4-byte big-endian number per such ancestor, newest first: 4 *
+  (its overflow writes sent) + 2 when its bundle is sent in its record + 1 when its bundle is sent, so the client
+  knows which pieces are whose. seeds is a flat list {
+  channel name, blob field, blob, entry, visit, ... } of the channels that end at an ancestor of this page (newest
+  first), entry being the number of entries up to and including that ancestor's: the channel is walked through that
+  entry's writes and no further; visit is that ancestor's place among the page's visited ones (1 for the first).
+  bases is a flat list of blob field, blob value: every base the page's delta-encoded seeds need (include
+  checkpointRefs, blobChain), each once. visited names every ancestor the page visited, newest first, with or
+  without pieces: per ancestor a byte (1 when it has an entry, else 0), its escaped id and "\n" (escaped ids hold no
+  newline). With it, a client that holds a checkpoint's history can cut from it the history of an ancestor on it
+  whose channels all have their seed further down (the walk after that ancestor): what getStateHistory reads next,
+  one ancestor after another.
 
   Reads: the parent chain one record at a time (each names the next), in runs of 1, 2, 4, ... up to READ_AHEAD
   records whose bundles then come in one HMGET, and the walked channels' blobs in HMGETs of BLOB_CHUNK in walk
@@ -152,17 +158,19 @@ if start == "target" then
   end
   local record = field and redis.call("HGET", checkpoints, field)
   if not record or recordWritesAhead(record) then
-    return { "", "", {}, {}, {}, 0, epoch }
+    return { "", "", {}, {}, {}, 0, epoch, "" }
   end
   refreshTtl()
   if checkpointId ~= "" and checkpointId == stopAt then
-    return { "", "", {}, {}, {}, 1, epoch }
+    return { "", "", {}, {}, {}, 1, epoch, "" }
   end
   cursor = refsParentAt(record, refsBounds(record))
 end
 
 -- entries: the 4-byte numbers of the ancestors with pieces (entryText: each number's string, made once).
 local entries, entryText, pieces, seeds, bases, seenBases = {}, {}, {}, {}, {}, {}
+-- visited: per ancestor visited, its entry flag byte, escaped id and "\n".
+local visited = {}
 local visits, bytes, stopped = 0, 0, 0
 -- The version and blob field of each channel at the last ancestor read: a field is built when the version changes.
 local lastVersion, lastField = {}, {}
@@ -294,6 +302,7 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
       end
       entries[#entries + 1] = text
     end
+    visited[visits] = (entry > 0 and "\1" or "\0") .. ids[i] .. "\n"
 
     local at = (i - 1) * channelCount
     for j = 1, channelCount do
@@ -304,6 +313,7 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
         seeds[#seeds + 1] = blobField
         seeds[#seeds + 1] = blob
         seeds[#seeds + 1] = #entries
+        seeds[#seeds + 1] = visits
         open[j], walked[names[j]] = false, nil
         openCount = openCount - 1
         bytes = bytes + #blob
@@ -322,4 +332,4 @@ end
 if openCount == 0 then
   cursor, stopped = "", 0
 end
-return { cursor, table.concat(entries), pieces, seeds, bases, stopped, epoch }
+return { cursor, table.concat(entries), pieces, seeds, bases, stopped, epoch, table.concat(visited) }

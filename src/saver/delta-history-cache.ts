@@ -43,8 +43,13 @@ export interface HistoryPage {
   entries: Buffer;
   /** Those ancestors' bundles (whole, or the stored record that carries one) and overflow writes, in that order. */
   pieces: readonly Buffer[];
-  /** Channel, blob field, stored blob and the entries (1-based) the channel is walked through. */
-  seeds: readonly { channel: string; field: string; blob: Buffer; entry: number }[];
+  /**
+   * Channel, blob field, stored blob, the entries (1-based) the channel is walked through and the ancestor that
+   * holds it (1-based, in `visited`).
+   */
+  seeds: readonly { channel: string; field: string; blob: Buffer; entry: number; visit: number }[];
+  /** Every ancestor the page visited, newest first: its escaped id and the entries up to and including its own. */
+  visited: readonly { id: string; entries: number }[];
 }
 
 /** A checkpoint's history for a set of channels: its pages oldest-last, and the bases its seeds need. */
@@ -69,6 +74,7 @@ const owned = new WeakSet<HistoryPage>();
 /** What an entry costs beyond its bytes (objects, map slots): counted so that tiny histories are bounded too. */
 const ENTRY_OVERHEAD_BYTES = 256;
 const PIECE_OVERHEAD_BYTES = 48;
+const VISITED_OVERHEAD_BYTES = 40;
 
 /** The held histories, least recently used first, within maxBytes. */
 export class DeltaHistoryCache {
@@ -108,6 +114,7 @@ export class DeltaHistoryCache {
     let bytes = ENTRY_OVERHEAD_BYTES;
     for (const page of pages) {
       bytes += page.entries.length;
+      for (const { id } of page.visited) bytes += id.length + VISITED_OVERHEAD_BYTES;
       for (const piece of page.pieces) bytes += piece.length + PIECE_OVERHEAD_BYTES;
       for (const seed of page.seeds) bytes += seed.blob.length + seed.field.length + PIECE_OVERHEAD_BYTES;
     }
@@ -170,6 +177,40 @@ export function heldPagesAfter(held: HeldHistory, open: ReadonlySet<string>): Hi
 }
 
 /**
+ * The history of `target`, an ancestor the held history visited, cut from it: the pages after `target`'s place,
+ * which is what a walk from `target` would read (an ancestor's writes and stored values do not change once it has a
+ * child). Undefined when `target` is not on the held chain, or when a channel has its seed at `target` or at an
+ * ancestor between it and the held checkpoint (that channel's history goes further down than what is held). The
+ * caller still asks the script whether what is held counts (the history epoch, `target`'s record).
+ */
+export function heldPagesBelow(held: HeldHistory, target: string): HistoryPage[] | undefined {
+  for (let p = 0; p < held.pages.length; p++) {
+    const page = held.pages[p] as HistoryPage;
+    const at = page.visited.findIndex((ancestor) => ancestor.id === target);
+    // A seed newer than the target (on an earlier page, or at or before its place on this one) ends its channel.
+    const seededAbove = page.seeds.some((seed) => at < 0 || seed.visit <= at + 1);
+    if (seededAbove) return undefined;
+    if (at < 0) continue;
+    const cut = (page.visited[at] as { entries: number }).entries;
+    let piecesCut = 0;
+    for (let e = 0; e < cut; e++) {
+      const entry = page.entries.readUInt32BE(4 * e);
+      piecesCut += (entry & 1) + (entry >>> 2);
+    }
+    const below: HistoryPage = {
+      walked: page.walked,
+      entries: page.entries.subarray(4 * cut),
+      pieces: page.pieces.slice(piecesCut),
+      seeds: page.seeds.map((seed) => ({ ...seed, entry: seed.entry - cut, visit: seed.visit - at - 1 })),
+      visited: page.visited.slice(at + 1).map((ancestor) => ({ ...ancestor, entries: ancestor.entries - cut })),
+    };
+    owned.add(below);
+    return [below, ...held.pages.slice(p + 1)];
+  }
+  return undefined;
+}
+
+/**
  * A page's copy to hold: an ancestor's record that carries its bundle is held as the bundle alone (its entry loses
  * the "in its record" flag), about half the bytes of the chat's records; the page was decoded before, so its
  * wrappers are whole.
@@ -197,6 +238,7 @@ function copyPage(page: HistoryPage): HistoryPage {
     entries,
     pieces,
     seeds: page.seeds.map((seed) => ({ ...seed, blob: Buffer.from(seed.blob) })),
+    visited: page.visited,
   };
   owned.add(copy);
   return copy;

@@ -26,7 +26,7 @@ import { escapePart, unescapePart } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { type DecodedWrite, decodeWriteList, inSortKeyOrder, loadValue } from "./decode.js";
-import { type HistoryPage, heldPagesAfter } from "./delta-history-cache.js";
+import { type HeldHistory, type HistoryPage, heldPagesAfter, heldPagesBelow } from "./delta-history-cache.js";
 import { unwrapRecord } from "./record.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 import { splitWriteBundle, writeChannel } from "./write-frame.js";
@@ -86,6 +86,11 @@ export async function readDeltaChannelHistory(
   // The history this process holds for an earlier checkpoint of the namespace: the walk stops there if it meets it.
   const held = context.deltaHistory?.get(threadId, ns, channels);
   const generation = context.deltaHistory?.generation ?? 0;
+  // Or the target is an ancestor on the held history (getStateHistory reads one after another): its own history is
+  // cut from the held one, once the script says that still counts (it then stops at the target right away).
+  const below =
+    held !== undefined && target !== "" && target !== held.checkpointId ? heldPagesBelow(held, target) : undefined;
+  const stopAt = below !== undefined ? target : (held?.checkpointId ?? "");
   let stopped = false;
   // The history epoch every page was read under; undefined when they differ (nothing is held then).
   let epoch: string | undefined;
@@ -100,15 +105,15 @@ export async function readDeltaChannelHistory(
         DELTA_HISTORY_PAGE_CHECKPOINTS,
         DELTA_HISTORY_PAGE_BYTES,
         ttlMs,
-        held?.checkpointId ?? "",
+        stopAt,
         held?.epoch ?? "",
         ...channelArgs,
       ]),
     );
     for (const [field, base] of page.bases) bases.set(field, base);
-    // A page with no ancestor's writes and no seed (a walk that stopped at once) adds nothing.
-    if (page.entries.length > 0 || page.seeds.length > 0) {
-      pages.push({ walked, entries: page.entries, pieces: page.pieces, seeds: page.seeds });
+    // A page that visited no ancestor (a walk that stopped at once) adds nothing.
+    if (page.visited.length > 0) {
+      pages.push({ walked, entries: page.entries, pieces: page.pieces, seeds: page.seeds, visited: page.visited });
     }
     for (const { channel } of page.seeds) open.delete(channel);
     cursor = page.cursor;
@@ -117,14 +122,18 @@ export async function readDeltaChannelHistory(
     if (cursor === "" || open.size === 0) break;
     start = "from";
   }
-  if (stopped && held !== undefined && open.size > 0) {
+  if (stopped && below !== undefined) {
+    // Answered whole by what is held: the target's history cut from it.
+    pages.push(...below);
+    for (const [field, base] of (held as HeldHistory).bases) bases.set(field, base);
+  } else if (stopped && held !== undefined && open.size > 0) {
     pages.push(...heldPagesAfter(held, open));
     for (const [field, base] of held.bases) if (!bases.has(field)) bases.set(field, base);
   }
   const history = await decodeHistory(context, keys, ns, channels, pages, bases);
   // Held once it decoded (a damaged page throws above); a load by the newest checkpoint has no id to hold it by,
-  // and one answered whole by what is held holds nothing new.
-  const answeredByHeld = stopped && target === held?.checkpointId;
+  // and one answered whole by what is held holds nothing new (a cut keeps the longer history held).
+  const answeredByHeld = stopped && (target === held?.checkpointId || below !== undefined);
   if (context.deltaHistory !== undefined && epoch !== undefined && target !== "" && !answeredByHeld) {
     context.deltaHistory.set(threadId, ns, channels, { checkpointId: target, epoch, pages, bases }, generation);
   }

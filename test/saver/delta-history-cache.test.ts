@@ -213,6 +213,48 @@ describe("a load after new steps walks only those steps (MONITOR)", () => {
     expect(await history(saver, newTip, ["m"])).toEqual(expected);
   });
 
+  it("getStateHistory walks each stretch between snapshots once and cuts the other histories from it", async () => {
+    const client = newRedis();
+    const keyPrefix = testPrefix("dhg");
+    const snapshotFrequency = 8;
+    const graph = deltaReplyGraph(new RedisSaver({ client, keyPrefix }), snapshotFrequency);
+    const memory = deltaReplyGraph(new MemorySaver(), snapshotFrequency);
+    const thread = { configurable: { thread_id: "chat" } };
+    for (let turn = 0; turn < 20; turn++) {
+      const input = { messages: [new HumanMessage({ content: `question ${turn}`, id: `q${turn}` })] };
+      await graph.invoke(input, thread);
+      await memory.invoke(input, thread);
+    }
+    const expected = [];
+    for await (const state of memory.getStateHistory(thread)) expected.push(state.values);
+    // Each script call's commands: walks run more than the few a load answered by what is held runs.
+    const walksOf = (seen: string[]) => {
+      const perCall: number[] = [];
+      for (const command of seen) {
+        if (command === "EVALSHA" || command === "EVAL") perCall.push(0);
+        else if (perCall.length > 0) perCall.push((perCall.pop() as number) + 1);
+      }
+      return { calls: perCall.length, walks: perCall.filter((commands) => commands > 3).length };
+    };
+    const read = async (saver: RedisSaver) => {
+      const reader = deltaReplyGraph(saver, snapshotFrequency);
+      const values: unknown[] = [];
+      const seen = await commandsFor(client, keyPrefix, async () => {
+        for await (const state of reader.getStateHistory(thread)) values.push(state.values);
+      });
+      return { values, ...walksOf(seen) };
+    };
+    const fresh = await read(new RedisSaver({ client, keyPrefix }));
+    const cold = await read(new RedisSaver({ client, keyPrefix, deltaHistoryCache: false }));
+    expect(fresh.values).toEqual(expected);
+    expect(cold.values).toEqual(expected);
+    // 20 turns of 2 updates each: 5 snapshots, so 6 stretches; every checkpoint but the snapshots loads a history.
+    expect(fresh.calls).toBe(cold.calls);
+    expect(cold.walks).toBeGreaterThan(40);
+    expect(fresh.walks).toBeLessThanOrEqual(6);
+    client.disconnect();
+  });
+
   it("refuses a budget that is not a whole number of bytes", () => {
     const client = newRedis();
     for (const bad of [{ maxBytes: -1 }, { maxBytes: 1.5 }, { size: 10 }, true]) {
@@ -227,7 +269,15 @@ describe("DeltaHistoryCache", () => {
     checkpointId,
     epoch: "",
     // One ancestor whose bundle came on its own (entry 1): the piece is that bundle.
-    pages: [{ walked: ["m"], entries: Buffer.from([0, 0, 0, 1]), pieces: [Buffer.alloc(bytes)], seeds: [] }],
+    pages: [
+      {
+        walked: ["m"],
+        entries: Buffer.from([0, 0, 0, 1]),
+        pieces: [Buffer.alloc(bytes)],
+        seeds: [],
+        visited: [{ id: "0", entries: 1 }],
+      },
+    ],
     bases: new Map(),
   });
 
