@@ -143,8 +143,11 @@ describe.each(targets)("the DeltaChannel history cache ($name)", ({ connect }) =
     // Snapshots of m at checkpoints 0 and 50; run "middle" wrote 60 to 79, run "last" 80 to 99.
     const chain = await extendChain(writer, "t", 0, 60);
     const cut = await extendChain(writer, "t", 60, 20, chain.at(-1), "middle");
-    const tip = (await extendChain(writer, "t", 80, 20, cut.at(-1), "last")).at(-1) as RunnableConfig;
+    const last = await extendChain(writer, "t", 80, 20, cut.at(-1), "last");
+    const tip = last.at(-1) as RunnableConfig;
     const old = chain[30] as RunnableConfig;
+    // On the tip's chain: its history is cut from the tip's while that counts.
+    const onChain = last[5] as RunnableConfig;
     const writesOf = async (saver: RedisSaver, config: RunnableConfig) =>
       (await history(saver, config, ["m"])).m?.writes.length;
     const same = async (config: RunnableConfig, what: string) =>
@@ -160,9 +163,13 @@ describe.each(targets)("the DeltaChannel history cache ($name)", ({ connect }) =
     await same(tip, "the held tip after prune");
     await same(old, "a checkpoint prune removed");
     await same(tip, "the tip held again");
+    await same(onChain, "an ancestor on the held chain");
+    expect(await writesOf(reader, onChain)).toBe(35);
 
     // The run in the middle cut out: the tip's chain now ends at checkpoint 80, where no seed is.
     expect(await writer.deleteForRuns(["middle"])).toMatchObject({ checkpoints: 20 });
+    await same(onChain, "an ancestor on the held chain after deleteForRuns cut it");
+    expect(await writesOf(reader, onChain)).toBe(5);
     expect(await writesOf(cold, tip)).toBe(19);
     await same(tip, "the held tip after deleteForRuns cut its chain");
 
