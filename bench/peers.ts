@@ -63,6 +63,24 @@ const P99_COLUMNS: readonly Column[] = [
   { key: "samples", label: "Samples each", kind: "int" },
 ];
 
+const PAIR_COLUMNS: readonly Column[] = [
+  { key: "op", label: "Operation", kind: "text" },
+  { key: "redisBySqlite", label: "RedisSaver p50 (ms)", kind: "ms" },
+  { key: "sqlite", label: "SqliteSaver p50 (ms)", kind: "ms" },
+  { key: "vsSqlite", label: "Redis / SQLite", kind: "ratio" },
+  { key: "redisByPostgres", label: "RedisSaver p50 (ms), beside Postgres", kind: "ms" },
+  { key: "postgres", label: "PostgresSaver p50 (ms)", kind: "ms" },
+  { key: "postgresOverRedis", label: "Postgres / Redis", kind: "ratio" },
+];
+
+/** One operation of the section: a call per subject (in subject order), and how long to time it. */
+interface Row {
+  readonly op: string;
+  readonly fns: readonly ((i: number) => Promise<unknown>)[];
+  readonly iterations: number;
+  readonly maxMs: number;
+}
+
 const COLUMN_OF: Record<string, string> = {
   RedisSaver: "redis",
   SqliteSaver: "sqlite",
@@ -113,7 +131,7 @@ export async function peersSection(ctx: BenchContext, redis: BaseCheckpointSaver
     const probe = new CheckpointSequence();
     probe.next(chatStep(0));
     const putBytes = await putPayloadBytes(probe.next(chatStep(1)));
-    const rows: { op: string; fns: ((i: number) => Promise<unknown>)[]; iterations: number; maxMs: number }[] = [];
+    const rows: Row[] = [];
     rows.push({
       op: `put (incremental, ${CHAT_MESSAGES} messages, ${(putBytes / 1024).toFixed(1)} KB)`,
       fns: subjects.map((s) => (i) => putStep(s.saver, s.putThread, s.sequence.next(chatStep(i + 1)))),
@@ -157,6 +175,7 @@ export async function peersSection(ctx: BenchContext, redis: BaseCheckpointSaver
     });
 
     const metricOf: Record<string, string> = { 0: "put", 1: "getTuple", 2: "list", 3: "invoke" };
+    const pairs = pairsTable(ctx, subjects);
     for (const [index, row] of rows.entries()) {
       ctx.progress.step(`${row.op}: ${row.iterations} rounds over ${subjects.map((s) => s.name).join(", ")}`);
       const samples = await timeRoundRobin(row.fns, { iterations: row.iterations, maxMs: row.maxMs });
@@ -175,6 +194,8 @@ export async function peersSection(ctx: BenchContext, redis: BaseCheckpointSaver
       cells.vsMemory = ratio(redisP50, p50.MemorySaver ?? Number.NaN);
       table.rows.push(cells);
       tail.rows.push(tailCells);
+      // The same operation in pairs right away, so the savers' data is what the row above timed.
+      await pairs?.time(row);
       const metric = `peers.${metricOf[index]}`;
       ctx.recorder.metric(`${metric}.redisP50Ms`, redisP50);
       if (Number.isFinite(cells.vsSqlite as number))
@@ -195,4 +216,48 @@ export async function peersSection(ctx: BenchContext, redis: BaseCheckpointSaver
   } finally {
     for (const peer of peers) if (peer.saver) await peer.close().catch(() => undefined);
   }
+}
+
+/**
+ * The same operations with RedisSaver interleaved with one peer at a time. On a machine of few cores a PostgreSQL
+ * server's processes take CPU between the other savers' calls, and RedisSaver, whose every call also needs the
+ * redis-server process scheduled, loses more to that than the in-process SqliteSaver does: the pairs show each
+ * comparison without a third saver's cost. Undefined without a peer.
+ */
+function pairsTable(ctx: BenchContext, subjects: readonly Subject[]) {
+  const peers = subjects.flatMap((s, k) => (s.name === "SqliteSaver" || s.name === "PostgresSaver" ? [k] : []));
+  if (peers.length === 0) return undefined;
+  const table = ctx.recorder.table(
+    "peers-pairs",
+    "Peers in pairs: RedisSaver interleaved with one peer at a time (p50)",
+    PAIR_COLUMNS,
+  );
+  table.notes.push(
+    "Each pair interleaves RedisSaver with one peer call by call, with half the calls of the table above, right " +
+      "after that row. The targets read the table above (all the savers interleaved, as the issue measures); this " +
+      "one shows how much of a gap comes from the other savers' work (the PostgreSQL server's processes share the " +
+      "machine's cores) rather than from RedisSaver beside that peer.",
+  );
+  return {
+    async time(row: Row): Promise<void> {
+      const cells: Record<string, number | string | null> = { op: row.op };
+      for (const k of peers) {
+        const peer = subjects[k] as Subject;
+        ctx.progress.step(`${row.op}: RedisSaver and ${peer.name} in pairs`);
+        const [redisSamples = [], peerSamples = []] = await timeRoundRobin([row.fns[0], row.fns[k]] as typeof row.fns, {
+          iterations: Math.ceil(row.iterations / 2),
+          maxMs: row.maxMs / 2,
+        });
+        const redisP50 = summarize(redisSamples).p50Ms;
+        const peerP50 = summarize(peerSamples).p50Ms;
+        Object.assign(
+          cells,
+          peer.name === "SqliteSaver"
+            ? { redisBySqlite: redisP50, sqlite: peerP50, vsSqlite: ratio(redisP50, peerP50) }
+            : { redisByPostgres: redisP50, postgres: peerP50, postgresOverRedis: ratio(peerP50, redisP50) },
+        );
+      }
+      table.rows.push(cells);
+    },
+  };
 }
