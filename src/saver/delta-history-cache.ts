@@ -1,9 +1,11 @@
 /**
- * The DeltaChannel histories this process read last, one per thread and namespace, as the script returned them (raw
- * pages, not decoded values: LangGraph hands decoded messages to the graph, which may change them). A later load of
- * that thread passes the held checkpoint as the walk's stopAt: the script walks only the ancestors written since,
- * and the held pages follow (history(C) = the writes of C's ancestors down to A, A's included, then history(A)). A
- * process that keeps serving a thread then walks a few ancestors per load instead of every one since the snapshot.
+ * The DeltaChannel histories this process read last per thread and namespace, as the script returned them (raw
+ * pages, not decoded values: LangGraph hands decoded messages to the graph, which may change them): the newest
+ * checkpoint's (the tip) and the last one read for an older checkpoint. A later load of that thread passes the tip as
+ * the walk's stopAt: the script walks only the ancestors written since, and the held pages follow (history(C) = the
+ * writes of C's ancestors down to A, A's included, then history(A)). A process that keeps serving a thread then
+ * walks a few ancestors per load instead of every one since the snapshot. A load of an ancestor on a held history is
+ * cut from it (heldPagesBelow), and the older slot keeps getStateHistory's walks below a snapshot from taking the tip.
  *
  * Sound because an ancestor's writes and stored values do not change once it has a child: LangGraph writes a
  * checkpoint's pending writes before the put of the next one. A walk meets the held checkpoint only while its record
@@ -62,21 +64,28 @@ export interface HeldHistory {
   readonly bases: ReadonlyMap<string, Buffer>;
 }
 
-interface Entry extends HeldHistory {
+/** A held history with what it costs. */
+interface Held extends HeldHistory {
+  readonly bytes: number;
+}
+
+interface Entry {
   readonly threadId: string;
   readonly channels: string;
+  /** Newest checkpoint first: the tip, then the last history read for an older checkpoint, if any. */
+  readonly held: readonly Held[];
   readonly bytes: number;
 }
 
 /** Pages whose buffers this module copied (held ones, and the views heldPagesAfter makes of them): not copied again. */
 const owned = new WeakSet<HistoryPage>();
 
-/** What an entry costs beyond its bytes (objects, map slots): counted so that tiny histories are bounded too. */
+/** What a history costs beyond its bytes (objects, map slots): counted so that tiny histories are bounded too. */
 const ENTRY_OVERHEAD_BYTES = 256;
 const PIECE_OVERHEAD_BYTES = 48;
 const VISITED_OVERHEAD_BYTES = 40;
 
-/** The held histories, least recently used first, within maxBytes. */
+/** The held histories, least recently used thread and namespace first, within maxBytes. */
 export class DeltaHistoryCache {
   readonly #entries = new Map<string, Entry>();
   readonly #byThread = new Map<string, Set<string>>();
@@ -86,14 +95,17 @@ export class DeltaHistoryCache {
 
   constructor(readonly maxBytes: number) {}
 
-  /** The history held for the thread's namespace with exactly these channels, if any. */
-  get(threadId: string, ns: string, channels: readonly string[]): HeldHistory | undefined {
+  /**
+   * The histories held for the thread's namespace with exactly these channels, newest checkpoint first: the tip's,
+   * and the last one read for an older checkpoint (getStateHistory, time travel) when there is one. Empty for none.
+   */
+  get(threadId: string, ns: string, channels: readonly string[]): readonly HeldHistory[] {
     const key = entryKey(threadId, ns);
     const entry = this.#entries.get(key);
-    if (entry === undefined || entry.channels !== channelsKey(channels)) return undefined;
+    if (entry === undefined || entry.channels !== channelsKey(channels)) return [];
     this.#entries.delete(key);
     this.#entries.set(key, entry);
-    return entry;
+    return entry.held;
   }
 
   /** What a load notes before it reads, for set(). */
@@ -102,28 +114,35 @@ export class DeltaHistoryCache {
   }
 
   /**
-   * Holds a checkpoint's history (copied, so the reply's socket buffers are not kept alive), replacing the last;
-   * nothing when a thread was forgotten since the load began (`generation`: this.generation then).
+   * Holds a checkpoint's history (copied, so the reply's socket buffers are not kept alive): as the tip when its
+   * checkpoint is not older than the tip's (ids sort by creation, as LangGraph's do), replacing what was held;
+   * otherwise beside the tip, replacing the older one held before, so that reading an old state does not cost the
+   * process its hold on the thread's newest one. Nothing when a thread was forgotten since the load began
+   * (`generation`: this.generation then).
    */
   set(threadId: string, ns: string, channels: readonly string[], held: HeldHistory, generation: number): void {
     if (generation !== this.#generation) return;
     const key = entryKey(threadId, ns);
-    this.#drop(key);
+    const channelSet = channelsKey(channels);
     const pages = held.pages.map((page) => (owned.has(page) ? page : copyPage(page)));
     const bases = new Map([...held.bases].map(([field, base]) => [field, Buffer.from(base)]));
-    let bytes = ENTRY_OVERHEAD_BYTES;
-    for (const page of pages) {
-      bytes += page.entries.length;
-      for (const { id } of page.visited) bytes += id.length + VISITED_OVERHEAD_BYTES;
-      for (const piece of page.pieces) bytes += piece.length + PIECE_OVERHEAD_BYTES;
-      for (const seed of page.seeds) bytes += seed.blob.length + seed.field.length + PIECE_OVERHEAD_BYTES;
-    }
-    for (const [field, base] of bases) bytes += field.length + base.length + PIECE_OVERHEAD_BYTES;
-    if (bytes > this.maxBytes) return;
-    const channelSet = channelsKey(channels);
-    const { checkpointId, epoch } = held;
-    const entry: Entry = { threadId, channels: channelSet, checkpointId, epoch, pages, bases, bytes };
-    this.#entries.set(key, entry);
+    const added: Held = {
+      checkpointId: held.checkpointId,
+      epoch: held.epoch,
+      pages,
+      bases,
+      bytes: heldBytes(pages, bases),
+    };
+    const before = this.#entries.get(key);
+    const tip = before?.channels === channelSet ? before.held[0] : undefined;
+    let kept: Held[] = tip !== undefined && added.checkpointId < tip.checkpointId ? [tip, added] : [added];
+    // Whole histories only: the older one goes first when both do not fit.
+    if (kept.length === 2 && tip !== undefined && tip.bytes + added.bytes > this.maxBytes) kept = [tip];
+    if (kept.reduce((sum, one) => sum + one.bytes, 0) > this.maxBytes) kept = [];
+    this.#drop(key);
+    if (kept.length === 0) return;
+    const bytes = kept.reduce((sum, one) => sum + one.bytes, 0);
+    this.#entries.set(key, { threadId, channels: channelSet, held: kept, bytes });
     let keys = this.#byThread.get(threadId);
     if (keys === undefined) {
       keys = new Set();
@@ -157,6 +176,19 @@ export class DeltaHistoryCache {
     keys?.delete(key);
     if (keys?.size === 0) this.#byThread.delete(entry.threadId);
   }
+}
+
+/** What a held history costs, counted as the budget counts it. */
+function heldBytes(pages: readonly HistoryPage[], bases: ReadonlyMap<string, Buffer>): number {
+  let bytes = ENTRY_OVERHEAD_BYTES;
+  for (const page of pages) {
+    bytes += page.entries.length;
+    for (const { id } of page.visited) bytes += id.length + VISITED_OVERHEAD_BYTES;
+    for (const piece of page.pieces) bytes += piece.length + PIECE_OVERHEAD_BYTES;
+    for (const seed of page.seeds) bytes += seed.blob.length + seed.field.length + PIECE_OVERHEAD_BYTES;
+  }
+  for (const [field, base] of bases) bytes += field.length + base.length + PIECE_OVERHEAD_BYTES;
+  return bytes;
 }
 
 /**

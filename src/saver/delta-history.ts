@@ -83,13 +83,8 @@ export async function readDeltaChannelHistory(
   let start: "target" | "from" = "target";
   const target = escapePart(checkpointId ?? "");
   let cursor = target;
-  // The history this process holds for an earlier checkpoint of the namespace: the walk stops there if it meets it.
-  const held = context.deltaHistory?.get(threadId, ns, channels);
+  const { held, below } = chooseHeld(context.deltaHistory?.get(threadId, ns, channels) ?? [], target);
   const generation = context.deltaHistory?.generation ?? 0;
-  // Or the target is an ancestor on the held history (getStateHistory reads one after another): its own history is
-  // cut from the held one, once the script says that still counts (it then stops at the target right away).
-  const below =
-    held !== undefined && target !== "" && target !== held.checkpointId ? heldPagesBelow(held, target) : undefined;
   const stopAt = below !== undefined ? target : (held?.checkpointId ?? "");
   let stopped = false;
   // The history epoch every page was read under; undefined when they differ (nothing is held then).
@@ -141,7 +136,26 @@ export async function readDeltaChannelHistory(
 }
 
 /**
- * The history this process holds for a checkpoint of the namespace (the last one it loaded with these channels, see
+ * Which held history a load of `target` uses: the one held for `target` itself; else one that `target` is an
+ * ancestor on, whose pages after it are `target`'s history (getStateHistory reads one ancestor after another), once
+ * the script says that still counts (it then stops at the target right away); else the tip, where the walk stops if
+ * it meets it.
+ */
+function chooseHeld(
+  helds: readonly HeldHistory[],
+  target: string,
+): { held: HeldHistory | undefined; below?: HistoryPage[] } {
+  const exact = helds.find((candidate) => candidate.checkpointId === target);
+  if (exact !== undefined || target === "") return { held: exact ?? helds[0] };
+  for (const candidate of helds) {
+    const below = heldPagesBelow(candidate, target);
+    if (below !== undefined) return { held: candidate, below };
+  }
+  return { held: helds[0] };
+}
+
+/**
+ * The history this process holds for the newest checkpoint of the namespace it loaded with these channels (see
  * delta-history-cache.ts), decoded anew, so no caller shares objects with another: for reads that must do without
  * Redis (the offline option). Undefined when it holds none.
  */
@@ -151,7 +165,7 @@ export async function decodeHeldHistory(
   ns: string,
   channels: readonly string[],
 ): Promise<{ checkpointId: string; history: Record<string, DeltaChannelHistory> } | undefined> {
-  const held = context.deltaHistory?.get(threadId, ns, channels);
+  const held = context.deltaHistory?.get(threadId, ns, channels)[0];
   if (held === undefined) return undefined;
   const keys = context.threadKeys.get(threadId).thread;
   const pages = heldPagesAfter(held, new Set(channels));

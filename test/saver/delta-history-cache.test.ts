@@ -227,7 +227,7 @@ describe("a load after new steps walks only those steps (MONITOR)", () => {
     const graph = deltaReplyGraph(new RedisSaver({ client, keyPrefix }), snapshotFrequency);
     const memory = deltaReplyGraph(new MemorySaver(), snapshotFrequency);
     const thread = { configurable: { thread_id: "chat" } };
-    for (let turn = 0; turn < 20; turn++) {
+    for (let turn = 0; turn < 21; turn++) {
       const input = { messages: [new HumanMessage({ content: `question ${turn}`, id: `q${turn}` })] };
       await graph.invoke(input, thread);
       await memory.invoke(input, thread);
@@ -251,14 +251,20 @@ describe("a load after new steps walks only those steps (MONITOR)", () => {
       });
       return { values, ...walksOf(seen) };
     };
-    const fresh = await read(new RedisSaver({ client, keyPrefix }));
+    const freshSaver = new RedisSaver({ client, keyPrefix });
+    const fresh = await read(freshSaver);
     const cold = await read(new RedisSaver({ client, keyPrefix, deltaHistoryCache: false }));
     expect(fresh.values).toEqual(expected);
     expect(cold.values).toEqual(expected);
-    // 20 turns of 2 updates each: 5 snapshots, so 6 stretches; every checkpoint but the snapshots loads a history.
+    // 21 turns of 2 updates each: 5 snapshots, so 6 stretches; every checkpoint but the snapshots loads a history.
+    // The first call is list()'s.
     expect(fresh.calls).toBe(cold.calls);
     expect(cold.walks).toBeGreaterThan(40);
-    expect(fresh.walks).toBeLessThanOrEqual(6);
+    expect(fresh.walks).toBeLessThanOrEqual(1 + 6);
+    // The walks below the newest snapshot did not take the newest state's history: loading it again walks nothing.
+    const tip = (await freshSaver.getTuple(thread))?.config as RunnableConfig;
+    const again = walksOf(await commandsFor(client, keyPrefix, () => history(freshSaver, tip, ["messages"])));
+    expect(again).toEqual({ calls: 1, walks: 0 });
     client.disconnect();
   });
 
@@ -293,39 +299,60 @@ describe("DeltaHistoryCache", () => {
     cache.set("a", "", ["m"], heldOf("1", 800), cache.generation);
     cache.set("b", "", ["m"], heldOf("1", 800), cache.generation);
     cache.set("a", "", ["m"], heldOf("2", 800), cache.generation);
-    expect(cache.get("a", "", ["m"])?.checkpointId).toBe("2");
-    expect(cache.get("b", "", ["m"])?.checkpointId).toBe("1");
+    expect(cache.get("a", "", ["m"])[0]?.checkpointId).toBe("2");
+    expect(cache.get("b", "", ["m"])[0]?.checkpointId).toBe("1");
     // a was used before b: the third thread pushes a out.
     cache.set("c", "", ["m"], heldOf("1", 800), cache.generation);
     expect(cache.bytes).toBeLessThanOrEqual(3_000);
-    expect(cache.get("a", "", ["m"])).toBeUndefined();
-    expect(cache.get("b", "", ["m"])?.checkpointId).toBe("1");
-    expect(cache.get("c", "", ["m"])?.checkpointId).toBe("1");
+    expect(cache.get("a", "", ["m"])).toEqual([]);
+    expect(cache.get("b", "", ["m"])[0]?.checkpointId).toBe("1");
+    expect(cache.get("c", "", ["m"])[0]?.checkpointId).toBe("1");
     // One history larger than the budget is not held at all.
     cache.set("d", "", ["m"], heldOf("1", 5_000), cache.generation);
-    expect(cache.get("d", "", ["m"])).toBeUndefined();
+    expect(cache.get("d", "", ["m"])).toEqual([]);
     expect(cache.bytes).toBeLessThanOrEqual(3_000);
+  });
+
+  it("holds the newest checkpoint's history beside the last older one read, within maxBytes", () => {
+    const cache = new DeltaHistoryCache(3_000);
+    const held = () => cache.get("a", "", ["m"]).map((one) => one.checkpointId);
+    cache.set("a", "", ["m"], heldOf("5", 500), cache.generation);
+    cache.set("a", "", ["m"], heldOf("3", 500), cache.generation);
+    expect(held()).toEqual(["5", "3"]);
+    cache.set("a", "", ["m"], heldOf("4", 500), cache.generation);
+    expect(held()).toEqual(["5", "4"]);
+    // A newer checkpoint's history replaces both (its walk stopped at the tip, or the thread went elsewhere).
+    cache.set("a", "", ["m"], heldOf("6", 500), cache.generation);
+    expect(held()).toEqual(["6"]);
+    // An older history that does not fit beside the tip is not held; the tip stays.
+    cache.set("a", "", ["m"], heldOf("2", 2_500), cache.generation);
+    expect(held()).toEqual(["6"]);
+    expect(cache.bytes).toBeLessThanOrEqual(3_000);
+    // Other channels: a history of its own, the tip of another channel set is not kept.
+    cache.set("a", "", ["n"], heldOf("1", 10), cache.generation);
+    expect(cache.get("a", "", ["n"]).map((one) => one.checkpointId)).toEqual(["1"]);
+    expect(held()).toEqual([]);
   });
 
   it("answers only for the same channels, forgets a thread's namespaces, and refuses what a load read before", () => {
     const cache = new DeltaHistoryCache(1 << 20);
     cache.set("a", "", ["m", "n"], heldOf("1", 10), cache.generation);
     cache.set("a", "child:1", ["m"], heldOf("1", 10), cache.generation);
-    expect(cache.get("a", "", ["n", "m", "m"])?.checkpointId).toBe("1");
-    expect(cache.get("a", "", ["m"])).toBeUndefined();
+    expect(cache.get("a", "", ["n", "m", "m"])[0]?.checkpointId).toBe("1");
+    expect(cache.get("a", "", ["m"])).toEqual([]);
     // Ids and channel names may hold any character: no two threads, namespaces or channel sets share an entry.
     cache.set("b\0", "", ["x\0y"], heldOf("3", 10), cache.generation);
-    expect(cache.get("b", "\0", ["x\0y"])).toBeUndefined();
-    expect(cache.get("b\0", "", ["x", "y"])).toBeUndefined();
-    expect(cache.get("b\0", "", ["x\0y"])?.checkpointId).toBe("3");
+    expect(cache.get("b", "\0", ["x\0y"])).toEqual([]);
+    expect(cache.get("b\0", "", ["x", "y"])).toEqual([]);
+    expect(cache.get("b\0", "", ["x\0y"])[0]?.checkpointId).toBe("3");
     const before = cache.generation;
     cache.forgetThread("a");
     cache.forgetThread("b\0");
-    expect(cache.get("a", "", ["m", "n"])).toBeUndefined();
-    expect(cache.get("a", "child:1", ["m"])).toBeUndefined();
+    expect(cache.get("a", "", ["m", "n"])).toEqual([]);
+    expect(cache.get("a", "child:1", ["m"])).toEqual([]);
     expect(cache.bytes).toBe(0);
     // A load that began before the thread was forgotten does not hold what it read.
     cache.set("a", "", ["m"], heldOf("2", 10), before);
-    expect(cache.get("a", "", ["m"])).toBeUndefined();
+    expect(cache.get("a", "", ["m"])).toEqual([]);
   });
 });

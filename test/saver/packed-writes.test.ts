@@ -329,11 +329,14 @@ describe.each(targets)("PACKED_WRITE frames in Redis ($name)", ({ connect }) => 
     await memory.putWrites(a, [["m", "o1"]], "t1");
     await memory.putWrites(a, [["__error__", "e"]], "t1");
     await memory.putWrites(a, [["m", "o2"]], "t2", "p");
+    // Histories read by a saver that holds none: the writes below go to checkpoints that have children, which a
+    // held history does not see (docs/checkpointer.md, "Loading a thread again").
+    const reader = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
     const same = async () => {
       for (const config of configs) {
         const [r, m] = [await packedSaver.getTuple(config), await memory.getTuple(config)];
         expect(r?.pendingWrites).toEqual(m?.pendingWrites);
-        expect(await packedSaver.getDeltaChannelHistory({ config, channels: ["m"] })).toEqual(
+        expect(await reader.getDeltaChannelHistory({ config, channels: ["m"] })).toEqual(
           await memory.getDeltaChannelHistory({ config, channels: ["m"] }),
         );
       }

@@ -242,6 +242,8 @@ export class SaverShadow {
     const entries = this.#threads.get(threadId)?.get(ns);
     const target = entries && this.get(threadId, ns, checkpointId);
     if (entries === undefined || target === undefined) return undefined;
+    // The held history is the target's own (read from Redis when this process last loaded it: getState, a turn).
+    if (held !== undefined && held.checkpointId === target.checkpoint.id) return held.history;
     // Per open channel, each ancestor's writes to it, newest ancestor first.
     const open = new Map(channels.map((channel) => [channel, [] as CheckpointPendingWrite[][]]));
     const result: Record<string, DeltaChannelHistory> = {};
