@@ -268,6 +268,25 @@ describe("a load after new steps walks only those steps (MONITOR)", () => {
     client.disconnect();
   });
 
+  it("cuts an ancestor's history from a held one of several pages, as a cold saver reads it", async () => {
+    const client = newRedis();
+    const keyPrefix = testPrefix("dhp");
+    const saver = new RedisSaver({ client, keyPrefix });
+    const cold = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+    // 1,100 checkpoints, one snapshot (at 0): the tip's history is 3 pages (DELTA_HISTORY_PAGE_CHECKPOINTS).
+    const chain = await extendChain(saver, "t", 0, 1_100, undefined, "", 2_000);
+    const tip = chain.at(-1) as RunnableConfig;
+    expect((await history(saver, tip, ["m"])).m?.writes).toHaveLength(1_099);
+    // Ancestors on each page of it, either side of a page's end: each one script that walks nothing.
+    for (const at of [1_050, 599, 598, 99, 98, 1]) {
+      const config = chain[at] as RunnableConfig;
+      const seen = await commandsFor(client, keyPrefix, () => history(saver, config, ["m"]));
+      expect(seen.length, `checkpoint ${at}`).toBeLessThanOrEqual(1 + 3);
+      expect(await history(saver, config, ["m"]), `checkpoint ${at}`).toEqual(await history(cold, config, ["m"]));
+    }
+    client.disconnect();
+  });
+
   it("refuses a budget that is not a whole number of bytes", () => {
     const client = newRedis();
     for (const bad of [{ maxBytes: -1 }, { maxBytes: 1.5 }, { size: 10 }, true]) {
