@@ -17,7 +17,7 @@
 import { z } from "zod";
 import { unwrapRecord } from "./record.js";
 
-/** Default budget of the held histories of one saver: about 470 threads like the bench's 95-turn chat (71 KB each). */
+/** Default budget of the held histories of one saver: about 410 threads like the bench's 95-turn chat (82 KB each). */
 export const DEFAULT_DELTA_HISTORY_CACHE_BYTES = 32 * 1024 * 1024;
 
 /** The saver's `deltaHistoryCache` option: `{ maxBytes }`, or `false` for none. */
