@@ -357,51 +357,48 @@ describe("RedisSaver offline", () => {
     },
   );
 
-  it("goes on offline after the process read the thread's whole history (getStateHistory) just before", async () => {
+  /**
+   * A chat with a snapshot every 8 updates: `turns` turns online, `read` by the same process just before Redis goes
+   * away, then 2 turns offline, each equal to MemorySaver's; Redis holds the thread after the replay.
+   */
+  async function outageAfterRead(turns: number, read: (graph: Chat, reference: Chat, config: object) => Promise<void>) {
     const { proxy, client } = await proxied();
     const prefix = testPrefix("off");
     const saver = offlineSaver(client, prefix, journalDir());
-    // A snapshot every 8 updates: after 6 turns (12 updates) the newest state's history reaches 2 turns back.
     const reference = deltaChat(new MemorySaver(), 8);
     const config = { configurable: { thread_id: testPrefix("thread") } };
     const graph = deltaChat(saver, 8);
     const turn = turnAgainst(graph, reference, config);
-    for (let t = 0; t < 6; t++) await turn(t);
-    // Every state, newest first: the loads of states past the newest snapshot read older histories.
-    const states: unknown[] = [];
-    for await (const state of graph.getStateHistory(config)) states.push(transcript(state.values));
-    const expected: unknown[] = [];
-    for await (const state of reference.getStateHistory(config)) expected.push(transcript(state.values));
-    expect(states).toEqual(expected);
+    for (let t = 0; t < turns; t++) await turn(t);
+    await read(graph, reference, config);
     await proxy.cut();
-    for (let t = 6; t < 8; t++) await turn(t);
+    for (let t = turns; t < turns + 2; t++) await turn(t);
     expect(saver.offlineState).toBe("offline");
     const online = nextOnline(saver);
     await proxy.restore();
     expect((await online).conflicts).toEqual([]);
     await expectRedisHolds(prefix, config, reference);
+  }
+
+  it("goes on offline after the process read the thread's whole history (getStateHistory) just before", async () => {
+    // After 6 turns (12 updates) the newest state's history reaches 2 turns back; the loads of states past the
+    // newest snapshot read older histories.
+    await outageAfterRead(6, async (graph, reference, config) => {
+      const states: unknown[] = [];
+      for await (const state of graph.getStateHistory(config)) states.push(transcript(state.values));
+      const expected: unknown[] = [];
+      for await (const state of reference.getStateHistory(config)) expected.push(transcript(state.values));
+      expect(states).toEqual(expected);
+    });
   });
 
   it("goes on offline after the process read the newest state (getState) just before", async () => {
-    const { proxy, client } = await proxied();
-    const prefix = testPrefix("off");
-    const saver = offlineSaver(client, prefix, journalDir());
-    const reference = deltaChat(new MemorySaver(), 8);
-    const config = { configurable: { thread_id: testPrefix("thread") } };
-    const graph = deltaChat(saver, 8);
-    const turn = turnAgainst(graph, reference, config);
-    for (let t = 0; t < 3; t++) await turn(t);
     // A UI showing the conversation: the newest checkpoint's history is what the process now holds.
-    expect(transcript((await graph.getState(config)).values)).toEqual(
-      transcript((await reference.getState(config)).values),
-    );
-    await proxy.cut();
-    for (let t = 3; t < 5; t++) await turn(t);
-    expect(saver.offlineState).toBe("offline");
-    const online = nextOnline(saver);
-    await proxy.restore();
-    expect((await online).conflicts).toEqual([]);
-    await expectRedisHolds(prefix, config, reference);
+    await outageAfterRead(3, async (graph, reference, config) => {
+      expect(transcript((await graph.getState(config)).values)).toEqual(
+        transcript((await reference.getState(config)).values),
+      );
+    });
   });
 
   it("refuses a DeltaChannel history whose ancestors this process does not hold (OfflineReadError)", async () => {
