@@ -208,16 +208,18 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
     for j = 1, channelCount do
       local blobField = false
       if open[j] then
-        local version = refsVersionAt(record, first, last, escaped[j])
+        -- A version the refs name as left to history has no blob: nothing to read, no seed here (false), and
+        -- no version string to cut out (most ancestors of a DeltaChannel walk).
+        local version = not refsInHistoryAt(record, first, last, escaped[j])
+          and refsVersionAt(record, first, last, escaped[j])
         if version then
           if version == lastVersion[j] then
             blobField = lastField[j]
           else
-            -- A version the refs name as left to history has no blob: nothing to read, no seed here (false).
-            blobField = not refsInHistoryAt(record, first, last, escaped[j]) and (fieldPrefix[j] .. version)
+            blobField = fieldPrefix[j] .. version
             lastVersion[j], lastField[j] = version, blobField
           end
-          if blobField and not wantedSet[blobField] then
+          if not wantedSet[blobField] then
             wantedSet[blobField] = true
             wanted[#wanted + 1] = blobField
             wantedChannel[#wanted] = j
@@ -302,7 +304,8 @@ while cursor ~= "" and openCount > 0 and visits < maxVisits and (visits == 0 or 
       end
       entries[#entries + 1] = text
     end
-    visited[visits] = (entry > 0 and "\1" or "\0") .. ids[i] .. "\n"
+    -- Three parts each, joined once at the end: no string made per ancestor.
+    visited[3 * visits - 2], visited[3 * visits - 1], visited[3 * visits] = entry > 0 and "\1" or "\0", ids[i], "\n"
 
     local at = (i - 1) * channelCount
     for j = 1, channelCount do

@@ -19,6 +19,7 @@ import { decompress, decompressSync } from "../compression.js";
 import { sealedValueHint } from "../encryption/serializer.js";
 import { CorruptCheckpointError, EncryptionError, encryptionErrorAt } from "../errors.js";
 import type { SaverThreadKeys } from "../keys.js";
+import { loadTogetherNow } from "./batch-load.js";
 import { resolveBlob } from "./blob-delta.js";
 import {
   asBuffer,
@@ -280,8 +281,13 @@ export async function decodeWriteList(
       );
     }
   };
+  // Small JSON values (most writes: a message each) parse together; the others go one by one.
+  const together = loadTogetherNow(context, frames);
   try {
-    frames.forEach(decodeOne);
+    frames.forEach((frame, i) => {
+      if (together.has(i)) loaded[i] = together.get(i);
+      else decodeOne(frame, i);
+    });
   } catch (error) {
     // A write that fails to decode at once ends the call: the ones still decoding must not reject unobserved.
     for (const pending of later) pending.catch(() => {});

@@ -174,6 +174,15 @@ export function tokenizeBytes(bytes: Uint8Array): Buffer | undefined {
 }
 
 /**
+ * Whether a value of type `type` stored in `byteLength` bytes expands to at most `maxChars` characters, whatever it
+ * holds (false for a dictionary this release does not know): such a value needs no count before expand().
+ */
+export function cannotExpandPast(type: string, byteLength: number, maxChars: number): boolean {
+  const dictionary = DICTIONARIES.get(type);
+  return dictionary !== undefined && byteLength * dictionary.longest <= maxChars;
+}
+
+/**
  * The JSON text a value of type `type` (isMessageTokensType) stands for. Throws (the caller reports it as CorruptCheckpointError at the value's key) for a dictionary
  * this release does not know, a code that names no phrase, or a text that would expand past `maxChars`.
  */
