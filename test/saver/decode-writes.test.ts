@@ -5,7 +5,8 @@
  */
 import { deflateRawSync } from "node:zlib";
 import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
-import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
+import { DeltaSnapshot, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
+import fc from "fast-check";
 import { CorruptCheckpointError } from "../../src/errors.js";
 import { loadBatchNow, loadTogetherNow } from "../../src/saver/batch-load.js";
 import type { SaverContext } from "../../src/saver/context.js";
@@ -72,6 +73,32 @@ describe("decodeWriteList", () => {
     expect(together[14]).toBeUndefined();
     expect(together[15]).toEqual(new Set([1, 2]));
     expect(decoded.map(({ sortKey }) => sortKey[2])).toEqual(values.map((_, i) => i));
+  });
+
+  it("decodes random lists of writes together exactly as alone (JSON and message tokens, mixed)", async () => {
+    const { node } = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: "small" },
+        fc.jsonValue({ maxDepth: 1 }),
+        fc.constant(undefined),
+        fc.array(tie("node"), { maxLength: 3 }),
+        fc.dictionary(fc.string({ maxLength: 4 }), tie("node"), { maxKeys: 3 }),
+        tie("node").map((value) => new DeltaSnapshot(value)),
+        fc.string({ maxLength: 8 }).map((content) => new HumanMessage({ content, id: "h" })),
+        fc.string({ maxLength: 8 }).map((content) => new AIMessage({ content, tool_calls: [] })),
+        fc.constant(new Set(["needs the serializer"])),
+      ),
+    }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(node, fc.boolean()), { maxLength: 12 }), async (items) => {
+        const values = await Promise.all(
+          items.map(([value, tokens], i) => (tokens ? tokenWrite(i, value) : write(i, value))),
+        );
+        const decoded = await decodeWriteList(context, source, values);
+        expect(decoded.map(({ write }) => write[2])).toStrictEqual(await decodedAlone(values));
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it("parses a batch once, and leaves to one-by-one decoding what a joined parse cannot give back", async () => {
