@@ -232,15 +232,24 @@ export const SCRIPTS = {
     },
   }),
   saverRead: script<
-    [index: "ns" | "id", max: string, min: string, limit: number, ttlMs: number, ...held: ScriptArg[]]
+    [
+      index: "ns" | "id",
+      max: string,
+      min: string,
+      limit: number,
+      ttlMs: number,
+      withEpoch: "1" | "",
+      ...held: ScriptArg[],
+    ]
   >()({
     keys: THREAD_KEYS,
     buffers: true,
     decode: (reply) => {
-      const [hasCheckpoints, entries, baseList = []] = reply as [
+      const [hasCheckpoints, entries, baseList = [], epoch] = reply as [
         number,
         [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[], Buffer | null, number][],
         Buffer[] | undefined,
+        Buffer | undefined,
       ];
       const bases = new Map<string, Buffer>();
       for (let i = 0; i + 1 < baseList.length; i += 2) {
@@ -249,6 +258,8 @@ export const SCRIPTS = {
       return {
         /** Whether the thread holds any checkpoint (in any namespace). */
         hasCheckpoints: Number(hasCheckpoints) > 0,
+        /** The thread's history epoch as of this read, when asked for (withEpoch). */
+        epoch: epoch?.toString("utf8"),
         checkpoints: entries.map(([field, record, blobValues, overflow, bundle, inRecord]): RawCheckpoint => {
           const bundled = bundle ? splitWriteBundle(bundle) : [];
           return {

@@ -10,7 +10,7 @@
   KEYS[4] byId          ZSET  (earlier releases; TTL refresh only)
   KEYS[5] writes        HASH  pending writes: a checkpoint's bundle ns\0id and overflow fields (include pendingWrites)
   KEYS[6] writesIndex   ZSET  the overflow fields
-  KEYS[7] runFences     HASH  (TTL refresh only)
+  KEYS[7] runFences     HASH  its history epoch (withEpoch); TTL refresh
   KEYS[8] byRun         ZSET  (TTL refresh only)
 
   ARGV[1] index         "ns": a range of byNamespace members (one namespace); "id": a range over every namespace,
@@ -19,17 +19,21 @@
   ARGV[3] min           lex bound, oldest end of the range ("[x" or "-"; "(x" too with "ns")
   ARGV[4] limit         most checkpoints to return (integer >= 1)
   ARGV[5] ttlMs         refresh every key's TTL to this many milliseconds; "0" leaves TTLs alone
-  ARGV[6..]             optional pairs of (blob field, stored length in bytes): blobs the client already holds (the
+  ARGV[6]  withEpoch     "1": the result also carries the thread's history epoch (include historyEpoch), read with
+                        the page, for a client that holds DeltaChannel histories of the thread; "" (or absent): not
+  ARGV[7..]             optional pairs of (blob field, stored length in bytes): blobs the client already holds (the
                         values this process last wrote). A returned checkpoint that points at one of them, stored
                         with that length, gets "" for it in blobValues and none of its bases: the bytes stay here
 
-  Result: { hasCheckpoints, entries, bases } where hasCheckpoints is 1 when the thread holds a checkpoint (in any
+  Result: { hasCheckpoints, entries, bases, epoch } (epoch only with withEpoch) where hasCheckpoints is 1 when the thread holds a checkpoint (in any
   namespace; a range that found one needs no count of the index) and 0 when it holds none, and each entry is { field,
   record, blobValues, overflowWrites, bundle }: blobValues in the order of the refs lines (nil where missing, "" where
   the client holds it (ARGV[6..]); none when the record's framing is unreadable, which the client reports);
   overflowWrites the checkpoint's pending writes stored in their own fields, in field order; bundle the field holding
   its other writes, as stored (nil when absent; the client splits it). bases is a flat list of blob field, blob value:
-  every base the returned delta blobs need (include/checkpointRefs.lua), each once.
+  every base the returned delta blobs need (include/checkpointRefs.lua), each once. epoch is the history epoch as
+  of this read: a history the client holds under that epoch is what the thread's checkpoints returned here have
+  (src/saver/delta-history-cache.ts), so it needs no check of its own.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
@@ -37,13 +41,15 @@
 -- @include checkpointIndex
 -- @include lexOrder
 -- @include pendingWrites
+-- @include historyEpoch
 
 local checkpoints, blobs = KEYS[1], KEYS[2]
 local byNamespace = KEYS[3]
 local index, max, min = ARGV[1], ARGV[2], ARGV[3]
 local limit, ttlMs = tonumber(ARGV[4]), tonumber(ARGV[5])
+local withEpoch = ARGV[6] == "1"
 local held = {}
-for i = 6, #ARGV - 1, 2 do
+for i = 7, #ARGV - 1, 2 do
   held[ARGV[i]] = tonumber(ARGV[i + 1])
 end
 
@@ -167,4 +173,7 @@ if ttlMs > 0 and #entries > 0 then
 end
 -- Whether the thread holds a checkpoint: a range of the index that found one says so, else the index's size.
 local hasCheckpoints = (#members > 0 and not byField) and 1 or math.min(checkpointIndexCard(byNamespace), 1)
+if withEpoch then
+  return { hasCheckpoints, entries, bases, historyEpochOf(KEYS[7]) }
+end
 return { hasCheckpoints, entries, bases }

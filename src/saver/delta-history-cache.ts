@@ -85,6 +85,9 @@ const ENTRY_OVERHEAD_BYTES = 256;
 const PIECE_OVERHEAD_BYTES = 48;
 const VISITED_OVERHEAD_BYTES = 40;
 
+/** Most checkpoints whose read epoch is remembered (observe): a getStateHistory page lists a few hundred at most. */
+const MAX_OBSERVED = 1024;
+
 /** The held histories, least recently used thread and namespace first, within maxBytes. */
 export class DeltaHistoryCache {
   readonly #entries = new Map<string, Entry>();
@@ -92,6 +95,11 @@ export class DeltaHistoryCache {
   #bytes = 0;
   /** Counts forgetThread calls: a load that overlapped one does not hold what it read (it may predate the change). */
   #generation = 0;
+  /**
+   * thread, NUL, checkpoint field (escaped `ns\0id`) -> the history epoch the read script returned with that
+   * checkpoint, and the generation then: oldest first, at most MAX_OBSERVED.
+   */
+  readonly #observed = new Map<string, { epoch: string; generation: number }>();
 
   constructor(readonly maxBytes: number) {}
 
@@ -154,6 +162,39 @@ export class DeltaHistoryCache {
       if (this.#bytes <= this.maxBytes) break;
       this.#drop(oldest);
     }
+  }
+
+  /** Whether this process holds a history of any namespace of the thread (then reads ask for its epoch). */
+  holdsThread(threadId: string): boolean {
+    return this.#byThread.has(threadId);
+  }
+
+  /**
+   * Notes the history epoch a read (getTuple, a page of list()) returned with a checkpoint, read with it in one
+   * script. LangGraph loads the checkpoint's DeltaChannel history right after: when what is held was read under the
+   * same epoch, the checkpoint existed with the ancestors the held history has, so that load needs no check of its
+   * own on the server (takeObserved).
+   */
+  observe(threadId: string, field: string, epoch: string): void {
+    const key = `${threadId}\0${field}`;
+    this.#observed.delete(key);
+    this.#observed.set(key, { epoch, generation: this.#generation });
+    for (const [oldest] of this.#observed) {
+      if (this.#observed.size <= MAX_OBSERVED) break;
+      this.#observed.delete(oldest);
+    }
+  }
+
+  /**
+   * The epoch observe() noted for this checkpoint (used once: a later load checks again), unless this process
+   * forgot a thread since (it removed or replaced history itself).
+   */
+  takeObserved(threadId: string, field: string): string | undefined {
+    const key = `${threadId}\0${field}`;
+    const observed = this.#observed.get(key);
+    if (observed === undefined) return undefined;
+    this.#observed.delete(key);
+    return observed.generation === this.#generation ? observed.epoch : undefined;
   }
 
   /** Forgets every namespace of the thread (its history was removed or replaced). */

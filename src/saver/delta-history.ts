@@ -22,7 +22,7 @@ import type { SaverThreadKeys } from "../keys.js";
 import { callScript } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { resolveBlob } from "./blob-delta.js";
-import { escapePart, unescapePart } from "./codec.js";
+import { checkpointField, escapePart, unescapePart } from "./codec.js";
 import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { type DecodedWrite, decodeWriteList, inSortKeyOrder, loadValue } from "./decode.js";
@@ -84,6 +84,15 @@ export async function readDeltaChannelHistory(
   const target = escapePart(checkpointId ?? "");
   let cursor = target;
   const { held, below } = chooseHeld(context.deltaHistory?.get(threadId, ns, channels) ?? [], target);
+  // The read that returned the target (getTuple, list()) also returned the history epoch: when the held history
+  // was read under it, the target had these ancestors then, which is what the script would check. No round trip.
+  const observed =
+    checkpointId === undefined
+      ? undefined
+      : context.deltaHistory?.takeObserved(threadId, checkpointField(ns, checkpointId));
+  if (held !== undefined && observed === held.epoch && (below !== undefined || held.checkpointId === target)) {
+    return decodeHistory(context, keys, ns, channels, below ?? heldPagesAfter(held, open), held.bases);
+  }
   const generation = context.deltaHistory?.generation ?? 0;
   const stopAt = below !== undefined ? target : (held?.checkpointId ?? "");
   let stopped = false;

@@ -71,12 +71,26 @@ export async function readCheckpoints(
   const keys = context.threadKeys.get(threadId).thread;
   const ttlMs = context.refreshOnRead ? context.ttlMs : 0;
   const held = ns === undefined ? undefined : context.deltas?.held(threadId, ns);
-  const args: ScriptArgs<"saverRead"> = [range.index, range.max, range.min, range.limit, ttlMs];
+  // A process that holds DeltaChannel histories of the thread learns the history epoch with the page, so the
+  // history load that follows the read can be answered from what it holds (delta-history-cache.ts, observe).
+  const histories = context.deltaHistory?.holdsThread(threadId) ? context.deltaHistory : undefined;
+  const args: ScriptArgs<"saverRead"> = [
+    range.index,
+    range.max,
+    range.min,
+    range.limit,
+    ttlMs,
+    histories === undefined ? "" : "1",
+  ];
   if (held !== undefined) for (const [field, blob] of held) args.push(field, blob.storedLength);
   const result = await redisCall(context, { operation: "RedisSaver: read", write: false, keys: keys.all }, (client) =>
     callScript(client, "saverRead", keys, args),
   );
   if (held !== undefined) for (const checkpoint of result.checkpoints) checkpoint.held = held;
+  const { epoch } = result;
+  if (histories !== undefined && epoch !== undefined) {
+    for (const { field } of result.checkpoints) histories.observe(threadId, field.toString("utf8"), epoch);
+  }
   // refreshOnRead keeps the thread alive, so its cross-thread index entry must not be trimmed either. Not awaited:
   // the reader does not wait for bookkeeping, and touchThread never throws.
   // With the keepLatest TTL the index entry is the thread's idle clock (sweepExpired reads it).

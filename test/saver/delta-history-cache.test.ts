@@ -178,6 +178,34 @@ describe.each(targets)("the DeltaChannel history cache ($name)", ({ connect }) =
     expect(await history(reader, tip, ["m"])).toEqual({ m: { writes: [] } });
   });
 
+  it("a load right after a read answers as of that read; a read after another process's deleteForRuns walks again", async () => {
+    const keyPrefix = testPrefix("dho");
+    const writer = new RedisSaver({ client, keyPrefix });
+    const reader = new RedisSaver({ client, keyPrefix });
+    const cold = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+    const chain = await extendChain(writer, "t", 0, 60);
+    const cut = await extendChain(writer, "t", 60, 20, chain.at(-1), "middle");
+    const tip = (await extendChain(writer, "t", 80, 20, cut.at(-1), "last")).at(-1) as RunnableConfig;
+    const before = await history(cold, tip, ["m"]);
+    expect(before.m?.writes).toHaveLength(49);
+    expect(await history(reader, tip, ["m"])).toEqual(before);
+    // The reader reads the tip (as LangGraph does before it loads the history), then another process cuts the run
+    // in the middle out: the load answers as of the read, the history the tip read then had.
+    expect((await reader.getTuple(tip))?.config).toEqual(tip);
+    expect(await writer.deleteForRuns(["middle"])).toMatchObject({ checkpoints: 20 });
+    expect(await history(reader, tip, ["m"])).toEqual(before);
+    // A read after the cut returns the new epoch: the load walks again, as a saver without the cache reads it.
+    const after = await history(cold, tip, ["m"]);
+    expect(after.m?.writes).toHaveLength(19);
+    expect((await reader.getTuple(tip))?.config).toEqual(tip);
+    expect(await history(reader, tip, ["m"])).toEqual(after);
+    // So does a load with no read before it (the script checks the epoch), and a later read of the same epoch.
+    expect(await history(reader, tip, ["m"])).toEqual(after);
+    for await (const tuple of reader.list({ configurable: { thread_id: "t" } }, { limit: 3 })) {
+      expect(await history(reader, tuple.config, ["m"])).toEqual(await history(cold, tuple.config, ["m"]));
+    }
+  });
+
   it("a budget of 0 holds nothing, and the held bytes stay within maxBytes", async () => {
     const keyPrefix = testPrefix("dhz");
     const writer = new RedisSaver({ client, keyPrefix });
@@ -262,9 +290,40 @@ describe("a load after new steps walks only those steps (MONITOR)", () => {
     expect(cold.walks).toBeGreaterThan(40);
     expect(fresh.walks).toBeLessThanOrEqual(1 + 6);
     // The walks below the newest snapshot did not take the newest state's history: loading it again walks nothing.
+    // The read that returned it carried the history epoch: the load right after it needs no script at all.
     const tip = (await freshSaver.getTuple(thread))?.config as RunnableConfig;
+    const afterRead = walksOf(await commandsFor(client, keyPrefix, () => history(freshSaver, tip, ["messages"])));
+    expect(afterRead).toEqual({ calls: 0, walks: 0 });
     const again = walksOf(await commandsFor(client, keyPrefix, () => history(freshSaver, tip, ["messages"])));
     expect(again).toEqual({ calls: 1, walks: 0 });
+    client.disconnect();
+  });
+
+  it("a load right after the read that returned its checkpoint sends no command (getState, list)", async () => {
+    const client = newRedis();
+    const keyPrefix = testPrefix("dhr");
+    const saver = new RedisSaver({ client, keyPrefix });
+    const cold = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+    const graph = deltaReplyGraph(saver, 8);
+    const thread = { configurable: { thread_id: "chat" } };
+    for (let turn = 0; turn < 6; turn++) {
+      await graph.invoke({ messages: [new HumanMessage({ content: `question ${turn}`, id: `q${turn}` })] }, thread);
+    }
+    const reader = deltaReplyGraph(new RedisSaver({ client, keyPrefix }), 8);
+    const scripts = (seen: string[]) => seen.filter((c) => c === "EVALSHA" || c === "EVAL").length;
+    // First: the read, then the walk. Again: the read only, which returned the epoch the held history has.
+    const first = await commandsFor(client, keyPrefix, () => reader.getState(thread));
+    expect(scripts(first)).toBe(2);
+    const again = await commandsFor(client, keyPrefix, () => reader.getState(thread));
+    expect(again).toEqual(["EVALSHA", ...again.slice(1)]);
+    expect(scripts(again)).toBe(1);
+    expect((await reader.getState(thread)).values).toEqual((await deltaReplyGraph(cold, 8).getState(thread)).values);
+    // list() returns the epoch with each page: an ancestor on the held history listed there is cut without a script.
+    const listed: RunnableConfig[] = [];
+    for await (const tuple of saver.list(thread, { limit: 4 })) listed.push(tuple.config);
+    const ancestor = listed[3] as RunnableConfig;
+    expect(await commandsFor(client, keyPrefix, () => history(saver, ancestor, ["messages"]))).toEqual([]);
+    expect(await history(saver, ancestor, ["messages"])).toEqual(await history(cold, ancestor, ["messages"]));
     client.disconnect();
   });
 
