@@ -60,20 +60,22 @@ export function continueRange(range: CheckpointRange, lastField: Buffer): Checkp
 /**
  * Reads `range` of one thread. With `ns` (a range within one namespace), the channel values this saver wrote last
  * in that namespace and still holds (the delta encoder's cache) are not sent again: the script checks their stored
- * length and returns "" for them, and the checkpoints carry the held bytes instead.
+ * length and returns "" for them, and the checkpoints carry the held bytes instead. `listing`: a page of list().
  */
 export async function readCheckpoints(
   context: SaverContext,
   threadId: string,
   range: CheckpointRange,
   ns?: string,
+  listing = false,
 ): Promise<ReadResult> {
   const keys = context.threadKeys.get(threadId).thread;
   const ttlMs = context.refreshOnRead ? context.ttlMs : 0;
   const held = ns === undefined ? undefined : context.deltas?.held(threadId, ns);
   // A process that holds DeltaChannel histories of the thread learns the history epoch with the page, so the
-  // history load that follows the read can be answered from what it holds (delta-history-cache.ts, observe).
-  const histories = context.deltaHistory?.holdsThread(threadId) ? context.deltaHistory : undefined;
+  // history load that follows the read can be answered from what it holds (delta-history-cache.ts, observe); so does
+  // a page of list() (`listing`: getStateHistory loads every state's history after the first one's walk).
+  const histories = listing || context.deltaHistory?.holdsThread(threadId) === true ? context.deltaHistory : undefined;
   const args: ScriptArgs<"saverRead"> = [
     range.index,
     range.max,
