@@ -74,6 +74,8 @@ export interface RawCheckpoint {
   bases: ReadonlyMap<string, Buffer>;
   /** Blob field -> value bytes the client held and the script did not send (blobValues holds "" for them). */
   held?: ReadonlyMap<string, HeldBlob>;
+  /** The thread's history epoch, read with the checkpoint (when the read asked for it: src/saver/read.ts). */
+  epoch?: string;
 }
 
 /** A channel value this process wrote last and still holds: its serializer type and serialized bytes. */

@@ -143,6 +143,11 @@ export async function decodeCheckpoint(
     pendingWrites,
   };
   if (refs.parentId !== undefined) tuple.parentConfig = tupleConfig(threadId, ns, refs.parentId);
+  // A channel with a version and no value (a DeltaChannel step's) makes LangGraph load its history next: the epoch
+  // read with the checkpoint lets that load use a held history without a check of its own (delta-history-cache.ts).
+  if (raw.epoch !== undefined && refs.channels.some(([channel]) => !Object.hasOwn(channelValues, channel))) {
+    context.deltaHistory?.observe(threadId, raw.field.toString("utf8"), raw.epoch);
+  }
   return { tuple, ns, parentId: refs.parentId };
 }
 

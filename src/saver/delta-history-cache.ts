@@ -85,8 +85,12 @@ const ENTRY_OVERHEAD_BYTES = 256;
 const PIECE_OVERHEAD_BYTES = 48;
 const VISITED_OVERHEAD_BYTES = 40;
 
-/** Most checkpoints whose read epoch is remembered (observe): a getStateHistory page lists a few hundred at most. */
-const MAX_OBSERVED = 1024;
+/**
+ * Most checkpoints whose read epoch is remembered (observe), about 200 bytes each: enough for the reads of a few
+ * thousand runs in flight in one process between each one's read and its history load; one evicted first is loaded
+ * with the script's check, as without it.
+ */
+const MAX_OBSERVED = 4096;
 
 /** The held histories, least recently used thread and namespace first, within maxBytes. */
 export class DeltaHistoryCache {

@@ -75,23 +75,16 @@ export async function readCheckpoints(
   // A process that holds DeltaChannel histories of the thread learns the history epoch with the page, so the
   // history load that follows the read can be answered from what it holds (delta-history-cache.ts, observe); so does
   // a page of list() (`listing`: getStateHistory loads every state's history after the first one's walk).
-  const histories = listing || context.deltaHistory?.holdsThread(threadId) === true ? context.deltaHistory : undefined;
-  const args: ScriptArgs<"saverRead"> = [
-    range.index,
-    range.max,
-    range.min,
-    range.limit,
-    ttlMs,
-    histories === undefined ? "" : "1",
-  ];
+  const withEpoch = context.deltaHistory !== undefined && (listing || context.deltaHistory.holdsThread(threadId));
+  const args: ScriptArgs<"saverRead"> = [range.index, range.max, range.min, range.limit, ttlMs, withEpoch ? "1" : ""];
   if (held !== undefined) for (const [field, blob] of held) args.push(field, blob.storedLength);
   const result = await redisCall(context, { operation: "RedisSaver: read", write: false, keys: keys.all }, (client) =>
     callScript(client, "saverRead", keys, args),
   );
-  if (held !== undefined) for (const checkpoint of result.checkpoints) checkpoint.held = held;
-  const { epoch } = result;
-  if (histories !== undefined && epoch !== undefined) {
-    for (const { field } of result.checkpoints) histories.observe(threadId, field.toString("utf8"), epoch);
+  for (const checkpoint of result.checkpoints) {
+    if (held !== undefined) checkpoint.held = held;
+    // Noted by decodeCheckpoint for the checkpoints whose DeltaChannel history LangGraph loads next.
+    if (result.epoch !== undefined) checkpoint.epoch = result.epoch;
   }
   // refreshOnRead keeps the thread alive, so its cross-thread index entry must not be trimmed either. Not awaited:
   // the reader does not wait for bookkeeping, and touchThread never throws.

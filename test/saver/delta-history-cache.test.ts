@@ -435,4 +435,29 @@ describe("DeltaHistoryCache", () => {
     cache.set("a", "", ["m"], heldOf("2", 10), before);
     expect(cache.get("a", "", ["m"])).toEqual([]);
   });
+
+  it("hands a read's epoch to one load of that checkpoint, until a thread is forgotten, the oldest dropped first", () => {
+    const cache = new DeltaHistoryCache(1 << 20);
+    expect(cache.holdsThread("t")).toBe(false);
+    cache.set("t", "", ["m"], heldOf("1", 10), cache.generation);
+    expect(cache.holdsThread("t")).toBe(true);
+    cache.observe("t", "\0" + "1", "e1");
+    // Another thread or checkpoint has nothing; the field's own note serves one load only.
+    expect(cache.takeObserved("u", "\0" + "1")).toBeUndefined();
+    expect(cache.takeObserved("t", "\0" + "2")).toBeUndefined();
+    expect(cache.takeObserved("t", "\0" + "1")).toBe("e1");
+    expect(cache.takeObserved("t", "\0" + "1")).toBeUndefined();
+    // A thread id holding NUL does not pass for another thread's field (a field holds one NUL: ns, NUL, id).
+    cache.observe("t\0x", "\0" + "1", "e2");
+    expect(cache.takeObserved("t", "x\0" + "1")).toBeUndefined();
+    expect(cache.takeObserved("t\0x", "\0" + "1")).toBe("e2");
+    // A read noted before this process forgot a thread (it removed or replaced history) answers nothing.
+    cache.observe("t", "\0" + "3", "e3");
+    cache.forgetThread("other");
+    expect(cache.takeObserved("t", "\0" + "3")).toBeUndefined();
+    // The oldest notes go first past the bound.
+    for (let i = 0; i < 5000; i++) cache.observe("t", `\0${i}`, `e${i}`);
+    expect(cache.takeObserved("t", "\0" + "0")).toBeUndefined();
+    expect(cache.takeObserved("t", "\0" + "4999")).toBe("e4999");
+  });
 });
