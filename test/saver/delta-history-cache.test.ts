@@ -135,15 +135,23 @@ describe.each(targets)("the DeltaChannel history cache ($name)", ({ connect }) =
     expect(stored.exit).toBeLessThan(stored.async as number);
   });
 
-  it("holds nothing stale: after another process's prune, deleteForRuns and deleteThread, loads answer as a cold saver", async () => {
-    const keyPrefix = testPrefix("dhs");
+  /**
+   * A writer, a reader (another process) and a saver without the cache over thread "t": snapshots of m at
+   * checkpoints 0 and 50; run "middle" wrote 60 to 79, run "last" 80 to 99.
+   */
+  async function threeRuns(prefix: string) {
+    const keyPrefix = testPrefix(prefix);
     const writer = new RedisSaver({ client, keyPrefix });
     const reader = new RedisSaver({ client, keyPrefix });
     const cold = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
-    // Snapshots of m at checkpoints 0 and 50; run "middle" wrote 60 to 79, run "last" 80 to 99.
     const chain = await extendChain(writer, "t", 0, 60);
     const cut = await extendChain(writer, "t", 60, 20, chain.at(-1), "middle");
     const last = await extendChain(writer, "t", 80, 20, cut.at(-1), "last");
+    return { writer, reader, cold, chain, last };
+  }
+
+  it("holds nothing stale: after another process's prune, deleteForRuns and deleteThread, loads answer as a cold saver", async () => {
+    const { writer, reader, cold, chain, last } = await threeRuns("dhs");
     const tip = last.at(-1) as RunnableConfig;
     const old = chain[30] as RunnableConfig;
     // On the tip's chain: its history is cut from the tip's while that counts.
@@ -179,13 +187,8 @@ describe.each(targets)("the DeltaChannel history cache ($name)", ({ connect }) =
   });
 
   it("a load right after a read answers as of that read; a read after another process's deleteForRuns walks again", async () => {
-    const keyPrefix = testPrefix("dho");
-    const writer = new RedisSaver({ client, keyPrefix });
-    const reader = new RedisSaver({ client, keyPrefix });
-    const cold = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
-    const chain = await extendChain(writer, "t", 0, 60);
-    const cut = await extendChain(writer, "t", 60, 20, chain.at(-1), "middle");
-    const tip = (await extendChain(writer, "t", 80, 20, cut.at(-1), "last")).at(-1) as RunnableConfig;
+    const { writer, reader, cold, last } = await threeRuns("dho");
+    const tip = last.at(-1) as RunnableConfig;
     const before = await history(cold, tip, ["m"]);
     expect(before.m?.writes).toHaveLength(49);
     expect(await history(reader, tip, ["m"])).toEqual(before);
