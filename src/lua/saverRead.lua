@@ -19,21 +19,22 @@
   ARGV[3] min           lex bound, oldest end of the range ("[x" or "-"; "(x" too with "ns")
   ARGV[4] limit         most checkpoints to return (integer >= 1)
   ARGV[5] ttlMs         refresh every key's TTL to this many milliseconds; "0" leaves TTLs alone
-  ARGV[6]  withEpoch     "1": the result also carries the thread's history epoch (include historyEpoch), read with
+  ARGV[6] withEpoch     "1": the result also carries the thread's history epoch (include historyEpoch), read with
                         the page, for a client that holds DeltaChannel histories of the thread; "" (or absent): not
   ARGV[7..]             optional pairs of (blob field, stored length in bytes): blobs the client already holds (the
                         values this process last wrote). A returned checkpoint that points at one of them, stored
                         with that length, gets "" for it in blobValues and none of its bases: the bytes stay here
 
-  Result: { hasCheckpoints, entries, bases, epoch } (epoch only with withEpoch) where hasCheckpoints is 1 when the thread holds a checkpoint (in any
-  namespace; a range that found one needs no count of the index) and 0 when it holds none, and each entry is { field,
-  record, blobValues, overflowWrites, bundle }: blobValues in the order of the refs lines (nil where missing, "" where
-  the client holds it (ARGV[6..]); none when the record's framing is unreadable, which the client reports);
+  Result: { hasCheckpoints, entries, bases, epoch } (epoch only with withEpoch) where hasCheckpoints is 1 when the
+  thread holds a checkpoint (in any namespace; a range that found one needs no count of the index) and 0 when it
+  holds none, and each entry is { field, record, blobValues, overflowWrites, bundle }: blobValues in the order of the
+  refs lines (nil where missing, "" where the client holds it (ARGV[7..]); none when the record's framing is
+  unreadable, which the client reports);
   overflowWrites the checkpoint's pending writes stored in their own fields, in field order; bundle the field holding
   its other writes, as stored (nil when absent; the client splits it). bases is a flat list of blob field, blob value:
   every base the returned delta blobs need (include/checkpointRefs.lua), each once. epoch is the history epoch as
-  of this read: a history the client holds under that epoch is what the thread's checkpoints returned here have
-  (src/saver/delta-history-cache.ts), so it needs no check of its own.
+  of this read: a history the client read under that epoch is still the history of the checkpoints returned here
+  (src/saver/delta-history-cache.ts), so loading it needs no check of its own.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
