@@ -55,9 +55,7 @@ export function loadTogetherNow(context: SaverContext, values: readonly StoredVa
       kind,
       indices.map((i) => (values[i] as StoredValue).stored),
     );
-    indices.forEach((i, k) => {
-      if (batch !== undefined) loaded.set(i, batch[k]);
-    });
+    if (batch !== undefined) indices.forEach((i, k) => loaded.set(i, batch[k]));
   }
   return loaded;
 }

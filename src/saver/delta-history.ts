@@ -84,13 +84,15 @@ export async function readDeltaChannelHistory(
   const target = escapePart(checkpointId ?? "");
   let cursor = target;
   const { held, below } = chooseHeld(context.deltaHistory?.get(threadId, ns, channels) ?? [], target);
+  // What is held answers the load whole (the target's own history, or one cut from it) once that still counts.
+  const heldAnswers = held !== undefined && (below !== undefined || held.checkpointId === target);
   // The read that returned the target (getTuple, list()) also returned the history epoch: when the held history
   // was read under it, the target had these ancestors then, which is what the script would check. No round trip.
   const observed =
     checkpointId === undefined
       ? undefined
       : context.deltaHistory?.takeObserved(threadId, checkpointField(ns, checkpointId));
-  if (held !== undefined && observed === held.epoch && (below !== undefined || held.checkpointId === target)) {
+  if (heldAnswers && observed === held.epoch) {
     return decodeHistory(context, keys, ns, channels, below ?? heldPagesAfter(held, open), held.bases);
   }
   const generation = context.deltaHistory?.generation ?? 0;
@@ -137,8 +139,7 @@ export async function readDeltaChannelHistory(
   const history = await decodeHistory(context, keys, ns, channels, pages, bases);
   // Held once it decoded (a damaged page throws above); a load by the newest checkpoint has no id to hold it by,
   // and one answered whole by what is held holds nothing new (a cut keeps the longer history held).
-  const answeredByHeld = stopped && (target === held?.checkpointId || below !== undefined);
-  if (context.deltaHistory !== undefined && epoch !== undefined && target !== "" && !answeredByHeld) {
+  if (context.deltaHistory !== undefined && epoch !== undefined && target !== "" && !(stopped && heldAnswers)) {
     context.deltaHistory.set(threadId, ns, channels, { checkpointId: target, epoch, pages, bases }, generation);
   }
   return history;
