@@ -55,7 +55,10 @@ export function loadTogetherNow(context: SaverContext, values: readonly StoredVa
       kind,
       indices.map((i) => (values[i] as StoredValue).stored),
     );
-    if (batch !== undefined) indices.forEach((i, k) => loaded.set(i, batch[k]));
+    if (batch === undefined) continue;
+    indices.forEach((i, k) => {
+      loaded.set(i, batch[k]);
+    });
   }
   return loaded;
 }
