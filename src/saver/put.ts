@@ -42,12 +42,22 @@ import { requireStorableKeys, requireWellFormed, requireWellFormedInputs } from 
 
 const PUT_SITE = { operation: "RedisSaver.put", write: true } as const;
 
+/** What put() serialised, as the serializer's (type, bytes): for the offline local state (src/offline/saver). */
+export interface PutDumps {
+  /** The checkpoint without its channel values. */
+  readonly checkpoint: [string, Uint8Array];
+  readonly metadata: [string, Uint8Array];
+  /** The values of the channels in newVersions that have one (a JSON null named on a refs line is not here). */
+  readonly values: ReadonlyMap<string, [string, Uint8Array]>;
+}
+
 export async function putCheckpoint(
   context: SaverContext,
   config: RunnableConfig,
   checkpoint: Checkpoint,
   metadata: CheckpointMetadata,
   newVersions: ChannelVersions,
+  keepDumps?: (dumps: PutDumps) => void,
 ): Promise<RunnableConfig> {
   const { threadId, ns, checkpointId: parentId } = readThreadConfig(config, "RedisSaver.put");
   const fence = readRunFence(config, "RedisSaver.put");
@@ -95,13 +105,24 @@ export async function putCheckpoint(
   const [metadataType, metadataBytes] = dumped[1] as [string, Uint8Array];
   let next = 2;
   const values: ChannelValue[] = [];
+  const kept = keepDumps && new Map<string, [string, Uint8Array]>();
   for (const [channel, version] of channels) {
-    if (hasValue(channel)) values.push({ channel, version, dumped: dumped[next++] });
+    if (hasValue(channel)) {
+      const value = dumped[next++] as [string, Uint8Array];
+      values.push({ channel, version, dumped: value });
+      kept?.set(channel, value);
+    }
     // In history: a refs line says so (below), and no blob is stored; only `compression: false` (records as earlier
     // releases read them) stores the marker blob. A null value named on a refs line (below) stores nothing.
     else if (!Object.hasOwn(channelValues ?? {}, channel))
       values.push({ channel, version, inHistory: !context.packRecords && inHistory(channel) });
   }
+  if (kept)
+    keepDumps?.({
+      checkpoint: dumped[0] as [string, Uint8Array],
+      metadata: dumped[1] as [string, Uint8Array],
+      values: kept,
+    });
   // With `compression: false` every version left to history has its marker, and every null value its blob, also one
   // this checkpoint kept from its parent: a writer without the option may have stored that version with only a refs
   // line (HSETNX stores it once).

@@ -312,6 +312,94 @@ describe("RedisSaver offline", () => {
     expect(after?.checkpoint.channel_values).toMatchObject({ log: during.log });
   });
 
+  it("answers offline with what was stored, not with objects changed in place since (as Redis would)", async () => {
+    const { proxy, client } = await proxied();
+    const prefix = testPrefix("off");
+    const saver = offlineSaver(client, prefix, journalDir());
+    const thread = testPrefix("thread");
+    const order = { status: "new", items: ["a"] };
+    const first = newId();
+    const stored = checkpoint(first, {}, { order: 1 });
+    stored.channel_values = { order };
+    await saver.put(cfg(thread), stored, meta(0), { order: 1 });
+    const write = { note: "checked" };
+    await saver.putWrites(cfg(thread, first), [["order", write]], "task-a");
+    // The caller changes what it handed over (a node that mutates its state in place)...
+    order.status = "paid";
+    order.items.push("b");
+    write.note = "changed";
+    // ... and what a read handed back.
+    const read = (await saver.getTuple(cfg(thread))) as CheckpointTuple;
+    (read.checkpoint.channel_values.order as typeof order).items.push("c");
+
+    await proxy.cut();
+    const second = newId();
+    const next = checkpoint(second, {}, { order: 2 });
+    next.channel_values = { order };
+    await saver.put(cfg(thread, first), next, meta(1), { order: 2 });
+    expect(saver.offlineState).toBe("offline");
+    order.items.push("d");
+
+    const offlineFirst = (await saver.getTuple(cfg(thread, first))) as CheckpointTuple;
+    expect(offlineFirst.checkpoint.channel_values).toEqual({ order: { status: "new", items: ["a"] } });
+    expect(offlineFirst.pendingWrites).toEqual([["task-a", "order", { note: "checked" }]]);
+    const offlineSecond = (await saver.getTuple(cfg(thread))) as CheckpointTuple;
+    expect(offlineSecond.checkpoint.channel_values).toEqual({ order: { status: "paid", items: ["a", "b"] } });
+    // A tuple read offline is the caller's own: changing it changes no later read.
+    (offlineSecond.checkpoint.channel_values.order as typeof order).items.length = 0;
+    expect((await saver.getTuple(cfg(thread)))?.checkpoint.channel_values).toEqual({
+      order: { status: "paid", items: ["a", "b"] },
+    });
+    const listed: unknown[] = [];
+    for await (const tuple of saver.list(cfg(thread))) listed.push(tuple.checkpoint.channel_values);
+    expect(listed).toEqual([
+      { order: { status: "paid", items: ["a", "b"] } },
+      { order: { status: "new", items: ["a"] } },
+    ]);
+  });
+
+  it("keeps each state of a graph whose reducer appends in place, offline as MemorySaver does", async () => {
+    const { proxy, client } = await proxied();
+    const saver = offlineSaver(client, testPrefix("off"), journalDir());
+    const State = Annotation.Root({
+      // Appends to the array it is given: LangGraph hands the reducer the channel's value, which a run loaded from
+      // local state got from there.
+      log: Annotation<string[]>({
+        reducer: (a, b) => {
+          a.push(...b);
+          return a;
+        },
+        default: () => [],
+      }),
+    });
+    const build = (checkpointer: BaseCheckpointSaver) =>
+      new StateGraph(State)
+        .addNode("plan", () => ({ log: ["plan"] }))
+        .addNode("act", () => ({ log: ["act"] }))
+        .addEdge(START, "plan")
+        .addEdge("plan", "act")
+        .addEdge("act", END)
+        .compile({ checkpointer });
+    const graph = build(saver);
+    const reference = build(new MemorySaver());
+    // durability "sync": each step's put is stored before the next step runs (with "async", LangGraph may hand a
+    // put a value a later step already changed in place, whatever the saver).
+    const config = { configurable: { thread_id: testPrefix("thread") }, durability: "sync" as const };
+    const history = async (g: ReturnType<typeof build>) => {
+      const states: string[][] = [];
+      for await (const state of g.getStateHistory(config)) states.push([...(state.values.log ?? [])]);
+      return states;
+    };
+    for (const g of [graph, reference]) await g.invoke({ log: ["start"] }, config);
+    await proxy.cut();
+    for (const turn of ["again", "more"]) for (const g of [graph, reference]) await g.invoke({ log: [turn] }, config);
+    expect(saver.offlineState).toBe("offline");
+    // Offline, the states come from this process's local state: the two offline turns and the last state before.
+    const offline = await history(graph);
+    expect(offline).toEqual((await history(reference)).slice(0, offline.length));
+    expect(offline.length).toBeGreaterThanOrEqual(9);
+  });
+
   it("runs a DeltaChannel graph through the outage: each turn loads its state from what the process holds", async () => {
     const { proxy, client } = await proxied();
     const prefix = testPrefix("off");

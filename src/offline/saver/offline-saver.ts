@@ -20,7 +20,7 @@ import { tupleConfig } from "../../saver/decode.js";
 import { decodeHeldHistory, readDeltaChannelHistory, readDeltaHistoryInput } from "../../saver/delta-history.js";
 import { getTuple } from "../../saver/get-tuple.js";
 import { listCheckpoints } from "../../saver/list.js";
-import { putCheckpoint, requirePutInput } from "../../saver/put.js";
+import { type PutDumps, putCheckpoint, requirePutInput } from "../../saver/put.js";
 import { putWrites } from "../../saver/put-writes.js";
 import { readRunFence } from "../../saver/run-fence.js";
 import type { ParsedOfflineOptions } from "../options.js";
@@ -39,7 +39,7 @@ export class SaverOffline {
 
   constructor(context: SaverContext, options: ParsedOfflineOptions) {
     this.#context = context;
-    this.#shadow = new SaverShadow(options.cacheEntries);
+    this.#shadow = new SaverShadow(options.cacheEntries, context);
     this.session = new OfflineSession(context.client, options, "saver", "RedisSaver");
     this.#replayer = new SaverReplayer(context);
     const replayer = this.#replayer;
@@ -65,14 +65,17 @@ export class SaverOffline {
   }
 
   #remember(record: Awaited<ReturnType<typeof decodeSaverRecord>>): void {
+    const shadow = this.#shadow;
     if (record.kind === "put") {
-      this.#shadow.rememberPut(record.threadId, record.ns, record.checkpoint, record.metadata, record.parentId, true);
+      const { threadId, ns, checkpoint } = record;
+      const kept = shadow.keep(threadId, ns, checkpoint, record.metadata);
+      shadow.rememberPut(threadId, ns, checkpoint.id, kept, record.parentId, true);
     } else {
-      this.#shadow.rememberWrites(
+      shadow.rememberWrites(
         record.threadId,
         record.ns,
         record.checkpointId,
-        record.writes,
+        shadow.freezeWrites(record.writes),
         record.taskId,
         record.taskPath,
         true,
@@ -95,14 +98,21 @@ export class SaverOffline {
     // Refused now rather than at replay, when the caller has long moved on.
     requirePutInput(threadId, ns, checkpoint, newVersions);
     await this.#loaded;
+    const shadow = this.#shadow;
     return this.session.write(
       operation,
       async () => {
-        const stored = await putCheckpoint(this.#context, config, checkpoint, metadata, newVersions);
-        this.#shadow.rememberPut(threadId, ns, checkpoint, metadata, parentId, false);
+        // What the put serialises is what this process keeps: the caller may change its objects after the call.
+        let dumps: PutDumps | undefined;
+        const stored = await putCheckpoint(this.#context, config, checkpoint, metadata, newVersions, (kept) => {
+          dumps = kept;
+        });
+        const kept = shadow.keep(threadId, ns, checkpoint, metadata, dumps);
+        shadow.rememberPut(threadId, ns, checkpoint.id, kept, parentId, false);
         return stored;
       },
       async () => {
+        const kept = shadow.keep(threadId, ns, checkpoint, metadata);
         const { header, body } = await encodeSaverRecord(this.#context.serde, {
           kind: "put",
           threadId,
@@ -115,7 +125,7 @@ export class SaverOffline {
           newVersions: newVersions ?? {},
         });
         await this.session.append(header, body);
-        this.#shadow.rememberPut(threadId, ns, checkpoint, metadata, parentId, true);
+        shadow.rememberPut(threadId, ns, checkpoint.id, kept, parentId, true);
         return tupleConfig(threadId, ns, checkpoint.id);
       },
     );
@@ -132,12 +142,13 @@ export class SaverOffline {
     if (!Array.isArray(writes)) throw new InvalidInputError(`${operation}: writes must be an array`);
     if (writes.length === 0) return;
     const { threadId, ns } = thread;
+    const frozen = this.#shadow.freezeWrites(writes);
     await this.#loaded;
     await this.session.write(
       operation,
       async () => {
         await putWrites(this.#context, config, writes, taskId, taskPath);
-        this.#shadow.rememberWrites(threadId, ns, checkpointId, writes, taskId, taskPath, false);
+        this.#shadow.rememberWrites(threadId, ns, checkpointId, frozen, taskId, taskPath, false);
       },
       async () => {
         const { header, body } = await encodeSaverRecord(this.#context.serde, {
@@ -151,7 +162,7 @@ export class SaverOffline {
           taskPath,
         });
         await this.session.append(header, body);
-        this.#shadow.rememberWrites(threadId, ns, checkpointId, writes, taskId, taskPath, true);
+        this.#shadow.rememberWrites(threadId, ns, checkpointId, frozen, taskId, taskPath, true);
       },
     );
   }
@@ -177,7 +188,7 @@ export class SaverOffline {
         this.session.goOffline(error);
       }
     }
-    const tuple = this.#shadow.get(threadId, ns, checkpointId);
+    const tuple = await this.#shadow.get(threadId, ns, checkpointId);
     if (tuple === undefined) throw this.#unknown(operation, threadId, checkpointId);
     return tuple;
   }
@@ -208,7 +219,7 @@ export class SaverOffline {
       }
     }
     if (!this.#shadow.knows(threadId)) throw this.#unknown(operation, threadId, undefined);
-    yield* this.#shadow.list(threadId, scope.ns, scope.checkpointId, options);
+    yield* await this.#shadow.list(threadId, scope.ns, scope.checkpointId, options);
   }
 
   /**
@@ -240,7 +251,7 @@ export class SaverOffline {
       }
     }
     const held = await decodeHeldHistory(this.#context, threadId, ns, channels);
-    const history = this.#shadow.deltaHistory(threadId, ns, checkpointId, channels, held);
+    const history = await this.#shadow.deltaHistory(threadId, ns, checkpointId, channels, held);
     if (history === undefined) {
       throw new OfflineReadError(
         `${operation}: Redis is unreachable and this process does not hold the ancestors of ` +

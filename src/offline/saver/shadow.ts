@@ -6,6 +6,10 @@
  * Redis since stay too, so the history of a later checkpoint is that history plus their writes (LangGraph reads it
  * at the start of each invoke: about one turn's checkpoints). Threads are evicted least recently used first beyond
  * `limit`; a thread with offline checkpoints is never evicted (its journal records hold them anyway).
+ *
+ * Values are kept as the saver's serializer wrote them at the call that handed them over (or right after the read
+ * that returned them) and decoded anew for every read, as a read from Redis would be: a node that changes its state
+ * in place, or a reducer that appends to the array it is given, changes nothing this process answers offline.
  */
 
 import { isDeepStrictEqual } from "node:util";
@@ -22,19 +26,42 @@ import {
   WRITES_IDX_MAP,
   writesSortKey,
 } from "@langchain/langgraph-checkpoint";
+import { asBuffer } from "../../saver/codec.js";
+import type { SaverContext } from "../../saver/context.js";
+import { loadValue } from "../../saver/decode.js";
 import { updatesSinceSnapshot } from "../../saver/delta-counters.js";
+import { dumpCheckpointValue } from "../../saver/dump-checkpoint-value.js";
+import type { PutDumps } from "../../saver/put.js";
+
+/** A value as the saver serialises it: decoded anew (thaw) for every read. */
+type Frozen = Promise<[string, Uint8Array]>;
+
+/** A channel value kept with its version: a thread's checkpoints share the value of a version (versions are unique
+ * per value), so one that changed no channel costs no copy of the others. */
+interface KeptValue {
+  /** undefined for a value without a version, which is never shared. */
+  readonly version: string | undefined;
+  readonly value: Frozen;
+}
+
+/** A checkpoint as kept: what put() stored, or what a read returned. */
+export interface KeptCheckpoint {
+  /** The checkpoint without its channel values. */
+  readonly skeleton: Frozen;
+  readonly values: ReadonlyMap<string, KeptValue>;
+  readonly metadata: Frozen | undefined;
+}
 
 interface StoredWrite {
   readonly taskId: string;
   readonly taskPath: string;
   readonly idx: number;
   readonly channel: string;
-  readonly value: unknown;
+  readonly value: Frozen;
 }
 
 interface Entry {
-  checkpoint: Checkpoint | undefined;
-  metadata: CheckpointMetadata | undefined;
+  checkpoint: KeptCheckpoint | undefined;
   parentId: string | undefined;
   /** Written while offline (kept until the journal is replayed). */
   offline: boolean;
@@ -49,9 +76,79 @@ type ThreadState = Map<string, Map<string, Entry>>;
 export class SaverShadow {
   readonly #threads = new Map<string, ThreadState>();
   readonly #limit: number;
+  readonly #context: SaverContext;
 
-  constructor(limit: number) {
+  constructor(limit: number, context: SaverContext) {
     this.#limit = limit;
+    this.#context = context;
+  }
+
+  /**
+   * The value as it is now, serialised as put() serialises values (the saver's own JSON writer for LangGraph's
+   * serializer, or the serde's dumpsTyped, which reads the value before its first await): the caller may change it
+   * as soon as this returns. A serializer hands a Uint8Array back as it is, so one is copied first. A value that
+   * cannot be serialised fails the read that thaws it (put() itself refuses it first).
+   */
+  #freeze(value: unknown): Frozen {
+    let frozen: Frozen;
+    try {
+      frozen = dumpCheckpointValue(
+        this.#context.serde,
+        value instanceof Uint8Array ? value.slice() : value,
+        () => "a value kept for offline reads",
+      );
+    } catch (error) {
+      frozen = Promise.reject(error);
+    }
+    frozen.catch(() => undefined);
+    return frozen;
+  }
+
+  async #thaw<T>(frozen: Frozen): Promise<T> {
+    const [type, bytes] = await frozen;
+    const source = { key: "offline local state", what: "a value this process kept for offline reads" };
+    return (await loadValue(this.#context, Buffer.from(type), asBuffer(bytes), source)) as T;
+  }
+
+  /**
+   * A checkpoint as it is now (or as put() serialised it: `dumps`), to keep: each channel value is taken from
+   * `dumps`, else shared with a checkpoint of the namespace kept with the same version, else serialised here.
+   */
+  keep(
+    threadId: string,
+    ns: string,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata | undefined,
+    dumps?: PutDumps,
+  ): KeptCheckpoint {
+    const entries = this.#threads.get(threadId)?.get(ns);
+    const values = new Map<string, KeptValue>();
+    for (const [channel, value] of Object.entries(checkpoint.channel_values ?? {})) {
+      const versioned = checkpoint.channel_versions?.[channel];
+      const version = versioned === undefined ? undefined : String(versioned);
+      const dumped = dumps?.values.get(channel);
+      let kept = dumped && Promise.resolve(dumped);
+      if (kept === undefined && version !== undefined) {
+        for (const entry of entries?.values() ?? []) {
+          const same = entry.checkpoint?.values.get(channel);
+          if (same?.version === version) {
+            kept = same.value;
+            break;
+          }
+        }
+      }
+      values.set(channel, { version, value: kept ?? this.#freeze(value) });
+    }
+    return {
+      skeleton: dumps ? Promise.resolve(dumps.checkpoint) : this.#freeze({ ...checkpoint, channel_values: {} }),
+      values,
+      metadata: dumps ? Promise.resolve(dumps.metadata) : metadata === undefined ? undefined : this.#freeze(metadata),
+    };
+  }
+
+  /** Call at the start of putWrites(), before anything is awaited: what rememberWrites keeps. */
+  freezeWrites(writes: PendingWrite[]): [string, Frozen][] {
+    return writes.map(([channel, value]) => [channel, this.#freeze(value)]);
   }
 
   /** Whether the thread has checkpoints or writes written offline and not yet replayed. */
@@ -92,7 +189,7 @@ export class SaverShadow {
     }
     let entry = entries.get(checkpointId);
     if (entry === undefined) {
-      entry = { checkpoint: undefined, metadata: undefined, parentId: undefined, offline, writes: new Map() };
+      entry = { checkpoint: undefined, parentId: undefined, offline, writes: new Map() };
       entries.set(checkpointId, entry);
     }
     if (offline) entry.offline = true;
@@ -121,42 +218,41 @@ export class SaverShadow {
   rememberPut(
     threadId: string,
     ns: string,
-    checkpoint: Checkpoint,
-    metadata: CheckpointMetadata,
+    checkpointId: string,
+    checkpoint: KeptCheckpoint,
     parentId: string | undefined,
     offline: boolean,
   ): void {
-    const entry = this.#entry(threadId, ns, checkpoint.id, offline);
+    const entry = this.#entry(threadId, ns, checkpointId, offline);
     entry.checkpoint = checkpoint;
-    entry.metadata = metadata;
     entry.parentId = parentId;
     if (!offline) this.#trim(threadId, ns);
   }
 
-  /** A tuple read from Redis. */
+  /** A tuple read from Redis, before the caller gets it. */
   rememberTuple(tuple: CheckpointTuple): void {
     const threadId = tuple.config.configurable?.thread_id;
     if (typeof threadId !== "string") return;
     const ns = String(tuple.config.configurable?.checkpoint_ns ?? "");
     const entry = this.#entry(threadId, ns, tuple.checkpoint.id, false);
     if (entry.offline) return;
-    entry.checkpoint = tuple.checkpoint;
-    entry.metadata = tuple.metadata;
+    entry.checkpoint = this.keep(threadId, ns, tuple.checkpoint, tuple.metadata);
     entry.parentId = tuple.parentConfig?.configurable?.checkpoint_id as string | undefined;
     entry.writes.clear();
     for (const [taskId, channel, value] of tuple.pendingWrites ?? []) {
       const idx = WRITES_IDX_MAP[channel] ?? entry.writes.size;
-      entry.writes.set(`${taskId}\0${idx}`, { taskId, taskPath: "", idx, channel, value });
+      entry.writes.set(`${taskId}\0${idx}`, { taskId, taskPath: "", idx, channel, value: this.#freeze(value) });
     }
     this.#trim(threadId, ns);
   }
 
-  /** Pending writes, with the saver's rules: special writes overwrite, normal ones are insert-if-absent. */
+  /** Pending writes (frozen by freezeWrites), with the saver's rules: special writes overwrite, normal ones are
+   * insert-if-absent. */
   rememberWrites(
     threadId: string,
     ns: string,
     checkpointId: string,
-    writes: PendingWrite[],
+    writes: [string, Frozen][],
     taskId: string,
     taskPath: string,
     offline: boolean,
@@ -197,14 +293,20 @@ export class SaverShadow {
     }
   }
 
-  #tuple(threadId: string, ns: string, id: string, entry: Entry): CheckpointTuple | undefined {
-    if (entry.checkpoint === undefined) return undefined;
-    const pendingWrites = sortedWrites(entry);
+  /** A tuple of fresh objects, decoded from what the entry keeps. */
+  async #tuple(threadId: string, ns: string, id: string, entry: Entry): Promise<CheckpointTuple | undefined> {
+    const kept = entry.checkpoint;
+    if (kept === undefined) return undefined;
+    const [checkpoint, metadata, pendingWrites] = await Promise.all([
+      this.#checkpoint(kept),
+      kept.metadata && this.#thaw<CheckpointMetadata>(kept.metadata),
+      this.#writes(entry),
+    ]);
     const config: RunnableConfig = { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: id } };
     return {
       config,
-      checkpoint: entry.checkpoint,
-      metadata: entry.metadata,
+      checkpoint,
+      metadata,
       parentConfig:
         entry.parentId === undefined
           ? undefined
@@ -213,17 +315,52 @@ export class SaverShadow {
     };
   }
 
-  /** The checkpoint `checkpointId` (or the newest) of a namespace; undefined when this process does not know it. */
-  get(threadId: string, ns: string, checkpointId: string | undefined): CheckpointTuple | undefined {
+  async #checkpoint(kept: KeptCheckpoint): Promise<Checkpoint> {
+    const channels = [...kept.values];
+    const [checkpoint, ...values] = await Promise.all([
+      this.#thaw<Checkpoint>(kept.skeleton),
+      ...channels.map(([, { value }]) => this.#thaw(value)),
+    ]);
+    const channelValues: Record<string, unknown> = {};
+    channels.forEach(([channel], i) => {
+      channelValues[channel] = values[i];
+    });
+    return { ...(checkpoint as Checkpoint), channel_values: channelValues };
+  }
+
+  /** A checkpoint's pending writes (to `channel` only, when given) in writesSortKey order, as a read returns them. */
+  #writes(entry: Entry, channel?: string): Promise<CheckpointPendingWrite[]> {
+    const writes = [...entry.writes.values()]
+      .filter((write) => channel === undefined || write.channel === channel)
+      .sort((a, b) =>
+        compareWritesSortKeys(writesSortKey(a.taskPath, a.taskId, a.idx), writesSortKey(b.taskPath, b.taskId, b.idx)),
+      );
+    return Promise.all(
+      writes.map(
+        async (write): Promise<CheckpointPendingWrite> => [write.taskId, write.channel, await this.#thaw(write.value)],
+      ),
+    );
+  }
+
+  /** The id and entry of checkpoint `checkpointId` (or the newest) of a namespace, if this process knows it. */
+  #find(threadId: string, ns: string, checkpointId: string | undefined): [string, Entry] | undefined {
     const entries = this.#threads.get(threadId)?.get(ns);
     if (entries === undefined) return undefined;
     if (checkpointId !== undefined) {
       const entry = entries.get(checkpointId);
-      return entry === undefined ? undefined : this.#tuple(threadId, ns, checkpointId, entry);
+      return entry?.checkpoint === undefined ? undefined : [checkpointId, entry];
     }
-    const ids = [...entries.keys()].filter((id) => entries.get(id)?.checkpoint !== undefined).sort();
-    const newest = ids.at(-1);
-    return newest === undefined ? undefined : this.#tuple(threadId, ns, newest, entries.get(newest) as Entry);
+    let newest: [string, Entry] | undefined;
+    for (const [id, entry] of entries) {
+      if (entry.checkpoint !== undefined && (newest === undefined || id > newest[0])) newest = [id, entry];
+    }
+    return newest;
+  }
+
+  /** The checkpoint `checkpointId` (or the newest) of a namespace; undefined when this process does not know it. */
+  async get(threadId: string, ns: string, checkpointId: string | undefined): Promise<CheckpointTuple | undefined> {
+    const found = this.#find(threadId, ns, checkpointId);
+    return found && this.#tuple(threadId, ns, found[0], found[1]);
   }
 
   /**
@@ -232,18 +369,22 @@ export class SaverShadow {
    * checkpoint (read from Redis); undefined when the walk meets a checkpoint this process does not know, or when the
    * writes it found are fewer than the checkpoint's metadata counts.
    */
-  deltaHistory(
+  async deltaHistory(
     threadId: string,
     ns: string,
     checkpointId: string | undefined,
     channels: readonly string[],
     held: { checkpointId: string; history: Record<string, DeltaChannelHistory> } | undefined,
-  ): Record<string, DeltaChannelHistory> | undefined {
+  ): Promise<Record<string, DeltaChannelHistory> | undefined> {
     const entries = this.#threads.get(threadId)?.get(ns);
-    const target = entries && this.get(threadId, ns, checkpointId);
+    const target = this.#find(threadId, ns, checkpointId);
     if (entries === undefined || target === undefined) return undefined;
+    const [targetId, targetEntry] = target;
     // The held history is the target's own (read from Redis when this process last loaded it: getState, a turn).
-    if (held !== undefined && held.checkpointId === target.checkpoint.id) return held.history;
+    if (held !== undefined && held.checkpointId === targetId) return held.history;
+    const metadataOf = async (entry: Entry) =>
+      entry.checkpoint?.metadata && (await this.#thaw<CheckpointMetadata>(entry.checkpoint.metadata));
+    const targetMetadata = await metadataOf(targetEntry);
     // Per open channel, each ancestor's writes to it, newest ancestor first.
     const open = new Map(channels.map((channel) => [channel, [] as CheckpointPendingWrite[][]]));
     const result: Record<string, DeltaChannelHistory> = {};
@@ -257,13 +398,13 @@ export class SaverShadow {
       const heldUpdates = held === undefined ? 0 : (held.updates ?? Number.NaN);
       const fewest = perAncestor.filter((writes) => writes.length > 0).length + heldUpdates;
       const most = perAncestor.reduce((sum, writes) => sum + writes.length, 0) + heldUpdates;
-      const counted = updatesSinceSnapshot(target.metadata, channel) ?? Number.NaN;
+      const counted = updatesSinceSnapshot(targetMetadata, channel) ?? Number.NaN;
       if (!(counted >= fewest && counted <= most)) complete = false;
       const newer = perAncestor.toReversed().flat();
       result[channel] = { ...held?.history, writes: [...(held?.history.writes ?? []), ...newer] };
       open.delete(channel);
     };
-    let id = target.parentConfig?.configurable?.checkpoint_id as string | undefined;
+    let id = targetEntry.parentId;
     while (open.size > 0 && complete) {
       if (id === undefined) {
         // The root: no stored value on the way, the writes from the start.
@@ -271,17 +412,17 @@ export class SaverShadow {
         break;
       }
       const entry = entries.get(id);
-      if (entry?.checkpoint === undefined) return undefined;
-      const writes = sortedWrites(entry);
-      const values = entry.checkpoint.channel_values as Record<string, unknown>;
+      const kept = entry?.checkpoint;
+      if (entry === undefined || kept === undefined) return undefined;
       for (const [channel, perAncestor] of [...open]) {
-        perAncestor.push(writes.filter(([, written]) => written === channel));
+        perAncestor.push(await this.#writes(entry, channel));
         const heldHere = held?.checkpointId === id ? held.history[channel] : undefined;
-        if (Object.hasOwn(values, channel)) {
+        const stored = kept.values.get(channel);
+        if (stored !== undefined) {
           // The stored value: the seed, from which this ancestor's writes on count.
-          close(channel, { history: { writes: [], seed: values[channel] }, updates: 0 });
+          close(channel, { history: { writes: [], seed: await this.#thaw(stored.value) }, updates: 0 });
         } else if (heldHere !== undefined) {
-          close(channel, { history: heldHere, updates: updatesSinceSnapshot(entry.metadata, channel) });
+          close(channel, { history: heldHere, updates: updatesSinceSnapshot(await metadataOf(entry), channel) });
         }
       }
       id = entry.parentId;
@@ -290,38 +431,32 @@ export class SaverShadow {
   }
 
   /** Known checkpoints of a thread, newest first, with list()'s options. */
-  list(threadId: string, ns: string | undefined, checkpointId: string | undefined, options?: CheckpointListOptions) {
-    const thread = this.#threads.get(threadId);
-    const tuples: CheckpointTuple[] = [];
-    for (const [entryNs, entries] of thread ?? []) {
+  async list(
+    threadId: string,
+    ns: string | undefined,
+    checkpointId: string | undefined,
+    options?: CheckpointListOptions,
+  ): Promise<CheckpointTuple[]> {
+    const before = options?.before?.configurable?.checkpoint_id;
+    const found: [string, string, Entry][] = [];
+    for (const [entryNs, entries] of this.#threads.get(threadId) ?? []) {
       if (ns !== undefined && entryNs !== ns) continue;
       for (const [id, entry] of entries) {
-        if (checkpointId !== undefined && id !== checkpointId) continue;
-        if (
-          options?.before?.configurable?.checkpoint_id !== undefined &&
-          !(id < options.before.configurable.checkpoint_id)
-        )
-          continue;
-        const tuple = this.#tuple(threadId, entryNs, id, entry);
-        if (tuple === undefined) continue;
-        const filter = options?.filter;
-        const metadata = (tuple.metadata ?? {}) as Record<string, unknown>;
-        if (filter && !Object.entries(filter).every(([key, value]) => isDeepStrictEqual(metadata[key], value)))
-          continue;
-        tuples.push(tuple);
+        if (entry.checkpoint === undefined || (checkpointId !== undefined && id !== checkpointId)) continue;
+        if (before === undefined || id < before) found.push([entryNs, id, entry]);
       }
     }
-    tuples.sort((a, b) => (a.checkpoint.id < b.checkpoint.id ? 1 : a.checkpoint.id > b.checkpoint.id ? -1 : 0));
-    const limit = options?.limit;
-    return limit === undefined ? tuples : tuples.slice(0, Math.max(0, limit));
+    found.sort(([, a], [, b]) => (a < b ? 1 : a > b ? -1 : 0));
+    const limit = options?.limit === undefined ? found.length : Math.max(0, options.limit);
+    const filter = options?.filter;
+    const tuples: CheckpointTuple[] = [];
+    for (const [entryNs, id, entry] of found) {
+      if (tuples.length >= limit) break;
+      const tuple = (await this.#tuple(threadId, entryNs, id, entry)) as CheckpointTuple;
+      const metadata = (tuple.metadata ?? {}) as Record<string, unknown>;
+      if (filter && !Object.entries(filter).every(([key, value]) => isDeepStrictEqual(metadata[key], value))) continue;
+      tuples.push(tuple);
+    }
+    return tuples;
   }
-}
-
-/** A checkpoint's pending writes in writesSortKey order, as a read returns them. */
-function sortedWrites(entry: Entry): CheckpointPendingWrite[] {
-  return [...entry.writes.values()]
-    .sort((a, b) =>
-      compareWritesSortKeys(writesSortKey(a.taskPath, a.taskId, a.idx), writesSortKey(b.taskPath, b.taskId, b.idx)),
-    )
-    .map((write) => [write.taskId, write.channel, write.value]);
 }
