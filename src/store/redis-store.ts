@@ -3,7 +3,7 @@ import { buildOnOwnedClient, type ClientFromUrlOptions } from "../client.js";
 import { InvalidInputError, InvalidOptionError } from "../errors.js";
 import type { OfflineEvents, OfflineState, ReplayResult } from "../offline/session.js";
 import { offlineBatch } from "../offline/store/offline-batch.js";
-import { StoreOffline } from "../offline/store/offline-store.js";
+import { frozenValue, StoreOffline } from "../offline/store/offline-store.js";
 import { listenOffline, offlinePendingOf, offlineStateOf, replayOfflineOf } from "../offline/surface.js";
 import { parseOptions } from "../options.js";
 import { initTelemetry, namespaceAttributes, traced } from "../telemetry/index.js";
@@ -145,7 +145,7 @@ export class RedisStore extends BaseStore {
     return traced("RedisStore.getWithVersion", namespaceAttributes(namespace), async () => {
       await this.#ctx.ready();
       const item = await readVersioned(this.#ctx, namespace, key);
-      this.#offline?.rememberRead(namespace, key, item?.value ?? null, item?.version ?? 0);
+      this.#offline?.rememberRead(namespace, key, frozenValue(item?.value ?? null), item?.version ?? 0);
       return item;
     });
   }
@@ -255,7 +255,7 @@ export class RedisStore extends BaseStore {
     };
     // A compare-and-set needs Redis to decide; only unconditional writes can wait in the journal.
     if (this.#offline === undefined || expectedVersion !== undefined) return online();
-    return this.#offline.write(namespace, key, value, parsed, online);
+    return this.#offline.write(namespace, key, value, frozenValue(value), parsed, online);
   }
 }
 

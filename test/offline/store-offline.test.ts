@@ -67,6 +67,30 @@ describe("RedisStore offline", () => {
     ]);
   });
 
+  it("answers gets offline with the values as stored, not with objects changed in place since", async () => {
+    const { proxy, client } = await proxied();
+    const store = offlineStore(client, testPrefix("soff"), journalDir("store-offline"));
+    const order = { status: "new", items: ["a"] };
+    await store.put(ns, "order", order);
+    order.items.push("b");
+    const read = await store.get(ns, "read");
+    expect(read).toBeNull();
+    await store.put(ns, "read", { n: 1 });
+    const readBack = (await store.get(ns, "read"))?.value as { n: number };
+    readBack.n = 2;
+    await proxy.cut();
+    const offlineValue = { status: "paid", items: ["c"] };
+    await store.put(ns, "later", offlineValue);
+    offlineValue.items.push("d");
+    expect(store.offlineState).toBe("offline");
+    expect((await store.get(ns, "order"))?.value).toEqual({ status: "new", items: ["a"] });
+    expect((await store.get(ns, "read"))?.value).toEqual({ n: 1 });
+    const later = (await store.get(ns, "later"))?.value as { items: string[] };
+    expect(later).toEqual({ status: "paid", items: ["c"] });
+    later.items.length = 0;
+    expect((await store.get(ns, "later"))?.value).toEqual({ status: "paid", items: ["c"] });
+  });
+
   it("reports a write another client made meanwhile as a conflict, both values in the history", async () => {
     const { proxy, client } = await proxied();
     const prefix = testPrefix("soff");

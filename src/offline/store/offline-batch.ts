@@ -9,7 +9,7 @@ import { OfflineReadError } from "../../errors.js";
 import { executeBatch } from "../../store/batch.js";
 import type { StoreContext } from "../../store/context.js";
 import { writeItem } from "../../store/crud/write-item.js";
-import type { StoreOffline } from "./offline-store.js";
+import { frozenValue, type StoreOffline } from "./offline-store.js";
 
 const isItemOp = (op: Operation): op is Operation & { namespace: string[]; key: string } =>
   "namespace" in op && "key" in op && !("namespacePrefix" in op);
@@ -19,6 +19,8 @@ export async function offlineBatch(
   offline: StoreOffline,
   ops: readonly Operation[],
 ): Promise<unknown[]> {
+  // Put values as JSON text now, before anything is awaited: the caller may change its objects once it has called.
+  const frozen = ops.map((op) => (isItemOp(op) && "value" in op ? frozenValue(op.value ?? null) : undefined));
   await offline.ready();
   const local = ops.some((op) => isItemOp(op) && offline.local(op.namespace, op.key));
   if (!local) {
@@ -29,8 +31,14 @@ export async function offlineBatch(
       }, "RedisStore.batch");
       ops.forEach((op, i) => {
         if (!isItemOp(op)) return;
-        if ("value" in op) offline.rememberRead(op.namespace, op.key, op.value ?? null, reports[i]?.version);
-        else offline.rememberRead(op.namespace, op.key, (results[i] as Item | null)?.value ?? null, undefined);
+        if ("value" in op) offline.rememberRead(op.namespace, op.key, frozen[i], reports[i]?.version);
+        else
+          offline.rememberRead(
+            op.namespace,
+            op.key,
+            frozenValue((results[i] as Item | null)?.value ?? null),
+            undefined,
+          );
       });
       return results;
     } catch (error) {
@@ -39,14 +47,14 @@ export async function offlineBatch(
     }
   }
   const results: unknown[] = [];
-  for (const op of ops) {
+  for (const [i, op] of ops.entries()) {
     if (isItemOp(op) && "value" in op) {
       const value = op.value ?? null;
       const index = (op as { index?: false | string[] }).index;
       const options = index === undefined ? {} : { index };
       results.push(
         await offline
-          .write(op.namespace, op.key, value, options, () =>
+          .write(op.namespace, op.key, value, frozen[i], options, () =>
             writeItem(ctx, op.namespace, op.key, value, undefined, options),
           )
           .then(() => undefined),

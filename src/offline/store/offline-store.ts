@@ -23,7 +23,8 @@ import type { ParsedOfflineOptions } from "../options.js";
 import { type OfflineConflict, OfflineSession, type Replayer } from "../session.js";
 
 interface Known {
-  value: Record<string, unknown> | null;
+  /** The value as JSON text, as the store keeps it (null: deleted); each read parses its own copy. */
+  json: string | null;
   /** The item's version as Redis last said (undefined: not known). */
   version: number | undefined;
   /** Journaled writes of the item not yet replayed. */
@@ -33,6 +34,20 @@ interface Known {
 }
 
 type Value = Record<string, unknown> | null;
+
+/**
+ * A value as JSON text, taken when it is handed over (or read): what the store writes to Redis, and what a read
+ * parses anew, so a caller changing its object afterwards changes nothing this process answers offline. undefined
+ * when JSON cannot write it (a cycle, a BigInt): the write then fails as it always did, and nothing is kept.
+ */
+export function frozenValue(value: Value): string | null | undefined {
+  if (value === null) return null;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
 
 const itemId = (namespace: readonly string[], key: string) => JSON.stringify([namespace, key]);
 
@@ -57,19 +72,25 @@ export class StoreOffline {
     this.#loaded = this.session.ready().then(() => {
       for (const record of this.session.pendingRecords) {
         const { namespace, key, body } = decodeStoreRecord(record);
-        this.#remember(namespace, key, body.value, undefined, true);
+        this.#remember(namespace, key, frozenValue(body.value) ?? null, undefined, true);
       }
     });
     this.#loaded.catch(() => undefined);
   }
 
-  #remember(namespace: readonly string[], key: string, value: Value, version: number | undefined, offline: boolean) {
+  #remember(
+    namespace: readonly string[],
+    key: string,
+    json: string | null,
+    version: number | undefined,
+    offline: boolean,
+  ) {
     const id = itemId(namespace, key);
     const now = new Date();
     const known = this.#known.get(id);
     this.#known.delete(id);
     const next: Known = {
-      value,
+      json,
       version: offline ? known?.version : version,
       pending: (known?.pending ?? 0) + (offline ? 1 : 0),
       createdAt: known?.createdAt ?? now,
@@ -82,11 +103,16 @@ export class StoreOffline {
     }
   }
 
-  /** An item read from Redis (get, getWithVersion). */
-  rememberRead(namespace: readonly string[], key: string, value: Value, version: number | undefined): void {
+  /** An item read from Redis (get, getWithVersion), or written there: its value as frozenValue gives it. */
+  rememberRead(
+    namespace: readonly string[],
+    key: string,
+    json: string | null | undefined,
+    version: number | undefined,
+  ): void {
     const known = this.#known.get(itemId(namespace, key));
-    if (known !== undefined && known.pending > 0) return;
-    this.#remember(namespace, key, value, version ?? known?.version, false);
+    if (json === undefined || (known !== undefined && known.pending > 0)) return;
+    this.#remember(namespace, key, json, version ?? known?.version, false);
   }
 
   /** Whether reads of the item must come from local state (offline, or its journaled writes are not replayed). */
@@ -94,11 +120,13 @@ export class StoreOffline {
     return this.session.state === "offline" || (this.#known.get(itemId(namespace, key))?.pending ?? 0) > 0;
   }
 
-  /** An unconditional put or delete: to Redis while it answers, else to the journal. */
+  /** An unconditional put or delete (`json`: its value as frozenValue gave it when it was handed over): to Redis
+   * while it answers, else to the journal. */
   async write(
     namespace: string[],
     key: string,
     value: Value,
+    json: string | null | undefined,
     options: StoreWriteOptions,
     online: () => Promise<number>,
   ): Promise<number> {
@@ -107,7 +135,7 @@ export class StoreOffline {
       "RedisStore.put",
       async () => {
         const version = await online();
-        this.#remember(namespace, key, value, version, false);
+        this.rememberRead(namespace, key, json, version);
         return version;
       },
       async () => {
@@ -121,9 +149,12 @@ export class StoreOffline {
           known: known !== undefined,
           chained,
         };
-        const body = Buffer.from(JSON.stringify({ value, options }), "utf8");
-        await this.session.append(header, body);
-        this.#remember(namespace, key, value, undefined, true);
+        const text =
+          json === undefined
+            ? JSON.stringify({ value, options })
+            : `{"value":${json ?? "null"},"options":${JSON.stringify(options)}}`;
+        await this.session.append(header, Buffer.from(text, "utf8"));
+        this.#remember(namespace, key, json ?? null, undefined, true);
         // The version is not known until the replay: 0 says so.
         return 0;
       },
@@ -138,8 +169,9 @@ export class StoreOffline {
         `RedisStore.get: Redis is unreachable and this process holds no local state for ${JSON.stringify([...namespace, key])}`,
       );
     }
-    if (known.value === null) return null;
-    return { namespace, key, value: known.value, createdAt: known.createdAt, updatedAt: known.updatedAt };
+    if (known.json === null) return null;
+    const value = JSON.parse(known.json) as Record<string, unknown>;
+    return { namespace, key, value, createdAt: known.createdAt, updatedAt: known.updatedAt };
   }
 
   async ready(): Promise<void> {
