@@ -135,7 +135,7 @@ export class StoreOffline {
       "RedisStore.put",
       async () => {
         const version = await online();
-        this.rememberRead(namespace, key, json, version);
+        if (json !== undefined) this.#remember(namespace, key, json, version, false);
         return version;
       },
       async () => {
