@@ -45,7 +45,7 @@ interface KeptValue {
 }
 
 /** A checkpoint as kept: what put() stored, or what a read returned. */
-export interface KeptCheckpoint {
+interface KeptCheckpoint {
   /** The checkpoint without its channel values. */
   readonly skeleton: Frozen;
   readonly values: ReadonlyMap<string, KeptValue>;
@@ -90,16 +90,11 @@ export class SaverShadow {
    * cannot be serialised fails the read that thaws it (put() itself refuses it first).
    */
   #freeze(value: unknown): Frozen {
-    let frozen: Frozen;
-    try {
-      frozen = dumpCheckpointValue(
-        this.#context.serde,
-        value instanceof Uint8Array ? value.slice() : value,
-        () => "a value kept for offline reads",
-      );
-    } catch (error) {
-      frozen = Promise.reject(error);
-    }
+    const frozen = dumpCheckpointValue(
+      this.#context.serde,
+      value instanceof Uint8Array ? value.slice() : value,
+      () => "a value kept for offline reads",
+    );
     frozen.catch(() => undefined);
     return frozen;
   }
