@@ -1,7 +1,8 @@
 --[[
   saverPrune: one bounded step of prune() (and of sweepExpired() for the keepLatest TTL) on one thread: trims one
   namespace to its newest keepLast checkpoints and what they need (include retention), or, with keepLast 0, deletes
-  the whole thread. A pinned thread is left as it is. The client calls again with the same namespace while `more`
+  the whole thread. The call for the last namespace also removes the writes of steps never put (include retention,
+  retentionDropStranded), counted in writes. A pinned thread is left as it is. The client calls again with the same namespace while `more`
   is 1, then with the next namespace, until there is none: each call is atomic and its work bounded.
 
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record
@@ -67,8 +68,13 @@ end
 -- What earlier releases stored would only go stale here.
 upgradeLegacyLayout(KEYS[4])
 local state = retentionBudget(maxDeletes, maxVisits)
-local more = retentionTrimNamespace(state, ns, keepLast, retentionRootCutoff(keepLast), false)
-local removed = retentionFinish(state)
+local cutoff = retentionRootCutoff(keepLast)
+local more = retentionTrimNamespace(state, ns, keepLast, cutoff, false)
 local nextNs = retentionNextNamespace(ns) or false
+if not nextNs then
+  -- The last namespace: the thread is trimmed, and what is left to read for stranded writes is small.
+  retentionDropStranded(state, cutoff)
+end
+local removed = retentionFinish(state)
 pruned(removed[1], removed[2], removed[3])
 return { 0, removed[1], removed[2], removed[3], more and 1 or 0, nextNs, removed[4] }

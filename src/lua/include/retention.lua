@@ -27,6 +27,8 @@
 --   as it goes); returns { checkpoints, writes, blobs, forgotten } removed, forgotten the escaped ids of the runs
 --   whose last checkpoint on the thread went (the caller drops the thread from their run records, which live in
 --   the runs' slots).
+-- retentionDropStranded(state, cutoff): removes the writes of steps whose checkpoint was never put (below); call it
+--   before retentionFinish, which counts them with the writes removed.
 -- retentionAfterPut(ns, spec): saverPut's hook; spec "keepLast slack". Trims when the namespace's count exceeds
 --   keepLast and (count - keepLast) is a multiple of slack, so trimming costs little per put on average; returns
 --   the forgotten runs of retentionFinish (nil when it did not trim). With audit
@@ -229,6 +231,65 @@ local function retentionTrimNamespace(state, ns, keepLast, cutoff, deadOnly)
   return false
 end
 
+-- Stranded writes: LangGraph sends a step's writes and the put of the checkpoint they belong to side by side, so a
+-- process that dies between them leaves writes under an id that has no checkpoint and never will (the resumed run
+-- puts the step again under a new id): writes ahead in the checkpoints hash (include recordWrites), or a bundle or
+-- overflow writes in the writes hash. No index entry names them, so the trimming above never reaches them, and no
+-- reader returns them. Those of an id before `cutoff`, the oldest kept root checkpoint, go: a put still on its way
+-- for such an id would be of a checkpoint retention trims (a namespace's puts arrive in order, and a subgraph's before
+-- the root step that called it ends), and writes whose checkpoint is there stay whatever their id.
+-- Reads the names of both hashes only when one holds something the index does not name, or the writes hash exists
+-- (big writes and `compression: false` keep it); then every field, within the visit budget (else nothing is done).
+local function retentionStrandedBase(field)
+  local first = string.find(field, "\0", 1, true)
+  if not first then
+    return nil
+  end
+  local second = string.find(field, "\0", first + 1, true)
+  local base = second and string.sub(field, 1, second - 1) or field
+  return base, string.sub(base, first + 1)
+end
+
+local function retentionDropStranded(state, cutoff)
+  if cutoff == nil or state.exhausted then
+    return
+  end
+  local records, indexed = redis.call("HLEN", KEYS[1]), checkpointIndexCard(KEYS[3])
+  local hashed = pendingWritesInHash()
+  if records <= indexed and not hashed then
+    return
+  end
+  local fields = records > indexed and redis.call("HKEYS", KEYS[1]) or {}
+  local writeFields = hashed and redis.call("HKEYS", KEYS[5]) or {}
+  if not retentionSpend(state, #fields + #writeFields + indexed) then
+    return
+  end
+  local checkpoints = {}
+  for _, member in ipairs(checkpointIndexRange(KEYS[3], "-", "+", false)) do
+    checkpoints[member] = true
+  end
+  local bases, seen = {}, {}
+  for _, list in ipairs({ fields, writeFields }) do
+    for _, field in ipairs(list) do
+      local base, id = retentionStrandedBase(field)
+      if base and not seen[base] and not checkpoints[base] and lexBefore(id, cutoff) then
+        seen[base] = true
+        bases[#bases + 1] = base
+      end
+    end
+  end
+  for _, base in ipairs(bases) do
+    local record = redis.call("HGET", KEYS[1], base)
+    -- A record that is no writes ahead is a checkpoint the index lost: left for the reader to see.
+    if not record or recordWritesAhead(record) then
+      if record then
+        redis.call("HDEL", KEYS[1], base)
+      end
+      state.writes = state.writes + pendingWritesRemove(base, record)
+    end
+  end
+end
+
 -- Stale run index entries of earlier releases (their checkpoint was removed) in a window of the byRun index; a
 -- (run, namespace) member (include runIndex) is counted down as its checkpoints go, and left alone here.
 local function retentionCleanRunIndex()
@@ -286,6 +347,7 @@ local function retentionAfterPut(ns, spec)
       other = retentionNextNamespace(other)
     end
   end
+  retentionDropStranded(state, cutoff)
   local removed = retentionFinish(state)
   if removed[1] + removed[2] + removed[3] > 0 then
     auditEvent("prune", "by", "retention", "keepLast", keepLast,
