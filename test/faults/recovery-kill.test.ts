@@ -20,10 +20,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { MemorySaver } from "@langchain/langgraph";
 import type { TestContext } from "vitest";
 import { type LocalCluster, type LocalRedis, startCluster, startRedis } from "../../scripts/local-redis.js";
-import { findCrashedRuns, withRunLease } from "../../src/index.js";
+import { findCrashedRuns, RedisSaver, withRunLease } from "../../src/index.js";
 import { runLeaseHoldersKey, runLeaseIndexKey, THREAD_BUCKETS } from "../../src/keys.js";
 import { recordCounts } from "../helpers/counts.js";
 import { leaseCounts } from "../recovery/helpers.js";
+import { writesWithoutCheckpoint } from "../saver/retention-helpers.js";
 import {
   buildKillGraph,
   domainState,
@@ -400,6 +401,23 @@ async function killTest(
     for (const [thread, count] of resumesPerThread) {
       if (count > 1) failures.push(`${thread} was resumed ${count} times`);
     }
+    // A kill between a step's putWrites and its put strands writes under an id no checkpoint gets (the resumed run
+    // puts the step under a new one); pruning each thread to its latest checkpoint removes them, state unchanged.
+    const threadIds = [...threads.values()].map((t) => t.threadId);
+    let stranded = 0;
+    const before = new Map<string, unknown>();
+    for (const threadId of threadIds) {
+      stranded += (await writesWithoutCheckpoint(client, keyPrefix, threadId)).length;
+      before.set(threadId, (await reader.getState({ configurable: { thread_id: threadId } })).values);
+    }
+    const pruned = await new RedisSaver({ client, keyPrefix }).prune(threadIds);
+    for (const threadId of threadIds) {
+      const left = await writesWithoutCheckpoint(client, keyPrefix, threadId);
+      if (left.length > 0) failures.push(`${threadId}: writes without a checkpoint after prune: ${left.length}`);
+      const after = (await reader.getState({ configurable: { thread_id: threadId } })).values;
+      if (JSON.stringify(after) !== JSON.stringify(before.get(threadId)))
+        failures.push(`${threadId}: prune changed the state`);
+    }
 
     const stats = recovererLines.map((lines) => lines.find((l) => l.startsWith("S ")) ?? "S {}");
     const skipped = resumeLines.filter((r) => r.fields[1] === "skipped");
@@ -414,6 +432,7 @@ async function killTest(
       `  resumed by a recoverer: ${claimedResumes.length - failedResumes.length} (failed again: ${failedResumes.length}); skipped by a recoverer: ${skipped.length} (${countBy(skipped.map((s) => s.fields[4] ?? "?"))})`,
       `  resumes per recoverer: ${recovererLines.map((lines) => lines.filter((l) => /^RES (resumed|failed) /.test(l)).length).join(", ")}; worker stats: ${stats.map((s) => s.slice(2)).join(" ")}`,
       `  executions repeated (the step was running and not stored at the kill): ${rerunAllowed}`,
+      `  writes stranded by kills between putWrites and put: ${stranded} checkpoint ids; removed by prune to the latest (${pruned.writes} writes removed with ${pruned.checkpoints} checkpoints)`,
       `  violations: unfinished ${unfinished}, state differs from a no-crash run ${stateMismatches}, stored step ran again ${storedRerun}, output not from the last execution ${staleOutputs}, run by two recoverers ${twoRecoverers}, resumed twice ${[...resumesPerThread.values()].filter((n) => n > 1).length}, recoverer errors ${errors.length}`,
       `  time: kills ${((killsDone - started) / 1000).toFixed(1)} s, settle ${((settledAt - killsDone) / 1000).toFixed(1)} s, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
     ];

@@ -1,10 +1,13 @@
 /**
  * A thread started by one OS process, killed (SIGKILL, by pid) in the middle of a node, is resumed by another
  * process with invoke(null): the finished step is not re-run, the interrupted one runs again, the rest completes.
+ * A kill between a step's writes and the put of their checkpoint leaves writes no checkpoint gets; prune removes them.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
+import { RedisSaver } from "../../src/index.js";
 import { clusterNodes, newCluster, newRedis, redisUrl, testPrefix } from "../helpers/redis.js";
+import { writesWithoutCheckpoint } from "./retention-helpers.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const worker = join(import.meta.dirname, "fixtures", "resume-worker.ts");
@@ -99,5 +102,38 @@ describe.each(deployments)("resume in another process ($name)", ({ env, connect 
       ["step1", "step2", "step3"].map((node) => client.get(`${keyPrefix}:runs:{${threadId}}:${node}`)),
     );
     expect(runs).toEqual(["1", "2", "1"]);
+  });
+
+  it("a kill between a step's writes and its checkpoint's put strands the writes; prune removes them", async () => {
+    const client = connect();
+    const keyPrefix = testPrefix("strand");
+    const threadId = testPrefix("thread");
+    const common = { ...env(), KEY_PREFIX: keyPrefix, THREAD_ID: threadId };
+
+    const first = startWorker({ ...common, MODE: "strand" });
+    await waitForOutput(first, (out) => out.includes("WRITES_AHEAD"), 30_000);
+    if (first.child.pid !== undefined) process.kill(first.child.pid, "SIGKILL");
+    await exited(first.child);
+    // The third step's writes (and possibly the next step's) wait for a checkpoint that will never be put.
+    const stranded = await writesWithoutCheckpoint(client, keyPrefix, threadId);
+    expect(stranded.length).toBeGreaterThan(0);
+
+    const second = startWorker({ ...common, MODE: "resume" });
+    const code = await Promise.race([
+      exited(second.child),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(second.output())), 30_000)),
+    ]);
+    expect(code, second.output()).toBe(0);
+    const finalState = JSON.parse(second.output().trim().split("\n").at(-1) ?? "{}") as { log: string[] };
+    expect(finalState.log).toEqual(["step1", `step2:${second.child.pid}`, "step3"]);
+    // The resumed run put those steps under new ids: the stranded writes are still there until a trim.
+    expect(await writesWithoutCheckpoint(client, keyPrefix, threadId)).toEqual(stranded);
+
+    const saver = new RedisSaver({ client, keyPrefix });
+    const pruned = await saver.prune([threadId]);
+    expect(pruned.writes).toBeGreaterThan(0);
+    expect(await writesWithoutCheckpoint(client, keyPrefix, threadId)).toEqual([]);
+    const latest = await saver.getTuple({ configurable: { thread_id: threadId } });
+    expect(latest?.checkpoint.channel_values.log).toEqual(finalState.log);
   });
 });

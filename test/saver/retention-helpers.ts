@@ -1,10 +1,12 @@
 /** Checks shared by the retention tests (test/saver/retention.test.ts and the prune kill test in test/faults). */
 
+import type { RedisClient } from "../../src/client.js";
 import type { RedisSaver } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
 import { blobBaseField } from "../../src/saver/blob-delta.js";
 import { decodeRefs } from "../../src/saver/codec.js";
 import { recordRefs } from "../../src/saver/record.js";
+import { indexMembers } from "./saver-helpers.js";
 
 /** Fails when a stored blob is needed by no remaining checkpoint (directly or as a delta base), or a base is gone. */
 export async function expectNoOrphanBlobs(saver: RedisSaver, threadId: string): Promise<number> {
@@ -34,4 +36,20 @@ export async function expectNoOrphanBlobs(saver: RedisSaver, threadId: string): 
     expect(Object.hasOwn(records, `${ns}\0${id}`), `orphan write ${JSON.stringify(field)}`).toBe(true);
   }
   return blobs.size;
+}
+
+/**
+ * The fields `ns\0id` under which a thread stores writes but no checkpoint the index names: writes ahead of a put
+ * in the checkpoints hash, a bundle or overflow writes in the writes hash. Sorted.
+ */
+export async function writesWithoutCheckpoint(client: RedisClient, keyPrefix: string, threadId: string) {
+  const keys = saverThreadKeys(keyPrefix, threadId);
+  const indexed = new Set(await indexMembers(client, keys.byNamespace));
+  const bases = new Set<string>();
+  for (const field of [...(await client.hkeys(keys.checkpoints)), ...(await client.hkeys(keys.writes))]) {
+    const [ns, id] = field.split("\0");
+    const base = `${ns}\0${id}`;
+    if (!indexed.has(base)) bases.add(base);
+  }
+  return [...bases].sort();
 }
