@@ -255,15 +255,14 @@ local function retentionDropStranded(state, cutoff)
     return
   end
   local records, indexed = redis.call("HLEN", KEYS[1]), checkpointIndexCard(KEYS[3])
-  local hashed = pendingWritesInHash()
-  if records <= indexed and not hashed then
+  local writeCount = pendingWritesInHash() and redis.call("HLEN", KEYS[5]) or 0
+  local readRecords = records > indexed
+  if (not readRecords and writeCount == 0)
+    or not retentionSpend(state, (readRecords and records or 0) + writeCount + indexed) then
     return
   end
-  local fields = records > indexed and redis.call("HKEYS", KEYS[1]) or {}
-  local writeFields = hashed and redis.call("HKEYS", KEYS[5]) or {}
-  if not retentionSpend(state, #fields + #writeFields + indexed) then
-    return
-  end
+  local fields = readRecords and redis.call("HKEYS", KEYS[1]) or {}
+  local writeFields = writeCount > 0 and redis.call("HKEYS", KEYS[5]) or {}
   local checkpoints = {}
   for _, member in ipairs(checkpointIndexRange(KEYS[3], "-", "+", false)) do
     checkpoints[member] = true
