@@ -68,12 +68,11 @@ end
 -- What earlier releases stored would only go stale here.
 upgradeLegacyLayout(KEYS[4])
 local state = retentionBudget(maxDeletes, maxVisits)
-local cutoff = retentionRootCutoff(keepLast)
-local more = retentionTrimNamespace(state, ns, keepLast, cutoff, false)
+local more = retentionTrimNamespace(state, ns, keepLast, retentionRootCutoff(keepLast), false)
 local nextNs = retentionNextNamespace(ns) or false
 if not nextNs then
   -- The last namespace: the thread is trimmed, and what is left to read for stranded writes is small.
-  retentionDropStranded(state, cutoff)
+  retentionDropStranded(state, retentionOldestKeptRoot(keepLast))
 end
 local removed = retentionFinish(state)
 pruned(removed[1], removed[2], removed[3])

@@ -44,7 +44,9 @@ export interface HistoryStep {
  * the parent's list), so a RedisSaver stores them as delta blobs on earlier versions. Channels in `deltaChannels`
  * are DeltaChannels as LangGraph writes them: a checkpoint that stores no value of one counts it in its metadata's
  * counters_since_delta_snapshot (its value is rebuilt from the ancestors' writes). With `nullValues`, some values
- * are JSON null (as LangGraph's branch channels are), kept by children like any value.
+ * are JSON null (as LangGraph's branch channels are), kept by children like any value. With `strandedWrites`, some
+ * steps are followed by the writes of a step whose checkpoint is never put (a process killed between the two), under
+ * the id `<step id>-lost`, which sorts between that step and the next.
  */
 export async function randomHistory(
   savers: readonly BaseCheckpointSaver[],
@@ -56,12 +58,14 @@ export async function randomHistory(
     deltaChannels = [],
     exists,
     nullValues = false,
+    strandedWrites = false,
   }: {
     growingBytes?: number;
     deltaChannels?: readonly string[];
     /** Forks only from checkpoints this says still exist (a saver with retention removed the others). */
     exists?: (config: RunnableConfig) => Promise<boolean>;
     nullValues?: boolean;
+    strandedWrites?: boolean;
   } = {},
 ): Promise<HistoryStep[]> {
   const next = random(seed);
@@ -146,6 +150,10 @@ export async function randomHistory(
       for (let i = 0; i < savers.length; i++) {
         await (savers[i] as BaseCheckpointSaver).putWrites(configs[i] as RunnableConfig, writes, taskId, taskPath);
       }
+    }
+    if (strandedWrites && next() < 0.2) {
+      const lost = { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: `${checkpoint.id}-lost` } };
+      for (const saver of savers) await saver.putWrites(lost, [["messages", [`lost-${step}`]]], `task-lost-${step}`);
     }
     stored.push({ config: configs[0] as RunnableConfig, channels, writtenChannels: written });
     result.push({ config: configs[0] as RunnableConfig, runId });

@@ -23,7 +23,7 @@ import { saverThreadKeys } from "../../src/keys.js";
 import { retentionSlack } from "../../src/saver/retention.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { randomHistory } from "./random-history.js";
-import { expectNoOrphanBlobs } from "./retention-helpers.js";
+import { expectNoOrphanBlobs, writesWithoutCheckpoint } from "./retention-helpers.js";
 import { collect } from "./saver-helpers.js";
 import { TeeSaver } from "./tee-saver.js";
 
@@ -41,6 +41,9 @@ class RetentionTee extends TeeSaver {
     super(redis, new MemorySaver(), [full]);
   }
 }
+
+/** The checkpoint id of a `ns\0id` field. */
+const idOf = (field: string) => field.slice(field.indexOf("\0") + 1);
 
 type Messages = BaseMessage[];
 const deltaMessages = (snapshotFrequency: number) =>
@@ -211,6 +214,7 @@ describe.each(targets)("RedisSaver retention ($name)", ({ connect }) => {
         growingBytes: seed % 2 === 0 ? 600 : undefined,
         deltaChannels: ["messages"],
         exists: async (config) => (await redis.getTuple(config)) !== undefined,
+        strandedWrites: true,
       });
       const kept = await expectKeptMatchMemory(tee, "t");
       const all = await collect(tee.memory.list({ configurable: { thread_id: "t" } }));
@@ -229,10 +233,35 @@ describe.each(targets)("RedisSaver retention ($name)", ({ connect }) => {
       const root = kept.filter((t) => t.config.configurable?.checkpoint_ns === "").length;
       if (root > keepLast + retentionSlack(keepLast)) leaned += 1;
       await expectNoOrphanBlobs(redis, "t");
+      // Writes of steps never put stay only while their id is not older than every kept root checkpoint: the
+      // option trims every few puts, so those older than the root checkpoints Redis still holds went, and a prune to
+      // the same keepLast takes the rest.
+      const strandedAll = await writesWithoutCheckpoint(client, tee.full.keyPrefix, "t");
+      const oldestKept = rootKept.at(-1) as string;
+      expect(strandedAll.filter((field) => idOf(field) < oldestKept).length, `seed ${seed}`).toBeGreaterThan(0);
+      const oldestHeld = newest(kept, "").at(-1) as string;
+      const stranded = await writesWithoutCheckpoint(client, redis.keyPrefix, "t");
+      expect(
+        stranded.filter((field) => idOf(field) < oldestHeld),
+        `seed ${seed}`,
+      ).toEqual([]);
+      expect((await redis.prune(["t"], { keepLast })).incomplete).toEqual([]);
+      await expectKeptMatchMemory(tee, "t");
+      const afterPrune = await writesWithoutCheckpoint(client, redis.keyPrefix, "t");
+      expect(
+        afterPrune.filter((field) => idOf(field) < oldestKept),
+        `seed ${seed}`,
+      ).toEqual([]);
       const pruned = await redis.prune(["t"], { strategy: "keep_latest" });
       expect(pruned.incomplete).toEqual([]);
       await expectKeptMatchMemory(tee, "t");
       await expectNoOrphanBlobs(redis, "t");
+      const latest = newest(all, "")[0] as string;
+      const left = await writesWithoutCheckpoint(client, redis.keyPrefix, "t");
+      expect(
+        left.filter((field) => idOf(field) < latest),
+        `seed ${seed}`,
+      ).toEqual([]);
     }
     expect(leaned).toBeGreaterThan(0);
     expect(rebuiltFromHistory - rebuiltBefore).toBeGreaterThan(20);

@@ -162,6 +162,11 @@ describe.each(targets)("writes stranded by a step never put ($name)", ({ connect
     const redis = new RedisSaver({ client, keyPrefix, ...options });
     const memory = new MemorySaver();
     const { put, stranded } = await thread([redis, memory], "t", 12, [2, 6]);
+    // A subgraph namespace too: prune trims the root first, and finds stranded writes on its last call.
+    const child = { configurable: { thread_id: "t", checkpoint_ns: "child:1" } };
+    const childCheckpoint = makeCheckpoint({ x: 1 }, { x: 1 });
+    for (const saver of [redis, memory])
+      await saver.put(child, structuredClone(childCheckpoint), loopMetadata(0), { x: 1 });
     for (const id of stranded) expect(await storedWritesOf(keyPrefix, "t", id)).not.toEqual([]);
     // Nothing to trim yet (fewer checkpoints than keepLast): no cutoff, so nothing stranded can be told apart.
     expect(await redis.prune(["t"], { keepLast: 50 })).toMatchObject({ checkpoints: 0, writes: 0 });
@@ -169,6 +174,9 @@ describe.each(targets)("writes stranded by a step never put ($name)", ({ connect
 
     const result = await redis.prune(["t"], { keepLast: 2 });
     expect(result.checkpoints).toBe(put.length - 2);
+    expect(
+      await redis.getTuple({ configurable: { ...child.configurable, checkpoint_id: childCheckpoint.id } }),
+    ).toBeDefined();
     // Two writes per removed checkpoint, and the two stranded steps' two writes each.
     expect(result.writes).toBe(2 * (put.length - 2) + 2 * stranded.length);
     for (const id of stranded) expect(await storedWritesOf(keyPrefix, "t", id)).toEqual([]);

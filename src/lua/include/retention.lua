@@ -21,6 +21,8 @@
 -- retentionTrimNamespace(state, ns, keepLast, cutoff, deadOnly): one namespace; returns true when it has more to
 --   remove than the budget allowed. cutoff: the oldest kept root id (nil: the root keeps everything).
 -- retentionRootCutoff(keepLast): that id, or nil.
+-- retentionOldestKeptRoot(keepLast): the oldest of the newest keepLast root checkpoints, also when the root holds
+--   exactly keepLast (after a trim); nil when it holds fewer.
 -- retentionNextNamespace(ns): the escaped namespace after ns in byNamespace order, or nil.
 -- retentionFinish(state): deletes the blobs the removed checkpoints left unneeded and cleans a window of the run
 --   index (an earlier release's members; a removed checkpoint's run line counts its (run, namespace) member down
@@ -75,6 +77,16 @@ local function retentionRootCutoff(keepLast)
   end
   local kept = retentionNewest("", keepLast)
   return retentionIdOf(kept[#kept])
+end
+
+-- The oldest of the newest keepLast root checkpoints (what retentionRootCutoff gives before a trim, and still after
+-- it), or nil when the root holds fewer.
+local function retentionOldestKeptRoot(keepLast)
+  local count = checkpointIndexLexCount(KEYS[3], "[\0", "(\1")
+  if count < keepLast then
+    return nil
+  end
+  return retentionIdOf(checkpointIndexRange(KEYS[3], "[\0", "(\1", false, count - keepLast, 1)[1])
 end
 
 local function retentionNextNamespace(ns)
