@@ -2,8 +2,9 @@
   saverPrune: one bounded step of prune() (and of sweepExpired() for the keepLatest TTL) on one thread: trims one
   namespace to its newest keepLast checkpoints and what they need (include retention), or, with keepLast 0, deletes
   the whole thread. The call for the last namespace also removes the writes of steps never put (include retention,
-  retentionDropStranded), counted in writes. A pinned thread is left as it is. The client calls again with the same namespace while `more`
-  is 1, then with the next namespace, until there is none: each call is atomic and its work bounded.
+  retentionDropStranded), counted in writes. A pinned thread is left as it is. The client calls again with the same
+  namespace while `more` is 1, then with the next namespace, until there is none: each call is atomic and its work
+  bounded.
 
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
