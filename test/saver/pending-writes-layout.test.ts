@@ -7,13 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import {
-  type CheckpointTuple,
-  MemorySaver,
-  type PendingWrite,
-  uuid6,
-  WRITES_IDX_MAP,
-} from "@langchain/langgraph-checkpoint";
+import { MemorySaver, type PendingWrite, uuid6, WRITES_IDX_MAP } from "@langchain/langgraph-checkpoint";
 import { readOutboxEvents } from "../../src/audit/read-outbox.js";
 import type { RedisClient } from "../../src/client.js";
 import { RedisSaver } from "../../src/index.js";
@@ -21,18 +15,17 @@ import { saverThreadKeys } from "../../src/keys.js";
 import { checkpointField, escapePart, frame } from "../../src/saver/codec.js";
 import { splitWriteBundle, unframeWrite } from "../../src/saver/write-frame.js";
 import { targets, testPrefix } from "../helpers/redis.js";
-import { collect, inputMetadata, loopMetadata, makeCheckpoint, storedBundle, storedRecord } from "./saver-helpers.js";
+import {
+  collect,
+  inputMetadata,
+  loopMetadata,
+  makeCheckpoint,
+  storedBundle,
+  storedRecord,
+  tupleView,
+} from "./saver-helpers.js";
 
 type Saver = RedisSaver | MemorySaver;
-
-/** What a reader compares: everything of a tuple but the stored config's extra fields. */
-const view = (tuple: CheckpointTuple | undefined) =>
-  tuple && {
-    id: tuple.checkpoint.id,
-    values: tuple.checkpoint.channel_values,
-    parent: tuple.parentConfig?.configurable?.checkpoint_id,
-    writes: tuple.pendingWrites,
-  };
 
 describe.each(targets)("pending writes: bundle and overflow ($name)", ({ connect }) => {
   let client: RedisClient;
@@ -99,7 +92,7 @@ describe.each(targets)("pending writes: bundle and overflow ($name)", ({ connect
 
   async function expectSameReads(redis: RedisSaver, memory: MemorySaver, configs: RunnableConfig[]) {
     for (const config of configs) {
-      expect(view(await redis.getTuple(config))).toEqual(view(await memory.getTuple(config)));
+      expect(tupleView(await redis.getTuple(config))).toEqual(tupleView(await memory.getTuple(config)));
       expect(await redis.getDeltaChannelHistory({ config, channels: ["x", "y"] })).toEqual(
         await memory.getDeltaChannelHistory({ config, channels: ["x", "y"] }),
       );
@@ -107,7 +100,7 @@ describe.each(targets)("pending writes: bundle and overflow ($name)", ({ connect
     const threadId = configs[0]?.configurable?.thread_id;
     for (const ns of ["", "sub"]) {
       const listed = async (saver: Saver) =>
-        (await collect(saver.list({ configurable: { thread_id: threadId, checkpoint_ns: ns } }))).map(view);
+        (await collect(saver.list({ configurable: { thread_id: threadId, checkpoint_ns: ns } }))).map(tupleView);
       expect(await listed(redis)).toEqual(await listed(memory));
     }
   }
@@ -264,14 +257,14 @@ describe.each(targets)("pending writes: bundle and overflow ($name)", ({ connect
     expect(copied.bundles).toEqual(bundles);
     for (const c of configs) {
       const copy = { configurable: { ...c.configurable, thread_id: "copy" } };
-      expect(view(await redis.getTuple(copy))).toEqual(view(await memory.getTuple(c)));
+      expect(tupleView(await redis.getTuple(copy))).toEqual(tupleView(await memory.getTuple(c)));
     }
     // Pruned to b: a's writes go in both forms; b's stay.
     expect(await redis.prune(["t"], { keepLast: 1 })).toMatchObject({ checkpoints: 1, writes: 2 + 60 + 2 });
     const pruned = await layout(keyPrefix, "t");
     expect(pruned.bundles).toEqual([fieldB]);
     expect(pruned.members).toEqual([`${fieldB}\0big\0${0}`]);
-    expect(view(await redis.getTuple(b))).toEqual(view(await memory.getTuple(b)));
+    expect(tupleView(await redis.getTuple(b))).toEqual(tupleView(await memory.getTuple(b)));
   });
 
   it("copyThread copies an earlier release's thread as it is and leaves the source as it was", async () => {
@@ -285,7 +278,7 @@ describe.each(targets)("pending writes: bundle and overflow ($name)", ({ connect
     expect(await layout(keyPrefix, "from")).toEqual(source);
     for (const config of configs) {
       const copied = { configurable: { ...config.configurable, thread_id: "to" } };
-      expect(view(await redis.getTuple(copied))).toEqual(view(await memory.getTuple(config)));
+      expect(tupleView(await redis.getTuple(copied))).toEqual(tupleView(await memory.getTuple(config)));
     }
   });
 

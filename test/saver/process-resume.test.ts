@@ -77,6 +77,26 @@ const deployments = [
   },
 ];
 
+/** Starts a worker in `mode`, waits for `marker` in its output, and kills it there (SIGKILL, by pid). */
+async function killAt(env: Record<string, string>, mode: string, marker: string): Promise<void> {
+  const first = startWorker({ ...env, MODE: mode });
+  await waitForOutput(first, (out) => out.includes(marker), 30_000);
+  if (first.child.pid !== undefined) process.kill(first.child.pid, "SIGKILL");
+  await exited(first.child);
+}
+
+/** Resumes the thread in a new worker (invoke(null)); its final state and pid once it exited with 0. */
+async function resumeToEnd(env: Record<string, string>): Promise<{ log: string[]; pid: number | undefined }> {
+  const second = startWorker({ ...env, MODE: "resume" });
+  const code = await Promise.race([
+    exited(second.child),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(second.output())), 30_000)),
+  ]);
+  expect(code, second.output()).toBe(0);
+  const finalState = JSON.parse(second.output().trim().split("\n").at(-1) ?? "{}") as { log: string[] };
+  return { log: finalState.log, pid: second.child.pid };
+}
+
 describe.each(deployments)("resume in another process ($name)", ({ env, connect }) => {
   it("resumes a thread whose first process was killed mid-node", async () => {
     const client = connect();
@@ -84,19 +104,9 @@ describe.each(deployments)("resume in another process ($name)", ({ env, connect 
     const threadId = testPrefix("thread");
     const common = { ...env(), KEY_PREFIX: keyPrefix, THREAD_ID: threadId };
 
-    const first = startWorker({ ...common, MODE: "start" });
-    await waitForOutput(first, (out) => out.includes("IN_STEP2"), 30_000);
-    if (first.child.pid !== undefined) process.kill(first.child.pid, "SIGKILL");
-    await exited(first.child);
-
-    const second = startWorker({ ...common, MODE: "resume" });
-    const code = await Promise.race([
-      exited(second.child),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(second.output())), 30_000)),
-    ]);
-    expect(code, second.output()).toBe(0);
-    const finalState = JSON.parse(second.output().trim().split("\n").at(-1) ?? "{}") as { log: string[] };
-    expect(finalState.log).toEqual(["step1", `step2:${second.child.pid}`, "step3"]);
+    await killAt(common, "start", "IN_STEP2");
+    const resumed = await resumeToEnd(common);
+    expect(resumed.log).toEqual(["step1", `step2:${resumed.pid}`, "step3"]);
 
     const runs = await Promise.all(
       ["step1", "step2", "step3"].map((node) => client.get(`${keyPrefix}:runs:{${threadId}}:${node}`)),
@@ -110,22 +120,13 @@ describe.each(deployments)("resume in another process ($name)", ({ env, connect 
     const threadId = testPrefix("thread");
     const common = { ...env(), KEY_PREFIX: keyPrefix, THREAD_ID: threadId };
 
-    const first = startWorker({ ...common, MODE: "strand" });
-    await waitForOutput(first, (out) => out.includes("WRITES_AHEAD"), 30_000);
-    if (first.child.pid !== undefined) process.kill(first.child.pid, "SIGKILL");
-    await exited(first.child);
+    await killAt(common, "strand", "WRITES_AHEAD");
     // The third step's writes (and possibly the next step's) wait for a checkpoint that will never be put.
     const stranded = await writesWithoutCheckpoint(client, keyPrefix, threadId);
     expect(stranded.length).toBeGreaterThan(0);
 
-    const second = startWorker({ ...common, MODE: "resume" });
-    const code = await Promise.race([
-      exited(second.child),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(second.output())), 30_000)),
-    ]);
-    expect(code, second.output()).toBe(0);
-    const finalState = JSON.parse(second.output().trim().split("\n").at(-1) ?? "{}") as { log: string[] };
-    expect(finalState.log).toEqual(["step1", `step2:${second.child.pid}`, "step3"]);
+    const resumed = await resumeToEnd(common);
+    expect(resumed.log).toEqual(["step1", `step2:${resumed.pid}`, "step3"]);
     // The resumed run put those steps under new ids: the stranded writes are still there until a trim.
     expect(await writesWithoutCheckpoint(client, keyPrefix, threadId)).toEqual(stranded);
 
@@ -134,6 +135,6 @@ describe.each(deployments)("resume in another process ($name)", ({ env, connect 
     expect(pruned.writes).toBeGreaterThan(0);
     expect(await writesWithoutCheckpoint(client, keyPrefix, threadId)).toEqual([]);
     const latest = await saver.getTuple({ configurable: { thread_id: threadId } });
-    expect(latest?.checkpoint.channel_values.log).toEqual(finalState.log);
+    expect(latest?.checkpoint.channel_values.log).toEqual(resumed.log);
   });
 });

@@ -1,5 +1,5 @@
 /** Test-only helpers for the saver tests. */
-import type { Checkpoint } from "@langchain/langgraph-checkpoint";
+import type { Checkpoint, CheckpointTuple } from "@langchain/langgraph-checkpoint";
 import { uuid6 } from "@langchain/langgraph-checkpoint";
 import type { Redis } from "ioredis";
 import { isCluster, type RedisClient } from "../../src/client.js";
@@ -102,3 +102,12 @@ export async function storedWriteValues(
   }
   return values;
 }
+
+/** What tests compare of a tuple: its id, values, parent and pending writes (not the stored config's extra fields). */
+export const tupleView = (tuple: CheckpointTuple | undefined) =>
+  tuple && {
+    id: tuple.checkpoint.id,
+    values: tuple.checkpoint.channel_values,
+    parent: tuple.parentConfig?.configurable?.checkpoint_id,
+    writes: tuple.pendingWrites,
+  };

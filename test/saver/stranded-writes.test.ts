@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { type CheckpointTuple, MemorySaver, type PendingWrite, uuid6 } from "@langchain/langgraph-checkpoint";
+import { MemorySaver, type PendingWrite, uuid6 } from "@langchain/langgraph-checkpoint";
 import type { RedisClient } from "../../src/client.js";
 import { RedisSaver, type RedisSaverOptions } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
@@ -15,17 +15,9 @@ import { checkpointField } from "../../src/saver/codec.js";
 import { retentionSlack } from "../../src/saver/retention.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { writesWithoutCheckpoint } from "./retention-helpers.js";
-import { collect, indexMembers, loopMetadata, makeCheckpoint } from "./saver-helpers.js";
+import { collect, indexMembers, loopMetadata, makeCheckpoint, tupleView } from "./saver-helpers.js";
 
 type Saver = RedisSaver | MemorySaver;
-
-const view = (tuple: CheckpointTuple | undefined) =>
-  tuple && {
-    id: tuple.checkpoint.id,
-    values: tuple.checkpoint.channel_values,
-    parent: tuple.parentConfig?.configurable?.checkpoint_id,
-    writes: tuple.pendingWrites,
-  };
 
 /** A step's writes: a small one (the bundle) and one past the bundle's 4 KiB (an overflow field of its own). */
 const stepWrites = (i: number): PendingWrite[] => [
@@ -97,7 +89,7 @@ describe.each(targets)("writes stranded by a step never put ($name)", ({ connect
     const kept = await collect(redis.list({ configurable: { thread_id: threadId } }));
     expect(kept.length).toBeGreaterThan(0);
     for (const tuple of kept) {
-      expect(view(await redis.getTuple(tuple.config))).toEqual(view(await memory.getTuple(tuple.config)));
+      expect(tupleView(await redis.getTuple(tuple.config))).toEqual(tupleView(await memory.getTuple(tuple.config)));
     }
   }
 
@@ -154,7 +146,7 @@ describe.each(targets)("writes stranded by a step never put ($name)", ({ connect
     }
     const tuple = await redis.getTuple(child);
     expect(tuple?.pendingWrites?.length).toBe(2);
-    expect(view(tuple)).toEqual(view(await memory.getTuple(child)));
+    expect(tupleView(tuple)).toEqual(tupleView(await memory.getTuple(child)));
   });
 
   it.each(layouts)("prune removes them and counts them with the writes ($name)", async ({ options }) => {
