@@ -71,22 +71,17 @@ local function retentionNewest(ns, count)
   return checkpointIndexRange(KEYS[3], "[" .. ns .. "\0", "(" .. ns .. "\1", true, 0, count)
 end
 
+-- The keepLast-th newest root checkpoint's id (one index member read), or nil when the root holds fewer.
+local function retentionOldestKeptRoot(keepLast)
+  local member = checkpointIndexRange(KEYS[3], "[\0", "(\1", true, keepLast - 1, 1)[1]
+  return member and retentionIdOf(member)
+end
+
 local function retentionRootCutoff(keepLast)
   if checkpointIndexLexCount(KEYS[3], "[\0", "(\1") <= keepLast then
     return nil
   end
-  local kept = retentionNewest("", keepLast)
-  return retentionIdOf(kept[#kept])
-end
-
--- The oldest of the newest keepLast root checkpoints (what retentionRootCutoff gives before a trim, and still after
--- it), or nil when the root holds fewer.
-local function retentionOldestKeptRoot(keepLast)
-  local count = checkpointIndexLexCount(KEYS[3], "[\0", "(\1")
-  if count < keepLast then
-    return nil
-  end
-  return retentionIdOf(checkpointIndexRange(KEYS[3], "[\0", "(\1", false, count - keepLast, 1)[1])
+  return retentionOldestKeptRoot(keepLast)
 end
 
 local function retentionNextNamespace(ns)
