@@ -69,6 +69,29 @@ export class DecompressionLimitError extends CorruptDataError {
   }
 }
 
+/**
+ * put() was given a checkpoint whose id (a LangGraph id, which holds the time it was made) is older than its parent's:
+ * the process that made it runs on a clock behind the one that made the parent. LangGraph and every checkpointer take
+ * a thread's newest id as its latest checkpoint, so this one would stay hidden behind its parent. Nothing was written.
+ */
+export class ClockSkewError extends LangGraphRedisError {
+  constructor(
+    readonly threadId: string,
+    readonly checkpointNs: string,
+    readonly checkpointId: string,
+    readonly parentId: string,
+    /** How far (ms) the checkpoint's id lies before its parent's. */
+    readonly behindMs: number,
+  ) {
+    super(
+      `RedisSaver.put: checkpoint ${JSON.stringify(checkpointId)} of thread ${JSON.stringify(threadId)} was made ` +
+        `${behindMs >= 1 ? `${behindMs} ms` : "less than 1 ms"} before its parent ${JSON.stringify(parentId)} by its ids' clocks: this process's clock is ` +
+        "behind the one of the process that wrote the parent, and the thread's latest checkpoint (its newest id) " +
+        "would stay the parent. Nothing was written; keep the clocks of every host that runs the graph in sync (NTP)",
+    );
+  }
+}
+
 /** copyThread was asked to copy into a thread that already has data. Nothing was written. */
 export class ThreadExistsError extends LangGraphRedisError {
   constructor(readonly threadId: string) {

@@ -19,6 +19,7 @@ export type { EncryptionOptions } from "./encryption/options.js";
 export { EncryptedSerializer, type EncryptedSerializerOptions } from "./encryption/serializer.js";
 export {
   AuditError,
+  ClockSkewError,
   CorruptCheckpointError,
   CorruptDataError,
   DecompressionLimitError,

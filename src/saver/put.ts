@@ -15,6 +15,7 @@ import { saverRunThreadsKey } from "../keys.js";
 import { callScript, type ScriptArg, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { fullBlob } from "./blob-delta.js";
+import { requireClockOrder } from "./clock-order.js";
 import {
   blobField,
   blobRef,
@@ -64,7 +65,7 @@ export async function putCheckpoint(
   if (checkpoint === null || typeof checkpoint !== "object" || typeof checkpoint.id !== "string" || !checkpoint.id) {
     throw new InvalidInputError("RedisSaver.put: the checkpoint has no id (expected a non-empty string)");
   }
-  requirePutInput(threadId, ns, checkpoint, newVersions);
+  requirePutInput(threadId, ns, checkpoint, newVersions, parentId);
   const threadKeys = context.threadKeys.get(threadId);
   const keys = threadKeys.thread;
 
@@ -381,9 +382,16 @@ function withField(field: string, encoded: Buffer | { blob: Buffer; commit?: () 
  * What put() refuses before anything is written or journaled (the offline journal asks the same): ids and names that
  * cannot be stored exactly, and `__proto__` keys in the checkpoint's maps (see requireStorableKeys).
  */
-export function requirePutInput(threadId: string, ns: string, checkpoint: Checkpoint, newVersions: ChannelVersions) {
+export function requirePutInput(
+  threadId: string,
+  ns: string,
+  checkpoint: Checkpoint,
+  newVersions: ChannelVersions,
+  parentId: string | undefined,
+) {
   const operation = "RedisSaver.put";
   requireWellFormed({ thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id }, operation);
+  requireClockOrder(threadId, ns, checkpoint.id, parentId);
   requireWellFormedInputs("channel name", Object.keys(newVersions ?? {}), operation);
   requireWellFormedInputs("channel name", Object.keys(checkpoint.channel_versions ?? {}), operation);
   // A version is stored as text in the refs: one that UTF-8 cannot hold would read back as another version.

@@ -85,16 +85,22 @@ async function killAt(env: Record<string, string>, mode: string, marker: string)
   await exited(first.child);
 }
 
-/** Resumes the thread in a new worker (invoke(null)); its final state and pid once it exited with 0. */
-async function resumeToEnd(env: Record<string, string>): Promise<{ log: string[]; pid: number | undefined }> {
+/** Runs a worker in MODE=resume (invoke(null)) to its exit: its exit code and output. */
+async function resume(env: Record<string, string>): Promise<{ code: number | null; output: string; pid?: number }> {
   const second = startWorker({ ...env, MODE: "resume" });
   const code = await Promise.race([
     exited(second.child),
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error(second.output())), 30_000)),
   ]);
-  expect(code, second.output()).toBe(0);
-  const finalState = JSON.parse(second.output().trim().split("\n").at(-1) ?? "{}") as { log: string[] };
-  return { log: finalState.log, pid: second.child.pid };
+  return { code, output: second.output(), pid: second.child.pid };
+}
+
+/** Resumes the thread in a new worker (invoke(null)); its final state and pid once it exited with 0. */
+async function resumeToEnd(env: Record<string, string>): Promise<{ log: string[]; pid: number | undefined }> {
+  const second = await resume(env);
+  expect(second.code, second.output).toBe(0);
+  const finalState = JSON.parse(second.output.trim().split("\n").at(-1) ?? "{}") as { log: string[] };
+  return { log: finalState.log, pid: second.pid };
 }
 
 describe.each(deployments)("resume in another process ($name)", ({ env, connect }) => {
@@ -112,6 +118,42 @@ describe.each(deployments)("resume in another process ($name)", ({ env, connect 
       ["step1", "step2", "step3"].map((node) => client.get(`${keyPrefix}:runs:{${threadId}}:${node}`)),
     );
     expect(runs).toEqual(["1", "2", "1"]);
+  });
+
+  it("a process whose clock is behind the parent's writer is refused (ClockSkewError); the thread stays readable", async () => {
+    const client = connect();
+    const keyPrefix = testPrefix("skew");
+    const threadId = testPrefix("thread");
+    const common = { ...env(), KEY_PREFIX: keyPrefix, THREAD_ID: threadId };
+    const saver = new RedisSaver({ client, keyPrefix });
+    const config = { configurable: { thread_id: threadId } };
+
+    const stored = async () => {
+      const ids: string[] = [];
+      for await (const tuple of saver.list(config)) ids.push(tuple.checkpoint.id);
+      return ids;
+    };
+
+    await killAt(common, "start", "IN_STEP2");
+    const before = await saver.getTuple(config);
+    const storedBefore = await stored();
+    // A host a minute behind: its checkpoint ids would sort before the parent's and never be read as the latest.
+    const behind = await resume({ ...common, CLOCK_OFFSET_MS: "-60000" });
+    expect(behind.code, behind.output).toBe(2);
+    const [, name, behindMs] = behind.output.match(/ERROR (\w+) (\d+)/) ?? [];
+    expect(name, behind.output).toBe("ClockSkewError");
+    expect(Number(behindMs)).toBeGreaterThan(50_000);
+    const after = await saver.getTuple(config);
+    expect(after?.checkpoint.id).toBe(before?.checkpoint.id);
+    // Nothing of the refused run's checkpoints was written.
+    expect(await stored()).toEqual(storedBefore);
+
+    // A host with a right clock resumes it (step2 may have left its write with the refused run's parent).
+    const resumed = await resumeToEnd(common);
+    expect(resumed.log).toHaveLength(3);
+    expect([resumed.log[0], resumed.log[1]?.startsWith("step2:"), resumed.log[2]]).toEqual(["step1", true, "step3"]);
+    const latest = await saver.getTuple(config);
+    expect(latest?.checkpoint.channel_values.log).toEqual(resumed.log);
   });
 
   it("a kill between a step's writes and its checkpoint's put strands the writes; prune removes them", async () => {

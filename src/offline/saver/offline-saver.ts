@@ -96,7 +96,7 @@ export class SaverOffline {
       throw new InvalidInputError(`${operation}: the checkpoint has no id (expected a non-empty string)`);
     }
     // Refused now rather than at replay, when the caller has long moved on.
-    requirePutInput(threadId, ns, checkpoint, newVersions);
+    requirePutInput(threadId, ns, checkpoint, newVersions, parentId);
     await this.#loaded;
     const shadow = this.#shadow;
     return this.session.write(
