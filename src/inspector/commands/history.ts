@@ -1,3 +1,4 @@
+import { madeBeforeParent } from "../../saver/clock-order.js";
 import { type CommandContext, type CommandResult, intOption, requireArg, stringOption } from "../context.js";
 import { InspectorNotFoundError } from "../errors.js";
 import { formatBytes, formatTime, table } from "../output.js";
@@ -35,12 +36,33 @@ export async function historyCommand(ctx: CommandContext): Promise<CommandResult
     ]),
   );
   const forks = placed.filter((p) => p.forkStart).length;
+  // Written by a process whose clock was behind the parent's writer (before ClockSkewError refused them): sorted by
+  // id, such a checkpoint comes before its parent, and the thread's latest checkpoint is not the newest written.
+  const early = placed.flatMap(({ item }) => {
+    const behindMs = madeBeforeParent(item.checkpointId, item.parentId);
+    return behindMs === undefined ? [] : [{ checkpointId: item.checkpointId, behindMs }];
+  });
+  const earlyNote =
+    early.length === 0
+      ? ""
+      : `\n${early.length} checkpoint${early.length === 1 ? "" : "s"} made before ${early.length === 1 ? "its" : "their"} ` +
+        `parent by ${early.map((e) => `${e.checkpointId} (${e.behindMs} ms)`).join(", ")}: ` +
+        "written by a process whose clock was behind: such a checkpoint sorts before its parent, and a read of the " +
+        "thread's latest checkpoint passes it over";
+  const behind = new Map(early.map((e) => [e.checkpointId, e.behindMs]));
   return {
     data: {
       threadId,
       branches: lanes,
-      checkpoints: placed.map(({ item, lane, forkStart }) => ({ ...item, branch: lane, forkStart })),
+      checkpoints: placed.map(({ item, lane, forkStart }) => ({
+        ...item,
+        branch: lane,
+        forkStart,
+        ...(behind.has(item.checkpointId) ? { beforeParentMs: behind.get(item.checkpointId) } : {}),
+      })),
     },
-    text: `${text}\n${checkpoints.length} checkpoints${forks > 0 ? `, ${forks} fork${forks === 1 ? "" : "s"}` : ""}`,
+    text:
+      `${text}\n${checkpoints.length} checkpoints${forks > 0 ? `, ${forks} fork${forks === 1 ? "" : "s"}` : ""}` +
+      earlyNote,
   };
 }
