@@ -254,7 +254,9 @@ export function startAuditSink(input: AuditSinkOptions): AuditSink {
   }
 
   async function cycle(): Promise<void> {
-    const now = Date.now();
+    // Schedules run on performance.now() (monotonic): a step of the wall clock must not stall polling. Lags compare
+    // with the server's event times, so they use the wall clock.
+    const now = performance.now();
     if (now >= nextDiscoverAt) {
       await discover();
       nextDiscoverAt = now + options.discoverIntervalMs;
@@ -279,7 +281,7 @@ export function startAuditSink(input: AuditSinkOptions): AuditSink {
           state.nextPollAt = 0;
         } else {
           state.idleMs = Math.min(Math.max(state.idleMs * 2, options.pollIntervalMs), options.idlePollMaxMs);
-          state.nextPollAt = Date.now() + state.idleMs;
+          state.nextPollAt = performance.now() + state.idleMs;
         }
       });
     }
@@ -290,7 +292,7 @@ export function startAuditSink(input: AuditSinkOptions): AuditSink {
       return;
     }
     const nextPoll = Math.min(nextDiscoverAt, ...[...streams.values()].map((s) => s.nextPollAt));
-    await pause(Math.max(5, Math.min(nextPoll - Date.now(), options.idlePollMaxMs)));
+    await pause(Math.max(5, Math.min(nextPoll - performance.now(), options.idlePollMaxMs)));
   }
 
   async function run(): Promise<void> {
@@ -341,7 +343,7 @@ export function startAuditSink(input: AuditSinkOptions): AuditSink {
       return lengths.reduce((sum, n) => sum + n, 0);
     },
     async flush(timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
+      const deadline = performance.now() + timeoutMs;
       const keys = await client.smembers(registry);
       const targets = await Promise.all(
         keys.map(async (key) => {
@@ -354,7 +356,7 @@ export function startAuditSink(input: AuditSinkOptions): AuditSink {
         for (;;) {
           const left = await client.xrange(key, "-", target, "COUNT", 1);
           if (left.length === 0) break;
-          if (Date.now() > deadline) {
+          if (performance.now() > deadline) {
             throw new AuditError(`flush: events of ${key} up to ${target} not delivered within ${timeoutMs} ms`);
           }
           await new Promise((resolve) => setTimeout(resolve, 20));

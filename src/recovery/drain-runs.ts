@@ -23,13 +23,13 @@ export async function drainRuns(graph: unknown, options?: DrainRunsOptions): Pro
   const drain = context.drain;
   drain.draining = true;
   for (const run of drain.inFlight) run.control.requestDrain(reason);
-  const deadline = Date.now() + timeoutMs;
-  while (drain.inFlight.size > 0 && Date.now() < deadline) {
+  const deadline = performance.now() + timeoutMs;
+  while (drain.inFlight.size > 0 && performance.now() < deadline) {
     await Promise.race([
       new Promise<void>((resolve) => {
         drain.onSettled = resolve;
       }),
-      sleep(Math.min(50, Math.max(0, deadline - Date.now()))),
+      sleep(Math.min(50, Math.max(0, deadline - performance.now()))),
     ]);
   }
   drain.onSettled = undefined;

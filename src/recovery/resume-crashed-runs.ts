@@ -63,18 +63,18 @@ async function resumeCrashed(graph: unknown, options?: ResumeCrashedRunsOptions)
       return settle({ outcome: "skipped", run, reason });
     }
     log("recovery: resuming thread %j from checkpoint %s (held by %s)", run.threadId, run.checkpointId, run.heldBy);
-    const startedMs = Date.now();
+    const startedMs = performance.now();
     counts.running += 1;
     try {
       const config = { ...extra, ...run.config, configurable: { ...extra.configurable, ...run.config.configurable } };
       await context.invoke(null, config, claim.token);
       counts.running -= 1;
-      settle({ outcome: "resumed", run, durationMs: Date.now() - startedMs });
+      settle({ outcome: "resumed", run, durationMs: performance.now() - startedMs });
       countEvent("runsResumed");
     } catch (error) {
       counts.running -= 1;
       if (error instanceof ClaimLostError) return settle({ outcome: "skipped", run, reason: "claimed-elsewhere" });
-      settle({ outcome: "failed", run, error, durationMs: Date.now() - startedMs });
+      settle({ outcome: "failed", run, error, durationMs: performance.now() - startedMs });
     }
   });
   return { total, done: results.length, ...counts, results, more: inspected.length >= parsed.limit };

@@ -51,14 +51,15 @@ export async function recordRunThread(
   }
   const pair = `${runId}\0${threadId}`;
   const at = seen.get(pair);
-  // Without a TTL the record never expires; with one, it is renewed after half of it has passed.
-  if (!force && at !== undefined && (context.ttlMs === 0 || Date.now() - at < context.ttlMs / 2)) return false;
+  // Without a TTL the record never expires; with one, it is renewed after half of it has passed (a monotonic clock: a
+  // wall clock set back would put the renewal off by as much).
+  if (!force && at !== undefined && (context.ttlMs === 0 || performance.now() - at < context.ttlMs / 2)) return false;
   const key = saverRunThreadsKey(context.keyPrefix, runId);
   await redisCall(context, { operation: "RedisSaver.put: run index", write: true, keys: [key] }, (client) =>
     callScript(client, "saverRecordRun", { runThreads: key }, [threadId, context.ttlMs, TRIM_GRACE_MS]),
   );
   if (seen.size >= RECORDED_RUNS_LIMIT) seen.clear();
-  seen.set(pair, Date.now());
+  seen.set(pair, performance.now());
   return true;
 }
 

@@ -3,7 +3,7 @@
  * a refused write none; the outbox is emptied only of delivered events; auditTrail pages through a thread, an item
  * and an agent.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   AuditError,
   auditTrail,
@@ -62,6 +62,30 @@ describe.each(targets)("audit sink ($name)", ({ connect }) => {
       expect(sink.stats()).toMatchObject({ delivered: acknowledged, duplicates: 0, postgresDown: false });
       expect(sink.stats().lagP99Ms).toBeGreaterThanOrEqual(0);
     } finally {
+      await sink.stop();
+    }
+  });
+
+  it("keeps delivering after the wall clock steps back (its schedule is monotonic)", async () => {
+    const client = connect();
+    const pool = newPool();
+    const schema = testSchema(pool);
+    const keyPrefix = testPrefix("au-clock");
+    const store = new RedisStore({ client, keyPrefix, audit: { agentId: "payments" } });
+    const sink = startAuditSink({ client, postgres: pool, keyPrefix, schema, pollIntervalMs: 10, idlePollMaxMs: 50 });
+    const realNow = Date.now.bind(Date);
+    try {
+      await sink.ready;
+      await store.put(["orders"], "a", { n: 1 });
+      await sink.flush();
+      // Idle now, its next polls scheduled; then an NTP correction of an hour backwards.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      vi.spyOn(Date, "now").mockImplementation(() => realNow() - 3_600_000);
+      await store.put(["orders"], "b", { n: 2 });
+      await sink.flush(10_000);
+      expect(await rowsByKind(pool, schema)).toEqual({ "store.put": 2 });
+    } finally {
+      vi.restoreAllMocks();
       await sink.stop();
     }
   });

@@ -114,6 +114,25 @@ describe.each(targets)("withRunLease on $name", ({ connect }) => {
     expect(await entries()).toBe(0);
   });
 
+  it("keeps its lease when the wall clock steps forward mid-run (lease times are monotonic)", async () => {
+    const leaseMs = 1_000;
+    const app = withRunLease(
+      testGraph({ checkpointer: new MemorySaver(), behaviour: { b1: { sleepMs: 2 * leaseMs } } }),
+      { client, keyPrefix, name: "g", leaseMs },
+    );
+    const realNow = Date.now.bind(Date);
+    const run = app.invoke({ input: 7 }, config("t-step"));
+    // An NTP correction of ten minutes while the node runs: the heartbeats go on as before.
+    await new Promise((resolve) => setTimeout(resolve, leaseMs / 4));
+    const step = vi.spyOn(Date, "now").mockImplementation(() => realNow() + 600_000);
+    try {
+      expect((await run).trail).toEqual(FINAL_TRAIL);
+    } finally {
+      step.mockRestore();
+    }
+    expect(await entries()).toBe(0);
+  });
+
   it("aborts a run whose lease was taken over, and leaves the new holder's entry alone", async () => {
     const app = withRunLease(testGraph({ checkpointer: new MemorySaver(), behaviour: { b1: "block" } }), {
       client,

@@ -33,6 +33,8 @@ export class RunLease {
   #takenOver = false;
   #cancelled: "interrupt" | "rollback" | undefined;
   #beating: Promise<void> | undefined;
+  /** performance.now() when the last renewal was sent: monotonic, so a step of the wall clock (an NTP correction)
+   * neither ends the lease early nor hides its loss. */
   #lastRenewedMs: number;
 
   readonly #scope: LeaseScope;
@@ -78,7 +80,7 @@ export class RunLease {
     runId = "",
   ): Promise<RunLease> {
     const member = runLeaseMember(run.threadId, run.checkpointNs);
-    const sentMs = Date.now();
+    const sentMs = performance.now();
     const result = await acquireLease(scope, member, timings.owner, timings.leaseMs, claimToken, runId);
     if (result.acquired) {
       if (result.replaced) {
@@ -111,13 +113,13 @@ export class RunLease {
     const member = runLeaseMember(run.threadId, run.checkpointNs);
     const waiterId = randomUUID();
     const step = { owner: timings.owner, leaseMs: timings.leaseMs, runId, waiterId, staleMs: timings.leaseMs };
-    const startedMs = Date.now();
+    const startedMs = performance.now();
     const leave = () => enqueueLease(scope, member, { ...step, mode: "leave" }).catch(() => undefined);
     let pauseMs = 20;
     let position = 0;
     wait.signal?.throwIfAborted();
     for (;;) {
-      const sentMs = Date.now();
+      const sentMs = performance.now();
       const result = await enqueueLease(scope, member, { ...step, mode: "wait" });
       if (result.acquired) {
         if (result.replaced) {
@@ -126,7 +128,7 @@ export class RunLease {
         return new RunLease(scope, member, run, result.token, runId, timings, sentMs);
       }
       if (result.queued) position = result.position;
-      const leftMs = startedMs + wait.waitMs - Date.now();
+      const leftMs = startedMs + wait.waitMs - performance.now();
       if (leftMs <= 0 || wait.signal?.aborted) {
         await leave();
         wait.signal?.throwIfAborted();
@@ -171,7 +173,7 @@ export class RunLease {
    */
   async revalidate(): Promise<void> {
     if (this.#released || this.lost) return;
-    const sentMs = Date.now();
+    const sentMs = performance.now();
     const result = await renewLease(this.#scope, this.#member, this.token, this.#timings.leaseMs);
     if (this.#released || this.lost) return;
     if (result.renewed) {
@@ -268,7 +270,7 @@ export class RunLease {
   }
 
   async #beat(): Promise<void> {
-    const sentMs = Date.now();
+    const sentMs = performance.now();
     // A heartbeat that hangs (a connection that neither answers nor fails) must not outlive the lease.
     const remainingMs = Math.max(0, this.#lastRenewedMs + this.#timings.leaseMs - sentMs);
     let watchdog: NodeJS.Timeout | undefined;
@@ -311,7 +313,7 @@ export class RunLease {
       if (this.#released) return;
       if (this.#ridesOutages && isConnectionError(error)) {
         log("run lease: thread %j: Redis unreachable, the run goes on offline", this.run.threadId);
-      } else if (Date.now() - this.#lastRenewedMs >= this.#timings.leaseMs) {
+      } else if (performance.now() - this.#lastRenewedMs >= this.#timings.leaseMs) {
         this.#lose(`its lease could not be renewed within ${this.#timings.leaseMs} ms`, error);
         return;
       }

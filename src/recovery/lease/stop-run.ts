@@ -41,7 +41,7 @@ export async function stopRun(
   timing: { waitMs: number; pollMs: number },
 ): Promise<CancelRunResult> {
   const member = runLeaseMember(run.threadId, run.checkpointNs);
-  const deadline = Date.now() + timing.waitMs;
+  const deadline = performance.now() + timing.waitMs;
   let expected = "";
   let runId: string | undefined;
   for (;;) {
@@ -57,7 +57,8 @@ export async function stopRun(
     } else if (reply.outcome === "not-running") {
       return expected === "" ? { outcome: "not-running" } : { outcome: "cancelled", runId };
     }
-    if (Date.now() >= deadline) return expected === "" ? { outcome: "not-running" } : { outcome: "pending", runId };
+    if (performance.now() >= deadline)
+      return expected === "" ? { outcome: "not-running" } : { outcome: "pending", runId };
     await sleep(timing.pollMs);
   }
 }
