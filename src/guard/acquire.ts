@@ -45,7 +45,7 @@ export async function acquireLocks<State, Out>(
     try {
       let conflictKey: string | undefined;
       for (const name of names) {
-        const mutex = await take(name, options, lease, { attempts: 1, acquireTimeoutMs: 60_000 }, config.signal);
+        const mutex = await take(name, options, lease, config.signal);
         if (mutex !== undefined) {
           held.push(mutex);
           continue;
@@ -59,11 +59,7 @@ export async function acquireLocks<State, Out>(
           onConflict: policy,
         });
         if (policy === "wait") {
-          const remainingMs = Math.floor(deadline - performance.now());
-          const waited =
-            remainingMs > 0
-              ? await take(name, options, lease, { attempts: Infinity, acquireTimeoutMs: remainingMs }, config.signal)
-              : undefined;
+          const waited = await waitFor(name, options, lease, deadline, config.signal);
           if (waited !== undefined) {
             held.push(waited);
             continue;
@@ -104,12 +100,37 @@ export async function acquireLocks<State, Out>(
   }
 }
 
-/** One redis-semaphore acquire loop for one name; the mutex when it got the lock, undefined when not. */
+/**
+ * Tries one name every retryIntervalMs until it is free (the mutex) or `deadline` (performance.now()) has passed
+ * (undefined). The loop is ours rather than redis-semaphore's, which bounds its wait with the wall clock: a step of
+ * that clock (an NTP correction) would end the wait early or stretch it past acquireTimeoutMs.
+ */
+async function waitFor<State, Out>(
+  name: string,
+  options: ResolvedGuardOptions<State, Out>,
+  lease: Lease,
+  deadline: number,
+  signal: AbortSignal | undefined,
+): Promise<GuardMutex | undefined> {
+  for (;;) {
+    const remainingMs = deadline - performance.now();
+    if (remainingMs <= 0) return undefined;
+    try {
+      await sleep(Math.min(options.retryIntervalMs, remainingMs), undefined, signal ? { signal } : {});
+    } catch (error) {
+      // Aborted: the caller's reason, as an abort inside an attempt gives it.
+      throw signal?.aborted ? signal.reason : error;
+    }
+    const mutex = await take(name, options, lease, signal);
+    if (mutex !== undefined) return mutex;
+  }
+}
+
+/** One attempt (SET NX) at one name through redis-semaphore: the mutex when it got the lock, undefined when not. */
 async function take<State, Out>(
   name: string,
   options: ResolvedGuardOptions<State, Out>,
   lease: Lease,
-  limits: { attempts: number; acquireTimeoutMs: number },
   signal: AbortSignal | undefined,
 ): Promise<GuardMutex | undefined> {
   const mutex = new GuardMutex(
@@ -119,10 +140,6 @@ async function take<State, Out>(
       keyPrefix: options.keyPrefix,
       lockTimeoutMs: options.lockTimeoutMs,
       refreshIntervalMs: options.refreshIntervalMs,
-      acquireTimeoutMs: limits.acquireTimeoutMs,
-      // A single attempt should not sit out a retry pause after it failed.
-      retryIntervalMs: limits.attempts === 1 ? 0 : options.retryIntervalMs,
-      attempts: limits.attempts,
     },
     lease,
   );

@@ -10,20 +10,14 @@ export interface GuardMutexOptions {
   readonly keyPrefix: string;
   readonly lockTimeoutMs: number;
   readonly refreshIntervalMs: number;
-  /** Total time the acquire loop may take. */
-  readonly acquireTimeoutMs: number;
-  /** Pause between two SET NX attempts. */
-  readonly retryIntervalMs: number;
-  /** 1 for a single attempt; Infinity to retry until acquireTimeoutMs. */
-  readonly attempts: number;
 }
 
 /**
  * A redis-semaphore Mutex for one lock name that reports to a Lease.
  *
- * redis-semaphore gives us the acquire loop (SET NX PX with retries), the refresh timer (unref'd setInterval that
- * renews the TTL only while the value is still our identifier) and release (delete only if still ours). Two of its
- * behaviours are not what a guarded node needs, and this class changes exactly those:
+ * redis-semaphore gives us the acquire attempt (SET NX PX), the refresh timer (unref'd setInterval that renews the
+ * TTL only while the value is still our identifier) and release (delete only if still ours). Two of its behaviours
+ * are not what a guarded node needs, and this class changes exactly those:
  * - its default onLockLost throws from inside the refresh timer, where nothing can catch it: we pass a callback that
  *   marks the lease lost instead;
  * - a refresh that fails with a connection error rejects inside that timer (an unhandled rejection, which ends a
@@ -45,9 +39,11 @@ export class GuardMutex extends Mutex {
     super(client as unknown as ConstructorParameters<typeof Mutex>[0], lockKey(options.keyPrefix, lockName), {
       lockTimeout: options.lockTimeoutMs,
       refreshInterval: options.refreshIntervalMs,
-      acquireTimeout: options.acquireTimeoutMs,
-      retryInterval: options.retryIntervalMs,
-      acquireAttemptsLimit: options.attempts,
+      // tryAcquire makes one attempt (SET NX) with no pause after it: guarded() waits and retries on its own
+      // monotonic clock (acquire.ts), as redis-semaphore's loop bounds its wait with the wall clock.
+      acquireTimeout: 60_000,
+      retryInterval: 0,
+      acquireAttemptsLimit: 1,
       onLockLost: () => lease.lose("another holder has it now, or it expired before a refresh reached Redis"),
     });
     // redis-semaphore names the key `mutex:<name>`, outside our prefix; every operation it runs reads `_key`, so

@@ -84,6 +84,58 @@ describe.each(targets)("onConflict on $name", ({ connect }) => {
     expect(acquired[0]?.waitedMs).toBeGreaterThan(0);
   });
 
+  it('"wait" is timed on a monotonic clock: a step of the wall clock neither ends it early nor stretches it', async () => {
+    const client = connect();
+    const prefix = testPrefix();
+    const realNow = Date.now.bind(Date);
+    const stepClock = (byMs: number) => vi.spyOn(Date, "now").mockImplementation(() => realNow() + byMs);
+    try {
+      // Forward by ten minutes while waiting: the waiter still gets the lock once the holder lets go.
+      const holder = holdLock(client, prefix, "order:6");
+      await holder.held;
+      const conflicts: LockConflictEvent[] = [];
+      const waiting = guarded(async () => ({ ran: true }), {
+        client,
+        keyPrefix: prefix,
+        key: "order:6",
+        acquireTimeoutMs: 10_000,
+        retryIntervalMs: 5,
+        events: { onConflict: (e) => conflicts.push(e) },
+      })({}, {});
+      await until(() => conflicts.length === 1, "the waiter to meet the held lock");
+      stepClock(600_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      holder.release();
+      await holder.done;
+      expect(await waiting).toEqual({ ran: true });
+      vi.restoreAllMocks();
+
+      // Back by an hour while waiting on a lock that stays held: it still gives up after acquireTimeoutMs.
+      const keeper = holdLock(client, prefix, "order:7");
+      await keeper.held;
+      const started = performance.now();
+      const giving = guarded(async () => ({}), {
+        client,
+        keyPrefix: prefix,
+        key: "order:7",
+        acquireTimeoutMs: 300,
+        retryIntervalMs: 5,
+        events: { onConflict: () => stepClock(-3_600_000) },
+      })({}, {});
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise((resolve) => {
+        timer = setTimeout(() => resolve("still waiting"), 10_000);
+      });
+      expect(await Promise.race([giving.catch((e: unknown) => e), bound])).toBeInstanceOf(LockConflictError);
+      clearTimeout(timer);
+      expect(performance.now() - started).toBeLessThan(10_000);
+      keeper.release();
+      await keeper.done;
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
   it('"wait" gives up with LockConflictError after acquireTimeoutMs', async () => {
     const client = connect();
     const prefix = testPrefix();
