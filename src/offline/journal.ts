@@ -138,7 +138,12 @@ export class Journal {
   #bytes: number;
   /** Bytes on disk. */
   #fileBytes: number;
-  #oldestAtMs: number | undefined;
+  /**
+   * When the oldest record was written, on performance.now()'s monotonic clock (a step of the wall clock must not
+   * make the journal full, nor let it keep records past maxAgeMs); records of an earlier process are placed on it
+   * once, by their wall-clock age when the journal opens.
+   */
+  #oldestAt: number | undefined;
   #nextSeq: number;
   readonly #jobs: Job[] = [];
   #flushing = false;
@@ -191,7 +196,8 @@ export class Journal {
       await syncDirectory(options.dir);
       const journal = new Journal(options, file, lockFile, handle, parsed.intactBytes);
       journal.#nextSeq = (parsed.records.at(-1)?.seq ?? 0) + 1;
-      journal.#oldestAtMs = parsed.records[0]?.atMs;
+      const oldest = parsed.records[0];
+      journal.#oldestAt = oldest && performance.now() - Math.max(0, Date.now() - oldest.atMs);
       return { journal, records: parsed.records, corruption };
     } catch (error) {
       releaseLock(lockFile);
@@ -211,13 +217,14 @@ export class Journal {
   append(header: RecordHeader, body: Buffer): Promise<JournalRecord> {
     if (this.#closed) return Promise.reject(new OfflineJournalError(`The journal ${this.file} is closed`));
     const atMs = Date.now();
+    const now = performance.now();
     const { maxBytes, maxAgeMs } = this.#options;
-    if (this.#oldestAtMs !== undefined && atMs - this.#oldestAtMs > maxAgeMs) {
+    if (this.#oldestAt !== undefined && now - this.#oldestAt > maxAgeMs) {
       return Promise.reject(
         new JournalFullError(
           this.file,
           "age",
-          `its oldest record is ${atMs - this.#oldestAtMs} ms old (maxAgeMs ${maxAgeMs})`,
+          `its oldest record is ${Math.round(now - this.#oldestAt)} ms old (maxAgeMs ${maxAgeMs})`,
         ),
       );
     }
@@ -234,7 +241,7 @@ export class Journal {
     }
     this.#nextSeq += 1;
     this.#bytes += bytes.length;
-    this.#oldestAtMs ??= atMs;
+    this.#oldestAt ??= now;
     const record: JournalRecord = { seq, atMs, header: { ...header, seq, atMs }, body, bytes: bytes.length };
     this.#appendsInFlight += 1;
     return new Promise<void>((resolve, reject) => {
@@ -283,7 +290,7 @@ export class Journal {
             await this.#handle.datasync();
             this.#fileBytes = 0;
             this.#bytes = this.#jobs.reduce((sum, job) => sum + (job.bytes?.length ?? 0), 0);
-            this.#oldestAtMs = this.#jobs.length > 0 ? Date.now() : undefined;
+            this.#oldestAt = this.#jobs.length > 0 ? performance.now() : undefined;
           });
           continue;
         }

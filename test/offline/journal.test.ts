@@ -84,6 +84,30 @@ describe("offline journal", () => {
     await journal.close();
   });
 
+  it("times the age bound on a monotonic clock; records of an earlier process by their wall-clock age", async () => {
+    const dir = newDir();
+    const realNow = Date.now.bind(Date);
+    try {
+      const { journal } = await Journal.open(options(dir));
+      await journal.append({}, Buffer.from("a"));
+      // An NTP correction of ten minutes forward: the record is still moments old, not past maxAgeMs (60 s).
+      vi.spyOn(Date, "now").mockImplementation(() => realNow() + 600_000);
+      await expect(journal.append({}, Buffer.from("b"))).resolves.toMatchObject({ seq: 2 });
+      await journal.close();
+
+      // Opened again (as a restarted process would) two minutes of wall clock after the first record was written.
+      vi.spyOn(Date, "now").mockImplementation(() => realNow() + 120_000);
+      const reopened = await Journal.open(options(dir));
+      expect(reopened.records.map((r) => r.seq)).toEqual([1, 2]);
+      const error = await reopened.journal.append({}, Buffer.from("c")).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JournalFullError);
+      expect((error as JournalFullError).bound).toBe("age");
+      await reopened.journal.close();
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
   it("keeps the intact prefix of a truncated journal and moves the partial record aside", async () => {
     const dir = newDir();
     const file = await writeRecords(dir, 4);
