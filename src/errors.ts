@@ -83,11 +83,12 @@ export class ClockSkewError extends LangGraphRedisError {
     /** How far (ms) the checkpoint's id lies before its parent's. */
     readonly behindMs: number,
   ) {
+    const gap = behindMs >= 1 ? `${behindMs} ms` : "less than 1 ms";
     super(
       `RedisSaver.put: checkpoint ${JSON.stringify(checkpointId)} of thread ${JSON.stringify(threadId)} was made ` +
-        `${behindMs >= 1 ? `${behindMs} ms` : "less than 1 ms"} before its parent ${JSON.stringify(parentId)} by its ids' clocks: this process's clock is ` +
-        "behind the one of the process that wrote the parent, and the thread's latest checkpoint (its newest id) " +
-        "would stay the parent. Nothing was written; keep the clocks of every host that runs the graph in sync (NTP)",
+        `${gap} before its parent ${JSON.stringify(parentId)} by its ids' clocks: this process's clock is behind ` +
+        "the one of the process that wrote the parent, and the thread's latest checkpoint (its newest id) would " +
+        "stay the parent. Nothing was written; keep the clocks of every host that runs the graph in sync (NTP)",
     );
   }
 }

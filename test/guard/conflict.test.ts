@@ -84,7 +84,7 @@ describe.each(targets)("onConflict on $name", ({ connect }) => {
     expect(acquired[0]?.waitedMs).toBeGreaterThan(0);
   });
 
-  it('"wait" is timed on a monotonic clock: a step of the wall clock neither ends it early nor stretches it', async () => {
+  it('"wait" is timed on a monotonic clock: a wall-clock step neither ends it early nor stretches it', async () => {
     const client = connect();
     const prefix = testPrefix();
     const realNow = Date.now.bind(Date);

@@ -120,7 +120,7 @@ describe.each(deployments)("resume in another process ($name)", ({ env, connect 
     expect(runs).toEqual(["1", "2", "1"]);
   });
 
-  it("a process whose clock is behind the parent's writer is refused (ClockSkewError); the thread stays readable", async () => {
+  it("a process whose clock is behind is refused (ClockSkewError); the thread stays readable", async () => {
     const client = connect();
     const keyPrefix = testPrefix("skew");
     const threadId = testPrefix("thread");

@@ -42,11 +42,12 @@ export async function historyCommand(ctx: CommandContext): Promise<CommandResult
     const behindMs = madeBeforeParent(item.checkpointId, item.parentId);
     return behindMs === undefined ? [] : [{ checkpointId: item.checkpointId, behindMs }];
   });
+  const one = early.length === 1;
   const earlyNote =
     early.length === 0
       ? ""
-      : `\n${early.length} checkpoint${early.length === 1 ? "" : "s"} made before ${early.length === 1 ? "its" : "their"} ` +
-        `parent by ${early.map((e) => `${e.checkpointId} (${e.behindMs} ms)`).join(", ")}: ` +
+      : `\n${early.length} checkpoint${one ? "" : "s"} made before ${one ? "its" : "their"} parent by ` +
+        `${early.map((e) => `${e.checkpointId} (${e.behindMs} ms)`).join(", ")}: ` +
         "written by a process whose clock was behind: such a checkpoint sorts before its parent, and a read of the " +
         "thread's latest checkpoint passes it over";
   const behind = new Map(early.map((e) => [e.checkpointId, e.behindMs]));
