@@ -4,6 +4,7 @@ import { IterableReadableStream } from "@langchain/core/utils/stream";
 import { isGraphDrained, RunControl, type StateSnapshot } from "@langchain/langgraph";
 import { createAuditOutbox } from "../audit/outbox.js";
 import {
+  ClockSkewError,
   describeValue,
   InvalidConfigError,
   InvalidOptionError,
@@ -331,11 +332,18 @@ async function endRun(
       log("run lease: rollback of run %s on thread %j failed: %s", lease.runId, lease.run.threadId, String(error));
     }
   }
-  // A run drained at a step boundary is handed off: its lease expires now, so a recoverer elsewhere resumes it.
-  const handOff = !outcome.ok && isGraphDrained(outcome.error) && !lease.lost && lease.cancelled === undefined;
+  // A run drained at a step boundary is handed off: its lease expires now, so a recoverer elsewhere resumes it. So is
+  // one whose checkpoint this process's clock could not order after its parent (ClockSkewError): nothing of it was
+  // lost, and a process with a right clock (or this one, once its clock has passed the parent's) finishes it.
+  const handOff = !outcome.ok && handedOver(outcome.error) && !lease.lost && lease.cancelled === undefined;
   await endLease(lease, offline, handOff, () => clearLiveMark(graph, lease));
-  if (handOff) drain.handedOff += 1;
+  if (handOff && isGraphDrained(outcome.error)) drain.handedOff += 1;
   await endStatus(graph, lease, outcome);
+}
+
+/** A run that ended with this error is left for recovery to resume (drained, or refused for its clock). */
+function handedOver(error: unknown): boolean {
+  return isGraphDrained(error) || error instanceof ClockSkewError;
 }
 
 /** How a leased run ended, for the thread status it leaves. */
@@ -358,14 +366,15 @@ async function threadStatus(graph: LeasableGraph, lease: RunLease, status: Threa
 
 /**
  * The status a run leaves behind: "error" when it failed, "interrupted" when it stopped at an interrupt (or was
- * cancelled with "interrupt"), "idle" otherwise. A run that lost its lease leaves "busy": a recoverer resumes it.
+ * cancelled with "interrupt"), "idle" otherwise. A run that lost its lease, or was handed over, leaves "busy": a
+ * recoverer resumes it.
  */
 async function endStatus(graph: LeasableGraph, lease: RunLease, outcome: RunOutcome): Promise<void> {
   if (lease.run.checkpointNs !== "" || statusSetter(graph) === undefined) return;
   const cancelled = lease.cancelled;
   if (cancelled !== undefined) return threadStatus(graph, lease, cancelled === "rollback" ? "idle" : "interrupted");
   if (lease.lost) return;
-  if (!outcome.ok) return threadStatus(graph, lease, isGraphDrained(outcome.error) ? "busy" : "error");
+  if (!outcome.ok) return threadStatus(graph, lease, handedOver(outcome.error) ? "busy" : "error");
   let interrupted = false;
   try {
     const snapshot = await graph.getState({ configurable: { thread_id: lease.run.threadId } });
