@@ -7,10 +7,10 @@
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ChannelVersions, Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
-import { ClockSkewError, RedisSaver, startRecoveryWorker, withRunLease } from "../../src/index.js";
+import { ClockSkewError, RedisSaver, withRunLease } from "../../src/index.js";
 import { findCrashedRuns } from "../../src/recovery/find-crashed-runs.js";
 import { targets, testPrefix } from "../helpers/redis.js";
-import { FINAL_TRAIL, testGraph, waitUntil } from "./helpers.js";
+import { FINAL_TRAIL, finishWithWorker, testGraph } from "./helpers.js";
 
 /** A saver on a host whose clock is behind: refuses the put of the step after `a`, as RedisSaver.put would. */
 class BehindSaver extends RedisSaver {
@@ -58,12 +58,7 @@ describe.each(targets)("a run refused for its clock ($name)", ({ connect }) => {
     const crashed = await findCrashedRuns(right);
     expect(crashed.map((run) => run.threadId)).toEqual(["skewed"]);
 
-    const worker = startRecoveryWorker(right, { intervalMs: 50 });
-    try {
-      await waitUntil(async () => (await right.getState(config)).values.trail?.length === 4, 20);
-    } finally {
-      await worker.stop();
-    }
+    await finishWithWorker(right, config);
     expect((await right.getState(config)).values.trail).toEqual(FINAL_TRAIL);
     // a ran on the refused host (its write was kept with the checkpoint it started from); nothing ran twice.
     expect([...executions.values()]).toEqual([1, 1, 1, 1]);

@@ -4,9 +4,9 @@
  * process (its own client) resumes it without waiting for leaseMs. Nothing runs twice, nothing is lost.
  */
 import { GraphDrained } from "@langchain/langgraph";
-import { drainRuns, RedisSaver, RunsDrainingError, startRecoveryWorker, withRunLease } from "../../src/index.js";
+import { drainRuns, RedisSaver, RunsDrainingError, withRunLease } from "../../src/index.js";
 import { targets, testPrefix } from "../helpers/redis.js";
-import { FINAL_TRAIL, gate, testGraph, waitUntil } from "./helpers.js";
+import { FINAL_TRAIL, finishWithWorker, gate, testGraph } from "./helpers.js";
 
 describe.each(targets)("drainRuns ($name)", ({ connect }) => {
   it("hands a run over at a step boundary; another process's worker resumes it at once", async () => {
@@ -45,12 +45,7 @@ describe.each(targets)("drainRuns ($name)", ({ connect }) => {
     expect(await run).toBeInstanceOf(GraphDrained);
     expect(await draining).toEqual({ handedOff: 1, remaining: 0 });
 
-    const worker = startRecoveryWorker(staying, { intervalMs: 50 });
-    try {
-      await waitUntil(async () => (await staying.getState(config)).values.trail?.length === 4, 20);
-    } finally {
-      await worker.stop();
-    }
+    await finishWithWorker(staying, config);
     expect((await staying.getState(config)).values.trail).toEqual(FINAL_TRAIL);
     // Every node ran exactly once across both processes.
     expect([...executions.values()]).toEqual([1, 1, 1, 1]);

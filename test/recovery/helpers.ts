@@ -11,6 +11,7 @@ import {
   THREAD_BUCKETS,
   threadBucket,
 } from "../../src/keys.js";
+import { startRecoveryWorker } from "../../src/recovery/start-recovery-worker.js";
 import { withRunLease } from "../../src/recovery/with-run-lease.js";
 import { newRedis } from "../helpers/redis.js";
 
@@ -175,6 +176,16 @@ function dying(checkpointer: BaseCheckpointSaver, isDead: () => boolean, fromSte
 
 /** What a run of testGraph with input 7 ends with when nothing crashes. */
 export const FINAL_TRAIL = ["a(7)", "b1(7)", "b2(7)", "c(7)"];
+
+/** Runs a recovery worker on `app` until the test graph's run on `config`'s thread has all four nodes' trail. */
+export async function finishWithWorker(app: ReturnType<typeof withRunLease>, config: { configurable: object }) {
+  const worker = startRecoveryWorker(app, { intervalMs: 50 });
+  try {
+    await waitUntil(async () => (await app.getState(config)).values.trail?.length === FINAL_TRAIL.length, 20);
+  } finally {
+    await worker.stop();
+  }
+}
 
 /** The lease keys of the bucket a thread's runs live in (see keys.ts: the lease index is spread over buckets). */
 export function leaseKeysOf(prefix: string, graph: string, threadId: string) {
