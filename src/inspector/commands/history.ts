@@ -38,19 +38,19 @@ export async function historyCommand(ctx: CommandContext): Promise<CommandResult
   const forks = placed.filter((p) => p.forkStart).length;
   // Written by a process whose clock was behind the parent's writer (before ClockSkewError refused them): sorted by
   // id, such a checkpoint comes before its parent, and the thread's latest checkpoint is not the newest written.
-  const early = placed.flatMap(({ item }) => {
+  const behind = new Map<string, number>();
+  for (const { item } of placed) {
     const behindMs = madeBeforeParent(item.checkpointId, item.parentId);
-    return behindMs === undefined ? [] : [{ checkpointId: item.checkpointId, behindMs }];
-  });
-  const one = early.length === 1;
+    if (behindMs !== undefined) behind.set(item.checkpointId, behindMs);
+  }
+  const one = behind.size === 1;
   const earlyNote =
-    early.length === 0
+    behind.size === 0
       ? ""
-      : `\n${early.length} checkpoint${one ? "" : "s"} made before ${one ? "its" : "their"} parent by ` +
-        `${early.map((e) => `${e.checkpointId} (${e.behindMs} ms)`).join(", ")}: ` +
+      : `\n${behind.size} checkpoint${one ? "" : "s"} made before ${one ? "its" : "their"} parent by ` +
+        `${[...behind].map(([id, ms]) => `${id} (${ms} ms)`).join(", ")}: ` +
         "written by a process whose clock was behind: such a checkpoint sorts before its parent, and a read of the " +
         "thread's latest checkpoint passes it over";
-  const behind = new Map(early.map((e) => [e.checkpointId, e.behindMs]));
   return {
     data: {
       threadId,
