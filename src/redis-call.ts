@@ -4,7 +4,8 @@
  * - our own errors pass through;
  * - WRONGTYPE (a key of ours holds another Redis type): the context's corrupt-data error naming that key;
  * - an unknown or disabled command: UnsupportedServerError;
- * - an ACL denial: RedisPermissionError; a lost or refused connection: RedisConnectionError.
+ * - an ACL denial: RedisPermissionError; a lost or refused connection, or a slot migration that outlasted the
+ *   commands' retries (src/slot-migration.ts): RedisConnectionError.
  */
 import type { RedisClient } from "./client.js";
 import type { RedisContext } from "./context.js";
@@ -12,6 +13,7 @@ import { LangGraphRedisError, RedisConnectionError, UnsupportedServerError } fro
 import { expectedKeyType } from "./keys.js";
 import { COMMAND_PREFIX } from "./lua/index.js";
 import { toNamedRedisError } from "./redis-errors.js";
+import { isSlotMoving } from "./slot-migration.js";
 
 /** What a call is, for the error it may become. */
 export interface CallSite {
@@ -57,6 +59,13 @@ export async function namedError(ctx: RedisContext, error: unknown, site: CallSi
     return new UnsupportedServerError(`The Redis server rejected a command ${ctx.component} needs: ${message}`, {
       cause: error,
     });
+  }
+  if (isSlotMoving(error, ctx.client)) {
+    return new RedisConnectionError(
+      `${site.operation} failed: the slot of its keys is being moved between masters (resharding) and did not ` +
+        `settle (${message}); the command did not run and may be retried`,
+      { cause: error },
+    );
   }
   return toNamedRedisError(error, site.operation, site.write);
 }

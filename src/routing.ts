@@ -3,6 +3,7 @@ import { isCluster, type RedisClient } from "./client.js";
 import type { RedisContext } from "./context.js";
 import { type CallSite, namedError } from "./redis-call.js";
 import { keySlot } from "./slot.js";
+import { isUnrun, sendAgain } from "./slot-migration.js";
 import { measuringBytes, noteBytes, payloadBytes } from "./telemetry/index.js";
 import { coalesceWrites } from "./write-coalescing.js";
 
@@ -40,13 +41,42 @@ async function nodeOfSlot(cluster: Cluster, slot: number, key: string): Promise<
   return slots[slot]?.[0] ?? `slot:${slot}`;
 }
 
-async function execPipeline(client: RedisClient, calls: readonly RoutedCall[]): Promise<unknown[]> {
+type PipelineResult = [error: Error | null, reply: unknown];
+
+async function pipelineResults(client: RedisClient, calls: readonly RoutedCall[]): Promise<PipelineResult[]> {
   const pipeline = client.pipeline();
   for (const call of calls) call.queue(pipeline);
   coalesceWrites(client);
   const replies = (await pipeline.exec()) ?? [];
-  return calls.map((_, i) => {
-    const [error, reply] = replies[i] ?? [new Error("no reply from the pipeline")];
+  return calls.map((_, i) => replies[i] ?? [new Error("no reply from the pipeline"), undefined]);
+}
+
+/** Sends a call that failed with `error` again alone (a pipeline of one command, whose redirections ioredis follows). */
+async function sendAlone(client: RedisClient, call: RoutedCall, error: Error): Promise<PipelineResult> {
+  const once = async () => {
+    const [failure, reply] = (await pipelineResults(client, [call]))[0] as PipelineResult;
+    if (failure) throw failure;
+    return reply;
+  };
+  try {
+    return [null, await sendAgain(client, error, once)];
+  } catch (last) {
+    return [last as Error, undefined];
+  }
+}
+
+async function execPipeline(client: RedisClient, calls: readonly RoutedCall[]): Promise<unknown[]> {
+  const results = await pipelineResults(client, calls);
+  // A call a slot migration turned away did not run (src/slot-migration.ts), while the others of its pipeline may
+  // have: only it is sent again.
+  await Promise.all(
+    results.map(async (result, i) => {
+      if (result[0] !== null && isUnrun(result[0], client)) {
+        results[i] = await sendAlone(client, calls[i] as RoutedCall, result[0]);
+      }
+    }),
+  );
+  return results.map(([error, reply]) => {
     if (error) throw error;
     if (measuringBytes()) noteBytes(payloadBytes(reply));
     return reply;

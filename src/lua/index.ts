@@ -1,5 +1,6 @@
 import type { ChainableCommander } from "ioredis";
 import type { RedisClient } from "../client.js";
+import { sendAgain } from "../slot-migration.js";
 import { measuringBytes, noteBytes, noteCommand, payloadBytes } from "../telemetry/index.js";
 import { coalesceWrites } from "../write-coalescing.js";
 import { type ReplyOf, SCRIPTS, type ScriptArgs, type ScriptKeys, type ScriptName } from "./catalogue.js";
@@ -136,7 +137,7 @@ export function scriptCall<N extends ScriptName>(
   };
 }
 
-/** Runs one script (one round trip) and returns its decoded reply. */
+/** Runs one script (one round trip; sent again while a slot migration turns it away) and returns its decoded reply. */
 export async function callScript<N extends ScriptName>(
   client: RedisClient,
   name: N,
@@ -151,7 +152,13 @@ export async function callScript<N extends ScriptName>(
   for (const arg of args as readonly unknown[]) sent.push(arg);
   if (measuringBytes()) noteSent(sent.slice(1, 1 + keyCount) as string[], args);
   coalesceWrites(client);
-  const reply = await command(client, name).apply(client, sent);
+  const send = command(client, name);
+  let reply: unknown;
+  try {
+    reply = await send.apply(client, sent);
+  } catch (error) {
+    reply = await sendAgain(client, error, () => send.apply(client, sent));
+  }
   if (measuringBytes()) noteBytes(payloadBytes(reply));
   const spec = SCRIPTS[name] as unknown as { decode(reply: unknown, keys: unknown, args: unknown): ReplyOf<N> };
   return spec.decode(reply, keys, args);

@@ -1,0 +1,244 @@
+/**
+ * Slots moved between masters while agents work (resharding, the way a cluster grows). First one slot held half
+ * moved for longer than ioredis follows redirections (TRYAGAIN, ASK): checkpoints, pending writes and store writes
+ * to that slot wait and land, none fails. Then the way operators do it: a fourth master added and
+ * `redis-cli --cluster rebalance` under checkpoint and store load: no operation fails and every acknowledged write
+ * is there afterwards.
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import { type Checkpoint, emptyCheckpoint } from "@langchain/langgraph-checkpoint";
+import { Cluster, Redis } from "ioredis";
+import { type LocalCluster, type LocalRedis, startCluster, startRedis } from "../../scripts/local-redis.js";
+import { RedisSaver, RedisStore } from "../../src/index.js";
+import { storeNamespaceKeys } from "../../src/keys.js";
+import { keySlot } from "../../src/slot.js";
+import { recordCounts } from "../helpers/counts.js";
+
+const run = promisify(execFile);
+const CLUSTER_NODE_ARGS = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"];
+
+function connect(ports: number[]): Cluster {
+  return new Cluster(
+    ports.map((port) => ({ host: "127.0.0.1", port })),
+    { clusterRetryStrategy: (times) => (times > 3 ? null : 100), redisOptions: { maxRetriesPerRequest: 2 } },
+  );
+}
+
+function portsOf(cluster: LocalCluster): number[] {
+  return cluster.nodes.split(",").map((address) => Number(address.split(":")[1]));
+}
+
+/** A plain connection per master port, closed by the caller. */
+function nodeConnections(ports: number[]): Map<number, Redis> {
+  return new Map(ports.map((port) => [port, new Redis(port, "127.0.0.1", { maxRetriesPerRequest: 2 })]));
+}
+
+async function nodeId(node: Redis): Promise<string> {
+  return String(await node.cluster("MYID"));
+}
+
+/** The master port that serves `slot`, read from the cluster's own slot map. */
+async function ownerOf(node: Redis, slot: number): Promise<number> {
+  const ranges = (await node.cluster("SLOTS")) as unknown as [number, number, [string, number, string]][];
+  const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+  if (!range) throw new Error(`slot ${slot} is not served`);
+  return range[2][1];
+}
+
+/** Moves up to `limit` keys of `slot` from `from` to the master on `toPort`, 10 per MIGRATE as redis-cli does. */
+async function moveKeys(from: Redis, toPort: number, slot: number, limit = Number.POSITIVE_INFINITY): Promise<number> {
+  let moved = 0;
+  while (moved < limit) {
+    const keys = (await from.cluster("GETKEYSINSLOT", slot, Math.min(10, limit - moved))) as string[];
+    if (keys.length === 0) break;
+    await from.migrate("127.0.0.1", toPort, "", 0, 10_000, "KEYS", ...keys);
+    moved += keys.length;
+  }
+  return moved;
+}
+
+async function errorCount(node: Redis, reply: string): Promise<number> {
+  const info = await node.info("errorstats");
+  return Number(new RegExp(`errorstat_${reply}:count=(\\d+)`).exec(info)?.[1] ?? 0);
+}
+
+function checkpoint(step: number): Checkpoint {
+  const cp = emptyCheckpoint();
+  cp.channel_values = { step, note: `step ${step} `.repeat(20) };
+  cp.channel_versions = { step: step + 1, note: step + 1 };
+  return cp;
+}
+
+async function putStep(saver: RedisSaver, config: RunnableConfig, step: number): Promise<RunnableConfig> {
+  const cp = checkpoint(step);
+  const next = await saver.put(config, cp, { source: "loop", step, parents: {} }, cp.channel_versions);
+  await saver.putWrites(next, [["step", step]], `task-${step}`);
+  return next;
+}
+
+describe("slots moved between masters while agents work", () => {
+  let cluster: LocalCluster;
+  let extra: LocalRedis | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster(3);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    await extra?.stop();
+  });
+
+  it("a slot held half moved: checkpoints, writes and store calls wait for it and land", async (context) => {
+    const ports = portsOf(cluster);
+    const client = connect(ports);
+    const nodes = nodeConnections(ports);
+    try {
+      const keyPrefix = "held";
+      const namespace = ["orders"];
+      const slot = keySlot(storeNamespaceKeys(keyPrefix, namespace).items);
+      // A thread whose keys share the namespace's slot, so one migration holds both.
+      let threadId = "";
+      for (let i = 0; threadId === ""; i++) if (keySlot(`{thread-${i}}`) === slot) threadId = `thread-${i}`;
+      const saver = new RedisSaver({ client, keyPrefix });
+      const store = new RedisStore({ client, keyPrefix });
+      let config: RunnableConfig = { configurable: { thread_id: threadId, checkpoint_ns: "" } };
+      for (let step = 0; step < 3; step++) config = await putStep(saver, config, step);
+      await Promise.all(Array.from({ length: 200 }, (_, i) => store.put(namespace, `o${i}`, { n: i })));
+
+      const first = nodes.values().next().value as Redis;
+      const fromPort = await ownerOf(first, slot);
+      const toPort = ports.find((port) => port !== fromPort) as number;
+      const from = nodes.get(fromPort) as Redis;
+      const to = nodes.get(toPort) as Redis;
+      const [fromId, toId] = await Promise.all([nodeId(from), nodeId(to)]);
+      const turnedAway = async () => {
+        let count = 0;
+        for (const node of [from, to]) count += (await errorCount(node, "TRYAGAIN")) + (await errorCount(node, "ASK"));
+        return count;
+      };
+      const before = await turnedAway();
+      await to.cluster("SETSLOT", slot, "IMPORTING", fromId);
+      await from.cluster("SETSLOT", slot, "MIGRATING", toId);
+      const total = Number(await from.cluster("COUNTKEYSINSLOT", slot));
+      await moveKeys(from, toPort, slot, Math.floor(total / 2));
+
+      // Calls made while the slot is half moved: each is turned away until the move ends.
+      const calls = {
+        checkpoint: putStep(saver, config, 3),
+        read: saver.getTuple({ configurable: { thread_id: threadId } }),
+        newItem: store.put(namespace, "new", { n: -1 }),
+        update: store.put(namespace, "o7", { n: 7, seen: true }),
+        batch: store.batch([
+          { namespace, key: "o8" },
+          { namespace, key: "o9", value: { n: 9, seen: true } },
+        ]),
+        search: store.search(namespace, { filter: { n: 3 } }),
+      };
+      // Held longer than ioredis follows redirections on its own (maxRedirections 16, about a second here).
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      await moveKeys(from, toPort, slot);
+      for (const node of nodes.values()) await node.cluster("SETSLOT", slot, "NODE", toId);
+      const settled = await Promise.allSettled(Object.values(calls));
+      const failed = settled.flatMap((result) => (result.status === "rejected" ? [String(result.reason)] : []));
+      expect(failed).toEqual([]);
+      // The new item's history key is on neither side: its write was turned away (TRYAGAIN) until the move ended.
+      expect(await turnedAway()).toBeGreaterThan(before);
+
+      // Everything landed on the new owner.
+      expect(await ownerOf(first, slot)).toBe(toPort);
+      const latest = await saver.getTuple({ configurable: { thread_id: threadId } });
+      expect(latest?.checkpoint.channel_values).toMatchObject({ step: 3 });
+      expect(latest?.pendingWrites).toEqual([["task-3", "step", 3]]);
+      expect((await store.get(namespace, "new"))?.value).toEqual({ n: -1 });
+      expect((await store.get(namespace, "o7"))?.value).toEqual({ n: 7, seen: true });
+      expect((await store.get(namespace, "o9"))?.value).toEqual({ n: 9, seen: true });
+      expect(Number(await from.cluster("COUNTKEYSINSLOT", slot))).toBe(0);
+      recordCounts(context, { faultsInjected: 1, acknowledgedWritesChecked: 4 });
+    } finally {
+      client.disconnect();
+      for (const node of nodes.values()) node.disconnect();
+    }
+  });
+
+  it("a master added and the slots rebalanced under load: no call fails, no acknowledged write is lost", async (context) => {
+    const ports = portsOf(cluster);
+    extra = await startRedis([...CLUSTER_NODE_ARGS, "--cluster-node-timeout", "2000"]);
+    const client = connect(ports);
+    const failures: string[] = [];
+    const acked: RunnableConfig[] = [];
+    const items = new Map<string, number>();
+    let stop = false;
+    try {
+      const keyPrefix = "grow";
+      const saver = new RedisSaver({ client, keyPrefix });
+      const store = new RedisStore({ client, keyPrefix });
+      // A large namespace: its slot takes the longest to move.
+      const namespace = ["tickets"];
+      for (let i = 0; i < 2_000; i += 200) {
+        await Promise.all(Array.from({ length: 200 }, (_, k) => store.put(namespace, `k${i + k}`, { n: i + k })));
+      }
+      const worker = async (w: number) => {
+        let config: RunnableConfig = { configurable: { thread_id: `agent-${w}`, checkpoint_ns: "" } };
+        for (let step = 0; !stop; step++) {
+          try {
+            config = await putStep(saver, config, step);
+            acked.push(config);
+            // Keys of its own per worker, so the last write acknowledged for a key is the last applied.
+            const key = `k${w + 24 * (step % 80)}`;
+            await store.put(namespace, key, { n: step, by: w });
+            items.set(key, step * 1_000 + w);
+            if (step % 4 === 0) await saver.getTuple({ configurable: { thread_id: `agent-${w}` } });
+          } catch (error) {
+            failures.push(`${(error as Error).name}: ${(error as Error).message}`);
+          }
+        }
+      };
+      const workers = Array.from({ length: 24 }, (_, w) => worker(w));
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const newNode = `127.0.0.1:${extra.port}`;
+      await run("redis-cli", ["--cluster", "add-node", newNode, `127.0.0.1:${ports[0]}`]);
+      // The new master must be known to every node before slots move to it.
+      const deadline = performance.now() + 30_000;
+      for (const port of ports) {
+        for (;;) {
+          const { stdout } = await run("redis-cli", ["-p", String(port), "cluster", "nodes"]);
+          if (stdout.includes(`:${extra.port}@`) && !/handshake|noaddr/.test(stdout)) break;
+          if (performance.now() > deadline) throw new Error(`node ${port} does not know the new master:\n${stdout}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      await run("redis-cli", ["--cluster", "rebalance", `127.0.0.1:${ports[0]}`, "--cluster-use-empty-masters"], {
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      stop = true;
+      await Promise.all(workers);
+
+      expect(failures).toEqual([]);
+      const newMaster = new Redis(extra.port, "127.0.0.1");
+      try {
+        const owners = new Set(
+          ((await newMaster.cluster("SLOTS")) as unknown as [number, number, [string, number]][]).map(
+            (range) => range[2][1],
+          ),
+        );
+        expect(owners).toContain(extra.port);
+        expect(Number(await newMaster.dbsize())).toBeGreaterThan(0);
+      } finally {
+        newMaster.disconnect();
+      }
+      let missing = 0;
+      for (const config of acked) if ((await saver.getTuple(config)) === undefined) missing++;
+      expect(missing).toBe(0);
+      for (const [key, written] of items) {
+        const value = (await store.get(namespace, key))?.value as { n: number; by: number } | undefined;
+        expect(value && value.n * 1_000 + value.by, key).toBe(written);
+      }
+      recordCounts(context, { faultsInjected: 1, acknowledgedWritesChecked: acked.length + items.size });
+    } finally {
+      stop = true;
+      client.disconnect();
+    }
+  });
+});
