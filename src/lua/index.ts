@@ -1,5 +1,5 @@
-import type { ChainableCommander } from "ioredis";
-import type { RedisClient } from "../client.js";
+import type { ChainableCommander, Cluster } from "ioredis";
+import { isCluster, type RedisClient } from "../client.js";
 import { sendAgain } from "../slot-migration.js";
 import { measuringBytes, noteBytes, noteCommand, payloadBytes } from "../telemetry/index.js";
 import { coalesceWrites } from "../write-coalescing.js";
@@ -39,6 +39,20 @@ export function registerScripts(client: RedisClient): void {
       client.defineCommand(`${COMMAND_PREFIX}${name}`, { lua: LUA_SOURCES[name] });
     }
   }
+  if (isCluster(client) && client.options.enableAutoPipelining) skipAutoPipelining(client);
+}
+
+/**
+ * ioredis's autopipelining sends a Cluster client's command to the master of its first argument's slot, which for
+ * these scripts is their number of keys: calls went to the wrong master and failed ("All keys in the pipeline should
+ * belong to the same slots allocation group"). The scripts skip it; calls made in one turn still leave together
+ * (src/write-coalescing.ts). A new array: ioredis may share its default one between clients.
+ */
+function skipAutoPipelining(client: Cluster): void {
+  const ignored = client.options.autoPipeliningIgnoredCommands ?? [];
+  const ours = Object.keys(LUA_SOURCES).map((name) => `${COMMAND_PREFIX}${name}`);
+  if (ours.every((name) => ignored.includes(name))) return;
+  client.options.autoPipeliningIgnoredCommands = [...ignored, ...ours.filter((name) => !ignored.includes(name))];
 }
 
 /** Each script's declared keys as [name, optional], parsed once (scriptKeys runs on every call). */
