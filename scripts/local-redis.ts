@@ -3,7 +3,7 @@
  * Each server runs in the foreground as our child, in its own temporary directory, and is stopped by pid.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -121,6 +121,83 @@ export async function startRedis(extraArgs: readonly string[] = [], fixedPort?: 
     throw error;
   }
   return { url: `redis://127.0.0.1:${port}`, port, pid: launched.pid, stop };
+}
+
+export interface LocalSentinels {
+  /** The master name the sentinels watch (the `name` option of an ioredis Sentinel client). */
+  readonly name: string;
+  readonly ports: readonly number[];
+  /** The port of the master the sentinels currently name. */
+  masterPort(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `count` sentinels (redis-server --sentinel, each with its config file in a temporary directory) watching the
+ * master on `masterPort` with a quorum of `count - 1`, quick to call it down (1 s), and waits until each of them knows
+ * `replicas` replicas of it and the other sentinels.
+ */
+export async function startSentinels(masterPort: number, replicas: number, count = 3): Promise<LocalSentinels> {
+  const name = "agents";
+  const started: { port: number; launched: Launched; dir: string }[] = [];
+  const stop = async () => {
+    await Promise.all(
+      started.map(async ({ launched, dir }) => {
+        if (isRunning(launched)) {
+          process.kill(launched.pid, "SIGKILL");
+          await launched.exited;
+        }
+        rmSync(dir, { recursive: true, force: true });
+      }),
+    );
+  };
+  // redis-cli prints a reply's elements one per line when its output is not a terminal.
+  const ask = async (port: number, ...args: string[]) =>
+    (await execFileAsync("redis-cli", ["-p", String(port), ...args])).stdout.trim().split("\n");
+  try {
+    for (let i = 0; i < count; i++) {
+      const port = await freePort();
+      const dir = mkdtempSync(join(tmpdir(), "langgraph-redis-sentinel-"));
+      const config = join(dir, "sentinel.conf");
+      writeFileSync(
+        config,
+        [
+          `port ${port}`,
+          "bind 127.0.0.1",
+          `dir ${dir}`,
+          `sentinel monitor ${name} 127.0.0.1 ${masterPort} ${Math.max(1, count - 1)}`,
+          `sentinel down-after-milliseconds ${name} 1000`,
+          `sentinel failover-timeout ${name} 10000`,
+          "",
+        ].join("\n"),
+      );
+      const launched = launch([config, "--sentinel", "--loglevel", "warning"]);
+      started.push({ port, launched, dir });
+      await waitForPing(port, launched.child, 10_000);
+    }
+    const deadline = Date.now() + 30_000;
+    for (const { port } of started) {
+      for (;;) {
+        const master = await ask(port, "sentinel", "master", name);
+        const known = (field: string) => Number(master[master.indexOf(field) + 1]);
+        if (known("num-slaves") === replicas && known("num-other-sentinels") === count - 1) break;
+        if (Date.now() > deadline) throw new Error(`sentinel on port ${port} did not see the whole group: ${master}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    name,
+    ports: started.map((s) => s.port),
+    masterPort: async () => {
+      const [, port] = await ask(started[0]?.port as number, "sentinel", "get-master-addr-by-name", name);
+      return Number(port);
+    },
+    stop,
+  };
 }
 
 /** Starts `masters` cluster-enabled servers, joins them with redis-cli --cluster create, waits for cluster_state:ok. */
