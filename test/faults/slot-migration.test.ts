@@ -16,7 +16,19 @@ import { storeNamespaceKeys } from "../../src/keys.js";
 import { keySlot } from "../../src/slot.js";
 import { recordCounts } from "../helpers/counts.js";
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+
+/** Runs a command; a failure names what it printed. */
+async function run(file: string, args: string[]): Promise<{ stdout: string }> {
+  try {
+    return await execFileAsync(file, args, { maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${file} ${args.join(" ")} failed:\n${stdout?.slice(-3000)}\n${stderr?.slice(-3000)}`, {
+      cause: error,
+    });
+  }
+}
 const CLUSTER_NODE_ARGS = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"];
 
 function connect(ports: number[]): Cluster {
@@ -198,19 +210,24 @@ describe("slots moved between masters while agents work", () => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       const newNode = `127.0.0.1:${extra.port}`;
       await run("redis-cli", ["--cluster", "add-node", newNode, `127.0.0.1:${ports[0]}`]);
-      // The new master must be known to every node before slots move to it.
+      // Every node must know the new master, and the new master the whole cluster (cluster_state:ok: until then it
+      // refuses the keys MIGRATE brings it with CLUSTERDOWN), before slots move to it.
       const deadline = performance.now() + 30_000;
-      for (const port of ports) {
-        for (;;) {
-          const { stdout } = await run("redis-cli", ["-p", String(port), "cluster", "nodes"]);
-          if (stdout.includes(`:${extra.port}@`) && !/handshake|noaddr/.test(stdout)) break;
-          if (performance.now() > deadline) throw new Error(`node ${port} does not know the new master:\n${stdout}`);
+      const ready = async (port: number) => {
+        if (port === extra?.port) {
+          const { stdout } = await run("redis-cli", ["-p", String(port), "cluster", "info"]);
+          return stdout.includes("cluster_state:ok") && stdout.includes(`cluster_known_nodes:${ports.length + 1}`);
+        }
+        const { stdout } = await run("redis-cli", ["-p", String(port), "cluster", "nodes"]);
+        return stdout.includes(`:${extra?.port}@`) && !/handshake|noaddr/.test(stdout);
+      };
+      for (const port of [...ports, extra.port]) {
+        while (!(await ready(port))) {
+          if (performance.now() > deadline) throw new Error(`node ${port} did not take the new master in`);
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
       }
-      await run("redis-cli", ["--cluster", "rebalance", `127.0.0.1:${ports[0]}`, "--cluster-use-empty-masters"], {
-        maxBuffer: 64 * 1024 * 1024,
-      });
+      await run("redis-cli", ["--cluster", "rebalance", `127.0.0.1:${ports[0]}`, "--cluster-use-empty-masters"]);
       await new Promise((resolve) => setTimeout(resolve, 500));
       stop = true;
       await Promise.all(workers);
