@@ -175,15 +175,12 @@ export async function startSentinels(masterPort: number, replicas: number, count
       started.push({ port, launched, dir });
       await waitForPing(port, launched.child, 10_000);
     }
-    const deadline = Date.now() + 30_000;
     for (const { port } of started) {
-      for (;;) {
+      await pollUntil(`the sentinel on port ${port} to see the whole group`, 30_000, async () => {
         const master = await ask(port, "sentinel", "master", name);
         const known = (field: string) => Number(master[master.indexOf(field) + 1]);
-        if (known("num-slaves") === replicas && known("num-other-sentinels") === count - 1) break;
-        if (Date.now() > deadline) throw new Error(`sentinel on port ${port} did not see the whole group: ${master}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+        return known("num-slaves") === replicas && known("num-other-sentinels") === count - 1;
+      });
     }
   } catch (error) {
     await stop();
