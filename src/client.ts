@@ -24,10 +24,20 @@ export interface ClientFromUrlOptions extends RedisOptions {
 /** Rounds of connection attempts to a cluster opened from a URL before its commands fail (unless overridden). */
 export const CLUSTER_CONNECT_ATTEMPTS = 5;
 
+/**
+ * Rounds through the sentinels of a `redis+sentinel://` URL before a client that has never been ready gives up
+ * (unless overridden): a wrong address or a group that is down fails fast, while a client that was ready rides out
+ * the sentinels being away for any time, as ioredis does by default.
+ */
+export const SENTINEL_CONNECT_ATTEMPTS = 5;
+
+/** The port of a sentinel named without one. */
+const SENTINEL_DEFAULT_PORT = 26379;
+
 /** Default connect timeout of a node connection opened from a cluster URL, in ms (unless overridden). */
 const CLUSTER_CONNECT_TIMEOUT_MS = 5_000;
 
-const URL_SCHEME = /^(rediss?)(\+cluster)?:\/\//i;
+const URL_SCHEME = /^(rediss?)(\+cluster|\+sentinel)?:\/\//i;
 
 /** The URL with its password replaced, for error messages (which never carry credentials). */
 function redact(url: string): string {
@@ -37,8 +47,9 @@ function redact(url: string): string {
 
 function badUrl(url: unknown, problem: string, cause?: unknown): InvalidOptionError {
   const expected =
-    `a redis://, rediss://, redis+cluster:// or rediss+cluster:// URL (${problem}; e.g. ` +
-    '"redis://user:password@host:6379/0" or "redis+cluster://user:password@host1:6379,host2:6379")';
+    `a redis://, rediss://, redis+cluster://, rediss+cluster://, redis+sentinel:// or rediss+sentinel:// URL ` +
+    `(${problem}; e.g. "redis://user:password@host:6379/0", "redis+cluster://user:password@host1:6379,host2:6379" ` +
+    'or "redis+sentinel://user:password@sentinel1:26379,sentinel2:26379/mymaster")';
   return new InvalidOptionError(
     "clientFromUrl.url",
     typeof url === "string" ? redact(url) : url,
@@ -48,7 +59,7 @@ function badUrl(url: unknown, problem: string, cause?: unknown): InvalidOptionEr
 }
 
 /** Parses `host[:port]` with the URL parser; throws a badUrl error for anything else. */
-function parseHost(url: string, entry: string): { host: string; port: number } {
+function parseHost(url: string, entry: string, defaultPort: number): { host: string; port: number } {
   let parsed: URL;
   try {
     parsed = new URL(`redis://${entry}`);
@@ -59,13 +70,20 @@ function parseHost(url: string, entry: string): { host: string; port: number } {
     throw badUrl(url, `${JSON.stringify(entry)} is not a host:port`);
   }
   const host = parsed.hostname.startsWith("[") ? parsed.hostname.slice(1, -1) : parsed.hostname;
-  return { host, port: parsed.port === "" ? 6379 : Number(parsed.port) };
+  return { host, port: parsed.port === "" ? defaultPort : Number(parsed.port) };
 }
 
-/** The parts of a `redis+cluster://[user:password@]host[:port],host[:port]...` URL. */
-function parseClusterUrl(url: string): {
+/**
+ * The parts of a `scheme://[user:password@]host[:port],host[:port]...[/path]` URL (a cluster's or a sentinel group's):
+ * `tail` is what follows the hosts (path, query, fragment), for the caller to check.
+ */
+function parseHostsUrl(
+  url: string,
+  defaultPort: number,
+): {
   tls: boolean;
   nodes: { host: string; port: number }[];
+  tail: string;
   username?: string;
   password?: string;
 } {
@@ -74,14 +92,11 @@ function parseClusterUrl(url: string): {
   const end = rest.search(/[/?#]/);
   const authority = end < 0 ? rest : rest.slice(0, end);
   const tail = end < 0 ? "" : rest.slice(end);
-  if (tail !== "" && !/^\/0?$/.test(tail)) {
-    throw badUrl(url, "a cluster URL takes no path or query: Redis Cluster has only database 0");
-  }
   const at = authority.lastIndexOf("@");
   const hosts = authority.slice(at + 1);
   if (hosts === "") throw badUrl(url, "no hosts");
-  const nodes = hosts.split(",").map((entry) => parseHost(url, entry));
-  if (at < 0) return { tls, nodes };
+  const nodes = hosts.split(",").map((entry) => parseHost(url, entry, defaultPort));
+  if (at < 0) return { tls, nodes, tail };
   let credentials: URL;
   try {
     // the userinfo alone, parsed by the URL parser: the password is everything after the first ":"
@@ -95,9 +110,57 @@ function parseClusterUrl(url: string): {
   return {
     tls,
     nodes,
+    tail,
     ...(username !== undefined ? { username } : {}),
     ...(password !== undefined ? { password } : {}),
   };
+}
+
+/** The master name and database of a sentinel URL's path: `/name` or `/name/db`. */
+function parseSentinelPath(url: string, tail: string): { name: string; db: number } {
+  const match = /^\/([^/?#]+)(?:\/(\d+))?\/?$/.exec(tail);
+  if (match === null) {
+    throw badUrl(url, "a sentinel URL names its master after the hosts, as /name or /name/db, and takes no query");
+  }
+  let name: string;
+  try {
+    name = decodeURIComponent(match[1] as string);
+  } catch (error) {
+    throw badUrl(url, "the master name is malformed (percent-encode reserved characters)", error);
+  }
+  return { name, db: match[2] === undefined ? 0 : Number(match[2]) };
+}
+
+/**
+ * The client of a `redis+sentinel://` URL: an ioredis Redis that asks the sentinels for the master of `name` and
+ * follows it through failovers. The URL's credentials are the servers'; `sentinelUsername` and `sentinelPassword`
+ * in the options are the sentinels' own. `rediss+` uses TLS to the sentinels and to the servers they name.
+ */
+function sentinelClient(url: string, options: RedisOptions): Redis {
+  const { tls, nodes, tail, username, password } = parseHostsUrl(url, SENTINEL_DEFAULT_PORT);
+  const { name, db } = parseSentinelPath(url, tail);
+  let ready = false;
+  const client = new Redis({
+    sentinelRetryStrategy: (times) =>
+      !ready && times > SENTINEL_CONNECT_ATTEMPTS ? null : Math.min(200 * times, 1_000),
+    ...options,
+    sentinels: nodes,
+    name,
+    db,
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(tls
+      ? {
+          tls: options.tls ?? {},
+          enableTLSForSentinelMode: true,
+          sentinelTLS: options.sentinelTLS ?? options.tls ?? {},
+        }
+      : {}),
+  });
+  client.once("ready", () => {
+    ready = true;
+  });
+  return client;
 }
 
 /** Clients clientFromUrl opened and no component has taken yet. */
@@ -155,16 +218,22 @@ function logClientErrors(client: RedisClient): void {
 /**
  * Opens a client from a redis:// or rediss:// URL, for the `fromUrl` factories. A URL holding several
  * comma-separated `host:port` entries after `redis+cluster://` (or `rediss+cluster://`) opens a Cluster; its
- * connection failures are bounded by default (see ClientFromUrlOptions.cluster). A malformed URL throws
- * InvalidOptionError (with the password masked). The caller owns (and closes) the client.
+ * connection failures are bounded by default (see ClientFromUrlOptions.cluster). `redis+sentinel://` (or
+ * `rediss+sentinel://`) lists sentinels (port 26379 by default) and names the master after them,
+ * `/name[/db]`: the client asks them for the master and follows failovers (see sentinelClient). A malformed URL
+ * throws InvalidOptionError (with the password masked). The caller owns (and closes) the client.
  */
 export function clientFromUrl(url: string, options: ClientFromUrlOptions = {}): RedisClient {
   if (typeof url !== "string") throw badUrl(url, "not a string");
   const scheme = URL_SCHEME.exec(url);
   const { cluster: clusterOptions, ...nodeOptions } = options ?? {};
   if (scheme === null) throw badUrl(url, "unknown scheme or not a URL");
+  if (scheme[2]?.toLowerCase() === "+sentinel") return sentinelClient(url, nodeOptions);
   if (scheme[2] !== undefined) {
-    const { tls, nodes, username, password } = parseClusterUrl(url);
+    const { tls, nodes, tail, username, password } = parseHostsUrl(url, 6379);
+    if (tail !== "" && !/^\/0?$/.test(tail)) {
+      throw badUrl(url, "a cluster URL takes no path or query: Redis Cluster has only database 0");
+    }
     const { redisOptions, ...rest } = clusterOptions ?? {};
     return new Cluster(nodes, {
       clusterRetryStrategy: (times) => (times > CLUSTER_CONNECT_ATTEMPTS ? null : Math.min(200 * times, 1_000)),

@@ -36,6 +36,7 @@ const CONNECTION_MESSAGES = [
   /^Socket timeout/,
   /^connect ETIMEDOUT/,
   /^No master node is available/,
+  /^All sentinels are unreachable/,
 ];
 
 /** Server replies that mean "not available right now" (restarting, loading, failing over), not "wrong request". */
@@ -62,7 +63,10 @@ export function toConnectionError(error: unknown, operation: string, write: bool
   // a cluster that gave up connecting (clusterRetryStrategy returned null) says only this
   const reason = /^None of startup nodes is available/.test(message)
     ? `${message}: no startup node answered; check the addresses, the user name and password, and TLS`
-    : message;
+    : /^All sentinels are unreachable/.test(message)
+      ? `${message}: no sentinel named a master; check their addresses, the master name, the sentinels' password ` +
+        "(sentinelPassword), and TLS"
+      : message;
   const outcome = write ? "; the write was applied whole or not at all, and may be retried" : "";
   return new RedisConnectionError(
     `${operation} failed: Redis is unreachable or the connection dropped (${reason})${outcome}`,

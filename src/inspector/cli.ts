@@ -113,8 +113,10 @@ ${Object.values(COMMANDS)
   .join("\n")}
 
 options for every command:
-  --url <url>          redis://[user:password@]host:port[/db], rediss:// (TLS), or
-                       redis+cluster://host1:port1,host2:port2 (default: REDIS_URL, else redis://127.0.0.1:6379)
+  --url <url>          redis://[user:password@]host:port[/db], rediss:// (TLS),
+                       redis+cluster://host1:port1,host2:port2, or redis+sentinel://host1:port1,host2:port2/master
+                       (default: REDIS_URL, else redis://127.0.0.1:6379; the sentinels' own password, if they have
+                       one: LANGGRAPH_REDIS_SENTINEL_PASSWORD)
   --prefix <prefix>    the keyPrefix your RedisSaver / RedisStore / guarded() use (default: LANGGRAPH_REDIS_PREFIX, else lgr)
   --json               print one JSON document (for scripts) instead of tables
   --quiet, -q          no progress lines on standard error
@@ -175,7 +177,7 @@ export async function main(argv: readonly string[], io: Io, options: MainOptions
       import("../context.js"),
       import("../redis-call.js"),
     ]);
-    const connection = await connect(url, timeoutMs);
+    const connection = await connect(url, timeoutMs, io.env.LANGGRAPH_REDIS_SENTINEL_PASSWORD);
     try {
       const ctx = createContext({
         client: connection.client,

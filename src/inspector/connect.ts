@@ -13,7 +13,8 @@ export interface Connection {
   close(): Promise<void>;
 }
 
-export async function connect(url: string, connectTimeoutMs: number): Promise<Connection> {
+/** `sentinelPassword`: the sentinels' own password, for a `redis+sentinel://` URL (the URL's is the servers'). */
+export async function connect(url: string, connectTimeoutMs: number, sentinelPassword?: string): Promise<Connection> {
   let lastError: Error | undefined;
   let client: RedisClient;
   try {
@@ -21,6 +22,8 @@ export async function connect(url: string, connectTimeoutMs: number): Promise<Co
       connectTimeout: connectTimeoutMs,
       maxRetriesPerRequest: 1,
       retryStrategy: () => null,
+      sentinelRetryStrategy: () => null,
+      ...(sentinelPassword ? { sentinelPassword } : {}),
       lazyConnect: true,
       cluster: { clusterRetryStrategy: () => null, lazyConnect: true, slotsRefreshTimeout: connectTimeoutMs },
     });
