@@ -155,15 +155,46 @@ export const ttlOptionsSchema = z
 
 export type TtlOptions = z.input<typeof ttlOptionsSchema>;
 
-/** An ioredis Redis or Cluster instance (checked structurally so two copies of ioredis still work). */
-export const clientSchema = z.custom<import("./client.js").RedisClient>(
-  (value) =>
-    value !== null &&
-    typeof value === "object" &&
-    CLIENT_METHODS.every((method) => typeof (value as Record<string, unknown>)[method] === "function") &&
-    (!(value as { isCluster?: unknown }).isCluster || typeof (value as { nodes?: unknown }).nodes === "function"),
-  { message: "an ioredis Redis or Cluster instance" },
-);
+/**
+ * An ioredis Redis or Cluster instance (checked structurally so two copies of ioredis still work) whose replies come
+ * in ioredis's default shapes (see unsupportedReplyOption).
+ */
+export const clientSchema = z
+  .custom<import("./client.js").RedisClient>(
+    (value) =>
+      value !== null &&
+      typeof value === "object" &&
+      CLIENT_METHODS.every((method) => typeof (value as Record<string, unknown>)[method] === "function") &&
+      (!(value as { isCluster?: unknown }).isCluster || typeof (value as { nodes?: unknown }).nodes === "function"),
+    { message: "an ioredis Redis or Cluster instance" },
+  )
+  .superRefine((client, ctx) => {
+    const option = unsupportedReplyOption(client);
+    if (option === undefined) return;
+    ctx.addIssue({
+      code: "custom",
+      message:
+        `a client whose replies keep ioredis's default shapes, not one with \`${option}\` (the library reads integers, ` +
+        "maps and scores as ioredis returns them by default, and would misread them); give the library a client of its " +
+        `own without it, e.g. client.duplicate({ ${option.startsWith("stringNumbers") ? "stringNumbers: false" : 'replyMapping: "legacy"'} }) ` +
+        "(for a Cluster, in its redisOptions)",
+    });
+  });
+
+/**
+ * The ioredis option of `client` that changes the shape of replies the library parses, as `name: value`, or
+ * undefined: `stringNumbers` (integers as strings) and `replyMapping: "resp3"` (maps as objects, scores as numbers,
+ * score pairs nested, booleans). A Cluster's are its `redisOptions`. `protocol` 2 or 3 alone is fine.
+ */
+function unsupportedReplyOption(client: import("./client.js").RedisClient): string | undefined {
+  const holder = client as unknown as { isCluster?: boolean; options?: Record<string, unknown> };
+  const options = (holder.isCluster ? holder.options?.redisOptions : holder.options) as
+    | { stringNumbers?: unknown; replyMapping?: unknown }
+    | undefined;
+  if (options?.stringNumbers === true) return "stringNumbers: true";
+  if (options?.replyMapping === "resp3") return 'replyMapping: "resp3"';
+  return undefined;
+}
 
 /** A LangGraph serializer (dumpsTyped/loadsTyped), checked structurally: the `serde` option. */
 export const serdeSchema = z.custom<SerializerProtocol>(

@@ -13,10 +13,12 @@ import {
   clientFromUrl,
   guarded,
   InvalidOptionError,
+  RedisCache,
   type RedisClient,
   RedisConnectionError,
   RedisSaver,
   RedisStore,
+  startAuditSink,
   withRunLease,
 } from "../../src/index.js";
 import { finished, startChild, stopAll } from "../helpers/child-process.js";
@@ -190,6 +192,52 @@ describe("the client option", () => {
       const error = await errorOf(make);
       expect(error).toBeInstanceOf(InvalidOptionError);
       expect((error as Error).message).toMatch(/\.client`: expected an ioredis Redis or Cluster instance/);
+    }
+  });
+
+  it.each([
+    ["stringNumbers: true", { stringNumbers: true }],
+    ['replyMapping: "resp3"', { protocol: 3, replyMapping: "resp3" }],
+  ] as const)("a client with %s (replies the library would misread) is refused everywhere", async (option, replies) => {
+    const standalone = track(new Redis(redisUrl(), { ...replies, lazyConnect: true }));
+    const cluster = track(new Cluster(nodes, { lazyConnect: true, redisOptions: { ...replies } }));
+    for (const client of [standalone, cluster] as RedisClient[]) {
+      for (const make of [
+        () => new RedisSaver({ client }),
+        () => new RedisStore({ client }),
+        () => new RedisCache({ client }),
+        () => guarded(async () => ({}), { client }),
+        () => withRunLease(graph(), { client }),
+        () => startAuditSink({ client, postgres: "postgres://127.0.0.1:1/none" }),
+      ]) {
+        const error = await errorOf(make);
+        expect(error).toBeInstanceOf(InvalidOptionError);
+        expect((error as Error).message).toContain(`.client\`: expected a client whose replies keep ioredis's default`);
+        expect((error as Error).message).toContain(`\`${option}\``);
+      }
+    }
+  });
+
+  it("a client with protocol 2 (RESP2) or 3 (ioredis's default) works: checkpoints, listing, store search", async () => {
+    for (const protocol of [2, 3] as const) {
+      const client = track(new Redis(redisUrl(), { protocol, maxRetriesPerRequest: 1 }));
+      const keyPrefix = testPrefix(`resp${protocol}`);
+      const saver = new RedisSaver({ client, keyPrefix });
+      const store = new RedisStore({ client, keyPrefix, filterIndex: { fields: { total: "number" } } });
+      const app = new StateGraph(Annotation.Root({ n: Annotation<number> }))
+        .addNode("step", (state) => ({ n: state.n + 1 }))
+        .addEdge(START, "step")
+        .addEdge("step", END)
+        .compile({ checkpointer: saver });
+      for (const thread_id of ["a", "b"]) await app.invoke({ n: 1 }, { configurable: { thread_id } });
+      const threads = new Set<string>();
+      for await (const tuple of saver.list({}, { limit: 10 }))
+        threads.add(String(tuple.config.configurable?.thread_id));
+      expect([...threads].sort()).toEqual(["a", "b"]);
+      expect((await saver.getTuple({ configurable: { thread_id: "b" } }))?.checkpoint.channel_values).toEqual({ n: 2 });
+      for (let i = 0; i < 5; i++) await store.put(["orders"], `o${i}`, { total: i * 10 });
+      const found = await store.search(["orders"], { filter: { total: { $gte: 20 } }, limit: 10 });
+      expect(found.map((item) => item.key).sort()).toEqual(["o2", "o3", "o4"]);
     }
   });
 
