@@ -132,12 +132,24 @@ export interface LocalSentinels {
   stop(): Promise<void>;
 }
 
+/** How startSentinels' sentinels listen: TLS only, with these config lines, reached by redis-cli with cliArgs. */
+export interface SentinelTls {
+  /** Config lines after `tls-port` (certificate files, `tls-replication yes` to reach a TLS-only master). */
+  readonly config: readonly string[];
+  readonly cliArgs: readonly string[];
+}
+
 /**
  * Starts `count` sentinels (redis-server --sentinel, each with its config file in a temporary directory) watching the
  * master on `masterPort` with a quorum of `count - 1`, quick to call it down (1 s), and waits until each of them knows
- * `replicas` replicas of it and the other sentinels.
+ * `replicas` replicas of it and the other sentinels. With `tls`, they listen for TLS only (scripts/local-tls.ts).
  */
-export async function startSentinels(masterPort: number, replicas: number, count = 3): Promise<LocalSentinels> {
+export async function startSentinels(
+  masterPort: number,
+  replicas: number,
+  count = 3,
+  tls?: SentinelTls,
+): Promise<LocalSentinels> {
   const name = "agents";
   const started: { port: number; launched: Launched; dir: string }[] = [];
   const stop = async () => {
@@ -152,8 +164,9 @@ export async function startSentinels(masterPort: number, replicas: number, count
     );
   };
   // redis-cli prints a reply's elements one per line when its output is not a terminal.
+  const cliArgs = tls?.cliArgs ?? [];
   const ask = async (port: number, ...args: string[]) =>
-    (await execFileAsync("redis-cli", ["-p", String(port), ...args])).stdout.trim().split("\n");
+    (await execFileAsync("redis-cli", ["-p", String(port), ...cliArgs, ...args])).stdout.trim().split("\n");
   try {
     for (let i = 0; i < count; i++) {
       const port = await freePort();
@@ -162,7 +175,7 @@ export async function startSentinels(masterPort: number, replicas: number, count
       writeFileSync(
         config,
         [
-          `port ${port}`,
+          ...(tls ? ["port 0", `tls-port ${port}`, ...tls.config] : [`port ${port}`]),
           "bind 127.0.0.1",
           `dir ${dir}`,
           `sentinel monitor ${name} 127.0.0.1 ${masterPort} ${Math.max(1, count - 1)}`,
@@ -173,7 +186,7 @@ export async function startSentinels(masterPort: number, replicas: number, count
       );
       const launched = launch([config, "--sentinel", "--loglevel", "warning"]);
       started.push({ port, launched, dir });
-      await waitForPing(port, launched.child, 10_000);
+      await waitForPing(port, launched.child, 10_000, cliArgs);
     }
     for (const { port } of started) {
       await pollUntil(`the sentinel on port ${port} to see the whole group`, 30_000, async () => {

@@ -7,7 +7,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort, type LocalCluster, type RestartableRedis, startRestartableRedis } from "./local-redis.js";
+import {
+  freePort,
+  type LocalCluster,
+  type RestartableRedis,
+  type SentinelTls,
+  startRestartableRedis,
+} from "./local-redis.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -109,6 +115,20 @@ function tlsArgs(certs: TestCertificates, port: number, authClients: "yes" | "no
     "--tls-auth-clients",
     authClients,
   ];
+}
+
+/** startSentinels' `tls` for sentinels that speak TLS only, to clients and to the (TLS-only) servers they watch. */
+export function sentinelTls(certs: TestCertificates): SentinelTls {
+  return {
+    config: [
+      `tls-cert-file ${certs.serverCertFile}`,
+      `tls-key-file ${certs.serverKeyFile}`,
+      `tls-ca-cert-file ${certs.caFile}`,
+      "tls-auth-clients no",
+      "tls-replication yes",
+    ],
+    cliArgs: tlsCliArgs(certs),
+  };
 }
 
 /** redis-cli flags to reach a server of these certificates. */

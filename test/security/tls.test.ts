@@ -1,6 +1,8 @@
-import type { LocalCluster, RestartableRedis } from "../../scripts/local-redis.js";
+import type { Redis } from "ioredis";
+import { type LocalCluster, type RestartableRedis, startSentinels } from "../../scripts/local-redis.js";
 import {
   makeTestCertificates,
+  sentinelTls,
   startTlsCluster,
   startTlsRedis,
   type TestCertificates,
@@ -53,6 +55,23 @@ describe.skipIf(!canStartServers)("TLS over rediss:// (needs redis-server on PAT
     const client = open(`rediss+cluster://${cluster.nodes}`, { ...failFast, tls: { ca: certs.ca } });
     const { operations } = await runWorkload(client, "cluster-tls");
     expect(operations).toBeGreaterThan(20);
+  });
+
+  it("runs every public operation on a TLS-only master found through TLS-only sentinels (rediss+sentinel://)", async () => {
+    const master = await startTlsRedis(certs, { args: ["--tls-replication", "yes"] });
+    const sentinels = await startSentinels(master.port, 0, 1, sentinelTls(certs));
+    try {
+      const client = open(`rediss+sentinel://127.0.0.1:${sentinels.ports[0]}/${sentinels.name}`, {
+        ...failFast,
+        tls: { ca: certs.ca },
+      });
+      const { operations } = await runWorkload(client, "sentinel-tls");
+      expect(operations).toBeGreaterThan(20);
+      expect(Number(/tcp_port:(\d+)/.exec(await (client as Redis).info("server"))?.[1])).toBe(master.port);
+    } finally {
+      await sentinels.stop();
+      await master.stop();
+    }
   });
 
   it("rejects a server certificate it cannot verify", async () => {
