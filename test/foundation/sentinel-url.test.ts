@@ -2,8 +2,9 @@
  * `redis+sentinel://` URLs (clientFromUrl, the `fromUrl` factories, the inspector's --url) against a real master
  * watched by a real sentinel: the client asks the sentinels for the master of the named group (past a sentinel that
  * is down), authenticates with the URL's credentials, selects the database of the path, and the library works
- * through it. A wrong master name fails with RedisConnectionError within seconds; malformed URLs throw
- * InvalidOptionError. Following a failover through such a URL is test/faults/sentinel.test.ts.
+ * through it. A wrong master name fails with RedisConnectionError within seconds, while a client that was connected
+ * keeps asking sentinels that went away; malformed URLs throw InvalidOptionError. Following a failover through such a
+ * URL is test/faults/sentinel.test.ts; TLS-only sentinels, test/security/tls.test.ts.
  */
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
