@@ -1,7 +1,7 @@
 /**
- * The demo (`npm run demo`) end to end, in its short configuration, against the suite's standalone server: its
- * agents are real processes, one of them killed with SIGKILL. With the layer the conflict columns must read 0 and
- * the exit code 0; with guarded() switched off the same scenario must show conflicts and exit non-zero, which is
+ * The demo (`npm run demo`) end to end, in its short configuration, against the suite's standalone server (and once
+ * through a `redis+sentinel://` URL, against a master and sentinel of its own): its agents are real processes, one
+ * of them killed with SIGKILL. With the layer the conflict columns must read 0 and the exit code 0; with guarded() switched off the same scenario must show conflicts and exit non-zero, which is
  * what makes the zeros mean something.
  */
 import { execFile } from "node:child_process";
@@ -12,6 +12,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { inject } from "vitest";
 import { sweepPrefix } from "../../demo/cleanup.js";
+import { startRedis, startSentinels } from "../../scripts/local-redis.js";
 import type { ViewActivity } from "../../src/inspector/read/activity.js";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -23,14 +24,14 @@ interface DemoRun {
   readonly stderr: string;
 }
 
-function runDemo(args: readonly string[]): Promise<DemoRun> {
+function runDemo(args: readonly string[], redisUrl: string = inject("redisUrl")): Promise<DemoRun> {
   return new Promise((resolve) => {
     execFile(
       tsx,
       [join("demo", "main.ts"), "--quick", ...args],
       {
         cwd: root,
-        env: { ...process.env, REDIS_URL: inject("redisUrl"), POSTGRES_URL: inject("postgresUrl") },
+        env: { ...process.env, REDIS_URL: redisUrl, POSTGRES_URL: inject("postgresUrl") },
         timeout: 110_000,
       },
       (error, stdout, stderr) => {
@@ -80,7 +81,24 @@ describe("npm run demo", () => {
   it("with the layer: every conflict column is 0, every crashed run is resumed, exit code 0", {
     timeout: 120_000,
   }, async () => {
-    const run = await runDemo([]);
+    expectLayerHolds(await runDemo([]));
+  });
+
+  it("on Sentinel (a redis+sentinel:// REDIS_URL): the same zeros, every crashed run resumed", {
+    timeout: 150_000,
+  }, async () => {
+    const master = await startRedis();
+    const sentinels = await startSentinels(master.port, 0, 1);
+    try {
+      expectLayerHolds(await runDemo([], `redis+sentinel://127.0.0.1:${sentinels.ports[0]}/${sentinels.name}`));
+    } finally {
+      await sentinels.stop();
+      await master.stop();
+    }
+  });
+
+  /** The layer's row reads 0 in every conflict column with every crashed run resumed; the naive row goes wrong. */
+  function expectLayerHolds(run: DemoRun): void {
     const rows = parseTable(run.stdout);
     const layer = rows.get("with langgraph-redis");
     const naive = rows.get("without the layer");
@@ -98,7 +116,7 @@ describe("npm run demo", () => {
     expect(naive?.resumed).toBe(0);
     expect(naive?.lockWaitMs).toBe("no locks");
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
-  });
+  }
 
   it("with guarded() switched off: conflicts appear and the exit code is non-zero", { timeout: 120_000 }, async () => {
     const run = await runDemo(["--no-guard", "--only", "layer"]);
