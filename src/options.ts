@@ -169,30 +169,31 @@ export const clientSchema = z
     { message: "an ioredis Redis or Cluster instance" },
   )
   .superRefine((client, ctx) => {
-    const option = unsupportedReplyOption(client);
-    if (option === undefined) return;
+    const found = unsupportedReplyOption(client);
+    if (found === undefined) return;
     ctx.addIssue({
       code: "custom",
       message:
-        `a client whose replies keep ioredis's default shapes, not one with \`${option}\` (the library reads integers, ` +
-        "maps and scores as ioredis returns them by default, and would misread them); give the library a client of its " +
-        `own without it, e.g. client.duplicate({ ${option.startsWith("stringNumbers") ? "stringNumbers: false" : 'replyMapping: "legacy"'} }) ` +
-        "(for a Cluster, in its redisOptions)",
+        `a client whose replies keep ioredis's default shapes, not one with \`${found.option}\` (the library reads ` +
+        "integers, maps and scores as ioredis returns them by default, and would misread them); give the library a " +
+        `client of its own without it, e.g. client.duplicate({ ${found.fix} }) (for a Cluster, in its redisOptions)`,
     });
   });
 
 /**
- * The ioredis option of `client` that changes the shape of replies the library parses, as `name: value`, or
- * undefined: `stringNumbers` (integers as strings) and `replyMapping: "resp3"` (maps as objects, scores as numbers,
+ * The ioredis option of `client` that changes the shape of replies the library parses (as `name: value`, with the
+ * setting that undoes it), or undefined: `stringNumbers` (integers as strings) and `replyMapping: "resp3"` (maps as objects, scores as numbers,
  * score pairs nested, booleans). A Cluster's are its `redisOptions`. `protocol` 2 or 3 alone is fine.
  */
-function unsupportedReplyOption(client: import("./client.js").RedisClient): string | undefined {
+function unsupportedReplyOption(
+  client: import("./client.js").RedisClient,
+): { option: string; fix: string } | undefined {
   const holder = client as unknown as { isCluster?: boolean; options?: Record<string, unknown> };
   const options = (holder.isCluster ? holder.options?.redisOptions : holder.options) as
     | { stringNumbers?: unknown; replyMapping?: unknown }
     | undefined;
-  if (options?.stringNumbers === true) return "stringNumbers: true";
-  if (options?.replyMapping === "resp3") return 'replyMapping: "resp3"';
+  if (options?.stringNumbers === true) return { option: "stringNumbers: true", fix: "stringNumbers: false" };
+  if (options?.replyMapping === "resp3") return { option: 'replyMapping: "resp3"', fix: 'replyMapping: "legacy"' };
   return undefined;
 }
 

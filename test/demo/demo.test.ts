@@ -1,8 +1,8 @@
 /**
  * The demo (`npm run demo`) end to end, in its short configuration, against the suite's standalone server (and once
  * through a `redis+sentinel://` URL, against a master and sentinel of its own): its agents are real processes, one
- * of them killed with SIGKILL. With the layer the conflict columns must read 0 and the exit code 0; with guarded() switched off the same scenario must show conflicts and exit non-zero, which is
- * what makes the zeros mean something.
+ * of them killed with SIGKILL. With the layer the conflict columns must read 0 and the exit code 0; with guarded()
+ * switched off the same scenario must show conflicts and exit non-zero, which is what makes the zeros mean something.
  */
 import { execFile } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";

@@ -3,10 +3,10 @@
  * ioredis Sentinel client a `redis+sentinel://` URL opens, with `durability: { waitForReplicas: 1 }`. A master
  * killed (SIGKILL) and a failover asked of the sentinels (SENTINEL FAILOVER, as for a planned switchover): calls
  * fail at most with RedisConnectionError (no master) or DurabilityError (a master no replica follows), the client
- * follows the sentinels to the promoted replica, and the agents go on writing there. After a kill (and one promotion) every
- * acknowledged checkpoint is there. After SENTINEL FAILOVER the old master stays a master, still followed by the
- * other replica, until the sentinels turn it into a replica (about 11 s): what it acknowledged meanwhile is lost,
- * and the test counts it (docs/operations.md, "Sentinel").
+ * follows the sentinels to the promoted replica, and the agents go on writing there. After a kill (and one
+ * promotion) every acknowledged checkpoint is there. After SENTINEL FAILOVER the old master stays a master, still
+ * followed by the other replica, until the sentinels turn it into a replica (about 11 s): what it acknowledged
+ * meanwhile is lost, and the test counts it (docs/operations.md, "Sentinel").
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { type Checkpoint, emptyCheckpoint } from "@langchain/langgraph-checkpoint";
