@@ -45,6 +45,67 @@ const asNumber = (reply: unknown) => Number(reply);
 const isOne = (reply: unknown) => Number(reply) === 1;
 const text = (value: unknown) => (Buffer.isBuffer(value) ? value.toString("utf8") : String(value ?? ""));
 
+/**
+ * One page of the DeltaChannel history walk (include deltaHistoryWalk), as saverDeltaHistory returns it and
+ * saverRead sends it with a checkpoint: its parts cursor, entries, pieces, seeds, bases, stopped and visited.
+ */
+type HistoryPageParts = [
+  cursor: Buffer,
+  entries: Buffer,
+  pieces: Buffer[],
+  seedList: unknown[],
+  baseList: Buffer[],
+  stopped: unknown,
+  visitedList: Buffer,
+];
+
+function decodeHistoryPage(...[cursor, entries, pieces, seedList, baseList, stopped, visitedList]: HistoryPageParts) {
+  const bases = new Map<string, Buffer>();
+  for (let i = 0; i + 1 < baseList.length; i += 2) {
+    bases.set((baseList[i] as Buffer).toString("utf8"), baseList[i + 1] as Buffer);
+  }
+  const seeds: { channel: string; field: string; blob: Buffer; entry: number; visit: number }[] = [];
+  for (let i = 0; i + 4 < seedList.length; i += 5) {
+    seeds.push({
+      channel: text(seedList[i]),
+      field: text(seedList[i + 1]),
+      blob: seedList[i + 2] as Buffer,
+      entry: Number(seedList[i + 3]),
+      visit: Number(seedList[i + 4]),
+    });
+  }
+  // Per ancestor visited: a byte (1 with an entry), its escaped id, "\n".
+  const visited: { id: string; entries: number }[] = [];
+  let entryCount = 0;
+  for (const line of text(visitedList).split("\n")) {
+    if (line === "") continue;
+    if (line.charCodeAt(0) === 1) entryCount++;
+    visited.push({ id: line.slice(1), entries: entryCount });
+  }
+  return {
+    /** The escaped id of the next ancestor to visit; "" when the walk is over. */
+    cursor: text(cursor),
+    /** A 4-byte number per ancestor visited with pieces, newest first: 2 * overflow writes + (1 with a bundle). */
+    entries,
+    /** Those ancestors' stored bundles and overflow writes, in the same order. */
+    pieces,
+    /**
+     * The seeds found on this page, newest first; `entry`: the entries (1-based) its channel is walked through;
+     * `visit`: the ancestor that holds it (1-based, in `visited`).
+     */
+    seeds,
+    /** Every ancestor visited, newest first: its escaped id and the page's entries up to and including its own. */
+    visited,
+    /** Blob field -> stored blob: the bases the page's delta-encoded seeds need. */
+    bases,
+    /** The walk ended at stopAt: the history held for stopAt follows this one. */
+    stopped: Number(stopped) === 1,
+  };
+}
+
+/** A page of the history walk, decoded (decodeHistoryPage). */
+export type HistoryPageReply = ReturnType<typeof decodeHistoryPage>;
+
 const THREAD_KEYS = [
   "checkpoints",
   "blobs",
@@ -240,18 +301,23 @@ export const SCRIPTS = {
       min: string,
       limit: number,
       ttlMs: number,
-      withEpoch: "1" | "",
+      withEpoch: "1" | "2" | "",
+      historyMaxVisits: number,
+      historyMaxBytes: number,
+      historyStopAt: string,
+      historyHeldEpoch: string,
       ...held: ScriptArg[],
     ]
   >()({
     keys: THREAD_KEYS,
     buffers: true,
     decode: (reply) => {
-      const [hasCheckpoints, entries, baseList = [], epoch] = reply as [
+      const [hasCheckpoints, entries, baseList = [], epoch, history] = reply as [
         number,
         [Buffer, Buffer, (Buffer | null)[], (Buffer | null)[], Buffer | null, number][],
         Buffer[] | undefined,
         Buffer | undefined,
+        [Buffer[], Buffer, Buffer, Buffer[], unknown[], Buffer[], unknown, Buffer] | undefined,
       ];
       const bases = new Map<string, Buffer>();
       for (let i = 0; i + 1 < baseList.length; i += 2) {
@@ -262,6 +328,14 @@ export const SCRIPTS = {
         hasCheckpoints: Number(hasCheckpoints) > 0,
         /** The thread's history epoch as of this read, when asked for (withEpoch). */
         epoch: epoch?.toString("utf8"),
+        /**
+         * With withEpoch "2": the first page of the history walk of the one checkpoint read, for the channels its
+         * refs leave to history (`channels`).
+         */
+        history:
+          history === undefined
+            ? undefined
+            : { channels: history[0].map(text), ...decodeHistoryPage(...(history.slice(1) as HistoryPageParts)) },
         checkpoints: entries.map(([field, record, blobValues, overflow, bundle, inRecord]): RawCheckpoint => {
           const bundled = bundle ? splitWriteBundle(bundle) : [];
           return {
@@ -302,46 +376,8 @@ export const SCRIPTS = {
         unknown,
         Buffer,
       ];
-      const bases = new Map<string, Buffer>();
-      for (let i = 0; i + 1 < baseList.length; i += 2) {
-        bases.set((baseList[i] as Buffer).toString("utf8"), baseList[i + 1] as Buffer);
-      }
-      const seeds: { channel: string; field: string; blob: Buffer; entry: number; visit: number }[] = [];
-      for (let i = 0; i + 4 < seedList.length; i += 5) {
-        seeds.push({
-          channel: text(seedList[i]),
-          field: text(seedList[i + 1]),
-          blob: seedList[i + 2] as Buffer,
-          entry: Number(seedList[i + 3]),
-          visit: Number(seedList[i + 4]),
-        });
-      }
-      // Per ancestor visited: a byte (1 with an entry), its escaped id, "\n".
-      const visited: { id: string; entries: number }[] = [];
-      let entryCount = 0;
-      for (const line of text(visitedList).split("\n")) {
-        if (line === "") continue;
-        if (line.charCodeAt(0) === 1) entryCount++;
-        visited.push({ id: line.slice(1), entries: entryCount });
-      }
       return {
-        /** The escaped id of the next ancestor to visit; "" when the walk is over. */
-        cursor: text(cursor),
-        /** A 4-byte number per ancestor visited with pieces, newest first: 2 * overflow writes + (1 with a bundle). */
-        entries,
-        /** Those ancestors' stored bundles and overflow writes, in the same order. */
-        pieces,
-        /**
-         * The seeds found on this page, newest first; `entry`: the entries (1-based) its channel is walked through;
-         * `visit`: the ancestor that holds it (1-based, in `visited`).
-         */
-        seeds,
-        /** Every ancestor visited, newest first: its escaped id and the page's entries up to and including its own. */
-        visited,
-        /** Blob field -> stored blob: the bases the page's delta-encoded seeds need. */
-        bases,
-        /** The walk ended at stopAt: the history held for stopAt follows this one. */
-        stopped: Number(stopped) === 1,
+        ...decodeHistoryPage(cursor, entries, pieces, seedList, baseList, stopped, visitedList),
         /** The thread's history epoch (include historyEpoch): what the client holds counts while it stays. */
         epoch: text(epoch),
       };

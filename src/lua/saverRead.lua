@@ -20,12 +20,23 @@
   ARGV[4] limit         most checkpoints to return (integer >= 1)
   ARGV[5] ttlMs         refresh every key's TTL to this many milliseconds; "0" leaves TTLs alone
   ARGV[6] withEpoch     "1": the result also carries the thread's history epoch (include historyEpoch), read with
-                        the page, for a client that holds DeltaChannel histories of the thread; "" (or absent): not
-  ARGV[7..]             optional pairs of (blob field, stored length in bytes): blobs the client already holds (the
+                        the page, for a client that holds DeltaChannel histories of the thread; "2": that, and when
+                        the read returns one checkpoint whose refs leave channels to history (`\1` lines: a
+                        DeltaChannel's), the first page of those channels' history walk (include deltaHistoryWalk)
+                        from its parent: what getDeltaChannelHistory reads next (LangGraph loads it right after
+                        getTuple), sent with the checkpoint; "" (or absent): neither
+  ARGV[7] maxVisits     with "2": the history page's most ancestors (saverDeltaHistory's ARGV[4])
+  ARGV[8] maxBytes      with "2": the history page's bytes (saverDeltaHistory's ARGV[5])
+  ARGV[9] stopAt        with "2": the checkpoint whose history the client holds, or "" (saverDeltaHistory's ARGV[7]);
+                        no page when it is the checkpoint read itself (what is held answers)
+  ARGV[10] heldEpoch    with "2": the epoch the client read it under (saverDeltaHistory's ARGV[8])
+  ARGV[11..]            optional pairs of (blob field, stored length in bytes): blobs the client already holds (the
                         values this process last wrote). A returned checkpoint that points at one of them, stored
                         with that length, gets "" for it in blobValues and none of its bases: the bytes stay here
 
-  Result: { hasCheckpoints, entries, bases, epoch } (epoch only with withEpoch) where hasCheckpoints is 1 when the
+  Result: { hasCheckpoints, entries, bases, epoch, history } (epoch only with withEpoch; history only with "2"
+  and a checkpoint that has one: { channels, cursor, entries, pieces, seeds, bases, stopped, visited }, channels
+  the names walked and the rest as saverDeltaHistory returns them) where hasCheckpoints is 1 when the
   thread holds a checkpoint (in any namespace; a range that found one needs no count of the index) and 0 when it
   holds none, and each entry is { field, record, blobValues, overflowWrites, bundle }: blobValues in the order of the
   refs lines (nil where missing, "" where the client holds it (ARGV[7..]); none when the record's framing is
@@ -43,14 +54,16 @@
 -- @include lexOrder
 -- @include pendingWrites
 -- @include historyEpoch
+-- @include deltaHistoryWalk
 
 local checkpoints, blobs = KEYS[1], KEYS[2]
 local byNamespace = KEYS[3]
 local index, max, min = ARGV[1], ARGV[2], ARGV[3]
 local limit, ttlMs = tonumber(ARGV[4]), tonumber(ARGV[5])
-local withEpoch = ARGV[6] == "1"
+local withHistory = ARGV[6] == "2"
+local withEpoch = ARGV[6] == "1" or withHistory
 local held = {}
-for i = 7, #ARGV - 1, 2 do
+for i = 11, #ARGV - 1, 2 do
   held[ARGV[i]] = tonumber(ARGV[i + 1])
 end
 
@@ -128,11 +141,16 @@ end
 
 local entries = {}
 local bases, seenBases = {}, {}
+-- The last checkpoint returned: its namespace, escaped id, record and refs text (for the history of a single one).
+local lastNs, lastId, lastRecord, lastRefs
 for _, field in ipairs(members) do
-  local ns = string.sub(field, 1, string.find(field, "\0", 1, true) - 1)
+  local cut = string.find(field, "\0", 1, true)
+  local ns = string.sub(field, 1, cut - 1)
   local record = redis.call("HGET", checkpoints, field)
   if record and not recordWritesAhead(record) then
-    local blobFields = checkpointBlobFields(ns, refsOf(record))
+    local refs = refsOf(record)
+    lastNs, lastId, lastRecord, lastRefs = ns, string.sub(field, cut + 1), record, refs
+    local blobFields = checkpointBlobFields(ns, refs)
     local blobValues
     if next(held) == nil then
       blobValues = hmget(blobs, blobFields)
@@ -174,7 +192,43 @@ if ttlMs > 0 and #entries > 0 then
 end
 -- Whether the thread holds a checkpoint: a range of the index that found one says so, else the index's size.
 local hasCheckpoints = (#members > 0 and not byField) and 1 or math.min(checkpointIndexCard(byNamespace), 1)
+-- The channels the checkpoint leaves to history, walked from its parent (its own writes are the next step's) down
+-- to what the client holds, as saverDeltaHistory walks.
+local function historyOfLast(epoch)
+  -- What the client holds was read under another epoch: ancestors may have gone since, so the walk does not stop.
+  local stopAt = ARGV[10] == epoch and ARGV[9] or ""
+  if lastId == stopAt then
+    return nil
+  end
+  local channels, names, seen = {}, {}, {}
+  for escapedName in string.gmatch(lastRefs, "\n\1([^\n]*)") do
+    if not seen[escapedName] then
+      seen[escapedName] = true
+      local name = deltaHistoryUnescape(escapedName)
+      names[#names + 1] = name
+      channels[#channels + 1] = name
+      channels[#channels + 1] = escapedName
+    end
+  end
+  if #names == 0 then
+    return nil
+  end
+  local cursor, historyEntries, pieces, seeds, historyBases, stopped, visited = deltaHistoryWalk(
+    lastNs,
+    refsParentAt(lastRecord, refsBounds(lastRecord)),
+    tonumber(ARGV[7]),
+    tonumber(ARGV[8]),
+    stopAt,
+    channels
+  )
+  return { names, cursor, historyEntries, pieces, seeds, historyBases, stopped, visited }
+end
+
 if withEpoch then
-  return { hasCheckpoints, entries, bases, historyEpochOf(KEYS[7]) }
+  local epoch = historyEpochOf(KEYS[7])
+  if withHistory and #entries == 1 then
+    return { hasCheckpoints, entries, bases, epoch, historyOfLast(epoch) }
+  end
+  return { hasCheckpoints, entries, bases, epoch }
 end
 return { hasCheckpoints, entries, bases }

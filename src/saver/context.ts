@@ -11,6 +11,7 @@ import type { DurabilityOptions } from "../durability.js";
 import { CorruptCheckpointError } from "../errors.js";
 import { BlobDeltas, type ParsedBlobDeltasOptions } from "./blob-delta.js";
 import { DEFAULT_DELTA_HISTORY_CACHE_BYTES, DeltaHistoryCache } from "./delta-history-cache.js";
+import { DeltaHistoryReadAhead } from "./delta-history-read-ahead.js";
 import { LegacyLayoutChecks } from "./legacy-layout.js";
 import { type RetentionOptions, retentionSpec } from "./retention.js";
 import { ThreadKeysCache } from "./thread-keys.js";
@@ -45,6 +46,14 @@ export interface SaverContext extends RedisContext {
   readonly threadKeys: ThreadKeysCache;
   /** The DeltaChannel histories read last, so a later load walks only what was written since (undefined: off). */
   readonly deltaHistory: DeltaHistoryCache | undefined;
+  /** DeltaChannel history pages getTuple read with its checkpoint, waiting for the load that follows. */
+  readonly historyReadAhead: DeltaHistoryReadAhead;
+}
+
+/** Forgets the DeltaChannel histories held or read ahead for a thread this process removes or replaces. */
+export function forgetHistories(context: SaverContext, threadId: string): void {
+  context.deltaHistory?.forgetThread(threadId);
+  context.historyReadAhead.forgetThread(threadId);
 }
 
 export function createSaverContext(options: {
@@ -89,5 +98,6 @@ export function createSaverContext(options: {
       options.deltaHistoryCache === false
         ? undefined
         : new DeltaHistoryCache(options.deltaHistoryCache?.maxBytes ?? DEFAULT_DELTA_HISTORY_CACHE_BYTES),
+    historyReadAhead: new DeltaHistoryReadAhead(),
   };
 }

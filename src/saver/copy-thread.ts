@@ -20,7 +20,7 @@ import { saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { unescapePart } from "./codec.js";
-import type { SaverContext } from "./context.js";
+import { forgetHistories, type SaverContext } from "./context.js";
 import { recordRunThread } from "./run-index.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS } from "./thread-index.js";
 import { registerQuietly } from "./threads/register.js";
@@ -84,7 +84,7 @@ export async function copyThread(
   await context.durability.ready();
   // The copy keeps the source's blob fields, so delta blobs and their bases arrive together under the same names.
   context.deltas?.forget(to);
-  context.deltaHistory?.forgetThread(to);
+  forgetHistories(context, to);
   const audit = context.audit;
   const { copied, liveRuns } = await redisCall(
     context,

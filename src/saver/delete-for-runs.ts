@@ -21,7 +21,7 @@ import { saverLegacyRunThreadsKey, saverRunThreadsKey, saverThreadKeys } from ".
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { escapePart } from "./codec.js";
-import type { SaverContext } from "./context.js";
+import { forgetHistories, type SaverContext } from "./context.js";
 import { type RunFence, runFenceArgs } from "./run-fence.js";
 import { forgetRecordedRuns } from "./run-index.js";
 import { requireIdList } from "./well-formed.js";
@@ -93,7 +93,7 @@ export async function deleteForRuns(
           : callScript(client, "saverDeleteForRuns", keys, args),
       );
       // Once removed: a load that read the thread meanwhile must not hold the ancestors this took away.
-      context.deltaHistory?.forgetThread(threadId);
+      forgetHistories(context, threadId);
       if (reply.liveRuns) {
         refused.push(new ThreadLeasedError(threadId, reply.liveRuns, operation));
         return;

@@ -10,7 +10,7 @@ import { saverThreadKeys } from "../keys.js";
 import { callScript } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { requireThreadId } from "./config.js";
-import type { SaverContext } from "./context.js";
+import { forgetHistories, type SaverContext } from "./context.js";
 import { dropThreadFromRuns } from "./run-index.js";
 import { forgetThread } from "./thread-index.js";
 import { requireWellFormedInput } from "./well-formed.js";
@@ -25,7 +25,7 @@ export async function deleteThread(context: SaverContext, threadId: string): Pro
   const { liveRuns, forgottenRuns } = await redisCall(context, site, (client) =>
     callScript(client, "saverDeleteThread", keys, []),
   );
-  context.deltaHistory?.forgetThread(id);
+  forgetHistories(context, id);
   if (liveRuns) throw new ThreadLeasedError(id, liveRuns, operation);
   // The runs that wrote the thread no longer lead to it (their hashes live in their own slots).
   await dropThreadFromRuns(context, id, forgottenRuns);

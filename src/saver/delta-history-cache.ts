@@ -168,6 +168,15 @@ export class DeltaHistoryCache {
     }
   }
 
+  /**
+   * The newest checkpoint whose history is held for the thread's namespace (whatever its channels), and the epoch
+   * it was read under: where a walk read ahead with getTuple stops (delta-history-read-ahead.ts).
+   */
+  tip(threadId: string, ns: string): { checkpointId: string; epoch: string } | undefined {
+    const tip = this.#entries.get(entryKey(threadId, ns))?.held[0];
+    return tip === undefined ? undefined : { checkpointId: tip.checkpointId, epoch: tip.epoch };
+  }
+
   /** Whether this process holds a history of any namespace of the thread (then reads ask for its epoch). */
   holdsThread(threadId: string): boolean {
     return this.#byThread.has(threadId);

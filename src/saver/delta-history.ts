@@ -27,14 +27,11 @@ import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { type DecodedWrite, decodeWriteList, inSortKeyOrder, loadValue } from "./decode.js";
 import { type HeldHistory, type HistoryPage, heldPagesAfter, heldPagesBelow } from "./delta-history-cache.js";
+import { DELTA_HISTORY_PAGE_BYTES, DELTA_HISTORY_PAGE_CHECKPOINTS } from "./delta-history-pages.js";
+import type { ReadAheadHistory } from "./delta-history-read-ahead.js";
 import { unwrapRecord } from "./record.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
 import { splitWriteBundle, writeChannel } from "./write-frame.js";
-
-/** Most ancestors one script call visits: bounds the time one call holds the server. */
-export const DELTA_HISTORY_PAGE_CHECKPOINTS = 500;
-/** A page also ends once it has gathered this many bytes (at least one ancestor per page). */
-export const DELTA_HISTORY_PAGE_BYTES = 4 * 1024 * 1024;
 
 const HISTORY_OPERATION = "RedisSaver.getDeltaChannelHistory";
 
@@ -95,27 +92,40 @@ export async function readDeltaChannelHistory(
   if (heldAnswers && observed === held.epoch) {
     return decodeHistory(context, keys, ns, channels, below ?? heldPagesAfter(held, open), held.bases);
   }
-  const generation = context.deltaHistory?.generation ?? 0;
+  const readAhead =
+    checkpointId === undefined ? undefined : takeReadAhead(context, threadId, ns, checkpointId, channels);
+  // Read ahead with getTuple, the first page is this walk's own when it did not stop, or stopped where this one
+  // would (the same held checkpoint, read under the same epoch, and nothing held answers from below the target).
+  const first =
+    readAhead !== undefined &&
+    (!readAhead.page.stopped ||
+      (below === undefined && held?.checkpointId === readAhead.stopAt && held.epoch === readAhead.epoch))
+      ? readAhead
+      : undefined;
+  const generation = first?.generation ?? context.deltaHistory?.generation ?? 0;
   const stopAt = below !== undefined ? target : (held?.checkpointId ?? "");
   let stopped = false;
   // The history epoch every page was read under; undefined when they differ (nothing is held then).
   let epoch: string | undefined;
   for (let call = 0; ; call++) {
-    const walked = [...open];
+    const walked = call === 0 && first !== undefined ? [...first.channels] : [...open];
     const channelArgs = walked.flatMap((channel) => [channel, escapePart(channel)]);
-    const page = await redisCall(context, { operation, write: false, keys: keys.all }, (client) =>
-      callScript(client, "saverDeltaHistory", keys, [
-        escapePart(ns),
-        cursor,
-        start,
-        DELTA_HISTORY_PAGE_CHECKPOINTS,
-        DELTA_HISTORY_PAGE_BYTES,
-        ttlMs,
-        stopAt,
-        held?.epoch ?? "",
-        ...channelArgs,
-      ]),
-    );
+    const page =
+      call === 0 && first !== undefined
+        ? { ...first.page, epoch: first.epoch }
+        : await redisCall(context, { operation, write: false, keys: keys.all }, (client) =>
+            callScript(client, "saverDeltaHistory", keys, [
+              escapePart(ns),
+              cursor,
+              start,
+              DELTA_HISTORY_PAGE_CHECKPOINTS,
+              DELTA_HISTORY_PAGE_BYTES,
+              ttlMs,
+              stopAt,
+              held?.epoch ?? "",
+              ...channelArgs,
+            ]),
+          );
     for (const [field, base] of page.bases) bases.set(field, base);
     // A page that visited no ancestor (a walk that stopped at once) adds nothing.
     if (page.visited.length > 0) {
@@ -143,6 +153,20 @@ export async function readDeltaChannelHistory(
     context.deltaHistory.set(threadId, ns, channels, { checkpointId: target, epoch, pages, bases }, generation);
   }
   return history;
+}
+
+/** The first page getTuple read ahead for the checkpoint, when it walked these channels (and maybe more). */
+function takeReadAhead(
+  context: SaverContext,
+  threadId: string,
+  ns: string,
+  checkpointId: string,
+  channels: readonly string[],
+): ReadAheadHistory | undefined {
+  const readAhead = context.historyReadAhead.take(threadId, checkpointField(ns, checkpointId));
+  return readAhead !== undefined && channels.every((channel) => readAhead.channels.includes(channel))
+    ? readAhead
+    : undefined;
 }
 
 /**

@@ -18,7 +18,7 @@ export async function getTuple(context: SaverContext, config: RunnableConfig): P
     "RedisSaver.getTuple",
   );
   const range = checkpointId === undefined ? namespaceRange(ns, undefined, 1) : exactRange(ns, checkpointId);
-  const { checkpoints } = await readCheckpoints(context, threadId, range, ns);
+  const { checkpoints } = await readCheckpoints(context, threadId, range, ns, "tuple");
   const raw = checkpoints[0];
   if (raw === undefined) return undefined;
   return (await decodeCheckpoint(context, threadId, raw)).tuple;

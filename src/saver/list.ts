@@ -112,7 +112,7 @@ async function* listThread(
   let range = firstRange(plan, pageSize);
   let hasCheckpoints = false;
   for (;;) {
-    const page = await readCheckpoints(context, threadId, range, plan.scope.ns, true);
+    const page = await readCheckpoints(context, threadId, range, plan.scope.ns, "list");
     hasCheckpoints = page.hasCheckpoints;
     const decoded = await Promise.all(page.checkpoints.map((raw) => decodeCheckpoint(context, threadId, raw)));
     for (const { tuple } of decoded) {

@@ -16,7 +16,7 @@ import { saverThreadKeys } from "../keys.js";
 import { callScript } from "../lua/index.js";
 import { parseOptions } from "../options.js";
 import { redisCall } from "../redis-call.js";
-import type { SaverContext } from "./context.js";
+import { forgetHistories, type SaverContext } from "./context.js";
 import { dropThreadFromRuns } from "./run-index.js";
 import { forgetThread } from "./thread-index.js";
 import { requireIdList } from "./well-formed.js";
@@ -100,7 +100,7 @@ export async function pruneThread(
   const auditContext = { threadId, agent: audit?.agentId, operation };
   // Blobs this process leans on as delta bases may go: the thread's next write starts afresh.
   context.deltas?.forget(threadId);
-  context.deltaHistory?.forgetThread(threadId);
+  forgetHistories(context, threadId);
   let ns = "";
   for (;;) {
     const step = await redisCall(context, { operation, write: true, keys: keys.all }, (client) =>

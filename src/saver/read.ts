@@ -6,6 +6,7 @@ import { callScript, type ReplyOf, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
 import { checkpointField, escapePart } from "./codec.js";
 import type { SaverContext } from "./context.js";
+import { DELTA_HISTORY_PAGE_BYTES, DELTA_HISTORY_PAGE_CHECKPOINTS } from "./delta-history-pages.js";
 import { touchThread } from "./thread-index.js";
 
 export type { RawCheckpoint } from "../lua/catalogue.js";
@@ -60,14 +61,16 @@ export function continueRange(range: CheckpointRange, lastField: Buffer): Checkp
 /**
  * Reads `range` of one thread. With `ns` (a range within one namespace), the channel values this saver wrote last
  * in that namespace and still holds (the delta encoder's cache) are not sent again: the script checks their stored
- * length and returns "" for them, and the checkpoints carry the held bytes instead. `listing`: a page of list().
+ * length and returns "" for them, and the checkpoints carry the held bytes instead. `use`: "list" for a page of
+ * list(); "tuple" for getTuple, whose checkpoint comes with the first page of its DeltaChannel history when this
+ * process holds none of the thread's (delta-history-read-ahead.ts).
  */
 export async function readCheckpoints(
   context: SaverContext,
   threadId: string,
   range: CheckpointRange,
   ns?: string,
-  listing = false,
+  use?: "list" | "tuple",
 ): Promise<ReadResult> {
   const keys = context.threadKeys.get(threadId).thread;
   const ttlMs = context.refreshOnRead ? context.ttlMs : 0;
@@ -75,12 +78,39 @@ export async function readCheckpoints(
   // A process that holds DeltaChannel histories of the thread learns the history epoch with the page, so the
   // history load that follows the read can be answered from what it holds (delta-history-cache.ts, observe); so does
   // a page of list() (`listing`: getStateHistory loads every state's history after the first one's walk).
-  const withEpoch = context.deltaHistory !== undefined && (listing || context.deltaHistory.holdsThread(threadId));
-  const args: ScriptArgs<"saverRead"> = [range.index, range.max, range.min, range.limit, ttlMs, withEpoch ? "1" : ""];
+  const withHistory = use === "tuple" && ns !== undefined;
+  // The walk read ahead stops at the newest checkpoint whose history this process holds, as the load's would.
+  const heldTip = withHistory ? context.deltaHistory?.tip(threadId, ns) : undefined;
+  const withEpoch =
+    context.deltaHistory !== undefined && (use === "list" || context.deltaHistory.holdsThread(threadId));
+  const args: ScriptArgs<"saverRead"> = [
+    range.index,
+    range.max,
+    range.min,
+    range.limit,
+    ttlMs,
+    withHistory ? "2" : withEpoch ? "1" : "",
+    DELTA_HISTORY_PAGE_CHECKPOINTS,
+    DELTA_HISTORY_PAGE_BYTES,
+    heldTip?.checkpointId ?? "",
+    heldTip?.epoch ?? "",
+  ];
   if (held !== undefined) for (const [field, blob] of held) args.push(field, blob.storedLength);
+  const generation = context.deltaHistory?.generation ?? 0;
   const result = await redisCall(context, { operation: "RedisSaver: read", write: false, keys: keys.all }, (client) =>
     callScript(client, "saverRead", keys, args),
   );
+  const [first] = result.checkpoints;
+  if (result.history !== undefined && first !== undefined && result.epoch !== undefined) {
+    const { channels, ...page } = result.history;
+    context.historyReadAhead.put(threadId, first.field.toString("utf8"), {
+      channels,
+      page,
+      epoch: result.epoch,
+      stopAt: heldTip?.checkpointId ?? "",
+      generation,
+    });
+  }
   for (const checkpoint of result.checkpoints) {
     if (held !== undefined) checkpoint.held = held;
     // Noted by decodeCheckpoint for the checkpoints whose DeltaChannel history LangGraph loads next.

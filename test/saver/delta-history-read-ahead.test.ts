@@ -1,0 +1,176 @@
+/**
+ * DeltaChannel histories read ahead with getTuple (src/saver/delta-history-read-ahead.ts): the load LangGraph makes
+ * right after getTuple takes the first page the read brought, so a first load costs the read alone; every answer is
+ * the one a load without it gives (a cold saver's, MemorySaver's), with a cache and without, for channel sets the
+ * read did not walk, for histories of several pages, and when what the read stopped at is no longer what is held.
+ */
+import { HumanMessage } from "@langchain/core/messages";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import { MemorySaver } from "@langchain/langgraph";
+import { DeltaSnapshot, emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
+import { RedisSaver } from "../../src/index.js";
+import { commandsFor, newRedis, targets, testPrefix } from "../helpers/redis.js";
+import { deltaReplyGraph } from "./delta-graph.js";
+import { CHANNELS, random, randomHistory } from "./random-history.js";
+
+/** A chain of `count` checkpoints of the DeltaChannel m, a snapshot at every `snapshotEvery`th, each with a write. */
+async function chain(saver: RedisSaver, threadId: string, from: number, count: number, parent?: RunnableConfig) {
+  const configs: RunnableConfig[] = [];
+  let previous = parent;
+  for (let i = from; i < from + count; i++) {
+    const values = i === 0 ? { m: new DeltaSnapshot(["seed"]) } : {};
+    const checkpoint = { ...emptyCheckpoint(), id: uuid6(i), channel_values: values, channel_versions: { m: i + 1 } };
+    const metadata = {
+      source: "loop" as const,
+      step: i,
+      parents: {},
+      counters_since_delta_snapshot: { m: [i, 0] as [number, number] },
+    };
+    if (previous) await saver.putWrites(previous, [["m", `write ${i - 1}`]], `task-${i - 1}`);
+    previous = await saver.put(previous ?? { configurable: { thread_id: threadId } }, checkpoint, metadata, {
+      m: i + 1,
+    });
+    configs.push(previous);
+  }
+  return configs;
+}
+
+const history = (saver: RedisSaver | MemorySaver, config: RunnableConfig, channels: string[]) =>
+  saver.getDeltaChannelHistory({ config, channels });
+
+/** getTuple, then the history of the checkpoint it returned: what LangGraph does to load a state. */
+async function readThenLoad(saver: RedisSaver, config: RunnableConfig, channels: string[]) {
+  const tuple = await saver.getTuple(config);
+  return history(saver, tuple?.config ?? config, channels);
+}
+
+const scripts = (seen: string[]) => seen.filter((command) => command === "EVALSHA" || command === "EVAL").length;
+
+describe.each(targets)("DeltaChannel histories read ahead with getTuple ($name)", ({ connect }) => {
+  let client: ReturnType<typeof connect>;
+  beforeAll(() => {
+    client = connect();
+  });
+  afterAll(() => client.disconnect());
+
+  it("answers as MemorySaver after every getTuple, with the cache and without, whatever channels are asked", async () => {
+    for (const seed of [11, 12]) {
+      const keyPrefix = testPrefix("dra");
+      const held = new RedisSaver({ client, keyPrefix });
+      const cold = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+      const memory = new MemorySaver();
+      const stored = await randomHistory([held, memory], "thread", seed, 40, { deltaChannels: ["messages", "log"] });
+      const next = random(seed);
+      // The read walks the channels the checkpoint leaves to history: some sets are those, some fewer, some more.
+      const channelSets = [["messages", "log"], ["messages"], [...CHANNELS], ["messages", "never-written"]];
+      for (const { config } of [...stored].sort(() => next() - 0.5)) {
+        const channels = channelSets[Math.floor(next() * channelSets.length)] as string[];
+        const expected = await history(memory, config, channels);
+        const label = `seed ${seed}, ${JSON.stringify(config.configurable)}, ${channels}`;
+        expect(await readThenLoad(held, config, channels), label).toEqual(expected);
+        expect(await readThenLoad(cold, config, channels), `${label}, no cache`).toEqual(expected);
+      }
+    }
+  });
+
+  it("a DeltaChannel graph's turns read as with MemorySaver, states loaded by a new saver after each", async () => {
+    const keyPrefix = testPrefix("drt");
+    const graph = deltaReplyGraph(new RedisSaver({ client, keyPrefix }), 4);
+    const memoryGraph = deltaReplyGraph(new MemorySaver(), 4);
+    const thread = { configurable: { thread_id: "chat" } };
+    for (let turn = 0; turn < 12; turn++) {
+      const input = { messages: [new HumanMessage({ content: `question ${turn}`, id: `q${turn}` })] };
+      await graph.invoke(input, thread);
+      await memoryGraph.invoke(input, thread);
+      const expected = (await memoryGraph.getState(thread)).values;
+      expect((await graph.getState(thread)).values, `turn ${turn}`).toEqual(expected);
+      const fresh = deltaReplyGraph(new RedisSaver({ client, keyPrefix }), 4);
+      expect((await fresh.getState(thread)).values, `turn ${turn}, new saver`).toEqual(expected);
+    }
+  });
+});
+
+describe("DeltaChannel histories read ahead: commands, pages and held histories (MONITOR)", () => {
+  it("a DeltaChannel graph's states read as with MemorySaver, each load one script: the read", async () => {
+    const client = newRedis();
+    const keyPrefix = testPrefix("drg");
+    const saver = new RedisSaver({ client, keyPrefix });
+    const graph = deltaReplyGraph(saver, 4);
+    const memoryGraph = deltaReplyGraph(new MemorySaver(), 4);
+    const thread = { configurable: { thread_id: "chat" } };
+    for (let turn = 0; turn < 12; turn++) {
+      const input = { messages: [new HumanMessage({ content: `question ${turn}`, id: `q${turn}` })] };
+      await graph.invoke(input, thread);
+      await memoryGraph.invoke(input, thread);
+      const expected = (await memoryGraph.getState(thread)).values;
+      // A new process's first load, and the load after new steps by the process that holds the thread's history.
+      for (const [reader, who] of [
+        [new RedisSaver({ client, keyPrefix }), "new saver"],
+        [saver, "holding saver"],
+      ] as const) {
+        let values: unknown;
+        const seen = await commandsFor(client, keyPrefix, async () => {
+          values = (await deltaReplyGraph(reader, 4).getState(thread)).values;
+        });
+        expect(scripts(seen), `turn ${turn}, ${who}`).toBe(1);
+        expect(values, `turn ${turn}, ${who}`).toEqual(expected);
+      }
+    }
+    client.disconnect();
+  });
+
+  it("a history of several pages goes on from the page read ahead", async () => {
+    const client = newRedis();
+    const keyPrefix = testPrefix("drp");
+    const saver = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+    // 1,100 checkpoints after one snapshot: 3 pages of DELTA_HISTORY_PAGE_CHECKPOINTS.
+    const tip = (await chain(saver, "t", 0, 1_100)).at(-1) as RunnableConfig;
+    let loaded: Awaited<ReturnType<typeof history>> = {};
+    const seen = await commandsFor(client, keyPrefix, async () => {
+      loaded = await readThenLoad(saver, tip, ["m"]);
+    });
+    expect(scripts(seen)).toBe(3);
+    expect(loaded.m?.writes).toHaveLength(1_099);
+    expect(loaded).toEqual(await history(saver, tip, ["m"]));
+    client.disconnect();
+  });
+
+  it("a page that stopped at a held checkpoint no longer held is walked again, and answers as a cold saver", async () => {
+    const client = newRedis();
+    const keyPrefix = testPrefix("drs");
+    const saver = new RedisSaver({ client, keyPrefix });
+    const cold = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+    const first = await chain(saver, "t", 0, 20);
+    await history(saver, first.at(-1) as RunnableConfig, ["m"]);
+    const more = await chain(saver, "t", 20, 5, first.at(-1));
+    const newest = more.at(-1) as RunnableConfig;
+    // The read walks down to checkpoint 19, held; then a load of checkpoint 22 takes its place as the tip.
+    const tuple = await saver.getTuple(newest);
+    await history(saver, more[2] as RunnableConfig, ["m"]);
+    let loaded: Awaited<ReturnType<typeof history>> = {};
+    const seen = await commandsFor(client, keyPrefix, async () => {
+      loaded = await history(saver, tuple?.config as RunnableConfig, ["m"]);
+    });
+    expect(scripts(seen)).toBe(1);
+    expect(loaded).toEqual(await history(cold, newest, ["m"]));
+    expect(loaded.m?.writes).toHaveLength(24);
+    client.disconnect();
+  });
+
+  it("a thread this process deletes after the read is not answered from the page read ahead", async () => {
+    const client = newRedis();
+    const keyPrefix = testPrefix("drd");
+    const saver = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+    const tip = (await chain(saver, "t", 0, 10)).at(-1) as RunnableConfig;
+    const tuple = await saver.getTuple(tip);
+    await saver.deleteThread("t");
+    let loaded: Awaited<ReturnType<typeof history>> = {};
+    const seen = await commandsFor(client, keyPrefix, async () => {
+      loaded = await history(saver, tuple?.config as RunnableConfig, ["m"]);
+    });
+    expect(scripts(seen)).toBe(1);
+    expect(loaded).toEqual(await history(new RedisSaver({ client, keyPrefix }), tip, ["m"]));
+    expect(loaded.m?.writes).toEqual([]);
+    client.disconnect();
+  });
+});
