@@ -14,7 +14,7 @@ import type { HistoryPageReply } from "../lua/catalogue.js";
 
 /** Most pages waiting: the reads of that many runs in flight between their getTuple and their history load. */
 const MAX_READ_AHEAD_ENTRIES = 1024;
-/** Most bytes of pages waiting (pieces, seeds and bases). */
+/** Most bytes of pages waiting: of the reply buffers they keep alive (pageBytes). */
 const MAX_READ_AHEAD_BYTES = 32 * 1024 * 1024;
 
 /** A page read with a checkpoint, and what its use needs to know. */
@@ -79,10 +79,16 @@ function waitingKey(threadId: string, field: string): string {
   return JSON.stringify([threadId, field]);
 }
 
+/**
+ * The memory a waiting page keeps alive: the reply's buffers are views of the socket's chunks, so each chunk any
+ * part lies in counts whole, once.
+ */
 function pageBytes(page: HistoryPageReply): number {
-  let bytes = page.entries.length;
-  for (const piece of page.pieces) bytes += piece.length;
-  for (const seed of page.seeds) bytes += seed.blob.length;
-  for (const base of page.bases.values()) bytes += base.length;
+  const chunks = new Set<ArrayBufferLike>([page.entries.buffer]);
+  for (const piece of page.pieces) chunks.add(piece.buffer);
+  for (const seed of page.seeds) chunks.add(seed.blob.buffer);
+  for (const base of page.bases.values()) chunks.add(base.buffer);
+  let bytes = 0;
+  for (const chunk of chunks) bytes += chunk.byteLength;
   return bytes;
 }

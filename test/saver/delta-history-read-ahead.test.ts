@@ -9,6 +9,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { MemorySaver } from "@langchain/langgraph";
 import { DeltaSnapshot, emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { RedisSaver } from "../../src/index.js";
+import { DeltaHistoryReadAhead, type ReadAheadHistory } from "../../src/saver/delta-history-read-ahead.js";
 import { commandsFor, newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { deltaReplyGraph } from "./delta-graph.js";
 import { CHANNELS, random, randomHistory } from "./random-history.js";
@@ -172,5 +173,55 @@ describe("DeltaChannel histories read ahead: commands, pages and held histories 
     expect(loaded).toEqual(await history(new RedisSaver({ client, keyPrefix }), tip, ["m"]));
     expect(loaded.m?.writes).toEqual([]);
     client.disconnect();
+  });
+});
+
+describe("DeltaHistoryReadAhead", () => {
+  /** A page whose parts are `pieceBytes` bytes of their own (one buffer each), as the script's reply is made. */
+  const page = (pieceBytes: number): ReadAheadHistory => ({
+    channels: ["m"],
+    page: {
+      cursor: "",
+      entries: Buffer.alloc(4),
+      pieces: [Buffer.alloc(pieceBytes)],
+      seeds: [],
+      visited: [],
+      bases: new Map(),
+      stopped: false,
+    },
+    epoch: "",
+    stopAt: "",
+    generation: 0,
+  });
+
+  it("hands a page to one load of its thread and checkpoint, and forgets a thread's pages", () => {
+    const waiting = new DeltaHistoryReadAhead();
+    const kept = page(10);
+    waiting.put("t", "\u0000a", kept);
+    waiting.put("t", "\u0000b", page(10));
+    waiting.put("u", "\u0000a", page(10));
+    expect(waiting.take("t", "\u0000c")).toBeUndefined();
+    expect(waiting.take("t", "\u0000a")?.page).toBe(kept.page);
+    expect(waiting.take("t", "\u0000a")).toBeUndefined();
+    waiting.forgetThread("t");
+    expect(waiting.take("t", "\u0000b")).toBeUndefined();
+    expect(waiting.take("u", "\u0000a")).toBeDefined();
+  });
+
+  it("keeps at most 1,024 pages and 32 MiB of the buffers they hold, pushing the oldest out", () => {
+    const byCount = new DeltaHistoryReadAhead();
+    for (let i = 0; i < 1_025; i++) byCount.put("t", `\u0000${i}`, page(1));
+    expect(byCount.take("t", "\u00000")).toBeUndefined();
+    expect(byCount.take("t", "\u00001")).toBeDefined();
+    expect(byCount.take("t", "\u00001024")).toBeDefined();
+    // 1 MiB pieces: 32 MiB of them (and their small buffers) do not fit, so the oldest goes.
+    const byBytes = new DeltaHistoryReadAhead();
+    for (let i = 0; i < 32; i++) byBytes.put("t", `\u0000${i}`, page(1024 * 1024));
+    expect(byBytes.take("t", "\u00000")).toBeUndefined();
+    expect(byBytes.take("t", "\u000031")).toBeDefined();
+    // A page larger than the whole budget is not kept, and pushes nothing out.
+    byBytes.put("t", "\u0000huge", page(33 * 1024 * 1024));
+    expect(byBytes.take("t", "\u0000huge")).toBeUndefined();
+    expect(byBytes.take("t", "\u000030")).toBeDefined();
   });
 });
