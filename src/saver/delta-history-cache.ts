@@ -177,6 +177,21 @@ export class DeltaHistoryCache {
     return tip === undefined ? undefined : { checkpointId: tip.checkpointId, epoch: tip.epoch };
   }
 
+  /**
+   * Whether a history held for the thread's namespace is the checkpoint's own (escaped id) or walked through it: a
+   * load of it is then cut from what is held (heldPagesBelow), so a read of it brings no walk of its own.
+   */
+  covers(threadId: string, ns: string, checkpointId: string): boolean {
+    const entry = this.#entries.get(entryKey(threadId, ns));
+    return (
+      entry?.held.some(
+        (held) =>
+          held.checkpointId === checkpointId ||
+          held.pages.some((page) => page.visited.some((ancestor) => ancestor.id === checkpointId)),
+      ) ?? false
+    );
+  }
+
   /** Whether this process holds a history of any namespace of the thread (then reads ask for its epoch). */
   holdsThread(threadId: string): boolean {
     return this.#byThread.has(threadId);

@@ -4,6 +4,7 @@
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { CheckpointTuple } from "@langchain/langgraph-checkpoint";
+import { escapePart } from "./codec.js";
 import { readOptionalThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { decodeCheckpoint } from "./decode.js";
@@ -18,7 +19,10 @@ export async function getTuple(context: SaverContext, config: RunnableConfig): P
     "RedisSaver.getTuple",
   );
   const range = checkpointId === undefined ? namespaceRange(ns, undefined, 1) : exactRange(ns, checkpointId);
-  const { checkpoints } = await readCheckpoints(context, threadId, range, ns, "tuple");
+  // The read brings the checkpoint's DeltaChannel history (delta-history-read-ahead.ts) unless what this process
+  // holds answers it (time travel to a state it loaded a descendant of).
+  const held = checkpointId !== undefined && context.deltaHistory?.covers(threadId, ns, escapePart(checkpointId));
+  const { checkpoints } = await readCheckpoints(context, threadId, range, ns, held ? undefined : "tuple");
   const raw = checkpoints[0];
   if (raw === undefined) return undefined;
   return (await decodeCheckpoint(context, threadId, raw)).tuple;

@@ -158,6 +158,26 @@ describe("DeltaChannel histories read ahead: commands, pages and held histories 
     client.disconnect();
   });
 
+  it("a read of an ancestor on a held history brings no walk: the load cuts it from what is held", async () => {
+    const client = newRedis();
+    const keyPrefix = testPrefix("drh");
+    const saver = new RedisSaver({ client, keyPrefix });
+    const cold = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+    const configs = await chain(saver, "t", 0, 200);
+    await readThenLoad(saver, configs.at(-1) as RunnableConfig, ["m"]);
+    const ancestor = configs[150] as RunnableConfig;
+    let loaded: Awaited<ReturnType<typeof history>> = {};
+    const seen = await commandsFor(client, keyPrefix, async () => {
+      loaded = await readThenLoad(saver, ancestor, ["m"]);
+    });
+    // The read (its record, blobs and epoch), nothing of the 150 ancestors below it.
+    expect(scripts(seen)).toBe(1);
+    expect(seen.length).toBeLessThan(12);
+    expect(loaded).toEqual(await history(cold, ancestor, ["m"]));
+    expect(loaded.m?.writes).toHaveLength(150);
+    client.disconnect();
+  });
+
   it("a thread this process deletes after the read is not answered from the page read ahead", async () => {
     const client = newRedis();
     const keyPrefix = testPrefix("drd");
