@@ -45,7 +45,43 @@ async function readThenLoad(saver: RedisSaver, config: RunnableConfig, channels:
   return history(saver, tuple?.config ?? config, channels);
 }
 
+/**
+ * 12 turns of a DeltaChannel chat (a snapshot every 4 updates) on `saver` and on MemorySaver; after each, `check`
+ * gets the turn and the state values MemorySaver reads.
+ */
+async function chatTurns(saver: RedisSaver, check: (turn: number, expected: unknown) => Promise<void>) {
+  const graph = deltaReplyGraph(saver, 4);
+  const memoryGraph = deltaReplyGraph(new MemorySaver(), 4);
+  const thread = { configurable: { thread_id: "chat" } };
+  for (let turn = 0; turn < 12; turn++) {
+    const input = { messages: [new HumanMessage({ content: `question ${turn}`, id: `q${turn}` })] };
+    await graph.invoke(input, thread);
+    await memoryGraph.invoke(input, thread);
+    await check(turn, (await memoryGraph.getState(thread)).values);
+  }
+}
+
+const chatThread = { configurable: { thread_id: "chat" } };
+
 const scripts = (seen: string[]) => seen.filter((command) => command === "EVALSHA" || command === "EVAL").length;
+
+/** A client of its own, and on one key prefix a saver with the held-history cache and one without. */
+function savers(prefix: string) {
+  const client = newRedis();
+  const keyPrefix = testPrefix(prefix);
+  const saver = new RedisSaver({ client, keyPrefix });
+  const cold = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+  return { client, keyPrefix, saver, cold };
+}
+
+/** What `load` answers, and the commands it sent (MONITOR: the scripts, and the commands run inside them). */
+async function counted<T>(client: ReturnType<typeof newRedis>, keyPrefix: string, load: () => Promise<T>) {
+  let loaded: T | undefined;
+  const seen = await commandsFor(client, keyPrefix, async () => {
+    loaded = await load();
+  });
+  return { loaded: loaded as T, seen };
+}
 
 describe.each(targets)("DeltaChannel histories read ahead with getTuple ($name)", ({ connect }) => {
   let client: ReturnType<typeof connect>;
@@ -76,60 +112,37 @@ describe.each(targets)("DeltaChannel histories read ahead with getTuple ($name)"
 
   it("a DeltaChannel graph's turns read as with MemorySaver, states loaded by a new saver after each", async () => {
     const keyPrefix = testPrefix("drt");
-    const graph = deltaReplyGraph(new RedisSaver({ client, keyPrefix }), 4);
-    const memoryGraph = deltaReplyGraph(new MemorySaver(), 4);
-    const thread = { configurable: { thread_id: "chat" } };
-    for (let turn = 0; turn < 12; turn++) {
-      const input = { messages: [new HumanMessage({ content: `question ${turn}`, id: `q${turn}` })] };
-      await graph.invoke(input, thread);
-      await memoryGraph.invoke(input, thread);
-      const expected = (await memoryGraph.getState(thread)).values;
-      expect((await graph.getState(thread)).values, `turn ${turn}`).toEqual(expected);
+    const saver = new RedisSaver({ client, keyPrefix });
+    await chatTurns(saver, async (turn, expected) => {
+      expect((await deltaReplyGraph(saver, 4).getState(chatThread)).values, `turn ${turn}`).toEqual(expected);
       const fresh = deltaReplyGraph(new RedisSaver({ client, keyPrefix }), 4);
-      expect((await fresh.getState(thread)).values, `turn ${turn}, new saver`).toEqual(expected);
-    }
+      expect((await fresh.getState(chatThread)).values, `turn ${turn}, new saver`).toEqual(expected);
+    });
   });
 });
 
 describe("DeltaChannel histories read ahead: commands, pages and held histories (MONITOR)", () => {
   it("a DeltaChannel graph's states read as with MemorySaver, each load one script: the read", async () => {
-    const client = newRedis();
-    const keyPrefix = testPrefix("drg");
-    const saver = new RedisSaver({ client, keyPrefix });
-    const graph = deltaReplyGraph(saver, 4);
-    const memoryGraph = deltaReplyGraph(new MemorySaver(), 4);
-    const thread = { configurable: { thread_id: "chat" } };
-    for (let turn = 0; turn < 12; turn++) {
-      const input = { messages: [new HumanMessage({ content: `question ${turn}`, id: `q${turn}` })] };
-      await graph.invoke(input, thread);
-      await memoryGraph.invoke(input, thread);
-      const expected = (await memoryGraph.getState(thread)).values;
+    const { client, keyPrefix, saver } = savers("drg");
+    await chatTurns(saver, async (turn, expected) => {
       // A new process's first load, and the load after new steps by the process that holds the thread's history.
       for (const [reader, who] of [
         [new RedisSaver({ client, keyPrefix }), "new saver"],
         [saver, "holding saver"],
       ] as const) {
-        let values: unknown;
-        const seen = await commandsFor(client, keyPrefix, async () => {
-          values = (await deltaReplyGraph(reader, 4).getState(thread)).values;
-        });
-        expect(scripts(seen), `turn ${turn}, ${who}`).toBe(1);
-        expect(values, `turn ${turn}, ${who}`).toEqual(expected);
+        const state = await counted(client, keyPrefix, () => deltaReplyGraph(reader, 4).getState(chatThread));
+        expect(scripts(state.seen), `turn ${turn}, ${who}`).toBe(1);
+        expect(state.loaded.values, `turn ${turn}, ${who}`).toEqual(expected);
       }
-    }
+    });
     client.disconnect();
   });
 
   it("a history of several pages goes on from the page read ahead", async () => {
-    const client = newRedis();
-    const keyPrefix = testPrefix("drp");
-    const saver = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+    const { client, keyPrefix, cold: saver } = savers("drp");
     // 1,100 checkpoints after one snapshot: 3 pages of DELTA_HISTORY_PAGE_CHECKPOINTS.
     const tip = (await chain(saver, "t", 0, 1_100)).at(-1) as RunnableConfig;
-    let loaded: Awaited<ReturnType<typeof history>> = {};
-    const seen = await commandsFor(client, keyPrefix, async () => {
-      loaded = await readThenLoad(saver, tip, ["m"]);
-    });
+    const { loaded, seen } = await counted(client, keyPrefix, () => readThenLoad(saver, tip, ["m"]));
     expect(scripts(seen)).toBe(3);
     expect(loaded.m?.writes).toHaveLength(1_099);
     expect(loaded).toEqual(await history(saver, tip, ["m"]));
@@ -137,10 +150,7 @@ describe("DeltaChannel histories read ahead: commands, pages and held histories 
   });
 
   it("a page that stopped at a held checkpoint no longer held is walked again, and answers as a cold saver", async () => {
-    const client = newRedis();
-    const keyPrefix = testPrefix("drs");
-    const saver = new RedisSaver({ client, keyPrefix });
-    const cold = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+    const { client, keyPrefix, saver, cold } = savers("drs");
     const first = await chain(saver, "t", 0, 20);
     await history(saver, first.at(-1) as RunnableConfig, ["m"]);
     const more = await chain(saver, "t", 20, 5, first.at(-1));
@@ -148,10 +158,9 @@ describe("DeltaChannel histories read ahead: commands, pages and held histories 
     // The read walks down to checkpoint 19, held; then a load of checkpoint 22 takes its place as the tip.
     const tuple = await saver.getTuple(newest);
     await history(saver, more[2] as RunnableConfig, ["m"]);
-    let loaded: Awaited<ReturnType<typeof history>> = {};
-    const seen = await commandsFor(client, keyPrefix, async () => {
-      loaded = await history(saver, tuple?.config as RunnableConfig, ["m"]);
-    });
+    const { loaded, seen } = await counted(client, keyPrefix, () =>
+      history(saver, tuple?.config as RunnableConfig, ["m"]),
+    );
     expect(scripts(seen)).toBe(1);
     expect(loaded).toEqual(await history(cold, newest, ["m"]));
     expect(loaded.m?.writes).toHaveLength(24);
@@ -159,17 +168,11 @@ describe("DeltaChannel histories read ahead: commands, pages and held histories 
   });
 
   it("a read of an ancestor on a held history brings no walk: the load cuts it from what is held", async () => {
-    const client = newRedis();
-    const keyPrefix = testPrefix("drh");
-    const saver = new RedisSaver({ client, keyPrefix });
-    const cold = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+    const { client, keyPrefix, saver, cold } = savers("drh");
     const configs = await chain(saver, "t", 0, 200);
     await readThenLoad(saver, configs.at(-1) as RunnableConfig, ["m"]);
     const ancestor = configs[150] as RunnableConfig;
-    let loaded: Awaited<ReturnType<typeof history>> = {};
-    const seen = await commandsFor(client, keyPrefix, async () => {
-      loaded = await readThenLoad(saver, ancestor, ["m"]);
-    });
+    const { loaded, seen } = await counted(client, keyPrefix, () => readThenLoad(saver, ancestor, ["m"]));
     // The read (its record, blobs and epoch), nothing of the 150 ancestors below it.
     expect(scripts(seen)).toBe(1);
     expect(seen.length).toBeLessThan(12);
@@ -179,18 +182,15 @@ describe("DeltaChannel histories read ahead: commands, pages and held histories 
   });
 
   it("a thread this process deletes after the read is not answered from the page read ahead", async () => {
-    const client = newRedis();
-    const keyPrefix = testPrefix("drd");
-    const saver = new RedisSaver({ client, keyPrefix, deltaHistoryCache: false });
+    const { client, keyPrefix, cold: saver, saver: other } = savers("drd");
     const tip = (await chain(saver, "t", 0, 10)).at(-1) as RunnableConfig;
     const tuple = await saver.getTuple(tip);
     await saver.deleteThread("t");
-    let loaded: Awaited<ReturnType<typeof history>> = {};
-    const seen = await commandsFor(client, keyPrefix, async () => {
-      loaded = await history(saver, tuple?.config as RunnableConfig, ["m"]);
-    });
+    const { loaded, seen } = await counted(client, keyPrefix, () =>
+      history(saver, tuple?.config as RunnableConfig, ["m"]),
+    );
     expect(scripts(seen)).toBe(1);
-    expect(loaded).toEqual(await history(new RedisSaver({ client, keyPrefix }), tip, ["m"]));
+    expect(loaded).toEqual(await history(other, tip, ["m"]));
     expect(loaded.m?.writes).toEqual([]);
     client.disconnect();
   });
