@@ -39,7 +39,7 @@
   the names walked and the rest as saverDeltaHistory returns them) where hasCheckpoints is 1 when the
   thread holds a checkpoint (in any namespace; a range that found one needs no count of the index) and 0 when it
   holds none, and each entry is { field, record, blobValues, overflowWrites, bundle }: blobValues in the order of the
-  refs lines (nil where missing, "" where the client holds it (ARGV[7..]); none when the record's framing is
+  refs lines (nil where missing, "" where the client holds it (ARGV[11..]); none when the record's framing is
   unreadable, which the client reports);
   overflowWrites the checkpoint's pending writes stored in their own fields, in field order; bundle the field holding
   its other writes, as stored (nil when absent; the client splits it). bases is a flat list of blob field, blob value:

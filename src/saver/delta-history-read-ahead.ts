@@ -2,7 +2,8 @@
  * DeltaChannel histories read ahead: getTuple asks the read script for the first page of the history walk of the
  * checkpoint it returns (the channels its refs leave to history), because LangGraph loads exactly that history
  * right after getTuple (channelsFromCheckpoint, on every invoke and getState). The load then takes the page from
- * here instead of sending a walk of its own: a process's first load of a thread costs one round trip, not two.
+ * here instead of sending a walk of its own: a process's first load of a thread costs one round trip, not two,
+ * and so does a load after new steps by a process that holds the thread's history (the read's walk stops there).
  *
  * Taken once, and bounded: a page nobody loads (a getTuple outside LangGraph, a load of other channels) waits until
  * newer pages push it out, oldest first, within MAX_READ_AHEAD_ENTRIES and MAX_READ_AHEAD_BYTES. Whatever is not

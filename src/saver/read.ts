@@ -62,8 +62,8 @@ export function continueRange(range: CheckpointRange, lastField: Buffer): Checkp
  * Reads `range` of one thread. With `ns` (a range within one namespace), the channel values this saver wrote last
  * in that namespace and still holds (the delta encoder's cache) are not sent again: the script checks their stored
  * length and returns "" for them, and the checkpoints carry the held bytes instead. `use`: "list" for a page of
- * list(); "tuple" for getTuple, whose checkpoint comes with the first page of its DeltaChannel history when this
- * process holds none of the thread's (delta-history-read-ahead.ts).
+ * list(); "tuple" for getTuple, whose checkpoint comes with the first page of its DeltaChannel history, walked down
+ * to the history this process holds of the thread if any (delta-history-read-ahead.ts).
  */
 export async function readCheckpoints(
   context: SaverContext,
@@ -77,7 +77,8 @@ export async function readCheckpoints(
   const held = ns === undefined ? undefined : context.deltas?.held(threadId, ns);
   // A process that holds DeltaChannel histories of the thread learns the history epoch with the page, so the
   // history load that follows the read can be answered from what it holds (delta-history-cache.ts, observe); so does
-  // a page of list() (`listing`: getStateHistory loads every state's history after the first one's walk).
+  // a page of list() (use "list": getStateHistory loads every state's history after the first one's walk), and a
+  // read that brings a history page.
   const withHistory = use === "tuple" && ns !== undefined;
   // The walk read ahead stops at the newest checkpoint whose history this process holds, as the load's would.
   const heldTip = withHistory ? context.deltaHistory?.tip(threadId, ns) : undefined;
