@@ -57,6 +57,7 @@ export class DeltaHistoryReadAhead {
 
   /** The page read with checkpoint `field` of the thread, removed; undefined when none waits. */
   take(threadId: string, field: string): ReadAheadHistory | undefined {
+    if (this.#waiting.size === 0) return undefined;
     const key = waitingKey(threadId, field);
     const waiting = this.#waiting.get(key);
     this.#drop(key);
