@@ -61,6 +61,8 @@ export function createContext(input: {
     saver: new RedisSaver({
       client,
       keyPrefix: prefix,
+      // It reads checkpoints of many threads and loads few histories: no walk brought with every read.
+      deltaHistoryReadAhead: false,
       ...(encryption ? { serde: new EncryptedSerializer(encryption) } : {}),
     }),
     store: new RedisStore({ client, keyPrefix: prefix, ...(encryption ? { encryption } : {}) }),

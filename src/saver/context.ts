@@ -46,14 +46,15 @@ export interface SaverContext extends RedisContext {
   readonly threadKeys: ThreadKeysCache;
   /** The DeltaChannel histories read last, so a later load walks only what was written since (undefined: off). */
   readonly deltaHistory: DeltaHistoryCache | undefined;
-  /** DeltaChannel history pages getTuple read with its checkpoint, waiting for the load that follows. */
-  readonly historyReadAhead: DeltaHistoryReadAhead;
+  /** DeltaChannel history pages getTuple read with its checkpoint, waiting for the load that follows (undefined:
+   * the `deltaHistoryReadAhead` option is off). */
+  readonly historyReadAhead: DeltaHistoryReadAhead | undefined;
 }
 
 /** Forgets the DeltaChannel histories held or read ahead for a thread this process removes or replaces. */
 export function forgetHistories(context: SaverContext, threadId: string): void {
   context.deltaHistory?.forgetThread(threadId);
-  context.historyReadAhead.forgetThread(threadId);
+  context.historyReadAhead?.forgetThread(threadId);
 }
 
 export function createSaverContext(options: {
@@ -69,6 +70,7 @@ export function createSaverContext(options: {
   compression?: ParsedCompressionOptions | undefined;
   threads?: { indexedMetadata: string[] } | undefined;
   deltaHistoryCache?: { maxBytes: number } | false | undefined;
+  deltaHistoryReadAhead?: boolean | undefined;
   /** Overrides MIN_SERVER_VERSION (tests). */
   minServerVersion?: readonly [number, number, number];
 }): SaverContext {
@@ -98,6 +100,6 @@ export function createSaverContext(options: {
       options.deltaHistoryCache === false
         ? undefined
         : new DeltaHistoryCache(options.deltaHistoryCache?.maxBytes ?? DEFAULT_DELTA_HISTORY_CACHE_BYTES),
-    historyReadAhead: new DeltaHistoryReadAhead(),
+    historyReadAhead: options.deltaHistoryReadAhead === false ? undefined : new DeltaHistoryReadAhead(),
   };
 }

@@ -163,7 +163,7 @@ function takeReadAhead(
   checkpointId: string,
   channels: readonly string[],
 ): ReadAheadHistory | undefined {
-  const readAhead = context.historyReadAhead.take(threadId, checkpointField(ns, checkpointId));
+  const readAhead = context.historyReadAhead?.take(threadId, checkpointField(ns, checkpointId));
   return readAhead !== undefined && channels.every((channel) => readAhead.channels.includes(channel))
     ? readAhead
     : undefined;

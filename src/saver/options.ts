@@ -70,6 +70,10 @@ const sharedShape = {
    * maxBytes, default 32 MiB), so loading a thread again walks only the ancestors written since (docs/checkpointer.md,
    * DeltaChannel). `false`: every load walks back to the snapshot. */
   deltaHistoryCache: deltaHistoryCacheOptionsSchema.optional(),
+  /** `true` (default): getTuple's read brings the first page of its checkpoint's DeltaChannel history, which the
+   * load LangGraph makes right after takes (docs/checkpointer.md, "The first page comes with the read"). `false`
+   * for a process that reads checkpoints without loading their history (dashboards, tools): each load walks then. */
+  deltaHistoryReadAhead: z.boolean().optional(),
   /** Ride out Redis outages on a local journal (docs/offline.md): `{ journalDir, maxBytes, maxAgeMs, ... }`.
    * Off unless given. */
   offline: offlineOptionsSchema.optional(),

@@ -79,7 +79,7 @@ export async function readCheckpoints(
   // history load that follows the read can be answered from what it holds (delta-history-cache.ts, observe); so does
   // a page of list() (use "list": getStateHistory loads every state's history after the first one's walk), and a
   // read that brings a history page.
-  const withHistory = use === "tuple" && ns !== undefined;
+  const withHistory = use === "tuple" && ns !== undefined && context.historyReadAhead !== undefined;
   // The walk read ahead stops at the newest checkpoint whose history this process holds, as the load's would.
   const heldTip = withHistory ? context.deltaHistory?.tip(threadId, ns) : undefined;
   const withEpoch =
@@ -104,7 +104,7 @@ export async function readCheckpoints(
   const [first] = result.checkpoints;
   if (result.history !== undefined && first !== undefined && result.epoch !== undefined) {
     const { channels, ...page } = result.history;
-    context.historyReadAhead.put(threadId, first.field.toString("utf8"), {
+    context.historyReadAhead?.put(threadId, first.field.toString("utf8"), {
       channels,
       page,
       epoch: result.epoch,

@@ -8,7 +8,7 @@ import { HumanMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { MemorySaver } from "@langchain/langgraph";
 import { DeltaSnapshot, emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
-import { RedisSaver } from "../../src/index.js";
+import { InvalidOptionError, RedisSaver } from "../../src/index.js";
 import { DeltaHistoryReadAhead, type ReadAheadHistory } from "../../src/saver/delta-history-read-ahead.js";
 import { commandsFor, newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { deltaReplyGraph } from "./delta-graph.js";
@@ -178,6 +178,25 @@ describe("DeltaChannel histories read ahead: commands, pages and held histories 
     expect(seen.length).toBeLessThan(12);
     expect(loaded).toEqual(await history(cold, ancestor, ["m"]));
     expect(loaded.m?.writes).toHaveLength(150);
+    client.disconnect();
+  });
+
+  it("with deltaHistoryReadAhead: false, the read brings no walk and the load walks, with the same answer", async () => {
+    const { client, keyPrefix, cold } = savers("dro");
+    const off = new RedisSaver({ client, keyPrefix, deltaHistoryReadAhead: false });
+    const tip = (await chain(cold, "t", 0, 200)).at(-1) as RunnableConfig;
+    const read = await counted(client, keyPrefix, () => off.getTuple(tip));
+    expect(scripts(read.seen)).toBe(1);
+    expect(read.seen.length).toBeLessThan(12);
+    const { loaded, seen } = await counted(client, keyPrefix, () =>
+      history(off, read.loaded?.config as RunnableConfig, ["m"]),
+    );
+    expect(scripts(seen)).toBe(1);
+    expect(seen.length).toBeGreaterThan(199);
+    expect(loaded).toEqual(await readThenLoad(cold, tip, ["m"]));
+    for (const bad of ["no", 0, null, {}]) {
+      expect(() => new RedisSaver({ client, deltaHistoryReadAhead: bad as never })).toThrow(InvalidOptionError);
+    }
     client.disconnect();
   });
 
