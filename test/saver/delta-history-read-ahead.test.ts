@@ -14,7 +14,7 @@ import { commandsFor, newRedis, targets, testPrefix } from "../helpers/redis.js"
 import { deltaReplyGraph } from "./delta-graph.js";
 import { CHANNELS, random, randomHistory } from "./random-history.js";
 
-/** A chain of `count` checkpoints of the DeltaChannel m, a snapshot at every `snapshotEvery`th, each with a write. */
+/** `count` checkpoints of the DeltaChannel m after `parent` (its snapshot at checkpoint 0), each with a write. */
 async function chain(saver: RedisSaver, threadId: string, from: number, count: number, parent?: RunnableConfig) {
   const configs: RunnableConfig[] = [];
   let previous = parent;
@@ -45,6 +45,8 @@ async function readThenLoad(saver: RedisSaver, config: RunnableConfig, channels:
   return history(saver, tuple?.config ?? config, channels);
 }
 
+const chatThread = { configurable: { thread_id: "chat" } };
+
 /**
  * 12 turns of a DeltaChannel chat (a snapshot every 4 updates) on `saver` and on MemorySaver; after each, `check`
  * gets the turn and the state values MemorySaver reads.
@@ -52,16 +54,13 @@ async function readThenLoad(saver: RedisSaver, config: RunnableConfig, channels:
 async function chatTurns(saver: RedisSaver, check: (turn: number, expected: unknown) => Promise<void>) {
   const graph = deltaReplyGraph(saver, 4);
   const memoryGraph = deltaReplyGraph(new MemorySaver(), 4);
-  const thread = { configurable: { thread_id: "chat" } };
   for (let turn = 0; turn < 12; turn++) {
     const input = { messages: [new HumanMessage({ content: `question ${turn}`, id: `q${turn}` })] };
-    await graph.invoke(input, thread);
-    await memoryGraph.invoke(input, thread);
-    await check(turn, (await memoryGraph.getState(thread)).values);
+    await graph.invoke(input, chatThread);
+    await memoryGraph.invoke(input, chatThread);
+    await check(turn, (await memoryGraph.getState(chatThread)).values);
   }
 }
-
-const chatThread = { configurable: { thread_id: "chat" } };
 
 const scripts = (seen: string[]) => seen.filter((command) => command === "EVALSHA" || command === "EVAL").length;
 
