@@ -60,10 +60,6 @@ type HistoryPageParts = [
 ];
 
 function decodeHistoryPage(...[cursor, entries, pieces, seedList, baseList, stopped, visitedList]: HistoryPageParts) {
-  const bases = new Map<string, Buffer>();
-  for (let i = 0; i + 1 < baseList.length; i += 2) {
-    bases.set((baseList[i] as Buffer).toString("utf8"), baseList[i + 1] as Buffer);
-  }
   const seeds: { channel: string; field: string; blob: Buffer; entry: number; visit: number }[] = [];
   for (let i = 0; i + 4 < seedList.length; i += 5) {
     seeds.push({
@@ -97,7 +93,7 @@ function decodeHistoryPage(...[cursor, entries, pieces, seedList, baseList, stop
     /** Every ancestor visited, newest first: its escaped id and the page's entries up to and including its own. */
     visited,
     /** Blob field -> stored blob: the bases the page's delta-encoded seeds need. */
-    bases,
+    bases: pairs(baseList),
     /** The walk ended at stopAt: the history held for stopAt follows this one. */
     stopped: Number(stopped) === 1,
   };
@@ -319,10 +315,7 @@ export const SCRIPTS = {
         Buffer | undefined,
         [Buffer[], Buffer, Buffer, Buffer[], unknown[], Buffer[], unknown, Buffer] | undefined,
       ];
-      const bases = new Map<string, Buffer>();
-      for (let i = 0; i + 1 < baseList.length; i += 2) {
-        bases.set((baseList[i] as Buffer).toString("utf8"), baseList[i + 1] as Buffer);
-      }
+      const bases = pairs(baseList);
       return {
         /** Whether the thread holds any checkpoint (in any namespace). */
         hasCheckpoints: Number(hasCheckpoints) > 0,

@@ -200,15 +200,12 @@ local function historyOfLast(epoch)
   if lastId == stopAt then
     return nil
   end
-  local channels, names, seen = {}, {}, {}
-  for escapedName in string.gmatch(lastRefs, "\n\1([^\n]*)") do
-    if not seen[escapedName] then
-      seen[escapedName] = true
-      local name = deltaHistoryUnescape(escapedName)
-      names[#names + 1] = name
-      channels[#channels + 1] = name
-      channels[#channels + 1] = escapedName
-    end
+  local channels, names = {}, {}
+  for escapedName in pairs(refsInHistory(lastRefs) or {}) do
+    local name = deltaHistoryUnescape(escapedName)
+    names[#names + 1] = name
+    channels[#channels + 1] = name
+    channels[#channels + 1] = escapedName
   end
   if #names == 0 then
     return nil

@@ -109,7 +109,6 @@ export async function readDeltaChannelHistory(
   let epoch: string | undefined;
   for (let call = 0; ; call++) {
     const walked = call === 0 && first !== undefined ? [...first.channels] : [...open];
-    const channelArgs = walked.flatMap((channel) => [channel, escapePart(channel)]);
     const page =
       call === 0 && first !== undefined
         ? { ...first.page, epoch: first.epoch }
@@ -123,7 +122,7 @@ export async function readDeltaChannelHistory(
               ttlMs,
               stopAt,
               held?.epoch ?? "",
-              ...channelArgs,
+              ...walked.flatMap((channel) => [channel, escapePart(channel)]),
             ]),
           );
     for (const [field, base] of page.bases) bases.set(field, base);
