@@ -8,7 +8,7 @@ import { inspectExpiredLeases } from "./find-crashed-runs.js";
 import { forEachLimited } from "./helpers/concurrency.js";
 import { claimRun } from "./lease/claim-run.js";
 import { type ResumeCrashedRunsOptions, resumeCrashedRunsOptionsSchema } from "./options.js";
-import type { ResumeReport, ResumeResult, SkipReason } from "./types.js";
+import type { CrashedRun, ResumeReport, ResumeResult, SkipReason } from "./types.js";
 import { requireLeasedGraph } from "./with-run-lease.js";
 
 /**
@@ -17,10 +17,26 @@ import { requireLeasedGraph } from "./with-run-lease.js";
  * runs under a fresh lease of its own, like any run. Resolves once every claimed resume has settled.
  */
 export function resumeCrashedRuns(graph: unknown, options?: ResumeCrashedRunsOptions): Promise<ResumeReport> {
-  return traced("recovery.resumeCrashedRuns", {}, () => resumeCrashed(graph, options), "internal");
+  return resumeCrashedRunsExcept(graph, options, () => false);
 }
 
-async function resumeCrashed(graph: unknown, options?: ResumeCrashedRunsOptions): Promise<ResumeReport> {
+/**
+ * resumeCrashedRuns, leaving alone the runs `clockBehind` names (reported skipped, "clock-behind", and not claimed):
+ * for the recovery worker, which remembers the runs its host's clock could not order (start-recovery-worker.ts).
+ */
+export function resumeCrashedRunsExcept(
+  graph: unknown,
+  options: ResumeCrashedRunsOptions | undefined,
+  clockBehind: (run: CrashedRun) => boolean,
+): Promise<ResumeReport> {
+  return traced("recovery.resumeCrashedRuns", {}, () => resumeCrashed(graph, options, clockBehind), "internal");
+}
+
+async function resumeCrashed(
+  graph: unknown,
+  options: ResumeCrashedRunsOptions | undefined,
+  clockBehind: (run: CrashedRun) => boolean,
+): Promise<ResumeReport> {
   const context = requireLeasedGraph(graph, "resumeCrashedRuns");
   const parsed = parseOptions(resumeCrashedRunsOptionsSchema, options, "resumeCrashedRuns");
   const claimer = parsed.owner ?? context.timings.owner;
@@ -51,6 +67,7 @@ async function resumeCrashed(graph: unknown, options?: ResumeCrashedRunsOptions)
 
   await forEachLimited(crashed, parsed.concurrency, async (run) => {
     if (signal?.aborted) return settle({ outcome: "skipped", run, reason: "stopped" });
+    if (clockBehind(run)) return settle({ outcome: "skipped", run, reason: "clock-behind" });
     const member = runLeaseMember(run.threadId, run.checkpointNs);
     let claim: Awaited<ReturnType<typeof claimRun>>;
     try {

@@ -1,8 +1,9 @@
+import { ClockSkewError } from "../errors.js";
 import { log } from "../log.js";
 import { parseOptions } from "../options.js";
 import { type RecoveryWorkerOptions, recoveryWorkerOptionsSchema } from "./options.js";
-import { resumeCrashedRuns } from "./resume-crashed-runs.js";
-import type { ResumeReport } from "./types.js";
+import { resumeCrashedRunsExcept } from "./resume-crashed-runs.js";
+import type { ResumeReport, ResumeResult, RunRef } from "./types.js";
 import { requireLeasedGraph } from "./with-run-lease.js";
 
 export interface RecoveryWorkerStats {
@@ -59,10 +60,15 @@ export function startRecoveryWorker(graph: unknown, options?: RecoveryWorkerOpti
       pause = { timer, wake };
     });
 
+  const behind = new ClockBehindRuns();
+
   const pass = async (): Promise<ResumeReport | undefined> => {
     try {
-      const report = await resumeCrashedRuns(graph, { ...resumeOptions, signal: controller.signal });
+      const report = await resumeCrashedRunsExcept(graph, { ...resumeOptions, signal: controller.signal }, (run) =>
+        behind.has(run),
+      );
       stats.passes += 1;
+      behind.note(report.results);
       for (const result of report.results) {
         stats[result.outcome] += 1;
         safely(() => onResult?.(result));
@@ -107,4 +113,35 @@ function safely(callback: () => void): void {
   } catch (error) {
     log("recovery worker: callback threw: %s", String(error));
   }
+}
+
+/**
+ * The runs this worker resumed and saw refused for its host's clock (ClockSkewError: the clock is behind the run's
+ * last checkpoint): such a run is handed over at once, and claiming it again on every pass would only fail again
+ * and race the workers whose clocks are right. Each is left alone until this host's clock has passed the
+ * checkpoint's (the error's behindMs, on a monotonic clock), then forgotten.
+ */
+class ClockBehindRuns {
+  /** [thread, namespace] -> performance.now() from which the run may be claimed again. */
+  readonly #until = new Map<string, number>();
+
+  /** Takes in a pass's results; drops the runs whose time has come. */
+  note(results: readonly ResumeResult[]): void {
+    const now = performance.now();
+    for (const [key, until] of this.#until) if (until <= now) this.#until.delete(key);
+    for (const result of results) {
+      if (result.outcome === "failed" && result.error instanceof ClockSkewError) {
+        this.#until.set(runKey(result.run), now + result.error.behindMs + 1);
+      }
+    }
+  }
+
+  has(run: RunRef): boolean {
+    const until = this.#until.get(runKey(run));
+    return until !== undefined && until > performance.now();
+  }
+}
+
+function runKey(run: RunRef): string {
+  return JSON.stringify([run.threadId, run.checkpointNs]);
 }

@@ -65,7 +65,12 @@ export type SkipReason =
   /** It left the index (resumed and finished elsewhere, or released). */
   | "gone"
   /** The signal was aborted before it was claimed. */
-  | "stopped";
+  | "stopped"
+  /**
+   * A recovery worker's earlier resume of it failed with ClockSkewError: this host's clock is behind the run's
+   * last checkpoint, so the worker leaves it to others until its clock has passed that checkpoint's.
+   */
+  | "clock-behind";
 
 /** What happened to one crashed run. */
 export type ResumeResult =

@@ -9,12 +9,16 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ChannelVersions, Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { ClockSkewError, RedisSaver, withRunLease } from "../../src/index.js";
 import { findCrashedRuns } from "../../src/recovery/find-crashed-runs.js";
+import { startRecoveryWorker } from "../../src/recovery/start-recovery-worker.js";
+import type { ResumeResult } from "../../src/recovery/types.js";
 import { targets, testPrefix } from "../helpers/redis.js";
-import { FINAL_TRAIL, finishWithWorker, testGraph } from "./helpers.js";
+import { FINAL_TRAIL, finishWithWorker, testGraph, waitUntil } from "./helpers.js";
 
 /** A saver on a host whose clock is behind: refuses the put of the step after `a`, as RedisSaver.put would. */
 class BehindSaver extends RedisSaver {
   refused = 0;
+  /** How far behind its clock is: the error's behindMs. */
+  behindMs = 1500;
 
   override async put(
     config: RunnableConfig,
@@ -25,7 +29,7 @@ class BehindSaver extends RedisSaver {
     const parentId = config.configurable?.checkpoint_id as string;
     if (metadata.step === 1) {
       this.refused += 1;
-      throw new ClockSkewError(String(config.configurable?.thread_id), "", checkpoint.id, parentId, 1500);
+      throw new ClockSkewError(String(config.configurable?.thread_id), "", checkpoint.id, parentId, this.behindMs);
     }
     return super.put(config, checkpoint, metadata, versions);
   }
@@ -63,5 +67,75 @@ describe.each(targets)("a run refused for its clock ($name)", ({ connect }) => {
     // a ran on the refused host (its write was kept with the checkpoint it started from); nothing ran twice.
     expect([...executions.values()]).toEqual([1, 1, 1, 1]);
     expect(await findCrashedRuns(right)).toEqual([]);
+  });
+  it("a recovery worker on the host that is behind leaves the run to others until its clock has passed it", async () => {
+    const keyPrefix = testPrefix("clock-wait");
+    const executions = new Map<string, number>();
+    const lease = { keyPrefix, name: "g", leaseMs: 60_000, heartbeatMs: 1_000 };
+    const behindSaver = new BehindSaver({ client: connect(), keyPrefix });
+    // Behind by a minute: the worker's clock does not catch up during the test.
+    behindSaver.behindMs = 60_000;
+    const behind = withRunLease(testGraph({ checkpointer: behindSaver, executions }), {
+      ...lease,
+      client: connect(),
+      owner: "behind",
+    });
+    const config = { configurable: { thread_id: "skewed-worker" } };
+    await expect(behind.invoke({ input: 7 }, config)).rejects.toBeInstanceOf(ClockSkewError);
+
+    // Its own worker claims the run once, is refused again, and then leaves it alone pass after pass.
+    const results: ResumeResult[] = [];
+    const worker = startRecoveryWorker(behind, { intervalMs: 20, onResult: (result) => results.push(result) });
+    try {
+      await waitUntil(async () => worker.stats.passes >= 6, 20);
+    } finally {
+      await worker.stop();
+    }
+    expect(behindSaver.refused).toBe(2);
+    expect(results[0]).toMatchObject({ outcome: "failed", error: expect.any(ClockSkewError) });
+    expect(results.slice(1).length).toBeGreaterThanOrEqual(4);
+    for (const later of results.slice(1)) expect(later).toMatchObject({ outcome: "skipped", reason: "clock-behind" });
+    expect(await findCrashedRuns(behind)).toHaveLength(1);
+
+    // A worker on a host with a right clock finishes it, each node once.
+    const right = withRunLease(
+      testGraph({ checkpointer: new RedisSaver({ client: connect(), keyPrefix }), executions }),
+      { ...lease, client: connect(), owner: "right" },
+    );
+    await finishWithWorker(right, config);
+    expect((await right.getState(config)).values.trail).toEqual(FINAL_TRAIL);
+    expect([...executions.values()]).toEqual([1, 1, 1, 1]);
+  });
+  it("the worker on the host that is behind claims the run again once its clock has passed the checkpoint", async () => {
+    const keyPrefix = testPrefix("clock-again");
+    const behindSaver = new BehindSaver({ client: connect(), keyPrefix });
+    behindSaver.behindMs = 300;
+    const behind = withRunLease(testGraph({ checkpointer: behindSaver }), {
+      keyPrefix,
+      name: "g",
+      leaseMs: 60_000,
+      heartbeatMs: 1_000,
+      client: connect(),
+      owner: "behind",
+    });
+    const config = { configurable: { thread_id: "skewed-again" } };
+    await expect(behind.invoke({ input: 7 }, config)).rejects.toBeInstanceOf(ClockSkewError);
+    const outcomes: string[] = [];
+    const worker = startRecoveryWorker(behind, {
+      intervalMs: 20,
+      onResult: (result) => outcomes.push(result.outcome === "skipped" ? result.reason : result.outcome),
+    });
+    const startedMs = performance.now();
+    try {
+      // Refused twice by its own worker: at its first pass, and once 300 ms had passed on its clock.
+      await waitUntil(() => behindSaver.refused >= 3, 20);
+    } finally {
+      await worker.stop();
+    }
+    expect(performance.now() - startedMs).toBeGreaterThanOrEqual(300);
+    const again = outcomes.indexOf("failed", 1);
+    expect(outcomes[0]).toBe("failed");
+    expect(again).toBeGreaterThan(1);
+    expect(outcomes.slice(1, again).every((outcome) => outcome === "clock-behind")).toBe(true);
   });
 });
