@@ -16,19 +16,20 @@ import { requireLeasedGraph } from "./with-run-lease.js";
  * claimed atomically, so concurrent recoverers split the work and never resume the same run twice; the resume then
  * runs under a fresh lease of its own, like any run. Resolves once every claimed resume has settled.
  */
-export function resumeCrashedRuns(graph: unknown, options?: ResumeCrashedRunsOptions): Promise<ResumeReport> {
-  return resumeCrashedRunsExcept(graph, options, () => false);
+export async function resumeCrashedRuns(graph: unknown, options?: ResumeCrashedRunsOptions): Promise<ResumeReport> {
+  return (await resumeCrashedRunsExcept(graph, options, () => false)).report;
 }
 
 /**
  * resumeCrashedRuns, leaving alone the runs `clockBehind` names (reported skipped, "clock-behind", and not claimed):
  * for the recovery worker, which remembers the runs its host's clock could not order (start-recovery-worker.ts).
+ * `allLeftAlone`: every expired entry the pass found was such a run, so the index is as the pass found it.
  */
 export function resumeCrashedRunsExcept(
   graph: unknown,
   options: ResumeCrashedRunsOptions | undefined,
   clockBehind: (run: CrashedRun) => boolean,
-): Promise<ResumeReport> {
+): Promise<{ report: ResumeReport; allLeftAlone: boolean }> {
   return traced("recovery.resumeCrashedRuns", {}, () => resumeCrashed(graph, options, clockBehind), "internal");
 }
 
@@ -36,7 +37,7 @@ async function resumeCrashed(
   graph: unknown,
   options: ResumeCrashedRunsOptions | undefined,
   clockBehind: (run: CrashedRun) => boolean,
-): Promise<ResumeReport> {
+): Promise<{ report: ResumeReport; allLeftAlone: boolean }> {
   const context = requireLeasedGraph(graph, "resumeCrashedRuns");
   const parsed = parseOptions(resumeCrashedRunsOptionsSchema, options, "resumeCrashedRuns");
   const claimer = parsed.owner ?? context.timings.owner;
@@ -94,5 +95,9 @@ async function resumeCrashed(
       settle({ outcome: "failed", run, error, durationMs: performance.now() - startedMs });
     }
   });
-  return { total, done: results.length, ...counts, results, more: inspected.length >= parsed.limit };
+  const leftAlone = results.filter((result) => result.outcome === "skipped" && result.reason === "clock-behind");
+  return {
+    report: { total, done: results.length, ...counts, results, more: inspected.length >= parsed.limit },
+    allLeftAlone: inspected.length > 0 && leftAlone.length === inspected.length,
+  };
 }

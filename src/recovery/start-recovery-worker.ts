@@ -26,9 +26,10 @@ export interface RecoveryWorker {
 
 /**
  * Starts a loop that resumes crashed runs of a leased graph: one resumeCrashedRuns pass, then a pause of
- * `intervalMs` (none when the pass hit `limit` and more may be waiting), until stop() or `signal`. The pause timer is
- * unref'd: the worker keeps a process alive only through its Redis connection. Errors never escape the loop: a
- * failed pass goes to `onError`, each settled run to `onResult`.
+ * `intervalMs` (none when the pass hit `limit` and more may be waiting, unless it left every run alone for this
+ * host's clock), until stop() or `signal`.
+ * The pause timer is unref'd: the worker keeps a process alive only through its Redis connection. Errors never
+ * escape the loop: a failed pass goes to `onError`, each settled run to `onResult`.
  */
 export function startRecoveryWorker(graph: unknown, options?: RecoveryWorkerOptions): RecoveryWorker {
   requireLeasedGraph(graph, "startRecoveryWorker");
@@ -62,18 +63,18 @@ export function startRecoveryWorker(graph: unknown, options?: RecoveryWorkerOpti
 
   const behind = new ClockBehindRuns();
 
-  const pass = async (): Promise<ResumeReport | undefined> => {
+  const pass = async (): Promise<{ report: ResumeReport; allLeftAlone: boolean } | undefined> => {
     try {
-      const report = await resumeCrashedRunsExcept(graph, { ...resumeOptions, signal: controller.signal }, (run) =>
+      const passed = await resumeCrashedRunsExcept(graph, { ...resumeOptions, signal: controller.signal }, (run) =>
         behind.has(run),
       );
       stats.passes += 1;
-      behind.note(report.results);
-      for (const result of report.results) {
+      behind.note(passed.report.results);
+      for (const result of passed.report.results) {
         stats[result.outcome] += 1;
         safely(() => onResult?.(result));
       }
-      return report;
+      return passed;
     } catch (error) {
       stats.errors += 1;
       log("recovery worker: pass failed: %s", String(error));
@@ -84,9 +85,11 @@ export function startRecoveryWorker(graph: unknown, options?: RecoveryWorkerOpti
 
   const loop = async (): Promise<void> => {
     while (!controller.signal.aborted) {
-      const report = await pass();
+      const passed = await pass();
       if (controller.signal.aborted) break;
-      if (!report?.more) await sleep(intervalMs);
+      // More may be waiting: go on at once, unless every run the pass found was left alone for this host's clock
+      // (the next pass would find the same ones).
+      if (!passed?.report.more || passed.allLeftAlone) await sleep(intervalMs);
     }
   };
   const done = loop();

@@ -138,4 +138,31 @@ describe.each(targets)("a run refused for its clock ($name)", ({ connect }) => {
     expect(again).toBeGreaterThan(1);
     expect(outcomes.slice(1, again).every((outcome) => outcome === "clock-behind")).toBe(true);
   });
+  it("a worker that leaves every run it finds alone pauses between passes, even when more may be waiting", async () => {
+    const keyPrefix = testPrefix("clock-pause");
+    const behindSaver = new BehindSaver({ client: connect(), keyPrefix });
+    behindSaver.behindMs = 60_000;
+    const behind = withRunLease(testGraph({ checkpointer: behindSaver }), {
+      keyPrefix,
+      name: "g",
+      leaseMs: 60_000,
+      heartbeatMs: 1_000,
+      client: connect(),
+      owner: "behind",
+    });
+    const config = { configurable: { thread_id: "skewed-pause" } };
+    await expect(behind.invoke({ input: 7 }, config)).rejects.toBeInstanceOf(ClockSkewError);
+    // limit 1: every pass finds as many runs as its limit, so it reports that more may be waiting.
+    const worker = startRecoveryWorker(behind, { intervalMs: 200, limit: 1 });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    } finally {
+      await worker.stop();
+    }
+    // One pass claimed the run (refused) and went on at once; the others left it alone, 200 ms apart: about 6 in a
+    // second, not hundreds.
+    expect(behindSaver.refused).toBe(2);
+    expect(worker.stats.passes).toBeGreaterThanOrEqual(2);
+    expect(worker.stats.passes).toBeLessThanOrEqual(10);
+  });
 });
