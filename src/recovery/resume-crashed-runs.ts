@@ -23,13 +23,14 @@ export async function resumeCrashedRuns(graph: unknown, options?: ResumeCrashedR
 /**
  * resumeCrashedRuns, leaving alone the runs `clockBehind` names (reported skipped, "clock-behind", and not claimed):
  * for the recovery worker, which remembers the runs its host's clock could not order (start-recovery-worker.ts).
- * `allLeftAlone`: every expired entry the pass found was such a run, so the index is as the pass found it.
+ * `asFound`: every expired entry the pass found is still there as it was (runs left alone for the clock, threads
+ * whose state could not be loaded), so the next pass would find the same ones.
  */
 export function resumeCrashedRunsExcept(
   graph: unknown,
   options: ResumeCrashedRunsOptions | undefined,
   clockBehind: (run: CrashedRun) => boolean,
-): Promise<{ report: ResumeReport; allLeftAlone: boolean }> {
+): Promise<{ report: ResumeReport; asFound: boolean }> {
   return traced("recovery.resumeCrashedRuns", {}, () => resumeCrashed(graph, options, clockBehind), "internal");
 }
 
@@ -37,7 +38,7 @@ async function resumeCrashed(
   graph: unknown,
   options: ResumeCrashedRunsOptions | undefined,
   clockBehind: (run: CrashedRun) => boolean,
-): Promise<{ report: ResumeReport; allLeftAlone: boolean }> {
+): Promise<{ report: ResumeReport; asFound: boolean }> {
   const context = requireLeasedGraph(graph, "resumeCrashedRuns");
   const parsed = parseOptions(resumeCrashedRunsOptionsSchema, options, "resumeCrashedRuns");
   const claimer = parsed.owner ?? context.timings.owner;
@@ -98,6 +99,6 @@ async function resumeCrashed(
   const leftAlone = results.filter((result) => result.outcome === "skipped" && result.reason === "clock-behind");
   return {
     report: { total, done: results.length, ...counts, results, more: inspected.length >= parsed.limit },
-    allLeftAlone: inspected.length > 0 && leftAlone.length === inspected.length,
+    asFound: inspected.length > 0 && leftAlone.length + unreadable.length === inspected.length,
   };
 }

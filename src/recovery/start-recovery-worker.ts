@@ -26,8 +26,8 @@ export interface RecoveryWorker {
 
 /**
  * Starts a loop that resumes crashed runs of a leased graph: one resumeCrashedRuns pass, then a pause of
- * `intervalMs` (none when the pass hit `limit` and more may be waiting, unless it left every run alone for this
- * host's clock), until stop() or `signal`.
+ * `intervalMs` (none when the pass hit `limit` and more may be waiting, unless it left every entry it found as it
+ * was), until stop() or `signal`.
  * The pause timer is unref'd: the worker keeps a process alive only through its Redis connection. Errors never
  * escape the loop: a failed pass goes to `onError`, each settled run to `onResult`.
  */
@@ -63,7 +63,7 @@ export function startRecoveryWorker(graph: unknown, options?: RecoveryWorkerOpti
 
   const behind = new ClockBehindRuns();
 
-  const pass = async (): Promise<{ report: ResumeReport; allLeftAlone: boolean } | undefined> => {
+  const pass = async (): Promise<{ report: ResumeReport; asFound: boolean } | undefined> => {
     try {
       const passed = await resumeCrashedRunsExcept(graph, { ...resumeOptions, signal: controller.signal }, (run) =>
         behind.has(run),
@@ -87,9 +87,9 @@ export function startRecoveryWorker(graph: unknown, options?: RecoveryWorkerOpti
     while (!controller.signal.aborted) {
       const passed = await pass();
       if (controller.signal.aborted) break;
-      // More may be waiting: go on at once, unless every run the pass found was left alone for this host's clock
-      // (the next pass would find the same ones).
-      if (!passed?.report.more || passed.allLeftAlone) await sleep(intervalMs);
+      // More may be waiting: go on at once, unless the pass left every entry it found as it was (runs left alone for
+      // this host's clock, threads whose state could not be loaded): the next pass would find the same ones.
+      if (!passed?.report.more || passed.asFound) await sleep(intervalMs);
     }
   };
   const done = loop();

@@ -45,6 +45,31 @@ describe.each(targets)("startRecoveryWorker on $name", ({ connect }) => {
     await worker.stop();
   });
 
+  it("pauses between passes that find only threads whose state cannot be loaded, even when more may be waiting", async () => {
+    await crash("t-broken");
+    const graph = testGraph({ checkpointer });
+    const getState = graph.getState.bind(graph);
+    graph.getState = (async (cfg: Parameters<typeof getState>[0], options?: Parameters<typeof getState>[1]) => {
+      if (cfg.configurable?.thread_id === "t-broken") throw new Error("corrupt checkpoint");
+      return getState(cfg, options);
+    }) as typeof graph.getState;
+    const broken = withRunLease(graph, { client, keyPrefix, name: "g", owner: "worker" });
+    // Its lease expired: the entry is found, and its state cannot be loaded.
+    let unreadable = 0;
+    await waitUntil(async () => {
+      await findCrashedRuns(broken, { onError: () => unreadable++ });
+      return unreadable > 0;
+    });
+    // limit 1: every pass finds as many entries as its limit, so it reports that more may be waiting.
+    const worker = startRecoveryWorker(broken, { intervalMs: 200, limit: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await worker.stop();
+    // Each pass reports the thread failed and leaves its entry; 200 ms apart: about 5 in a second, not hundreds.
+    expect(worker.stats.failed).toBe(worker.stats.passes);
+    expect(worker.stats.passes).toBeGreaterThanOrEqual(2);
+    expect(worker.stats.passes).toBeLessThanOrEqual(10);
+  });
+
   it("stop() waits for the resumes in flight", async () => {
     await crash("t-slow");
     const hold = gate();
