@@ -43,15 +43,19 @@ async function findCrashed(graph: unknown, options?: FindCrashedRunsOptions): Pr
   return runs;
 }
 
-/** findCrashedRuns with the not-crashed entries too (for resumeCrashedRuns and tests). */
+/**
+ * findCrashedRuns with the not-crashed entries too (for resumeCrashedRuns and tests), the `leftAlone` members
+ * skipped (see listExpiredLeases).
+ */
 export async function inspectExpiredLeases(
   graph: unknown,
   options: FindCrashedRunsOptions | undefined,
   owner: string,
+  leftAlone?: ReadonlySet<string>,
 ): Promise<InspectedLease[]> {
   const context = requireLeasedGraph(graph, owner);
   const parsed = parseOptions(findCrashedRunsOptionsSchema, options, owner);
-  const { leases } = await listExpiredLeases(context.scope, parsed.limit);
+  const { leases } = await listExpiredLeases(context.scope, parsed.limit, leftAlone);
   const inspected: InspectedLease[] = new Array(leases.length);
   await forEachLimited(leases, parsed.inspectConcurrency, async (lease, index) => {
     const config: RunnableConfig = { configurable: { thread_id: lease.threadId, checkpoint_ns: lease.checkpointNs } };

@@ -1,5 +1,5 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { ClaimLostError } from "../errors.js";
+import { ClaimLostError, ClockSkewError } from "../errors.js";
 import { runLeaseMember } from "../keys.js";
 import { log } from "../log.js";
 import { parseOptions } from "../options.js";
@@ -8,7 +8,7 @@ import { inspectExpiredLeases } from "./find-crashed-runs.js";
 import { forEachLimited } from "./helpers/concurrency.js";
 import { claimRun } from "./lease/claim-run.js";
 import { type ResumeCrashedRunsOptions, resumeCrashedRunsOptionsSchema } from "./options.js";
-import type { CrashedRun, ResumeReport, ResumeResult, SkipReason } from "./types.js";
+import type { ResumeReport, ResumeResult, SkipReason } from "./types.js";
 import { requireLeasedGraph } from "./with-run-lease.js";
 
 /**
@@ -17,28 +17,34 @@ import { requireLeasedGraph } from "./with-run-lease.js";
  * runs under a fresh lease of its own, like any run. Resolves once every claimed resume has settled.
  */
 export async function resumeCrashedRuns(graph: unknown, options?: ResumeCrashedRunsOptions): Promise<ResumeReport> {
-  return (await resumeCrashedRunsExcept(graph, options, () => false)).report;
+  return (await resumeCrashedRunsExcept(graph, options, new Set())).report;
+}
+
+/** What a pass found that it could not change: the lease members (runLeaseMember) a recovery worker leaves alone. */
+export interface StuckRuns {
+  /** Runs whose resume failed with ClockSkewError, and by how much (ms) this host's clock is behind. */
+  readonly clockBehind: ReadonlyMap<string, number>;
+  /** Threads whose state could not be loaded (their entries stay in the index). */
+  readonly unreadable: readonly string[];
 }
 
 /**
- * resumeCrashedRuns, leaving alone the runs `clockBehind` names (reported skipped, "clock-behind", and not claimed):
- * for the recovery worker, which remembers the runs its host's clock could not order (start-recovery-worker.ts).
- * `asFound`: every expired entry the pass found is still there as it was (runs left alone for the clock, threads
- * whose state could not be loaded), so the next pass would find the same ones.
+ * resumeCrashedRuns skipping the `leftAlone` lease members (neither listed nor claimed: see listExpiredLeases), for
+ * the recovery worker (start-recovery-worker.ts); also says which runs of this pass it could not change.
  */
 export function resumeCrashedRunsExcept(
   graph: unknown,
   options: ResumeCrashedRunsOptions | undefined,
-  clockBehind: (run: CrashedRun) => boolean,
-): Promise<{ report: ResumeReport; asFound: boolean }> {
-  return traced("recovery.resumeCrashedRuns", {}, () => resumeCrashed(graph, options, clockBehind), "internal");
+  leftAlone: ReadonlySet<string>,
+): Promise<{ report: ResumeReport; stuck: StuckRuns }> {
+  return traced("recovery.resumeCrashedRuns", {}, () => resumeCrashed(graph, options, leftAlone), "internal");
 }
 
 async function resumeCrashed(
   graph: unknown,
   options: ResumeCrashedRunsOptions | undefined,
-  clockBehind: (run: CrashedRun) => boolean,
-): Promise<{ report: ResumeReport; asFound: boolean }> {
+  leftAlone: ReadonlySet<string>,
+): Promise<{ report: ResumeReport; stuck: StuckRuns }> {
   const context = requireLeasedGraph(graph, "resumeCrashedRuns");
   const parsed = parseOptions(resumeCrashedRunsOptionsSchema, options, "resumeCrashedRuns");
   const claimer = parsed.owner ?? context.timings.owner;
@@ -46,7 +52,8 @@ async function resumeCrashed(
   const signal = parsed.signal;
   const extra = (parsed.config ?? {}) as RunnableConfig;
 
-  const inspected = await inspectExpiredLeases(graph, { limit: parsed.limit }, "resumeCrashedRuns");
+  const inspected = await inspectExpiredLeases(graph, { limit: parsed.limit }, "resumeCrashedRuns", leftAlone);
+  const clockBehind = new Map<string, number>();
   const results: ResumeResult[] = [];
   const counts = { resumed: 0, failed: 0, skipped: 0, running: 0 };
   const crashed = inspected.flatMap((entry) => (entry.crashed ? [entry.run] : []));
@@ -69,7 +76,6 @@ async function resumeCrashed(
 
   await forEachLimited(crashed, parsed.concurrency, async (run) => {
     if (signal?.aborted) return settle({ outcome: "skipped", run, reason: "stopped" });
-    if (clockBehind(run)) return settle({ outcome: "skipped", run, reason: "clock-behind" });
     const member = runLeaseMember(run.threadId, run.checkpointNs);
     let claim: Awaited<ReturnType<typeof claimRun>>;
     try {
@@ -93,12 +99,20 @@ async function resumeCrashed(
     } catch (error) {
       counts.running -= 1;
       if (error instanceof ClaimLostError) return settle({ outcome: "skipped", run, reason: "claimed-elsewhere" });
+      if (error instanceof ClockSkewError) clockBehind.set(member, error.behindMs);
       settle({ outcome: "failed", run, error, durationMs: performance.now() - startedMs });
     }
   });
-  const leftAlone = results.filter((result) => result.outcome === "skipped" && result.reason === "clock-behind");
+  // Entries this pass could not change: calling again would only find them again, so no more is said to wait then.
+  const unchanged = clockBehind.size + unreadable.length;
   return {
-    report: { total, done: results.length, ...counts, results, more: inspected.length >= parsed.limit },
-    asFound: inspected.length > 0 && leftAlone.length + unreadable.length === inspected.length,
+    report: {
+      total,
+      done: results.length,
+      ...counts,
+      results,
+      more: inspected.length >= parsed.limit && unchanged < inspected.length,
+    },
+    stuck: { clockBehind, unreadable: unreadable.map((entry) => entry.lease.member) },
   };
 }

@@ -1,9 +1,8 @@
-import { ClockSkewError } from "../errors.js";
 import { log } from "../log.js";
 import { parseOptions } from "../options.js";
 import { type RecoveryWorkerOptions, recoveryWorkerOptionsSchema } from "./options.js";
-import { resumeCrashedRunsExcept } from "./resume-crashed-runs.js";
-import type { ResumeReport, ResumeResult, RunRef } from "./types.js";
+import { resumeCrashedRunsExcept, type StuckRuns } from "./resume-crashed-runs.js";
+import type { ResumeReport } from "./types.js";
 import { requireLeasedGraph } from "./with-run-lease.js";
 
 export interface RecoveryWorkerStats {
@@ -26,8 +25,8 @@ export interface RecoveryWorker {
 
 /**
  * Starts a loop that resumes crashed runs of a leased graph: one resumeCrashedRuns pass, then a pause of
- * `intervalMs` (none when the pass hit `limit` and more may be waiting, unless it left every entry it found as it
- * was), until stop() or `signal`.
+ * `intervalMs` (none when the pass hit `limit` and more may be waiting), until stop() or `signal`. Runs it cannot
+ * serve for now are left alone for a while, so they neither fail again at every pass nor hide the runs after them.
  * The pause timer is unref'd: the worker keeps a process alive only through its Redis connection. Errors never
  * escape the loop: a failed pass goes to `onError`, each settled run to `onResult`.
  */
@@ -61,20 +60,22 @@ export function startRecoveryWorker(graph: unknown, options?: RecoveryWorkerOpti
       pause = { timer, wake };
     });
 
-  const behind = new ClockBehindRuns();
+  const stuck = new LeftAlone(intervalMs);
 
-  const pass = async (): Promise<{ report: ResumeReport; asFound: boolean } | undefined> => {
+  const pass = async (): Promise<ResumeReport | undefined> => {
     try {
-      const passed = await resumeCrashedRunsExcept(graph, { ...resumeOptions, signal: controller.signal }, (run) =>
-        behind.has(run),
+      const passed = await resumeCrashedRunsExcept(
+        graph,
+        { ...resumeOptions, signal: controller.signal },
+        stuck.members(),
       );
       stats.passes += 1;
-      behind.note(passed.report.results);
+      stuck.note(passed.stuck);
       for (const result of passed.report.results) {
         stats[result.outcome] += 1;
         safely(() => onResult?.(result));
       }
-      return passed;
+      return passed.report;
     } catch (error) {
       stats.errors += 1;
       log("recovery worker: pass failed: %s", String(error));
@@ -85,11 +86,9 @@ export function startRecoveryWorker(graph: unknown, options?: RecoveryWorkerOpti
 
   const loop = async (): Promise<void> => {
     while (!controller.signal.aborted) {
-      const passed = await pass();
+      const report = await pass();
       if (controller.signal.aborted) break;
-      // More may be waiting: go on at once, unless the pass left every entry it found as it was (runs left alone for
-      // this host's clock, threads whose state could not be loaded): the next pass would find the same ones.
-      if (!passed?.report.more || passed.asFound) await sleep(intervalMs);
+      if (!report?.more) await sleep(intervalMs);
     }
   };
   const done = loop();
@@ -118,33 +117,34 @@ function safely(callback: () => void): void {
   }
 }
 
+/** Passes (of intervalMs) before a thread whose state could not be loaded is looked at again. */
+const UNREADABLE_RETRY_PASSES = 10;
+
 /**
- * The runs this worker resumed and saw refused for its host's clock (ClockSkewError: the clock is behind the run's
- * last checkpoint): such a run is handed over at once, and claiming it again on every pass would only fail again
- * and race the workers whose clocks are right. Each is left alone until this host's clock has passed the
- * checkpoint's (the error's behindMs, on a monotonic clock), then forgotten.
+ * The runs this worker leaves alone for now, by lease member (neither listed nor claimed; the other workers still
+ * see them): a run whose resume it saw refused for its host's clock (ClockSkewError: the clock is behind the run's
+ * last checkpoint), until its clock has passed that checkpoint's (the error's behindMs, on a monotonic clock), as
+ * claiming it again would only fail again and race the workers whose clocks are right; a thread whose state could
+ * not be loaded, for UNREADABLE_RETRY_PASSES passes, as its entry stays in the index and, with `limit` of them,
+ * would hide every run after them.
  */
-class ClockBehindRuns {
-  /** [thread, namespace] -> performance.now() from which the run may be claimed again. */
+class LeftAlone {
+  /** Lease member -> performance.now() from which it is looked at again. */
   readonly #until = new Map<string, number>();
 
-  /** Takes in a pass's results; drops the runs whose time has come. */
-  note(results: readonly ResumeResult[]): void {
+  constructor(readonly intervalMs: number) {}
+
+  /** Takes in what a pass could not change; forgets the members whose time has come. */
+  note(stuck: StuckRuns): void {
     const now = performance.now();
-    for (const [key, until] of this.#until) if (until <= now) this.#until.delete(key);
-    for (const result of results) {
-      if (result.outcome === "failed" && result.error instanceof ClockSkewError) {
-        this.#until.set(runKey(result.run), now + result.error.behindMs + 1);
-      }
-    }
+    for (const [member, until] of this.#until) if (until <= now) this.#until.delete(member);
+    for (const [member, behindMs] of stuck.clockBehind) this.#until.set(member, now + behindMs + 1);
+    for (const member of stuck.unreadable) this.#until.set(member, now + UNREADABLE_RETRY_PASSES * this.intervalMs);
   }
 
-  has(run: RunRef): boolean {
-    const until = this.#until.get(runKey(run));
-    return until !== undefined && until > performance.now();
+  /** The members left alone now. */
+  members(): ReadonlySet<string> {
+    const now = performance.now();
+    return new Set([...this.#until].flatMap(([member, until]) => (until > now ? [member] : [])));
   }
-}
-
-function runKey(run: RunRef): string {
-  return JSON.stringify([run.threadId, run.checkpointNs]);
 }

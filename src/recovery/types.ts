@@ -65,12 +65,7 @@ export type SkipReason =
   /** It left the index (resumed and finished elsewhere, or released). */
   | "gone"
   /** The signal was aborted before it was claimed. */
-  | "stopped"
-  /**
-   * A recovery worker's earlier resume of it failed with ClockSkewError: this host's clock is behind the run's
-   * last checkpoint, so the worker leaves it to others until its clock has passed that checkpoint's.
-   */
-  | "clock-behind";
+  | "stopped";
 
 /** What happened to one crashed run. */
 export type ResumeResult =
@@ -98,6 +93,10 @@ export interface ResumeProgress {
 
 export interface ResumeReport extends ResumeProgress {
   readonly results: readonly ResumeResult[];
-  /** True when the lease index had more expired entries than `limit`: call again for the rest. */
+  /**
+   * True when the lease index had more expired entries than `limit` and a call again can find others: call again for
+   * the rest. False when every entry this call found was one it could not change (a thread whose state could not be
+   * loaded, a run refused for this host's clock), which a call again would find again.
+   */
   readonly more: boolean;
 }

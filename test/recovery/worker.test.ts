@@ -3,6 +3,7 @@
  */
 import { MemorySaver } from "@langchain/langgraph";
 import { findCrashedRuns } from "../../src/recovery/find-crashed-runs.js";
+import { resumeCrashedRuns } from "../../src/recovery/resume-crashed-runs.js";
 import { startRecoveryWorker } from "../../src/recovery/start-recovery-worker.js";
 import type { ResumeResult } from "../../src/recovery/types.js";
 import { withRunLease } from "../../src/recovery/with-run-lease.js";
@@ -45,8 +46,9 @@ describe.each(targets)("startRecoveryWorker on $name", ({ connect }) => {
     await worker.stop();
   });
 
-  it("pauses between passes that find only threads whose state cannot be loaded, even when more may be waiting", async () => {
+  it("a thread whose state cannot be loaded neither makes it pass again at once nor hides the runs after it", async () => {
     await crash("t-broken");
+    await crash("t-good");
     const graph = testGraph({ checkpointer });
     const getState = graph.getState.bind(graph);
     graph.getState = (async (cfg: Parameters<typeof getState>[0], options?: Parameters<typeof getState>[1]) => {
@@ -54,20 +56,39 @@ describe.each(targets)("startRecoveryWorker on $name", ({ connect }) => {
       return getState(cfg, options);
     }) as typeof graph.getState;
     const broken = withRunLease(graph, { client, keyPrefix, name: "g", owner: "worker" });
-    // Its lease expired: the entry is found, and its state cannot be loaded.
+    // Both leases expired (the broken thread's first): both entries are found.
     let unreadable = 0;
     await waitUntil(async () => {
-      await findCrashedRuns(broken, { onError: () => unreadable++ });
-      return unreadable > 0;
+      const found = await findCrashedRuns(broken, { onError: () => unreadable++ });
+      return unreadable > 0 && found.length === 1;
     });
-    // limit 1: every pass finds as many entries as its limit, so it reports that more may be waiting.
-    const worker = startRecoveryWorker(broken, { intervalMs: 200, limit: 1 });
+    // limit 1: the oldest entry, the broken thread, fills the first pass.
+    const results: ResumeResult[] = [];
+    const worker = startRecoveryWorker(broken, { intervalMs: 200, limit: 1, onResult: (r) => results.push(r) });
+    await waitUntil(() => results.some((r) => r.outcome === "resumed"));
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await worker.stop();
-    // Each pass reports the thread failed and leaves its entry; 200 ms apart: about 5 in a second, not hundreds.
-    expect(worker.stats.failed).toBe(worker.stats.passes);
-    expect(worker.stats.passes).toBeGreaterThanOrEqual(2);
-    expect(worker.stats.passes).toBeLessThanOrEqual(10);
+    expect((await app().getState(config("t-good"))).values.trail).toEqual(FINAL_TRAIL);
+    // The broken thread was reported once (left alone for 10 passes after), and passes came 200 ms apart.
+    expect(results.map((r) => [r.outcome, r.run.threadId])).toEqual([
+      ["failed", "t-broken"],
+      ["resumed", "t-good"],
+    ]);
+    expect(worker.stats.passes).toBeLessThanOrEqual(12);
+  });
+
+  it("resumeCrashedRuns says no more waits when its pass found only threads it cannot load", async () => {
+    await crash("t-broken-2");
+    const graph = testGraph({ checkpointer });
+    const getState = graph.getState.bind(graph);
+    graph.getState = (async (cfg: Parameters<typeof getState>[0], options?: Parameters<typeof getState>[1]) => {
+      if (cfg.configurable?.thread_id === "t-broken-2") throw new Error("corrupt checkpoint");
+      return getState(cfg, options);
+    }) as typeof graph.getState;
+    const broken = withRunLease(graph, { client, keyPrefix, name: "g", owner: "worker" });
+    await waitUntil(async () => (await resumeCrashedRuns(broken, { limit: 1 })).failed === 1);
+    // As many entries as its limit, but calling again would only find the same one.
+    expect(await resumeCrashedRuns(broken, { limit: 1 })).toMatchObject({ total: 1, failed: 1, more: false });
   });
 
   it("stop() waits for the resumes in flight", async () => {
