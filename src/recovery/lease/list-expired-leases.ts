@@ -1,6 +1,6 @@
 import { type ReplyOf, scriptCall } from "../../lua/index.js";
 import { runRouted } from "../../routing.js";
-import type { LeaseScope } from "./lease-scope.js";
+import type { LeaseKeys, LeaseScope } from "./lease-scope.js";
 
 export type { ExpiredLease } from "../../lua/catalogue.js";
 
@@ -15,9 +15,15 @@ export async function listExpiredLeases(
   limit: number,
   leftAlone: ReadonlySet<string> = new Set(),
 ): Promise<ReplyOf<"recoveryExpiredLeases">> {
+  // Each bucket reads past the members left alone that live in it.
+  const skipped = new Map<LeaseKeys, number>();
+  for (const member of leftAlone) {
+    const keys = scope.keysOf(member);
+    skipped.set(keys, (skipped.get(keys) ?? 0) + 1);
+  }
   const replies = await runRouted(
     scope,
-    scope.buckets.map((keys) => scriptCall("recoveryExpiredLeases", keys, [limit + leftAlone.size])),
+    scope.buckets.map((keys) => scriptCall("recoveryExpiredLeases", keys, [limit + (skipped.get(keys) ?? 0)])),
     { operation: "findCrashedRuns: list expired leases", write: false },
   );
   const leases = replies.flatMap((reply) => reply?.leases ?? []).filter((lease) => !leftAlone.has(lease.member));
