@@ -7,6 +7,7 @@
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ChannelVersions, Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
+import type { RedisClient } from "../../src/client.js";
 import { ClockSkewError, RedisSaver, withRunLease } from "../../src/index.js";
 import { findCrashedRuns } from "../../src/recovery/find-crashed-runs.js";
 import { startRecoveryWorker } from "../../src/recovery/start-recovery-worker.js";
@@ -33,6 +34,23 @@ class BehindSaver extends RedisSaver {
     }
     return super.put(config, checkpoint, metadata, versions);
   }
+}
+
+/** A leased graph on a host `behindMs` behind, whose run on `threadId` was just refused and handed over. */
+async function refusedRun(connect: () => RedisClient, keyPrefix: string, threadId: string, behindMs: number) {
+  const behindSaver = new BehindSaver({ client: connect(), keyPrefix });
+  behindSaver.behindMs = behindMs;
+  const behind = withRunLease(testGraph({ checkpointer: behindSaver }), {
+    keyPrefix,
+    name: "g",
+    leaseMs: 60_000,
+    heartbeatMs: 1_000,
+    client: connect(),
+    owner: "behind",
+  });
+  const config = { configurable: { thread_id: threadId } };
+  await expect(behind.invoke({ input: 7 }, config)).rejects.toBeInstanceOf(ClockSkewError);
+  return { behindSaver, behind };
 }
 
 describe.each(targets)("a run refused for its clock ($name)", ({ connect }) => {
@@ -106,19 +124,7 @@ describe.each(targets)("a run refused for its clock ($name)", ({ connect }) => {
     expect([...executions.values()]).toEqual([1, 1, 1, 1]);
   });
   it("the worker on the host that is behind claims the run again once its clock has passed the checkpoint", async () => {
-    const keyPrefix = testPrefix("clock-again");
-    const behindSaver = new BehindSaver({ client: connect(), keyPrefix });
-    behindSaver.behindMs = 300;
-    const behind = withRunLease(testGraph({ checkpointer: behindSaver }), {
-      keyPrefix,
-      name: "g",
-      leaseMs: 60_000,
-      heartbeatMs: 1_000,
-      client: connect(),
-      owner: "behind",
-    });
-    const config = { configurable: { thread_id: "skewed-again" } };
-    await expect(behind.invoke({ input: 7 }, config)).rejects.toBeInstanceOf(ClockSkewError);
+    const { behindSaver, behind } = await refusedRun(connect, testPrefix("clock-again"), "skewed-again", 300);
     const outcomes: string[] = [];
     const worker = startRecoveryWorker(behind, { intervalMs: 20, onResult: (result) => outcomes.push(result.outcome) });
     const startedMs = performance.now();
@@ -133,19 +139,7 @@ describe.each(targets)("a run refused for its clock ($name)", ({ connect }) => {
     expect(outcomes).toEqual(["failed", "failed"]);
   });
   it("a pass that finds only the run it was refused pauses, though it found as many runs as its limit", async () => {
-    const keyPrefix = testPrefix("clock-pause");
-    const behindSaver = new BehindSaver({ client: connect(), keyPrefix });
-    behindSaver.behindMs = 60_000;
-    const behind = withRunLease(testGraph({ checkpointer: behindSaver }), {
-      keyPrefix,
-      name: "g",
-      leaseMs: 60_000,
-      heartbeatMs: 1_000,
-      client: connect(),
-      owner: "behind",
-    });
-    const config = { configurable: { thread_id: "skewed-pause" } };
-    await expect(behind.invoke({ input: 7 }, config)).rejects.toBeInstanceOf(ClockSkewError);
+    const { behindSaver, behind } = await refusedRun(connect, testPrefix("clock-pause"), "skewed-pause", 60_000);
     // limit 1: every pass finds as many runs as its limit, so it reports that more may be waiting.
     const worker = startRecoveryWorker(behind, { intervalMs: 200, limit: 1 });
     try {

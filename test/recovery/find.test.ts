@@ -10,7 +10,7 @@ import { listExpiredLeases } from "../../src/recovery/lease/list-expired-leases.
 import { resumeCrashedRuns } from "../../src/recovery/resume-crashed-runs.js";
 import { leasedGraphContext, withRunLease } from "../../src/recovery/with-run-lease.js";
 import { targets, testPrefix } from "../helpers/redis.js";
-import { crashRun, FINAL_TRAIL, leaseCounts, testGraph, waitUntil } from "./helpers.js";
+import { crashRun, FINAL_TRAIL, leaseCounts, testGraph, unreadableThread, waitUntil } from "./helpers.js";
 
 describe.each(targets)("findCrashedRuns on $name", ({ connect }) => {
   const client = connect();
@@ -154,12 +154,7 @@ describe.each(targets)("findCrashedRuns on $name", ({ connect }) => {
   it("hands a thread whose state cannot be loaded to onError, or throws after inspecting the others", async () => {
     await crashRun({ checkpointer, keyPrefix, name: "g", threadId: "t-ok", leaseMs: 300, connect });
     await crashRun({ checkpointer, keyPrefix, name: "g", threadId: "t-broken", leaseMs: 300, connect });
-    const graph = testGraph({ checkpointer });
-    const getState = graph.getState.bind(graph);
-    graph.getState = (async (cfg: Parameters<typeof getState>[0], options?: Parameters<typeof getState>[1]) => {
-      if (cfg.configurable?.thread_id === "t-broken") throw new Error("corrupt checkpoint");
-      return getState(cfg, options);
-    }) as typeof graph.getState;
+    const graph = unreadableThread(testGraph({ checkpointer }), "t-broken");
     const app = recoverer(graph);
     await waitUntil(async () => (await listExpiredLeases(leaseScope(), 10)).leases.length === 2);
 

@@ -1,5 +1,6 @@
 /** Shared by the recovery tests: bounded polling (no timed assertions), a small graph and an in-process crash. */
 import { setTimeout as sleep } from "node:timers/promises";
+import type { RunnableConfig } from "@langchain/core/runnables";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { Annotation, type BaseCheckpointSaver, END, interrupt, START, StateGraph } from "@langchain/langgraph";
 import type { RedisClient } from "../../src/client.js";
@@ -175,6 +176,16 @@ function dying(checkpointer: BaseCheckpointSaver, isDead: () => boolean, fromSte
 }
 
 /** What a run of testGraph with input 7 ends with when nothing crashes. */
+/** `graph` whose getState fails for `threadId`, as for a thread whose checkpoint cannot be read. */
+export function unreadableThread<G extends { getState: (...args: never[]) => unknown }>(graph: G, threadId: string): G {
+  const getState = graph.getState.bind(graph) as (config: RunnableConfig, ...rest: unknown[]) => unknown;
+  graph.getState = (async (config: RunnableConfig, ...rest: unknown[]) => {
+    if (config.configurable?.thread_id === threadId) throw new Error("corrupt checkpoint");
+    return getState(config, ...rest);
+  }) as unknown as G["getState"];
+  return graph;
+}
+
 export const FINAL_TRAIL = ["a(7)", "b1(7)", "b2(7)", "c(7)"];
 
 /** Runs a recovery worker on `app` until the test graph's run on `config`'s thread has all four nodes' trail. */

@@ -8,7 +8,15 @@ import { startRecoveryWorker } from "../../src/recovery/start-recovery-worker.js
 import type { ResumeResult } from "../../src/recovery/types.js";
 import { withRunLease } from "../../src/recovery/with-run-lease.js";
 import { newRedis, targets, testPrefix } from "../helpers/redis.js";
-import { crashRun, FINAL_TRAIL, gate, type TestGraphOptions, testGraph, waitUntil } from "./helpers.js";
+import {
+  crashRun,
+  FINAL_TRAIL,
+  gate,
+  type TestGraphOptions,
+  testGraph,
+  unreadableThread,
+  waitUntil,
+} from "./helpers.js";
 
 describe.each(targets)("startRecoveryWorker on $name", ({ connect }) => {
   const client = connect();
@@ -49,12 +57,7 @@ describe.each(targets)("startRecoveryWorker on $name", ({ connect }) => {
   it("a thread whose state cannot be loaded neither makes it pass again at once nor hides the runs after it", async () => {
     await crash("t-broken");
     await crash("t-good");
-    const graph = testGraph({ checkpointer });
-    const getState = graph.getState.bind(graph);
-    graph.getState = (async (cfg: Parameters<typeof getState>[0], options?: Parameters<typeof getState>[1]) => {
-      if (cfg.configurable?.thread_id === "t-broken") throw new Error("corrupt checkpoint");
-      return getState(cfg, options);
-    }) as typeof graph.getState;
+    const graph = unreadableThread(testGraph({ checkpointer }), "t-broken");
     const broken = withRunLease(graph, { client, keyPrefix, name: "g", owner: "worker" });
     // Both leases expired (the broken thread's first): both entries are found.
     let unreadable = 0;
@@ -79,12 +82,7 @@ describe.each(targets)("startRecoveryWorker on $name", ({ connect }) => {
 
   it("resumeCrashedRuns says no more waits when its pass found only threads it cannot load", async () => {
     await crash("t-broken-2");
-    const graph = testGraph({ checkpointer });
-    const getState = graph.getState.bind(graph);
-    graph.getState = (async (cfg: Parameters<typeof getState>[0], options?: Parameters<typeof getState>[1]) => {
-      if (cfg.configurable?.thread_id === "t-broken-2") throw new Error("corrupt checkpoint");
-      return getState(cfg, options);
-    }) as typeof graph.getState;
+    const graph = unreadableThread(testGraph({ checkpointer }), "t-broken-2");
     const broken = withRunLease(graph, { client, keyPrefix, name: "g", owner: "worker" });
     await waitUntil(async () => (await resumeCrashedRuns(broken, { limit: 1 })).failed === 1);
     // As many entries as its limit, but calling again would only find the same one.
