@@ -119,7 +119,7 @@ end
 if checkpointIndexCard(byNamespace) == 0 then
   removedBlobs = redis.call("HLEN", blobs)
   removedWrites = removedWrites + pendingWritesCountAll()
-  redis.call("DEL", checkpoints, blobs, byNamespace, byId, writes, writesIndex, runFences, byRun)
+  redis.call("UNLINK", checkpoints, blobs, byNamespace, byId, writes, writesIndex, runFences, byRun)
   return removed(removedCheckpoints, removedWrites, removedBlobs)
 end
 

@@ -61,7 +61,7 @@ if keepLast == 0 then
   local checkpoints = redis.call("HLEN", KEYS[1]) - ahead
   local blobs = redis.call("HLEN", KEYS[2])
   local runs = runIndexRuns(KEYS[8])
-  redis.call("DEL", KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
+  redis.call("UNLINK", KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
   pruned(checkpoints, writes, blobs)
   return { 0, checkpoints, writes, blobs, 0, false, runs }
 end
