@@ -6,7 +6,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { blobRef, encodeRefs } from "../../src/saver/codec.js";
-import { leaveOutDerived, restoreDerived, uuid6Ms } from "../../src/saver/record-derived.js";
+import {
+  leaveOutByText,
+  leaveOutDerived,
+  leaveOutOfLangGraphPrefix,
+  restoreDerived,
+  uuid6Ms,
+} from "../../src/saver/record-derived.js";
 
 /** The exact time (Unix ms) of a version 6 UUID's 60-bit count of 100-ns steps since 1582-10-15. */
 function referenceMs(steps: bigint): number {
@@ -73,5 +79,104 @@ describe("record-derived", () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("record-derived, LangGraph's checkpoints", () => {
+  const unixSteps = 122_192_928_000_000_000n;
+  /** Channel names: mostly LangGraph's, some JSON escapes or writes in more than one byte per character. */
+  const channelName = fc.oneof(
+    fc.constantFrom("messages", "__start__", "branch:to:agent", "step", "trail"),
+    fc.string({ minLength: 1, maxLength: 6 }),
+    fc.constantFrom('a"b', "a\\b", "é", "\u2028", "\ud800", "x\ny"),
+  );
+  /** Versions as LangGraph's integers, this saver's numbers with a fraction, and text. */
+  const version = fc.oneof(fc.nat(), fc.double({ min: 0, max: 1e6, noNaN: true }), fc.constantFrom("7", "a.b"));
+  /** Timestamps toISOString writes, near the id's time and far from it, and texts that only look like one. */
+  const timestamp = (idMs: number) =>
+    fc.oneof(
+      fc.integer({ min: -86_400_000, max: 86_400_000 }).map((offset) => new Date(idMs + offset).toISOString()),
+      fc.integer({ min: -62_167_219_200_000, max: 253_402_300_799_999 }).map((ms) => new Date(ms).toISOString()),
+      fc.constantFrom(
+        "2024-02-29T00:00:00.000Z",
+        "2023-02-29T00:00:00.000Z",
+        "2100-02-29T12:00:00.000Z",
+        "2000-02-29T23:59:59.999Z",
+        "2026-04-31T00:00:00.000Z",
+        "2026-12-02T24:00:00.000Z",
+        "2026-12-02T23:60:00.000Z",
+        "2026-12-02T23:59:60.000Z",
+        "2026-13-01T00:00:00.000Z",
+        "2026-00-10T00:00:00.000Z",
+        "2026-12-00T00:00:00.000Z",
+        "2026-12-02T10:00:00.000+00:00",
+        "2026-12-02 10:00:00.000Z",
+        "+002026-12-02T10:00:00.000Z",
+      ),
+    );
+
+  it("leaves out what the general path leaves out, byte for byte", () => {
+    let shortWays = 0;
+    fc.assert(
+      fc.property(
+        fc
+          .tuple(fc.bigInt({ min: unixSteps, max: unixSteps + 72_000_000_000_000_000n }), hexTail)
+          .chain(([steps, tail]) =>
+            fc.tuple(
+              fc.constant(uuid6Of(steps, tail)),
+              timestamp(referenceMs(steps)),
+              fc.array(fc.tuple(channelName, version), { minLength: 0, maxLength: 5 }),
+              fc.constantFrom(4, 1, 12),
+              fc.constantFrom("", ',"pending_sends":[]'),
+            ),
+          ),
+        ([id, ts, channels, v, extra]) => {
+          const channelVersions = Object.fromEntries(channels);
+          // Versions as the refs hold them: the text of what JSON writes for each, in the object's key order.
+          const versions = Object.entries(channelVersions).map(
+            ([channel, value]) => [channel, typeof value === "number" ? JSON.stringify(value) : value] as const,
+          );
+          const seen = { agent: channelVersions, __input__: {} };
+          const text = `{"v":${v},"id":${JSON.stringify(id)},"ts":${JSON.stringify(ts)},"channel_versions":${JSON.stringify(channelVersions)},"versions_seen":${JSON.stringify(seen)}${extra},"channel_values":{}}`;
+          const json = Buffer.from(text);
+          const general = leaveOutByText(json, id, versions);
+          const short = leaveOutOfLangGraphPrefix(json, id, versions);
+          if (short !== undefined) {
+            shortWays++;
+            expect(short.bytes.equals(general?.bytes ?? Buffer.alloc(0))).toBe(true);
+            expect(short.timestamp).toBe(general?.timestamp);
+          }
+          const left = leaveOutDerived(json, id, "", versions);
+          expect(left?.bytes.toString("latin1")).toBe(general?.bytes.toString("latin1"));
+          if (left === undefined) return;
+          const refs = encodeRefs(
+            undefined,
+            versions.map(([channel, value]) => blobRef(channel, value)),
+          );
+          expect(restoreDerived(left.bytes, id, refs, left.timestamp)?.equals(json)).toBe(true);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    // Most generated checkpoints have LangGraph's shape: the short way must have taken them.
+    expect(shortWays).toBeGreaterThan(300);
+  });
+
+  it("takes the short way for a checkpoint LangGraph wrote", () => {
+    const id = "1f1ee977-f82d-68b4-8004-a976f936723f";
+    const json = Buffer.from(
+      `{"v":4,"id":"${id}","ts":"2026-12-02T21:29:47.195Z","channel_versions":{"messages":6.123456789,"step":6},` +
+        `"versions_seen":{"agent":{"messages":6.123456789,"step":6}},"channel_values":{}}`,
+    );
+    const versions = [
+      ["messages", "6.123456789"],
+      ["step", "6"],
+    ] as const;
+    const short = leaveOutOfLangGraphPrefix(json, id, versions);
+    expect(short?.bytes.toString()).toBe(
+      `{"v":4,"id":"","ts":"+${Date.parse("2026-12-02T21:29:47.195Z") - (uuid6Ms(id) as number)}",` +
+        `"channel_versions":{},"versions_seen":{"agent":{"messages":6.123456789,"step":6}},"channel_values":{}}`,
+    );
+    expect(short?.bytes.equals(leaveOutByText(json, id, versions)?.bytes ?? Buffer.alloc(0))).toBe(true);
   });
 });
