@@ -77,18 +77,83 @@ export async function dumpCheckpointValue(
   maxBytes: number = Number.POSITIVE_INFINITY,
   messageTokens = false,
 ): Promise<[string, Uint8Array]> {
+  return (
+    dumpCheckpointValueAtOnce(serde, value, describe, maxBytes, messageTokens) ??
+    dumpWithSerializer(serde, value, describe, maxBytes, messageTokens)
+  );
+}
+
+/**
+ * dumpCheckpointValue without a Promise where it can answer at once: LangGraph's own serializer through the fast
+ * path (json-dump.ts), which takes nearly every checkpoint value. Undefined when the value needs the serializer
+ * itself (then dumpWithSerializer). Throws as dumpCheckpointValue does. A put dumps three or more values: through
+ * this it waits for none of them.
+ */
+function dumpCheckpointValueAtOnce(
+  serde: SerializerProtocol,
+  value: unknown,
+  describe: () => string,
+  maxBytes: number = Number.POSITIVE_INFINITY,
+  messageTokens = false,
+): [string, Uint8Array] | undefined {
   if (typeof value === "function" || typeof value === "symbol") {
     throw new InvalidInputError(`${describe()} is a ${typeof value}, which cannot be serialised; nothing was written`);
   }
-  const plain = isPlainJsonPlus(serde);
-  if (plain) {
-    // The fast path's values are at most 64 levels deep and hold nothing JSON cannot write: only the size to check.
-    const dumped = dumpJsonValue(value, messageTokens);
-    if (dumped !== undefined) {
-      if (dumped.jsonBytes > maxBytes) throw new ValueTooLargeError(describe(), dumped.jsonBytes, maxBytes);
-      return [dumped.type, dumped.bytes];
-    }
+  if (!isPlainJsonPlus(serde)) return undefined;
+  // The fast path's values are at most 64 levels deep and hold nothing JSON cannot write: only the size to check.
+  const dumped = dumpJsonValue(value, messageTokens);
+  if (dumped === undefined) return undefined;
+  if (dumped.jsonBytes > maxBytes) throw new ValueTooLargeError(describe(), dumped.jsonBytes, maxBytes);
+  return [dumped.type, dumped.bytes];
+}
+
+/** One value for dumpCheckpointValues: what dumpCheckpointValue takes besides the serializer and the size limit. */
+export interface ValueToDump {
+  readonly value: unknown;
+  readonly describe: () => string;
+  readonly messageTokens: boolean;
+}
+
+/**
+ * dumpCheckpointValue over the values of one write (a put's checkpoint, metadata and channel values; putWrites'
+ * values): each at once where dumpCheckpointValueAtOnce takes it, the others through the serializer, awaited together.
+ * A Promise only when one needed the serializer, so a put or putWrites of plain values waits for nothing before its
+ * script is sent. A value refused at once throws, and the serializer's dumps already started are not waited for.
+ */
+export function dumpCheckpointValues(
+  serde: SerializerProtocol,
+  values: readonly ValueToDump[],
+  maxBytes: number,
+): [string, Uint8Array][] | Promise<[string, Uint8Array][]> {
+  const dumped: [string, Uint8Array][] = [];
+  const waiting: Promise<void>[] = [];
+  try {
+    values.forEach(({ value, describe, messageTokens }, i) => {
+      const now = dumpCheckpointValueAtOnce(serde, value, describe, maxBytes, messageTokens);
+      if (now !== undefined) dumped[i] = now;
+      else
+        waiting.push(
+          dumpWithSerializer(serde, value, describe, maxBytes, messageTokens).then((done) => {
+            dumped[i] = done;
+          }),
+        );
+    });
+  } catch (error) {
+    for (const promise of waiting) promise.catch(() => {});
+    throw error;
   }
+  return waiting.length === 0 ? dumped : Promise.all(waiting).then(() => dumped);
+}
+
+/** dumpCheckpointValue for a value dumpCheckpointValueAtOnce could not take: the serializer itself, then checks. */
+async function dumpWithSerializer(
+  serde: SerializerProtocol,
+  value: unknown,
+  describe: () => string,
+  maxBytes: number,
+  messageTokens: boolean,
+): Promise<[string, Uint8Array]> {
+  const plain = isPlainJsonPlus(serde);
   let dumped: [string, Uint8Array];
   try {
     dumped = await serde.dumpsTyped(value);

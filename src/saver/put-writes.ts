@@ -21,7 +21,7 @@ import { redisCall } from "../redis-call.js";
 import { checkpointField, FrameFormat, frame, writeField } from "./codec.js";
 import { readThreadConfig, requireCheckpointId } from "./config.js";
 import type { SaverContext } from "./context.js";
-import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
+import { dumpCheckpointValues } from "./dump-checkpoint-value.js";
 import { checkFenced, readRunFence, runFenceArgs } from "./run-fence.js";
 import { inScriptThreadIndexKey, TRIM_GRACE_MS, touchThread } from "./thread-index.js";
 import { requireWellFormed, requireWellFormedInput } from "./well-formed.js";
@@ -52,18 +52,17 @@ export async function putWrites(
   const threadKeys = context.threadKeys.get(threadId);
   const keys = threadKeys.thread;
 
-  // One Promise.all over the serialized values (no async wrapper per write); compression, when on, waits for zlib.
-  const dumped = await Promise.all(
-    writes.map(([channel, value]) =>
-      dumpCheckpointValue(
-        context.serde,
-        value,
-        () => `${operation}: the value written to channel ${JSON.stringify(channel)}`,
-        context.maxValueBytes,
-        context.packRecords,
-      ),
-    ),
+  // The values at once where the fast path takes them (no Promise per write); compression, when on, waits for zlib.
+  const dumping = dumpCheckpointValues(
+    context.serde,
+    writes.map(([channel, value]) => ({
+      value,
+      describe: () => `${operation}: the value written to channel ${JSON.stringify(channel)}`,
+      messageTokens: context.packRecords,
+    })),
+    context.maxValueBytes,
   );
+  const dumped = dumping instanceof Promise ? await dumping : dumping;
   const deflated =
     context.compression === undefined
       ? undefined

@@ -32,7 +32,7 @@ import { readThreadConfig } from "./config.js";
 import type { SaverContext } from "./context.js";
 import { tupleConfig } from "./decode.js";
 import { deltaSnapshotCounters } from "./delta-counters.js";
-import { dumpCheckpointValue } from "./dump-checkpoint-value.js";
+import { dumpCheckpointValues, type ValueToDump } from "./dump-checkpoint-value.js";
 import { isPlainJsonPlus } from "./json-revive.js";
 import { encodeRecord } from "./record.js";
 import { checkFenced, readRunFence, runFenceArgs } from "./run-fence.js";
@@ -77,31 +77,27 @@ export async function putCheckpoint(
   const hasValue = (channel: string) =>
     Object.hasOwn(channelValues ?? {}, channel) && !(nullRefs && channelValues[channel] === null);
   const stored: Checkpoint = { ...rest, channel_values: {} };
-  // One Promise.all over every value the serializer dumps (no wrapper per channel): each Promise costs a put.
+  // Each value at once where the fast path takes it (nearly always): no Promise per value, each of which costs a put.
   const channels = Object.entries(newVersions ?? {});
-  const dumps: Promise<[string, Uint8Array]>[] = [
-    dumpCheckpointValue(
-      context.serde,
-      stored,
-      () => `RedisSaver.put: checkpoint ${JSON.stringify(checkpoint.id)}`,
-      context.maxValueBytes,
-    ),
-    dumpCheckpointValue(context.serde, metadata, () => "RedisSaver.put: the metadata", context.maxValueBytes),
+  const toDump: ValueToDump[] = [
+    {
+      value: stored,
+      describe: () => `RedisSaver.put: checkpoint ${JSON.stringify(checkpoint.id)}`,
+      messageTokens: false,
+    },
+    { value: metadata, describe: () => "RedisSaver.put: the metadata", messageTokens: false },
   ];
   for (const [channel] of channels) {
     if (hasValue(channel)) {
-      dumps.push(
-        dumpCheckpointValue(
-          context.serde,
-          channelValues[channel],
-          () => `RedisSaver.put: the value of channel ${JSON.stringify(channel)}`,
-          context.maxValueBytes,
-          context.packRecords,
-        ),
-      );
+      toDump.push({
+        value: channelValues[channel],
+        describe: () => `RedisSaver.put: the value of channel ${JSON.stringify(channel)}`,
+        messageTokens: context.packRecords,
+      });
     }
   }
-  const dumped = await Promise.all(dumps);
+  const dumping = dumpCheckpointValues(context.serde, toDump, context.maxValueBytes);
+  const dumped = dumping instanceof Promise ? await dumping : dumping;
   const [checkpointType, checkpointBytes] = dumped[0] as [string, Uint8Array];
   const [metadataType, metadataBytes] = dumped[1] as [string, Uint8Array];
   let next = 2;

@@ -45,6 +45,25 @@ describe.each(targets)("RedisSaver values and limits ($name)", ({ connect }) => 
       expect((await saver.getTuple(stored))?.pendingWrites).toEqual([]);
     });
 
+    it("a value refused at once wins over one the serializer refuses later, and nothing is written", async () => {
+      // "amount" goes to the serializer (its bigint); "hook" is refused before anything waits. The serializer's
+      // refusal, which comes after, must not surface as an unhandled rejection (vitest fails the run on one).
+      const config = { configurable: { thread_id: "bigint-mixed", checkpoint_ns: "" } };
+      const checkpoint = makeCheckpoint({ amount: { cents: 1999n }, hook: () => 1 });
+      await expect(saver.put(config, checkpoint, inputMetadata, { amount: 1, hook: 1 })).rejects.toThrow(
+        /channel "hook" is a function/,
+      );
+      const stored = await saver.put(config, makeCheckpoint({ n: 1 }), loopMetadata(0), { n: 1 });
+      const writes: [string, unknown][] = [
+        ["n", 5n],
+        ["m", Symbol("s")],
+      ];
+      await expect(saver.putWrites(stored, writes, "task")).rejects.toThrow(/written to channel "m" is a symbol/);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await saver.getTuple(stored))?.pendingWrites).toEqual([]);
+      expect((await saver.getTuple(stored))?.checkpoint.channel_values).toEqual({ n: 1 });
+    });
+
     it("still stores the serializer's stand-in text when it is the value itself", async () => {
       const text = "[unable to serialize, circular reference is too complex to analyze]";
       const config = { configurable: { thread_id: "bigint-text", checkpoint_ns: "" } };
