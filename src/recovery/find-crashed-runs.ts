@@ -1,5 +1,6 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { StateSnapshot } from "@langchain/langgraph";
+import { runLeaseMember } from "../keys.js";
 import { log } from "../log.js";
 import { parseOptions } from "../options.js";
 import { traced } from "../telemetry/index.js";
@@ -55,7 +56,8 @@ export async function inspectExpiredLeases(
 ): Promise<InspectedLease[]> {
   const context = requireLeasedGraph(graph, owner);
   const parsed = parseOptions(findCrashedRunsOptionsSchema, options, owner);
-  const { leases } = await listExpiredLeases(context.scope, parsed.limit, leftAlone);
+  const skipped = withSkipped(leftAlone, parsed.skip);
+  const { leases } = await listExpiredLeases(context.scope, parsed.limit, skipped);
   const inspected: InspectedLease[] = new Array(leases.length);
   await forEachLimited(leases, parsed.inspectConcurrency, async (lease, index) => {
     const config: RunnableConfig = { configurable: { thread_id: lease.threadId, checkpoint_ns: lease.checkpointNs } };
@@ -73,6 +75,15 @@ export async function inspectExpiredLeases(
     }
   });
   return inspected;
+}
+
+/** The lease members to read past: `leftAlone`, and the runs of the `skip` option. */
+function withSkipped(
+  leftAlone: ReadonlySet<string> | undefined,
+  skip: readonly { threadId: string; checkpointNs: string }[] | undefined,
+): ReadonlySet<string> | undefined {
+  if (skip === undefined || skip.length === 0) return leftAlone;
+  return new Set([...(leftAlone ?? []), ...skip.map((run) => runLeaseMember(run.threadId, run.checkpointNs))]);
 }
 
 function classify(lease: ExpiredLease, snapshot: StateSnapshot, config: RunnableConfig): InspectedLease {

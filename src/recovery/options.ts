@@ -53,10 +53,21 @@ export const runLeaseOptionsSchema = z
 
 export type RunLeaseOptions = z.input<typeof runLeaseOptionsSchema>;
 
+/**
+ * Runs a call reads past as if they were not in the lease index (neither inspected nor claimed): each a thread and
+ * namespace, such as a CrashedRun or the `run` of a failed result.
+ */
+const skipSchema = z.array(z.object({ threadId: z.string(), checkpointNs: z.string() })).optional();
+
 /** Options of findCrashedRuns(app, options). */
 export const findCrashedRunsOptionsSchema = z.strictObject({
   /** Most expired leases to inspect in one call, oldest expiry first. Default 100. */
   limit: z.number().int().min(1).max(10_000).default(100),
+  /**
+   * Runs to read past (see skipSchema): those an earlier call could not inspect, a thread whose state cannot be
+   * loaded, which otherwise take their places among the `limit` oldest entries at every call.
+   */
+  skip: skipSchema,
   /**
    * Remove expired entries that have nothing to resume (finished, stopped at an interrupt, or killed before their
    * first checkpoint), so later calls do not inspect them again. Default true.
@@ -86,6 +97,12 @@ const resumeShape = {
 /** Options of resumeCrashedRuns(app, options). */
 export const resumeCrashedRunsOptionsSchema = z.strictObject({
   ...resumeShape,
+  /**
+   * Runs to read past (see skipSchema): those an earlier call could not change (its `failed` results: a thread
+   * whose state cannot be loaded, a run refused for this host's clock), which otherwise take their places among the
+   * `limit` oldest entries at every call. A startRecoveryWorker keeps such runs aside by itself.
+   */
+  skip: skipSchema,
   /** Stops claiming further runs; runs already resumed finish (interrupting them would only crash them again). */
   signal: z.instanceof(AbortSignal).optional(),
   /** Called after each run is settled, with the counts so far. */

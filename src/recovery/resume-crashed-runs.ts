@@ -52,7 +52,12 @@ async function resumeCrashed(
   const signal = parsed.signal;
   const extra = (parsed.config ?? {}) as RunnableConfig;
 
-  const inspected = await inspectExpiredLeases(graph, { limit: parsed.limit }, "resumeCrashedRuns", leftAlone);
+  const inspected = await inspectExpiredLeases(
+    graph,
+    { limit: parsed.limit, skip: parsed.skip },
+    "resumeCrashedRuns",
+    leftAlone,
+  );
   const clockBehind = new Map<string, number>();
   const results: ResumeResult[] = [];
   const counts = { resumed: 0, failed: 0, skipped: 0, running: 0 };

@@ -96,7 +96,8 @@ export interface ResumeReport extends ResumeProgress {
   /**
    * True when the lease index had more expired entries than `limit` and a call again can find others: call again for
    * the rest. False when every entry this call found was one it could not change (a thread whose state could not be
-   * loaded, a run refused for this host's clock), which a call again would find again.
+   * loaded, a run refused for this host's clock), which a call again would find again, unless they are passed
+   * in its `skip` option (the runs of the `failed` results).
    */
   readonly more: boolean;
 }

@@ -89,6 +89,29 @@ describe.each(targets)("startRecoveryWorker on $name", ({ connect }) => {
     expect(await resumeCrashedRuns(broken, { limit: 1 })).toMatchObject({ total: 1, failed: 1, more: false });
   });
 
+  it("skip reads past the runs an earlier call could not change, to the crashed run behind them", async () => {
+    await crash("t-broken-3");
+    await crash("t-good-3");
+    const graph = unreadableThread(testGraph({ checkpointer }), "t-broken-3");
+    const broken = withRunLease(graph, { client, keyPrefix, name: "g", owner: "worker" });
+    const brokenRun = { threadId: "t-broken-3", checkpointNs: "" };
+    // Both leases expired, the broken thread's first: with limit 1 it hides the other from every call.
+    await waitUntil(async () => (await findCrashedRuns(broken, { limit: 1, skip: [brokenRun] })).length === 1);
+    const unreadable: { threadId: string; checkpointNs: string }[] = [];
+    expect(await findCrashedRuns(broken, { limit: 1, onError: (_, run) => unreadable.push(run) })).toEqual([]);
+    expect(unreadable).toEqual([brokenRun]);
+    const first = await resumeCrashedRuns(broken, { limit: 1 });
+    expect(first).toMatchObject({ total: 1, failed: 1, more: false });
+    // The loop docs/recovery.md shows: what failed goes into skip, and the next call reaches the run behind it.
+    const skip = first.results.filter((result) => result.outcome === "failed").map((result) => result.run);
+    const second = await resumeCrashedRuns(broken, { limit: 1, skip });
+    expect(second.results.map((result) => [result.outcome, result.run.threadId])).toEqual([["resumed", "t-good-3"]]);
+    expect((await app().getState(config("t-good-3"))).values.trail).toEqual(FINAL_TRAIL);
+    const third = await resumeCrashedRuns(broken, { limit: 1, skip });
+    expect(third).toMatchObject({ total: 0, more: false });
+    await expect(findCrashedRuns(broken, { skip: [{ threadId: 1 }] } as never)).rejects.toThrow(/findCrashedRuns.skip/);
+  });
+
   it("stop() waits for the resumes in flight", async () => {
     await crash("t-slow");
     const hold = gate();
