@@ -14,6 +14,7 @@
  * JSON of LangGraph's own checkpoints takes a shorter way to the same bytes (leaveOutOfLangGraphPrefix), which
  * test/saver/record-derived.test.ts holds to the general one (leaveOutByText) byte for byte.
  */
+import { isUtf8 } from "node:buffer";
 import { decodeRefs } from "./codec.js";
 
 const EMPTY_ID = '"id":""';
@@ -64,7 +65,8 @@ export function leaveOutOfLangGraphPrefix(
   versions: readonly (readonly [string, string])[],
 ): DerivedJson | undefined {
   const idMs = uuid6Ms(checkpointId);
-  if (idMs === undefined) return undefined;
+  // Bytes that are not UTF-8 would not come back from leaveOutByText's decoding: it keeps such JSON whole.
+  if (idMs === undefined || !isUtf8(bytes)) return undefined;
   let at = skipAscii(bytes, 0, '{"v":');
   const digits = at;
   while (at > 0 && at < bytes.length && (bytes[at] as number) >= 0x30 && (bytes[at] as number) <= 0x39) at++;

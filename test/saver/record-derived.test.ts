@@ -178,5 +178,9 @@ describe("record-derived, LangGraph's checkpoints", () => {
         `"channel_versions":{},"versions_seen":{"agent":{"messages":6.123456789,"step":6}},"channel_values":{}}`,
     );
     expect(short?.bytes.equals(leaveOutByText(json, id, versions)?.bytes ?? Buffer.alloc(0))).toBe(true);
+    // A byte that is not UTF-8 further on: kept whole, as the general path keeps it.
+    const odd = Buffer.concat([json.subarray(0, -3), Buffer.from([0x22, 0xff, 0x22, 0x7d])]);
+    expect(leaveOutByText(odd, id, versions)).toBeUndefined();
+    expect(leaveOutOfLangGraphPrefix(odd, id, versions)).toBeUndefined();
   });
 });
