@@ -115,6 +115,9 @@ describe("record-derived, LangGraph's checkpoints", () => {
       ),
     );
 
+  /** Text JSON.stringify writes as itself, one byte per character. */
+  const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
   it("leaves out what the general path leaves out, byte for byte", () => {
     let shortWays = 0;
     fc.assert(
@@ -141,8 +144,20 @@ describe("record-derived, LangGraph's checkpoints", () => {
           const json = Buffer.from(text);
           const general = leaveOutByText(json, id, versions);
           const short = leaveOutOfLangGraphPrefix(json, id, versions);
-          if (short !== undefined) {
+          // LangGraph's shape: plain channel names, versions that are numbers, a timestamp toISOString writes back
+          // within the offset kept. The short way must take every such checkpoint.
+          const tsMs = Date.parse(ts);
+          const langGraphShape =
+            channels.every(([channel, value]) => PLAIN.test(channel) && typeof value === "number") &&
+            /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(ts) &&
+            !Number.isNaN(tsMs) &&
+            new Date(tsMs).toISOString() === ts &&
+            Math.abs(tsMs - (uuid6Ms(id) as number)) <= 1e9;
+          if (langGraphShape) {
             shortWays++;
+            expect(short).toBeDefined();
+          }
+          if (short !== undefined) {
             expect(short.bytes.equals(general?.bytes ?? Buffer.alloc(0))).toBe(true);
             expect(short.timestamp).toBe(general?.timestamp);
           }
@@ -158,8 +173,8 @@ describe("record-derived, LangGraph's checkpoints", () => {
       ),
       { numRuns: 3000 },
     );
-    // Most generated checkpoints have LangGraph's shape: the short way must have taken them.
-    expect(shortWays).toBeGreaterThan(300);
+    // Hundreds of the generated checkpoints have LangGraph's shape (about a tenth).
+    expect(shortWays).toBeGreaterThan(0);
   });
 
   it("takes the short way for a checkpoint LangGraph wrote", () => {
