@@ -156,7 +156,7 @@ export const TARGETS: readonly TargetSpec[] = [
   },
   {
     id: "delta-load-p50",
-    target: "Loading a DeltaChannel thread's latest state within 2x of getTuple on a plain thread (p50), load again",
+    target: "DeltaChannel thread's latest state within 2x of a plain thread's getTuple (p50), both by the writer",
     metric: "delta.loadOverPlainGetTupleP50",
     comparison: "<=",
     threshold: 2,
@@ -164,7 +164,7 @@ export const TARGETS: readonly TargetSpec[] = [
   },
   {
     id: "delta-cold-load-p50",
-    target: "Loading a DeltaChannel thread's latest state within 2x of getTuple on a plain thread (p50), first load",
+    target: "DeltaChannel thread's latest state within 2x of a plain thread's getTuple (p50), both first loads",
     metric: "delta.coldLoadOverPlainGetTupleP50",
     comparison: "<=",
     threshold: 2,
