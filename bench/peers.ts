@@ -16,7 +16,7 @@ import { ensurePeersInstalled, openPostgres, openSqlite, type Peer } from "./pee
 import type { Column } from "./results.js";
 import { putStep, threadConfig, versionsOf } from "./saver.js";
 import { ratio, summarize } from "./stats.js";
-import { timeRoundRobin } from "./timing.js";
+import { nowMs, timeRoundRobin } from "./timing.js";
 
 /** Messages in the chat each put carries; the newest one changes with every put. */
 export const CHAT_MESSAGES = 21;
@@ -80,6 +80,15 @@ interface Row {
   readonly iterations: number;
   readonly maxMs: number;
 }
+
+const ROUND_TRIP_COLUMNS: readonly Column[] = [
+  { key: "op", label: "Calls of the row", kind: "text" },
+  { key: "redis", label: "PING after RedisSaver (ms)", kind: "ms" },
+  { key: "sqlite", label: "PING after SqliteSaver (ms)", kind: "ms" },
+  { key: "postgres", label: "PING after PostgresSaver (ms)", kind: "ms" },
+  { key: "memory", label: "PING after MemorySaver (ms)", kind: "ms" },
+  { key: "alone", label: "PINGs back to back (ms)", kind: "ms" },
+];
 
 const COLUMN_OF: Record<string, string> = {
   RedisSaver: "redis",
@@ -176,6 +185,7 @@ export async function peersSection(ctx: BenchContext, redis: BaseCheckpointSaver
 
     const metricOf: Record<string, string> = { 0: "put", 1: "getTuple", 2: "list", 3: "invoke" };
     const pairs = pairsTable(ctx, subjects);
+    const roundTrips = roundTripTable(ctx, subjects);
     for (const [index, row] of rows.entries()) {
       ctx.progress.step(`${row.op}: ${row.iterations} rounds over ${subjects.map((s) => s.name).join(", ")}`);
       const samples = await timeRoundRobin(row.fns, { iterations: row.iterations, maxMs: row.maxMs });
@@ -196,6 +206,7 @@ export async function peersSection(ctx: BenchContext, redis: BaseCheckpointSaver
       tail.rows.push(tailCells);
       // The same operation in pairs right away, so the savers' data is what the row above timed.
       await pairs?.time(row);
+      await roundTrips.time(row, metricOf[index] as string);
       const metric = `peers.${metricOf[index]}`;
       ctx.recorder.metric(`${metric}.redisP50Ms`, redisP50);
       if (Number.isFinite(cells.vsSqlite as number))
@@ -257,6 +268,62 @@ function pairsTable(ctx: BenchContext, subjects: readonly Subject[]) {
             : { redisByPostgres: redisP50, postgres: peerP50, postgresOverRedis: ratio(peerP50, redisP50) },
         );
       }
+      table.rows.push(cells);
+    },
+  };
+}
+
+/**
+ * A raw Redis round trip (PING on the bench's connection) timed right after each saver's call of a row, in the same
+ * rotation, and back to back. Every RedisSaver call includes one such round trip, and on a machine of few cores it
+ * costs several times more after other work than back to back (the redis-server process has to be woken where the
+ * other savers' work, or the PostgreSQL server's, just ran): this table shows what the peers table's RedisSaver
+ * figures carry for it, measured in the same run.
+ */
+function roundTripTable(ctx: BenchContext, subjects: readonly Subject[]) {
+  const table = ctx.recorder.table(
+    "peers-round-trip",
+    "Peers: a raw Redis round trip (PING) right after each saver's call (p50)",
+    ROUND_TRIP_COLUMNS,
+  );
+  table.notes.push(
+    "Each row calls the savers in the rotation of the peers table (a quarter of its calls) and times one PING on " +
+      "the bench's connection right after each call, then as many PINGs back to back. A RedisSaver call pays such a " +
+      "round trip too; a PING's own work is nothing, so what it takes more than back to back comes from the work " +
+      "just before it (the redis-server process woken on a core that other work just used, caches refilled), not " +
+      "from the saver measured: the RedisSaver figures of the peers table carry it, SqliteSaver's and " +
+      "MemorySaver's calls (in this process, no round trip) do not.",
+  );
+  const ping = async (): Promise<number> => {
+    const start = nowMs();
+    await ctx.client.ping();
+    return nowMs() - start;
+  };
+  return {
+    async time(row: Row, metric: string): Promise<void> {
+      ctx.progress.step(`${row.op}: a PING after each saver's call`);
+      const after = subjects.map(() => [] as number[]);
+      const alone: number[] = [];
+      const rounds = Math.max(20, Math.ceil(row.iterations / 4));
+      const deadline = nowMs() + row.maxMs / 4;
+      for (let i = 0; i < rounds; i++) {
+        for (let k = 0; k < subjects.length; k++) {
+          const index = (i + k) % subjects.length;
+          await (row.fns[index] as (i: number) => Promise<unknown>)(1e6 + i);
+          after[index]?.push(await ping());
+        }
+        if (nowMs() > deadline && i + 1 >= 20) break;
+      }
+      // The same number of PINGs back to back, after a few untimed ones: the round trip with nothing before it.
+      for (let i = 0; i < 10; i++) await ctx.client.ping();
+      for (let i = 0; i < (after[0]?.length ?? 20); i++) alone.push(await ping());
+      const cells: Record<string, number | string | null> = { op: row.op, alone: summarize(alone).p50Ms };
+      for (const [k, s] of subjects.entries()) {
+        const p50 = summarize(after[k] ?? []).p50Ms;
+        cells[COLUMN_OF[s.name] as string] = p50;
+        ctx.recorder.metric(`peers.${metric}.pingAfter${s.name}P50Ms`, p50);
+      }
+      ctx.recorder.metric(`peers.${metric}.pingAloneP50Ms`, cells.alone as number);
       table.rows.push(cells);
     },
   };
