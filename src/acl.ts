@@ -38,6 +38,7 @@ export const ACL_COMMANDS = {
     "hlen",
     "hstrlen",
     "hkeys",
+    "hscan",
     "pttl",
     "smembers",
     "srem",

@@ -260,10 +260,10 @@ export const SCRIPTS = {
   }),
   /** Records a run's lease token on its thread; `newest` is the token recorded when a newer one refused it. */
   /** One bounded step of prune() on one thread (see saverPrune.lua); nextNs undefined when no namespace follows. */
-  saverPrune: script<[keepLast: number, ns: string, maxDeletes: number, maxVisits: number]>()({
+  saverPrune: script<[keepLast: number, ns: string, maxDeletes: number, maxVisits: number, checkLimit: number]>()({
     keys: [...THREAD_KEYS, "outbox?"],
     decode: (reply) => {
-      const [pinned, checkpoints, writes, blobs, more, nextNs, runs] = reply as unknown[];
+      const [pinned, checkpoints, writes, blobs, more, nextNs, runs, sweep] = reply as unknown[];
       return {
         pinned: Number(pinned) === 1,
         /** keepLast 0 refused: a live leased run is writing the thread. */
@@ -275,7 +275,17 @@ export const SCRIPTS = {
         nextNs: typeof nextNs === "string" || Buffer.isBuffer(nextNs) ? text(nextNs) : undefined,
         /** Escaped ids of the runs whose last checkpoint on the thread went (all of them with keepLast 0). */
         forgottenRuns: Array.isArray(runs) ? (runs as unknown[]).map(text) : [],
+        /** The thread is marked for saverSweepBlobs. */
+        sweep: Number(sweep) === 1,
       };
+    },
+  }),
+  /** One page of prune()'s blob sweep (see saverSweepBlobs.lua); cursor "0" when the pass is over. */
+  saverSweepBlobs: script<[cursor: string, count: number, maxRecords: number, keepLast: number]>()({
+    keys: ["checkpoints", "blobs", "byNamespace", "runFences", "outbox?"],
+    decode: (reply) => {
+      const [cursor, blobs, records] = reply as unknown[];
+      return { cursor: text(cursor), blobs: Number(blobs), records: Number(records) };
     },
   }),
   /** Pins ("1") or unpins ("0") a thread; true when the mark changed. */

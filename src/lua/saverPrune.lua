@@ -19,14 +19,18 @@
   ARGV[2] ns            the namespace (escaped) this step trims; the root namespace is ""
   ARGV[3] maxDeletes    most checkpoints this call removes
   ARGV[4] maxVisits     most records and index entries this call reads
+  ARGV[5] checkLimit    with more checkpoints than this left in the namespace after the step, the blobs the removed
+                        checkpoints leave unneeded are not looked for (that reads every remaining record): the
+                        thread is marked for saverSweepBlobs instead (include blobSweep)
 
-  Result: { pinned, checkpoints, writes, blobs, more, nextNs, runIds }: pinned 1 when the thread is pinned (nothing
-  done), 2 when keepLast is 0 and a live leased run is writing the thread (include liveRuns; nothing done: a run's
-  history and fences are not deleted under it; trimming with keepLast >= 1 goes ahead, as the retention option does);
-  the counts removed; more 1 when this namespace has more to remove (the budget ran out; a call that removes nothing and
-  still says more cannot get further); nextNs the next namespace, false when there is none; runIds the escaped ids of
-  the runs whose last checkpoint on the thread went (include retention; the client drops the thread from their run
-  records). With keepLast 0: { pinned, checkpoints, writes, blobs, 0, false, runIds }, runIds every run the thread's run
+  Result: { pinned, checkpoints, writes, blobs, more, nextNs, runIds, sweep }: pinned 1 when the thread is pinned
+  (nothing done), 2 when keepLast is 0 and a live leased run is writing the thread (include liveRuns; nothing done: a
+  run's history and fences are not deleted under it; trimming with keepLast >= 1 goes ahead, as the retention option
+  does); the counts removed; more 1 when this namespace has more to remove (the budget ran out; a call that removes
+  nothing and still says more cannot get further); nextNs the next namespace, false when there is none; runIds the
+  escaped ids of the runs whose last checkpoint on the thread went (include retention; the client drops the thread
+  from their run records); sweep 1 when the thread is marked for saverSweepBlobs (by this step or an earlier prune's).
+  With keepLast 0: { pinned, checkpoints, writes, blobs, 0, false, runIds, 0 }, runIds every run the thread's run
   index named.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
@@ -40,7 +44,7 @@
 -- @include legacyLayout
 
 if tonumber(ARGV[1]) == 0 and redis.call("HEXISTS", KEYS[7], "pinned") == 0 and #liveRunsOn(KEYS[7], "", 0) > 0 then
-  return { 2, 0, 0, 0, 0, false, {} }
+  return { 2, 0, 0, 0, 0, false, {}, 0 }
 end
 local function pruned(checkpointCount, writeCount, blobCount)
   if checkpointCount + writeCount + blobCount > 0 then
@@ -49,10 +53,10 @@ local function pruned(checkpointCount, writeCount, blobCount)
 end
 
 local keepLast, ns = tonumber(ARGV[1]), ARGV[2]
-local maxDeletes, maxVisits = tonumber(ARGV[3]), tonumber(ARGV[4])
+local maxDeletes, maxVisits, checkLimit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 
 if retentionPinned() then
-  return { 1, 0, 0, 0, 0, false, {} }
+  return { 1, 0, 0, 0, 0, false, {}, 0 }
 end
 
 if keepLast == 0 then
@@ -63,7 +67,7 @@ if keepLast == 0 then
   local runs = runIndexRuns(KEYS[8])
   redis.call("UNLINK", KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
   pruned(checkpoints, writes, blobs)
-  return { 0, checkpoints, writes, blobs, 0, false, runs }
+  return { 0, checkpoints, writes, blobs, 0, false, runs, 0 }
 end
 
 -- What earlier releases stored would only go stale here.
@@ -75,6 +79,11 @@ if not nextNs then
   -- The last namespace: the thread is trimmed, and what is left to read for stranded writes is small.
   retentionDropStranded(state, retentionOldestKeptRoot(keepLast))
 end
+-- A long namespace trimmed from its oldest end: finding the blobs this step left unneeded would read every record
+-- that remains, at every step; the sweep reads them once the namespace is short (include blobSweep).
+state.deferBlobs = state.checkpoints > 0
+  and checkpointIndexLexCount(KEYS[3], "[" .. ns .. "\0", "(" .. ns .. "\1") > checkLimit
 local removed = retentionFinish(state)
 pruned(removed[1], removed[2], removed[3])
-return { 0, removed[1], removed[2], removed[3], more and 1 or 0, nextNs, removed[4] }
+local sweep = blobSweepState(KEYS[7]) and 1 or 0
+return { 0, removed[1], removed[2], removed[3], more and 1 or 0, nextNs, removed[4], sweep }

@@ -49,6 +49,8 @@ export interface SaverContext extends RedisContext {
   /** DeltaChannel history pages getTuple read with its checkpoint, waiting for the load that follows (undefined:
    * the `deltaHistoryReadAhead` option is off). */
   readonly historyReadAhead: DeltaHistoryReadAhead | undefined;
+  /** Overrides PRUNE_BLOB_CHECK_LIMIT of prune.ts (tests: 0 sends every trimmed thread through the blob sweep). */
+  readonly pruneBlobCheckLimit?: number | undefined;
 }
 
 /** Forgets the DeltaChannel histories held or read ahead for a thread this process removes or replaces. */
@@ -73,6 +75,8 @@ export function createSaverContext(options: {
   deltaHistoryReadAhead?: boolean | undefined;
   /** Overrides MIN_SERVER_VERSION (tests). */
   minServerVersion?: readonly [number, number, number];
+  /** Overrides PRUNE_BLOB_CHECK_LIMIT (tests). */
+  pruneBlobCheckLimit?: number;
 }): SaverContext {
   return {
     ...createRedisContext({
@@ -101,5 +105,6 @@ export function createSaverContext(options: {
         ? undefined
         : new DeltaHistoryCache(options.deltaHistoryCache?.maxBytes ?? DEFAULT_DELTA_HISTORY_CACHE_BYTES),
     historyReadAhead: options.deltaHistoryReadAhead === false ? undefined : new DeltaHistoryReadAhead(),
+    pruneBlobCheckLimit: options.pruneBlobCheckLimit,
   };
 }

@@ -5,6 +5,11 @@
  * no script holds the server long; every call is atomic, so an interrupted prune leaves every kept checkpoint
  * readable and calling it again finishes the job. Pinned threads are left alone.
  *
+ * Blobs: a call that trims a namespace still holding more than PRUNE_BLOB_CHECK_LIMIT checkpoints (a long thread,
+ * trimmed from its oldest end) leaves the blobs it made unneeded to a sweep (saverSweepBlobs, include blobSweep), one
+ * bounded page of the blobs hash per call once the namespaces are trimmed: checking them at each step would read every
+ * remaining record each time, a cost that grows with the square of the history.
+ *
  * Run fences: trimming (keepLast >= 1) goes ahead on a thread a live leased run is writing, as the retention option
  * does during runs: the newest checkpoints and everything they need stay. Deleting (strategy "delete") is not done
  * under a live run (its history and lease fence would go while it writes): such a thread is left alone and listed
@@ -25,6 +30,11 @@ import { requireIdList } from "./well-formed.js";
 export const PRUNE_MAX_DELETES = 500;
 /** Most records and index entries one saverPrune call reads (a kept checkpoint's ancestor walk counts here). */
 export const PRUNE_MAX_VISITS = 20_000;
+/** A saverPrune call leaves unneeded blobs to the sweep when more checkpoints than this stay in its namespace. */
+export const PRUNE_BLOB_CHECK_LIMIT = 1_000;
+/** Blobs one saverSweepBlobs call asks HSCAN for, at least and at most. */
+const SWEEP_PAGE_MIN = 500;
+const SWEEP_PAGE_MAX = 5_000;
 
 export const pruneOptionsSchema = z
   .strictObject({
@@ -102,16 +112,19 @@ export async function pruneThread(
   context.deltas?.forget(threadId);
   forgetHistories(context, threadId);
   let ns = "";
+  let sweep = false;
   for (;;) {
+    const args: [number, string, number, number, number] = [
+      keepLast,
+      ns,
+      PRUNE_MAX_DELETES,
+      PRUNE_MAX_VISITS,
+      context.pruneBlobCheckLimit ?? PRUNE_BLOB_CHECK_LIMIT,
+    ];
     const step = await redisCall(context, { operation, write: true, keys: keys.all }, (client) =>
       outbox
-        ? callScript(
-            client,
-            "saverPrune",
-            { ...keys, outbox },
-            withAuditContext([keepLast, ns, PRUNE_MAX_DELETES, PRUNE_MAX_VISITS] as const, auditContext),
-          )
-        : callScript(client, "saverPrune", keys, [keepLast, ns, PRUNE_MAX_DELETES, PRUNE_MAX_VISITS]),
+        ? callScript(client, "saverPrune", { ...keys, outbox }, withAuditContext(args, auditContext))
+        : callScript(client, "saverPrune", keys, args),
     );
     if (step.pinned) return { ...result, pinned: true };
     if (step.leased) return { ...result, leased: true };
@@ -123,10 +136,45 @@ export async function pruneThread(
       await forgetThread(context, threadId);
       return result;
     }
+    sweep = step.sweep;
     // More to do in this namespace, and the call got somewhere: go on with it.
     if (step.more && step.checkpoints > 0) continue;
     if (step.more) result.incomplete = true;
-    if (step.nextNs === undefined) return result;
+    if (step.nextNs === undefined) break;
     ns = step.nextNs;
   }
+  if (sweep) result.blobs += await sweepBlobs(context, threadId, keepLast, operation, outbox);
+  return result;
+}
+
+/**
+ * The blob sweep of a thread marked for it (see the module comment): pages through its blobs hash until the pass
+ * ends. Returns the blobs deleted.
+ */
+async function sweepBlobs(
+  context: SaverContext,
+  threadId: string,
+  keepLast: number,
+  operation: string,
+  outbox: string | undefined,
+): Promise<number> {
+  const keys = saverThreadKeys(context.keyPrefix, threadId);
+  const auditContext = { threadId, agent: context.audit?.agentId, operation };
+  let cursor = "0";
+  let count = SWEEP_PAGE_MIN;
+  let blobs = 0;
+  do {
+    const args: [string, number, number, number] = [cursor, count, PRUNE_MAX_VISITS, keepLast];
+    const page = await redisCall(context, { operation, write: true, keys: keys.all }, (client) =>
+      outbox
+        ? callScript(client, "saverSweepBlobs", { ...keys, outbox }, withAuditContext(args, auditContext))
+        : callScript(client, "saverSweepBlobs", keys, args),
+    );
+    blobs += page.blobs;
+    cursor = page.cursor;
+    // Every call reads the records of the namespaces it checks once, whatever its page holds: a page of four blobs
+    // per such record keeps that read a part of the call's work, not the whole of it.
+    count = Math.min(SWEEP_PAGE_MAX, Math.max(SWEEP_PAGE_MIN, 4 * page.records));
+  } while (cursor !== "0");
+  return blobs;
 }

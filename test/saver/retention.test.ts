@@ -20,6 +20,8 @@ import {
 import type { BaseCheckpointSaver, CheckpointTuple } from "@langchain/langgraph-checkpoint";
 import { InvalidInputError, InvalidOptionError, RedisSaver } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
+import { createSaverContext } from "../../src/saver/context.js";
+import { pruneThreads } from "../../src/saver/prune.js";
 import { retentionSlack } from "../../src/saver/retention.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { randomHistory } from "./random-history.js";
@@ -265,6 +267,50 @@ describe.each(targets)("RedisSaver retention ($name)", ({ connect }) => {
     }
     expect(leaned).toBeGreaterThan(0);
     expect(rebuiltFromHistory - rebuiltBefore).toBeGreaterThan(20);
+  });
+
+  it("prune leaves a long namespace's unneeded blobs to its sweep, which deletes exactly those", async () => {
+    for (const seed of [21, 22, 23]) {
+      const keepLast = 1 + (seed % 3);
+      const swept = new RedisSaver({ client, keyPrefix: testPrefix("swp") });
+      const tee = new RetentionTee(swept, new RedisSaver({ client, keyPrefix: testPrefix("chk") }));
+      await randomHistory([swept, tee.full, tee.memory], "t", seed, 70, {
+        growingBytes: seed % 2 === 0 ? 600 : undefined,
+        deltaChannels: ["messages"],
+        strandedWrites: true,
+      });
+      // The copy is pruned as a short thread is: each step checks the blobs it leaves. The thread under test as a
+      // long one is: with a limit of 0, every step leaves them to the sweep.
+      const expected = await tee.full.prune(["t"], { keepLast });
+      const context = createSaverContext({
+        client,
+        keyPrefix: swept.keyPrefix,
+        ttl: { refreshOnRead: false },
+        serde: swept.serde,
+        pruneBlobCheckLimit: 0,
+      });
+      const result = await pruneThreads(context, ["t"], { keepLast });
+      expect(result, `seed ${seed}`).toEqual(expected);
+      expect(result.blobs, `seed ${seed}`).toBeGreaterThan(0);
+      const keys = saverThreadKeys(swept.keyPrefix, "t");
+      const blobFields = async (saver: RedisSaver) =>
+        (await client.hkeys(saverThreadKeys(saver.keyPrefix, "t").blobs)).sort();
+      expect(await blobFields(swept), `seed ${seed}`).toEqual(await blobFields(tee.full));
+      expect(await client.hexists(keys.runFences, "{sweep}")).toBe(0);
+      await expectKeptMatchMemory(tee, "t");
+      await expectNoOrphanBlobs(swept, "t");
+
+      // A prune interrupted before its sweep leaves the mark: the next prune sweeps, also with nothing to trim.
+      const stored = await client.hgetallBuffer(keys.blobs);
+      const [field, value] = Object.entries(stored).find(([, v]) => v[0] !== 2 && v[0] !== 4) as [string, Buffer];
+      await client.hset(keys.blobs, `${field.slice(0, field.lastIndexOf("\0") + 1)}unneeded`, value);
+      await client.hset(keys.runFences, "{sweep}", "1");
+      const again = await swept.prune(["t"], { keepLast });
+      expect(again.checkpoints).toBe(0);
+      expect(again.blobs).toBe(1);
+      expect(await client.hexists(keys.runFences, "{sweep}")).toBe(0);
+      await expectNoOrphanBlobs(swept, "t");
+    }
   });
 
   it("prune trims existing threads; getStateHistory then walks the kept checkpoints", async () => {

@@ -857,15 +857,15 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
         );
       }
     }
-    // One saverPrune call: keepLast, namespace, the deletes budget.
+    // One saverPrune call: keepLast, namespace, the deletes budget (the visits budget and blob check limit ample).
     const prune = (keepLast: number, ns: string, maxDeletes: number) =>
-      runRawScript(client, "saverPrune", keys.all, [keepLast, ns, maxDeletes, 1000]);
+      runRawScript(client, "saverPrune", keys.all, [keepLast, ns, maxDeletes, 1000, 1000]);
     await runRawScript(client, "saverPin", [keys.runFences], ["1", 0]);
-    expect(await prune(1, "", 100)).toEqual([1, 0, 0, 0, 0, null, []]);
+    expect(await prune(1, "", 100)).toEqual([1, 0, 0, 0, 0, null, [], 0]);
     expect(await runRawScript(client, "saverPin", [keys.runFences], ["0", 0])).toBe(1);
     // Root: keeps c (b and a go, with their blobs); "sub" comes next, newer than c, so trimmed rather than dropped.
-    expect(await prune(1, "", 100)).toEqual([0, 2, 0, 2, 0, "sub", []]);
-    expect(await prune(1, "sub", 100)).toEqual([0, 1, 0, 1, 0, null, []]);
+    expect(await prune(1, "", 100)).toEqual([0, 2, 0, 2, 0, "sub", [], 0]);
+    expect(await prune(1, "sub", 100)).toEqual([0, 1, 0, 1, 0, null, [], 0]);
     expect(await indexMembers(client, keys.byNamespace)).toEqual([
       checkpointField("", "c"),
       checkpointField("sub", "e"),
@@ -874,10 +874,53 @@ describe.each(targets)("saver scripts ($name)", ({ connect }) => {
     for (const id of ["f", "g", "h"]) {
       await runRawScript(client, "saverPut", keys.all, putArgs("", id, "", 0, [], {}));
     }
-    expect(await prune(1, "", 1)).toEqual([0, 1, 0, 1, 1, "sub", []]);
+    expect(await prune(1, "", 1)).toEqual([0, 1, 0, 1, 1, "sub", [], 0]);
     // keepLast 0: the whole thread.
-    expect(await prune(0, "", 1)).toEqual([0, 4, 0, 1, 0, null, []]);
+    expect(await prune(0, "", 1)).toEqual([0, 4, 0, 1, 0, null, [], 0]);
     expect(await client.exists(...keys.all)).toBe(0);
+  });
+
+  it("saverPrune leaves a long namespace's unneeded blobs to saverSweepBlobs, which deletes them page by page", async () => {
+    const keys = saverThreadKeys(testPrefix("sweep"), "t");
+    const ids = ["a", "b", "c", "d", "e"];
+    for (const [i, id] of ids.entries()) {
+      const blobs: [string, Buffer][] = [[blobField("", "ch", i + 1), frame(["json", id])]];
+      await runRawScript(client, "saverPut", keys.all, putArgs("", id, ids[i - 1] ?? "", 0, blobs, { version: i + 1 }));
+    }
+    const prune = (maxDeletes: number, blobCheckLimit: number) =>
+      runRawScript(client, "saverPrune", keys.all, [1, "", maxDeletes, 1000, blobCheckLimit]);
+    const sweepKeys = [keys.checkpoints, keys.blobs, keys.byNamespace, keys.runFences];
+    const sweep = (cursor: string, maxRecords: number) =>
+      runRawScript(client, "saverSweepBlobs", sweepKeys, [cursor, 1, maxRecords, 1]) as Promise<
+        [string, number, number]
+      >;
+    expect(await sweep("0", 10)).toEqual(["0", 0, 0]);
+    // a and b go while c, d and e stay (more than the limit of 2): their blobs stay too, and the thread is marked.
+    expect(await prune(2, 2)).toEqual([0, 2, 0, 0, 1, null, [], 1]);
+    expect(await client.hget(keys.runFences, "{sweep}")).toBe("1");
+    expect(await client.hlen(keys.blobs)).toBe(5);
+    // c and d go with e alone left: their blobs are checked at once; the mark stays for a and b's.
+    expect(await prune(2, 2)).toEqual([0, 2, 0, 2, 0, null, [], 1]);
+    expect((await client.hkeys(keys.blobs)).sort()).toEqual([1, 2, 5].map((v) => blobField("", "ch", v)));
+    // A pass skipping the namespace (more checkpoints than maxRecords) deletes nothing and keeps the mark ("2").
+    let page = await sweep("0", 0);
+    expect(page[1]).toBe(0);
+    while (page[0] !== "0") page = await sweep(page[0], 0);
+    expect(await client.hget(keys.runFences, "{sweep}")).toBe("2");
+    // A full pass deletes what e does not need and removes the mark.
+    let deleted = 0;
+    let mostRecords = 0;
+    let cursor = "0";
+    do {
+      const [next, blobs, records] = await sweep(cursor, 10);
+      deleted += blobs;
+      mostRecords = Math.max(mostRecords, records);
+      cursor = next;
+    } while (cursor !== "0");
+    expect(deleted).toBe(2);
+    expect(mostRecords).toBe(1);
+    expect(await client.hkeys(keys.blobs)).toEqual([blobField("", "ch", 5)]);
+    expect(await client.hexists(keys.runFences, "{sweep}")).toBe(0);
   });
 
   it("saverPin marks and unmarks once, and gives a pin written before the thread the thread's TTL", async () => {

@@ -23,6 +23,8 @@ import {
 import { runLeaseMember, saverThreadKeys } from "../../src/keys.js";
 import { acquireLease } from "../../src/recovery/lease/acquire-lease.js";
 import { leasedGraphContext } from "../../src/recovery/with-run-lease.js";
+import { createSaverContext } from "../../src/saver/context.js";
+import { pruneThreads } from "../../src/saver/prune.js";
 
 const emptyCheckpoint = {
   v: 4,
@@ -84,6 +86,18 @@ export async function runWorkload(client: RedisClient, keyPrefix: string): Promi
   for await (const _ of saver.list(config)) operations++;
   await step(saver.getDeltaChannelHistory({ config, channels: ["notes"] }));
   await step(saver.copyThread("thread-1", "thread-1-copy"));
+  // prune, once with every step leaving the blobs it made unneeded to the sweep (HSCAN), as on a long thread.
+  const sweeping = createSaverContext({
+    client,
+    keyPrefix,
+    ttl: { defaultTtlMs: 3_600_000, refreshOnRead: false },
+    serde: saver.serde,
+    pruneBlobCheckLimit: 0,
+  });
+  if ((await step(pruneThreads(sweeping, ["thread-1-copy"], { keepLast: 1 }))).blobs === 0) {
+    throw new Error("the prune of thread-1-copy deleted no blob: the sweep did not run");
+  }
+  await step(saver.prune(["thread-1-copy"], { strategy: "delete" }));
   await step(saver.deleteForRuns(["r-2"]));
   await step(saver.deleteThread("thread-2"));
 

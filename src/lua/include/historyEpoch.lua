@@ -8,6 +8,7 @@
 -- historyEpochOf(runFences): the token, "" for none.
 -- historyEpochChange(runFences, ttlFrom): a new token (the server clock to the microsecond); with ttlFrom, the hash
 --   gets that key's TTL, so a hash created here does not outlive the thread.
+-- @include runFencesField
 local HISTORY_EPOCH_FIELD = "{epoch}"
 
 local function historyEpochOf(runFences)
@@ -16,11 +17,5 @@ end
 
 local function historyEpochChange(runFences, ttlFrom)
   local time = redis.call("TIME")
-  redis.call("HSET", runFences, HISTORY_EPOCH_FIELD, time[1] .. "." .. time[2])
-  if ttlFrom then
-    local ttl = redis.call("PTTL", ttlFrom)
-    if ttl > 0 then
-      redis.call("PEXPIRE", runFences, ttl)
-    end
-  end
+  runFencesFieldSet(runFences, HISTORY_EPOCH_FIELD, time[1] .. "." .. time[2], ttlFrom)
 end

@@ -24,7 +24,8 @@
 -- retentionOldestKeptRoot(keepLast): the oldest of the newest keepLast root checkpoints, also when the root holds
 --   exactly keepLast (after a trim); nil when it holds fewer.
 -- retentionNextNamespace(ns): the escaped namespace after ns in byNamespace order, or nil.
--- retentionFinish(state): deletes the blobs the removed checkpoints left unneeded and cleans a window of the run
+-- retentionFinish(state): deletes the blobs the removed checkpoints left unneeded (or, with state.deferBlobs set,
+--   marks the thread for prune's blob sweep instead, include blobSweep) and cleans a window of the run
 --   index (an earlier release's members; a removed checkpoint's run line counts its (run, namespace) member down
 --   as it goes); returns { checkpoints, writes, blobs, forgotten } removed, forgotten the escaped ids of the runs
 --   whose last checkpoint on the thread went (the caller drops the thread from their run records, which live in
@@ -44,6 +45,7 @@
 -- @include serverTimeMs
 -- @include pendingWrites
 -- @include runIndex
+-- @include blobSweep
 
 local RETENTION_PINNED_FIELD = "pinned"
 
@@ -325,7 +327,11 @@ end
 local function retentionFinish(state)
   local blobsRemoved = 0
   if state.checkpoints > 0 then
-    blobsRemoved = dropUnneededBlobs(KEYS[1], KEYS[2], KEYS[3], state.candidates, state.touched)
+    if state.deferBlobs then
+      blobSweepMark(KEYS[7], KEYS[1])
+    else
+      blobsRemoved = dropUnneededBlobs(KEYS[1], KEYS[2], KEYS[3], state.candidates, state.touched)
+    end
     retentionCleanRunIndex()
   end
   return { state.checkpoints, state.writes, blobsRemoved, state.forgotten }
