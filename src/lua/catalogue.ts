@@ -419,8 +419,9 @@ export const SCRIPTS = {
     keys: THREAD_KEYS,
     buffers: true,
     decode: (reply) => {
-      const [checkpoints, blobs, writes, runMembers] = reply as [Buffer[], Buffer[], Buffer[], Buffer[]];
-      return { checkpoints, blobs, writes, runMembers };
+      const [checkpoints, blobs, writes, runMembers, sweep] = reply as [Buffer[], Buffer[], Buffer[], Buffer[], number];
+      /** sweep: the source is marked for prune's blob sweep (see saverExportThread.lua). */
+      return { checkpoints, blobs, writes, runMembers, sweep: Number(sweep) === 1 };
     },
   }),
   /**
@@ -436,7 +437,7 @@ export const SCRIPTS = {
       blobs: number,
       writes: number,
       runMembers: number,
-      flags: "z" | "",
+      flags: "" | "z" | "s" | "zs",
       ...data: ScriptArg[],
     ]
   >()({

@@ -11,18 +11,23 @@
   KEYS[5] writes        HASH  pending writes: bundles ns\0id and overflow fields ns\0id\0taskId\0idx (include
                         pendingWrites), exported as they are
   KEYS[6] writesIndex   ZSET  (not read: rebuilt from the overflow fields)
-  KEYS[7] runFences     HASH  (not read: lease fences are not copied)
+  KEYS[7] runFences     HASH  only its blob sweep mark is read (include blobSweep): lease fences are not copied
   KEYS[8] byRun         ZSET  the run index (include runIndex)
 
   ARGV: none
 
-  Result: { checkpoints, blobs, writes, runMembers }: the first three flat HGETALL replies, the last a member list.
+  Result: { checkpoints, blobs, writes, runMembers, sweep }: the first three flat HGETALL replies, then a member list,
+  and 1 when the thread is marked for prune's blob sweep (its blobs may include unneeded ones: the copy is marked
+  too), else 0.
 
   Errors: none (a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError).
 ]]
+-- @include blobSweep
+
 return {
   redis.call("HGETALL", KEYS[1]),
   redis.call("HGETALL", KEYS[2]),
   redis.call("HGETALL", KEYS[5]),
   redis.call("ZRANGE", KEYS[8], 0, -1),
+  blobSweepState(KEYS[7]) and 1 or 0,
 }

@@ -16,8 +16,9 @@
   ARGV[5] blobs         number of (field, blob) pairs after them
   ARGV[6] writes        number of (field, write) pairs after them
   ARGV[7] runMembers    number of byRun members last
-  ARGV[8] flags         "z": byNamespace is a ZSET, as earlier releases read it (the `compression: false` option);
-                        "" for a LIST
+  ARGV[8] flags         "z": byNamespace is a ZSET, as earlier releases read it (the `compression: false` option),
+                        else a LIST; "s": the source was marked for prune's blob sweep, and so is the destination
+                        (include blobSweep)
   ARGV[9..]             the pairs and members, in that order; checkpoints in the byte order of their fields cost
                         the least (the index is then built without sorting)
 
@@ -37,6 +38,7 @@
 -- @include finishThreadWrite
 -- @include pendingWrites
 -- @include historyEpoch
+-- @include blobSweep
 
 if redis.call("EXISTS", KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[8]) > 0 then
   return -1
@@ -70,7 +72,7 @@ for part = 1, 3 do
     end
   end
 end
-checkpointIndexBuild(byNamespace, fields, ARGV[8] == "z")
+checkpointIndexBuild(byNamespace, fields, string.find(ARGV[8], "z", 1, true) ~= nil)
 for _ = 1, runCount do
   redis.call("ZADD", byRun, 0, ARGV[at])
   at = at + 1
@@ -79,6 +81,9 @@ end
 -- A thread that stood here before may have had checkpoints of the same ids over other ancestors (include
 -- historyEpoch): the TTL below covers the hash too.
 historyEpochChange(KEYS[7])
+if string.find(ARGV[8], "s", 1, true) then
+  blobSweepMark(KEYS[7])
+end
 finishThreadWrite(ARGV[1], KEYS[9], ARGV[2])
 auditEvent("copy", "checkpoints", counts[1] - ahead, "blobs", counts[2], "writes", writesCopied)
 return counts[1] - ahead

@@ -51,7 +51,7 @@ export async function copyThread(
   const source = saverThreadKeys(context.keyPrefix, from);
   const destination = saverThreadKeys(context.keyPrefix, to);
 
-  const { checkpoints, blobs, writes, runMembers } = await redisCall(
+  const { checkpoints, blobs, writes, runMembers, sweep } = await redisCall(
     context,
     { operation, write: false, keys: source.all },
     (client) => callScript(client, "saverExportThread", source, []),
@@ -74,8 +74,9 @@ export async function copyThread(
     blobs.length / 2,
     writes.length / 2,
     runMembers.length,
-    // The destination's checkpoint index: a LIST, or the ZSET earlier releases read with `compression: false`.
-    context.packRecords ? "" : "z",
+    // The destination's checkpoint index: a LIST, or the ZSET earlier releases read with `compression: false`; and
+    // the mark of a source whose blobs include some that prune's sweep has yet to delete.
+    `${context.packRecords ? "" : "z"}${sweep ? "s" : ""}` as "" | "z" | "s" | "zs",
     ...byField(checkpoints),
     ...blobs,
     ...writes,

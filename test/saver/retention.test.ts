@@ -305,6 +305,13 @@ describe.each(targets)("RedisSaver retention ($name)", ({ connect }) => {
       const [field, value] = Object.entries(stored).find(([, v]) => v[0] !== 2 && v[0] !== 4) as [string, Buffer];
       await client.hset(keys.blobs, `${field.slice(0, field.lastIndexOf("\0") + 1)}unneeded`, value);
       await client.hset(keys.runFences, "{sweep}", "1");
+      // A copy carries the unneeded blob and the mark with it, so its own prune sweeps it too.
+      await swept.copyThread("t", "copy");
+      const copyKeys = saverThreadKeys(swept.keyPrefix, "copy");
+      expect(await client.hget(copyKeys.runFences, "{sweep}")).toBe("1");
+      expect((await swept.prune(["copy"], { keepLast })).blobs).toBe(1);
+      expect(await client.hexists(copyKeys.runFences, "{sweep}")).toBe(0);
+      await expectNoOrphanBlobs(swept, "copy");
       const again = await swept.prune(["t"], { keepLast });
       expect(again.checkpoints).toBe(0);
       expect(again.blobs).toBe(1);
