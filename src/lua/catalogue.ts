@@ -420,7 +420,7 @@ export const SCRIPTS = {
     buffers: true,
     decode: (reply) => {
       const [checkpoints, blobs, writes, runMembers, sweep] = reply as [Buffer[], Buffer[], Buffer[], Buffer[], number];
-      /** sweep: the source is marked for prune's blob sweep (see saverExportThread.lua). */
+      // sweep: the source is marked for prune's blob sweep (see saverExportThread.lua).
       return { checkpoints, blobs, writes, runMembers, sweep: Number(sweep) === 1 };
     },
   }),
