@@ -143,7 +143,7 @@ export async function pruneThread(
     if (step.nextNs === undefined) break;
     ns = step.nextNs;
   }
-  if (sweep) result.blobs += await sweepBlobs(context, threadId, keepLast, operation, outbox);
+  if (sweep) result.blobs += await sweepBlobs(context, { keys, outbox, auditContext, operation }, keepLast);
   return result;
 }
 
@@ -153,13 +153,15 @@ export async function pruneThread(
  */
 async function sweepBlobs(
   context: SaverContext,
-  threadId: string,
+  thread: {
+    keys: ReturnType<typeof saverThreadKeys>;
+    outbox: string | undefined;
+    auditContext: Parameters<typeof withAuditContext>[1];
+    operation: string;
+  },
   keepLast: number,
-  operation: string,
-  outbox: string | undefined,
 ): Promise<number> {
-  const keys = saverThreadKeys(context.keyPrefix, threadId);
-  const auditContext = { threadId, agent: context.audit?.agentId, operation };
+  const { keys, outbox, auditContext, operation } = thread;
   let cursor = "0";
   let count = SWEEP_PAGE_MIN;
   let blobs = 0;
