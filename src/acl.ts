@@ -59,6 +59,7 @@ export const ACL_COMMANDS = {
     "rpush",
     "linsert",
     "lrem",
+    "lset",
   ],
   /** Redis Cluster: ioredis reads the slot map and the cluster state, names its connections (CLIENT SETNAME) and
    * follows ASK redirects while slots move; the durability check PINGs a cluster client to learn its nodes. */

@@ -391,13 +391,40 @@ export const SCRIPTS = {
     decode: asNumber,
   }),
   /** The counts removed, or (nothing removed) the live runs writing the thread, other than the caller's own. */
-  saverDeleteForRuns: script<[fenceField: string, fenceToken: number, ...runIds: string[]]>()({
+  saverDeleteForRuns: script<[fenceField: string, fenceToken: number, checkLimit: number, ...runIds: string[]]>()({
     keys: [...THREAD_KEYS, "outbox?"],
+    buffers: true,
     decode: (reply) => {
       const list = reply as unknown[];
-      if (Number(list[0]) === -1) return { checkpoints: 0, writes: 0, blobs: 0, liveRuns: list.slice(1).map(text) };
-      const [checkpoints = 0, writes = 0, blobs = 0] = list.map(Number);
-      return { checkpoints, writes, blobs, liveRuns: undefined };
+      if (Number(list[0]) === -1) {
+        return { checkpoints: 0, writes: 0, blobs: 0, deferred: [], liveRuns: list.slice(1).map(text) };
+      }
+      const [checkpoints = 0, writes = 0, blobs = 0] = list.slice(0, 3).map(Number);
+      /** The namespaces whose blob check is left to saverCheckBlobs, with their candidate blob fields (bytes). */
+      const deferred = ((list[3] ?? []) as Buffer[][]).map(([ns, ...candidates]) => ({
+        ns: ns as Buffer,
+        candidates,
+      }));
+      return { checkpoints, writes, blobs, deferred, liveRuns: undefined };
+    },
+  }),
+  /** One page of deleteForRuns' blob check on a long namespace (see saverCheckBlobs.lua). */
+  saverCheckBlobs: script<
+    [ns: Buffer, after: Buffer | string, count: number, read: number, last: "1" | "0", ...candidates: Buffer[]]
+  >()({
+    keys: ["checkpoints", "blobs", "byNamespace", "runFences", "outbox?"],
+    buffers: true,
+    decode: (reply) => {
+      const [after, read, needed, removed] = reply as [Buffer, number, Buffer[], number];
+      return {
+        /** The last index member read; empty once the namespace's end was reached. */
+        after,
+        read: Number(read),
+        /** Candidates the page's checkpoints need: no longer candidates. */
+        needed,
+        /** Blobs deleted at the end; -1 before the end; -2: the end found the namespace changed, nothing deleted. */
+        removed: Number(removed),
+      };
     },
   }),
   /** Keys removed, or the live runs that refused the delete. */

@@ -21,15 +21,22 @@
   ARGV[1] fenceField    the caller's run fence field when the caller is a leased run removing what it wrote itself
                         (rollback), else ""
   ARGV[2] fenceToken    that run's lease token, else 0
-  ARGV[3..]             escaped run ids
+  ARGV[3] checkLimit    a namespace left with more checkpoints than this does not have its blobs checked here: that
+                        would read every remaining record in one script (about a second at 100,000). Its candidates
+                        (the blobs the removed checkpoints pointed at, and the bases they lean on) go back to the
+                        client, which checks them in pages (saverCheckBlobs), and the thread is marked "d" for
+                        that time (include blobSweep)
+  ARGV[4..]             escaped run ids
 
-  Result: { checkpoints removed, writes removed, blobs removed }; or { -1, runId, ... } when a live leased run other
-  than the caller (include liveRuns) is writing the thread: nothing is removed (ThreadLeasedError for the caller).
+  Result: { checkpoints removed, writes removed, blobs removed, deferred }, deferred listing the namespaces left to
+  the pages as { ns, candidate blob field, ... } lists (empty when none); or { -1, runId, ... } when a live leased
+  run other than the caller (include liveRuns) is writing the thread: nothing is removed (ThreadLeasedError for the
+  caller).
 
   Errors: the refusal above; a key of another Redis type fails with WRONGTYPE, reported as CorruptCheckpointError.
 
   Audit (optional, see include auditOutbox): event deleteForRuns (fields checkpoints, writes, blobs: the counts
-  removed), when something was removed.
+  removed), when something was removed (saverCheckBlobs records the blobs its pages remove).
 ]]
 -- @include auditOutbox
 -- @include liveRuns
@@ -39,14 +46,15 @@
 -- @include pendingWrites
 -- @include runIndex
 -- @include historyEpoch
+-- @include blobSweep
 
 local liveRuns = liveRunsOn(KEYS[7], ARGV[1], ARGV[2])
 if #liveRuns > 0 then return { -1, unpack(liveRuns) } end
-local function removed(checkpointCount, writeCount, blobCount)
+local function removed(checkpointCount, writeCount, blobCount, deferred)
   if checkpointCount + writeCount + blobCount > 0 then
     auditEvent("deleteForRuns", "checkpoints", checkpointCount, "writes", writeCount, "blobs", blobCount)
   end
-  return { checkpointCount, writeCount, blobCount }
+  return { checkpointCount, writeCount, blobCount, deferred or {} }
 end
 
 local checkpoints, blobs, byNamespace, byId = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -55,6 +63,8 @@ local writes, writesIndex, runFences, byRun = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local removedCheckpoints, removedWrites, removedBlobs = 0, 0, 0
 -- Blob fields the removed checkpoints pointed at, per namespace: candidates for removal.
 local candidates, touched = {}, {}
+-- Index entries to remove, all at once at the end (a run may have thousands: include checkpointIndex).
+local unindexed = {}
 
 -- Removes one checkpoint with its index entry and pending writes; its blobs become candidates. The run line of a
 -- record removed through an earlier release's member (a checkpoint put again since, with a run id) is counted down.
@@ -73,7 +83,7 @@ local function removeCheckpoint(ns, field, record, countDown)
       runIndexDrop(byRun, runOfRecord, ns)
     end
   end
-  checkpointIndexRemove(byNamespace, field)
+  unindexed[#unindexed + 1] = field
   removedWrites = removedWrites + pendingWritesRemove(field, record)
 end
 
@@ -100,7 +110,8 @@ local function removeRunFromNamespace(runId, ns, firstId, count)
   end
 end
 
-for i = 3, #ARGV do
+local checkLimit = tonumber(ARGV[3])
+for i = 4, #ARGV do
   local runId = ARGV[i]
   local members = redis.call("ZRANGE", byRun, "[" .. runId .. "\0", "(" .. runId .. "\1", "BYLEX")
   for _, member in ipairs(members) do
@@ -116,6 +127,7 @@ for i = 3, #ARGV do
   end
 end
 
+checkpointIndexRemoveMany(byNamespace, unindexed)
 if checkpointIndexCard(byNamespace) == 0 then
   removedBlobs = redis.call("HLEN", blobs)
   removedWrites = removedWrites + pendingWritesCountAll()
@@ -123,9 +135,26 @@ if checkpointIndexCard(byNamespace) == 0 then
   return removed(removedCheckpoints, removedWrites, removedBlobs)
 end
 
+-- Long namespaces: their candidates, with the bases they lean on, go to the client's pages.
+local deferred = {}
+for _, ns in ipairs(touched) do
+  if candidates[ns] and next(candidates[ns]) ~= nil
+    and checkpointIndexLexCount(byNamespace, "[" .. ns .. "\0", "(" .. ns .. "\1") > checkLimit
+  then
+    local entry = { ns }
+    for _, blobField in ipairs(blobCandidatesWithBases(blobs, candidates[ns])) do
+      entry[#entry + 1] = blobField
+    end
+    deferred[#deferred + 1] = entry
+    candidates[ns] = nil
+  end
+end
+if #deferred > 0 then
+  blobSweepMarkCheck(runFences, checkpoints)
+end
 removedBlobs = dropUnneededBlobs(checkpoints, blobs, byNamespace, candidates, touched)
 if removedCheckpoints > 0 then
   -- Checkpoints that stay may have lost ancestors: histories held by clients must be read again.
   historyEpochChange(runFences, checkpoints)
 end
-return removed(removedCheckpoints, removedWrites, removedBlobs)
+return removed(removedCheckpoints, removedWrites, removedBlobs, deferred)

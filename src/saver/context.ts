@@ -49,8 +49,13 @@ export interface SaverContext extends RedisContext {
   /** DeltaChannel history pages getTuple read with its checkpoint, waiting for the load that follows (undefined:
    * the `deltaHistoryReadAhead` option is off). */
   readonly historyReadAhead: DeltaHistoryReadAhead | undefined;
-  /** Overrides PRUNE_BLOB_CHECK_LIMIT of prune.ts (tests: 0 sends every trimmed thread through the blob sweep). */
-  readonly pruneBlobCheckLimit?: number | undefined;
+  /**
+   * Overrides BLOB_CHECK_LIMIT of blob-check.ts (tests: 0 sends every trimmed thread through prune's blob sweep and
+   * every deleteForRuns through the paged check).
+   */
+  readonly blobCheckLimit?: number | undefined;
+  /** Overrides the checkpoints per page of blob-check.ts (tests: small pages). */
+  readonly blobCheckPage?: number | undefined;
 }
 
 /** Forgets the DeltaChannel histories held or read ahead for a thread this process removes or replaces. */
@@ -75,8 +80,9 @@ export function createSaverContext(options: {
   deltaHistoryReadAhead?: boolean | undefined;
   /** Overrides MIN_SERVER_VERSION (tests). */
   minServerVersion?: readonly [number, number, number];
-  /** Overrides PRUNE_BLOB_CHECK_LIMIT (tests). */
-  pruneBlobCheckLimit?: number;
+  /** Overrides BLOB_CHECK_LIMIT and the blob check's page size (tests). */
+  blobCheckLimit?: number;
+  blobCheckPage?: number;
 }): SaverContext {
   return {
     ...createRedisContext({
@@ -105,6 +111,7 @@ export function createSaverContext(options: {
         ? undefined
         : new DeltaHistoryCache(options.deltaHistoryCache?.maxBytes ?? DEFAULT_DELTA_HISTORY_CACHE_BYTES),
     historyReadAhead: options.deltaHistoryReadAhead === false ? undefined : new DeltaHistoryReadAhead(),
-    pruneBlobCheckLimit: options.pruneBlobCheckLimit,
+    blobCheckLimit: options.blobCheckLimit,
+    blobCheckPage: options.blobCheckPage,
   };
 }

@@ -13,13 +13,18 @@
  * are cleaned; the refused ones stay in the runs' lists (calling again once the run ended finishes the job) and
  * ThreadLeasedError names them (`error.threads`).
  *
- * Audit: each thread's script records a deleteForRuns event when it removed something (run ids in its context).
+ * Blobs: a namespace left with more than BLOB_CHECK_LIMIT checkpoints has its blob check made in pages after the
+ * thread's script (blob-check.ts), so no script reads a long history at once.
+ *
+ * Audit: each thread's script records a deleteForRuns event when it removed something (run ids in its context), and
+ * so does the last page of a blob check that deleted blobs.
  */
 import { withAuditContext } from "../audit/outbox.js";
 import { ThreadLeasedError } from "../errors.js";
 import { saverLegacyRunThreadsKey, saverRunThreadsKey, saverThreadKeys } from "../keys.js";
 import { callScript, type ScriptArgs } from "../lua/index.js";
 import { redisCall } from "../redis-call.js";
+import { BLOB_CHECK_LIMIT, checkDeferredBlobs } from "./blob-check.js";
 import { escapePart } from "./codec.js";
 import { forgetHistories, type SaverContext } from "./context.js";
 import { type RunFence, runFenceArgs } from "./run-fence.js";
@@ -79,17 +84,15 @@ export async function deleteForRuns(
       context.deltas?.forget(threadId);
       const args: ScriptArgs<"saverDeleteForRuns"> = [
         ...runFenceArgs(fence?.threadId === threadId ? fence : undefined),
+        context.blobCheckLimit ?? BLOB_CHECK_LIMIT,
         ...threadRuns.map(escapePart),
       ];
       const audit = context.audit;
-      const reply = await redisCall(context, { operation, write: true, keys: keys.all }, async (client) =>
-        audit
-          ? callScript(
-              client,
-              "saverDeleteForRuns",
-              { ...keys, outbox: await audit.stream(keys.checkpoints) },
-              withAuditContext(args, { threadId, runIds: threadRuns, agent: audit.agentId, rollback: fence && true }),
-            )
+      const outbox = audit ? await audit.stream(keys.checkpoints) : undefined;
+      const auditContext = { threadId, runIds: threadRuns, agent: audit?.agentId, rollback: fence && true };
+      const reply = await redisCall(context, { operation, write: true, keys: keys.all }, (client) =>
+        outbox
+          ? callScript(client, "saverDeleteForRuns", { ...keys, outbox }, withAuditContext(args, auditContext))
           : callScript(client, "saverDeleteForRuns", keys, args),
       );
       // Once removed: a load that read the thread meanwhile must not hold the ancestors this took away.
@@ -101,6 +104,9 @@ export async function deleteForRuns(
       total.checkpoints += reply.checkpoints;
       total.writes += reply.writes;
       total.blobs += reply.blobs;
+      if (reply.deferred.length > 0) {
+        total.blobs += await checkDeferredBlobs(context, { keys, outbox, auditContext, operation }, reply.deferred);
+      }
     }),
   );
   const refusedThreads = new Set(refused.map((error) => error.threadId));

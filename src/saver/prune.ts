@@ -5,10 +5,10 @@
  * no script holds the server long; every call is atomic, so an interrupted prune leaves every kept checkpoint
  * readable and calling it again finishes the job. Pinned threads are left alone.
  *
- * Blobs: a call that trims a namespace still holding more than PRUNE_BLOB_CHECK_LIMIT checkpoints (a long thread,
- * trimmed from its oldest end) leaves the blobs it made unneeded to a sweep (saverSweepBlobs, include blobSweep), one
- * bounded page of the blobs hash per call once the namespaces are trimmed: checking them at each step would read every
- * remaining record each time, a cost that grows with the square of the history.
+ * Blobs: a call that trims a namespace still holding more than BLOB_CHECK_LIMIT checkpoints (blob-check.ts: a long
+ * thread, trimmed from its oldest end) leaves the blobs it made unneeded to a sweep (saverSweepBlobs, include
+ * blobSweep), one bounded page of the blobs hash per call once the namespaces are trimmed: checking them at each step
+ * would read every remaining record each time, a cost that grows with the square of the history.
  *
  * Run fences: trimming (keepLast >= 1) goes ahead on a thread a live leased run is writing, as the retention option
  * does during runs: the newest checkpoints and everything they need stay. Deleting (strategy "delete") is not done
@@ -21,6 +21,7 @@ import { saverThreadKeys } from "../keys.js";
 import { callScript } from "../lua/index.js";
 import { parseOptions } from "../options.js";
 import { redisCall } from "../redis-call.js";
+import { BLOB_CHECK_LIMIT, type BlobCheckThread } from "./blob-check.js";
 import { forgetHistories, type SaverContext } from "./context.js";
 import { dropThreadFromRuns } from "./run-index.js";
 import { forgetThread } from "./thread-index.js";
@@ -30,8 +31,6 @@ import { requireIdList } from "./well-formed.js";
 export const PRUNE_MAX_DELETES = 500;
 /** Most records and index entries one saverPrune call reads (a kept checkpoint's ancestor walk counts here). */
 export const PRUNE_MAX_VISITS = 20_000;
-/** A saverPrune call leaves unneeded blobs to the sweep when more checkpoints than this stay in its namespace. */
-export const PRUNE_BLOB_CHECK_LIMIT = 1_000;
 /** Blobs one saverSweepBlobs call asks HSCAN for, at least and at most. */
 const SWEEP_PAGE_MIN = 500;
 const SWEEP_PAGE_MAX = 5_000;
@@ -119,7 +118,7 @@ export async function pruneThread(
       ns,
       PRUNE_MAX_DELETES,
       PRUNE_MAX_VISITS,
-      context.pruneBlobCheckLimit ?? PRUNE_BLOB_CHECK_LIMIT,
+      context.blobCheckLimit ?? BLOB_CHECK_LIMIT,
     ];
     const step = await redisCall(context, { operation, write: true, keys: keys.all }, (client) =>
       outbox
@@ -151,16 +150,7 @@ export async function pruneThread(
  * The blob sweep of a thread marked for it (see the module comment): pages through its blobs hash until the pass
  * ends. Returns the blobs deleted.
  */
-async function sweepBlobs(
-  context: SaverContext,
-  thread: {
-    keys: ReturnType<typeof saverThreadKeys>;
-    outbox: string | undefined;
-    auditContext: Parameters<typeof withAuditContext>[1];
-    operation: string;
-  },
-  keepLast: number,
-): Promise<number> {
+async function sweepBlobs(context: SaverContext, thread: BlobCheckThread, keepLast: number): Promise<number> {
   const { keys, outbox, auditContext, operation } = thread;
   let cursor = "0";
   let count = SWEEP_PAGE_MIN;

@@ -2,7 +2,7 @@
  * prune() in a real process killed with SIGKILL (by pid) at different moments: each saverPrune call is atomic, so
  * whatever the kill interrupted, every checkpoint left reads exactly as before (as an untrimmed copy of the thread
  * reads), DeltaChannel histories of the kept checkpoints are intact, no blob is left that nothing needs, and a prune
- * started again finishes the job.
+ * started again finishes the job. deleteForRuns the same way, killed while it checks blobs in pages.
  */
 import type { CheckpointTuple } from "@langchain/langgraph-checkpoint";
 import { MemorySaver } from "@langchain/langgraph-checkpoint";
@@ -26,7 +26,7 @@ function asThread(tuple: CheckpointTuple | undefined, threadId: string): unknown
   );
 }
 
-describe("prune killed mid-way", () => {
+describe("history removal killed mid-way", () => {
   let server: LocalRedis;
   let client: Redis;
   beforeAll(async () => {
@@ -110,5 +110,62 @@ describe("prune killed mid-way", () => {
       expect(left).toBeLessThan(written);
       expect((await saver.prune([threadId], { keepLast: KEEP_LAST })).checkpoints).toBe(0);
     }
+  });
+
+  it("deleteForRuns killed while it checks blobs in pages: what remains reads as before, a prune sweeps the rest", async (context) => {
+    const doomed = ["run-1", "run-3"];
+    let interrupted = 0;
+    const delaysMs = [0, 5, 20, 60, 150];
+    for (const [round, delayMs] of delaysMs.entries()) {
+      // A prefix per round: the runs' hashes name only this round's threads.
+      const saver = new RedisSaver({ client, keyPrefix: `dfrkill${round}` });
+      const memory = new MemorySaver();
+      for (const [i, threadId] of THREADS.entries()) {
+        await randomHistory([saver, memory], threadId, 200 + i, 120, {
+          growingBytes: 300,
+          deltaChannels: ["messages"],
+        });
+      }
+      const worker = startWriter("prune-worker.ts", {
+        REDIS_URL: server.url,
+        KEY_PREFIX: saver.keyPrefix,
+        RUNS: doomed.join(","),
+        BLOB_CHECK_LIMIT: "0",
+        BLOB_CHECK_PAGE: "3",
+      });
+      try {
+        await worker.waitFor("deleteForRuns to start", (events) => events.some((e) => e.start === true), 60_000);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        worker.kill();
+        await worker.exit(60_000);
+      } finally {
+        worker.kill();
+      }
+      if (!worker.events.some((e) => e.done === true)) interrupted += 1;
+      for (const threadId of THREADS) {
+        // Each thread is cleaned by one script: all of the runs' checkpoints are there, or none.
+        const left = await collect(saver.list({ configurable: { thread_id: threadId } }));
+        const all = await collect(memory.list({ configurable: { thread_id: threadId } }));
+        const kept = all.filter((t) => !doomed.includes(String((t.metadata as { run_id?: string }).run_id)));
+        expect([all.length, kept.length]).toContain(left.length);
+        for (const tuple of left) {
+          expect(await saver.getTuple(tuple.config)).toEqual(await memory.getTuple(tuple.config));
+        }
+        const marked = await client.hget(saverThreadKeys(saver.keyPrefix, threadId).runFences, "{sweep}");
+        if (marked === null) await expectNoOrphanBlobs(saver, threadId);
+      }
+      // Calling again finishes the removal; a prune that trims nothing sweeps what an interrupted check left.
+      await saver.deleteForRuns(doomed);
+      const swept = await saver.prune(THREADS, { keepLast: 1_000 });
+      expect(swept.checkpoints).toBe(0);
+      for (const threadId of THREADS) {
+        expect(await client.hexists(saverThreadKeys(saver.keyPrefix, threadId).runFences, "{sweep}")).toBe(0);
+        await expectNoOrphanBlobs(saver, threadId);
+        const left = await collect(saver.list({ configurable: { thread_id: threadId } }));
+        expect(left.every((t) => !doomed.includes(String((t.metadata as { run_id?: string }).run_id)))).toBe(true);
+      }
+    }
+    recordCounts(context, { faultsInjected: delaysMs.length });
+    expect(interrupted).toBeGreaterThan(0);
   });
 });

@@ -43,6 +43,8 @@ for i, op in ipairs(cjson.decode(ARGV[1])) do
     r = checkpointIndexAdd(KEYS[1], op.member, op.zset, op.listHint)
   elseif op.op == "remove" then
     r = checkpointIndexRemove(KEYS[1], op.member, op.fromHead)
+  elseif op.op == "removeMany" then
+    r = checkpointIndexRemoveMany(KEYS[1], op.members)
   elseif op.op == "build" then
     checkpointIndexBuild(KEYS[1], op.members, op.zset)
     r = 0
@@ -58,6 +60,7 @@ type Op =
   | { op: "card" }
   | { op: "add"; member: string; zset?: boolean; listHint?: boolean }
   | { op: "remove"; member: string; fromHead?: boolean }
+  | { op: "removeMany"; members: string[] }
   | { op: "build"; members: string[]; zset?: boolean };
 
 function harness(client: RedisClient, key: string, ops: Op[]): Promise<unknown[]> {
@@ -80,6 +83,8 @@ async function reference(client: RedisClient, key: string, op: Op): Promise<unkn
       return client.zadd(key, 0, op.member);
     case "remove":
       return client.zrem(key, op.member);
+    case "removeMany":
+      return client.zrem(key, ...op.members);
     default:
       throw new Error(`no reference for ${op.op}`);
   }
@@ -119,6 +124,12 @@ function randomOps(next: () => number, members: () => string[]) {
   };
   const write = (): Op => {
     const known = members();
+    if (next() < 0.08 && known.length > 0) {
+      // Several at once, as deleteForRuns removes a run's (past 8, a LIST blanks them for one LREM); some repeated
+      // or absent.
+      const many = Array.from({ length: 1 + Math.floor(next() * 16) }, () => (next() < 0.8 ? pick(known) : member()));
+      return { op: "removeMany", members: many };
+    }
     if (next() < 0.25 && known.length > 0) {
       // From the nearer end (as deleteForRuns removes) or from the head (as retention does).
       return { op: "remove", member: next() < 0.8 ? pick(known) : member(), fromHead: next() < 0.3 };
@@ -191,6 +202,20 @@ describe.each(targets)("checkpoint index ($name)", ({ connect }) => {
     await client.zadd(`${tag}:ref`, ...members.flatMap((m) => [0, m]));
     const sorted = await client.zrange(`${tag}:ref`, "0", "-1");
     expect(await client.lrange(`${tag}:built`, 0, -1)).toEqual(sorted);
+    // Many removed at once from a long LIST: hundreds of its members, some twice, and some it does not hold.
+    const doomed = Array.from({ length: 1200 }, (_, i) =>
+      i % 6 === 5 ? member() : (members[(i * 2) % members.length] as string),
+    );
+    const [removedFromList] = (await harness(client, `${tag}:built`, [{ op: "removeMany", members: doomed }])) as [
+      number,
+    ];
+    const removedFromRef = await client.zrem(`${tag}:ref`, ...doomed);
+    expect(removedFromList).toBe(removedFromRef);
+    expect(removedFromList).toBeGreaterThan(500);
+    expect(await client.lrange(`${tag}:built`, 0, -1)).toEqual(await client.zrange(`${tag}:ref`, "0", "-1"));
+    await client.zadd(`${tag}:ref`, ...members.flatMap((m) => [0, m]));
+    await client.del(`${tag}:built`);
+    await harness(client, `${tag}:built`, [{ op: "build", members }]);
     // Members that come sorted (as copyThread sends them) are pushed as they are.
     await harness(client, `${tag}:builtSorted`, [{ op: "build", members: sorted }]);
     expect(await client.lrange(`${tag}:builtSorted`, 0, -1)).toEqual(sorted);

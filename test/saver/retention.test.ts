@@ -287,7 +287,7 @@ describe.each(targets)("RedisSaver retention ($name)", ({ connect }) => {
         keyPrefix: swept.keyPrefix,
         ttl: { refreshOnRead: false },
         serde: swept.serde,
-        pruneBlobCheckLimit: 0,
+        blobCheckLimit: 0,
       });
       const result = await pruneThreads(context, ["t"], { keepLast });
       expect(result, `seed ${seed}`).toEqual(expected);

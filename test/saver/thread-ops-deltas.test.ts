@@ -13,6 +13,8 @@ import { RedisSaver } from "../../src/index.js";
 import { saverThreadKeys } from "../../src/keys.js";
 import { blobBaseField } from "../../src/saver/blob-delta.js";
 import { decodeRefs, FrameFormat } from "../../src/saver/codec.js";
+import { createSaverContext } from "../../src/saver/context.js";
+import { deleteForRuns } from "../../src/saver/delete-for-runs.js";
 import { recordRefs } from "../../src/saver/record.js";
 import { targets, testPrefix } from "../helpers/redis.js";
 import { CHANNELS, type HistoryStep, randomHistory } from "./random-history.js";
@@ -135,6 +137,43 @@ describe.each(targets)("RedisSaver thread operations on delta blobs ($name)", ({
     }
     // The case this guards: kept deltas leaned on blobs only the deleted checkpoints referenced.
     expect(baseOnly).toBeGreaterThan(0);
+  });
+
+  it("deleteForRuns checking blobs in pages (a long namespace) removes exactly what the one-script check removes", async () => {
+    let paged = 0;
+    for (const seed of [34, 35, 36, 37]) {
+      const atOnce = new RedisSaver({ client, keyPrefix: testPrefix("dra") });
+      const inPages = new RedisSaver({ client, keyPrefix: testPrefix("drp") });
+      const memory = new MemorySaver();
+      await randomHistory([atOnce, inPages, memory], "t", seed, 50, {
+        growingBytes: seed % 2 === 0 ? ITEM_BYTES : undefined,
+        deltaChannels: seed % 3 === 0 ? ["messages"] : [],
+      });
+      const doomed = seed % 2 === 0 ? ["run-1"] : ["run-0", "run-3"];
+      const expected = await atOnce.deleteForRuns(doomed);
+      // A limit of 0: every namespace the runs wrote counts as long, so its check goes through saverCheckBlobs, in
+      // pages of a few checkpoints.
+      const context = createSaverContext({
+        client,
+        keyPrefix: inPages.keyPrefix,
+        ttl: { refreshOnRead: false },
+        serde: inPages.serde,
+        blobCheckLimit: 0,
+        blobCheckPage: 1 + (seed % 4),
+      });
+      const result = await deleteForRuns(context, doomed);
+      expect(result, `seed ${seed}`).toEqual(expected);
+      paged += result.blobs;
+      const blobFields = async (saver: RedisSaver) =>
+        (await client.hkeys(saverThreadKeys(saver.keyPrefix, "t").blobs)).sort();
+      expect(await blobFields(inPages), `seed ${seed}`).toEqual(await blobFields(atOnce));
+      expect(await client.hexists(saverThreadKeys(inPages.keyPrefix, "t").runFences, "{sweep}")).toBe(0);
+      const state = await threadState(inPages, "t");
+      expect(state).toEqual(await threadState(atOnce, "t"));
+      expect(await eachTuple(inPages, "t", state)).toEqual(await eachTuple(memory, "t", state));
+      await blobCensus(inPages, "t");
+    }
+    expect(paged).toBeGreaterThan(0);
   });
 
   it("getDeltaChannelHistory rebuilds delta-encoded seeds (their bases come with the page)", async () => {

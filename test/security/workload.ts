@@ -24,6 +24,7 @@ import { runLeaseMember, saverThreadKeys } from "../../src/keys.js";
 import { acquireLease } from "../../src/recovery/lease/acquire-lease.js";
 import { leasedGraphContext } from "../../src/recovery/with-run-lease.js";
 import { createSaverContext } from "../../src/saver/context.js";
+import { deleteForRuns } from "../../src/saver/delete-for-runs.js";
 import { pruneThreads } from "../../src/saver/prune.js";
 
 const emptyCheckpoint = {
@@ -92,12 +93,23 @@ export async function runWorkload(client: RedisClient, keyPrefix: string): Promi
     keyPrefix,
     ttl: { defaultTtlMs: 3_600_000, refreshOnRead: false },
     serde: saver.serde,
-    pruneBlobCheckLimit: 0,
+    blobCheckLimit: 0,
   });
   if ((await step(pruneThreads(sweeping, ["thread-1-copy"], { keepLast: 1 }))).blobs === 0) {
     throw new Error("the prune of thread-1-copy deleted no blob: the sweep did not run");
   }
   await step(saver.prune(["thread-1-copy"], { strategy: "delete" }));
+  // deleteForRuns of a run with more checkpoints than a few (its index entries blanked with LSET, then one LREM),
+  // checking the blobs in pages (saverCheckBlobs) as on a long thread.
+  for (const runId of ["r-3", "r-3", "r-3", "r-4"]) {
+    await step(
+      graph.invoke({ orderId: "o-3" }, { configurable: { thread_id: "thread-3" }, metadata: { run_id: runId } }),
+    );
+  }
+  const paged = await step(deleteForRuns(sweeping, ["r-3"]));
+  if (paged.checkpoints <= 8 || paged.blobs === 0) {
+    throw new Error(`deleteForRuns of r-3 removed ${JSON.stringify(paged)}: the paged check did not run`);
+  }
   await step(saver.deleteForRuns(["r-2"]));
   await step(saver.deleteThread("thread-2"));
 

@@ -23,6 +23,10 @@
 --   by now) falls back to asking.
 -- checkpointIndexRemove(key, member, fromHead): ZREM key member (1 or 0). A LIST is scanned from the nearer end, or
 --   from its head at once when fromHead is true (retention removes the oldest checkpoints).
+-- checkpointIndexRemoveMany(key, members): checkpointIndexRemove of each member (any order); returns the
+--   count removed. A LIST losing more than a few is read once from the first of them on, each found member blanked in
+--   place (LSET to "", which no member is: every one holds a NUL) and the blanks removed by one LREM: one scan
+--   instead of one per member (10,000 removals from a 100,000-member list took seconds one by one).
 -- checkpointIndexBuild(key, members, zset): fills an absent key with members (any order, no repeats): a LIST
 --   sorted here unless they come sorted (RPUSH in batches), or a ZSET when zset is true.
 -- @include lexOrder
@@ -255,6 +259,46 @@ local function checkpointIndexRemove(key, member, fromHead)
   local removed = redis.call("LREM", key, direction, member)
   if removed > 0 and checkpointIndexLengths[key] then
     checkpointIndexLengths[key] = checkpointIndexLengths[key] - removed
+  end
+  return removed
+end
+
+local function checkpointIndexRemoveMany(key, members)
+  local removed = 0
+  if #members <= 8 or checkpointIndexKind(key) ~= "list" then
+    for _, member in ipairs(members) do
+      removed = removed + checkpointIndexRemove(key, member)
+    end
+    return removed
+  end
+  local pending, first, left = {}, members[1], 0
+  for _, member in ipairs(members) do
+    if not pending[member] then
+      pending[member] = true
+      left = left + 1
+    end
+    if lexBefore(member, first) then
+      first = member
+    end
+  end
+  local n = checkpointIndexLength(key)
+  local at = checkpointIndexSearch(key, 0, n, first, false)
+  while left > 0 and at < n do
+    local window = redis.call("LRANGE", key, at, at + 999)
+    for i = 1, #window do
+      if pending[window[i]] then
+        redis.call("LSET", key, at + i - 1, "")
+        removed, left = removed + 1, left - 1
+        if left == 0 then
+          break
+        end
+      end
+    end
+    at = at + 1000
+  end
+  if removed > 0 then
+    redis.call("LREM", key, removed, "")
+    checkpointIndexLengths[key] = n - removed
   end
   return removed
 end
