@@ -272,4 +272,28 @@ describe.each(targets)("pending writes carried in records ($name)", ({ connect }
     await redis.deleteThread("v");
     expect(await client.exists(...saverThreadKeys(keyPrefix, "v").all)).toBe(0);
   });
+
+  it("the delete strategy counts the writes of a thread longer than one read of its values (1,000 fields)", async () => {
+    const keyPrefix = testPrefix("rwl");
+    const redis = new RedisSaver({ client, keyPrefix });
+    const configs = await chain([redis], "long", 1_203);
+    for (const config of configs) {
+      await redis.putWrites(
+        config,
+        [
+          ["x", 1],
+          ["y", 2],
+        ],
+        "task-1",
+      );
+    }
+    // Writes ahead of a checkpoint never put (a field of the records hash that is no checkpoint), and one overflow.
+    const missing = { configurable: { ...configs[0]?.configurable, checkpoint_id: uuid6(-1) } };
+    await redis.putWrites(missing, [["x", 3]], "task-2");
+    await redis.putWrites(configs[5] as RunnableConfig, [["x", randomBytes(6_000).toString("base64")]], "big");
+    const keys = saverThreadKeys(keyPrefix, "long");
+    expect(await client.hlen(keys.checkpoints)).toBe(1_204);
+    expect(await redis.prune(["long"], { strategy: "delete" })).toMatchObject({ checkpoints: 1_203, writes: 2_408 });
+    expect(await client.exists(...keys.all)).toBe(0);
+  });
 });

@@ -583,23 +583,32 @@ local function pendingWritesIsOverflowField(field)
   return first ~= nil and string.find(field, "\0", first + 1, true) ~= nil
 end
 
-local function pendingWritesCountAll()
-  local all, count = redis.call("HGETALL", KEYS[5]), 0
-  for i = 1, #all, 2 do
-    if pendingWritesIsOverflowField(all[i]) then
-      count = count + 1
-    else
-      count = count + pendingWritesCount(all[i + 1])
+-- Calls visit(field, value) for every field of a hash, its values read a thousand at a time (HKEYS, then HMGET): a
+-- long thread's records are not all copied into the script's memory at once, as one HGETALL copies them (tens of MB
+-- for 100,000 checkpoints, which the Lua heap keeps afterwards).
+local function pendingWritesEachValue(key, visit)
+  local fields = redis.call("HKEYS", key)
+  for from = 1, #fields, 1000 do
+    local values = redis.call("HMGET", key, unpack(fields, from, math.min(from + 999, #fields)))
+    for i = 1, #values do
+      if values[i] then
+        visit(fields[from + i - 1], values[i])
+      end
     end
   end
-  -- HGETALL rather than HVALS: the scripts keep to the commands the documented ACL lists (src/acl.ts).
-  local records, ahead = redis.call("HGETALL", KEYS[1]), 0
-  for i = 2, #records, 2 do
-    count = count + pendingWritesInRecord(records[i])
-    if recordWritesAhead(records[i]) then
+end
+
+local function pendingWritesCountAll()
+  local count, ahead = 0, 0
+  pendingWritesEachValue(KEYS[5], function(field, value)
+    count = count + (pendingWritesIsOverflowField(field) and 1 or pendingWritesCount(value))
+  end)
+  pendingWritesEachValue(KEYS[1], function(_, record)
+    count = count + pendingWritesInRecord(record)
+    if recordWritesAhead(record) then
       ahead = ahead + 1
     end
-  end
+  end)
   return count, ahead
 end
 
