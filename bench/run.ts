@@ -28,6 +28,7 @@ import {
   writesBytes,
 } from "./payloads.js";
 import { peersSection } from "./peers.js";
+import { removalSection } from "./removal.js";
 import { retentionSection } from "./retention.js";
 import { runBench } from "./runner.js";
 import { runsSection } from "./runs.js";
@@ -114,6 +115,7 @@ await runBench(
     },
     { id: "chatMemory", title: "Memory of a long chat", run: (ctx) => chatMemorySection(ctx) },
     { id: "retention", title: "Memory with retention", run: (ctx) => retentionSection(ctx) },
+    { id: "removal", title: "Removing history from a long thread", run: (ctx) => removalSection(ctx) },
     {
       id: "delta",
       title: "Memory: DeltaChannel history",
