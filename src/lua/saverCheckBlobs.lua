@@ -6,7 +6,9 @@
   listed, in the same script, so a checkpoint appended meanwhile (a put goes to the end: ids grow with time) is read
   before anything goes.
 
-  A checkpoint present from the pass's start to its end is read by one page. One put in the middle of the index
+  A checkpoint present from the pass's start to its end is read by one page; one put meanwhile needs the values of
+  its parent (kept if a page read the parent) or new ones, and a delta base it leans on while the pages run is kept
+  when the put lands at the end, read by the last page. One put in the middle of the index
   meanwhile, behind the pass, would not be: the last page therefore counts the namespace and deletes only when the
   count equals the checkpoints the pass read (answering -2 otherwise: the client starts the pass again). A checkpoint
   that a concurrent removal took away also changes the count: keeping the candidates is then the safe answer.
@@ -14,13 +16,14 @@
   KEYS[1] checkpoints   HASH  ns\0id -> framed checkpoint record
   KEYS[2] blobs         HASH  ns\0channel\0version -> framed channel value
   KEYS[3] byNamespace   ZSET or LIST  ns\0id (include checkpointIndex)
-  KEYS[4] runFences     HASH  holds the "d" mark (include blobSweep)
+  KEYS[4] runFences     HASH  holds the "d<n>" mark (include blobSweep)
 
   ARGV[1] ns            the namespace
   ARGV[2] after         the last index member the pass read, "" for its first page
   ARGV[3] count         the most checkpoints this page reads
   ARGV[4] read          the checkpoints the pass's earlier pages read
-  ARGV[5] last          "1" when this is the last namespace the client checks: its end removes the "d" mark
+  ARGV[5] last          "1" when this is the last namespace the client checks: its end takes back the call's count
+                        of the "d<n>" mark
   ARGV[6..]             the candidate blob fields still listed (none: the page only ends the pass)
 
   Result: { after, read, needed, removed }: the last member this page read ("" once the namespace's end was

@@ -24,8 +24,8 @@
   ARGV[3] checkLimit    a namespace left with more checkpoints than this does not have its blobs checked here: that
                         would read every remaining record in one script (about a second at 100,000). Its candidates
                         (the blobs the removed checkpoints pointed at, and the bases they lean on) go back to the
-                        client, which checks them in pages (saverCheckBlobs), and the thread is marked "d" for
-                        that time (include blobSweep)
+                        client, which checks them in pages (saverCheckBlobs), and the thread is marked "d<n>"
+                        for that time (include blobSweep)
   ARGV[4..]             escaped run ids
 
   Result: { checkpoints removed, writes removed, blobs removed, deferred }, deferred listing the namespaces left to

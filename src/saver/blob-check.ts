@@ -36,9 +36,9 @@ export interface DeferredBlobCheck {
 }
 
 /**
- * Checks the deferred namespaces one after another; returns the blobs deleted. The last namespace's end removes the
- * thread's "d" mark; a pass that cannot end (see saverCheckBlobs.lua) leaves the mark, and so its candidates to the
- * thread's next prune.
+ * Checks the deferred namespaces one after another; returns the blobs deleted. The last namespace's end takes this
+ * call's count back from the thread's "d<n>" mark; a pass that cannot end (see saverCheckBlobs.lua) leaves it, and so
+ * its candidates to the thread's next prune.
  */
 export async function checkDeferredBlobs(
   context: SaverContext,

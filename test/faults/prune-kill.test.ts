@@ -14,7 +14,7 @@ import { recordCounts } from "../helpers/counts.js";
 import { randomHistory } from "../saver/random-history.js";
 import { expectNoOrphanBlobs } from "../saver/retention-helpers.js";
 import { collect } from "../saver/saver-helpers.js";
-import { startWriter } from "./fixtures/child.js";
+import { startWriter, type WriterProcess } from "./fixtures/child.js";
 
 const THREADS = ["t0", "t1", "t2", "t3", "t4", "t5"];
 const KEEP_LAST = 3;
@@ -24,6 +24,19 @@ function asThread(tuple: CheckpointTuple | undefined, threadId: string): unknown
   return JSON.parse(
     JSON.stringify(tuple ?? null).replaceAll(`"thread_id":"ref-${threadId}"`, `"thread_id":"${threadId}"`),
   );
+}
+
+/** Kills the worker `delayMs` after it said it started (SIGKILL, by pid); true when it had finished by then. */
+async function killAfterStart(worker: WriterProcess, delayMs: number): Promise<boolean> {
+  try {
+    await worker.waitFor("the worker to start", (events) => events.some((e) => e.start === true), 60_000);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    worker.kill();
+    await worker.exit(60_000);
+  } finally {
+    worker.kill();
+  }
+  return worker.events.some((e) => e.done === true);
 }
 
 describe("history removal killed mid-way", () => {
@@ -86,15 +99,7 @@ describe("history removal killed mid-way", () => {
         // Every other round, each step leaves its unneeded blobs to the sweep, as on a long thread.
         ...(round % 2 === 1 ? { BLOB_CHECK_LIMIT: "0" } : {}),
       });
-      try {
-        await worker.waitFor("the prune to start", (events) => events.some((e) => e.start === true), 60_000);
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-        worker.kill();
-        await worker.exit(60_000);
-      } finally {
-        worker.kill();
-      }
-      if (!worker.events.some((e) => e.done === true)) interrupted += 1;
+      if (!(await killAfterStart(worker, delayMs))) interrupted += 1;
       for (const threadId of THREADS) await expectIntact(saver, memory, threadId);
     }
     recordCounts(context, { faultsInjected: delaysMs.length });
@@ -133,15 +138,7 @@ describe("history removal killed mid-way", () => {
         BLOB_CHECK_LIMIT: "0",
         BLOB_CHECK_PAGE: "3",
       });
-      try {
-        await worker.waitFor("deleteForRuns to start", (events) => events.some((e) => e.start === true), 60_000);
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-        worker.kill();
-        await worker.exit(60_000);
-      } finally {
-        worker.kill();
-      }
-      if (!worker.events.some((e) => e.done === true)) interrupted += 1;
+      if (!(await killAfterStart(worker, delayMs))) interrupted += 1;
       for (const threadId of THREADS) {
         // Each thread is cleaned by one script: all of the runs' checkpoints are there, or none.
         const left = await collect(saver.list({ configurable: { thread_id: threadId } }));

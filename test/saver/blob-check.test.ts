@@ -74,7 +74,7 @@ describe.each(targets)("deleteForRuns' blob check in pages ($name)", ({ connect 
     const [ns, ...candidates] = deferred[0] as string[];
     expect(ns).toBe("");
     expect(candidates.sort()).toEqual([await field(4), await field(5), await field(6)].sort());
-    expect(await client.hget(keys.runFences, "{sweep}")).toBe("d");
+    expect(await client.hget(keys.runFences, "{sweep}")).toBe("d1");
     // Pages of one checkpoint: cp-1, cp-2, cp-3, then the end.
     let after = "";
     let read = 0;
@@ -111,19 +111,26 @@ describe.each(targets)("deleteForRuns' blob check in pages ($name)", ({ connect 
     await put(saver, "cp-0", "cp-5", "run-c", 5, false);
     expect(await page(after, 5, count, "1", candidates)).toEqual(["", 1, [], -2]);
     expect(await client.hlen(keys.blobs)).toBe(6);
-    expect(await client.hget(keys.runFences, "{sweep}")).toBe("d");
+    expect(await client.hget(keys.runFences, "{sweep}")).toBe("d1");
     const [end, read, needed, removed] = await page("", 10, 0, "1", candidates);
     expect([end, read, needed, removed]).toEqual(["", 4, [await field(5)], 2]);
     expect(await client.hexists(keys.blobs, await field(5))).toBe(1);
     expect(await client.hexists(keys.runFences, "{sweep}")).toBe(0);
   });
 
-  it("removes only its own mark: not before the last namespace, nor a prune's sweep mark set since", async () => {
-    const { keys, page, phaseOne } = await setUp("bcm");
+  it("takes back only its own count of the mark: not before the last namespace, nor a prune's mark", async () => {
+    const { saver, keys, page, phaseOne } = await setUp("bcm");
+    await put(saver, "cp-7", "cp-6", "run-c", 7, true);
     const [, , , deferred] = await phaseOne("run-b");
     const candidates = (deferred[0] as string[]).slice(1);
     expect((await page("", 10, 0, "0", candidates))[3]).toBe(3);
-    expect(await client.hget(keys.runFences, "{sweep}")).toBe("d");
+    expect(await client.hget(keys.runFences, "{sweep}")).toBe("d1");
+    // A second call checking the same thread meanwhile counts itself in; each end takes back one.
+    expect((await phaseOne("run-a"))[3]).toHaveLength(1);
+    expect(await client.hget(keys.runFences, "{sweep}")).toBe("d2");
+    expect(await page("", 10, 0, "1", [])).toEqual(["", 0, [], 0]);
+    expect(await client.hget(keys.runFences, "{sweep}")).toBe("d1");
+    // A prune's sweep marks over it; an end then leaves that mark alone.
     await client.hset(keys.runFences, "{sweep}", "1");
     expect(await page("", 10, 0, "1", [])).toEqual(["", 0, [], 0]);
     expect(await client.hget(keys.runFences, "{sweep}")).toBe("1");

@@ -7,14 +7,14 @@
 -- sweep leaves the mark, and the next prune of the thread sweeps.
 --
 -- deleteForRuns leaves the check of a long namespace to pages too (saverCheckBlobs, driven by its client, which holds
--- the candidates): it marks the thread "d" while they run, so that a check interrupted before its end is swept by the
--- thread's next prune.
+-- the candidates): the mark "d<n>" counts the checks under way on the thread, so that one interrupted before its end
+-- (its count never taken back) leaves the thread marked, and the thread's next prune sweeps it.
 --
 -- blobSweepMark(runFences, ttlFrom): marks the thread ("1"); with ttlFrom, a hash created here gets that key's TTL.
--- blobSweepMarkCheck(runFences, ttlFrom): marks it "d" unless it carries a mark already.
--- blobSweepClearCheck(runFences): removes a "d" mark (a sweep marked since keeps its own).
+-- blobSweepMarkCheck(runFences, ttlFrom): counts one more check ("d1" when unmarked); a sweep's mark stays as it is.
+-- blobSweepClearCheck(runFences): counts one check less, removing "d1" (a sweep marked since keeps its own).
 -- blobSweepState(runFences): the mark's value: false for none, "1" for a sweep due, "2" for one whose pass left a
---   namespace unchecked (saverSweepBlobs keeps the mark then), "d" for a deleteForRuns check under way.
+--   namespace unchecked (saverSweepBlobs keeps the mark then), "d<n>" for n deleteForRuns checks under way.
 -- @include runFencesField
 local BLOB_SWEEP_FIELD = "{sweep}"
 
@@ -26,14 +26,24 @@ local function blobSweepState(runFences)
   return redis.call("HGET", runFences, BLOB_SWEEP_FIELD)
 end
 
+-- The number of checks a "d<n>" mark counts; nil for any other state.
+local function blobSweepChecks(state)
+  return state and tonumber(string.match(state, "^d(%d+)$"))
+end
+
 local function blobSweepMarkCheck(runFences, ttlFrom)
-  if not blobSweepState(runFences) then
-    runFencesFieldSet(runFences, BLOB_SWEEP_FIELD, "d", ttlFrom)
+  local state = blobSweepState(runFences)
+  local checks = blobSweepChecks(state)
+  if not state or checks then
+    runFencesFieldSet(runFences, BLOB_SWEEP_FIELD, "d" .. ((checks or 0) + 1), ttlFrom)
   end
 end
 
 local function blobSweepClearCheck(runFences)
-  if blobSweepState(runFences) == "d" then
+  local checks = blobSweepChecks(blobSweepState(runFences))
+  if checks == 1 then
     redis.call("HDEL", runFences, BLOB_SWEEP_FIELD)
+  elseif checks then
+    redis.call("HSET", runFences, BLOB_SWEEP_FIELD, "d" .. (checks - 1))
   end
 end
