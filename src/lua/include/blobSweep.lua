@@ -28,7 +28,7 @@ end
 
 -- The number of checks a "d<n>" mark counts; nil for any other state.
 local function blobSweepChecks(state)
-  return state and tonumber(string.match(state, "^d(%d+)$"))
+  return state and string.sub(state, 1, 1) == "d" and tonumber(string.sub(state, 2)) or nil
 end
 
 local function blobSweepMarkCheck(runFences, ttlFrom)

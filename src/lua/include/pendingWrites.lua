@@ -584,8 +584,8 @@ local function pendingWritesIsOverflowField(field)
 end
 
 -- Calls visit(field, value) for every field of a hash, its values read a thousand at a time (HKEYS, then HMGET): a
--- long thread's records are not all copied into the script's memory at once, as one HGETALL copies them (tens of MB
--- for 100,000 checkpoints, which the Lua heap keeps afterwards).
+-- long thread's records are not all copied into the script's memory at once, as one HGETALL copies them (for 100,000
+-- checkpoints of 1 KB steps the server's resident memory grew by 44 MB that way, by 21 MB this way).
 local function pendingWritesEachValue(key, visit)
   local fields = redis.call("HKEYS", key)
   for from = 1, #fields, 1000 do
