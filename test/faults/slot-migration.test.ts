@@ -1,7 +1,9 @@
 /**
  * Slots moved between masters while agents work (resharding, the way a cluster grows). First one slot held half
  * moved for longer than ioredis follows redirections (TRYAGAIN, ASK): checkpoints, pending writes and store writes
- * to that slot wait and land, none fails. Then the way operators do it: a fourth master added and
+ * to that slot wait and land, none fails. A run whose lease bucket is held so keeps its lease while the move is
+ * shorter than the lease, and stops when it is longer (its heartbeats cannot land), then is resumed exactly once.
+ * Then the way operators do it: a fourth master added and
  * `redis-cli --cluster rebalance` under checkpoint and store load: no operation fails and every acknowledged write
  * is there afterwards.
  */
@@ -11,10 +13,15 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { type Checkpoint, emptyCheckpoint } from "@langchain/langgraph-checkpoint";
 import { Cluster, Redis } from "ioredis";
 import { type LocalCluster, type LocalRedis, startCluster, startRedis } from "../../scripts/local-redis.js";
+import { RunLeaseLostError } from "../../src/errors.js";
 import { RedisSaver, RedisStore } from "../../src/index.js";
-import { storeNamespaceKeys } from "../../src/keys.js";
+import { runLeaseMember, storeNamespaceKeys } from "../../src/keys.js";
+import { findCrashedRuns } from "../../src/recovery/find-crashed-runs.js";
+import { resumeCrashedRuns } from "../../src/recovery/resume-crashed-runs.js";
+import { withRunLease } from "../../src/recovery/with-run-lease.js";
 import { keySlot } from "../../src/slot.js";
 import { recordCounts } from "../helpers/counts.js";
+import { FINAL_TRAIL, gate, leaseCounts, leaseKeysOf, testGraph, waitUntil } from "../recovery/helpers.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -76,6 +83,37 @@ async function errorCount(node: Redis, reply: string): Promise<number> {
   return Number(new RegExp(`errorstat_${reply}:count=(\\d+)`).exec(info)?.[1] ?? 0);
 }
 
+/**
+ * Starts moving `slot` from its owner to another master and moves `keys` of it (by default half its keys), so the
+ * slot stays half moved until `finish` moves the rest and gives it to the new owner on every master. `turnedAway`
+ * counts the TRYAGAIN and ASK replies both sides have sent so far.
+ */
+async function holdSlotHalfMoved(nodes: Map<number, Redis>, slot: number, keys?: string[]) {
+  const first = nodes.values().next().value as Redis;
+  const fromPort = await ownerOf(first, slot);
+  const toPort = [...nodes.keys()].find((port) => port !== fromPort) as number;
+  const from = nodes.get(fromPort) as Redis;
+  const to = nodes.get(toPort) as Redis;
+  const [fromId, toId] = await Promise.all([nodeId(from), nodeId(to)]);
+  const turnedAway = async () => {
+    let count = 0;
+    for (const node of [from, to]) count += (await errorCount(node, "TRYAGAIN")) + (await errorCount(node, "ASK"));
+    return count;
+  };
+  await to.cluster("SETSLOT", slot, "IMPORTING", fromId);
+  await from.cluster("SETSLOT", slot, "MIGRATING", toId);
+  if (keys) {
+    await from.migrate("127.0.0.1", toPort, "", 0, 10_000, "KEYS", ...keys);
+  } else {
+    await moveKeys(from, toPort, slot, Math.floor(Number(await from.cluster("COUNTKEYSINSLOT", slot)) / 2));
+  }
+  const finish = async () => {
+    await moveKeys(from, toPort, slot);
+    for (const node of nodes.values()) await node.cluster("SETSLOT", slot, "NODE", toId);
+  };
+  return { from, toPort, turnedAway, finish };
+}
+
 function checkpoint(step: number): Checkpoint {
   const cp = emptyCheckpoint();
   cp.channel_values = { step, note: `step ${step} `.repeat(20) };
@@ -119,21 +157,9 @@ describe("slots moved between masters while agents work", () => {
       await Promise.all(Array.from({ length: 200 }, (_, i) => store.put(namespace, `o${i}`, { n: i })));
 
       const first = nodes.values().next().value as Redis;
-      const fromPort = await ownerOf(first, slot);
-      const toPort = ports.find((port) => port !== fromPort) as number;
-      const from = nodes.get(fromPort) as Redis;
-      const to = nodes.get(toPort) as Redis;
-      const [fromId, toId] = await Promise.all([nodeId(from), nodeId(to)]);
-      const turnedAway = async () => {
-        let count = 0;
-        for (const node of [from, to]) count += (await errorCount(node, "TRYAGAIN")) + (await errorCount(node, "ASK"));
-        return count;
-      };
+      const moving = await holdSlotHalfMoved(nodes, slot);
+      const { from, toPort, turnedAway } = moving;
       const before = await turnedAway();
-      await to.cluster("SETSLOT", slot, "IMPORTING", fromId);
-      await from.cluster("SETSLOT", slot, "MIGRATING", toId);
-      const total = Number(await from.cluster("COUNTKEYSINSLOT", slot));
-      await moveKeys(from, toPort, slot, Math.floor(total / 2));
 
       // Calls made while the slot is half moved: each is turned away until the move ends.
       const calls = {
@@ -149,8 +175,7 @@ describe("slots moved between masters while agents work", () => {
       };
       // Held longer than ioredis follows redirections on its own (maxRedirections 16, about a second here).
       await new Promise((resolve) => setTimeout(resolve, 2_500));
-      await moveKeys(from, toPort, slot);
-      for (const node of nodes.values()) await node.cluster("SETSLOT", slot, "NODE", toId);
+      await moving.finish();
       const settled = await Promise.allSettled(Object.values(calls));
       const failed = settled.flatMap((result) => (result.status === "rejected" ? [String(result.reason)] : []));
       expect(failed).toEqual([]);
@@ -167,6 +192,105 @@ describe("slots moved between masters while agents work", () => {
       expect((await store.get(namespace, "o9"))?.value).toEqual({ n: 9, seen: true });
       expect(Number(await from.cluster("COUNTKEYSINSLOT", slot))).toBe(0);
       recordCounts(context, { faultsInjected: 1, acknowledgedWritesChecked: 4 });
+    } finally {
+      client.disconnect();
+      for (const node of nodes.values()) node.disconnect();
+    }
+  });
+
+  it("a run's lease slot held half moved for less than its lease: the heartbeats wait, the run keeps its lease", async (context) => {
+    const ports = portsOf(cluster);
+    const client = connect(ports);
+    const nodes = nodeConnections(ports);
+    try {
+      const keyPrefix = "lease-held";
+      const threadId = "order-1";
+      const lease = leaseKeysOf(keyPrefix, "g", threadId);
+      const member = runLeaseMember(threadId, "");
+      const hold = gate();
+      let started = false;
+      const app = withRunLease(
+        testGraph({
+          checkpointer: new RedisSaver({ client, keyPrefix }),
+          behaviour: { b1: { until: hold.opened } },
+          onStart: (node) => {
+            if (node === "b1") started = true;
+          },
+        }),
+        { client, keyPrefix, name: "g", leaseMs: 8_000, heartbeatMs: 300 },
+      );
+      const run = app.invoke({ input: 7 }, { configurable: { thread_id: threadId } });
+      const ended = run.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await waitUntil(() => started, 10);
+      // The lease index moves, the holders hash stays: a heartbeat names both, and is turned away (TRYAGAIN).
+      const moving = await holdSlotHalfMoved(nodes, keySlot(lease.index), [lease.index]);
+      const before = await moving.turnedAway();
+      // Several heartbeats fall in the move, which lasts well under the lease.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      const turnedAway = (await moving.turnedAway()) - before;
+      await moving.finish();
+      const expiry = await client.zscore(lease.index, member);
+      await waitUntil(async () => (await client.zscore(lease.index, member)) !== expiry, 20);
+      hold.open();
+      expect(await ended).toBeUndefined();
+      expect((await run).trail).toEqual(FINAL_TRAIL);
+      expect(turnedAway).toBeGreaterThan(0);
+      expect(await findCrashedRuns(app)).toEqual([]);
+      expect((await leaseCounts(client, keyPrefix, "g")).index).toBe(0);
+      recordCounts(context, { faultsInjected: 1, acknowledgedWritesChecked: 1 });
+    } finally {
+      client.disconnect();
+      for (const node of nodes.values()) node.disconnect();
+    }
+  });
+
+  it("a run's lease slot held half moved past its lease: the run stops, and is resumed exactly once after", async (context) => {
+    const ports = portsOf(cluster);
+    const client = connect(ports);
+    const nodes = nodeConnections(ports);
+    try {
+      const keyPrefix = "lease-lost";
+      const threadId = "order-2";
+      const lease = leaseKeysOf(keyPrefix, "g", threadId);
+      const checkpointer = new RedisSaver({ client, keyPrefix });
+      let started = false;
+      const app = withRunLease(
+        testGraph({
+          checkpointer,
+          behaviour: { b1: "block" },
+          onStart: (node) => {
+            if (node === "b1") started = true;
+          },
+        }),
+        { client, keyPrefix, name: "g", leaseMs: 1_000 },
+      );
+      const ended = app.invoke({ input: 7 }, { configurable: { thread_id: threadId } }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await waitUntil(() => started, 10);
+      const moving = await holdSlotHalfMoved(nodes, keySlot(lease.index), [lease.index]);
+      // No heartbeat lands while the slot is held: the run's watchdog ends it a lease period after the last one.
+      const error = await ended;
+      await moving.finish();
+      expect(error).toBeInstanceOf(RunLeaseLostError);
+
+      const executions = new Map<string, number>();
+      const recoverer = (owner: string) =>
+        withRunLease(testGraph({ checkpointer, executions }), { client, keyPrefix, name: "g", owner });
+      await waitUntil(async () => (await findCrashedRuns(recoverer("probe"), { prune: false })).length === 1);
+      const reports = await Promise.all(["r1", "r2"].map((owner) => resumeCrashedRuns(recoverer(owner))));
+      expect(reports.reduce((sum, report) => sum + report.resumed, 0)).toBe(1);
+      expect(reports.flatMap((report) => report.results.filter((result) => result.outcome === "failed"))).toEqual([]);
+      expect(Object.fromEntries(executions)).toEqual({ [`${threadId}:b1`]: 1, [`${threadId}:c`]: 1 });
+      expect((await recoverer("reader").getState({ configurable: { thread_id: threadId } })).values.trail).toEqual(
+        FINAL_TRAIL,
+      );
+      expect((await leaseCounts(client, keyPrefix, "g")).index).toBe(0);
+      recordCounts(context, { faultsInjected: 1, acknowledgedWritesChecked: 1 });
     } finally {
       client.disconnect();
       for (const node of nodes.values()) node.disconnect();
