@@ -21,7 +21,15 @@ import { resumeCrashedRuns } from "../../src/recovery/resume-crashed-runs.js";
 import { withRunLease } from "../../src/recovery/with-run-lease.js";
 import { keySlot } from "../../src/slot.js";
 import { recordCounts } from "../helpers/counts.js";
-import { FINAL_TRAIL, gate, leaseCounts, leaseKeysOf, testGraph, waitUntil } from "../recovery/helpers.js";
+import {
+  type Behaviour,
+  FINAL_TRAIL,
+  gate,
+  leaseCounts,
+  leaseKeysOf,
+  testGraph,
+  waitUntil,
+} from "../recovery/helpers.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -114,6 +122,49 @@ async function holdSlotHalfMoved(nodes: Map<number, Redis>, slot: number, keys?:
   return { from, toPort, turnedAway, finish };
 }
 
+/** Runs `use` with a cluster client and a plain connection per master, and closes them after it. */
+async function withConnections(
+  ports: number[],
+  use: (client: Cluster, nodes: Map<number, Redis>) => Promise<void>,
+): Promise<void> {
+  const client = connect(ports);
+  const nodes = nodeConnections(ports);
+  try {
+    await use(client, nodes);
+  } finally {
+    client.disconnect();
+    for (const node of nodes.values()) node.disconnect();
+  }
+}
+
+/** The recovery tests' graph under a run lease, checkpointed by RedisSaver; `started()` once its node b1 runs. */
+function leasedGraph(
+  client: Cluster,
+  keyPrefix: string,
+  b1: Behaviour,
+  lease: { leaseMs: number; heartbeatMs?: number },
+) {
+  let started = false;
+  const checkpointer = new RedisSaver({ client, keyPrefix });
+  const graph = testGraph({
+    checkpointer,
+    behaviour: { b1 },
+    onStart: (node) => {
+      if (node === "b1") started = true;
+    },
+  });
+  const app = withRunLease(graph, { client, keyPrefix, name: "g", ...lease });
+  return { app, checkpointer, started: () => started };
+}
+
+/** What a run ended with: undefined when it finished, else its error (never rejects). */
+function outcomeOf(run: Promise<unknown>): Promise<unknown> {
+  return run.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
 function checkpoint(step: number): Checkpoint {
   const cp = emptyCheckpoint();
   cp.channel_values = { step, note: `step ${step} `.repeat(20) };
@@ -140,10 +191,7 @@ describe("slots moved between masters while agents work", () => {
   });
 
   it("a slot held half moved: checkpoints, writes and store calls wait for it and land", async (context) => {
-    const ports = portsOf(cluster);
-    const client = connect(ports);
-    const nodes = nodeConnections(ports);
-    try {
+    await withConnections(portsOf(cluster), async (client, nodes) => {
       const keyPrefix = "held";
       const namespace = ["orders"];
       const slot = keySlot(storeNamespaceKeys(keyPrefix, namespace).items);
@@ -192,39 +240,25 @@ describe("slots moved between masters while agents work", () => {
       expect((await store.get(namespace, "o9"))?.value).toEqual({ n: 9, seen: true });
       expect(Number(await from.cluster("COUNTKEYSINSLOT", slot))).toBe(0);
       recordCounts(context, { faultsInjected: 1, acknowledgedWritesChecked: 4 });
-    } finally {
-      client.disconnect();
-      for (const node of nodes.values()) node.disconnect();
-    }
+    });
   });
 
   it("a run's lease slot held half moved for less than its lease: the heartbeats wait, the run keeps its lease", async (context) => {
-    const ports = portsOf(cluster);
-    const client = connect(ports);
-    const nodes = nodeConnections(ports);
-    try {
+    await withConnections(portsOf(cluster), async (client, nodes) => {
       const keyPrefix = "lease-held";
       const threadId = "order-1";
       const lease = leaseKeysOf(keyPrefix, "g", threadId);
       const member = runLeaseMember(threadId, "");
       const hold = gate();
-      let started = false;
-      const app = withRunLease(
-        testGraph({
-          checkpointer: new RedisSaver({ client, keyPrefix }),
-          behaviour: { b1: { until: hold.opened } },
-          onStart: (node) => {
-            if (node === "b1") started = true;
-          },
-        }),
-        { client, keyPrefix, name: "g", leaseMs: 8_000, heartbeatMs: 300 },
+      const { app, started } = leasedGraph(
+        client,
+        keyPrefix,
+        { until: hold.opened },
+        { leaseMs: 8_000, heartbeatMs: 300 },
       );
       const run = app.invoke({ input: 7 }, { configurable: { thread_id: threadId } });
-      const ended = run.then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-      await waitUntil(() => started, 10);
+      const ended = outcomeOf(run);
+      await waitUntil(started, 10);
       // The lease index moves, the holders hash stays: a heartbeat names both, and is turned away (TRYAGAIN).
       const moving = await holdSlotHalfMoved(nodes, keySlot(lease.index), [lease.index]);
       const before = await moving.turnedAway();
@@ -241,37 +275,17 @@ describe("slots moved between masters while agents work", () => {
       expect(await findCrashedRuns(app)).toEqual([]);
       expect((await leaseCounts(client, keyPrefix, "g")).index).toBe(0);
       recordCounts(context, { faultsInjected: 1, acknowledgedWritesChecked: 1 });
-    } finally {
-      client.disconnect();
-      for (const node of nodes.values()) node.disconnect();
-    }
+    });
   });
 
   it("a run's lease slot held half moved past its lease: the run stops, and is resumed exactly once after", async (context) => {
-    const ports = portsOf(cluster);
-    const client = connect(ports);
-    const nodes = nodeConnections(ports);
-    try {
+    await withConnections(portsOf(cluster), async (client, nodes) => {
       const keyPrefix = "lease-lost";
       const threadId = "order-2";
       const lease = leaseKeysOf(keyPrefix, "g", threadId);
-      const checkpointer = new RedisSaver({ client, keyPrefix });
-      let started = false;
-      const app = withRunLease(
-        testGraph({
-          checkpointer,
-          behaviour: { b1: "block" },
-          onStart: (node) => {
-            if (node === "b1") started = true;
-          },
-        }),
-        { client, keyPrefix, name: "g", leaseMs: 1_000 },
-      );
-      const ended = app.invoke({ input: 7 }, { configurable: { thread_id: threadId } }).then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-      await waitUntil(() => started, 10);
+      const { app, checkpointer, started } = leasedGraph(client, keyPrefix, "block", { leaseMs: 1_000 });
+      const ended = outcomeOf(app.invoke({ input: 7 }, { configurable: { thread_id: threadId } }));
+      await waitUntil(started, 10);
       const moving = await holdSlotHalfMoved(nodes, keySlot(lease.index), [lease.index]);
       // No heartbeat lands while the slot is held: the run's watchdog ends it a lease period after the last one.
       const error = await ended;
@@ -291,10 +305,7 @@ describe("slots moved between masters while agents work", () => {
       );
       expect((await leaseCounts(client, keyPrefix, "g")).index).toBe(0);
       recordCounts(context, { faultsInjected: 1, acknowledgedWritesChecked: 1 });
-    } finally {
-      client.disconnect();
-      for (const node of nodes.values()) node.disconnect();
-    }
+    });
   });
 
   it("a master added and the slots rebalanced under load: no call fails, no acknowledged write is lost", async (context) => {
