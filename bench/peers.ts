@@ -255,8 +255,10 @@ function pairsTable(ctx: BenchContext, subjects: readonly Subject[]) {
       for (const k of peers) {
         const peer = subjects[k] as Subject;
         ctx.progress.step(`${row.op}: RedisSaver and ${peer.name} in pairs`);
+        // Right after the row of all four: the code paths are compiled already, a short warm-up is enough.
         const [redisSamples = [], peerSamples = []] = await timeRoundRobin([row.fns[0], row.fns[k]] as typeof row.fns, {
           iterations: Math.ceil(row.iterations / 2),
+          warmup: 50,
           maxMs: row.maxMs / 2,
         });
         const redisP50 = summarize(redisSamples).p50Ms;

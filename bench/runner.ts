@@ -16,7 +16,7 @@ import { Progress } from "./progress.js";
 import { renderText, writeResults } from "./report.js";
 import { type BenchResults, Recorder, type SectionOutcome } from "./results.js";
 import { evaluateTargets } from "./targets.js";
-import { nowMs } from "./timing.js";
+import { nowMs, scaleDefaultWarmup } from "./timing.js";
 
 export interface RunOptions {
   /** Where results.json and results.md go; nothing is written when undefined. */
@@ -35,6 +35,7 @@ export async function runBench(
   options: RunOptions = {},
 ): Promise<BenchResults> {
   const scale = readScale();
+  scaleDefaultWarmup(scale);
   const only = process.env.BENCH_ONLY?.split(",")
     .map((s) => s.trim())
     .filter(Boolean);
