@@ -44,6 +44,6 @@ local function blobSweepClearCheck(runFences)
   if checks == 1 then
     redis.call("HDEL", runFences, BLOB_SWEEP_FIELD)
   elseif checks then
-    redis.call("HSET", runFences, BLOB_SWEEP_FIELD, "d" .. (checks - 1))
+    runFencesFieldSet(runFences, BLOB_SWEEP_FIELD, "d" .. (checks - 1))
   end
 end
