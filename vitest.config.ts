@@ -10,6 +10,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     exclude: ["test/faults/**", "node_modules/**"],
     globalSetup: ["test/setup/global-setup.ts", "test/setup/postgres-setup.ts"],
+    setupFiles: ["test/setup/watchdog.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

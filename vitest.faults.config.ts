@@ -13,6 +13,7 @@ export default defineConfig({
     globals: true,
     include: ["test/faults/**/*.test.ts"],
     fileParallelism: false,
+    setupFiles: ["test/setup/watchdog.ts"],
     testTimeout: 180_000,
     hookTimeout: 120_000,
     pool: "forks",
