@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { Cluster, Redis } from "ioredis";
 import { afterAll, inject } from "vitest";
 import type { RedisClient } from "../../src/client.js";
+import { startMonitor } from "./monitor.js";
 import { parseNodes } from "./nodes.js";
 
 const opened = new Set<RedisClient>();
@@ -59,14 +60,20 @@ export const targets: { name: "standalone" | "cluster"; connect: () => RedisClie
  * upper-cased, in order: read with MONITOR.
  */
 export async function commandsFor(client: Redis, prefix: string, action: () => Promise<unknown>): Promise<string[]> {
-  const monitor: Redis = await newRedis().monitor();
+  const url = new URL(redisUrl());
+  const monitor = await startMonitor({
+    host: url.hostname,
+    port: Number(url.port || 6379),
+    username: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+  });
   const sentinel = `${prefix}:end-of-action`;
   const seen: string[] = [];
   let ended!: () => void;
   const end = new Promise<void>((resolve) => {
     ended = resolve;
   });
-  monitor.on("monitor", (_time: string, args: string[]) => {
+  monitor.on(({ args }) => {
     if (args.includes(sentinel)) ended();
     else if (args.some((arg) => arg.includes(prefix))) seen.push(String(args[0]).toUpperCase());
   });
@@ -76,7 +83,7 @@ export async function commandsFor(client: Redis, prefix: string, action: () => P
     await client.get(sentinel);
     await end;
   } finally {
-    monitor.disconnect();
+    monitor.close();
   }
   return seen;
 }

@@ -14,7 +14,6 @@ import {
   StateGraph,
 } from "@langchain/langgraph";
 import { type BaseCheckpointSaver, DeltaSnapshot, emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
-import { Redis } from "ioredis";
 import { isCluster, type RedisClient } from "../../src/client.js";
 import {
   CorruptCheckpointError,
@@ -26,6 +25,7 @@ import {
 import { saverThreadKeys } from "../../src/keys.js";
 import { DELTA_HISTORY_PAGE_BYTES, DELTA_HISTORY_PAGE_CHECKPOINTS } from "../../src/saver/delta-history-pages.js";
 import { keySlot } from "../../src/slot.js";
+import { startMonitor } from "../helpers/monitor.js";
 import { commandsFor, newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { deltaReplyGraph } from "./delta-graph.js";
 import { CHANNELS, randomHistory } from "./random-history.js";
@@ -496,8 +496,7 @@ describe("getDeltaChannelHistory's command count does not grow with the chain be
  */
 async function sentToSlotMaster(client: RedisClient, slotKey: string, action: () => Promise<unknown>) {
   const master = await slotMaster(client, slotKey);
-  const monitorClient = new Redis({ host: master.host, port: master.port, maxRetriesPerRequest: 1 });
-  const monitor = await monitorClient.monitor();
+  const monitor = await startMonitor({ host: master.host, port: master.port });
   const [start, end] = [`${slotKey}:monitor-start`, `${slotKey}:monitor-end`];
   const sent: string[] = [];
   let counting = false;
@@ -509,7 +508,7 @@ async function sentToSlotMaster(client: RedisClient, slotKey: string, action: ()
   const startSeen = new Promise<void>((resolve) => {
     started = resolve;
   });
-  monitor.on("monitor", (_time: string, args: string[], source: string) => {
+  monitor.on(({ args, source }) => {
     if (args.includes(start)) {
       counting = true;
       started();
@@ -528,8 +527,7 @@ async function sentToSlotMaster(client: RedisClient, slotKey: string, action: ()
     await client.get(end);
     await endSeen;
   } finally {
-    monitor.disconnect();
-    monitorClient.disconnect();
+    monitor.close();
   }
   return { sent, master: `${master.host}:${master.port}` };
 }
