@@ -1,9 +1,9 @@
 /**
  * runRouted on a cluster when the client's slot map changes between grouping a round and sending it: ioredis
  * refuses the pipeline of a group whose keys the map now places on two masters (before sending any of it), and the
- * group's calls are sent one per pipeline. Seen in the fault suite while a slot moved: listExpiredLeases failed with "All keys in the
- * pipeline should belong to the same slots allocation group". Here the map is changed at the moment the group's
- * pipeline is made, as a redirection seen by another call would change it.
+ * group's calls are sent one per pipeline. Seen in the fault suite while a slot moved: listExpiredLeases failed with
+ * "All keys in the pipeline should belong to the same slots allocation group". Here the map is changed at the moment
+ * the group's pipeline is made, as a redirection seen by another call would change it.
  */
 import { createRedisContext } from "../../src/context.js";
 import { commandCall, keySlot, runRouted } from "../../src/routing.js";
