@@ -1,6 +1,7 @@
 import type { ChainableCommander, Cluster } from "ioredis";
 import { isCluster, type RedisClient } from "./client.js";
 import type { RedisContext } from "./context.js";
+import { log } from "./log.js";
 import { type CallSite, namedError } from "./redis-call.js";
 import { keySlot } from "./slot.js";
 import { isUnrun, sendAgain } from "./slot-migration.js";
@@ -117,6 +118,10 @@ async function execGroup(client: RedisClient, calls: readonly RoutedCall[]): Pro
     return await execPipeline(client, calls);
   } catch (error) {
     if (calls.length === 1 || !(error instanceof Error) || error.message !== SPLIT_PIPELINE) throw error;
+    log(
+      "routing: the slot map moved keys of a %d-call pipeline apart before it was sent; one call per pipeline",
+      calls.length,
+    );
     return await Promise.all(calls.map(async (call) => (await execPipeline(client, [call]))[0]));
   }
 }
