@@ -108,8 +108,8 @@ export async function runRouted<const C extends readonly (RoutedCall | undefined
 /**
  * ioredis refuses a Cluster pipeline whose keys its slot map does not place on one group of nodes, before sending
  * any of it. The map can change between grouping a round (by each slot's master) and sending it: a redirection or a
- * refresh while slots move (seen in the fault suite). The calls of such a group are then sent one per pipeline,
- * which ioredis routes and redirects on its own.
+ * refresh while slots move (seen in the fault suite). The calls of such a group are then sent one pipeline per slot
+ * (which ioredis always accepts, and routes and redirects on its own), so calls on one key keep their order.
  */
 const SPLIT_PIPELINE = "All keys in the pipeline should belong to the same slots allocation group";
 
@@ -118,12 +118,43 @@ async function execGroup(client: RedisClient, calls: readonly RoutedCall[]): Pro
     return await execPipeline(client, calls);
   } catch (error) {
     if (calls.length === 1 || !(error instanceof Error) || error.message !== SPLIT_PIPELINE) throw error;
-    log(
-      "routing: the slot map moved keys of a %d-call pipeline apart before it was sent; one call per pipeline",
-      calls.length,
-    );
-    return await Promise.all(calls.map(async (call) => (await execPipeline(client, [call]))[0]));
+    const bySlot = new Map<number, number[]>();
+    calls.forEach((call, i) => {
+      const slot = keySlot(call.key);
+      const group = bySlot.get(slot);
+      if (group) group.push(i);
+      else bySlot.set(slot, [i]);
+    });
+    log("routing: the slot map moved keys of a pipeline apart before it was sent; %d pipelines instead", bySlot.size);
+    return await runGroups(client, calls, bySlot.values(), execPipeline);
   }
+}
+
+/**
+ * Runs each group of calls (their indexes) as one pipeline with `exec`, the groups concurrently, and returns every
+ * call's reply in call order; after all have settled, the first failure is thrown.
+ */
+async function runGroups(
+  client: RedisClient,
+  calls: readonly RoutedCall[],
+  groups: Iterable<readonly number[]>,
+  exec: (client: RedisClient, calls: readonly RoutedCall[]) => Promise<unknown[]>,
+): Promise<unknown[]> {
+  const replies: unknown[] = new Array(calls.length);
+  const settled = await Promise.allSettled(
+    [...groups].map(async (indexes) => {
+      const groupReplies = await exec(
+        client,
+        indexes.map((i) => calls[i] as RoutedCall),
+      );
+      indexes.forEach((callIndex, j) => {
+        replies[callIndex] = groupReplies[j];
+      });
+    }),
+  );
+  const failure = settled.find((result) => result.status === "rejected");
+  if (failure) throw (failure as PromiseRejectedResult).reason;
+  return replies;
 }
 
 async function runRaw(client: RedisClient, calls: readonly RoutedCall[]): Promise<unknown[]> {
@@ -136,21 +167,7 @@ async function runRaw(client: RedisClient, calls: readonly RoutedCall[]): Promis
     if (group) group.push(i);
     else groups.set(node, [i]);
   }
-  const replies: unknown[] = new Array(calls.length);
-  const settled = await Promise.allSettled(
-    [...groups.values()].map(async (indexes) => {
-      const groupReplies = await execGroup(
-        client,
-        indexes.map((i) => calls[i] as RoutedCall),
-      );
-      indexes.forEach((callIndex, j) => {
-        replies[callIndex] = groupReplies[j];
-      });
-    }),
-  );
-  const failure = settled.find((result) => result.status === "rejected");
-  if (failure) throw (failure as PromiseRejectedResult).reason;
-  return replies;
+  return await runGroups(client, calls, groups.values(), execGroup);
 }
 
 /** The reply of one call of a Round, readable once the round has run. */
