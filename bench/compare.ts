@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
+import { startMonitor } from "../scripts/monitor.js";
 import type { BenchContext } from "./context.js";
 import { CPU_BLOCKS, cpuPerCallInterleaved } from "./cpu.js";
 import type { Column, Table } from "./results.js";
@@ -73,7 +74,8 @@ export async function countCommands(
 ): Promise<CommandCount> {
   const socket = (client as unknown as { stream?: { localAddress?: string; localPort?: number } }).stream;
   const self = socket?.localPort ? `${socket.localAddress}:${socket.localPort}` : undefined;
-  const monitor = await client.monitor();
+  const { host, port, username, password } = client.options;
+  const monitor = await startMonitor({ host: host ?? "127.0.0.1", port: port ?? 6379, username, password });
   try {
     const marker = `bench-marker-${randomUUID()}`;
     let sent = 0;
@@ -88,7 +90,7 @@ export async function countCommands(
     const startSeen = new Promise<void>((resolve) => {
       seenStart = resolve;
     });
-    monitor.on("monitor", (_time: string, args: string[], source: string) => {
+    monitor.on(({ args, source }) => {
       if (args[0]?.toLowerCase() === "echo" && args[1] === start) {
         counting = true;
         seenStart();
@@ -107,7 +109,7 @@ export async function countCommands(
     await markerSeen;
     return { sent: sent / calls, inScripts: inScripts / calls };
   } finally {
-    monitor.disconnect();
+    monitor.close();
     await monitorGone(client);
   }
 }

@@ -1,8 +1,8 @@
 import type { Cluster } from "ioredis";
+import { parseMonitorLine, startMonitor } from "../../scripts/monitor.js";
 import { requireServerVersion, serverVersion } from "../../src/client.js";
 import { UnsupportedServerError } from "../../src/errors.js";
 import { hashTag } from "../../src/keys.js";
-import { parseMonitorLine, startMonitor } from "../helpers/monitor.js";
 import { clusterNodes, newCluster, newRedis, redisUrl, testPrefix } from "../helpers/redis.js";
 
 describe("test harness", () => {

@@ -5,8 +5,8 @@
 import { randomBytes } from "node:crypto";
 import { Cluster, Redis } from "ioredis";
 import { afterAll, inject } from "vitest";
+import { startMonitor } from "../../scripts/monitor.js";
 import type { RedisClient } from "../../src/client.js";
-import { startMonitor } from "./monitor.js";
 import { parseNodes } from "./nodes.js";
 
 const opened = new Set<RedisClient>();

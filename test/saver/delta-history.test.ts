@@ -14,6 +14,7 @@ import {
   StateGraph,
 } from "@langchain/langgraph";
 import { type BaseCheckpointSaver, DeltaSnapshot, emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
+import { startMonitor } from "../../scripts/monitor.js";
 import { isCluster, type RedisClient } from "../../src/client.js";
 import {
   CorruptCheckpointError,
@@ -25,7 +26,6 @@ import {
 import { saverThreadKeys } from "../../src/keys.js";
 import { DELTA_HISTORY_PAGE_BYTES, DELTA_HISTORY_PAGE_CHECKPOINTS } from "../../src/saver/delta-history-pages.js";
 import { keySlot } from "../../src/slot.js";
-import { startMonitor } from "../helpers/monitor.js";
 import { commandsFor, newRedis, targets, testPrefix } from "../helpers/redis.js";
 import { deltaReplyGraph } from "./delta-graph.js";
 import { CHANNELS, randomHistory } from "./random-history.js";

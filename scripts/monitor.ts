@@ -1,8 +1,8 @@
 /**
- * MONITOR on a raw connection, for the tests that read which commands a server runs. ioredis's own monitor mode
- * switches to reading monitor lines one promise turn after MONITOR's OK arrives, so a line that comes in the same
- * packet as the OK is taken for the reply to a command never sent ("Command queue state error"), and the connection
- * is dropped: seen on a loaded machine. Here every line after the OK is a monitored command.
+ * MONITOR on a raw connection, for the tests and the benchmark that read which commands a server runs. ioredis's own
+ * monitor mode switches to reading monitor lines one promise turn after MONITOR's OK arrives, so a line that comes in
+ * the same packet as the OK is taken for the reply to a command never sent ("Command queue state error"), and the
+ * connection is dropped: seen on a loaded machine. Here every line after the OK is a monitored command.
  */
 import { connect, type Socket } from "node:net";
 
